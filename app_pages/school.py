@@ -1,0 +1,68 @@
+"""A school's page: each target for this school against its own target and the territory average."""
+
+from html import escape
+
+import streamlit as st
+
+from core import charts
+from core import formatting as fmt
+from core.auth import AccessDenied
+from ui import cache
+from ui.common import demo_banner, scope, status_badge
+
+sc = scope()
+schools = cache.schools(sc)
+if schools.empty:
+    st.title("Школа")
+    st.info("Вашей учётной записи не назначена ни одна школа. Обратитесь к администратору.")
+    st.stop()
+
+ids = [int(x) for x in schools["id"]]
+if sc.role == "principal":
+    school_id = sc.own_school_id
+else:
+    wanted = st.query_params.get("school")
+    names = {int(r.id): f"{r.short_name} — {r.territory}" for r in schools.itertuples()}
+    default = ids.index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in ids else 0
+    school_id = st.selectbox("Школа", ids, index=default, format_func=names.get, key="school_pick")
+    st.query_params["school"] = str(school_id)
+
+try:
+    view = cache.school_view(sc, int(school_id))
+except AccessDenied as exc:
+    st.error(str(exc))
+    st.stop()
+
+s = view.school
+flags = [x for x, on in (("ШНОР", s["is_shnor"]), ("ШНСУ", s["is_shnsu"]), ("школа-лидер", s["is_leader"])) if on]
+st.markdown(f"# {escape(s['short_name'])}")
+st.caption(f"{s['name']} · {s['territory']}" + (f" · {', '.join(flags)}" if flags else ""))
+demo_banner(bool(s["is_demo"]) or cache.is_demo())
+if view.curators:
+    st.markdown(f"**Куратор:** {escape(', '.join(view.curators))}")
+if view.curated:
+    st.markdown(f"**Курирует:** {escape(', '.join(view.curated))}")
+
+if not view.targets:
+    st.info("Для этой школы нет целевых показателей, которые оцениваются по каждой школе.")
+    st.stop()
+
+table = [{
+    "Показатель": t.short_name,
+    "Значение": fmt.value(t.evaluation.value, t.unit),
+    "Цель школы": f"{t.rule_text} → {fmt.value(t.evaluation.target_value, t.unit)}",
+    "База": fmt.value(t.evaluation.baseline, t.unit),
+    "Среднее по территории": fmt.value(t.average, t.unit),
+    "Статус": f"{t.evaluation.label}",
+    "Период": t.as_of_label or "—",
+} for t in view.targets]
+st.dataframe(table, hide_index=True, width="stretch")
+
+for t in view.targets:
+    ev = t.evaluation
+    with st.container(border=True):
+        st.markdown(f"#### {escape(t.indicator_name)} {status_badge(ev.status, size=15)}", unsafe_allow_html=True)
+        st.caption(f"{t.roadmap_title[:120]} · цель {t.number}: {t.rule_text}")
+        st.altair_chart(charts.trend(t.series, unit=t.unit, target_value=ev.target_value,
+                                     expected_path=t.expected_path, average_series=t.average_series,
+                                     height=220), width="stretch")

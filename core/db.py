@@ -1,0 +1,138 @@
+"""Engine, sessions and start-up of the database.
+
+SQLite (default, `data/monitoring.db`) gets WAL, a busy timeout and foreign keys on every
+connection; `DATABASE_URL` switches to PostgreSQL (psycopg 3). Alembic owns the schema: start-up
+upgrades the database to head, once per process.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+from core.settings import ROOT, get_settings
+
+_engines: dict[str, Engine] = {}
+_lock = threading.RLock()
+_ready: set[str] = set()
+
+SQLITE_BUSY_TIMEOUT_MS = 15000
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_begin(conn) -> None:
+    # A transaction that will write takes the write lock at BEGIN, so that two writers queue on
+    # busy_timeout instead of failing with "database is locked" when a read lock is upgraded.
+    immediate = conn.get_execution_options().get("sqlite_immediate")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("sqlite:///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+
+        # pysqlite's own transaction handling is switched off so BEGIN is ours (see _sqlite_begin).
+        @event.listens_for(engine, "connect")
+        def _no_autobegin(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            _sqlite_begin(conn)
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def get_engine(url: str | None = None) -> Engine:
+    url = url or get_settings().database_url
+    with _lock:
+        if url not in _engines:
+            _engines[url] = make_engine(url)
+        return _engines[url]
+
+
+def dispose_engines() -> None:
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+        _ready.clear()
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None, *, write: bool = False) -> Iterator[Session]:
+    """One unit of work. `write=True`: one transaction, committed at the end, rolled back on any
+    error (on SQLite it takes the write lock at BEGIN)."""
+    engine = engine or get_engine()
+    with Session(engine, expire_on_commit=False) as session:
+        if write:
+            session.connection(execution_options={"sqlite_immediate": True})
+        try:
+            yield session
+            if write:
+                session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> None:
+    from alembic import command
+
+    url = url or get_settings().database_url
+    get_engine(url)  # creates the SQLite folder
+    command.upgrade(alembic_config(url), revision)
+
+
+def is_empty(engine: Engine) -> bool:
+    """True when the database has no schema of ours yet."""
+    return "alembic_version" not in inspect(engine).get_table_names()
+
+
+def ensure_database(url: str | None = None) -> Engine:
+    """Upgrade to head and build the demo if settings ask for it; once per process and URL."""
+    settings = get_settings()
+    url = url or settings.database_url
+    with _lock:
+        engine = get_engine(url)
+        if url in _ready:
+            return engine
+        fresh = is_empty(engine)
+        upgrade(url)
+        from core import demo
+
+        if demo.should_build(engine, fresh=fresh, settings=settings, url=url):
+            demo.build(engine)
+        _ready.add(url)
+        return engine

@@ -1,0 +1,234 @@
+"""The demo database: reference data of the five seed roadmaps (`data/demo/reference.json`) plus
+synthetic measurements, all flagged as demo (the app says so on every screen).
+
+Built on the first start when there is no database yet (see `should_build`), or by
+`python -m core.demo`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from core import auth, summary
+from core.db import session_scope
+from core.formatting import period_label
+from core.models import (AppMeta, CuratorLink, Indicator, Measurement, Period, Roadmap, School, Target,
+                         TargetMilestone, Territory, User)
+from core.settings import DATA_DIR, Settings
+from core.targets import period_t
+
+REFERENCE = DATA_DIR / "demo" / "reference.json"
+DEMO_PASSWORD = "demo"
+QUARTER_YEARS = range(2022, 2026)
+CALENDAR_YEARS = range(2020, 2026)
+
+
+def should_build(engine: Engine, *, fresh: bool, settings: Settings, url: str) -> bool:
+    """Build the demo into a new database: always with MONITORING_DEMO=1, never with 0, and with
+    "auto" (the default) only for the default SQLite file."""
+    if settings.demo in ("0", "false", "no"):
+        return False
+    if not _is_empty_of_data(engine):
+        return False
+    if settings.demo in ("1", "true", "yes"):
+        return True
+    return fresh and settings.is_default_sqlite and url == settings.database_url
+
+
+def _is_empty_of_data(engine: Engine) -> bool:
+    with session_scope(engine) as s:
+        return _is_empty_of_data_session(s)
+
+
+# ---------------------------------------------------------------------------------------------
+# Periods
+# ---------------------------------------------------------------------------------------------
+def standard_periods() -> list[Period]:
+    out = []
+    for y in QUARTER_YEARS:
+        for q in range(1, 5):
+            start = date(y, 3 * q - 2, 1)
+            end = date(y, 12, 31) if q == 4 else date(y, 3 * q + 1, 1) - timedelta(days=1)
+            out.append(Period(code=f"{y}-Q{q}", kind="quarter", start=start, end=end,
+                              label=period_label("quarter", start, end)))
+    for y in CALENDAR_YEARS:
+        start, end = date(y, 1, 1), date(y, 12, 31)
+        out.append(Period(code=str(y), kind="year", start=start, end=end, label=period_label("year", start, end)))
+    return out
+
+
+def ensure_periods(session: Session) -> dict[str, Period]:
+    existing = {p.code: p for p in session.exec(select(Period)).all()}
+    for p in standard_periods():
+        if p.code not in existing:
+            session.add(p)
+            existing[p.code] = p
+    session.flush()
+    return existing
+
+
+# ---------------------------------------------------------------------------------------------
+# Synthetic values
+# ---------------------------------------------------------------------------------------------
+def _unit(seed: str) -> float:
+    """A deterministic number in [-1, 1) from a string."""
+    h = int(hashlib.sha256(seed.encode()).hexdigest()[:8], 16)
+    return h / 0x80000000 - 1.0
+
+
+def _interp(knots: dict[str, float], periods: dict[str, Period], t: float) -> float:
+    pts = sorted((period_t(periods[k].end), v) for k, v in knots.items())
+    if t <= pts[0][0]:
+        return pts[0][1]
+    for (t0, v0), (t1, v1) in zip(pts, pts[1:]):
+        if t <= t1:
+            return v0 + (v1 - v0) * (t - t0) / (t1 - t0)
+    return pts[-1][1]
+
+
+def _series_periods(periods: dict[str, Period], first: str, last: str) -> list[Period]:
+    p0, p1 = periods[first], periods[last]
+    return sorted((p for p in periods.values() if p.kind == p0.kind and p0.end <= p.end <= p1.end),
+                  key=lambda p: p.end)
+
+
+def _school_offsets(schools: list[School], spread: float, key: str) -> dict[int, float]:
+    """Per-school offsets in [-spread, spread], centred on zero within target and other schools."""
+    out: dict[int, float] = {}
+    for group in ([s for s in schools if s.is_shnor or s.is_shnsu], [s for s in schools if not (s.is_shnor or s.is_shnsu)]):
+        raw = {s.id: _unit(f"{key}:{s.code}") * spread for s in group}
+        mean = sum(raw.values()) / len(raw) if raw else 0.0
+        out.update({k: v - mean for k, v in raw.items()})
+    return out
+
+
+def _demo_measurements(session: Session, ref: dict, periods: dict[str, Period], terr: dict[str, Territory],
+                       inds: dict[str, Indicator], schools_by_code: dict[str, School]) -> list[Measurement]:
+    rows: list[Measurement] = []
+    for spec in ref["demo_series"]:
+        t = terr[spec["territory"]]
+        ind = inds[spec["indicator"]]
+        schools = [s for s in schools_by_code.values() if s.territory_id == t.id]
+        offsets = _school_offsets(schools, spec["spread"], ind.code)
+        skip = {(x["school"], x["period"]) for x in spec.get("skip", [])}
+        for p in _series_periods(periods, spec["from"], spec["to"]):
+            base_v = _interp(spec["knots"], periods, period_t(p.end))
+            for s in schools:
+                if (s.code, p.code) in skip:
+                    continue
+                target = s.is_shnor or s.is_shnsu
+                noise = _unit(f"{ind.code}:{s.code}:{p.code}") * 0.6
+                v = base_v + offsets[s.id] + noise + (0 if target else spec["others_offset"])
+                if ind.value_kind == "share":
+                    den = {"pupils": s.pupils, "teachers": s.teachers, "pupils_x10": (s.pupils or 0) * 10}[spec["base"]]
+                    numr = max(0, min(den, round(den * v / 100.0)))
+                    rows.append(Measurement(territory_id=t.id, school_id=s.id, indicator_id=ind.id, period_id=p.id,
+                                            numerator=numr, denominator=den, value=100.0 * numr / den, is_demo=True))
+                else:
+                    rows.append(Measurement(territory_id=t.id, school_id=s.id, indicator_id=ind.id, period_id=p.id,
+                                            value=float(max(0, round(v))), is_demo=True))
+    for spec in ref["demo_flags"]:
+        t = terr[spec["territory"]]
+        ind = inds[spec["indicator"]]
+        for code in spec["periods"]:
+            p = periods[code]
+            for s in (s for s in schools_by_code.values() if s.territory_id == t.id):
+                since = spec["true_from"].get(s.code)
+                flag = since is not None and periods[since].end <= p.end
+                rows.append(Measurement(territory_id=t.id, school_id=s.id, indicator_id=ind.id, period_id=p.id,
+                                        value=1.0 if flag else 0.0, is_demo=True))
+    for spec in ref["demo_territory_values"]:
+        t = terr[spec["territory"]]
+        ind = inds[spec["indicator"]]
+        for code, (numr, den) in spec["values"].items():
+            rows.append(Measurement(territory_id=t.id, school_id=None, indicator_id=ind.id,
+                                    period_id=periods[code].id, numerator=numr, denominator=den,
+                                    value=100.0 * numr / den, is_demo=True))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Build
+# ---------------------------------------------------------------------------------------------
+def load_reference(path: Path = REFERENCE) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def build(engine: Engine, reference: dict | None = None) -> dict[str, int]:
+    """Fill an empty database with the demo, in one transaction. Returns row counts."""
+    ref = reference or load_reference()
+    with session_scope(engine, write=True) as s:
+        if not _is_empty_of_data_session(s):
+            raise RuntimeError("В базе уже есть данные: демонстрационные данные загружаются только в пустую базу.")
+        periods = ensure_periods(s)
+        terr = {}
+        for t in ref["territories"]:
+            terr[t["code"]] = Territory(code=t["code"], name=t["name"], region_name=t.get("region_name"),
+                                        is_demo=True)
+            s.add(terr[t["code"]])
+        s.flush()
+        schools = {}
+        for x in ref["schools"]:
+            x = dict(x)
+            x["territory_id"] = terr[x.pop("territory")].id
+            schools[x["code"]] = School(**x)
+            s.add(schools[x["code"]])
+        inds = {}
+        for x in ref["indicators"]:
+            x = dict(x)
+            inds[x["code"]] = Indicator(**x)
+            s.add(inds[x["code"]])
+        s.flush()
+        n_targets = 0
+        for r in ref["roadmaps"]:
+            rm = Roadmap(code=r["code"], territory_id=terr[r["territory"]].id, title=r["title"],
+                         year_from=r.get("year_from"), year_to=r.get("year_to"), approved_by=r.get("approved_by"),
+                         goal=r.get("goal"), source=r.get("source"), is_demo=True)
+            s.add(rm)
+            s.flush()
+            for x in r["targets"]:
+                tgt = Target(roadmap_id=rm.id, indicator_id=inds[x["indicator"]].id, number=x["number"],
+                             wording=x["wording"], kind=x["kind"], value=x.get("value"),
+                             baseline_period_id=periods[x["baseline"]].id if x.get("baseline") else None,
+                             due_period_id=periods[x["due"]].id if x.get("due") else None,
+                             applies_to=x.get("applies_to", "target"), judged_on=x.get("judged_on", "both"))
+                s.add(tgt)
+                s.flush()
+                n_targets += 1
+                for m in x.get("milestones", []):
+                    s.add(TargetMilestone(target_id=tgt.id, period_id=periods[m["period"]].id, value=m["value"],
+                                          note=m.get("note")))
+        for link in ref["curator_links"]:
+            s.add(CuratorLink(curator_school_id=schools[link["curator"]].id, school_id=schools[link["school"]].id))
+        for u in ref["users"]:
+            auth.create_user(s, login=u["login"], password=DEMO_PASSWORD, full_name=u["full_name"], role=u["role"],
+                             territory_id=terr[u["territory"]].id if u.get("territory") else None,
+                             school_id=schools[u["school"]].id if u.get("school") else None, check_rules=False)
+        rows = _demo_measurements(s, ref, periods, terr, inds, schools)
+        s.add_all(rows)
+        s.flush()
+        summary.refresh(s)
+        s.add(AppMeta(key="demo", value="1"))
+        s.add(AppMeta(key="demo_built_at", value=date.today().isoformat()))
+        auth.audit(s, "demo_built", login="system", details={"measurements": len(rows)})
+        return {"territories": len(terr), "schools": len(schools), "indicators": len(inds),
+                "roadmaps": len(ref["roadmaps"]), "targets": n_targets, "measurements": len(rows)}
+
+
+def _is_empty_of_data_session(s: Session) -> bool:
+    return (s.exec(select(func.count()).select_from(User)).one() == 0
+            and s.exec(select(func.count()).select_from(School)).one() == 0)
+
+
+if __name__ == "__main__":  # python -m core.demo: build the demo into DATABASE_URL (must be empty)
+    from core.db import get_engine, upgrade
+
+    upgrade()
+    print(build(get_engine()))

@@ -1,0 +1,103 @@
+"""Russian formatting of numbers, dates, periods and target rules (pure functions)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+MONTHS_NOM = ["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август",
+              "сентябрь", "октябрь", "ноябрь", "декабрь"]
+MONTHS_GEN = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
+              "сентября", "октября", "ноября", "декабря"]
+ROMAN_Q = {1: "I", 2: "II", 3: "III", 4: "IV"}
+NBSP = "\u00a0"
+
+
+def num(x: float | None, digits: int = 1, *, unit: str = "") -> str:
+    """45.5 -> '45,5', 1234 -> '1 234' (non-breaking thin groups), None -> '—'."""
+    if x is None:
+        return "—"
+    if abs(x - round(x)) < 1e-9 and digits >= 0:
+        text = f"{round(x):,}".replace(",", NBSP)
+    else:
+        text = f"{x:,.{digits}f}".replace(",", NBSP).replace(".", ",")
+    if unit:
+        return f"{text}{NBSP}{unit}"
+    return text
+
+
+def value(x: float | None, unit: str, digits: int = 1) -> str:
+    """A value in its unit: shares as '45,5 %', counts as '1 234'."""
+    if unit == "%":
+        return num(x, digits, unit="%")
+    if unit in ("", "шт.", "чел.", "школ"):
+        return num(x, digits) + (f"{NBSP}{unit}" if unit and x is not None else "")
+    return num(x, digits, unit=unit)
+
+
+def signed(x: float | None, digits: int = 1, unit: str = "") -> str:
+    if x is None:
+        return "—"
+    sign = "+" if x > 0 else ("−" if x < 0 else "±")
+    return sign + num(abs(x), digits, unit=unit)
+
+
+def month_year(d: date) -> str:
+    return f"{MONTHS_NOM[d.month - 1]} {d.year}"
+
+
+def day_month_year(d: date) -> str:
+    return f"{d.day} {MONTHS_GEN[d.month - 1]} {d.year}"
+
+
+def period_label(kind: str, start: date, end: date) -> str:
+    if kind == "quarter":
+        return f"{ROMAN_Q[(start.month - 1) // 3 + 1]} кв. {start.year}"
+    if kind == "half_year":
+        return f"{'I' if start.month <= 6 else 'II'} полуг. {start.year}"
+    if kind == "school_year":
+        return f"{start.year}/{str(end.year)[-2:]} уч. г."
+    return f"{start.year} г."
+
+
+def rule(kind: str, amount: float | None, unit: str, baseline_label: str | None = None,
+         average_label: str = "среднего по территории") -> str:
+    """The target rule in words: '≥ 60 %', '+5 п.п. к I кв. 2024', '+10 % к базе'."""
+    base = f" к {baseline_label}" if baseline_label else " к базе"
+    if kind == "at_least":
+        return f"≥ {value(amount, unit)}"
+    if kind == "at_most":
+        return f"≤ {value(amount, unit)}"
+    if kind == "increase_pp":
+        return f"+{num(amount)} п.п.{base}"
+    if kind == "increase_pct":
+        return f"+{num(amount)} %{base}"
+    if kind == "not_below_average":
+        return f"не ниже {average_label}"
+    if kind == "milestones":
+        return "по этапам"
+    return kind
+
+
+KIND_LABELS = {
+    "at_least": "не менее",
+    "at_most": "не более",
+    "increase_pp": "рост на N процентных пунктов",
+    "increase_pct": "рост на N % от базы",
+    "not_below_average": "не ниже среднего по территории",
+    "milestones": "этапы по периодам",
+}
+
+ROLE_LABELS = {
+    "admin": "Администратор",
+    "head": "Руководитель управления образования",
+    "methodologist": "Методист",
+    "curator": "Куратор",
+    "principal": "Руководитель школы",
+}
+
+GROUP_LABELS = {
+    "target": "ШНОР и ШНСУ",
+    "shnor": "ШНОР",
+    "shnsu": "ШНСУ",
+    "all": "все школы",
+}

@@ -1,0 +1,359 @@
+"""The schema (SQLModel tables). Alembic (`migrations/`) owns how it gets into a database.
+
+Conventions: surrogate integer keys, natural keys unique (school code, indicator code, period code,
+login), timestamps in UTC. A share indicator stores numerator and denominator; `value` then holds the
+percentage 0-100 so that one column serves every kind.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# ---------------------------------------------------------------------------------------------
+# Places and time
+# ---------------------------------------------------------------------------------------------
+class Territory(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=64)
+    name: str = Field(max_length=255)
+    kind: str = Field(default="municipality", max_length=32)  # municipality | region
+    parent_id: int | None = Field(default=None, foreign_key="territory.id")
+    region_name: str | None = Field(default=None, max_length=255)
+    is_demo: bool = False
+
+
+class School(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    territory_id: int = Field(foreign_key="territory.id", index=True)
+    code: str = Field(unique=True, max_length=64)
+    name: str = Field(max_length=500)
+    short_name: str = Field(max_length=255)
+    kind: str = Field(default="СОШ", max_length=32)  # СОШ, ООШ, СШ, НОШ, гимназия, ...
+    is_shnor: bool = False  # low educational results (ШНОР)
+    is_shnsu: bool = False  # unfavourable social conditions (ШНСУ)
+    is_leader: bool = False  # leader / curator school
+    pupils: int | None = None
+    teachers: int | None = None
+    is_demo: bool = False
+
+
+class Period(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=16)  # 2024-Q1, 2023/24, 2024-H1, 2024
+    kind: str = Field(max_length=16)  # quarter | half_year | school_year | year
+    start: date
+    end: date = Field(index=True)
+    label: str = Field(max_length=64)  # I кв. 2024
+
+
+# ---------------------------------------------------------------------------------------------
+# Indicators and measurements
+# ---------------------------------------------------------------------------------------------
+class Indicator(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=64)
+    name: str = Field(max_length=500)
+    short_name: str = Field(max_length=120)
+    unit: str = Field(default="%", max_length=32)
+    value_kind: str = Field(max_length=16)  # share | count | value | flag
+    level: str = Field(default="school", max_length=16)  # school | territory
+    # share: ratio of sums; count: sum; value: mean; flag: number of schools with the flag
+    aggregation: str = Field(max_length=16)
+    higher_is_better: bool = True
+    numerator_label: str | None = Field(default=None, max_length=255)
+    denominator_label: str | None = Field(default=None, max_length=255)
+    description: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Measurement(SQLModel, table=True):
+    """The current value for one key. Overwrites go to MeasurementHistory first."""
+
+    __table_args__ = (
+        Index(
+            "uq_measurement_school",
+            "school_id",
+            "indicator_id",
+            "period_id",
+            unique=True,
+            sqlite_where=text("school_id IS NOT NULL"),
+            postgresql_where=text("school_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_measurement_territory",
+            "territory_id",
+            "indicator_id",
+            "period_id",
+            unique=True,
+            sqlite_where=text("school_id IS NULL"),
+            postgresql_where=text("school_id IS NULL"),
+        ),
+        Index("ix_measurement_ind_period", "indicator_id", "period_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    territory_id: int = Field(foreign_key="territory.id")
+    school_id: int | None = Field(default=None, foreign_key="school.id")
+    indicator_id: int = Field(foreign_key="indicator.id")
+    period_id: int = Field(foreign_key="period.id")
+    value: float | None = None
+    numerator: float | None = None
+    denominator: float | None = None
+    upload_id: int | None = Field(default=None, foreign_key="upload.id", index=True)
+    entered_by: int | None = Field(default=None, foreign_key="user.id")
+    entered_at: datetime = Field(default_factory=utcnow)
+    is_demo: bool = False
+
+
+class MeasurementHistory(SQLModel, table=True):
+    """Every overwrite or removal of a measurement: the old and the new value, who, when, why."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    territory_id: int = Field(foreign_key="territory.id")
+    school_id: int | None = Field(default=None, foreign_key="school.id")
+    indicator_id: int = Field(foreign_key="indicator.id")
+    period_id: int = Field(foreign_key="period.id")
+    old_value: float | None = None
+    old_numerator: float | None = None
+    old_denominator: float | None = None
+    old_upload_id: int | None = None
+    new_value: float | None = None
+    new_numerator: float | None = None
+    new_denominator: float | None = None
+    action: str = Field(max_length=16)  # update | delete | undo
+    upload_id: int | None = Field(default=None, foreign_key="upload.id", index=True)
+    changed_by: int | None = Field(default=None, foreign_key="user.id")
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+class MeasurementSummary(SQLModel, table=True):
+    """Per territory x school group x indicator x period sums, kept up to date by every write
+    of measurements in the same transaction (see core.summary). The read side aggregates from here
+    instead of scanning measurements."""
+
+    __table_args__ = (
+        UniqueConstraint("territory_id", "grp", "indicator_id", "period_id", name="uq_summary_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    territory_id: int = Field(foreign_key="territory.id")
+    grp: str = Field(max_length=16)  # all | shnor | shnsu | target (ШНОР or ШНСУ)
+    indicator_id: int = Field(foreign_key="indicator.id")
+    period_id: int = Field(foreign_key="period.id")
+    n_schools: int = 0  # schools with a value
+    sum_value: float = 0.0
+    sum_numerator: float = 0.0
+    sum_denominator: float = 0.0
+    n_flag: int = 0  # schools whose value is 1 (flags)
+
+
+# ---------------------------------------------------------------------------------------------
+# Roadmaps
+# ---------------------------------------------------------------------------------------------
+class Roadmap(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=64)
+    territory_id: int = Field(foreign_key="territory.id", index=True)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    year_from: int | None = None
+    year_to: int | None = None
+    approved_by: str | None = Field(default=None, sa_column=Column(Text))  # approving order
+    goal: str | None = Field(default=None, sa_column=Column(Text))
+    source: str | None = Field(default=None, max_length=255)  # the seed / file it came from
+    is_demo: bool = False
+
+
+class Direction(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("roadmap_id", "number", name="uq_direction_number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    roadmap_id: int = Field(foreign_key="roadmap.id")
+    number: str = Field(max_length=16)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Activity(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("roadmap_id", "number", name="uq_activity_number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    roadmap_id: int = Field(foreign_key="roadmap.id", index=True)
+    direction_id: int | None = Field(default=None, foreign_key="direction.id")
+    number: str = Field(max_length=32)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    deadline_text: str | None = Field(default=None, max_length=500)
+    due_date: date | None = None
+    deadline_kind: str | None = Field(default=None, max_length=16)
+    responsible: str | None = Field(default=None, sa_column=Column(Text))
+    expected_result: str | None = Field(default=None, sa_column=Column(Text))
+    report_form: str | None = Field(default=None, sa_column=Column(Text))
+    status: str = Field(default="planned", max_length=16)  # planned|in_progress|done|cancelled
+    completed_on: date | None = None
+    evidence: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class ActivityIndicator(SQLModel, table=True):
+    activity_id: int = Field(foreign_key="activity.id", primary_key=True)
+    indicator_id: int = Field(foreign_key="indicator.id", primary_key=True)
+
+
+class ActivityRisk(SQLModel, table=True):
+    activity_id: int = Field(foreign_key="activity.id", primary_key=True)
+    risk_factor_id: int = Field(foreign_key="riskfactor.id", primary_key=True)
+
+
+class ActivitySchool(SQLModel, table=True):
+    activity_id: int = Field(foreign_key="activity.id", primary_key=True)
+    school_id: int = Field(foreign_key="school.id", primary_key=True)
+
+
+class ControlPoint(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("roadmap_id", "number", name="uq_control_point_number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    roadmap_id: int = Field(foreign_key="roadmap.id", index=True)
+    number: str = Field(max_length=16)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    responsible: str | None = Field(default=None, sa_column=Column(Text))
+    deadline_text: str | None = Field(default=None, max_length=500)
+    due_date: date | None = None
+    deadline_kind: str | None = Field(default=None, max_length=16)
+    status: str = Field(default="planned", max_length=16)
+    completed_on: date | None = None
+    evidence: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Target(SQLModel, table=True):
+    """A target indicator of a roadmap. `kind` is explicit: "+5 %" of a share is stored either as
+    increase_pp (points) or increase_pct (relative), and the screen says which."""
+
+    __table_args__ = (
+        UniqueConstraint("roadmap_id", "indicator_id", "applies_to", name="uq_target_key"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    roadmap_id: int = Field(foreign_key="roadmap.id", index=True)
+    indicator_id: int = Field(foreign_key="indicator.id")
+    number: int = 1  # order in the roadmap
+    wording: str = Field(sa_column=Column(Text, nullable=False))  # as the document says it
+    kind: str = Field(max_length=24)  # at_least|at_most|increase_pp|increase_pct|not_below_average|milestones
+    value: float | None = None
+    baseline_period_id: int | None = Field(default=None, foreign_key="period.id")
+    due_period_id: int | None = Field(default=None, foreign_key="period.id")
+    applies_to: str = Field(default="target", max_length=16)  # shnor | shnsu | target | all
+    judged_on: str = Field(default="both", max_length=16)  # group | school | both
+
+
+class TargetMilestone(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("target_id", "period_id", name="uq_milestone_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    target_id: int = Field(foreign_key="target.id")
+    period_id: int = Field(foreign_key="period.id")
+    value: float
+    note: str | None = Field(default=None, max_length=500)
+
+
+class RiskFactor(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("roadmap_id", "code", name="uq_risk_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    roadmap_id: int = Field(foreign_key="roadmap.id")
+    group_code: str = Field(max_length=16)
+    group_name: str = Field(max_length=500)
+    code: str = Field(max_length=16)
+    name: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class SchoolRisk(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("school_id", "risk_factor_id", name="uq_school_risk"),)
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id")
+    risk_factor_id: int = Field(foreign_key="riskfactor.id")
+    audit_date: date | None = None
+    note: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class CuratorLink(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("curator_school_id", "school_id", name="uq_curator_link"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    curator_school_id: int = Field(foreign_key="school.id")
+    school_id: int = Field(foreign_key="school.id")
+    roadmap_id: int | None = Field(default=None, foreign_key="roadmap.id")
+
+
+# ---------------------------------------------------------------------------------------------
+# People, sessions, uploads, audit
+# ---------------------------------------------------------------------------------------------
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(unique=True, max_length=64)
+    full_name: str = Field(max_length=255)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=16)  # admin | head | methodologist | curator | principal
+    territory_id: int | None = Field(default=None, foreign_key="territory.id")
+    school_id: int | None = Field(default=None, foreign_key="school.id")
+    is_active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    password_changed_at: datetime = Field(default_factory=utcnow)
+
+
+class AuthSession(SQLModel, table=True):
+    """A server-side login session. The browser holds only a random token; we keep its hash."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    ip: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=255)
+
+
+class LoginAttempt(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(max_length=64, index=True)
+    ip: str | None = Field(default=None, max_length=64, index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    success: bool = False
+
+
+class Upload(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    file_name: str = Field(max_length=255)
+    checksum: str = Field(max_length=64, index=True)  # sha256 of the original bytes
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    kind: str = Field(default="measurements", max_length=32)
+    territory_id: int | None = Field(default=None, foreign_key="territory.id")
+    period_id: int | None = Field(default=None, foreign_key="period.id")
+    uploaded_by: int | None = Field(default=None, foreign_key="user.id")
+    uploaded_at: datetime = Field(default_factory=utcnow)
+    n_rows: int = 0
+    n_new: int = 0
+    n_changed: int = 0
+    n_unchanged: int = 0
+    errors: str | None = Field(default=None, sa_column=Column(Text))  # JSON list
+    status: str = Field(default="applied", max_length=16)  # applied | undone | rejected
+
+
+class AuditEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    login: str | None = Field(default=None, max_length=64)
+    action: str = Field(max_length=48, index=True)
+    object_type: str | None = Field(default=None, max_length=48)
+    object_id: str | None = Field(default=None, max_length=64)
+    details: str | None = Field(default=None, sa_column=Column(Text))
+    ip: str | None = Field(default=None, max_length=64)
+
+
+class AppMeta(SQLModel, table=True):
+    """Key/value facts about this database (is it the demo, when it was built)."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_column=Column(Text, nullable=False))

@@ -1,0 +1,431 @@
+"""The read side: SQL aggregates, always filtered by a Scope, evaluated by core.targets.
+
+Group values come from `measurementsummary` (kept up to date by every write), so a screen never
+scans raw measurement rows; per-school rows are read only for the periods a screen shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import bindparam, text
+from sqlalchemy.engine import Engine
+
+from core import formatting as fmt
+from core import summary as summ
+from core import targets as tg
+from core.auth import Scope, deny
+from core.db import get_engine
+
+
+def _rows(engine: Engine, sql: str, params: dict | None = None, expanding: tuple[str, ...] = ()):
+    stmt = text(sql)
+    if expanding:
+        stmt = stmt.bindparams(*(bindparam(k, expanding=True) for k in expanding))
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(stmt, params or {})]
+
+
+def _as_date(x) -> date:
+    return x if isinstance(x, date) else date.fromisoformat(str(x)[:10])
+
+
+# ---------------------------------------------------------------------------------------------
+# Small lists
+# ---------------------------------------------------------------------------------------------
+def is_demo(engine: Engine | None = None) -> bool:
+    engine = engine or get_engine()
+    rows = _rows(engine, "SELECT value FROM appmeta WHERE key = 'demo'")
+    return bool(rows) and rows[0]["value"] == "1"
+
+
+def roadmaps(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
+    """Roadmaps of the territories the user sees (with how many targets each has)."""
+    engine = engine or get_engine()
+    rows = _rows(engine, """
+        SELECT r.id, r.code, r.title, r.year_from, r.year_to, r.is_demo, r.territory_id,
+               t.name AS territory, (SELECT COUNT(*) FROM target x WHERE x.roadmap_id = r.id) AS n_targets
+        FROM roadmap r JOIN territory t ON t.id = r.territory_id
+        ORDER BY t.name, r.year_from, r.id""")
+    rows = [r for r in rows if scope.can_see_territory(r["territory_id"])]
+    return pd.DataFrame(rows, columns=["id", "code", "title", "year_from", "year_to", "is_demo",
+                                       "territory_id", "territory", "n_targets"])
+
+
+def periods(engine: Engine | None = None) -> pd.DataFrame:
+    engine = engine or get_engine()
+    rows = _rows(engine, "SELECT id, code, kind, start, \"end\", label FROM period ORDER BY \"end\", kind")
+    df = pd.DataFrame(rows, columns=["id", "code", "kind", "start", "end", "label"])
+    if not df.empty:
+        df["end"] = df["end"].map(_as_date)
+        df["start"] = df["start"].map(_as_date)
+    return df
+
+
+# ---------------------------------------------------------------------------------------------
+# Overview
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class TargetCard:
+    target_id: int
+    number: int
+    wording: str
+    indicator_id: int
+    indicator_code: str
+    indicator_name: str
+    short_name: str
+    unit: str
+    value_kind: str
+    level: str
+    kind: str
+    amount: float | None
+    rule_text: str
+    group: str
+    baseline_label: str | None
+    due_label: str | None
+    as_of_label: str | None
+    evaluation: tg.Evaluation
+    series: list[dict] = field(default_factory=list)  # period, label, t, value (group)
+    average_series: list[dict] = field(default_factory=list)  # territory average (all schools)
+    expected_path: list[dict] = field(default_factory=list)  # t, label, value
+    milestones: list[dict] = field(default_factory=list)
+    n_schools: int = 0
+    n_meeting: int = 0
+    lagging: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Overview:
+    roadmap: dict
+    as_of: date | None
+    as_of_label: str | None
+    cards: list[TargetCard]
+    matrix: pd.DataFrame  # one row per school: school, flags, one status column per target
+    is_demo: bool
+
+
+def _target_rows(engine: Engine, roadmap_id: int) -> list[dict]:
+    return _rows(engine, """
+        SELECT x.id, x.number, x.wording, x.kind, x.value AS amount, x.applies_to, x.judged_on,
+               x.baseline_period_id, x.due_period_id,
+               i.id AS indicator_id, i.code AS indicator_code, i.name AS indicator_name, i.short_name,
+               i.unit, i.value_kind, i.level, i.higher_is_better,
+               bp.label AS baseline_label, bp."end" AS baseline_end, bp.kind AS baseline_kind,
+               dp.label AS due_label, dp."end" AS due_end, dp.kind AS due_kind
+        FROM target x
+        JOIN indicator i ON i.id = x.indicator_id
+        LEFT JOIN period bp ON bp.id = x.baseline_period_id
+        LEFT JOIN period dp ON dp.id = x.due_period_id
+        WHERE x.roadmap_id = :rid
+        ORDER BY x.number, x.id""", {"rid": roadmap_id})
+
+
+def _milestone_rows(engine: Engine, target_ids: list[int]) -> dict[int, list[dict]]:
+    out: dict[int, list[dict]] = {}
+    if not target_ids:
+        return out
+    for r in _rows(engine, """
+            SELECT m.target_id, m.value, m.note, p.label, p."end", p.kind
+            FROM targetmilestone m JOIN period p ON p.id = m.period_id
+            WHERE m.target_id IN :ids ORDER BY p."end" """, {"ids": target_ids}, ("ids",)):
+        r["t"] = tg.period_t(_as_date(r["end"]))
+        out.setdefault(r["target_id"], []).append(r)
+    return out
+
+
+def _group_series(engine: Engine, territory_id: int, indicator_ids: list[int]) -> dict:
+    """{(indicator_id, grp): [row...]} from the summary, plus territory-level measurements under
+    grp 'territory'."""
+    out: dict[tuple[int, str], list[dict]] = {}
+    if not indicator_ids:
+        return out
+    for r in _rows(engine, """
+            SELECT s.indicator_id, s.grp, s.n_schools, s.sum_value, s.sum_numerator, s.sum_denominator,
+                   s.n_flag, i.value_kind, p.id AS period_id, p.label, p."end", p.kind
+            FROM measurementsummary s
+            JOIN indicator i ON i.id = s.indicator_id
+            JOIN period p ON p.id = s.period_id
+            WHERE s.territory_id = :tid AND s.indicator_id IN :ids
+            ORDER BY p."end" """, {"tid": territory_id, "ids": indicator_ids}, ("ids",)):
+        r["value"] = summ.group_value(r["value_kind"], r["n_schools"], r["sum_value"], r["sum_numerator"],
+                                      r["sum_denominator"], r["n_flag"])
+        r["t"] = tg.period_t(_as_date(r["end"]))
+        out.setdefault((r["indicator_id"], r["grp"]), []).append(r)
+    for r in _rows(engine, """
+            SELECT m.indicator_id, m.value, m.numerator, m.denominator, p.id AS period_id, p.label,
+                   p."end", p.kind
+            FROM measurement m JOIN period p ON p.id = m.period_id
+            WHERE m.territory_id = :tid AND m.school_id IS NULL AND m.indicator_id IN :ids
+            ORDER BY p."end" """, {"tid": territory_id, "ids": indicator_ids}, ("ids",)):
+        r["t"] = tg.period_t(_as_date(r["end"]))
+        out.setdefault((r["indicator_id"], "territory"), []).append(r)
+    return out
+
+
+def _school_values(engine: Engine, territory_id: int, indicator_ids: list[int], period_ids: list[int],
+                   scope: Scope) -> pd.DataFrame:
+    cols = ["school_id", "indicator_id", "period_id", "value"]
+    if not indicator_ids or not period_ids:
+        return pd.DataFrame(columns=cols)
+    rows = _rows(engine, """
+        SELECT m.school_id, m.indicator_id, m.period_id, m.value
+        FROM measurement m
+        WHERE m.territory_id = :tid AND m.school_id IS NOT NULL
+          AND m.indicator_id IN :ids AND m.period_id IN :pids""",
+                 {"tid": territory_id, "ids": indicator_ids, "pids": period_ids}, ("ids", "pids"))
+    rows = [r for r in rows if scope.can_see_school(r["school_id"], territory_id)]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _schools(engine: Engine, territory_id: int, scope: Scope) -> list[dict]:
+    rows = _rows(engine, """
+        SELECT id, code, name, short_name, is_shnor, is_shnsu, is_leader, is_demo
+        FROM school WHERE territory_id = :tid ORDER BY short_name""", {"tid": territory_id})
+    return [r for r in rows if scope.can_see_school(r["id"], territory_id)]
+
+
+def in_group(school: dict, grp: str) -> bool:
+    if grp == "all":
+        return True
+    if grp == "shnor":
+        return bool(school["is_shnor"])
+    if grp == "shnsu":
+        return bool(school["is_shnsu"])
+    return bool(school["is_shnor"] or school["is_shnsu"])
+
+
+def roadmap_info(scope: Scope, roadmap_id: int, engine: Engine | None = None) -> dict:
+    engine = engine or get_engine()
+    rows = _rows(engine, """
+        SELECT r.id, r.code, r.title, r.year_from, r.year_to, r.approved_by, r.goal, r.is_demo,
+               r.territory_id, t.name AS territory
+        FROM roadmap r JOIN territory t ON t.id = r.territory_id WHERE r.id = :rid""", {"rid": roadmap_id})
+    if not rows or not scope.can_see_territory(rows[0]["territory_id"]):
+        raise deny(scope, f"дорожная карта {roadmap_id}", engine)
+    return rows[0]
+
+
+def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
+             engine: Engine | None = None) -> Overview:
+    """Every target of a roadmap evaluated at `as_of` (default: the latest period with data),
+    with the group series for charts and the schools x targets status matrix."""
+    engine = engine or get_engine()
+    rm = roadmap_info(scope, roadmap_id, engine)
+    if not scope.sees_whole_territory:
+        raise deny(scope, "обзор территории доступен руководителю управления, методисту и администратору",
+                   engine)
+    territory_id = rm["territory_id"]
+    trows = _target_rows(engine, roadmap_id)
+    ind_ids = sorted({r["indicator_id"] for r in trows})
+    series = _group_series(engine, territory_id, ind_ids)
+    milestones = _milestone_rows(engine, [r["id"] for r in trows])
+
+    data_ends = [r["end"] for rows in series.values() for r in rows]
+    if as_of is None and data_ends:
+        as_of = max(_as_date(e) for e in data_ends)
+    t_as_of = tg.period_t(as_of) if as_of else None
+
+    schools = _schools(engine, territory_id, scope)
+    cards: list[TargetCard] = []
+    now_periods: dict[int, dict] = {}
+    for r in trows:
+        grp = "territory" if r["level"] == "territory" else r["applies_to"]
+        period_kind = r["due_kind"] or r["baseline_kind"]
+        own = [x for x in series.get((r["indicator_id"], grp), [])
+               if (period_kind is None or x["kind"] == period_kind)]
+        avg = [x for x in series.get((r["indicator_id"], "all"), [])
+               if (period_kind is None or x["kind"] == period_kind)]
+        upto = [x for x in own if t_as_of is not None and x["t"] <= t_as_of + 1e-9 and x["value"] is not None]
+        now = upto[-1] if upto else None
+        spec = tg.TargetSpec(kind=r["kind"], value=r["amount"], higher_is_better=bool(r["higher_is_better"]),
+                             milestones=tuple((m["t"], m["value"]) for m in milestones.get(r["id"], [])))
+        t_base = tg.period_t(_as_date(r["baseline_end"])) if r["baseline_end"] else None
+        t_due = tg.period_t(_as_date(r["due_end"])) if r["due_end"] else None
+        avg_now = next((a["value"] for a in avg if now and a["period_id"] == now["period_id"]), None)
+        ev = tg.evaluate(spec, series=[(x["t"], x["value"]) for x in own],
+                         t_now=now["t"] if now else (t_as_of or 0.0), t_due=t_due, t_baseline=t_base,
+                         average=avg_now)
+        expected_path = []
+        if ev.baseline is not None and t_base is not None and ev.target_value is not None and t_due:
+            expected_path = [{"t": t_base, "label": r["baseline_label"], "value": ev.baseline},
+                             {"t": t_due, "label": r["due_label"], "value": ev.target_value}]
+        card = TargetCard(
+            target_id=r["id"], number=r["number"], wording=r["wording"], indicator_id=r["indicator_id"],
+            indicator_code=r["indicator_code"], indicator_name=r["indicator_name"], short_name=r["short_name"],
+            unit=r["unit"], value_kind=r["value_kind"], level=r["level"], kind=r["kind"], amount=r["amount"],
+            rule_text=fmt.rule(r["kind"], r["amount"], r["unit"], r["baseline_label"]),
+            group=grp, baseline_label=r["baseline_label"], due_label=r["due_label"],
+            as_of_label=now["label"] if now else None, evaluation=ev,
+            series=[{"period_id": x["period_id"], "label": x["label"], "t": x["t"], "end": _as_date(x["end"]),
+                     "value": x["value"]} for x in own],
+            average_series=[{"label": x["label"], "t": x["t"], "end": _as_date(x["end"]), "value": x["value"]}
+                            for x in avg] if grp != "all" and grp != "territory" else [],
+            expected_path=expected_path,
+            milestones=[{"label": m["label"], "t": m["t"], "value": m["value"], "note": m["note"]}
+                        for m in milestones.get(r["id"], [])],
+        )
+        cards.append(card)
+        if now is not None:
+            now_periods[r["id"]] = now
+
+    matrix = _school_matrix(engine, scope, territory_id, trows, cards, now_periods, schools, series)
+    return Overview(roadmap=rm, as_of=as_of,
+                    as_of_label=fmt.month_year(as_of) if as_of else None,
+                    cards=cards, matrix=matrix, is_demo=bool(rm["is_demo"]))
+
+
+def _school_matrix(engine, scope, territory_id, trows, cards, now_periods, schools, series) -> pd.DataFrame:
+    """Per-school status of each school-level target (judged on each school)."""
+    by_id = {c.target_id: c for c in cards}
+    need_periods = set()
+    for r in trows:
+        if r["id"] in now_periods:
+            need_periods.add(now_periods[r["id"]]["period_id"])
+        if r["baseline_period_id"]:
+            need_periods.add(r["baseline_period_id"])
+    school_rows = [r for r in trows if r["level"] == "school" and r["judged_on"] in ("school", "both")]
+    vals = _school_values(engine, territory_id, sorted({r["indicator_id"] for r in school_rows}),
+                          sorted(need_periods), scope)
+    lookup = {(int(a), int(b), int(c)): v for a, b, c, v in vals.itertuples(index=False)}
+    out = []
+    for s in sorted(schools, key=lambda s: (not s["is_shnor"], not s["is_shnsu"], s["short_name"])):
+        row = {"school_id": s["id"], "Школа": s["short_name"], "ШНОР": bool(s["is_shnor"]),
+               "ШНСУ": bool(s["is_shnsu"])}
+        for r in school_rows:
+            card = by_id[r["id"]]
+            if not in_group(s, r["applies_to"]):
+                row[card.short_name] = None
+                continue
+            now = now_periods.get(r["id"])
+            status = "no_data"
+            card.n_schools += 1
+            if now is not None:
+                v_now = lookup.get((s["id"], r["indicator_id"], now["period_id"]))
+                v_base = lookup.get((s["id"], r["indicator_id"], r["baseline_period_id"])) if r["baseline_period_id"] else None
+                avg = next((x["value"] for x in series.get((r["indicator_id"], "all"), [])
+                            if x["period_id"] == now["period_id"]), None)
+                spec = tg.TargetSpec(kind=r["kind"], value=r["amount"], higher_is_better=bool(r["higher_is_better"]),
+                                     milestones=tuple((m["t"], m["value"]) for m in card.milestones))
+                t_base = tg.period_t(_as_date(r["baseline_end"])) if r["baseline_end"] else None
+                t_due = tg.period_t(_as_date(r["due_end"])) if r["due_end"] else None
+                pts = [(now["t"], v_now)] + ([(t_base, v_base)] if t_base is not None else [])
+                ev = tg.evaluate(spec, series=pts, t_now=now["t"], t_due=t_due, t_baseline=t_base, average=avg)
+                status = ev.status
+                if ev.meets_target:
+                    card.n_meeting += 1
+                elif status in ("off_track", "at_risk"):
+                    card.lagging.append(s["short_name"])
+            row[card.short_name] = status
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# School page
+# ---------------------------------------------------------------------------------------------
+def schools(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
+    """The schools the user may open (a principal: their own; a curator: the curated ones)."""
+    engine = engine or get_engine()
+    rows = _rows(engine, """
+        SELECT s.id, s.code, s.name, s.short_name, s.kind, s.is_shnor, s.is_shnsu, s.is_leader, s.is_demo,
+               s.territory_id, t.name AS territory
+        FROM school s JOIN territory t ON t.id = s.territory_id
+        ORDER BY t.name, s.short_name""")
+    rows = [r for r in rows if scope.can_see_school(r["id"], r["territory_id"])]
+    return pd.DataFrame(rows, columns=["id", "code", "name", "short_name", "kind", "is_shnor", "is_shnsu",
+                                       "is_leader", "is_demo", "territory_id", "territory"])
+
+
+@dataclass
+class SchoolTarget:
+    roadmap_title: str
+    number: int
+    short_name: str
+    indicator_name: str
+    unit: str
+    rule_text: str
+    evaluation: tg.Evaluation
+    average: float | None
+    as_of_label: str | None
+    series: list[dict]
+    average_series: list[dict]
+    expected_path: list[dict]
+
+
+@dataclass
+class SchoolView:
+    school: dict
+    targets: list[SchoolTarget]
+    curators: list[str]
+    curated: list[str]
+
+
+def school_view(scope: Scope, school_id: int, engine: Engine | None = None) -> SchoolView:
+    """One school against its own targets (from its own baseline) and the territory average."""
+    engine = engine or get_engine()
+    rows = _rows(engine, """
+        SELECT s.*, t.name AS territory FROM school s JOIN territory t ON t.id = s.territory_id
+        WHERE s.id = :sid""", {"sid": school_id})
+    if not rows or not scope.can_see_school(school_id, rows[0]["territory_id"]):
+        raise deny(scope, f"школа {school_id}", engine)
+    school = rows[0]
+    tid = school["territory_id"]
+    trows = _rows(engine, """
+        SELECT x.id, x.number, x.kind, x.value AS amount, x.applies_to, x.judged_on, r.title AS roadmap_title,
+               i.id AS indicator_id, i.name AS indicator_name, i.short_name, i.unit, i.value_kind,
+               i.higher_is_better, bp.label AS baseline_label, bp."end" AS baseline_end, dp."end" AS due_end,
+               dp.kind AS due_kind
+        FROM target x JOIN roadmap r ON r.id = x.roadmap_id JOIN indicator i ON i.id = x.indicator_id
+        LEFT JOIN period bp ON bp.id = x.baseline_period_id LEFT JOIN period dp ON dp.id = x.due_period_id
+        WHERE r.territory_id = :tid AND i.level = 'school' AND x.judged_on IN ('school', 'both')
+        ORDER BY r.id, x.number""", {"tid": tid})
+    trows = [r for r in trows if in_group(school, r["applies_to"])]
+    ind_ids = sorted({r["indicator_id"] for r in trows})
+    own: dict[int, list[dict]] = {}
+    if ind_ids:
+        for r in _rows(engine, """
+                SELECT m.indicator_id, m.value, m.numerator, m.denominator, p.id AS period_id, p.label,
+                       p."end", p.kind
+                FROM measurement m JOIN period p ON p.id = m.period_id
+                WHERE m.school_id = :sid AND m.indicator_id IN :ids ORDER BY p."end" """,
+                {"sid": school_id, "ids": ind_ids}, ("ids",)):
+            r["t"] = tg.period_t(_as_date(r["end"]))
+            r["end"] = _as_date(r["end"])
+            own.setdefault(r["indicator_id"], []).append(r)
+    groups = _group_series(engine, tid, ind_ids)
+    milestones = _milestone_rows(engine, [r["id"] for r in trows])
+    out = []
+    for r in trows:
+        kind = r["due_kind"]
+        ser = [x for x in own.get(r["indicator_id"], []) if kind is None or x["kind"] == kind]
+        avg = [x for x in groups.get((r["indicator_id"], "all"), []) if kind is None or x["kind"] == kind]
+        measured = [x for x in ser if x["value"] is not None]
+        now = measured[-1] if measured else None
+        avg_now = next((a["value"] for a in avg if now and a["period_id"] == now["period_id"]), None)
+        spec = tg.TargetSpec(kind=r["kind"], value=r["amount"], higher_is_better=bool(r["higher_is_better"]),
+                             milestones=tuple((m["t"], m["value"]) for m in milestones.get(r["id"], [])))
+        t_base = tg.period_t(_as_date(r["baseline_end"])) if r["baseline_end"] else None
+        t_due = tg.period_t(_as_date(r["due_end"])) if r["due_end"] else None
+        ev = tg.evaluate(spec, series=[(x["t"], x["value"]) for x in ser], t_now=now["t"] if now else 0.0,
+                         t_due=t_due, t_baseline=t_base, average=avg_now)
+        path = []
+        if ev.baseline is not None and ev.target_value is not None and t_base and t_due:
+            path = [{"t": t_base, "end": _as_date(r["baseline_end"]), "value": ev.baseline},
+                    {"t": t_due, "end": _as_date(r["due_end"]), "value": ev.target_value}]
+        out.append(SchoolTarget(
+            roadmap_title=r["roadmap_title"], number=r["number"], short_name=r["short_name"],
+            indicator_name=r["indicator_name"], unit=r["unit"],
+            rule_text=fmt.rule(r["kind"], r["amount"], r["unit"], r["baseline_label"]), evaluation=ev,
+            average=avg_now, as_of_label=now["label"] if now else None,
+            series=[{"label": x["label"], "end": x["end"], "value": x["value"]} for x in ser],
+            average_series=[{"label": x["label"], "end": _as_date(x["end"]), "value": x["value"]} for x in avg],
+            expected_path=path))
+    curators = [r["short_name"] for r in _rows(engine, """
+        SELECT c.short_name FROM curatorlink l JOIN school c ON c.id = l.curator_school_id
+        WHERE l.school_id = :sid ORDER BY c.short_name""", {"sid": school_id})]
+    curated = [r["short_name"] for r in _rows(engine, """
+        SELECT c.short_name FROM curatorlink l JOIN school c ON c.id = l.school_id
+        WHERE l.curator_school_id = :sid ORDER BY c.short_name""", {"sid": school_id})]
+    return SchoolView(school=school, targets=out, curators=curators, curated=curated)

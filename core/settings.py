@@ -1,0 +1,79 @@
+"""Configuration from the environment (and `.streamlit/secrets.toml`), with safe defaults.
+
+Nothing secret lives in the repository. Every setting has one name, read here only.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+DEFAULT_SQLITE_PATH = DATA_DIR / "monitoring.db"
+
+
+def _secrets() -> dict:
+    path = ROOT / ".streamlit" / "secrets.toml"
+    if path.exists():
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    return {}
+
+
+def _get(name: str, default: str | None = None) -> str | None:
+    if name in os.environ:
+        return os.environ[name]
+    value = _secrets().get(name)
+    return str(value) if value is not None else default
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on", "да"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    # "auto": build the demo database when the default SQLite file does not exist yet;
+    # "1": build the demo into an empty database whatever the URL; "0": never.
+    demo: str
+    session_hours: float
+    idle_minutes: float
+    secure_cookie: bool
+    login_max_failures: int
+    login_window_minutes: float
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def is_default_sqlite(self) -> bool:
+        return self.database_url == f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    url = _get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        # psycopg 3 is the driver; accept the plain URL people copy from their hosting.
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return Settings(
+        database_url=url,
+        demo=(_get("MONITORING_DEMO", "auto") or "auto").lower(),
+        session_hours=float(_get("SESSION_HOURS", "12")),
+        idle_minutes=float(_get("SESSION_IDLE_MINUTES", "240")),
+        secure_cookie=_bool(_get("SECURE_COOKIE"), False),
+        login_max_failures=int(_get("LOGIN_MAX_FAILURES", "5")),
+        login_window_minutes=float(_get("LOGIN_WINDOW_MINUTES", "15")),
+    )
+
+
+def reset_settings_cache() -> None:
+    get_settings.cache_clear()

@@ -1,0 +1,311 @@
+"""Target evaluation: pure functions, no database, no Streamlit. Every screen and report uses these.
+
+Time is a float `t` (the period's end as a fractional year, see `period_t`); values are in the
+indicator's own unit (shares in percent, 0-100).
+
+Kinds (DESIGN.md, "Target semantics"):
+
+=====================  ======================================================  ===================
+kind                   target value                                            better is
+=====================  ======================================================  ===================
+at_least X             X                                                       higher
+at_most X              X                                                       lower
+increase_pp X          baseline + X (percentage points)                        higher
+increase_pct X         baseline * (1 + X / 100)                                higher
+not_below_average      the territory average in the same period                the indicator's
+milestones             the milestone of the period (final: the last one)       the indicator's
+=====================  ======================================================  ===================
+
+Evaluation of a target at a period `t_now` (see `evaluate`):
+
+* value: the measured value at `t_now` (None: no data);
+* baseline: the value at the baseline period (None when unknown);
+* target value: from the kind (above); None when it needs a baseline and there is none;
+* progress: (value - baseline) / (target - baseline); None without a baseline. When the baseline
+  already meets the target the path is flat: progress is 1 if the value still meets the target,
+  else 0. Not clipped (a screen clips its bar to 0..1, the number stays honest);
+* expected: the value on the straight path from (t_baseline, baseline) to (t_due, target) at
+  t_now, clamped to the ends; for milestones the milestone in force (the last one due at or before
+  t_now), or the straight path from the baseline to the first milestone before it;
+* forecast: least-squares line through the measured points (t, value) up to t_now, read at t_due;
+  needs at least MIN_FORECAST_POINTS distinct periods, otherwise None and a note that says so.
+
+Status rule (in this order):
+
+1. ``no_data``  - no value at t_now, or no target value (an increase target without a baseline,
+   not_below_average without an average);
+2. ``achieved`` - the value meets the final target (>= for higher-is-better, <= for lower);
+3. ``off_track`` - the due period has passed (t_now >= t_due) and the target is not met;
+4. ``on_track`` - the value meets the expected value at t_now (or, with no expected value, the
+   forecast meets the target);
+5. ``at_risk``  - behind the expected value by at most AT_RISK_SHARE of the step being judged
+   (|target - baseline|, or the step between milestones), or the forecast still meets the target,
+   or nothing but the final target can be judged yet (no baseline and no forecast);
+6. ``off_track`` - otherwise.
+
+Group totals aggregate shares as ratio of sums (`aggregate`), never as a mean of percentages.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Iterable, Sequence
+
+KINDS = ("at_least", "at_most", "increase_pp", "increase_pct", "not_below_average", "milestones")
+STATUSES = ("achieved", "on_track", "at_risk", "off_track", "no_data")
+MIN_FORECAST_POINTS = 3
+AT_RISK_SHARE = 0.25
+EPS = 1e-9
+
+STATUS_LABELS = {
+    "achieved": "Достигнут",
+    "on_track": "По плану",
+    "at_risk": "Под угрозой",
+    "off_track": "Отстаёт",
+    "no_data": "Нет данных",
+}
+# Colour plus icon plus word; colours chosen to stay distinct in greyscale (dark / mid / light).
+STATUS_ICONS = {
+    "achieved": "✔",
+    "on_track": "▲",
+    "at_risk": "◆",
+    "off_track": "✖",
+    "no_data": "○",
+}
+STATUS_COLORS = {
+    "achieved": "#1b5e20",
+    "on_track": "#2e7d32",
+    "at_risk": "#e69500",
+    "off_track": "#b71c1c",
+    "no_data": "#757575",
+}
+STATUS_ORDER = {s: i for i, s in enumerate(("off_track", "at_risk", "no_data", "on_track", "achieved"))}
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    kind: str
+    value: float | None = None
+    higher_is_better: bool = True  # of the indicator; used by not_below_average and milestones
+    milestones: tuple[tuple[float, float], ...] = ()  # (t, value), any order
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown target kind {self.kind!r}")
+        if self.kind == "milestones" and not self.milestones:
+            raise ValueError("a milestones target needs at least one milestone")
+        if self.kind in ("at_least", "at_most", "increase_pp", "increase_pct") and self.value is None:
+            raise ValueError(f"a {self.kind} target needs a value")
+
+    @property
+    def direction(self) -> int:
+        """+1 when higher values are better for this target, -1 when lower are."""
+        if self.kind == "at_most":
+            return -1
+        if self.kind in ("at_least", "increase_pp", "increase_pct"):
+            return 1
+        return 1 if self.higher_is_better else -1
+
+    @property
+    def sorted_milestones(self) -> tuple[tuple[float, float], ...]:
+        return tuple(sorted(self.milestones))
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    status: str
+    value: float | None
+    baseline: float | None
+    target_value: float | None
+    progress: float | None
+    expected: float | None
+    forecast: float | None
+    forecast_note: str | None
+    reason: str
+    direction: int = 1
+    meets_target: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+# ---------------------------------------------------------------------------------------------
+# Building blocks
+# ---------------------------------------------------------------------------------------------
+def period_t(end: date) -> float:
+    """A period's position on the time axis: its end date as a fractional year."""
+    start = date(end.year, 1, 1)
+    days = (date(end.year + 1, 1, 1) - start).days
+    return end.year + ((end - start).days + 1) / days
+
+
+def share(numerator: float | None, denominator: float | None) -> float | None:
+    """A share in percent; None when the denominator is missing or zero."""
+    if numerator is None or denominator is None or denominator <= 0:
+        return None
+    return 100.0 * numerator / denominator
+
+
+def aggregate(kind: str, rows: Iterable[tuple[float | None, float | None, float | None]]) -> float | None:
+    """Aggregate per-school (value, numerator, denominator) rows into a group value.
+
+    share: ratio of sums (100 * sum numerators / sum denominators of rows having both);
+    count: sum of values; value: mean of values; flag: number of rows whose value is 1.
+    None when no row has data."""
+    rows = list(rows)
+    if kind == "share":
+        pairs = [(n, d) for _, n, d in rows if n is not None and d is not None]
+        if not pairs:
+            return None
+        return share(sum(n for n, _ in pairs), sum(d for _, d in pairs))
+    values = [v for v, _, _ in rows if v is not None]
+    if not values:
+        return None
+    if kind == "count":
+        return float(sum(values))
+    if kind == "value":
+        return float(sum(values) / len(values))
+    if kind == "flag":
+        return float(sum(1 for v in values if v >= 0.5))
+    raise ValueError(f"unknown value kind {kind!r}")
+
+
+def meets(value: float, goal: float, direction: int) -> bool:
+    return (value - goal) * direction >= -EPS
+
+
+def target_value(spec: TargetSpec, baseline: float | None, average: float | None = None) -> float | None:
+    """The value to reach (for milestones: the final milestone)."""
+    if spec.kind in ("at_least", "at_most"):
+        return float(spec.value)
+    if spec.kind == "increase_pp":
+        return None if baseline is None else baseline + spec.value
+    if spec.kind == "increase_pct":
+        return None if baseline is None else baseline * (1 + spec.value / 100.0)
+    if spec.kind == "not_below_average":
+        return average
+    return spec.sorted_milestones[-1][1]
+
+
+def progress(value: float | None, baseline: float | None, target: float | None, direction: int = 1) -> float | None:
+    """(value - baseline) / (target - baseline); see the module docstring for the flat case."""
+    if value is None or baseline is None or target is None:
+        return None
+    if (target - baseline) * direction <= EPS:  # the baseline already meets the target
+        return 1.0 if meets(value, target, direction) else 0.0
+    return (value - baseline) / (target - baseline)
+
+
+def straight_path(t: float, t0: float, v0: float, t1: float, v1: float) -> float:
+    """The value on the line from (t0, v0) to (t1, v1) at t, clamped to the ends."""
+    if t1 - t0 <= EPS:
+        return v1
+    f = min(max((t - t0) / (t1 - t0), 0.0), 1.0)
+    return v0 + (v1 - v0) * f
+
+
+def linear_forecast(points: Sequence[tuple[float, float]], t_at: float) -> tuple[float | None, str | None]:
+    """Least-squares line through (t, value) points read at t_at. Needs MIN_FORECAST_POINTS
+    distinct t; otherwise (None, reason)."""
+    pts = [(t, v) for t, v in points if v is not None and math.isfinite(v)]
+    distinct = {round(t, 6) for t, _ in pts}
+    if len(distinct) < MIN_FORECAST_POINTS:
+        return None, f"для прогноза нужно не меньше {MIN_FORECAST_POINTS} измерений, есть {len(distinct)}"
+    n = len(pts)
+    mt = sum(t for t, _ in pts) / n
+    mv = sum(v for _, v in pts) / n
+    stt = sum((t - mt) ** 2 for t, _ in pts)
+    slope = sum((t - mt) * (v - mv) for t, v in pts) / stt
+    return mv + slope * (t_at - mt), None
+
+
+def _milestone_expected(spec: TargetSpec, t_now: float, t_base: float | None, baseline: float | None):
+    """(expected value, step size) for a milestones target at t_now."""
+    ms = spec.sorted_milestones
+    due = [m for m in ms if m[0] <= t_now + EPS]
+    if due:
+        idx = ms.index(due[-1])
+        prev = ms[idx - 1][1] if idx > 0 else baseline
+        step = abs(due[-1][1] - prev) if prev is not None else abs(due[-1][1])
+        return due[-1][1], step
+    first_t, first_v = ms[0]
+    if baseline is None or t_base is None:
+        return None, None
+    return straight_path(t_now, t_base, baseline, first_t, first_v), abs(first_v - baseline)
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation
+# ---------------------------------------------------------------------------------------------
+def evaluate(
+    spec: TargetSpec,
+    *,
+    series: Sequence[tuple[float, float | None]],
+    t_now: float,
+    t_due: float | None,
+    t_baseline: float | None = None,
+    baseline: float | None = None,
+    average: float | None = None,
+) -> Evaluation:
+    """Evaluate a target at t_now from a series of (t, value) measurements.
+
+    `baseline` defaults to the series value at `t_baseline`; `average` is the territory average at
+    t_now (for not_below_average). `t_due` defaults to the last milestone for milestone targets.
+    The status rule is in the module docstring."""
+    d = spec.direction
+    points = sorted((t, v) for t, v in series if v is not None and t <= t_now + EPS)
+    value = next((v for t, v in reversed(points) if abs(t - t_now) <= EPS), None)
+    if baseline is None and t_baseline is not None:
+        baseline = next((v for t, v in points if abs(t - t_baseline) <= EPS), None)
+    if spec.kind == "milestones" and t_due is None:
+        t_due = spec.sorted_milestones[-1][0]
+
+    tv = target_value(spec, baseline, average)
+    forecast, note = (None, "нет срока достижения")
+    if t_due is not None:
+        forecast, note = linear_forecast(points, t_due)
+
+    if spec.kind == "milestones":
+        expected, step = _milestone_expected(spec, t_now, t_baseline, baseline)
+    elif tv is not None and baseline is not None and t_baseline is not None and t_due is not None:
+        expected = straight_path(t_now, t_baseline, baseline, t_due, tv)
+        step = abs(tv - baseline)
+    else:
+        expected, step = None, None
+
+    prog = progress(value, baseline, tv, d)
+    common = dict(value=value, baseline=baseline, target_value=tv, progress=prog, expected=expected,
+                  forecast=forecast, forecast_note=note, direction=d)
+
+    if value is None:
+        return Evaluation("no_data", reason="нет значения за период", **common)
+    if tv is None:
+        why = "нет среднего по территории" if spec.kind == "not_below_average" else "нет базового значения"
+        return Evaluation("no_data", reason=why, **common)
+    if meets(value, tv, d):
+        return Evaluation("achieved", reason="целевое значение достигнуто", meets_target=True, **common)
+    if t_due is not None and t_now >= t_due - EPS:
+        return Evaluation("off_track", reason="срок прошёл, цель не достигнута", **common)
+    forecast_ok = forecast is not None and meets(forecast, tv, d)
+    if expected is not None:
+        if meets(value, expected, d):
+            return Evaluation("on_track", reason="не ниже ожидаемого по плану значения", **common)
+        shortfall = (expected - value) * d
+        if (step is not None and shortfall <= AT_RISK_SHARE * step + EPS) or forecast_ok:
+            return Evaluation("at_risk", reason="немного ниже ожидаемого значения", **common)
+        return Evaluation("off_track", reason="заметно ниже ожидаемого значения", **common)
+    if forecast is not None:
+        if forecast_ok:
+            return Evaluation("on_track", reason="прогноз к сроку достигает цели", **common)
+        return Evaluation("off_track", reason="прогноз к сроку не достигает цели", **common)
+    return Evaluation("at_risk", reason="цель ещё не достигнута, траекторию оценить нельзя", **common)
+
+
+def worst(statuses: Iterable[str]) -> str:
+    """The most alarming of several statuses (off_track first, achieved last)."""
+    statuses = list(statuses)
+    return min(statuses, key=STATUS_ORDER.__getitem__) if statuses else "no_data"

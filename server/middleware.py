@@ -1,0 +1,104 @@
+"""ASGI middleware of the st.App server: the login gate and the security headers.
+
+The gate: every HTTP request and websocket for the app without a valid session cookie is
+redirected to /login (a GET for a page) or refused (anything else, the websocket included), so
+an anonymous browser never receives the app's shell nor runs the script. Only the login, first-run
+and health routes and Streamlit's static assets pass.
+"""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+
+from core import auth
+from core.settings import get_settings
+
+PUBLIC_EXACT = {"/login", "/logout", "/setup", "/healthz", "/_stcore/health", "/favicon.png",
+                "/favicon.ico", "/robots.txt"}
+PUBLIC_PREFIXES = ("/static/",)
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    (b"content-security-policy", b"frame-ancestors 'none'; base-uri 'self'; form-action 'self'"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_EXACT or path.startswith(PUBLIC_PREFIXES)
+
+
+def _cookie(scope, name: str) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == b"cookie":
+            jar = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except Exception:  # noqa: BLE001 - a malformed cookie header is just no session
+                return None
+            if name in jar:
+                return jar[name].value
+    return None
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        hsts = get_settings().secure_cookie
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                for k, v in SECURITY_HEADERS:
+                    if k not in present:
+                        headers.append((k, v))
+                if hsts and b"strict-transport-security" not in present:
+                    headers.append((b"strict-transport-security", b"max-age=31536000"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return await self.app(scope, receive, send_with_headers)
+
+
+class AuthGateMiddleware:
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket") or is_public(scope.get("path", "")):
+            return await self.app(scope, receive, send)
+        token = _cookie(scope, auth.COOKIE_NAME)
+        user = await run_in_threadpool(auth.resolve, token) if token else None
+        if user is not None:
+            return await self.app(scope, receive, send)
+        if scope["type"] == "websocket":
+            # refuse the handshake: an anonymous browser never gets a script run
+            await send({"type": "websocket.close", "code": 4401})
+            return
+        method = scope.get("method", "GET")
+        path = scope.get("path", "/")
+        if method in ("GET", "HEAD"):
+            qs = scope.get("query_string", b"").decode("latin-1")
+            target = path + (("?" + qs) if qs else "")
+            location = "/login" + ("" if target == "/" else "?next=" + quote(target, safe=""))
+            headers = [(b"location", location.encode("latin-1")), (b"cache-control", b"no-store"),
+                       (b"content-length", b"0")]
+            await send({"type": "http.response.start", "status": 303, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        body = "Требуется вход в систему.".encode("utf-8")
+        await send({"type": "http.response.start", "status": 401,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,55 @@
+"""The one place where core meets Streamlit's caches: thin cached wrappers of core reads.
+
+Every write in the app calls `clear()` afterwards (explicit invalidation)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from core import queries
+from core.auth import Scope
+from core.db import ensure_database
+
+READ_TTL_SECONDS = 600
+
+
+@st.cache_resource(show_spinner="Подготовка базы данных…")
+def engine():
+    return ensure_database()
+
+
+@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=64, show_spinner=False)
+def is_demo() -> bool:
+    return queries.is_demo(engine())
+
+
+@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
+def roadmaps(scope: Scope):
+    return queries.roadmaps(scope, engine())
+
+
+@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=64, show_spinner=False)
+def periods():
+    return queries.periods(engine())
+
+
+@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
+def overview(scope: Scope, roadmap_id: int, as_of: date | None):
+    return queries.overview(scope, roadmap_id, as_of, engine())
+
+
+def clear() -> None:
+    """After every write: drop all cached reads."""
+    st.cache_data.clear()
+
+
+@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
+def schools(scope: Scope):
+    return queries.schools(scope, engine())
+
+
+@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
+def school_view(scope: Scope, school_id: int):
+    return queries.school_view(scope, school_id, engine())

@@ -1,0 +1,82 @@
+"""The frame of every run: page config, theme CSS, who is logged in, the pages of that role.
+
+`main.py` resolves the user from the session cookie; tests resolve it otherwise and call the same
+`run`."""
+
+from __future__ import annotations
+
+from html import escape
+
+import streamlit as st
+
+from core import auth
+from core.db import session_scope
+from core.formatting import ROLE_LABELS
+from core.models import User
+from ui import cache
+from ui.common import SCOPE_KEY, USER_KEY
+
+PAGES = {
+    "overview": dict(page="app_pages/overview.py", title="Обзор целей", icon=":material/target:", url_path="overview"),
+    "school": dict(page="app_pages/school.py", title="Школа", icon=":material/school:", url_path="school"),
+}
+ROLE_PAGES = {
+    "admin": ["overview", "school"],
+    "head": ["overview", "school"],
+    "methodologist": ["overview", "school"],
+    "curator": ["school"],
+    "principal": ["school"],
+}
+
+CSS = """
+<style>
+  .block-container { padding-top: 2.2rem; }
+  .tile-title { font-size: 1.25rem; font-weight: 700; line-height: 1.25; min-height: 3.1em; color:#102a43 }
+  .tile-value { font-size: 2.6rem; font-weight: 800; line-height: 1.1; color:#102a43 }
+  .tile-rule { font-size: 1.05rem; color:#334e68 }
+  .tile-meta { font-size: 0.95rem; color:#486581 }
+  @media print { [data-testid="stSidebar"], header, [data-testid="stToolbar"] { display: none !important; } }
+</style>
+"""
+
+
+def page_objects(role: str) -> list:
+    out = []
+    for i, key in enumerate(ROLE_PAGES.get(role, [])):
+        spec = PAGES[key]
+        out.append(st.Page(spec["page"], title=spec["title"], icon=spec["icon"], url_path=spec["url_path"],
+                           default=(i == 0)))
+    return out
+
+
+def user_from_token(token: str | None) -> User | None:
+    return auth.resolve(token, engine=cache.engine())
+
+
+def run(user: User | None) -> None:
+    st.set_page_config(page_title="Мониторинг дорожных карт", page_icon=":material/monitoring:", layout="wide")
+    cache.engine()
+    st.markdown(CSS, unsafe_allow_html=True)
+    if user is None:
+        st.session_state.pop(USER_KEY, None)
+        st.session_state.pop(SCOPE_KEY, None)
+        nav = st.navigation([st.Page(_login_required, title="Вход", icon=":material/lock:", url_path="login-required")],
+                           position="hidden")
+        nav.run()
+        return
+    with session_scope(cache.engine()) as s:
+        scope = auth.scope_for(s, user)
+    st.session_state[USER_KEY] = user
+    st.session_state[SCOPE_KEY] = scope
+    with st.sidebar:
+        st.markdown(f"**{escape(user.full_name)}**  \n{escape(ROLE_LABELS.get(user.role, user.role))}")
+        st.markdown('<a href="/logout" target="_self">Выйти</a>', unsafe_allow_html=True)
+        if cache.is_demo():
+            st.caption(":material/science: Демонстрационная база")
+    st.navigation(page_objects(user.role)).run()
+
+
+def _login_required() -> None:
+    st.title("Требуется вход")
+    st.markdown('Сеанс завершён или вы ещё не вошли. <a href="/login" target="_self">Войти</a>',
+                unsafe_allow_html=True)
