@@ -21,7 +21,7 @@ button:hover{background:#093f6e}
 .demo{margin-top:26px;background:#fff7e0;border-left:5px solid #e69500;padding:12px 16px;border-radius:6px;font-size:15px}
 .demo table{border-collapse:collapse;margin-top:6px}
 .demo td{padding:2px 10px 2px 0}
-code{font-size:15px}
+code{font-size:15px;white-space:nowrap}
 """
 
 

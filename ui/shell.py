@@ -11,6 +11,7 @@ import streamlit as st
 
 from core import auth
 from core.db import session_scope
+from core.settings import ROOT
 from core.formatting import ROLE_LABELS
 from core.models import User
 from ui import cache
@@ -44,7 +45,7 @@ def page_objects(role: str) -> list:
     out = []
     for i, key in enumerate(ROLE_PAGES.get(role, [])):
         spec = PAGES[key]
-        out.append(st.Page(spec["page"], title=spec["title"], icon=spec["icon"], url_path=spec["url_path"],
+        out.append(st.Page(ROOT / spec["page"], title=spec["title"], icon=spec["icon"], url_path=spec["url_path"],
                            default=(i == 0)))
     return out
 

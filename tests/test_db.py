@@ -1,0 +1,183 @@
+"""Schema, connection settings, constraints and the demo database, on SQLite and PostgreSQL."""
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from core import auth, demo, queries, summary
+from core import db as core_db
+from core.models import Measurement, School, Territory
+from core.settings import Settings
+
+EXPECTED_TABLES = {
+    "territory", "school", "period", "indicator", "measurement", "measurementhistory", "measurementsummary",
+    "roadmap", "direction", "activity", "activityindicator", "activityrisk", "activityschool", "controlpoint",
+    "target", "targetmilestone", "riskfactor", "schoolrisk", "curatorlink", "user", "authsession",
+    "loginattempt", "upload", "auditevent", "appmeta", "alembic_version",
+}
+
+
+def test_schema_is_at_head(empty_db):
+    assert EXPECTED_TABLES <= set(inspect(empty_db).get_table_names())
+    with empty_db.connect() as c:
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+
+
+def test_sqlite_connection_pragmas(tmp_path):
+    engine = core_db.get_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    with engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert c.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert c.exec_driver_sql("PRAGMA busy_timeout").scalar() == core_db.SQLITE_BUSY_TIMEOUT_MS
+
+
+def test_foreign_keys_are_enforced(empty_db):
+    with pytest.raises(IntegrityError):
+        with core_db.session_scope(empty_db, write=True) as s:
+            s.add(School(territory_id=999, code="X", name="X", short_name="X"))
+
+
+def _territory_and_school(s):
+    t = Territory(code="t1", name="Т")
+    s.add(t)
+    s.flush()
+    sch = School(territory_id=t.id, code="S1", name="Школа", short_name="Школа")
+    s.add(sch)
+    s.flush()
+    return t, sch
+
+
+def test_one_current_measurement_per_key(empty_db):
+    with core_db.session_scope(empty_db, write=True) as s:
+        periods = demo.ensure_periods(s)
+        from core.models import Indicator
+
+        ind = Indicator(code="i", name="i", short_name="i", value_kind="count", aggregation="sum")
+        s.add(ind)
+        t, sch = _territory_and_school(s)
+        pid = periods["2024-Q1"].id
+        s.add(Measurement(territory_id=t.id, school_id=sch.id, indicator_id=ind.id, period_id=pid, value=1))
+        s.add(Measurement(territory_id=t.id, school_id=None, indicator_id=ind.id, period_id=pid, value=1))
+    for school_id in (sch.id, None):  # school level and territory level keys are both unique
+        with pytest.raises(IntegrityError):
+            with core_db.session_scope(empty_db, write=True) as s:
+                s.add(Measurement(territory_id=t.id, school_id=school_id, indicator_id=ind.id, period_id=pid,
+                                  value=2))
+
+
+def test_a_failed_write_changes_nothing(empty_db):
+    with pytest.raises(RuntimeError):
+        with core_db.session_scope(empty_db, write=True) as s:
+            _territory_and_school(s)
+            raise RuntimeError("boom")
+    with core_db.session_scope(empty_db) as s:
+        assert s.exec(select(Territory)).all() == []
+
+
+def test_demo_counts(demo_db):
+    with demo_db.connect() as c:
+        count = lambda t: c.execute(text(f'SELECT COUNT(*) FROM "{t}"')).scalar()  # noqa: E731
+        assert count("territory") == 5
+        assert count("roadmap") == 5
+        assert count("school") == 35
+        assert count("target") == 8  # seed 000: five targets; seed 004: three
+        assert count("targetmilestone") == 3  # resilient schools 3 / +2 / +2
+        assert count("user") == 5
+        assert count("period") == 16 + 6  # quarters 2022-2025 and years 2020-2025
+        assert c.execute(text("SELECT COUNT(*) FROM measurement WHERE NOT is_demo")).scalar() == 0
+    assert queries.is_demo(demo_db)
+
+
+def test_demo_gives_every_status(demo_db):
+    scope = auth.system_scope()
+    statuses = set()
+    for rid in queries.roadmaps(scope, demo_db)["id"]:
+        ov = queries.overview(scope, int(rid), engine=demo_db)
+        statuses |= {c.evaluation.status for c in ov.cards}
+        for col in [c.short_name for c in ov.cards if c.short_name in ov.matrix.columns]:
+            statuses |= set(ov.matrix[col].dropna())
+    assert statuses == {"achieved", "on_track", "at_risk", "off_track", "no_data"}
+
+
+def test_seed_004_trajectories(demo_db):
+    scope = auth.system_scope()
+    rm = queries.roadmaps(scope, demo_db)
+    ov = queries.overview(scope, int(rm.loc[rm["code"] == "okn-2021", "id"].iloc[0]), engine=demo_db)
+    cards = {c.indicator_code: c for c in ov.cards}
+    resilient = cards["resilient_school"]
+    assert [m["value"] for m in resilient.milestones] == [3, 5, 7]
+    assert [s["value"] for s in resilient.series] == [0, 3, 5, 6]
+    assert resilient.evaluation.status == "off_track"  # 6 of the 7 due by 2023
+    curators = cards["curator_directors"]
+    assert curators.evaluation.baseline == pytest.approx(100 * 3 / 9)
+    assert curators.evaluation.value == pytest.approx(100 * 4 / 9)
+    assert curators.evaluation.status == "achieved"
+    assert cards["biased_results"].evaluation.status == "no_data"
+
+
+def test_summary_matches_a_direct_group_by(demo_db):
+    sql = """
+        SELECT m.territory_id, m.indicator_id, m.period_id,
+               SUM(CASE WHEN m.denominator > 0 THEN m.numerator END) AS n,
+               SUM(CASE WHEN m.denominator > 0 THEN m.denominator END) AS d, COUNT(m.value) AS k
+        FROM measurement m JOIN school s ON s.id = m.school_id
+        WHERE s.is_shnor OR s.is_shnsu
+        GROUP BY m.territory_id, m.indicator_id, m.period_id"""
+    with demo_db.connect() as c:
+        direct = {(r[0], r[1], r[2]): (r[3] or 0, r[4] or 0, r[5]) for r in c.execute(text(sql))}
+        summ = {(r[0], r[1], r[2]): (r[3], r[4], r[5]) for r in c.execute(text(
+            "SELECT territory_id, indicator_id, period_id, sum_numerator, sum_denominator, n_schools "
+            "FROM measurementsummary WHERE grp = 'target'"))}
+    assert direct and direct == summ
+
+
+def test_summary_refresh_is_idempotent(demo_db_rw):
+    with demo_db_rw.connect() as c:
+        before = c.execute(text("SELECT COUNT(*), SUM(sum_numerator) FROM measurementsummary")).one()
+    with core_db.session_scope(demo_db_rw, write=True) as s:
+        summary.refresh(s)
+        summary.refresh(s, territory_ids=[1], indicator_ids=[1, 2], period_ids=[1, 2, 3])
+    with demo_db_rw.connect() as c:
+        assert c.execute(text("SELECT COUNT(*), SUM(sum_numerator) FROM measurementsummary")).one() == before
+
+
+def test_demo_refuses_a_database_with_data(demo_db_rw):
+    with pytest.raises(RuntimeError, match="уже есть данные"):
+        demo.build(demo_db_rw)
+
+
+def _settings(demo_flag: str, url: str) -> Settings:
+    return Settings(database_url=url, demo=demo_flag, session_hours=1, idle_minutes=10, secure_cookie=False,
+                    login_max_failures=5, login_window_minutes=15)
+
+
+def test_when_the_demo_is_built(empty_db, demo_db_rw):
+    url = str(empty_db.url)
+    assert not demo.should_build(empty_db, fresh=True, settings=_settings("0", url), url=url)
+    assert demo.should_build(empty_db, fresh=True, settings=_settings("1", url), url=url)
+    # "auto" builds only into the default SQLite file
+    assert not demo.should_build(empty_db, fresh=True, settings=_settings("auto", url), url=url)
+    # never into a database that has data
+    url2 = str(demo_db_rw.url)
+    assert not demo.should_build(demo_db_rw, fresh=False, settings=_settings("1", url2), url=url2)
+
+
+def test_ensure_database_builds_the_demo_once(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'auto.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("MONITORING_DEMO", "1")
+    from core.settings import reset_settings_cache
+
+    reset_settings_cache()
+    try:
+        engine = core_db.ensure_database()
+        engine2 = core_db.ensure_database()
+        assert engine is engine2
+        with engine.connect() as c:
+            assert c.execute(text("SELECT COUNT(*) FROM roadmap")).scalar() == 5
+    finally:
+        reset_settings_cache()
+        engine.dispose()
+        core_db._engines.pop(url, None)
+        core_db._ready.discard(url)

@@ -1,0 +1,121 @@
+"""Page tests with streamlit.testing.v1.AppTest against a demo database."""
+
+from datetime import date
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from core import auth, queries
+from core import formatting as fmt
+from core.settings import reset_settings_cache
+
+HARNESS = "app_harness.py"
+
+
+@pytest.fixture
+def app_db(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("MONITORING_DEMO", "1")
+    reset_settings_cache()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    from core.db import ensure_database
+
+    engine = ensure_database(url)
+    yield engine
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    reset_settings_cache()
+
+
+def run_as(login, page=None, **params):
+    at = AppTest.from_file(HARNESS, default_timeout=60)
+    if login:
+        at.session_state["test_login"] = login
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def markdown_text(at):
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_anonymous_sees_only_the_login_hint(app_db):
+    at = run_as(None)
+    assert at.title[0].value == "Требуется вход"
+    assert "Обзор" not in markdown_text(at)
+
+
+@pytest.mark.parametrize("login", ["demo-head", "demo-methodist", "demo-admin"])
+def test_overview_shows_the_demo_targets(app_db, login):
+    at = run_as(login, roadmap="nev-2024")
+    text = markdown_text(at)
+    assert "город Невинномысск" in text
+    ov = queries.overview(auth.system_scope(), 1, engine=app_db)
+    for card in ov.cards:  # each tile shows the value and status computed by core.targets
+        assert card.short_name in text
+        assert fmt.value(card.evaluation.value, card.unit) in text
+        assert card.evaluation.label in text
+    assert any("Демонстрационные данные" in w.value for w in at.warning)
+    assert len(at.get("vega_lite_chart")) >= 5
+
+
+def test_overview_switches_roadmap_and_shows_milestones(app_db):
+    at = run_as("demo-admin")
+    at.selectbox(key="overview_roadmap").set_value("okn-2021").run()
+    assert not at.exception
+    text = markdown_text(at)
+    assert "Оконешниковский" in text and "Резильентные школы" in text
+    assert "Нет данных" in text and "Отстаёт" in text and "Достигнут" in text
+    assert at.query_params["roadmap"] in ("okn-2021", ["okn-2021"])
+
+
+def test_overview_as_of_an_earlier_period(app_db):
+    at = run_as("demo-head")
+    at.select_slider(key="overview_as_of").set_value(date(2024, 3, 31)).run()
+    assert not at.exception
+    assert "Данные на I кв. 2024" in markdown_text(at)
+
+
+def test_principal_gets_only_their_school(app_db):
+    at = run_as("demo-principal")
+    assert [p for p in at.get("selectbox")] == []  # no school picker
+    text = markdown_text(at)
+    assert "СОШ № 2 (демо)" in text and "Куратор" in text
+    df = at.dataframe[0].value
+    assert list(df["Показатель"])[:2] == ["Стартовые условия", "Качество обучения"]
+    with pytest.raises(ValueError, match="Known pages: \\['[^,]*school.py'\\]"):
+        at.switch_page("../app_pages/overview.py")  # not among the principal's pages
+
+
+def test_head_opens_the_school_page(app_db):
+    at = run_as("demo-head", "../app_pages/school.py")
+    assert at.selectbox(key="school_pick").options[0].startswith("Гимназия № 12 (демо)")
+    assert "Курирует" in markdown_text(at)
+
+
+def test_principal_cannot_open_another_school_by_url(app_db):
+    at = AppTest.from_file(HARNESS, default_timeout=60)
+    at.session_state["test_login"] = "demo-principal"
+    at.query_params["school"] = "4"  # NEV-05
+    at.run()
+    assert "СОШ № 2 (демо)" in markdown_text(at)
+    assert "СОШ № 5 (демо)" not in markdown_text(at)
+
+
+def test_curator_chooses_among_curated_schools(app_db):
+    at = run_as("demo-curator")
+    box = at.selectbox(key="school_pick")
+    assert [o.split(" — ")[0] for o in box.options] == ["СОШ № 1 (демо)", "СОШ № 2 (демо)", "СОШ № 5 (демо)"]
+    at = run_as("demo-curator", school="4")  # a curated school by URL
+    assert "СОШ № 5 (демо)" in markdown_text(at)
+    at = run_as("demo-curator", school="6")  # NEV-08 is not curated: the picker falls back
+    assert "СОШ № 8 (демо)" not in markdown_text(at)
