@@ -92,7 +92,7 @@ def test_principal_gets_only_their_school(app_db):
     assert "СОШ № 2 (демо)" in text and "Куратор" in text
     df = at.dataframe[0].value
     assert list(df["Показатель"])[:2] == ["Стартовые условия", "Качество обучения"]
-    with pytest.raises(ValueError, match="Known pages: \\['[^,]*school.py'\\]"):
+    with pytest.raises(ValueError, match=r"Known pages: \['Главная', '[^,]*school.py', '[^,]*account.py'\]"):
         at.switch_page("../app_pages/overview.py")  # not among the principal's pages
 
 
@@ -119,3 +119,35 @@ def test_curator_chooses_among_curated_schools(app_db):
     assert "СОШ № 5 (демо)" in markdown_text(at)
     at = run_as("demo-curator", school="6")  # NEV-08 is not curated: the picker falls back
     assert "СОШ № 8 (демо)" not in markdown_text(at)
+
+
+def test_admin_page_lists_users_and_creates_one(app_db):
+    at = run_as("demo-admin", "../app_pages/admin.py")
+    assert list(at.dataframe[0].value["Логин"]) == ["demo-admin", "demo-curator", "demo-head", "demo-methodist",
+                                                    "demo-principal"]
+    at.text_input(key="new_login").input("metod2")
+    at.text_input(key="new_name").input("Второй методист")
+    at.selectbox(key="new_role").set_value("methodologist")
+    at.selectbox(key="new_territory").set_value(1)
+    at.text_input(key="new_password").input("пароль-методиста")
+    form_buttons = [b for b in at.get("button") if getattr(b, "label", "") == "Создать"]
+    assert form_buttons, "the create form has a submit button"
+    form_buttons[0].click().run()
+    assert not at.exception
+    assert any("metod2" in s.value for s in at.success)
+
+
+@pytest.mark.parametrize("login", ["demo-head", "demo-principal"])
+def test_only_the_admin_has_the_admin_page(app_db, login):
+    at = run_as(login)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("../app_pages/admin.py")
+
+
+def test_account_page_refuses_a_wrong_current_password(app_db):
+    at = run_as("demo-principal", "../app_pages/account.py")
+    at.text_input(key="pw_old").input("nope")
+    at.text_input(key="pw_new").input("длинный-пароль")
+    at.text_input(key="pw_again").input("длинный-пароль")
+    [b for b in at.get("button") if b.label == "Сменить пароль"][0].click().run()
+    assert [e.value for e in at.error] == ["Текущий пароль указан неверно."]

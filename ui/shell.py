@@ -20,13 +20,17 @@ from ui.common import SCOPE_KEY, USER_KEY
 PAGES = {
     "overview": dict(page="app_pages/overview.py", title="Обзор целей", icon=":material/target:", url_path="overview"),
     "school": dict(page="app_pages/school.py", title="Школа", icon=":material/school:", url_path="school"),
+    "admin": dict(page="app_pages/admin.py", title="Администрирование", icon=":material/admin_panel_settings:",
+                  url_path="admin"),
+    "account": dict(page="app_pages/account.py", title="Учётная запись", icon=":material/person:",
+                    url_path="account"),
 }
 ROLE_PAGES = {
-    "admin": ["overview", "school"],
-    "head": ["overview", "school"],
-    "methodologist": ["overview", "school"],
-    "curator": ["school"],
-    "principal": ["school"],
+    "admin": ["overview", "school", "admin", "account"],
+    "head": ["overview", "school", "account"],
+    "methodologist": ["overview", "school", "account"],
+    "curator": ["school", "account"],
+    "principal": ["school", "account"],
 }
 
 CSS = """
@@ -42,12 +46,8 @@ CSS = """
 
 
 def page_objects(role: str) -> list:
-    out = []
-    for i, key in enumerate(ROLE_PAGES.get(role, [])):
-        spec = PAGES[key]
-        out.append(st.Page(ROOT / spec["page"], title=spec["title"], icon=spec["icon"], url_path=spec["url_path"],
-                           default=(i == 0)))
-    return out
+    return [st.Page(ROOT / PAGES[key]["page"], title=PAGES[key]["title"], icon=PAGES[key]["icon"],
+                    url_path=PAGES[key]["url_path"]) for key in ROLE_PAGES.get(role, [])]
 
 
 def user_from_token(token: str | None) -> User | None:
@@ -69,12 +69,24 @@ def run(user: User | None) -> None:
         scope = auth.scope_for(s, user)
     st.session_state[USER_KEY] = user
     st.session_state[SCOPE_KEY] = scope
+    pages = page_objects(user.role)
+
+    def home() -> None:  # "/" opens the role's first page under its own address
+        st.switch_page(pages[0], query_params=st.query_params.to_dict())
+
+    # The menu is drawn here (page links) so that every page keeps its own URL (/overview, /school):
+    # st.navigation serves its default page at "/" only.
+    nav = st.navigation([st.Page(home, title="Главная", url_path="home", default=True)] + pages,
+                        position="hidden")
     with st.sidebar:
+        for p in pages:
+            st.page_link(p)
+        st.divider()
         st.markdown(f"**{escape(user.full_name)}**  \n{escape(ROLE_LABELS.get(user.role, user.role))}")
         st.markdown('<a href="/logout" target="_self">Выйти</a>', unsafe_allow_html=True)
         if cache.is_demo():
             st.caption(":material/science: Демонстрационная база")
-    st.navigation(page_objects(user.role)).run()
+    nav.run()
 
 
 def _login_required() -> None:

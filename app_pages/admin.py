@@ -1,0 +1,87 @@
+"""Administration: users (create, deactivate, reset password) and the audit log."""
+
+from datetime import date, timedelta
+
+import streamlit as st
+
+from core import users
+from core.auth import ROLES, AccessDenied, AuthError
+from core.formatting import ROLE_LABELS
+from ui import cache
+from ui.common import scope
+
+sc = scope()
+st.title("Администрирование")
+try:
+    table = users.list_users(sc, cache.engine())
+    territories, schools = users.territories_and_schools(sc, cache.engine())
+except AccessDenied as exc:
+    st.error(str(exc))
+    st.stop()
+
+tab_users, tab_new, tab_audit = st.tabs(["Пользователи", "Новый пользователь", "Журнал действий"])
+
+with tab_users:
+    shown = table.assign(role=table["role"].map(ROLE_LABELS)).rename(columns={
+        "login": "Логин", "full_name": "ФИО", "role": "Роль", "territory": "Территория", "school": "Школа",
+        "is_active": "Активен", "created_at": "Создан"}).drop(columns=["id"])
+    st.dataframe(shown, hide_index=True, width="stretch")
+    logins = dict(zip(table["login"], table["id"]))
+    who = st.selectbox("Пользователь", list(logins), key="admin_user_pick")
+    if who:
+        uid = int(logins[who])
+        active = bool(table.loc[table["id"] == uid, "is_active"].iloc[0])
+        c1, c2 = st.columns(2)
+        with c1:
+            label = "Отключить (завершит все его сеансы)" if active else "Включить"
+            if st.button(label, key="admin_toggle"):
+                try:
+                    users.set_active(sc, uid, not active, cache.engine())
+                    st.success("Готово.")
+                    st.rerun()
+                except AuthError as exc:
+                    st.error(str(exc))
+        with c2:
+            with st.form("admin_reset", clear_on_submit=True):
+                pw = st.text_input("Новый пароль", type="password", key="admin_reset_pw")
+                if st.form_submit_button("Сбросить пароль"):
+                    try:
+                        users.reset_password(sc, uid, pw, cache.engine())
+                        st.success(f"Пароль пользователя «{who}» изменён; его сеансы завершены.")
+                    except AuthError as exc:
+                        st.error(str(exc))
+
+with tab_new:
+    with st.form("admin_new_user", clear_on_submit=False):
+        login = st.text_input("Логин", key="new_login")
+        full_name = st.text_input("ФИО", key="new_name")
+        role = st.selectbox("Роль", ROLES, format_func=ROLE_LABELS.get, key="new_role")
+        terr_ids = [None] + [int(x) for x in territories["id"]]
+        terr_names = dict(zip(territories["id"], territories["name"]))
+        territory = st.selectbox("Территория (руководитель управления, методист)", terr_ids,
+                                 format_func=lambda i: "—" if i is None else terr_names[i], key="new_territory")
+        school_ids = [None] + [int(x) for x in schools["id"]]
+        school_names = dict(zip(schools["id"], schools["name"]))
+        school = st.selectbox("Школа (руководитель школы, куратор)", school_ids,
+                              format_func=lambda i: "—" if i is None else school_names[i], key="new_school")
+        password = st.text_input("Пароль (не меньше 8 символов)", type="password", key="new_password")
+        if st.form_submit_button("Создать"):
+            try:
+                users.create(sc, login=login, password=password, full_name=full_name, role=role,
+                             territory_id=territory, school_id=school, engine=cache.engine())
+                st.success(f"Пользователь «{login.strip().lower()}» создан.")
+            except AuthError as exc:
+                st.error(str(exc))
+
+with tab_audit:
+    c1, c2, c3 = st.columns([2, 1, 1])
+    actions = c1.multiselect("Действия", list(users.AUDIT_ACTIONS), format_func=users.AUDIT_ACTIONS.get,
+                             key="audit_actions")
+    who = c2.text_input("Логин", key="audit_login")
+    period = c3.date_input("Период", value=(date.today() - timedelta(days=30), date.today()), key="audit_period",
+                           format="DD.MM.YYYY")
+    since, until = (period if isinstance(period, tuple) and len(period) == 2 else (None, None))
+    log = users.audit_log(sc, actions=actions or None, login=who or None, since=since, until=until,
+                          engine=cache.engine())
+    st.caption(f"Записей: {len(log)} (не больше 500 последних)")
+    st.dataframe(log, hide_index=True, width="stretch")

@@ -1,0 +1,144 @@
+"""Administration of users and reading the audit log. Every function takes the caller's Scope;
+only an administrator may manage others, everybody may change their own password."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from core import auth
+from core.auth import AuthError, Scope
+from core.db import get_engine, session_scope
+from core.models import AuditEvent, School, Territory, User
+
+AUDIT_ACTIONS = {
+    "login": "вход",
+    "login_failed": "неудачный вход",
+    "login_throttled": "вход заблокирован (много попыток)",
+    "logout": "выход",
+    "access_denied": "отказ в доступе",
+    "user_created": "создан пользователь",
+    "user_updated": "изменён пользователь",
+    "user_deactivated": "пользователь отключён",
+    "user_activated": "пользователь включён",
+    "password_changed": "смена пароля",
+    "password_reset": "сброс пароля",
+    "demo_built": "создана демо-база",
+    "upload": "загрузка",
+    "upload_undone": "отмена загрузки",
+    "status_changed": "смена статуса",
+}
+
+
+def _require_admin(scope: Scope, what: str, engine: Engine) -> None:
+    if not scope.is_admin:
+        raise auth.deny(scope, what, engine)
+
+
+def list_users(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
+    engine = engine or get_engine()
+    _require_admin(scope, "список пользователей", engine)
+    with session_scope(engine) as s:
+        rows = s.exec(select(User, Territory.name, School.short_name)
+                      .join(Territory, Territory.id == User.territory_id, isouter=True)
+                      .join(School, School.id == User.school_id, isouter=True)
+                      .order_by(User.login)).all()
+        return pd.DataFrame([{
+            "id": u.id, "login": u.login, "full_name": u.full_name, "role": u.role, "territory": t,
+            "school": sch, "is_active": u.is_active, "created_at": u.created_at,
+        } for u, t, sch in rows], columns=["id", "login", "full_name", "role", "territory", "school",
+                                           "is_active", "created_at"])
+
+
+def create(scope: Scope, *, login: str, password: str, full_name: str, role: str,
+           territory_id: int | None = None, school_id: int | None = None, engine: Engine | None = None) -> int:
+    engine = engine or get_engine()
+    _require_admin(scope, "создание пользователя", engine)
+    with session_scope(engine, write=True) as s:
+        if school_id and not territory_id:
+            territory_id = s.get(School, school_id).territory_id
+        user = auth.create_user(s, login=login, password=password, full_name=full_name, role=role,
+                                territory_id=territory_id, school_id=school_id)
+        auth.audit(s, "user_created", user_id=scope.user_id, login=scope.login, object_type="user",
+                   object_id=user.id, details={"login": user.login, "role": role})
+        return user.id
+
+
+def set_active(scope: Scope, user_id: int, active: bool, engine: Engine | None = None) -> None:
+    """Deactivation revokes every session of the user at once."""
+    engine = engine or get_engine()
+    _require_admin(scope, "отключение пользователя", engine)
+    if user_id == scope.user_id and not active:
+        raise AuthError("Нельзя отключить собственную учётную запись.")
+    with session_scope(engine, write=True) as s:
+        user = s.get(User, user_id)
+        if user is None:
+            raise AuthError("Пользователь не найден.")
+        user.is_active = active
+        s.add(user)
+        if not active:
+            auth.revoke_user_sessions(s, user_id)
+        auth.audit(s, "user_activated" if active else "user_deactivated", user_id=scope.user_id,
+                   login=scope.login, object_type="user", object_id=user_id, details={"login": user.login})
+
+
+def reset_password(scope: Scope, user_id: int, new_password: str, engine: Engine | None = None) -> None:
+    engine = engine or get_engine()
+    _require_admin(scope, "сброс пароля", engine)
+    with session_scope(engine, write=True) as s:
+        user = s.get(User, user_id)
+        if user is None:
+            raise AuthError("Пользователь не найден.")
+        auth.set_password(s, user, new_password, by=scope)
+        auth.audit(s, "password_reset", user_id=scope.user_id, login=scope.login, object_type="user",
+                   object_id=user_id, details={"login": user.login})
+
+
+def change_own_password(scope: Scope, old_password: str, new_password: str, engine: Engine | None = None) -> None:
+    """Every session of the user ends, the current one included: they log in again."""
+    engine = engine or get_engine()
+    with session_scope(engine, write=True) as s:
+        user = s.get(User, scope.user_id)
+        if user is None or not auth.verify_password(user.password_hash, old_password):
+            raise AuthError("Текущий пароль указан неверно.")
+        if old_password == new_password:
+            raise AuthError("Новый пароль совпадает с текущим.")
+        auth.set_password(s, user, new_password)
+
+
+def audit_log(scope: Scope, *, actions: list[str] | None = None, login: str | None = None,
+              since: date | None = None, until: date | None = None, limit: int = 500,
+              engine: Engine | None = None) -> pd.DataFrame:
+    engine = engine or get_engine()
+    _require_admin(scope, "журнал аудита", engine)
+    q = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
+    if actions:
+        q = q.where(AuditEvent.action.in_(actions))
+    if login:
+        q = q.where(AuditEvent.login == login.strip().lower())
+    if since:
+        q = q.where(AuditEvent.at >= datetime.combine(since, time.min, tzinfo=timezone.utc))
+    if until:
+        q = q.where(AuditEvent.at < datetime.combine(until + timedelta(days=1), time.min, tzinfo=timezone.utc))
+    with session_scope(engine) as s:
+        rows = s.exec(q).all()
+        return pd.DataFrame([{
+            "Когда (UTC)": e.at.strftime("%d.%m.%Y %H:%M:%S"), "Действие": AUDIT_ACTIONS.get(e.action, e.action),
+            "Пользователь": e.login or "", "Объект": f"{e.object_type or ''} {e.object_id or ''}".strip(),
+            "Подробности": e.details or "", "Адрес": e.ip or "",
+        } for e in rows], columns=["Когда (UTC)", "Действие", "Пользователь", "Объект", "Подробности", "Адрес"])
+
+
+def territories_and_schools(scope: Scope, engine: Engine | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    engine = engine or get_engine()
+    _require_admin(scope, "справочник территорий", engine)
+    with session_scope(engine) as s:
+        terr = pd.DataFrame([{"id": t.id, "name": t.name} for t in s.exec(select(Territory).order_by(Territory.name))],
+                            columns=["id", "name"])
+        sch = pd.DataFrame([{"id": x.id, "name": x.short_name, "territory_id": x.territory_id}
+                            for x in s.exec(select(School).order_by(School.short_name))],
+                           columns=["id", "name", "territory_id"])
+        return terr, sch

@@ -1,0 +1,55 @@
+"""In a real Chromium: a principal is held to their school, a password change ends the session in
+another tab on its next interaction, repeated wrong passwords are throttled."""
+
+from tests.e2e.conftest import login, shot, wait_idle
+
+
+def test_principal_cannot_open_another_school_by_any_url(server, page):
+    login(page, server, "demo-principal")
+    page.wait_for_selector("h1:has-text('СОШ № 2 (демо)')")
+    for path in ("/school?school=4", "/?school=6", "/overview", "/admin", "/school?school=999"):
+        page.goto(server + path)
+        wait_idle(page)
+        body = page.locator('[data-testid="stMain"]').inner_text()
+        assert "СОШ № 5 (демо)" not in body and "СОШ № 8 (демо)" not in body, path
+        assert "город Невинномысск" not in page.locator("h1").first.inner_text()
+    page.goto(server + "/school")
+    wait_idle(page)
+    page.wait_for_selector("h1:has-text('СОШ № 2 (демо)')")
+    shot(page, "school-principal")
+
+
+def test_password_change_ends_the_other_tab_on_its_next_interaction(server, browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    a, b = ctx.new_page(), ctx.new_page()
+    login(a, server, "demo-curator")
+    b.goto(server + "/school")
+    wait_idle(b)
+    b.wait_for_selector("h1:has-text('СОШ № 1 (демо)')")
+    a.goto(server + "/account")
+    wait_idle(a)
+    a.get_by_label("Текущий пароль").fill("demo")
+    a.get_by_label("Новый пароль (не меньше 8 символов)").fill("новый-пароль-куратора")
+    a.get_by_label("Новый пароль ещё раз").fill("новый-пароль-куратора")
+    a.get_by_role("button", name="Сменить пароль").click()
+    a.wait_for_selector("text=Пароль изменён")
+    shot(a, "account-password-changed")
+    # tab B has not reloaded: its next interaction (choosing another school) meets the login wall
+    b.get_by_label("Школа").click()
+    b.get_by_role("option").nth(2).click()
+    wait_idle(b)
+    b.wait_for_selector("text=Требуется вход")
+    ctx.close()
+
+
+def test_repeated_wrong_passwords_are_throttled(server, page):
+    for _ in range(5):
+        page.goto(server + "/login")
+        page.fill("#login", "intruder")
+        page.fill("#password", "guess")
+        page.click("button[type=submit]")
+        assert page.locator(".error").inner_text() == "Неверный логин или пароль."
+    page.fill("#login", "intruder")
+    page.fill("#password", "guess")
+    page.click("button[type=submit]")
+    assert "Слишком много неудачных попыток" in page.locator(".error").inner_text()
