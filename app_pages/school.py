@@ -18,12 +18,20 @@ if schools.empty:
     st.stop()
 
 ids = [int(x) for x in schools["id"]]
+wanted = st.query_params.get("school")
+if wanted is not None and (not wanted.isdigit() or int(wanted) not in ids):
+    # A school outside the user's scope asked for by URL: core refuses it and writes the audit log.
+    try:
+        cache.school_view(sc, int(wanted) if wanted.isdigit() else -1)
+    except AccessDenied as exc:
+        st.error(f"{exc}. Показана доступная вам школа.")
+    del st.query_params["school"]  # refused once, logged once
+    wanted = None
 if sc.role == "principal":
     school_id = sc.own_school_id
 else:
-    wanted = st.query_params.get("school")
     names = {int(r.id): f"{r.short_name} — {r.territory}" for r in schools.itertuples()}
-    default = ids.index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in ids else 0
+    default = ids.index(int(wanted)) if wanted else 0
     school_id = st.selectbox("Школа", ids, index=default, format_func=names.get, key="school_pick")
     st.query_params["school"] = str(school_id)
 

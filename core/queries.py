@@ -149,8 +149,10 @@ def _group_series(engine: Engine, territory_id: int, indicator_ids: list[int]) -
             JOIN period p ON p.id = s.period_id
             WHERE s.territory_id = :tid AND s.indicator_id IN :ids
             ORDER BY p."end" """, {"tid": territory_id, "ids": indicator_ids}, ("ids",)):
-        r["value"] = summ.group_value(r["value_kind"], r["n_schools"], r["sum_value"], r["sum_numerator"],
-                                      r["sum_denominator"], r["n_flag"])
+        sums = (r["value_kind"], r["n_schools"], r["sum_value"], r["sum_numerator"], r["sum_denominator"],
+                r["n_flag"])
+        r["value"] = summ.group_value(*sums)
+        r["average"] = summ.average_value(*sums)  # the average school, for per-school comparisons
         r["t"] = tg.period_t(_as_date(r["end"]))
         out.setdefault((r["indicator_id"], r["grp"]), []).append(r)
     for r in _rows(engine, """
@@ -196,6 +198,15 @@ def in_group(school: dict, grp: str) -> bool:
     return bool(school["is_shnor"] or school["is_shnsu"])
 
 
+def _spec_and_times(r: dict, milestones: list[dict]) -> tuple[tg.TargetSpec, float | None, float | None]:
+    """A target row (with baseline_end / due_end) as a TargetSpec and its baseline and due times."""
+    spec = tg.TargetSpec(kind=r["kind"], value=r["amount"], higher_is_better=bool(r["higher_is_better"]),
+                         milestones=tuple((m["t"], m["value"]) for m in milestones))
+    t_base = tg.period_t(_as_date(r["baseline_end"])) if r["baseline_end"] else None
+    t_due = tg.period_t(_as_date(r["due_end"])) if r["due_end"] else None
+    return spec, t_base, t_due
+
+
 def roadmap_info(scope: Scope, roadmap_id: int, engine: Engine | None = None) -> dict:
     engine = engine or get_engine()
     rows = _rows(engine, """
@@ -239,10 +250,7 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
                if (period_kind is None or x["kind"] == period_kind)]
         upto = [x for x in own if t_as_of is not None and x["t"] <= t_as_of + 1e-9 and x["value"] is not None]
         now = upto[-1] if upto else None
-        spec = tg.TargetSpec(kind=r["kind"], value=r["amount"], higher_is_better=bool(r["higher_is_better"]),
-                             milestones=tuple((m["t"], m["value"]) for m in milestones.get(r["id"], [])))
-        t_base = tg.period_t(_as_date(r["baseline_end"])) if r["baseline_end"] else None
-        t_due = tg.period_t(_as_date(r["due_end"])) if r["due_end"] else None
+        spec, t_base, t_due = _spec_and_times(r, milestones.get(r["id"], []))
         avg_now = next((a["value"] for a in avg if now and a["period_id"] == now["period_id"]), None)
         ev = tg.evaluate(spec, series=[(x["t"], x["value"]) for x in own],
                          t_now=now["t"] if now else (t_as_of or 0.0), t_due=t_due, t_baseline=t_base,
@@ -261,7 +269,8 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
             series=[{"period_id": x["period_id"], "label": x["label"], "t": x["t"], "end": _as_date(x["end"]),
                      "value": x["value"]} for x in own],
             average_series=[{"label": x["label"], "t": x["t"], "end": _as_date(x["end"]), "value": x["value"]}
-                            for x in avg] if grp != "all" and grp != "territory" else [],
+                            for x in avg] if grp not in ("all", "territory") and r["value_kind"] in ("share", "value")
+            else [],
             expected_path=expected_path,
             milestones=[{"label": m["label"], "t": m["t"], "value": m["value"], "note": m["note"]}
                         for m in milestones.get(r["id"], [])],
@@ -304,12 +313,9 @@ def _school_matrix(engine, scope, territory_id, trows, cards, now_periods, schoo
             if now is not None:
                 v_now = lookup.get((s["id"], r["indicator_id"], now["period_id"]))
                 v_base = lookup.get((s["id"], r["indicator_id"], r["baseline_period_id"])) if r["baseline_period_id"] else None
-                avg = next((x["value"] for x in series.get((r["indicator_id"], "all"), [])
+                avg = next((x["average"] for x in series.get((r["indicator_id"], "all"), [])
                             if x["period_id"] == now["period_id"]), None)
-                spec = tg.TargetSpec(kind=r["kind"], value=r["amount"], higher_is_better=bool(r["higher_is_better"]),
-                                     milestones=tuple((m["t"], m["value"]) for m in card.milestones))
-                t_base = tg.period_t(_as_date(r["baseline_end"])) if r["baseline_end"] else None
-                t_due = tg.period_t(_as_date(r["due_end"])) if r["due_end"] else None
+                spec, t_base, t_due = _spec_and_times(r, card.milestones)
                 pts = [(now["t"], v_now)] + ([(t_base, v_base)] if t_base is not None else [])
                 ev = tg.evaluate(spec, series=pts, t_now=now["t"], t_due=t_due, t_baseline=t_base, average=avg)
                 status = ev.status
@@ -403,11 +409,8 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None) -> S
         avg = [x for x in groups.get((r["indicator_id"], "all"), []) if kind is None or x["kind"] == kind]
         measured = [x for x in ser if x["value"] is not None]
         now = measured[-1] if measured else None
-        avg_now = next((a["value"] for a in avg if now and a["period_id"] == now["period_id"]), None)
-        spec = tg.TargetSpec(kind=r["kind"], value=r["amount"], higher_is_better=bool(r["higher_is_better"]),
-                             milestones=tuple((m["t"], m["value"]) for m in milestones.get(r["id"], [])))
-        t_base = tg.period_t(_as_date(r["baseline_end"])) if r["baseline_end"] else None
-        t_due = tg.period_t(_as_date(r["due_end"])) if r["due_end"] else None
+        avg_now = next((a["average"] for a in avg if now and a["period_id"] == now["period_id"]), None)
+        spec, t_base, t_due = _spec_and_times(r, milestones.get(r["id"], []))
         ev = tg.evaluate(spec, series=[(x["t"], x["value"]) for x in ser], t_now=now["t"] if now else 0.0,
                          t_due=t_due, t_baseline=t_base, average=avg_now)
         path = []
@@ -420,7 +423,7 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None) -> S
             rule_text=fmt.rule(r["kind"], r["amount"], r["unit"], r["baseline_label"]), evaluation=ev,
             average=avg_now, as_of_label=now["label"] if now else None,
             series=[{"label": x["label"], "end": x["end"], "value": x["value"]} for x in ser],
-            average_series=[{"label": x["label"], "end": _as_date(x["end"]), "value": x["value"]} for x in avg],
+            average_series=[{"label": x["label"], "end": _as_date(x["end"]), "value": x["average"]} for x in avg],
             expected_path=path))
     curators = [r["short_name"] for r in _rows(engine, """
         SELECT c.short_name FROM curatorlink l JOIN school c ON c.id = l.curator_school_id

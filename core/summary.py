@@ -68,3 +68,16 @@ def group_value(value_kind: str, n_schools: int, sum_value: float, sum_num: floa
     if value_kind == "flag":
         return float(n_flag)
     raise ValueError(value_kind)
+
+
+def average_value(value_kind: str, n_schools: int, sum_value: float, sum_num: float, sum_den: float,
+                  n_flag: int) -> float | None:
+    """The average school of a group, for comparing one school with it: shares as a ratio of sums,
+    counts and values as the mean per school, flags as the share of schools (0-1)."""
+    if value_kind == "share":
+        return group_value(value_kind, n_schools, sum_value, sum_num, sum_den, n_flag)
+    if not n_schools:
+        return None
+    if value_kind == "flag":
+        return n_flag / n_schools
+    return float(sum_value) / n_schools

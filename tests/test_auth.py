@@ -188,3 +188,15 @@ def test_school_view_values_against_own_baseline_and_average(demo_db):
     assert quality.average is not None and quality.as_of_label == "III кв. 2024"
     start = next(t for t in view.targets if t.short_name == "Стартовые условия")
     assert start.evaluation.target_value == pytest.approx(start.average)  # not below the city average
+
+
+def test_school_view_compares_counts_with_the_average_school(demo_db):
+    sc = auth.system_scope()
+    view = queries.school_view(sc, school_id(demo_db, "NEV-02"), engine=demo_db)
+    olymp = next(t for t in view.targets if t.short_name == "Участники олимпиад и конкурсов")
+    with demo_db.connect() as c:
+        total, n = c.execute(text(
+            "SELECT SUM(m.value), COUNT(*) FROM measurement m JOIN indicator i ON i.id = m.indicator_id "
+            "JOIN period p ON p.id = m.period_id WHERE i.code = 'olympiad_participants' AND p.code = '2024-Q3'")).one()
+    assert n == 10
+    assert olymp.average == pytest.approx(total / n)
