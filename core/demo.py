@@ -23,6 +23,7 @@ from core.models import (AppMeta, CuratorLink, Indicator, Measurement, Period, R
                          TargetMilestone, Territory, User)
 from core.settings import DATA_DIR, Settings
 from core.targets import period_t
+from core.territories import add_territory
 
 REFERENCE = DATA_DIR / "demo" / "reference.json"
 DEMO_PASSWORD = "demo"
@@ -170,10 +171,8 @@ def build(engine: Engine, reference: dict | None = None) -> dict[str, int]:
         periods = ensure_periods(s)
         terr = {}
         for t in ref["territories"]:
-            terr[t["code"]] = Territory(code=t["code"], name=t["name"], region_name=t.get("region_name"),
-                                        is_demo=True)
-            s.add(terr[t["code"]])
-        s.flush()
+            terr[t["code"]] = add_territory(s, Territory(code=t["code"], name=t["name"],
+                                                         region_name=t.get("region_name"), is_demo=True))
         schools = {}
         for x in ref["schools"]:
             x = dict(x)

@@ -87,6 +87,14 @@ KIND_LABELS = {
     "milestones": "этапы по периодам",
 }
 
+STATUS_TEXT = {
+    "achieved": "✔ Достигнут",
+    "on_track": "▲ По плану",
+    "at_risk": "◆ Под угрозой",
+    "off_track": "✖ Отстаёт",
+    "no_data": "○ Нет данных",
+}
+
 ROLE_LABELS = {
     "admin": "Администратор",
     "head": "Руководитель управления образования",

@@ -30,6 +30,15 @@ class Territory(SQLModel, table=True):
     is_demo: bool = False
 
 
+class TerritoryClosure(SQLModel, table=True):
+    """Every (ancestor, descendant) pair of the territory tree, itself included (depth 0): the
+    summary is kept for every level, so a region's overview reads its own rows."""
+
+    ancestor_id: int = Field(foreign_key="territory.id", primary_key=True)
+    descendant_id: int = Field(foreign_key="territory.id", primary_key=True, index=True)
+    depth: int = 0
+
+
 class School(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     territory_id: int = Field(foreign_key="territory.id", index=True)

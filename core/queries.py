@@ -25,7 +25,9 @@ def _rows(engine: Engine, sql: str, params: dict | None = None, expanding: tuple
     if expanding:
         stmt = stmt.bindparams(*(bindparam(k, expanding=True) for k in expanding))
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(stmt, params or {})]
+        res = conn.execute(stmt, params or {})
+        keys = list(res.keys())
+        return [dict(zip(keys, row)) for row in res]
 
 
 def _as_date(x) -> date:
@@ -85,6 +87,7 @@ class TargetCard:
     group: str
     baseline_label: str | None
     due_label: str | None
+    due_end: date | None
     as_of_label: str | None
     evaluation: tg.Evaluation
     series: list[dict] = field(default_factory=list)  # period, label, t, value (group)
@@ -102,8 +105,9 @@ class Overview:
     as_of: date | None
     as_of_label: str | None
     cards: list[TargetCard]
-    matrix: pd.DataFrame  # one row per school: school, flags, one status column per target
+    matrix: pd.DataFrame  # one row per school (or member territory), one status column per target
     is_demo: bool
+    unit_label: str = "Школа"  # the matrix's first column: "Школа" or "Территория"
 
 
 def _target_rows(engine: Engine, roadmap_id: int) -> list[dict]:
@@ -135,35 +139,55 @@ def _milestone_rows(engine: Engine, target_ids: list[int]) -> dict[int, list[dic
     return out
 
 
-def _group_series(engine: Engine, territory_id: int, indicator_ids: list[int]) -> dict:
-    """{(indicator_id, grp): [row...]} from the summary, plus territory-level measurements under
-    grp 'territory'."""
-    out: dict[tuple[int, str], list[dict]] = {}
-    if not indicator_ids:
+def _group_series(engine: Engine, territory_ids: list[int], indicator_ids: list[int],
+                  grps: list[str] | None = None, period_ids: list[int] | None = None) -> dict:
+    """{(territory_id, indicator_id, grp): [row...]} from the summary (every level of the tree),
+    plus territory-level measurements under grp 'territory'; optionally only some groups/periods."""
+    out: dict[tuple[int, int, str], list[dict]] = {}
+    if not indicator_ids or not territory_ids:
         return out
-    for r in _rows(engine, """
-            SELECT s.indicator_id, s.grp, s.n_schools, s.sum_value, s.sum_numerator, s.sum_denominator,
-                   s.n_flag, i.value_kind, p.id AS period_id, p.label, p."end", p.kind
+    params: dict = {"tids": territory_ids, "ids": indicator_ids}
+    extra = ""
+    if grps is not None:
+        params["grps"] = sorted(set(grps))
+        extra += " AND s.grp IN :grps"
+    if period_ids is not None:
+        params["pids"] = sorted(set(period_ids)) or [-1]
+        extra += " AND s.period_id IN :pids"
+    t_cache: dict = {}
+    for r in _rows(engine, f"""
+            SELECT s.territory_id, s.indicator_id, s.grp, s.n_schools, s.sum_value, s.sum_numerator,
+                   s.sum_denominator, s.n_flag, i.value_kind, p.id AS period_id, p.label, p."end", p.kind
             FROM measurementsummary s
             JOIN indicator i ON i.id = s.indicator_id
             JOIN period p ON p.id = s.period_id
-            WHERE s.territory_id = :tid AND s.indicator_id IN :ids
-            ORDER BY p."end" """, {"tid": territory_id, "ids": indicator_ids}, ("ids",)):
+            WHERE s.territory_id IN :tids AND s.indicator_id IN :ids {extra}
+            ORDER BY p."end" """, params, tuple(k for k in ("tids", "ids", "grps", "pids") if k in params)):
         sums = (r["value_kind"], r["n_schools"], r["sum_value"], r["sum_numerator"], r["sum_denominator"],
                 r["n_flag"])
         r["value"] = summ.group_value(*sums)
         r["average"] = summ.average_value(*sums)  # the average school, for per-school comparisons
-        r["t"] = tg.period_t(_as_date(r["end"]))
-        out.setdefault((r["indicator_id"], r["grp"]), []).append(r)
+        if r["period_id"] not in t_cache:
+            t_cache[r["period_id"]] = (_as_date(r["end"]), tg.period_t(_as_date(r["end"])))
+        r["end"], r["t"] = t_cache[r["period_id"]]
+        out.setdefault((r["territory_id"], r["indicator_id"], r["grp"]), []).append(r)
     for r in _rows(engine, """
-            SELECT m.indicator_id, m.value, m.numerator, m.denominator, p.id AS period_id, p.label,
-                   p."end", p.kind
+            SELECT m.territory_id, m.indicator_id, m.value, m.numerator, m.denominator, p.id AS period_id,
+                   p.label, p."end", p.kind
             FROM measurement m JOIN period p ON p.id = m.period_id
-            WHERE m.territory_id = :tid AND m.school_id IS NULL AND m.indicator_id IN :ids
-            ORDER BY p."end" """, {"tid": territory_id, "ids": indicator_ids}, ("ids",)):
+            WHERE m.territory_id IN :tids AND m.school_id IS NULL AND m.indicator_id IN :ids
+            ORDER BY p."end" """, params, ("tids", "ids")):
         r["t"] = tg.period_t(_as_date(r["end"]))
-        out.setdefault((r["indicator_id"], "territory"), []).append(r)
+        r["average"] = r["value"]
+        out.setdefault((r["territory_id"], r["indicator_id"], "territory"), []).append(r)
     return out
+
+
+def _children(engine: Engine, territory_id: int, scope: Scope) -> list[dict]:
+    rows = _rows(engine, """
+        SELECT t.id, t.name FROM territoryclosure c JOIN territory t ON t.id = c.descendant_id
+        WHERE c.ancestor_id = :tid AND c.depth = 1 ORDER BY t.name""", {"tid": territory_id})
+    return [r for r in rows if scope.can_see_territory(r["id"])]
 
 
 def _school_values(engine: Engine, territory_id: int, indicator_ids: list[int], period_ids: list[int],
@@ -202,9 +226,13 @@ def _spec_and_times(r: dict, milestones: list[dict]) -> tuple[tg.TargetSpec, flo
     """A target row (with baseline_end / due_end) as a TargetSpec and its baseline and due times."""
     spec = tg.TargetSpec(kind=r["kind"], value=r["amount"], higher_is_better=bool(r["higher_is_better"]),
                          milestones=tuple((m["t"], m["value"]) for m in milestones))
+    return (spec, *_times(r))
+
+
+def _times(r: dict) -> tuple[float | None, float | None]:
     t_base = tg.period_t(_as_date(r["baseline_end"])) if r["baseline_end"] else None
     t_due = tg.period_t(_as_date(r["due_end"])) if r["due_end"] else None
-    return spec, t_base, t_due
+    return t_base, t_due
 
 
 def roadmap_info(scope: Scope, roadmap_id: int, engine: Engine | None = None) -> dict:
@@ -218,10 +246,26 @@ def roadmap_info(scope: Scope, roadmap_id: int, engine: Engine | None = None) ->
     return rows[0]
 
 
+def _evaluate_group(r: dict, own_all: list[dict], t_as_of: float | None, milestones: list[dict],
+                    average_rows: list[dict]) -> tuple[tg.Evaluation, dict | None, list[dict]]:
+    """A target evaluated on one group series (a territory's target schools, or the territory) at
+    the latest period with data up to t_as_of. Returns the evaluation, that period's row, the series."""
+    period_kind = r["due_kind"] or r["baseline_kind"]
+    own = [x for x in own_all if period_kind is None or x["kind"] == period_kind]
+    upto = [x for x in own if t_as_of is not None and x["t"] <= t_as_of + 1e-9 and x["value"] is not None]
+    now = upto[-1] if upto else None
+    spec, t_base, t_due = _spec_and_times(r, milestones)
+    avg_now = next((a["value"] for a in average_rows if now and a["period_id"] == now["period_id"]), None)
+    ev = tg.evaluate(spec, series=[(x["t"], x["value"]) for x in own], t_now=now["t"] if now else (t_as_of or 0.0),
+                     t_due=t_due, t_baseline=t_base, average=avg_now)
+    return ev, now, own
+
+
 def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
              engine: Engine | None = None) -> Overview:
     """Every target of a roadmap evaluated at `as_of` (default: the latest period with data),
-    with the group series for charts and the schools x targets status matrix."""
+    with the group series for charts and the status matrix: schools x targets for a municipality,
+    its member territories x targets for a region or a country."""
     engine = engine or get_engine()
     rm = roadmap_info(scope, roadmap_id, engine)
     if not scope.sees_whole_territory:
@@ -230,31 +274,25 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
     territory_id = rm["territory_id"]
     trows = _target_rows(engine, roadmap_id)
     ind_ids = sorted({r["indicator_id"] for r in trows})
-    series = _group_series(engine, territory_id, ind_ids)
+    children = _children(engine, territory_id, scope)
+    grps = sorted({r["applies_to"] for r in trows} | {"all"})
+    series = _group_series(engine, [territory_id], ind_ids, grps)
     milestones = _milestone_rows(engine, [r["id"] for r in trows])
 
-    data_ends = [r["end"] for rows in series.values() for r in rows]
+    data_ends = [r["end"] for key, rows in series.items() if key[0] == territory_id for r in rows]
     if as_of is None and data_ends:
         as_of = max(_as_date(e) for e in data_ends)
     t_as_of = tg.period_t(as_of) if as_of else None
 
-    schools = _schools(engine, territory_id, scope)
     cards: list[TargetCard] = []
     now_periods: dict[int, dict] = {}
     for r in trows:
         grp = "territory" if r["level"] == "territory" else r["applies_to"]
-        period_kind = r["due_kind"] or r["baseline_kind"]
-        own = [x for x in series.get((r["indicator_id"], grp), [])
-               if (period_kind is None or x["kind"] == period_kind)]
-        avg = [x for x in series.get((r["indicator_id"], "all"), [])
-               if (period_kind is None or x["kind"] == period_kind)]
-        upto = [x for x in own if t_as_of is not None and x["t"] <= t_as_of + 1e-9 and x["value"] is not None]
-        now = upto[-1] if upto else None
-        spec, t_base, t_due = _spec_and_times(r, milestones.get(r["id"], []))
-        avg_now = next((a["value"] for a in avg if now and a["period_id"] == now["period_id"]), None)
-        ev = tg.evaluate(spec, series=[(x["t"], x["value"]) for x in own],
-                         t_now=now["t"] if now else (t_as_of or 0.0), t_due=t_due, t_baseline=t_base,
-                         average=avg_now)
+        avg = series.get((territory_id, r["indicator_id"], "all"), [])
+        ev, now, own = _evaluate_group(r, series.get((territory_id, r["indicator_id"], grp), []), t_as_of,
+                                       milestones.get(r["id"], []), avg)
+        avg = [x for x in avg if x["kind"] == (r["due_kind"] or r["baseline_kind"] or x["kind"])]
+        t_base, t_due = _times(r)
         expected_path = []
         if ev.baseline is not None and t_base is not None and ev.target_value is not None and t_due:
             expected_path = [{"t": t_base, "label": r["baseline_label"], "value": ev.baseline},
@@ -265,6 +303,7 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
             unit=r["unit"], value_kind=r["value_kind"], level=r["level"], kind=r["kind"], amount=r["amount"],
             rule_text=fmt.rule(r["kind"], r["amount"], r["unit"], r["baseline_label"]),
             group=grp, baseline_label=r["baseline_label"], due_label=r["due_label"],
+            due_end=_as_date(r["due_end"]) if r["due_end"] else None,
             as_of_label=now["label"] if now else None, evaluation=ev,
             series=[{"period_id": x["period_id"], "label": x["label"], "t": x["t"], "end": _as_date(x["end"]),
                      "value": x["value"]} for x in own],
@@ -279,10 +318,99 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
         if now is not None:
             now_periods[r["id"]] = now
 
-    matrix = _school_matrix(engine, scope, territory_id, trows, cards, now_periods, schools, series)
+    if children:
+        matrix = _territory_matrix(engine, territory_id, trows, cards, now_periods, children, series, t_as_of,
+                                   milestones)
+        unit_label = "Территория"
+    else:
+        matrix = _school_matrix(engine, scope, territory_id, trows, cards, now_periods,
+                                _schools(engine, territory_id, scope), series)
+        unit_label = "Школа"
     return Overview(roadmap=rm, as_of=as_of,
                     as_of_label=fmt.month_year(as_of) if as_of else None,
-                    cards=cards, matrix=matrix, is_demo=bool(rm["is_demo"]))
+                    cards=cards, matrix=matrix, is_demo=bool(rm["is_demo"]), unit_label=unit_label)
+
+
+def _territory_matrix(engine, territory_id, trows, cards, now_periods, children, series, t_as_of,
+                      milestones) -> pd.DataFrame:
+    """Member territories x targets: each target evaluated on each member's group values at the
+    baseline and the current period (like a school); the count of schools meeting each target
+    comes from SQL over all the schools below."""
+    by_id = {c.target_id: c for c in cards}
+    pids = {p["period_id"] for p in now_periods.values()} | {r["baseline_period_id"] for r in trows
+                                                              if r["baseline_period_id"]}
+    grps = sorted({r["applies_to"] for r in trows} | {"all"})
+    kid_series = _group_series(engine, [c["id"] for c in children], sorted({r["indicator_id"] for r in trows}),
+                               grps, sorted(pids))
+    out = []
+    for ch in children:
+        row = {"unit_id": ch["id"], "Территория": ch["name"]}
+        for r in trows:
+            grp = "territory" if r["level"] == "territory" else r["applies_to"]
+            now = now_periods.get(r["id"])
+            status = "no_data"
+            if now is not None:
+                own = {x["period_id"]: x for x in kid_series.get((ch["id"], r["indicator_id"], grp), [])}
+                avg = next((x["value"] for x in kid_series.get((ch["id"], r["indicator_id"], "all"), [])
+                            if x["period_id"] == now["period_id"]), None)
+                spec, t_base, t_due = _spec_and_times(r, milestones.get(r["id"], []))
+                pts = [(x["t"], x["value"]) for pid, x in own.items()
+                       if pid in (now["period_id"], r["baseline_period_id"])]
+                status = tg.evaluate(spec, series=pts, t_now=now["t"], t_due=t_due, t_baseline=t_base,
+                                     average=avg).status
+            row[by_id[r["id"]].short_name] = status
+            if status in ("off_track", "at_risk"):
+                by_id[r["id"]].lagging.append(ch["name"])
+        out.append(row)
+    for r in trows:
+        if r["level"] == "school" and r["judged_on"] in ("school", "both") and r["id"] in now_periods:
+            card = by_id[r["id"]]
+            avg = next((x["average"] for x in series.get((territory_id, r["indicator_id"], "all"), [])
+                        if x["period_id"] == now_periods[r["id"]]["period_id"]), None)
+            card.n_schools, card.n_meeting = count_meeting(engine, territory_id, r, now_periods[r["id"]]["period_id"],
+                                                           avg, milestones.get(r["id"], []))
+    return pd.DataFrame(out)
+
+
+_GROUP_SQL = {"all": "1=1", "shnor": "s.is_shnor", "shnsu": "s.is_shnsu", "target": "(s.is_shnor OR s.is_shnsu)"}
+
+
+def count_meeting(engine: Engine, territory_id: int, r: dict, period_id: int, average: float | None,
+                  milestones: list[dict]) -> tuple[int, int]:
+    """(schools of the target group below a territory, those meeting the target at a period), in SQL.
+    The per-school target is the one of core.targets.target_value: the value itself for at_least and
+    at_most, the school's own baseline plus points or percent, the average school, the final milestone."""
+    spec, _, _ = _spec_and_times(r, milestones)
+    kind = spec.kind
+    params = {"tid": territory_id, "ind": r["indicator_id"], "pid": period_id, "d": spec.direction,
+              "amount": spec.value, "avg": average, "base": r["baseline_period_id"]}
+    join_base = ""
+    if kind in ("at_least", "at_most"):
+        goal = ":amount"
+    elif kind == "increase_pp":
+        goal, join_base = "b.value + :amount", "x"
+    elif kind == "increase_pct":
+        goal, join_base = "b.value * (1 + :amount / 100.0)", "x"
+    elif kind == "not_below_average":
+        goal = ":avg"
+    else:
+        goal, params["amount"] = ":amount", tg.target_value(spec, None)
+    base_sql = ("LEFT JOIN measurement b ON b.school_id = m.school_id AND b.indicator_id = m.indicator_id "
+                "AND b.period_id = :base") if join_base else ""
+    grp = _GROUP_SQL[r["applies_to"]]
+    n_group = _rows(engine, f"""
+        SELECT COUNT(*) AS n FROM school s JOIN territoryclosure c ON c.descendant_id = s.territory_id
+        WHERE c.ancestor_id = :tid AND {grp}""", {"tid": territory_id})[0]["n"]
+    if (kind == "not_below_average" and average is None) or (join_base and not r["baseline_period_id"]):
+        return n_group, 0
+    met = _rows(engine, f"""
+        SELECT COUNT(*) AS n FROM measurement m
+        JOIN school s ON s.id = m.school_id
+        JOIN territoryclosure c ON c.descendant_id = m.territory_id
+        {base_sql}
+        WHERE c.ancestor_id = :tid AND m.indicator_id = :ind AND m.period_id = :pid AND {grp}
+          AND m.value IS NOT NULL AND (m.value - ({goal})) * :d >= -1e-9""", params)[0]["n"]
+    return n_group, met
 
 
 def _school_matrix(engine, scope, territory_id, trows, cards, now_periods, schools, series) -> pd.DataFrame:
@@ -300,7 +428,7 @@ def _school_matrix(engine, scope, territory_id, trows, cards, now_periods, schoo
     lookup = {(int(a), int(b), int(c)): v for a, b, c, v in vals.itertuples(index=False)}
     out = []
     for s in sorted(schools, key=lambda s: (not s["is_shnor"], not s["is_shnsu"], s["short_name"])):
-        row = {"school_id": s["id"], "Школа": s["short_name"], "ШНОР": bool(s["is_shnor"]),
+        row = {"unit_id": s["id"], "Школа": s["short_name"], "ШНОР": bool(s["is_shnor"]),
                "ШНСУ": bool(s["is_shnsu"])}
         for r in school_rows:
             card = by_id[r["id"]]
@@ -313,7 +441,7 @@ def _school_matrix(engine, scope, territory_id, trows, cards, now_periods, schoo
             if now is not None:
                 v_now = lookup.get((s["id"], r["indicator_id"], now["period_id"]))
                 v_base = lookup.get((s["id"], r["indicator_id"], r["baseline_period_id"])) if r["baseline_period_id"] else None
-                avg = next((x["average"] for x in series.get((r["indicator_id"], "all"), [])
+                avg = next((x["average"] for x in series.get((territory_id, r["indicator_id"], "all"), [])
                             if x["period_id"] == now["period_id"]), None)
                 spec, t_base, t_due = _spec_and_times(r, card.milestones)
                 pts = [(now["t"], v_now)] + ([(t_base, v_base)] if t_base is not None else [])
@@ -380,12 +508,14 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None) -> S
     tid = school["territory_id"]
     trows = _rows(engine, """
         SELECT x.id, x.number, x.kind, x.value AS amount, x.applies_to, x.judged_on, r.title AS roadmap_title,
+               r.territory_id AS roadmap_territory_id,
                i.id AS indicator_id, i.name AS indicator_name, i.short_name, i.unit, i.value_kind,
                i.higher_is_better, bp.label AS baseline_label, bp."end" AS baseline_end, dp."end" AS due_end,
                dp.kind AS due_kind
         FROM target x JOIN roadmap r ON r.id = x.roadmap_id JOIN indicator i ON i.id = x.indicator_id
         LEFT JOIN period bp ON bp.id = x.baseline_period_id LEFT JOIN period dp ON dp.id = x.due_period_id
-        WHERE r.territory_id = :tid AND i.level = 'school' AND x.judged_on IN ('school', 'both')
+        WHERE r.territory_id IN (SELECT ancestor_id FROM territoryclosure WHERE descendant_id = :tid)
+          AND i.level = 'school' AND x.judged_on IN ('school', 'both')
         ORDER BY r.id, x.number""", {"tid": tid})
     trows = [r for r in trows if in_group(school, r["applies_to"])]
     ind_ids = sorted({r["indicator_id"] for r in trows})
@@ -400,13 +530,15 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None) -> S
             r["t"] = tg.period_t(_as_date(r["end"]))
             r["end"] = _as_date(r["end"])
             own.setdefault(r["indicator_id"], []).append(r)
-    groups = _group_series(engine, tid, ind_ids)
+    # compared with the average school of the territory whose roadmap sets the target
+    groups = _group_series(engine, sorted({r["roadmap_territory_id"] for r in trows}), ind_ids, ["all"])
     milestones = _milestone_rows(engine, [r["id"] for r in trows])
     out = []
     for r in trows:
         kind = r["due_kind"]
         ser = [x for x in own.get(r["indicator_id"], []) if kind is None or x["kind"] == kind]
-        avg = [x for x in groups.get((r["indicator_id"], "all"), []) if kind is None or x["kind"] == kind]
+        avg = [x for x in groups.get((r["roadmap_territory_id"], r["indicator_id"], "all"), [])
+               if kind is None or x["kind"] == kind]
         measured = [x for x in ser if x["value"] is not None]
         now = measured[-1] if measured else None
         avg_now = next((a["average"] for a in avg if now and a["period_id"] == now["period_id"]), None)
@@ -432,3 +564,66 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None) -> S
         SELECT c.short_name FROM curatorlink l JOIN school c ON c.id = l.school_id
         WHERE l.curator_school_id = :sid ORDER BY c.short_name""", {"sid": school_id})]
     return SchoolView(school=school, targets=out, curators=curators, curated=curated)
+
+
+# ---------------------------------------------------------------------------------------------
+# Indicator page
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class IndicatorView:
+    card: TargetCard
+    unit_label: str  # "Школа" or "Территория"
+    current: pd.DataFrame  # unit, value, numerator, denominator, status, flags at the card's period
+    history: pd.DataFrame  # unit x period values
+    average: float | None  # the average school of the territory at the card's period
+    numerator_label: str | None
+    denominator_label: str | None
+
+
+def indicator_view(scope: Scope, roadmap_id: int, target_id: int, as_of: date | None = None,
+                   engine: Engine | None = None) -> IndicatorView:
+    """One target's indicator across the units of the roadmap's territory: current values with
+    numerators and denominators, ranking and history. Reuses the overview's evaluation."""
+    engine = engine or get_engine()
+    ov = overview(scope, roadmap_id, as_of, engine)
+    card = next((c for c in ov.cards if c.target_id == target_id), None)
+    if card is None:
+        raise deny(scope, f"цель {target_id} дорожной карты {roadmap_id}", engine)
+    tid = ov.roadmap["territory_id"]
+    ind = _rows(engine, "SELECT numerator_label, denominator_label FROM indicator WHERE id = :i",
+                {"i": card.indicator_id})[0]
+    now_pid = next((s["period_id"] for s in card.series if s["label"] == card.as_of_label), None)
+    statuses = dict(zip(ov.matrix["unit_id"], ov.matrix[card.short_name])) if (
+        not ov.matrix.empty and card.short_name in ov.matrix.columns) else {}
+    cols = ["unit_id", "Название", "ШНОР", "ШНСУ", "value", "numerator", "denominator", "status"]
+    if ov.unit_label == "Школа":
+        rows = _rows(engine, """
+            SELECT s.id AS unit_id, s.short_name AS name, s.is_shnor, s.is_shnsu, m.value, m.numerator, m.denominator,
+                   m.period_id, p.label
+            FROM school s
+            LEFT JOIN measurement m ON m.school_id = s.id AND m.indicator_id = :ind
+            LEFT JOIN period p ON p.id = m.period_id
+            WHERE s.territory_id = :tid ORDER BY p."end", s.short_name""", {"ind": card.indicator_id, "tid": tid})
+        rows = [r for r in rows if scope.can_see_school(r["unit_id"], tid)]
+    else:
+        kids = _children(engine, tid, scope)
+        ser = _group_series(engine, [k["id"] for k in kids], [card.indicator_id], [card.group])
+        names = {k["id"]: k["name"] for k in kids}
+        rows = [{"unit_id": k, "name": names[k], "is_shnor": False, "is_shnsu": False, "value": x["value"],
+                 "numerator": x.get("sum_numerator"), "denominator": x.get("sum_denominator"),
+                 "period_id": x["period_id"], "label": x["label"]}
+                for (k, _, _), xs in ser.items() for x in xs]
+    current = pd.DataFrame([
+        {"unit_id": r["unit_id"], "Название": r["name"], "ШНОР": bool(r["is_shnor"]), "ШНСУ": bool(r["is_shnsu"]),
+         "value": r["value"], "numerator": r["numerator"], "denominator": r["denominator"],
+         "status": statuses.get(r["unit_id"])}
+        for r in rows if r["period_id"] == now_pid], columns=cols)
+    hist = pd.DataFrame([{"Название": r["name"], "label": r["label"], "value": r["value"]}
+                         for r in rows if r["period_id"] is not None], columns=["Название", "label", "value"])
+    order = [s["label"] for s in card.series]
+    history = (hist.pivot_table(index="Название", columns="label", values="value", aggfunc="first")
+               .reindex(columns=[o for o in order if o in set(hist["label"])]) if not hist.empty else pd.DataFrame())
+    avg = next((x["average"] for x in _group_series(engine, [tid], [card.indicator_id], ["all"]).get(
+        (tid, card.indicator_id, "all"), []) if x["period_id"] == now_pid), None)
+    return IndicatorView(card=card, unit_label=ov.unit_label, current=current, history=history, average=avg,
+                         numerator_label=ind["numerator_label"], denominator_label=ind["denominator_label"])

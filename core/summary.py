@@ -16,7 +16,7 @@ _INSERT = f"""
 INSERT INTO measurementsummary
     (territory_id, grp, indicator_id, period_id, n_schools, sum_value, sum_numerator,
      sum_denominator, n_flag)
-SELECT m.territory_id, g.grp, m.indicator_id, m.period_id,
+SELECT c.ancestor_id, g.grp, m.indicator_id, m.period_id,
        COUNT(m.value),
        COALESCE(SUM(m.value), 0),
        COALESCE(SUM(CASE WHEN m.denominator > 0 AND m.numerator IS NOT NULL THEN m.numerator END), 0),
@@ -24,33 +24,42 @@ SELECT m.territory_id, g.grp, m.indicator_id, m.period_id,
        COALESCE(SUM(CASE WHEN m.value >= 0.5 THEN 1 ELSE 0 END), 0)
 FROM measurement m
 JOIN school s ON s.id = m.school_id
+JOIN territoryclosure c ON c.descendant_id = m.territory_id
 JOIN ({_GROUPS_SQL}) g
   ON g.grp = 'all'
   OR (g.grp = 'shnor' AND s.is_shnor)
   OR (g.grp = 'shnsu' AND s.is_shnsu)
   OR (g.grp = 'target' AND (s.is_shnor OR s.is_shnsu))
 WHERE m.school_id IS NOT NULL {{where}}
-GROUP BY m.territory_id, g.grp, m.indicator_id, m.period_id
+GROUP BY c.ancestor_id, g.grp, m.indicator_id, m.period_id
 """
 
 
 def refresh(session: Session, *, territory_ids: Iterable[int] | None = None,
             indicator_ids: Iterable[int] | None = None, period_ids: Iterable[int] | None = None) -> None:
-    """Recompute the summary rows for the given keys (None: all) from the measurements."""
-    where_m, where_s, params = [], [], {}
-    for col, ids in (("territory_id", territory_ids), ("indicator_id", indicator_ids),
-                     ("period_id", period_ids)):
+    """Recompute the summary rows for the given keys (None: all) from the measurements.
+
+    `territory_ids` are the territories whose measurements changed; their ancestors (region,
+    country) are recomputed too."""
+    params: dict[str, list[int]] = {}
+    if territory_ids is not None:
+        tids = sorted(set(territory_ids))
+        if not tids:
+            return
+        rows = session.execute(text("SELECT DISTINCT ancestor_id FROM territoryclosure WHERE descendant_id IN :t")
+                               .bindparams(bindparam("t", expanding=True)), {"t": tids}).all()
+        params["territory_id"] = sorted({r[0] for r in rows} | set(tids))
+    for col, ids in (("indicator_id", indicator_ids), ("period_id", period_ids)):
         if ids is not None:
             params[col] = sorted(set(ids))
-            where_m.append(f"AND m.{col} IN :{col}")
-            where_s.append(f"AND {col} IN :{col}")
-    binds = [bindparam(k, expanding=True) for k in params]
-    delete = text("DELETE FROM measurementsummary WHERE 1=1 " + " ".join(where_s)).bindparams(*binds)
-    insert = text(_INSERT.format(where=" ".join(where_m))).bindparams(*binds)
     if any(not v for v in params.values()):
         return
-    session.execute(delete, params)
-    session.execute(insert, params)
+    where_m = " ".join(f"AND {'c.ancestor_id' if col == 'territory_id' else 'm.' + col} IN :{col}"
+                       for col in params)
+    where_s = " ".join(f"AND {col} IN :{col}" for col in params)
+    binds = [bindparam(k, expanding=True) for k in params]
+    session.execute(text("DELETE FROM measurementsummary WHERE 1=1 " + where_s).bindparams(*binds), params)
+    session.execute(text(_INSERT.format(where=where_m)).bindparams(*binds), params)
 
 
 def group_value(value_kind: str, n_schools: int, sum_value: float, sum_num: float, sum_den: float,

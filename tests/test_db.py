@@ -14,14 +14,14 @@ EXPECTED_TABLES = {
     "territory", "school", "period", "indicator", "measurement", "measurementhistory", "measurementsummary",
     "roadmap", "direction", "activity", "activityindicator", "activityrisk", "activityschool", "controlpoint",
     "target", "targetmilestone", "riskfactor", "schoolrisk", "curatorlink", "user", "authsession",
-    "loginattempt", "upload", "auditevent", "appmeta", "alembic_version",
+    "loginattempt", "upload", "auditevent", "appmeta", "alembic_version", "territoryclosure",
 }
 
 
 def test_schema_is_at_head(empty_db):
     assert EXPECTED_TABLES <= set(inspect(empty_db).get_table_names())
     with empty_db.connect() as c:
-        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
 
 
 def test_sqlite_connection_pragmas(tmp_path):
@@ -181,3 +181,46 @@ def test_ensure_database_builds_the_demo_once(tmp_path, monkeypatch):
         engine.dispose()
         core_db._engines.pop(url, None)
         core_db._ready.discard(url)
+
+
+def test_summary_at_every_level_of_the_territory_tree(empty_db):
+    from core import synthetic
+
+    scale = synthetic.Scale("t", regions=2, municipalities=2, schools=5, indicators=3, periods=4)
+    info = synthetic.build(empty_db, scale)
+    assert info["schools"] == 20 and info["measurements"] == 20 * 3 * 4
+    with empty_db.connect() as c:
+        top = info["territory_id"]
+        kids = [r[0] for r in c.execute(text(
+            "SELECT descendant_id FROM territoryclosure WHERE ancestor_id = :t AND depth = 1"), {"t": top})]
+        assert len(kids) == 2
+        for grp in ("all", "target"):
+            q = text("SELECT indicator_id, period_id, sum_numerator, sum_denominator, n_schools "
+                     "FROM measurementsummary WHERE territory_id = :t AND grp = :g")
+            top_rows = {(r[0], r[1]): r[2:] for r in c.execute(q, {"t": top, "g": grp})}
+            parts = [{(r[0], r[1]): r[2:] for r in c.execute(q, {"t": k, "g": grp})} for k in kids]
+            assert top_rows and all(
+                tuple(a + b for a, b in zip(parts[0][key], parts[1][key])) == val for key, val in top_rows.items())
+    ov = queries.overview(auth.system_scope(), info["roadmap_id"], engine=empty_db)
+    assert ov.unit_label == "Территория" and list(ov.matrix["Территория"]) == ["Регион 1", "Регион 2"]
+    assert len(ov.cards) == 6 and all(c.n_schools > 0 for c in ov.cards)
+
+
+def test_sql_count_of_schools_meeting_a_target_matches_core_targets(demo_db):
+    """The region path counts in SQL what the municipality path counts school by school in Python."""
+    scope = auth.system_scope()
+    rm = queries.roadmaps(scope, demo_db)
+    rid = int(rm.loc[rm["code"] == "nev-2024", "id"].iloc[0])
+    ov = queries.overview(scope, rid, engine=demo_db)
+    rows = {r["id"]: r for r in queries._target_rows(demo_db, rid)}
+    periods = queries.periods(demo_db)
+    pid = int(periods.loc[periods["code"] == "2024-Q3", "id"].iloc[0])
+    checked = 0
+    for card in ov.cards:
+        r = rows[card.target_id]
+        avg = next(x["average"] for x in queries._group_series(demo_db, [1], [r["indicator_id"]])[(1, r["indicator_id"], "all")]
+                   if x["period_id"] == pid)
+        n, met = queries.count_meeting(demo_db, 1, r, pid, avg, [])
+        assert (n, met) == (card.n_schools, card.n_meeting), card.short_name
+        checked += 1
+    assert checked == 5 and {c.n_meeting for c in ov.cards} != {0}

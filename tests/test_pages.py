@@ -66,7 +66,9 @@ def test_overview_shows_the_demo_targets(app_db, login):
         assert fmt.value(card.evaluation.value, card.unit) in text
         assert card.evaluation.label in text
     assert any("Демонстрационные данные" in w.value for w in at.warning)
-    assert len(at.get("vega_lite_chart")) >= 5
+    assert text.count('class="sparkline"') == 5  # one trend line per tile
+    assert len(at.get("vega_lite_chart")) == 1  # the trend of the chosen target
+    assert 'class="status-table"' in text and "СОШ № 2 (демо)" in text  # schools x targets
 
 
 def test_overview_switches_roadmap_and_shows_milestones(app_db):
@@ -156,3 +158,53 @@ def test_account_page_refuses_a_wrong_current_password(app_db):
     at.text_input(key="pw_again").input("длинный-пароль")
     [b for b in at.get("button") if b.label == "Сменить пароль"][0].click().run()
     assert [e.value for e in at.error] == ["Текущий пароль указан неверно."]
+
+
+def test_meeting_mode_shows_one_target_per_slide_and_advances(app_db):
+    at = run_as("demo-head", roadmap="nev-2024", meeting="1", as_of="2024-06-30")
+    text = markdown_text(at)
+    assert "Цель 1 из 5" in text and "Стартовые условия" in text
+    assert "данные на июнь 2024" in text  # the frozen cut
+    assert "Качество обучения" not in text
+    assert len(at.get("vega_lite_chart")) == 1
+    at.button(key="slide_next").click().run()
+    text = markdown_text(at)
+    assert "Цель 2 из 5" in text and "Качество обучения" in text
+    at.button(key="slide_prev").click().run()
+    at.button(key="slide_prev").click().run()
+    assert "Цель 5 из 5" in markdown_text(at)  # wraps around
+    at.button(key="slide_exit").click().run()
+    assert "meeting" not in at.query_params
+    assert markdown_text(at).count('class="sparkline"') == 5
+
+
+def test_meeting_mode_advances_by_itself(app_db, monkeypatch):
+    at = run_as("demo-head", roadmap="nev-2024", meeting="1", every="10")
+    assert "Цель 1 из 5" in markdown_text(at)
+    at.session_state["slide_at"] = at.session_state["slide_at"] - 11  # ten seconds went by
+    at.run()
+    assert "Цель 2 из 5" in markdown_text(at)
+    at.toggle(key="slide_playing").set_value(False).run()
+    at.session_state["slide_at"] = at.session_state["slide_at"] - 60
+    at.run()
+    assert "Цель 2 из 5" in markdown_text(at)  # paused
+
+
+def test_indicator_page_shows_every_school_with_numerators(app_db):
+    at = run_as("demo-methodist", "../app_pages/indicator.py", roadmap="nev-2024")
+    ov = queries.overview(auth.system_scope(), 1, engine=app_db)
+    card = next(c for c in ov.cards if c.short_name == "Педагоги прошли КПК")
+    at = run_as("demo-methodist", "../app_pages/indicator.py", roadmap="nev-2024", target=str(card.target_id))
+    assert not at.exception
+    assert "Доля педагогов, прошедших повышение квалификации" in markdown_text(at)
+    assert at.metric[0].value == fmt.value(card.evaluation.value, card.unit)
+    table = at.dataframe[0].value
+    assert len(table) == 10 and {"Всего педагогов", "Из них прошли КПК"} <= set(table.columns)
+    with app_db.connect() as c:
+        n, d = c.execute(text(
+            "SELECT m.numerator, m.denominator FROM measurement m JOIN school s ON s.id = m.school_id "
+            "JOIN indicator i ON i.id = m.indicator_id JOIN period p ON p.id = m.period_id "
+            "WHERE s.code = 'NEV-02' AND i.code = 'teachers_trained' AND p.code = '2024-Q3'")).one()
+    row = table[table["Название"] == "СОШ № 2 (демо)"].iloc[0]
+    assert (row["Из них прошли КПК"], row["Всего педагогов"]) == (n, d)
+    assert len(at.get("vega_lite_chart")) == 3  # trend, ranking, distribution

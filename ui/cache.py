@@ -53,3 +53,8 @@ def schools(scope: Scope):
 @st.cache_data(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
 def school_view(scope: Scope, school_id: int):
     return queries.school_view(scope, school_id, engine())
+
+
+@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
+def indicator_view(scope: Scope, roadmap_id: int, target_id: int, as_of: date | None):
+    return queries.indicator_view(scope, roadmap_id, target_id, as_of, engine())

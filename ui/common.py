@@ -13,6 +13,7 @@ from core.targets import STATUS_COLORS, STATUS_ICONS, STATUS_LABELS
 
 USER_KEY = "_user"
 SCOPE_KEY = "_scope"
+PAGES_KEY = "_pages"
 
 
 def current_user() -> User:
@@ -21,6 +22,12 @@ def current_user() -> User:
 
 def scope() -> Scope:
     return st.session_state[SCOPE_KEY]
+
+
+def page_for(key: str):
+    """The st.Page of this run for a page key ("indicator", "school", ...), or None when the user's
+    role does not have that page."""
+    return st.session_state.get(PAGES_KEY, {}).get(key)
 
 
 def status_badge(status: str, *, size: int = 18) -> str:
@@ -39,3 +46,24 @@ def demo_banner(is_demo: bool) -> None:
 
 def fmt_value(x, unit: str) -> str:
     return fmt.value(x, unit)
+
+
+def status_table(matrix, unit_col: str, target_columns: list[str], link_param: str | None = None) -> str:
+    """The units x targets matrix as an HTML table: each cell colour plus icon plus word."""
+    head = "".join(f"<th>{escape(c)}</th>" for c in [unit_col] + target_columns)
+    body = []
+    for row in matrix.to_dict("records"):
+        flags = " ".join(f for f in ("ШНОР", "ШНСУ") if row.get(f))
+        name = escape(str(row[unit_col])) + (f' <span class="flag">{flags}</span>' if flags else "")
+        if link_param:
+            name = f'<a href="?{link_param}={row["unit_id"]}" target="_self">{name}</a>'
+        cells = []
+        for c in target_columns:
+            s = row.get(c)
+            if s is None or s != s:  # not applicable (NaN)
+                cells.append('<td class="na">—</td>')
+            else:
+                cells.append(f'<td style="background:{STATUS_COLORS[s]}">{STATUS_ICONS[s]} '
+                             f'{escape(STATUS_LABELS[s])}</td>')
+        body.append(f"<tr><th>{name}</th>{''.join(cells)}</tr>")
+    return (f'<table class="status-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')

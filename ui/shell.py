@@ -15,20 +15,22 @@ from core.settings import ROOT
 from core.formatting import ROLE_LABELS
 from core.models import User
 from ui import cache
-from ui.common import SCOPE_KEY, USER_KEY
+from ui.common import PAGES_KEY, SCOPE_KEY, USER_KEY
 
 PAGES = {
     "overview": dict(page="app_pages/overview.py", title="Обзор целей", icon=":material/target:", url_path="overview"),
     "school": dict(page="app_pages/school.py", title="Школа", icon=":material/school:", url_path="school"),
+    "indicator": dict(page="app_pages/indicator.py", title="Показатель", icon=":material/query_stats:",
+                      url_path="indicator"),
     "admin": dict(page="app_pages/admin.py", title="Администрирование", icon=":material/admin_panel_settings:",
                   url_path="admin"),
     "account": dict(page="app_pages/account.py", title="Учётная запись", icon=":material/person:",
                     url_path="account"),
 }
 ROLE_PAGES = {
-    "admin": ["overview", "school", "admin", "account"],
-    "head": ["overview", "school", "account"],
-    "methodologist": ["overview", "school", "account"],
+    "admin": ["overview", "indicator", "school", "admin", "account"],
+    "head": ["overview", "indicator", "school", "account"],
+    "methodologist": ["overview", "indicator", "school", "account"],
     "curator": ["school", "account"],
     "principal": ["school", "account"],
 }
@@ -37,7 +39,14 @@ CSS = """
 <style>
   .block-container { padding-top: 2.2rem; }
   .tile-title { font-size: 1.25rem; font-weight: 700; line-height: 1.25; min-height: 3.1em; color:#102a43 }
-  .tile-value { font-size: 2.6rem; font-weight: 800; line-height: 1.1; color:#102a43 }
+  .tile-value { font-size: 2.5rem; font-weight: 800; line-height: 1.1; color:#102a43; margin-right: 12px }
+  .tile-row { display: flex; align-items: center; flex-wrap: wrap; gap: 6px; margin: 4px 0 }
+  .sparkline { display: block; margin: 6px 0 2px 0 }
+  table.status-table { border-collapse: separate; border-spacing: 3px; width: 100%; font-size: 1rem }
+  table.status-table th { text-align: left; padding: 6px 10px; color: #102a43; background: #eef2f7 }
+  table.status-table td { color: #fff; font-weight: 700; padding: 6px 10px; border-radius: 6px; white-space: nowrap }
+  table.status-table td.na { color: #829ab1; background: #f5f7fa; font-weight: 400 }
+  table.status-table .flag { font-size: .8rem; color: #486581; font-weight: 600 }
   .tile-rule { font-size: 1.05rem; color:#334e68 }
   .tile-meta { font-size: 0.95rem; color:#486581 }
   @media print { [data-testid="stSidebar"], header, [data-testid="stToolbar"] { display: none !important; } }
@@ -45,9 +54,9 @@ CSS = """
 """
 
 
-def page_objects(role: str) -> list:
-    return [st.Page(ROOT / PAGES[key]["page"], title=PAGES[key]["title"], icon=PAGES[key]["icon"],
-                    url_path=PAGES[key]["url_path"]) for key in ROLE_PAGES.get(role, [])]
+def page_objects(role: str) -> dict:
+    return {key: st.Page(ROOT / PAGES[key]["page"], title=PAGES[key]["title"], icon=PAGES[key]["icon"],
+                         url_path=PAGES[key]["url_path"]) for key in ROLE_PAGES.get(role, [])}
 
 
 def user_from_token(token: str | None) -> User | None:
@@ -69,7 +78,9 @@ def run(user: User | None) -> None:
         scope = auth.scope_for(s, user)
     st.session_state[USER_KEY] = user
     st.session_state[SCOPE_KEY] = scope
-    pages = page_objects(user.role)
+    by_key = page_objects(user.role)
+    st.session_state[PAGES_KEY] = by_key
+    pages = list(by_key.values())
 
     def home() -> None:  # "/" opens the role's first page under its own address
         st.switch_page(pages[0], query_params=st.query_params.to_dict())

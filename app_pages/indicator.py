@@ -1,0 +1,98 @@
+"""One indicator across all schools and periods: trend with the target and the path, ranking,
+distribution, the table of values with numerators and denominators."""
+
+from datetime import date
+from html import escape
+
+import streamlit as st
+
+from core import charts
+from core import formatting as fmt
+from core.auth import AccessDenied
+from ui import cache
+from ui.common import demo_banner, scope, status_badge
+
+sc = scope()
+roadmaps = cache.roadmaps(sc)
+roadmaps = roadmaps[roadmaps["n_targets"] > 0]
+if roadmaps.empty:
+    st.title("Показатель")
+    st.info("Нет дорожных карт с целевыми показателями, доступных вашей учётной записи.")
+    st.stop()
+
+params = st.query_params
+codes = list(roadmaps["code"])
+code = params.get("roadmap") if params.get("roadmap") in codes else codes[0]
+c1, c2 = st.columns([3, 2])
+code = c1.selectbox("Дорожная карта", codes, index=codes.index(code), key="ind_roadmap",
+                    format_func=lambda c: roadmaps.loc[roadmaps["code"] == c, "territory"].iloc[0] + " — " +
+                    roadmaps.loc[roadmaps["code"] == c, "title"].iloc[0][:70])
+params["roadmap"] = code
+roadmap_id = int(roadmaps.loc[roadmaps["code"] == code, "id"].iloc[0])
+try:
+    as_of = date.fromisoformat(params["as_of"]) if params.get("as_of") else None
+except ValueError:
+    as_of = None
+try:
+    ov = cache.overview(sc, roadmap_id, as_of)
+except AccessDenied as exc:
+    st.error(str(exc))
+    st.stop()
+ids = [c.target_id for c in ov.cards]
+wanted = int(params["target"]) if str(params.get("target", "")).isdigit() else None
+target_id = c2.selectbox("Целевой показатель", ids, index=ids.index(wanted) if wanted in ids else 0,
+                         format_func=lambda t: next(f"{c.number}. {c.short_name}" for c in ov.cards if c.target_id == t),
+                         key="ind_target")
+params["target"] = str(target_id)
+try:
+    view = cache.indicator_view(sc, roadmap_id, target_id, as_of)
+except AccessDenied as exc:
+    st.error(str(exc))
+    st.stop()
+
+card, ev = view.card, view.card.evaluation
+st.markdown(f"## {escape(card.indicator_name)} {status_badge(ev.status)}", unsafe_allow_html=True)
+st.caption(f"«{card.wording}» · {ov.roadmap['territory']} · данные на {card.as_of_label or '—'}")
+demo_banner(ov.is_demo)
+m = st.columns(5)
+m[0].metric("Значение", fmt.value(ev.value, card.unit))
+m[1].metric("Цель", fmt.value(ev.target_value, card.unit), help=card.rule_text)
+m[2].metric("База", fmt.value(ev.baseline, card.unit), help=card.baseline_label)
+m[3].metric("Ожидалось по плану", fmt.value(ev.expected, card.unit))
+m[4].metric("Прогноз к сроку", fmt.value(ev.forecast, card.unit), help=ev.forecast_note)
+
+forecast = {"end": card.due_end, "value": ev.forecast} if ev.forecast is not None and card.due_end else None
+st.altair_chart(charts.trend(card.series, unit=card.unit, target_value=ev.target_value,
+                             expected_path=card.expected_path, average_series=card.average_series,
+                             milestones=card.milestones, forecast=forecast, height=300), width="stretch")
+
+cur = view.current
+if cur.empty:
+    st.info("За этот период нет значений по школам.")
+    st.stop()
+left, right = st.columns([3, 2])
+with left:
+    st.markdown(f"#### {'Школы' if view.unit_label == 'Школа' else 'Территории'}: рейтинг")
+    st.altair_chart(charts.ranking([{"name": r["Название"], "value": r["value"], "status": r["status"]}
+                                    for r in cur.to_dict("records")],
+                                   unit=card.unit, target_value=ev.target_value if card.kind in
+                                   ("at_least", "at_most") else None, average=view.average), width="stretch")
+    st.caption("Цвет — статус школы по цели, светло-серые — школы вне группы цели. "
+               "Красная линия — цель (для целей «не менее / не более»), оранжевая — средняя школа территории"
+               + (f": {fmt.value(view.average, card.unit)}" if view.average is not None else "") + ".")
+with right:
+    st.markdown("#### Распределение")
+    st.altair_chart(charts.distribution(list(cur["value"]), unit=card.unit), width="stretch")
+
+st.markdown("#### Значения за период")
+table = cur.assign(
+    Значение=cur["value"].map(lambda v: fmt.value(v, card.unit)),
+    Статус=cur["status"].map(lambda s: "—" if s is None or s != s else f"{fmt.STATUS_TEXT.get(s, s)}"))
+show = ["Название", "ШНОР", "ШНСУ", "Значение"]
+if view.denominator_label:
+    table[view.denominator_label] = cur["denominator"]
+    table[view.numerator_label] = cur["numerator"]
+    show += [view.denominator_label, view.numerator_label]
+st.dataframe(table[show + ["Статус"]].sort_values("Название"), hide_index=True, width="stretch")
+with st.expander("Все периоды"):
+    st.dataframe(view.history.map(lambda v: fmt.num(v)), width="stretch")

@@ -1,0 +1,118 @@
+"""Read-side benchmark: builds SQLite databases at three scales (kept in bench/out/) and prints the
+median of repeated runs of the overview data, the school page data and a full AppTest run of the
+overview, cold (caches cleared) and warm, next to the goals of issue 3.
+
+    python bench/read_side.py                 # all scales
+    python bench/read_side.py municipality region
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "bench" / "out"
+RUNS = 7
+
+GOALS = {  # seconds; None: no goal set for that scale
+    ("overview", "region"): 0.020, ("overview", "country"): 0.050,
+    ("school", "municipality"): 0.010, ("school", "region"): 0.010, ("school", "country"): 0.010,
+    ("apptest_warm", "region"): 0.35, ("apptest_cold", "region"): 1.0,
+}
+
+
+def median_time(fn, runs: int = RUNS) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def ensure_db(scale_name: str) -> tuple[str, dict]:
+    from sqlalchemy import text
+
+    from core import auth, synthetic
+    from core.db import get_engine, session_scope, upgrade
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"{scale_name}.db"
+    url = f"sqlite:///{path}"
+    if not path.exists():
+        t = time.perf_counter()
+        upgrade(url)
+        info = synthetic.build(get_engine(url), synthetic.SCALES[scale_name])
+        with session_scope(get_engine(url), write=True) as s:
+            auth.create_user(s, login="bench-admin", password="bench-password", full_name="Bench", role="admin")
+            s.execute(text("INSERT INTO appmeta (key, value) VALUES ('demo', '1')"))
+        print(f"  built {scale_name}: {info['schools']:,} schools, {info['measurements']:,} measurements "
+              f"in {time.perf_counter() - t:.1f} s", flush=True)
+    engine = get_engine(url)
+    with engine.connect() as c:
+        rid = c.execute(text("SELECT id FROM roadmap ORDER BY id LIMIT 1")).scalar()
+        n = c.execute(text("SELECT COUNT(*) FROM school")).scalar()
+        sid = c.execute(text("SELECT id FROM school ORDER BY id LIMIT 1 OFFSET :o"), {"o": n // 2}).scalar()
+        m = c.execute(text("SELECT COUNT(*) FROM measurement")).scalar()
+    return url, {"roadmap_id": rid, "school_id": sid, "schools": n, "measurements": m}
+
+
+def apptest_times(url: str) -> tuple[float, float]:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from core.settings import reset_settings_cache
+
+    os.environ["DATABASE_URL"] = url
+    os.environ["MONITORING_DEMO"] = "0"
+    reset_settings_cache()
+    st.cache_resource.clear()
+
+    def run():
+        at = AppTest.from_file(str(ROOT / "tests" / "app_harness.py"), default_timeout=120)
+        at.session_state["test_login"] = "bench-admin"
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    run()  # imports, engine, migrations check: not part of either figure
+
+    def cold():
+        st.cache_data.clear()
+        run()
+
+    cold_t = median_time(cold, 5)
+    warm_t = median_time(run, 5)
+    return cold_t, warm_t
+
+
+def main(names: list[str]) -> None:
+    from core import auth, queries
+    from core.db import get_engine
+
+    scope = auth.system_scope()
+    rows = []
+    for name in names:
+        print(f"== {name}", flush=True)
+        url, info = ensure_db(name)
+        engine = get_engine(url)
+        ov = median_time(lambda: queries.overview(scope, info["roadmap_id"], engine=engine))
+        sch = median_time(lambda: queries.school_view(scope, info["school_id"], engine=engine))
+        cold, warm = apptest_times(url)
+        for metric, value in (("overview", ov), ("school", sch), ("apptest_cold", cold), ("apptest_warm", warm)):
+            rows.append((name, info["schools"], info["measurements"], metric, value, GOALS.get((metric, name))))
+    print()
+    print(f"{'scale':<13}{'schools':>8}{'rows':>12}  {'measure':<14}{'median':>10}{'goal':>10}  verdict")
+    for name, n, m, metric, value, goal in rows:
+        verdict = "" if goal is None else ("met" if value <= goal else "MISSED")
+        goal_s = "—" if goal is None else f"{goal * 1000:.0f} ms"
+        print(f"{name:<13}{n:>8,}{m:>12,}  {metric:<14}{value * 1000:>7.1f} ms{goal_s:>10}  {verdict}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or ["municipality", "region", "country"])
