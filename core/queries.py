@@ -342,6 +342,7 @@ def _territory_matrix(engine, territory_id, trows, cards, now_periods, children,
     grps = sorted({r["applies_to"] for r in trows} | {"all"})
     kid_series = _group_series(engine, [c["id"] for c in children], sorted({r["indicator_id"] for r in trows}),
                                grps, sorted(pids))
+    specs = {r["id"]: _spec_and_times(r, milestones.get(r["id"], [])) for r in trows}
     out = []
     for ch in children:
         row = {"unit_id": ch["id"], "Территория": ch["name"]}
@@ -353,7 +354,7 @@ def _territory_matrix(engine, territory_id, trows, cards, now_periods, children,
                 own = {x["period_id"]: x for x in kid_series.get((ch["id"], r["indicator_id"], grp), [])}
                 avg = next((x["value"] for x in kid_series.get((ch["id"], r["indicator_id"], "all"), [])
                             if x["period_id"] == now["period_id"]), None)
-                spec, t_base, t_due = _spec_and_times(r, milestones.get(r["id"], []))
+                spec, t_base, t_due = specs[r["id"]]
                 pts = [(x["t"], x["value"]) for pid, x in own.items()
                        if pid in (now["period_id"], r["baseline_period_id"])]
                 status = tg.evaluate(spec, series=pts, t_now=now["t"], t_due=t_due, t_baseline=t_base,
@@ -362,55 +363,81 @@ def _territory_matrix(engine, territory_id, trows, cards, now_periods, children,
             if status in ("off_track", "at_risk"):
                 by_id[r["id"]].lagging.append(ch["name"])
         out.append(row)
-    for r in trows:
-        if r["level"] == "school" and r["judged_on"] in ("school", "both") and r["id"] in now_periods:
-            card = by_id[r["id"]]
-            avg = next((x["average"] for x in series.get((territory_id, r["indicator_id"], "all"), [])
-                        if x["period_id"] == now_periods[r["id"]]["period_id"]), None)
-            card.n_schools, card.n_meeting = count_meeting(engine, territory_id, r, now_periods[r["id"]]["period_id"],
-                                                           avg, milestones.get(r["id"], []))
+    judged = [r for r in trows if r["level"] == "school" and r["judged_on"] in ("school", "both")
+              and r["id"] in now_periods]
+    items = []
+    for r in judged:
+        pid = now_periods[r["id"]]["period_id"]
+        avg = next((x["average"] for x in series.get((territory_id, r["indicator_id"], "all"), [])
+                    if x["period_id"] == pid), None)
+        items.append((r, pid, avg, milestones.get(r["id"], [])))
+    for r, counts in zip(judged, count_meeting_many(engine, territory_id, items)):
+        by_id[r["id"]].n_schools, by_id[r["id"]].n_meeting = counts
     return pd.DataFrame(out)
 
 
 _GROUP_SQL = {"all": "1=1", "shnor": "s.is_shnor", "shnsu": "s.is_shnsu", "target": "(s.is_shnor OR s.is_shnsu)"}
 
 
-def count_meeting(engine: Engine, territory_id: int, r: dict, period_id: int, average: float | None,
-                  milestones: list[dict]) -> tuple[int, int]:
-    """(schools of the target group below a territory, those meeting the target at a period), in SQL.
-    The per-school target is the one of core.targets.target_value: the value itself for at_least and
-    at_most, the school's own baseline plus points or percent, the average school, the final milestone."""
+def _meeting_condition(i: int, r: dict, milestones: list[dict], average: float | None, params: dict) -> str | None:
+    """SQL for "this school meets target r" (None: cannot be judged). The per-school target is the
+    one of core.targets.target_value: the value itself for at_least and at_most, the school's own
+    baseline plus points or percent, the average school, the final milestone."""
     spec, _, _ = _spec_and_times(r, milestones)
+    params[f"d{i}"], params[f"a{i}"], params[f"b{i}"] = spec.direction, spec.value, r["baseline_period_id"]
     kind = spec.kind
-    params = {"tid": territory_id, "ind": r["indicator_id"], "pid": period_id, "d": spec.direction,
-              "amount": spec.value, "avg": average, "base": r["baseline_period_id"]}
-    join_base = ""
     if kind in ("at_least", "at_most"):
-        goal = ":amount"
+        goal = f":a{i}"
     elif kind == "increase_pp":
-        goal, join_base = "b.value + :amount", "x"
+        goal = f"b.value + :a{i}"
     elif kind == "increase_pct":
-        goal, join_base = "b.value * (1 + :amount / 100.0)", "x"
+        goal = f"b.value * (1 + :a{i} / 100.0)"
     elif kind == "not_below_average":
-        goal = ":avg"
+        if average is None:
+            return None
+        params[f"a{i}"] = average
+        goal = f":a{i}"
     else:
-        goal, params["amount"] = ":amount", tg.target_value(spec, None)
-    base_sql = ("LEFT JOIN measurement b ON b.school_id = m.school_id AND b.indicator_id = m.indicator_id "
-                "AND b.period_id = :base") if join_base else ""
-    grp = _GROUP_SQL[r["applies_to"]]
-    n_group = _rows(engine, f"""
-        SELECT COUNT(*) AS n FROM school s JOIN territoryclosure c ON c.descendant_id = s.territory_id
-        WHERE c.ancestor_id = :tid AND {grp}""", {"tid": territory_id})[0]["n"]
-    if (kind == "not_below_average" and average is None) or (join_base and not r["baseline_period_id"]):
-        return n_group, 0
+        params[f"a{i}"] = tg.target_value(spec, None)
+        goal = f":a{i}"
+    if "b.value" in goal:
+        if not r["baseline_period_id"]:
+            return None
+        goal = goal.replace("b.value", f"(SELECT b.value FROM measurement b WHERE b.school_id = m.school_id "
+                                       f"AND b.indicator_id = m.indicator_id AND b.period_id = :b{i})")
+    return (f"m.indicator_id = :i{i} AND m.period_id = :p{i} AND {_GROUP_SQL[r['applies_to']]} "
+            f"AND m.value IS NOT NULL AND (m.value - ({goal})) * :d{i} >= -1e-9")
+
+
+def count_meeting_many(engine: Engine, territory_id: int, items: list[tuple[dict, int, float | None, list[dict]]]
+                       ) -> list[tuple[int, int]]:
+    """For each (target row, period id, territory average, milestones): (schools of the target's
+    group below the territory, those meeting the target at that period). Two SQL queries in all."""
+    if not items:
+        return []
+    params: dict = {"tid": territory_id, "inds": sorted({r["indicator_id"] for r, *_ in items}),
+                    "pids": sorted({pid for _, pid, *_ in items})}
+    sums = []
+    for i, (r, pid, avg, ms) in enumerate(items):
+        params[f"i{i}"], params[f"p{i}"] = r["indicator_id"], pid
+        cond = _meeting_condition(i, r, ms, avg, params)
+        sums.append(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS c{i}" if cond else f"0 AS c{i}")
     met = _rows(engine, f"""
-        SELECT COUNT(*) AS n FROM measurement m
+        SELECT {", ".join(sums)} FROM measurement m
         JOIN school s ON s.id = m.school_id
         JOIN territoryclosure c ON c.descendant_id = m.territory_id
-        {base_sql}
-        WHERE c.ancestor_id = :tid AND m.indicator_id = :ind AND m.period_id = :pid AND {grp}
-          AND m.value IS NOT NULL AND (m.value - ({goal})) * :d >= -1e-9""", params)[0]["n"]
-    return n_group, met
+        WHERE c.ancestor_id = :tid AND m.indicator_id IN :inds AND m.period_id IN :pids""", params,
+                ("inds", "pids"))[0]
+    groups = _rows(engine, f"""
+        SELECT {", ".join(f"SUM(CASE WHEN {sql} THEN 1 ELSE 0 END) AS g_{g}" for g, sql in _GROUP_SQL.items())}
+        FROM school s JOIN territoryclosure c ON c.descendant_id = s.territory_id WHERE c.ancestor_id = :tid""",
+                   {"tid": territory_id})[0]
+    return [(int(groups["g_" + r["applies_to"]] or 0), int(met[f"c{i}"] or 0)) for i, (r, _, _, _) in enumerate(items)]
+
+
+def count_meeting(engine: Engine, territory_id: int, r: dict, period_id: int, average: float | None,
+                  milestones: list[dict]) -> tuple[int, int]:
+    return count_meeting_many(engine, territory_id, [(r, period_id, average, milestones)])[0]
 
 
 def _school_matrix(engine, scope, territory_id, trows, cards, now_periods, schools, series) -> pd.DataFrame:
