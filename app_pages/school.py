@@ -64,7 +64,7 @@ table = [{
     "Статус": f"{t.evaluation.label}",
     "Период": t.as_of_label or "—",
 } for t in view.targets]
-st.dataframe(table, hide_index=True, width="stretch")
+st.table(table, hide_index=True)  # an HTML table: prints cleanly from the browser
 
 for t in view.targets:
     ev = t.evaluation
@@ -74,3 +74,26 @@ for t in view.targets:
         st.altair_chart(charts.trend(t.series, unit=t.unit, target_value=ev.target_value,
                                      expected_path=t.expected_path, average_series=t.average_series,
                                      height=220), width="stretch")
+
+st.markdown("### Факторы риска (по результатам аудита)")
+if view.risks.empty:
+    st.caption("Для школы не загружены результаты аудита факторов риска.")
+else:
+    for (gcode, gname), grp in view.risks.groupby(["group_code", "group_name"], sort=False):
+        st.markdown(f"**{escape(gcode)}. {escape(gname)}**  \n" +
+                    "  \n".join(f"{escape(r.code)} — {escape(r.name)}" for r in grp.itertuples()))
+
+st.markdown("### Мероприятия и контрольные точки")
+acts = view.activities
+if acts.empty:
+    st.caption("В дорожных картах территории нет мероприятий и контрольных точек.")
+else:
+    n_over = int(acts["overdue"].sum())
+    if n_over:
+        st.error(f"Просрочено: {n_over}", icon=":material/schedule:")
+    table = acts.assign(
+        Срок=acts["deadline_text"].fillna("—"),
+        Статус=[("⚠ просрочено" if o else s) for o, s in zip(acts["overdue"], acts["status_text"])],
+    ).rename(columns={"kind": "Что", "number": "№", "title": "Содержание", "responsible": "Ответственный"})
+    st.dataframe(table[["Статус", "Срок", "Что", "№", "Содержание", "Ответственный"]], hide_index=True,
+                 width="stretch")

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
 
 from core import formatting as fmt
+from core import roadmap as rm_rules
 from core import summary as summ
 from core import targets as tg
 from core.auth import Scope, deny
@@ -521,9 +522,11 @@ class SchoolView:
     targets: list[SchoolTarget]
     curators: list[str]
     curated: list[str]
+    risks: pd.DataFrame = field(default_factory=pd.DataFrame)  # group, code, name
+    activities: pd.DataFrame = field(default_factory=pd.DataFrame)  # kind, number, title, deadline, ...
 
 
-def school_view(scope: Scope, school_id: int, engine: Engine | None = None) -> SchoolView:
+def school_view(scope: Scope, school_id: int, engine: Engine | None = None, today: date | None = None) -> SchoolView:
     """One school against its own targets (from its own baseline) and the territory average."""
     engine = engine or get_engine()
     rows = _rows(engine, """
@@ -590,7 +593,40 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None) -> S
     curated = [r["short_name"] for r in _rows(engine, """
         SELECT c.short_name FROM curatorlink l JOIN school c ON c.id = l.school_id
         WHERE l.curator_school_id = :sid ORDER BY c.short_name""", {"sid": school_id})]
-    return SchoolView(school=school, targets=out, curators=curators, curated=curated)
+    return SchoolView(school=school, targets=out, curators=curators, curated=curated,
+                      risks=_school_risks(engine, school_id), activities=_school_activities(engine, school_id, tid,
+                                                                                           today or date.today()))
+
+
+def _school_risks(engine: Engine, school_id: int) -> pd.DataFrame:
+    rows = _rows(engine, """
+        SELECT rf.group_code, rf.group_name, rf.code, rf.name, sr.audit_date
+        FROM schoolrisk sr JOIN riskfactor rf ON rf.id = sr.risk_factor_id
+        WHERE sr.school_id = :sid ORDER BY rf.group_code, rf.code""", {"sid": school_id})
+    return pd.DataFrame(rows, columns=["group_code", "group_name", "code", "name", "audit_date"])
+
+
+def _school_activities(engine: Engine, school_id: int, territory_id: int, today: date) -> pd.DataFrame:
+    """Activities of the roadmaps over the school's territory that name this school or no school
+    at all, and those roadmaps' control points; overdue first."""
+    roadmaps = "SELECT id FROM roadmap WHERE territory_id IN (SELECT ancestor_id FROM territoryclosure WHERE descendant_id = :tid)"
+    rows = _rows(engine, f"""
+        SELECT 'Мероприятие' AS kind, a.number, a.title, a.deadline_text, a.due_date, a.responsible, a.status,
+               EXISTS (SELECT 1 FROM activityschool x WHERE x.activity_id = a.id AND x.school_id = :sid) AS named
+        FROM activity a
+        WHERE a.roadmap_id IN ({roadmaps})
+          AND (EXISTS (SELECT 1 FROM activityschool x WHERE x.activity_id = a.id AND x.school_id = :sid)
+               OR NOT EXISTS (SELECT 1 FROM activityschool x WHERE x.activity_id = a.id))
+        UNION ALL
+        SELECT 'Контрольная точка', c.number, c.title, c.deadline_text, c.due_date, c.responsible, c.status, 0
+        FROM controlpoint c WHERE c.roadmap_id IN ({roadmaps})""", {"sid": school_id, "tid": territory_id})
+    for r in rows:
+        r["due_date"] = _as_date(r["due_date"]) if r["due_date"] else None
+        r["overdue"] = rm_rules.is_overdue(r["due_date"], r["status"], today)
+        r["status_text"] = rm_rules.ACTIVITY_STATUSES.get(r["status"], r["status"])
+    rows.sort(key=lambda r: rm_rules.sort_key(r["due_date"], r["status"], today))
+    return pd.DataFrame(rows, columns=["kind", "number", "title", "deadline_text", "due_date", "responsible", "status",
+                                       "named", "overdue", "status_text"])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -200,3 +200,31 @@ def test_school_view_compares_counts_with_the_average_school(demo_db):
             "JOIN period p ON p.id = m.period_id WHERE i.code = 'olympiad_participants' AND p.code = '2024-Q3'")).one()
     assert n == 10
     assert olymp.average == pytest.approx(total / n)
+
+
+def test_school_view_lists_risks_and_activities_overdue_first(demo_db_rw):
+    from datetime import date
+
+    from core.models import Activity, ActivitySchool, ControlPoint, RiskFactor, SchoolRisk
+
+    sid = school_id(demo_db_rw, "NEV-02")
+    other = school_id(demo_db_rw, "NEV-05")
+    with session_scope(demo_db_rw, write=True) as s:
+        rf = RiskFactor(roadmap_id=1, group_code="1", group_name="Кадровые ресурсы школы", code="1.1",
+                        name="Дефицит педагогических сотрудников")
+        s.add(rf)
+        s.flush()
+        s.add(SchoolRisk(school_id=sid, risk_factor_id=rf.id))
+        done = Activity(roadmap_id=1, number="1", title="Готово", due_date=date(2024, 2, 1), status="done")
+        late = Activity(roadmap_id=1, number="2", title="Просрочено", due_date=date(2024, 3, 1),
+                        deadline_text="Март 2024 года")
+        soon = Activity(roadmap_id=1, number="3", title="Впереди", due_date=date(2024, 12, 1))
+        theirs = Activity(roadmap_id=1, number="4", title="Чужая школа", due_date=date(2024, 1, 1))
+        s.add_all([done, late, soon, theirs])
+        s.flush()
+        s.add(ActivitySchool(activity_id=theirs.id, school_id=other))
+        s.add(ControlPoint(roadmap_id=1, number="1", title="Контрольная точка", due_date=date(2024, 5, 1)))
+    view = queries.school_view(auth.system_scope(), sid, engine=demo_db_rw, today=date(2024, 6, 1))
+    assert list(view.risks["code"]) == ["1.1"]
+    assert list(view.activities["title"]) == ["Просрочено", "Контрольная точка", "Впереди", "Готово"]
+    assert list(view.activities["overdue"]) == [True, True, False, False]
