@@ -22,17 +22,19 @@ PAGES = {
     "school": dict(page="app_pages/school.py", title="Школа", icon=":material/school:", url_path="school"),
     "indicator": dict(page="app_pages/indicator.py", title="Показатель", icon=":material/query_stats:",
                       url_path="indicator"),
+    "upload": dict(page="app_pages/upload.py", title="Загрузка данных", icon=":material/upload_file:",
+                   url_path="upload"),
     "admin": dict(page="app_pages/admin.py", title="Администрирование", icon=":material/admin_panel_settings:",
                   url_path="admin"),
     "account": dict(page="app_pages/account.py", title="Учётная запись", icon=":material/person:",
                     url_path="account"),
 }
 ROLE_PAGES = {
-    "admin": ["overview", "indicator", "school", "admin", "account"],
+    "admin": ["overview", "indicator", "school", "upload", "admin", "account"],
     "head": ["overview", "indicator", "school", "account"],
-    "methodologist": ["overview", "indicator", "school", "account"],
+    "methodologist": ["overview", "indicator", "school", "upload", "account"],
     "curator": ["school", "account"],
-    "principal": ["school", "account"],
+    "principal": ["school", "upload", "account"],
 }
 
 CSS = """

@@ -1,0 +1,1 @@
+"""Spreadsheets in: template writer, reader, validation, transactional loader (see pipeline)."""

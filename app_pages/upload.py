@@ -1,0 +1,153 @@
+"""Spreadsheets in: the template to send out, the upload with checks and a preview, the log with
+the original files and undo."""
+
+from datetime import date
+
+import streamlit as st
+
+from core import formatting as fmt
+from core.auth import AccessDenied
+from core.ingest import pipeline, template
+from core.ingest.excel import MAX_FILE_BYTES
+from core.ingest.problems import IngestError
+from ui import cache
+from ui.common import current_user, scope
+
+sc = scope()
+user = current_user()
+engine = cache.engine()
+st.title("Загрузка данных")
+
+periods = cache.periods()
+quarters = periods[periods["kind"] == "quarter"]
+today = date.today()
+past = quarters[quarters["end"] <= today]
+default_period = (past if not past.empty else quarters).iloc[-1]["code"]
+period_codes = list(quarters["code"]) + list(periods.loc[periods["kind"] != "quarter", "code"])
+labels = dict(zip(periods["code"], periods["label"]))
+schools = cache.schools(sc)
+
+tab_load, tab_template, tab_log = st.tabs(["Загрузить файл", "Шаблон для школ", "Журнал загрузок"])
+
+# ---------------------------------------------------------------------------------------------
+with tab_template:
+    st.markdown("Шаблон — книга Excel с листом «Данные»: строка на школу, столбец на каждую величину. "
+                "Код и наименование школы заполнены и защищены; в ячейках стоит проверка ввода.")
+    c1, c2 = st.columns(2)
+    t_period = c1.selectbox("Период", period_codes, index=period_codes.index(default_period), format_func=labels.get,
+                            key="tpl_period")
+    terr = sorted(set(zip(schools["territory_id"], schools["territory"])), key=lambda x: x[1])
+    t_terr = c2.selectbox("Территория", [t for t, _ in terr], format_func=dict(terr).get, key="tpl_territory")
+    terr_schools = schools[schools["territory_id"] == t_terr]
+    chosen = st.multiselect("Школы (пусто — все школы территории)", list(terr_schools["id"]),
+                            format_func=dict(zip(terr_schools["id"], terr_schools["short_name"])).get, key="tpl_schools")
+    try:
+        data = template.build_template(sc, t_period, territory_id=int(t_terr),
+                                       school_ids=[int(x) for x in chosen] or None, engine=engine)
+        st.download_button("Скачать шаблон (.xlsx)", data, file_name=f"шаблон_{t_period}.xlsx",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           icon=":material/download:", key="tpl_download")
+    except (IngestError, AccessDenied) as exc:
+        st.error(str(exc))
+    st.divider()
+    st.markdown("**Форма одной школы** — вертикальная анкета, которую школа заполняет и присылает; "
+                "несколько таких форм можно загрузить за один раз.")
+    f_school = st.selectbox("Школа", list(terr_schools["id"]),
+                            format_func=dict(zip(terr_schools["id"], terr_schools["short_name"])).get, key="form_school")
+    if f_school is not None:
+        form = template.build_school_form(sc, t_period, int(f_school), engine=engine)
+        code = terr_schools.loc[terr_schools["id"] == f_school, "code"].iloc[0]
+        st.download_button("Скачать форму школы (.xlsx)", form, file_name=f"форма_{code}_{t_period}.xlsx",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           icon=":material/download:", key="form_download")
+
+# ---------------------------------------------------------------------------------------------
+with tab_load:
+    st.markdown(
+        "Перетащите сюда заполненный шаблон, формы школ (можно несколько сразу) или таблицу со столбцами "
+        "«Код школы», «Показатель», «Период», «Значение» / «Числитель», «Знаменатель». "
+        f"Только .xlsx, до {MAX_FILE_BYTES // 1024 // 1024} МБ. Сначала файл проверяется и показывается, "
+        "что изменится; в базу ничего не пишется, пока вы не нажмёте «Записать».")
+    u_period = st.selectbox("Период, если его нет в файле", period_codes, index=period_codes.index(default_period),
+                            format_func=labels.get, key="up_period")
+    files = st.file_uploader("Файлы Excel", type=["xlsx"], accept_multiple_files=True, key="up_files",
+                             max_upload_size=MAX_FILE_BYTES // 1024 // 1024)
+    if files:
+        payload = [(f.name, f.getvalue()) for f in files]
+        preview = None
+        with st.status("Проверка файла…", expanded=False) as status:
+            try:
+                status.update(label="Чтение и проверка…")
+                preview = pipeline.prepare(sc, payload, u_period, engine)
+                status.update(label="Проверка закончена", state="complete" if preview.ok else "error")
+            except (IngestError, AccessDenied) as exc:
+                status.update(label="Файл не принят", state="error")
+                st.error(f"{exc} База данных не изменена.", icon=":material/block:")
+        if preview is not None:
+            counts = preview.counts()
+            m = st.columns(4)
+            m[0].metric("Значений в файле", len(preview.rows))
+            m[1].metric("Новых", counts["new"])
+            m[2].metric("Изменится", counts["changed"])
+            m[3].metric("Без изменений", counts["unchanged"])
+            if preview.duplicate_of:
+                d = preview.duplicate_of
+                st.warning(f"Этот файл уже загружен: загрузка № {d['id']} («{d['file_name']}»). Повторно он не "
+                           "записывается.", icon=":material/content_copy:")
+            if preview.errors:
+                st.error(f"Найдено ошибок: {len(preview.errors)}. Файл не будет записан, пока они не исправлены. "
+                         "База данных не изменена.", icon=":material/error:")
+            if preview.errors or preview.warnings:
+                st.dataframe(preview.problems_table(), hide_index=True, width="stretch")
+            if preview.rows:
+                with st.expander("Что изменится", expanded=not preview.errors):
+                    st.dataframe(preview.table(), hide_index=True, width="stretch")
+            if preview.ok:
+                accept = True
+                if preview.warnings:
+                    accept = st.checkbox(f"Я проверил(а) предупреждения ({len(preview.warnings)}), данные верны",
+                                         key="up_accept")
+                if st.button("Записать", type="primary", disabled=not accept or not (counts["new"] + counts["changed"]),
+                             key="up_apply", icon=":material/save:"):
+                    data = payload[0][1] if len(payload) == 1 else pipeline.bundle(payload)
+                    try:
+                        with st.spinner("Запись…"):
+                            uid = pipeline.apply(sc, preview, data, accept_warnings=accept, engine=engine)
+                        cache.clear()
+                        st.success(f"Записано: загрузка № {uid}. Новых значений {counts['new']}, "
+                                   f"изменено {counts['changed']}. Обзор уже показывает новые данные.",
+                                   icon=":material/check_circle:")
+                    except (IngestError, AccessDenied) as exc:
+                        st.error(f"{exc}")
+
+# ---------------------------------------------------------------------------------------------
+with tab_log:
+    log = pipeline.uploads(sc, engine)
+    if log.empty:
+        st.caption("Загрузок пока не было.")
+    else:
+        status_names = {"applied": "записана", "undone": "отменена"}
+        shown = log.assign(
+            Когда=log["uploaded_at"].map(lambda d: fmt.num(None) if d is None else str(d)[:16]),
+            Статус=log["status"].map(status_names),
+            Предупреждения=log["errors"].fillna("").map(lambda e: "есть" if e else ""),
+        ).rename(columns={"id": "№", "file_name": "Файл", "login": "Кто", "n_rows": "Значений", "n_new": "Новых",
+                          "n_changed": "Изменено", "n_unchanged": "Без изменений"})
+        st.dataframe(shown[["№", "Когда", "Файл", "Кто", "Значений", "Новых", "Изменено", "Без изменений", "Статус",
+                            "Предупреждения"]], hide_index=True, width="stretch")
+        pick = st.selectbox("Загрузка", list(log["id"]), format_func=lambda i: f"№ {i}", key="log_pick")
+        if pick is not None:
+            row = log[log["id"] == pick].iloc[0]
+            name, content = pipeline.original_file(sc, int(pick), engine)
+            st.download_button("Скачать исходный файл", content, file_name=name, key="log_download",
+                               icon=":material/download:")
+            if row["status"] == "applied":
+                confirm = st.checkbox(f"Да, отменить загрузку № {pick}: вернуть прежние значения", key="log_confirm")
+                if st.button("Отменить загрузку", disabled=not confirm, key="log_undo", icon=":material/undo:"):
+                    try:
+                        res = pipeline.undo(sc, int(pick), engine)
+                        cache.clear()
+                        st.success(f"Загрузка № {pick} отменена: восстановлено {res['restored']}, "
+                                   f"удалено {res['removed']} значений.")
+                    except (IngestError, AccessDenied) as exc:
+                        st.error(str(exc))

@@ -1,0 +1,93 @@
+"""The upload pipeline from the command line, for scripts and tests:
+
+    python -m core.ingest FILE [FILE ...] --user LOGIN [--period 2024-Q4] [--apply] [--accept-warnings]
+    python -m core.ingest --template OUT.xlsx --user LOGIN --period 2024-Q4 [--territory CODE]
+    python -m core.ingest --undo UPLOAD_ID --user LOGIN
+
+Without --apply it only checks and prints the preview. Exit codes: 0 done, 1 refused (errors,
+warnings not accepted, duplicate file), 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sqlmodel import select
+
+from core import auth
+from core.db import ensure_database, session_scope
+from core.ingest import pipeline, template
+from core.ingest.problems import IngestError
+from core.models import Territory, User
+
+
+def _scope(engine, login: str) -> auth.Scope:
+    with session_scope(engine) as s:
+        user = s.exec(select(User).where(User.login == login.strip().lower(), User.is_active == True)).first()  # noqa: E712
+        if user is None:
+            raise IngestError(f"Пользователь «{login}» не найден или отключён.")
+        return auth.scope_for(s, user)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m core.ingest", description="Загрузка данных мониторинга")
+    ap.add_argument("files", nargs="*", type=Path)
+    ap.add_argument("--user", required=True, help="логин, от имени которого идёт загрузка")
+    ap.add_argument("--period", help="код периода, если его нет в файле (например 2024-Q4)")
+    ap.add_argument("--apply", action="store_true", help="записать (без этого — только проверка)")
+    ap.add_argument("--accept-warnings", action="store_true")
+    ap.add_argument("--template", type=Path, help="записать шаблон в этот файл")
+    ap.add_argument("--territory", help="код территории для шаблона")
+    ap.add_argument("--undo", type=int, help="отменить загрузку с этим номером")
+    args = ap.parse_args(argv)
+    engine = ensure_database()
+    try:
+        scope = _scope(engine, args.user)
+        if args.template:
+            if not args.period:
+                print("Ошибка: для шаблона укажите --period", file=sys.stderr)
+                return 2
+            tid = None
+            if args.territory:
+                with session_scope(engine) as s:
+                    t = s.exec(select(Territory).where(Territory.code == args.territory)).first()
+                    tid = t.id if t else -1
+            args.template.write_bytes(template.build_template(scope, args.period, territory_id=tid, engine=engine))
+            print(f"Шаблон записан: {args.template}")
+            return 0
+        if args.undo:
+            res = pipeline.undo(scope, args.undo, engine)
+            print(f"Загрузка № {args.undo} отменена: восстановлено {res['restored']}, удалено {res['removed']}.")
+            return 0
+        if not args.files:
+            print("Ошибка: укажите файл", file=sys.stderr)
+            return 2
+        files = [(p.name, p.read_bytes()) for p in args.files]
+        pv = pipeline.prepare(scope, files, args.period, engine)
+        c = pv.counts()
+        print(f"Строк: {len(pv.rows)}; новых {c['new']}, изменится {c['changed']}, без изменений {c['unchanged']}.")
+        for p in pv.errors:
+            print("ОШИБКА: " + p.text + (f" [{p.cell}]" if p.cell else ""))
+        for p in pv.warnings:
+            print("Предупреждение: " + p.text)
+        if pv.duplicate_of:
+            print(f"Этот файл уже загружен (загрузка № {pv.duplicate_of['id']}).")
+        if not pv.ok:
+            return 1
+        if args.apply:
+            if pv.warnings and not args.accept_warnings:
+                print("Есть предупреждения: добавьте --accept-warnings, если данные верны. Ничего не записано.")
+                return 1
+            data = files[0][1] if len(files) == 1 else pipeline.bundle(files)
+            uid = pipeline.apply(scope, pv, data, accept_warnings=args.accept_warnings, engine=engine)
+            print(f"Записано: загрузка № {uid}.")
+        return 0
+    except (IngestError, auth.AccessDenied) as exc:
+        print(f"Отклонено: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

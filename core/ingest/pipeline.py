@@ -1,0 +1,524 @@
+"""Upload pipeline: parse -> validate -> preview (new / changed / unchanged) -> apply in one
+transaction (history of overwritten values, the summary, the original file) -> undo.
+
+Every function takes the caller's Scope: a user loads only schools they may change."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import bindparam, delete, insert, text, update
+from sqlalchemy.engine import Engine
+
+from core import auth, summary
+from core.auth import Scope
+from core.db import get_engine, session_scope
+from core.ingest.excel import open_workbook
+from core.ingest.numbers import NotANumber, cell_text, parse_number
+from core.ingest.parse import Entry, Parsed, norm, parse
+from core.ingest.problems import IngestError, Problem
+from core.models import Measurement, MeasurementHistory, Upload, utcnow
+
+JUMP_POINTS = 20.0  # a share that moves more than this many points from the last period: a warning
+JUMP_RATIO = 0.5  # a count that moves more than 50 %: a warning
+_PREFIXES = re.compile(r"^(мбоу|маоу|мкоу|моу|гбоу|гоу|мобу|моау|бoу|оу)\s+", re.I)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reference data
+# ---------------------------------------------------------------------------------------------
+def school_key(name: str) -> str:
+    """A school name normalised for matching: no quotes, №, МБОУ/МОУ prefixes, case or spaces."""
+    t = cell_text(name).lower().replace("ё", "е")
+    t = re.sub(r"[«»\"'“”„]", " ", t)
+    t = _PREFIXES.sub("", t.strip())
+    t = t.replace("№", " ")
+    return re.sub(r"\s+", " ", t).strip()
+
+
+@dataclass
+class Catalog:
+    schools: dict[int, dict]
+    by_code: dict[str, dict]
+    by_name: dict[str, list[dict]]
+    indicators: dict[str, dict]
+    periods: dict[str, dict]
+    labels: dict[str, tuple[str, str]]  # normalised template header -> (indicator code, part)
+
+
+def load_catalog(engine: Engine) -> Catalog:
+    with engine.connect() as c:
+        schools = [dict(r._mapping) for r in c.execute(text(
+            "SELECT id, code, name, short_name, territory_id FROM school"))]
+        inds = [dict(r._mapping) for r in c.execute(text(
+            "SELECT id, code, name, short_name, unit, value_kind, level, numerator_label, denominator_label "
+            "FROM indicator"))]
+        periods = [dict(r._mapping) for r in c.execute(text('SELECT id, code, label, kind, "end" FROM period'))]
+    by_name: dict[str, list[dict]] = {}
+    for s in schools:
+        for key in {school_key(s["name"]), school_key(s["short_name"])}:
+            by_name.setdefault(key, []).append(s)
+    labels = {}
+    for i in inds:
+        for part, label in column_labels(i):
+            labels[norm(label)] = (i["code"], part)
+    return Catalog(schools={s["id"]: s for s in schools}, by_code={s["code"].lower(): s for s in schools},
+                   by_name=by_name, indicators={i["code"]: i for i in inds}, periods={p["code"]: p for p in periods},
+                   labels=labels)
+
+
+def column_labels(ind: dict) -> list[tuple[str, str]]:
+    """The template's columns for an indicator: a share gives two (its denominator and numerator
+    labels), other kinds one."""
+    if ind["value_kind"] == "share":
+        return [("denominator", f"{ind['short_name']}: {ind['denominator_label'] or 'всего'}"),
+                ("numerator", f"{ind['short_name']}: {ind['numerator_label'] or 'из них'}")]
+    return [("value", f"{ind['short_name']}, {ind['unit']}" if ind["value_kind"] != "flag"
+             else f"{ind['short_name']} (1 — да, 0 — нет)")]
+
+
+# ---------------------------------------------------------------------------------------------
+# Preview
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Row:
+    key: tuple[int, int, int]  # school, indicator, period
+    territory_id: int
+    school: str
+    indicator: str
+    indicator_code: str
+    period: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    old: tuple | None = None  # (value, numerator, denominator) now in the database
+    change: str = "new"  # new | changed | unchanged
+
+
+@dataclass
+class Preview:
+    file_name: str
+    checksum: str
+    size: int
+    kind: str
+    rows: list[Row] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    duplicate_of: dict | None = None  # an earlier applied upload of the very same bytes
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.duplicate_of is None
+
+    def counts(self) -> dict[str, int]:
+        out = {"new": 0, "changed": 0, "unchanged": 0}
+        for r in self.rows:
+            out[r.change] += 1
+        return out
+
+    def table(self) -> pd.DataFrame:
+        names = {"new": "новое", "changed": "изменится", "unchanged": "без изменений"}
+        return pd.DataFrame([{
+            "Школа": r.school, "Показатель": r.indicator, "Период": r.period,
+            "Было": _fmt_triplet(r.old) if r.old else "—", "Станет": _fmt_triplet((r.value, r.numerator, r.denominator)),
+            "Изменение": names[r.change]} for r in self.rows],
+            columns=["Школа", "Показатель", "Период", "Было", "Станет", "Изменение"])
+
+    def problems_table(self) -> pd.DataFrame:
+        return pd.DataFrame([p.as_dict() for p in self.errors + self.warnings],
+                            columns=["Уровень", "Где", "Значение в ячейке", "Что не так"])
+
+
+def _fmt_triplet(t: tuple) -> str:
+    from core.formatting import num
+
+    value, n, d = t
+    if n is not None and d is not None:
+        return f"{num(n)} из {num(d)} ({num(value)} %)"
+    return num(value)
+
+
+def _loc(e: Entry, msg: str, level: str = "error") -> Problem:
+    return Problem(level, msg, e.sheet, e.row, e.col, e.header, cell_text(e.raw))
+
+
+def prepare(scope: Scope, files: list[tuple[str, bytes]], period_code: str | None = None,
+            engine: Engine | None = None) -> Preview:
+    """Parse and validate one or several files (several one-school forms are consolidated) and
+    compare with the database. Writes nothing. A refused file raises IngestError."""
+    engine = engine or get_engine()
+    if not scope.can_upload:
+        raise auth.deny(scope, "загрузка данных", engine)
+    if not files:
+        raise IngestError("Не выбран ни один файл.")
+    cat = load_catalog(engine)
+    data = files[0][1] if len(files) == 1 else bundle(files)
+    name = files[0][0] if len(files) == 1 else f"{len(files)} файлов: " + ", ".join(n for n, _ in files)[:200]
+    pv = Preview(file_name=name, checksum=hashlib.sha256(data).hexdigest(), size=len(data), kind="")
+    parsed_all: list[Parsed] = []
+    for fname, fdata in files:
+        try:
+            parsed = parse(open_workbook(fdata, fname), cat.labels)
+        except IngestError as exc:
+            if len(files) == 1:
+                raise
+            raise IngestError(f"{fname}: {exc}") from None
+        parsed_all.append(parsed)
+    pv.kind = parsed_all[0].kind if len(files) == 1 else "school_forms"
+    for parsed in parsed_all:
+        for p in parsed.problems:
+            (pv.errors if p.level == "error" else pv.warnings).append(p)
+    _validate(scope, cat, parsed_all, period_code, pv)
+    if not pv.errors:
+        _compare(engine, pv)
+        _warn_jumps(engine, cat, pv)
+    pv.duplicate_of = _earlier_upload(engine, pv.checksum)
+    return pv
+
+
+def bundle(files: list[tuple[str, bytes]]) -> bytes:
+    """Several files kept as one original: a zip of them, in the order given."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i, (n, d) in enumerate(files, 1):
+            zf.writestr(f"{i:03d}_{n}", d)
+    return buf.getvalue()
+
+
+def _resolve_school(cat: Catalog, ref: str) -> tuple[dict | None, str | None]:
+    s = cat.by_code.get(ref.strip().lower())
+    if s:
+        return s, None
+    matches = cat.by_name.get(school_key(ref), [])
+    unique = {m["id"]: m for m in matches}
+    if len(unique) == 1:
+        return next(iter(unique.values())), None
+    if len(unique) > 1:
+        names = "; ".join(f"{m['code']} {m['short_name']}" for m in unique.values())
+        return None, f"школа «{ref}» неоднозначна: подходят {names}. Укажите код школы"
+    return None, f"школа «{ref}» не найдена в справочнике (ни по коду, ни по наименованию)"
+
+
+def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code: str | None, pv: Preview) -> None:
+    groups: dict[tuple[int, int, int], dict] = {}
+    seen_school_errors: set[tuple[str, str, int]] = set()
+    for parsed in parsed_all:
+        default_period = parsed.period or period_code
+        for e in parsed.entries:
+            if e.raw is None or cell_text(e.raw) == "":
+                if e.formula:
+                    pv.errors.append(_loc(e, "в ячейке формула без сохранённого значения: откройте файл в Excel, "
+                                             "пересчитайте и сохраните, или введите число"))
+                continue
+            school, why = _resolve_school(cat, e.school_ref)
+            if school is None:
+                key = (e.sheet, e.school_ref, e.row)
+                if key not in seen_school_errors:
+                    seen_school_errors.add(key)
+                    pv.errors.append(Problem("error", why, e.sheet, e.row, None, None, e.school_ref))
+                continue
+            if not (scope.can_upload and scope.can_see_school(school["id"], school["territory_id"])):
+                key = (e.sheet, e.school_ref, e.row)
+                if key not in seen_school_errors:
+                    seen_school_errors.add(key)
+                    pv.errors.append(Problem("error", f"нет прав загружать данные школы «{school['short_name']}»",
+                                             e.sheet, e.row, None, None, e.school_ref))
+                continue
+            ind = cat.indicators.get(e.indicator)
+            if ind is None:
+                pv.errors.append(_loc(e, f"неизвестный показатель «{e.indicator}»"))
+                continue
+            pcode = e.period or default_period
+            period = cat.periods.get(pcode or "")
+            if period is None:
+                pv.errors.append(_loc(e, f"неизвестный период «{pcode}»" if pcode else
+                                      "не указан период: выберите его на странице загрузки или заполните столбец «Период»"))
+                continue
+            try:
+                number = parse_number(e.raw)
+            except NotANumber as exc:
+                pv.errors.append(_loc(e, str(exc)))
+                continue
+            if number is None:
+                continue
+            if number < 0:
+                pv.errors.append(_loc(e, "отрицательное число"))
+                continue
+            if e.part in ("numerator", "denominator") or ind["value_kind"] in ("count", "flag"):
+                if not float(number).is_integer():
+                    pv.errors.append(_loc(e, "ожидается целое число"))
+                    continue
+            if ind["value_kind"] == "flag" and number not in (0, 1):
+                pv.errors.append(_loc(e, "ожидается 1 (да) или 0 (нет)"))
+                continue
+            if e.formula:
+                pv.warnings.append(_loc(e, "в ячейке формула: использовано её вычисленное значение", "warning"))
+            key = (school["id"], ind["id"], period["id"])
+            g = groups.setdefault(key, {"school": school, "ind": ind, "period": period, "parts": {}})
+            if e.part in g["parts"]:
+                first = g["parts"][e.part][1]
+                pv.errors.append(_loc(e, f"повтор: значение для этой школы, показателя и периода уже есть "
+                                         f"(лист «{first.sheet}», строка {first.row}, столбец {first.col})"))
+                continue
+            g["parts"][e.part] = (number, e)
+    for key, g in groups.items():
+        ind, parts = g["ind"], g["parts"]
+        value = numerator = denominator = None
+        if ind["value_kind"] == "share":
+            n, d = parts.get("numerator"), parts.get("denominator")
+            if n is None or d is None:
+                e = (n or d or parts.get("value"))[1]
+                pv.errors.append(_loc(e, f"для показателя «{ind['short_name']}» нужны оба числа: "
+                                         f"«{ind['denominator_label']}» и «{ind['numerator_label']}»"))
+                continue
+            if n[0] > d[0]:
+                pv.errors.append(_loc(n[1], f"{cell_text(n[1].raw)} больше, чем «{ind['denominator_label']}» "
+                                            f"({cell_text(d[1].raw)})"))
+                continue
+            if d[0] == 0:
+                pv.warnings.append(_loc(d[1], "всего 0: доля не определена, значение не будет загружено", "warning"))
+                continue
+            numerator, denominator = n[0], d[0]
+            value = 100.0 * numerator / denominator
+        else:
+            v = parts.get("value")
+            if v is None:
+                continue
+            value = v[0]
+        s = g["school"]
+        pv.rows.append(Row(key=key, territory_id=s["territory_id"], school=s["short_name"], indicator=ind["short_name"],
+                           indicator_code=ind["code"], period=g["period"]["label"], value=value, numerator=numerator,
+                           denominator=denominator))
+    for parsed in parsed_all:
+        if parsed.template_schools:
+            present = {cat.schools[r.key[0]]["code"] for r in pv.rows}
+            missing = [c for c in parsed.template_schools if c not in present]
+            if missing:
+                names = ", ".join(cat.by_code[c.lower()]["short_name"] for c in missing if c.lower() in cat.by_code)
+                pv.warnings.append(Problem("warning", f"нет данных по школам: {names}"))
+
+
+def _existing(executor, keys: list[tuple[int, int, int]]) -> dict[tuple[int, int, int], dict]:
+    """Current measurements for the keys; executor: a Connection or a Session (inside a transaction)."""
+    if not keys:
+        return {}
+    stmt = text("""SELECT id, school_id, indicator_id, period_id, value, numerator, denominator, upload_id
+                   FROM measurement WHERE school_id IN :s AND indicator_id IN :i AND period_id IN :p""").bindparams(
+        bindparam("s", expanding=True), bindparam("i", expanding=True), bindparam("p", expanding=True))
+    wanted = set(keys)
+    rows = executor.execute(stmt, {"s": sorted({k[0] for k in keys}), "i": sorted({k[1] for k in keys}),
+                                   "p": sorted({k[2] for k in keys})})
+    return {k: dict(r._mapping) for r in rows if (k := (r.school_id, r.indicator_id, r.period_id)) in wanted}
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-9)
+
+
+def _classify(rows: list[Row], current: dict) -> None:
+    for r in rows:
+        cur = current.get(r.key)
+        if cur is None:
+            r.old, r.change = None, "new"
+            continue
+        r.old = (cur["value"], cur["numerator"], cur["denominator"])
+        same = _same(cur["value"], r.value) and _same(cur["numerator"], r.numerator) and _same(
+            cur["denominator"], r.denominator)
+        r.change = "unchanged" if same else "changed"
+
+
+def _compare(engine: Engine, pv: Preview) -> None:
+    with engine.connect() as c:
+        _classify(pv.rows, _existing(c, [r.key for r in pv.rows]))
+
+
+def _warn_jumps(engine: Engine, cat: Catalog, pv: Preview) -> None:
+    """A value far from the same school's previous period of the same kind: shown, can be accepted."""
+    if not pv.rows:
+        return
+    by_id = {p["id"]: p for p in cat.periods.values()}
+    ind_by_id = {i["id"]: i for i in cat.indicators.values()}
+    prev_of = {}
+    for pid, p in by_id.items():
+        earlier = [q for q in by_id.values() if q["kind"] == p["kind"] and str(q["end"]) < str(p["end"])]
+        if earlier:
+            prev_of[pid] = max(earlier, key=lambda q: str(q["end"]))["id"]
+    keys = [(r.key[0], r.key[1], prev_of[r.key[2]]) for r in pv.rows if r.key[2] in prev_of]
+    with engine.connect() as c:
+        before = _existing(c, keys)
+    for r in pv.rows:
+        if r.key[2] not in prev_of:
+            continue
+        old = before.get((r.key[0], r.key[1], prev_of[r.key[2]]))
+        if not old or old["value"] is None or r.value is None:
+            continue
+        kind = ind_by_id[r.key[1]]["value_kind"]
+        jump = abs(r.value - old["value"])
+        if (kind == "share" and jump > JUMP_POINTS) or (kind == "count" and old["value"] > 0
+                                                         and jump / old["value"] > JUMP_RATIO):
+            unit = "п.п." if kind == "share" else ""
+            pv.warnings.append(Problem("warning", f"{r.school}, «{r.indicator}»: резкое изменение с прошлого периода "
+                                                  f"({old['value']:.1f} → {r.value:.1f} {unit}). Проверьте значение."))
+
+
+def _earlier_upload(engine: Engine, checksum: str) -> dict | None:
+    with engine.connect() as c:
+        r = c.execute(text("SELECT id, file_name, uploaded_at FROM upload WHERE checksum = :c AND status = 'applied' "
+                           "ORDER BY id DESC"), {"c": checksum}).first()
+    return dict(r._mapping) if r else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Apply and undo
+# ---------------------------------------------------------------------------------------------
+def apply(scope: Scope, pv: Preview, data: bytes, *, accept_warnings: bool = False,
+          engine: Engine | None = None) -> int:
+    """Write a validated preview in one transaction. Returns the upload id."""
+    engine = engine or get_engine()
+    if not scope.can_upload:
+        raise auth.deny(scope, "загрузка данных", engine)
+    if pv.errors:
+        raise IngestError("В файле есть ошибки: сначала исправьте их. Ничего не записано.")
+    if pv.warnings and not accept_warnings:
+        raise IngestError("Есть предупреждения: подтвердите, что данные верны. Ничего не записано.")
+    if hashlib.sha256(data).hexdigest() != pv.checksum:
+        raise IngestError("Файл изменился после проверки. Загрузите его снова.")
+    with session_scope(engine, write=True) as s:
+        earlier = s.execute(text("SELECT id, uploaded_at FROM upload WHERE checksum = :c AND status = 'applied'"),
+                            {"c": pv.checksum}).first()
+        if earlier:
+            raise IngestError(f"Этот файл уже загружен (загрузка № {earlier.id}). Ничего не записано.")
+        # Re-read the current values inside the transaction: another upload may have landed since the preview.
+        current = _existing(s, [r.key for r in pv.rows])
+        _classify(pv.rows, current)
+        counts = pv.counts()
+        up = Upload(file_name=pv.file_name[:255], checksum=pv.checksum, content=data, kind=pv.kind or "measurements",
+                    uploaded_by=scope.user_id, n_rows=len(pv.rows), n_new=counts["new"], n_changed=counts["changed"],
+                    n_unchanged=counts["unchanged"], status="applied",
+                    errors=json.dumps([p.text for p in pv.warnings], ensure_ascii=False) if pv.warnings else None,
+                    territory_id=pv.rows[0].territory_id if pv.rows else None)
+        s.add(up)
+        s.flush()
+        now = utcnow()
+        new = [dict(territory_id=r.territory_id, school_id=r.key[0], indicator_id=r.key[1], period_id=r.key[2],
+                    value=r.value, numerator=r.numerator, denominator=r.denominator, upload_id=up.id,
+                    entered_by=scope.user_id, entered_at=now, is_demo=False) for r in pv.rows if r.change == "new"]
+        changed = [r for r in pv.rows if r.change == "changed"]
+        if new:
+            s.execute(insert(Measurement), new)
+        if changed:
+            s.execute(insert(MeasurementHistory), [dict(
+                territory_id=r.territory_id, school_id=r.key[0], indicator_id=r.key[1], period_id=r.key[2],
+                old_value=current[r.key]["value"], old_numerator=current[r.key]["numerator"],
+                old_denominator=current[r.key]["denominator"], old_upload_id=current[r.key]["upload_id"],
+                new_value=r.value, new_numerator=r.numerator, new_denominator=r.denominator, action="update",
+                upload_id=up.id, changed_by=scope.user_id, changed_at=now) for r in changed])
+            s.execute(update(Measurement), [dict(id=current[r.key]["id"], value=r.value, numerator=r.numerator,
+                                                 denominator=r.denominator, upload_id=up.id, entered_by=scope.user_id,
+                                                 entered_at=now, is_demo=False) for r in changed])
+        touched = [r for r in pv.rows if r.change != "unchanged"]
+        if touched:
+            summary.refresh(s, territory_ids={r.territory_id for r in touched},
+                            indicator_ids={r.key[1] for r in touched}, period_ids={r.key[2] for r in touched})
+        auth.audit(s, "upload", user_id=scope.user_id, login=scope.login, object_type="upload", object_id=up.id,
+                   details={"file": pv.file_name[:200], **counts})
+        return up.id
+
+
+def undo(scope: Scope, upload_id: int, engine: Engine | None = None) -> dict[str, int]:
+    """Restore exactly the values that an upload replaced and remove the ones it added, in one
+    transaction. Refused when a later upload has changed the same values since."""
+    engine = engine or get_engine()
+    with session_scope(engine, write=True) as s:
+        up = s.get(Upload, upload_id)
+        if up is None:
+            raise IngestError(f"Загрузка № {upload_id} не найдена.")
+        if not _may_touch_upload(s, scope, up):
+            raise auth.deny(scope, f"отмена загрузки № {upload_id}", engine)
+        if up.status != "applied":
+            raise IngestError(f"Загрузка № {upload_id} уже отменена.")
+        history = {(h.school_id, h.indicator_id, h.period_id): h for h in s.execute(
+            text("SELECT * FROM measurementhistory WHERE upload_id = :u AND action = 'update'"), {"u": upload_id})}
+        mine = list(s.execute(text("SELECT * FROM measurement WHERE upload_id = :u"), {"u": upload_id}))
+        later = s.execute(text("""
+            SELECT h.upload_id FROM measurementhistory h JOIN upload u2 ON u2.id = h.upload_id
+            WHERE h.old_upload_id = :u AND h.upload_id <> :u AND h.action = 'update' AND u2.status = 'applied'
+            ORDER BY h.upload_id LIMIT 1"""), {"u": upload_id}).first()
+        if later is not None:
+            raise IngestError(f"Отмена невозможна: часть значений этой загрузки уже изменена загрузкой № {later[0]}. "
+                              "Сначала отмените её. Ничего не изменено.")
+        now = utcnow()
+        restored = removed = 0
+        log = []
+        for m in mine:
+            key = (m.school_id, m.indicator_id, m.period_id)
+            h = history.get(key)
+            log.append(dict(territory_id=m.territory_id, school_id=m.school_id, indicator_id=m.indicator_id,
+                            period_id=m.period_id, old_value=m.value, old_numerator=m.numerator,
+                            old_denominator=m.denominator, old_upload_id=upload_id,
+                            new_value=h.old_value if h else None, new_numerator=h.old_numerator if h else None,
+                            new_denominator=h.old_denominator if h else None, action="undo", upload_id=upload_id,
+                            changed_by=scope.user_id, changed_at=now))
+            if h is None:
+                s.execute(delete(Measurement).where(Measurement.id == m.id))
+                removed += 1
+            else:
+                s.execute(update(Measurement).where(Measurement.id == m.id).values(
+                    value=h.old_value, numerator=h.old_numerator, denominator=h.old_denominator,
+                    upload_id=h.old_upload_id, entered_at=now))
+                restored += 1
+        if log:
+            s.execute(insert(MeasurementHistory), log)
+            summary.refresh(s, territory_ids={m.territory_id for m in mine}, indicator_ids={m.indicator_id for m in mine},
+                            period_ids={m.period_id for m in mine})
+        up.status = "undone"
+        s.add(up)
+        auth.audit(s, "upload_undone", user_id=scope.user_id, login=scope.login, object_type="upload",
+                   object_id=upload_id, details={"restored": restored, "removed": removed})
+        return {"restored": restored, "removed": removed}
+
+
+def _may_touch_upload(s, scope: Scope, up: Upload) -> bool:
+    if scope.is_admin:
+        return True
+    if up.uploaded_by == scope.user_id:
+        return True
+    return scope.role == "methodologist" and up.territory_id is not None and scope.can_see_territory(up.territory_id)
+
+
+def uploads(scope: Scope, engine: Engine | None = None, limit: int = 200) -> pd.DataFrame:
+    """The upload log the user may see: their own, or their territory's for a methodologist/head."""
+    engine = engine or get_engine()
+    with engine.connect() as c:
+        rows = [dict(r._mapping) for r in c.execute(text("""
+            SELECT u.id, u.file_name, u.uploaded_at, u.n_rows, u.n_new, u.n_changed, u.n_unchanged, u.status,
+                   u.errors, u.territory_id, u.uploaded_by, us.login
+            FROM upload u LEFT JOIN "user" us ON us.id = u.uploaded_by
+            ORDER BY u.id DESC LIMIT :n"""), {"n": limit})]
+    seen = [r for r in rows if scope.is_admin or r["uploaded_by"] == scope.user_id or (
+        scope.role in ("methodologist", "head") and r["territory_id"] is not None
+        and scope.can_see_territory(r["territory_id"]))]
+    return pd.DataFrame(seen, columns=["id", "file_name", "uploaded_at", "n_rows", "n_new", "n_changed",
+                                       "n_unchanged", "status", "errors", "territory_id", "uploaded_by", "login"])
+
+
+def original_file(scope: Scope, upload_id: int, engine: Engine | None = None) -> tuple[str, bytes]:
+    engine = engine or get_engine()
+    with session_scope(engine) as s:
+        up = s.get(Upload, upload_id)
+        if up is None or not (_may_touch_upload(s, scope, up) or (
+                scope.role == "head" and up.territory_id and scope.can_see_territory(up.territory_id))):
+            raise auth.deny(scope, f"файл загрузки № {upload_id}", engine)
+        name = up.file_name if len(up.file_name) < 200 and not up.file_name[0].isdigit() else f"upload-{up.id}.zip"
+        return name, up.content
+
+
+def when(dt: datetime) -> str:
+    return dt.strftime("%d.%m.%Y %H:%M")
