@@ -143,10 +143,12 @@ def _parse_grid(sheet: str, rows: list[list], formulas: set, labels: dict, out: 
     # With a key row, the visible headers are the next row (the user may have renamed them).
     visible = rows[h_idx + 1] if cell_text(header_row[0]) == KEY_MARK and h_idx + 1 < len(rows) else header_row
     start = h_idx + (2 if visible is not header_row else 1)
-    for j, c in enumerate(header_row):
-        if j not in cols and cell_text(c):
-            out.problems.append(Problem("warning", "столбец не распознан и пропущен", sheet, h_idx + 1,
-                                        col_letter(j + 1), cell_text(visible[j] if j < len(visible) else c)))
+    for j in range(max(len(header_row), len(visible))):
+        shown = cell_text(visible[j]) if j < len(visible) else ""
+        key = cell_text(header_row[j]) if j < len(header_row) else ""
+        if j not in cols and (shown or key):
+            out.problems.append(Problem("warning", "столбец не распознан и пропущен", sheet, start, col_letter(j + 1),
+                                        shown or key))
     long_cols = {k: j for j, (kind, k) in cols.items() if kind == "long"}
     school_col = long_cols.get("school")
     for i in range(start, len(rows)):
@@ -172,7 +174,7 @@ def _parse_grid(sheet: str, rows: list[list], formulas: set, labels: dict, out: 
             ind = cell_text(row[long_cols["indicator"]]) if long_cols["indicator"] < len(row) else ""
             for part in PARTS:
                 j = long_cols.get(part)
-                if j is not None and j < len(row) and cell_text(row[j]):
+                if j is not None and j < len(row) and (cell_text(row[j]) or (rownum, j + 1) in formulas):
                     out.entries.append(Entry(school, ind, period, part, row[j], sheet, rownum, col_letter(j + 1),
                                              cell_text(visible[j]) if j < len(visible) else part,
                                              (rownum, j + 1) in formulas))

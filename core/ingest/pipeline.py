@@ -11,7 +11,7 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 import pandas as pd
 from sqlalchemy import bindparam, delete, insert, text, update
@@ -309,7 +309,8 @@ def _existing(executor, keys: list[tuple[int, int, int]]) -> dict[tuple[int, int
     """Current measurements for the keys; executor: a Connection or a Session (inside a transaction)."""
     if not keys:
         return {}
-    stmt = text("""SELECT id, school_id, indicator_id, period_id, value, numerator, denominator, upload_id
+    stmt = text("""SELECT id, school_id, indicator_id, period_id, value, numerator, denominator, upload_id,
+                          entered_by, entered_at, is_demo
                    FROM measurement WHERE school_id IN :s AND indicator_id IN :i AND period_id IN :p""").bindparams(
         bindparam("s", expanding=True), bindparam("i", expanding=True), bindparam("p", expanding=True))
     wanted = set(keys)
@@ -418,7 +419,8 @@ def apply(scope: Scope, pv: Preview, data: bytes, *, accept_warnings: bool = Fal
                 territory_id=r.territory_id, school_id=r.key[0], indicator_id=r.key[1], period_id=r.key[2],
                 old_value=current[r.key]["value"], old_numerator=current[r.key]["numerator"],
                 old_denominator=current[r.key]["denominator"], old_upload_id=current[r.key]["upload_id"],
-                new_value=r.value, new_numerator=r.numerator, new_denominator=r.denominator, action="update",
+                old_entered_by=current[r.key]["entered_by"], old_entered_at=_aware(current[r.key]["entered_at"]),
+                old_is_demo=bool(current[r.key]["is_demo"]), new_value=r.value, new_numerator=r.numerator, new_denominator=r.denominator, action="update",
                 upload_id=up.id, changed_by=scope.user_id, changed_at=now) for r in changed])
             s.execute(update(Measurement), [dict(id=current[r.key]["id"], value=r.value, numerator=r.numerator,
                                                  denominator=r.denominator, upload_id=up.id, entered_by=scope.user_id,
@@ -472,7 +474,8 @@ def undo(scope: Scope, upload_id: int, engine: Engine | None = None) -> dict[str
             else:
                 s.execute(update(Measurement).where(Measurement.id == m.id).values(
                     value=h.old_value, numerator=h.old_numerator, denominator=h.old_denominator,
-                    upload_id=h.old_upload_id, entered_at=now))
+                    upload_id=h.old_upload_id, entered_by=h.old_entered_by,
+                    entered_at=_aware(h.old_entered_at) or now, is_demo=bool(h.old_is_demo)))
                 restored += 1
         if log:
             s.execute(insert(MeasurementHistory), log)
@@ -483,6 +486,15 @@ def undo(scope: Scope, upload_id: int, engine: Engine | None = None) -> dict[str
         auth.audit(s, "upload_undone", user_id=scope.user_id, login=scope.login, object_type="upload",
                    object_id=upload_id, details={"restored": restored, "removed": removed})
         return {"restored": restored, "removed": removed}
+
+
+def _aware(value) -> datetime | None:
+    """A stored timestamp (SQLite gives text or naive datetimes) as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def _may_touch_upload(s, scope: Scope, up: Upload) -> bool:
