@@ -53,6 +53,7 @@ def ensure_db(scale_name: str) -> tuple[str, dict]:
             s.execute(text("INSERT INTO appmeta (key, value) VALUES ('demo', '1')"))
         print(f"  built {scale_name}: {info['schools']:,} schools, {info['measurements']:,} measurements "
               f"in {time.perf_counter() - t:.1f} s", flush=True)
+    upgrade(url)  # a database kept from an earlier run gets the newest schema
     engine = get_engine(url)
     with engine.connect() as c:
         rid = c.execute(text("SELECT id FROM roadmap ORDER BY id LIMIT 1")).scalar()

@@ -104,3 +104,16 @@ def demo_db_rw(request, tmp_path):
     demo.build(engine)
     yield engine
     _cleanup(url)
+
+
+@pytest.fixture(params=BACKENDS)
+def demo_db_any(request, tmp_path):
+    """A fresh demo database on each backend, for tests that write."""
+    from core import demo
+
+    url = _make_url(request.param, tmp_path)
+    core_db.upgrade(url)
+    engine = core_db.get_engine(url)
+    demo.build(engine)
+    yield engine
+    _cleanup(url)

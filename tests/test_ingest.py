@@ -403,3 +403,20 @@ def test_cli_checks_and_applies(db, tmp_path, monkeypatch, capsys):
     out = tmp_path / "t.xlsx"
     assert cli(["--template", str(out), "--user", "demo-methodist", "--period", "2024-Q4"]) == 0
     assert load_workbook(out).sheetnames[0] == "Данные"
+
+
+def test_apply_and_undo_on_both_backends(demo_db_any):
+    db = demo_db_any
+    sc = scope_of(db, "demo-methodist")
+    old = _value(db, "NEV-05", "teachers_trained", "2024-Q3")
+    data = f.long_table([["NEV-05", "teachers_trained", "2024-Q3", None, 33, 33],
+                         ["NEV-05", "olympiad_participants", "2025-Q1", 48, None, None]])
+    pv = pipeline.prepare(sc, [("x.xlsx", data)], engine=db)
+    assert pv.counts() == {"new": 1, "changed": 1, "unchanged": 0}
+    uid = pipeline.apply(sc, pv, data, accept_warnings=True, engine=db)
+    assert tuple(_value(db, "NEV-05", "teachers_trained", "2024-Q3")) == (100.0, 33, 33)
+    with db.connect() as c:
+        assert c.execute(text("SELECT COUNT(*) FROM measurementhistory WHERE upload_id = :u"), {"u": uid}).scalar() == 1
+    assert pipeline.undo(sc, uid, engine=db) == {"restored": 1, "removed": 1}
+    assert tuple(_value(db, "NEV-05", "teachers_trained", "2024-Q3")) == tuple(old)
+    assert _value(db, "NEV-05", "olympiad_participants", "2025-Q1") is None

@@ -112,6 +112,8 @@ class Preview:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     duplicate_of: dict | None = None  # an earlier applied upload of the very same bytes
+    data_version: tuple | None = None  # see _data_version: the database state when compared
+    current: dict = field(default_factory=dict, repr=False)  # the rows compared with
 
     @property
     def ok(self) -> bool:
@@ -305,8 +307,9 @@ def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code:
                 pv.warnings.append(Problem("warning", f"нет данных по школам: {names}"))
 
 
-def _existing(executor, keys: list[tuple[int, int, int]]) -> dict[tuple[int, int, int], dict]:
-    """Current measurements for the keys; executor: a Connection or a Session (inside a transaction)."""
+def _existing(executor, keys: list[tuple[int, int, int]]) -> dict:
+    """Current measurements (rows with attribute access) for the keys; executor: a Connection or a
+    Session (inside a transaction)."""
     if not keys:
         return {}
     stmt = text("""SELECT id, school_id, indicator_id, period_id, value, numerator, denominator, upload_id,
@@ -316,7 +319,7 @@ def _existing(executor, keys: list[tuple[int, int, int]]) -> dict[tuple[int, int
     wanted = set(keys)
     rows = executor.execute(stmt, {"s": sorted({k[0] for k in keys}), "i": sorted({k[1] for k in keys}),
                                    "p": sorted({k[2] for k in keys})})
-    return {k: dict(r._mapping) for r in rows if (k := (r.school_id, r.indicator_id, r.period_id)) in wanted}
+    return {k: r for r in rows if (k := (r.school_id, r.indicator_id, r.period_id)) in wanted}
 
 
 def _same(a: float | None, b: float | None) -> bool:
@@ -329,15 +332,24 @@ def _classify(rows: list[Row], current: dict) -> None:
         if cur is None:
             r.old, r.change = None, "new"
             continue
-        r.old = (cur["value"], cur["numerator"], cur["denominator"])
-        same = _same(cur["value"], r.value) and _same(cur["numerator"], r.numerator) and _same(
-            cur["denominator"], r.denominator)
+        r.old = (cur.value, cur.numerator, cur.denominator)
+        same = _same(cur.value, r.value) and _same(cur.numerator, r.numerator) and _same(cur.denominator, r.denominator)
         r.change = "unchanged" if same else "changed"
+
+
+def _data_version(executor) -> tuple:
+    """Changes whenever measurements are written through the app (every write is an upload or an
+    undo, and both leave rows in these tables)."""
+    return tuple(executor.execute(text(
+        "SELECT (SELECT MAX(id) FROM upload), (SELECT MAX(id) FROM measurementhistory), "
+        "(SELECT COUNT(*) FROM upload WHERE status = 'undone')")).one())
 
 
 def _compare(engine: Engine, pv: Preview) -> None:
     with engine.connect() as c:
-        _classify(pv.rows, _existing(c, [r.key for r in pv.rows]))
+        pv.data_version = _data_version(c)
+        pv.current = _existing(c, [r.key for r in pv.rows])
+        _classify(pv.rows, pv.current)
 
 
 def _warn_jumps(engine: Engine, cat: Catalog, pv: Preview) -> None:
@@ -358,15 +370,15 @@ def _warn_jumps(engine: Engine, cat: Catalog, pv: Preview) -> None:
         if r.key[2] not in prev_of:
             continue
         old = before.get((r.key[0], r.key[1], prev_of[r.key[2]]))
-        if not old or old["value"] is None or r.value is None:
+        if not old or old.value is None or r.value is None:
             continue
         kind = ind_by_id[r.key[1]]["value_kind"]
-        jump = abs(r.value - old["value"])
-        if (kind == "share" and jump > JUMP_POINTS) or (kind == "count" and old["value"] > 0
-                                                         and jump / old["value"] > JUMP_RATIO):
+        jump = abs(r.value - old.value)
+        if (kind == "share" and jump > JUMP_POINTS) or (kind == "count" and old.value > 0
+                                                         and jump / old.value > JUMP_RATIO):
             unit = "п.п." if kind == "share" else ""
             pv.warnings.append(Problem("warning", f"{r.school}, «{r.indicator}»: резкое изменение с прошлого периода "
-                                                  f"({old['value']:.1f} → {r.value:.1f} {unit}). Проверьте значение."))
+                                                  f"({old.value:.1f} → {r.value:.1f} {unit}). Проверьте значение."))
 
 
 def _earlier_upload(engine: Engine, checksum: str) -> dict | None:
@@ -392,13 +404,18 @@ def apply(scope: Scope, pv: Preview, data: bytes, *, accept_warnings: bool = Fal
     if hashlib.sha256(data).hexdigest() != pv.checksum:
         raise IngestError("Файл изменился после проверки. Загрузите его снова.")
     with session_scope(engine, write=True) as s:
+        _serialise_writes(s)
         earlier = s.execute(text("SELECT id, uploaded_at FROM upload WHERE checksum = :c AND status = 'applied'"),
                             {"c": pv.checksum}).first()
         if earlier:
             raise IngestError(f"Этот файл уже загружен (загрузка № {earlier.id}). Ничего не записано.")
-        # Re-read the current values inside the transaction: another upload may have landed since the preview.
-        current = _existing(s, [r.key for r in pv.rows])
-        _classify(pv.rows, current)
+        # Another upload or an undo may have landed since the preview: then compare again, inside
+        # this transaction (it holds the write lock), so that the history is right.
+        if pv.data_version is not None and _data_version(s) == pv.data_version:
+            current = pv.current
+        else:
+            current = _existing(s, [r.key for r in pv.rows])
+            _classify(pv.rows, current)
         counts = pv.counts()
         up = Upload(file_name=pv.file_name[:255], checksum=pv.checksum, content=data, kind=pv.kind or "measurements",
                     uploaded_by=scope.user_id, n_rows=len(pv.rows), n_new=counts["new"], n_changed=counts["changed"],
@@ -408,23 +425,7 @@ def apply(scope: Scope, pv: Preview, data: bytes, *, accept_warnings: bool = Fal
         s.add(up)
         s.flush()
         now = utcnow()
-        new = [dict(territory_id=r.territory_id, school_id=r.key[0], indicator_id=r.key[1], period_id=r.key[2],
-                    value=r.value, numerator=r.numerator, denominator=r.denominator, upload_id=up.id,
-                    entered_by=scope.user_id, entered_at=now, is_demo=False) for r in pv.rows if r.change == "new"]
-        changed = [r for r in pv.rows if r.change == "changed"]
-        if new:
-            s.execute(insert(Measurement), new)
-        if changed:
-            s.execute(insert(MeasurementHistory), [dict(
-                territory_id=r.territory_id, school_id=r.key[0], indicator_id=r.key[1], period_id=r.key[2],
-                old_value=current[r.key]["value"], old_numerator=current[r.key]["numerator"],
-                old_denominator=current[r.key]["denominator"], old_upload_id=current[r.key]["upload_id"],
-                old_entered_by=current[r.key]["entered_by"], old_entered_at=_aware(current[r.key]["entered_at"]),
-                old_is_demo=bool(current[r.key]["is_demo"]), new_value=r.value, new_numerator=r.numerator, new_denominator=r.denominator, action="update",
-                upload_id=up.id, changed_by=scope.user_id, changed_at=now) for r in changed])
-            s.execute(update(Measurement), [dict(id=current[r.key]["id"], value=r.value, numerator=r.numerator,
-                                                 denominator=r.denominator, upload_id=up.id, entered_by=scope.user_id,
-                                                 entered_at=now, is_demo=False) for r in changed])
+        _write_rows(s, pv, current, up.id, scope.user_id, utcnow())
         touched = [r for r in pv.rows if r.change != "unchanged"]
         if touched:
             summary.refresh(s, territory_ids={r.territory_id for r in touched},
@@ -439,6 +440,7 @@ def undo(scope: Scope, upload_id: int, engine: Engine | None = None) -> dict[str
     transaction. Refused when a later upload has changed the same values since."""
     engine = engine or get_engine()
     with session_scope(engine, write=True) as s:
+        _serialise_writes(s)
         up = s.get(Upload, upload_id)
         if up is None:
             raise IngestError(f"Загрузка № {upload_id} не найдена.")
@@ -486,6 +488,49 @@ def undo(scope: Scope, upload_id: int, engine: Engine | None = None) -> dict[str
         auth.audit(s, "upload_undone", user_id=scope.user_id, login=scope.login, object_type="upload",
                    object_id=upload_id, details={"restored": restored, "removed": removed})
         return {"restored": restored, "removed": removed}
+
+
+def _serialise_writes(s) -> None:
+    """Uploads and undos run one at a time: SQLite's BEGIN IMMEDIATE already holds the write lock;
+    on PostgreSQL a transaction-scoped advisory lock does the same."""
+    if s.connection().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(774201)"))
+
+
+def _write_rows(s, pv: Preview, current: dict, upload_id: int, user_id: int | None, now: datetime) -> None:
+    """New values inserted; changed ones logged in the history (old and new, who had entered the
+    old one) and overwritten. Plain DB-API executemany: at 50,000 values SQLAlchemy's per-row
+    parameter processing would cost more than the database's work."""
+    conn = s.connection()
+    ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    true, false = (1, 0) if conn.dialect.name == "sqlite" else (True, False)
+    ts = now if conn.dialect.name != "sqlite" else now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    new = [(r.territory_id, r.key[0], r.key[1], r.key[2], r.value, r.numerator, r.denominator, upload_id, user_id, ts,
+            false) for r in pv.rows if r.change == "new"]
+    changed = [(r, current[r.key]) for r in pv.rows if r.change == "changed"]
+    if new:
+        conn.exec_driver_sql(
+            "INSERT INTO measurement (territory_id, school_id, indicator_id, period_id, value, numerator, denominator, "
+            f"upload_id, entered_by, entered_at, is_demo) VALUES ({', '.join([ph] * 11)})", new)
+    if not changed:
+        return
+
+    def stamp(value):
+        value = _aware(value)
+        return None if value is None else (value if conn.dialect.name != "sqlite"
+                                           else value.strftime("%Y-%m-%d %H:%M:%S.%f"))
+
+    conn.exec_driver_sql(
+        "INSERT INTO measurementhistory (territory_id, school_id, indicator_id, period_id, old_value, old_numerator, "
+        "old_denominator, old_upload_id, old_entered_by, old_entered_at, old_is_demo, new_value, new_numerator, "
+        f"new_denominator, action, upload_id, changed_by, changed_at) VALUES ({', '.join([ph] * 18)})",
+        [(r.territory_id, r.key[0], r.key[1], r.key[2], c.value, c.numerator, c.denominator, c.upload_id, c.entered_by,
+          stamp(c.entered_at), true if c.is_demo else false, r.value, r.numerator, r.denominator, "update", upload_id,
+          user_id, ts) for r, c in changed])
+    conn.exec_driver_sql(
+        f"UPDATE measurement SET value = {ph}, numerator = {ph}, denominator = {ph}, upload_id = {ph}, "
+        f"entered_by = {ph}, entered_at = {ph}, is_demo = {ph} WHERE id = {ph}",
+        [(r.value, r.numerator, r.denominator, upload_id, user_id, ts, false, c.id) for r, c in changed])
 
 
 def _aware(value) -> datetime | None:

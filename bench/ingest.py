@@ -1,0 +1,102 @@
+"""Ingest benchmark: parse + validate + load of a long table of 5,000 and 50,000 values, and the
+template for 1,000 schools, on a copy of the region-scale database (built by bench/read_side.py
+if missing). Prints medians next to the goals of issue 4.
+
+    python bench/ingest.py
+"""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+GOALS = {"long 5k": 0.6, "long 50k": 4.0, "template 1,000 schools": 2.0}
+
+
+def long_table(schools: list[str], indicators: list[tuple[str, str]], periods: list[str], seed: int) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Данные")
+    ws.append(["Код школы", "Показатель", "Период", "Значение", "Числитель", "Знаменатель"])
+    k = seed
+    for p in periods:
+        for s in schools:
+            for code, kind in indicators:
+                k += 1
+                if kind == "share":
+                    ws.append([s, code, p, None, 10 + k % 25, 40])
+                else:
+                    ws.append([s, code, p, 30 + k % 20, None, None])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def main() -> None:
+    from sqlalchemy import text
+
+    from bench.read_side import ensure_db
+    from core import auth
+    from core.db import get_engine
+    from core.ingest import pipeline, template
+
+    src_url, _ = ensure_db("region")
+    src = Path(src_url.split("sqlite:///", 1)[1])
+    tmp = Path(tempfile.mkdtemp()) / "ingest.db"
+    scope = auth.system_scope()
+    results = []
+
+    def fresh_engine():
+        get_engine(f"sqlite:///{tmp}").dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(tmp) + suffix).unlink(missing_ok=True)
+        with sqlite3.connect(src) as a, sqlite3.connect(tmp) as b:  # a consistent copy, WAL included
+            a.backup(b)
+        return get_engine(f"sqlite:///{tmp}")
+
+    engine = fresh_engine()
+    with engine.connect() as c:
+        schools = [r[0] for r in c.execute(text("SELECT code FROM school ORDER BY id"))]
+        inds = [(r[0], r[1]) for r in c.execute(text("SELECT code, value_kind FROM indicator ORDER BY id"))]
+        periods = [r[0] for r in c.execute(text("SELECT code FROM period WHERE kind = 'quarter' ORDER BY \"end\""))]
+    cases = {"long 5k": (schools[:250], inds, periods[-1:]), "long 50k": (schools, inds[:10], periods[-5:])}
+    for name, (ss, ii, pp) in cases.items():
+        times, parts = [], []
+        for run in range(5):
+            engine = fresh_engine()
+            data = long_table(ss, ii, pp, seed=run * 7 + 1)  # other values each run: real updates with history
+            t0 = time.perf_counter()
+            pv = pipeline.prepare(scope, [("bench.xlsx", data)], engine=engine)
+            t1 = time.perf_counter()
+            assert pv.ok, [e.text for e in pv.errors[:3]]
+            pipeline.apply(scope, pv, data, accept_warnings=True, engine=engine)
+            t2 = time.perf_counter()
+            times.append(t2 - t0)
+            parts.append((t1 - t0, t2 - t1, len(pv.rows)))
+        med = statistics.median(times)
+        p, a, n = parts[times.index(med)]
+        results.append((name, n, med, f"parse+validate {p:.2f} s, load {a:.2f} s"))
+    engine = fresh_engine()
+    ts = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        data = template.build_template(scope, periods[-1], engine=engine)
+        ts.append(time.perf_counter() - t0)
+    results.append(("template 1,000 schools", len(schools), statistics.median(ts), f"{len(data) / 1024:.0f} KB"))
+    print(f"\n{'case':<24}{'values':>9}{'median':>10}{'goal':>8}  verdict  detail")
+    for name, n, t, detail in results:
+        goal = GOALS[name]
+        print(f"{name:<24}{n:>9,}{t:>8.2f} s{goal:>6.1f} s  {'met' if t <= goal else 'MISSED':<7}  {detail}")
+
+
+if __name__ == "__main__":
+    main()
