@@ -74,7 +74,7 @@ with tab_load:
                              max_upload_size=MAX_FILE_BYTES // 1024 // 1024)
     if files:
         payload = [(f.name, f.getvalue()) for f in files]
-        preview = None
+        preview, refused = None, None
         with st.status("Проверка файла…", expanded=False) as status:
             try:
                 status.update(label="Чтение и проверка…")
@@ -82,7 +82,9 @@ with tab_load:
                 status.update(label="Проверка закончена", state="complete" if preview.ok else "error")
             except (IngestError, AccessDenied) as exc:
                 status.update(label="Файл не принят", state="error")
-                st.error(f"{exc} База данных не изменена.", icon=":material/block:")
+                refused = str(exc)
+        if refused:
+            st.error(f"{refused} База данных не изменена.", icon=":material/block:")
         if preview is not None:
             counts = preview.counts()
             m = st.columns(4)

@@ -209,3 +209,35 @@ def test_indicator_page_shows_every_school_with_numerators(app_db, login):
     row = table[table["Название"] == "СОШ № 2 (демо)"].iloc[0]
     assert (row["Из них прошли КПК"], row["Всего педагогов"]) == (n, d)
     assert len(at.get("vega_lite_chart")) == 3  # trend, ranking, distribution
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.mark.parametrize("login", ["demo-methodist", "demo-admin", "demo-principal"])
+def test_upload_page_previews_then_writes(app_db, login):
+    from tests import ingest_files as f
+
+    at = run_as(login, "../app_pages/upload.py")
+    assert [b.label for b in at.get("download_button")][:1] == ["Скачать шаблон (.xlsx)"]
+    data = f.long_table([["NEV-02", "olympiad_participants", "2025-Q1", 47, None, None]])
+    at.get("file_uploader")[0].set_value(("x.xlsx", data, XLSX)).run()
+    assert not at.exception
+    assert [m.value for m in at.metric][:2] == ["1", "1"]  # one value, new
+    [b for b in at.button if b.label == "Записать"][0].click().run()
+    assert any("Записано: загрузка № 1" in s.value for s in at.success)
+    with app_db.connect() as c:
+        assert c.execute(text("SELECT COUNT(*) FROM upload WHERE status = 'applied'")).scalar() == 1
+
+
+def test_upload_page_shows_located_errors(app_db):
+    from tests import ingest_files as f
+
+    at = run_as("demo-methodist", "../app_pages/upload.py")
+    data = f.long_table([["NEV-02", "teachers_trained", "2025-Q1", None, 35, 30]])
+    at.get("file_uploader")[0].set_value(("bad.xlsx", data, XLSX)).run()
+    assert any("Найдено ошибок: 1" in e.value for e in at.error)
+    problems = at.dataframe[0].value
+    assert problems.iloc[0]["Что не так"] == "35 больше, чем «Всего педагогов» (30)"
+    assert problems.iloc[0]["Где"] == "Лист «Лист1», строка 2, столбец E («Числитель»)"
+    assert not [b for b in at.button if b.label == "Записать"]

@@ -154,7 +154,7 @@ def _parse_grid(sheet: str, rows: list[list], formulas: set, labels: dict, out: 
     for i in range(start, len(rows)):
         row = rows[i]
         rownum = i + 1
-        if not any(cell_text(c) for c in row):
+        if all(c is None or c == "" or (isinstance(c, str) and not c.strip()) for c in row):
             continue  # blank row
         school = cell_text(row[school_col]) if school_col is not None and school_col < len(row) else ""
         name_col = long_cols.get("school_name")

@@ -211,22 +211,27 @@ def _resolve_school(cat: Catalog, ref: str) -> tuple[dict | None, str | None]:
 def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code: str | None, pv: Preview) -> None:
     groups: dict[tuple[int, int, int], dict] = {}
     seen_school_errors: set[tuple[str, str, int]] = set()
+    resolved: dict[str, tuple[dict | None, str | None, bool]] = {}  # school reference -> (school, why, allowed)
     for parsed in parsed_all:
         default_period = parsed.period or period_code
         for e in parsed.entries:
-            if e.raw is None or cell_text(e.raw) == "":
+            if e.raw is None or e.raw == "" or (isinstance(e.raw, str) and not e.raw.strip()):
                 if e.formula:
                     pv.errors.append(_loc(e, "в ячейке формула без сохранённого значения: откройте файл в Excel, "
                                              "пересчитайте и сохраните, или введите число"))
                 continue
-            school, why = _resolve_school(cat, e.school_ref)
+            if e.school_ref not in resolved:
+                sch, why = _resolve_school(cat, e.school_ref)
+                resolved[e.school_ref] = (sch, why, sch is not None and scope.can_upload
+                                          and scope.can_see_school(sch["id"], sch["territory_id"]))
+            school, why, allowed = resolved[e.school_ref]
             if school is None:
                 key = (e.sheet, e.school_ref, e.row)
                 if key not in seen_school_errors:
                     seen_school_errors.add(key)
                     pv.errors.append(Problem("error", why, e.sheet, e.row, None, None, e.school_ref))
                 continue
-            if not (scope.can_upload and scope.can_see_school(school["id"], school["territory_id"])):
+            if not allowed:
                 key = (e.sheet, e.school_ref, e.row)
                 if key not in seen_school_errors:
                     seen_school_errors.add(key)

@@ -1,0 +1,76 @@
+"""In a real Chromium: download the template, fill it as a school would, upload, preview,
+confirm, see the new values on the overview; a bad file gets a Russian error and changes nothing."""
+
+import io
+
+from openpyxl import load_workbook
+
+from tests.e2e.conftest import login, shot, wait_idle
+
+DROPZONE = '[data-testid="stFileUploaderDropzone"]'
+
+
+def upload(page, path):
+    with page.expect_file_chooser() as fc:
+        page.locator(DROPZONE).click()
+    fc.value.set_files(str(path))
+    wait_idle(page)
+
+
+def test_template_round_trip_reaches_the_overview(server, page, tmp_path):
+    login(page, server, "demo-methodist")
+    page.goto(server + "/upload")
+    wait_idle(page)
+    page.get_by_role("tab", name="Шаблон для школ").click()
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Скачать шаблон (.xlsx)").click()
+    wb = load_workbook(io.BytesIO(open(dl.value.path(), "rb").read()))
+    ws = wb["Данные"]
+    period = {r[0].value: r[1].value for r in wb["_meta"].iter_rows()}["period"]
+    for r in range(4, ws.max_row + 1):  # every school: 30 of 40 for each share, 50 for the count
+        for j in range(3, ws.max_column + 1):
+            key = ws.cell(2, j).value
+            ws.cell(r, j).value = 40 if key.endswith(":denominator") else 30 if key.endswith(":numerator") else 50
+    filled = tmp_path / "заполнено.xlsx"
+    wb.save(filled)
+
+    page.get_by_role("tab", name="Загрузить файл").click()
+    upload(page, filled)
+    page.wait_for_selector("text=Значений в файле")
+    assert page.locator('[data-testid="stMetricValue"]').nth(0).inner_text() == "50"
+    shot(page, "upload-preview")
+    box = page.get_by_text("Я проверил(а) предупреждения")
+    if box.count():
+        box.click()
+        wait_idle(page)
+    page.get_by_role("button", name="Записать").click()
+    wait_idle(page)
+    page.wait_for_selector("text=Записано: загрузка №")
+    shot(page, "upload-done")
+
+    page.goto(server + "/overview")
+    wait_idle(page)
+    label = {"Q1": "I", "Q2": "II", "Q3": "III", "Q4": "IV"}[period[-2:]] + " кв. " + period[:4]
+    page.wait_for_selector(f"text=Данные на {label}")
+    tile = page.locator(".tile-title:has-text('Качество обучения')").locator("xpath=..")
+    assert "75\u00a0%" in tile.inner_text()  # 30 of 40 in every school: a ratio of sums of 75 %
+    shot(page, "overview-after-upload")
+
+
+def test_a_bad_file_gets_a_russian_error_and_changes_nothing(server, page, tmp_path):
+    login(page, server, "demo-methodist")
+    page.goto(server + "/upload")
+    wait_idle(page)
+    page.get_by_role("tab", name="Журнал загрузок").click()
+    before = page.locator('[data-testid="stMain"]').inner_text()
+    bad = tmp_path / "отчёт.xlsx"
+    bad.write_text("Код школы;Значение\nNEV-02;5\n", encoding="utf-8")
+    page.get_by_role("tab", name="Загрузить файл").click()
+    upload(page, bad)
+    page.wait_for_selector("text=не книга Excel .xlsx, а текстовый файл")
+    assert page.locator("text=База данных не изменена").count() >= 1
+    shot(page, "upload-bad-file")
+    page.reload()
+    wait_idle(page)
+    page.get_by_role("tab", name="Журнал загрузок").click()
+    assert page.locator('[data-testid="stMain"]').inner_text() == before
