@@ -105,6 +105,7 @@ class Measurement(SQLModel, table=True):
             postgresql_where=text("school_id IS NULL"),
         ),
         Index("ix_measurement_ind_period", "indicator_id", "period_id"),
+        Index("ix_measurement_territory", "territory_id", "indicator_id", "period_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -12,26 +12,36 @@ GROUPS = ("all", "shnor", "shnsu", "target")
 
 _GROUPS_SQL = "SELECT 'all' AS grp UNION ALL SELECT 'shnor' UNION ALL SELECT 'shnsu' UNION ALL SELECT 'target'"
 
-_INSERT = f"""
+# The rows of one level of the tree: a territory's own schools (measurements whose territory it is)
+# plus the rows already computed for its direct children, summed.
+_INSERT_LEVEL = f"""
 INSERT INTO measurementsummary
-    (territory_id, grp, indicator_id, period_id, n_schools, sum_value, sum_numerator,
-     sum_denominator, n_flag)
-SELECT c.ancestor_id, g.grp, m.indicator_id, m.period_id,
-       COUNT(m.value),
-       COALESCE(SUM(m.value), 0),
-       COALESCE(SUM(CASE WHEN m.denominator > 0 AND m.numerator IS NOT NULL THEN m.numerator END), 0),
-       COALESCE(SUM(CASE WHEN m.denominator > 0 AND m.numerator IS NOT NULL THEN m.denominator END), 0),
-       COALESCE(SUM(CASE WHEN m.value >= 0.5 THEN 1 ELSE 0 END), 0)
-FROM measurement m
-JOIN school s ON s.id = m.school_id
-JOIN territoryclosure c ON c.descendant_id = m.territory_id
-JOIN ({_GROUPS_SQL}) g
-  ON g.grp = 'all'
-  OR (g.grp = 'shnor' AND s.is_shnor)
-  OR (g.grp = 'shnsu' AND s.is_shnsu)
-  OR (g.grp = 'target' AND (s.is_shnor OR s.is_shnsu))
-WHERE m.school_id IS NOT NULL {{where}}
-GROUP BY c.ancestor_id, g.grp, m.indicator_id, m.period_id
+    (territory_id, grp, indicator_id, period_id, n_schools, sum_value, sum_numerator, sum_denominator, n_flag)
+SELECT territory_id, grp, indicator_id, period_id, SUM(n), SUM(sv), SUM(sn), SUM(sd), SUM(nf)
+FROM (
+    SELECT m.territory_id AS territory_id, g.grp AS grp, m.indicator_id AS indicator_id, m.period_id AS period_id,
+           COUNT(m.value) AS n,
+           COALESCE(SUM(m.value), 0) AS sv,
+           COALESCE(SUM(CASE WHEN m.denominator > 0 AND m.numerator IS NOT NULL THEN m.numerator END), 0) AS sn,
+           COALESCE(SUM(CASE WHEN m.denominator > 0 AND m.numerator IS NOT NULL THEN m.denominator END), 0) AS sd,
+           COALESCE(SUM(CASE WHEN m.value >= 0.5 THEN 1 ELSE 0 END), 0) AS nf
+    FROM measurement m
+    JOIN school s ON s.id = m.school_id
+    JOIN ({_GROUPS_SQL}) g
+      ON g.grp = 'all'
+      OR (g.grp = 'shnor' AND s.is_shnor)
+      OR (g.grp = 'shnsu' AND s.is_shnsu)
+      OR (g.grp = 'target' AND (s.is_shnor OR s.is_shnsu))
+    WHERE m.school_id IS NOT NULL AND m.territory_id IN :level {{where_m}}
+    GROUP BY m.territory_id, g.grp, m.indicator_id, m.period_id
+    UNION ALL
+    SELECT c.ancestor_id, x.grp, x.indicator_id, x.period_id, x.n_schools, x.sum_value, x.sum_numerator,
+           x.sum_denominator, x.n_flag
+    FROM measurementsummary x
+    JOIN territoryclosure c ON c.descendant_id = x.territory_id AND c.depth = 1
+    WHERE c.ancestor_id IN :level {{where_x}}
+) parts
+GROUP BY territory_id, grp, indicator_id, period_id
 """
 
 
@@ -40,26 +50,34 @@ def refresh(session: Session, *, territory_ids: Iterable[int] | None = None,
     """Recompute the summary rows for the given keys (None: all) from the measurements.
 
     `territory_ids` are the territories whose measurements changed; their ancestors (region,
-    country) are recomputed too."""
-    params: dict[str, list[int]] = {}
-    if territory_ids is not None:
-        tids = sorted(set(territory_ids))
-        if not tids:
+    country) are recomputed too, level by level from the deepest: each from its own schools and
+    its children's rows, so no measurement is read more than once."""
+    closure = session.execute(text("SELECT ancestor_id, descendant_id, depth FROM territoryclosure")).all()
+    height: dict[int, int] = {}  # distance from the root of each territory
+    for anc, desc, depth in closure:
+        height[desc] = max(height.get(desc, 0), depth)
+    if territory_ids is None:
+        affected = set(height)
+    else:
+        changed = set(territory_ids)
+        if not changed:
             return
-        rows = session.execute(text("SELECT DISTINCT ancestor_id FROM territoryclosure WHERE descendant_id IN :t")
-                               .bindparams(bindparam("t", expanding=True)), {"t": tids}).all()
-        params["territory_id"] = sorted({r[0] for r in rows} | set(tids))
+        affected = changed | {anc for anc, desc, _ in closure if desc in changed}
+    params: dict[str, list[int]] = {}
     for col, ids in (("indicator_id", indicator_ids), ("period_id", period_ids)):
         if ids is not None:
             params[col] = sorted(set(ids))
-    if any(not v for v in params.values()):
-        return
-    where_m = " ".join(f"AND {'c.ancestor_id' if col == 'territory_id' else 'm.' + col} IN :{col}"
-                       for col in params)
-    where_s = " ".join(f"AND {col} IN :{col}" for col in params)
+            if not params[col]:
+                return
+    where = lambda alias: " ".join(f"AND {alias}.{col} IN :{col}" for col in params)  # noqa: E731
     binds = [bindparam(k, expanding=True) for k in params]
-    session.execute(text("DELETE FROM measurementsummary WHERE 1=1 " + where_s).bindparams(*binds), params)
-    session.execute(text(_INSERT.format(where=where_m)).bindparams(*binds), params)
+    session.execute(text("DELETE FROM measurementsummary WHERE territory_id IN :level " + where("measurementsummary"))
+                    .bindparams(bindparam("level", expanding=True), *binds), {"level": sorted(affected), **params})
+    insert = text(_INSERT_LEVEL.format(where_m=where("m"), where_x=where("x"))).bindparams(
+        bindparam("level", expanding=True), *binds)
+    for h in sorted({height.get(t, 0) for t in affected}, reverse=True):
+        level = sorted(t for t in affected if height.get(t, 0) == h)
+        session.execute(insert, {"level": level, **params})
 
 
 def group_value(value_kind: str, n_schools: int, sum_value: float, sum_num: float, sum_den: float,

@@ -21,7 +21,7 @@ EXPECTED_TABLES = {
 def test_schema_is_at_head(empty_db):
     assert EXPECTED_TABLES <= set(inspect(empty_db).get_table_names())
     with empty_db.connect() as c:
-        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
 
 
 def test_sqlite_connection_pragmas(tmp_path):

@@ -151,6 +151,10 @@ def _parse_grid(sheet: str, rows: list[list], formulas: set, labels: dict, out: 
                                         shown or key))
     long_cols = {k: j for j, (kind, k) in cols.items() if kind == "long"}
     school_col = long_cols.get("school")
+    heads = {j: cell_text(visible[j]) if j < len(visible) else key for j, (_, key) in cols.items()}
+    letters = {j: col_letter(j + 1) for j in cols}
+    value_cols = [(part, long_cols[part]) for part in PARTS if part in long_cols]
+    key_cols = [(j, *key.split(":", 1)) for j, (kind, key) in sorted(cols.items()) if kind == "key"]
     for i in range(start, len(rows)):
         row = rows[i]
         rownum = i + 1
@@ -172,17 +176,13 @@ def _parse_grid(sheet: str, rows: list[list], formulas: set, labels: dict, out: 
             period = cell_text(row[long_cols["period"]]) or None
         if "indicator" in long_cols:  # long table: one row per school x indicator x period
             ind = cell_text(row[long_cols["indicator"]]) if long_cols["indicator"] < len(row) else ""
-            for part in PARTS:
-                j = long_cols.get(part)
-                if j is not None and j < len(row) and (cell_text(row[j]) or (rownum, j + 1) in formulas):
-                    out.entries.append(Entry(school, ind, period, part, row[j], sheet, rownum, col_letter(j + 1),
-                                             cell_text(visible[j]) if j < len(visible) else part,
-                                             (rownum, j + 1) in formulas))
+            for part, j in value_cols:
+                if j < len(row) and (row[j] not in (None, "") or (rownum, j + 1) in formulas):
+                    out.entries.append(Entry(school, ind, period, part, row[j], sheet, rownum, letters[j],
+                                             heads[j] or part, (rownum, j + 1) in formulas))
             continue
-        for j, (kind, key) in cols.items():
-            if kind != "key" or j >= len(row):
-                continue
-            ind, part = key.split(":", 1)
-            out.entries.append(Entry(school, ind, period, part, row[j], sheet, rownum, col_letter(j + 1),
-                                     cell_text(visible[j]) if j < len(visible) else key, (rownum, j + 1) in formulas))
+        for j, ind, part in key_cols:
+            if j < len(row):
+                out.entries.append(Entry(school, ind, period, part, row[j], sheet, rownum, letters[j], heads[j],
+                                         (rownum, j + 1) in formulas))
     return True

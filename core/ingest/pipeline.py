@@ -521,6 +521,8 @@ def _write_rows(s, pv: Preview, current: dict, upload_id: int, user_id: int | No
         return
 
     def stamp(value):
+        if isinstance(value, str) and conn.dialect.name == "sqlite":
+            return value  # stored text goes back as it was
         value = _aware(value)
         return None if value is None else (value if conn.dialect.name != "sqlite"
                                            else value.strftime("%Y-%m-%d %H:%M:%S.%f"))
