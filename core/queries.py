@@ -172,12 +172,15 @@ def _group_series(engine: Engine, territory_ids: list[int], indicator_ids: list[
             t_cache[r["period_id"]] = (_as_date(r["end"]), tg.period_t(_as_date(r["end"])))
         r["end"], r["t"] = t_cache[r["period_id"]]
         out.setdefault((r["territory_id"], r["indicator_id"], r["grp"]), []).append(r)
-    for r in _rows(engine, """
+    # territory-level indicators (one value per territory, no school) are read from measurement
+    level_ids = [r["id"] for r in _rows(engine, "SELECT id FROM indicator WHERE level = 'territory' AND id IN :ids",
+                                        {"ids": indicator_ids}, ("ids",))]
+    for r in [] if not level_ids else _rows(engine, """
             SELECT m.territory_id, m.indicator_id, m.value, m.numerator, m.denominator, p.id AS period_id,
                    p.label, p."end", p.kind
             FROM measurement m JOIN period p ON p.id = m.period_id
             WHERE m.territory_id IN :tids AND m.school_id IS NULL AND m.indicator_id IN :ids
-            ORDER BY p."end" """, params, ("tids", "ids")):
+            ORDER BY p."end" """, {"tids": territory_ids, "ids": level_ids}, ("tids", "ids")):
         r["t"] = tg.period_t(_as_date(r["end"]))
         r["average"] = r["value"]
         out.setdefault((r["territory_id"], r["indicator_id"], "territory"), []).append(r)
@@ -612,7 +615,8 @@ def _school_activities(engine: Engine, school_id: int, territory_id: int, today:
     roadmaps = "SELECT id FROM roadmap WHERE territory_id IN (SELECT ancestor_id FROM territoryclosure WHERE descendant_id = :tid)"
     rows = _rows(engine, f"""
         SELECT 'Мероприятие' AS kind, a.number, a.title, a.deadline_text, a.due_date, a.responsible, a.status,
-               EXISTS (SELECT 1 FROM activityschool x WHERE x.activity_id = a.id AND x.school_id = :sid) AS named
+               CASE WHEN EXISTS (SELECT 1 FROM activityschool x WHERE x.activity_id = a.id AND x.school_id = :sid)
+                    THEN 1 ELSE 0 END AS named
         FROM activity a
         WHERE a.roadmap_id IN ({roadmaps})
           AND (EXISTS (SELECT 1 FROM activityschool x WHERE x.activity_id = a.id AND x.school_id = :sid)

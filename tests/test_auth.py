@@ -202,7 +202,8 @@ def test_school_view_compares_counts_with_the_average_school(demo_db):
     assert olymp.average == pytest.approx(total / n)
 
 
-def test_school_view_lists_risks_and_activities_overdue_first(demo_db_rw):
+def test_school_view_lists_risks_and_activities_overdue_first(demo_db_any):
+    demo_db_rw = demo_db_any
     from datetime import date
 
     from core.models import Activity, ActivitySchool, ControlPoint, RiskFactor, SchoolRisk
