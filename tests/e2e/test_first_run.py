@@ -1,0 +1,44 @@
+"""A real (non-demo) database: no demo accounts, every page leads to the first-run form that
+creates the administrator, who can then log in."""
+
+import subprocess
+
+import pytest
+
+from tests.e2e.conftest import start_server, wait_idle
+
+
+@pytest.fixture(scope="module")
+def real_server(tmp_path_factory):
+    proc, base = start_server(tmp_path_factory.mktemp("real"), {"MONITORING_DEMO": "0"})
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_first_run_creates_the_administrator(real_server, page):
+    for path in ("/", "/overview", "/login"):
+        page.goto(real_server + path)
+        assert page.url.startswith(real_server + "/setup"), path  # no user yet: the first-run form
+    page.fill("#full_name", "Иванова Анна Петровна")
+    page.fill("#login", "admin")
+    page.fill("#password", "пароль-администратора")
+    page.fill("#password2", "другой-пароль")
+    page.click("button[type=submit]")
+    assert page.locator(".error").inner_text() == "Пароли не совпадают."
+    page.fill("#password", "пароль-администратора")
+    page.fill("#password2", "пароль-администратора")
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" in url)
+    assert page.locator("text=Демонстрационная база").count() == 0  # no demo accounts on a real database
+    assert page.locator("text=demo-head").count() == 0
+    page.fill("#login", "admin")
+    page.fill("#password", "пароль-администратора")
+    page.click("button[type=submit]")
+    wait_idle(page)
+    page.wait_for_selector("text=Нет дорожных карт")
+    page.goto(real_server + "/setup")
+    assert page.url.startswith(real_server + "/login") or "/setup" not in page.url  # only once
