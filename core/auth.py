@@ -241,6 +241,7 @@ class LoginResult:
     ok: bool
     token: str | None = None
     user_id: int | None = None
+    role: str | None = None
     message: str = ""
 
 
@@ -271,7 +272,7 @@ def login(login_name: str, password: str, *, ip: str | None = None, user_agent: 
                           expires_at=now + timedelta(hours=settings.session_hours), ip=ip,
                           user_agent=(user_agent or "")[:255]))
         audit(s, "login", user_id=user.id, login=user.login, ip=ip)
-        return LoginResult(True, token=token, user_id=user.id)
+        return LoginResult(True, token=token, user_id=user.id, role=user.role)
 
 
 def resolve(token: str | None, *, engine: Engine | None = None, settings: Settings | None = None,

@@ -21,9 +21,15 @@ from core.db import ensure_database
 from core.queries import is_demo
 from core.settings import get_settings
 from server import templates
+from ui.shell import PAGES, ROLE_PAGES
 
 CSRF_COOKIE = "mon_csrf"
 MAX_FORM_BYTES = 16 * 1024
+
+
+def home_path(role: str | None) -> str:
+    pages = ROLE_PAGES.get(role or "", [])
+    return "/" + PAGES[pages[0]]["url_path"] if pages else "/"
 
 
 def client_ip(request: Request) -> str | None:
@@ -93,6 +99,8 @@ async def login_post(request: Request) -> Response:
                                                          next_path=nxt, demo=demo))
         resp.status_code = 429 if "Слишком много" in result.message else 401
         return resp
+    if nxt == "/":  # straight to the role's first page (one script run less than "/" -> switch)
+        nxt = home_path(result.role)
     resp = RedirectResponse(nxt, status_code=303)
     _set_cookie(resp, auth.COOKIE_NAME, result.token, max_age=int(get_settings().session_hours * 3600))
     resp.delete_cookie(CSRF_COOKIE, path="/")
