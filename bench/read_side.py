@@ -56,6 +56,15 @@ def ensure_db(scale_name: str) -> tuple[str, dict]:
     upgrade(url)  # a database kept from an earlier run gets the newest schema
     engine = get_engine(url)
     with engine.connect() as c:
+        kept = c.execute(text("SELECT COUNT(*) FROM targetcount")).scalar()
+    if not kept:  # built before the target counts were kept: rebuild the summary (and the counts) once
+        from core import summary
+
+        t = time.perf_counter()
+        with session_scope(engine, write=True) as s:
+            summary.refresh(s)
+        print(f"  recounted {scale_name} in {time.perf_counter() - t:.1f} s", flush=True)
+    with engine.connect() as c:
         rid = c.execute(text("SELECT id FROM roadmap ORDER BY id LIMIT 1")).scalar()
         n = c.execute(text("SELECT COUNT(*) FROM school")).scalar()
         sid = c.execute(text("SELECT id FROM school ORDER BY id LIMIT 1 OFFSET :o"), {"o": n // 2}).scalar()

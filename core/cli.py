@@ -1,6 +1,7 @@
 """Command line for the operator:
 
     python -m core.cli upgrade                         # schema to the newest revision
+    python -m core.cli recount                         # rebuild the summary and the target counts
     python -m core.cli create-admin --login L --name "Ф. И. О."
     python -m core.cli reset-password --login L        # ends every session of that user
 
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core.cli", description="Администрирование мониторинга")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("upgrade", help="обновить схему базы данных")
+    sub.add_parser("recount", help="пересчитать сводные таблицы (суммы по территориям и число школ, выполняющих цели)")
     p = sub.add_parser("create-admin", help="создать первого администратора")
     p.add_argument("--login", required=True)
     p.add_argument("--name", required=True)
@@ -46,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "upgrade":
             print("Схема базы данных обновлена.")
+        elif args.command == "recount":
+            from core import summary
+
+            with session_scope(engine, write=True) as s:
+                summary.refresh(s)
+            print("Сводные таблицы пересчитаны.")
         elif args.command == "create-admin":
             user = auth.create_first_admin(args.login, _password(args), args.name, engine=engine)
             print(f"Администратор «{user.login}» создан.")

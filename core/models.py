@@ -268,6 +268,17 @@ class TargetMilestone(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=500)
 
 
+class TargetCount(SQLModel, table=True):
+    """Schools of a target's group below a territory, and how many of them meet the target, per
+    period (kept by core.target_counts with the summary)."""
+
+    target_id: int = Field(foreign_key="target.id", primary_key=True)
+    territory_id: int = Field(foreign_key="territory.id", primary_key=True)
+    period_id: int = Field(foreign_key="period.id", primary_key=True)
+    n_group: int = 0
+    n_meeting: int = 0
+
+
 class RiskFactor(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("roadmap_id", "code", name="uq_risk_code"),)
     id: int | None = Field(default=None, primary_key=True)

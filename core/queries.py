@@ -16,7 +16,10 @@ from sqlalchemy.engine import Engine
 from core import formatting as fmt
 from core import roadmap as rm_rules
 from core import summary as summ
+from core import target_counts as counts
 from core import targets as tg
+from core.target_counts import spec_and_times as _spec_and_times
+from core.target_counts import times as _times
 from core.auth import Scope, deny
 from core.db import get_engine
 
@@ -112,32 +115,14 @@ class Overview:
 
 
 def _target_rows(engine: Engine, roadmap_id: int) -> list[dict]:
-    return _rows(engine, """
-        SELECT x.id, x.number, x.wording, x.kind, x.value AS amount, x.applies_to, x.judged_on,
-               x.baseline_period_id, x.due_period_id,
-               i.id AS indicator_id, i.code AS indicator_code, i.name AS indicator_name, i.short_name,
-               i.unit, i.value_kind, i.level, i.higher_is_better,
-               bp.label AS baseline_label, bp."end" AS baseline_end, bp.kind AS baseline_kind,
-               dp.label AS due_label, dp."end" AS due_end, dp.kind AS due_kind
-        FROM target x
-        JOIN indicator i ON i.id = x.indicator_id
-        LEFT JOIN period bp ON bp.id = x.baseline_period_id
-        LEFT JOIN period dp ON dp.id = x.due_period_id
-        WHERE x.roadmap_id = :rid
-        ORDER BY x.number, x.id""", {"rid": roadmap_id})
+    with engine.connect() as conn:
+        return counts._rows(conn, counts.TARGET_ROWS_SQL + " WHERE x.roadmap_id = :rid ORDER BY x.number, x.id",
+                            {"rid": roadmap_id})
 
 
 def _milestone_rows(engine: Engine, target_ids: list[int]) -> dict[int, list[dict]]:
-    out: dict[int, list[dict]] = {}
-    if not target_ids:
-        return out
-    for r in _rows(engine, """
-            SELECT m.target_id, m.value, m.note, p.label, p."end", p.kind
-            FROM targetmilestone m JOIN period p ON p.id = m.period_id
-            WHERE m.target_id IN :ids ORDER BY p."end" """, {"ids": target_ids}, ("ids",)):
-        r["t"] = tg.period_t(_as_date(r["end"]))
-        out.setdefault(r["target_id"], []).append(r)
-    return out
+    with engine.connect() as conn:
+        return counts.milestones_of(conn, target_ids)
 
 
 def _group_series(engine: Engine, territory_ids: list[int], indicator_ids: list[int],
@@ -224,19 +209,6 @@ def in_group(school: dict, grp: str) -> bool:
     if grp == "shnsu":
         return bool(school["is_shnsu"])
     return bool(school["is_shnor"] or school["is_shnsu"])
-
-
-def _spec_and_times(r: dict, milestones: list[dict]) -> tuple[tg.TargetSpec, float | None, float | None]:
-    """A target row (with baseline_end / due_end) as a TargetSpec and its baseline and due times."""
-    spec = tg.TargetSpec(kind=r["kind"], value=r["amount"], higher_is_better=bool(r["higher_is_better"]),
-                         milestones=tuple((m["t"], m["value"]) for m in milestones))
-    return (spec, *_times(r))
-
-
-def _times(r: dict) -> tuple[float | None, float | None]:
-    t_base = tg.period_t(_as_date(r["baseline_end"])) if r["baseline_end"] else None
-    t_due = tg.period_t(_as_date(r["due_end"])) if r["due_end"] else None
-    return t_base, t_due
 
 
 def roadmap_info(scope: Scope, roadmap_id: int, engine: Engine | None = None) -> dict:
@@ -375,73 +347,21 @@ def _territory_matrix(engine, territory_id, trows, cards, now_periods, children,
         avg = next((x["average"] for x in series.get((territory_id, r["indicator_id"], "all"), [])
                     if x["period_id"] == pid), None)
         items.append((r, pid, avg, milestones.get(r["id"], [])))
-    for r, counts in zip(judged, count_meeting_many(engine, territory_id, items)):
-        by_id[r["id"]].n_schools, by_id[r["id"]].n_meeting = counts
+    with engine.connect() as conn:  # kept with the summary; counted now only if missing
+        kept = counts.read(conn, territory_id, [(r["id"], pid) for r, pid, _, _ in items])
+        missing = [it for it in items if (it[0]["id"], it[1]) not in kept]
+        live = dict(zip([(r["id"], pid) for r, pid, _, _ in missing],
+                        counts.count_meeting_many(conn, territory_id, missing)))
+    for r, pid, _, _ in items:
+        by_id[r["id"]].n_schools, by_id[r["id"]].n_meeting = kept.get((r["id"], pid)) or live[(r["id"], pid)]
     return pd.DataFrame(out)
-
-
-_GROUP_SQL = {"all": "1=1", "shnor": "s.is_shnor", "shnsu": "s.is_shnsu", "target": "(s.is_shnor OR s.is_shnsu)"}
-
-
-def _meeting_condition(i: int, r: dict, milestones: list[dict], average: float | None, params: dict) -> str | None:
-    """SQL for "this school meets target r" (None: cannot be judged). The per-school target is the
-    one of core.targets.target_value: the value itself for at_least and at_most, the school's own
-    baseline plus points or percent, the average school, the final milestone."""
-    spec, _, _ = _spec_and_times(r, milestones)
-    params[f"d{i}"], params[f"a{i}"], params[f"b{i}"] = spec.direction, spec.value, r["baseline_period_id"]
-    kind = spec.kind
-    if kind in ("at_least", "at_most"):
-        goal = f":a{i}"
-    elif kind == "increase_pp":
-        goal = f"b.value + :a{i}"
-    elif kind == "increase_pct":
-        goal = f"b.value * (1 + :a{i} / 100.0)"
-    elif kind == "not_below_average":
-        if average is None:
-            return None
-        params[f"a{i}"] = average
-        goal = f":a{i}"
-    else:
-        params[f"a{i}"] = tg.target_value(spec, None)
-        goal = f":a{i}"
-    if "b.value" in goal:
-        if not r["baseline_period_id"]:
-            return None
-        goal = goal.replace("b.value", f"(SELECT b.value FROM measurement b WHERE b.school_id = m.school_id "
-                                       f"AND b.indicator_id = m.indicator_id AND b.period_id = :b{i})")
-    return (f"m.indicator_id = :i{i} AND m.period_id = :p{i} AND {_GROUP_SQL[r['applies_to']]} "
-            f"AND m.value IS NOT NULL AND (m.value - ({goal})) * :d{i} >= -1e-9")
-
-
-def count_meeting_many(engine: Engine, territory_id: int, items: list[tuple[dict, int, float | None, list[dict]]]
-                       ) -> list[tuple[int, int]]:
-    """For each (target row, period id, territory average, milestones): (schools of the target's
-    group below the territory, those meeting the target at that period). Two SQL queries in all."""
-    if not items:
-        return []
-    params: dict = {"tid": territory_id, "inds": sorted({r["indicator_id"] for r, *_ in items}),
-                    "pids": sorted({pid for _, pid, *_ in items})}
-    sums = []
-    for i, (r, pid, avg, ms) in enumerate(items):
-        params[f"i{i}"], params[f"p{i}"] = r["indicator_id"], pid
-        cond = _meeting_condition(i, r, ms, avg, params)
-        sums.append(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS c{i}" if cond else f"0 AS c{i}")
-    met = _rows(engine, f"""
-        SELECT {", ".join(sums)} FROM measurement m
-        JOIN school s ON s.id = m.school_id
-        JOIN territoryclosure c ON c.descendant_id = m.territory_id
-        WHERE c.ancestor_id = :tid AND m.indicator_id IN :inds AND m.period_id IN :pids""", params,
-                ("inds", "pids"))[0]
-    groups = _rows(engine, f"""
-        SELECT {", ".join(f"SUM(CASE WHEN {sql} THEN 1 ELSE 0 END) AS g_{g}" for g, sql in _GROUP_SQL.items())}
-        FROM school s JOIN territoryclosure c ON c.descendant_id = s.territory_id WHERE c.ancestor_id = :tid""",
-                   {"tid": territory_id})[0]
-    return [(int(groups["g_" + r["applies_to"]] or 0), int(met[f"c{i}"] or 0)) for i, (r, _, _, _) in enumerate(items)]
 
 
 def count_meeting(engine: Engine, territory_id: int, r: dict, period_id: int, average: float | None,
                   milestones: list[dict]) -> tuple[int, int]:
-    return count_meeting_many(engine, territory_id, [(r, period_id, average, milestones)])[0]
+    """Schools of target r's group below a territory and those meeting it at a period, counted now."""
+    with engine.connect() as conn:
+        return counts.count_meeting_many(conn, territory_id, [(r, period_id, average, milestones)])[0]
 
 
 def _school_matrix(engine, scope, territory_id, trows, cards, now_periods, schools, series) -> pd.DataFrame:

@@ -8,6 +8,8 @@ from typing import Iterable
 from sqlalchemy import bindparam, text
 from sqlmodel import Session
 
+from core import target_counts
+
 GROUPS = ("all", "shnor", "shnsu", "target")
 
 _GROUPS_SQL = "SELECT 'all' AS grp UNION ALL SELECT 'shnor' UNION ALL SELECT 'shnsu' UNION ALL SELECT 'target'"
@@ -78,6 +80,8 @@ def refresh(session: Session, *, territory_ids: Iterable[int] | None = None,
     for h in sorted({height.get(t, 0) for t in affected}, reverse=True):
         level = sorted(t for t in affected if height.get(t, 0) == h)
         session.execute(insert, {"level": level, **params})
+    target_counts.refresh(session, territory_ids=None if territory_ids is None else affected,
+                          indicator_ids=params.get("indicator_id"), period_ids=params.get("period_id"))
 
 
 def group_value(value_kind: str, n_schools: int, sum_value: float, sum_num: float, sum_den: float,

@@ -14,14 +14,14 @@ EXPECTED_TABLES = {
     "territory", "school", "period", "indicator", "measurement", "measurementhistory", "measurementsummary",
     "roadmap", "direction", "activity", "activityindicator", "activityrisk", "activityschool", "controlpoint",
     "target", "targetmilestone", "riskfactor", "schoolrisk", "curatorlink", "user", "authsession",
-    "loginattempt", "upload", "auditevent", "appmeta", "alembic_version", "territoryclosure",
+    "loginattempt", "upload", "auditevent", "appmeta", "alembic_version", "territoryclosure", "targetcount",
 }
 
 
 def test_schema_is_at_head(empty_db):
     assert EXPECTED_TABLES <= set(inspect(empty_db).get_table_names())
     with empty_db.connect() as c:
-        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
 
 
 def test_sqlite_connection_pragmas(tmp_path):
