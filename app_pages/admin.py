@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from core import users
+from core import maintenance, users
 from core.auth import ROLES, AccessDenied, AuthError
 from core.formatting import ROLE_LABELS
 from ui import cache
@@ -85,3 +85,33 @@ with tab_audit:
                           engine=cache.engine())
     st.caption(f"Записей: {len(log)} (не больше 500 последних)")
     st.dataframe(log, hide_index=True, width="stretch")
+
+st.divider()
+st.subheader("Обслуживание базы данных")
+c1, c2 = st.columns(2)
+with c1:
+    if st.button("Проверить целостность", key="maint_check", icon=":material/fact_check:"):
+        findings = maintenance.integrity(cache.engine())
+        if findings:
+            for f in findings:
+                st.error(f"{f.detail}: {f.count}")
+        else:
+            st.success("Целостность в порядке: внешние ключи, сводная таблица и связи проверены.")
+with c2:
+    if cache.engine().dialect.name != "sqlite":
+        st.info("Для PostgreSQL резервные копии делаются средствами сервера: pg_dump (см. README).")
+    else:
+        if st.button("Сделать резервную копию", key="maint_backup", icon=":material/backup:"):
+            path = maintenance.backup(sc, cache.engine())
+            st.success(f"Резервная копия сделана: {path.name}")
+        copies = maintenance.list_backups()
+        if copies:
+            name = st.selectbox("Резервные копии", [b["name"] for b in copies], key="maint_pick")
+            sure = st.checkbox("Да, заменить все текущие данные данными из этой копии", key="maint_confirm")
+            if st.button("Восстановить", disabled=not sure, key="maint_restore", icon=":material/restore:"):
+                try:
+                    before = maintenance.restore(sc, name, confirm=sure, engine=cache.engine())
+                    cache.clear()
+                    st.success(f"Восстановлено из «{name}». Прежнее состояние сохранено как «{before.name}».")
+                except maintenance.MaintenanceError as exc:
+                    st.error(str(exc))

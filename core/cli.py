@@ -4,6 +4,7 @@
     python -m core.cli recount                         # rebuild the summary and the target counts
     python -m core.cli create-admin --login L --name "Ф. И. О."
     python -m core.cli reset-password --login L        # ends every session of that user
+    python -m core.cli check | backup | backups | restore NAME --yes
 
 Passwords are asked for twice on the terminal, or read from standard input with --password-stdin.
 """
@@ -35,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("upgrade", help="обновить схему базы данных")
     sub.add_parser("recount", help="пересчитать сводные таблицы (суммы по территориям и число школ, выполняющих цели)")
+    sub.add_parser("check", help="проверить целостность базы (ничего не исправляет)")
+    sub.add_parser("backup", help="сделать резервную копию базы SQLite (можно при работающем приложении)")
+    sub.add_parser("backups", help="список резервных копий")
+    p = sub.add_parser("restore", help="восстановить базу из резервной копии")
+    p.add_argument("name")
+    p.add_argument("--yes", action="store_true", help="подтверждаю замену всех текущих данных")
     p = sub.add_parser("create-admin", help="создать первого администратора")
     p.add_argument("--login", required=True)
     p.add_argument("--name", required=True)
@@ -48,6 +55,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "upgrade":
             print("Схема базы данных обновлена.")
+        elif args.command == "check":
+            from core import maintenance
+
+            findings = maintenance.integrity(engine)
+            for f in findings:
+                print(f"Проблема: {f.detail} ({f.count})")
+            print("Целостность в порядке." if not findings else f"Найдено проблем: {len(findings)}.")
+            return 0 if not findings else 1
+        elif args.command in ("backup", "backups", "restore"):
+            from core import maintenance
+
+            if args.command == "backup":
+                print(f"Резервная копия: {maintenance.backup(auth.system_scope(), engine)}")
+            elif args.command == "backups":
+                for b in maintenance.list_backups():
+                    print(f"{b['name']}\t{b['size'] / 1024 / 1024:.1f} МБ\t{b['made']:%d.%m.%Y %H:%M} UTC")
+            else:
+                before = maintenance.restore(auth.system_scope(), args.name, confirm=args.yes, engine=engine)
+                print(f"База восстановлена из «{args.name}». Состояние до восстановления сохранено: {before.name}")
         elif args.command == "recount":
             from core import summary
 
@@ -66,6 +92,13 @@ def main(argv: list[str] | None = None) -> int:
                 auth.set_password(s, user, password, by=auth.system_scope())
             print(f"Пароль пользователя «{user.login}» изменён, все его сеансы завершены.")
     except auth.AuthError as exc:
+        print(f"Ошибка: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - MaintenanceError and friends: one line for the operator
+        from core.maintenance import MaintenanceError
+
+        if not isinstance(exc, MaintenanceError):
+            raise
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 2
     return 0

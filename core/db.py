@@ -7,6 +7,7 @@ upgrades the database to head, once per process.
 
 from __future__ import annotations
 
+import logging
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -134,5 +135,9 @@ def ensure_database(url: str | None = None) -> Engine:
 
         if demo.should_build(engine, fresh=fresh, settings=settings, url=url):
             demo.build(engine)
+        from core import maintenance
+
+        for f in maintenance.integrity(engine):  # reported, never silently fixed
+            logging.getLogger("monitoring").warning("Проверка целостности: %s — %s (%d)", f.check, f.detail, f.count)
         _ready.add(url)
         return engine
