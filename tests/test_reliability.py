@@ -1,0 +1,136 @@
+"""Several uploads at once from separate processes, readers alongside, and an import killed in the
+middle of its transaction — on SQLite and PostgreSQL. Bounded: 8 uploads, 2 readers, 90 s at most."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from core import maintenance
+from tests import ingest_files as f
+from tests.test_ingest import _value
+
+ROOT = Path(__file__).resolve().parent.parent
+N_UPLOADS = 8
+N_READERS = 2
+DEADLINE = 90
+
+READER = """
+import sys, time
+from core import auth, queries
+from core.db import get_engine
+engine = get_engine(sys.argv[1])
+n, end = 0, time.time() + float(sys.argv[2])
+while time.time() < end:
+    ov = queries.overview(auth.system_scope(), 1, engine=engine)
+    assert len(ov.cards) == 5
+    n += 1
+print(n)
+"""
+
+KILLED_IN_THE_MIDDLE = """
+import sys, time
+from pathlib import Path
+from core import auth, summary
+from core.db import get_engine
+from core.ingest import pipeline
+url, path, flag = sys.argv[1:4]
+engine = get_engine(url)
+data = Path(path).read_bytes()
+sc = auth.system_scope()
+pv = pipeline.prepare(sc, [("big.xlsx", data)], engine=engine)
+real = summary.refresh
+def stall(session, **kw):   # every row is written; the commit has not happened yet
+    real(session, **kw)
+    Path(flag).write_text("in the middle")
+    time.sleep(60)
+summary.refresh = stall
+pipeline.apply(sc, pv, data, accept_warnings=True, engine=engine)
+"""
+
+
+def _env(url: str) -> dict:
+    env = dict(os.environ)
+    env.update({"DATABASE_URL": url, "MONITORING_DEMO": "0", "PYTHONPATH": str(ROOT)})
+    return env
+
+
+def _url(engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def test_eight_uploads_at_once_with_readers(demo_db_any, tmp_path):
+    db = demo_db_any
+    url = _url(db)
+    files = []
+    schools = ["NEV-01", "NEV-02", "NEV-03", "NEV-05", "NEV-07", "NEV-08", "NEV-11", "NEV-12"]
+    for i, code in enumerate(schools):  # each upload its own school: all must land
+        path = tmp_path / f"upload{i}.xlsx"
+        path.write_bytes(f.long_table([[code, "olympiad_participants", f"2025-Q{q}", 40 + i, None, None]
+                                       for q in range(1, 5)]
+                                      + [[code, "teachers_trained", "2025-Q1", None, 20 + i, 40]]))
+        files.append(path)
+    readers = [subprocess.Popen([sys.executable, "-c", READER, url, "8"], cwd=ROOT, env=_env(url),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(N_READERS)]
+    t0 = time.time()
+    uploads = [subprocess.Popen([sys.executable, "-m", "core.ingest", str(p), "--user", "demo-methodist", "--apply",
+                                 "--accept-warnings"], cwd=ROOT, env=_env(url), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for p in files]
+    results = [p.communicate(timeout=DEADLINE) for p in uploads]
+    elapsed = time.time() - t0
+    reads = [p.communicate(timeout=DEADLINE) for p in readers]
+    for (out, err), p in zip(results, uploads):
+        assert p.returncode == 0, err
+        assert "locked" not in (out + err).lower()
+        assert "Записано: загрузка №" in out
+    for (out, err), p in zip(reads, readers):
+        assert p.returncode == 0, err
+        assert int(out.strip()) > 0
+    with db.connect() as c:
+        assert c.execute(text("SELECT COUNT(*) FROM upload WHERE status = 'applied'")).scalar() == N_UPLOADS
+    for i, code in enumerate(schools):  # none lost
+        assert _value(db, code, "olympiad_participants", "2025-Q4")[0] == 40 + i
+        assert _value(db, code, "teachers_trained", "2025-Q1")[1] == 20 + i
+    assert maintenance.integrity(db) == []  # the summary agrees with the measurements
+    print(f"\n{db.dialect.name}: {N_UPLOADS} uploads x 5 values with {N_READERS} readers in {elapsed:.1f} s; "
+          f"reads: {[int(o.strip()) for o, _ in reads]}")
+
+
+def test_an_import_killed_in_the_middle_leaves_all_or_nothing(demo_db_any, tmp_path):
+    db = demo_db_any
+    url = _url(db)
+    codes = ["NEV-01", "NEV-02", "NEV-03", "NEV-05", "NEV-07", "NEV-08", "NEV-11", "NEV-12", "NEV-14", "NEV-16"]
+    inds = ("start_conditions", "edu_quality", "teachers_trained", "teachers_network")
+    rows = [[code, ind, f"{y}-Q{q}", None, 39, 40] for code in codes for ind in inds
+            for y in range(2022, 2026) for q in range(1, 5)]  # 640 values: every share of every school, 16 quarters
+    big = tmp_path / "big.xlsx"
+    big.write_bytes(f.long_table(rows))
+    before = {(c, p): tuple(_value(db, c, "teachers_trained", p)) for c in ("NEV-01", "NEV-02") for p in ("2024-Q1",)}
+    flag = tmp_path / "flag"
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_IN_THE_MIDDLE, url, str(big), str(flag)], cwd=ROOT,
+                            env=_env(url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + DEADLINE
+    while not flag.exists():
+        assert proc.poll() is None, proc.communicate()[1]
+        assert time.time() < deadline, "the import did not reach the middle of its transaction"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    assert proc.returncode == -signal.SIGKILL
+    assert len(rows) == 640
+    # nothing of that upload: no upload row, old values, the summary still right
+    with db.connect() as c:
+        assert c.execute(text("SELECT COUNT(*) FROM upload")).scalar() == 0
+    for (code, period), old in before.items():
+        assert tuple(_value(db, code, "teachers_trained", period)) == old
+    # the app starts (schema check, integrity check) and the same file then loads in full
+    out = subprocess.run([sys.executable, "-m", "core.ingest", str(big), "--user", "demo-methodist", "--apply",
+                          "--accept-warnings"], cwd=ROOT, env=_env(url), capture_output=True, text=True, timeout=DEADLINE)
+    assert out.returncode == 0, out.stderr
+    assert tuple(_value(db, "NEV-01", "teachers_trained", "2024-Q1"))[1:] == (39, 40)
+    assert maintenance.integrity(db) == []
