@@ -88,6 +88,11 @@ with tab_audit:
 
 st.divider()
 st.subheader("Обслуживание базы данных")
+last = maintenance.LAST_CHECK.get(str(cache.engine().url))
+if last:
+    when, found = last
+    msg = f"Проверка при запуске ({when:%d.%m.%Y %H:%M} UTC): "
+    (st.warning if found else st.caption)(msg + ("; ".join(f"{f.detail}: {f.count}" for f in found) or "всё в порядке"))
 c1, c2 = st.columns(2)
 with c1:
     if st.button("Проверить целостность", key="maint_check", icon=":material/fact_check:"):

@@ -7,7 +7,6 @@ upgrades the database to head, once per process.
 
 from __future__ import annotations
 
-import logging
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -137,7 +136,8 @@ def ensure_database(url: str | None = None) -> Engine:
             demo.build(engine)
         from core import maintenance
 
-        for f in maintenance.integrity(engine):  # reported, never silently fixed
-            logging.getLogger("monitoring").warning("Проверка целостности: %s — %s (%d)", f.check, f.detail, f.count)
+        # Reported, never silently fixed; in the background, so a large database does not delay the start.
+        threading.Thread(target=maintenance.startup_check, args=(engine,), daemon=True,
+                         name="integrity-check").start()
         _ready.add(url)
         return engine

@@ -142,3 +142,20 @@ def integrity(engine: Engine | None = None) -> list[Finding]:
             out.append(Finding("summary", diff, "сводная таблица расходится со значениями показателей "
                                                 "(исправляется командой python -m core.cli recount)"))
     return out
+
+
+LAST_CHECK: dict[str, tuple[datetime, list[Finding]]] = {}  # database URL -> (when, findings) of the start-up check
+
+
+def startup_check(engine: Engine) -> None:
+    import logging
+
+    log = logging.getLogger("monitoring")
+    try:
+        findings = integrity(engine)
+    except Exception as exc:  # noqa: BLE001 - a failed check is reported, not fatal
+        log.error("Проверка целостности при запуске не выполнена: %s", exc)
+        return
+    LAST_CHECK[str(engine.url)] = (datetime.now(timezone.utc), findings)
+    for f in findings:
+        log.warning("Проверка целостности: %s — %s (%d)", f.check, f.detail, f.count)

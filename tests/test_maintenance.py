@@ -82,35 +82,66 @@ def test_cli_check_backup_list(demo_db_rw, tmp_path, monkeypatch, capsys):
     assert cli.main(["restore", "missing.db", "--yes"]) == 2
 
 
-def test_upgrade_from_the_first_revision_keeps_the_data(tmp_path):
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_upgrade_from_the_first_revision_keeps_the_data(backend, tmp_path):
     """A database made by revision 0001, with data in it, upgraded to head: nothing lost, and the
-    new structures (territory tree, kept counts after a recount) are filled."""
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+    new structures (the territory tree) are filled."""
+    from tests.conftest import _cleanup, _make_url
+
+    url = _make_url(backend, tmp_path)
     core_db.upgrade(url, "0001")
     engine = core_db.get_engine(url)
-    with engine.begin() as c:
-        c.execute(text("INSERT INTO territory (id, code, name, kind, is_demo) VALUES (1, 't', 'Город', 'municipality', 0)"))
-        c.execute(text("INSERT INTO school (id, territory_id, code, name, short_name, kind, is_shnor, is_shnsu, "
-                       "is_leader, is_demo) VALUES (1, 1, 'S1', 'Школа 1', 'Школа 1', 'СОШ', 1, 0, 0, 0)"))
-        c.execute(text('INSERT INTO period (id, code, kind, start, "end", label) VALUES '
-                       "(1, '2024-Q1', 'quarter', '2024-01-01', '2024-03-31', 'I кв. 2024')"))
-        c.execute(text("INSERT INTO indicator (id, code, name, short_name, unit, value_kind, level, aggregation, "
-                       "higher_is_better) VALUES (1, 'q', 'Качество', 'Качество', '%', 'share', 'school', "
-                       "'ratio_of_sums', 1)"))
-        c.execute(text("INSERT INTO measurement (id, territory_id, school_id, indicator_id, period_id, value, "
-                       "numerator, denominator, entered_at, is_demo) VALUES (1, 1, 1, 1, 1, 50, 10, 20, "
-                       "'2024-04-01 10:00:00', 0)"))
-        c.execute(text("INSERT INTO measurementhistory (id, territory_id, school_id, indicator_id, period_id, "
-                       "old_value, new_value, action, changed_at) VALUES (1, 1, 1, 1, 1, 40, 50, 'update', "
-                       "'2024-04-01 10:00:00')"))
-        c.execute(text("INSERT INTO measurementsummary (territory_id, grp, indicator_id, period_id, n_schools, "
-                       "sum_value, sum_numerator, sum_denominator, n_flag) VALUES (1, 'all', 1, 1, 1, 50, 10, 20, 0)"))
-    core_db.upgrade(url)
-    with engine.connect() as c:
-        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
-        assert tuple(c.execute(text("SELECT value, numerator, denominator FROM measurement")).one()) == (50, 10, 20)
-        assert tuple(c.execute(text("SELECT old_value, new_value, old_entered_by FROM measurementhistory")).one()) == (
-            40, 50, None)
-        assert c.execute(text("SELECT ancestor_id, descendant_id, depth FROM territoryclosure")).all() == [(1, 1, 0)]
-    assert [x.check for x in maintenance.integrity(engine)] == []
-    engine.dispose()
+    t, f_ = True, False
+    try:
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO territory (id, code, name, kind, is_demo) VALUES (1, 't', 'Город', "
+                           "'municipality', :f)"), {"f": f_})
+            c.execute(text("INSERT INTO school (id, territory_id, code, name, short_name, kind, is_shnor, is_shnsu, "
+                           "is_leader, is_demo) VALUES (1, 1, 'S1', 'Школа 1', 'Школа 1', 'СОШ', :t, :f, :f, :f)"),
+                      {"t": t, "f": f_})
+            c.execute(text('INSERT INTO period (id, code, kind, start, "end", label) VALUES '
+                           "(1, '2024-Q1', 'quarter', '2024-01-01', '2024-03-31', 'I кв. 2024')"))
+            c.execute(text("INSERT INTO indicator (id, code, name, short_name, unit, value_kind, level, aggregation, "
+                           "higher_is_better) VALUES (1, 'q', 'Качество', 'Качество', '%', 'share', 'school', "
+                           "'ratio_of_sums', :t)"), {"t": t})
+            c.execute(text("INSERT INTO measurement (id, territory_id, school_id, indicator_id, period_id, value, "
+                           "numerator, denominator, entered_at, is_demo) VALUES (1, 1, 1, 1, 1, 50, 10, 20, "
+                           "'2024-04-01 10:00:00', :f)"), {"f": f_})
+            c.execute(text("INSERT INTO measurementhistory (id, territory_id, school_id, indicator_id, period_id, "
+                           "old_value, new_value, action, changed_at) VALUES (1, 1, 1, 1, 1, 40, 50, 'update', "
+                           "'2024-04-01 10:00:00')"))
+            c.execute(text("INSERT INTO measurementsummary (territory_id, grp, indicator_id, period_id, n_schools, "
+                           "sum_value, sum_numerator, sum_denominator, n_flag) VALUES "
+                           "(1, 'all', 1, 1, 1, 50, 10, 20, 0)"))
+        core_db.upgrade(url)
+        with engine.connect() as c:
+            assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
+            assert tuple(c.execute(text("SELECT value, numerator, denominator FROM measurement")).one()) == (50, 10, 20)
+            assert tuple(c.execute(text("SELECT old_value, new_value, old_entered_by FROM measurementhistory")).one()
+                         ) == (40, 50, None)
+            assert c.execute(text("SELECT ancestor_id, descendant_id, depth FROM territoryclosure")).all() == [(1, 1, 0)]
+        assert [x.check for x in maintenance.integrity(engine)] == []
+    finally:
+        _cleanup(url)
+
+
+def test_the_start_up_check_runs_in_the_background(tmp_path, monkeypatch):
+    import threading
+
+    from core.settings import reset_settings_cache
+
+    url = f"sqlite:///{tmp_path / 'start.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("MONITORING_DEMO", "1")
+    reset_settings_cache()
+    try:
+        engine = core_db.ensure_database()
+        for t in threading.enumerate():
+            if t.name == "integrity-check":
+                t.join(30)
+        when, findings = maintenance.LAST_CHECK[str(engine.url)]
+        assert findings == []
+    finally:
+        reset_settings_cache()
+        core_db._engines.pop(url, None)
+        core_db._ready.discard(url)
