@@ -22,7 +22,9 @@ except AccessDenied as exc:
 tab_users, tab_new, tab_audit = st.tabs(["Пользователи", "Новый пользователь", "Журнал действий"])
 
 with tab_users:
-    shown = table.assign(role=table["role"].map(ROLE_LABELS)).rename(columns={
+    shown = table.assign(role=table["role"].map(ROLE_LABELS), territory=table["territory"].fillna("—"),
+                         school=table["school"].fillna("—"),
+                         created_at=table["created_at"].map(lambda d: f"{d:%d.%m.%Y %H:%M}")).rename(columns={
         "login": "Логин", "full_name": "ФИО", "role": "Роль", "territory": "Территория", "school": "Школа",
         "is_active": "Активен", "created_at": "Создан"}).drop(columns=["id"])
     st.dataframe(shown, hide_index=True, width="stretch")
