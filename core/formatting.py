@@ -34,19 +34,8 @@ def value(x: float | None, unit: str, digits: int = 1) -> str:
     return num(x, digits, unit=unit)
 
 
-def signed(x: float | None, digits: int = 1, unit: str = "") -> str:
-    if x is None:
-        return "—"
-    sign = "+" if x > 0 else ("−" if x < 0 else "±")
-    return sign + num(abs(x), digits, unit=unit)
-
-
 def month_year(d: date) -> str:
     return f"{MONTHS_NOM[d.month - 1]} {d.year}"
-
-
-def day_month_year(d: date) -> str:
-    return f"{d.day} {MONTHS_GEN[d.month - 1]} {d.year}"
 
 
 def period_label(kind: str, start: date, end: date) -> str:
@@ -77,15 +66,6 @@ def rule(kind: str, amount: float | None, unit: str, baseline_label: str | None 
         return "по этапам"
     return kind
 
-
-KIND_LABELS = {
-    "at_least": "не менее",
-    "at_most": "не более",
-    "increase_pp": "рост на N процентных пунктов",
-    "increase_pct": "рост на N % от базы",
-    "not_below_average": "не ниже среднего по территории",
-    "milestones": "этапы по периодам",
-}
 
 STATUS_TEXT = {
     "achieved": "✔ Достигнут",

@@ -81,7 +81,6 @@ STATUS_COLORS = {
     "off_track": "#b71c1c",
     "no_data": "#757575",
 }
-STATUS_ORDER = {s: i for i, s in enumerate(("off_track", "at_risk", "no_data", "on_track", "achieved"))}
 
 
 @dataclass(frozen=True)
@@ -303,9 +302,3 @@ def evaluate(
             return Evaluation("on_track", reason="прогноз к сроку достигает цели", **common)
         return Evaluation("off_track", reason="прогноз к сроку не достигает цели", **common)
     return Evaluation("at_risk", reason="цель ещё не достигнута, траекторию оценить нельзя", **common)
-
-
-def worst(statuses: Iterable[str]) -> str:
-    """The most alarming of several statuses (off_track first, achieved last)."""
-    statuses = list(statuses)
-    return min(statuses, key=STATUS_ORDER.__getitem__) if statuses else "no_data"

@@ -21,8 +21,3 @@ def add_territory(session: Session, territory: Territory) -> Territory:
             {"me": territory.id, "parent": territory.parent_id})
     session.flush()
     return territory
-
-
-def children(session: Session, territory_id: int) -> list[int]:
-    return [r[0] for r in session.execute(text(
-        "SELECT descendant_id FROM territoryclosure WHERE ancestor_id = :t AND depth = 1"), {"t": territory_id})]

@@ -141,12 +141,6 @@ def test_period_t_orders_periods_by_end():
     assert tg.period_t(date(2024, 12, 31)) == pytest.approx(2025.0)
 
 
-def test_worst():
-    assert tg.worst(["achieved", "at_risk", "on_track"]) == "at_risk"
-    assert tg.worst(["achieved", "off_track"]) == "off_track"
-    assert tg.worst([]) == "no_data"
-
-
 # ---------------------------------------------------------------------------------------------
 # Properties
 # ---------------------------------------------------------------------------------------------

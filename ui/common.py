@@ -44,10 +44,6 @@ def demo_banner(is_demo: bool) -> None:
                    "реальных документов.", icon=":material/science:")
 
 
-def fmt_value(x, unit: str) -> str:
-    return fmt.value(x, unit)
-
-
 def status_table(matrix, unit_col: str, target_columns: list[str], link_param: str | None = None) -> str:
     """The units x targets matrix as an HTML table: each cell colour plus icon plus word."""
     head = "".join(f"<th>{escape(c)}</th>" for c in [unit_col] + target_columns)

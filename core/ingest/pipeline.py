@@ -582,7 +582,3 @@ def original_file(scope: Scope, upload_id: int, engine: Engine | None = None) ->
             raise auth.deny(scope, f"файл загрузки № {upload_id}", engine)
         name = up.file_name if len(up.file_name) < 200 and not up.file_name[0].isdigit() else f"upload-{up.id}.zip"
         return name, up.content
-
-
-def when(dt: datetime) -> str:
-    return dt.strftime("%d.%m.%Y %H:%M")

@@ -3,6 +3,7 @@ by Playwright. Without Chromium the suite is skipped, unless REQUIRE_E2E=1 (CI),
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -52,15 +53,23 @@ def start_server(tmp_path: Path, extra_env: dict | None = None):
     raise RuntimeError("streamlit did not start in 90 s:\n" + (tmp_path / "server.log").read_text())
 
 
+@contextlib.contextmanager
+def running_server(tmp_path: Path, extra_env: dict | None = None):
+    proc, base = start_server(tmp_path, extra_env)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    proc, base = start_server(tmp_path_factory.mktemp("e2e"))
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with running_server(tmp_path_factory.mktemp("e2e")) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -1,22 +1,15 @@
 """A real (non-demo) database: no demo accounts, every page leads to the first-run form that
 creates the administrator, who can then log in."""
 
-import subprocess
-
 import pytest
 
-from tests.e2e.conftest import start_server, wait_idle
+from tests.e2e.conftest import running_server, wait_idle
 
 
 @pytest.fixture(scope="module")
 def real_server(tmp_path_factory):
-    proc, base = start_server(tmp_path_factory.mktemp("real"), {"MONITORING_DEMO": "0"})
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with running_server(tmp_path_factory.mktemp("real"), {"MONITORING_DEMO": "0"}) as base:
+        yield base
 
 
 def test_first_run_creates_the_administrator(real_server, page):
