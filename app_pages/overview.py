@@ -86,8 +86,6 @@ def meta_line(card) -> str:
 
 def schools_line(card) -> str:
     text = f"Данные на {card.as_of_label}" if card.as_of_label else "Нет данных"
-    if card.group in fmt.GROUP_LABELS:
-        text += f" · по группе: {fmt.GROUP_LABELS[card.group]}"
     if card.n_schools:
         text += f" · школ выполняют: {card.n_meeting} из {card.n_schools}"
     return escape(text)

@@ -82,10 +82,3 @@ ROLE_LABELS = {
     "curator": "Куратор",
     "principal": "Руководитель школы",
 }
-
-GROUP_LABELS = {
-    "target": "ШНОР и ШНСУ",
-    "shnor": "ШНОР",
-    "shnsu": "ШНСУ",
-    "all": "все школы",
-}
