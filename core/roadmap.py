@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
+import re
+from dataclasses import dataclass, field
 from datetime import date
 
 ACTIVITY_STATUSES = {
@@ -25,3 +28,129 @@ def sort_key(due: date | None, status: str, today: date) -> tuple:
     if status in CLOSED:
         return (3, due or date.max)
     return (1, due) if due is not None else (2, date.max)
+
+
+# ---------------------------------------------------------------------------------------------
+# Russian deadlines as the documents write them
+# ---------------------------------------------------------------------------------------------
+
+MONTHS = {  # stems of nominative, genitive and prepositional forms
+    "январ": 1, "феврал": 2, "март": 3, "апрел": 4, "ма": 5, "июн": 6, "июл": 7, "август": 8,
+    "сентябр": 9, "октябр": 10, "ноябр": 11, "декабр": 12,
+}
+_MONTH_RE = re.compile(r"\b(январ|феврал|март|апрел|ма[йяе]|июн|июл|август|сентябр|октябр|ноябр|декабр)[а-я]*")
+_DATE_RE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_YEAR_RE = re.compile(r"(?<![\d.])(20\d\d)(?![\d.])")
+_QUARTER_RE = re.compile(r"\b(iv|iii|ii|i|[1-4])\s*(?:-?й\s*)?квартал[а-я]*\s*(20\d\d)?")
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+_RECURRING = ("ежегодн", "ежемесячн", "еженедельн", "постоянн", "раз в", "по понедельник", "по вторник",
+              "по сред", "по четверг", "по пятниц", "весь период", "всего времени", "каждый", "каждую")
+_UNDATED = ("по необходимост", "по отдельному", "графику", "в сроки", "установленн", "с учетом сроков",
+            "срока проекта", "по плану", "в соответствии с план")
+
+KIND_LABELS = {
+    "date": "дата", "month": "месяц", "quarter": "квартал", "range": "период", "year": "год",
+    "multiple": "несколько сроков", "recurring": "регулярно", "undated": "без даты", "unparsed": "не распознан",
+}
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A deadline as written, with what could be derived from it. `due` is the last day by which
+    the item is due (None for recurring, undated and unparsed ones); `dates` every date named."""
+
+    text: str
+    kind: str
+    due: date | None = None
+    dates: tuple[date, ...] = field(default_factory=tuple)
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _month_of(token: str) -> int:
+    token = token.lower()
+    for stem, n in MONTHS.items():
+        if token.startswith(stem) and (stem != "ма" or token[:3] in ("май", "мая", "мае")):
+            return n
+    raise ValueError(token)
+
+
+def parse_deadline(text: str | None, *, default_year: int | None = None) -> Deadline:
+    """Parse a Russian deadline: a date («До 01.03.2022 года»), a month («Сентябрь 2024 года»), a
+    quarter («I квартал 2024 года»), a range («Июнь-июль 2024 года»), a year («В течение 2022 года»),
+    several dates («Май, декабрь 2023, май, декабрь 2024»), recurring («ежегодно», «1 раз в 2
+    недели»), undated («по необходимости»). What it cannot read is kept as 'unparsed', never guessed.
+    «до <срок>» means before it starts: «до января 2021» and «до 2023 г.» are due the day before."""
+    raw = (text or "").strip()
+    t = re.sub(r"<[^>]+>", " ", raw).lower().replace("ё", "е")
+    t = re.sub(r"\s+", " ", t).strip()
+    t = t.replace("по необходимост и", "по необходимости")
+    if not t:
+        return Deadline(raw, "undated")
+    before = bool(re.match(r"^до\b", t))
+    dates = [date(int(y), int(m), int(d)) for d, m, y in _DATE_RE.findall(t)]
+    months = [(m.start(), _month_of(m.group(0))) for m in _MONTH_RE.finditer(t)]
+    years = [(m.start(), int(m.group(1))) for m in _YEAR_RE.finditer(_DATE_RE.sub(" ", t))]
+    recurring = any(k in t for k in _RECURRING)
+
+    if recurring:  # «с ноября 2020г. постоянно»: the months named (with a year) are kept as dates
+        named = tuple(date(y, m, 1) if t.startswith("с ") else _month_end(y, m) for m, y in _attach(months, years))
+        return Deadline(raw, "recurring", None, named)
+    if dates:
+        dates.sort()
+        if len(dates) == 1:
+            due = dates[0]
+            return Deadline(raw, "date", due, (due,))
+        return Deadline(raw, "multiple", dates[-1], tuple(dates))
+    q = _QUARTER_RE.search(t)
+    if q and (q.group(2) or default_year):
+        year, n = int(q.group(2) or default_year), _ROMAN[q.group(1)]
+        return Deadline(raw, "quarter", _month_end(year, 3 * n), (_month_end(year, 3 * n),))
+    if t.startswith("с ") and months and years:  # «с ноября 2020г.»: from then on, no end
+        m, y = _attach(months, years)[0]
+        return Deadline(raw, "recurring", None, (date(y, m, 1),))
+    if months and (years or default_year):
+        pairs = _attach(months, years or [(10 ** 6, default_year)])
+        if not pairs:
+            return Deadline(raw, "unparsed")
+        if before and len(pairs) == 1:
+            m, y = pairs[0]
+            due = date.fromordinal(date(y, m, 1).toordinal() - 1)
+            return Deadline(raw, "date", due, (due,))
+        ends = [_month_end(y, m) for m, y in pairs]
+        if len(pairs) == 1:
+            return Deadline(raw, "month", ends[0], tuple(ends))
+        is_range = len(pairs) == 2 and re.search(r"[а-я.]\s*[-–—]\s*[а-я]", t) is not None
+        if is_range:
+            return Deadline(raw, "range", max(ends), tuple(ends))
+        return Deadline(raw, "multiple", max(ends), tuple(sorted(ends)))
+    if years and not months:
+        ys = sorted(y for _, y in years)
+        if before and len(ys) == 1:
+            return Deadline(raw, "year", date(ys[0] - 1, 12, 31), (date(ys[0] - 1, 12, 31),))
+        return Deadline(raw, "year", date(ys[-1], 12, 31), tuple(date(y, 12, 31) for y in ys))
+    if any(k in t for k in _UNDATED):
+        return Deadline(raw, "undated")
+    if "в течение года" in t or "в течении года" in t:
+        if default_year:
+            return Deadline(raw, "year", date(default_year, 12, 31), (date(default_year, 12, 31),))
+        return Deadline(raw, "undated")
+    return Deadline(raw, "unparsed")
+
+
+def _attach(months: list[tuple[int, int]], years: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Give each month the first year written after it («май, декабрь 2023» → both 2023), or the
+    last year before it when none follows («Сентябрь 2023, 2024» gives September of each year)."""
+    out = []
+    for pos, m in months:
+        after = [y for p, y in years if p > pos]
+        prior = [y for p, y in years if p < pos]
+        if after:
+            out.append((m, after[0]))
+        elif prior:
+            out.append((m, prior[-1]))
+    if len(months) == 1 and len(years) > 1 and all(p > months[0][0] for p, _ in years):
+        out = [(months[0][1], y) for _, y in years]  # «Сентябрь 2023, 2024»
+    return out
