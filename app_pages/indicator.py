@@ -6,7 +6,7 @@ from html import escape
 
 import streamlit as st
 
-from core import charts
+from core import charts, reports
 from core import formatting as fmt
 from core.auth import AccessDenied
 from ui import cache
@@ -61,10 +61,13 @@ m[2].metric("База", fmt.value(ev.baseline, card.unit), help=card.baseline_la
 m[3].metric("Ожидалось по плану", fmt.value(ev.expected, card.unit))
 m[4].metric("Прогноз к сроку", fmt.value(ev.forecast, card.unit), help=ev.forecast_note)
 
-forecast = {"end": card.due_end, "value": ev.forecast} if ev.forecast is not None and card.due_end else None
-st.altair_chart(charts.trend(card.series, unit=card.unit, target_value=ev.target_value,
-                             expected_path=card.expected_path, average_series=card.average_series,
-                             milestones=card.milestones, forecast=forecast, height=300), width="stretch")
+chart = reports.target_chart(card, height=300)
+st.altair_chart(chart, width="stretch")
+d1, d2, _ = st.columns([1, 1, 4])
+d1.download_button("График PNG", lambda: reports.chart_png(chart), file_name=f"{card.indicator_code}.png", mime="image/png",
+                   key="chart_png", icon=":material/image:")
+d2.download_button("График SVG", lambda: reports.chart_svg(chart), file_name=f"{card.indicator_code}.svg",
+                   mime="image/svg+xml", key="chart_svg", icon=":material/image:")
 
 cur = view.current
 if cur.empty:

@@ -4,7 +4,7 @@ from html import escape
 
 import streamlit as st
 
-from core import charts
+from core import charts, reports
 from core import formatting as fmt
 from core.auth import AccessDenied
 from ui import cache
@@ -51,6 +51,9 @@ if view.curators:
 if view.curated:
     st.markdown(f"**Курирует:** {escape(', '.join(view.curated))}")
 
+st.download_button("Карточка школы (.docx)", lambda: reports.school_card(sc, int(school_id), engine=cache.engine()),
+                   file_name=f"карточка_{s['code']}.docx", mime=reports.DOCX_MIME, key="school_card",
+                   icon=":material/download:")
 if not view.targets:
     st.info("Для этой школы нет целевых показателей, которые оцениваются по каждой школе.")
     st.stop()

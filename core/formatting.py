@@ -34,8 +34,23 @@ def value(x: float | None, unit: str, digits: int = 1) -> str:
     return num(x, digits, unit=unit)
 
 
+def plural(n: int, forms: tuple[str, str, str]) -> str:
+    """1 школа, 2 школы, 5 школ: forms are (one, few, many)."""
+    n = abs(n)
+    if n % 10 == 1 and n % 100 != 11:
+        return forms[0]
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return forms[1]
+    return forms[2]
+
+
 def month_year(d: date) -> str:
     return f"{MONTHS_NOM[d.month - 1]} {d.year}"
+
+
+def day_month_year(d: date) -> str:
+    """22 ноября 2026"""
+    return f"{d.day} {MONTHS_GEN[d.month - 1]} {d.year}"
 
 
 def period_label(kind: str, start: date, end: date) -> str:

@@ -241,3 +241,18 @@ def test_upload_page_shows_located_errors(app_db):
     assert problems.iloc[0]["Что не так"] == "35 больше, чем «Всего педагогов» (30)"
     assert problems.iloc[0]["Где"] == "Лист «Лист1», строка 2, столбец E («Числитель»)"
     assert not [b for b in at.button if b.label == "Записать"]
+
+
+@pytest.mark.parametrize("login", ["demo-head", "demo-methodist", "demo-admin"])
+def test_reports_page_offers_the_documents(app_db, login):
+    at = run_as(login, "../app_pages/reports.py", roadmap="nev-2024")
+    assert not at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Справка (.docx)", "Значения показателей (.xlsx)", "Дорожная карта со статусами (.xlsx)"]
+
+
+def test_principal_downloads_their_school_card(app_db):
+    at = run_as("demo-principal")
+    assert "Карточка школы (.docx)" in [b.label for b in at.get("download_button")]
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("../app_pages/reports.py")

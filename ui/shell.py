@@ -22,6 +22,8 @@ PAGES = {
     "school": dict(page="app_pages/school.py", title="Школа", icon=":material/school:", url_path="school"),
     "indicator": dict(page="app_pages/indicator.py", title="Показатель", icon=":material/query_stats:",
                       url_path="indicator"),
+    "reports": dict(page="app_pages/reports.py", title="Справки и выгрузки", icon=":material/description:",
+                    url_path="reports"),
     "upload": dict(page="app_pages/upload.py", title="Загрузка данных", icon=":material/upload_file:",
                    url_path="upload"),
     "admin": dict(page="app_pages/admin.py", title="Администрирование", icon=":material/admin_panel_settings:",
@@ -30,9 +32,9 @@ PAGES = {
                     url_path="account"),
 }
 ROLE_PAGES = {
-    "admin": ["overview", "indicator", "school", "upload", "admin", "account"],
-    "head": ["overview", "indicator", "school", "account"],
-    "methodologist": ["overview", "indicator", "school", "upload", "account"],
+    "admin": ["overview", "indicator", "school", "reports", "upload", "admin", "account"],
+    "head": ["overview", "indicator", "school", "reports", "account"],
+    "methodologist": ["overview", "indicator", "school", "reports", "upload", "account"],
     "curator": ["school", "account"],
     "principal": ["school", "upload", "account"],
 }

@@ -1,0 +1,45 @@
+"""Documents: the quarterly справка (DOCX) and exports (XLSX) of a roadmap."""
+
+from datetime import date
+
+import streamlit as st
+
+from core import formatting as fmt
+from core import reports
+from ui import cache
+from ui.common import scope
+
+sc = scope()
+st.title("Справки и выгрузки")
+roadmaps = cache.roadmaps(sc)
+if roadmaps.empty:
+    st.info("Нет дорожных карт, доступных вашей учётной записи.")
+    st.stop()
+codes = list(roadmaps["code"])
+code = st.selectbox("Дорожная карта", codes, key="rep_roadmap",
+                    format_func=lambda c: roadmaps.loc[roadmaps["code"] == c, "territory"].iloc[0] + " — "
+                    + roadmaps.loc[roadmaps["code"] == c, "title"].iloc[0][:80])
+roadmap_id = int(roadmaps.loc[roadmaps["code"] == code, "id"].iloc[0])
+ov = cache.overview(sc, roadmap_id, None)
+ends = sorted({s["end"] for c in ov.cards for s in c.series if s["value"] is not None})
+as_of = st.select_slider("По состоянию на", options=ends, value=ends[-1], format_func=fmt.month_year,
+                         key="rep_as_of") if ends else None
+
+st.markdown("**Справка о ходе реализации дорожной карты** — таблица целевых показателей, график по каждой цели, "
+            "отстающие школы, мероприятия и контрольные точки (выполнено, просрочено, предстоит), факторы риска "
+            "без мероприятий, полнота данных. Числа — те же, что на экране.")
+st.download_button("Справка (.docx)", lambda: reports.roadmap_report(sc, roadmap_id, as_of, engine=cache.engine()),
+                   file_name=f"справка_{code}_{(as_of or date.today()):%Y-%m}.docx", mime=reports.DOCX_MIME,
+                   type="primary", key="rep_download", icon=":material/download:",
+                   help="Формируется при нажатии, около секунды на каждую цель")
+
+st.divider()
+st.markdown("**Выгрузки в Excel**")
+c1, c2 = st.columns(2)
+c1.download_button("Значения показателей (.xlsx)", lambda: reports.measurements_xlsx(sc, roadmap_id, engine=cache.engine()),
+                   file_name=f"значения_{code}.xlsx", mime=reports.XLSX_MIME, key="rep_values",
+                   icon=":material/table:")
+c2.download_button("Дорожная карта со статусами (.xlsx)",
+                   lambda: reports.roadmap_xlsx(sc, roadmap_id, as_of, engine=cache.engine()),
+                   file_name=f"дорожная_карта_{code}.xlsx", mime=reports.XLSX_MIME, key="rep_roadmap_xlsx",
+                   icon=":material/table:")

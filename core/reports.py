@@ -1,0 +1,363 @@
+"""Documents out: the quarterly справка on a roadmap (DOCX), the school card (DOCX), XLSX exports,
+chart images. The numbers come from core.queries / core.targets, the charts from core.charts
+(rendered offline by vl-convert), so a document shows what the screen shows."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import vl_convert as vlc
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Cm, Pt, RGBColor
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from core import charts, queries
+from core import formatting as fmt
+from core.auth import Scope
+from core.db import get_engine
+from core.roadmap import ACTIVITY_STATUSES, is_overdue
+from core.targets import STATUS_LABELS
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# ---------------------------------------------------------------------------------------------
+# Chart images
+# ---------------------------------------------------------------------------------------------
+def chart_png(chart, scale: float = 2.0) -> bytes:
+    return vlc.vegalite_to_png(chart.to_json(), scale=scale)
+
+
+def chart_svg(chart) -> str:
+    return vlc.vegalite_to_svg(chart.to_json())
+
+
+def target_chart(card, height: int = 240):
+    ev = card.evaluation
+    forecast = {"end": card.due_end, "value": ev.forecast} if ev.forecast is not None and card.due_end else None
+    return charts.trend(card.series, unit=card.unit, target_value=ev.target_value, expected_path=card.expected_path,
+                        average_series=card.average_series, milestones=card.milestones, forecast=forecast,
+                        height=height)
+
+
+# ---------------------------------------------------------------------------------------------
+# DOCX helpers
+# ---------------------------------------------------------------------------------------------
+def _document(landscape: bool = False) -> Document:
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name = "Times New Roman"
+    style.font.size = Pt(12)
+    sec = doc.sections[0]
+    if landscape:
+        sec.orientation = WD_ORIENT.LANDSCAPE
+        sec.page_width, sec.page_height = sec.page_height, sec.page_width
+    sec.left_margin, sec.right_margin, sec.top_margin, sec.bottom_margin = Cm(2.5), Cm(1.5), Cm(2), Cm(2)
+    return doc
+
+
+def _para(doc, text_: str, *, bold: bool = False, size: int | None = None, center: bool = False, italic: bool = False):
+    p = doc.add_paragraph()
+    run = p.add_run(text_)
+    run.bold, run.italic = bold, italic
+    if size:
+        run.font.size = Pt(size)
+    if center:
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    return p
+
+
+def _table(doc, head: list[str], rows: list[list[str]], widths: list[float] | None = None):
+    t = doc.add_table(rows=1, cols=len(head))
+    t.style = "Table Grid"
+    t.autofit = False
+    for cell, h in zip(t.rows[0].cells, head):
+        cell.text = ""
+        r = cell.paragraphs[0].add_run(h)
+        r.bold = True
+        r.font.size = Pt(10)
+    for row in rows:
+        cells = t.add_row().cells
+        for cell, v in zip(cells, row):
+            cell.text = ""
+            cell.paragraphs[0].add_run(v).font.size = Pt(10)
+    if widths:
+        for col, w in zip(t.columns, widths):
+            col.width = Cm(w)
+        for row in t.rows:
+            for cell, w in zip(row.cells, widths):
+                cell.width = Cm(w)
+    return t
+
+
+def next_quarter_end(today: date) -> date:
+    """The last day of the quarter after the one `today` is in."""
+    q = (today.month - 1) // 3 + 1  # 1..4
+    year, nq = (today.year + 1, q - 3) if q == 4 else (today.year, q + 1)
+    return date(year, 3 * nq, [31, 30, 30, 31][nq - 1])
+
+
+def _status_word(status: str) -> str:
+    return STATUS_LABELS[status].lower()
+
+
+def target_rows(cards) -> list[list[str]]:
+    """The targets table of the справка: the very numbers core.targets computed."""
+    out = []
+    for c in cards:
+        ev = c.evaluation
+        out.append([str(c.number), c.short_name, fmt.value(ev.baseline, c.unit) + (
+            f" ({c.baseline_label})" if c.baseline_label else ""), f"{c.rule_text} → {fmt.value(ev.target_value, c.unit)}",
+            fmt.value(ev.value, c.unit) + (f" ({c.as_of_label})" if c.as_of_label else ""),
+            "—" if ev.progress is None else fmt.num(100 * ev.progress, 0, unit="%"), STATUS_LABELS[ev.status]])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The справка
+# ---------------------------------------------------------------------------------------------
+def _roadmap_items(engine: Engine, roadmap_id: int) -> list[dict]:
+    with engine.connect() as c:
+        rows = [dict(r._mapping) for r in c.execute(text("""
+            SELECT 'Мероприятие' AS kind, number, title, deadline_text, due_date, responsible, status, completed_on
+            FROM activity WHERE roadmap_id = :r
+            UNION ALL
+            SELECT 'Контрольная точка', number, title, deadline_text, due_date, responsible, status, completed_on
+            FROM controlpoint WHERE roadmap_id = :r"""), {"r": roadmap_id})]
+    for r in rows:
+        r["due_date"] = queries._as_date(r["due_date"]) if r["due_date"] else None
+    return rows
+
+
+def _risks_without_activity(engine: Engine, roadmap_id: int) -> tuple[int, list[dict]]:
+    with engine.connect() as c:
+        n = c.execute(text("SELECT COUNT(*) FROM riskfactor WHERE roadmap_id = :r"), {"r": roadmap_id}).scalar()
+        rows = [dict(r._mapping) for r in c.execute(text("""
+            SELECT f.code, f.name FROM riskfactor f WHERE f.roadmap_id = :r
+              AND NOT EXISTS (SELECT 1 FROM activityrisk a WHERE a.risk_factor_id = f.id) ORDER BY f.code"""),
+            {"r": roadmap_id})]
+    return n, rows
+
+
+def _missing_reports(engine: Engine, scope: Scope, ov) -> dict[str, list[str]]:
+    """Per indicator: the target-group schools with no value for the period the tile shows."""
+    out = {}
+    for card in ov.cards:
+        if card.level != "school" or not card.as_of_label or ov.unit_label != "Школа":
+            continue
+        pid = next((s["period_id"] for s in card.series if s["label"] == card.as_of_label), None)
+        with engine.connect() as c:
+            rows = c.execute(text("""
+                SELECT s.id, s.short_name, s.is_shnor, s.is_shnsu FROM school s
+                WHERE s.territory_id = :t AND NOT EXISTS (
+                    SELECT 1 FROM measurement m WHERE m.school_id = s.id AND m.indicator_id = :i AND m.period_id = :p)
+                ORDER BY s.short_name"""), {"t": ov.roadmap["territory_id"], "i": card.indicator_id, "p": pid}).all()
+        names = [r.short_name for r in rows if queries.in_group(dict(r._mapping), card.group)
+                 and scope.can_see_school(r.id, ov.roadmap["territory_id"])]
+        if names:
+            out[card.short_name] = names
+    return out
+
+
+def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, engine: Engine | None = None,
+                   today: date | None = None) -> bytes:
+    """Справка о ходе реализации дорожной карты (DOCX)."""
+    engine = engine or get_engine()
+    ov = queries.overview(scope, roadmap_id, as_of, engine)  # refuses users who may not see the territory
+    today = today or date.today()
+    rm = ov.roadmap
+    doc = _document()
+    _para(doc, "СПРАВКА", bold=True, size=14, center=True)
+    _para(doc, f"о ходе реализации дорожной карты «{rm['title']}»", bold=True, center=True)
+    _para(doc, f"{rm['territory']}, по состоянию на {ov.as_of_label or '—'}", center=True)
+    if rm.get("approved_by"):
+        _para(doc, f"Основание: {rm['approved_by']}.", italic=True)
+    if ov.is_demo:
+        _para(doc, "Демонстрационные данные: значения показателей вымышлены.", italic=True)
+    _para(doc, f"Дата составления: {fmt.day_month_year(today)}.")
+
+    doc.add_heading("1. Достижение целевых показателей", level=2)
+    if not ov.cards:
+        _para(doc, "В дорожной карте не заданы измеримые целевые показатели.")
+    else:
+        n = len(ov.cards)
+        counts = {s: sum(1 for c in ov.cards if c.evaluation.status == s) for s in STATUS_LABELS}
+        summary = ", ".join(f"{STATUS_LABELS[s].lower()} — {k}" for s, k in counts.items() if k)
+        _para(doc, f"Дорожная карта содержит {n} {fmt.plural(n, ('целевой показатель', 'целевых показателя', 'целевых показателей'))}. "
+                   f"Их состояние: {summary}.")
+        _table(doc, ["№", "Показатель", "База", "Цель", "Текущее значение", "Пройдено пути", "Статус"],
+               target_rows(ov.cards), [0.8, 3.8, 2.4, 3.0, 2.6, 1.8, 2.4])
+        for card in ov.cards:
+            ev = card.evaluation
+            doc.add_heading(f"1.{card.number}. {card.indicator_name}", level=3)
+            _para(doc, f"«{card.wording}» Правило: {card.rule_text}. Значение {fmt.value(ev.value, card.unit)}"
+                       f" при цели {fmt.value(ev.target_value, card.unit)}; статус — {_status_word(ev.status)}"
+                       f" ({ev.reason}).")
+            if card.series:
+                doc.add_picture(io.BytesIO(chart_png(target_chart(card, height=180))), width=Cm(14))
+            if card.n_schools:
+                _para(doc, f"Цель выполняют {card.n_meeting} из {card.n_schools} школ."
+                           + (f" Отстают: {', '.join(card.lagging)}." if card.lagging else ""))
+
+    doc.add_heading("2. Мероприятия и контрольные точки", level=2)
+    items = _roadmap_items(engine, roadmap_id)
+    if not items:
+        _para(doc, "Мероприятия и контрольные точки дорожной карты в систему не внесены.")
+    else:
+        horizon = next_quarter_end(today)
+        groups = {
+            "Выполнено": [i for i in items if i["status"] == "done"],
+            "Просрочено": [i for i in items if is_overdue(i["due_date"], i["status"], today)],
+            "Предстоит до конца следующего квартала": [
+                i for i in items if i["status"] not in ("done", "cancelled") and i["due_date"]
+                and today <= i["due_date"] <= horizon],
+        }
+        for name, rows in groups.items():
+            _para(doc, f"{name}: {len(rows)}.", bold=True)
+            if rows:
+                _table(doc, ["Что", "№", "Содержание", "Срок", "Ответственный", "Статус"],
+                       [[r["kind"], r["number"], r["title"], r["deadline_text"] or "—", r["responsible"] or "—",
+                         ACTIVITY_STATUSES.get(r["status"], r["status"])] for r in rows])
+
+    doc.add_heading("3. Факторы риска без мероприятий", level=2)
+    n_risks, uncovered = _risks_without_activity(engine, roadmap_id)
+    if not n_risks:
+        _para(doc, "Результаты аудита факторов риска в систему не внесены.")
+    elif not uncovered:
+        _para(doc, f"Каждому из {n_risks} параметров риска соответствует хотя бы одно мероприятие.")
+    else:
+        _para(doc, f"Не обеспечены мероприятиями {len(uncovered)} из {n_risks} параметров риска:")
+        for r in uncovered:
+            _para(doc, f"{r['code']} — {r['name']}")
+
+    doc.add_heading("4. Полнота данных", level=2)
+    missing = _missing_reports(engine, scope, ov)
+    if not missing:
+        _para(doc, "Все школы целевых групп представили данные по всем показателям за отчётный период.")
+    else:
+        for ind, names in missing.items():
+            _para(doc, f"«{ind}»: не {fmt.plural(len(names), ('представила', 'представили', 'представили'))} данные "
+                       f"{len(names)} {fmt.plural(len(names), ('школа', 'школы', 'школ'))} — {', '.join(names)}.")
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def school_card(scope: Scope, school_id: int, *, engine: Engine | None = None, today: date | None = None) -> bytes:
+    """One school's card (DOCX): its targets against its own target and the territory average."""
+    engine = engine or get_engine()
+    view = queries.school_view(scope, school_id, engine)  # refuses a school outside the scope
+    s = view.school
+    doc = _document()
+    _para(doc, "КАРТОЧКА ШКОЛЫ", bold=True, size=14, center=True)
+    _para(doc, s["name"], bold=True, center=True)
+    flags = [x for x, on in (("ШНОР", s["is_shnor"]), ("ШНСУ", s["is_shnsu"])) if on]
+    _para(doc, f"{s['territory']}" + (f"; {', '.join(flags)}" if flags else "")
+          + f". Дата составления: {fmt.day_month_year(today or date.today())}.", center=True)
+    if s["is_demo"]:
+        _para(doc, "Демонстрационные данные: значения показателей вымышлены.", italic=True)
+    if view.curators:
+        _para(doc, f"Куратор: {', '.join(view.curators)}.")
+    doc.add_heading("Целевые показатели", level=2)
+    if not view.targets:
+        _para(doc, "Для школы нет целевых показателей, которые оцениваются по каждой школе.")
+    else:
+        _table(doc, ["Показатель", "Значение", "Цель школы", "База", "Среднее по территории", "Статус"],
+               [[t.short_name, fmt.value(t.evaluation.value, t.unit) + (f" ({t.as_of_label})" if t.as_of_label else ""),
+                 f"{t.rule_text} → {fmt.value(t.evaluation.target_value, t.unit)}",
+                 fmt.value(t.evaluation.baseline, t.unit), fmt.value(t.average, t.unit),
+                 STATUS_LABELS[t.evaluation.status]] for t in view.targets], [3.4, 2.6, 3.2, 1.8, 2.4, 2.2])
+    doc.add_heading("Факторы риска", level=2)
+    if view.risks.empty:
+        _para(doc, "Результаты аудита факторов риска для школы не внесены.")
+    else:
+        for r in view.risks.itertuples():
+            _para(doc, f"{r.code} — {r.name}")
+    doc.add_heading("Мероприятия и контрольные точки", level=2)
+    if view.activities.empty:
+        _para(doc, "Мероприятия и контрольные точки не внесены.")
+    else:
+        _table(doc, ["Статус", "Срок", "Что", "Содержание", "Ответственный"],
+               [["просрочено" if r.overdue else r.status_text, r.deadline_text or "—", r.kind, r.title,
+                 r.responsible or "—"] for r in view.activities.itertuples()], [2.2, 2.6, 2.4, 6.4, 2.8])
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# XLSX exports
+# ---------------------------------------------------------------------------------------------
+def safe_cell(value):
+    """Text that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) is neutralised
+    with a leading apostrophe; numbers and dates pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _workbook(sheets: dict[str, tuple[list[str], list[list]]]) -> bytes:
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, (head, rows) in sheets.items():
+        ws = wb.create_sheet(name[:31])
+        ws.append(head)
+        for c in ws[1]:
+            c.font = Font(bold=True)
+        for row in rows:
+            ws.append([safe_cell(v) for v in row])
+            for c in ws[ws.max_row]:
+                if isinstance(c.value, str):
+                    c.data_type = "s"  # never a formula, whatever the text
+        for i, h in enumerate(head, start=1):
+            ws.column_dimensions[ws.cell(1, i).column_letter].width = max(12, min(60, len(h) + 4))
+        ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def measurements_xlsx(scope: Scope, roadmap_id: int, *, engine: Engine | None = None) -> bytes:
+    """The values of the roadmap's indicators for the schools the user sees, every period."""
+    engine = engine or get_engine()
+    rm = queries.roadmap_info(scope, roadmap_id, engine)
+    with engine.connect() as c:
+        rows = [r for r in c.execute(text("""
+            SELECT s.id AS school_id, s.code, s.short_name, i.code AS ind, i.short_name AS indicator, p.code AS period,
+                   p.label, m.value, m.numerator, m.denominator, m.is_demo
+            FROM measurement m JOIN school s ON s.id = m.school_id JOIN indicator i ON i.id = m.indicator_id
+            JOIN period p ON p.id = m.period_id
+            WHERE s.territory_id IN (SELECT descendant_id FROM territoryclosure WHERE ancestor_id = :t)
+              AND m.indicator_id IN (SELECT indicator_id FROM target WHERE roadmap_id = :r)
+            ORDER BY s.short_name, i.id, p."end" """), {"t": rm["territory_id"], "r": roadmap_id})
+            if scope.can_see_school(r.school_id, rm["territory_id"])]
+    return _workbook({"Значения": (
+        ["Код школы", "Школа", "Код показателя", "Показатель", "Период", "Значение", "Из них", "Всего", "Демо"],
+        [[r.code, r.short_name, r.ind, r.indicator, r.label, r.value, r.numerator, r.denominator,
+          "да" if r.is_demo else "нет"] for r in rows])})
+
+
+def roadmap_xlsx(scope: Scope, roadmap_id: int, as_of: date | None = None, *, engine: Engine | None = None,
+                 today: date | None = None) -> bytes:
+    """The roadmap with statuses: targets (as evaluated) and activities / control points."""
+    engine = engine or get_engine()
+    ov = queries.overview(scope, roadmap_id, as_of, engine)
+    today = today or date.today()
+    items = _roadmap_items(engine, roadmap_id)
+    return _workbook({
+        "Целевые показатели": (["№", "Показатель", "База", "Цель", "Текущее значение", "Пройдено пути", "Статус"],
+                               target_rows(ov.cards)),
+        "Мероприятия": (["Что", "№", "Содержание", "Срок (как в документе)", "Срок (дата)", "Ответственный", "Статус",
+                         "Просрочено"],
+                        [[i["kind"], i["number"], i["title"], i["deadline_text"], i["due_date"], i["responsible"],
+                          ACTIVITY_STATUSES.get(i["status"], i["status"]),
+                          "да" if is_overdue(i["due_date"], i["status"], today) else "нет"] for i in items]),
+    })

@@ -1,0 +1,126 @@
+"""Documents out: every generated file is opened and its content checked against core.targets."""
+
+import io
+from datetime import date
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+from sqlalchemy import text
+
+from core import auth, queries, reports
+from core import formatting as fmt
+from core.db import session_scope
+from core.models import Activity, ActivityRisk, ControlPoint, RiskFactor
+from tests.test_auth import school_id, scope_of
+
+
+def _docx_text(data: bytes) -> str:
+    doc = Document(io.BytesIO(data))
+    return "\n".join(p.text for p in doc.paragraphs)
+
+
+def test_spravka_numbers_equal_core_targets(demo_db):
+    sc = scope_of(demo_db, "demo-head")
+    data = reports.roadmap_report(sc, 1, engine=demo_db, today=date(2024, 10, 15))
+    doc = Document(io.BytesIO(data))
+    table = doc.tables[0]
+    rows = [[c.text for c in r.cells] for r in table.rows[1:]]
+    ov = queries.overview(sc, 1, engine=demo_db)
+    assert rows == reports.target_rows(ov.cards)
+    for row, card in zip(rows, ov.cards):  # spelled out: value, target, status as core.targets says
+        ev = card.evaluation
+        assert row[4].startswith(fmt.value(ev.value, card.unit))
+        assert row[3].endswith(fmt.value(ev.target_value, card.unit))
+        assert row[6] == {"achieved": "Достигнут", "on_track": "По плану", "at_risk": "Под угрозой",
+                          "off_track": "Отстаёт", "no_data": "Нет данных"}[ev.status]
+    body = _docx_text(data)
+    assert "СПРАВКА" in body and "город Невинномысск, по состоянию на сентябрь 2024" in body
+    assert "Дата составления: 15 октября 2024." in body
+    assert "Демонстрационные данные" in body
+    assert "Дорожная карта содержит 5 целевых показателей" in body
+    assert "не представила данные 1 школа — ООШ № 11 (демо)" in body  # the school that did not report
+    assert len(doc.inline_shapes) == 5  # a chart per target
+    assert "Мероприятия и контрольные точки дорожной карты в систему не внесены." in body
+
+
+def test_spravka_lists_done_overdue_upcoming_and_uncovered_risks(demo_db_rw):
+    db = demo_db_rw
+    with session_scope(db, write=True) as s:
+        covered = RiskFactor(roadmap_id=1, group_code="1", group_name="Кадры", code="1.1", name="Дефицит педагогов")
+        bare = RiskFactor(roadmap_id=1, group_code="2", group_name="Мотивация", code="2.1", name="Низкая мотивация")
+        s.add_all([covered, bare])
+        s.flush()
+        done = Activity(roadmap_id=1, number="1", title="Мониторинг учебников", due_date=date(2024, 9, 30),
+                        deadline_text="Сентябрь 2024 года", status="done")
+        late = Activity(roadmap_id=1, number="2", title="Анализ ГИА", due_date=date(2024, 7, 31),
+                        deadline_text="Июнь-июль 2024 года")
+        soon = ControlPoint(roadmap_id=1, number="1", title="Мониторинг КПК", due_date=date(2024, 12, 31),
+                            deadline_text="Декабрь 2024 года")
+        s.add_all([done, late, soon])
+        s.flush()
+        s.add(ActivityRisk(activity_id=late.id, risk_factor_id=covered.id))
+    body = _docx_text(reports.roadmap_report(auth.system_scope(), 1, engine=db, today=date(2024, 10, 15)))
+    assert "Выполнено: 1." in body and "Просрочено: 1." in body and "Предстоит до конца следующего квартала: 1." in body
+    assert "Не обеспечены мероприятиями 1 из 2 параметров риска:" in body and "2.1 — Низкая мотивация" in body
+
+
+def test_school_card_for_the_principal_only(demo_db):
+    sc = scope_of(demo_db, "demo-principal")
+    own = school_id(demo_db, "NEV-02")
+    data = reports.school_card(sc, own, engine=demo_db, today=date(2024, 10, 15))
+    doc = Document(io.BytesIO(data))
+    view = queries.school_view(sc, own, engine=demo_db)
+    rows = [[c.text for c in r.cells] for r in doc.tables[0].rows[1:]]
+    assert [r[0] for r in rows] == [t.short_name for t in view.targets]
+    assert [r[1].split(" (")[0] for r in rows] == [fmt.value(t.evaluation.value, t.unit) for t in view.targets]
+    assert "КАРТОЧКА ШКОЛЫ" in _docx_text(data) and "Куратор: СОШ № 1 (демо)." in _docx_text(data)
+    with pytest.raises(auth.AccessDenied):
+        reports.school_card(sc, school_id(demo_db, "NEV-05"), engine=demo_db)
+
+
+def test_measurements_export_matches_the_database(demo_db):
+    sc = scope_of(demo_db, "demo-methodist")
+    ws = load_workbook(io.BytesIO(reports.measurements_xlsx(sc, 1, engine=demo_db)))["Значения"]
+    with demo_db.connect() as c:
+        n = c.execute(text("SELECT COUNT(*) FROM measurement m JOIN school s ON s.id = m.school_id "
+                           "WHERE s.territory_id = 1")).scalar()
+    assert ws.max_row - 1 == n
+    assert [c.value for c in ws[1]][:5] == ["Код школы", "Школа", "Код показателя", "Показатель", "Период"]
+    with pytest.raises(auth.AccessDenied):
+        reports.measurements_xlsx(sc, 5, engine=demo_db)  # another territory's roadmap
+
+
+def test_roadmap_export_has_statuses(demo_db):
+    sc = scope_of(demo_db, "demo-head")
+    wb = load_workbook(io.BytesIO(reports.roadmap_xlsx(sc, 1, engine=demo_db)))
+    ov = queries.overview(sc, 1, engine=demo_db)
+    rows = [[c.value for c in r] for r in wb["Целевые показатели"].iter_rows(min_row=2)]
+    assert [r[6] for r in rows] == [r[6] for r in reports.target_rows(ov.cards)]
+
+
+def test_formula_injection_is_neutralised(demo_db_rw):
+    with session_scope(demo_db_rw, write=True) as s:
+        s.add(Activity(roadmap_id=1, number="9", title='=HYPERLINK("http://evil","нажми")', responsible="+7 999",
+                       deadline_text="@SUM(A1)"))
+        s.add(ControlPoint(roadmap_id=1, number="9", title="-2+3", responsible="обычный текст"))
+    wb = load_workbook(io.BytesIO(reports.roadmap_xlsx(auth.system_scope(), 1, engine=demo_db_rw)))
+    ws = wb["Мероприятия"]
+    cells = [c for row in ws.iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
+    dangerous = [c for c in cells if c.value.lstrip("'").startswith(("=", "+", "-", "@"))]
+    assert len(dangerous) == 4
+    assert all(c.value.startswith("'") and c.data_type == "s" for c in dangerous)
+    assert reports.safe_cell("=1+1") == "'=1+1" and reports.safe_cell(5) == 5 and reports.safe_cell("ok") == "ok"
+
+
+def test_chart_images(demo_db):
+    card = queries.overview(auth.system_scope(), 1, engine=demo_db).cards[0]
+    png = reports.chart_png(reports.target_chart(card))
+    svg = reports.chart_svg(reports.target_chart(card))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    assert svg.lstrip().startswith("<svg") and "апр 2022" in svg  # Russian month names in the image
+
+
+def test_plural():
+    assert [fmt.plural(n, ("школа", "школы", "школ")) for n in (1, 2, 5, 11, 21, 22, 112)] == [
+        "школа", "школы", "школ", "школ", "школа", "школы", "школ"]
