@@ -10,7 +10,7 @@ from core import charts, reports
 from core import formatting as fmt
 from core.auth import AccessDenied
 from ui import cache
-from ui.common import demo_banner, scope, status_badge
+from ui.common import chart_with_downloads, demo_banner, scope, status_badge
 
 sc = scope()
 roadmaps = cache.roadmaps(sc)
@@ -61,13 +61,7 @@ m[2].metric("База", fmt.value(ev.baseline, card.unit), help=card.baseline_la
 m[3].metric("Ожидалось по плану", fmt.value(ev.expected, card.unit))
 m[4].metric("Прогноз к сроку", fmt.value(ev.forecast, card.unit), help=ev.forecast_note)
 
-chart = reports.target_chart(card, height=300)
-st.altair_chart(chart, width="stretch")
-d1, d2, _ = st.columns([1, 1, 4])
-d1.download_button("График PNG", lambda: reports.chart_png(chart), file_name=f"{card.indicator_code}.png", mime="image/png",
-                   key="chart_png", icon=":material/image:")
-d2.download_button("График SVG", lambda: reports.chart_svg(chart), file_name=f"{card.indicator_code}.svg",
-                   mime="image/svg+xml", key="chart_svg", icon=":material/image:")
+chart_with_downloads(reports.target_chart(card, height=300), f"{card.indicator_code}_динамика", "chart_trend")
 
 cur = view.current
 if cur.empty:
@@ -76,16 +70,18 @@ if cur.empty:
 left, right = st.columns([3, 2])
 with left:
     st.markdown(f"#### {'Школы' if view.unit_label == 'Школа' else 'Территории'}: рейтинг")
-    st.altair_chart(charts.ranking([{"name": r["Название"], "value": r["value"], "status": r["status"]}
-                                    for r in cur.to_dict("records")],
-                                   unit=card.unit, target_value=ev.target_value if card.kind in
-                                   ("at_least", "at_most") else None, average=view.average), width="stretch")
+    chart_with_downloads(charts.ranking([{"name": r["Название"], "value": r["value"], "status": r["status"]}
+                                         for r in cur.to_dict("records")],
+                                        unit=card.unit, target_value=ev.target_value if card.kind in
+                                        ("at_least", "at_most") else None, average=view.average),
+                         f"{card.indicator_code}_рейтинг", "chart_rank")
     st.caption("Цвет — статус школы по цели, светло-серые — школы вне группы цели. "
                "Красная линия — цель (для целей «не менее / не более»), оранжевая — средняя школа территории"
                + (f": {fmt.value(view.average, card.unit)}" if view.average is not None else "") + ".")
 with right:
     st.markdown("#### Распределение")
-    st.altair_chart(charts.distribution(list(cur["value"]), unit=card.unit), width="stretch")
+    chart_with_downloads(charts.distribution(list(cur["value"]), unit=card.unit), f"{card.indicator_code}_распределение",
+                         "chart_dist")
 
 st.markdown("#### Значения за период")
 table = cur.assign(
@@ -97,5 +93,10 @@ if view.denominator_label:
     table[view.numerator_label] = cur["numerator"]
     show += [view.denominator_label, view.numerator_label]
 st.dataframe(table[show + ["Статус"]].sort_values("Название"), hide_index=True, width="stretch")
+st.download_button("Значения показателя по всем школам и периодам (.xlsx)",
+                   lambda: reports.measurements_xlsx(sc, roadmap_id, indicator_ids=[card.indicator_id],
+                                                     engine=cache.engine()),
+                   file_name=f"{card.indicator_code}.xlsx", mime=reports.XLSX_MIME, key="ind_xlsx",
+                   icon=":material/table:")
 with st.expander("Все периоды"):
     st.dataframe(view.history.map(lambda v: fmt.num(v)), width="stretch")

@@ -11,7 +11,7 @@ from core import charts
 from core import formatting as fmt
 from core.auth import AccessDenied
 from ui import cache
-from ui.common import demo_banner, page_for, scope, status_badge, status_table
+from ui.common import chart_with_downloads, demo_banner, page_for, scope, status_badge, status_table
 
 MEETING_CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
@@ -226,7 +226,7 @@ with tab_trends:
                                                            if c.target_id == t), key="trend_pick")
     card = next((c for c in ov.cards if c.target_id == pick), ov.cards[0])
     st.markdown(f"#### {card.number}. {escape(card.indicator_name)}")
-    st.altair_chart(trend_chart(card, 320), width="stretch")
+    chart_with_downloads(trend_chart(card, 320), f"{card.indicator_code}_динамика", "ov_trend")
     ev = card.evaluation
     forecast = (f"Прогноз к сроку по тренду: {fmt.value(ev.forecast, card.unit)}" if ev.forecast is not None
                 else f"Прогноз: {ev.forecast_note}")

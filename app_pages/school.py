@@ -8,7 +8,7 @@ from core import charts, reports
 from core import formatting as fmt
 from core.auth import AccessDenied
 from ui import cache
-from ui.common import demo_banner, scope, status_badge
+from ui.common import chart_with_downloads, demo_banner, scope, status_badge
 
 sc = scope()
 schools = cache.schools(sc)
@@ -74,9 +74,9 @@ for t in view.targets:
     with st.container(border=True):
         st.markdown(f"#### {escape(t.indicator_name)} {status_badge(ev.status, size=15)}", unsafe_allow_html=True)
         st.caption(f"{t.roadmap_title[:120]} · цель {t.number}: {t.rule_text}")
-        st.altair_chart(charts.trend(t.series, unit=t.unit, target_value=ev.target_value,
-                                     expected_path=t.expected_path, average_series=t.average_series,
-                                     height=220), width="stretch")
+        chart_with_downloads(charts.trend(t.series, unit=t.unit, target_value=ev.target_value,
+                                          expected_path=t.expected_path, average_series=t.average_series, height=220),
+                             f"{s['code']}_{t.short_name}", f"school_chart_{t.number}_{t.roadmap_title[:8]}")
 
 st.markdown("### Факторы риска (по результатам аудита)")
 if view.risks.empty:

@@ -325,20 +325,24 @@ def _workbook(sheets: dict[str, tuple[list[str], list[list]]]) -> bytes:
     return buf.getvalue()
 
 
-def measurements_xlsx(scope: Scope, roadmap_id: int, *, engine: Engine | None = None) -> bytes:
-    """The values of the roadmap's indicators for the schools the user sees, every period."""
+def measurements_xlsx(scope: Scope, roadmap_id: int, *, indicator_ids: list[int] | None = None,
+                      engine: Engine | None = None) -> bytes:
+    """The values of the roadmap's indicators (or of the ones asked for, as filtered on screen) for
+    the schools the user sees, every period."""
     engine = engine or get_engine()
     rm = queries.roadmap_info(scope, roadmap_id, engine)
     with engine.connect() as c:
         rows = [r for r in c.execute(text("""
-            SELECT s.id AS school_id, s.code, s.short_name, i.code AS ind, i.short_name AS indicator, p.code AS period,
+            SELECT s.id AS school_id, s.code, s.short_name, i.id AS indicator_id, i.code AS ind,
+                   i.short_name AS indicator, p.code AS period,
                    p.label, m.value, m.numerator, m.denominator, m.is_demo
             FROM measurement m JOIN school s ON s.id = m.school_id JOIN indicator i ON i.id = m.indicator_id
             JOIN period p ON p.id = m.period_id
             WHERE s.territory_id IN (SELECT descendant_id FROM territoryclosure WHERE ancestor_id = :t)
               AND m.indicator_id IN (SELECT indicator_id FROM target WHERE roadmap_id = :r)
             ORDER BY s.short_name, i.id, p."end" """), {"t": rm["territory_id"], "r": roadmap_id})
-            if scope.can_see_school(r.school_id, rm["territory_id"])]
+            if scope.can_see_school(r.school_id, rm["territory_id"])
+            and (indicator_ids is None or r.indicator_id in indicator_ids)]
     return _workbook({"Значения": (
         ["Код школы", "Школа", "Код показателя", "Показатель", "Период", "Значение", "Из них", "Всего", "Демо"],
         [[r.code, r.short_name, r.ind, r.indicator, r.label, r.value, r.numerator, r.denominator,

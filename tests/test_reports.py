@@ -89,6 +89,8 @@ def test_measurements_export_matches_the_database(demo_db):
     assert [c.value for c in ws[1]][:5] == ["Код школы", "Школа", "Код показателя", "Показатель", "Период"]
     with pytest.raises(auth.AccessDenied):
         reports.measurements_xlsx(sc, 5, engine=demo_db)  # another territory's roadmap
+    one = load_workbook(io.BytesIO(reports.measurements_xlsx(sc, 1, indicator_ids=[3], engine=demo_db)))["Значения"]
+    assert {r[2] for r in one.iter_rows(min_row=2, values_only=True)} == {"teachers_trained"}
 
 
 def test_roadmap_export_has_statuses(demo_db):

@@ -63,3 +63,15 @@ def status_table(matrix, unit_col: str, target_columns: list[str], link_param: s
                              f'{escape(STATUS_LABELS[s])}</td>')
         body.append(f"<tr><th>{name}</th>{''.join(cells)}</tr>")
     return (f'<table class="status-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
+
+
+def chart_with_downloads(chart, name: str, key: str) -> None:
+    """An Altair chart with PNG and SVG download buttons (rendered offline on click)."""
+    from core import reports
+
+    st.altair_chart(chart, width="stretch")
+    c1, c2, _ = st.columns([1, 1, 5])
+    c1.download_button("PNG", lambda: reports.chart_png(chart), file_name=f"{name}.png", mime="image/png",
+                       key=f"{key}_png", icon=":material/image:", help="Скачать график картинкой")
+    c2.download_button("SVG", lambda: reports.chart_svg(chart), file_name=f"{name}.svg", mime="image/svg+xml",
+                       key=f"{key}_svg", icon=":material/image:", help="Скачать график в векторе (для печати)")
