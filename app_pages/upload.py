@@ -41,23 +41,23 @@ with tab_template:
     terr_schools = schools[schools["territory_id"] == t_terr]
     chosen = st.multiselect("Школы (пусто — все школы территории)", list(terr_schools["id"]),
                             format_func=dict(zip(terr_schools["id"], terr_schools["short_name"])).get, key="tpl_schools")
-    try:
-        data = template.build_template(sc, t_period, territory_id=int(t_terr),
-                                       school_ids=[int(x) for x in chosen] or None, engine=engine)
-        st.download_button("Скачать шаблон (.xlsx)", data, file_name=f"шаблон_{t_period}.xlsx",
-                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                           icon=":material/download:", key="tpl_download")
-    except (IngestError, AccessDenied) as exc:
-        st.error(str(exc))
+    # built when clicked: a template for a thousand schools takes half a second
+    st.download_button("Скачать шаблон (.xlsx)",
+                       lambda: template.build_template(sc, t_period, territory_id=int(t_terr),
+                                                       school_ids=[int(x) for x in chosen] or None, engine=engine),
+                       file_name=f"шаблон_{t_period}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       icon=":material/download:", key="tpl_download")
     st.divider()
     st.markdown("**Форма одной школы** — вертикальная анкета, которую школа заполняет и присылает; "
                 "несколько таких форм можно загрузить за один раз.")
     f_school = st.selectbox("Школа", list(terr_schools["id"]),
                             format_func=dict(zip(terr_schools["id"], terr_schools["short_name"])).get, key="form_school")
     if f_school is not None:
-        form = template.build_school_form(sc, t_period, int(f_school), engine=engine)
         code = terr_schools.loc[terr_schools["id"] == f_school, "code"].iloc[0]
-        st.download_button("Скачать форму школы (.xlsx)", form, file_name=f"форма_{code}_{t_period}.xlsx",
+        st.download_button("Скачать форму школы (.xlsx)",
+                           lambda: template.build_school_form(sc, t_period, int(f_school), engine=engine),
+                           file_name=f"форма_{code}_{t_period}.xlsx",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                            icon=":material/download:", key="form_download")
 
@@ -140,9 +140,10 @@ with tab_log:
         pick = st.selectbox("Загрузка", list(log["id"]), format_func=lambda i: f"№ {i}", key="log_pick")
         if pick is not None:
             row = log[log["id"] == pick].iloc[0]
-            name, content = pipeline.original_file(sc, int(pick), engine)
-            st.download_button("Скачать исходный файл", content, file_name=name, key="log_download",
-                               icon=":material/download:")
+            st.download_button("Скачать исходный файл", lambda: pipeline.original_file(sc, int(pick), engine)[1],
+                               file_name=pipeline.original_file_name(log[log["id"] == pick].iloc[0]["file_name"],
+                                                                     int(pick)),
+                               key="log_download", icon=":material/download:")
             if row["status"] == "applied":
                 confirm = st.checkbox(f"Да, отменить загрузку № {pick}: вернуть прежние значения", key="log_confirm")
                 if st.button("Отменить загрузку", disabled=not confirm, key="log_undo", icon=":material/undo:"):

@@ -580,5 +580,9 @@ def original_file(scope: Scope, upload_id: int, engine: Engine | None = None) ->
         if up is None or not (_may_touch_upload(s, scope, up) or (
                 scope.role == "head" and up.territory_id and scope.can_see_territory(up.territory_id))):
             raise auth.deny(scope, f"файл загрузки № {upload_id}", engine)
-        name = up.file_name if len(up.file_name) < 200 and not up.file_name[0].isdigit() else f"upload-{up.id}.zip"
-        return name, up.content
+        return original_file_name(up.file_name, up.id), up.content
+
+
+def original_file_name(file_name: str, upload_id: int) -> str:
+    """The name to download an upload's original under (several files were kept as one zip)."""
+    return file_name if len(file_name) < 200 and not file_name[0].isdigit() else f"upload-{upload_id}.zip"
