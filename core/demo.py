@@ -19,8 +19,9 @@ from sqlmodel import Session, select
 from core import auth, summary
 from core.db import session_scope
 from core.formatting import period_label
-from core.models import (AppMeta, CuratorLink, Indicator, Measurement, Period, Roadmap, School, Target,
-                         TargetMilestone, Territory, User)
+from core.models import (AppMeta, ControlPoint, CuratorLink, Direction, Indicator, Measurement, Period, Roadmap,
+                         School, Target, TargetMilestone, Territory, User)
+from core.roadmap import parse_deadline
 from core.settings import DATA_DIR, Settings
 from core.targets import period_t
 from core.territories import add_territory
@@ -192,6 +193,13 @@ def build(engine: Engine, reference: dict | None = None) -> dict[str, int]:
                          goal=r.get("goal"), source=r.get("source"), is_demo=True)
             s.add(rm)
             s.flush()
+            for d in r.get("directions", []):
+                s.add(Direction(roadmap_id=rm.id, number=d["number"], title=d["title"]))
+            for cp in r.get("control_points", []):  # as the document writes them; the date derived
+                dl = parse_deadline(cp["deadline"])
+                s.add(ControlPoint(roadmap_id=rm.id, number=cp["number"], title=cp["title"],
+                                   responsible=cp.get("responsible"), deadline_text=cp["deadline"], due_date=dl.due,
+                                   deadline_kind=dl.kind))
             for x in r["targets"]:
                 tgt = Target(roadmap_id=rm.id, indicator_id=inds[x["indicator"]].id, number=x["number"],
                              wording=x["wording"], kind=x["kind"], value=x.get("value"),

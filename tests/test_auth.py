@@ -224,8 +224,12 @@ def test_school_view_lists_risks_and_activities_overdue_first(demo_db_any):
         s.add_all([done, late, soon, theirs])
         s.flush()
         s.add(ActivitySchool(activity_id=theirs.id, school_id=other))
-        s.add(ControlPoint(roadmap_id=1, number="1", title="Контрольная точка", due_date=date(2024, 5, 1)))
+        s.add(ControlPoint(roadmap_id=1, number="11", title="Контрольная точка", due_date=date(2024, 5, 1)))
     view = queries.school_view(auth.system_scope(), sid, engine=demo_db_rw, today=date(2024, 6, 1))
     assert list(view.risks["code"]) == ["1.1"]
-    assert list(view.activities["title"]) == ["Просрочено", "Контрольная точка", "Впереди", "Готово"]
-    assert list(view.activities["overdue"]) == [True, True, False, False]
+    mine = view.activities[view.activities["title"].isin(["Просрочено", "Контрольная точка", "Впереди", "Готово",
+                                                          "Чужая школа"])]
+    assert list(mine["title"]) == ["Просрочено", "Контрольная точка", "Впереди", "Готово"]  # not the other school's
+    assert list(mine["overdue"]) == [True, True, False, False]
+    overdue = list(view.activities["overdue"])
+    assert overdue == sorted(overdue, reverse=True)  # every overdue item before the rest

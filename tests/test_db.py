@@ -83,6 +83,9 @@ def test_demo_counts(demo_db):
         assert count("school") == 35
         assert count("target") == 8  # seed 000: five targets; seed 004: three
         assert count("targetmilestone") == 3  # resilient schools 3 / +2 / +2
+        assert count("controlpoint") == 10  # seed 000's ten control points, every one with a parsed date
+        assert c.execute(text("SELECT COUNT(*) FROM controlpoint WHERE due_date IS NULL")).scalar() == 0
+        assert count("direction") == 5
         assert count("user") == 5
         assert count("period") == 16 + 6  # quarters 2022-2025 and years 2020-2025
         assert c.execute(text("SELECT COUNT(*) FROM measurement WHERE NOT is_demo")).scalar() == 0

@@ -41,7 +41,9 @@ def test_spravka_numbers_equal_core_targets(demo_db):
     assert "Дорожная карта содержит 5 целевых показателей" in body
     assert "не представила данные 1 школа — ООШ № 11 (демо)" in body  # the school that did not report
     assert len(doc.inline_shapes) == 5  # a chart per target
-    assert "Мероприятия и контрольные точки дорожной карты в систему не внесены." in body
+    # seed 000's ten control points, all still planned, on 15 October 2024: six past their dates
+    assert "Выполнено: 0." in body and "Просрочено: 6." in body
+    assert "Предстоит до конца следующего квартала: 4." in body
 
 
 def test_spravka_lists_done_overdue_upcoming_and_uncovered_risks(demo_db_rw):
@@ -55,13 +57,14 @@ def test_spravka_lists_done_overdue_upcoming_and_uncovered_risks(demo_db_rw):
                         deadline_text="Сентябрь 2024 года", status="done")
         late = Activity(roadmap_id=1, number="2", title="Анализ ГИА", due_date=date(2024, 7, 31),
                         deadline_text="Июнь-июль 2024 года")
-        soon = ControlPoint(roadmap_id=1, number="1", title="Мониторинг КПК", due_date=date(2024, 12, 31),
+        soon = ControlPoint(roadmap_id=1, number="12", title="Мониторинг КПК", due_date=date(2024, 12, 31),
                             deadline_text="Декабрь 2024 года")
         s.add_all([done, late, soon])
         s.flush()
         s.add(ActivityRisk(activity_id=late.id, risk_factor_id=covered.id))
     body = _docx_text(reports.roadmap_report(auth.system_scope(), 1, engine=db, today=date(2024, 10, 15)))
-    assert "Выполнено: 1." in body and "Просрочено: 1." in body and "Предстоит до конца следующего квартала: 1." in body
+    # the three added to seed 000's ten control points (six overdue, four upcoming on this date)
+    assert "Выполнено: 1." in body and "Просрочено: 7." in body and "Предстоит до конца следующего квартала: 5." in body
     assert "Не обеспечены мероприятиями 1 из 2 параметров риска:" in body and "2.1 — Низкая мотивация" in body
 
 
@@ -105,7 +108,7 @@ def test_formula_injection_is_neutralised(demo_db_rw):
     with session_scope(demo_db_rw, write=True) as s:
         s.add(Activity(roadmap_id=1, number="9", title='=HYPERLINK("http://evil","нажми")', responsible="+7 999",
                        deadline_text="@SUM(A1)"))
-        s.add(ControlPoint(roadmap_id=1, number="9", title="-2+3", responsible="обычный текст"))
+        s.add(ControlPoint(roadmap_id=1, number="19", title="-2+3", responsible="обычный текст"))
     wb = load_workbook(io.BytesIO(reports.roadmap_xlsx(auth.system_scope(), 1, engine=demo_db_rw)))
     ws = wb["Мероприятия"]
     cells = [c for row in ws.iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
