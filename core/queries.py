@@ -568,11 +568,12 @@ class IndicatorView:
 
 
 def indicator_view(scope: Scope, roadmap_id: int, target_id: int, as_of: date | None = None,
-                   engine: Engine | None = None) -> IndicatorView:
+                   engine: Engine | None = None, ov: Overview | None = None) -> IndicatorView:
     """One target's indicator across the units of the roadmap's territory: current values with
     numerators and denominators, ranking and history. Reuses the overview's evaluation."""
     engine = engine or get_engine()
-    ov = overview(scope, roadmap_id, as_of, engine)
+    if ov is None:  # a caller that has the same overview (cached) passes it in
+        ov = overview(scope, roadmap_id, as_of, engine)
     card = next((c for c in ov.cards if c.target_id == target_id), None)
     if card is None:
         raise deny(scope, f"цель {target_id} дорожной карты {roadmap_id}", engine)

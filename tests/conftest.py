@@ -117,3 +117,18 @@ def demo_db_any(request, tmp_path):
     demo.build(engine)
     yield engine
     _cleanup(url)
+
+
+@pytest.fixture
+def env_demo_url(tmp_path, monkeypatch):
+    """DATABASE_URL set to a new SQLite file with MONITORING_DEMO=1, as `streamlit run` would see it;
+    settings and engines are forgotten afterwards."""
+    from core.settings import reset_settings_cache
+
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("MONITORING_DEMO", "1")
+    reset_settings_cache()
+    yield url
+    reset_settings_cache()
+    _cleanup(url)

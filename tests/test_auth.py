@@ -87,18 +87,15 @@ def test_password_change_and_deactivation_revoke_sessions(demo_db_rw):
 
 def test_session_expiry_and_idle_timeout(demo_db_rw):
     st = settings(session_hours=1, idle_minutes=30)
-    r = auth.login("demo-head", "demo", engine=demo_db_rw, settings=st)
-    with session_scope(demo_db_rw, write=True) as s:
-        sess = s.exec(select(AuthSession).where(AuthSession.token_hash == auth.token_hash(r.token))).one()
-        sess.last_seen_at = utcnow() - timedelta(minutes=31)
-        s.add(sess)
-    assert auth.resolve(r.token, engine=demo_db_rw, settings=st) is None
-    r = auth.login("demo-head", "demo", engine=demo_db_rw, settings=st)
-    with session_scope(demo_db_rw, write=True) as s:
-        sess = s.exec(select(AuthSession).where(AuthSession.token_hash == auth.token_hash(r.token))).one()
-        sess.expires_at = utcnow() - timedelta(seconds=1)
-        s.add(sess)
-    assert auth.resolve(r.token, engine=demo_db_rw, settings=st) is None
+    for field, value in (("last_seen_at", utcnow() - timedelta(minutes=31)),  # idle too long
+                         ("expires_at", utcnow() - timedelta(seconds=1))):  # past its lifetime
+        r = auth.login("demo-head", "demo", engine=demo_db_rw, settings=st)
+        assert auth.resolve(r.token, engine=demo_db_rw, settings=st) is not None
+        with session_scope(demo_db_rw, write=True) as s:
+            sess = s.exec(select(AuthSession).where(AuthSession.token_hash == auth.token_hash(r.token))).one()
+            setattr(sess, field, value)
+            s.add(sess)
+        assert auth.resolve(r.token, engine=demo_db_rw, settings=st) is None, field
 
 
 def test_first_admin_only_once(empty_db):

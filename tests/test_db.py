@@ -166,24 +166,11 @@ def test_when_the_demo_is_built(empty_db, demo_db_rw):
     assert not demo.should_build(demo_db_rw, fresh=False, settings=_settings("1", url2), url=url2)
 
 
-def test_ensure_database_builds_the_demo_once(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'auto.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("MONITORING_DEMO", "1")
-    from core.settings import reset_settings_cache
-
-    reset_settings_cache()
-    try:
-        engine = core_db.ensure_database()
-        engine2 = core_db.ensure_database()
-        assert engine is engine2
-        with engine.connect() as c:
-            assert c.execute(text("SELECT COUNT(*) FROM roadmap")).scalar() == 5
-    finally:
-        reset_settings_cache()
-        engine.dispose()
-        core_db._engines.pop(url, None)
-        core_db._ready.discard(url)
+def test_ensure_database_builds_the_demo_once(env_demo_url):
+    engine = core_db.ensure_database()
+    assert core_db.ensure_database() is engine
+    with engine.connect() as c:
+        assert c.execute(text("SELECT COUNT(*) FROM roadmap")).scalar() == 5
 
 
 def test_summary_at_every_level_of_the_territory_tree(empty_db):

@@ -125,23 +125,12 @@ def test_upgrade_from_the_first_revision_keeps_the_data(backend, tmp_path):
         _cleanup(url)
 
 
-def test_the_start_up_check_runs_in_the_background(tmp_path, monkeypatch):
+def test_the_start_up_check_runs_in_the_background(env_demo_url):
     import threading
 
-    from core.settings import reset_settings_cache
-
-    url = f"sqlite:///{tmp_path / 'start.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("MONITORING_DEMO", "1")
-    reset_settings_cache()
-    try:
-        engine = core_db.ensure_database()
-        for t in threading.enumerate():
-            if t.name == "integrity-check":
-                t.join(30)
-        when, findings = maintenance.LAST_CHECK[str(engine.url)]
-        assert findings == []
-    finally:
-        reset_settings_cache()
-        core_db._engines.pop(url, None)
-        core_db._ready.discard(url)
+    engine = core_db.ensure_database()
+    for t in threading.enumerate():
+        if t.name == "integrity-check":
+            t.join(30)
+    when, findings = maintenance.LAST_CHECK[str(engine.url)]
+    assert findings == []

@@ -9,26 +9,19 @@ from streamlit.testing.v1 import AppTest
 
 from core import auth, queries
 from core import formatting as fmt
-from core.settings import reset_settings_cache
 
 HARNESS = "app_harness.py"
 
 
 @pytest.fixture
-def app_db(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("MONITORING_DEMO", "1")
-    reset_settings_cache()
+def app_db(env_demo_url):
     st.cache_data.clear()
     st.cache_resource.clear()
     from core.db import ensure_database
 
-    engine = ensure_database(url)
-    yield engine
+    yield ensure_database(env_demo_url)
     st.cache_data.clear()
     st.cache_resource.clear()
-    reset_settings_cache()
 
 
 def run_as(login, page=None, **params):

@@ -57,4 +57,4 @@ def school_view(scope: Scope, school_id: int):
 
 @st.cache_data(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
 def indicator_view(scope: Scope, roadmap_id: int, target_id: int, as_of: date | None):
-    return queries.indicator_view(scope, roadmap_id, target_id, as_of, engine())
+    return queries.indicator_view(scope, roadmap_id, target_id, as_of, engine(), ov=overview(scope, roadmap_id, as_of))

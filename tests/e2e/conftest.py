@@ -116,3 +116,15 @@ def shot(pg, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     pg.screenshot(path=str(path))
     return path
+
+
+def two_tabs(browser, base: str, user: str, path: str, shown: str):
+    """One browser, two tabs logged in as `user`: tab A on the home page, tab B on `path` showing
+    `shown`. Returns (context, a, b); the caller closes the context."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    a, b = ctx.new_page(), ctx.new_page()
+    login(a, base, user)
+    b.goto(base + path)
+    wait_idle(b)
+    b.wait_for_selector(shown)
+    return ctx, a, b

@@ -1,7 +1,7 @@
 """In a real Chromium: a principal is held to their school, a password change ends the session in
 another tab on its next interaction, repeated wrong passwords are throttled."""
 
-from tests.e2e.conftest import login, shot, wait_idle
+from tests.e2e.conftest import login, shot, two_tabs, wait_idle
 
 
 def test_principal_cannot_open_another_school_by_any_url(server, page):
@@ -20,12 +20,7 @@ def test_principal_cannot_open_another_school_by_any_url(server, page):
 
 
 def test_password_change_ends_the_other_tab_on_its_next_interaction(server, browser):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
-    a, b = ctx.new_page(), ctx.new_page()
-    login(a, server, "demo-curator")
-    b.goto(server + "/school")
-    wait_idle(b)
-    b.wait_for_selector("h1:has-text('СОШ № 1 (демо)')")
+    ctx, a, b = two_tabs(browser, server, "demo-curator", "/school", "h1:has-text('СОШ № 1 (демо)')")
     a.goto(server + "/account")
     wait_idle(a)
     a.get_by_label("Текущий пароль").fill("demo")

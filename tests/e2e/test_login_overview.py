@@ -2,7 +2,7 @@
 
 from urllib.request import Request, urlopen
 
-from tests.e2e.conftest import login, shot, wait_idle
+from tests.e2e.conftest import login, shot, two_tabs, wait_idle
 
 
 def test_anonymous_gets_the_login_page_for_every_url(server, page):
@@ -46,12 +46,7 @@ def test_wrong_password_is_refused_in_russian(server, page):
 
 
 def test_logout_ends_the_session_in_another_tab(server, browser):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
-    a, b = ctx.new_page(), ctx.new_page()
-    login(a, server, "demo-methodist")
-    b.goto(server + "/")
-    wait_idle(b)
-    b.wait_for_selector("text=город Невинномысск")
+    ctx, a, b = two_tabs(browser, server, "demo-methodist", "/", "text=город Невинномысск")
     a.click("text=Выйти")
     a.wait_for_url(server + "/login*")
     b.reload()
