@@ -1,5 +1,7 @@
-"""The demo database: reference data of the five seed roadmaps (`data/demo/reference.json`) plus
-synthetic measurements, all flagged as demo (the app says so on every screen).
+"""The demo database: the five seed roadmaps as transcribed in data/roadmaps/*.xlsx, loaded through
+the roadmap importer, plus demo-only content from data/demo/reference.json (invented schools for
+Невинномысск, demo accounts, synthetic measurements), all flagged as demo (the app says so on
+every screen).
 
 Built on the first start when there is no database yet (see `should_build`), or by
 `python -m core.demo`.
@@ -19,14 +21,13 @@ from sqlmodel import Session, select
 from core import auth, summary
 from core.db import session_scope
 from core.formatting import period_label
-from core.models import (AppMeta, ControlPoint, CuratorLink, Direction, Indicator, Measurement, Period, Roadmap,
-                         School, Target, TargetMilestone, Territory, User)
-from core.roadmap import parse_deadline
+from core import roadmap_book
+from core.models import AppMeta, CuratorLink, Indicator, Measurement, Period, School, Target, Territory, User
 from core.settings import DATA_DIR, Settings
 from core.targets import period_t
-from core.territories import add_territory
 
 REFERENCE = DATA_DIR / "demo" / "reference.json"
+ROADMAPS = DATA_DIR / "roadmaps"
 DEMO_PASSWORD = "demo"
 QUARTER_YEARS = range(2022, 2026)
 CALENDAR_YEARS = range(2020, 2026)
@@ -163,70 +164,64 @@ def load_reference(path: Path = REFERENCE) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def build(engine: Engine, reference: dict | None = None) -> dict[str, int]:
-    """Fill an empty database with the demo, in one transaction. Returns row counts."""
+def roadmap_files(directory: Path = ROADMAPS) -> list[Path]:
+    return sorted(directory.glob("*.xlsx"))
+
+
+def build(engine: Engine, reference: dict | None = None, roadmaps: list[Path] | None = None) -> dict[str, int]:
+    """Fill an empty database with the demo, in one transaction: every roadmap in data/roadmaps/
+    loaded through the roadmap importer (the same checks as an upload), the invented schools of
+    Невинномысск, the demo accounts and synthetic measurements. Returns row counts."""
     ref = reference or load_reference()
+    files = roadmap_files() if roadmaps is None else roadmaps
+    scope = auth.system_scope()
     with session_scope(engine, write=True) as s:
         if not _is_empty_of_data_session(s):
             raise RuntimeError("В базе уже есть данные: демонстрационные данные загружаются только в пустую базу.")
         periods = ensure_periods(s)
-        terr = {}
-        for t in ref["territories"]:
-            terr[t["code"]] = add_territory(s, Territory(code=t["code"], name=t["name"],
-                                                         region_name=t.get("region_name"), is_demo=True))
-        schools = {}
-        for x in ref["schools"]:
-            x = dict(x)
-            x["territory_id"] = terr[x.pop("territory")].id
-            schools[x["code"]] = School(**x)
-            s.add(schools[x["code"]])
-        inds = {}
-        for x in ref["indicators"]:
-            x = dict(x)
-            inds[x["code"]] = Indicator(**x)
-            s.add(inds[x["code"]])
         s.flush()
-        n_targets = 0
-        for r in ref["roadmaps"]:
-            rm = Roadmap(code=r["code"], territory_id=terr[r["territory"]].id, title=r["title"],
-                         year_from=r.get("year_from"), year_to=r.get("year_to"), approved_by=r.get("approved_by"),
-                         goal=r.get("goal"), source=r.get("source"), is_demo=True)
-            s.add(rm)
-            s.flush()
-            for d in r.get("directions", []):
-                s.add(Direction(roadmap_id=rm.id, number=d["number"], title=d["title"]))
-            for cp in r.get("control_points", []):  # as the document writes them; the date derived
-                dl = parse_deadline(cp["deadline"])
-                s.add(ControlPoint(roadmap_id=rm.id, number=cp["number"], title=cp["title"],
-                                   responsible=cp.get("responsible"), deadline_text=cp["deadline"], due_date=dl.due,
-                                   deadline_kind=dl.kind))
-            for x in r["targets"]:
-                tgt = Target(roadmap_id=rm.id, indicator_id=inds[x["indicator"]].id, number=x["number"],
-                             wording=x["wording"], kind=x["kind"], value=x.get("value"),
-                             baseline_period_id=periods[x["baseline"]].id if x.get("baseline") else None,
-                             due_period_id=periods[x["due"]].id if x.get("due") else None,
-                             applies_to=x.get("applies_to", "target"), judged_on=x.get("judged_on", "both"))
-                s.add(tgt)
-                s.flush()
-                n_targets += 1
-                for m in x.get("milestones", []):
-                    s.add(TargetMilestone(target_id=tgt.id, period_id=periods[m["period"]].id, value=m["value"],
-                                          note=m.get("note")))
+        n_activities = 0
+        for i, path in enumerate(files):
+            data = path.read_bytes()
+            pv = roadmap_book.prepare(scope, data, path.name, engine, connection=s.connection())
+            if not pv.ok:
+                raise RuntimeError(f"{path.name}: " + "; ".join(p.text for p in pv.errors[:10]))
+            roadmap_book.write_checked(s, scope, pv, data, engine=engine, is_demo=True)
+            n_activities += len(pv.activities)
+            if i == 0:  # the invented schools right after their territory (stable ids for the demo accounts)
+                _add_demo_schools(s, ref)
+        if not files:
+            _add_demo_schools(s, ref)
+        s.flush()
+        terr = {t.code: t for t in s.exec(select(Territory)).all()}
+        schools = {x.code: x for x in s.exec(select(School)).all()}
+        inds = {x.code: x for x in s.exec(select(Indicator)).all()}
         for link in ref["curator_links"]:
             s.add(CuratorLink(curator_school_id=schools[link["curator"]].id, school_id=schools[link["school"]].id))
         for u in ref["users"]:
             auth.create_user(s, login=u["login"], password=DEMO_PASSWORD, full_name=u["full_name"], role=u["role"],
                              territory_id=terr[u["territory"]].id if u.get("territory") else None,
                              school_id=schools[u["school"]].id if u.get("school") else None, check_rules=False)
+        periods = {p.code: p for p in s.exec(select(Period)).all()}
         rows = _demo_measurements(s, ref, periods, terr, inds, schools)
         s.add_all(rows)
         s.flush()
         summary.refresh(s)
         s.add(AppMeta(key="demo", value="1"))
         s.add(AppMeta(key="demo_built_at", value=date.today().isoformat()))
-        auth.audit(s, "demo_built", login="system", details={"measurements": len(rows)})
+        auth.audit(s, "demo_built", login="system", details={"measurements": len(rows), "roadmaps": [p.name for p in files]})
         return {"territories": len(terr), "schools": len(schools), "indicators": len(inds),
-                "roadmaps": len(ref["roadmaps"]), "targets": n_targets, "measurements": len(rows)}
+                "roadmaps": len(files), "activities": n_activities,
+                "targets": s.exec(select(func.count()).select_from(Target)).one(), "measurements": len(rows)}
+
+
+def _add_demo_schools(s: Session, ref: dict) -> None:
+    terr = {t.code: t for t in s.exec(select(Territory)).all()}
+    for x in ref["schools"]:
+        x = dict(x)
+        x["territory_id"] = terr[x.pop("territory")].id
+        s.add(School(**x))
+    s.flush()
 
 
 def _is_empty_of_data_session(s: Session) -> bool:

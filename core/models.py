@@ -179,7 +179,9 @@ class Roadmap(SQLModel, table=True):
     year_to: int | None = None
     approved_by: str | None = Field(default=None, sa_column=Column(Text))  # approving order
     goal: str | None = Field(default=None, sa_column=Column(Text))
-    source: str | None = Field(default=None, max_length=255)  # the seed / file it came from
+    tasks: str | None = Field(default=None, sa_column=Column(Text))
+    source: str | None = Field(default=None, sa_column=Column(Text))  # the document / file it came from
+    upload_id: int | None = Field(default=None, foreign_key="upload.id")  # the workbook it was loaded from
     is_demo: bool = False
 
 
@@ -192,12 +194,22 @@ class Direction(SQLModel, table=True):
 
 
 class Activity(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("roadmap_id", "number", name="uq_activity_number"),)
+    """An activity of the plan. `stage` is the year (or other stage) of a plan written per year,
+    as seed 002 is ("" for the rest); the texts are kept as the document writes them."""
+
+    __table_args__ = (UniqueConstraint("roadmap_id", "number", "stage", name="uq_activity_number"),)
     id: int | None = Field(default=None, primary_key=True)
     roadmap_id: int = Field(foreign_key="roadmap.id", index=True)
     direction_id: int | None = Field(default=None, foreign_key="direction.id")
     number: str = Field(max_length=32)
+    stage: str = Field(default="", max_length=32)
+    position: int = 0  # order in the document
     title: str = Field(sa_column=Column(Text, nullable=False))
+    form: str | None = Field(default=None, sa_column=Column(Text))  # form of the event (seminar, monitoring...)
+    participants: str | None = Field(default=None, sa_column=Column(Text))
+    venue: str | None = Field(default=None, sa_column=Column(Text))
+    risk_codes_text: str | None = Field(default=None, max_length=255)  # as written: «1.2-1.3», «все выявленные параметры»
+    schools_text: str | None = Field(default=None, sa_column=Column(Text))  # schools as written
     deadline_text: str | None = Field(default=None, max_length=500)
     due_date: date | None = None
     deadline_kind: str | None = Field(default=None, max_length=16)
@@ -229,6 +241,7 @@ class ControlPoint(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     roadmap_id: int = Field(foreign_key="roadmap.id", index=True)
     number: str = Field(max_length=16)
+    position: int = 0
     title: str = Field(sa_column=Column(Text, nullable=False))
     responsible: str | None = Field(default=None, sa_column=Column(Text))
     deadline_text: str | None = Field(default=None, max_length=500)
@@ -287,6 +300,35 @@ class RiskFactor(SQLModel, table=True):
     group_name: str = Field(max_length=500)
     code: str = Field(max_length=16)
     name: str = Field(sa_column=Column(Text, nullable=False))
+    found_in_text: str | None = Field(default=None, sa_column=Column(Text))  # «where found» as written
+    position: int = 0
+
+
+class RiskGroup(SQLModel, table=True):
+    """A group of risk factors with what the document says about it (seed 004 gives each group
+    its target orientations and progress indicators)."""
+
+    __table_args__ = (UniqueConstraint("roadmap_id", "code", name="uq_risk_group_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    roadmap_id: int = Field(foreign_key="roadmap.id")
+    code: str = Field(max_length=16)
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    goals: str | None = Field(default=None, sa_column=Column(Text))
+    progress_indicators: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class SchoolGroup(SQLModel, table=True):
+    """Schools a roadmap puts together (seed 004's triads)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    roadmap_id: int = Field(foreign_key="roadmap.id")
+    name: str = Field(max_length=255)
+    note: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class SchoolGroupMember(SQLModel, table=True):
+    group_id: int = Field(foreign_key="schoolgroup.id", primary_key=True)
+    school_id: int = Field(foreign_key="school.id", primary_key=True)
 
 
 class SchoolRisk(SQLModel, table=True):

@@ -44,7 +44,7 @@ _YEAR_RE = re.compile(r"(?<![\d.])(20\d\d)(?![\d.])")
 _QUARTER_RE = re.compile(r"\b(iv|iii|ii|i|[1-4])\s*(?:-?й\s*)?квартал[а-я]*\s*(20\d\d)?")
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _RECURRING = ("ежегодн", "ежемесячн", "еженедельн", "постоянн", "раз в", "по понедельник", "по вторник",
-              "по сред", "по четверг", "по пятниц", "весь период", "всего времени", "каждый", "каждую")
+              "по сред", "по четверг", "по пятниц", "весь период", "всего периода", "всего времени", "каждый", "каждую")
 _UNDATED = ("по необходимост", "по отдельному", "графику", "в сроки", "установленн", "с учетом сроков",
             "срока проекта", "по плану", "в соответствии с план")
 
@@ -133,6 +133,10 @@ def parse_deadline(text: str | None, *, default_year: int | None = None) -> Dead
         return Deadline(raw, "year", date(ys[-1], 12, 31), tuple(date(y, 12, 31) for y in ys))
     if any(k in t for k in _UNDATED):
         return Deadline(raw, "undated")
+    if re.search(r"в течени[ея] учебного года", t):  # the school year that starts in the stage's year
+        if default_year:
+            return Deadline(raw, "year", date(default_year + 1, 5, 31), (date(default_year + 1, 5, 31),))
+        return Deadline(raw, "undated")
     if "в течение года" in t or "в течении года" in t:
         if default_year:
             return Deadline(raw, "year", date(default_year, 12, 31), (date(default_year, 12, 31),))
@@ -154,3 +158,41 @@ def _attach(months: list[tuple[int, int]], years: list[tuple[int, int]]) -> list
     if len(months) == 1 and len(years) > 1 and all(p > months[0][0] for p, _ in years):
         out = [(months[0][1], y) for _, y in years]  # «Сентябрь 2023, 2024»
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Risk parameter codes as the documents write them
+# ---------------------------------------------------------------------------------------------
+ALL_FOUND = ("все выявленные", "все параметры")
+
+
+def _code_key(code: str) -> tuple:
+    return tuple(int(x) if x.isdigit() else x for x in code.split("."))
+
+
+def expand_risk_codes(text: str | None, known: list[str], found: set[str] | None = None) -> tuple[list[str], list[str]]:
+    """«1.1., 2.1» → [1.1, 2.1]; «1.2-1.3», «4.1.-4.3» → every known code in the range; «все выявленные
+    параметры» → every known parameter found in at least one school (`found`). Returns (codes in
+    document order, tokens that name no known parameter)."""
+    t = re.sub(r"\s+", " ", (text or "").strip().lower())
+    if not t:
+        return [], []
+    if any(t.startswith(k) for k in ALL_FOUND):
+        return [c for c in known if found is None or c in found], []
+    out, unknown = [], []
+    for token in [x.strip() for x in re.split(r"[,;]| и ", t) if x.strip()]:
+        m = re.fullmatch(r"(\d+(?:\.\d+)*)\.?\s*[-–—]\s*(\d+(?:\.\d+)*)\.?", token)
+        if m:
+            lo, hi = _code_key(m.group(1)), _code_key(m.group(2))
+            hit = [c for c in known if lo <= _code_key(c) <= hi and _code_key(c)[0] == lo[0]]
+            if not hit:
+                unknown.append(token)
+            out.extend(c for c in hit if c not in out)
+            continue
+        code = token.rstrip(".")
+        if code in known:
+            if code not in out:
+                out.append(code)
+        else:
+            unknown.append(token)
+    return out, unknown

@@ -137,7 +137,7 @@ def test_scope_admin_sees_everything(demo_db):
     sc = scope_of(demo_db, "demo-admin")
     assert sc.sees_everything
     assert len(queries.roadmaps(sc, demo_db)) == 5
-    assert len(queries.schools(sc, demo_db)) == 35
+    assert len(queries.schools(sc, demo_db)) == 36  # 10 invented + 26 named in seeds 001, 003, 004
 
 
 def test_scope_head_and_methodologist_see_their_territory(demo_db):

@@ -21,7 +21,7 @@ EXPECTED_TABLES = {
 def test_schema_is_at_head(empty_db):
     assert EXPECTED_TABLES <= set(inspect(empty_db).get_table_names())
     with empty_db.connect() as c:
-        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
 
 
 def test_sqlite_connection_pragmas(tmp_path):
@@ -80,12 +80,12 @@ def test_demo_counts(demo_db):
         count = lambda t: c.execute(text(f'SELECT COUNT(*) FROM "{t}"')).scalar()  # noqa: E731
         assert count("territory") == 5
         assert count("roadmap") == 5
-        assert count("school") == 35
+        assert count("school") == 36  # 10 invented for seed 000 + seed 001: 2, seed 003: 15, seed 004: 9
         assert count("target") == 8  # seed 000: five targets; seed 004: three
         assert count("targetmilestone") == 3  # resilient schools 3 / +2 / +2
         assert count("controlpoint") == 10  # seed 000's ten control points, every one with a parsed date
         assert c.execute(text("SELECT COUNT(*) FROM controlpoint WHERE due_date IS NULL")).scalar() == 0
-        assert count("direction") == 5
+        assert count("direction") == 6 + 5 + 5 + 0 + 4
         assert count("user") == 5
         assert count("period") == 16 + 6  # quarters 2022-2025 and years 2020-2025
         assert c.execute(text("SELECT COUNT(*) FROM measurement WHERE NOT is_demo")).scalar() == 0

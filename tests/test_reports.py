@@ -41,9 +41,12 @@ def test_spravka_numbers_equal_core_targets(demo_db):
     assert "Дорожная карта содержит 5 целевых показателей" in body
     assert "не представила данные 1 школа — ООШ № 11 (демо)" in body  # the school that did not report
     assert len(doc.inline_shapes) == 5  # a chart per target
-    # seed 000's ten control points, all still planned, on 15 October 2024: six past their dates
-    assert "Выполнено: 0." in body and "Просрочено: 6." in body
-    assert "Предстоит до конца следующего квартала: 4." in body
+    # seed 000's ten control points and 25 activities, all still planned, on 15 October 2024:
+    # control points 6 past their dates, 4 due by 31 March 2025; activities (by the dates as written)
+    # 11 past: 1.1, 2.2, 3.4, 3.5, 3.6, 3.9, 4.1, 4.2, 4.4, М.3, М.5; 10 due by then: 2.3, 3.1, 3.2,
+    # 3.8, 4.3, 5.1, 5.2, М.1, М.4, М.6
+    assert "Выполнено: 0." in body and "Просрочено: 17." in body
+    assert "Предстоит до конца следующего квартала: 14." in body
 
 
 def test_spravka_lists_done_overdue_upcoming_and_uncovered_risks(demo_db_rw):
@@ -63,8 +66,8 @@ def test_spravka_lists_done_overdue_upcoming_and_uncovered_risks(demo_db_rw):
         s.flush()
         s.add(ActivityRisk(activity_id=late.id, risk_factor_id=covered.id))
     body = _docx_text(reports.roadmap_report(auth.system_scope(), 1, engine=db, today=date(2024, 10, 15)))
-    # the three added to seed 000's ten control points (six overdue, four upcoming on this date)
-    assert "Выполнено: 1." in body and "Просрочено: 7." in body and "Предстоит до конца следующего квартала: 5." in body
+    # the three added to seed 000's items (17 overdue, 14 upcoming on this date, see above)
+    assert "Выполнено: 1." in body and "Просрочено: 18." in body and "Предстоит до конца следующего квартала: 15." in body
     assert "Не обеспечены мероприятиями 1 из 2 параметров риска:" in body and "2.1 — Низкая мотивация" in body
 
 

@@ -451,6 +451,8 @@ def undo(scope: Scope, upload_id: int, engine: Engine | None = None) -> dict[str
             raise IngestError(f"Загрузка № {upload_id} не найдена.")
         if not _may_touch_upload(s, scope, up):
             raise auth.deny(scope, f"отмена загрузки № {upload_id}", engine)
+        if up.kind == "roadmap":
+            raise IngestError(f"Загрузка № {upload_id} — файл дорожной карты, а не данные мониторинга: её не отменяют.")
         if up.status != "applied":
             raise IngestError(f"Загрузка № {upload_id} уже отменена.")
         history = {(h.school_id, h.indicator_id, h.period_id): h for h in s.execute(
@@ -565,6 +567,7 @@ def uploads(scope: Scope, engine: Engine | None = None, limit: int = 200) -> pd.
             SELECT u.id, u.file_name, u.uploaded_at, u.n_rows, u.n_new, u.n_changed, u.n_unchanged, u.status,
                    u.errors, u.territory_id, u.uploaded_by, us.login
             FROM upload u LEFT JOIN "user" us ON us.id = u.uploaded_by
+            WHERE u.kind <> 'roadmap'
             ORDER BY u.id DESC LIMIT :n"""), {"n": limit})]
     seen = [r for r in rows if scope.is_admin or r["uploaded_by"] == scope.user_id or (
         scope.role in ("methodologist", "head") and r["territory_id"] is not None

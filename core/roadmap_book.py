@@ -1,0 +1,816 @@
+"""The roadmap workbook: one Excel file holds a whole roadmap as the office wrote it (the roadmap,
+its indicators and schools, directions, activities, control points, targets, risk groups and
+parameters with the schools where each was found, curator links, groups of schools).
+
+`write` makes the workbook (an empty template, an export of a loaded roadmap, the transcribed
+seeds in data/roadmaps/); `prepare` reads and checks one against the database and says what
+would be written, each problem located by sheet, row and column; `apply` writes it in one
+transaction. The demo database is built by loading data/roadmaps/*.xlsx through the same path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import text as sql
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from core import auth
+from core.auth import Scope
+from core.db import get_engine, session_scope
+from core.formatting import period_label, plural
+from core.ingest.excel import col_letter, open_workbook
+from core.ingest.numbers import NotANumber, cell_text, parse_number
+from core.ingest.parse import norm
+from core.ingest.problems import IngestError, Problem
+from core.models import (Activity, ActivityIndicator, ActivityRisk, ActivitySchool, ControlPoint, CuratorLink,
+                         Direction, Indicator, Period, RiskFactor, RiskGroup, Roadmap, School, SchoolGroup,
+                         SchoolGroupMember, SchoolRisk, Target, TargetMilestone, Territory, Upload)
+from core.roadmap import expand_risk_codes, parse_deadline
+from core.territories import add_territory
+
+FORMAT = "roadmap-v1"
+META_SHEET = "_meta"
+MAIN_SHEET = "Дорожная карта"
+
+
+@dataclass(frozen=True)
+class Col:
+    key: str
+    header: str
+    required: bool = False
+    width: int = 18
+    hint: str = ""
+
+
+# Lengths of the database columns the workbook fills (longer text would be cut or refused)
+MAX_LEN = {("code", MAIN_SHEET): 64, ("territory_code", MAIN_SHEET): 64, ("territory_name", MAIN_SHEET): 255,
+           ("region", MAIN_SHEET): 255, ("code", "Показатели"): 64, ("name", "Показатели"): 500,
+           ("short_name", "Показатели"): 120, ("unit", "Показатели"): 32, ("numerator_label", "Показатели"): 255,
+           ("denominator_label", "Показатели"): 255, ("code", "Школы"): 64, ("name", "Школы"): 500,
+           ("short_name", "Школы"): 255, ("kind", "Школы"): 32, ("number", "Направления"): 16,
+           ("number", "Мероприятия"): 32, ("stage", "Мероприятия"): 32, ("deadline", "Мероприятия"): 500,
+           ("risks", "Мероприятия"): 255, ("number", "Контрольные точки"): 16, ("deadline", "Контрольные точки"): 500,
+           ("code", "Группы рисков"): 16, ("group", "Параметры риска"): 16, ("code", "Параметры риска"): 16,
+           ("name", "Группы школ"): 255}
+
+
+# The roadmap sheet is a list of fields (column A: field, column B: value).
+MAIN_FIELDS = [
+    Col("code", "Код дорожной карты", True, hint="латиница, цифры, дефис; например nev-2024"),
+    Col("title", "Название", True),
+    Col("territory_code", "Код территории", True, hint="как в системе, например nevinnomyssk"),
+    Col("territory_name", "Территория", True),
+    Col("region", "Регион"),
+    Col("year_from", "Год начала"),
+    Col("year_to", "Год окончания"),
+    Col("approved_by", "Утверждена", hint="приказ: кем, дата, номер"),
+    Col("goal", "Цель"),
+    Col("tasks", "Задачи"),
+    Col("source", "Источник", hint="документ, из которого перенесена карта"),
+]
+
+SHEETS: dict[str, list[Col]] = {
+    "Показатели": [
+        Col("code", "Код", True, 22), Col("name", "Наименование", True, 50), Col("short_name", "Краткое наименование", True, 28),
+        Col("unit", "Единица", True, 10), Col("value_kind", "Вид", True, 14, "доля | количество | значение | признак"),
+        Col("level", "Уровень", False, 12, "школа | территория"), Col("higher_is_better", "Больше — лучше", False, 12, "да | нет"),
+        Col("numerator_label", "Числитель", False, 30), Col("denominator_label", "Знаменатель", False, 30),
+    ],
+    "Школы": [
+        Col("code", "Код школы", True, 14), Col("name", "Полное наименование", True, 50),
+        Col("short_name", "Краткое наименование", True, 28), Col("kind", "Тип", False, 10, "СОШ, ООШ, СШ, гимназия…"),
+        Col("is_shnor", "ШНОР", False, 8, "да | нет"), Col("is_shnsu", "ШНСУ", False, 8, "да | нет"),
+        Col("is_leader", "Школа-лидер", False, 10, "да | нет"),
+    ],
+    "Направления": [Col("number", "№", True, 8), Col("title", "Направление", True, 80)],
+    "Мероприятия": [
+        Col("number", "№", True, 8), Col("stage", "Этап (год)", False, 10, "для планов, расписанных по годам"),
+        Col("direction", "Направление (№)", False, 12), Col("title", "Мероприятие", True, 60),
+        Col("deadline", "Срок (как в документе)", False, 24), Col("responsible", "Ответственные", False, 26),
+        Col("expected_result", "Ожидаемый результат", False, 40), Col("report_form", "Форма отчёта", False, 20),
+        Col("form", "Форма проведения", False, 20), Col("participants", "Участники", False, 22),
+        Col("venue", "Место проведения", False, 18), Col("indicators", "Показатели (коды)", False, 22, "через запятую"),
+        Col("risks", "Параметры риска (коды)", False, 18, "1.1, 2.1-2.3 или «все выявленные параметры»"),
+        Col("schools_text", "Школы (как в документе)", False, 30), Col("schools", "Школы (коды)", False, 22, "через запятую"),
+    ],
+    "Контрольные точки": [
+        Col("number", "№", True, 8), Col("title", "Контрольная точка", True, 70),
+        Col("responsible", "Ответственный", False, 28), Col("deadline", "Срок (как в документе)", False, 24),
+    ],
+    "Целевые показатели": [
+        Col("number", "№", True, 6), Col("wording", "Формулировка (как в документе)", True, 60),
+        Col("indicator", "Показатель (код)", True, 22),
+        Col("kind", "Вид цели", True, 18, "не менее | не более | рост, п.п. | рост, % | не ниже среднего | по этапам"),
+        Col("value", "Значение", False, 10), Col("baseline", "Базовый период", False, 14, "2023-Q4 или 2023"),
+        Col("due", "Срок (период)", False, 14), Col("applies_to", "Группа школ", False, 16, "ШНОР | ШНСУ | ШНОР и ШНСУ | все школы"),
+        Col("judged_on", "Оценивается", False, 18, "группа | каждая школа | группа и каждая школа"),
+        Col("milestones", "Этапы", False, 40, "период: значение (пояснение); …"),
+    ],
+    "Группы рисков": [
+        Col("code", "Код группы", True, 10), Col("name", "Группа рисков", True, 40),
+        Col("goals", "Целевые ориентиры", False, 50), Col("progress_indicators", "Индикаторы продвижения", False, 50),
+    ],
+    "Параметры риска": [
+        Col("group", "Код группы", True, 10), Col("code", "Код параметра", True, 10), Col("name", "Параметр", True, 60),
+        Col("found_in_text", "Где выявлен (как в документе)", False, 30), Col("schools", "Школы (коды)", False, 30),
+        Col("audit_date", "Дата аудита", False, 12),
+    ],
+    "Кураторы": [Col("curator", "Школа-куратор (код)", True, 20), Col("school", "Курируемая школа (код)", True, 20)],
+    "Группы школ": [
+        Col("name", "Группа", True, 20), Col("schools", "Школы (коды)", True, 40), Col("note", "Примечание", False, 50),
+    ],
+}
+
+VALUE_KINDS = {"доля": "share", "количество": "count", "значение": "value", "признак": "flag"}
+AGGREGATION = {"share": "ratio_of_sums", "count": "sum", "value": "mean", "flag": "count_flags"}
+LEVELS = {"школа": "school", "территория": "territory"}
+TARGET_KINDS = {"не менее": "at_least", "не более": "at_most", "рост, п.п.": "increase_pp", "рост, %": "increase_pct",
+                "не ниже среднего": "not_below_average", "по этапам": "milestones"}
+APPLIES_TO = {"ШНОР": "shnor", "ШНСУ": "shnsu", "ШНОР и ШНСУ": "target", "все школы": "all"}
+JUDGED_ON = {"группа": "group", "каждая школа": "school", "группа и каждая школа": "both"}
+YES, NO = {"да", "1", "true", "yes", "+"}, {"нет", "0", "false", "no", "-", ""}
+
+
+def _inverse(d: dict[str, str]) -> dict[str, str]:
+    return {v: k for k, v in d.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------------
+def write(book: dict) -> bytes:
+    """A workbook from `book` = {"roadmap": {key: value}, sheet name: [row dicts]} (every sheet
+    optional: an empty one is the template)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDE6F0")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    ws = wb.active
+    ws.title = MAIN_SHEET
+    ws.append(["Поле", "Значение", "Подсказка"])
+    for c in MAIN_FIELDS:
+        v = (book.get("roadmap") or {}).get(c.key)
+        ws.append([c.header + (" *" if c.required else ""), v, c.hint])
+    for cell in ws[1]:
+        cell.font, cell.fill = head_font, head_fill
+    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width, ws.column_dimensions["C"].width = 26, 100, 40
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = wrap
+    for name, cols in SHEETS.items():
+        ws = wb.create_sheet(name)
+        ws.append([c.header + (" *" if c.required else "") for c in cols])
+        ws.append([c.hint for c in cols])
+        for i, c in enumerate(cols, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = c.width
+            ws.cell(1, i).font, ws.cell(1, i).fill = head_font, head_fill
+            ws.cell(2, i).font = Font(italic=True, color="666666", size=9)
+        for r in book.get(name) or []:
+            ws.append([_out(r.get(c.key)) for c in cols])
+        for row in ws.iter_rows(min_row=1):
+            for cell in row:
+                cell.alignment = wrap
+        ws.freeze_panes = "A3"
+    ws = wb.create_sheet("Инструкция", 0)
+    for line in INSTRUCTION:
+        ws.append([line])
+    ws.column_dimensions["A"].width = 120
+    meta = wb.create_sheet(META_SHEET)
+    meta.append(["format", FORMAT])
+    meta.sheet_state = "hidden"
+    wb.active = 1
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _out(v):
+    if isinstance(v, (list, tuple)):
+        return ", ".join(str(x) for x in v)
+    return v
+
+
+INSTRUCTION = [
+    "Дорожная карта в одном файле Excel.",
+    "Заполните листы: «Дорожная карта» (код, название, территория, годы, приказ, цель), «Показатели» (те, на которые "
+    "ссылаются цели и мероприятия; уже известные системе можно не повторять), «Школы» (новые для системы школы "
+    "территории), «Направления», «Мероприятия», «Контрольные точки», «Целевые показатели», «Группы рисков», "
+    "«Параметры риска» (со школами, где выявлен фактор), «Кураторы», «Группы школ».",
+    "Столбцы со звёздочкой (*) обязательны. Вторая строка каждого листа — подсказка, её не удаляйте и не заполняйте.",
+    "Сроки пишите так, как в документе («Сентябрь 2024 года», «I квартал 2024 года», «ежегодно»): система сама "
+    "определит дату; нераспознанный срок сохраняется как написан и показывается в проверке.",
+    "Коды школ, показателей и параметров риска перечисляйте через запятую; диапазон параметров — через дефис "
+    "(«2.1-2.3»); «все выявленные параметры» — все параметры, для которых указаны школы.",
+    "При загрузке файл проверяется целиком: если есть ошибки, ничего не записывается, а каждая ошибка указана с "
+    "листом, строкой и столбцом.",
+]
+
+
+def template() -> bytes:
+    return write({})
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Cell:
+    value: str
+    sheet: str
+    row: int
+    col: str
+    header: str
+
+    def problem(self, message: str, level: str = "error") -> Problem:
+        return Problem(level, message, self.sheet, self.row, self.col, self.header, self.value or None)
+
+
+@dataclass
+class Book:
+    main: dict[str, Cell] = field(default_factory=dict)
+    sheets: dict[str, list[dict[str, Cell]]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read(data: bytes, file_name: str) -> Book:
+    wb = open_workbook(data, file_name)
+    book = Book()
+    meta = {cell_text(r[0]): cell_text(r[1]) for r in wb.sheets.get(META_SHEET, []) if len(r) >= 2}
+    if MAIN_SHEET not in wb.sheets:
+        if meta.get("format") == "measurements" or any(norm(n) == "данные" for n in wb.sheets):
+            raise IngestError("Это файл с данными мониторинга, а не дорожная карта: загрузите его на странице "
+                              "«Загрузка данных», раздел «Данные мониторинга».")
+        raise IngestError(f"В файле нет листа «{MAIN_SHEET}»: это не файл дорожной карты. Скачайте шаблон "
+                          "дорожной карты и перенесите данные в него.")
+    labels = {norm(c.header): c for c in MAIN_FIELDS}
+    for i, r in enumerate(wb.sheets[MAIN_SHEET], start=1):
+        if not r:
+            continue
+        c = labels.get(norm(cell_text(r[0])))
+        if c:
+            book.main[c.key] = Cell(cell_text(r[1]) if len(r) > 1 else "", MAIN_SHEET, i, "B", c.header)
+    for name, cols in SHEETS.items():
+        book.sheets[name] = _read_table(wb.sheets.get(name), name, cols, book.problems)
+    cells = [(MAIN_SHEET, k, c) for k, c in book.main.items()]
+    cells += [(name, k, c) for name, rows in book.sheets.items() for r in rows for k, c in r.items()]
+    for sheet, key, c in cells:
+        limit = MAX_LEN.get((key, sheet))
+        if limit and len(c.value) > limit:
+            book.problems.append(c.problem(f"слишком длинный текст: {len(c.value)} знаков, допускается до {limit}"))
+    return book
+
+
+def _read_table(rows: list[list] | None, sheet: str, cols: list[Col], problems: list[Problem]) -> list[dict[str, Cell]]:
+    if not rows:
+        return []
+    by_header = {norm(c.header): c for c in cols}
+    head_at, mapping = None, {}
+    for i, r in enumerate(rows[:10]):
+        found = {j: by_header[norm(cell_text(v))] for j, v in enumerate(r) if norm(cell_text(v)) in by_header}
+        if found and all(c in found.values() for c in cols if c.required):
+            head_at, mapping = i, found
+            break
+    if head_at is None:
+        missing = ", ".join(f"«{c.header}»" for c in cols if c.required)
+        problems.append(Problem("error", f"не найдена строка заголовков (нужны столбцы {missing})", sheet))
+        return []
+    hints = {norm(c.hint) for c in cols if c.hint}
+    out = []
+    for i, r in enumerate(rows[head_at + 1:], start=head_at + 2):
+        cells = {c.key: Cell(cell_text(r[j]) if j < len(r) else "", sheet, i, col_letter(j + 1), c.header)
+                 for j, c in mapping.items()}
+        values = [x.value for x in cells.values() if x.value]
+        if not values:
+            continue
+        if all(norm(v) in hints for v in values):  # the hint row of the template
+            continue
+        for c in cols:
+            cells.setdefault(c.key, Cell("", sheet, i, "", c.header))
+        out.append(cells)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking against the database
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Preview:
+    file_name: str
+    checksum: str
+    roadmap: dict = field(default_factory=dict)
+    territory: dict = field(default_factory=dict)  # {"id": int|None, "code", "name", "region"}
+    indicators: list[dict] = field(default_factory=list)  # new ones
+    schools: list[dict] = field(default_factory=list)  # new ones
+    directions: list[dict] = field(default_factory=list)
+    activities: list[dict] = field(default_factory=list)
+    control_points: list[dict] = field(default_factory=list)
+    targets: list[dict] = field(default_factory=list)
+    risk_groups: list[dict] = field(default_factory=list)
+    risks: list[dict] = field(default_factory=list)
+    curators: list[dict] = field(default_factory=list)
+    school_groups: list[dict] = field(default_factory=list)
+    periods: list[str] = field(default_factory=list)  # period codes to create
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def counts(self) -> dict[str, int]:
+        return {"Направления": len(self.directions), "Мероприятия": len(self.activities),
+                "Контрольные точки": len(self.control_points), "Целевые показатели": len(self.targets),
+                "Группы рисков": len(self.risk_groups), "Параметры риска": len(self.risks),
+                "Школы, где выявлены риски": sum(len(r["schools"]) for r in self.risks),
+                "Новые школы": len(self.schools), "Новые показатели": len(self.indicators),
+                "Кураторы": len(self.curators), "Группы школ": len(self.school_groups)}
+
+    def unparsed_deadlines(self) -> list[str]:
+        return [x["deadline"] for x in self.activities + self.control_points if x["deadline_kind"] == "unparsed"]
+
+
+_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_PERIOD_RE = re.compile(r"^(20\d\d)(?:-Q([1-4]))?$")
+
+
+def _split_codes(text: str) -> list[str]:
+    return [x.strip() for x in re.split(r"[,;\n]+", text or "") if x.strip()]
+
+
+def _flag(cell: Cell, out: list[Problem]) -> bool:
+    v = cell.value.strip().lower()
+    if v in YES:
+        return True
+    if v not in NO:
+        out.append(cell.problem("ожидается «да» или «нет»"))
+    return False
+
+
+def _choice(cell: Cell, options: dict[str, str], out: list[Problem], default: str | None = None) -> str | None:
+    if not cell.value:
+        if default is None:
+            out.append(cell.problem("не заполнено"))
+        return default
+    for label, key in options.items():
+        if norm(label) == norm(cell.value) or cell.value == key:
+            return key
+    out.append(cell.problem("допустимые значения: " + ", ".join(f"«{x}»" for x in options)))
+    return default
+
+
+def _number(cell: Cell, out: list[Problem]) -> float | None:
+    try:
+        return parse_number(cell.value)
+    except NotANumber as exc:
+        out.append(cell.problem(str(exc)))
+        return None
+
+
+def _period_code(cell: Cell, known: dict[str, dict], out: list[Problem], create: list[str]) -> str | None:
+    v = cell.value.strip()
+    if not v:
+        return None
+    by_label = {norm(p["label"]): code for code, p in known.items()}
+    if v in known:
+        return v
+    if norm(v) in by_label:
+        return by_label[norm(v)]
+    if _PERIOD_RE.match(v):
+        if v not in create:
+            create.append(v)
+        return v
+    out.append(cell.problem("неизвестный период: пишите «2024-Q4» (квартал) или «2024» (год)"))
+    return None
+
+
+def period_from_code(code: str) -> Period:
+    m = _PERIOD_RE.match(code)
+    y, q = int(m.group(1)), m.group(2)
+    if q:
+        n = int(q)
+        start = date(y, 3 * n - 2, 1)
+        end = date(y, 12, 31) if n == 4 else date(y, 3 * n + 1, 1) - timedelta(days=1)
+        return Period(code=code, kind="quarter", start=start, end=end, label=period_label("quarter", start, end))
+    start, end = date(y, 1, 1), date(y, 12, 31)
+    return Period(code=code, kind="year", start=start, end=end, label=period_label("year", start, end))
+
+
+def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = None, *, connection=None) -> Preview:
+    """Read the workbook and check it whole; nothing is written. `connection`: read through it
+    (the demo builder checks each file inside its one transaction)."""
+    engine = engine or get_engine()
+    if not scope.can_edit_roadmap:
+        raise auth.deny(scope, "roadmap_upload", engine)
+    pv = Preview(file_name=file_name, checksum=hashlib.sha256(data).hexdigest())
+    book = read(data, file_name)
+    P = pv.problems
+    P.extend(book.problems)
+    with (nullcontext(connection) if connection is not None else engine.connect()) as c:
+        q = lambda s, **k: [dict(r._mapping) for r in c.execute(sql(s), k)]  # noqa: E731
+        territories = {r["code"]: r for r in q("SELECT id, code, name FROM territory")}
+        schools = {r["code"]: r for r in q("SELECT id, code, territory_id, short_name FROM school")}
+        indicators = {r["code"]: r for r in q("SELECT id, code, value_kind, level FROM indicator")}
+        periods = {r["code"]: r for r in q("SELECT id, code, label FROM period")}
+        roadmaps = {r["code"]: r for r in q("SELECT id, code FROM roadmap")}
+
+    # The roadmap
+    main = book.main
+    for c in MAIN_FIELDS:
+        if c.required and not (main.get(c.key) and main[c.key].value):
+            cell = main.get(c.key)
+            P.append(cell.problem("не заполнено") if cell else
+                     Problem("error", f"нет поля «{c.header}»", MAIN_SHEET))
+    get = lambda k: main[k].value if k in main and main[k].value else None  # noqa: E731
+    rm = {k: get(k) for k in ("code", "title", "approved_by", "goal", "tasks", "source")}
+    for k in ("year_from", "year_to"):
+        if get(k):
+            n = _number(main[k], P)
+            if n is not None and not (2000 <= n <= 2100 and n == int(n)):
+                P.append(main[k].problem("ожидается год, например 2024"))
+            rm[k] = int(n) if n is not None and n == int(n) else None
+        else:
+            rm[k] = None
+    if rm["code"] and not _CODE_RE.match(rm["code"]):
+        P.append(main["code"].problem("код: латинские буквы, цифры, точка, дефис, подчёркивание, до 64 знаков"))
+    if rm["code"] in roadmaps:
+        P.append(main["code"].problem(f"дорожная карта с кодом «{rm['code']}» уже загружена; чтобы загрузить "
+                                      "другую, дайте ей свой код"))
+    pv.roadmap = rm
+    tcode = get("territory_code")
+    if tcode:
+        t = territories.get(tcode)
+        pv.territory = {"id": t["id"] if t else None, "code": tcode, "name": get("territory_name") or (t or {}).get("name"),
+                        "region": get("region")}
+        if t is None and not scope.is_admin:
+            P.append(main["territory_code"].problem(f"территории с кодом «{tcode}» нет в системе; новую территорию "
+                                                    "добавляет администратор"))
+        elif t is not None and not scope.can_see_territory(t["id"]):
+            P.append(main["territory_code"].problem("это не ваша территория: загружать дорожные карты можно только "
+                                                    "для своей"))
+        elif t is None and not _CODE_RE.match(tcode):
+            P.append(main["territory_code"].problem("код: латинские буквы, цифры, точка, дефис, подчёркивание"))
+    territory_id = pv.territory.get("id")
+
+    # Indicators
+    ind_kinds = {code: r["value_kind"] for code, r in indicators.items()}
+    for r in book.sheets["Показатели"]:
+        code = r["code"].value
+        kind = _choice(r["value_kind"], VALUE_KINDS, P)
+        level = _choice(r["level"], LEVELS, P, "school")
+        for k in ("name", "short_name", "unit"):
+            if not r[k].value:
+                P.append(r[k].problem("не заполнено"))
+        if code in ind_kinds and code not in indicators:
+            P.append(r["code"].problem(f"показатель «{code}» уже описан на этом листе выше"))
+            continue
+        if code in indicators:
+            if kind and (indicators[code]["value_kind"] != kind or indicators[code]["level"] != level):
+                P.append(r["value_kind"].problem(f"показатель «{code}» уже есть в системе с другим видом или уровнем; "
+                                                 "дайте новому показателю свой код"))
+            continue
+        if not _CODE_RE.match(code):
+            P.append(r["code"].problem("код: латинские буквы, цифры, точка, дефис, подчёркивание"))
+        ind_kinds[code] = kind
+        pv.indicators.append({"code": code, "name": r["name"].value, "short_name": r["short_name"].value,
+                              "unit": r["unit"].value, "value_kind": kind, "level": level,
+                              "aggregation": AGGREGATION.get(kind or "", "sum"),
+                              "higher_is_better": _flag(r["higher_is_better"], P) if r["higher_is_better"].value else True,
+                              "numerator_label": r["numerator_label"].value or None,
+                              "denominator_label": r["denominator_label"].value or None})
+
+    # Schools
+    known_schools = {code: r for code, r in schools.items()}
+    for r in book.sheets["Школы"]:
+        code = r["code"].value
+        for k in ("name", "short_name"):
+            if not r[k].value:
+                P.append(r[k].problem("не заполнено"))
+        flags = {k: _flag(r[k], P) for k in ("is_shnor", "is_shnsu", "is_leader")}
+        if code in known_schools:
+            s = known_schools[code]
+            if s.get("new"):
+                P.append(r["code"].problem(f"школа «{code}» уже описана на этом листе выше"))
+            elif territory_id is not None and s["territory_id"] != territory_id:
+                P.append(r["code"].problem(f"школа с кодом «{code}» уже есть в системе на другой территории"))
+            else:
+                P.append(r["code"].problem(f"школа «{code}» уже есть в системе: её данные не меняются этой загрузкой",
+                                           "warning"))
+            continue
+        if not _CODE_RE.match(code):
+            P.append(r["code"].problem("код: латинские буквы, цифры, точка, дефис, подчёркивание"))
+        known_schools[code] = {"new": True, "territory_id": territory_id}
+        pv.schools.append({"code": code, "name": r["name"].value, "short_name": r["short_name"].value,
+                           "kind": r["kind"].value or "СОШ", **flags})
+
+    def school_refs(cell: Cell) -> list[str]:
+        out = []
+        for code in _split_codes(cell.value):
+            s = known_schools.get(code)
+            if s is None:
+                P.append(cell.problem(f"школы с кодом «{code}» нет ни в системе, ни на листе «Школы»"))
+            elif territory_id is not None and s["territory_id"] != territory_id:
+                P.append(cell.problem(f"школа «{code}» относится к другой территории"))
+            elif code not in out:
+                out.append(code)
+        return out
+
+    def indicator_refs(cell: Cell) -> list[str]:
+        out = []
+        for code in _split_codes(cell.value):
+            if code not in ind_kinds:
+                P.append(cell.problem(f"показателя с кодом «{code}» нет ни в системе, ни на листе «Показатели»"))
+            elif code not in out:
+                out.append(code)
+        return out
+
+    # Directions
+    dir_numbers: set[str] = set()
+    for r in book.sheets["Направления"]:
+        n = r["number"].value
+        if n in dir_numbers:
+            P.append(r["number"].problem(f"направление № {n} указано дважды"))
+        dir_numbers.add(n)
+        pv.directions.append({"number": n, "title": r["title"].value})
+
+    # Risk groups and parameters
+    group_names = {}
+    for r in book.sheets["Группы рисков"]:
+        code = r["code"].value.rstrip(".")
+        if code in group_names:
+            P.append(r["code"].problem(f"группа рисков «{code}» указана дважды"))
+        group_names[code] = r["name"].value
+        pv.risk_groups.append({"code": code, "name": r["name"].value, "goals": r["goals"].value or None,
+                               "progress_indicators": r["progress_indicators"].value or None})
+    risk_codes: list[str] = []
+    found: set[str] = set()
+    for r in book.sheets["Параметры риска"]:
+        code, grp = r["code"].value.rstrip("."), r["group"].value.rstrip(".")
+        if grp not in group_names:
+            P.append(r["group"].problem(f"группы рисков «{grp}» нет на листе «Группы рисков»"))
+        if code in risk_codes:
+            P.append(r["code"].problem(f"параметр «{code}» указан дважды"))
+            continue
+        audit_date = None
+        if r["audit_date"].value:
+            try:
+                audit_date = date.fromisoformat(r["audit_date"].value[:10])
+            except ValueError:
+                d = parse_deadline(r["audit_date"].value)
+                if d.kind == "date":
+                    audit_date = d.due
+                else:
+                    P.append(r["audit_date"].problem("ожидается дата, например 01.03.2023"))
+        risk_codes.append(code)
+        codes = school_refs(r["schools"])
+        if codes or r["found_in_text"].value:
+            found.add(code)
+        pv.risks.append({"group_code": grp, "group_name": group_names.get(grp, ""), "code": code, "name": r["name"].value,
+                         "found_in_text": r["found_in_text"].value or None, "schools": codes, "audit_date": audit_date})
+
+    # Activities
+    seen: set[tuple[str, str]] = set()
+    for r in book.sheets["Мероприятия"]:
+        n, stage = r["number"].value, r["stage"].value
+        if (n, stage) in seen:
+            P.append(r["number"].problem(f"мероприятие № {n}" + (f" ({stage})" if stage else "") + " указано дважды"))
+        seen.add((n, stage))
+        d = r["direction"].value
+        if d and d not in dir_numbers:
+            P.append(r["direction"].problem(f"направления № {d} нет на листе «Направления»"))
+        default_year = int(stage) if re.fullmatch(r"20\d\d", stage or "") else None
+        dl = parse_deadline(r["deadline"].value, default_year=default_year)
+        if dl.kind == "unparsed":
+            P.append(r["deadline"].problem("срок не распознан: он сохранится как написан, без даты", "warning"))
+        codes, unknown = expand_risk_codes(r["risks"].value, risk_codes, found)
+        for u in unknown:
+            P.append(r["risks"].problem(f"параметра риска «{u}» нет на листе «Параметры риска»"))
+        pv.activities.append({
+            "number": n, "stage": stage, "direction": d or None, "title": r["title"].value,
+            "deadline": r["deadline"].value or None, "due_date": dl.due, "deadline_kind": dl.kind,
+            **{k: r[k].value or None for k in ("responsible", "expected_result", "report_form", "form",
+                                               "participants", "venue", "schools_text")},
+            "risk_codes_text": r["risks"].value or None, "risks": codes,
+            "indicators": indicator_refs(r["indicators"]), "schools": school_refs(r["schools"])})
+
+    # Control points
+    cp_numbers: set[str] = set()
+    for r in book.sheets["Контрольные точки"]:
+        n = r["number"].value.rstrip(".")
+        if n in cp_numbers:
+            P.append(r["number"].problem(f"контрольная точка № {n} указана дважды"))
+        cp_numbers.add(n)
+        dl = parse_deadline(r["deadline"].value)
+        if dl.kind == "unparsed":
+            P.append(r["deadline"].problem("срок не распознан: он сохранится как написан, без даты", "warning"))
+        pv.control_points.append({"number": n, "title": r["title"].value, "responsible": r["responsible"].value or None,
+                                  "deadline": r["deadline"].value or None, "due_date": dl.due, "deadline_kind": dl.kind})
+
+    # Targets
+    t_keys: set[tuple[str, str]] = set()
+    for r in book.sheets["Целевые показатели"]:
+        kind = _choice(r["kind"], TARGET_KINDS, P)
+        applies = _choice(r["applies_to"], APPLIES_TO, P, "target")
+        judged = _choice(r["judged_on"], JUDGED_ON, P, "both")
+        ind = indicator_refs(r["indicator"])
+        value = _number(r["value"], P)
+        num = _number(r["number"], P)
+        if kind in ("at_least", "at_most", "increase_pp", "increase_pct") and value is None and r["value"].value == "":
+            P.append(r["value"].problem("для этого вида цели нужно значение"))
+        baseline = _period_code(r["baseline"], periods, P, pv.periods)
+        due = _period_code(r["due"], periods, P, pv.periods)
+        if kind in ("increase_pp", "increase_pct") and not baseline:
+            P.append(r["baseline"].problem("для роста к базе нужен базовый период"))
+        milestones = []
+        for part in [x.strip() for x in r["milestones"].value.split(";") if x.strip()]:
+            m = re.match(r"^([^:]+):\s*([-+]?[\d\s]+(?:[.,]\d+)?)\s*(?:\((.*)\))?\s*$", part)
+            if not m:
+                P.append(r["milestones"].problem(f"этап «{part}» не прочитан: пишите «2022: 5 (пояснение)»"))
+                continue
+            pc = _period_code(Cell(m.group(1).strip(), *_loc(r["milestones"])), periods, P, pv.periods)
+            milestones.append({"period": pc, "value": float(m.group(2).replace(" ", "").replace(",", ".")),
+                               "note": m.group(3)})
+        if kind == "milestones" and not milestones:
+            P.append(r["milestones"].problem("для цели «по этапам» перечислите этапы"))
+        if ind:
+            key = (ind[0], applies or "")
+            if key in t_keys:
+                P.append(r["indicator"].problem("цель по этому показателю для этой группы школ указана дважды"))
+            t_keys.add(key)
+        pv.targets.append({"number": int(num) if num is not None else len(pv.targets) + 1, "wording": r["wording"].value,
+                           "indicator": ind[0] if ind else None, "kind": kind, "value": value,
+                           "baseline": baseline, "due": due, "applies_to": applies, "judged_on": judged,
+                           "milestones": milestones})
+
+    # Curators and groups of schools
+    pairs = set()
+    for r in book.sheets["Кураторы"]:
+        a, b = school_refs(r["curator"]), school_refs(r["school"])
+        if len(a) > 1 or len(b) > 1:
+            P.append(r["curator"].problem("в строке одна пара: школа-куратор и курируемая школа"))
+        if a and b:
+            if a[0] == b[0]:
+                P.append(r["school"].problem("школа не может курировать саму себя"))
+            elif (a[0], b[0]) in pairs:
+                P.append(r["school"].problem("эта пара уже указана выше"))
+            pairs.add((a[0], b[0]))
+            pv.curators.append({"curator": a[0], "school": b[0]})
+    for r in book.sheets["Группы школ"]:
+        pv.school_groups.append({"name": r["name"].value, "schools": school_refs(r["schools"]),
+                                 "note": r["note"].value or None})
+    if not pv.activities and not pv.control_points and not pv.targets and not P:
+        P.append(Problem("error", "в файле нет ни мероприятий, ни контрольных точек, ни целевых показателей"))
+    return pv
+
+
+def _loc(cell: Cell) -> tuple:
+    return cell.sheet, cell.row, cell.col, cell.header
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing to the database
+# ---------------------------------------------------------------------------------------------
+def apply(scope: Scope, pv: Preview, data: bytes, *, engine: Engine | None = None, is_demo: bool = False,
+          now: datetime | None = None) -> dict[str, int]:
+    """Write a checked roadmap in one transaction. Returns {"roadmap_id", "upload_id", counts...}."""
+    engine = engine or get_engine()
+    if not scope.can_edit_roadmap:
+        raise auth.deny(scope, "roadmap_upload", engine)
+    if not pv.ok:
+        raise IngestError("В файле есть ошибки — исправьте их и загрузите снова; ничего не записано.")
+    if hashlib.sha256(data).hexdigest() != pv.checksum:
+        raise IngestError("Файл изменился после проверки: загрузите его снова.")
+    with session_scope(engine, write=True) as s:
+        return write_checked(s, scope, pv, data, engine=engine, is_demo=is_demo, now=now)
+
+
+def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine | None = None, is_demo: bool = False,
+                  now: datetime | None = None) -> dict[str, int]:
+    """The writes of `apply`, inside the caller's transaction."""
+    if s.exec(select(Roadmap).where(Roadmap.code == pv.roadmap["code"])).first():
+        raise IngestError(f"Дорожная карта с кодом «{pv.roadmap['code']}» уже загружена; ничего не записано.")
+    t = pv.territory
+    if t["id"] is None:
+        if not scope.is_admin:
+            raise auth.deny(scope, "territory_create", engine)
+        terr = add_territory(s, Territory(code=t["code"], name=t["name"], region_name=t.get("region"), is_demo=is_demo))
+    else:
+        terr = s.get(Territory, t["id"])
+        if not scope.can_see_territory(terr.id):
+            raise auth.deny(scope, f"roadmap_upload territory {terr.id}", engine)
+    up = Upload(file_name=pv.file_name, checksum=pv.checksum, content=data, kind="roadmap", territory_id=terr.id,
+                uploaded_by=scope.user_id, n_rows=len(pv.activities) + len(pv.control_points) + len(pv.targets),
+                n_new=len(pv.activities) + len(pv.control_points) + len(pv.targets), status="applied",
+                **({"uploaded_at": now} if now else {}))
+    s.add(up)
+    existing_periods = {p.code: p for p in s.exec(select(Period)).all()}
+    for code in pv.periods:
+        if code not in existing_periods:
+            existing_periods[code] = period_from_code(code)
+            s.add(existing_periods[code])
+    for x in pv.indicators:
+        s.add(Indicator(**x))
+    for x in pv.schools:
+        s.add(School(territory_id=terr.id, is_demo=is_demo, **x))
+    s.flush()
+    periods = {p.code: p.id for p in s.exec(select(Period)).all()}
+    inds = {i.code: i.id for i in s.exec(select(Indicator)).all()}
+    schools = {c: i for c, i in s.exec(select(School.code, School.id).where(School.territory_id == terr.id)).all()}
+    rm = Roadmap(territory_id=terr.id, is_demo=is_demo, upload_id=up.id, **pv.roadmap)
+    s.add(rm)
+    s.flush()
+    dirs = {}
+    for d in pv.directions:
+        dirs[d["number"]] = Direction(roadmap_id=rm.id, **d)
+        s.add(dirs[d["number"]])
+    groups = {}
+    for g in pv.risk_groups:
+        groups[g["code"]] = g
+        s.add(RiskGroup(roadmap_id=rm.id, **g))
+    risks = {}
+    for i, r in enumerate(pv.risks):
+        rf = RiskFactor(roadmap_id=rm.id, group_code=r["group_code"], group_name=r["group_name"], code=r["code"],
+                        name=r["name"], found_in_text=r["found_in_text"], position=i)
+        s.add(rf)
+        risks[r["code"]] = (rf, r)
+    s.flush()
+    for rf, r in risks.values():
+        for code in r["schools"]:
+            s.add(SchoolRisk(school_id=schools[code], risk_factor_id=rf.id, audit_date=r["audit_date"]))
+    links = []
+    for i, a in enumerate(pv.activities):
+        act = Activity(roadmap_id=rm.id, direction_id=dirs[a["direction"]].id if a["direction"] else None,
+                       number=a["number"], stage=a["stage"], position=i, title=a["title"],
+                       deadline_text=a["deadline"], due_date=a["due_date"], deadline_kind=a["deadline_kind"],
+                       **{k: a[k] for k in ("responsible", "expected_result", "report_form", "form", "participants",
+                                            "venue", "risk_codes_text", "schools_text")})
+        s.add(act)
+        links.append((act, a))
+    for i, c in enumerate(pv.control_points):
+        s.add(ControlPoint(roadmap_id=rm.id, number=c["number"], position=i, title=c["title"],
+                           responsible=c["responsible"], deadline_text=c["deadline"], due_date=c["due_date"],
+                           deadline_kind=c["deadline_kind"]))
+    s.flush()
+    for act, a in links:
+        s.add_all([ActivityIndicator(activity_id=act.id, indicator_id=inds[c]) for c in a["indicators"]])
+        s.add_all([ActivityRisk(activity_id=act.id, risk_factor_id=risks[c][0].id) for c in a["risks"]])
+        s.add_all([ActivitySchool(activity_id=act.id, school_id=schools[c]) for c in a["schools"]])
+    for x in pv.targets:
+        tgt = Target(roadmap_id=rm.id, indicator_id=inds[x["indicator"]], number=x["number"], wording=x["wording"],
+                     kind=x["kind"], value=x["value"],
+                     baseline_period_id=periods[x["baseline"]] if x["baseline"] else None,
+                     due_period_id=periods[x["due"]] if x["due"] else None,
+                     applies_to=x["applies_to"], judged_on=x["judged_on"])
+        s.add(tgt)
+        s.flush()
+        for m in x["milestones"]:
+            s.add(TargetMilestone(target_id=tgt.id, period_id=periods[m["period"]], value=m["value"], note=m["note"]))
+    for c in pv.curators:
+        s.add(CuratorLink(curator_school_id=schools[c["curator"]], school_id=schools[c["school"]], roadmap_id=rm.id))
+    for g in pv.school_groups:
+        grp = SchoolGroup(roadmap_id=rm.id, name=g["name"], note=g["note"])
+        s.add(grp)
+        s.flush()
+        s.add_all([SchoolGroupMember(group_id=grp.id, school_id=schools[c]) for c in g["schools"]])
+    if pv.targets:  # the meeting counts of the new targets, in the same transaction
+        from core import target_counts
+        s.flush()
+        target_counts.refresh(s, territory_ids={terr.id}, indicator_ids=sorted({inds[x["indicator"]] for x in pv.targets}),
+                              period_ids=None)
+    counts = pv.counts()
+    auth.audit(s, "roadmap_loaded", user_id=scope.user_id, login=scope.login, object_type="roadmap",
+               object_id=rm.id, details={"code": rm.code, "file": pv.file_name, **counts})
+    s.flush()
+    return {"roadmap_id": rm.id, "upload_id": up.id, **counts}
+
+
+def load(scope: Scope, data: bytes, file_name: str, *, engine: Engine | None = None, is_demo: bool = False) -> dict:
+    """prepare + apply; raises IngestError listing the errors (CLI and demo)."""
+    pv = prepare(scope, data, file_name, engine)
+    if not pv.ok:
+        raise IngestError(f"{file_name}: " + "; ".join(p.text for p in pv.errors[:20]))
+    return apply(scope, pv, data, engine=engine, is_demo=is_demo)
+
+
+def summary_text(pv: Preview) -> str:
+    c = pv.counts()
+    return (f"{c['Мероприятия']} {plural(c['Мероприятия'], ('мероприятие', 'мероприятия', 'мероприятий'))}, "
+            f"{c['Контрольные точки']} {plural(c['Контрольные точки'], ('контрольная точка', 'контрольные точки', 'контрольных точек'))}, "
+            f"{c['Целевые показатели']} {plural(c['Целевые показатели'], ('целевой показатель', 'целевых показателя', 'целевых показателей'))}, "
+            f"{c['Параметры риска']} {plural(c['Параметры риска'], ('параметр риска', 'параметра риска', 'параметров риска'))}")
