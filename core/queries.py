@@ -60,6 +60,11 @@ def roadmaps(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
                                        "territory_id", "territory", "n_targets"])
 
 
+def indicator_names(engine: Engine | None = None) -> dict[str, str]:
+    """Indicator code -> short name (the catalogue is public reference data)."""
+    return {r["code"]: r["short_name"] for r in _rows(engine or get_engine(), "SELECT code, short_name FROM indicator")}
+
+
 def periods(engine: Engine | None = None) -> pd.DataFrame:
     engine = engine or get_engine()
     rows = _rows(engine, "SELECT id, code, kind, start, \"end\", label FROM period ORDER BY \"end\", kind")
@@ -615,3 +620,26 @@ def indicator_view(scope: Scope, roadmap_id: int, target_id: int, as_of: date | 
         (tid, card.indicator_id, "all"), []) if x["period_id"] == now_pid), None)
     return IndicatorView(card=card, unit_label=ov.unit_label, current=current, history=history, average=avg,
                          numerator_label=ind["numerator_label"], denominator_label=ind["denominator_label"])
+
+
+def curated_schools(scope: Scope, engine: Engine | None = None, today: date | None = None) -> list[dict]:
+    """A curator's schools: each curated school with its target statuses, overdue items and risk
+    factors (the curator's own school is not in the list)."""
+    engine = engine or get_engine()
+    if scope.own_school_id is None:
+        return []
+    rows = _rows(engine, """
+        SELECT s.id, s.code, s.short_name, s.is_shnor, s.is_shnsu, t.name AS territory
+        FROM curatorlink l JOIN school s ON s.id = l.school_id JOIN territory t ON t.id = s.territory_id
+        WHERE l.curator_school_id = :own ORDER BY s.short_name""", {"own": scope.own_school_id})
+    out = []
+    for r in rows:
+        if not scope.can_see_school(r["id"], None):
+            continue
+        view = school_view(scope, r["id"], engine, today)
+        statuses = [t.evaluation.status for t in view.targets]
+        r.update(statuses={k: statuses.count(k) for k in dict.fromkeys(statuses)},
+                 n_targets=len(statuses), n_overdue=int(view.activities["overdue"].sum()) if not view.activities.empty else 0,
+                 risks=list(view.risks["code"]), targets=view.targets)
+        out.append(r)
+    return out

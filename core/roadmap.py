@@ -166,7 +166,8 @@ def _attach(months: list[tuple[int, int]], years: list[tuple[int, int]]) -> list
 ALL_FOUND = ("все выявленные", "все параметры")
 
 
-def _code_key(code: str) -> tuple:
+def code_key(code: str) -> tuple:
+    """Sort key of a code like «2.10» (after «2.9»)."""
     return tuple(int(x) if x.isdigit() else x for x in code.split("."))
 
 
@@ -183,8 +184,8 @@ def expand_risk_codes(text: str | None, known: list[str], found: set[str] | None
     for token in [x.strip() for x in re.split(r"[,;]| и ", t) if x.strip()]:
         m = re.fullmatch(r"(\d+(?:\.\d+)*)\.?\s*[-–—]\s*(\d+(?:\.\d+)*)\.?", token)
         if m:
-            lo, hi = _code_key(m.group(1)), _code_key(m.group(2))
-            hit = [c for c in known if lo <= _code_key(c) <= hi and _code_key(c)[0] == lo[0]]
+            lo, hi = code_key(m.group(1)), code_key(m.group(2))
+            hit = [c for c in known if lo <= code_key(c) <= hi and code_key(c)[0] == lo[0]]
             if not hit:
                 unknown.append(token)
             out.extend(c for c in hit if c not in out)

@@ -814,3 +814,14 @@ def summary_text(pv: Preview) -> str:
             f"{c['Контрольные точки']} {plural(c['Контрольные точки'], ('контрольная точка', 'контрольные точки', 'контрольных точек'))}, "
             f"{c['Целевые показатели']} {plural(c['Целевые показатели'], ('целевой показатель', 'целевых показателя', 'целевых показателей'))}, "
             f"{c['Параметры риска']} {plural(c['Параметры риска'], ('параметр риска', 'параметра риска', 'параметров риска'))}")
+
+
+def original(scope: Scope, roadmap_id: int, engine: Engine | None = None) -> tuple[str, bytes]:
+    """The workbook a roadmap was loaded from, as uploaded (for users who see the roadmap)."""
+    engine = engine or get_engine()
+    with engine.connect() as c:
+        r = c.execute(sql("""SELECT r.territory_id, u.file_name, u.content FROM roadmap r
+                             JOIN upload u ON u.id = r.upload_id WHERE r.id = :r"""), {"r": roadmap_id}).first()
+    if r is None or not scope.sees_whole_territory or not scope.can_see_territory(r.territory_id):
+        raise auth.deny(scope, f"файл дорожной карты {roadmap_id}", engine)
+    return r.file_name, bytes(r.content)

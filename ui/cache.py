@@ -58,3 +58,22 @@ def school_view(scope: Scope, school_id: int):
 @st.cache_data(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
 def indicator_view(scope: Scope, roadmap_id: int, target_id: int, as_of: date | None):
     return queries.indicator_view(scope, roadmap_id, target_id, as_of, engine(), ov=overview(scope, roadmap_id, as_of))
+
+
+@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
+def roadmap_items(scope: Scope, roadmap_id: int, today: date):
+    from core import roadmap_view
+
+    return roadmap_view.items(scope, roadmap_id, today, engine())
+
+
+@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
+def risk_view(scope: Scope, roadmap_id: int, today: date):
+    from core import roadmap_view
+
+    return roadmap_view.risk_view(scope, roadmap_id, today, engine())
+
+
+@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=8, show_spinner=False)
+def indicator_names() -> dict[str, str]:
+    return queries.indicator_names(engine())

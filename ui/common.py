@@ -75,3 +75,22 @@ def chart_with_downloads(chart, name: str, key: str) -> None:
                        key=f"{key}_png", icon=":material/image:", help="Скачать график картинкой")
     c2.download_button("SVG", lambda: reports.chart_svg(chart), file_name=f"{name}.svg", mime="image/svg+xml",
                        key=f"{key}_svg", icon=":material/image:", help="Скачать график в векторе (для печати)")
+
+
+def roadmap_picker(sc: Scope, key: str, *, container=None, prefer_targets: bool = False):
+    """The roadmap select box shared by the pages, kept in the URL (?roadmap=code). Returns the
+    roadmap's row (id, code, title, territory, ...) or None when the user sees no roadmap."""
+    from ui import cache
+
+    roadmaps = cache.roadmaps(sc)
+    if roadmaps.empty:
+        st.info("Вам не доступна ни одна дорожная карта.")
+        return None
+    codes = list(roadmaps["code"])
+    wanted = st.query_params.get("roadmap")
+    default = codes.index(wanted) if wanted in codes else (
+        int(roadmaps["n_targets"].gt(0).to_numpy().argmax()) if prefer_targets else 0)
+    labels = {r.code: f"{r.territory} — {r.title[:90]}{'…' if len(r.title) > 90 else ''}" for r in roadmaps.itertuples()}
+    code = (container or st).selectbox("Дорожная карта", codes, index=default, format_func=labels.get, key=key)
+    st.query_params["roadmap"] = code
+    return roadmaps.loc[roadmaps["code"] == code].iloc[0]

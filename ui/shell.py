@@ -22,6 +22,11 @@ PAGES = {
     "school": dict(page="app_pages/school.py", title="Школа", icon=":material/school:", url_path="school"),
     "indicator": dict(page="app_pages/indicator.py", title="Показатель", icon=":material/query_stats:",
                       url_path="indicator"),
+    "roadmap": dict(page="app_pages/roadmap.py", title="Дорожная карта", icon=":material/timeline:",
+                    url_path="roadmap"),
+    "risks": dict(page="app_pages/risks.py", title="Факторы риска", icon=":material/crisis_alert:", url_path="risks"),
+    "curated": dict(page="app_pages/curated.py", title="Курируемые школы", icon=":material/groups:",
+                    url_path="curated"),
     "reports": dict(page="app_pages/reports.py", title="Справки и выгрузки", icon=":material/description:",
                     url_path="reports"),
     "upload": dict(page="app_pages/upload.py", title="Загрузка данных", icon=":material/upload_file:",
@@ -32,10 +37,10 @@ PAGES = {
                     url_path="account"),
 }
 ROLE_PAGES = {
-    "admin": ["overview", "indicator", "school", "reports", "upload", "admin", "account"],
-    "head": ["overview", "indicator", "school", "reports", "account"],
-    "methodologist": ["overview", "indicator", "school", "reports", "upload", "account"],
-    "curator": ["school", "account"],
+    "admin": ["overview", "roadmap", "risks", "indicator", "school", "reports", "upload", "admin", "account"],
+    "head": ["overview", "roadmap", "risks", "indicator", "school", "reports", "account"],
+    "methodologist": ["overview", "roadmap", "risks", "indicator", "school", "reports", "upload", "account"],
+    "curator": ["curated", "school", "account"],
     "principal": ["school", "upload", "account"],
 }
 

@@ -1,0 +1,226 @@
+"""A roadmap's plan: activities and control points on a timeline and in a table grouped by direction,
+filters, overdue first and counted, status changes by the roles allowed to; loading a roadmap file."""
+
+from datetime import date
+from html import escape
+
+import streamlit as st
+
+from core import formatting as fmt
+from core import plan_charts, roadmap_book, roadmap_view
+from core import roadmap as rules
+from core.auth import AccessDenied
+from core.ingest.excel import MAX_FILE_BYTES
+from core.ingest.problems import IngestError
+from ui import cache
+from ui.common import demo_banner, roadmap_picker, scope
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+sc = scope()
+engine = cache.engine()
+today = date.today()
+st.title("Дорожная карта: мероприятия и контрольные точки")
+rm_row = roadmap_picker(sc, "plan_roadmap")
+
+
+def load_tab() -> None:
+    st.markdown(
+        "Дорожная карта загружается одним файлом Excel по шаблону: лист «Дорожная карта» (код, название, "
+        "территория, приказ, цель), «Направления», «Мероприятия», «Контрольные точки», «Целевые показатели», "
+        "«Группы рисков», «Параметры риска» со школами, «Кураторы», «Группы школ». Файл проверяется целиком; "
+        "пока есть ошибки, ничего не записывается.")
+    st.download_button("Шаблон дорожной карты (.xlsx)", roadmap_book.template, file_name="шаблон_дорожной_карты.xlsx",
+                       mime=XLSX, icon=":material/download:", key="rm_template")
+    f = st.file_uploader("Файл дорожной карты", type=["xlsx"], key="rm_file",
+                         max_upload_size=MAX_FILE_BYTES // 1024 // 1024)
+    if not f:
+        return
+    data = f.getvalue()
+    try:
+        pv = roadmap_book.prepare(sc, data, f.name, engine)
+    except IngestError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    except AccessDenied as exc:
+        st.error(str(exc))
+        return
+    counts = pv.counts()
+    cols = st.columns(5)
+    for col, k in zip(cols, ["Мероприятия", "Контрольные точки", "Целевые показатели", "Параметры риска", "Новые школы"]):
+        col.metric(k, counts[k])
+    if pv.errors:
+        st.error(f"Найдено ошибок: {len(pv.errors)}. Исправьте файл и загрузите снова — ничего не записано.",
+                 icon=":material/error:")
+    if pv.problems:
+        st.dataframe([p.as_dict() for p in pv.problems], hide_index=True, width="stretch")
+    if pv.ok:
+        st.success(f"Файл проверен: «{pv.roadmap['title'][:120]}» — {roadmap_book.summary_text(pv)}.")
+        if st.button("Записать дорожную карту", type="primary", key="rm_apply"):
+            try:
+                out = roadmap_book.apply(sc, pv, data, engine=engine)
+            except (IngestError, AccessDenied) as exc:
+                st.error(str(exc))
+                return
+            cache.clear()
+            st.query_params["roadmap"] = pv.roadmap["code"]
+            st.success(f"Записано: дорожная карта «{pv.roadmap['code']}», {roadmap_book.summary_text(pv)}.")
+            st.rerun()
+
+
+if rm_row is None:
+    if sc.can_edit_roadmap:
+        load_tab()
+    st.stop()
+
+roadmap_id = int(rm_row["id"])
+try:
+    meta = roadmap_view.roadmap_meta(sc, roadmap_id, engine)
+    items = cache.roadmap_items(sc, roadmap_id, today)
+except AccessDenied as exc:
+    st.error(str(exc))
+    st.stop()
+
+years = "–".join(str(y) for y in dict.fromkeys([meta["year_from"], meta["year_to"]]) if y)
+st.caption(" · ".join(x for x in [meta["territory"], years and f"{years} гг.", meta["approved_by"]] if x))
+demo_banner(bool(meta["is_demo"]))
+with st.expander("Цель, задачи, источник"):
+    for label, key in (("Цель", "goal"), ("Задачи", "tasks"), ("Источник", "source")):
+        if meta.get(key):
+            st.markdown(f"**{label}.** " + escape(meta[key]).replace("\n", "  \n"))
+    if meta.get("upload_id"):
+        st.download_button("Исходный файл дорожной карты (.xlsx)",
+                           lambda: roadmap_book.original(sc, roadmap_id, engine)[1],
+                           file_name=f"дорожная_карта_{meta['code']}.xlsx", mime=XLSX, key="rm_original",
+                           icon=":material/download:")
+
+n_over = int(items["overdue"].sum())
+c = st.columns(5)
+c[0].metric("Мероприятия", int((items["kind"] == "activity").sum()))
+c[1].metric("Контрольные точки", int((items["kind"] == "control_point").sum()))
+c[2].metric("Выполнено", int((items["status"] == "done").sum()))
+c[3].metric("Просрочено", n_over)
+c[4].metric("Без даты", int(items["due_date"].isna().sum()), help="Регулярные, «по отдельному графику» и т. п.")
+if n_over:
+    st.error(f"Просрочено: {n_over} — срок прошёл, а отметки о выполнении нет. Они в начале списка.",
+             icon=":material/schedule:")
+
+# Filters
+with st.container(border=True):
+    f1, f2, f3 = st.columns(3)
+    resp = f1.selectbox("Ответственный", [""] + roadmap_view.responsibles(items), key="flt_resp",
+                        format_func=lambda x: x or "все")
+    statuses = f2.multiselect("Статус", list(rules.ACTIVITY_STATUSES), format_func=rules.ACTIVITY_STATUSES.get,
+                              key="flt_status", placeholder="все")
+    overdue_only = f3.toggle("Только просроченные", key="flt_overdue")
+    g1, g2, g3 = st.columns(3)
+    school_opts = sorted({s for xs in items["schools"] for s in xs})
+    ind_opts = sorted({s for xs in items["indicators"] for s in xs})
+    risk_opts = list(dict.fromkeys(s for xs in items["risks"] for s in xs))
+    school = g1.selectbox("Школа", [""] + school_opts, key="flt_school", format_func=lambda x: x or "все",
+                          disabled=not school_opts, help="Мероприятия, где названа школа, и те, где школы не названы")
+    ind_names = cache.indicator_names()
+    indicator = g2.selectbox("Показатель", [""] + ind_opts, key="flt_ind", disabled=not ind_opts,
+                             format_func=lambda x: ind_names.get(x, x) if x else "все")
+    risk = g3.selectbox("Параметр риска", [""] + sorted(risk_opts, key=rules.code_key), key="flt_risk",
+                        disabled=not risk_opts, format_func=lambda x: x or "все")
+shown = roadmap_view.filter_items(items, responsible=resp or None, statuses=statuses, school=school or None,
+                                  indicator=indicator or None, risk=risk or None, overdue_only=overdue_only)
+if len(shown) != len(items):
+    st.caption(f"Показано {len(shown)} из {len(items)}; просрочено среди показанных: {int(shown['overdue'].sum())}.")
+
+tabs = ["График", "Таблица по направлениям"] + (["Отметить выполнение", "Загрузить дорожную карту"]
+                                               if sc.can_edit_roadmap else [])
+tab = st.tabs(tabs)
+
+with tab[0]:
+    if shown.empty:
+        st.info("Нет пунктов под выбранные условия.")
+    else:
+        fig = plan_charts.timeline(shown, today)
+        if fig.data:
+            st.plotly_chart(fig, width="stretch", config={"displaylogo": False, "locale": "ru"}, key="timeline")
+        undated = shown[[not plan_charts.on_timeline(k, d, ds)
+                         for k, d, ds in zip(shown["deadline_kind"], shown["due_date"], shown["dates"])]]
+        if not undated.empty:
+            st.markdown(f"**Без даты на графике: {len(undated)}** (регулярные, по графику, по необходимости)")
+            st.dataframe(undated.assign(Срок=undated["deadline_text"].fillna("—"),
+                                        Вид=[rules.KIND_LABELS.get(k or "", "—") for k in undated["deadline_kind"]])
+                         .rename(columns={"number": "№", "title": "Содержание", "responsible": "Ответственные"})
+                         [["№", "Содержание", "Срок", "Вид", "Ответственные"]], hide_index=True, width="stretch")
+
+
+def table_of(df):
+    status = [("⚠ просрочено" if o else rules.ACTIVITY_STATUSES.get(s, s)) for o, s in zip(df["overdue"], df["status"])]
+    done = [(f"{fmt.day_month_year(d)}" if d else "") + (f": {e}" if e else "")
+            for d, e in zip(df["completed_on"], df["evidence"])]
+    return df.assign(
+        Статус=status, Срок=df["deadline_text"].fillna("—"), Дата=[fmt.day_month_year(d) if d else "—" for d in df["due_date"]],
+        Показатели=[", ".join(ind_names.get(x, x) for x in xs) for xs in df["indicators"]],
+        Риски=[", ".join(xs) for xs in df["risks"]], Отметка=done,
+        Этап=df["stage"].fillna(""),
+    ).rename(columns={"number": "№", "title": "Содержание", "responsible": "Ответственные",
+                      "expected_result": "Ожидаемый результат", "report_form": "Форма отчёта"})
+
+
+with tab[1]:
+    cols = ["Статус", "№", "Этап", "Содержание", "Срок", "Дата", "Ответственные", "Ожидаемый результат", "Форма отчёта",
+            "Показатели", "Риски", "Отметка"]
+    cps = shown[shown["kind"] == "control_point"]
+    if not cps.empty:
+        st.markdown(f"#### Контрольные точки ({len(cps)})")
+        st.dataframe(table_of(cps)[["Статус", "№", "Содержание", "Срок", "Дата", "Ответственные", "Отметка"]],
+                     hide_index=True, width="stretch")
+    acts = shown[shown["kind"] == "activity"]
+    acts = acts.assign(_d=acts["direction"].fillna(""))
+    order = sorted(acts["_d"].unique(), key=lambda d: (d == "", rules.code_key(d) if d[:1].isdigit() else (99,), d))
+    for d in order:
+        part = acts[acts["_d"] == d]
+        title = part["direction_title"].iloc[0]
+        n = int(part["overdue"].sum())
+        head = f"Направление {d}. {title}" if d else "Мероприятия"
+        st.markdown(f"#### {escape(head)} ({len(part)}{f', просрочено {n}' if n else ''})")
+        present = [c for c in cols if c != "Этап" or part["stage"].astype(bool).any()]
+        st.dataframe(table_of(part)[present], hide_index=True, width="stretch",
+                     column_config={"Содержание": st.column_config.TextColumn(width="large")})
+
+if sc.can_edit_roadmap:
+    with tab[2]:
+        labels = {f"{k}:{i}": f"{'КТ ' if k == 'control_point' else ''}{n}{f' ({s})' if s else ''}. {t[:100]} — "
+                  f"{'просрочено' if o else rules.ACTIVITY_STATUSES.get(st_, st_)}"
+                  for k, i, n, s, t, o, st_ in zip(items["kind"], items["id"], items["number"], items["stage"],
+                                                   items["title"], items["overdue"], items["status"])}
+        pick = st.selectbox("Пункт дорожной карты", list(labels), format_func=labels.get, key="st_item")
+        kind, item_id = pick.split(":")[0], int(pick.split(":")[1])
+        row = items[(items["kind"] == kind) & (items["id"] == item_id)].iloc[0]
+        st.caption(f"Срок: {row['deadline_text'] or '—'} · Ответственные: {row['responsible'] or '—'}")
+        with st.form(f"status_{pick}"):
+            status = st.radio("Статус", list(rules.ACTIVITY_STATUSES), format_func=rules.ACTIVITY_STATUSES.get,
+                              index=list(rules.ACTIVITY_STATUSES).index(row["status"]), horizontal=True)
+            done_on = st.date_input("Дата выполнения", value=row["completed_on"] or today, max_value=today,
+                                    format="DD.MM.YYYY")
+            evidence = st.text_area("Подтверждение (документ, ссылка, что сделано) или причина отмены",
+                                    value=row["evidence"] or "", max_chars=2000)
+            if st.form_submit_button("Сохранить", type="primary"):
+                try:
+                    roadmap_view.set_status(sc, kind, item_id, status, completed_on=done_on, evidence=evidence,
+                                            today=today, engine=engine)
+                except roadmap_view.StatusError as exc:
+                    st.error(str(exc))
+                except AccessDenied as exc:
+                    st.error(str(exc))
+                else:
+                    cache.clear()
+                    st.session_state["status_saved"] = f"Сохранено: {labels[pick].split(' — ')[0]}"
+                    st.rerun()
+        if st.session_state.get("status_saved"):
+            st.success(st.session_state.pop("status_saved"))
+        history = roadmap_view.status_history(sc, kind, item_id, engine)
+        if history:
+            st.markdown("**История изменений**")
+            st.dataframe([{"Когда (UTC)": str(h["at"])[:16],
+                           "Кто": h["login"], "Было": rules.ACTIVITY_STATUSES.get(h["old"]["status"], ""),
+                           "Стало": rules.ACTIVITY_STATUSES.get(h["new"]["status"], ""),
+                           "Дата выполнения": h["new"]["completed_on"] or "", "Подтверждение": h["new"]["evidence"] or ""}
+                          for h in history], hide_index=True, width="stretch")
+    with tab[3]:
+        load_tab()

@@ -1,0 +1,60 @@
+"""Chromium: the roadmap page (timeline, status change), the risk matrix, the curator's schools."""
+
+from tests.e2e.conftest import login, shot, wait_idle
+
+
+def ytick_texts(page) -> int:
+    """Distinct row labels of the first Plotly chart."""
+    return page.evaluate("""() => new Set([...document.querySelectorAll('.js-plotly-plot')[0]
+        .querySelectorAll('.ytick text')].map(t => t.textContent)).size""")
+
+
+def test_timeline_and_status_change(server, page):
+    login(page, server, "demo-methodist")
+    page.goto(server + "/roadmap?roadmap=nev-2024")
+    wait_idle(page)
+    chart = page.locator(".js-plotly-plot").first
+    chart.wait_for()
+    # the timeline draws control points and activities of seed 000 with a «today» line
+    assert ytick_texts(page) >= 30
+    assert page.get_by_text("сегодня,").count() >= 1
+    assert page.get_by_text("Просрочено:").first.is_visible()
+    chart.scroll_into_view_if_needed()
+    shot(page, "roadmap_timeline")
+    page.get_by_role("tab", name="Таблица по направлениям").click()
+    wait_idle(page)
+    assert page.get_by_text("Направление 1. адресное методическое сопровождение").first.is_visible()
+    shot(page, "roadmap_table")
+    page.get_by_role("tab", name="Отметить выполнение").click()
+    page.get_by_text("выполнено", exact=True).first.click()
+    page.get_by_label("Подтверждение (документ, ссылка, что сделано) или причина отмены").fill("Приказ № 7")
+    page.get_by_role("button", name="Сохранить").click()
+    wait_idle(page)
+    page.get_by_text("Сохранено:").first.wait_for()
+    assert page.get_by_text("История изменений").is_visible()
+    shot(page, "roadmap_status_saved")
+
+
+def test_risk_matrix(server, page):
+    login(page, server, "demo-admin")
+    page.goto(server + "/risks?roadmap=kal-2023")
+    wait_idle(page)
+    heat = page.locator(".js-plotly-plot").first
+    heat.wait_for()
+    assert page.get_by_text("Не обеспечены мероприятиями").is_visible()
+    # 15 schools as rows, 24 parameters in 7 groups as columns
+    assert ytick_texts(page) == 15
+    shot(page, "risk_gaps")
+    heat.scroll_into_view_if_needed()
+    shot(page, "risk_matrix")
+
+
+def test_curator_sees_curated_schools(server, page):
+    login(page, server, "demo-curator")
+    assert page.get_by_role("heading", name="Курируемые школы").is_visible()
+    shot(page, "curated")
+    page.get_by_role("link", name="СОШ № 5 (демо)").click()
+    wait_idle(page)
+    assert "school=" in page.url
+    assert page.get_by_text("Куратор: СОШ № 1 (демо)").is_visible()
+    shot(page, "curated_school")

@@ -1,0 +1,128 @@
+"""AppTest tests of the roadmap, risk and curated-schools pages against the demo (the five seed
+roadmaps loaded from data/roadmaps/)."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+
+from core import auth, roadmap_view
+from tests.test_pages import app_db, run_as  # noqa: F401 - the fixture is used by name
+
+ROADMAP = "../app_pages/roadmap.py"
+RISKS = "../app_pages/risks.py"
+
+
+def open_page(login: str, page: str, code: str):
+    """The page with a roadmap chosen in its select box (AppTest's switch_page drops the URL's query)."""
+    at = run_as(login, page)
+    key = "plan_roadmap" if page == ROADMAP else "risk_roadmap"
+    if at.selectbox(key=key).value != code:
+        at.selectbox(key=key).set_value(code).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def roadmap_id(db, code: str) -> int:
+    with db.connect() as c:
+        return c.execute(text("SELECT id FROM roadmap WHERE code = :c"), {"c": code}).scalar()
+
+
+@pytest.mark.parametrize("login", ["demo-head", "demo-methodist", "demo-admin"])
+def test_roadmap_page_counts_and_timeline(app_db, login):
+    at = open_page(login, ROADMAP, "nev-2024")
+    m = metrics(at)
+    assert m["Мероприятия"] == "25" and m["Контрольные точки"] == "10"
+    items = roadmap_view.items(auth.system_scope(), roadmap_id(app_db, "nev-2024"), date.today(), app_db)
+    assert m["Просрочено"] == str(int(items["overdue"].sum())) != "0"  # the demo's 2024 plan is past today
+    assert any(e.value.startswith(f"Просрочено: {m['Просрочено']}") for e in at.error)
+    assert len(at.get("plotly_chart")) == 1
+    tabs = [t.label for t in at.tabs]
+    assert tabs[:2] == ["График", "Таблица по направлениям"]
+    assert ("Отметить выполнение" in tabs) == (login != "demo-head")  # the head reads, does not edit
+
+
+def test_roadmap_page_tables_are_grouped_by_direction(app_db):
+    at = open_page("demo-head", ROADMAP, "nev-2024")
+    heads = [m.value for m in at.markdown if m.value.startswith("####")]
+    assert heads[0].startswith("#### Контрольные точки (10")
+    assert any(h.startswith("#### Направление 1. адресное методическое сопровождение") for h in heads)
+    assert sum(h.startswith("#### Направление") for h in heads) == 6  # five directions + the mechanisms
+    first = at.dataframe[1].value  # the first direction's table: overdue first
+    flags = list(first["Статус"])
+    assert flags == sorted(flags, key=lambda s: s != "⚠ просрочено")
+
+
+def test_roadmap_filters(app_db):
+    at = open_page("demo-admin", ROADMAP, "kal-2023")
+    assert metrics(at)["Мероприятия"] == "44"
+    at.selectbox(key="flt_risk").set_value("7.2").run()
+    assert not at.exception
+    # 7.2 (vacancies in the methodical service, found at МКУО ЦОКО): activity 44 names it, and
+    # activities 1-3 address «все выявленные параметры»
+    assert any("Показано 4 из 44" in c.value for c in at.caption)
+    at.selectbox(key="flt_risk").select_index(0).run()  # «все»
+    at.selectbox(key="flt_resp").set_value("УО").run()
+    shown = [c.value for c in at.caption if c.value.startswith("Показано")]
+    assert shown and "из 44" in shown[0]
+
+
+def test_status_change_is_recorded(app_db):
+    at = open_page("demo-methodist", ROADMAP, "nev-2024")
+    key = at.selectbox(key="st_item").value
+    kind, item_id = key.split(":")[0], int(key.split(":")[1])
+    # «done» without evidence: refused with a message, nothing written
+    at.radio[0].set_value("done")
+    at.text_area[0].set_value("")
+    form_submit = [b for b in at.button if b.label == "Сохранить"][0]
+    form_submit.click().run()
+    assert any("укажите подтверждение" in e.value for e in at.error)
+    with app_db.connect() as c:
+        assert c.execute(text("SELECT COUNT(*) FROM auditevent WHERE action = 'roadmap_status'")).scalar() == 0
+    at.radio[0].set_value("done")
+    at.text_area[0].set_value("Приказ № 12 от 01.02.2024")
+    [b for b in at.button if b.label == "Сохранить"][0].click().run()
+    assert not at.exception
+    assert any(s.value.startswith("Сохранено") for s in at.success)
+    table = "activity" if kind == "activity" else "controlpoint"
+    with app_db.connect() as c:
+        status, evidence = c.execute(text(f"SELECT status, evidence FROM {table} WHERE id = :i"), {"i": item_id}).one()
+        assert (status, evidence) == ("done", "Приказ № 12 от 01.02.2024")
+        assert c.execute(text("SELECT login FROM auditevent WHERE action = 'roadmap_status'")).scalar() == "demo-methodist"
+
+
+def test_risk_page_matrix_and_gaps(app_db):
+    at = open_page("demo-admin", RISKS, "kal-2023")
+    m = metrics(at)
+    assert m["Группы рисков"] == "7" and m["Параметры"] == "24"
+    assert m["Школы с выявленными факторами"] == "15 из 15"  # СОШ № 1-14 (3.1-3.3) and РВСОШ (5.2, 5.3)
+    assert m["Параметры без мероприятий"] == "1"  # 7.1: no activity of the plan names it
+    assert any("7.1 — Низкая привлекательность муниципалитета" in e.value for e in at.error)
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_risk_page_without_findings_says_so(app_db):
+    at = open_page("demo-admin", RISKS, "okn-2021")
+    assert metrics(at)["Параметры"] == "16"
+    assert any("Документ не указывает, в каких школах" in i.value for i in at.info)
+    at = open_page("demo-admin", RISKS, "yak-2020")
+    assert any("нет факторов риска" in i.value for i in at.info)
+
+
+def test_curator_sees_the_schools_they_curate(app_db):
+    at = run_as("demo-curator")
+    assert at.title[0].value == "Курируемые школы"
+    links = [p.label for p in at.get("page_link") if "СОШ" in p.label]
+    assert links == ["СОШ № 2 (демо)", "СОШ № 5 (демо)"]
+
+
+def test_principal_and_curator_do_not_get_the_roadmap_pages(app_db):
+    for login in ("demo-principal", "demo-curator"):
+        at = run_as(login)
+        for page in (ROADMAP, RISKS):
+            with pytest.raises(ValueError, match="Could not find a navigation page"):
+                at.switch_page(page)
