@@ -1,0 +1,368 @@
+"""The roadmap workbook: the five transcribed seeds (counts taken from the documents), every deadline
+in them, the importer's checks (located Russian messages, nothing written), status changes."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import text
+
+from core import auth, roadmap_book as rb, roadmap_view
+from core.auth import AccessDenied
+from core.ingest.problems import IngestError
+from core.roadmap import expand_risk_codes, parse_deadline
+from core.settings import DATA_DIR
+from tests.test_ingest import dump, scope_of
+
+FILES = sorted((DATA_DIR / "roadmaps").glob("*.xlsx"))
+SEED = {p.name[:3]: p for p in FILES}
+
+
+def read(path: Path) -> rb.Book:
+    return rb.read(path.read_bytes(), path.name)
+
+
+def rows(path: Path, sheet: str) -> list[dict[str, str]]:
+    return [{k: c.value for k, c in r.items()} for r in read(path).sheets[sheet]]
+
+
+# ---------------------------------------------------------------------------------------------
+# The transcribed seeds
+# ---------------------------------------------------------------------------------------------
+def test_five_files_one_per_seed():
+    assert sorted(SEED) == ["000", "001", "002", "003", "004"]
+    assert [read(p).main["code"].value for p in FILES] == ["nev-2024", "khr-2022", "yak-2020", "kal-2023", "okn-2021"]
+
+
+def test_seed_000_nevinnomyssk():
+    p = SEED["000"]
+    assert len(rows(p, "Контрольные точки")) == 10
+    acts = rows(p, "Мероприятия")
+    # the plan-schedule's five sections (19 activities) and the six «mechanisms of implementation»
+    assert len(acts) == 25
+    assert Counter(a["direction"] for a in acts) == {"1": 9, "2": 3, "3": 4, "4": 2, "5": 1, "М": 6}
+    assert [t["kind"] for t in rows(p, "Целевые показатели")] == ["не ниже среднего", "рост, п.п.", "не менее",
+                                                                   "не менее", "рост, %"]
+    assert len(rows(p, "Направления")) == 6 and rows(p, "Школы") == []  # the document names no school
+
+
+def test_seed_001_kharovsk():
+    p = SEED["001"]
+    acts = rows(p, "Мероприятия")
+    assert [a["number"] for a in acts] == [str(i) for i in range(1, 27)]
+    assert acts[20]["title"].startswith("Разработка социального паспорта школы")
+    # the social passport's five shares are indicators of activity 21
+    assert acts[20]["indicators"].split(", ") == ["sp_parents_higher_ed", "sp_single_parent", "sp_large_family",
+                                                 "sp_good_marks", "sp_registered"]
+    assert {i["code"] for i in rows(p, "Показатели")} == set(acts[20]["indicators"].split(", "))
+    assert [(s["code"], s["is_shnor"]) for s in rows(p, "Школы")] == [("KHR-01", "да"), ("KHR-02", "нет")]
+    assert rows(p, "Кураторы") == [{"curator": "KHR-02", "school": "KHR-01"}]
+
+
+def test_seed_002_yakovlevsky_by_year():
+    acts = rows(SEED["002"], "Мероприятия")
+    assert len({a["number"] for a in acts}) == 15
+    # activities 10 and 11 have nothing in the 2020 column
+    assert Counter(a["stage"] for a in acts) == {"2020": 13, "2021": 15, "2022": 15}
+    assert {a["direction"] for a in acts} == {"1", "2", "3", "4", "6"}  # the document has no direction 5
+    by = {(a["number"], a["stage"]): a for a in acts}
+    assert by[("2", "2022")]["deadline"] == "Июнь-август 2021"  # kept as the document writes it
+
+
+def test_seed_003_kalininsky_audit():
+    p = SEED["003"]
+    acts = rows(p, "Мероприятия")
+    assert len(acts) == 44
+    risks = {r["code"]: r for r in rows(p, "Параметры риска")}
+    assert len(rows(p, "Группы рисков")) == 7
+    assert list(risks) == ["1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "2.3", "2.4", "3.1", "3.2", "3.3", "4.1", "4.2",
+                           "4.3", "4.4", "5.1", "5.2", "5.3", "5.4", "6.1", "6.2", "6.3", "7.1", "7.2"]
+    assert risks["1.1"]["schools"] == "KAL-02, KAL-09, KAL-10, KAL-14, KAL-11"  # «СОШ №2, 9, 10, 14, ООШ №11»
+    assert len(risks["3.1"]["schools"].split(", ")) == 14  # «СОШ № 1-14»
+    assert risks["5.2"]["schools"].endswith("KAL-RV")  # «…, 12, РВСОШ»
+    assert risks["7.1"]["schools"] == "" and risks["7.2"]["found_in_text"] == "МКУО ЦОКО"
+    assert [a["risks"] for a in acts][:4] == ["все выявленные параметры"] * 3 + ["1.1"]
+    assert sum(1 for a in acts if a["risks"]) == 44
+
+
+def test_seed_004_okoneshnikovo():
+    p = SEED["004"]
+    acts = rows(p, "Мероприятия")
+    assert len(acts) == 59
+    assert Counter(a["direction"] for a in acts) == {"1": 15, "2": 22, "3": 19, "4": 3}
+    assert len(rows(p, "Параметры риска")) == 16 and len(rows(p, "Группы рисков")) == 3
+    triads = rows(p, "Группы школ")
+    assert [t["schools"] for t in triads] == ["OKN-03, OKN-04, OKN-07", "OKN-05, OKN-08, OKN-09", "OKN-02, OKN-01, OKN-06"]
+    targets = rows(p, "Целевые показатели")
+    assert [t["indicator"] for t in targets] == ["biased_results", "resilient_school", "curator_directors"]
+    assert targets[1]["milestones"].startswith("2021: 3")
+
+
+def test_every_deadline_in_the_files_is_read():
+    """Each deadline string of the transcribed seeds: none unparsed, and the kinds as counted."""
+    kinds: Counter = Counter()
+    for p in FILES:
+        for sheet in ("Мероприятия", "Контрольные точки"):
+            for r in rows(p, sheet):
+                stage = r.get("stage") or ""
+                d = parse_deadline(r["deadline"], default_year=int(stage) if stage.isdigit() else None)
+                assert d.kind != "unparsed", (p.name, r["number"], r["deadline"])
+                assert d.text == r["deadline"]  # the text is kept as written
+                if d.kind in ("date", "month", "quarter", "range", "year", "multiple"):
+                    assert d.due is not None and 2019 <= d.due.year <= 2026, (p.name, r["deadline"], d)
+                kinds[d.kind] += 1
+    assert sum(kinds.values()) == 25 + 10 + 26 + 43 + 44 + 59
+    assert kinds == {"month": 69, "recurring": 56, "range": 26, "year": 19, "undated": 17, "multiple": 12,
+                     "date": 7, "quarter": 1}
+
+
+@pytest.mark.parametrize("text_, default_year, kind, due", [
+    ("Сентябрь – октябрь 2020", None, "range", date(2020, 10, 31)),
+    ("В течение учебного года", 2021, "year", date(2022, 5, 31)),
+    ("В течение учебного года", None, "undated", None),
+    ("В течение всего периода", None, "recurring", None),
+    ("апрель 2023 апрель 2024", None, "multiple", date(2024, 4, 30)),
+    ("Март, август, ноябрь 2023\nЯнварь, март, август, ноябрь 2024", None, "multiple", date(2024, 11, 30)),
+    ("25.11.2021 27.01.2022 29.03.2022", None, "multiple", date(2022, 3, 29)),
+    ("", 2020, "undated", None),
+    ("Ежегодно\nСентябрь-октябрь 2022 года", None, "recurring", None),
+])
+def test_deadline_variants_from_the_files(text_, default_year, kind, due):
+    d = parse_deadline(text_, default_year=default_year)
+    assert (d.kind, d.due) == (kind, due)
+
+
+def test_risk_codes_as_written():
+    known = ["1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "4.1", "4.2", "4.3", "4.4", "7.1", "7.2"]
+    assert expand_risk_codes("1.1.", known) == (["1.1"], [])
+    assert expand_risk_codes("1.2-1.3", known) == (["1.2", "1.3"], [])
+    assert expand_risk_codes("4.1.-4.3", known) == (["4.1", "4.2", "4.3"], [])
+    assert expand_risk_codes("2.1., 2.2., 2.3., 2.4", known) == (["2.1", "2.2"], ["2.3.", "2.4"])
+    assert expand_risk_codes("все выявленные параметры", known, {"1.1", "7.2"}) == (["1.1", "7.2"], [])
+    assert expand_risk_codes("", known) == ([], [])
+
+
+# ---------------------------------------------------------------------------------------------
+# Loaded into the demo (both backends)
+# ---------------------------------------------------------------------------------------------
+def test_demo_holds_the_five_roadmaps(demo_db):
+    with demo_db.connect() as c:
+        q = lambda sql: c.execute(text(sql)).all()  # noqa: E731
+        per = dict(q("SELECT r.code, COUNT(a.id) FROM roadmap r LEFT JOIN activity a ON a.roadmap_id = r.id "
+                     "GROUP BY r.code"))
+        assert per == {"nev-2024": 25, "khr-2022": 26, "yak-2020": 43, "kal-2023": 44, "okn-2021": 59}
+        assert q("SELECT COUNT(*) FROM controlpoint")[0][0] == 10
+        assert dict(q("SELECT r.code, COUNT(f.id) FROM roadmap r JOIN riskfactor f ON f.roadmap_id = r.id "
+                      "GROUP BY r.code")) == {"kal-2023": 24, "okn-2021": 16}
+        assert q("SELECT COUNT(*) FROM schoolrisk")[0][0] == 120  # the school lists of seed 003's audit
+        # activity 1 of seed 003 addresses «все выявленные параметры»: the 23 found somewhere (not 7.1)
+        assert q("SELECT COUNT(*) FROM activityrisk l JOIN activity a ON a.id = l.activity_id "
+                 "JOIN roadmap r ON r.id = a.roadmap_id WHERE r.code = 'kal-2023' AND a.number = '1'")[0][0] == 23
+        assert q("SELECT COUNT(*) FROM schoolgroupmember")[0][0] == 9
+        assert q("SELECT COUNT(*) FROM upload WHERE kind = 'roadmap'")[0][0] == 5  # the original files kept
+        assert q("SELECT COUNT(*) FROM activity WHERE deadline_kind = 'unparsed'")[0][0] == 0
+
+
+def test_risk_view_finds_the_uncovered_parameter(demo_db):
+    rid = demo_db.connect().execute(text("SELECT id FROM roadmap WHERE code = 'kal-2023'")).scalar()
+    rv = roadmap_view.risk_view(auth.system_scope(), rid, engine=demo_db)
+    assert list(rv.uncovered["code"]) == ["7.1"]
+    m = rv.matrix()
+    assert int(m.to_numpy().sum()) == 120 and m.shape == (15, 24)
+
+
+def test_head_of_another_territory_cannot_read_a_roadmap(demo_db):
+    rid = demo_db.connect().execute(text("SELECT id FROM roadmap WHERE code = 'kal-2023'")).scalar()
+    with pytest.raises(AccessDenied):
+        roadmap_view.items(scope_of(demo_db, "demo-head"), rid, engine=demo_db)
+    with pytest.raises(AccessDenied):
+        roadmap_view.items(scope_of(demo_db, "demo-principal"), 1, engine=demo_db)
+
+
+# ---------------------------------------------------------------------------------------------
+# The importer's checks
+# ---------------------------------------------------------------------------------------------
+def minimal(**changes) -> dict:
+    book = {
+        "roadmap": {"code": "nev-2025", "title": "План на 2025 год", "territory_code": "nevinnomyssk",
+                    "territory_name": "город Невинномысск", "year_from": 2025, "year_to": 2025},
+        "Направления": [{"number": "1", "title": "Методическое сопровождение"}],
+        "Группы рисков": [{"code": "1", "name": "Кадры"}],
+        "Параметры риска": [{"group": "1", "code": "1.1", "name": "Дефицит педагогов", "schools": "NEV-02, NEV-05"}],
+        "Мероприятия": [{"number": "1", "direction": "1", "title": "Семинар", "deadline": "Март 2025 года",
+                         "risks": "1.1", "indicators": "edu_quality", "schools": "NEV-02"}],
+        "Контрольные точки": [{"number": "1", "title": "Анализ ГИА", "deadline": "Июль 2025"}],
+        "Целевые показатели": [{"number": 1, "wording": "Качество не ниже 60 %", "indicator": "edu_quality",
+                                "kind": "не менее", "value": 60, "due": "2025-Q4"}],
+        "Кураторы": [{"curator": "NEV-01", "school": "NEV-08"}],
+    }
+    for k, v in changes.items():
+        book[k] = v
+    return book
+
+
+def test_a_valid_file_is_written_in_one_go(demo_db_rw):
+    sc = scope_of(demo_db_rw, "demo-methodist")
+    data = rb.write(minimal())
+    pv = rb.prepare(sc, data, "план.xlsx", demo_db_rw)
+    assert pv.ok, [p.text for p in pv.problems]
+    out = rb.apply(sc, pv, data, engine=demo_db_rw)
+    with demo_db_rw.connect() as c:
+        rid = out["roadmap_id"]
+        assert c.execute(text("SELECT COUNT(*) FROM activity WHERE roadmap_id = :r"), {"r": rid}).scalar() == 1
+        assert c.execute(text("SELECT due_date FROM activity WHERE roadmap_id = :r"), {"r": rid}).scalar()[:10] == "2025-03-31"
+        assert c.execute(text("SELECT COUNT(*) FROM curatorlink WHERE roadmap_id = :r"), {"r": rid}).scalar() == 1
+        assert c.execute(text("SELECT COUNT(*) FROM targetcount t JOIN target x ON x.id = t.target_id "
+                              "WHERE x.roadmap_id = :r"), {"r": rid}).scalar() > 0  # counted with the write
+        assert c.execute(text("SELECT login FROM auditevent WHERE action = 'roadmap_loaded' ORDER BY id DESC")).first()[0] == "demo-methodist"
+    assert rb.original(sc, rid, demo_db_rw) == ("план.xlsx", data)
+
+
+BAD = [
+    ("code exists", {"roadmap": {**minimal()["roadmap"], "code": "nev-2024"}},
+     "Лист «Дорожная карта», строка 2, столбец B («Код дорожной карты»): дорожная карта с кодом «nev-2024» уже загружена"),
+    ("unknown school in the audit", {"Параметры риска": [{"group": "1", "code": "1.1", "name": "Дефицит", "schools": "NEV-99"}]},
+     "Лист «Параметры риска», строка 3, столбец E («Школы (коды)»): школы с кодом «NEV-99» нет ни в системе, ни на листе «Школы»"),
+    ("school of another territory", {"Мероприятия": [{"number": "1", "title": "Семинар", "schools": "KAL-01"}]},
+     "Лист «Мероприятия», строка 3, столбец O («Школы (коды)»): школа «KAL-01» относится к другой территории"),
+    ("unknown risk code", {"Мероприятия": [{"number": "1", "title": "Семинар", "risks": "1.1, 9.9"}]},
+     "Лист «Мероприятия», строка 3, столбец M («Параметры риска (коды)»): параметра риска «9.9» нет на листе «Параметры риска»"),
+    ("unknown direction", {"Мероприятия": [{"number": "1", "direction": "7", "title": "Семинар"}]},
+     "Лист «Мероприятия», строка 3, столбец C («Направление (№)»): направления № 7 нет на листе «Направления»"),
+    ("same activity twice", {"Мероприятия": [{"number": "1", "title": "А"}, {"number": "1", "title": "Б"}]},
+     "Лист «Мероприятия», строка 4, столбец A («№»): мероприятие № 1 указано дважды"),
+    ("unknown indicator", {"Мероприятия": [{"number": "1", "title": "А", "indicators": "nonexistent"}]},
+     "Лист «Мероприятия», строка 3, столбец L («Показатели (коды)»): показателя с кодом «nonexistent» нет ни в системе, ни на листе «Показатели»"),
+    ("target kind", {"Целевые показатели": [{"number": 1, "wording": "x", "indicator": "edu_quality", "kind": "побольше"}]},
+     "Лист «Целевые показатели», строка 3, столбец D («Вид цели»): допустимые значения: «не менее», «не более», «рост, п.п.», «рост, %», «не ниже среднего», «по этапам»"),
+    ("target value text", {"Целевые показатели": [{"number": 1, "wording": "x", "indicator": "edu_quality", "kind": "не менее", "value": "шестьдесят"}]},
+     "Лист «Целевые показатели», строка 3, столбец E («Значение»): ожидается число, а в ячейке текст"),
+    ("period", {"Целевые показатели": [{"number": 1, "wording": "x", "indicator": "edu_quality", "kind": "не менее", "value": 60, "due": "конец года"}]},
+     "Лист «Целевые показатели», строка 3, столбец G («Срок (период)»): неизвестный период: пишите «2024-Q4» (квартал) или «2024» (год)"),
+    ("growth without baseline", {"Целевые показатели": [{"number": 1, "wording": "x", "indicator": "edu_quality", "kind": "рост, п.п.", "value": 5}]},
+     "Лист «Целевые показатели», строка 3, столбец F («Базовый период»): для роста к базе нужен базовый период"),
+    ("flag", {"Школы": [{"code": "NEV-20", "name": "Школа 20", "short_name": "СОШ 20", "is_shnor": "может быть"}]},
+     "Лист «Школы», строка 3, столбец E («ШНОР»): ожидается «да» или «нет»"),
+    ("indicator kind clash", {"Показатели": [{"code": "edu_quality", "name": "x", "short_name": "x", "unit": "чел.", "value_kind": "количество"}]},
+     "Лист «Показатели», строка 3, столбец E («Вид»): показатель «edu_quality» уже есть в системе с другим видом или уровнем"),
+    ("curator of itself", {"Кураторы": [{"curator": "NEV-01", "school": "NEV-01"}]},
+     "Лист «Кураторы», строка 3, столбец B («Курируемая школа (код)»): школа не может курировать саму себя"),
+    ("required field", {"roadmap": {**minimal()["roadmap"], "title": ""}},
+     "Лист «Дорожная карта», строка 3, столбец B («Название»): не заполнено"),
+    ("too long", {"Мероприятия": [{"number": "1", "title": "А", "deadline": "я" * 501}]},
+     "Лист «Мероприятия», строка 3, столбец E («Срок (как в документе)»): слишком длинный текст: 501 знаков, допускается до 500"),
+    ("new territory by a methodologist", {"roadmap": {**minimal()["roadmap"], "territory_code": "new-town"}},
+     "Лист «Дорожная карта», строка 4, столбец B («Код территории»): территории с кодом «new-town» нет в системе; новую территорию добавляет администратор"),
+    ("another territory", {"roadmap": {**minimal()["roadmap"], "territory_code": "kalininsky"}, "Мероприятия": [{"number": "1", "title": "А"}],
+                           "Параметры риска": [], "Кураторы": []},
+     "Лист «Дорожная карта», строка 4, столбец B («Код территории»): это не ваша территория: загружать дорожные карты можно только для своей"),
+]
+
+
+@pytest.mark.parametrize("name, changes, message", BAD, ids=[b[0] for b in BAD])
+def test_bad_roadmap_files_are_refused_with_located_messages(demo_db_rw, name, changes, message):
+    sc = scope_of(demo_db_rw, "demo-methodist")
+    before = dump(demo_db_rw)
+    data = rb.write(minimal(**changes))
+    pv = rb.prepare(sc, data, "план.xlsx", demo_db_rw)
+    assert not pv.ok
+    assert any(p.text.startswith(message) for p in pv.errors), [p.text for p in pv.errors]
+    with pytest.raises(IngestError):
+        rb.apply(sc, pv, data, engine=demo_db_rw)
+    assert dump(demo_db_rw) == before
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "пустой"),
+    (b"code;name\n1;2\n", "не книга Excel .xlsx"),
+    (None, "нет листа «Дорожная карта»"),
+])
+def test_not_a_roadmap_file(demo_db_rw, data, message):
+    if data is None:
+        from openpyxl import Workbook
+
+        wb, buf = Workbook(), io.BytesIO()
+        wb.active.title = "Лист1"
+        wb.save(buf)
+        data = buf.getvalue()
+    with pytest.raises(IngestError, match=message):
+        rb.prepare(scope_of(demo_db_rw, "demo-methodist"), data, "x.xlsx", demo_db_rw)
+
+
+def test_the_template_is_empty_and_says_so(demo_db_rw):
+    pv = rb.prepare(scope_of(demo_db_rw, "demo-admin"), rb.template(), "шаблон.xlsx", demo_db_rw)
+    texts = [p.text for p in pv.errors]
+    assert "Лист «Дорожная карта», строка 2, столбец B («Код дорожной карты»): не заполнено" in texts
+    wb = load_workbook(io.BytesIO(rb.template()))
+    assert wb.sheetnames[:3] == ["Инструкция", "Дорожная карта", "Показатели"] and wb["_meta"].sheet_state == "hidden"
+
+
+def test_only_editors_may_load(demo_db_rw):
+    data = rb.write(minimal())
+    for login in ("demo-head", "demo-principal", "demo-curator"):
+        with pytest.raises(AccessDenied):
+            rb.prepare(scope_of(demo_db_rw, login), data, "план.xlsx", demo_db_rw)
+
+
+def test_an_admin_may_create_a_territory(demo_db_rw):
+    book = minimal(roadmap={**minimal()["roadmap"], "territory_code": "new-town", "territory_name": "Новый город"},
+                   **{"Мероприятия": [{"number": "1", "title": "А", "deadline": "ежегодно"}], "Параметры риска": [],
+                      "Кураторы": [], "Школы": [{"code": "NT-1", "name": "МБОУ СОШ № 1", "short_name": "СОШ № 1",
+                                                "is_shnor": "да"}],
+                      "Группы школ": [{"name": "Пара", "schools": "NT-1"}]})
+    out = rb.load(auth.system_scope(), rb.write(book), "new.xlsx", engine=demo_db_rw)
+    with demo_db_rw.connect() as c:
+        assert c.execute(text("SELECT t.name FROM school s JOIN territory t ON t.id = s.territory_id "
+                              "WHERE s.code = 'NT-1'")).scalar() == "Новый город"
+        assert c.execute(text("SELECT COUNT(*) FROM territoryclosure t JOIN territory x ON x.id = t.descendant_id "
+                              "WHERE x.code = 'new-town'")).scalar() == 1
+    assert out["Новые школы"] == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Status changes
+# ---------------------------------------------------------------------------------------------
+def test_status_rules_and_history(demo_db_any):
+    db = demo_db_any
+    sc = scope_of(db, "demo-methodist")
+    aid = db.connect().execute(text("SELECT id FROM activity WHERE roadmap_id = 1 AND number = '2.2'")).scalar()
+    today = date(2024, 10, 15)
+    for status, kw, msg in [
+        ("done", {"evidence": "Справка"}, "укажите дату выполнения"),
+        ("done", {"completed_on": date(2024, 10, 16), "evidence": "Справка"}, "ещё не наступила"),
+        ("done", {"completed_on": date(2024, 3, 30)}, "укажите подтверждение"),
+        ("cancelled", {"evidence": "  "}, "укажите причину"),
+        ("finished", {}, "Неизвестный статус"),
+    ]:
+        with pytest.raises(roadmap_view.StatusError, match=msg):
+            roadmap_view.set_status(sc, "activity", aid, status, today=today, engine=db, **kw)
+    roadmap_view.set_status(sc, "activity", aid, "in_progress", today=today, engine=db)
+    roadmap_view.set_status(sc, "activity", aid, "done", completed_on=date(2024, 3, 30), evidence="Справка № 5",
+                            today=today, engine=db)
+    hist = roadmap_view.status_history(sc, "activity", aid, db)
+    assert [(h["old"]["status"], h["new"]["status"]) for h in hist] == [("in_progress", "done"), ("planned", "in_progress")]
+    assert hist[0]["new"] == {"status": "done", "completed_on": "2024-03-30", "evidence": "Справка № 5"}
+    items = roadmap_view.items(sc, 1, today, db)
+    row = items[(items["kind"] == "activity") & (items["id"] == aid)].iloc[0]
+    assert (row["status"], bool(row["overdue"]), row["evidence"]) == ("done", False, "Справка № 5")
+    for login in ("demo-head", "demo-principal", "demo-curator"):
+        with pytest.raises(AccessDenied):
+            roadmap_view.set_status(scope_of(db, login), "activity", aid, "planned", today=today, engine=db)
+    with db.connect() as c:
+        assert c.execute(text("SELECT COUNT(*) FROM auditevent WHERE action = 'access_denied'")).scalar() >= 3
+        assert c.execute(text("SELECT status FROM activity WHERE id = :i"), {"i": aid}).scalar() == "done"
+
+
+def test_filters_are_pure(demo_db):
+    items = roadmap_view.items(auth.system_scope(), 1, date(2024, 10, 15), demo_db)
+    f = roadmap_view.filter_items
+    assert len(f(items, responsible="ГМО")) == 2  # 3.6 «ГМО, ШМО» and М.3 «УО, ГМО, ОО»
+    assert len(f(items, indicator="olympiad_participants")) == 3  # 4.1, 4.2 and М.5
+    assert len(f(items, overdue_only=True)) == 17
+    assert set(f(items, statuses=["planned"])["status"]) == {"planned"}
+    assert "МБУ «ЦРО»" in roadmap_view.responsibles(items)
