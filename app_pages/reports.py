@@ -7,19 +7,14 @@ import streamlit as st
 from core import formatting as fmt
 from core import reports
 from ui import cache
-from ui.common import scope
+from ui.common import roadmap_picker, scope
 
 sc = scope()
 st.title("Справки и выгрузки")
-roadmaps = cache.roadmaps(sc)
-if roadmaps.empty:
-    st.info("Нет дорожных карт, доступных вашей учётной записи.")
+rm_row = roadmap_picker(sc, "rep_roadmap", prefer_targets=True)
+if rm_row is None:
     st.stop()
-codes = list(roadmaps["code"])
-code = st.selectbox("Дорожная карта", codes, key="rep_roadmap",
-                    format_func=lambda c: roadmaps.loc[roadmaps["code"] == c, "territory"].iloc[0] + " — "
-                    + roadmaps.loc[roadmaps["code"] == c, "title"].iloc[0][:80])
-roadmap_id = int(roadmaps.loc[roadmaps["code"] == code, "id"].iloc[0])
+code, roadmap_id = rm_row["code"], int(rm_row["id"])
 ov = cache.overview(sc, roadmap_id, None)
 ends = sorted({s["end"] for c in ov.cards for s in c.series if s["value"] is not None})
 as_of = st.select_slider("По состоянию на", options=ends, value=ends[-1], format_func=fmt.month_year,

@@ -50,6 +50,8 @@ if view.curators:
     st.markdown(f"**Куратор:** {escape(', '.join(view.curators))}")
 if view.curated:
     st.markdown(f"**Курирует:** {escape(', '.join(view.curated))}")
+for g in view.groups:
+    st.markdown(f"**Группа школ дорожной карты:** {escape(g)}")
 
 st.download_button("Карточка школы (.docx)", lambda: reports.school_card(sc, int(school_id), engine=cache.engine()),
                    file_name=f"карточка_{s['code']}.docx", mime=reports.DOCX_MIME, key="school_card",

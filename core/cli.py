@@ -5,6 +5,7 @@
     python -m core.cli create-admin --login L --name "Ф. И. О."
     python -m core.cli reset-password --login L        # ends every session of that user
     python -m core.cli check | backup | backups | restore NAME --yes
+    python -m core.cli load-roadmap FILE.xlsx [--check]   # a roadmap workbook (as the operator)
 
 Passwords are asked for twice on the terminal, or read from standard input with --password-stdin.
 """
@@ -31,6 +32,32 @@ def _password(args) -> str:
     return first
 
 
+def _load_roadmap(args, engine) -> int:
+    from pathlib import Path
+
+    from core import roadmap_book
+    from core.ingest.problems import IngestError
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+        pv = roadmap_book.prepare(auth.system_scope(), data, path.name, engine)
+    except (OSError, IngestError) as exc:
+        print(f"Ошибка: {exc}", file=sys.stderr)
+        return 2
+    for p in pv.problems:
+        print(("Ошибка: " if p.level == "error" else "Предупреждение: ") + p.text, file=sys.stderr)
+    if not pv.ok:
+        print(f"Найдено ошибок: {len(pv.errors)}; ничего не записано.", file=sys.stderr)
+        return 1
+    if args.check:
+        print(f"Файл в порядке: {roadmap_book.summary_text(pv)}. Ничего не записано (--check).")
+        return 0
+    out = roadmap_book.apply(auth.system_scope(), pv, data, engine=engine)
+    print(f"Дорожная карта «{pv.roadmap['code']}» записана (№ {out['roadmap_id']}): {roadmap_book.summary_text(pv)}.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core.cli", description="Администрирование мониторинга")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -49,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("reset-password", help="задать пользователю новый пароль")
     p.add_argument("--login", required=True)
     p.add_argument("--password-stdin", action="store_true")
+    p = sub.add_parser("load-roadmap", help="загрузить дорожную карту из файла Excel (формат — шаблон дорожной карты)")
+    p.add_argument("file")
+    p.add_argument("--check", action="store_true", help="только проверить, ничего не записывать")
     args = parser.parse_args(argv)
 
     engine = ensure_database()
@@ -80,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
             with session_scope(engine, write=True) as s:
                 summary.refresh(s)
             print("Сводные таблицы пересчитаны.")
+        elif args.command == "load-roadmap":
+            return _load_roadmap(args, engine)
         elif args.command == "create-admin":
             user = auth.create_first_admin(args.login, _password(args), args.name, engine=engine)
             print(f"Администратор «{user.login}» создан.")

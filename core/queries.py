@@ -452,6 +452,7 @@ class SchoolView:
     curated: list[str]
     risks: pd.DataFrame = field(default_factory=pd.DataFrame)  # group, code, name
     activities: pd.DataFrame = field(default_factory=pd.DataFrame)  # kind, number, title, deadline, ...
+    groups: list[str] = field(default_factory=list)  # «Триада 1: Золотонивская СШ, Красовская СШ, …»
 
 
 def school_view(scope: Scope, school_id: int, engine: Engine | None = None, today: date | None = None) -> SchoolView:
@@ -521,7 +522,15 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
     curated = [r["short_name"] for r in _rows(engine, """
         SELECT c.short_name FROM curatorlink l JOIN school c ON c.id = l.school_id
         WHERE l.curator_school_id = :sid ORDER BY c.short_name""", {"sid": school_id})]
+    members: dict[str, list[str]] = {}
+    for r in _rows(engine, """
+            SELECT g.id, g.name, s.short_name FROM schoolgroup g JOIN schoolgroupmember m ON m.group_id = g.id
+            JOIN school s ON s.id = m.school_id
+            WHERE g.id IN (SELECT group_id FROM schoolgroupmember WHERE school_id = :sid) ORDER BY g.id, s.short_name""",
+            {"sid": school_id}):
+        members.setdefault(r["name"], []).append(r["short_name"])
     return SchoolView(school=school, targets=out, curators=curators, curated=curated,
+                      groups=[f"{name}: {', '.join(xs)}" for name, xs in members.items()],
                       risks=_school_risks(engine, school_id), activities=_school_activities(engine, school_id, tid,
                                                                                            today or date.today()))
 

@@ -366,3 +366,40 @@ def test_filters_are_pure(demo_db):
     assert len(f(items, overdue_only=True)) == 17
     assert set(f(items, statuses=["planned"])["status"]) == {"planned"}
     assert "МБУ «ЦРО»" in roadmap_view.responsibles(items)
+
+
+def test_cli_loads_a_seed_into_a_new_database(empty_db, monkeypatch, capsys, tmp_path):
+    """The operator's path on a real (non-demo) database: the territory, schools, indicators and
+    periods the file names are created; a second load of the same code is refused."""
+    from core import cli
+
+    monkeypatch.setenv("DATABASE_URL", str(empty_db.url.render_as_string(hide_password=False)))
+    monkeypatch.setenv("MONITORING_DEMO", "0")
+    from core.settings import reset_settings_cache
+
+    reset_settings_cache()
+    try:
+        assert cli.main(["load-roadmap", str(SEED["003"]), "--check"]) == 0
+        assert "Ничего не записано" in capsys.readouterr().out
+        assert cli.main(["load-roadmap", str(SEED["003"])]) == 0
+        assert "44 мероприятия" in capsys.readouterr().out
+        assert cli.main(["load-roadmap", str(SEED["003"])]) == 1
+        assert "уже загружена" in capsys.readouterr().err
+        bad = tmp_path / "bad.xlsx"
+        bad.write_bytes(b"not a workbook")
+        assert cli.main(["load-roadmap", str(bad)]) == 2
+    finally:
+        reset_settings_cache()
+    with empty_db.connect() as c:
+        assert c.execute(text("SELECT COUNT(*) FROM school")).scalar() == 15
+        assert c.execute(text("SELECT COUNT(*) FROM activity")).scalar() == 44
+
+
+def test_school_page_names_the_triad(demo_db):
+    from core import queries
+
+    sid = demo_db.connect().execute(text("SELECT id FROM school WHERE code = 'OKN-03'")).scalar()
+    view = queries.school_view(auth.system_scope(), sid, engine=demo_db)
+    assert view.groups == ["Триада 1: Золотонивская СШ, Красовская СШ, Сергеевская СШ"]
+    kh = demo_db.connect().execute(text("SELECT id FROM school WHERE code = 'KHR-01'")).scalar()
+    assert queries.school_view(auth.system_scope(), kh, engine=demo_db).curators == ["Харовская СОШ им. В. Прокатова"]
