@@ -21,6 +21,8 @@ engine = cache.engine()
 today = date.today()
 st.title("Дорожная карта: мероприятия и контрольные точки")
 rm_row = roadmap_picker(sc, "plan_roadmap")
+if st.session_state.get("roadmap_loaded"):
+    st.success(st.session_state.pop("roadmap_loaded"))
 
 
 def load_tab() -> None:
@@ -63,7 +65,8 @@ def load_tab() -> None:
                 return
             cache.clear()
             st.query_params["roadmap"] = pv.roadmap["code"]
-            st.success(f"Записано: дорожная карта «{pv.roadmap['code']}», {roadmap_book.summary_text(pv)}.")
+            st.session_state["roadmap_loaded"] = (f"Записано: дорожная карта «{pv.roadmap['code']}», "
+                                                  f"{roadmap_book.summary_text(pv)}.")
             st.rerun()
 
 
@@ -185,42 +188,46 @@ with tab[1]:
 
 if sc.can_edit_roadmap:
     with tab[2]:
-        labels = {f"{k}:{i}": f"{'КТ ' if k == 'control_point' else ''}{n}{f' ({s})' if s else ''}. {t[:100]} — "
-                  f"{'просрочено' if o else rules.ACTIVITY_STATUSES.get(st_, st_)}"
-                  for k, i, n, s, t, o, st_ in zip(items["kind"], items["id"], items["number"], items["stage"],
-                                                   items["title"], items["overdue"], items["status"])}
-        pick = st.selectbox("Пункт дорожной карты", list(labels), format_func=labels.get, key="st_item")
-        kind, item_id = pick.split(":")[0], int(pick.split(":")[1])
-        row = items[(items["kind"] == kind) & (items["id"] == item_id)].iloc[0]
-        st.caption(f"Срок: {row['deadline_text'] or '—'} · Ответственные: {row['responsible'] or '—'}")
-        with st.form(f"status_{pick}"):
-            status = st.radio("Статус", list(rules.ACTIVITY_STATUSES), format_func=rules.ACTIVITY_STATUSES.get,
-                              index=list(rules.ACTIVITY_STATUSES).index(row["status"]), horizontal=True)
-            done_on = st.date_input("Дата выполнения", value=row["completed_on"] or today, max_value=today,
-                                    format="DD.MM.YYYY")
-            evidence = st.text_area("Подтверждение (документ, ссылка, что сделано) или причина отмены",
-                                    value=row["evidence"] or "", max_chars=2000)
-            if st.form_submit_button("Сохранить", type="primary"):
-                try:
-                    roadmap_view.set_status(sc, kind, item_id, status, completed_on=done_on, evidence=evidence,
-                                            today=today, engine=engine)
-                except roadmap_view.StatusError as exc:
-                    st.error(str(exc))
-                except AccessDenied as exc:
-                    st.error(str(exc))
-                else:
-                    cache.clear()
-                    st.session_state["status_saved"] = f"Сохранено: {labels[pick].split(' — ')[0]}"
-                    st.rerun()
-        if st.session_state.get("status_saved"):
-            st.success(st.session_state.pop("status_saved"))
-        history = roadmap_view.status_history(sc, kind, item_id, engine)
-        if history:
-            st.markdown("**История изменений**")
-            st.dataframe([{"Когда (UTC)": str(h["at"])[:16],
-                           "Кто": h["login"], "Было": rules.ACTIVITY_STATUSES.get(h["old"]["status"], ""),
-                           "Стало": rules.ACTIVITY_STATUSES.get(h["new"]["status"], ""),
-                           "Дата выполнения": h["new"]["completed_on"] or "", "Подтверждение": h["new"]["evidence"] or ""}
-                          for h in history], hide_index=True, width="stretch")
+        if items.empty:
+            st.info("В этой дорожной карте нет мероприятий и контрольных точек.")
+        else:
+            labels = {f"{k}:{i}": f"{'КТ ' if k == 'control_point' else ''}{n}{f' ({s})' if s else ''}. {t[:100]} — "
+                      f"{'просрочено' if o else rules.ACTIVITY_STATUSES.get(st_, st_)}"
+                      for k, i, n, s, t, o, st_ in zip(items["kind"], items["id"], items["number"], items["stage"],
+                                                       items["title"], items["overdue"], items["status"])}
+            pick = st.selectbox("Пункт дорожной карты", list(labels), format_func=labels.get, key="st_item")
+            kind, item_id = pick.split(":")[0], int(pick.split(":")[1])
+            row = items[(items["kind"] == kind) & (items["id"] == item_id)].iloc[0]
+            st.caption(f"Срок: {row['deadline_text'] or '—'} · Ответственные: {row['responsible'] or '—'}")
+            with st.form(f"status_{pick}"):
+                status = st.radio("Статус", list(rules.ACTIVITY_STATUSES), format_func=rules.ACTIVITY_STATUSES.get,
+                                  index=list(rules.ACTIVITY_STATUSES).index(row["status"]), horizontal=True)
+                done_on = st.date_input("Дата выполнения", value=row["completed_on"] or today, max_value=today,
+                                        help="Учитывается для статуса «выполнено»",
+                                        format="DD.MM.YYYY")
+                evidence = st.text_area("Подтверждение (документ, ссылка, что сделано) или причина отмены",
+                                        value=row["evidence"] or "", max_chars=2000)
+                if st.form_submit_button("Сохранить", type="primary"):
+                    try:
+                        roadmap_view.set_status(sc, kind, item_id, status, completed_on=done_on, evidence=evidence,
+                                                today=today, engine=engine)
+                    except roadmap_view.StatusError as exc:
+                        st.error(str(exc))
+                    except AccessDenied as exc:
+                        st.error(str(exc))
+                    else:
+                        cache.clear()
+                        st.session_state["status_saved"] = f"Сохранено: {labels[pick].split(' — ')[0]}"
+                        st.rerun()
+            if st.session_state.get("status_saved"):
+                st.success(st.session_state.pop("status_saved"))
+            history = roadmap_view.status_history(sc, kind, item_id, engine)
+            if history:
+                st.markdown("**История изменений**")
+                st.dataframe([{"Когда (UTC)": str(h["at"])[:16],
+                               "Кто": h["login"], "Было": rules.ACTIVITY_STATUSES.get(h["old"]["status"], ""),
+                               "Стало": rules.ACTIVITY_STATUSES.get(h["new"]["status"], ""),
+                               "Дата выполнения": h["new"]["completed_on"] or "", "Подтверждение": h["new"]["evidence"] or ""}
+                              for h in history], hide_index=True, width="stretch")
     with tab[3]:
         load_tab()

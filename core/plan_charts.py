@@ -98,12 +98,12 @@ def timeline(df: pd.DataFrame, today: date, *, height: int | None = None) -> go.
                                                                     line=dict(color="white", width=1)),
                                      hovertext=ph, hoverinfo="text"))
     fig.add_shape(type="line", x0=today, x1=today, y0=0, y1=1, yref="paper", line=dict(color="#b71c1c", width=2, dash="dot"))
-    fig.add_annotation(x=today, y=1, yref="paper", text=f"сегодня, {today:%d.%m.%Y}", showarrow=False,
-                       yanchor="bottom", xanchor="right", font=dict(color="#b71c1c", size=13))
+    fig.add_annotation(x=today, y=0, yref="paper", text=f"сегодня, {today:%d.%m.%Y}", showarrow=False,
+                       yanchor="top", xanchor="right", font=dict(color="#b71c1c", size=13))
     all_dates = [d for *_, bars, points in rows for d in [x for b in bars for x in b] + points]
     lo, hi = min(all_dates + [today]), max(all_dates + [today])
     fig.update_layout(
-        height=height or max(260, 26 * len(rows) + 130), margin=dict(l=10, r=10, t=40, b=10), font=FONT,
+        height=height or max(260, 26 * len(rows) + 150), margin=dict(l=10, r=10, t=40, b=30), font=FONT,
         plot_bgcolor="white", hovermode="closest",
         legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="right", x=1, traceorder="normal"),
         xaxis=dict(type="date", range=[lo - timedelta(days=20), hi + timedelta(days=20)], gridcolor="#e4e9f0",
