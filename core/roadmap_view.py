@@ -111,11 +111,11 @@ def items(scope: Scope, roadmap_id: int, today: date | None = None, engine: Engi
 def filter_items(df: pd.DataFrame, *, responsible: str | None = None, statuses: list[str] | None = None,
                  school: str | None = None, indicator: str | None = None, risk: str | None = None,
                  overdue_only: bool = False) -> pd.DataFrame:
-    """The page's filters (pure). `responsible` matches a part of the text («ЦРО»); `school` is a
-    school's short name: activities naming it, or naming no school."""
+    """The page's filters (pure). `responsible` is one of the names in the «responsible» texts
+    (see `responsibles`); `school` is a school's short name: activities naming it, or naming no school."""
     m = pd.Series(True, index=df.index)
     if responsible:
-        m &= df["responsible"].fillna("").str.contains(responsible, case=False, regex=False)
+        m &= df["responsible"].map(lambda t: responsible in _people(t))
     if statuses:
         m &= df["status"].isin(statuses)
     if school:
@@ -129,14 +129,18 @@ def filter_items(df: pd.DataFrame, *, responsible: str | None = None, statuses: 
     return df[m]
 
 
+def _people(text_: str | None) -> list[str]:
+    """«МБУ «ЦРО», руководители ОО» → ["МБУ «ЦРО»", "руководители ОО"] (split at commas and line breaks)."""
+    parts = [p.strip().strip(".").strip() for p in (text_ or "").replace("\n", ",").split(",")]
+    return [p for p in parts if len(p) > 1]
+
+
 def responsibles(df: pd.DataFrame) -> list[str]:
-    """The names in the «responsible» texts, split at commas and line breaks, for the filter."""
+    """The names in the «responsible» texts, most frequent first, for the filter."""
     names: dict[str, int] = {}
-    for text_ in df["responsible"].dropna():
-        for part in text_.replace("\n", ",").split(","):
-            part = part.strip().strip(".")
-            if len(part) > 1:
-                names[part] = names.get(part, 0) + 1
+    for text_ in df["responsible"]:
+        for part in _people(text_):
+            names[part] = names.get(part, 0) + 1
     return sorted(names, key=lambda n: (-names[n], n))
 
 
