@@ -57,7 +57,8 @@ def load_tab() -> None:
         st.dataframe([p.as_dict() for p in pv.problems], hide_index=True, width="stretch")
     if pv.ok:
         st.success(f"Файл проверен: «{pv.roadmap['title'][:120]}» — {roadmap_book.summary_text(pv)}.")
-        if st.button("Записать дорожную карту", type="primary", key="rm_apply"):
+        label = "Заменить загруженную дорожную карту" if pv.replaces else "Записать дорожную карту"
+        if st.button(label, type="primary", key="rm_apply"):
             try:
                 out = roadmap_book.apply(sc, pv, data, engine=engine)
             except (IngestError, AccessDenied) as exc:
@@ -65,8 +66,9 @@ def load_tab() -> None:
                 return
             cache.clear()
             st.query_params["roadmap"] = pv.roadmap["code"]
-            st.session_state["roadmap_loaded"] = (f"Записано: дорожная карта «{pv.roadmap['code']}», "
-                                                  f"{roadmap_book.summary_text(pv)}.")
+            st.session_state["roadmap_loaded"] = (
+                f"{'Заменена' if pv.replaces else 'Записана'}: дорожная карта «{pv.roadmap['code']}», "
+                f"{roadmap_book.summary_text(pv)}.")
             st.rerun()
 
 

@@ -54,7 +54,8 @@ def _load_roadmap(args, engine) -> int:
         print(f"Файл в порядке: {roadmap_book.summary_text(pv)}. Ничего не записано (--check).")
         return 0
     out = roadmap_book.apply(auth.system_scope(), pv, data, engine=engine)
-    print(f"Дорожная карта «{pv.roadmap['code']}» записана (№ {out['roadmap_id']}): {roadmap_book.summary_text(pv)}.")
+    verb = "заменена" if pv.replaces else "записана"
+    print(f"Дорожная карта «{pv.roadmap['code']}» {verb} (№ {out['roadmap_id']}): {roadmap_book.summary_text(pv)}.")
     return 0
 
 

@@ -32,7 +32,7 @@ from core.ingest.problems import IngestError, Problem
 from core.models import (Activity, ActivityIndicator, ActivityRisk, ActivitySchool, ControlPoint, CuratorLink,
                          Direction, Indicator, Period, RiskFactor, RiskGroup, Roadmap, School, SchoolGroup,
                          SchoolGroupMember, SchoolRisk, Target, TargetMilestone, Territory, Upload)
-from core.roadmap import expand_risk_codes, parse_deadline
+from core.roadmap import ACTIVITY_STATUSES, expand_risk_codes, parse_deadline
 from core.territories import add_territory
 
 FORMAT = "roadmap-v1"
@@ -321,6 +321,15 @@ class Preview:
     school_groups: list[dict] = field(default_factory=list)
     periods: list[str] = field(default_factory=list)  # period codes to create
     problems: list[Problem] = field(default_factory=list)
+    replaces: int | None = None  # the id of the loaded roadmap with the same code (a corrected file)
+    marked: list[dict] = field(default_factory=list)  # its items with a status other than «planned»
+
+    def dropped_marks(self) -> list[dict]:
+        """Items of the loaded roadmap with a status that the new file no longer has (their status
+        stays in the audit log only)."""
+        keep = {("activity", a["number"], a["stage"] or "") for a in self.activities}
+        keep |= {("control_point", c["number"], "") for c in self.control_points}
+        return [m for m in self.marked if (m["kind"], m["number"], m["stage"] or "") not in keep]
 
     @property
     def errors(self) -> list[Problem]:
@@ -428,7 +437,17 @@ def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = N
         schools = {r["code"]: r for r in q("SELECT id, code, territory_id, short_name FROM school")}
         indicators = {r["code"]: r for r in q("SELECT id, code, value_kind, level FROM indicator")}
         periods = {r["code"]: r for r in q("SELECT id, code, label FROM period")}
-        roadmaps = {r["code"]: r for r in q("SELECT id, code FROM roadmap")}
+        roadmaps = {r["code"]: r for r in q("SELECT id, code, territory_id FROM roadmap")}
+        curator_pairs = {(r["a"], r["b"]): r["roadmap_id"] for r in q(
+            """SELECT c.code AS a, s.code AS b, l.roadmap_id FROM curatorlink l
+               JOIN school c ON c.id = l.curator_school_id JOIN school s ON s.id = l.school_id""")}
+        code_cell = book.main.get("code")
+        marked = []
+        if code_cell is not None and code_cell.value in roadmaps:  # a reload: the items that carry a status
+            marked = q("""SELECT 'activity' AS kind, number, stage, title, status FROM activity
+                          WHERE roadmap_id = :r AND status <> 'planned'
+                          UNION ALL SELECT 'control_point', number, '', title, status FROM controlpoint
+                          WHERE roadmap_id = :r AND status <> 'planned'""", r=roadmaps[code_cell.value]["id"])
 
     # The roadmap
     main = book.main
@@ -449,11 +468,18 @@ def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = N
             rm[k] = None
     if rm["code"] and not _CODE_RE.match(rm["code"]):
         P.append(main["code"].problem("код: латинские буквы, цифры, точка, дефис, подчёркивание, до 64 знаков"))
-    if rm["code"] in roadmaps:
-        P.append(main["code"].problem(f"дорожная карта с кодом «{rm['code']}» уже загружена; чтобы загрузить "
-                                      "другую, дайте ей свой код"))
     pv.roadmap = rm
     tcode = get("territory_code")
+    if rm["code"] in roadmaps:
+        old = roadmaps[rm["code"]]
+        if tcode in territories and territories[tcode]["id"] != old["territory_id"]:
+            P.append(main["code"].problem(f"дорожная карта с кодом «{rm['code']}» уже загружена для другой "
+                                          "территории; дайте этой карте свой код"))
+        else:
+            pv.replaces = old["id"]
+            P.append(main["code"].problem(f"дорожная карта «{rm['code']}» уже загружена: файл заменит её содержание; "
+                                          "отметки о выполнении сохранятся у пунктов с теми же номерами", "warning"))
+            pv.marked = marked
     if tcode:
         t = territories.get(tcode)
         pv.territory = {"id": t["id"] if t else None, "code": tcode, "name": get("territory_name") or (t or {}).get("name"),
@@ -669,11 +695,20 @@ def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = N
                 P.append(r["school"].problem("школа не может курировать саму себя"))
             elif (a[0], b[0]) in pairs:
                 P.append(r["school"].problem("эта пара уже указана выше"))
+            elif (a[0], b[0]) in curator_pairs and (pv.replaces is None or curator_pairs[(a[0], b[0])] != pv.replaces):
+                P.append(r["school"].problem("эта школа уже закреплена за этим куратором; строка пропущена",
+                                             "warning"))
+            else:
+                pv.curators.append({"curator": a[0], "school": b[0]})
             pairs.add((a[0], b[0]))
-            pv.curators.append({"curator": a[0], "school": b[0]})
     for r in book.sheets["Группы школ"]:
         pv.school_groups.append({"name": r["name"].value, "schools": school_refs(r["schools"]),
                                  "note": r["note"].value or None})
+    for m in pv.dropped_marks():
+        label = "контрольной точки" if m["kind"] == "control_point" else "мероприятия"
+        P.append(Problem("warning", f"в файле нет {label} № {m['number']}" + (f" ({m['stage']})" if m["stage"] else "")
+                         + f" «{m['title'][:80]}» со статусом «{ACTIVITY_STATUSES.get(m['status'], m['status'])}»: "
+                         "пункт будет удалён, его отметка останется в журнале действий"))
     if not pv.activities and not pv.control_points and not pv.targets and not P:
         P.append(Problem("error", "в файле нет ни мероприятий, ни контрольных точек, ни целевых показателей"))
     return pv
@@ -703,8 +738,12 @@ def apply(scope: Scope, pv: Preview, data: bytes, *, engine: Engine | None = Non
 def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine | None = None, is_demo: bool = False,
                   now: datetime | None = None) -> dict[str, int]:
     """The writes of `apply`, inside the caller's transaction."""
-    if s.exec(select(Roadmap).where(Roadmap.code == pv.roadmap["code"])).first():
-        raise IngestError(f"Дорожная карта с кодом «{pv.roadmap['code']}» уже загружена; ничего не записано.")
+    existing = s.exec(select(Roadmap).where(Roadmap.code == pv.roadmap["code"])).first()
+    if existing is not None and existing.id != pv.replaces:
+        raise IngestError(f"Дорожная карта с кодом «{pv.roadmap['code']}» загружена, пока файл проверялся; "
+                          "проверьте файл снова. Ничего не записано.")
+    if existing is None and pv.replaces is not None:
+        raise IngestError("Заменяемая дорожная карта удалена, пока файл проверялся; проверьте файл снова.")
     t = pv.territory
     if t["id"] is None:
         if not scope.is_admin:
@@ -732,7 +771,15 @@ def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine |
     periods = {p.code: p.id for p in s.exec(select(Period)).all()}
     inds = {i.code: i.id for i in s.exec(select(Indicator)).all()}
     schools = {c: i for c, i in s.exec(select(School.code, School.id).where(School.territory_id == terr.id)).all()}
-    rm = Roadmap(territory_id=terr.id, is_demo=is_demo, upload_id=up.id, **pv.roadmap)
+    kept: dict[tuple, tuple] = {}
+    if existing is not None:
+        kept = _clear_roadmap(s, existing.id)
+        rm = existing
+        for k, v in pv.roadmap.items():
+            setattr(rm, k, v)
+        rm.upload_id = up.id
+    else:
+        rm = Roadmap(territory_id=terr.id, is_demo=is_demo, upload_id=up.id, **pv.roadmap)
     s.add(rm)
     s.flush()
     dirs = {}
@@ -763,11 +810,19 @@ def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine |
         s.add(act)
         links.append((act, a))
     for i, c in enumerate(pv.control_points):
-        s.add(ControlPoint(roadmap_id=rm.id, number=c["number"], position=i, title=c["title"],
-                           responsible=c["responsible"], deadline_text=c["deadline"], due_date=c["due_date"],
-                           deadline_kind=c["deadline_kind"]))
+        cp = ControlPoint(roadmap_id=rm.id, number=c["number"], position=i, title=c["title"],
+                          responsible=c["responsible"], deadline_text=c["deadline"], due_date=c["due_date"],
+                          deadline_kind=c["deadline_kind"])
+        s.add(cp)
+        links.append((cp, None))
+    for obj, _ in links:  # a reloaded roadmap keeps the statuses of items with the same number
+        key = ("activity" if isinstance(obj, Activity) else "control_point", obj.number, getattr(obj, "stage", "") or "")
+        if key in kept:
+            obj.status, obj.completed_on, obj.evidence = kept[key]
     s.flush()
     for act, a in links:
+        if a is None:
+            continue
         s.add_all([ActivityIndicator(activity_id=act.id, indicator_id=inds[c]) for c in a["indicators"]])
         s.add_all([ActivityRisk(activity_id=act.id, risk_factor_id=risks[c][0].id) for c in a["risks"]])
         s.add_all([ActivitySchool(activity_id=act.id, school_id=schools[c]) for c in a["schools"]])
@@ -794,10 +849,47 @@ def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine |
         target_counts.refresh(s, territory_ids={terr.id}, indicator_ids=sorted({inds[x["indicator"]] for x in pv.targets}),
                               period_ids=None)
     counts = pv.counts()
-    auth.audit(s, "roadmap_loaded", user_id=scope.user_id, login=scope.login, object_type="roadmap",
-               object_id=rm.id, details={"code": rm.code, "file": pv.file_name, **counts})
+    details = {"code": rm.code, "file": pv.file_name, **counts}
+    if existing is not None:
+        details.update(replaced=True, statuses_kept=sum(1 for o, _ in links if o.status != "planned"),
+                       dropped=[{**m, "evidence": kept.get((m["kind"], m["number"], m["stage"] or ""), (None,) * 3)[2]}
+                                for m in pv.dropped_marks()])
+    auth.audit(s, "roadmap_replaced" if existing is not None else "roadmap_loaded", user_id=scope.user_id,
+               login=scope.login, object_type="roadmap", object_id=rm.id, details=details)
     s.flush()
     return {"roadmap_id": rm.id, "upload_id": up.id, **counts}
+
+
+def _clear_roadmap(s, roadmap_id: int) -> dict[tuple, tuple]:
+    """Remove a roadmap's content before it is written again from a corrected file; returns the
+    statuses of its activities and control points by (kind, number, stage)."""
+    p = {"r": roadmap_id}
+    kept = {}
+    for r in s.execute(sql("""SELECT 'activity', number, stage, status, completed_on, evidence FROM activity
+                              WHERE roadmap_id = :r UNION ALL
+                              SELECT 'control_point', number, '', status, completed_on, evidence FROM controlpoint
+                              WHERE roadmap_id = :r"""), p):
+        completed = r[4] if r[4] is None or isinstance(r[4], date) else date.fromisoformat(str(r[4])[:10])
+        kept[(r[0], r[1], r[2] or "")] = (r[3], completed, r[5])
+    acts = "SELECT id FROM activity WHERE roadmap_id = :r"
+    for stmt in (f"DELETE FROM activityindicator WHERE activity_id IN ({acts})",
+                 f"DELETE FROM activityrisk WHERE activity_id IN ({acts})",
+                 f"DELETE FROM activityschool WHERE activity_id IN ({acts})",
+                 "DELETE FROM activity WHERE roadmap_id = :r",
+                 "DELETE FROM controlpoint WHERE roadmap_id = :r",
+                 "DELETE FROM direction WHERE roadmap_id = :r",
+                 "DELETE FROM schoolrisk WHERE risk_factor_id IN (SELECT id FROM riskfactor WHERE roadmap_id = :r)",
+                 "DELETE FROM riskfactor WHERE roadmap_id = :r",
+                 "DELETE FROM riskgroup WHERE roadmap_id = :r",
+                 "DELETE FROM targetmilestone WHERE target_id IN (SELECT id FROM target WHERE roadmap_id = :r)",
+                 "DELETE FROM targetcount WHERE target_id IN (SELECT id FROM target WHERE roadmap_id = :r)",
+                 "DELETE FROM target WHERE roadmap_id = :r",
+                 "DELETE FROM curatorlink WHERE roadmap_id = :r",
+                 "DELETE FROM schoolgroupmember WHERE group_id IN (SELECT id FROM schoolgroup WHERE roadmap_id = :r)",
+                 "DELETE FROM schoolgroup WHERE roadmap_id = :r"):
+        s.execute(sql(stmt), p)
+    s.flush()
+    return kept
 
 
 def load(scope: Scope, data: bytes, file_name: str, *, engine: Engine | None = None, is_demo: bool = False) -> dict:

@@ -224,8 +224,8 @@ def test_a_valid_file_is_written_in_one_go(demo_db_rw):
 
 
 BAD = [
-    ("code exists", {"roadmap": {**minimal()["roadmap"], "code": "nev-2024"}},
-     "Лист «Дорожная карта», строка 2, столбец B («Код дорожной карты»): дорожная карта с кодом «nev-2024» уже загружена"),
+    ("code of another territory's roadmap", {"roadmap": {**minimal()["roadmap"], "code": "kal-2023"}},
+     "Лист «Дорожная карта», строка 2, столбец B («Код дорожной карты»): дорожная карта с кодом «kal-2023» уже загружена для другой территории"),
     ("unknown school in the audit", {"Параметры риска": [{"group": "1", "code": "1.1", "name": "Дефицит", "schools": "NEV-99"}]},
      "Лист «Параметры риска», строка 3, столбец E («Школы (коды)»): школы с кодом «NEV-99» нет ни в системе, ни на листе «Школы»"),
     ("school of another territory", {"Мероприятия": [{"number": "1", "title": "Семинар", "schools": "KAL-01"}]},
@@ -370,7 +370,7 @@ def test_filters_are_pure(demo_db):
 
 def test_cli_loads_a_seed_into_a_new_database(empty_db, monkeypatch, capsys, tmp_path):
     """The operator's path on a real (non-demo) database: the territory, schools, indicators and
-    periods the file names are created; a second load of the same code is refused."""
+    periods the file names are created; a second load of the same code replaces the content."""
     from core import cli
 
     monkeypatch.setenv("DATABASE_URL", str(empty_db.url.render_as_string(hide_password=False)))
@@ -383,8 +383,9 @@ def test_cli_loads_a_seed_into_a_new_database(empty_db, monkeypatch, capsys, tmp
         assert "Ничего не записано" in capsys.readouterr().out
         assert cli.main(["load-roadmap", str(SEED["003"])]) == 0
         assert "44 мероприятия" in capsys.readouterr().out
-        assert cli.main(["load-roadmap", str(SEED["003"])]) == 1
-        assert "уже загружена" in capsys.readouterr().err
+        assert cli.main(["load-roadmap", str(SEED["003"])]) == 0  # the same code again: a corrected file
+        out = capsys.readouterr()
+        assert "заменена" in out.out and "файл заменит её содержание" in out.err
         bad = tmp_path / "bad.xlsx"
         bad.write_bytes(b"not a workbook")
         assert cli.main(["load-roadmap", str(bad)]) == 2
@@ -403,3 +404,52 @@ def test_school_page_names_the_triad(demo_db):
     assert view.groups == ["Триада 1: Золотонивская СШ, Красовская СШ, Сергеевская СШ"]
     kh = demo_db.connect().execute(text("SELECT id FROM school WHERE code = 'KHR-01'")).scalar()
     assert queries.school_view(auth.system_scope(), kh, engine=demo_db).curators == ["Харовская СОШ им. В. Прокатова"]
+
+
+def test_a_corrected_file_replaces_the_roadmap_and_keeps_statuses(demo_db_any):
+    """The office fixes its roadmap and loads it again under the same code: the content is replaced in
+    one transaction, statuses stay with the items of the same number, a dropped item's status stays
+    in the audit log, and nothing else (measurements, other roadmaps) changes."""
+    db = demo_db_any
+    sc = scope_of(db, "demo-methodist")
+    with db.connect() as c:
+        aid = c.execute(text("SELECT id FROM activity WHERE roadmap_id = 1 AND number = '2.2'")).scalar()
+        cid = c.execute(text("SELECT id FROM controlpoint WHERE roadmap_id = 1 AND number = '10'")).scalar()
+        n_meas = c.execute(text("SELECT COUNT(*) FROM measurement")).scalar()
+    roadmap_view.set_status(sc, "activity", aid, "done", completed_on=date(2024, 3, 30), evidence="Справка № 5", engine=db)
+    roadmap_view.set_status(sc, "control_point", cid, "cancelled", evidence="Объединена с КТ 9", engine=db)
+    wb = load_workbook(io.BytesIO(SEED["000"].read_bytes()))
+    ws = wb["Контрольные точки"]
+    last = ws.max_row
+    assert ws.cell(last, 1).value == "10"
+    ws.delete_rows(last)  # control point 10 is dropped
+    wb["Мероприятия"]["D3"] = "Мониторинг обеспечения ОО учебниками (уточнено)"  # activity 1.1 reworded
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = buf.getvalue()
+    pv = rb.prepare(sc, data, "nev-2024-испр.xlsx", db)
+    assert pv.ok and pv.replaces == 1
+    warnings = [p.text for p in pv.warnings]
+    assert any("файл заменит её содержание" in w for w in warnings)
+    assert any("в файле нет контрольной точки № 10" in w and "«отменено»" in w for w in warnings)
+    rb.apply(sc, pv, data, engine=db)
+    with db.connect() as c:
+        assert c.execute(text("SELECT COUNT(*) FROM roadmap")).scalar() == 5
+        assert c.execute(text("SELECT COUNT(*) FROM controlpoint WHERE roadmap_id = 1")).scalar() == 9
+        assert c.execute(text("SELECT COUNT(*) FROM activity WHERE roadmap_id = 1")).scalar() == 25
+        row = c.execute(text("SELECT status, evidence FROM activity WHERE roadmap_id = 1 AND number = '2.2'")).one()
+        assert tuple(row) == ("done", "Справка № 5")
+        assert c.execute(text("SELECT title FROM activity WHERE roadmap_id = 1 AND number = '1.1'")).scalar() == \
+            "Мониторинг обеспечения ОО учебниками (уточнено)"
+        assert c.execute(text("SELECT COUNT(*) FROM target WHERE roadmap_id = 1")).scalar() == 5
+        assert c.execute(text("SELECT COUNT(*) FROM targetcount t JOIN target x ON x.id = t.target_id "
+                              "WHERE x.roadmap_id = 1")).scalar() > 0
+        assert c.execute(text("SELECT COUNT(*) FROM measurement")).scalar() == n_meas
+        assert c.execute(text("SELECT COUNT(*) FROM activity")).scalar() == 25 + 26 + 43 + 44 + 59
+        details = c.execute(text("SELECT details FROM auditevent WHERE action = 'roadmap_replaced'")).scalar()
+    import json
+
+    d = json.loads(details)
+    assert d["statuses_kept"] == 1
+    assert d["dropped"] == [{"kind": "control_point", "number": "10", "stage": "", "status": "cancelled",
+                             "title": d["dropped"][0]["title"], "evidence": "Объединена с КТ 9"}]
