@@ -56,7 +56,9 @@ def load_tab() -> None:
     if pv.problems:
         st.dataframe([p.as_dict() for p in pv.problems], hide_index=True, width="stretch")
     if pv.ok:
-        st.success(f"Файл проверен: «{pv.roadmap['title'][:120]}» — {roadmap_book.summary_text(pv)}.")
+        st.success(f"Файл проверен: «{fmt.clip(pv.roadmap['title'], 120)}» — {roadmap_book.summary_text(pv)}.")
+        if pv.replaces:
+            st.warning(roadmap_book.replace_text(pv), icon=":material/sync:")
         label = "Заменить загруженную дорожную карту" if pv.replaces else "Записать дорожную карту"
         if st.button(label, type="primary", key="rm_apply"):
             try:
@@ -193,7 +195,7 @@ if sc.can_edit_roadmap:
         if items.empty:
             st.info("В этой дорожной карте нет мероприятий и контрольных точек.")
         else:
-            labels = {f"{k}:{i}": f"{'КТ ' if k == 'control_point' else ''}{n}{f' ({s})' if s else ''}. {t[:100]} — "
+            labels = {f"{k}:{i}": f"{'КТ ' if k == 'control_point' else ''}{n}{f' ({s})' if s else ''}. {fmt.clip(t, 100)} — "
                       f"{'просрочено' if o else rules.ACTIVITY_STATUSES.get(st_, st_)}"
                       for k, i, n, s, t, o, st_ in zip(items["kind"], items["id"], items["number"], items["stage"],
                                                        items["title"], items["overdue"], items["status"])}

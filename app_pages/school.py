@@ -75,7 +75,7 @@ for t in view.targets:
     ev = t.evaluation
     with st.container(border=True):
         st.markdown(f"#### {escape(t.indicator_name)} {status_badge(ev.status, size=15)}", unsafe_allow_html=True)
-        st.caption(f"{t.roadmap_title[:120]} · цель {t.number}: {t.rule_text}")
+        st.caption(f"{fmt.clip(t.roadmap_title, 120)} · цель {t.number}: {t.rule_text}")
         chart_with_downloads(charts.trend(t.series, unit=t.unit, target_value=ev.target_value,
                                           expected_path=t.expected_path, average_series=t.average_series, height=220),
                              f"{s['code']}_{t.short_name}", f"school_chart_{t.number}_{t.roadmap_title[:8]}")

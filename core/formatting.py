@@ -44,6 +44,17 @@ def plural(n: int, forms: tuple[str, str, str]) -> str:
     return forms[2]
 
 
+def clip(text: str | None, limit: int) -> str:
+    """`text` cut to at most `limit` characters at a word boundary, with «…» when cut."""
+    text = text or ""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[:cut.rindex(" ")]
+    return cut.rstrip(" ,;:—-") + "…"
+
+
 def month_year(d: date) -> str:
     return f"{MONTHS_NOM[d.month - 1]} {d.year}"
 

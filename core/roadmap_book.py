@@ -24,7 +24,7 @@ from sqlmodel import select
 from core import auth
 from core.auth import Scope
 from core.db import get_engine, session_scope
-from core.formatting import period_label, plural
+from core.formatting import clip, period_label, plural
 from core.ingest.excel import col_letter, open_workbook
 from core.ingest.numbers import NotANumber, cell_text, parse_number
 from core.ingest.parse import norm
@@ -707,7 +707,7 @@ def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = N
     for m in pv.dropped_marks():
         label = "контрольной точки" if m["kind"] == "control_point" else "мероприятия"
         P.append(Problem("warning", f"в файле нет {label} № {m['number']}" + (f" ({m['stage']})" if m["stage"] else "")
-                         + f" «{m['title'][:80]}» со статусом «{ACTIVITY_STATUSES.get(m['status'], m['status'])}»: "
+                         + f" «{clip(m['title'], 80)}» со статусом «{ACTIVITY_STATUSES.get(m['status'], m['status'])}»: "
                          "пункт будет удалён, его отметка останется в журнале действий"))
     if not pv.activities and not pv.control_points and not pv.targets and not P:
         P.append(Problem("error", "в файле нет ни мероприятий, ни контрольных точек, ни целевых показателей"))
@@ -906,6 +906,25 @@ def summary_text(pv: Preview) -> str:
             f"{c['Контрольные точки']} {plural(c['Контрольные точки'], ('контрольная точка', 'контрольные точки', 'контрольных точек'))}, "
             f"{c['Целевые показатели']} {plural(c['Целевые показатели'], ('целевой показатель', 'целевых показателя', 'целевых показателей'))}, "
             f"{c['Параметры риска']} {plural(c['Параметры риска'], ('параметр риска', 'параметра риска', 'параметров риска'))}")
+
+
+def replace_text(pv: Preview) -> str | None:
+    """What writing a corrected file of an already loaded roadmap will do, in one sentence pair;
+    None for a new roadmap."""
+    if pv.replaces is None:
+        return None
+    dropped = len(pv.dropped_marks())
+    kept = len(pv.marked) - dropped
+    text = (f"Дорожная карта «{pv.roadmap['code']}» уже загружена: запись заменит её мероприятия, контрольные точки, "
+            "целевые показатели, риски, кураторов и группы школ содержимым этого файла. ")
+    if not pv.marked:
+        return text + "Отметок о выполнении у неё нет."
+    text += (f"Отметки о выполнении сохранятся у {kept} {plural(kept, ('пункта', 'пунктов', 'пунктов'))} "
+             "с теми же номерами")
+    if dropped:
+        text += (f"; у {dropped} {plural(dropped, ('пункта', 'пунктов', 'пунктов'))} в файле нет — они будут удалены, "
+                 "их отметки останутся в журнале действий")
+    return text + "."
 
 
 def original(scope: Scope, roadmap_id: int, engine: Engine | None = None) -> tuple[str, bytes]:

@@ -144,3 +144,13 @@ def test_methodologist_loads_a_roadmap_on_the_page(app_db):
     assert any(s.value.startswith("Записана: дорожная карта «nev-2025»") for s in at.success)
     with app_db.connect() as c:
         assert c.execute(text("SELECT COUNT(*) FROM roadmap WHERE code = 'nev-2025'")).scalar() == 1
+    # the same code again: the page says it replaces, and what happens to the marks
+    at.get("file_uploader")[0].set_value(("plan.xlsx", rb.write(minimal()), "application/octet-stream")).run()
+    assert [w.value for w in at.warning if "уже загружена" in w.value] == [
+        "Дорожная карта «nev-2025» уже загружена: запись заменит её мероприятия, контрольные точки, целевые "
+        "показатели, риски, кураторов и группы школ содержимым этого файла. Отметок о выполнении у неё нет."]
+    assert not [b for b in at.button if b.label == "Записать дорожную карту"]
+    [b for b in at.button if b.label == "Заменить загруженную дорожную карту"][0].click().run()
+    assert any(s.value.startswith("Заменена: дорожная карта «nev-2025»") for s in at.success)
+    with app_db.connect() as c:
+        assert c.execute(text("SELECT COUNT(*) FROM roadmap WHERE code = 'nev-2025'")).scalar() == 1

@@ -132,3 +132,13 @@ def test_chart_images(demo_db):
 def test_plural():
     assert [fmt.plural(n, ("школа", "школы", "школ")) for n in (1, 2, 5, 11, 21, 22, 112)] == [
         "школа", "школы", "школ", "школ", "школа", "школы", "школ"]
+
+
+def test_clip_cuts_at_a_word_and_says_so():
+    title = "Дорожная карта по организации ресурсной поддержки школ с низкими результатами обучения"
+    assert fmt.clip(title, 200) == title
+    assert fmt.clip(title, 40) == "Дорожная карта по организации…"
+    assert len(fmt.clip(title, 40)) <= 40
+    assert fmt.clip("Мониторинг, анализ, контроль", 21) == "Мониторинг, анализ…"
+    assert fmt.clip("Сверхдлинноесловобезпробелов", 10) == "Сверхдлин…"
+    assert fmt.clip(None, 10) == ""

@@ -432,6 +432,8 @@ def test_a_corrected_file_replaces_the_roadmap_and_keeps_statuses(demo_db_any):
     warnings = [p.text for p in pv.warnings]
     assert any("файл заменит её содержание" in w for w in warnings)
     assert any("в файле нет контрольной точки № 10" in w and "«отменено»" in w for w in warnings)
+    assert rb.replace_text(pv).endswith("Отметки о выполнении сохранятся у 1 пункта с теми же номерами; у 1 пункта "
+                                        "в файле нет — они будут удалены, их отметки останутся в журнале действий.")
     rb.apply(sc, pv, data, engine=db)
     with db.connect() as c:
         assert c.execute(text("SELECT COUNT(*) FROM roadmap")).scalar() == 5
