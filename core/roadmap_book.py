@@ -17,6 +17,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -771,13 +772,17 @@ def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine |
     periods = {p.code: p.id for p in s.exec(select(Period)).all()}
     inds = {i.code: i.id for i in s.exec(select(Indicator)).all()}
     schools = {c: i for c, i in s.exec(select(School.code, School.id).where(School.territory_id == terr.id)).all()}
-    kept: dict[tuple, tuple] = {}
+    old_items: dict[tuple, object] = {}  # a corrected file: the loaded items by key, updated in place
+    old_targets: dict[tuple, Target] = {}
     if existing is not None:
-        kept = _clear_roadmap(s, existing.id)
-        rm = existing
+        _clear_roadmap(s, existing.id)
+        rm = s.get(Roadmap, existing.id)
         for k, v in pv.roadmap.items():
             setattr(rm, k, v)
         rm.upload_id = up.id
+        for model in (Activity, ControlPoint):
+            old_items.update({_item_key(o): o for o in s.exec(select(model).where(model.roadmap_id == rm.id)).all()})
+        old_targets = {(t.indicator_id, t.applies_to): t for t in s.exec(select(Target).where(Target.roadmap_id == rm.id))}
     else:
         rm = Roadmap(territory_id=terr.id, is_demo=is_demo, upload_id=up.id, **pv.roadmap)
     s.add(rm)
@@ -802,23 +807,27 @@ def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine |
             s.add(SchoolRisk(school_id=schools[code], risk_factor_id=rf.id, audit_date=r["audit_date"]))
     links = []
     for i, a in enumerate(pv.activities):
-        act = Activity(roadmap_id=rm.id, direction_id=dirs[a["direction"]].id if a["direction"] else None,
-                       number=a["number"], stage=a["stage"], position=i, title=a["title"],
-                       deadline_text=a["deadline"], due_date=a["due_date"], deadline_kind=a["deadline_kind"],
-                       **{k: a[k] for k in ("responsible", "expected_result", "report_form", "form", "participants",
-                                            "venue", "risk_codes_text", "schools_text")})
+        act = old_items.pop(("activity", a["number"], a["stage"] or ""), None) or Activity(roadmap_id=rm.id)
+        fields = {k: a[k] for k in ("number", "stage", "title", "responsible", "expected_result", "report_form", "form",
+                                    "participants", "venue", "risk_codes_text", "schools_text", "due_date",
+                                    "deadline_kind")}
+        fields.update(direction_id=dirs[a["direction"]].id if a["direction"] else None, position=i,
+                      deadline_text=a["deadline"])
+        for k, v in fields.items():
+            setattr(act, k, v)
         s.add(act)
         links.append((act, a))
     for i, c in enumerate(pv.control_points):
-        cp = ControlPoint(roadmap_id=rm.id, number=c["number"], position=i, title=c["title"],
-                          responsible=c["responsible"], deadline_text=c["deadline"], due_date=c["due_date"],
-                          deadline_kind=c["deadline_kind"])
+        cp = old_items.pop(("control_point", c["number"], ""), None) or ControlPoint(roadmap_id=rm.id)
+        for k, v in dict(number=c["number"], position=i, title=c["title"], responsible=c["responsible"],
+                         deadline_text=c["deadline"], due_date=c["due_date"], deadline_kind=c["deadline_kind"]).items():
+            setattr(cp, k, v)
         s.add(cp)
         links.append((cp, None))
-    for obj, _ in links:  # a reloaded roadmap keeps the statuses of items with the same number
-        key = ("activity" if isinstance(obj, Activity) else "control_point", obj.number, getattr(obj, "stage", "") or "")
-        if key in kept:
-            obj.status, obj.completed_on, obj.evidence = kept[key]
+    dropped = [{"kind": k[0], "number": o.number, "stage": k[2], "title": o.title, "status": o.status,
+                "evidence": o.evidence} for k, o in old_items.items() if o.status != "planned"]
+    for o in old_items.values():  # items the corrected file no longer has
+        s.delete(o)
     s.flush()
     for act, a in links:
         if a is None:
@@ -827,15 +836,21 @@ def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine |
         s.add_all([ActivityRisk(activity_id=act.id, risk_factor_id=risks[c][0].id) for c in a["risks"]])
         s.add_all([ActivitySchool(activity_id=act.id, school_id=schools[c]) for c in a["schools"]])
     for x in pv.targets:
-        tgt = Target(roadmap_id=rm.id, indicator_id=inds[x["indicator"]], number=x["number"], wording=x["wording"],
-                     kind=x["kind"], value=x["value"],
-                     baseline_period_id=periods[x["baseline"]] if x["baseline"] else None,
-                     due_period_id=periods[x["due"]] if x["due"] else None,
-                     applies_to=x["applies_to"], judged_on=x["judged_on"])
+        tgt = old_targets.pop((inds[x["indicator"]], x["applies_to"]), None) or Target(roadmap_id=rm.id)
+        for k, v in dict(indicator_id=inds[x["indicator"]], number=x["number"], wording=x["wording"], kind=x["kind"],
+                         value=x["value"], baseline_period_id=periods[x["baseline"]] if x["baseline"] else None,
+                         due_period_id=periods[x["due"]] if x["due"] else None, applies_to=x["applies_to"],
+                         judged_on=x["judged_on"]).items():
+            setattr(tgt, k, v)
         s.add(tgt)
         s.flush()
         for m in x["milestones"]:
             s.add(TargetMilestone(target_id=tgt.id, period_id=periods[m["period"]], value=m["value"], note=m["note"]))
+    if old_targets:  # targets the corrected file no longer has
+        gone = {"ids": [t.id for t in old_targets.values()]}
+        s.execute(sql("DELETE FROM targetcount WHERE target_id IN :ids").bindparams(bindparam("ids", expanding=True)), gone)
+        for t in old_targets.values():
+            s.delete(t)
     for c in pv.curators:
         s.add(CuratorLink(curator_school_id=schools[c["curator"]], school_id=schools[c["school"]], roadmap_id=rm.id))
     for g in pv.school_groups:
@@ -852,44 +867,37 @@ def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine |
     details = {"code": rm.code, "file": pv.file_name, **counts}
     if existing is not None:
         details.update(replaced=True, statuses_kept=sum(1 for o, _ in links if o.status != "planned"),
-                       dropped=[{**m, "evidence": kept.get((m["kind"], m["number"], m["stage"] or ""), (None,) * 3)[2]}
-                                for m in pv.dropped_marks()])
+                       dropped=dropped, targets_dropped=len(old_targets))
     auth.audit(s, "roadmap_replaced" if existing is not None else "roadmap_loaded", user_id=scope.user_id,
                login=scope.login, object_type="roadmap", object_id=rm.id, details=details)
     s.flush()
     return {"roadmap_id": rm.id, "upload_id": up.id, **counts}
 
 
-def _clear_roadmap(s, roadmap_id: int) -> dict[tuple, tuple]:
-    """Remove a roadmap's content before it is written again from a corrected file; returns the
-    statuses of its activities and control points by (kind, number, stage)."""
+def _clear_roadmap(s, roadmap_id: int) -> None:
+    """Before a corrected file is written over a loaded roadmap: remove what is rebuilt from the file
+    (links, directions, risks, milestones, curators, groups). Activities, control points and targets
+    stay: they are updated in place by their key so their ids — URLs, status history — survive."""
     p = {"r": roadmap_id}
-    kept = {}
-    for r in s.execute(sql("""SELECT 'activity', number, stage, status, completed_on, evidence FROM activity
-                              WHERE roadmap_id = :r UNION ALL
-                              SELECT 'control_point', number, '', status, completed_on, evidence FROM controlpoint
-                              WHERE roadmap_id = :r"""), p):
-        completed = r[4] if r[4] is None or isinstance(r[4], date) else date.fromisoformat(str(r[4])[:10])
-        kept[(r[0], r[1], r[2] or "")] = (r[3], completed, r[5])
     acts = "SELECT id FROM activity WHERE roadmap_id = :r"
     for stmt in (f"DELETE FROM activityindicator WHERE activity_id IN ({acts})",
                  f"DELETE FROM activityrisk WHERE activity_id IN ({acts})",
                  f"DELETE FROM activityschool WHERE activity_id IN ({acts})",
-                 "DELETE FROM activity WHERE roadmap_id = :r",
-                 "DELETE FROM controlpoint WHERE roadmap_id = :r",
+                 "UPDATE activity SET direction_id = NULL WHERE roadmap_id = :r",
                  "DELETE FROM direction WHERE roadmap_id = :r",
                  "DELETE FROM schoolrisk WHERE risk_factor_id IN (SELECT id FROM riskfactor WHERE roadmap_id = :r)",
                  "DELETE FROM riskfactor WHERE roadmap_id = :r",
                  "DELETE FROM riskgroup WHERE roadmap_id = :r",
                  "DELETE FROM targetmilestone WHERE target_id IN (SELECT id FROM target WHERE roadmap_id = :r)",
-                 "DELETE FROM targetcount WHERE target_id IN (SELECT id FROM target WHERE roadmap_id = :r)",
-                 "DELETE FROM target WHERE roadmap_id = :r",
                  "DELETE FROM curatorlink WHERE roadmap_id = :r",
                  "DELETE FROM schoolgroupmember WHERE group_id IN (SELECT id FROM schoolgroup WHERE roadmap_id = :r)",
                  "DELETE FROM schoolgroup WHERE roadmap_id = :r"):
         s.execute(sql(stmt), p)
-    s.flush()
-    return kept
+    s.expire_all()  # the ORM must not hold the direction ids just cleared
+
+
+def _item_key(obj) -> tuple:
+    return ("activity" if isinstance(obj, Activity) else "control_point", obj.number, getattr(obj, "stage", None) or "")
 
 
 def load(scope: Scope, data: bytes, file_name: str, *, engine: Engine | None = None, is_demo: bool = False) -> dict:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
 from core import auth
@@ -147,14 +147,16 @@ def responsibles(df: pd.DataFrame) -> list[str]:
 def status_history(scope: Scope, kind: str, item_id: int, engine: Engine | None = None) -> list[dict]:
     """Earlier statuses of an item from the audit log, newest first."""
     engine = engine or get_engine()
-    _item(scope, kind, item_id, engine, write=False)
+    model = _item(scope, kind, item_id, engine, write=False)
     with engine.connect() as c:
+        own = tuple(c.execute(select(model.roadmap_id, model.number).where(model.id == item_id)).one())
         rows = _rows(c, """SELECT at, login, details FROM auditevent WHERE action = 'roadmap_status'
                            AND object_type = :k AND object_id = :i ORDER BY id DESC""",
                      {"k": kind, "i": str(item_id)})
     for r in rows:
         r.update(json.loads(r.pop("details") or "{}"))
-    return rows
+    # an id freed by an item a corrected file dropped may be given to a new item: not its history
+    return [r for r in rows if (r.get("roadmap_id"), r.get("number")) == own]
 
 
 def _item(scope: Scope, kind: str, item_id: int, engine: Engine, *, write: bool):

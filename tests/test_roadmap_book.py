@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 
 from core import auth, roadmap_book as rb, roadmap_view
 from core.auth import AccessDenied
@@ -416,6 +416,8 @@ def test_a_corrected_file_replaces_the_roadmap_and_keeps_statuses(demo_db_any):
         aid = c.execute(text("SELECT id FROM activity WHERE roadmap_id = 1 AND number = '2.2'")).scalar()
         cid = c.execute(text("SELECT id FROM controlpoint WHERE roadmap_id = 1 AND number = '10'")).scalar()
         n_meas = c.execute(text("SELECT COUNT(*) FROM measurement")).scalar()
+        ids_before = c.execute(text("SELECT number, id FROM activity WHERE roadmap_id = 1 ORDER BY id")).all()
+        targets_before = c.execute(text("SELECT id, indicator_id FROM target WHERE roadmap_id = 1 ORDER BY id")).all()
     roadmap_view.set_status(sc, "activity", aid, "done", completed_on=date(2024, 3, 30), evidence="Справка № 5", engine=db)
     roadmap_view.set_status(sc, "control_point", cid, "cancelled", evidence="Объединена с КТ 9", engine=db)
     wb = load_workbook(io.BytesIO(SEED["000"].read_bytes()))
@@ -449,9 +451,46 @@ def test_a_corrected_file_replaces_the_roadmap_and_keeps_statuses(demo_db_any):
         assert c.execute(text("SELECT COUNT(*) FROM measurement")).scalar() == n_meas
         assert c.execute(text("SELECT COUNT(*) FROM activity")).scalar() == 25 + 26 + 43 + 44 + 59
         details = c.execute(text("SELECT details FROM auditevent WHERE action = 'roadmap_replaced'")).scalar()
+        # items and targets are updated in place: their ids (URLs, status history) survive
+        assert c.execute(text("SELECT number, id FROM activity WHERE roadmap_id = 1 ORDER BY id")).all() == ids_before
+        assert c.execute(text("SELECT id, indicator_id FROM target WHERE roadmap_id = 1 ORDER BY id")).all() == \
+            targets_before
+        assert c.execute(text("SELECT COUNT(*) FROM activityindicator ai JOIN activity a ON a.id = ai.activity_id "
+                              "WHERE a.roadmap_id = 1")).scalar() > 0
+        assert c.execute(text("SELECT COUNT(*) FROM activity WHERE roadmap_id = 1 AND direction_id IS NULL")).scalar() == 0
+    assert [(h["old"]["status"], h["new"]["status"]) for h in roadmap_view.status_history(sc, "activity", aid, engine=db)] == [
+        ("planned", "done")]
     import json
 
     d = json.loads(details)
     assert d["statuses_kept"] == 1
     assert d["dropped"] == [{"kind": "control_point", "number": "10", "stage": "", "status": "cancelled",
                              "title": d["dropped"][0]["title"], "evidence": "Объединена с КТ 9"}]
+
+
+def test_a_corrected_file_without_a_target_removes_it_and_its_counts(demo_db_any):
+    """The last target dropped from a corrected file: that target, its milestones and its counts of
+    schools meeting it go; the other targets keep their ids."""
+    db = demo_db_any
+    sc = scope_of(db, "demo-methodist")
+    wb = load_workbook(io.BytesIO(SEED["000"].read_bytes()))
+    ws = wb["Целевые показатели"]
+    gone_indicator = ws.cell(ws.max_row, 3).value
+    ws.delete_rows(ws.max_row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    q = ("SELECT t.id FROM target t JOIN indicator i ON i.id = t.indicator_id "
+         "WHERE t.roadmap_id = 1 AND i.code {} :c ORDER BY t.id")
+    with db.connect() as c:
+        gone = c.execute(text(q.format("=")), {"c": gone_indicator}).scalar_one()
+        others = c.execute(text(q.format("<>")), {"c": gone_indicator}).scalars().all()
+        assert c.execute(text("SELECT COUNT(*) FROM targetcount WHERE target_id = :t"), {"t": gone}).scalar() > 0
+    pv = rb.prepare(sc, buf.getvalue(), "nev-2024-без-цели.xlsx", db)
+    assert pv.ok and pv.replaces == 1 and len(pv.targets) == 4
+    rb.apply(sc, pv, buf.getvalue(), engine=db)
+    with db.connect() as c:
+        assert c.execute(text(q.format("<>")), {"c": gone_indicator}).scalars().all() == others
+        for table in ("target WHERE id", "targetcount WHERE target_id", "targetmilestone WHERE target_id"):
+            assert c.execute(text(f"SELECT COUNT(*) FROM {table} = :t"), {"t": gone}).scalar() == 0
+        assert c.execute(text("SELECT COUNT(*) FROM targetcount WHERE target_id IN :ids").bindparams(
+            bindparam("ids", expanding=True)), {"ids": others}).scalar() > 0
