@@ -324,6 +324,7 @@ class Preview:
     problems: list[Problem] = field(default_factory=list)
     replaces: int | None = None  # the id of the loaded roadmap with the same code (a corrected file)
     marked: list[dict] = field(default_factory=list)  # its items with a status other than «planned»
+    loaded_targets: list[dict] = field(default_factory=list)  # its targets (indicator, applies_to, wording)
 
     def dropped_marks(self) -> list[dict]:
         """Items of the loaded roadmap with a status that the new file no longer has (their status
@@ -331,6 +332,11 @@ class Preview:
         keep = {("activity", a["number"], a["stage"] or "") for a in self.activities}
         keep |= {("control_point", c["number"], "") for c in self.control_points}
         return [m for m in self.marked if (m["kind"], m["number"], m["stage"] or "") not in keep]
+
+    def dropped_targets(self) -> list[dict]:
+        """Targets of the loaded roadmap (by indicator and group) that the new file no longer has."""
+        keep = {(x["indicator"], x["applies_to"]) for x in self.targets}
+        return [t for t in self.loaded_targets if (t["indicator"], t["applies_to"]) not in keep]
 
     @property
     def errors(self) -> list[Problem]:
@@ -443,12 +449,15 @@ def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = N
             """SELECT c.code AS a, s.code AS b, l.roadmap_id FROM curatorlink l
                JOIN school c ON c.id = l.curator_school_id JOIN school s ON s.id = l.school_id""")}
         code_cell = book.main.get("code")
-        marked = []
-        if code_cell is not None and code_cell.value in roadmaps:  # a reload: the items that carry a status
+        marked, loaded_targets = [], []
+        if code_cell is not None and code_cell.value in roadmaps:  # a reload: statused items, targets
+            rid = roadmaps[code_cell.value]["id"]
             marked = q("""SELECT 'activity' AS kind, number, stage, title, status FROM activity
                           WHERE roadmap_id = :r AND status <> 'planned'
                           UNION ALL SELECT 'control_point', number, '', title, status FROM controlpoint
-                          WHERE roadmap_id = :r AND status <> 'planned'""", r=roadmaps[code_cell.value]["id"])
+                          WHERE roadmap_id = :r AND status <> 'planned'""", r=rid)
+            loaded_targets = q("""SELECT i.code AS indicator, t.applies_to, t.wording FROM target t
+                                  JOIN indicator i ON i.id = t.indicator_id WHERE t.roadmap_id = :r""", r=rid)
 
     # The roadmap
     main = book.main
@@ -481,6 +490,7 @@ def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = N
             P.append(main["code"].problem(f"дорожная карта «{rm['code']}» уже загружена: файл заменит её содержание; "
                                           "отметки о выполнении сохранятся у пунктов с теми же номерами", "warning"))
             pv.marked = marked
+            pv.loaded_targets = loaded_targets
     if tcode:
         t = territories.get(tcode)
         pv.territory = {"id": t["id"] if t else None, "code": tcode, "name": get("territory_name") or (t or {}).get("name"),
@@ -710,6 +720,9 @@ def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = N
         P.append(Problem("warning", f"в файле нет {label} № {m['number']}" + (f" ({m['stage']})" if m["stage"] else "")
                          + f" «{clip(m['title'], 80)}» со статусом «{ACTIVITY_STATUSES.get(m['status'], m['status'])}»: "
                          "пункт будет удалён, его отметка останется в журнале действий"))
+    for t in pv.dropped_targets():
+        P.append(Problem("warning", f"в файле нет целевого показателя «{clip(t['wording'], 80)}» (показатель "
+                         f"{t['indicator']}): цель будет удалена, значения показателя останутся"))
     if not pv.activities and not pv.control_points and not pv.targets and not P:
         P.append(Problem("error", "в файле нет ни мероприятий, ни контрольных точек, ни целевых показателей"))
     return pv
@@ -776,7 +789,7 @@ def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine |
     old_targets: dict[tuple, Target] = {}
     if existing is not None:
         _clear_roadmap(s, existing.id)
-        rm = s.get(Roadmap, existing.id)
+        rm = existing
         for k, v in pv.roadmap.items():
             setattr(rm, k, v)
         rm.upload_id = up.id
@@ -846,6 +859,7 @@ def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine |
         s.flush()
         for m in x["milestones"]:
             s.add(TargetMilestone(target_id=tgt.id, period_id=periods[m["period"]], value=m["value"], note=m["note"]))
+    targets_dropped = [t.wording for t in old_targets.values()]
     if old_targets:  # targets the corrected file no longer has
         gone = {"ids": [t.id for t in old_targets.values()]}
         s.execute(sql("DELETE FROM targetcount WHERE target_id IN :ids").bindparams(bindparam("ids", expanding=True)), gone)
@@ -867,7 +881,7 @@ def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine |
     details = {"code": rm.code, "file": pv.file_name, **counts}
     if existing is not None:
         details.update(replaced=True, statuses_kept=sum(1 for o, _ in links if o.status != "planned"),
-                       dropped=dropped, targets_dropped=len(old_targets))
+                       dropped=dropped, targets_dropped=targets_dropped)
     auth.audit(s, "roadmap_replaced" if existing is not None else "roadmap_loaded", user_id=scope.user_id,
                login=scope.login, object_type="roadmap", object_id=rm.id, details=details)
     s.flush()
@@ -925,6 +939,9 @@ def replace_text(pv: Preview) -> str | None:
     kept = len(pv.marked) - dropped
     text = (f"Дорожная карта «{pv.roadmap['code']}» уже загружена: запись заменит её мероприятия, контрольные точки, "
             "целевые показатели, риски, кураторов и группы школ содержимым этого файла. ")
+    if pv.dropped_targets():
+        n = len(pv.dropped_targets())
+        text += f"Целевых показателей, которых в файле нет и которые будут удалены: {n}. "
     if not pv.marked:
         return text + "Отметок о выполнении у неё нет."
     text += (f"Отметки о выполнении сохранятся у {kept} {plural(kept, ('пункта', 'пунктов', 'пунктов'))} "

@@ -4,6 +4,7 @@ in them, the importer's checks (located Russian messages, nothing written), stat
 from __future__ import annotations
 
 import io
+import json
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -460,8 +461,6 @@ def test_a_corrected_file_replaces_the_roadmap_and_keeps_statuses(demo_db_any):
         assert c.execute(text("SELECT COUNT(*) FROM activity WHERE roadmap_id = 1 AND direction_id IS NULL")).scalar() == 0
     assert [(h["old"]["status"], h["new"]["status"]) for h in roadmap_view.status_history(sc, "activity", aid, engine=db)] == [
         ("planned", "done")]
-    import json
-
     d = json.loads(details)
     assert d["statuses_kept"] == 1
     assert d["dropped"] == [{"kind": "control_point", "number": "10", "stage": "", "status": "cancelled",
@@ -487,6 +486,9 @@ def test_a_corrected_file_without_a_target_removes_it_and_its_counts(demo_db_any
         assert c.execute(text("SELECT COUNT(*) FROM targetcount WHERE target_id = :t"), {"t": gone}).scalar() > 0
     pv = rb.prepare(sc, buf.getvalue(), "nev-2024-без-цели.xlsx", db)
     assert pv.ok and pv.replaces == 1 and len(pv.targets) == 4
+    said = [p.text for p in pv.warnings if "целевого показателя" in p.text]
+    assert len(said) == 1 and f"(показатель {gone_indicator}): цель будет удалена" in said[0]
+    assert "Целевых показателей, которых в файле нет и которые будут удалены: 1." in rb.replace_text(pv)
     rb.apply(sc, pv, buf.getvalue(), engine=db)
     with db.connect() as c:
         assert c.execute(text(q.format("<>")), {"c": gone_indicator}).scalars().all() == others
@@ -494,3 +496,5 @@ def test_a_corrected_file_without_a_target_removes_it_and_its_counts(demo_db_any
             assert c.execute(text(f"SELECT COUNT(*) FROM {table} = :t"), {"t": gone}).scalar() == 0
         assert c.execute(text("SELECT COUNT(*) FROM targetcount WHERE target_id IN :ids").bindparams(
             bindparam("ids", expanding=True)), {"ids": others}).scalar() > 0
+        details = c.execute(text("SELECT details FROM auditevent WHERE action = 'roadmap_replaced'")).scalar()
+    assert len(json.loads(details)["targets_dropped"]) == 1
