@@ -40,6 +40,10 @@ MONTHS = {  # stems of nominative, genitive and prepositional forms
 }
 _MONTH_RE = re.compile(r"\b(январ|феврал|март|апрел|ма[йяе]|июн|июл|август|сентябр|октябр|ноябр|декабр)[а-я]*")
 _DATE_RE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})")
+# «30 апреля 2022 года», «1 сентября» (the year then comes from later in the text or the stage)
+_DAY_MONTH_RE = re.compile(
+    r"(?<![\d.])(\d{1,2})\s+(январ|феврал|март|апрел|ма[йяе]|июн|июл|август|сентябр|октябр|ноябр|декабр)[а-я]*"
+    r"(?:\s*(20\d\d)(?![\d.]))?")
 _YEAR_RE = re.compile(r"(?<![\d.])(20\d\d)(?![\d.])")
 _QUARTER_RE = re.compile(r"\b(iv|iii|ii|i|[1-4])\s*(?:-?й\s*)?квартал[а-я]*\s*(20\d\d)?")
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
@@ -91,13 +95,17 @@ def parse_deadline(text: str | None, *, default_year: int | None = None) -> Dead
         return Deadline(raw, "undated")
     before = bool(re.match(r"^до\b", t))
     dates = [date(int(y), int(m), int(d)) for d, m, y in _DATE_RE.findall(t)]
+    day_dates, t = _day_month_dates(t, default_year)
+    if not t:
+        return Deadline(raw, "unparsed")
+    dates += day_dates
     months = [(m.start(), _month_of(m.group(0))) for m in _MONTH_RE.finditer(t)]
     years = [(m.start(), int(m.group(1))) for m in _YEAR_RE.finditer(_DATE_RE.sub(" ", t))]
     recurring = any(k in t for k in _RECURRING)
 
     if recurring:  # «с ноября 2020г. постоянно»: the months named (with a year) are kept as dates
         named = tuple(date(y, m, 1) if t.startswith("с ") else _month_end(y, m) for m, y in _attach(months, years))
-        return Deadline(raw, "recurring", None, named)
+        return Deadline(raw, "recurring", None, tuple(sorted(day_dates)) + named)
     if dates:
         dates.sort()
         if len(dates) == 1:
@@ -142,6 +150,28 @@ def parse_deadline(text: str | None, *, default_year: int | None = None) -> Dead
             return Deadline(raw, "year", date(default_year, 12, 31), (date(default_year, 12, 31),))
         return Deadline(raw, "undated")
     return Deadline(raw, "unparsed")
+
+
+def _day_month_dates(t: str, default_year: int | None) -> tuple[list[date], str]:
+    """Dates written with the month's name («до 30 апреля 2022 года») and the text without them.
+    A day without a year takes the next year written after it, else `default_year`; one that still
+    has no year is left in the text for the month rules; a day that does not exist (31 июня)
+    gives an empty text, which the caller reads as unparsed."""
+    years_after = [(m.start(), int(m.group(1))) for m in _YEAR_RE.finditer(_DATE_RE.sub(" ", t))]
+    found: list[date] = []
+    spans: list[tuple[int, int]] = []
+    for m in _DAY_MONTH_RE.finditer(t):
+        year = int(m.group(3)) if m.group(3) else next((y for p, y in years_after if p > m.end()), default_year)
+        if year is None:
+            continue
+        try:
+            found.append(date(year, _month_of(m.group(2)), int(m.group(1))))
+        except ValueError:  # «31 июня»: no such day, and no guess at which one was meant
+            return [], ""
+        spans.append(m.span())
+    for start, end in reversed(spans):
+        t = t[:start] + " " + t[end:]
+    return found, t
 
 
 def _attach(months: list[tuple[int, int]], years: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -102,3 +102,28 @@ def test_a_year_from_the_roadmap_completes_undated_phrases():
     assert parse_deadline("В течение года", default_year=2024).due == D(2024, 12, 31)
     assert parse_deadline("II квартал", default_year=2023).due == D(2023, 6, 30)
     assert parse_deadline("II квартал").kind == "unparsed"  # no year, no guess
+
+
+DAY_DEADLINES = [  # a day named with its month keeps that day (it once fell back to the month before)
+    ("до 30 апреля 2022 года", "date", D(2022, 4, 30), 1),
+    ("До 30 апреля 2022 г.", "date", D(2022, 4, 30), 1),
+    ("до 1 сентября 2022 г.", "date", D(2022, 9, 1), 1),
+    ("не позднее 15.05.2023", "date", D(2023, 5, 15), 1),
+    ("до 01.03.2022 года", "date", D(2022, 3, 1), 1),
+    ("не позднее 25 декабря 2024 года", "date", D(2024, 12, 25), 1),
+    ("30 мая 2023", "date", D(2023, 5, 30), 1),
+    ("до 30 апреля и до 15 мая 2023 года", "multiple", D(2023, 5, 15), 2),
+    ("до 31 июня 2022 года", "unparsed", None, 0),  # no such day: kept as written, not guessed
+    ("с 1 сентября 2023 г. ежегодно", "recurring", None, 1),
+]
+
+
+@pytest.mark.parametrize("text,kind,due,n", DAY_DEADLINES, ids=[s[0] for s in DAY_DEADLINES])
+def test_a_day_with_its_month_name_is_kept(text, kind, due, n):
+    d = parse_deadline(text)
+    assert (d.kind, d.due, len(d.dates)) == (kind, due, n)
+
+
+def test_a_day_without_a_year_takes_the_stage_year():
+    assert parse_deadline("до 15 мая", default_year=2024).due == D(2024, 5, 15)
+    assert parse_deadline("до 15 мая").kind == "unparsed"  # no year, no guess
