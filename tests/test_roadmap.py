@@ -27,7 +27,7 @@ def test_order_overdue_open_undated_closed():
 
 
 # ---------------------------------------------------------------------------------------------
-# Russian deadlines: strings as they stand in the seed roadmaps (shared/seeds/000, 003, 004) and
+# Russian deadlines: strings as they stand in the seed roadmaps (000, 003, 004 of docs/seeds.md) and
 # variants. (kind, due, number of dates named)
 # ---------------------------------------------------------------------------------------------
 D = date
