@@ -40,10 +40,7 @@ def _new_pg_database() -> str:
 
 def _drop_pg_database(url: str) -> None:
     name = url.rsplit("/", 1)[1]
-    core_db.get_engine(url).dispose()
-    with core_db._lock:
-        core_db._engines.pop(url, None)
-        core_db._ready.discard(url)
+    _forget(url)
     with _pg_admin_conn() as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -51,13 +48,17 @@ def _drop_pg_database(url: str) -> None:
 BACKENDS = ["sqlite", "postgresql"]
 
 
-def _make_url(backend: str, tmp_path: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / ('db-' + uuid.uuid4().hex[:8] + '.sqlite')}"
-    if not PG_URL:
+def _require(backend: str) -> None:
+    if backend == "postgresql" and not PG_URL:
         if REQUIRE_PG:
             pytest.fail("REQUIRE_POSTGRES=1 but TEST_POSTGRES_URL is not set")
         pytest.skip("PostgreSQL not configured (set TEST_POSTGRES_URL)")
+
+
+def _make_url(backend: str, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / ('db-' + uuid.uuid4().hex[:8] + '.sqlite')}"
+    _require(backend)
     return _new_pg_database()
 
 
@@ -65,67 +66,127 @@ def _cleanup(url: str) -> None:
     if url.startswith("postgresql"):
         _drop_pg_database(url)
     else:
-        core_db.get_engine(url).dispose()
-        with core_db._lock:
-            core_db._engines.pop(url, None)
-            core_db._ready.discard(url)
+        _forget(url)
+
+
+def _sqlite_copy(src_url: str, dst_url: str) -> None:
+    """A consistent copy of a SQLite database (the backup API also takes what is still in the WAL)."""
+    import sqlite3
+
+    src = sqlite3.connect(src_url.removeprefix("sqlite:///"))
+    dst = sqlite3.connect(dst_url.removeprefix("sqlite:///"))
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def _pg_copy(template_url: str) -> str:
+    """A new PostgreSQL database cloned from a template database (CREATE DATABASE ... TEMPLATE)."""
+    name = f"mon_test_{uuid.uuid4().hex[:12]}"
+    template = template_url.rsplit("/", 1)[1]
+    with _pg_admin_conn() as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
+class _Templates:
+    """Databases built once per test session and copied per test: a migrated empty one and a demo
+    one, per backend. Building the demo takes seconds; a copy takes milliseconds."""
+
+    def __init__(self, tmp_factory):
+        self.tmp_factory = tmp_factory
+        self.urls: dict[tuple[str, str], str] = {}
+
+    def url(self, backend: str, kind: str) -> str:
+        key = (backend, kind)
+        if key not in self.urls:
+            url = _make_url(backend, self.tmp_factory.mktemp(f"tpl-{kind}"))
+            core_db.upgrade(url)
+            engine = core_db.get_engine(url)
+            if kind == "demo":
+                from core import demo
+
+                demo.build(engine)
+            _forget(url)  # no open connection may stay on a template
+            self.urls[key] = url
+        return self.urls[key]
+
+    def copy(self, backend: str, kind: str, tmp_path: Path) -> str:
+        src = self.url(backend, kind)
+        if backend == "sqlite":
+            dst = _make_url("sqlite", tmp_path)
+            _sqlite_copy(src, dst)
+            return dst
+        return _pg_copy(src)
+
+    def drop_all(self) -> None:
+        for url in self.urls.values():
+            _cleanup(url)
+
+
+def _forget(url: str) -> None:
+    core_db.get_engine(url).dispose()
+    with core_db._lock:
+        core_db._engines.pop(url, None)
+        core_db._ready.discard(url)
+
+
+@pytest.fixture(scope="session")
+def db_templates(tmp_path_factory):
+    t = _Templates(tmp_path_factory)
+    yield t
+    t.drop_all()
+
+
+def _fresh(db_templates, backend: str, kind: str, tmp_path: Path):
+    _require(backend)
+    url = db_templates.copy(backend, kind, tmp_path)
+    return url, core_db.get_engine(url)
 
 
 @pytest.fixture(params=BACKENDS)
-def empty_db(request, tmp_path):
+def empty_db(request, tmp_path, db_templates):
     """A migrated, empty database (engine), on each backend."""
-    url = _make_url(request.param, tmp_path)
-    core_db.upgrade(url)
-    yield core_db.get_engine(url)
+    url, engine = _fresh(db_templates, request.param, "empty", tmp_path)
+    yield engine
     _cleanup(url)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def demo_db(request, tmp_path_factory):
-    """A demo database built once per backend; tests must not write to it."""
-    from core import demo
-
-    url = _make_url(request.param, tmp_path_factory.mktemp("demo"))
-    core_db.upgrade(url)
-    engine = core_db.get_engine(url)
-    demo.build(engine)
+def demo_db(request, tmp_path_factory, db_templates):
+    """A demo database per backend, shared by the session; tests must not write to it."""
+    url, engine = _fresh(db_templates, request.param, "demo", tmp_path_factory.mktemp("demo"))
     yield engine
     _cleanup(url)
 
 
 @pytest.fixture
-def demo_db_rw(request, tmp_path):
-    """A fresh demo database on SQLite for tests that write."""
-    from core import demo
-
-    url = _make_url("sqlite", tmp_path)
-    core_db.upgrade(url)
-    engine = core_db.get_engine(url)
-    demo.build(engine)
+def demo_db_rw(tmp_path, db_templates):
+    """A fresh demo database on SQLite for tests that write (a copy of the session's template)."""
+    url, engine = _fresh(db_templates, "sqlite", "demo", tmp_path)
     yield engine
     _cleanup(url)
 
 
 @pytest.fixture(params=BACKENDS)
-def demo_db_any(request, tmp_path):
-    """A fresh demo database on each backend, for tests that write."""
-    from core import demo
-
-    url = _make_url(request.param, tmp_path)
-    core_db.upgrade(url)
-    engine = core_db.get_engine(url)
-    demo.build(engine)
+def demo_db_any(request, tmp_path, db_templates):
+    """A fresh demo database on each backend, for tests that write (a copy of the template)."""
+    url, engine = _fresh(db_templates, request.param, "demo", tmp_path)
     yield engine
     _cleanup(url)
 
 
 @pytest.fixture
-def env_demo_url(tmp_path, monkeypatch):
-    """DATABASE_URL set to a new SQLite file with MONITORING_DEMO=1, as `streamlit run` would see it;
-    settings and engines are forgotten afterwards."""
+def env_demo_url(tmp_path, monkeypatch, db_templates):
+    """DATABASE_URL set to a SQLite file holding the demo with MONITORING_DEMO=1, as `streamlit run`
+    would see it after its first start (a copy of the session's demo template); settings and engines
+    are forgotten afterwards."""
     from core.settings import reset_settings_cache
 
     url = f"sqlite:///{tmp_path / 'env.db'}"
+    _sqlite_copy(db_templates.url("sqlite", "demo"), url)
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("MONITORING_DEMO", "1")
     reset_settings_cache()
