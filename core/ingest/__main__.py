@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from core import auth
 from core.db import ensure_database, session_scope
+from core.formatting import plural
 from core.ingest import pipeline, template
 from core.ingest.problems import IngestError
 from core.models import Territory, User
@@ -67,7 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         files = [(p.name, p.read_bytes()) for p in args.files]
         pv = pipeline.prepare(scope, files, args.period, engine)
         c = pv.counts()
-        print(f"Строк: {len(pv.rows)}; новых {c['new']}, изменится {c['changed']}, без изменений {c['unchanged']}.")
+        if pv.errors:  # a refused file: no counts of values that will not be written
+            print(f"Файл не принят: {len(pv.errors)} {plural(len(pv.errors), ('ошибка', 'ошибки', 'ошибок'))}. "
+                  "Ничего не записано.")
+        else:
+            print(f"Значений: {len(pv.rows)}; новых {c['new']}, изменится {c['changed']}, "
+                  f"без изменений {c['unchanged']}.")
         for p in pv.errors:
             print("ОШИБКА: " + p.text + (f" [{p.cell}]" if p.cell else ""))
         for p in pv.warnings:

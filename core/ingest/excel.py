@@ -8,6 +8,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
+from core.ingest.numbers import megabytes
 from core.ingest.problems import IngestError
 
 # Limits, in one place (server.maxUploadSize in .streamlit/config.toml is 20 MB)
@@ -50,8 +51,8 @@ def check_container(data: bytes, file_name: str) -> zipfile.ZipFile:
     if not data:
         raise IngestError(f"Файл «{name}» пустой (0 байт).")
     if len(data) > MAX_FILE_BYTES:
-        raise IngestError(f"Файл «{name}» слишком большой: {len(data) / 1024 / 1024:.1f} МБ, "
-                          f"допускается не больше {MAX_FILE_BYTES // 1024 // 1024} МБ.")
+        raise IngestError(f"Файл «{name}» слишком большой: {megabytes(len(data))}, "
+                          f"допускается не больше {megabytes(MAX_FILE_BYTES)}.")
     if not data.startswith(b"PK"):
         kind = ("PDF" if data.startswith(b"%PDF") else "старый формат Excel (.xls)"
                 if data.startswith(b"\xd0\xcf\x11\xe0") else "текстовый файл (например, CSV)"
@@ -73,7 +74,7 @@ def check_container(data: bytes, file_name: str) -> zipfile.ZipFile:
     total = sum(i.file_size for i in infos)
     packed = sum(i.compress_size for i in infos) or 1
     if total > MAX_UNCOMPRESSED_BYTES or total / packed > MAX_COMPRESSION_RATIO:
-        raise IngestError(f"Файл «{name}» отклонён: после распаковки он занял бы {total / 1024 / 1024:.0f} МБ "
+        raise IngestError(f"Файл «{name}» отклонён: после распаковки он занял бы {megabytes(total)} "
                           f"(сжатие в {total / packed:.0f} раз). Так выглядят повреждённые или вредоносные файлы.")
     return zf
 

@@ -38,3 +38,13 @@ def cell_text(raw) -> str:
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))
     return str(raw).strip()
+
+
+def ru(x: float, digits: int = 1) -> str:
+    """A number written the Russian way with a fixed number of decimals: 43.75 -> '43,8', 65 -> '65,0'."""
+    return f"{x:,.{digits}f}".replace(",", "\u00a0").replace(".", ",")
+
+
+def megabytes(n_bytes: int) -> str:
+    """21_810_000 -> '20,8 МБ'."""
+    return f"{ru(n_bytes / 1024 / 1024)}\u00a0МБ"

@@ -21,7 +21,7 @@ from core import auth, summary
 from core.auth import Scope
 from core.db import get_engine, session_scope
 from core.ingest.excel import open_workbook
-from core.ingest.numbers import NotANumber, cell_text, parse_number
+from core.ingest.numbers import NotANumber, cell_text, parse_number, ru
 from core.ingest.parse import Entry, Parsed, norm, parse
 from core.ingest.problems import IngestError, Problem
 from core.models import Measurement, MeasurementHistory, Upload, utcnow
@@ -381,9 +381,10 @@ def _warn_jumps(engine: Engine, cat: Catalog, pv: Preview) -> None:
         jump = abs(r.value - old.value)
         if (kind == "share" and jump > JUMP_POINTS) or (kind == "count" and old.value > 0
                                                          and jump / old.value > JUMP_RATIO):
-            unit = "п.п." if kind == "share" else ""
+            change = (f"{ru(old.value)} → {ru(r.value)}\u00a0%" if kind == "share"
+                      else f"{ru(old.value, 0)} → {ru(r.value, 0)}")
             pv.warnings.append(Problem("warning", f"{r.school}, «{r.indicator}»: резкое изменение с прошлого периода "
-                                                  f"({old.value:.1f} → {r.value:.1f} {unit}). Проверьте значение."))
+                                                  f"({change}). Проверьте значение."))
 
 
 def _earlier_upload(engine: Engine, checksum: str) -> dict | None:
@@ -444,13 +445,25 @@ def undo(scope: Scope, upload_id: int, engine: Engine | None = None) -> dict[str
     """Restore exactly the values that an upload replaced and remove the ones it added, in one
     transaction. Refused when a later upload has changed the same values since."""
     engine = engine or get_engine()
+    try:
+        return _undo(scope, upload_id, engine)
+    except _Refused as exc:  # recorded after the write transaction has ended
+        raise auth.deny(scope, str(exc), engine) from None
+
+
+class _Refused(Exception):
+    pass
+
+
+def _undo(scope: Scope, upload_id: int, engine: Engine) -> dict[str, int]:
     with session_scope(engine, write=True) as s:
         _serialise_writes(s)
         up = s.get(Upload, upload_id)
         if up is None:
             raise IngestError(f"Загрузка № {upload_id} не найдена.")
-        if not _may_touch_upload(s, scope, up):
-            raise auth.deny(scope, f"отмена загрузки № {upload_id}", engine)
+        outside = _outside_scope(s, scope, up, with_overwritten=True)
+        if outside is not None:
+            raise _Refused(f"отмена загрузки № {upload_id}" + outside)
         if up.kind == "roadmap":
             raise IngestError(f"Загрузка № {upload_id} — файл дорожной карты, а не данные мониторинга: её не отменяют.")
         if up.status != "applied":
@@ -551,12 +564,47 @@ def _aware(value) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def _may_touch_upload(s, scope: Scope, up: Upload) -> bool:
+def touched(executor, upload_ids: list[int], *, with_overwritten: bool = False) -> dict[int, set[tuple[int, int]]]:
+    """upload id -> {(school id, territory id)} of every value the upload wrote: those it holds now,
+    those it replaced (history) and, with_overwritten, those a later upload has replaced since."""
+    if not upload_ids:
+        return {}
+    sql = ("SELECT upload_id, school_id, territory_id FROM measurement WHERE upload_id IN :u "
+           "UNION SELECT upload_id, school_id, territory_id FROM measurementhistory WHERE upload_id IN :u "
+           "AND action = 'update'")
+    if with_overwritten:
+        sql += (" UNION SELECT old_upload_id, school_id, territory_id FROM measurementhistory "
+                "WHERE old_upload_id IN :u AND action = 'update'")
+    out: dict[int, set[tuple[int, int]]] = {u: set() for u in upload_ids}
+    for u, sch, terr in executor.execute(text(sql).bindparams(bindparam("u", expanding=True)), {"u": list(upload_ids)}):
+        out[u].add((sch, terr))
+    return out
+
+
+def _outside_scope(s, scope: Scope, up: Upload, *, with_overwritten: bool = False) -> str | None:
+    """None when the user may act on the whole upload (undo it, download its file): an administrator;
+    else every school and territory it touched must be theirs and the upload their own or, for a
+    methodologist, of their territories. Otherwise the reason, naming what is outside the scope."""
     if scope.is_admin:
-        return True
-    if up.uploaded_by == scope.user_id:
-        return True
-    return scope.role == "methodologist" and up.territory_id is not None and scope.can_see_territory(up.territory_id)
+        return None
+    pairs = touched(s, [up.id], with_overwritten=with_overwritten)[up.id]
+    if not pairs and up.territory_id is not None:
+        pairs = {(None, up.territory_id)}
+    mine = up.uploaded_by is not None and up.uploaded_by == scope.user_id
+    if not mine and scope.role != "methodologist":
+        return ": загружена другим пользователем"
+    foreign = sorted({t for sch, t in pairs if not (scope.can_see_territory(t) if sch is None
+                                                     else scope.can_see_school(sch, t))})
+    if not foreign:
+        return None
+    names = dict(s.execute(text("SELECT id, name FROM territory WHERE id IN :t").bindparams(
+        bindparam("t", expanding=True)), {"t": foreign}).all())
+    return (": загрузка изменила и данные вне ваших прав (" + ", ".join(f"«{names.get(t, t)}»" for t in foreign)
+            + ") — её может отменить администратор")
+
+
+def _may_touch_upload(s, scope: Scope, up: Upload) -> bool:
+    return _outside_scope(s, scope, up) is None
 
 
 def uploads(scope: Scope, engine: Engine | None = None, limit: int = 200) -> pd.DataFrame:
@@ -569,9 +617,12 @@ def uploads(scope: Scope, engine: Engine | None = None, limit: int = 200) -> pd.
             FROM upload u LEFT JOIN "user" us ON us.id = u.uploaded_by
             WHERE u.kind <> 'roadmap'
             ORDER BY u.id DESC LIMIT :n"""), {"n": limit})]
+        where = touched(c, [r["id"] for r in rows]) if not scope.is_admin else {}
+    # a methodologist or head sees an upload that touched any of their territories
     seen = [r for r in rows if scope.is_admin or r["uploaded_by"] == scope.user_id or (
-        scope.role in ("methodologist", "head") and r["territory_id"] is not None
-        and scope.can_see_territory(r["territory_id"]))]
+        scope.role in ("methodologist", "head") and any(
+            scope.can_see_territory(t) for t in ({t for _, t in where.get(r["id"], ())}
+                                                 or ({r["territory_id"]} if r["territory_id"] else set()))))]
     return pd.DataFrame(seen, columns=["id", "file_name", "uploaded_at", "n_rows", "n_new", "n_changed",
                                        "n_unchanged", "status", "errors", "territory_id", "uploaded_by", "login"])
 
@@ -580,10 +631,18 @@ def original_file(scope: Scope, upload_id: int, engine: Engine | None = None) ->
     engine = engine or get_engine()
     with session_scope(engine) as s:
         up = s.get(Upload, upload_id)
-        if up is None or not (_may_touch_upload(s, scope, up) or (
-                scope.role == "head" and up.territory_id and scope.can_see_territory(up.territory_id))):
-            raise auth.deny(scope, f"файл загрузки № {upload_id}", engine)
-        return original_file_name(up.file_name, up.id), up.content
+        head = scope.role == "head" and scope.sees_whole_territory
+        outside = "" if up is None else _outside_scope(s, scope if not head else _as_methodologist(scope), up)
+        if outside is None:
+            return original_file_name(up.file_name, up.id), up.content
+    raise auth.deny(scope, f"файл загрузки № {upload_id}" + (outside or ""), engine)
+
+
+def _as_methodologist(scope: Scope) -> Scope:
+    """A head reads what a methodologist of the same territories may (the original files)."""
+    from dataclasses import replace
+
+    return replace(scope, role="methodologist")
 
 
 def original_file_name(file_name: str, upload_id: int) -> str:

@@ -78,6 +78,28 @@ def _schools(engine: Engine, scope: Scope, territory_id: int | None, school_ids:
     return rows
 
 
+RISKY_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(wb: Workbook) -> Workbook:
+    """Text that a spreadsheet would take for a formula (a school named «=…», «+…», «@…») is kept
+    as text: typed as a string with Excel's quote prefix, so nothing is evaluated when opened or
+    edited. Applied to every sheet of every file the app sends out."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, str) and c.value.startswith(RISKY_START):
+                    c.data_type = "s"
+                    c.quotePrefix = True
+    return wb
+
+
+def _save(wb: Workbook) -> bytes:
+    buf = io.BytesIO()
+    neutralise(wb).save(buf)
+    return buf.getvalue()
+
+
 def _meta_sheet(wb: Workbook, items: list[tuple[str, str]]) -> None:
     ws = wb.create_sheet(META_SHEET)
     for k, v in items:
@@ -174,9 +196,7 @@ def build_template(scope: Scope, period_code: str, *, territory_id: int | None =
     _meta_sheet(wb, [("template_version", TEMPLATE_VERSION), ("kind", "template"), ("period", period["code"]),
                      ("created", date.today().isoformat()), ("schools", ",".join(s["code"] for s in schools))]
                 + [(k, h) for k, h in zip(keys, heads)])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return _save(wb)
 
 
 def build_school_form(scope: Scope, period_code: str, school_id: int, *, indicator_codes: list[str] | None = None,
@@ -221,6 +241,4 @@ def build_school_form(scope: Scope, period_code: str, school_id: int, *, indicat
     _instruction(wb, f"Форма школы за {period['label']}")
     _meta_sheet(wb, [("template_version", TEMPLATE_VERSION), ("kind", "school_form"), ("period", period["code"]),
                      ("school_code", school["code"]), ("created", date.today().isoformat())])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return _save(wb)

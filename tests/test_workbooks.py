@@ -1,0 +1,110 @@
+"""Issue 14, «real workbooks from real offices»: files as people make them (hand-typed names, merged
+headers, last quarter's template, .xls/.ods/.csv from real writers), what goes out is safe, undo
+by every territory an upload touched, numbers in Russian. Every refused file changes nothing."""
+
+import io
+import re
+import zipfile
+
+import pytest
+from openpyxl import load_workbook
+from python_calamine import CalamineWorkbook
+from sqlalchemy import text
+
+from core import auth
+from core.db import session_scope
+from core.ingest import excel, pipeline, template
+from core.ingest.__main__ import main as cli
+from core.ingest.problems import IngestError
+from core.models import School
+from tests import ingest_files as f
+from tests.test_ingest import _value, db, dump, methodist, scope_of  # noqa: F401 - fixtures
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. Files going out are safe
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["=HYPERLINK(\"http://x\",\"СОШ\")", "+7 школа", "-СОШ", "@СОШ", "\tСОШ", "\rСОШ"])
+def test_a_school_name_that_looks_like_a_formula_stays_text(db, methodist, name):
+    with session_scope(db, write=True) as s:
+        s.add(School(territory_id=1, code="NEV-90", name=name, short_name=name))
+        sid = s.exec(__import__("sqlmodel").select(School.id).where(School.code == "NEV-90")).one()
+    for data, sheet in ((template.build_template(methodist, "2024-Q4", territory_id=1, engine=db), "Данные"),
+                        (template.build_school_form(methodist, "2024-Q4", sid, engine=db), "Форма")):
+        xml = b"".join(zipfile.ZipFile(io.BytesIO(data)).read(n) for n in zipfile.ZipFile(io.BytesIO(data)).namelist()
+                       if n.startswith("xl/worksheets/"))
+        assert b"<f>" not in xml and b"<f " not in xml  # no cell is a formula
+        ws = load_workbook(io.BytesIO(data))[sheet]
+        cells = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith(name)]
+        assert cells and all(c.data_type == "s" and c.quotePrefix for c in cells)
+        grid = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name(sheet).to_python()
+        assert any(isinstance(v, str) and v.startswith(name) for row in grid for v in row)
+
+
+# ---------------------------------------------------------------------------------------------
+# 8. Numbers in Russian
+# ---------------------------------------------------------------------------------------------
+def test_jump_warning_and_sizes_are_written_in_russian(db, methodist):
+    old = _value(db, "NEV-02", "teachers_trained", "2024-Q3")[0]
+    data = f.long_table([["NEV-02", "teachers_trained", "2024-Q4", None, 2, 38]])  # 5,3 %
+    pv = pipeline.prepare(methodist, [("x.xlsx", data)], engine=db)
+    jump = next(w.message for w in pv.warnings if "резкое изменение" in w.message)
+    expected = f"{old:.1f}".replace(".", ",") + " → 5,3\u00a0%"
+    assert expected in jump and "п.п." not in jump, jump
+    with pytest.raises(IngestError, match=r"слишком большой: 15,0\u00a0МБ, допускается не больше 15,0\u00a0МБ"):
+        pipeline.prepare(methodist, [("big.xlsx", b"PK" + b"\0" * (excel.MAX_FILE_BYTES + 20))], engine=db)
+
+
+def test_cli_prints_no_counts_for_a_file_it_refuses(db, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("core.ingest.__main__.ensure_database", lambda: db)
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(f.long_table([["NEV-02", "olympiad_participants", "2024-Q4", -5, None, None],
+                                   ["NEV-05", "olympiad_participants", "2024-Q4", 40, None, None]]))
+    before = dump(db)
+    assert cli([str(path), "--user", "demo-methodist", "--apply"]) == 1
+    out = capsys.readouterr().out
+    assert "Файл не принят: 1 ошибка. Ничего не записано." in out and "новых" not in out, out
+    assert dump(db) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. Undo and the log by every territory an upload touched
+# ---------------------------------------------------------------------------------------------
+def _second_methodist(engine):
+    with session_scope(engine, write=True) as s:
+        auth.create_user(s, login="met2", password="x", full_name="Методист 2", role="methodologist",
+                         territory_id=2, check_rules=False)
+    return scope_of(engine, "met2")
+
+
+def test_undo_needs_rights_on_every_territory_the_upload_touched(db, methodist):
+    admin, other = scope_of(db, "demo-admin"), _second_methodist(db)
+    # the admin's upload: the first row is Невинномысск (the methodologist's), the second another territory
+    data = f.long_table([["NEV-02", "olympiad_participants", "2024-Q4", 40, None, None],
+                         ["KHR-99", "olympiad_participants", "2024-Q4", 41, None, None]])
+    uid = pipeline.apply(admin, pipeline.prepare(admin, [("x.xlsx", data)], engine=db), data,
+                         accept_warnings=True, engine=db)
+    for sc in (methodist, other):  # each sees it in the log (it touched their territory) ...
+        assert uid in set(pipeline.uploads(sc, db)["id"])
+        before = dump(db)
+        with pytest.raises(auth.AccessDenied, match="вне ваших прав"):  # ... and neither may undo it alone
+            pipeline.undo(sc, uid, engine=db)
+        with pytest.raises(auth.AccessDenied):
+            pipeline.original_file(sc, uid, engine=db)  # the file holds the other territory's values
+        assert [ln for ln in dump(db).splitlines() if "audit" not in ln.lower()] == [
+            ln for ln in before.splitlines() if "audit" not in ln.lower()]
+    with db.connect() as c:  # each refusal is audited
+        assert c.execute(text("SELECT COUNT(*) FROM auditevent WHERE action = 'access_denied'")).scalar() >= 4
+    assert pipeline.undo(admin, uid, engine=db) == {"restored": 0, "removed": 2}
+
+
+def test_a_methodologist_undoes_an_upload_of_their_territory_only(db, methodist):
+    other = _second_methodist(db)
+    data = f.long_table([["KHR-99", "olympiad_participants", "2024-Q4", 41, None, None]])
+    admin = scope_of(db, "demo-admin")
+    uid = pipeline.apply(admin, pipeline.prepare(admin, [("x.xlsx", data)], engine=db), data,
+                         accept_warnings=True, engine=db)
+    assert uid not in set(pipeline.uploads(methodist, db)["id"])
+    with pytest.raises(auth.AccessDenied):
+        pipeline.undo(methodist, uid, engine=db)
+    assert pipeline.undo(other, uid, engine=db) == {"restored": 0, "removed": 1}
