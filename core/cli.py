@@ -6,6 +6,7 @@
     python -m core.cli reset-password --login L        # ends every session of that user
     python -m core.cli check | backup | backups | restore NAME --yes
     python -m core.cli load-roadmap FILE.xlsx [--check]   # a roadmap workbook (as the operator)
+    python -m core.cli draft-roadmap FILE.docx -o DRAFT.xlsx   # a draft workbook from the office's Word document
 
 Passwords are asked for twice on the terminal, or read from standard input with --password-stdin.
 """
@@ -59,6 +60,26 @@ def _load_roadmap(args, engine) -> int:
     return 0
 
 
+def _draft_roadmap(args) -> int:
+    """No database: the Word document in, the draft workbook out, the summary on the terminal."""
+    from pathlib import Path
+
+    from core import roadmap_docx
+    from core.ingest.problems import IngestError
+
+    path = Path(args.file)
+    out = Path(args.output) if args.output else path.with_suffix(".черновик.xlsx")
+    try:
+        raw, d = roadmap_docx.draft_workbook(path.read_bytes(), path.name)
+        out.write_bytes(raw)
+    except (OSError, IngestError) as exc:
+        print(f"Ошибка: {exc}", file=sys.stderr)
+        return 2
+    print(f"Черновик дорожной карты: {out}")
+    print(d.summary())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core.cli", description="Администрирование мониторинга")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -80,7 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("load-roadmap", help="загрузить дорожную карту из файла Excel (формат — шаблон дорожной карты)")
     p.add_argument("file")
     p.add_argument("--check", action="store_true", help="только проверить, ничего не записывать")
+    p = sub.add_parser("draft-roadmap", help="черновик файла дорожной карты (Excel) из документа Word (.docx)")
+    p.add_argument("file")
+    p.add_argument("-o", "--output", help="куда записать черновик .xlsx (по умолчанию рядом с документом)")
     args = parser.parse_args(argv)
+    if args.command == "draft-roadmap":  # reads a document, writes a file: no database needed
+        return _draft_roadmap(args)
 
     engine = ensure_database()
     try:
