@@ -67,8 +67,16 @@ def running_server(tmp_path: Path, extra_env: dict | None = None):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("e2e")) as base:
+def server(request, tmp_path_factory, db_templates):
+    """The app on the demo database. A module that sets FRESH_START = True gets a server that
+    builds the demo itself on its first start (as `streamlit run` on a new machine does); the others
+    start on a copy of the session's demo template, which saves the build."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    if not getattr(request.module, "FRESH_START", False):
+        from tests.conftest import _sqlite_copy
+
+        _sqlite_copy(db_templates.url("sqlite", "demo"), f"sqlite:///{tmp / 'e2e.db'}")
+    with running_server(tmp) as base:
         yield base
 
 

@@ -4,6 +4,8 @@ from urllib.request import Request, urlopen
 
 from tests.e2e.conftest import login, shot, two_tabs, wait_idle
 
+FRESH_START = True  # this module's server builds the demo on its first start, as on a new machine
+
 
 def test_anonymous_gets_the_login_page_for_every_url(server, page):
     for path in ("/", "/overview", "/school", "/school?school=4", "/anything"):
