@@ -7,7 +7,7 @@ from html import escape
 import streamlit as st
 
 from core import formatting as fmt
-from core import plan_charts, roadmap_book, roadmap_view
+from core import plan_charts, roadmap_book, roadmap_docx, roadmap_view
 from core import roadmap as rules
 from core.auth import AccessDenied
 from core.ingest.excel import MAX_FILE_BYTES
@@ -25,7 +25,33 @@ if st.session_state.get("roadmap_loaded"):
     st.success(st.session_state.pop("roadmap_loaded"))
 
 
+def word_draft() -> None:
+    """The office's Word document in, a draft roadmap workbook out (nothing is written)."""
+    st.markdown(
+        "**Из документа Word.** Загрузите дорожную карту в том виде, в каком её утвердили (.docx): программа "
+        "прочитает таблицу плана — мероприятия, сроки, ответственных, направления, коды параметров риска — а также "
+        "контрольные точки, группы и параметры риска и соберёт черновик файла Excel. Всё, что пришлось угадать, "
+        "отмечено в столбце «Проверить». Проверьте черновик в Excel, дополните и загрузите его ниже.")
+    f = st.file_uploader("Загрузить документ Word", type=["docx", "doc"], key="rm_docx",
+                         max_upload_size=MAX_FILE_BYTES // 1024 // 1024)
+    if not f:
+        return
+    try:
+        raw, d = roadmap_docx.draft_workbook(f.getvalue(), f.name)
+    except IngestError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    st.success(d.found_text(), icon=":material/description:")
+    if d.fill_text():
+        st.warning(d.fill_text(), icon=":material/edit:")
+    stem = f.name.rsplit(".", 1)[0]
+    st.download_button("Скачать черновик дорожной карты (.xlsx)", raw, file_name=f"черновик_{stem}.xlsx", mime=XLSX,
+                       icon=":material/download:", key="rm_draft", type="primary")
+
+
 def load_tab() -> None:
+    with st.container(border=True):
+        word_draft()
     st.markdown(
         "Дорожная карта загружается одним файлом Excel по шаблону: лист «Дорожная карта» (код, название, "
         "территория, приказ, цель), «Направления», «Мероприятия», «Контрольные точки», «Целевые показатели», "

@@ -318,28 +318,37 @@ class Draft:
     def n_checks(self) -> int:
         return sum(1 for v in self.checks.values() for x in (v.values() if isinstance(v, dict) else v) if x)
 
-    def summary(self) -> str:
+    def found_text(self) -> str:
+        """What was read, and how many guesses are marked."""
         acts = self.rows("Мероприятия")
-        n, d = len(acts), len(self.rows("Направления"))
+        n = len(acts)
         stages = sorted({a["stage"] for a in acts if a.get("stage")})
         parts = [f"{n} {plural(n, ('мероприятие', 'мероприятия', 'мероприятий'))}"
-                 + (f" ({len({a['number'] for a in acts})} строк плана по годам {', '.join(stages)})" if stages else "")]
+                 + (f" (по годам {', '.join(stages)})" if stages else "")]
         for sheet, forms in (("Направления", ("направление", "направления", "направлений")),
                              ("Контрольные точки", ("контрольная точка", "контрольные точки", "контрольных точек")),
                              ("Целевые показатели", ("целевой показатель", "целевых показателя", "целевых показателей")),
+                             ("Группы рисков", ("группа рисков", "группы рисков", "групп рисков")),
                              ("Параметры риска", ("параметр риска", "параметра риска", "параметров риска"))):
             k = len(self.rows(sheet))
             if k:
                 parts.append(f"{k} {plural(k, forms)}")
-        del d
         text = f"Найдено: {', '.join(parts)}. "
         k = self.n_checks()
-        text += (f"Пометок «{CHECK}» в черновике: {k} — это догадки чтения (нераспознанный срок, предположенное "
-                 "направление, заголовок, понятый по смыслу); проверьте их в Excel. ") if k else \
-            "Догадок нет, но проверьте черновик перед загрузкой. "
-        if self.to_fill:
-            text += "Перед загрузкой заполните: " + "; ".join(self.to_fill) + "."
+        if k:
+            text += (f"Пометок «{CHECK}»: {k} — это догадки чтения (срок не распознан, направление или номер "
+                     "присвоены по порядку, заголовок столбца понят по смыслу, ответственный не указан); "
+                     "просмотрите их в Excel.")
+        else:
+            text += "Догадок нет, но просмотрите черновик перед загрузкой."
         return text
+
+    def fill_text(self) -> str:
+        """What the user must fill before the importer takes the draft."""
+        return ("Перед загрузкой заполните: " + "; ".join(self.to_fill) + ".") if self.to_fill else ""
+
+    def summary(self) -> str:
+        return " ".join(x for x in (self.found_text(), self.fill_text()) if x)
 
 
 def draft(data: bytes, file_name: str) -> Draft:

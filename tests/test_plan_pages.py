@@ -129,23 +129,24 @@ def test_principal_and_curator_do_not_get_the_roadmap_pages(app_db):
 
 def test_methodologist_loads_a_roadmap_on_the_page(app_db):
     from core import roadmap_book as rb
+    from tests.test_roadmap_docx import uploader
     from tests.test_roadmap_book import minimal
 
     at = open_page("demo-methodist", ROADMAP, "nev-2024")
     assert "Шаблон дорожной карты (.xlsx)" in [b.label for b in at.get("download_button")]
     bad = rb.write(minimal(**{"Мероприятия": [{"number": "1", "title": "Семинар", "direction": "9"}]}))
-    at.get("file_uploader")[0].set_value(("plan.xlsx", bad, "application/octet-stream")).run()
+    uploader(at, "rm_file").set_value(("plan.xlsx", bad, "application/octet-stream")).run()
     assert any("Найдено ошибок: 1" in e.value for e in at.error)
     assert at.dataframe[-1].value.iloc[0]["Где"] == "Лист «Мероприятия», строка 3, столбец C («Направление (№)»)"
     assert not [b for b in at.button if b.label == "Записать дорожную карту"]
-    at.get("file_uploader")[0].set_value(("plan.xlsx", rb.write(minimal()), "application/octet-stream")).run()
+    uploader(at, "rm_file").set_value(("plan.xlsx", rb.write(minimal()), "application/octet-stream")).run()
     [b for b in at.button if b.label == "Записать дорожную карту"][0].click().run()
     assert not at.exception
     assert any(s.value.startswith("Записана: дорожная карта «nev-2025»") for s in at.success)
     with app_db.connect() as c:
         assert c.execute(text("SELECT COUNT(*) FROM roadmap WHERE code = 'nev-2025'")).scalar() == 1
     # the same code again: the page says it replaces, and what happens to the marks
-    at.get("file_uploader")[0].set_value(("plan.xlsx", rb.write(minimal()), "application/octet-stream")).run()
+    uploader(at, "rm_file").set_value(("plan.xlsx", rb.write(minimal()), "application/octet-stream")).run()
     assert [w.value for w in at.warning if "уже загружена" in w.value] == [
         "Дорожная карта «nev-2025» уже загружена: запись заменит её мероприятия, контрольные точки, целевые "
         "показатели, риски, кураторов и группы школ содержимым этого файла. Отметок о выполнении у неё нет."]

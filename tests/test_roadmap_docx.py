@@ -17,6 +17,7 @@ from core import auth, roadmap_book, roadmap_docx
 from core.ingest.problems import IngestError
 from core.roadmap import expand_risk_codes
 from tests.docx_render import RENDERERS, read_book
+from tests.test_pages import app_db  # noqa: F401 - the fixture is used by name
 
 SEEDS = sorted(Path("data/roadmaps").glob("*.xlsx"))
 FIELDS = ("number", "stage", "title", "deadline", "responsible", "direction", "risks")
@@ -238,3 +239,40 @@ def test_cli_drafts_a_workbook_without_a_database(tmp_path, capsys):
     bad.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)
     assert cli.main(["draft-roadmap", str(bad), "-o", str(out)]) == 2
     assert "сохраните как .docx" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# The page (AppTest): the Word document in, the draft out, the reviewed draft loaded
+# ---------------------------------------------------------------------------------------------
+def uploader(at, key: str):
+    return next(u for u in at.get("file_uploader") if u.proto.id.endswith(key))
+
+
+def test_page_drafts_from_word_and_loads_the_reviewed_draft(app_db):
+    from sqlalchemy import text
+
+    from tests.test_plan_pages import ROADMAP, open_page
+
+    at = open_page("demo-methodist", ROADMAP, "nev-2024")
+    bad = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100
+    uploader(at, "rm_docx").set_value(("карта.doc", bad, "application/msword")).run()
+    assert any("сохраните как .docx" in e.value for e in at.error)
+    assert "Скачать черновик дорожной карты (.xlsx)" not in [b.label for b in at.get("download_button")]
+    book = read_book(SEEDS[0].read_bytes(), SEEDS[0].name)
+    doc = RENDERERS["000"](book)
+    uploader(at, "rm_docx").set_value(("Невинномысск.docx", doc, "application/octet-stream")).run()
+    assert not at.exception
+    assert any(s.value.startswith("Найдено: 25 мероприятий, 6 направлений, 10 контрольных точек") for s in at.success)
+    assert any("код дорожной карты, уникальный в системе (предложен «nev-2024»)" in w.value for w in at.warning)
+    assert "Скачать черновик дорожной карты (.xlsx)" in [b.label for b in at.get("download_button")]
+    # the methodologist fixes the code in Excel (nev-2024 is loaded already) and loads the draft
+    raw = roadmap_docx.workbook(roadmap_docx.draft(doc, "Невинномысск.docx"))
+    uploader(at, "rm_file").set_value(("черновик.xlsx", _fill(raw, {"code": "nev-2024-word"}), "application/octet-stream")).run()
+    assert not at.exception
+    assert not [e.value for e in at.error if "ошиб" in e.value]
+    [b for b in at.button if b.label == "Записать дорожную карту"][0].click().run()
+    assert any(s.value.startswith("Записана: дорожная карта «nev-2024-word», 25 мероприятий") for s in at.success)
+    with app_db.connect() as c:
+        n = c.execute(text("SELECT COUNT(*) FROM activity a JOIN roadmap r ON r.id = a.roadmap_id "
+                           "WHERE r.code = 'nev-2024-word' AND a.direction_id IS NOT NULL")).scalar()
+    assert n == 25
