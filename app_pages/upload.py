@@ -8,7 +8,8 @@ import streamlit as st
 from core import formatting as fmt
 from core.auth import AccessDenied
 from core.ingest import pipeline, template
-from core.ingest.excel import MAX_FILE_BYTES
+from core.ingest.excel import FORMATS_TEXT, MAX_FILE_BYTES
+from core.ingest.numbers import megabytes
 from core.ingest.problems import IngestError
 from ui import cache
 from ui.common import current_user, scope
@@ -66,12 +67,12 @@ with tab_load:
     st.markdown(
         "Перетащите сюда заполненный шаблон, формы школ (можно несколько сразу) или таблицу со столбцами "
         "«Код школы», «Показатель», «Период», «Значение» / «Числитель», «Знаменатель». "
-        f"Только .xlsx, до {MAX_FILE_BYTES // 1024 // 1024} МБ. Сначала файл проверяется и показывается, "
+        f"Принимаются {FORMATS_TEXT} до {megabytes(MAX_FILE_BYTES)}. Сначала файл проверяется и показывается, "
         "что изменится; в базу ничего не пишется, пока вы не нажмёте «Записать».")
     u_period = st.selectbox("Период, если его нет в файле", period_codes, index=period_codes.index(default_period),
                             format_func=labels.get, key="up_period")
-    files = st.file_uploader("Файлы Excel", type=["xlsx"], accept_multiple_files=True, key="up_files",
-                             max_upload_size=MAX_FILE_BYTES // 1024 // 1024)
+    # no type= and no widget limit: every refusal (format, size) is the pipeline's Russian message
+    files = st.file_uploader("Файлы с данными", accept_multiple_files=True, key="up_files")
     if files:
         payload = [(f.name, f.getvalue()) for f in files]
         preview, refused = None, None

@@ -105,3 +105,57 @@ def zip_bomb() -> bytes:
     members = {i.filename: src.read(i.filename) for i in src.infolist()}
     members["xl/media/padding.bin"] = b"\x00" * (300 * 1024 * 1024)
     return zip_of(members)
+
+
+def encrypted(password: str = "1234") -> bytes:
+    """An .xlsx protected with a password the way Excel does it (agile encryption, msoffcrypto-tool)."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    plain = long_table([["NEV-02", "olympiad_participants", "2024-Q4", 5, None, None]])
+    out = io.BytesIO()
+    OOXMLFile(io.BytesIO(plain)).encrypt(password, out)
+    return out.getvalue()
+
+
+def broken_workbook() -> bytes:
+    """A zip that has the parts of a workbook, one of them cut short (a download that broke off)."""
+    data = long_table([["NEV-02", "olympiad_participants", "2024-Q4", 5, None, None]])
+    src = zipfile.ZipFile(io.BytesIO(data))
+    members = {i.filename: src.read(i.filename) for i in src.infolist()}
+    members["xl/workbook.xml"] = members["xl/workbook.xml"][:60]
+    members["xl/worksheets/sheet1.xml"] = members["xl/worksheets/sheet1.xml"][:150]
+    return zip_of(members)
+
+
+def xls(rows: list[list], sheet: str = "Лист1") -> bytes:
+    """A real .xls (BIFF8) written by xlwt, as Excel 97-2003 would save it."""
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet(sheet)
+    for i, r in enumerate(rows):
+        for j, v in enumerate(r):
+            if v is not None:
+                ws.write(i, j, v)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def ods(rows: list[list], sheet: str = "Лист1") -> bytes:
+    """A real OpenDocument spreadsheet written by odfpy (through pandas), as LibreOffice would save it."""
+    import pandas as pd
+
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="odf") as w:
+        pd.DataFrame(rows[1:], columns=rows[0]).to_excel(w, sheet_name=sheet, index=False)
+    return buf.getvalue()
+
+
+def csv_bytes(rows: list[list], encoding: str = "utf-8-sig", delimiter: str = ";") -> bytes:
+    """A CSV as Excel's «CSV (разделители — запятые)» writes it: Python's csv module, the given encoding."""
+    import csv
+
+    buf = io.StringIO(newline="")
+    csv.writer(buf, delimiter=delimiter).writerows([["" if v is None else v for v in r] for r in rows])
+    return buf.getvalue().encode(encoding)

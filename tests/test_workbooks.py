@@ -108,3 +108,48 @@ def test_a_methodologist_undoes_an_upload_of_their_territory_only(db, methodist)
     with pytest.raises(auth.AccessDenied):
         pipeline.undo(methodist, uid, engine=db)
     assert pipeline.undo(other, uid, engine=db) == {"restored": 0, "removed": 1}
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. Formats: files saved by other programs
+# ---------------------------------------------------------------------------------------------
+LONG = [f.LONG_HEAD, ["NEV-02", "olympiad_participants", "2024-Q4", "45", None, None],
+        ["СОШ № 5 (демо)", "teachers_trained", "2024-Q4", None, "20", "41"]]
+
+
+def _numbers(rows):
+    return [[int(v) if isinstance(v, str) and v.isdigit() else v for v in r] for r in rows]
+
+
+@pytest.mark.parametrize("name,make", [
+    ("отчёт.xls", lambda: f.xls(_numbers(LONG))),
+    ("отчёт.ods", lambda: f.ods(_numbers(LONG))),
+    ("отчёт.csv", lambda: f.csv_bytes(LONG, "cp1251", ";")),
+    ("отчёт.csv", lambda: f.csv_bytes(LONG, "utf-8-sig", ",")),
+    ("report.csv", lambda: f.csv_bytes(LONG, "utf-8", ";")),
+    ("отчёт.xlsm", f.with_macros),
+], ids=["xls-xlwt", "ods-odfpy", "csv-cp1251-semicolon", "csv-utf8bom-comma", "csv-utf8", "xlsm-with-vba"])
+def test_files_saved_by_other_programs_are_read(db, methodist, name, make):
+    pv = pipeline.prepare(methodist, [(name, make())], engine=db)
+    assert pv.errors == [], [e.text for e in pv.errors]
+    rows = {(r.school, r.indicator_code): (r.value, r.numerator, r.denominator) for r in pv.rows}
+    if name.endswith(".xlsm"):  # read like an .xlsx; the macros are never run
+        assert rows == {("СОШ № 2 (демо)", "olympiad_participants"): (5, None, None)}
+        return
+    assert rows[("СОШ № 2 (демо)", "olympiad_participants")][0] == 45
+    assert rows[("СОШ № 5 (демо)", "teachers_trained")][1:] == (20, 41)
+
+
+def test_csv_with_numbers_typed_the_russian_way(db, methodist):
+    data = f.csv_bytes([["Код школы", "Показатель", "Период", "Значение"],
+                        ["NEV-02", "olympiad_participants", "2024-Q4", "1 234"]], "cp1251", ";")
+    pv = pipeline.prepare(methodist, [("a.csv", data)], engine=db)
+    assert pv.errors == [] and pv.rows[0].value == 1234
+
+
+def test_an_old_xls_that_is_broken_is_named_so(db, methodist):
+    before = dump(db)
+    with pytest.raises(IngestError) as exc:
+        pipeline.prepare(methodist, [("отчёт.xls", f.xls(LONG)[:3000])], engine=db)
+    assert "старый формат Excel" in str(exc.value) and "Calamine" not in str(exc.value)
+    assert dump(db) == before
