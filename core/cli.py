@@ -7,6 +7,8 @@
     python -m core.cli check | backup | backups | restore NAME --yes
     python -m core.cli load-roadmap FILE.xlsx [--check]   # a roadmap workbook (as the operator)
     python -m core.cli draft-roadmap FILE.docx -o DRAFT.xlsx   # a draft workbook from the office's Word document
+    python -m core.cli approve --territory NAME --period 2024-Q3 --user LOGIN   # approve a checked quarter
+    python -m core.cli unlock --territory NAME --period 2024-Q3 --user LOGIN --reason TEXT
 
 Passwords are asked for twice on the terminal, or read from standard input with --password-stdin.
 """
@@ -80,6 +82,28 @@ def _draft_roadmap(args) -> int:
     return 0
 
 
+def _cycle_step(args, engine) -> int:
+    from core import cycle
+
+    with session_scope(engine) as s:
+        user = s.exec(select(User).where(User.login == args.user.strip().lower(), User.is_active == True)  # noqa: E712
+                      ).first()
+        if user is None:
+            print(f"Ошибка: пользователь «{args.user}» не найден или отключён.", file=sys.stderr)
+            return 2
+        scope = auth.scope_for(s, user)
+    try:
+        if args.command == "approve":
+            info = cycle.approve(scope, args.territory, args.period, engine)
+        else:
+            info = cycle.unlock(scope, args.territory, args.period, args.reason, engine)
+    except (cycle.CycleError, auth.AccessDenied) as exc:
+        print(f"Ошибка: {exc}", file=sys.stderr)
+        return 1
+    print(f"{info.territory}, {info.period_label}: {info.label}. {info.note}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core.cli", description="Администрирование мониторинга")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -104,6 +128,14 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("draft-roadmap", help="черновик файла дорожной карты (Excel) из документа Word (.docx)")
     p.add_argument("file")
     p.add_argument("-o", "--output", help="куда записать черновик .xlsx (по умолчанию рядом с документом)")
+    for name, text_ in (("approve", "утвердить проверенные данные территории за период (от имени пользователя)"),
+                        ("unlock", "снять утверждение данных территории за период, с причиной")):
+        p = sub.add_parser(name, help=text_)
+        p.add_argument("--territory", required=True, help="название или код территории")
+        p.add_argument("--period", required=True, help="код периода, например 2024-Q3")
+        p.add_argument("--user", required=True, help="логин руководителя или администратора")
+        if name == "unlock":
+            p.add_argument("--reason", required=True)
     args = parser.parse_args(argv)
     if args.command == "draft-roadmap":  # reads a document, writes a file: no database needed
         return _draft_roadmap(args)
@@ -139,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             print("Сводные таблицы пересчитаны.")
         elif args.command == "load-roadmap":
             return _load_roadmap(args, engine)
+        elif args.command in ("approve", "unlock"):
+            return _cycle_step(args, engine)
         elif args.command == "create-admin":
             user = auth.create_first_admin(args.login, _password(args), args.name, engine=engine)
             print(f"Администратор «{user.login}» создан.")

@@ -423,3 +423,24 @@ class AppMeta(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+# ---------------------------------------------------------------------------------------------
+# The quarterly cycle (core/cycle.py)
+# ---------------------------------------------------------------------------------------------
+class QuarterState(SQLModel, table=True):
+    """A territory's period in the collection cycle: open -> checked -> approved. An approved
+    period refuses writes of measurements below that territory until it is unlocked with a reason;
+    every change is in the audit log. `deadline` is when schools must report (None: the 10th day
+    after the period ends)."""
+
+    territory_id: int = Field(foreign_key="territory.id", primary_key=True)
+    period_id: int = Field(foreign_key="period.id", primary_key=True)
+    state: str = Field(default="open", max_length=16)  # open | checked | approved
+    deadline: date | None = None
+    checked_by: int | None = Field(default=None, foreign_key="user.id")
+    checked_at: datetime | None = None
+    approved_by: int | None = Field(default=None, foreign_key="user.id")
+    approved_at: datetime | None = None
+    updated_by: int | None = Field(default=None, foreign_key="user.id")
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import bindparam, delete, insert, text, update
 from sqlalchemy.engine import Engine
 
-from core import auth, summary
+from core import auth, cycle, summary
 from core.auth import Scope
 from core.db import get_engine, session_scope
 from core.ingest.excel import open_workbook
@@ -174,15 +174,39 @@ def prepare(scope: Scope, files: list[tuple[str, bytes]], period_code: str | Non
             raise IngestError(f"{fname}: {exc}") from None
         parsed_all.append(parsed)
     pv.kind = parsed_all[0].kind if len(files) == 1 else "school_forms"
+    return _check(scope, cat, parsed_all, period_code, pv, engine)
+
+
+def _check(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code: str | None, pv: Preview,
+           engine: Engine) -> Preview:
     for parsed in parsed_all:
         for p in parsed.problems:
             (pv.errors if p.level == "error" else pv.warnings).append(p)
     _validate(scope, cat, parsed_all, period_code, pv)
     if not pv.errors:
+        pv.errors.extend(Problem("error", m) for m in cycle.locked_messages(_periods_touched(pv), engine))
+    if not pv.errors:
         _compare(engine, pv)
         _warn_jumps(engine, cat, pv)
     pv.duplicate_of = _earlier_upload(engine, pv.checksum)
     return pv
+
+
+def prepare_parsed(scope: Scope, parsed: Parsed, name: str, data: bytes, period_code: str | None = None,
+                   engine: Engine | None = None) -> Preview:
+    """Values that come from elsewhere than a workbook (the browser's entry form, see core.cycle),
+    already as entries: the same checks and preview as a file; `data` is kept as the original and
+    `parsed.kind` names the upload's kind."""
+    engine = engine or get_engine()
+    if not scope.can_upload:
+        raise auth.deny(scope, "загрузка данных", engine)
+    pv = Preview(file_name=name, checksum=hashlib.sha256(data).hexdigest(), size=len(data), kind=parsed.kind)
+    return _check(scope, load_catalog(engine), [parsed], period_code, pv, engine)
+
+
+def _periods_touched(pv: Preview) -> set[tuple[int, int]]:
+    """(territory, period) pairs the preview writes into: an approved one refuses the write."""
+    return {(r.territory_id, r.key[2]) for r in pv.rows}
 
 
 def bundle(files: list[tuple[str, bytes]]) -> bytes:
@@ -409,8 +433,10 @@ def apply(scope: Scope, pv: Preview, data: bytes, *, accept_warnings: bool = Fal
         raise IngestError("Есть предупреждения: подтвердите, что данные верны. Ничего не записано.")
     if hashlib.sha256(data).hexdigest() != pv.checksum:
         raise IngestError("Файл изменился после проверки. Загрузите его снова.")
+    cycle.refuse_if_locked(scope, _periods_touched(pv), engine)  # audited; checked again below, under the lock
     with session_scope(engine, write=True) as s:
         _serialise_writes(s)
+        cycle.guard_writes(s, scope, _periods_touched(pv))
         earlier = s.execute(text("SELECT id, uploaded_at FROM upload WHERE checksum = :c AND status = 'applied'"),
                             {"c": pv.checksum}).first()
         if earlier:
@@ -471,6 +497,7 @@ def _undo(scope: Scope, upload_id: int, engine: Engine) -> dict[str, int]:
         history = {(h.school_id, h.indicator_id, h.period_id): h for h in s.execute(
             text("SELECT * FROM measurementhistory WHERE upload_id = :u AND action = 'update'"), {"u": upload_id})}
         mine = list(s.execute(text("SELECT * FROM measurement WHERE upload_id = :u"), {"u": upload_id}))
+        cycle.guard_writes(s, scope, {(m.territory_id, m.period_id) for m in mine})
         later = s.execute(text("""
             SELECT h.upload_id FROM measurementhistory h JOIN upload u2 ON u2.id = h.upload_id
             WHERE h.old_upload_id = :u AND h.upload_id <> :u AND h.action = 'update' AND u2.status = 'applied'

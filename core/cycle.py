@@ -1,0 +1,639 @@
+"""The quarterly cycle: who has reported (collection), entry and correction of values in the browser,
+and the state of a territory's period — open → checked → approved — with the lock an approval puts
+on writes.
+
+Every function takes the caller's Scope. Writes of measurements go through core.ingest.pipeline,
+which calls `guard_writes` inside its write transaction: an approved period refuses them until the
+head unlocks it with a reason. Every state change is in the audit log (action `quarter_*`)."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+import pandas as pd
+from sqlalchemy import bindparam, text
+from sqlalchemy.engine import Engine
+
+from core import auth
+from core import formatting as fmt
+from core.auth import Scope
+from core.db import get_engine, session_scope
+from core.ingest.problems import IngestError
+from core.models import QuarterState, utcnow
+
+STATES = ("open", "checked", "approved")
+STATE_LABELS = {"open": "открыт", "checked": "проверен", "approved": "утверждён"}
+DEADLINE_DAYS = 10  # default: schools report by the 10th day after the period ends
+ADVISORY_LOCK = 774201  # the same lock as the upload pipeline's: a state change waits for a write in flight
+
+
+class CycleError(IngestError):
+    """A cycle step refused for its content (a Russian message); nothing was written."""
+
+
+class QuarterLocked(CycleError):
+    """A write into an approved period."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Small reads
+# ---------------------------------------------------------------------------------------------
+def _expanding(sql: str, *names: str):
+    return text(sql).bindparams(*[bindparam(n, expanding=True) for n in names])
+
+
+def _aware(value) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _as_date(value) -> date | None:
+    if value is None or isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    return date.fromisoformat(str(value)[:10])
+
+
+def period_row(executor, period: str | int) -> dict:
+    """A period by code or id; CycleError when there is none."""
+    col = "id" if isinstance(period, int) else "code"
+    r = executor.execute(text(f'SELECT id, code, kind, label, start, "end" FROM period WHERE {col} = :v'),
+                         {"v": period}).first()
+    if r is None:
+        raise CycleError(f"Период «{period}» не найден.")
+    d = dict(r._mapping)
+    d["start"], d["end"] = _as_date(d["start"]), _as_date(d["end"])
+    return d
+
+
+def territory_row(executor, territory: str | int) -> dict:
+    """A territory by id, code or name; CycleError when there is none."""
+    if isinstance(territory, int):
+        r = executor.execute(text("SELECT id, code, name FROM territory WHERE id = :v"), {"v": territory}).first()
+    else:
+        r = executor.execute(text("SELECT id, code, name FROM territory WHERE code = :v OR lower(name) = lower(:v) "
+                                  "ORDER BY id"), {"v": territory.strip()}).first()
+    if r is None:
+        raise CycleError(f"Территория «{territory}» не найдена.")
+    return dict(r._mapping)
+
+
+def default_deadline(period_end: date) -> date:
+    return period_end + timedelta(days=DEADLINE_DAYS)
+
+
+@dataclass(frozen=True)
+class QuarterInfo:
+    territory_id: int
+    territory: str
+    period_id: int
+    period_code: str
+    period_label: str
+    state: str  # open | checked | approved (an approval of a territory above counts)
+    deadline: date
+    deadline_is_default: bool
+    approved_at: datetime | None = None
+    approved_by: str | None = None
+    checked_at: datetime | None = None
+    checked_by: str | None = None
+    approved_above: str | None = None  # the territory above whose approval covers this one
+
+    @property
+    def is_approved(self) -> bool:
+        return self.state == "approved"
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self.state]
+
+    @property
+    def note(self) -> str:
+        """One line for tiles, slides and the справка: are these figures approved or preliminary?"""
+        if self.state == "approved":
+            when = f" {self.approved_at:%d.%m.%Y}" if self.approved_at else ""
+            who = f" ({self.approved_by})" if self.approved_by else ""
+            return f"Данные за {self.period_label} утверждены{when}{who}."
+        if self.state == "checked":
+            return f"Данные за {self.period_label} предварительные: проверены методистом, не утверждены."
+        return f"Данные за {self.period_label} предварительные: не проверены и не утверждены."
+
+
+def _state_rows(c, territory_id: int, period_id: int) -> list[dict]:
+    """The state rows of the territory and every territory above it for the period, nearest first."""
+    return [dict(r._mapping) for r in c.execute(text("""
+        SELECT q.territory_id, t.name AS territory, q.state, q.deadline, q.checked_at, q.approved_at,
+               cu.full_name AS checked_by, au.full_name AS approved_by, cl.depth
+        FROM territoryclosure cl JOIN quarterstate q ON q.territory_id = cl.ancestor_id AND q.period_id = :p
+        JOIN territory t ON t.id = q.territory_id
+        LEFT JOIN "user" cu ON cu.id = q.checked_by LEFT JOIN "user" au ON au.id = q.approved_by
+        WHERE cl.descendant_id = :t ORDER BY cl.depth"""), {"t": territory_id, "p": period_id})]
+
+
+def _info(c, territory_id: int, period: str | int) -> QuarterInfo:
+    terr = territory_row(c, territory_id)
+    per = period_row(c, period)
+    rows = _state_rows(c, territory_id, per["id"])
+    own = next((r for r in rows if r["depth"] == 0), None)
+    above = next((r for r in rows if r["depth"] > 0 and r["state"] == "approved"), None)
+    deadline = _as_date(own["deadline"]) if own and own["deadline"] else None
+    src = own if own and own["state"] != "open" else None
+    state = own["state"] if own else "open"
+    if above and state != "approved":
+        state, src = "approved", above
+    return QuarterInfo(
+        territory_id=terr["id"], territory=terr["name"], period_id=per["id"], period_code=per["code"],
+        period_label=per["label"], state=state, deadline=deadline or default_deadline(per["end"]),
+        deadline_is_default=deadline is None,
+        approved_at=_aware(src["approved_at"]) if src else None, approved_by=src["approved_by"] if src else None,
+        checked_at=_aware(own["checked_at"]) if own else None, checked_by=own["checked_by"] if own else None,
+        approved_above=above["territory"] if above and above is src else None)
+
+
+def quarter_state(territory_id: int, period: str | int, engine: Engine | None = None) -> QuarterInfo:
+    """The state of a territory's period (public: the label on tiles, slides and the справка)."""
+    engine = engine or get_engine()
+    with engine.connect() as c:
+        return _info(c, territory_id, period)
+
+
+def approval_note(territory_id: int, period: str | int | None, engine: Engine | None = None) -> str | None:
+    """`quarter_state(...).note`, or None when there is no period (no data yet)."""
+    if period is None:
+        return None
+    try:
+        return quarter_state(territory_id, period, engine).note
+    except CycleError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# State changes
+# ---------------------------------------------------------------------------------------------
+def _serialise(s) -> None:
+    if s.connection().dialect.name == "postgresql":
+        s.execute(text(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})"))
+
+
+def _may_manage(scope: Scope, territory_id: int, roles: tuple[str, ...]) -> bool:
+    return scope.role in roles and scope.sees_whole_territory and scope.can_see_territory(territory_id)
+
+
+def _change(scope: Scope, territory: int | str, period: str | int, *, roles: tuple[str, ...], what: str,
+            engine: Engine | None, step) -> QuarterInfo:
+    """Run one state change in a write transaction: check the role, lock, read the row, let `step`
+    change it (or raise CycleError), audit."""
+    engine = engine or get_engine()
+    with engine.connect() as c:
+        terr = territory_row(c, territory)
+        per = period_row(c, period)
+    if not _may_manage(scope, terr["id"], roles):
+        raise auth.deny(scope, f"{what}: {terr['name']}, {per['label']}", engine)
+    with session_scope(engine, write=True) as s:
+        _serialise(s)
+        row = s.get(QuarterState, (terr["id"], per["id"]))
+        if row is None:
+            row = QuarterState(territory_id=terr["id"], period_id=per["id"], state="open")
+        old = row.state
+        action, details = step(s, row, terr, per)
+        row.updated_by, row.updated_at = scope.user_id, utcnow()
+        s.add(row)
+        auth.audit(s, action, user_id=scope.user_id, login=scope.login, object_type="quarter",
+                   object_id=f"{terr['id']}:{per['code']}",
+                   details={"territory": terr["name"], "period": per["code"], "old": old, "new": row.state, **details})
+    return quarter_state(terr["id"], per["id"], engine)
+
+
+def _above_approved(s, terr: dict, per: dict) -> None:
+    rows = [r for r in _state_rows(s, terr["id"], per["id"]) if r["depth"] > 0 and r["state"] == "approved"]
+    if rows:
+        raise CycleError(f"{per['label']} утверждён для территории «{rows[0]['territory']}», в которую входит "
+                         f"«{terr['name']}». Изменить состояние можно после снятия того утверждения.")
+
+
+def mark_checked(scope: Scope, territory: int | str, period: str | int, engine: Engine | None = None) -> QuarterInfo:
+    """The methodologist has checked the figures of the period: open → checked."""
+    def step(s, row, terr, per):
+        _above_approved(s, terr, per)
+        if row.state == "approved":
+            raise CycleError(f"{per['label']} по территории «{terr['name']}» уже утверждён.")
+        if row.state == "checked":
+            raise CycleError(f"{per['label']} по территории «{terr['name']}» уже отмечен как проверенный.")
+        row.state, row.checked_by, row.checked_at = "checked", scope.user_id, utcnow()
+        return "quarter_checked", {}
+    return _change(scope, territory, period, roles=("methodologist", "admin"), what="отметка «проверено»",
+                   engine=engine, step=step)
+
+
+def reopen(scope: Scope, territory: int | str, period: str | int, engine: Engine | None = None) -> QuarterInfo:
+    """The methodologist takes a checked period back into work: checked → open."""
+    def step(s, row, terr, per):
+        if row.state != "checked":
+            raise CycleError(f"{per['label']} по территории «{terr['name']}» не отмечен как проверенный.")
+        row.state, row.checked_by, row.checked_at = "open", None, None
+        return "quarter_reopened", {}
+    return _change(scope, territory, period, roles=("methodologist", "admin"), what="снятие отметки «проверено»",
+                   engine=engine, step=step)
+
+
+def approve(scope: Scope, territory: int | str, period: str | int, engine: Engine | None = None) -> QuarterInfo:
+    """The head approves a checked period: checked → approved; writes into it are refused from now on."""
+    def step(s, row, terr, per):
+        _above_approved(s, terr, per)
+        if row.state == "approved":
+            raise CycleError(f"{per['label']} по территории «{terr['name']}» уже утверждён.")
+        if row.state != "checked":
+            raise CycleError(f"{per['label']} по территории «{terr['name']}» ещё не проверен: сначала методист "
+                             "отмечает данные как проверенные, затем руководитель утверждает.")
+        row.state, row.approved_by, row.approved_at = "approved", scope.user_id, utcnow()
+        return "quarter_approved", {}
+    return _change(scope, territory, period, roles=("head", "admin"), what="утверждение данных", engine=engine,
+                   step=step)
+
+
+def unlock(scope: Scope, territory: int | str, period: str | int, reason: str,
+           engine: Engine | None = None) -> QuarterInfo:
+    """The head takes an approval back, with a reason: approved → open (to be checked again)."""
+    reason = (reason or "").strip()
+
+    def step(s, row, terr, per):
+        if row.state != "approved":
+            raise CycleError(f"{per['label']} по территории «{terr['name']}» не утверждён: снимать нечего.")
+        if not reason:
+            raise CycleError("Укажите причину снятия утверждения.")
+        row.state, row.approved_by, row.approved_at = "open", None, None
+        row.checked_by, row.checked_at = None, None
+        return "quarter_unlocked", {"reason": reason[:1000]}
+    return _change(scope, territory, period, roles=("head", "admin"), what="снятие утверждения", engine=engine,
+                   step=step)
+
+
+def set_deadline(scope: Scope, territory: int | str, period: str | int, deadline: date | None,
+                 engine: Engine | None = None) -> QuarterInfo:
+    """The date by which schools report the period (None: back to the default)."""
+    def step(s, row, terr, per):
+        if deadline is not None and deadline < per["start"]:
+            raise CycleError(f"Срок {deadline:%d.%m.%Y} раньше начала периода ({per['start']:%d.%m.%Y}).")
+        old = row.deadline
+        row.deadline = deadline
+        return "quarter_deadline", {"old_deadline": old.isoformat() if old else None,
+                                    "deadline": deadline.isoformat() if deadline else None}
+    return _change(scope, territory, period, roles=("methodologist", "admin"), what="срок представления данных",
+                   engine=engine, step=step)
+
+
+# ---------------------------------------------------------------------------------------------
+# The lock on writes (called by core.ingest.pipeline)
+# ---------------------------------------------------------------------------------------------
+def _locks(executor, pairs: set[tuple[int, int]]) -> list[dict]:
+    if not pairs:
+        return []
+    rows = executor.execute(_expanding("""
+        SELECT cl.descendant_id, q.territory_id, q.period_id, q.state, q.approved_at, t.name AS territory,
+               p.label AS period
+        FROM quarterstate q JOIN territoryclosure cl ON cl.ancestor_id = q.territory_id
+        JOIN territory t ON t.id = q.territory_id JOIN period p ON p.id = q.period_id
+        WHERE cl.descendant_id IN :t AND q.period_id IN :p AND q.state IN ('checked', 'approved')""", "t", "p"),
+        {"t": sorted({t for t, _ in pairs}), "p": sorted({p for _, p in pairs})})
+    return [dict(r._mapping) for r in rows if (r.descendant_id, r.period_id) in pairs]
+
+
+def _locked_message(r: dict) -> str:
+    when = f" {_aware(r['approved_at']):%d.%m.%Y}" if r["approved_at"] else ""
+    return (f"Данные за {r['period']} по территории «{r['territory']}» утверждены{when}: изменения не принимаются. "
+            "Чтобы внести их, руководитель должен снять утверждение, указав причину.")
+
+
+def locked_messages(pairs: set[tuple[int, int]], engine: Engine | None = None) -> list[str]:
+    """For a preview: one message per approved (territory, period) that these writes would touch."""
+    engine = engine or get_engine()
+    with engine.connect() as c:
+        locks = [r for r in _locks(c, pairs) if r["state"] == "approved"]
+    return sorted({_locked_message(r) for r in locks})
+
+
+def refuse_if_locked(scope: Scope, pairs: set[tuple[int, int]], engine: Engine | None = None) -> None:
+    """Before a write transaction: an approved period is refused and the refusal audited."""
+    msgs = locked_messages(pairs, engine)
+    if msgs:
+        with session_scope(engine or get_engine(), write=True) as s:
+            auth.audit(s, "quarter_write_refused", user_id=scope.user_id, login=scope.login,
+                       details={"why": msgs[0]})
+        raise QuarterLocked(msgs[0] + " Ничего не записано.")
+
+
+def guard_writes(s, scope: Scope, pairs: set[tuple[int, int]]) -> None:
+    """Inside a write transaction of measurements (after its lock is taken): refuse when a touched
+    (territory, period) is approved at its level or above; a checked one goes back to open, since
+    the check no longer covers the figures (audited)."""
+    locks = _locks(s, pairs)
+    approved = [r for r in locks if r["state"] == "approved"]
+    if approved:
+        raise QuarterLocked(_locked_message(approved[0]) + " Ничего не записано.")
+    for t_id, p_id in sorted({(r["territory_id"], r["period_id"]) for r in locks}):
+        row = s.get(QuarterState, (t_id, p_id))
+        row.state, row.checked_by, row.checked_at = "open", None, None
+        row.updated_by, row.updated_at = scope.user_id, utcnow()
+        s.add(row)
+        auth.audit(s, "quarter_reopened", user_id=scope.user_id, login=scope.login, object_type="quarter",
+                   object_id=f"{t_id}:{p_id}", details={"why": "данные изменены после проверки", "old": "checked",
+                                                        "new": "open"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Collection: who has reported
+# ---------------------------------------------------------------------------------------------
+_EXPECTED = """
+    sch AS (
+        SELECT s.id, s.code, s.short_name, s.territory_id FROM school s
+        WHERE s.territory_id IN (SELECT descendant_id FROM territoryclosure WHERE ancestor_id = :t) {only}
+    ),
+    exp AS (
+        SELECT DISTINCT sch.id AS school_id, tg.indicator_id
+        FROM sch JOIN territoryclosure cl ON cl.descendant_id = sch.territory_id
+        JOIN roadmap r ON r.territory_id = cl.ancestor_id
+        JOIN target tg ON tg.roadmap_id = r.id
+        JOIN indicator i ON i.id = tg.indicator_id
+        WHERE i.level = 'school'
+    )"""
+
+COLLECTION_COLUMNS = ["school_id", "code", "school", "territory_id", "expected", "reported_values", "reported",
+                      "complete", "status", "first_at", "last_at", "by", "via", "upload_id", "late"]
+
+
+@dataclass
+class Collection:
+    info: QuarterInfo
+    rows: pd.DataFrame = field(repr=False)  # COLLECTION_COLUMNS, one row per school expected to report
+    today: date = field(default_factory=date.today)
+
+    @property
+    def n_schools(self) -> int:
+        return len(self.rows)
+
+    @property
+    def n_reported(self) -> int:
+        return int(self.rows["reported"].sum())
+
+    @property
+    def n_complete(self) -> int:
+        return int(self.rows["complete"].sum())
+
+    @property
+    def n_late(self) -> int:
+        return int(self.rows["late"].sum())
+
+    @property
+    def not_reported(self) -> pd.DataFrame:
+        return self.rows[~self.rows["reported"]]
+
+    def filtered(self, *, late_only: bool = False, incomplete_only: bool = False) -> pd.DataFrame:
+        df = self.rows
+        if late_only:
+            df = df[df["late"]]
+        if incomplete_only:
+            df = df[~df["complete"]]
+        return df
+
+
+def _via(kind: str | None, upload_id: int | None, is_demo: bool) -> str:
+    if upload_id is None:
+        return "демо-данные" if is_demo else "—"
+    return {"entry": "ввод в браузере", "correction": "исправление"}.get(kind or "", "загрузка файла") + f" № {upload_id}"
+
+
+def collection(scope: Scope, territory_id: int, period: str | int, *, today: date | None = None,
+               engine: Engine | None = None) -> Collection:
+    """Every school of the territory that has roadmap targets × has it reported the period: n of m
+    values (the school-level indicators of the targets of the roadmaps over it), when, by whom,
+    through which upload or entry, late or not. One aggregate query; a curator or a principal gets
+    only their schools."""
+    engine = engine or get_engine()
+    today = today or date.today()
+    if not scope.can_see_territory(territory_id):
+        raise auth.deny(scope, f"сбор данных по территории {territory_id}", engine)
+    with engine.connect() as c:
+        info = _info(c, territory_id, period)
+        params: dict = {"t": territory_id, "p": info.period_id}
+        only = ""
+        if scope.school_ids is not None:
+            only, params["ids"] = "AND s.id IN :ids", sorted(scope.school_ids) or [-1]
+        sql = "WITH " + _EXPECTED.format(only=only) + """,
+            got AS (
+                SELECT m.school_id, m.entered_at, m.entered_by, m.upload_id, m.is_demo,
+                       ROW_NUMBER() OVER (PARTITION BY m.school_id ORDER BY m.entered_at DESC, m.id DESC) AS rn
+                FROM measurement m JOIN exp ON exp.school_id = m.school_id AND exp.indicator_id = m.indicator_id
+                WHERE m.period_id = :p AND m.value IS NOT NULL
+            ),
+            exp_n AS (SELECT school_id, COUNT(*) AS m FROM exp GROUP BY school_id),
+            got_n AS (SELECT school_id, COUNT(*) AS n,  -- demo values were written when the demo was built: never late
+                      MIN(CASE WHEN is_demo THEN NULL ELSE entered_at END) AS first_at FROM got GROUP BY school_id)
+            SELECT sch.id AS school_id, sch.code, sch.short_name AS school, sch.territory_id, e.m AS expected,
+                   COALESCE(g.n, 0) AS reported_values, g.first_at, l.entered_at AS last_at, u.full_name AS by_name,
+                   u.login AS by_login, l.upload_id, up.kind, l.is_demo
+            FROM sch JOIN exp_n e ON e.school_id = sch.id
+            LEFT JOIN got_n g ON g.school_id = sch.id
+            LEFT JOIN got l ON l.school_id = sch.id AND l.rn = 1
+            LEFT JOIN "user" u ON u.id = l.entered_by
+            LEFT JOIN upload up ON up.id = l.upload_id
+            ORDER BY sch.short_name, sch.code"""
+        stmt = _expanding(sql, "ids") if "ids" in params else text(sql)
+        raw = [dict(r._mapping) for r in c.execute(stmt, params)]
+    overdue = today > info.deadline
+    out = []
+    for r in raw:
+        n, m = int(r["reported_values"]), int(r["expected"])
+        first = _aware(r["first_at"])
+        late = (first is not None and first.date() > info.deadline) or (n == 0 and overdue)
+        if n == 0:
+            status = "не представлены" + (" (срок прошёл)" if overdue else "")
+        elif n < m:
+            status = f"частично: {n} из {m}"
+        else:
+            status = "представлены"
+        if n and late:
+            status += ", с опозданием"
+        out.append({"school_id": r["school_id"], "code": r["code"], "school": r["school"],
+                    "territory_id": r["territory_id"], "expected": m, "reported_values": n, "reported": n > 0,
+                    "complete": n >= m, "status": status, "first_at": first, "last_at": _aware(r["last_at"]),
+                    "by": r["by_name"] or r["by_login"] or ("—" if not r["is_demo"] else "демо"),
+                    "via": _via(r["kind"], r["upload_id"], bool(r["is_demo"])) if n else "—",
+                    "upload_id": r["upload_id"], "late": bool(late)})
+    df = pd.DataFrame(out, columns=COLLECTION_COLUMNS)
+    for col in ("reported", "complete", "late"):
+        df[col] = df[col].astype(bool)
+    return Collection(info=info, rows=df, today=today)
+
+
+def territories(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
+    """Territories the user may see that have roadmap targets measured per school (the ones with a
+    collection), the user's own first."""
+    engine = engine or get_engine()
+    with engine.connect() as c:
+        rows = [dict(r._mapping) for r in c.execute(text("""
+            SELECT DISTINCT t.id, t.name FROM territory t
+            JOIN territoryclosure cl ON cl.descendant_id = t.id
+            JOIN roadmap r ON r.territory_id = cl.ancestor_id
+            JOIN target tg ON tg.roadmap_id = r.id JOIN indicator i ON i.id = tg.indicator_id AND i.level = 'school'
+            WHERE EXISTS (SELECT 1 FROM school s WHERE s.territory_id = t.id)
+            ORDER BY t.name"""))]
+    rows = [r for r in rows if scope.can_see_territory(r["id"])]
+    return pd.DataFrame(rows, columns=["id", "name"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Schools that have not reported: a list, a spreadsheet, a letter
+# ---------------------------------------------------------------------------------------------
+def not_reported_xlsx(col: Collection) -> bytes:
+    from core import reports
+
+    rows = [[r.code, r.school, r.reported_values, r.expected, r.status] for r in col.not_reported.itertuples()]
+    return reports._workbook({"Не представили": (
+        ["Код школы", "Школа", "Представлено значений", "Ожидается значений", "Состояние"], rows)})
+
+
+def not_reported_letter(col: Collection, *, today: date | None = None) -> bytes:
+    """A short letter «О представлении данных мониторинга…» to the schools that have not reported."""
+    from core import reports
+
+    today = today or col.today
+    info = col.info
+    doc = reports._document()
+    reports._para(doc, f"{fmt.day_month_year(today)}", center=False)
+    reports._para(doc, "Руководителям общеобразовательных организаций (по списку)", italic=True)
+    reports._para(doc, f"О представлении данных мониторинга целевых показателей дорожной карты за {info.period_label}",
+                  bold=True, center=True)
+    missing = col.not_reported
+    deadline = info.deadline
+    if today <= deadline:
+        lead = f"Напоминаем, что данные мониторинга за {info.period_label} представляются до {deadline:%d.%m.%Y}."
+    else:
+        lead = (f"Срок представления данных мониторинга за {info.period_label} истёк {deadline:%d.%m.%Y}. "
+                f"На {today:%d.%m.%Y} данные не представили {len(missing)} "
+                f"{fmt.plural(len(missing), ('организация', 'организации', 'организаций'))}.")
+    reports._para(doc, lead)
+    reports._para(doc, "Просим в течение трёх рабочих дней заполнить форму мониторинга (файл Excel или ввод в "
+                       "системе мониторинга) и представить её в управление образования.")
+    if len(missing):
+        reports._table(doc, ["№", "Код", "Организация"],
+                       [[str(i), r.code, r.school] for i, r in enumerate(missing.itertuples(), 1)], [1.2, 3.0, 12.0])
+    else:
+        reports._para(doc, "Все организации данные представили.")
+    reports._para(doc, "")
+    reports._para(doc, "Руководитель управления образования  ____________________")
+    reports._para(doc, f"Территория: {info.territory}.", italic=True)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry in the browser: the same pipeline as a file
+# ---------------------------------------------------------------------------------------------
+ENTRY_SHEET = "Форма ввода"
+
+
+@dataclass
+class EntryRow:
+    indicator_id: int
+    code: str
+    name: str
+    short_name: str
+    value_kind: str
+    unit: str
+    numerator_label: str | None
+    denominator_label: str | None
+    current: tuple | None  # (value, numerator, denominator) of the period, or None
+    previous: tuple | None  # the same for the previous period of the same kind
+    previous_label: str | None
+
+
+def _school(c, school_id: int) -> dict:
+    r = c.execute(text("SELECT id, code, short_name, name, territory_id FROM school WHERE id = :s"),
+                  {"s": school_id}).first()
+    return dict(r._mapping) if r else None
+
+
+def may_enter(scope: Scope, school: dict | None) -> bool:
+    """A principal enters their own school; a methodologist (or administrator) corrects any school
+    of their territory."""
+    if school is None or not scope.can_upload:
+        return False
+    if scope.role == "principal":
+        return scope.own_school_id == school["id"]
+    return scope.sees_whole_territory and scope.can_see_territory(school["territory_id"])
+
+
+def entry_form(scope: Scope, school_id: int, period: str | int, engine: Engine | None = None
+               ) -> tuple[dict, dict, list[EntryRow]]:
+    """The school, the period and the indicators the school reports (those of its roadmap targets),
+    each with its current and its previous-period value."""
+    engine = engine or get_engine()
+    with engine.connect() as c:
+        school = _school(c, school_id)
+        if not may_enter(scope, school):
+            raise auth.deny(scope, f"ввод данных школы {school_id}", engine)
+        per = period_row(c, period)
+        prev = c.execute(text('SELECT id, label FROM period WHERE kind = :k AND "end" < :e ORDER BY "end" DESC'),
+                         {"k": per["kind"], "e": per["end"]}).first()
+        sql = "WITH " + _EXPECTED.format(only="AND s.id = :s") + """
+            SELECT i.id, i.code, i.name, i.short_name, i.value_kind, i.unit, i.numerator_label, i.denominator_label,
+                   m.value, m.numerator, m.denominator, pm.value AS p_value, pm.numerator AS p_numerator,
+                   pm.denominator AS p_denominator
+            FROM exp JOIN indicator i ON i.id = exp.indicator_id
+            LEFT JOIN measurement m ON m.school_id = exp.school_id AND m.indicator_id = i.id AND m.period_id = :p
+            LEFT JOIN measurement pm ON pm.school_id = exp.school_id AND pm.indicator_id = i.id AND pm.period_id = :pp
+            ORDER BY i.id"""
+        rows = c.execute(text(sql), {"t": school["territory_id"], "s": school_id, "p": per["id"],
+                                     "pp": prev.id if prev else -1}).all()
+    out = [EntryRow(r.id, r.code, r.name, r.short_name, r.value_kind, r.unit, r.numerator_label, r.denominator_label,
+                    (r.value, r.numerator, r.denominator) if r.value is not None else None,
+                    (r.p_value, r.p_numerator, r.p_denominator) if r.p_value is not None else None,
+                    prev.label if prev else None) for r in rows]
+    return school, per, out
+
+
+def prepare_entry(scope: Scope, school_id: int, period: str | int, values: dict[str, dict[str, float | None]], *,
+                  reason: str | None = None, engine: Engine | None = None):
+    """Values typed in the form -> the upload pipeline's preview, and the bytes kept as the original
+    (a JSON of what was typed). `values`: indicator code -> {"value"|"numerator"|"denominator": number
+    or None}. A methodologist's (or administrator's) correction needs a reason; a principal's entry
+    is of their own school. Returns (preview, data) for `pipeline.apply`."""
+    from core.ingest import pipeline
+    from core.ingest.parse import Entry, Parsed
+
+    engine = engine or get_engine()
+    school, per, rows = entry_form(scope, school_id, period, engine)
+    reason = (reason or "").strip() or None
+    correction = scope.role != "principal"
+    if correction and not reason:
+        raise CycleError("Укажите причину исправления: она сохраняется в журнале загрузок и в истории значений.")
+    known = {r.code: r for r in rows}
+    entries = []
+    for code, parts in values.items():
+        r = known.get(code)
+        if r is None:
+            raise CycleError(f"Показатель «{code}» не входит в форму этой школы.")
+        for part, raw in parts.items():
+            label = {"value": r.short_name, "numerator": f"{r.short_name}: {r.numerator_label or 'из них'}",
+                     "denominator": f"{r.short_name}: {r.denominator_label or 'всего'}"}[part]
+            entries.append(Entry(school_ref=school["code"], indicator=code, period=per["code"], part=part, raw=raw,
+                                 sheet=ENTRY_SHEET, row=None, col=label, header=None))
+    typed = {code: parts for code, parts in values.items() if any(v is not None for v in parts.values())}
+    if not typed:
+        raise CycleError("Не введено ни одного значения.")
+    kind = "correction" if correction else "entry"
+    data = json.dumps({"kind": kind, "school": school["code"], "period": per["code"], "values": typed,
+                       "reason": reason, "by": scope.login, "at": utcnow().isoformat()},
+                      ensure_ascii=False, sort_keys=True).encode("utf-8")
+    title = ("Исправление" if correction else "Ввод в браузере") + f": {school['short_name']}, {per['label']}"
+    if reason:
+        title += f" — {reason}"
+    pv = pipeline.prepare_parsed(scope, Parsed(entries=entries, kind=kind), title[:255], data, per["code"], engine)
+    return pv, data
