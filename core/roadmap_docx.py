@@ -345,7 +345,7 @@ class Draft:
 
     def fill_text(self) -> str:
         """What the user must fill before the importer takes the draft."""
-        return ("Перед загрузкой заполните: " + "; ".join(self.to_fill) + ".") if self.to_fill else ""
+        return ("Перед загрузкой проверьте или заполните: " + "; ".join(self.to_fill) + ".") if self.to_fill else ""
 
     def summary(self) -> str:
         return " ".join(x for x in (self.found_text(), self.fill_text()) if x)

@@ -1,0 +1,52 @@
+"""In a real Chromium: the office's Word document uploaded on the roadmap page, the draft workbook
+downloaded, reviewed (the code typed in, as in Excel) and loaded through the regular import."""
+
+from pathlib import Path
+
+from tests.docx_render import RENDERERS, read_book
+from tests.e2e.conftest import login, shot, wait_idle
+from tests.test_roadmap_docx import _fill
+
+DROPZONE = '[data-testid="stFileUploaderDropzone"]'
+SEED = Path("data/roadmaps/000_nevinnomyssk_2024.xlsx")
+
+
+def upload(page, nth: int, path: Path) -> None:
+    with page.expect_file_chooser() as fc:
+        page.locator(DROPZONE).nth(nth).click()
+    fc.value.set_files(str(path))
+    wait_idle(page)
+
+
+def test_word_document_to_draft_to_loaded_roadmap(server, page, tmp_path):
+    doc = tmp_path / "Дорожная карта Невинномысск.docx"
+    doc.write_bytes(RENDERERS["000"](read_book(SEED.read_bytes(), SEED.name)))
+    old = tmp_path / "карта.doc"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+
+    login(page, server, "demo-methodist")
+    page.goto(server + "/roadmap?roadmap=nev-2024")
+    wait_idle(page)
+    page.get_by_role("tab", name="Загрузить дорожную карту").click()
+    wait_idle(page)
+    upload(page, 0, old)
+    page.get_by_text("сохраните как .docx").first.wait_for()
+
+    upload(page, 0, doc)
+    page.get_by_text("Найдено: 25 мероприятий, 6 направлений, 10 контрольных точек").wait_for()
+    assert page.get_by_text("предложен «nev-2024»").is_visible()
+    page.get_by_role("tab", name="Загрузить дорожную карту").evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
+    shot(page, "roadmap_word_draft")
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Скачать черновик дорожной карты (.xlsx)").click()
+    assert dl.value.suggested_filename == "черновик_Дорожная карта Невинномысск.xlsx"
+    reviewed = tmp_path / "черновик.xlsx"
+    reviewed.write_bytes(_fill(Path(dl.value.path()).read_bytes(), {"code": "nev-2024-word"}))
+
+    upload(page, 1, reviewed)
+    page.get_by_text("Файл проверен").first.wait_for()
+    page.get_by_role("button", name="Записать дорожную карту").click()
+    wait_idle(page)
+    page.get_by_text("Записана: дорожная карта «nev-2024-word», 25 мероприятий").wait_for()
+    shot(page, "roadmap_word_loaded")
