@@ -5,7 +5,7 @@ from html import escape
 import streamlit as st
 
 from core import queries
-from core.targets import STATUS_LABELS
+from core.vocabulary import STATUS_LABELS
 from ui import cache
 from ui.common import demo_banner, page_for, scope, status_badge
 

@@ -213,7 +213,7 @@ with tab_matrix:
     target_cols = [c.short_name for c in ov.cards if c.short_name in ov.matrix.columns]
     shown = ov.matrix.dropna(subset=target_cols, how="all") if target_cols else ov.matrix
     if target_cols and not shown.empty:
-        link = "/school?school=" if ov.unit_label == "Школа" else None
+        link = "school?school=" if ov.unit_label == "Школа" and page_for("school") else None
         st.markdown(status_table(shown, ov.unit_label, target_cols, link), unsafe_allow_html=True)
         for card in ov.cards:
             if card.lagging:

@@ -22,9 +22,9 @@ from sqlmodel import Session, select
 from core.db import session_scope
 from core.models import AuditEvent, AuthSession, CuratorLink, LoginAttempt, School, User, utcnow
 from core.settings import Settings, get_settings
+from core.vocabulary import ROLES
 
 COOKIE_NAME = "mon_session"
-ROLES = ("admin", "head", "methodologist", "curator", "principal")
 MIN_PASSWORD_LENGTH = 8
 
 _hasher = PasswordHasher()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from core.targets import STATUS_COLORS, STATUS_LABELS
+from core.vocabulary import STATUS_COLORS, STATUS_LABELS
 
 RU_LOCALE = {
     "number": {"decimal": ",", "thousands": "\u202f", "grouping": [3], "currency": ["", "\u00a0₽"]},

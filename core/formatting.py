@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from core.vocabulary import ROLE_LABELS, STATUS_TEXT  # noqa: F401  (the words live in core.vocabulary)
+
 MONTHS_NOM = ["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август",
               "сентябрь", "октябрь", "ноябрь", "декабрь"]
 MONTHS_GEN = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
@@ -13,8 +15,8 @@ NBSP = "\u00a0"
 
 
 def num(x: float | None, digits: int = 1, *, unit: str = "") -> str:
-    """45.5 -> '45,5', 1234 -> '1 234' (non-breaking thin groups), None -> '—'."""
-    if x is None:
+    """45.5 -> '45,5', 1234 -> '1 234' (non-breaking thin groups), None or NaN -> '—'."""
+    if x is None or x != x:
         return "—"
     if abs(x - round(x)) < 1e-9 and digits >= 0:
         text = f"{round(x):,}".replace(",", NBSP)
@@ -92,19 +94,3 @@ def rule(kind: str, amount: float | None, unit: str, baseline_label: str | None 
         return "по этапам"
     return kind
 
-
-STATUS_TEXT = {
-    "achieved": "✔ Достигнут",
-    "on_track": "▲ По плану",
-    "at_risk": "◆ Под угрозой",
-    "off_track": "✖ Отстаёт",
-    "no_data": "○ Нет данных",
-}
-
-ROLE_LABELS = {
-    "admin": "Администратор",
-    "head": "Руководитель управления образования",
-    "methodologist": "Методист",
-    "curator": "Куратор",
-    "principal": "Руководитель школы",
-}

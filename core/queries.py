@@ -18,6 +18,7 @@ from core import roadmap as rm_rules
 from core import summary as summ
 from core import target_counts as counts
 from core import targets as tg
+from core import vocabulary as voc
 from core.target_counts import spec_and_times as _spec_and_times
 from core.target_counts import times as _times
 from core.auth import Scope, deny
@@ -341,7 +342,7 @@ def _territory_matrix(engine, territory_id, trows, cards, now_periods, children,
                 status = tg.evaluate(spec, series=pts, t_now=now["t"], t_due=t_due, t_baseline=t_base,
                                      average=avg).status
             row[by_id[r["id"]].short_name] = status
-            if status in ("off_track", "at_risk"):
+            if status in voc.LAGGING:
                 by_id[r["id"]].lagging.append(ch["name"])
         out.append(row)
     judged = [r for r in trows if r["level"] == "school" and r["judged_on"] in ("school", "both")
@@ -405,7 +406,7 @@ def _school_matrix(engine, scope, territory_id, trows, cards, now_periods, schoo
                 status = ev.status
                 if ev.meets_target:
                     card.n_meeting += 1
-                elif status in ("off_track", "at_risk"):
+                elif status in voc.LAGGING:
                     card.lagging.append(s["short_name"])
             row[card.short_name] = status
         out.append(row)

@@ -22,7 +22,7 @@ from core import formatting as fmt
 from core.auth import Scope
 from core.db import get_engine
 from core.roadmap import ACTIVITY_STATUSES, is_overdue
-from core.targets import STATUS_LABELS
+from core.vocabulary import STATUS_LABELS
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -99,10 +99,68 @@ def test_forecast_can_lift_a_lagging_value_to_at_risk():
     e = ev(spec, [(0, 40), (1, 39)], 1)
     assert e.expected == pytest.approx(42.5)
     assert e.status == "off_track"
-    # ... but with the two earlier points the trend (slope 6.7) reaches 62.4 by t=4: at risk.
-    e = ev(spec, [(-2, 20), (-1, 30), (0, 40), (1, 39)], 1)
-    assert e.forecast == pytest.approx(62.4)
+    # ... but with two earlier points the recent trend (slope 6.5) from 39 reaches 58.5 by t=4: at risk.
+    e = ev(spec, [(-2, 20), (-1, 30), (0, 38), (1, 39)], 1)
+    assert e.forecast == pytest.approx(58.5)
+    assert e.forecast_ts == (-2, -1, 0, 1)
     assert e.status == "at_risk"
+    # a fall in the last period: the trend is not projected against it (flat from 39)
+    e = ev(spec, [(-2, 20), (-1, 30), (0, 40), (1, 39)], 1)
+    assert e.forecast == pytest.approx(39)
+    assert e.status == "off_track"
+
+
+def test_forecast_uses_the_last_four_periods_and_never_lands_below_a_rising_value():
+    # slow growth for years, then a fast rise: a line fitted from the first year lands below today's
+    # value; the recent trend starts at today's value and keeps rising.
+    series = [(t / 4, 10 + t * 0.1) for t in range(12)] + [(3.0, 14), (3.25, 18), (3.5, 22), (3.75, 26)]
+    old, _ = tg.linear_forecast(series, 5.0)
+    assert old < 26
+    e = ev(TS("at_least", 40), series, 3.75, t_due=5.0, t_baseline=0.0)
+    assert e.forecast_ts == (3.0, 3.25, 3.5, 3.75)
+    assert e.forecast == pytest.approx(26 + 16 * 1.25)
+    # a dip in an older period does not pull a rising forecast below the value now
+    e = ev(TS("at_least", 40), [(0, 30), (1, 10), (2, 11), (3, 12)], 3, t_due=5.0, t_baseline=0.0)
+    assert e.forecast >= 12
+
+
+@given(vals=st.lists(st.floats(0, 100), min_size=3, max_size=8))
+def test_forecast_follows_the_last_step(vals):
+    pts = [(float(i), v) for i, v in enumerate(vals)]
+    f, _, _ = tg.trend_forecast(pts, len(vals) - 1, len(vals) + 3)
+    if vals[-1] > vals[-2]:
+        assert f >= vals[-1] - 1e-6
+    if vals[-1] < vals[-2]:
+        assert f <= vals[-1] + 1e-6
+
+
+@pytest.mark.parametrize("value,t_now,status", [(0, 2, "at_risk"), (0, 4, "off_track"), (3, 2, "achieved")])
+def test_relative_increase_from_zero_is_not_achieved_at_zero(value, t_now, status):
+    e = ev(TS("increase_pct", 10), [(0, 0), (t_now, value)], t_now)
+    assert e.status == status, e.reason
+    assert e.progress is None and e.target_value is None
+    assert "база 0" in e.reason
+
+
+def test_zero_baseline_increase_pp_is_the_amount():
+    e = ev(TS("increase_pp", 5), [(0, 0), (2, 5)], 2)
+    assert e.status == "achieved" and e.target_value == 5
+
+
+def test_missing_baseline_rules():
+    assert ev(TS("increase_pct", 10), [(2, 5)], 2).status == "no_data"
+    e = ev(TS("at_least", 60), [(2, 50)], 2)  # no path without a baseline, nothing else to judge
+    assert e.status == "at_risk" and e.expected is None
+
+
+@pytest.mark.parametrize("n,m,status", [(4, 5, "on_track"), (3, 5, "no_data"), (5, 5, "on_track")])
+def test_coverage_below_threshold_is_no_data_not_a_decline(n, m, status):
+    e = tg.evaluate(TS("at_least", 60), series=[(0, 40), (2, 52)], t_now=2, t_due=4, t_baseline=0,
+                    coverage=(n, m), missing_ids=list(range(m - n)))
+    assert e.status == status, e.reason
+    assert (e.n_reported, e.n_members, len(e.missing_ids)) == (n, m, m - n)
+    if status == "no_data":
+        assert f"{n} из {m}" in e.reason
 
 
 def test_share_and_zero_denominator():

@@ -9,7 +9,7 @@ import streamlit as st
 from core import formatting as fmt
 from core.auth import Scope
 from core.models import User
-from core.targets import STATUS_COLORS, STATUS_ICONS, STATUS_LABELS
+from core.vocabulary import STATUS_COLORS, STATUS_ICONS, STATUS_LABELS
 
 USER_KEY = "_user"
 SCOPE_KEY = "_scope"
@@ -44,15 +44,16 @@ def demo_banner(is_demo: bool) -> None:
                    "реальных документов.", icon=":material/science:")
 
 
-def status_table(matrix, unit_col: str, target_columns: list[str], link_param: str | None = None) -> str:
-    """The units x targets matrix as an HTML table: each cell colour plus icon plus word."""
+def status_table(matrix, unit_col: str, target_columns: list[str], link: str | None = None) -> str:
+    """The units x targets matrix as an HTML table: each cell colour plus icon plus word. `link`:
+    the start of each unit's address, its id appended (e.g. "school?school=")."""
     head = "".join(f"<th>{escape(c)}</th>" for c in [unit_col] + target_columns)
     body = []
     for row in matrix.to_dict("records"):
         flags = " ".join(f for f in ("ШНОР", "ШНСУ") if row.get(f))
         name = escape(str(row[unit_col])) + (f' <span class="flag">{flags}</span>' if flags else "")
-        if link_param:
-            name = f'<a href="?{link_param}={row["unit_id"]}" target="_self">{name}</a>'
+        if link:
+            name = f'<a href="{escape(link)}{int(row["unit_id"])}" target="_self">{name}</a>'
         cells = []
         for c in target_columns:
             s = row.get(c)

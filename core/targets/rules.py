@@ -27,11 +27,17 @@ Evaluation of a target at a period `t_now` (see `evaluate`):
 * expected: the value on the straight path from (t_baseline, baseline) to (t_due, target) at
   t_now, clamped to the ends; for milestones the milestone in force (the last one due at or before
   t_now), or the straight path from the baseline to the first milestone before it;
-* forecast: least-squares line through the measured points (t, value) up to t_now, read at t_due;
-  needs at least MIN_FORECAST_POINTS distinct periods, otherwise None and a note that says so.
+* forecast: the recent trend, stated with its basis. The slope is the least-squares slope of the
+  last FORECAST_PERIODS measured periods up to t_now (at least MIN_FORECAST_POINTS of them,
+  otherwise None and a note that says so); the line starts at the value at t_now and is read at
+  t_due. When the last step rose the forecast is never below the value now (a negative slope is
+  taken as flat), and when it fell never above it. `forecast_ts` are the periods it used.
 
 Status rule (in this order):
 
+0. ``no_data``  - a group whose coverage (schools that reported both the period and the
+   baseline, of the group's schools) is below the threshold (settings: MIN_COVERAGE, default
+   80 %): the reason names the coverage; a missing report is never read as a decline;
 1. ``no_data``  - no value at t_now, or no target value (an increase target without a baseline,
    not_below_average without an average);
 2. ``achieved`` - the value meets the final target (>= for higher-is-better, <= for lower);
@@ -43,7 +49,22 @@ Status rule (in this order):
    or nothing but the final target can be judged yet (no baseline and no forecast);
 6. ``off_track`` - otherwise.
 
-Group totals aggregate shares as ratio of sums (`aggregate`), never as a mean of percentages.
+Baselines (explicit rules):
+
+* missing baseline: increase_pp / increase_pct have no target value -> ``no_data`` («нет базового
+  значения»); at_least / at_most / milestones are judged without a planned path (the forecast, or
+  «Под угрозой» while the target is not met and nothing else can be judged);
+* zero baseline, increase_pp: the target is 0 + X as usual;
+* zero baseline, increase_pct: a percentage of 0 is 0, so «+X % к базе» cannot be met by staying
+  at 0. The rule is «any rise above the baseline»: the target value is None (shown «—»), the
+  target is met when the value is above 0 (``achieved``, progress None); a value still at 0 is
+  ``at_risk`` before the due period and ``off_track`` after it — never «Достигнут» at 0;
+* a baseline that already meets the target: the path is flat (progress 1 or 0, above).
+
+Groups (core.targets.evaluation): the value now and the baseline are aggregated over the same
+schools, those that reported both periods (like for like); coverage n of m and the missing
+schools are part of the result. Group totals aggregate shares as ratio of sums (`aggregate`),
+never as a mean of percentages.
 """
 
 from __future__ import annotations
@@ -53,35 +74,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Iterable, Sequence
 
-KINDS = ("at_least", "at_most", "increase_pp", "increase_pct", "not_below_average", "milestones")
-STATUSES = ("achieved", "on_track", "at_risk", "off_track", "no_data")
+from core.vocabulary import STATUS_COLORS, STATUS_ICONS, STATUS_LABELS, STATUSES  # noqa: F401
+from core.vocabulary import TARGET_KINDS as KINDS
+
 MIN_FORECAST_POINTS = 3
+FORECAST_PERIODS = 4  # the recent trend: the last this many measured periods
 AT_RISK_SHARE = 0.25
 EPS = 1e-9
-
-STATUS_LABELS = {
-    "achieved": "Достигнут",
-    "on_track": "По плану",
-    "at_risk": "Под угрозой",
-    "off_track": "Отстаёт",
-    "no_data": "Нет данных",
-}
-# Colour plus icon plus word; colours chosen to stay distinct in greyscale (dark / mid / light).
-STATUS_ICONS = {
-    "achieved": "✔",
-    "on_track": "▲",
-    "at_risk": "◆",
-    "off_track": "✖",
-    "no_data": "○",
-}
-STATUS_COLORS = {
-    "achieved": "#1b5e20",
-    "on_track": "#2e7d32",
-    "at_risk": "#e69500",
-    "off_track": "#b71c1c",
-    "no_data": "#757575",
-}
-
 
 @dataclass(frozen=True)
 class TargetSpec:
@@ -126,6 +125,10 @@ class Evaluation:
     direction: int = 1
     meets_target: bool = False
     extra: dict = field(default_factory=dict)
+    forecast_ts: tuple[float, ...] = ()  # the periods (t) the forecast's trend was taken from
+    n_reported: int | None = None  # coverage of a group: schools that reported (both periods)
+    n_members: int | None = None  # ... of the group's schools; None for one school or a territory value
+    missing_ids: tuple[int, ...] = ()  # the group's schools without the data
 
     @property
     def label(self) -> str:
@@ -173,6 +176,11 @@ def aggregate(kind: str, rows: Iterable[tuple[float | None, float | None, float 
     raise ValueError(f"unknown value kind {kind!r}")
 
 
+def zero_base_increase(spec: TargetSpec, baseline: float | None) -> bool:
+    """A relative increase from a zero baseline (judged as «any rise above 0»)."""
+    return spec.kind == "increase_pct" and baseline is not None and abs(baseline) <= EPS and spec.value > 0
+
+
 def meets(value: float, goal: float, direction: int) -> bool:
     return (value - goal) * direction >= -EPS
 
@@ -184,7 +192,9 @@ def target_value(spec: TargetSpec, baseline: float | None, average: float | None
     if spec.kind == "increase_pp":
         return None if baseline is None else baseline + spec.value
     if spec.kind == "increase_pct":
-        return None if baseline is None else baseline * (1 + spec.value / 100.0)
+        if baseline is None or zero_base_increase(spec, baseline):
+            return None  # from a zero baseline: «any rise», see the module docstring
+        return baseline * (1 + spec.value / 100.0)
     if spec.kind == "not_below_average":
         return average
     return spec.sorted_milestones[-1][1]
@@ -222,6 +232,31 @@ def linear_forecast(points: Sequence[tuple[float, float]], t_at: float) -> tuple
     return mv + slope * (t_at - mt), None
 
 
+def trend_forecast(points: Sequence[tuple[float, float]], t_now: float, t_due: float
+                   ) -> tuple[float | None, str | None, tuple[float, ...]]:
+    """The recent trend read at t_due: (forecast, note when there is none, the periods used).
+
+    The slope is the least-squares slope of the last FORECAST_PERIODS points up to t_now (needs
+    MIN_FORECAST_POINTS distinct periods); the line starts at the value at t_now. When the last
+    step rose the forecast is not below the value now, when it fell not above it."""
+    pts = sorted((t, v) for t, v in points if v is not None and math.isfinite(v) and t <= t_now + EPS)
+    recent = pts[-FORECAST_PERIODS:]
+    distinct = {round(t, 6) for t, _ in recent}
+    if len(distinct) < MIN_FORECAST_POINTS:
+        return None, f"для прогноза нужно не меньше {MIN_FORECAST_POINTS} измерений, есть {len(distinct)}", ()
+    if abs(recent[-1][0] - t_now) > EPS:
+        return None, "нет значения за период", ()
+    n = len(recent)
+    mt = sum(t for t, _ in recent) / n
+    mv = sum(v for _, v in recent) / n
+    slope = sum((t - mt) * (v - mv) for t, v in recent) / sum((t - mt) ** 2 for t, _ in recent)
+    last_step = recent[-1][1] - recent[-2][1]
+    if last_step * slope < 0:  # the trend contradicts the latest movement: taken as flat
+        slope = 0.0
+    now = recent[-1][1]
+    return now + slope * max(t_due - t_now, 0.0), None, tuple(t for t, _ in recent)
+
+
 def _milestone_expected(spec: TargetSpec, t_now: float, t_base: float | None, baseline: float | None):
     """(expected value, step size) for a milestones target at t_now."""
     ms = spec.sorted_milestones
@@ -249,12 +284,16 @@ def evaluate(
     t_baseline: float | None = None,
     baseline: float | None = None,
     average: float | None = None,
+    coverage: tuple[int, int] | None = None,
+    missing_ids: Sequence[int] = (),
+    min_coverage: float = 0.8,
 ) -> Evaluation:
     """Evaluate a target at t_now from a series of (t, value) measurements.
 
     `baseline` defaults to the series value at `t_baseline`; `average` is the territory average at
     t_now (for not_below_average). `t_due` defaults to the last milestone for milestone targets.
-    The status rule is in the module docstring."""
+    `coverage` (n reported, m in the group) and `missing_ids` describe a group's data; below
+    `min_coverage` the status is no_data. The status rule is in the module docstring."""
     d = spec.direction
     points = sorted((t, v) for t, v in series if v is not None and t <= t_now + EPS)
     value = next((v for t, v in reversed(points) if abs(t - t_now) <= EPS), None)
@@ -264,9 +303,9 @@ def evaluate(
         t_due = spec.sorted_milestones[-1][0]
 
     tv = target_value(spec, baseline, average)
-    forecast, note = (None, "нет срока достижения")
+    forecast, note, f_ts = (None, "нет срока достижения", ())
     if t_due is not None:
-        forecast, note = linear_forecast(points, t_due)
+        forecast, note, f_ts = trend_forecast(points, t_now, t_due)
 
     if spec.kind == "milestones":
         expected, step = _milestone_expected(spec, t_now, t_baseline, baseline)
@@ -278,10 +317,24 @@ def evaluate(
 
     prog = progress(value, baseline, tv, d)
     common = dict(value=value, baseline=baseline, target_value=tv, progress=prog, expected=expected,
-                  forecast=forecast, forecast_note=note, direction=d)
+                  forecast=forecast, forecast_note=note, direction=d, forecast_ts=f_ts)
+    if coverage is not None:
+        n, m = coverage
+        common.update(n_reported=n, n_members=m, missing_ids=tuple(missing_ids))
+        if m and n < min_coverage * m - EPS:
+            return Evaluation("no_data", reason=(f"данные {n} из {m} школ — меньше {round(100 * min_coverage)} %; "
+                                                 "по неполным данным статус не ставится"), **common)
 
     if value is None:
         return Evaluation("no_data", reason="нет значения за период", **common)
+    if zero_base_increase(spec, baseline):
+        due_passed = t_due is not None and t_now >= t_due - EPS
+        if value > baseline + EPS:
+            return Evaluation("achieved", reason="база 0: засчитывается любой рост, рост есть", meets_target=True,
+                              **common)
+        return Evaluation("off_track" if due_passed else "at_risk",
+                          reason="база 0: рост в процентах от нуля не измерить, засчитывается любой рост — "
+                                 "роста пока нет", **common)
     if tv is None:
         why = "нет среднего по территории" if spec.kind == "not_below_average" else "нет базового значения"
         return Evaluation("no_data", reason=why, **common)

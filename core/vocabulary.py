@@ -1,0 +1,71 @@
+"""The app's vocabulary: every code it stores or compares (target statuses, target kinds, value
+kinds, school groups, roles) with its Russian label, icon and colour, in one place.
+
+Code compares codes (``status == "off_track"``), never Russian words; a page or a report takes the
+words from here. Pure data, no imports from the rest of the app.
+"""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------------------------------------
+# Target statuses (DESIGN.md, "Target semantics"; the rule is in core.targets.rules)
+# ---------------------------------------------------------------------------------------------
+ACHIEVED, ON_TRACK, AT_RISK, OFF_TRACK, NO_DATA = "achieved", "on_track", "at_risk", "off_track", "no_data"
+STATUSES = (ACHIEVED, ON_TRACK, AT_RISK, OFF_TRACK, NO_DATA)
+LAGGING = (OFF_TRACK,)  # the statuses listed under «отстают» (exactly the cells marked «Отстаёт»)
+STATUS_LABELS = {
+    ACHIEVED: "Достигнут",
+    ON_TRACK: "По плану",
+    AT_RISK: "Под угрозой",
+    OFF_TRACK: "Отстаёт",
+    NO_DATA: "Нет данных",
+}
+# Colour plus icon plus word; colours chosen to stay distinct in greyscale (dark / mid / light).
+STATUS_ICONS = {ACHIEVED: "✔", ON_TRACK: "▲", AT_RISK: "◆", OFF_TRACK: "✖", NO_DATA: "○"}
+STATUS_COLORS = {
+    ACHIEVED: "#1b5e20",
+    ON_TRACK: "#2e7d32",
+    AT_RISK: "#e69500",
+    OFF_TRACK: "#b71c1c",
+    NO_DATA: "#757575",
+}
+STATUS_TEXT = {s: f"{STATUS_ICONS[s]} {STATUS_LABELS[s]}" for s in STATUSES}
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS[status]
+
+
+# ---------------------------------------------------------------------------------------------
+# Target kinds and value kinds
+# ---------------------------------------------------------------------------------------------
+TARGET_KINDS = ("at_least", "at_most", "increase_pp", "increase_pct", "not_below_average", "milestones")
+TARGET_KIND_LABELS = {
+    "at_least": "не менее",
+    "at_most": "не более",
+    "increase_pp": "рост, п.п.",
+    "increase_pct": "рост, %",
+    "not_below_average": "не ниже среднего",
+    "milestones": "по этапам",
+}
+VALUE_KINDS = ("share", "count", "value", "flag")
+VALUE_KIND_LABELS = {"share": "доля", "count": "количество", "value": "значение", "flag": "признак"}
+
+# ---------------------------------------------------------------------------------------------
+# School groups a target applies to
+# ---------------------------------------------------------------------------------------------
+GROUPS = ("all", "shnor", "shnsu", "target")
+GROUP_LABELS = {"all": "все школы", "shnor": "ШНОР", "shnsu": "ШНСУ", "target": "ШНОР и ШНСУ"}
+TERRITORY_LEVEL = "territory"  # a target measured once per territory (no schools)
+
+# ---------------------------------------------------------------------------------------------
+# Roles
+# ---------------------------------------------------------------------------------------------
+ROLES = ("admin", "head", "methodologist", "curator", "principal")
+ROLE_LABELS = {
+    "admin": "Администратор",
+    "head": "Руководитель управления образования",
+    "methodologist": "Методист",
+    "curator": "Куратор",
+    "principal": "Руководитель школы",
+}

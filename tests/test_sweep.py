@@ -1,0 +1,107 @@
+"""The crash sweep: every page × every roadmap × every target × every school a role may see, for
+every demo role, on the demo database (AppTest). Any exception (Streamlit's error box) fails.
+
+One AppTest per role, driven by query parameters and switch_page, keeps it to tens of seconds."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from core import auth, queries
+from ui import shell
+
+HARNESS = "app_harness.py"
+ROLES = {"demo-head": "head", "demo-methodist": "methodologist", "demo-principal": "principal",
+         "demo-curator": "curator", "demo-admin": "admin"}
+
+
+@pytest.fixture
+def app_db(env_demo_url):
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    from core.db import ensure_database
+
+    yield ensure_database(env_demo_url)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def _scope(engine, login):
+    from sqlmodel import select
+
+    from core.db import session_scope
+    from core.models import User
+
+    with session_scope(engine) as s:
+        user = s.exec(select(User).where(User.login == login)).one()
+        return auth.scope_for(s, user)
+
+
+def _visit(at: AppTest, page: str, params: dict[str, str], seen: list[str]) -> None:
+    # A page's widgets keep their state while the page stays on: pass through another page first
+    # so that each visit starts from its URL, as a click on a link does.
+    at.query_params.clear()
+    at.switch_page(PAGE_FILES["account"])
+    at.run()
+    at.query_params.clear()
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.switch_page(PAGE_FILES[page])
+    at.run()
+    where = f"{page} {params}"
+    seen.append(where)
+    assert not at.exception, f"{where}: {at.exception}"
+    errors = [e.value for e in at.error if "Traceback" in str(e.value) or "Error:" in str(e.value)]
+    assert not errors, f"{where}: {errors}"
+    # the visit showed what its URL asked for (not a widget's leftover choice)
+    if page == "indicator":
+        assert at.selectbox(key="ind_target").value == int(params["target"]), where
+    if page == "school" and "school_pick" in [w.key for w in at.selectbox]:
+        assert at.selectbox(key="school_pick").value == int(params["school"]), where
+
+
+PAGE_FILES = {k: "../" + v["page"] for k, v in shell.PAGES.items()}
+
+
+@pytest.mark.parametrize("login", list(ROLES))
+def test_every_page_roadmap_target_and_school_opens(app_db, login):
+    sc = _scope(app_db, login)
+    pages = shell.ROLE_PAGES[ROLES[login]]
+    rms = queries.roadmaps(sc, app_db)
+    schools = [int(x) for x in queries.schools(sc, app_db)["id"]]
+    at = AppTest.from_file(HARNESS, default_timeout=120)
+    at.session_state["test_login"] = login
+    at.run()
+    assert not at.exception, at.exception
+    seen: list[str] = []
+    for page in pages:
+        if page in ("overview", "roadmap", "risks", "reports"):
+            for code in rms["code"]:
+                _visit(at, page, {"roadmap": code}, seen)
+        elif page == "indicator":
+            for rid, code in zip(rms["id"], rms["code"]):
+                ov = queries.overview(sc, int(rid), engine=app_db)
+                for card in ov.cards:
+                    _visit(at, page, {"roadmap": code, "target": str(card.target_id)}, seen)
+        elif page == "school":
+            for sid in schools:
+                _visit(at, page, {"school": str(sid)}, seen)
+        else:
+            _visit(at, page, {}, seen)
+    assert len(seen) >= len(pages)
+
+
+def test_the_indicator_page_with_a_school_missing_periods(app_db):
+    """The crash of issue 13: /indicator?roadmap=nev-2024&target=4 (a school without a value in
+    «Все периоды») raised ValueError: cannot convert float NaN to integer."""
+    at = AppTest.from_file(HARNESS, default_timeout=60)
+    at.session_state["test_login"] = "demo-head"
+    at.run()
+    at.query_params["roadmap"] = "nev-2024"
+    at.query_params["target"] = "4"
+    at.switch_page(PAGE_FILES["indicator"])
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Все периоды" in e.label for e in at.expander)
