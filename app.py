@@ -1,17 +1,29 @@
 """The server: `streamlit run app.py`. Streamlit's app plus login/logout/first-run routes, the
 login gate and security headers (see DESIGN.md, "Why st.App")."""
 
-import streamlit as st
-from starlette.middleware import Middleware
+import uvicorn.config
 
-from core.db import ensure_database
-from server.middleware import AuthGateMiddleware, SecurityHeadersMiddleware
-from server.routes import ROUTES
+# uvicorn (under st.App) believes X-Forwarded-For from 127.0.0.1 and ::1 by default
+# (`forwarded_allow_ips`): behind a local proxy a client could write any address into the audit
+# log and dodge the per-address throttle. Streamlit 1.67 offers no option for it, and uvicorn's
+# Config reads FORWARDED_ALLOW_IPS before this module is imported, but it wraps the app in
+# ProxyHeadersMiddleware only after importing it (Config.load), through this module-level name:
+# replaced by a pass-through, the peer stays the TCP peer. TrustedProxyMiddleware then applies
+# TRUSTED_PROXIES (default: none). tests/e2e/test_security_http.py checks it on the real server.
+uvicorn.config.ProxyHeadersMiddleware = lambda app, trusted_hosts=None: app
+
+import streamlit as st  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
+
+from core.db import ensure_database  # noqa: E402
+from server.middleware import AuthGateMiddleware, SecurityHeadersMiddleware, TrustedProxyMiddleware  # noqa: E402
+from server.routes import ROUTES  # noqa: E402
 
 ensure_database()
 
 app = st.App(
     "main.py",
     routes=ROUTES,
-    middleware=[Middleware(SecurityHeadersMiddleware), Middleware(AuthGateMiddleware)],
+    middleware=[Middleware(TrustedProxyMiddleware), Middleware(SecurityHeadersMiddleware),
+                Middleware(AuthGateMiddleware)],
 )

@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+import pandas as pd
 import streamlit as st
 
 from core import maintenance, users
@@ -19,7 +20,8 @@ except AccessDenied as exc:
     st.error(str(exc))
     st.stop()
 
-tab_users, tab_new, tab_audit = st.tabs(["Пользователи", "Новый пользователь", "Журнал действий"])
+tab_users, tab_new, tab_audit, tab_throttle = st.tabs(["Пользователи", "Новый пользователь", "Журнал действий",
+                                                       "Задержки входа"])
 
 with tab_users:
     shown = table.assign(role=table["role"].map(ROLE_LABELS), territory=table["territory"].fillna("—"),
@@ -87,6 +89,30 @@ with tab_audit:
                           engine=cache.engine())
     st.caption(f"Записей: {len(log)} (не больше 500 последних)")
     st.dataframe(log, hide_index=True, width="stretch")
+
+with tab_throttle:
+    st.caption("После нескольких неудачных попыток входа с одного адреса следующие попытки этого логина "
+               "с этого адреса ждут — 1, 2, 4 … секунды (не больше 5 минут); с другого адреса владелец "
+               "входит как обычно. Адрес, с которого ошибаются многие разные логины, тоже ждёт. "
+               "Задержку можно снять; неудачные попытки остаются в журнале.")
+    throttles = users.throttles(sc, cache.engine())
+    if throttles.empty:
+        st.success("Сейчас никто не ждёт.")
+    else:
+        rules = {"login_address": "логин с адреса", "address": "весь адрес (разные логины)"}
+        st.dataframe(pd.DataFrame({
+            "Логин": throttles["login"].fillna("все логины"), "Адрес": throttles["ip"].fillna("—"),
+            "Неудачных попыток": throttles["failures"],
+            "Последняя (UTC)": throttles["last"].map(lambda d: f"{d:%d.%m.%Y %H:%M:%S}"),
+            "Ждать, с": throttles["wait_seconds"].map(lambda w: int(w + 0.999)),
+            "Правило": throttles["rule"].map(rules)}), hide_index=True, width="stretch")
+        keys = list(zip(throttles["login"], throttles["ip"]))
+        pick = st.selectbox("Задержка", range(len(keys)), key="throttle_pick", format_func=lambda i: (
+            f"{keys[i][0] or 'все логины'} — {keys[i][1] or 'адрес неизвестен'}"))
+        if st.button("Снять задержку", key="throttle_clear", icon=":material/lock_open:"):
+            n = users.clear_throttle(sc, login=keys[pick][0], ip=keys[pick][1], engine=cache.engine())
+            st.success(f"Задержка снята (забыто неудачных попыток: {n}); запись в журнале сделана. "
+                       "Таблица обновится при следующем действии.")
 
 st.divider()
 st.subheader("Обслуживание базы данных")

@@ -8,18 +8,22 @@ security boundary, hiding pages is only convenience.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import ipaddress
 import json
+import os
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func
+from sqlalchemy import delete, func, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from core.db import session_scope
+from core.db import after_write_transaction, in_write_transaction, session_scope
 from core.models import AuditEvent, AuthSession, CuratorLink, LoginAttempt, School, User, utcnow
 from core.settings import Settings, get_settings
 from core.vocabulary import ROLES
@@ -27,7 +31,17 @@ from core.vocabulary import ROLES
 COOKIE_NAME = "mon_session"
 MIN_PASSWORD_LENGTH = 8
 
-_hasher = PasswordHasher()
+# Argon2id with OWASP's Password Storage Cheat Sheet parameters (its first listed configuration:
+# m=19 MiB, t=2, p=1; ~0,07 s per hash here). A stored hash made with other parameters is
+# re-hashed at the next successful login (`check_needs_rehash`).
+ARGON2_TIME_COST = 2
+ARGON2_MEMORY_KIB = 19 * 1024
+ARGON2_PARALLELISM = 1
+_hasher = PasswordHasher(time_cost=ARGON2_TIME_COST, memory_cost=ARGON2_MEMORY_KIB,
+                         parallelism=ARGON2_PARALLELISM, hash_len=32, salt_len=16)
+# At most this many Argon2 computations at once: each takes 19 MiB and a core, so a burst of logins
+# queues here (outside any transaction) instead of exhausting memory.
+_HASH_SLOTS = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
 # A real hash to verify against when the login does not exist, so that the answer takes the
 # same time for unknown users as for a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-real-password-" + secrets.token_hex(8))
@@ -45,14 +59,23 @@ class AuthError(ValueError):
 # Passwords and tokens
 # ---------------------------------------------------------------------------------------------
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _HASH_SLOTS:
+        return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        with _HASH_SLOTS:
+            return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except (InvalidHashError, ValueError):
+        return True
 
 
 def check_password_rules(password: str) -> None:
@@ -155,9 +178,19 @@ def audit(session: Session, action: str, *, user_id: int | None = None, login: s
 
 
 def deny(scope: Scope, what: str, engine: Engine | None = None) -> AccessDenied:
-    """Record a refused access in the audit log (its own transaction) and return the error."""
-    with session_scope(engine, write=True) as s:
-        audit(s, "access_denied", user_id=scope.user_id, login=scope.login, details={"what": what})
+    """Record a refused access in the audit log (its own transaction) and return the error.
+
+    Inside a write transaction the entry is written right after that transaction ends (it rolls
+    back when the error propagates): the refusal neither waits for the transaction's own write lock
+    nor is lost with its rollback."""
+    def write() -> None:
+        with session_scope(engine, write=True) as s:
+            audit(s, "access_denied", user_id=scope.user_id, login=scope.login, details={"what": what})
+
+    if in_write_transaction():
+        after_write_transaction(write)
+    else:
+        write()
     return AccessDenied(f"Нет доступа: {what}")
 
 
@@ -166,7 +199,9 @@ def deny(scope: Scope, what: str, engine: Engine | None = None) -> AccessDenied:
 # ---------------------------------------------------------------------------------------------
 def create_user(session: Session, *, login: str, password: str, full_name: str, role: str,
                 territory_id: int | None = None, school_id: int | None = None,
-                check_rules: bool = True) -> User:
+                check_rules: bool = True, password_hash: str | None = None) -> User:
+    """`password_hash`: computed beforehand by the caller, so that Argon2 runs outside the write
+    transaction (see `hash_password`)."""
     login = login.strip().lower()
     if not login:
         raise AuthError("Укажите логин.")
@@ -180,7 +215,8 @@ def create_user(session: Session, *, login: str, password: str, full_name: str, 
         check_password_rules(password)
     if session.exec(select(User).where(User.login == login)).first():
         raise AuthError(f"Пользователь с логином «{login}» уже есть.")
-    user = User(login=login, full_name=full_name.strip() or login, password_hash=hash_password(password),
+    user = User(login=login, full_name=full_name.strip() or login,
+                password_hash=password_hash or hash_password(password),
                 role=role, territory_id=territory_id, school_id=school_id)
     session.add(user)
     session.flush()
@@ -192,21 +228,36 @@ def has_users(engine: Engine | None = None) -> bool:
         return s.exec(select(func.count()).select_from(User)).one() > 0
 
 
+FIRST_ADMIN_EXISTS = "Администратор уже создан. Войдите под своей учётной записью."
+_FIRST_RUN_LOCK = 72_001  # PostgreSQL advisory lock key of the first run
+
+
 def create_first_admin(login: str, password: str, full_name: str, engine: Engine | None = None) -> User:
-    """The first-run form and the CLI: only while the database has no user at all."""
+    """The first-run form and the CLI: only while the database has no user at all. Requests racing
+    on an empty database are serialised (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory
+    transaction lock), so exactly one administrator is created; the others get FIRST_ADMIN_EXISTS."""
+    check_password_rules(password)
+    if has_users(engine):
+        raise AuthError(FIRST_ADMIN_EXISTS)
+    password_hash = hash_password(password)
     with session_scope(engine, write=True) as s:
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _FIRST_RUN_LOCK})
         if s.exec(select(func.count()).select_from(User)).one() > 0:
-            raise AuthError("Администратор уже создан. Войдите под своей учётной записью.")
-        user = create_user(s, login=login, password=password, full_name=full_name, role="admin")
+            raise AuthError(FIRST_ADMIN_EXISTS)
+        user = create_user(s, login=login, password=password, full_name=full_name, role="admin",
+                           password_hash=password_hash)
         audit(s, "user_created", user_id=user.id, login=user.login, object_type="user",
               object_id=user.id, details={"role": "admin", "first_run": True})
         return user
 
 
-def set_password(session: Session, user: User, password: str, *, by: Scope | None = None) -> None:
-    """Change a password and revoke every session of that user."""
+def set_password(session: Session, user: User, password: str, *, by: Scope | None = None,
+                 password_hash: str | None = None) -> None:
+    """Change a password and revoke every session of that user. Pass `password_hash` (made with
+    `hash_password` before the transaction) to keep Argon2 out of the write lock."""
     check_password_rules(password)
-    user.password_hash = hash_password(password)
+    user.password_hash = password_hash or hash_password(password)
     user.password_changed_at = utcnow()
     session.add(user)
     revoke_user_sessions(session, user.id)
@@ -217,23 +268,66 @@ def set_password(session: Session, user: User, password: str, *, by: Scope | Non
 # ---------------------------------------------------------------------------------------------
 # Throttling and login
 # ---------------------------------------------------------------------------------------------
-def _recent_failures(session: Session, settings: Settings, *, login: str | None = None, ip: str | None = None) -> int:
-    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
-    q = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.at >= since,
-                                                              LoginAttempt.success == False)  # noqa: E712
-    if login is not None:
-        q = q.where(LoginAttempt.login == login)
-    if ip is not None:
-        q = q.where(LoginAttempt.ip == ip)
-    return session.exec(q).one()
+@dataclass(frozen=True)
+class Throttle:
+    """Why and how long a login attempt must wait (seconds); 0: it may go ahead."""
+
+    wait_seconds: float = 0.0
+    reason: str = ""  # "login_address" | "address"
+
+
+def _progressive(excess: int, settings: Settings) -> float:
+    """1 s after the first failure over the limit, then doubling, up to the configured maximum."""
+    return 0.0 if excess < 0 else min(settings.login_max_delay_seconds, float(2 ** min(excess, 30)))
+
+
+def throttle_for(session: Session, login: str, ip: str | None, settings: Settings | None = None,
+                 now: datetime | None = None) -> Throttle:
+    """Progressive delay, never a hard lock, with two rules:
+
+    - per (login, address): after `login_max_failures` failures in the window, each next attempt
+      waits 1, 2, 4 … s after the last failure. The same login from another address is not
+      affected, so whoever guesses at a login cannot lock its owner out;
+    - per address: once `login_ip_max_logins` *distinct* logins failed from it in the window (a
+      password spray), attempts from it wait the same way, except for a login that has
+      succeeded from that address within the last 30 days (people behind the same proxy keep
+      working)."""
+    settings = settings or get_settings()
+    now = now or utcnow()
+    since = now - timedelta(minutes=settings.login_window_minutes)
+    failed = (LoginAttempt.at >= since, LoginAttempt.success == False)  # noqa: E712
+    same_ip = LoginAttempt.ip == ip if ip is not None else LoginAttempt.ip.is_(None)
+    n, last = session.exec(select(func.count(), func.max(LoginAttempt.at))
+                           .where(LoginAttempt.login == login, same_ip, *failed)).one()
+    wait = 0.0
+    if n >= settings.login_max_failures and last is not None:
+        until = _aware(last) + timedelta(seconds=_progressive(n - settings.login_max_failures, settings))
+        wait = max(wait, (until - now).total_seconds())
+    if wait > 0:
+        return Throttle(wait, "login_address")
+    if ip is None:
+        return Throttle()
+    d, last_ip = session.exec(select(func.count(func.distinct(LoginAttempt.login)), func.max(LoginAttempt.at))
+                              .where(LoginAttempt.ip == ip, *failed)).one()
+    if d >= settings.login_ip_max_logins and last_ip is not None:
+        until = _aware(last_ip) + timedelta(seconds=_progressive(d - settings.login_ip_max_logins, settings))
+        if until > now:
+            known = session.exec(select(LoginAttempt.id).where(
+                LoginAttempt.login == login, LoginAttempt.ip == ip, LoginAttempt.success == True,  # noqa: E712
+                LoginAttempt.at >= now - timedelta(days=30)).limit(1)).first()
+            if known is None:
+                return Throttle((until - now).total_seconds(), "address")
+    return Throttle()
 
 
 def is_throttled(session: Session, login: str, ip: str | None, settings: Settings | None = None) -> bool:
-    settings = settings or get_settings()
-    if _recent_failures(session, settings, login=login) >= settings.login_max_failures:
-        return True
-    # an address gets more tries than a login: several people may share an office NAT
-    return ip is not None and _recent_failures(session, settings, ip=ip) >= 4 * settings.login_max_failures
+    return throttle_for(session, login, ip, settings).wait_seconds > 0
+
+
+def throttle_message(wait_seconds: float) -> str:
+    secs = max(1, int(wait_seconds + 0.999))
+    when = f"{secs} с" if secs < 120 else f"{(secs + 59) // 60} мин"
+    return f"Слишком много неудачных попыток входа. Подождите {when} и попробуйте снова."
 
 
 @dataclass(frozen=True)
@@ -243,36 +337,150 @@ class LoginResult:
     user_id: int | None = None
     role: str | None = None
     message: str = ""
+    retry_after: int = 0  # seconds, when throttled
 
 
 def login(login_name: str, password: str, *, ip: str | None = None, user_agent: str | None = None,
-          engine: Engine | None = None, settings: Settings | None = None) -> LoginResult:
-    """Check a password and open a session. The same work (one Argon2 verify) is done for an
-    unknown login as for a known one."""
+          engine: Engine | None = None, settings: Settings | None = None,
+          previous_token: str | None = None) -> LoginResult:
+    """Check a password and open a session.
+
+    Three steps, so that a burst of logins neither queues on the database's write lock nor holds
+    it: (1) a read: throttle and the stored hash; (2) Argon2 with no transaction open (the same
+    work for an unknown login as for a known one); (3) one short write: the attempt, the session,
+    the audit entry, a re-hash when the parameters changed, and the revocation of the browser's
+    previous session (`previous_token`)."""
     settings = settings or get_settings()
     login_name = (login_name or "").strip().lower()[:64]
+    with session_scope(engine) as s:
+        throttle = throttle_for(s, login_name, ip, settings)
+        row = None
+        if throttle.wait_seconds <= 0:
+            row = s.exec(select(User.id, User.password_hash, User.is_active, User.role, User.login)
+                         .where(User.login == login_name)).first()
+    if throttle.wait_seconds > 0:
+        with session_scope(engine, write=True) as s:
+            audit(s, "login_throttled", login=login_name, ip=ip,
+                  details={"rule": throttle.reason, "wait_s": int(throttle.wait_seconds + 0.999)})
+        return LoginResult(False, message=throttle_message(throttle.wait_seconds),
+                           retry_after=max(1, int(throttle.wait_seconds + 0.999)))
+    stored_hash = row.password_hash if row else None
+    ok = verify_password(stored_hash, password) and bool(row.is_active)
+    new_hash = hash_password(password) if ok and needs_rehash(stored_hash) else None
     with session_scope(engine, write=True) as s:
-        if is_throttled(s, login_name, ip, settings):
-            verify_password(None, password)
-            audit(s, "login_throttled", login=login_name, ip=ip)
-            return LoginResult(False, message=(
-                "Слишком много неудачных попыток входа. Подождите "
-                f"{int(settings.login_window_minutes)} минут и попробуйте снова."))
-        user = s.exec(select(User).where(User.login == login_name)).first()
-        ok = verify_password(user.password_hash if user else None, password)
-        if ok and not user.is_active:
-            ok = False
+        if ok:  # the password or the account may have changed while Argon2 ran
+            ok = bool(s.exec(select(func.count()).select_from(User).where(
+                User.id == row.id, User.password_hash == stored_hash, User.is_active == True)).one())  # noqa: E712
         s.add(LoginAttempt(login=login_name, ip=ip, success=ok))
         if not ok:
             audit(s, "login_failed", login=login_name, ip=ip)
             return LoginResult(False, message="Неверный логин или пароль.")
+        if new_hash:
+            s.execute(update(User).where(User.id == row.id, User.password_hash == stored_hash)
+                      .values(password_hash=new_hash))
+        if previous_token:
+            _revoke_token(s, previous_token)
         token = secrets.token_urlsafe(32)
         now = utcnow()
-        s.add(AuthSession(token_hash=token_hash(token), user_id=user.id, created_at=now, last_seen_at=now,
+        s.add(AuthSession(token_hash=token_hash(token), user_id=row.id, created_at=now, last_seen_at=now,
                           expires_at=now + timedelta(hours=settings.session_hours), ip=ip,
                           user_agent=(user_agent or "")[:255]))
-        audit(s, "login", user_id=user.id, login=user.login, ip=ip)
-        return LoginResult(True, token=token, user_id=user.id, role=user.role)
+        audit(s, "login", user_id=row.id, login=row.login, ip=ip,
+              details={"rehashed": True} if new_hash else None)
+        return LoginResult(True, token=token, user_id=row.id, role=row.role)
+
+
+def _revoke_token(session: Session, token: str) -> int | None:
+    """Revoke the session of `token` if still open; returns its user id."""
+    sess = session.exec(select(AuthSession).where(AuthSession.token_hash == token_hash(token))).first()
+    if sess is None or sess.revoked_at is not None:
+        return None
+    sess.revoked_at = utcnow()
+    session.add(sess)
+    return sess.user_id
+
+
+# ---------------------------------------------------------------------------------------------
+# Throttles seen and cleared by the administrator (core.users wraps these with the admin check)
+# ---------------------------------------------------------------------------------------------
+def active_throttles(session: Session, settings: Settings | None = None) -> list[dict]:
+    """Pairs (login, address) and addresses that currently make attempts wait, or are one failure
+    away from it: login, ip, failures, last failure, wait in seconds, rule."""
+    settings = settings or get_settings()
+    now = utcnow()
+    since = now - timedelta(minutes=settings.login_window_minutes)
+    failed = (LoginAttempt.at >= since, LoginAttempt.success == False)  # noqa: E712
+    out = []
+    for login_, ip, n, last in session.exec(
+            select(LoginAttempt.login, LoginAttempt.ip, func.count(), func.max(LoginAttempt.at))
+            .where(*failed).group_by(LoginAttempt.login, LoginAttempt.ip)
+            .having(func.count() >= max(1, settings.login_max_failures - 1))):
+        wait = 0.0
+        if n >= settings.login_max_failures:
+            until = _aware(last) + timedelta(seconds=_progressive(n - settings.login_max_failures, settings))
+            wait = max(0.0, (until - now).total_seconds())
+        out.append(dict(login=login_, ip=ip, failures=n, last=_aware(last), wait_seconds=wait,
+                        rule="login_address"))
+    for ip, d, n, last in session.exec(
+            select(LoginAttempt.ip, func.count(func.distinct(LoginAttempt.login)), func.count(),
+                   func.max(LoginAttempt.at))
+            .where(*failed, LoginAttempt.ip.is_not(None)).group_by(LoginAttempt.ip)
+            .having(func.count(func.distinct(LoginAttempt.login)) >= settings.login_ip_max_logins)):
+        until = _aware(last) + timedelta(seconds=_progressive(d - settings.login_ip_max_logins, settings))
+        out.append(dict(login=None, ip=ip, failures=n, last=_aware(last),
+                        wait_seconds=max(0.0, (until - now).total_seconds()), rule="address"))
+    return sorted(out, key=lambda r: r["last"], reverse=True)
+
+
+def clear_throttle(session: Session, *, login: str | None, ip: str | None,
+                   settings: Settings | None = None) -> int:
+    """Forget the failures in the window behind a throttle: of (login, ip), or of the whole address
+    when `login` is None. The audit log keeps every failed login. Returns rows removed."""
+    settings = settings or get_settings()
+    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
+    q = delete(LoginAttempt).where(LoginAttempt.at >= since, LoginAttempt.success == False)  # noqa: E712
+    q = q.where(LoginAttempt.ip == ip if ip is not None else LoginAttempt.ip.is_(None))
+    if login is not None:
+        q = q.where(LoginAttempt.login == login)
+    return session.execute(q).rowcount or 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Client address behind trusted proxies
+# ---------------------------------------------------------------------------------------------
+def _networks(entries: tuple[str, ...]) -> list:
+    nets = []
+    for e in entries:
+        try:
+            nets.append(ipaddress.ip_network(e, strict=False))
+        except ValueError:
+            continue
+    return nets
+
+
+def _in(nets: list, host: str | None) -> bool:
+    try:
+        addr = ipaddress.ip_address((host or "").strip())
+    except ValueError:
+        return False
+    return any(addr in n for n in nets)
+
+
+def client_address(peer: str | None, forwarded_for: list[str], trusted: tuple[str, ...]) -> str | None:
+    """The client's address: the TCP peer, unless the peer is a trusted proxy; then the rightmost
+    address of X-Forwarded-For that is not itself a trusted proxy (the left part of that header is
+    written by the client and proves nothing)."""
+    nets = _networks(trusted)
+    if not nets or not _in(nets, peer):
+        return peer
+    hops = [h.strip() for v in forwarded_for for h in v.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _in(nets, hop):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # garbage in the header: keep the proxy's address
+    return peer
 
 
 def resolve(token: str | None, *, engine: Engine | None = None, settings: Settings | None = None,
@@ -310,12 +518,24 @@ def logout(token: str | None, *, engine: Engine | None = None) -> None:
     if not token:
         return
     with session_scope(engine, write=True) as s:
-        sess = s.exec(select(AuthSession).where(AuthSession.token_hash == token_hash(token))).first()
-        if sess and sess.revoked_at is None:
-            sess.revoked_at = utcnow()
-            s.add(sess)
-            user = s.get(User, sess.user_id)
-            audit(s, "logout", user_id=sess.user_id, login=user.login if user else None)
+        user_id = _revoke_token(s, token)
+        if user_id is not None:
+            user = s.get(User, user_id)
+            audit(s, "logout", user_id=user_id, login=user.login if user else None)
+
+
+def logout_csrf(session_token: str | None) -> str:
+    """The CSRF token of the logout form: derived from the session token (which only this browser
+    holds, in an HttpOnly cookie), so another site can neither read nor forge it."""
+    if not isinstance(session_token, str) or not session_token:
+        return ""
+    return hmac.new(session_token.encode(), b"logout", "sha256").hexdigest()[:32]
+
+
+def revoke_all_sessions(session: Session) -> int:
+    """End every open session (after a restore: the restored database brings back old sessions)."""
+    return session.execute(update(AuthSession).where(AuthSession.revoked_at.is_(None))
+                           .values(revoked_at=utcnow())).rowcount or 0
 
 
 def revoke_user_sessions(session: Session, user_id: int) -> None:

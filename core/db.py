@@ -7,6 +7,7 @@ upgrades the database to head, once per process.
 
 from __future__ import annotations
 
+import logging
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -81,21 +82,49 @@ def dispose_engines() -> None:
         _ready.clear()
 
 
+_local = threading.local()
+
+
+def in_write_transaction() -> bool:
+    """True while this thread is inside a `session_scope(write=True)`."""
+    return getattr(_local, "depth", 0) > 0
+
+
+def after_write_transaction(fn) -> None:
+    """Run `fn()` once this thread's write transaction has ended (committed or rolled back), so
+    that what it writes (an audit entry of a refusal) never waits for, nor holds, that
+    transaction's lock and survives its rollback."""
+    _local.__dict__.setdefault("pending", []).append(fn)
+
+
 @contextmanager
 def session_scope(engine: Engine | None = None, *, write: bool = False) -> Iterator[Session]:
     """One unit of work. `write=True`: one transaction, committed at the end, rolled back on any
     error (on SQLite it takes the write lock at BEGIN)."""
     engine = engine or get_engine()
-    with Session(engine, expire_on_commit=False) as session:
-        if write:
-            session.connection(execution_options={"sqlite_immediate": True})
-        try:
-            yield session
+    if write:
+        _local.depth = getattr(_local, "depth", 0) + 1
+    try:
+        with Session(engine, expire_on_commit=False) as session:
             if write:
-                session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+                session.connection(execution_options={"sqlite_immediate": True})
+            try:
+                yield session
+                if write:
+                    session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    finally:
+        if write:
+            _local.depth -= 1
+            if _local.depth == 0:
+                pending, _local.pending = getattr(_local, "pending", []), []
+                for fn in pending:
+                    try:
+                        fn()
+                    except Exception:  # noqa: BLE001 - never hide the transaction's own outcome
+                        logging.getLogger("monitoring").exception("after-transaction step failed")
 
 
 def alembic_config(url: str):

@@ -78,8 +78,11 @@ def restore(scope: Scope, name: str, *, confirm: bool, engine: Engine | None = N
     with sqlite3.connect(path) as a, sqlite3.connect(dest, timeout=30) as b:
         a.backup(b)
     with session_scope(engine, write=True) as s:
+        # the copy brings back the sessions open when it was made: every session ends, the
+        # administrator's own included (everybody logs in again, with the restored passwords)
+        ended = auth.revoke_all_sessions(s)
         auth.audit(s, "backup_restored", user_id=scope.user_id, login=scope.login,
-                   details={"file": path.name, "saved_before": before.name})
+                   details={"file": path.name, "saved_before": before.name, "sessions_ended": ended})
     return before
 
 

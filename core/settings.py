@@ -48,6 +48,13 @@ class Settings:
     secure_cookie: bool
     login_max_failures: int
     login_window_minutes: float
+    # Addresses (or CIDR networks) of reverse proxies whose X-Forwarded-For is believed; none by
+    # default: the client is the TCP peer.
+    trusted_proxies: tuple[str, ...] = ()
+    # Distinct logins failing from one address within the window before that address waits too.
+    login_ip_max_logins: int = 10
+    # The longest wait that repeated failures can impose (progressive delay, never a hard lock).
+    login_max_delay_seconds: float = 300.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -72,6 +79,9 @@ def get_settings() -> Settings:
         secure_cookie=_bool(_get("SECURE_COOKIE"), False),
         login_max_failures=int(_get("LOGIN_MAX_FAILURES", "5")),
         login_window_minutes=float(_get("LOGIN_WINDOW_MINUTES", "15")),
+        trusted_proxies=tuple(p.strip() for p in (_get("TRUSTED_PROXIES", "") or "").split(",") if p.strip()),
+        login_ip_max_logins=int(_get("LOGIN_IP_MAX_LOGINS", "10")),
+        login_max_delay_seconds=float(_get("LOGIN_MAX_DELAY_SECONDS", "300")),
     )
 
 

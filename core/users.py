@@ -30,6 +30,9 @@ AUDIT_ACTIONS = {
     "upload": "загрузка",
     "upload_undone": "отмена загрузки",
     "status_changed": "смена статуса",
+    "throttle_cleared": "снята задержка входа",
+    "sessions_ended": "завершены все сеансы",
+    "backup_restored": "восстановлена резервная копия",
 }
 
 
@@ -57,11 +60,13 @@ def create(scope: Scope, *, login: str, password: str, full_name: str, role: str
            territory_id: int | None = None, school_id: int | None = None, engine: Engine | None = None) -> int:
     engine = engine or get_engine()
     _require_admin(scope, "создание пользователя", engine)
+    auth.check_password_rules(password)
+    password_hash = auth.hash_password(password)  # Argon2 before, not inside, the write transaction
     with session_scope(engine, write=True) as s:
         if school_id and not territory_id:
             territory_id = s.get(School, school_id).territory_id
         user = auth.create_user(s, login=login, password=password, full_name=full_name, role=role,
-                                territory_id=territory_id, school_id=school_id)
+                                territory_id=territory_id, school_id=school_id, password_hash=password_hash)
         auth.audit(s, "user_created", user_id=scope.user_id, login=scope.login, object_type="user",
                    object_id=user.id, details={"login": user.login, "role": role})
         return user.id
@@ -88,11 +93,13 @@ def set_active(scope: Scope, user_id: int, active: bool, engine: Engine | None =
 def reset_password(scope: Scope, user_id: int, new_password: str, engine: Engine | None = None) -> None:
     engine = engine or get_engine()
     _require_admin(scope, "сброс пароля", engine)
+    auth.check_password_rules(new_password)
+    password_hash = auth.hash_password(new_password)
     with session_scope(engine, write=True) as s:
         user = s.get(User, user_id)
         if user is None:
             raise AuthError("Пользователь не найден.")
-        auth.set_password(s, user, new_password, by=scope)
+        auth.set_password(s, user, new_password, by=scope, password_hash=password_hash)
         auth.audit(s, "password_reset", user_id=scope.user_id, login=scope.login, object_type="user",
                    object_id=user_id, details={"login": user.login})
 
@@ -100,13 +107,41 @@ def reset_password(scope: Scope, user_id: int, new_password: str, engine: Engine
 def change_own_password(scope: Scope, old_password: str, new_password: str, engine: Engine | None = None) -> None:
     """Every session of the user ends, the current one included: they log in again."""
     engine = engine or get_engine()
+    with session_scope(engine) as s:
+        user = s.get(User, scope.user_id)
+        old_hash = user.password_hash if user else None
+    if user is None or not auth.verify_password(old_hash, old_password):  # Argon2 outside the lock
+        raise AuthError("Текущий пароль указан неверно.")
+    if old_password == new_password:
+        raise AuthError("Новый пароль совпадает с текущим.")
+    auth.check_password_rules(new_password)
+    password_hash = auth.hash_password(new_password)
     with session_scope(engine, write=True) as s:
         user = s.get(User, scope.user_id)
-        if user is None or not auth.verify_password(user.password_hash, old_password):
-            raise AuthError("Текущий пароль указан неверно.")
-        if old_password == new_password:
-            raise AuthError("Новый пароль совпадает с текущим.")
-        auth.set_password(s, user, new_password)
+        if user.password_hash != old_hash:
+            raise AuthError("Пароль только что изменён в другом окне. Войдите заново.")
+        auth.set_password(s, user, new_password, password_hash=password_hash)
+
+
+def throttles(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
+    """Logins and addresses whose attempts now wait (or are one failure away from it)."""
+    engine = engine or get_engine()
+    _require_admin(scope, "задержки входа", engine)
+    with session_scope(engine) as s:
+        rows = auth.active_throttles(s)
+    cols = ["login", "ip", "failures", "last", "wait_seconds", "rule"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def clear_throttle(scope: Scope, *, login: str | None, ip: str | None, engine: Engine | None = None) -> int:
+    """Lift a throttle (of a login at an address, or of a whole address when `login` is None)."""
+    engine = engine or get_engine()
+    _require_admin(scope, "снятие задержки входа", engine)
+    with session_scope(engine, write=True) as s:
+        n = auth.clear_throttle(s, login=login, ip=ip)
+        auth.audit(s, "throttle_cleared", user_id=scope.user_id, login=scope.login, object_type="login",
+                   object_id=login or "*", details={"ip": ip, "failures_cleared": n})
+        return n
 
 
 def audit_log(scope: Scope, *, actions: list[str] | None = None, login: str | None = None,

@@ -47,6 +47,31 @@ def _cookie(scope, name: str) -> str | None:
     return None
 
 
+class TrustedProxyMiddleware:
+    """The client address of every request and websocket: the TCP peer, or, only when that peer is
+    in `TRUSTED_PROXIES`, the address the proxy reports in X-Forwarded-For (and the scheme of
+    X-Forwarded-Proto). uvicorn's own proxy-header handling (which trusts 127.0.0.1 by default) is
+    switched off in app.py, so the peer seen here is the real one."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] in ("http", "websocket"):
+            trusted = get_settings().trusted_proxies
+            client = scope.get("client")
+            if trusted and client:
+                fwd = [v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"x-forwarded-for"]
+                host = auth.client_address(client[0], fwd, trusted)
+                if host != client[0]:
+                    scope = {**scope, "client": (host, 0)}
+                    proto = next((v.decode("latin-1").strip() for k, v in scope.get("headers", [])
+                                  if k == b"x-forwarded-proto"), "")
+                    if proto in ("http", "https"):
+                        scope["scheme"] = proto if scope["type"] == "http" else proto.replace("http", "ws")
+        return await self.app(scope, receive, send)
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app):
         self.app = app

@@ -33,6 +33,8 @@ def home_path(role: str | None) -> str:
 
 
 def client_ip(request: Request) -> str | None:
+    """The TCP peer, or the client named by a trusted proxy: `TrustedProxyMiddleware` has already
+    put it in the scope (see server/middleware.py)."""
     return request.client.host if request.client else None
 
 
@@ -93,11 +95,14 @@ async def login_post(request: Request) -> Response:
             t, error="Форма устарела. Обновите страницу и войдите ещё раз.", login=login_name,
             next_path=nxt, demo=demo))
     result = await run_in_threadpool(auth.login, login_name, form.get("password", ""),
-                                     ip=client_ip(request), user_agent=request.headers.get("user-agent"))
+                                     ip=client_ip(request), user_agent=request.headers.get("user-agent"),
+                                     previous_token=request.cookies.get(auth.COOKIE_NAME))
     if not result.ok:
         resp = _with_csrf(lambda t: templates.login_page(t, error=result.message, login=login_name,
                                                          next_path=nxt, demo=demo))
-        resp.status_code = 429 if "Слишком много" in result.message else 401
+        resp.status_code = 429 if result.retry_after else 401
+        if result.retry_after:
+            resp.headers["Retry-After"] = str(result.retry_after)
         return resp
     if nxt == "/":  # straight to the role's first page (one script run less than "/" -> switch)
         nxt = home_path(result.role)
@@ -107,8 +112,22 @@ async def login_post(request: Request) -> Response:
     return resp
 
 
-async def logout(request: Request) -> Response:
-    await run_in_threadpool(auth.logout, request.cookies.get(auth.COOKIE_NAME))
+async def logout_get(request: Request) -> Response:
+    """A GET never logs out (a link or image on another site could): it shows the logout button."""
+    token = request.cookies.get(auth.COOKIE_NAME)
+    user = await run_in_threadpool(auth.resolve, token, touch=False) if token else None
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    return HTMLResponse(templates.logout_page(auth.logout_csrf(token)), headers={"Cache-Control": "no-store"})
+
+
+async def logout_post(request: Request) -> Response:
+    form = await _form(request)
+    token = request.cookies.get(auth.COOKIE_NAME)
+    expected = auth.logout_csrf(token)
+    if not token or not expected or not hmac.compare_digest(expected, form.get("csrf", "")):
+        return RedirectResponse("/logout", status_code=303)  # forged or stale: ask again
+    await run_in_threadpool(auth.logout, token)
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(auth.COOKIE_NAME, path="/")
     return resp
@@ -139,6 +158,10 @@ async def setup_post(request: Request) -> Response:
     try:
         await run_in_threadpool(auth.create_first_admin, login_name, form.get("password", ""), full_name)
     except auth.AuthError as exc:
+        if str(exc) == auth.FIRST_ADMIN_EXISTS:  # someone else's first run won the race
+            resp = _with_csrf(lambda t: templates.login_page(t, error=str(exc)))
+            resp.status_code = 409
+            return resp
         return again(str(exc))
     return RedirectResponse("/login?next=" + quote("/"), status_code=303)
 
@@ -150,7 +173,8 @@ async def health(_request: Request) -> Response:
 ROUTES = [
     Route("/login", login_get, methods=["GET"]),
     Route("/login", login_post, methods=["POST"]),
-    Route("/logout", logout, methods=["GET", "POST"]),
+    Route("/logout", logout_get, methods=["GET"]),
+    Route("/logout", logout_post, methods=["POST"]),
     Route("/setup", setup_get, methods=["GET"]),
     Route("/setup", setup_post, methods=["POST"]),
     Route("/healthz", health, methods=["GET"]),

@@ -85,3 +85,19 @@ def setup_page(csrf: str, *, error: str | None = None, login: str = "", full_nam
   <button type="submit">Создать администратора</button>
 </form>"""
     return _page("Первый запуск — мониторинг дорожных карт", body)
+
+
+def logout_form(csrf: str, *, label: str = "Выйти", css_class: str = "") -> str:
+    """The POST form that logs out (a GET /logout only shows this)."""
+    cls = f' class="{escape(css_class)}"' if css_class else ""
+    return (f'<form method="post" action="/logout" target="_self"{cls}>'
+            f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
+            f'<button type="submit">{escape(label)}</button></form>')
+
+
+def logout_page(csrf: str) -> str:
+    body = f"""
+<h1>Выход</h1>
+<p class="sub">Завершить сеанс работы в системе мониторинга?</p>
+{logout_form(csrf)}"""
+    return _page("Выход — мониторинг дорожных карт", body)

@@ -58,6 +58,8 @@ CSS = """
   table.status-table .flag { font-size: .8rem; color: #486581; font-weight: 600 }
   .tile-rule { font-size: 1.05rem; color:#334e68 }
   .tile-meta { font-size: 0.95rem; color:#486581 }
+  form.logout-form button { background: none; border: 0; padding: 0; color: #0b4f8a; text-decoration: underline;
+                            cursor: pointer; font: inherit }
   @media print { [data-testid="stSidebar"], header, [data-testid="stToolbar"] { display: none !important; } }
 </style>
 """
@@ -103,7 +105,11 @@ def run(user: User | None) -> None:
             st.page_link(p)
         st.divider()
         st.markdown(f"**{escape(user.full_name)}**  \n{escape(ROLE_LABELS.get(user.role, user.role))}")
-        st.markdown('<a href="/logout" target="_self">Выйти</a>', unsafe_allow_html=True)
+        # logging out is a POST with a CSRF token (a cross-site GET /logout only shows this button)
+        csrf = auth.logout_csrf(st.context.cookies.get(auth.COOKIE_NAME))
+        st.markdown(f'<form method="post" action="/logout" target="_self" class="logout-form">'
+                    f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
+                    f'<button type="submit">Выйти</button></form>', unsafe_allow_html=True)
         if cache.is_demo():
             st.caption(":material/science: Демонстрационная база")
     nav.run()

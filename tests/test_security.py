@@ -1,0 +1,284 @@
+"""Issue 17 in core: logins that scale (Argon2 outside the write lock, OWASP parameters, rehash),
+throttling that cannot be turned against the owner, the administrator's view of throttles, trusted
+proxies, the atomic first run, refusals audited without holding a lock, session revocation."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import text
+from sqlmodel import select
+
+from core import auth, db as core_db, users
+from core.db import session_scope
+from core.models import AuditEvent, LoginAttempt, User, utcnow
+from core.settings import Settings
+
+
+def settings(**kw) -> Settings:
+    base = dict(database_url="", demo="0", session_hours=12, idle_minutes=60, secure_cookie=False,
+                login_max_failures=3, login_window_minutes=15, login_ip_max_logins=4)
+    base.update(kw)
+    return Settings(**base)
+
+
+def scope_of(engine, login):
+    with session_scope(engine) as s:
+        return auth.scope_for(s, s.exec(select(User).where(User.login == login)).one())
+
+
+def audit_rows(engine, action):
+    with session_scope(engine) as s:
+        return s.exec(select(AuditEvent).where(AuditEvent.action == action)).all()
+
+
+def fail(engine, login, ip, n, st):
+    for _ in range(n):
+        assert not auth.login(login, "wrong-password", ip=ip, engine=engine, settings=st).ok
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Logins that scale
+# ---------------------------------------------------------------------------------------------
+def test_argon2_runs_outside_any_write_transaction(demo_db_rw, monkeypatch):
+    seen = []
+    real = auth._hasher
+
+    class Spy:  # records, for every Argon2 computation, whether a write transaction was open
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def verify(self, *a):
+            seen.append(core_db.in_write_transaction())
+            return real.verify(*a)
+
+        def hash(self, *a):
+            seen.append(core_db.in_write_transaction())
+            return real.hash(*a)
+
+    monkeypatch.setattr(auth, "_hasher", Spy())
+    st = settings()
+    assert auth.login("demo-head", "demo", ip="10.1.0.1", engine=demo_db_rw, settings=st).ok
+    assert not auth.login("demo-head", "nope", ip="10.1.0.1", engine=demo_db_rw, settings=st).ok
+    admin = scope_of(demo_db_rw, "demo-admin")
+    uid = users.create(admin, login="new-person", password="пароль-длинный", full_name="Н. П.", role="head",
+                       territory_id=1, engine=demo_db_rw)
+    users.reset_password(admin, uid, "другой-пароль-1", engine=demo_db_rw)
+    users.change_own_password(scope_of(demo_db_rw, "new-person"), "другой-пароль-1", "третий-пароль-2",
+                              engine=demo_db_rw)
+    assert seen and not any(seen), seen
+
+
+def test_owasp_parameters_and_rehash_on_login(demo_db_rw):
+    h = auth.hash_password("x" * 10)
+    assert h.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    old = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash("demo")
+    with session_scope(demo_db_rw, write=True) as s:
+        s.execute(text("UPDATE \"user\" SET password_hash = :h WHERE login = 'demo-curator'"), {"h": old})
+    assert auth.login("demo-curator", "demo", engine=demo_db_rw, settings=settings()).ok
+    with session_scope(demo_db_rw) as s:
+        new = s.exec(select(User.password_hash).where(User.login == "demo-curator")).one()
+    assert new != old and new.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert auth.login("demo-curator", "demo", engine=demo_db_rw, settings=settings()).ok
+
+
+def test_thirty_logins_at_once_all_succeed(demo_db_rw):
+    st = settings(login_max_failures=100)
+    names = ["demo-head", "demo-methodist", "demo-principal", "demo-curator", "demo-admin"] * 6
+    with ThreadPoolExecutor(30) as pool:
+        results = list(pool.map(lambda n: auth.login(n, "demo", ip="10.2.0.1", engine=demo_db_rw, settings=st),
+                                names))
+    assert all(r.ok for r in results), [r.message for r in results if not r.ok]
+    assert len(audit_rows(demo_db_rw, "login")) >= 30
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Throttling
+# ---------------------------------------------------------------------------------------------
+def test_failures_elsewhere_never_refuse_the_owner(demo_db_rw):
+    st = settings()
+    fail(demo_db_rw, "demo-methodist", "203.0.113.66", 12, st)  # somebody guessing from afar
+    r = auth.login("demo-methodist", "demo", ip="10.0.0.5", engine=demo_db_rw, settings=st)
+    assert r.ok, r.message  # the owner from their own address is not refused
+    r = auth.login("demo-methodist", "demo", ip="203.0.113.66", engine=demo_db_rw, settings=st)
+    assert not r.ok and "Подождите" in r.message and r.retry_after >= 1  # the guesser waits
+
+
+def test_delay_is_progressive_not_a_lock(demo_db_rw):
+    st = settings(login_max_failures=3, login_max_delay_seconds=60)
+    ip = "198.51.100.7"
+    waits = []
+    with session_scope(demo_db_rw, write=True) as s:
+        now = utcnow()
+        for i in range(8):
+            s.add(LoginAttempt(login="demo-head", ip=ip, success=False, at=now - timedelta(seconds=1)))
+            s.flush()
+            waits.append(round(auth.throttle_for(s, "demo-head", ip, st, now=now).wait_seconds))
+    # from the third failure on: 1, 2, 4, 8 … s after the last failure (1 s ago here), capped
+    assert waits == [0, 0, 0, 1, 3, 7, 15, 31], waits
+    with session_scope(demo_db_rw) as s:
+        later = utcnow() + timedelta(seconds=70)
+        assert auth.throttle_for(s, "demo-head", ip, st, now=later).wait_seconds == 0  # never a hard lock
+
+
+def test_per_address_rule_counts_distinct_logins(demo_db_rw):
+    st = settings(login_max_failures=100, login_ip_max_logins=4)
+    ip = "192.0.2.10"  # an office behind one NAT
+    fail(demo_db_rw, "demo-head", ip, 25, st)  # one person mistyping 25 times is one login
+    assert auth.login("demo-curator", "demo", ip=ip, engine=demo_db_rw, settings=st).ok
+    for name in ("a1", "a2", "a3", "a4"):  # a spray over four logins makes the address wait
+        fail(demo_db_rw, name, ip, 1, st)
+    r = auth.login("demo-principal", "demo", ip=ip, engine=demo_db_rw, settings=st)
+    assert not r.ok and "Подождите" in r.message
+    # ... except for a login already known at that address (people behind the same proxy)
+    assert auth.login("demo-curator", "demo", ip=ip, engine=demo_db_rw, settings=st).ok
+    assert audit_rows(demo_db_rw, "login_throttled")
+
+
+def test_admin_sees_and_clears_throttles(demo_db_rw, monkeypatch):
+    from core import settings as core_settings
+
+    st = settings()
+    monkeypatch.setattr(auth, "get_settings", lambda: st)
+    monkeypatch.setattr(core_settings, "get_settings", lambda: st)
+    with session_scope(demo_db_rw, write=True) as s:  # ten failures just now: a wait of minutes
+        s.add_all([LoginAttempt(login="demo-head", ip="198.51.100.9", success=False) for _ in range(10)])
+    admin = scope_of(demo_db_rw, "demo-admin")
+    table = users.throttles(admin, engine=demo_db_rw)
+    row = table[(table.login == "demo-head") & (table.ip == "198.51.100.9")]
+    assert len(row) == 1 and row.iloc[0].failures == 10 and row.iloc[0].wait_seconds > 60
+    assert not auth.login("demo-head", "demo", ip="198.51.100.9", engine=demo_db_rw, settings=st).ok
+    with pytest.raises(auth.AccessDenied):
+        users.clear_throttle(scope_of(demo_db_rw, "demo-head"), login="demo-head", ip="198.51.100.9",
+                             engine=demo_db_rw)
+    assert users.clear_throttle(admin, login="demo-head", ip="198.51.100.9", engine=demo_db_rw) == 10
+    assert auth.login("demo-head", "demo", ip="198.51.100.9", engine=demo_db_rw, settings=st).ok
+    cleared = audit_rows(demo_db_rw, "throttle_cleared")
+    assert len(cleared) == 1 and cleared[0].login == "demo-admin" and "198.51.100.9" in cleared[0].details
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Trusted proxies
+# ---------------------------------------------------------------------------------------------
+def test_client_address_believes_only_trusted_proxies():
+    xff = ["6.6.6.6, 10.9.8.7"]
+    assert auth.client_address("127.0.0.1", xff, ()) == "127.0.0.1"  # default: nobody is trusted
+    assert auth.client_address("203.0.113.5", xff, ("127.0.0.1",)) == "203.0.113.5"
+    # the proxy appends the real peer on the right; the left part is the client's own claim
+    assert auth.client_address("127.0.0.1", xff, ("127.0.0.1",)) == "10.9.8.7"
+    assert auth.client_address("10.0.0.2", ["6.6.6.6, 10.9.8.7, 10.0.0.3"], ("10.0.0.0/24",)) == "10.9.8.7"
+    assert auth.client_address("::1", ["2001:db8::5"], ("::1",)) == "2001:db8::5"
+    assert auth.client_address("127.0.0.1", ["<script>"], ("127.0.0.1",)) == "127.0.0.1"
+    assert auth.client_address("127.0.0.1", [], ("127.0.0.1",)) == "127.0.0.1"
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Atomic first run
+# ---------------------------------------------------------------------------------------------
+def test_first_run_race_creates_one_admin(empty_db):
+    barrier = threading.Barrier(4)
+
+    def attempt(i):
+        barrier.wait()
+        try:
+            auth.create_first_admin(f"admin{i}", "длинный-пароль", f"Админ {i}", engine=empty_db)
+            return "ok"
+        except auth.AuthError as exc:
+            return str(exc)
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(attempt, range(4)))
+    assert results.count("ok") == 1, results
+    assert all(r == auth.FIRST_ADMIN_EXISTS for r in results if r != "ok")
+    with session_scope(empty_db) as s:
+        assert s.exec(select(User)).all().__len__() == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. Refusals: no lock held, always audited
+# ---------------------------------------------------------------------------------------------
+def test_refused_undo_is_audited_and_does_not_hold_the_lock(demo_db_rw):
+    from core.ingest import pipeline
+    from tests import ingest_files as f
+
+    methodist = scope_of(demo_db_rw, "demo-methodist")
+    data = f.long_table([["NEV-02", "olympiad_participants", "2024-Q4", 40, None, None]])
+    uid = pipeline.apply(methodist, pipeline.prepare(methodist, [("1.xlsx", data)], engine=demo_db_rw), data,
+                         accept_warnings=True, engine=demo_db_rw)
+    curator = scope_of(demo_db_rw, "demo-curator")
+    with pytest.raises(auth.AccessDenied):  # before: "database is locked" after 15 s, no audit entry
+        pipeline.undo(curator, uid, engine=demo_db_rw)
+    denied = audit_rows(demo_db_rw, "access_denied")
+    assert any(d.login == "demo-curator" and f"№ {uid}" in d.details for d in denied)
+    assert not core_db.in_write_transaction()
+
+
+def test_deny_outside_a_transaction_writes_at_once(demo_db_rw):
+    head = scope_of(demo_db_rw, "demo-head")
+    with pytest.raises(auth.AccessDenied):
+        users.list_users(head, engine=demo_db_rw)
+    assert audit_rows(demo_db_rw, "access_denied")
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. Sessions
+# ---------------------------------------------------------------------------------------------
+def test_a_new_login_revokes_the_browsers_previous_session(demo_db_rw):
+    st = settings()
+    first = auth.login("demo-head", "demo", engine=demo_db_rw, settings=st)
+    other_browser = auth.login("demo-head", "demo", engine=demo_db_rw, settings=st)
+    second = auth.login("demo-admin", "demo", engine=demo_db_rw, settings=st, previous_token=first.token)
+    assert auth.resolve(first.token, engine=demo_db_rw, settings=st) is None
+    assert auth.resolve(second.token, engine=demo_db_rw, settings=st).login == "demo-admin"
+    assert auth.resolve(other_browser.token, engine=demo_db_rw, settings=st) is not None
+
+
+def test_restore_ends_every_session(demo_db_rw, tmp_path):
+    from core import maintenance
+
+    st = settings()
+    admin = scope_of(demo_db_rw, "demo-admin")
+    early = auth.login("demo-head", "demo", engine=demo_db_rw, settings=st)
+    copy = maintenance.backup(admin, demo_db_rw, tmp_path)  # the copy holds `early` as open
+    late = auth.login("demo-methodist", "demo", engine=demo_db_rw, settings=st)
+    maintenance.restore(admin, copy.name, confirm=True, engine=demo_db_rw, directory=tmp_path)
+    assert auth.resolve(early.token, engine=demo_db_rw, settings=st) is None
+    assert auth.resolve(late.token, engine=demo_db_rw, settings=st) is None
+    assert auth.login("demo-head", "demo", engine=demo_db_rw, settings=st).ok
+
+
+def test_logout_csrf_is_bound_to_the_session():
+    a, b = auth.logout_csrf("token-a"), auth.logout_csrf("token-b")
+    assert a and b and a != b and auth.logout_csrf(None) == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# The administrator's page: throttles shown and cleared
+# ---------------------------------------------------------------------------------------------
+def test_admin_page_shows_and_clears_a_throttle(env_demo_url):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from core.db import ensure_database
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    engine = ensure_database(env_demo_url)
+    with session_scope(engine, write=True) as s:
+        s.add_all([LoginAttempt(login="demo-head", ip="198.51.100.20", success=False) for _ in range(9)])
+    at = AppTest.from_file("app_harness.py", default_timeout=60)
+    at.session_state["test_login"] = "demo-admin"
+    at.run()
+    at.switch_page("../app_pages/admin.py")
+    at.run()
+    assert not at.exception, at.exception
+    shown = [d.value for d in at.dataframe if "Неудачных попыток" in d.value.columns]
+    assert shown and list(shown[0]["Логин"]) == ["demo-head"] and list(shown[0]["Адрес"]) == ["198.51.100.20"]
+    at.button(key="throttle_clear").click().run()
+    assert not at.exception and any("Задержка снята" in x.value for x in at.success)
+    assert auth.login("demo-head", "demo", ip="198.51.100.20", engine=engine).ok
+    assert audit_rows(engine, "throttle_cleared")
+    st.cache_data.clear()
+    st.cache_resource.clear()
