@@ -82,15 +82,13 @@ def _table(tbl) -> list[list[TCell]]:
     """A table as a grid: one TCell per grid column; a horizontally merged cell is repeated with
     its span, a vertically merged one repeats the text of the cell it continues."""
     rows: list[list[TCell]] = []
-    for tr in tbl.iter(W + "tr"):
-        if tr.getparent() is not tbl:
-            continue
+    for tr in _own(tbl, "tr", "tbl"):  # rows, also those wrapped in content controls (w:sdt)
         row: list[TCell] = []
         trpr = tr.find(W + "trPr")
         before = trpr.find(W + "gridBefore") if trpr is not None else None
         if before is not None:
             row.extend(TCell([]) for _ in range(int(before.get(W + "val") or 0)))
-        for tc in tr.findall(W + "tc"):
+        for tc in _own(tr, "tc", "tr"):
             pr = tc.find(W + "tcPr")
             span, vmerge = 1, None
             if pr is not None:
@@ -99,7 +97,7 @@ def _table(tbl) -> list[list[TCell]]:
                 vm = pr.find(W + "vMerge")
                 vmerge = (vm.get(W + "val") or "continue") if vm is not None else None
             paras, italic = [], True
-            for p in tc.findall(W + "p"):
+            for p in tc.iter(W + "p"):  # with the text of a table nested in the cell
                 t, it, _ = _runs_text(p)
                 if t.strip():
                     paras.append(t)
@@ -115,12 +113,23 @@ def _table(tbl) -> list[list[TCell]]:
     return rows
 
 
+def _own(el, tag: str, owner: str) -> list:
+    """The `tag` descendants of `el` whose nearest `owner` ancestor is `el` itself."""
+    return [x for x in el.iter(W + tag) if next(x.iterancestors(W + owner), None) is el]
+
+
+MAX_XML_BYTES = 60 * 1024 * 1024  # the unpacked text of the document; a bigger one is refused, not read
+
+
 def _blocks(data: bytes, file_name: str) -> list:
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or file_name.lower().endswith(".doc"):
         raise DraftError(f"«{file_name}» — документ Word старого формата (.doc). Откройте его в Word и сохраните как "
                          ".docx (Файл → Сохранить как → Документ Word), затем загрузите снова.")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
+            if z.getinfo("word/document.xml").file_size > MAX_XML_BYTES:
+                raise DraftError(f"«{file_name}»: документ слишком велик для чтения (текст больше "
+                                 f"{MAX_XML_BYTES // 1024 // 1024} МБ без сжатия). Оставьте в нём только дорожную карту.")
             xml = z.read("word/document.xml")
     except (zipfile.BadZipFile, KeyError, OSError):
         raise DraftError(f"«{file_name}» не является документом Word (.docx). Загрузите дорожную карту в формате "
@@ -128,18 +137,30 @@ def _blocks(data: bytes, file_name: str) -> list:
     from lxml import etree
 
     try:
-        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, huge_tree=True))
+        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError:
         raise DraftError(f"«{file_name}»: документ Word повреждён и не читается.") from None
     body = root.find(W + "body")
     out: list = []
-    for el in body if body is not None else []:
+    for el in _flat(body) if body is not None else []:
         if el.tag == W + "p":
             t, _, b = _runs_text(el)
             ppr = el.find(W + "pPr")
             out.append(Para(_clean(t), ppr is not None and ppr.find(W + "numPr") is not None, b))
         elif el.tag == W + "tbl":
             out.append(_table(el))
+    return out
+
+
+def _flat(body) -> list:
+    """The body's paragraphs and tables in order, content controls (w:sdt) opened."""
+    out = []
+    for el in body:
+        if el.tag == W + "sdt":
+            content = el.find(W + "sdtContent")
+            out.extend(_flat(content) if content is not None else [])
+        else:
+            out.append(el)
     return out
 
 
@@ -196,6 +217,8 @@ def _role(h: str) -> tuple[str | None, bool]:
         return "baseline", False
     if "целев" in t and "показател" in t:
         return "target", False
+    if "показател" in t and "реализац" not in t and ("наименование" in t or t.startswith("показател")):
+        return "target", False
     if "целевое значение" in t or t.startswith("значение"):
         return "value", False
     if "ответствен" in t or "исполнител" in t:
@@ -237,12 +260,14 @@ class Header:
     rows: int  # header rows
     width: int
     loose: list[str] = field(default_factory=list)  # «header» taken as «role»
+    texts: dict[str, str] = field(default_factory=dict)  # role -> the header as written
 
 
 def _header(grid: list[list[TCell]]) -> Header | None:
     cols: dict[str, int] = {}
     years: dict[int, int] = {}
     loose: dict[str, str] = {}
+    texts: dict[str, str] = {}
     n_rows = 0
     for i, row in enumerate(grid[:3]):
         found, row_years = 0, 0
@@ -262,6 +287,7 @@ def _header(grid: list[list[TCell]]) -> Header | None:
             if role in cols and cols[role] != j and grid[i][cols[role]].text == c.text:
                 continue
             cols.setdefault(role, j)
+            texts.setdefault(role, c.text)
             if not exact:
                 loose.setdefault(role, c.text)
         if found >= 2 or row_years:
@@ -290,7 +316,7 @@ def _header(grid: list[list[TCell]]) -> Header | None:
     else:
         return None
     notes = [f"заголовок «{loose[r]}» принят за «{ROLE_LABEL[r]}»" for r in ROLE_LABEL if r in loose and r in cols]
-    return Header(kind, cols, years, n_rows, width, notes)
+    return Header(kind, cols, years, n_rows, width, notes, texts)
 
 
 def _is_numbering(row: list[TCell]) -> bool:
@@ -361,7 +387,7 @@ def draft(data: bytes, file_name: str) -> Draft:
         paras = [b for b in blocks if isinstance(b, Para) and b.text]
         listed = sum(1 for p in paras if p.numbered or re.match(r"^\d+(\.\d+)*[.)]\s", p.text))
         why = (f"мероприятия записаны списком ({listed} {plural(listed, ('пункт', 'пункта', 'пунктов'))}), а не таблицей"
-               if listed >= 3 and not tables else
+               if listed >= 3 else
                "в документе нет таблиц" if not tables else
                f"ни в одной из таблиц ({len(tables)}) нет строки заголовков плана")
         raise DraftError(f"В «{file_name}» не найдена таблица плана мероприятий: {why}. Черновик строится по таблице "
@@ -611,7 +637,8 @@ class _PlanReader:
             only_first = len(distinct) == 1 and row and row[0].text == distinct[0]
             if len(distinct) == 1 and (spans or only_first or (title_cell.italic and not num)) \
                     and not re.fullmatch(r"[\d.]+", distinct[0]) and not (num and title_cell.text and num != title_cell.text):
-                self._section(distinct[0], all(c.italic for c in row if c.text))
+                self._section(distinct[0], all(c.italic for c in row if c.text),
+                              "" if spans else "строка с текстом только в первом столбце принята за раздел плана")
                 continue
             cells = {role: (row[j].text if j < len(row) else "") for role, j in cols.items()}
             merged = {role for role, j in cols.items() if j < len(row) and row[j].merged}
@@ -626,9 +653,9 @@ class _PlanReader:
                         prev["years"][y] = TCell(prev["years"].get(y, TCell([])).paras + c.paras)
                 prev["notes"].append("строка продолжена со следующей страницы (перенос строки таблицы)")
                 continue
-            if not cells.get("title"):
-                continue
             notes = list(h.loose)
+            if not cells.get("title"):
+                notes.append("в строке нет названия мероприятия: впишите его или удалите строку")
             if "deadline" in merged:
                 notes.append("срок взят из объединённой ячейки (общий для нескольких строк)")
             self.rows.append({"cells": cells, "years": years, "numbered": bool(num), "notes": notes,
@@ -639,7 +666,7 @@ class _PlanReader:
         roles = [_role(t)[0] for t in dict.fromkeys(c.text for c in row if c.text)]
         return len(roles) >= 2 and sum(1 for r in roles if r in h.cols or r == "year") >= max(2, len(roles) - 1)
 
-    def _section(self, text: str, italic: bool) -> None:
+    def _section(self, text: str, italic: bool, why: str = "") -> None:
         m = _SECTION_RE.match(text)
         code, title = (m.group(1).rstrip("."), m.group(2).strip()) if m else (None, text)
         title = title.strip(" :.")
@@ -654,6 +681,8 @@ class _PlanReader:
         assumed = code is None
         code = code or str(self.n_sections)
         self.section = {"code": code, "title": title, "dir": self._direction(code, title, assumed)}
+        if why:
+            self.section["dir"]["note"] = "; ".join(x for x in (self.section["dir"]["note"], why) if x)
         self.sub = None
 
     def _direction(self, code: str, title: str, assumed: bool) -> dict:
@@ -832,30 +861,53 @@ def _risk_groups(d: Draft, body: list[list[TCell]], h: Header) -> None:
 
 _KIND_WORDS = [("не ниже средн", "не ниже среднего"), ("не менее", "не менее"), ("не более", "не более"),
                ("не ниже", "не менее"), ("отсутств", "не более")]
+_NUM_RE = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
+
+
+def _num(text: str) -> str | None:
+    m = _NUM_RE.search((text or "").replace("\u00a0", "").replace(" ", ""))
+    return m.group(0).replace(",", ".") if m else None
 
 
 def _targets(d: Draft, body: list[list[TCell]], h: Header) -> None:
+    """The targets table: wording, base and target values, the due year or values by year."""
+    years = sorted(h.years.items(), key=lambda kv: kv[1])  # (column, year)
+    base_year = re.search(r"20\d\d", h.texts.get("baseline", ""))
     for row in body:
         wording = _cell(row, h.cols, "target")
-        if not wording or _is_numbering(row):
+        if not wording or _is_numbering(row) or re.fullmatch(r"[\d.]+", wording):
             continue
         notes = list(h.loose) + ["укажите код показателя (и опишите его на листе «Показатели», если его нет в системе)"]
-        kind = next((k for w, k in _KIND_WORDS if w in wording.lower()), None)
-        value = _cell(row, h.cols, "value")
-        num = re.search(r"[-+]?\d+(?:[.,]\d+)?", value or "")
-        if kind is None and re.search(r"(рост|увеличени|повышени)", wording.lower()):
-            kind = "рост, п.п." if "%" in (value + wording) else "рост, %"
-            notes.append(f"вид цели «{kind}» предположен по формулировке")
+        low = wording.lower()
+        value = _num(_cell(row, h.cols, "value"))
+        by_year = [(y, _num(row[j].text)) for j, y in years if j < len(row) and _num(row[j].text) is not None]
+        kind = next((k for w, k in _KIND_WORDS if w in low), None)
+        if by_year and value is None and kind is None:
+            kind = "по этапам"
+            notes.append("значения по годам приняты за этапы цели")
+        elif kind is None and re.search(r"(рост|увеличени|повышени)", low):
+            kind = "рост, п.п." if "%" in wording and "п.п" in low else "рост, %"
+            notes.append(f"вид цели «{kind}» предположен по формулировке: проверьте (п.п. или %)")
         elif kind:
             notes.append(f"вид цели «{kind}» выведен из слов формулировки")
         else:
             notes.append("вид цели не понят: выберите его")
+        if value is None and kind not in ("по этапам", "не ниже среднего"):
+            value = by_year[-1][1] if by_year else _num(wording)
+            if value is not None:
+                notes.append("значение взято " + ("из последнего года" if by_year else "из формулировки"))
         base = _cell(row, h.cols, "baseline")
-        yb = re.search(r"20\d\d", base or "")
-        d.add("Целевые показатели", {"number": str(len(d.rows("Целевые показатели")) + 1), "wording": wording,
-                                     "indicator": None, "kind": kind,
-                                     "value": num.group(0).replace(",", ".") if num else None,
-                                     "baseline": yb.group(0) if yb else None}, notes)
+        if base:
+            notes.append(f"базовое значение в документе: {base} (в системе база — данные за базовый период)")
+        due_text = _cell(row, h.cols, "deadline")
+        due = re.search(r"20\d\d", due_text or "")
+        due_year = due.group(0) if due else (str(by_year[-1][0]) if by_year else None)
+        d.add("Целевые показатели", {
+            "number": _cell(row, h.cols, "number").rstrip(". ") or str(len(d.rows("Целевые показатели")) + 1),
+            "wording": wording, "indicator": None, "kind": kind,
+            "value": None if kind == "по этапам" else value,
+            "baseline": base_year.group(0) if base_year else None, "due": due_year,
+            "milestones": "; ".join(f"{y}: {v}" for y, v in by_year) if kind == "по этапам" else None}, notes)
     if d.rows("Целевые показатели"):
         msg = "на листе «Целевые показатели» — код показателя и вид цели"
         if msg not in d.to_fill:

@@ -276,3 +276,32 @@ def test_page_drafts_from_word_and_loads_the_reviewed_draft(app_db):
         n = c.execute(text("SELECT COUNT(*) FROM activity a JOIN roadmap r ON r.id = a.roadmap_id "
                            "WHERE r.code = 'nev-2024-word' AND a.direction_id IS NOT NULL")).scalar()
     assert n == 25
+
+
+def test_targets_table_with_base_values_and_years():
+    doc = _doc()
+    _table(doc, [HEAD, ["1", "Семинар", "Март 2025 года", "УО", "Проведён"]])
+    doc.add_paragraph("Целевые показатели")
+    _table(doc, [["№", "Наименование показателя", "Базовое значение (2024 г.)", "Целевое значение", "Срок"],
+                 ["1", "Доля педагогов, прошедших КПК, не менее 60 %", "45,5 %", "60 %", "Декабрь 2025 года"],
+                 ["2", "Рост доли обучающихся, участвующих в олимпиадах", "12 %", "на 10 %", "2026"]])
+    _table(doc, [["Показатель", "2025", "2026", "2027"], ["Число резильентных школ", "3", "5", "7"]])
+    d = roadmap_docx.draft(_bytes(doc), "targets.docx")
+    t = d.rows("Целевые показатели")
+    assert [(x["kind"], x["value"], x["baseline"], x["due"]) for x in t] == [
+        ("не менее", "60", "2024", "2025"), ("рост, %", "10", "2024", "2026"), ("по этапам", None, None, "2027")]
+    assert t[2]["milestones"] == "2025: 3; 2026: 5; 2027: 7"
+    checks = d.checks["Целевые показатели"]
+    assert "базовое значение в документе: 45,5 %" in checks[0] and "укажите код показателя" in checks[0]
+    assert "код показателя и вид цели" in d.fill_text()
+
+
+def test_a_row_without_a_title_is_kept_and_marked_and_a_repeated_header_is_skipped():
+    doc = _doc()
+    _table(doc, [HEAD, ["1", "Семинар", "Март 2025 года", "УО", "Проведён"],
+                 ["2", "", "Апрель 2025 года", "ЦОКО", "Справка"]])
+    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    _table(doc, [HEAD, ["1", "2", "3", "4", "5"], ["3", "Десант", "Май 2025 года", "ЦОКО", "Отчёт"]])
+    d = roadmap_docx.draft(_bytes(doc), "x.docx")
+    assert [a["number"] for a in d.rows("Мероприятия")] == ["1", "2", "3"]
+    assert "нет названия мероприятия" in d.checks["Мероприятия"][1]
