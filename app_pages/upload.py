@@ -102,6 +102,25 @@ with tab_load:
                          "База данных не изменена.", icon=":material/error:")
             if preview.errors or preview.warnings:
                 st.dataframe(preview.problems_table(), hide_index=True, width="stretch")
+            for n, miss in enumerate(preview.unmatched):
+                # a name as the office writes it: confirmed once, remembered for the next uploads
+                with st.container(border=True):
+                    st.markdown(f"**Школа «{miss['name']}» не найдена.** Если это одна из ваших школ, выберите её — "
+                                "наименование запомнится и в следующий раз будет узнано само.")
+                    options = [c["id"] for c in miss["candidates"]] + [
+                        i for i in schools["id"] if i not in {c["id"] for c in miss["candidates"]}]
+                    names = dict(zip(schools["id"], schools["short_name"])) | {
+                        c["id"]: c["short_name"] for c in miss["candidates"]}
+                    a1, a2 = st.columns([3, 1], vertical_alignment="bottom")
+                    pick_school = a1.selectbox("Это школа", options, index=None, format_func=names.get,
+                                               placeholder="Выберите школу…", key=f"alias_pick_{n}")
+                    if a2.button("Запомнить", key=f"alias_save_{n}", disabled=pick_school is None,
+                                 icon=":material/link:"):
+                        try:
+                            pipeline.learn_alias(sc, miss["name"], int(pick_school), engine=engine)
+                            st.rerun()
+                        except (IngestError, AccessDenied) as exc:
+                            st.error(str(exc))
             if preview.rows:
                 with st.expander("Что изменится", expanded=not preview.errors):
                     st.dataframe(preview.table(), hide_index=True, width="stretch")

@@ -444,3 +444,19 @@ class QuarterState(SQLModel, table=True):
     approved_at: datetime | None = None
     updated_by: int | None = Field(default=None, foreign_key="user.id")
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SchoolAlias(SQLModel, table=True):
+    """A school's name as an office writes it in its own tables («МБОУ "СОШ №2" г. Невинномысска»),
+    confirmed once by a user on the upload page and used by later uploads. One alias per territory
+    (that of the school) and normalised text."""
+
+    __table_args__ = (UniqueConstraint("territory_id", "alias_key", name="uq_schoolalias_territory_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    territory_id: int = Field(foreign_key="territory.id")
+    alias_key: str = Field(max_length=255)  # core.ingest.schools.school_key of the text
+    alias_text: str = Field(max_length=255)  # as first written
+    school_id: int = Field(foreign_key="school.id", index=True)
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)

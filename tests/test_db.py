@@ -15,13 +15,17 @@ EXPECTED_TABLES = {
     "roadmap", "direction", "activity", "activityindicator", "activityrisk", "activityschool", "controlpoint",
     "target", "targetmilestone", "riskfactor", "schoolrisk", "curatorlink", "user", "authsession",
     "loginattempt", "upload", "auditevent", "appmeta", "alembic_version", "territoryclosure", "targetcount",
+    "schoolalias",
 }
 
 
 def test_schema_is_at_head(empty_db):
     assert EXPECTED_TABLES <= set(inspect(empty_db).get_table_names())
     with empty_db.connect() as c:
-        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory.from_config(core_db.alembic_config(str(empty_db.url))).get_current_head()
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
 
 
 def test_sqlite_connection_pragmas(tmp_path):

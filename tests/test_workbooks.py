@@ -153,3 +153,78 @@ def test_an_old_xls_that_is_broken_is_named_so(db, methodist):
         pipeline.prepare(methodist, [("отчёт.xls", f.xls(LONG)[:3000])], engine=db)
     assert "старый формат Excel" in str(exc.value) and "Calamine" not in str(exc.value)
     assert dump(db) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Schools as people name them
+# ---------------------------------------------------------------------------------------------
+def _school_rows(pv):
+    return {r.school for r in pv.rows}
+
+
+def test_hand_typed_names_match_the_uploaders_own_school_first(db, methodist):
+    # the fixture has a «СОШ № 2 (демо)» in another territory too: the methodologist's own one wins
+    with session_scope(db, write=True) as s:
+        s.add(School(territory_id=1, code="NEV-40", name="МБОУ «Гимназия «Звёздочка»» г. Невинномысска",
+                     short_name="Гимназия «Звёздочка»"))
+    names = ['МБОУ "СОШ №2"', "сош № 2 г. Невинномысска", "Средняя общеобразовательная школа №2",
+             "МАОУ «СОШ  №  2»", "'СОШ№2'", "муниципальное бюджетное общеобразовательное учреждение СОШ № 2"]
+    for i, name in enumerate(names):
+        data = f.long_table([[name, "olympiad_participants", "2024-Q4", 40 + i, None, None]])
+        pv = pipeline.prepare(methodist, [("x.xlsx", data)], engine=db)
+        assert pv.errors == [] and _school_rows(pv) == {"СОШ № 2 (демо)"}, (name, [e.text for e in pv.errors])
+    data = f.long_table([["гимназия ЗВЕЗДОЧКА", "olympiad_participants", "2024-Q4", 40, None, None]])
+    pv = pipeline.prepare(methodist, [("x.xlsx", data)], engine=db)
+    assert _school_rows(pv) == {"Гимназия «Звёздочка»"}, [e.text for e in pv.errors]
+    # the other territory's methodologist gets their own «СОШ № 2» from the same hand-typed name
+    other = _second_methodist(db)
+    pv = pipeline.prepare(other, [("x.xlsx", f.long_table([['МБОУ "СОШ №2"', "olympiad_participants", "2024-Q4",
+                                                            40, None, None]]))], engine=db)
+    assert pv.errors == [] and pv.rows[0].territory_id == 2
+
+
+def test_a_name_of_another_territorys_school_is_said_to_be_so(db):
+    principal = scope_of(db, "demo-principal")  # СОШ № 2 only
+    data = f.long_table([["МБОУ «СОШ № 5»", "olympiad_participants", "2024-Q4", 40, None, None]])
+    pv = pipeline.prepare(principal, [("x.xlsx", data)], engine=db)
+    assert len(pv.errors) == 1 and "нет среди школ, данные которых вы загружаете" in pv.errors[0].message
+
+
+def test_an_unknown_name_gets_three_close_names_and_its_rows_in_one_message(db, methodist):
+    rows = [["Школа № 2 на Гагарина", ind, "2024-Q4", 40, None, None]
+            for ind in ("olympiad_participants", "textbooks_needed")]
+    rows.insert(1, ["NEV-05", "olympiad_participants", "2024-Q4", 41, None, None])
+    data = f.long_table(rows)
+    before = dump(db)
+    pv = pipeline.prepare(methodist, [("x.xlsx", data)], engine=db)
+    assert len(pv.errors) == 1, [e.text for e in pv.errors]
+    e = pv.errors[0]
+    assert e.text.startswith("Лист «Лист1», строки 2, 4: школа «Школа № 2 на Гагарина» не найдена"), e.text
+    assert e.text.count("» (NEV-") == 3 and "«СОШ № 2 (демо)» (NEV-02)" in e.text, e.text
+    assert [u["name"] for u in pv.unmatched] == ["Школа № 2 на Гагарина"]
+    assert len(pv.unmatched[0]["candidates"]) == 3
+    with pytest.raises(IngestError):
+        pipeline.apply(methodist, pv, data, accept_warnings=True, engine=db)
+    assert dump(db) == before
+
+
+def test_a_name_confirmed_once_is_used_next_time_within_scope(db, methodist):
+    from core.ingest.schools import learn_alias
+
+    data = f.long_table([["Школа на Гагарина", "olympiad_participants", "2024-Q4", 40, None, None]])
+    assert pipeline.prepare(methodist, [("x.xlsx", data)], engine=db).unmatched
+    principal = scope_of(db, "demo-principal")
+    with pytest.raises(auth.AccessDenied):  # a principal cannot name another school's alias
+        learn_alias(principal, "Школа на Гагарина", 4, engine=db)
+    pipeline.learn_alias(methodist, "Школа на Гагарина", 2, engine=db)
+    pv = pipeline.prepare(methodist, [("x.xlsx", data)], engine=db)
+    assert pv.errors == [] and _school_rows(pv) == {"СОШ № 2 (демо)"}
+    # written a little differently next quarter: still the same key
+    data2 = f.long_table([["МБОУ «Школа на  Гагарина»", "olympiad_participants", "2024-Q4", 40, None, None]])
+    assert _school_rows(pipeline.prepare(methodist, [("y.xlsx", data2)], engine=db)) == {"СОШ № 2 (демо)"}
+    # not for a user who may not load that school
+    other = _second_methodist(db)
+    assert pipeline.prepare(other, [("x.xlsx", data)], engine=db).rows == []
+    with db.connect() as c:
+        ev = c.execute(text("SELECT login, details FROM auditevent WHERE action = 'school_alias'")).one()
+        assert ev.login == "demo-methodist" and "Школа на Гагарина" in ev.details

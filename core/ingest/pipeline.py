@@ -24,30 +24,22 @@ from core.ingest.excel import open_workbook
 from core.ingest.numbers import NotANumber, cell_text, parse_number, ru
 from core.ingest.parse import Entry, Parsed, norm, parse
 from core.ingest.problems import IngestError, Problem
+from core.ingest.schools import SchoolMatcher, learn_alias, load_aliases  # noqa: F401 - learn_alias: the page's API
 from core.models import Measurement, MeasurementHistory, Upload, utcnow
 
 JUMP_POINTS = 20.0  # a share that moves more than this many points from the last period: a warning
 JUMP_RATIO = 0.5  # a count that moves more than 50 %: a warning
-_PREFIXES = re.compile(r"^(мбоу|маоу|мкоу|моу|гбоу|гоу|мобу|моау|бoу|оу)\s+", re.I)
 
 
 # ---------------------------------------------------------------------------------------------
 # Reference data
 # ---------------------------------------------------------------------------------------------
-def school_key(name: str) -> str:
-    """A school name normalised for matching: no quotes, №, МБОУ/МОУ prefixes, case or spaces."""
-    t = cell_text(name).lower().replace("ё", "е")
-    t = re.sub(r"[«»\"'“”„]", " ", t)
-    t = _PREFIXES.sub("", t.strip())
-    t = t.replace("№", " ")
-    return re.sub(r"\s+", " ", t).strip()
-
-
 @dataclass
 class Catalog:
     schools: dict[int, dict]
     by_code: dict[str, dict]
-    by_name: dict[str, list[dict]]
+    territories: dict[int, str]
+    aliases: list[dict]
     indicators: dict[str, dict]
     periods: dict[str, dict]
     labels: dict[str, tuple[str, str]]  # normalised template header -> (indicator code, part)
@@ -61,16 +53,13 @@ def load_catalog(engine: Engine) -> Catalog:
             "SELECT id, code, name, short_name, unit, value_kind, level, numerator_label, denominator_label "
             "FROM indicator"))]
         periods = [dict(r._mapping) for r in c.execute(text('SELECT id, code, label, kind, "end" FROM period'))]
-    by_name: dict[str, list[dict]] = {}
-    for s in schools:
-        for key in {school_key(s["name"]), school_key(s["short_name"])}:
-            by_name.setdefault(key, []).append(s)
+        territories = dict(c.execute(text("SELECT id, name FROM territory")).all())
     labels = {}
     for i in inds:
         for part, label in column_labels(i):
             labels[norm(label)] = (i["code"], part)
     return Catalog(schools={s["id"]: s for s in schools}, by_code={s["code"].lower(): s for s in schools},
-                   by_name=by_name, indicators={i["code"]: i for i in inds}, periods={p["code"]: p for p in periods},
+                   territories=territories, aliases=load_aliases(engine), indicators={i["code"]: i for i in inds}, periods={p["code"]: p for p in periods},
                    labels=labels)
 
 
@@ -112,6 +101,7 @@ class Preview:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     duplicate_of: dict | None = None  # an earlier applied upload of the very same bytes
+    unmatched: list[dict] = field(default_factory=list)  # names matching no school: {name, candidates}
     data_version: tuple | None = None  # see _data_version: the database state when compared
     current: dict = field(default_factory=dict, repr=False)  # the rows compared with
 
@@ -218,23 +208,10 @@ def bundle(files: list[tuple[str, bytes]]) -> bytes:
     return buf.getvalue()
 
 
-def _resolve_school(cat: Catalog, ref: str) -> tuple[dict | None, str | None]:
-    s = cat.by_code.get(ref.strip().lower())
-    if s:
-        return s, None
-    matches = cat.by_name.get(school_key(ref), [])
-    unique = {m["id"]: m for m in matches}
-    if len(unique) == 1:
-        return next(iter(unique.values())), None
-    if len(unique) > 1:
-        names = "; ".join(f"{m['code']} {m['short_name']}" for m in unique.values())
-        return None, f"школа «{ref}» неоднозначна: подходят {names}. Укажите код школы"
-    return None, f"школа «{ref}» не найдена в справочнике (ни по коду, ни по наименованию)"
-
-
 def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code: str | None, pv: Preview) -> None:
     groups: dict[tuple[int, int, int], dict] = {}
-    seen_school_errors: set[tuple[str, str, int]] = set()
+    matcher = SchoolMatcher(scope, list(cat.schools.values()), cat.territories, cat.aliases)
+    school_errors: dict[tuple[str, str], dict] = {}  # (reason, sheet) -> rows, reference: one message per cause
     resolved: dict[str, tuple[dict | None, str | None, bool]] = {}  # school reference -> (school, why, allowed)
     for parsed in parsed_all:
         default_period = parsed.period or period_code
@@ -245,22 +222,18 @@ def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code:
                                              "пересчитайте и сохраните, или введите число"))
                 continue
             if e.school_ref not in resolved:
-                sch, why = _resolve_school(cat, e.school_ref)
-                resolved[e.school_ref] = (sch, why, sch is not None and scope.can_upload
-                                          and scope.can_see_school(sch["id"], sch["territory_id"]))
+                m = matcher.resolve(e.school_ref)
+                sch, why = m.school, m.error
+                allowed = sch is not None and scope.can_see_school(sch["id"], sch["territory_id"])
+                if sch is not None and not allowed and why is None:
+                    why = f"нет прав загружать данные школы «{sch['short_name']}»"
+                resolved[e.school_ref] = (sch if allowed else None, why, allowed)
+                if sch is None and m.candidates is not None and why and "не найдена" in why:
+                    pv.unmatched.append({"name": e.school_ref, "candidates": m.candidates})
             school, why, allowed = resolved[e.school_ref]
             if school is None:
-                key = (e.sheet, e.school_ref, e.row)
-                if key not in seen_school_errors:
-                    seen_school_errors.add(key)
-                    pv.errors.append(Problem("error", why, e.sheet, e.row, None, None, e.school_ref))
-                continue
-            if not allowed:
-                key = (e.sheet, e.school_ref, e.row)
-                if key not in seen_school_errors:
-                    seen_school_errors.add(key)
-                    pv.errors.append(Problem("error", f"нет прав загружать данные школы «{school['short_name']}»",
-                                             e.sheet, e.row, None, None, e.school_ref))
+                g = school_errors.setdefault((why, e.sheet), {"rows": set(), "ref": e.school_ref})
+                g["rows"].add(e.row)
                 continue
             ind = cat.indicators.get(e.indicator)
             if ind is None:
@@ -299,6 +272,8 @@ def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code:
                                          f"(лист «{first.sheet}», строка {first.row}, столбец {first.col})"))
                 continue
             g["parts"][e.part] = (number, e)
+    for (why, sheet), g in school_errors.items():
+        pv.errors.append(Problem("error", why, sheet, None, None, None, g["ref"], rows=tuple(sorted(g["rows"]))))
     for key, g in groups.items():
         ind, parts = g["ind"], g["parts"]
         value = numerator = denominator = None

@@ -18,14 +18,17 @@ class Problem:
     col: str | None = None  # column letter
     header: str | None = None
     cell: str | None = None  # the cell's text as the user typed it
+    rows: tuple[int, ...] = ()  # one message for a cause found in several rows
+    hidden: tuple[int, ...] = ()  # those of the rows that are hidden in the file
 
     @property
     def where(self) -> str:
         parts = []
         if self.sheet:
             parts.append(f"Лист «{self.sheet}»")
-        if self.row:
-            parts.append(f"строка {self.row}")
+        rows = self.rows or ((self.row,) if self.row else ())
+        if rows:
+            parts.append(rows_text(rows, self.hidden))
         if self.col:
             parts.append(f"столбец {self.col}" + (f" («{self.header}»)" if self.header else ""))
         return ", ".join(parts)
@@ -38,3 +41,15 @@ class Problem:
     def as_dict(self) -> dict:
         return {"Уровень": "ошибка" if self.level == "error" else "предупреждение", "Где": self.where,
                 "Значение в ячейке": self.cell or "", "Что не так": self.message}
+
+
+def rows_text(rows, hidden=()) -> str:
+    """«строка 7», «строки 7, 9, 12 (скрыта: 9)», at most 20 numbers then «и ещё N»."""
+    rows = sorted(set(rows))
+    shown = ", ".join(str(r) for r in rows[:20]) + (f" и ещё {len(rows) - 20}" if len(rows) > 20 else "")
+    out = ("строка " if len(rows) == 1 else "строки ") + shown
+    hid = sorted(set(hidden) & set(rows))
+    if hid:
+        out += " (скрыта в файле)" if len(rows) == 1 else (
+            f" ({'скрыта' if len(hid) == 1 else 'скрыты'} в файле: {', '.join(str(r) for r in hid)})")
+    return out
