@@ -481,7 +481,8 @@ def territories(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
             JOIN territoryclosure cl ON cl.descendant_id = t.id
             JOIN roadmap r ON r.territory_id = cl.ancestor_id
             JOIN target tg ON tg.roadmap_id = r.id JOIN indicator i ON i.id = tg.indicator_id AND i.level = 'school'
-            WHERE EXISTS (SELECT 1 FROM school s WHERE s.territory_id = t.id)
+            WHERE EXISTS (SELECT 1 FROM territoryclosure c2 JOIN school s ON s.territory_id = c2.descendant_id
+                          WHERE c2.ancestor_id = t.id)
             ORDER BY t.name"""))]
     rows = [r for r in rows if scope.can_see_territory(r["id"])]
     return pd.DataFrame(rows, columns=["id", "name"])
@@ -599,6 +600,13 @@ def entry_form(scope: Scope, school_id: int, period: str | int, engine: Engine |
     return school, per, out
 
 
+def _same_as_current(row: EntryRow, parts: dict) -> bool:
+    if row.current is None:
+        return False
+    now = dict(zip(("value", "numerator", "denominator"), row.current))
+    return all(v is not None and now.get(k) is not None and abs(float(v) - now[k]) < 1e-9 for k, v in parts.items())
+
+
 def prepare_entry(scope: Scope, school_id: int, period: str | int, values: dict[str, dict[str, float | None]], *,
                   reason: str | None = None, engine: Engine | None = None):
     """Values typed in the form -> the upload pipeline's preview, and the bytes kept as the original
@@ -628,6 +636,10 @@ def prepare_entry(scope: Scope, school_id: int, period: str | int, values: dict[
     typed = {code: parts for code, parts in values.items() if any(v is not None for v in parts.values())}
     if not typed:
         raise CycleError("Не введено ни одного значения.")
+    typed = {code: parts for code, parts in typed.items() if not _same_as_current(known[code], parts)}
+    if not typed:
+        raise CycleError("Введённые значения совпадают с уже записанными: записывать нечего.")
+    entries = [e for e in entries if e.indicator in typed]
     kind = "correction" if correction else "entry"
     data = json.dumps({"kind": kind, "school": school["code"], "period": per["code"], "values": typed,
                        "reason": reason, "by": scope.login, "at": utcnow().isoformat()},

@@ -77,3 +77,17 @@ def risk_view(scope: Scope, roadmap_id: int, today: date):
 @st.cache_data(ttl=READ_TTL_SECONDS, max_entries=8, show_spinner=False)
 def indicator_names() -> dict[str, str]:
     return queries.indicator_names(engine())
+
+
+@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=64, show_spinner=False)
+def cycle_territories(scope: Scope):
+    from core import cycle
+
+    return cycle.territories(scope, engine())
+
+
+@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=64, show_spinner=False)
+def collection(scope: Scope, territory_id: int, period: str, today: date):
+    from core import cycle
+
+    return cycle.collection(scope, territory_id, period, today=today, engine=engine())

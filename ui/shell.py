@@ -31,17 +31,22 @@ PAGES = {
                     url_path="reports"),
     "upload": dict(page="app_pages/upload.py", title="Загрузка данных", icon=":material/upload_file:",
                    url_path="upload"),
+    "collection": dict(page="app_pages/collection.py", title="Сбор данных", icon=":material/fact_check:",
+                       url_path="collection"),
+    "entry": dict(page="app_pages/entry.py", title="Ввод данных", icon=":material/edit_note:", url_path="entry"),
     "admin": dict(page="app_pages/admin.py", title="Администрирование", icon=":material/admin_panel_settings:",
                   url_path="admin"),
     "account": dict(page="app_pages/account.py", title="Учётная запись", icon=":material/person:",
                     url_path="account"),
 }
 ROLE_PAGES = {
-    "admin": ["overview", "roadmap", "risks", "indicator", "school", "reports", "upload", "admin", "account"],
-    "head": ["overview", "roadmap", "risks", "indicator", "school", "reports", "account"],
-    "methodologist": ["overview", "roadmap", "risks", "indicator", "school", "reports", "upload", "account"],
-    "curator": ["curated", "school", "account"],
-    "principal": ["school", "upload", "account"],
+    "admin": ["overview", "roadmap", "risks", "indicator", "school", "reports", "upload", "collection", "entry", "admin",
+              "account"],
+    "head": ["overview", "roadmap", "risks", "indicator", "school", "reports", "collection", "account"],
+    "methodologist": ["overview", "roadmap", "risks", "indicator", "school", "reports", "upload", "collection", "entry",
+                      "account"],
+    "curator": ["curated", "collection", "school", "account"],
+    "principal": ["school", "entry", "upload", "account"],
 }
 
 CSS = """

@@ -1,0 +1,134 @@
+"""«Ввод данных»: a principal types their school's values for a quarter; a methodologist corrects a
+school's value with a reason. Both are checked and written by the upload pipeline (preview, history,
+undo in the upload log)."""
+
+from datetime import date
+
+import streamlit as st
+
+from core import cycle
+from core import formatting as fmt
+from core.auth import AccessDenied
+from core.ingest import pipeline
+from core.ingest.problems import IngestError
+from ui import cache
+from ui.common import scope
+
+sc = scope()
+engine = cache.engine()
+correction = sc.role != "principal"
+st.title("Исправление значений" if correction else "Ввод данных")
+
+periods = cache.periods()
+quarters = periods[periods["kind"] == "quarter"]
+today = date.today()
+ended = quarters[quarters["end"] < today]
+codes = list(quarters["code"])
+labels = dict(zip(periods["code"], periods["label"]))
+default = (ended if not ended.empty else quarters).iloc[-1]["code"]
+
+c1, c2 = st.columns([2, 1])
+if correction:
+    schools = cache.schools(sc)
+    if schools.empty:
+        st.info("Нет школ, доступных для исправления.")
+        st.stop()
+    school_id = c1.selectbox("Школа", list(schools["id"]), key="entry_school",
+                             format_func=dict(zip(schools["id"], schools["short_name"] + " (" + schools["code"] + ")")).get)
+else:
+    school_id = sc.own_school_id
+    if school_id is None:
+        st.info("Учётная запись не привязана к школе: обратитесь к администратору.")
+        st.stop()
+period = c2.selectbox("Квартал", codes, index=codes.index(default), format_func=labels.get, key="entry_period")
+
+try:
+    school, per, rows = cycle.entry_form(sc, int(school_id), period, engine)
+except AccessDenied as exc:
+    st.error(str(exc))
+    st.stop()
+info = cycle.quarter_state(school["territory_id"], per["id"], engine)
+if not correction:
+    c1.markdown(f"**{school['name']}**")
+if info.is_approved:
+    st.warning(f"{info.note} Ввод закрыт: изменить данные можно после того, как руководитель снимет утверждение.",
+               icon=":material/lock:")
+if not rows:
+    st.info("Для школы нет целевых показателей дорожной карты: вводить нечего.")
+    st.stop()
+
+flash = st.session_state.pop("entry_flash", None)
+if flash:
+    st.success(flash, icon=":material/check_circle:")
+
+prev_label = rows[0].previous_label
+
+
+def _prev(r, i: int) -> str:
+    if r.previous is None or r.previous[i] is None:
+        return "—"
+    return fmt.num(r.previous[i], 0)
+
+
+st.caption("Доли вводятся двумя целыми числами: всего и «из них»; процент считается сам. Пустое поле — "
+           "значение не вводится. " + (f"Рядом — значение за {prev_label}." if prev_label else ""))
+key = f"{school['id']}:{per['code']}"
+with st.form(f"entry_form_{key}", border=True):
+    values: dict[str, dict] = {}
+    for r in rows:
+        st.markdown(f"**{r.short_name}**" + (f" ({r.unit})" if r.value_kind != "share" else ""))
+        cur = r.current or (None, None, None)
+        if r.value_kind == "share":
+            a, b, p = st.columns([2, 2, 1])
+            den = a.number_input(r.denominator_label or "Всего", min_value=0.0, value=cur[2], step=1.0, format="%g",
+                                 key=f"e_{key}_{r.code}_d")
+            num = b.number_input(r.numerator_label or "Из них", min_value=0.0, value=cur[1], step=1.0, format="%g",
+                                 key=f"e_{key}_{r.code}_n")
+            p.caption(f"{prev_label or 'Прошлый квартал'}: {_prev(r, 1)} из {_prev(r, 2)}"
+                      + (f" ({fmt.num(r.previous[0])} %)" if r.previous else ""))
+            values[r.code] = {"denominator": den, "numerator": num}
+        else:
+            a, p = st.columns([4, 1])
+            v = a.number_input(r.short_name, min_value=0.0, value=cur[0], step=1.0, format="%g",
+                               key=f"e_{key}_{r.code}_v", label_visibility="collapsed")
+            p.caption(f"{prev_label or 'Прошлый квартал'}: {_prev(r, 0)}")
+            values[r.code] = {"value": v}
+    reason = st.text_input("Причина исправления (обязательно)", key=f"e_{key}_reason") if correction else None
+    checked = st.form_submit_button("Проверить", icon=":material/rule:", disabled=info.is_approved)
+
+if checked:
+    try:
+        pv, data = cycle.prepare_entry(sc, int(school["id"]), per["code"], values, reason=reason, engine=engine)
+        st.session_state["entry_preview"] = (key, pv, data)
+    except (cycle.CycleError, IngestError, AccessDenied) as exc:
+        st.session_state.pop("entry_preview", None)
+        st.error(f"{exc} Ничего не записано.", icon=":material/block:")
+
+stored = st.session_state.get("entry_preview")
+if stored and stored[0] == key:
+    _, pv, data = stored
+    counts = pv.counts()
+    if pv.errors:
+        st.error(f"Найдено ошибок: {len(pv.errors)}. Исправьте значения и проверьте снова. Ничего не записано.",
+                 icon=":material/error:")
+    if pv.errors or pv.warnings:
+        st.dataframe(pv.problems_table().drop(columns=["Значение в ячейке"]), hide_index=True, width="stretch")
+    if pv.rows:
+        st.dataframe(pv.table(), hide_index=True, width="stretch")
+    if pv.ok:
+        accept = True
+        if pv.warnings:
+            accept = st.checkbox(f"Я проверил(а) предупреждения ({len(pv.warnings)}), значения верны",
+                                 key="entry_accept")
+        if st.button("Записать", type="primary", icon=":material/save:", key="entry_apply",
+                     disabled=not accept or not (counts["new"] + counts["changed"])):
+            try:
+                uid = pipeline.apply(sc, pv, data, accept_warnings=accept, engine=engine)
+                cache.clear()
+                st.session_state.pop("entry_preview", None)
+                st.session_state["entry_flash"] = (
+                    f"Записано (запись № {uid} в журнале загрузок): новых значений {counts['new']}, "
+                    f"изменено {counts['changed']}. Отменить можно на странице «Загрузка данных» → «Журнал загрузок».")
+                st.rerun()
+            except (IngestError, AccessDenied) as exc:
+                st.error(str(exc), icon=":material/block:")

@@ -1,0 +1,154 @@
+"""AppTest of the cycle's pages: «Сбор данных» (status, filters, not-reported list, check / approve /
+unlock by role) and «Ввод данных» (a principal's entry, a methodologist's correction, the lock)."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+from core import cycle
+
+HARNESS = "app_harness.py"
+
+
+@pytest.fixture
+def app_db(env_demo_url):
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    from core.db import ensure_database
+
+    yield ensure_database(env_demo_url)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def run_as(login, page):
+    at = AppTest.from_file(HARNESS, default_timeout=60)
+    at.session_state["test_login"] = login
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at) -> str:
+    return "\n".join([m.value for m in at.markdown] + [m.value for m in at.caption] + [m.value for m in at.info]
+                     + [m.value for m in at.success] + [m.value for m in at.warning] + [m.value for m in at.error])
+
+
+def button(at, key):
+    return next(b for b in at.button if b.key == key)
+
+
+def measurement_count(engine) -> int:
+    with engine.connect() as c:
+        return c.execute(text("SELECT COUNT(*) FROM measurement")).scalar()
+
+
+COLLECTION = "../app_pages/collection.py"
+ENTRY = "../app_pages/entry.py"
+
+
+def test_collection_page_lists_schools_and_the_not_reported(app_db):
+    at = run_as("demo-methodist", COLLECTION)
+    at.selectbox(key="col_period").set_value("2024-Q4").run()
+    assert not at.exception
+    assert "Не представили данные: 10" in [h.value for h in at.subheader]
+    df = at.dataframe[0].value
+    assert len(df) == 10 and set(df["Значений"]) == {"0 из 5"}
+    at.selectbox(key="col_period").set_value("2024-Q3").run()
+    df = at.dataframe[0].value
+    assert len(df) == 10 and "4 из 5" in set(df["Значений"])
+    at.checkbox(key="col_incomplete").check().run()
+    assert list(at.dataframe[0].value["Школа"]) == ["ООШ № 11 (демо)"]
+    assert "Состояние: открыт" in texts(at)
+
+
+def test_check_approve_unlock_through_the_page(app_db):
+    at = run_as("demo-methodist", COLLECTION)
+    at.selectbox(key="col_period").set_value("2024-Q3").run()
+    assert not any(b.key == "col_approve" for b in at.button)  # a methodologist does not approve
+    button(at, "col_check").click().run()
+    assert not at.exception
+    assert "Состояние: проверен" in texts(at)
+    head = run_as("demo-head", COLLECTION)
+    head.selectbox(key="col_period").set_value("2024-Q3").run()
+    assert not any(b.key == "col_check" for b in head.button)
+    button(head, "col_approve").click().run()
+    assert "Состояние: утверждён" in texts(head)
+    assert cycle.quarter_state(1, "2024-Q3", app_db).is_approved
+    assert button(head, "col_unlock").disabled  # a reason is required
+    head.text_area(key="col_unlock_reason").input("Исправление от школы № 2").run()
+    button(head, "col_unlock").click().run()
+    assert not at.exception
+    assert cycle.quarter_state(1, "2024-Q3", app_db).state == "open"
+
+
+def test_curator_sees_their_schools_read_only(app_db):
+    at = run_as("demo-curator", COLLECTION)
+    at.selectbox(key="col_period").set_value("2024-Q3").run()
+    df = at.dataframe[0].value
+    assert 0 < len(df) < 10 and "СОШ № 1 (демо)" in set(df["Школа"])
+    assert not {b.key for b in at.button} & {"col_check", "col_approve", "col_unlock"}
+
+
+def test_principal_enters_values_and_the_methodologist_sees_them(app_db):
+    at = run_as("demo-principal", ENTRY)
+    at.selectbox(key="entry_period").set_value("2024-Q4").run()
+    assert not at.exception
+    assert "СОШ" in texts(at) and "III кв. 2024" in texts(at)  # the previous quarter beside each value
+    key = "2:2024-Q4"
+    at.number_input(key=f"e_{key}_edu_quality_d").set_value(600.0)
+    at.number_input(key=f"e_{key}_edu_quality_n").set_value(700.0)
+    at.button[0].click().run()  # «Проверить»
+    assert "больше, чем" in at.dataframe[0].value.to_string()
+    assert not any(b.key == "entry_apply" for b in at.button)
+    at.number_input(key=f"e_{key}_edu_quality_n").set_value(320.0)
+    at.number_input(key=f"e_{key}_olympiad_participants_v").set_value(41.0)
+    at.button[0].click().run()
+    n = measurement_count(app_db)
+    button(at, "entry_apply").click().run()
+    assert not at.exception
+    assert measurement_count(app_db) == n + 2
+    assert "Записано" in texts(at)
+    col = run_as("demo-methodist", COLLECTION)
+    col.selectbox(key="col_period").set_value("2024-Q4").run()
+    df = col.dataframe[0].value
+    row = df[df["Школа"] == "СОШ № 2 (демо)"].iloc[0]
+    assert row["Значений"] == "2 из 5" and row["Кто"] == "Директор СОШ № 2 (демо)"
+    assert row["Как"].startswith("ввод в браузере №")
+
+
+def test_methodologist_correction_needs_a_reason_and_an_approved_quarter_is_closed(app_db):
+    at = run_as("demo-methodist", ENTRY)
+    assert at.title[0].value == "Исправление значений"
+    at.selectbox(key="entry_period").set_value("2024-Q3").run()
+    sid = at.selectbox(key="entry_school").value
+    key = f"{sid}:2024-Q3"
+    at.number_input(key=f"e_{key}_olympiad_participants_v").set_value(12.0)
+    at.button[0].click().run()
+    assert "причину исправления" in texts(at)
+    at.text_input(key=f"e_{key}_reason").input("звонок директора")
+    at.button[0].click().run()
+    assert "резкое изменение" in at.dataframe[0].value.to_string()  # a warning is shown and must be accepted
+    assert button(at, "entry_apply").disabled
+    at.checkbox(key="entry_accept").check().run()
+    n = measurement_count(app_db)
+    button(at, "entry_apply").click().run()
+    assert not at.exception and "Записано" in texts(at)
+    assert measurement_count(app_db) == n
+    with app_db.connect() as c:
+        assert c.execute(text("SELECT kind FROM upload ORDER BY id DESC")).scalar() == "correction"
+    # approved: the form is closed
+    from tests.test_cycle import scope_of
+
+    cycle.mark_checked(scope_of(app_db, "demo-methodist"), 1, "2024-Q3", app_db)
+    cycle.approve(scope_of(app_db, "demo-head"), 1, "2024-Q3", app_db)
+    st.cache_data.clear()
+    at = run_as("demo-methodist", ENTRY)
+    at.selectbox(key="entry_period").set_value("2024-Q3").run()
+    assert "Ввод закрыт" in texts(at)
+    assert at.button[0].disabled
