@@ -88,7 +88,8 @@ def test_principal_gets_only_their_school(app_db):
     assert "СОШ № 2 (демо)" in text and "Куратор" in text
     df = at.table[0].value
     assert list(df["Показатель"])[:2] == ["Стартовые условия", "Качество обучения"]
-    with pytest.raises(ValueError, match=r"Known pages: \['Главная', '[^,]*school.py', '[^,]*upload.py', '[^,]*account.py'\]"):
+    with pytest.raises(ValueError, match=r"Known pages: \['Главная', '[^,]*school.py', '[^,]*entry.py', '[^,]*upload.py', "
+                                         r"'[^,]*account.py'\]"):
         at.switch_page("../app_pages/overview.py")  # not among the principal's pages
 
 
