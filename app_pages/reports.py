@@ -1,6 +1,5 @@
 """Documents: the quarterly справка (DOCX) and exports (XLSX) of a roadmap."""
 
-from datetime import date
 
 import streamlit as st
 
@@ -24,7 +23,7 @@ st.markdown("**Справка о ходе реализации дорожной 
             "отстающие школы, мероприятия и контрольные точки (выполнено, просрочено, предстоит), факторы риска "
             "без мероприятий, полнота данных. Числа — те же, что на экране.")
 st.download_button("Справка (.docx)", lambda: reports.roadmap_report(sc, roadmap_id, as_of, engine=cache.engine()),
-                   file_name=f"справка_{code}_{(as_of or date.today()):%Y-%m}.docx", mime=reports.DOCX_MIME,
+                   file_name=f"справка_{code}_{(as_of or cache.today()):%Y-%m}.docx", mime=reports.DOCX_MIME,
                    type="primary", key="rep_download", icon=":material/download:",
                    help="Формируется при нажатии, около секунды на каждую цель")
 

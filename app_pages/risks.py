@@ -2,7 +2,6 @@
 school's risk profile, the activities addressing each parameter, and the parameters no activity
 addresses."""
 
-from datetime import date
 from html import escape
 
 import streamlit as st
@@ -14,7 +13,7 @@ from ui import cache
 from ui.common import demo_banner, roadmap_picker, scope
 
 sc = scope()
-today = date.today()
+today = cache.today()
 st.title("Факторы риска")
 rm_row = roadmap_picker(sc, "risk_roadmap")
 if rm_row is None:

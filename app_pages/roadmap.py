@@ -1,7 +1,6 @@
 """A roadmap's plan: activities and control points on a timeline and in a table grouped by direction,
 filters, overdue first and counted, status changes by the roles allowed to; loading a roadmap file."""
 
-from datetime import date
 from html import escape
 
 import streamlit as st
@@ -18,7 +17,7 @@ from ui.common import demo_banner, roadmap_picker, scope
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 sc = scope()
 engine = cache.engine()
-today = date.today()
+today = cache.today()
 st.title("Дорожная карта: мероприятия и контрольные точки")
 rm_row = roadmap_picker(sc, "plan_roadmap")
 if st.session_state.get("roadmap_loaded"):

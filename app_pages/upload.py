@@ -1,7 +1,6 @@
 """Spreadsheets in: the template to send out, the upload with checks and a preview, the log with
 the original files and undo."""
 
-from datetime import date
 
 import streamlit as st
 
@@ -21,7 +20,7 @@ st.title("Загрузка данных")
 
 periods = cache.periods()
 quarters = periods[periods["kind"] == "quarter"]
-today = date.today()
+today = cache.today()
 past = quarters[quarters["end"] <= today]
 default_period = (past if not past.empty else quarters).iloc[-1]["code"]
 period_codes = list(quarters["code"]) + list(periods.loc[periods["kind"] != "quarter", "code"])

@@ -18,11 +18,14 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from core import auth, summary
+from core import auth, settings, summary
+from core import roadmap as roadmap_rules
+from core.roadmap_view import write_status
 from core.db import session_scope
 from core.formatting import period_label
 from core import roadmap_book
-from core.models import AppMeta, CuratorLink, Indicator, Measurement, Period, School, Target, Territory, User
+from core.models import (Activity, AppMeta, ControlPoint, CuratorLink, Indicator, Measurement, Period, Roadmap, School,
+                         Target, Territory, User)
 from core.settings import DATA_DIR, Settings
 from core.targets import period_t
 
@@ -168,10 +171,12 @@ def roadmap_files(directory: Path = ROADMAPS) -> list[Path]:
     return sorted(directory.glob("*.xlsx"))
 
 
-def build(engine: Engine, reference: dict | None = None, roadmaps: list[Path] | None = None) -> dict[str, int]:
+def build(engine: Engine, reference: dict | None = None, roadmaps: list[Path] | None = None,
+          today: date | None = None) -> dict[str, int]:
     """Fill an empty database with the demo, in one transaction: every roadmap in data/roadmaps/
     loaded through the roadmap importer (the same checks as an upload), the invented schools of
-    Невинномысск, the demo accounts and synthetic measurements. Returns row counts."""
+    Невинномысск, the demo accounts, synthetic measurements and the statuses of the roadmaps' items as
+    of the demo clock (`today`, by default DEMO_TODAY). Returns row counts."""
     ref = reference or load_reference()
     files = roadmap_files() if roadmaps is None else roadmaps
     scope = auth.system_scope()
@@ -207,12 +212,68 @@ def build(engine: Engine, reference: dict | None = None, roadmaps: list[Path] | 
         s.add_all(rows)
         s.flush()
         summary.refresh(s)
+        n_statuses = apply_statuses(s, ref, today or settings.get_settings().demo_today or date.today())
         s.add(AppMeta(key="demo", value="1"))
         s.add(AppMeta(key="demo_built_at", value=date.today().isoformat()))
         auth.audit(s, "demo_built", login="system", details={"measurements": len(rows), "roadmaps": [p.name for p in files]})
-        return {"territories": len(terr), "schools": len(schools), "indicators": len(inds),
-                "roadmaps": len(files), "activities": n_activities,
-                "targets": s.exec(select(func.count()).select_from(Target)).one(), "measurements": len(rows)}
+        result = {"territories": len(terr), "schools": len(schools), "indicators": len(inds),
+                  "roadmaps": len(files), "activities": n_activities,
+                  "targets": s.exec(select(func.count()).select_from(Target)).one(), "measurements": len(rows),
+                  "statuses": n_statuses}
+    settings.forget_demo_flag(engine)
+    return result
+
+
+def _pick(shares: dict[str, float], u: float) -> str:
+    """The status whose cumulative share first exceeds u (u in [0, 1))."""
+    acc = 0.0
+    for status, share in shares.items():
+        acc += share
+        if u < acc:
+            return status
+    return list(shares)[-1]
+
+
+def apply_statuses(s: Session, ref: dict, today: date) -> int:
+    """Give the roadmaps' activities and control points the demo's statuses as of `today` (the demo
+    clock), through the status rules (`roadmap_view.write_status`, audited, marked demo): a realistic
+    mix of done, in progress and overdue items drawn from the shares in reference.json. Returns the
+    number of items changed."""
+    spec = ref["demo_statuses"]
+    scope = auth.Scope(user_id=None, login="demo", role="admin", territory_ids=None, school_ids=None)
+    overrides = {(o["roadmap"], o["kind"], o["number"]): o["status"] for o in spec.get("overrides", [])}
+    roadmaps = {r.id: r for r in s.exec(select(Roadmap)).all()}
+    items = [("activity", a) for a in s.exec(select(Activity).order_by(Activity.id)).all()]
+    items += [("control_point", c) for c in s.exec(select(ControlPoint).order_by(ControlPoint.id)).all()]
+    changed = 0
+    for kind, obj in items:
+        rm = roadmaps[obj.roadmap_id]
+        key = f"{rm.code}:{kind}:{obj.number}:{getattr(obj, 'stage', '')}"
+        u = (_unit("status:" + key) + 1.0) / 2.0
+        due = obj.due_date
+        finished = (rm.year_to or rm.year_from or today.year) < today.year
+        if due is None:
+            shares = spec["undated_closed"] if finished else spec["undated_open"]
+        elif due < today:
+            shares = spec["past"]
+        elif (due - today).days <= spec["soon_days"]:
+            shares = spec["soon"]
+        else:
+            shares = spec["later"]
+        status = overrides.get((rm.code, kind, obj.number)) or _pick(shares, u)
+        completed_on = evidence = None
+        if status == "done":
+            end = due or date(rm.year_to or today.year, 12, 20)
+            completed_on = min(end - timedelta(days=int(u * 1000) % 21), today - timedelta(days=1))
+            evidence = spec["done_evidence"][int(u * 7919) % len(spec["done_evidence"])]
+        elif status == "cancelled":
+            evidence = spec["cancelled_reason"]
+        if status != obj.status:
+            write_status(s, scope, kind, obj, status, completed_on=completed_on, evidence=evidence, today=today,
+                         demo=True)
+            changed += 1
+    s.flush()
+    return changed
 
 
 def _add_demo_schools(s: Session, ref: dict) -> None:

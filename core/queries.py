@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
 
 from core import formatting as fmt
+from core import settings
 from core import roadmap as rm_rules
 from core import summary as summ
 from core import target_counts as counts
@@ -533,7 +534,7 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
     return SchoolView(school=school, targets=out, curators=curators, curated=curated,
                       groups=[f"{name}: {', '.join(xs)}" for name, xs in members.items()],
                       risks=_school_risks(engine, school_id), activities=_school_activities(engine, school_id, tid,
-                                                                                           today or date.today()))
+                                                                                           today or settings.today(engine)))
 
 
 def _school_risks(engine: Engine, school_id: int) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from core import charts, queries
 from core import formatting as fmt
+from core import settings
 from core.auth import Scope
 from core.db import get_engine
 from core.roadmap import ACTIVITY_STATUSES, is_overdue
@@ -172,7 +173,7 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
     """Справка о ходе реализации дорожной карты (DOCX)."""
     engine = engine or get_engine()
     ov = queries.overview(scope, roadmap_id, as_of, engine)  # refuses users who may not see the territory
-    today = today or date.today()
+    today = today or settings.today(engine)
     rm = ov.roadmap
     doc = _document()
     _para(doc, "СПРАВКА", bold=True, size=14, center=True)
@@ -261,7 +262,7 @@ def school_card(scope: Scope, school_id: int, *, engine: Engine | None = None, t
     _para(doc, s["name"], bold=True, center=True)
     flags = [x for x, on in (("ШНОР", s["is_shnor"]), ("ШНСУ", s["is_shnsu"])) if on]
     _para(doc, f"{s['territory']}" + (f"; {', '.join(flags)}" if flags else "")
-          + f". Дата составления: {fmt.day_month_year(today or date.today())}.", center=True)
+          + f". Дата составления: {fmt.day_month_year(today or settings.today(engine))}.", center=True)
     if s["is_demo"]:
         _para(doc, "Демонстрационные данные: значения показателей вымышлены.", italic=True)
     if view.curators:
@@ -354,7 +355,7 @@ def roadmap_xlsx(scope: Scope, roadmap_id: int, as_of: date | None = None, *, en
     """The roadmap with statuses: targets (as evaluated) and activities / control points."""
     engine = engine or get_engine()
     ov = queries.overview(scope, roadmap_id, as_of, engine)
-    today = today or date.today()
+    today = today or settings.today(engine)
     items = _roadmap_items(engine, roadmap_id)
     return _workbook({
         "Целевые показатели": (["№", "Показатель", "База", "Цель", "Текущее значение", "Пройдено пути", "Статус"],

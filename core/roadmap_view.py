@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
-from core import auth
+from core import auth, settings
 from core import roadmap as rules
 from core.auth import Scope, deny
 from core.db import get_engine, session_scope
@@ -65,7 +65,7 @@ def items(scope: Scope, roadmap_id: int, today: date | None = None, engine: Engi
     """Activities and control points of a roadmap with their links, overdue first."""
     engine = engine or get_engine()
     roadmap_meta(scope, roadmap_id, engine)
-    today = today or date.today()
+    today = today or settings.today(engine)
     with engine.connect() as c:
         acts = _rows(c, """
             SELECT 'activity' AS kind, a.id, a.number, a.stage, a.position, d.number AS direction,
@@ -180,7 +180,16 @@ def set_status(scope: Scope, kind: str, item_id: int, status: str, *, completed_
     confirms it; «отменено» needs the reason."""
     engine = engine or get_engine()
     model = _item(scope, kind, item_id, engine, write=True)
-    today = today or date.today()
+    today = today or settings.today(engine)
+    with session_scope(engine, write=True) as s:
+        return write_status(s, scope, kind, s.get(model, item_id), status, completed_on=completed_on,
+                            evidence=evidence, today=today)
+
+
+def write_status(s, scope: Scope, kind: str, obj, status: str, *, completed_on: date | None, evidence: str | None,
+                 today: date, demo: bool = False) -> dict:
+    """The status rules and the audited write inside the caller's transaction (`set_status` after its
+    access checks; the demo builder). Raises StatusError before writing anything."""
     evidence = (evidence or "").strip() or None
     if status not in rules.ACTIVITY_STATUSES:
         raise StatusError(f"Неизвестный статус «{status}».")
@@ -197,18 +206,19 @@ def set_status(scope: Scope, kind: str, item_id: int, status: str, *, completed_
         completed_on = None
     else:
         completed_on = None
-    with session_scope(engine, write=True) as s:
-        obj = s.get(model, item_id)
-        old = {"status": obj.status, "completed_on": obj.completed_on.isoformat() if obj.completed_on else None,
-               "evidence": obj.evidence}
-        new = {"status": status, "completed_on": completed_on.isoformat() if completed_on else None,
-               "evidence": evidence}
-        if old == new:
-            return new
-        obj.status, obj.completed_on, obj.evidence = status, completed_on, evidence
-        s.add(obj)
-        auth.audit(s, "roadmap_status", user_id=scope.user_id, login=scope.login, object_type=kind, object_id=item_id,
-                   details={"roadmap_id": obj.roadmap_id, "number": obj.number, "old": old, "new": new})
+    old = {"status": obj.status, "completed_on": obj.completed_on.isoformat() if obj.completed_on else None,
+           "evidence": obj.evidence}
+    new = {"status": status, "completed_on": completed_on.isoformat() if completed_on else None,
+           "evidence": evidence}
+    if old == new:
+        return new
+    obj.status, obj.completed_on, obj.evidence = status, completed_on, evidence
+    s.add(obj)
+    details = {"roadmap_id": obj.roadmap_id, "number": obj.number, "old": old, "new": new}
+    if demo:
+        details["demo"] = True
+    auth.audit(s, "roadmap_status", user_id=scope.user_id, login=scope.login, object_type=kind, object_id=obj.id,
+               details=details)
     return new
 
 
@@ -239,7 +249,7 @@ class RiskView:
 def risk_view(scope: Scope, roadmap_id: int, today: date | None = None, engine: Engine | None = None) -> RiskView:
     engine = engine or get_engine()
     rm = roadmap_meta(scope, roadmap_id, engine)
-    today = today or date.today()
+    today = today or settings.today(engine)
     with engine.connect() as c:
         groups = _rows(c, "SELECT code, name, goals, progress_indicators FROM riskgroup WHERE roadmap_id = :r ORDER BY id",
                        {"r": roadmap_id})

@@ -6,14 +6,17 @@ Nothing secret lives in the repository. Every setting has one name, read here on
 from __future__ import annotations
 
 import os
+import threading
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 DEFAULT_SQLITE_PATH = DATA_DIR / "monitoring.db"
+DEFAULT_DEMO_TODAY = "2024-10-15"
 
 
 def _secrets() -> dict:
@@ -55,6 +58,9 @@ class Settings:
     login_ip_max_logins: int = 10
     # The longest wait that repeated failures can impose (progressive delay, never a hard lock).
     login_max_delay_seconds: float = 300.0
+    # «Сегодня» of the demo database (DEMO_TODAY, ISO date): the demo's roadmaps and measurements
+    # describe 2020–2024, so the demo shows them as of a day inside seed 000's year. None: the real date.
+    demo_today: date | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -82,8 +88,71 @@ def get_settings() -> Settings:
         trusted_proxies=tuple(p.strip() for p in (_get("TRUSTED_PROXIES", "") or "").split(",") if p.strip()),
         login_ip_max_logins=int(_get("LOGIN_IP_MAX_LOGINS", "10")),
         login_max_delay_seconds=float(_get("LOGIN_MAX_DELAY_SECONDS", "300")),
+        demo_today=_date(_get("DEMO_TODAY", DEFAULT_DEMO_TODAY)),
     )
+
+
+def _date(value: str | None) -> date | None:
+    """An ISO date; empty, "0", "off" or "нет" mean the real date."""
+    value = (value or "").strip()
+    if value.lower() in ("", "0", "off", "false", "no", "нет"):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"DEMO_TODAY: ожидается дата вида 2024-10-15, получено «{value}»") from None
 
 
 def reset_settings_cache() -> None:
     get_settings.cache_clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# «Сегодня»: the real date, or the demo clock in the demo database
+# ---------------------------------------------------------------------------------------------
+_demo_urls: dict[str, bool] = {}
+_demo_lock = threading.Lock()
+
+
+def _is_demo_database(engine) -> bool:
+    key = str(engine.url)
+    with _demo_lock:
+        if key in _demo_urls:
+            return _demo_urls[key]
+    from sqlalchemy import text  # here: core.db imports this module
+
+    try:
+        with engine.connect() as c:
+            flag = c.execute(text("SELECT value FROM appmeta WHERE key = 'demo'")).scalar() == "1"
+    except Exception:  # not migrated yet: no demo
+        return False
+    with _demo_lock:
+        _demo_urls[key] = flag
+    return flag
+
+
+def forget_demo_flag(engine=None) -> None:
+    """After building the demo (or in tests): read the database's demo flag again."""
+    with _demo_lock:
+        if engine is None:
+            _demo_urls.clear()
+        else:
+            _demo_urls.pop(str(engine.url), None)
+
+
+def demo_clock(engine=None) -> date | None:
+    """The demo clock (DEMO_TODAY, by default 2024-10-15) when `engine` (the app's database when
+    None) is the demo database; None otherwise. Pages show it on screen when it is in force."""
+    demo_today = get_settings().demo_today
+    if demo_today is None:
+        return None
+    if engine is None:
+        from core.db import get_engine
+
+        engine = get_engine()
+    return demo_today if _is_demo_database(engine) else None
+
+
+def today(engine=None) -> date:
+    """The date the app treats as «сегодня»: the demo clock in the demo database, else the real date."""
+    return demo_clock(engine) or date.today()

@@ -41,11 +41,19 @@ def test_spravka_numbers_equal_core_targets(demo_db):
     assert "Дорожная карта содержит 5 целевых показателей" in body
     assert "не представила данные 1 школа — ООШ № 11 (демо)" in body  # the school that did not report
     assert len(doc.inline_shapes) == 5  # a chart per target
-    # seed 000's ten control points and 25 activities, all still planned, on 15 October 2024:
-    # control points 6 past their dates, 4 due by 31 March 2025; activities (by the dates as written)
-    # 11 past: 1.1, 2.2, 3.4, 3.5, 3.6, 3.9, 4.1, 4.2, 4.4, М.3, М.5; 10 due by then: 2.3, 3.1, 3.2,
-    # 3.8, 4.3, 5.1, 5.2, М.1, М.4, М.6
-    assert "Выполнено: 0." in body and "Просрочено: 17." in body
+    # seed 000's ten control points and 25 activities with the demo's statuses (data/demo/reference.json,
+    # «demo_statuses») on 15 October 2024: 14 done, 3 past their dates and still open, 14 open and due by
+    # 31 March 2025 — the same figures straight from the tables:
+    with demo_db.connect() as c:
+        done, late, soon = c.execute(text("""
+            SELECT SUM(CASE WHEN status = 'done' THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN due_date < '2024-10-15' AND status NOT IN ('done', 'cancelled') THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN due_date BETWEEN '2024-10-15' AND '2025-03-31'
+                            AND status NOT IN ('done', 'cancelled') THEN 1 ELSE 0 END)
+            FROM (SELECT status, due_date FROM activity WHERE roadmap_id = 1
+                  UNION ALL SELECT status, due_date FROM controlpoint WHERE roadmap_id = 1) x""")).one()
+    assert (done, late, soon) == (14, 3, 14)
+    assert "Выполнено: 14." in body and "Просрочено: 3." in body
     assert "Предстоит до конца следующего квартала: 14." in body
 
 
@@ -66,8 +74,8 @@ def test_spravka_lists_done_overdue_upcoming_and_uncovered_risks(demo_db_rw):
         s.flush()
         s.add(ActivityRisk(activity_id=late.id, risk_factor_id=covered.id))
     body = _docx_text(reports.roadmap_report(auth.system_scope(), 1, engine=db, today=date(2024, 10, 15)))
-    # the three added to seed 000's items (17 overdue, 14 upcoming on this date, see above)
-    assert "Выполнено: 1." in body and "Просрочено: 18." in body and "Предстоит до конца следующего квартала: 15." in body
+    # the three added to seed 000's items (14 done, 3 overdue, 14 upcoming on this date, see above)
+    assert "Выполнено: 15." in body and "Просрочено: 4." in body and "Предстоит до конца следующего квартала: 15." in body
     assert "Не обеспечены мероприятиями 1 из 2 параметров риска:" in body and "2.1 — Низкая мотивация" in body
 
 

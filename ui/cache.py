@@ -8,7 +8,7 @@ from datetime import date
 
 import streamlit as st
 
-from core import queries
+from core import queries, settings
 from core.auth import Scope
 from core.db import ensure_database
 
@@ -18,6 +18,15 @@ READ_TTL_SECONDS = 600
 @st.cache_resource(show_spinner="Подготовка базы данных…")
 def engine():
     return ensure_database()
+
+
+def today() -> date:
+    """«Сегодня» of the app: the demo clock in the demo database (core.settings.today)."""
+    return settings.today(engine())
+
+
+def demo_clock() -> date | None:
+    return settings.demo_clock(engine())
 
 
 @st.cache_data(ttl=READ_TTL_SECONDS, max_entries=64, show_spinner=False)

@@ -12,7 +12,7 @@ import streamlit as st
 from core import auth
 from core.db import session_scope
 from core.settings import ROOT
-from core.formatting import ROLE_LABELS
+from core.formatting import ROLE_LABELS, day_month_year
 from core.models import User
 from ui import cache
 from ui.common import PAGES_KEY, SCOPE_KEY, USER_KEY
@@ -116,7 +116,9 @@ def run(user: User | None) -> None:
                     f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
                     f'<button type="submit">Выйти</button></form>', unsafe_allow_html=True)
         if cache.is_demo():
-            st.caption(":material/science: Демонстрационная база")
+            clock = cache.demo_clock()
+            st.caption(":material/science: Демонстрационная база"
+                       + (f". «Сегодня» в демо: {day_month_year(clock)} (настройка DEMO_TODAY)" if clock else ""))
     nav.run()
 
 
