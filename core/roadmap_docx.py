@@ -653,7 +653,7 @@ class _PlanReader:
                         prev["years"][y] = TCell(prev["years"].get(y, TCell([])).paras + c.paras)
                 prev["notes"].append("строка продолжена со следующей страницы (перенос строки таблицы)")
                 continue
-            notes = list(h.loose)
+            notes = _head_notes(h)
             if not cells.get("title"):
                 notes.append("в строке нет названия мероприятия: впишите его или удалите строку")
             if "deadline" in merged:
@@ -779,22 +779,28 @@ def _deadline_notes(deadline: str | None, year: int | None) -> list[str]:
 
 
 def _split_result(paras: list[str], year: int) -> tuple[str | None, str | None, str | None]:
-    """A year cell «Проведён анализ … Сентябрь – октябрь 2020»: the result and the deadline."""
+    """A year cell «Проведён анализ … Сентябрь – октябрь 2020»: the result and the deadline — the
+    deadline is the shortest readable tail, starting at a month, a quarter, a date, «в течение»…"""
     paras = [_clean(p) for p in paras if _clean(p)]
-    if len(paras) > 1 and parse_deadline(paras[-1], default_year=year).kind not in ("unparsed", "undated"):
-        return " ".join(paras[:-1]), paras[-1], None
     text = " ".join(paras)
     for m in _DEADLINE_START.finditer(text):
         tail = text[m.start():].strip()
         if parse_deadline(tail, default_year=year).kind not in ("unparsed", "undated"):
             head = text[: m.start()].strip()
-            return head or None, tail, ("срок выделен из конца текста ячейки года" if head else None)
+            clean_cut = len(paras) > 1 and paras[-1] == tail
+            return head or None, tail, ("срок выделен из конца текста ячейки года" if head and not clean_cut else None)
     return text, None, "в ячейке года срок не найден: весь текст принят за результат"
 
 
 # ---------------------------------------------------------------------------------------------
 # The other tables
 # ---------------------------------------------------------------------------------------------
+def _head_notes(h: Header) -> list[str]:
+    """What was inferred about a table's header: said once, on the first row read from the table."""
+    notes, h.loose = list(h.loose), []
+    return notes
+
+
 def _cell(row: list[TCell], cols: dict[str, int], role: str) -> str:
     j = cols.get(role)
     return row[j].text if j is not None and j < len(row) else ""
@@ -805,7 +811,7 @@ def _control_points(d: Draft, body: list[list[TCell]], h: Header) -> None:
         title = _cell(row, h.cols, "control")
         if not title or _is_numbering(row):
             continue
-        notes = list(h.loose)
+        notes = _head_notes(h)
         number = _cell(row, h.cols, "number").rstrip(". ")
         if not number:
             number = str(len(d.rows("Контрольные точки")) + 1)
@@ -830,7 +836,7 @@ def _audit(d: Draft, body: list[list[TCell]], h: Header) -> None:
         gname = _cell(row, h.cols, group_col) if group_col else ""
         gname = gname or last_group_name
         last_group_name = gname
-        notes = list(h.loose)
+        notes = _head_notes(h)
         written = _cell(row, h.cols, "number").rstrip(". ")
         if grp not in groups:
             gnotes = [] if not written or written == grp else \
@@ -851,7 +857,7 @@ def _risk_groups(d: Draft, body: list[list[TCell]], h: Header) -> None:
         code = _cell(row, h.cols, "number").rstrip(". ")
         if not name or _is_numbering(row):
             continue
-        notes = list(h.loose)
+        notes = _head_notes(h)
         if not code:
             code = str(len(d.rows("Группы рисков")) + 1)
             notes.append("код группы присвоен по порядку")
@@ -877,7 +883,7 @@ def _targets(d: Draft, body: list[list[TCell]], h: Header) -> None:
         wording = _cell(row, h.cols, "target")
         if not wording or _is_numbering(row) or re.fullmatch(r"[\d.]+", wording):
             continue
-        notes = list(h.loose) + ["укажите код показателя (и опишите его на листе «Показатели», если его нет в системе)"]
+        notes = _head_notes(h) + ["укажите код показателя (и опишите его на листе «Показатели», если его нет в системе)"]
         low = wording.lower()
         value = _num(_cell(row, h.cols, "value"))
         by_year = [(y, _num(row[j].text)) for j, y in years if j < len(row) and _num(row[j].text) is not None]

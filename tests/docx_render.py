@@ -3,7 +3,9 @@ original document — the way a person types it in Word — so that core.roadmap
 
 Layouts (one per seed): 000 a control points table and a plan table without a «№» column, with section
 rows mapped to a numbered list of directions in the text, the plan split over a page break into a
-continuation table without a header; 001 a numbered plan table with unnumbered section rows; 002 year
+continuation table without a header, some deadlines typed as «Март» / «2024 года» in two paragraphs;
+rows broken over a page break into two table rows (the second without a «№») in 002, 003, 004 as in
+their converted documents; 001 a numbered plan table with unnumbered section rows; 002 year
 columns under a two-row header; 003 a risk audit table and a plan table with «Код параметра»; 004 a
 risk groups table and a plan table with numbered sections and italic subsections.
 """
@@ -11,6 +13,7 @@ risk groups table and a plan table with numbered sections and italic subsections
 from __future__ import annotations
 
 import io
+import re
 from collections import defaultdict
 
 from docx import Document
@@ -46,6 +49,22 @@ def _write(cell, text, *, bold=False, italic=False):
             p = cell.add_paragraph()
         r = p.add_run(line)
         r.bold, r.italic = bold or None, italic or None
+
+
+def _split_row(table, values, keep=()):
+    """A row broken over a page break the way converted documents carry it: the first half of each
+    longer text in one row, the rest in the next row with an empty «№» (column 0)."""
+    first, rest = [], []
+    for k, v in enumerate(values):
+        words = str(v or "").split(" ")
+        if k == 0 or k in keep or len(words) < 4:
+            first.append(v)
+            rest.append("")
+        else:
+            first.append(" ".join(words[: len(words) // 2]))
+            rest.append(" ".join(words[len(words) // 2:]))
+    _row(table, first)
+    _row(table, rest)
 
 
 def _section(table, text, *, italic=False):
@@ -109,7 +128,10 @@ def render_000(book) -> bytes:
                 t = doc.add_table(rows=0, cols=len(header))
                 t.style = "Table Grid"
             n += 1
-            _row(t, [a["title"], a["deadline"], a["responsible"], a["expected_result"], a["report_form"]])
+            deadline = a["deadline"] or ""
+            if n % 3 == 0 and re.fullmatch(r"\w+ 2024 года", deadline):  # «Март» / «2024 года» as typed
+                deadline = deadline.replace(" ", "\n\n", 1)
+            _row(t, [a["title"], deadline, a["responsible"], a["expected_result"], a["report_form"]])
     return _save(doc)
 
 
@@ -153,7 +175,10 @@ def render_002(book) -> bytes:
             a = stages[0]
             cells = [num, a["title"]]
             cells += [f"{by_year[y]['expected_result']} {by_year[y]['deadline']}" if y in by_year else "" for y in years]
-            _row(t, cells + [a["responsible"], a["report_form"]])
+            if num in SPLIT["002"]:
+                _split_row(t, cells + [a["responsible"], a["report_form"]])
+            else:
+                _row(t, cells + [a["responsible"], a["report_form"]])
     return _save(doc)
 
 
@@ -186,10 +211,15 @@ def render_003(book) -> bytes:
                 first[0].merge(cells[0])
                 first[1].merge(cells[1])
     doc.add_paragraph("II. Муниципальная дорожная карта по профилактике учебной неуспешности")
-    _table(doc, ["№", "Мероприятие", "Форма", "Код параметра", "Контингент", "Место проведения", "Дата проведения",
-                 "Ответственные"],
-           rows=[(f"{a['number']}.", a["title"], a["form"], a["risks"], a["participants"], a["venue"], a["deadline"],
-                  a["responsible"]) for a in book["Мероприятия"]])
+    t = _table(doc, ["№", "Мероприятие", "Форма", "Код параметра", "Контингент", "Место проведения", "Дата проведения",
+                     "Ответственные"])
+    for a in book["Мероприятия"]:
+        cells = [f"{a['number']}.", a["title"], a["form"], a["risks"], a["participants"], a["venue"], a["deadline"],
+                 a["responsible"]]
+        if a["number"] in SPLIT["003"]:
+            _split_row(t, cells, keep=(3, 6))
+        else:
+            _row(t, cells)
     return _save(doc)
 
 
@@ -209,11 +239,13 @@ def render_004(book) -> bytes:
             if sub in params:
                 _section(t, f"{sub} Действия, направленные на преодоление: {params[sub]}", italic=True)
             for a in acts:
-                _row(t, [a["number"].rsplit(".", 1)[1] + ".", a["title"], a["responsible"], a["deadline"],
-                         a["expected_result"]])
+                cells = [a["number"].rsplit(".", 1)[1] + ".", a["title"], a["responsible"], a["deadline"],
+                         a["expected_result"]]
+                (_split_row if a["number"] in SPLIT["004"] else _row)(t, cells)
     return _save(doc)
 
 
+SPLIT = {"002": {"3", "7", "12"}, "003": {"8", "13"}, "004": {"1.1.1", "2.1.3"}}  # rows broken over a page
 RENDERERS = {"000": render_000, "001": render_001, "002": render_002, "003": render_003, "004": render_004}
 
 

@@ -20,7 +20,8 @@ from tests.docx_render import RENDERERS, read_book
 from tests.test_pages import app_db  # noqa: F401 - the fixture is used by name
 
 SEEDS = sorted(Path("data/roadmaps").glob("*.xlsx"))
-FIELDS = ("number", "stage", "title", "deadline", "responsible", "direction", "risks")
+FIELDS = ("number", "stage", "title", "deadline", "responsible", "direction", "risks", "expected_result", "report_form",
+          "form", "participants", "venue")
 
 
 def _norm(v) -> str:
@@ -305,3 +306,26 @@ def test_a_row_without_a_title_is_kept_and_marked_and_a_repeated_header_is_skipp
     d = roadmap_docx.draft(_bytes(doc), "x.docx")
     assert [a["number"] for a in d.rows("Мероприятия")] == ["1", "2", "3"]
     assert "нет названия мероприятия" in d.checks["Мероприятия"][1]
+
+
+def test_year_columns_give_one_activity_per_year_as_stages():
+    doc = _doc()
+    t = doc.add_table(rows=0, cols=6)
+    for r in (["№ п/п", "Мероприятия", "2024", "2025", "2026", "Ответственный"],
+              ["1", "Семинары для завучей", "", "", "", "УО"], ["2", "Мониторинг", "Справка Май 2024", "", "", "ЦОКО"]):
+        cells = t.add_row().cells
+        for c, v in zip(cells, r):
+            c.text = v
+    row = t.rows[1].cells
+    row[2].text = "Проведены семинары"
+    row[2].add_paragraph("апрель - май 2024")
+    row[3].text = "Проведены семинары"
+    row[3].add_paragraph("В течение учебного года")
+    d = roadmap_docx.draft(_bytes(doc), "years.docx")
+    acts = d.rows("Мероприятия")
+    assert [(a["number"], a["stage"], a["expected_result"], a["deadline"]) for a in acts] == [
+        ("1", "2024", "Проведены семинары", "апрель - май 2024"),
+        ("1", "2025", "Проведены семинары", "В течение учебного года"),
+        ("2", "2024", "Справка", "Май 2024")]
+    assert "срок выделен из конца текста" in d.checks["Мероприятия"][2]
+    assert (d.book["roadmap"]["year_from"], d.book["roadmap"]["year_to"]) == (2024, 2025)
