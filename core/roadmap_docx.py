@@ -269,8 +269,9 @@ def _header(grid: list[list[TCell]]) -> Header | None:
     loose: dict[str, str] = {}
     texts: dict[str, str] = {}
     n_rows = 0
-    for i, row in enumerate(grid[:3]):
-        found, row_years = 0, 0
+    for i, row in enumerate(grid[:4]):
+        found, row_years = 0, {}
+        row_roles: list[tuple[str, int, str, bool]] = []
         seen: set[str] = set()
         for j, c in enumerate(row):
             if c.text in seen:
@@ -281,19 +282,23 @@ def _header(grid: list[list[TCell]]) -> Header | None:
             seen.add(c.text)
             found += 1
             if role == "year":
-                years[j] = int(c.text[:4])
-                row_years += 1
+                row_years[j] = int(c.text[:4])
+            else:
+                row_roles.append((role, j, c.text, exact))
+        if not (found >= 2 or row_years):
+            distinct = {c.text for c in row if c.text}
+            if not n_rows and i < 2 and len(distinct) <= 1:  # a caption row above the header («План мероприятий»)
                 continue
-            if role in cols and cols[role] != j and grid[i][cols[role]].text == c.text:
+            break
+        n_rows = i + 1
+        years.update(row_years)
+        for role, j, text, exact in row_roles:
+            if role in cols and cols[role] != j and grid[i][cols[role]].text == text:
                 continue
             cols.setdefault(role, j)
-            texts.setdefault(role, c.text)
+            texts.setdefault(role, text)
             if not exact:
-                loose.setdefault(role, c.text)
-        if found >= 2 or row_years:
-            n_rows = i + 1
-        else:
-            break
+                loose.setdefault(role, text)
     if not n_rows:
         return None
     if n_rows < len(grid) and _is_numbering(grid[n_rows]):

@@ -329,3 +329,13 @@ def test_year_columns_give_one_activity_per_year_as_stages():
         ("2", "2024", "Справка", "Май 2024")]
     assert "срок выделен из конца текста" in d.checks["Мероприятия"][2]
     assert (d.book["roadmap"]["year_from"], d.book["roadmap"]["year_to"]) == (2024, 2025)
+
+
+def test_a_caption_row_above_the_header_and_a_numbering_row_below_it():
+    doc = _doc()
+    t = _table(doc, [["", "", "", "", ""], HEAD, ["1", "2", "3", "4", "5"], ["1", "Семинар", "Март 2025 года", "УО", "Проведён"]])
+    caption = t.rows[0].cells[0].merge(t.rows[0].cells[-1])
+    caption.text = "План мероприятий на 2025 год"
+    d = roadmap_docx.draft(_bytes(doc), "caption.docx")
+    assert [(a["number"], a["title"]) for a in d.rows("Мероприятия")] == [("1", "Семинар")]
+    assert d.rows("Направления") == []
