@@ -7,7 +7,7 @@ from html import escape
 
 import streamlit as st
 
-from core import charts
+from core import charts, cycle
 from core import formatting as fmt
 from core.auth import AccessDenied
 from ui import cache
@@ -84,8 +84,13 @@ def meta_line(card) -> str:
     return escape(f"{base} · срок: {card.due_label or '—'}")
 
 
+APPROVALS = cache.approvals(rm["territory_id"], tuple(sorted({p for p in map(cycle.card_period_id, ov.cards) if p})))
+
+
 def schools_line(card) -> str:
     text = f"Данные на {card.as_of_label}" if card.as_of_label else "Нет данных"
+    if card.as_of_label:
+        text += f" ({cycle.short_note(APPROVALS.get(cycle.card_period_id(card)))})"
     if card.n_schools:
         text += f" · школ выполняют: {card.n_meeting} из {card.n_schools}"
     return escape(text)

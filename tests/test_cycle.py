@@ -326,3 +326,19 @@ def test_cli_approve_and_unlock(demo_db_any, monkeypatch, capsys):
     assert "открыт" in capsys.readouterr().out
     assert cli.main(["approve", *base, "--user", "nobody"]) == 2
     assert audit_actions(eng) == ["quarter_checked", "quarter_approved", "quarter_unlocked"]
+
+
+def test_the_spravka_says_whether_its_figures_are_approved(demo_db_any):
+    from core import reports
+
+    eng = demo_db_any
+    head = scope_of(eng, "demo-head")
+
+    def body():
+        doc = Document(io.BytesIO(reports.roadmap_report(head, 1, engine=eng)))
+        return "\n".join(p.text for p in doc.paragraphs)
+
+    assert "Данные за III кв. 2024 предварительные: не проверены и не утверждены." in body()
+    cycle.mark_checked(scope_of(eng, "demo-methodist"), NEV, "2024-Q3", eng)
+    info = cycle.approve(head, NEV, "2024-Q3", eng)
+    assert f"Данные за III кв. 2024 утверждены {info.approved_at:%d.%m.%Y}" in body()
