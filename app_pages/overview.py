@@ -10,7 +10,7 @@ import streamlit as st
 from core import charts, cycle
 from core import formatting as fmt
 from core.auth import AccessDenied
-from ui import cache
+from ui import cache, shell
 from ui.common import chart_with_downloads, demo_banner, page_for, scope, status_badge, status_table
 
 MEETING_CSS = """<style>
@@ -142,6 +142,7 @@ if meeting:
 
     @st.fragment(run_every=every if playing else None)
     def slide() -> None:
+        shell.fragment_guard()  # a revoked session stops here; fresh data version
         if playing and time.time() - state["slide_at"] >= every - 0.5:
             go(1)
         card = cards[state["slide"] % len(cards)]

@@ -184,7 +184,7 @@ def deny(scope: Scope, what: str, engine: Engine | None = None) -> AccessDenied:
     back when the error propagates): the refusal neither waits for the transaction's own write lock
     nor is lost with its rollback."""
     def write() -> None:
-        with session_scope(engine, write=True) as s:
+        with session_scope(engine, write=True, data=False) as s:
             audit(s, "access_denied", user_id=scope.user_id, login=scope.login, details={"what": what})
 
     if in_write_transaction():
@@ -359,7 +359,7 @@ def login(login_name: str, password: str, *, ip: str | None = None, user_agent: 
             row = s.exec(select(User.id, User.password_hash, User.is_active, User.role, User.login)
                          .where(User.login == login_name)).first()
     if throttle.wait_seconds > 0:
-        with session_scope(engine, write=True) as s:
+        with session_scope(engine, write=True, data=False) as s:
             audit(s, "login_throttled", login=login_name, ip=ip,
                   details={"rule": throttle.reason, "wait_s": int(throttle.wait_seconds + 0.999)})
         return LoginResult(False, message=throttle_message(throttle.wait_seconds),
@@ -367,7 +367,7 @@ def login(login_name: str, password: str, *, ip: str | None = None, user_agent: 
     stored_hash = row.password_hash if row else None
     ok = verify_password(stored_hash, password) and bool(row.is_active)
     new_hash = hash_password(password) if ok and needs_rehash(stored_hash) else None
-    with session_scope(engine, write=True) as s:
+    with session_scope(engine, write=True, data=False) as s:
         if ok:  # the password or the account may have changed while Argon2 ran
             ok = bool(s.exec(select(func.count()).select_from(User).where(
                 User.id == row.id, User.password_hash == stored_hash, User.is_active == True)).one())  # noqa: E712
@@ -507,7 +507,7 @@ def resolve(token: str | None, *, engine: Engine | None = None, settings: Settin
         needs_touch = touch and (now - _aware(sess.last_seen_at)) > timedelta(minutes=1)
         s.expunge(user)
     if needs_touch:
-        with session_scope(engine, write=True) as s:
+        with session_scope(engine, write=True, data=False) as s:
             fresh = s.get(AuthSession, sess.id)
             fresh.last_seen_at = now
             s.add(fresh)
@@ -517,7 +517,7 @@ def resolve(token: str | None, *, engine: Engine | None = None, settings: Settin
 def logout(token: str | None, *, engine: Engine | None = None) -> None:
     if not token:
         return
-    with session_scope(engine, write=True) as s:
+    with session_scope(engine, write=True, data=False) as s:
         user_id = _revoke_token(s, token)
         if user_id is not None:
             user = s.get(User, user_id)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -97,10 +98,33 @@ def after_write_transaction(fn) -> None:
     _local.__dict__.setdefault("pending", []).append(fn)
 
 
+DATA_VERSION_KEY = "data_version"
+
+
+def bump_data_version(session: Session) -> None:
+    """Give the data a new version (a random token, never reused, so that even a restored older
+    copy gets a version no cache has seen). Called by `session_scope` as the last statement of
+    every write transaction that may change what the screens show; a cache keyed on
+    `data_version()` then never serves figures from before the write, whoever made it (the web
+    app, the CLI, another server process)."""
+    v = uuid.uuid4().hex
+    res = session.execute(text("UPDATE appmeta SET value = :v WHERE key = :k"), {"v": v, "k": DATA_VERSION_KEY})
+    if not res.rowcount:
+        session.execute(text("INSERT INTO appmeta (key, value) VALUES (:k, :v)"), {"v": v, "k": DATA_VERSION_KEY})
+
+
+def data_version(engine: Engine | None = None) -> str:
+    """The current data version: one primary-key read."""
+    with (engine or get_engine()).connect() as c:
+        return c.execute(text("SELECT value FROM appmeta WHERE key = :k"), {"k": DATA_VERSION_KEY}).scalar() or ""
+
+
 @contextmanager
-def session_scope(engine: Engine | None = None, *, write: bool = False) -> Iterator[Session]:
+def session_scope(engine: Engine | None = None, *, write: bool = False, data: bool = True) -> Iterator[Session]:
     """One unit of work. `write=True`: one transaction, committed at the end, rolled back on any
-    error (on SQLite it takes the write lock at BEGIN)."""
+    error (on SQLite it takes the write lock at BEGIN). A write transaction bumps the data version
+    (see `bump_data_version`) unless `data=False` says it changes nothing the screens show
+    (sessions, login attempts, audit entries)."""
     engine = engine or get_engine()
     if write:
         _local.depth = getattr(_local, "depth", 0) + 1
@@ -111,6 +135,8 @@ def session_scope(engine: Engine | None = None, *, write: bool = False) -> Itera
             try:
                 yield session
                 if write:
+                    if data:
+                        bump_data_version(session)  # last: on PostgreSQL its row lock is held only to commit
                     session.commit()
             except BaseException:
                 session.rollback()

@@ -46,7 +46,7 @@ def backup(scope: Scope, engine: Engine | None = None, directory: Path = BACKUP_
     dest = directory / f"{src.stem}-{stamp}.db"
     with sqlite3.connect(src, timeout=30) as a, sqlite3.connect(dest) as b:
         a.backup(b)
-    with session_scope(engine, write=True) as s:
+    with session_scope(engine, write=True, data=False) as s:
         auth.audit(s, "backup_made", user_id=scope.user_id, login=scope.login, details={"file": dest.name})
     return dest
 

@@ -137,7 +137,7 @@ def clear_throttle(scope: Scope, *, login: str | None, ip: str | None, engine: E
     """Lift a throttle (of a login at an address, or of a whole address when `login` is None)."""
     engine = engine or get_engine()
     _require_admin(scope, "снятие задержки входа", engine)
-    with session_scope(engine, write=True) as s:
+    with session_scope(engine, write=True, data=False) as s:
         n = auth.clear_throttle(s, login=login, ip=ip)
         auth.audit(s, "throttle_cleared", user_id=scope.user_id, login=scope.login, object_type="login",
                    object_id=login or "*", details={"ip": ip, "failures_cleared": n})

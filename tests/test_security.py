@@ -282,3 +282,62 @@ def test_admin_page_shows_and_clears_a_throttle(env_demo_url):
     assert audit_rows(engine, "throttle_cleared")
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# 8. Fresh data: the data version
+# ---------------------------------------------------------------------------------------------
+def test_every_data_write_bumps_the_version_and_logins_do_not(demo_db_any, tmp_path):
+    from core.ingest import pipeline
+    from tests import ingest_files as f
+
+    v = [core_db.data_version(demo_db_any)]
+    assert v[0]
+
+    def changed() -> bool:
+        v.append(core_db.data_version(demo_db_any))
+        return v[-1] != v[-2]
+
+    assert auth.login("demo-head", "demo", engine=demo_db_any, settings=settings()).ok
+    assert not auth.login("demo-head", "bad", engine=demo_db_any, settings=settings()).ok
+    assert not changed()  # sessions, attempts and audit entries are not data
+    methodist = scope_of(demo_db_any, "demo-methodist")
+    data = f.long_table([["NEV-02", "olympiad_participants", "2024-Q4", 40, None, None]])
+    uid = pipeline.apply(methodist, pipeline.prepare(methodist, [("1.xlsx", data)], engine=demo_db_any), data,
+                         accept_warnings=True, engine=demo_db_any)
+    assert changed()
+    pipeline.undo(methodist, uid, engine=demo_db_any)
+    assert changed()
+    admin = scope_of(demo_db_any, "demo-admin")
+    users.create(admin, login="fresh", password="пароль-длинный", full_name="Ф", role="head", territory_id=1,
+                 engine=demo_db_any)
+    assert changed()
+    with session_scope(demo_db_any, write=True) as s:  # any other write path (CLI, roadmap load …)
+        s.execute(text("UPDATE roadmap SET title = title || ' ' WHERE id = 1"))
+    assert changed()
+    assert len(set(v)) == len(v) - 1  # never reused
+
+
+def test_overview_shows_a_write_made_elsewhere_at_the_next_rerun(env_demo_url):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from core.db import ensure_database
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    engine = ensure_database(env_demo_url)
+    at = AppTest.from_file("app_harness.py", default_timeout=60)
+    at.session_state["test_login"] = "demo-head"
+    at.run()
+    assert not at.exception, at.exception
+    before = " ".join(c.value for c in at.caption)
+    # the command line (another process) renames the roadmap
+    with session_scope(engine, write=True) as s:
+        s.execute(text("UPDATE roadmap SET title = 'Переименованная дорожная карта' "
+                       "WHERE id = (SELECT MIN(id) FROM roadmap)"))
+    at.run()
+    after = " ".join(c.value for c in at.caption)
+    assert "Переименованная дорожная карта" in after and "Переименованная" not in before
+    st.cache_data.clear()
+    st.cache_resource.clear()

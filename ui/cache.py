@@ -1,18 +1,58 @@
 """The one place where core meets Streamlit's caches: thin cached wrappers of core reads.
 
-Every write in the app calls `clear()` afterwards (explicit invalidation)."""
+Every cached read is keyed on the database's data version (`core.db.data_version`, read once per
+script run by `refresh_version`), which every write transaction bumps, from this app, the command
+line or another server process: a cache never shows figures from before a write. Writes in the
+app still call `clear()` afterwards (frees memory at once)."""
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 import streamlit as st
 
 from core import queries, settings
 from core.auth import Scope
-from core.db import ensure_database
+from core.db import data_version, ensure_database
 
 READ_TTL_SECONDS = 600
+VERSION_KEY = "_data_version"
+
+
+def refresh_version() -> str:
+    """Read the data version (one primary-key read); called at the start of every script run and
+    of every fragment rerun that reads cached data."""
+    v = data_version(engine())
+    st.session_state[VERSION_KEY] = v
+    return v
+
+
+def _current_version() -> str:
+    v = st.session_state.get(VERSION_KEY)
+    return v if v is not None else refresh_version()
+
+
+def cached(**cache_kwargs):
+    """`st.cache_data` keyed on the data version as well as the arguments."""
+    def deco(fn):
+        def versioned(data_version: str, *args, **kwargs):
+            return fn(*args, **kwargs)
+
+        # Streamlit keys a cache by the function's module, qualified name and source; the source of
+        # `versioned` is the same for every function, so the name must tell them apart.
+        versioned.__qualname__ = f"{fn.__qualname__}__versioned"
+        versioned.__module__ = fn.__module__
+        inner = st.cache_data(**cache_kwargs)(versioned)
+
+        @functools.wraps(fn)
+        def call(*args, **kwargs):
+            return inner(_current_version(), *args, **kwargs)
+
+        call.clear = inner.clear
+        return call
+
+    return deco
 
 
 @st.cache_resource(show_spinner="Подготовка базы данных…")
@@ -29,22 +69,22 @@ def demo_clock() -> date | None:
     return settings.demo_clock(engine())
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=64, show_spinner=False)
+@cached(ttl=READ_TTL_SECONDS, max_entries=64, show_spinner=False)
 def is_demo() -> bool:
     return queries.is_demo(engine())
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
+@cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
 def roadmaps(scope: Scope):
     return queries.roadmaps(scope, engine())
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=64, show_spinner=False)
+@cached(ttl=READ_TTL_SECONDS, max_entries=64, show_spinner=False)
 def periods():
     return queries.periods(engine())
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
+@cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
 def overview(scope: Scope, roadmap_id: int, as_of: date | None):
     return queries.overview(scope, roadmap_id, as_of, engine())
 
@@ -54,48 +94,48 @@ def clear() -> None:
     st.cache_data.clear()
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
+@cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
 def schools(scope: Scope):
     return queries.schools(scope, engine())
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
+@cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
 def school_view(scope: Scope, school_id: int):
     return queries.school_view(scope, school_id, engine())
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
+@cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
 def indicator_view(scope: Scope, roadmap_id: int, target_id: int, as_of: date | None):
     return queries.indicator_view(scope, roadmap_id, target_id, as_of, engine(), ov=overview(scope, roadmap_id, as_of))
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
+@cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
 def roadmap_items(scope: Scope, roadmap_id: int, today: date):
     from core import roadmap_view
 
     return roadmap_view.items(scope, roadmap_id, today, engine())
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
+@cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
 def risk_view(scope: Scope, roadmap_id: int, today: date):
     from core import roadmap_view
 
     return roadmap_view.risk_view(scope, roadmap_id, today, engine())
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=8, show_spinner=False)
+@cached(ttl=READ_TTL_SECONDS, max_entries=8, show_spinner=False)
 def indicator_names() -> dict[str, str]:
     return queries.indicator_names(engine())
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=64, show_spinner=False)
+@cached(ttl=READ_TTL_SECONDS, max_entries=64, show_spinner=False)
 def cycle_territories(scope: Scope):
     from core import cycle
 
     return cycle.territories(scope, engine())
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=64, show_spinner=False)
+@cached(ttl=READ_TTL_SECONDS, max_entries=64, show_spinner=False)
 def collection(scope: Scope, territory_id: int, period: str, today: date):
     from core import cycle
 

@@ -79,9 +79,20 @@ def user_from_token(token: str | None) -> User | None:
     return auth.resolve(token, engine=cache.engine())
 
 
+def fragment_guard() -> None:
+    """At the start of a fragment that reruns by itself (meeting mode's `run_every`): a fragment
+    rerun skips `run`, so check here that the session still holds (else a full rerun shows the
+    login hint and the timer stops with the fragment) and refresh the data version."""
+    token = st.context.cookies.get(auth.COOKIE_NAME)
+    if isinstance(token, str) and token and auth.resolve(token, engine=cache.engine(), touch=False) is None:
+        st.rerun(scope="app")
+    cache.refresh_version()
+
+
 def run(user: User | None) -> None:
     st.set_page_config(page_title="Мониторинг дорожных карт", page_icon=":material/monitoring:", layout="wide")
     cache.engine()
+    cache.refresh_version()  # one indexed read per run: every cached read below is keyed on it
     st.markdown(CSS, unsafe_allow_html=True)
     if user is None:
         st.session_state.pop(USER_KEY, None)

