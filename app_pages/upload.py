@@ -5,6 +5,7 @@ the original files and undo."""
 import streamlit as st
 
 from core import formatting as fmt
+from core import periods as calendar
 from core.auth import AccessDenied
 from core.ingest import pipeline, template
 from core.ingest.excel import FORMATS_TEXT, MAX_FILE_BYTES
@@ -18,13 +19,13 @@ user = current_user()
 engine = cache.engine()
 st.title("Загрузка данных")
 
-periods = cache.periods()
-quarters = periods[periods["kind"] == "quarter"]
+# any period is valid: the last three years' quarters and years, the ones already in the database;
+# by default the last quarter that has ended («сегодня»: the demo clock in the demo)
 today = cache.today()
-past = quarters[quarters["end"] <= today]
-default_period = (past if not past.empty else quarters).iloc[-1]["code"]
-period_codes = list(quarters["code"]) + list(periods.loc[periods["kind"] != "quarter", "code"])
-labels = dict(zip(periods["code"], periods["label"]))
+choices = calendar.upload_choices(list(cache.periods()["code"]), today)
+default_period = calendar.last_finished_quarter(today).code
+period_codes = [p.code for p in choices]
+labels = {p.code: p.label for p in choices}
 schools = cache.schools(sc)
 
 tab_load, tab_template, tab_log = st.tabs(["Загрузить файл", "Шаблон для школ", "Журнал загрузок"])

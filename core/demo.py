@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import func
@@ -22,7 +22,7 @@ from core import auth, settings, summary
 from core import roadmap as roadmap_rules
 from core.roadmap_view import write_status
 from core.db import session_scope
-from core.formatting import period_label
+from core import periods as periods_mod
 from core import roadmap_book
 from core.models import (Activity, AppMeta, ControlPoint, CuratorLink, Indicator, Measurement, Period, Roadmap, School,
                          Target, Territory, User)
@@ -32,8 +32,6 @@ from core.targets import period_t
 REFERENCE = DATA_DIR / "demo" / "reference.json"
 ROADMAPS = DATA_DIR / "roadmaps"
 DEMO_PASSWORD = "demo"
-QUARTER_YEARS = range(2022, 2026)
-CALENDAR_YEARS = range(2020, 2026)
 
 
 def should_build(engine: Engine, *, fresh: bool, settings: Settings, url: str) -> bool:
@@ -54,30 +52,22 @@ def _is_empty_of_data(engine: Engine) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# Periods
+# Periods: created on demand, like any upload does (no fixed list)
 # ---------------------------------------------------------------------------------------------
-def standard_periods() -> list[Period]:
-    out = []
-    for y in QUARTER_YEARS:
-        for q in range(1, 5):
-            start = date(y, 3 * q - 2, 1)
-            end = date(y, 12, 31) if q == 4 else date(y, 3 * q + 1, 1) - timedelta(days=1)
-            out.append(Period(code=f"{y}-Q{q}", kind="quarter", start=start, end=end,
-                              label=period_label("quarter", start, end)))
-    for y in CALENDAR_YEARS:
-        start, end = date(y, 1, 1), date(y, 12, 31)
-        out.append(Period(code=str(y), kind="year", start=start, end=end, label=period_label("year", start, end)))
-    return out
+def _series_codes(first: str, last: str) -> list[str]:
+    return [p.code for p in periods_mod.series(periods_mod.parse(first), periods_mod.parse(last))]
 
 
-def ensure_periods(session: Session) -> dict[str, Period]:
-    existing = {p.code: p for p in session.exec(select(Period)).all()}
-    for p in standard_periods():
-        if p.code not in existing:
-            session.add(p)
-            existing[p.code] = p
-    session.flush()
-    return existing
+def demo_period_codes(ref: dict) -> list[str]:
+    """The periods the demo's synthetic values fill (the roadmaps bring their own)."""
+    codes: list[str] = []
+    for spec in ref["demo_series"]:
+        codes += _series_codes(spec["from"], spec["to"])
+    for spec in ref["demo_flags"]:
+        codes += spec["periods"]
+    for spec in ref["demo_territory_values"]:
+        codes += list(spec["values"])
+    return list(dict.fromkeys(codes))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,9 +90,7 @@ def _interp(knots: dict[str, float], periods: dict[str, Period], t: float) -> fl
 
 
 def _series_periods(periods: dict[str, Period], first: str, last: str) -> list[Period]:
-    p0, p1 = periods[first], periods[last]
-    return sorted((p for p in periods.values() if p.kind == p0.kind and p0.end <= p.end <= p1.end),
-                  key=lambda p: p.end)
+    return [periods[code] for code in _series_codes(first, last)]
 
 
 def _school_offsets(schools: list[School], spread: float, key: str) -> dict[int, float]:
@@ -183,8 +171,6 @@ def build(engine: Engine, reference: dict | None = None, roadmaps: list[Path] | 
     with session_scope(engine, write=True) as s:
         if not _is_empty_of_data_session(s):
             raise RuntimeError("В базе уже есть данные: демонстрационные данные загружаются только в пустую базу.")
-        periods = ensure_periods(s)
-        s.flush()
         n_activities = 0
         for i, path in enumerate(files):
             data = path.read_bytes()
@@ -207,6 +193,7 @@ def build(engine: Engine, reference: dict | None = None, roadmaps: list[Path] | 
             auth.create_user(s, login=u["login"], password=DEMO_PASSWORD, full_name=u["full_name"], role=u["role"],
                              territory_id=terr[u["territory"]].id if u.get("territory") else None,
                              school_id=schools[u["school"]].id if u.get("school") else None, check_rules=False)
+        periods_mod.ensure(s, demo_period_codes(ref))
         periods = {p.code: p for p in s.exec(select(Period)).all()}
         rows = _demo_measurements(s, ref, periods, terr, inds, schools)
         s.add_all(rows)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from core.vocabulary import ROLE_LABELS, STATUS_TEXT  # noqa: F401  (the words live in core.vocabulary)
+from core.periods import label as period_label  # noqa: F401  (the one period formatter)
 
 MONTHS_NOM = ["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август",
               "сентябрь", "октябрь", "ноябрь", "декабрь"]
 MONTHS_GEN = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
               "сентября", "октября", "ноября", "декабря"]
-ROMAN_Q = {1: "I", 2: "II", 3: "III", 4: "IV"}
 NBSP = "\u00a0"
 
 
@@ -64,16 +64,6 @@ def month_year(d: date) -> str:
 def day_month_year(d: date) -> str:
     """22 ноября 2026"""
     return f"{d.day} {MONTHS_GEN[d.month - 1]} {d.year}"
-
-
-def period_label(kind: str, start: date, end: date) -> str:
-    if kind == "quarter":
-        return f"{ROMAN_Q[(start.month - 1) // 3 + 1]} кв. {start.year}"
-    if kind == "half_year":
-        return f"{'I' if start.month <= 6 else 'II'} полуг. {start.year}"
-    if kind == "school_year":
-        return f"{start.year}/{str(end.year)[-2:]} уч. г."
-    return f"{start.year} г."
 
 
 def rule(kind: str, amount: float | None, unit: str, baseline_label: str | None = None,

@@ -15,7 +15,7 @@ import io
 import re
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import bindparam
 from sqlalchemy import text as sql
@@ -25,11 +25,13 @@ from sqlmodel import select
 from core import auth
 from core.auth import Scope
 from core.db import get_engine, session_scope
-from core.formatting import clip, period_label, plural
+from core.formatting import clip, plural
 from core.ingest.excel import col_letter, open_workbook
 from core.ingest.numbers import NotANumber, cell_text, parse_number
 from core.ingest.parse import norm
 from core.ingest.problems import IngestError, Problem
+from core.periods import ensure as ensure_periods
+from core.periods import parse as parse_period
 from core.models import (Activity, ActivityIndicator, ActivityRisk, ActivitySchool, ControlPoint, CuratorLink,
                          Direction, Indicator, Period, RiskFactor, RiskGroup, Roadmap, School, SchoolGroup,
                          SchoolGroupMember, SchoolRisk, Target, TargetMilestone, Territory, Upload)
@@ -363,7 +365,6 @@ class Preview:
 
 
 _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_PERIOD_RE = re.compile(r"^(20\d\d)(?:-Q([1-4]))?$")
 
 
 def _split_codes(text: str) -> list[str]:
@@ -400,32 +401,21 @@ def _number(cell: Cell, out: list[Problem]) -> float | None:
 
 
 def _period_code(cell: Cell, known: dict[str, dict], out: list[Problem], create: list[str]) -> str | None:
+    """A period named by its code or its label («2024-Q4», «IV кв. 2024», «2024», «2023/24 уч. г.»);
+    one the database does not hold yet is listed in `create` (made when the roadmap is written)."""
     v = cell.value.strip()
     if not v:
         return None
-    by_label = {norm(p["label"]): code for code, p in known.items()}
     if v in known:
         return v
-    if norm(v) in by_label:
-        return by_label[norm(v)]
-    if _PERIOD_RE.match(v):
-        if v not in create:
-            create.append(v)
-        return v
-    out.append(cell.problem("неизвестный период: пишите «2024-Q4» (квартал) или «2024» (год)"))
-    return None
-
-
-def period_from_code(code: str) -> Period:
-    m = _PERIOD_RE.match(code)
-    y, q = int(m.group(1)), m.group(2)
-    if q:
-        n = int(q)
-        start = date(y, 3 * n - 2, 1)
-        end = date(y, 12, 31) if n == 4 else date(y, 3 * n + 1, 1) - timedelta(days=1)
-        return Period(code=code, kind="quarter", start=start, end=end, label=period_label("quarter", start, end))
-    start, end = date(y, 1, 1), date(y, 12, 31)
-    return Period(code=code, kind="year", start=start, end=end, label=period_label("year", start, end))
+    spec = parse_period(v)
+    if spec is None:
+        out.append(cell.problem("неизвестный период: пишите «2024-Q4» или «IV кв. 2024» (квартал), «2024» (год), "
+                                "«2024-H1» (полугодие) или «2023/24» (учебный год)"))
+        return None
+    if spec.code not in known and spec.code not in create:
+        create.append(spec.code)
+    return spec.code
 
 
 def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = None, *, connection=None) -> Preview:
@@ -772,11 +762,7 @@ def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine |
                 n_new=len(pv.activities) + len(pv.control_points) + len(pv.targets), status="applied",
                 **({"uploaded_at": now} if now else {}))
     s.add(up)
-    existing_periods = {p.code: p for p in s.exec(select(Period)).all()}
-    for code in pv.periods:
-        if code not in existing_periods:
-            existing_periods[code] = period_from_code(code)
-            s.add(existing_periods[code])
+    ensure_periods(s, pv.periods)
     for x in pv.indicators:
         s.add(Indicator(**x))
     for x in pv.schools:

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from core import demo, summary
+from core import periods as periods_mod
+from core import summary
 from core.db import session_scope
-from core.models import Indicator, Roadmap, Target, Territory
+from core.models import Indicator, Period, Roadmap, Target, Territory
 from core.territories import add_territory
 
 TARGET_KINDS = [("at_least", 60.0), ("increase_pp", 5.0), ("increase_pct", 10.0), ("not_below_average", None),
@@ -44,8 +45,12 @@ def build(engine: Engine, scale: Scale, seed: int = 1, batch: int = 50_000) -> d
     six targets, and one value per school x indicator x quarter."""
     rnd = random.Random(seed)
     with session_scope(engine, write=True) as s:
-        periods = demo.ensure_periods(s)
-        quarters = sorted((p for p in periods.values() if p.kind == "quarter"), key=lambda p: p.end)[: scale.periods]
+        specs = [periods_mod.quarter(2022, 1)]
+        while len(specs) < scale.periods:
+            specs.append(periods_mod.following(specs[-1]))
+        codes = [p.code for p in specs]
+        ids = periods_mod.ensure(s, codes)
+        quarters = [s.get(Period, ids[c]) for c in codes]
         top = add_territory(s, Territory(code=f"{scale.name}-top", name=f"Синтетика: {scale.name}",
                                          kind="country" if scale.regions > 1 else "region", is_demo=True))
         leaves: list[int] = []

@@ -1,7 +1,10 @@
 """The upload pipeline from the command line, for scripts and tests:
 
-    python -m core.ingest FILE [FILE ...] --user LOGIN [--period 2024-Q4] [--apply] [--accept-warnings]
-    python -m core.ingest --template OUT.xlsx --user LOGIN --period 2024-Q4 [--territory CODE]
+    python -m core.ingest FILE [FILE ...] --user LOGIN [--period 2026-Q3] [--apply] [--accept-warnings]
+    python -m core.ingest --template OUT.xlsx --user LOGIN [--period 2026-Q3] [--territory CODE]
+
+--period: the period of values whose file does not name one (a code or a label such as
+«III кв. 2026»); by default the last quarter that has ended.
     python -m core.ingest --undo UPLOAD_ID --user LOGIN
 
 Without --apply it only checks and prints the preview. Exit codes: 0 done, 1 refused (errors,
@@ -12,11 +15,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 
 from sqlmodel import select
 
-from core import auth
+from core import auth, periods
 from core.db import ensure_database, session_scope
 from core.formatting import plural
 from core.ingest import pipeline, template
@@ -36,20 +40,28 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m core.ingest", description="Загрузка данных мониторинга")
     ap.add_argument("files", nargs="*", type=Path)
     ap.add_argument("--user", required=True, help="логин, от имени которого идёт загрузка")
-    ap.add_argument("--period", help="код периода, если его нет в файле (например 2024-Q4)")
+    ap.add_argument("--period", help="период, если его нет в файле (например 2026-Q3 или «III кв. 2026»); "
+                                     "по умолчанию — последний закончившийся квартал")
     ap.add_argument("--apply", action="store_true", help="записать (без этого — только проверка)")
     ap.add_argument("--accept-warnings", action="store_true")
     ap.add_argument("--template", type=Path, help="записать шаблон в этот файл")
     ap.add_argument("--territory", help="код территории для шаблона")
     ap.add_argument("--undo", type=int, help="отменить загрузку с этим номером")
     args = ap.parse_args(argv)
+    if args.period:
+        spec = periods.parse(args.period)
+        if spec is None:
+            print(f"Ошибка: неизвестный период «{args.period}» (пишите, например, 2026-Q3)", file=sys.stderr)
+            return 2
+    else:
+        spec = periods.last_finished_quarter(date.today())
+        if args.files or args.template:
+            print(f"Период по умолчанию: {spec.label} ({spec.code})", file=sys.stderr)
+    args.period = spec.code
     engine = ensure_database()
     try:
         scope = _scope(engine, args.user)
         if args.template:
-            if not args.period:
-                print("Ошибка: для шаблона укажите --period", file=sys.stderr)
-                return 2
             tid = None
             if args.territory:
                 with session_scope(engine) as s:

@@ -10,14 +10,14 @@ import io
 import json
 import re
 import zipfile
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
 
 import pandas as pd
 from sqlalchemy import bindparam, delete, insert, text, update
 from sqlalchemy.engine import Engine
 
-from core import auth, cycle, summary
+from core import auth, cycle, periods, summary
 from core.auth import Scope
 from core.db import get_engine, session_scope
 from core.ingest.excel import open_workbook
@@ -104,6 +104,7 @@ class Preview:
     unmatched: list[dict] = field(default_factory=list)  # names matching no school: {name, candidates}
     data_version: tuple | None = None  # see _data_version: the database state when compared
     current: dict = field(default_factory=dict, repr=False)  # the rows compared with
+    new_periods: dict[int, str] = field(default_factory=dict)  # provisional period id -> code, created on apply
 
     @property
     def ok(self) -> bool:
@@ -173,6 +174,7 @@ def _check(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code: st
         for p in parsed.problems:
             (pv.errors if p.level == "error" else pv.warnings).append(p)
     _validate(scope, cat, parsed_all, period_code, pv)
+    _warn_future(cat, pv, date.today())
     if not pv.errors:
         pv.errors.extend(Problem("error", m) for m in cycle.locked_messages(_periods_touched(pv), engine))
     if not pv.errors:
@@ -208,6 +210,25 @@ def bundle(files: list[tuple[str, bytes]]) -> bytes:
     return buf.getvalue()
 
 
+def _resolve_period(cat: Catalog, written: str | None, pv: "Preview") -> dict | None:
+    """The period a cell or the page names: a known one, or one the calendar knows (its row is
+    created when the upload is written; until then it has a provisional negative id)."""
+    if not written:
+        return None
+    known = cat.periods.get(written)
+    if known is not None:
+        return known
+    spec = periods.parse(written)
+    if spec is None:
+        return None
+    if spec.code not in cat.periods:
+        provisional = -1 - len(pv.new_periods)
+        cat.periods[spec.code] = {"id": provisional, "code": spec.code, "label": spec.label, "kind": spec.kind,
+                                  "end": spec.end}
+        pv.new_periods[provisional] = spec.code
+    return cat.periods[spec.code]
+
+
 def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code: str | None, pv: Preview) -> None:
     groups: dict[tuple[int, int, int], dict] = {}
     matcher = SchoolMatcher(scope, list(cat.schools.values()), cat.territories, cat.aliases)
@@ -240,9 +261,10 @@ def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code:
                 pv.errors.append(_loc(e, f"неизвестный показатель «{e.indicator}»"))
                 continue
             pcode = e.period or default_period
-            period = cat.periods.get(pcode or "")
+            period = _resolve_period(cat, pcode, pv)
             if period is None:
-                pv.errors.append(_loc(e, f"неизвестный период «{pcode}»" if pcode else
+                pv.errors.append(_loc(e, f"неизвестный период «{pcode}»: пишите код («2026-Q3», «2026», «2025/26») "
+                                         "или как в приложении («III кв. 2026», «2026 г.», «2025/26 уч. г.»)" if pcode else
                                       "не указан период: выберите его на странице загрузки или заполните столбец «Период»"))
                 continue
             try:
@@ -309,6 +331,16 @@ def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code:
             if missing:
                 names = ", ".join(cat.by_code[c.lower()]["short_name"] for c in missing if c.lower() in cat.by_code)
                 pv.warnings.append(Problem("warning", f"нет данных по школам: {names}"))
+
+
+def _warn_future(cat: Catalog, pv: Preview, today: date) -> None:
+    """Values for a period that has not begun yet: most likely a mistyped year."""
+    by_id = {p["id"]: p for p in cat.periods.values()}
+    for pid in sorted({r.key[2] for r in pv.rows}):
+        p = periods.parse(by_id[pid]["code"])
+        if p is not None and p.start > today:
+            pv.warnings.append(Problem("warning", f"период «{p.label}» ещё не начался (сегодня "
+                                                  f"{today.strftime('%d.%m.%Y')}): проверьте год"))
 
 
 def _existing(executor, keys: list[tuple[int, int, int]]) -> dict:
@@ -411,6 +443,7 @@ def apply(scope: Scope, pv: Preview, data: bytes, *, accept_warnings: bool = Fal
     cycle.refuse_if_locked(scope, _periods_touched(pv), engine)  # audited; checked again below, under the lock
     with session_scope(engine, write=True) as s:
         _serialise_writes(s)
+        pv = _with_periods_created(s, pv)  # before the lock check: another upload may have made the period since
         cycle.guard_writes(s, scope, _periods_touched(pv))
         earlier = s.execute(text("SELECT id, uploaded_at FROM upload WHERE checksum = :c AND status = 'applied'"),
                             {"c": pv.checksum}).first()
@@ -418,7 +451,7 @@ def apply(scope: Scope, pv: Preview, data: bytes, *, accept_warnings: bool = Fal
             raise IngestError(f"Этот файл уже загружен (загрузка № {earlier.id}). Ничего не записано.")
         # Another upload or an undo may have landed since the preview: then compare again, inside
         # this transaction (it holds the write lock), so that the history is right.
-        if pv.data_version is not None and _data_version(s) == pv.data_version:
+        if pv.data_version is not None and _data_version(s) == pv.data_version and not pv.new_periods:
             current = pv.current
         else:
             current = _existing(s, [r.key for r in pv.rows])
@@ -440,6 +473,18 @@ def apply(scope: Scope, pv: Preview, data: bytes, *, accept_warnings: bool = Fal
         auth.audit(s, "upload", user_id=scope.user_id, login=scope.login, object_type="upload", object_id=up.id,
                    details={"file": pv.file_name[:200], **counts})
         return up.id
+
+
+def _with_periods_created(s, pv: Preview) -> Preview:
+    """The preview with the periods it named for the first time created (inside the write
+    transaction) and its rows keyed by their ids; the preview itself is left as it was, so a
+    failed write can be retried."""
+    if not pv.new_periods:
+        return pv
+    ids = periods.ensure(s, pv.new_periods.values())
+    real = {tmp: ids[code] for tmp, code in pv.new_periods.items()}
+    rows = [replace(r, key=(r.key[0], r.key[1], real.get(r.key[2], r.key[2]))) for r in pv.rows]
+    return replace(pv, rows=rows)
 
 
 def undo(scope: Scope, upload_id: int, engine: Engine | None = None) -> dict[str, int]:

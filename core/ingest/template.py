@@ -15,7 +15,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
 
-from core import auth
+from core import auth, periods
 from core.auth import Scope
 from core.db import get_engine
 from core.ingest.parse import DATA_SHEET, FORM_SHEET, KEY_MARK, META_SHEET
@@ -59,11 +59,11 @@ def indicators_of_territory(engine: Engine, territory_id: int) -> list[str]:
 
 
 def _period(engine: Engine, code: str) -> dict:
-    with engine.connect() as c:
-        r = c.execute(text('SELECT id, code, label FROM period WHERE code = :c'), {"c": code}).first()
-    if r is None:
-        raise IngestError(f"Неизвестный период «{code}».")
-    return dict(r._mapping)
+    """Any period the calendar knows, whether or not the database has data for it yet."""
+    p = periods.parse(code)
+    if p is None:
+        raise IngestError(f"Неизвестный период «{code}»: пишите, например, «2026-Q3», «2026» или «2025/26».")
+    return {"code": p.code, "label": p.label}
 
 
 def _schools(engine: Engine, scope: Scope, territory_id: int | None, school_ids: list[int] | None) -> list[dict]:
