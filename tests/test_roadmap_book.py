@@ -244,7 +244,8 @@ BAD = [
     ("target value text", {"Целевые показатели": [{"number": 1, "wording": "x", "indicator": "edu_quality", "kind": "не менее", "value": "шестьдесят"}]},
      "Лист «Целевые показатели», строка 3, столбец E («Значение»): ожидается число, а в ячейке текст"),
     ("period", {"Целевые показатели": [{"number": 1, "wording": "x", "indicator": "edu_quality", "kind": "не менее", "value": 60, "due": "конец года"}]},
-     "Лист «Целевые показатели», строка 3, столбец G («Срок (период)»): неизвестный период: пишите «2024-Q4» (квартал) или «2024» (год)"),
+     "Лист «Целевые показатели», строка 3, столбец G («Срок (период)»): неизвестный период: пишите «2024-Q4» или «IV кв. 2024» (квартал), «2024» (год), "
+     "«2024-H1» (полугодие) или «2023/24» (учебный год)"),
     ("growth without baseline", {"Целевые показатели": [{"number": 1, "wording": "x", "indicator": "edu_quality", "kind": "рост, п.п.", "value": 5}]},
      "Лист «Целевые показатели», строка 3, столбец F («Базовый период»): для роста к базе нужен базовый период"),
     ("flag", {"Школы": [{"code": "NEV-20", "name": "Школа 20", "short_name": "СОШ 20", "is_shnor": "может быть"}]},
@@ -511,3 +512,20 @@ def test_a_corrected_file_without_a_target_removes_it_and_its_counts(demo_db_any
             bindparam("ids", expanding=True)), {"ids": others}).scalar() > 0
         details = c.execute(text("SELECT details FROM auditevent WHERE action = 'roadmap_replaced'")).scalar()
     assert len(json.loads(details)["targets_dropped"]) == 1
+
+
+def test_a_roadmap_names_periods_by_label_and_they_are_created(demo_db_rw):
+    """«IV кв. 2026» and «2025/26 уч. г.» are periods of the calendar: created when the roadmap is written."""
+    sc = scope_of(demo_db_rw, "demo-methodist")
+    book = minimal(**{"Целевые показатели": [
+        {"number": 1, "wording": "Качество не ниже 60 %", "indicator": "edu_quality", "kind": "рост, п.п.",
+         "value": 5, "baseline": "2025/26 уч. г.", "due": "IV кв. 2026"}]})
+    data = rb.write(book)
+    pv = rb.prepare(sc, data, "план.xlsx", demo_db_rw)
+    assert pv.ok, [p.text for p in pv.problems]
+    rid = rb.apply(sc, pv, data, engine=demo_db_rw)["roadmap_id"]
+    with demo_db_rw.connect() as c:
+        row = c.execute(text("SELECT b.code, b.label, d.code, d.label, d.\"end\" FROM target x "
+                             "JOIN period b ON b.id = x.baseline_period_id JOIN period d ON d.id = x.due_period_id "
+                             "WHERE x.roadmap_id = :r"), {"r": rid}).one()
+    assert tuple(row[:4]) == ("2025/26", "2025/26 уч. г.", "2026-Q4", "IV кв. 2026") and str(row[4]) == "2026-12-31"
