@@ -250,3 +250,15 @@ def test_principal_downloads_their_school_card(app_db):
     assert "Карточка школы (.docx)" in [b.label for b in at.get("download_button")]
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("../app_pages/reports.py")
+
+
+def test_upload_page_defaults_to_the_last_finished_quarter(app_db):
+    from core import periods, settings
+
+    at = run_as("demo-methodist", "../app_pages/upload.py")
+    assert not at.exception
+    expected = periods.last_finished_quarter(settings.today(app_db))  # the demo clock in the demo
+    for key in ("up_period", "tpl_period"):
+        box = at.selectbox(key=key)
+        assert box.value == expected.code
+        assert expected.label in box.options and "2022-Q1" not in box.options[-3:]

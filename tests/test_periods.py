@@ -169,3 +169,21 @@ def test_ensure_refuses_what_is_no_period_code(empty_db):
     with pytest.raises(ValueError):
         with session_scope(empty_db, write=True) as s:
             periods.ensure(s, ["III кв. 2026"])  # a label, not a code
+
+
+def test_the_cli_defaults_to_the_last_finished_quarter(empty_db, tmp_path, monkeypatch, capsys):
+    from openpyxl import load_workbook
+
+    from core.ingest import __main__ as cli
+
+    _fresh_territory(empty_db)
+    monkeypatch.setattr("core.ingest.__main__.ensure_database", lambda: empty_db)
+    out = tmp_path / "t.xlsx"
+    assert cli.main(["--template", str(out), "--user", "metod"]) == 0
+    expected = periods.last_finished_quarter(date.today())  # a real database: the real date
+    assert f"Период по умолчанию: {expected.label}" in capsys.readouterr().err
+    meta = {r[0]: r[1] for r in load_workbook(out)["_meta"].iter_rows(values_only=True) if r and r[0]}
+    assert meta["period"] == expected.code
+    assert cli.main(["--template", str(out), "--user", "metod", "--period", "III кв. 2030"]) == 0
+    assert {r[0]: r[1] for r in load_workbook(out)["_meta"].iter_rows(values_only=True) if r and r[0]}["period"] == "2030-Q3"
+    assert cli.main(["--template", str(out), "--user", "metod", "--period", "осень"]) == 2

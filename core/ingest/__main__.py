@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 from pathlib import Path
 
 from sqlmodel import select
 
-from core import auth, periods
+from core import auth, periods, settings
 from core.db import ensure_database, session_scope
 from core.formatting import plural
 from core.ingest import pipeline, template
@@ -53,12 +52,12 @@ def main(argv: list[str] | None = None) -> int:
         if spec is None:
             print(f"Ошибка: неизвестный период «{args.period}» (пишите, например, 2026-Q3)", file=sys.stderr)
             return 2
-    else:
-        spec = periods.last_finished_quarter(date.today())
+    engine = ensure_database()
+    if not args.period:  # the last quarter ended as of «сегодня» (the demo clock in the demo database)
+        spec = periods.last_finished_quarter(settings.today(engine))
         if args.files or args.template:
             print(f"Период по умолчанию: {spec.label} ({spec.code})", file=sys.stderr)
     args.period = spec.code
-    engine = ensure_database()
     try:
         scope = _scope(engine, args.user)
         if args.template:

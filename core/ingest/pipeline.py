@@ -334,7 +334,8 @@ def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code:
 
 
 def _warn_future(cat: Catalog, pv: Preview, today: date) -> None:
-    """Values for a period that has not begun yet: most likely a mistyped year."""
+    """Values for a period that has not begun yet (by the real date, not the demo clock): most
+    likely a mistyped year."""
     by_id = {p["id"]: p for p in cat.periods.values()}
     for pid in sorted({r.key[2] for r in pv.rows}):
         p = periods.parse(by_id[pid]["code"])
