@@ -486,21 +486,24 @@ def _translit(s: str) -> str:
 
 
 def _main(d: Draft, intro: list[Para], blocks: list, file_name: str) -> None:
-    texts = [p.text for p in intro if p.text]
+    paras = [p for p in intro if p.text]
+    texts = [p.text for p in paras]
     checks: dict[str, str] = {}
     main: dict[str, object] = {}
-    # the title: the paragraph naming the plan, with the lines that continue it
+    # the title: the paragraph naming the plan (a bold one first), with the lines that continue it
     title = None
-    for k, t in enumerate(texts):
-        if re.match(r"^(муниципальн\w+\s+)?[«\"]?(дорожн\w+ карт|план мероприятий|план действий)", t, re.I) and len(t) < 600:
-            parts = [t]
-            for nxt in texts[k + 1: k + 5]:
-                if nxt[:1].islower() or re.match(r"^(на|в|во|по)\s", nxt):
-                    parts.append(nxt)
-                else:
-                    break
-            title = _clean(" ".join(parts)).strip("*")
-            break
+    named = [k for k, t in enumerate(texts) if len(t) < 600 and re.match(
+        r"^(муниципальн\w+\s+)?[«\"]?(дорожн\w+ карт|план мероприятий|план действий)", t, re.I)]
+    named.sort(key=lambda k: not paras[k].bold)
+    if named:
+        k = named[0]
+        parts = [texts[k]]
+        for nxt in texts[k + 1: k + 5]:
+            if nxt[:1].islower() or re.match(r"^(на|в|во|по)\s", nxt):
+                parts.append(nxt)
+            else:
+                break
+        title = _clean(" ".join(parts)).strip("*")
     if title:
         main["title"] = title
         checks["title"] = "название взято из текста перед первой таблицей"

@@ -18,8 +18,6 @@ from collections import defaultdict
 
 from docx import Document
 from docx.enum.text import WD_BREAK
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 
 from core import roadmap_book
 
@@ -253,11 +251,3 @@ def _save(doc) -> bytes:
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
-
-
-def vmerge_rows(table, col: int, first: int, last: int) -> None:
-    """Merge a column's cells vertically (rows first..last), keeping the first cell's text."""
-    table.cell(first, col).merge(table.cell(last, col))
-
-
-__all__ = ["RENDERERS", "read_book", "vmerge_rows", "OxmlElement", "qn"]

@@ -339,3 +339,23 @@ def test_a_caption_row_above_the_header_and_a_numbering_row_below_it():
     d = roadmap_docx.draft(_bytes(doc), "caption.docx")
     assert [(a["number"], a["title"]) for a in d.rows("Мероприятия")] == [("1", "Семинар")]
     assert d.rows("Направления") == []
+
+
+def test_title_order_and_territory_from_the_text_before_the_table():
+    doc = Document()
+    for line in ("УТВЕРЖДЕНА", "приказом управления образования", "от 12.01.2025 № 17",
+                 "Дорожная карта рассматривается на совещании ежеквартально."):
+        doc.add_paragraph(line)
+    p = doc.add_paragraph()
+    p.add_run("Дорожная карта").bold = True
+    doc.add_paragraph("по поддержке школ с низкими результатами")
+    doc.add_paragraph("в Берёзовском муниципальном районе Омской области на 2025-2026 годы")
+    doc.add_paragraph("Цель: повышение качества образования.")
+    _table(doc, [HEAD, ["1", "Семинар", "Март 2025 года", "УО", "Проведён"]])
+    rm = roadmap_docx.draft(_bytes(doc), "t.docx").book["roadmap"]
+    assert rm["title"] == ("Дорожная карта по поддержке школ с низкими результатами в Берёзовском муниципальном "
+                           "районе Омской области на 2025-2026 годы")
+    assert rm["approved_by"] == "УТВЕРЖДЕНА приказом управления образования от 12.01.2025 № 17"
+    assert (rm["territory_name"], rm["region"]) == ("Берёзовский муниципальный район", "Омская область")
+    assert (rm["year_from"], rm["year_to"], rm["goal"]) == (2025, 2026, "повышение качества образования.")
+    assert rm["code"] == "ber-2025"
