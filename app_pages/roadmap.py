@@ -45,7 +45,7 @@ def word_draft() -> None:
         st.warning(d.fill_text(), icon=":material/edit:")
     stem = f.name.rsplit(".", 1)[0]
     st.download_button("Скачать черновик дорожной карты (.xlsx)", raw, file_name=f"черновик_{stem}.xlsx", mime=XLSX,
-                       icon=":material/download:", key="rm_draft", type="primary")
+                       icon=":material/download:", key="rm_draft", type="primary", on_click="ignore")
 
 
 def load_tab() -> None:
