@@ -15,7 +15,7 @@ uvicorn.config.ProxyHeadersMiddleware = lambda app, trusted_hosts=None: app
 import streamlit as st  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
-from core.db import ensure_database  # noqa: E402
+from core.startup import ensure_database  # noqa: E402
 from server.middleware import AuthGateMiddleware, SecurityHeadersMiddleware, TrustedProxyMiddleware  # noqa: E402
 from server.routes import ROUTES  # noqa: E402
 

@@ -28,7 +28,8 @@ def main() -> None:
     from streamlit.testing.v1 import AppTest
 
     from core import auth, cycle, synthetic
-    from core.db import get_engine, session_scope, upgrade
+    from core.db import get_engine, session_scope
+    from core.startup import upgrade
 
     upgrade(url)
     engine = get_engine(url)

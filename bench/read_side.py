@@ -39,7 +39,8 @@ def ensure_db(scale_name: str) -> tuple[str, dict]:
     from sqlalchemy import text
 
     from core import auth, synthetic
-    from core.db import get_engine, session_scope, upgrade
+    from core.db import get_engine, session_scope
+    from core.startup import upgrade
 
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"{scale_name}.db"

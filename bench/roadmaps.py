@@ -33,7 +33,8 @@ def main() -> None:
     import os
 
     from core import auth, demo, plan_charts, roadmap_book, roadmap_view
-    from core.db import dispose_engines, get_engine, upgrade
+    from core.db import dispose_engines, get_engine
+    from core.startup import upgrade
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-roadmaps-"))
     scope = auth.system_scope()

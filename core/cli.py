@@ -22,7 +22,8 @@ import sys
 from sqlmodel import select
 
 from core import auth
-from core.db import ensure_database, session_scope
+from core.db import session_scope
+from core.startup import ensure_database
 from core.models import User
 
 

@@ -1,8 +1,7 @@
-"""Engine, sessions and start-up of the database.
+"""Engines and sessions, nothing else (start-up — migrations, the demo, checks — is core.startup).
 
 SQLite (default, `data/monitoring.db`) gets WAL, a busy timeout and foreign keys on every
-connection; `DATABASE_URL` switches to PostgreSQL (psycopg 3). Alembic owns the schema: start-up
-upgrades the database to head, once per process.
+connection; `DATABASE_URL` switches to PostgreSQL (psycopg 3).
 """
 
 from __future__ import annotations
@@ -14,15 +13,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import event, inspect, text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
-from core.settings import ROOT, get_settings
+from core.settings import get_settings
 
 _engines: dict[str, Engine] = {}
 _lock = threading.RLock()
-_ready: set[str] = set()
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
 
@@ -80,7 +78,6 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
-        _ready.clear()
 
 
 _local = threading.local()
@@ -151,48 +148,3 @@ def session_scope(engine: Engine | None = None, *, write: bool = False, data: bo
                         fn()
                     except Exception:  # noqa: BLE001 - never hide the transaction's own outcome
                         logging.getLogger("monitoring").exception("after-transaction step failed")
-
-
-def alembic_config(url: str):
-    from alembic.config import Config
-
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    return cfg
-
-
-def upgrade(url: str | None = None, revision: str = "head") -> None:
-    from alembic import command
-
-    url = url or get_settings().database_url
-    get_engine(url)  # creates the SQLite folder
-    command.upgrade(alembic_config(url), revision)
-
-
-def is_empty(engine: Engine) -> bool:
-    """True when the database has no schema of ours yet."""
-    return "alembic_version" not in inspect(engine).get_table_names()
-
-
-def ensure_database(url: str | None = None) -> Engine:
-    """Upgrade to head and build the demo if settings ask for it; once per process and URL."""
-    settings = get_settings()
-    url = url or settings.database_url
-    with _lock:
-        engine = get_engine(url)
-        if url in _ready:
-            return engine
-        fresh = is_empty(engine)
-        upgrade(url)
-        from core import demo
-
-        if demo.should_build(engine, fresh=fresh, settings=settings, url=url):
-            demo.build(engine)
-        from core import maintenance
-
-        # Reported, never silently fixed; in the background, so a large database does not delay the start.
-        threading.Thread(target=maintenance.startup_check, args=(engine,), daemon=True,
-                         name="integrity-check").start()
-        _ready.add(url)
-        return engine

@@ -278,7 +278,8 @@ def _is_empty_of_data_session(s: Session) -> bool:
 
 
 if __name__ == "__main__":  # python -m core.demo: build the demo into DATABASE_URL (must be empty)
-    from core.db import get_engine, upgrade
+    from core.db import get_engine
+    from core.startup import upgrade
 
     upgrade()
     print(build(get_engine()))

@@ -17,11 +17,11 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from core import auth
-from core.db import ensure_database
+from core.startup import ensure_database
 from core.queries import is_demo
 from core.settings import get_settings
 from server import templates
-from ui.shell import PAGES, ROLE_PAGES
+from core.navigation import PAGES, ROLE_PAGES
 
 CSRF_COOKIE = "mon_csrf"
 MAX_FORM_BYTES = 16 * 1024

@@ -19,6 +19,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from core import db as core_db  # noqa: E402
+from core import startup  # noqa: E402
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "")
 REQUIRE_PG = os.environ.get("REQUIRE_POSTGRES") == "1"
@@ -103,7 +104,7 @@ class _Templates:
         key = (backend, kind)
         if key not in self.urls:
             url = _make_url(backend, self.tmp_factory.mktemp(f"tpl-{kind}"))
-            core_db.upgrade(url)
+            startup.upgrade(url)
             engine = core_db.get_engine(url)
             if kind == "demo":
                 from core import demo
@@ -130,7 +131,7 @@ def _forget(url: str) -> None:
     core_db.get_engine(url).dispose()
     with core_db._lock:
         core_db._engines.pop(url, None)
-        core_db._ready.discard(url)
+        startup.forget(url)
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from core import auth, demo, periods, queries, summary
 from core import db as core_db
+from core import startup
 from core.models import Measurement, School, Territory
 from core.settings import Settings
 
@@ -24,7 +25,7 @@ def test_schema_is_at_head(empty_db):
     with empty_db.connect() as c:
         from alembic.script import ScriptDirectory
 
-        head = ScriptDirectory.from_config(core_db.alembic_config(str(empty_db.url))).get_current_head()
+        head = ScriptDirectory.from_config(startup.alembic_config(str(empty_db.url))).get_current_head()
         assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
 
 
@@ -174,8 +175,8 @@ def test_when_the_demo_is_built(empty_db, demo_db_rw):
 
 
 def test_ensure_database_builds_the_demo_once(env_demo_url):
-    engine = core_db.ensure_database()
-    assert core_db.ensure_database() is engine
+    engine = startup.ensure_database()
+    assert startup.ensure_database() is engine
     with engine.connect() as c:
         assert c.execute(text("SELECT COUNT(*) FROM roadmap")).scalar() == 5
 

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from core import auth, cli, maintenance
 from core import db as core_db
+from core import startup
 from core.ingest import pipeline
 from tests import ingest_files as f
 from tests.test_ingest import _value, scope_of
@@ -89,7 +90,7 @@ def test_upgrade_from_the_first_revision_keeps_the_data(backend, tmp_path):
     from tests.conftest import _cleanup, _make_url
 
     url = _make_url(backend, tmp_path)
-    core_db.upgrade(url, "0001")
+    startup.upgrade(url, "0001")
     engine = core_db.get_engine(url)
     t, f_ = True, False
     try:
@@ -113,11 +114,11 @@ def test_upgrade_from_the_first_revision_keeps_the_data(backend, tmp_path):
             c.execute(text("INSERT INTO measurementsummary (territory_id, grp, indicator_id, period_id, n_schools, "
                            "sum_value, sum_numerator, sum_denominator, n_flag) VALUES "
                            "(1, 'all', 1, 1, 1, 50, 10, 20, 0)"))
-        core_db.upgrade(url)
+        startup.upgrade(url)
         with engine.connect() as c:
             from alembic.script import ScriptDirectory
 
-            head = ScriptDirectory.from_config(core_db.alembic_config(url)).get_current_head()
+            head = ScriptDirectory.from_config(startup.alembic_config(url)).get_current_head()
             assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
             assert tuple(c.execute(text("SELECT value, numerator, denominator FROM measurement")).one()) == (50, 10, 20)
             assert tuple(c.execute(text("SELECT old_value, new_value, old_entered_by FROM measurementhistory")).one()
@@ -131,7 +132,7 @@ def test_upgrade_from_the_first_revision_keeps_the_data(backend, tmp_path):
 def test_the_start_up_check_runs_in_the_background(env_demo_url):
     import threading
 
-    engine = core_db.ensure_database()
+    engine = startup.ensure_database()
     for t in threading.enumerate():
         if t.name == "integrity-check":
             t.join(30)

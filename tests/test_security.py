@@ -261,7 +261,7 @@ def test_admin_page_shows_and_clears_a_throttle(env_demo_url):
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from core.db import ensure_database
+    from core.startup import ensure_database
 
     st.cache_data.clear()
     st.cache_resource.clear()
@@ -322,7 +322,7 @@ def test_overview_shows_a_write_made_elsewhere_at_the_next_rerun(env_demo_url):
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from core.db import ensure_database
+    from core.startup import ensure_database
 
     st.cache_data.clear()
     st.cache_resource.clear()

@@ -21,7 +21,7 @@ ROLES = {"demo-head": "head", "demo-methodist": "methodologist", "demo-principal
 def app_db(env_demo_url):
     st.cache_data.clear()
     st.cache_resource.clear()
-    from core.db import ensure_database
+    from core.startup import ensure_database
 
     yield ensure_database(env_demo_url)
     st.cache_data.clear()

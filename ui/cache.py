@@ -14,7 +14,8 @@ import streamlit as st
 
 from core import queries, settings
 from core.auth import Scope
-from core.db import data_version, ensure_database
+from core.db import data_version
+from core.startup import ensure_database
 
 READ_TTL_SECONDS = 600
 VERSION_KEY = "_data_version"

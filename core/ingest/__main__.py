@@ -20,7 +20,8 @@ from pathlib import Path
 from sqlmodel import select
 
 from core import auth, periods, settings
-from core.db import ensure_database, session_scope
+from core.db import session_scope
+from core.startup import ensure_database
 from core.formatting import plural
 from core.ingest import pipeline, template
 from core.ingest.problems import IngestError

@@ -1,0 +1,121 @@
+"""The house's import rules, read from the source (ast) and checked by importing each module alone.
+
+- `core/` never imports streamlit, `ui/`, `server/` or `app_pages/`;
+- `core/db.py` only makes engines and sessions: it imports nothing of ours but `core.settings`
+  (start-up — migrations, the demo, checks — is `core/startup.py`);
+- `server/` imports nothing from `ui/` (nor streamlit's script side);
+- no import cycle between our modules at import time;
+- every module imports on its own, in a fresh interpreter state.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+
+import pytest
+
+from core.settings import ROOT
+
+PACKAGES = ("core", "server", "ui")
+
+
+def _modules() -> dict[str, object]:
+    out = {}
+    for pkg in PACKAGES:
+        for path in sorted((ROOT / pkg).rglob("*.py")):
+            rel = path.relative_to(ROOT).with_suffix("")
+            parts = list(rel.parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            out[".".join(parts)] = path
+    return out
+
+
+MODULES = _modules()
+
+
+def _imports(path, *, top_level_only: bool = False) -> set[str]:
+    """Modules a file imports (absolute names); `top_level_only`: those run at import time (not
+    inside a function)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    if top_level_only:  # imports under `if`/`try` at module level run at import time too
+        nodes = [n for top in tree.body if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                 for n in ast.walk(top)]
+    found = set()
+    for n in nodes:
+        if isinstance(n, ast.Import):
+            found |= {a.name for a in n.names}
+        elif isinstance(n, ast.ImportFrom) and n.module and n.level == 0:
+            found.add(n.module)
+            found |= {f"{n.module}.{a.name}" for a in n.names}  # `from core import demo` imports core.demo
+    return found
+
+
+def _ours(names: set[str]) -> set[str]:
+    return {n for n in names if n in MODULES}
+
+
+def test_the_tree_is_found():
+    assert {"core.db", "core.startup", "core.periods", "server.routes", "ui.shell"} <= set(MODULES)
+
+
+@pytest.mark.parametrize("name", [m for m in MODULES if m.startswith("core")])
+def test_core_imports_no_streamlit_ui_or_server(name):
+    bad = {n for n in _imports(MODULES[name]) if n.split(".")[0] in ("streamlit", "ui", "server", "app_pages")}
+    assert not bad, f"{name} imports {sorted(bad)}"
+
+
+def test_db_only_makes_engines_and_sessions():
+    ours = _ours(_imports(MODULES["core.db"]))
+    assert ours <= {"core", "core.settings"}, f"core.db imports {sorted(ours - {'core', 'core.settings'})}"
+
+
+@pytest.mark.parametrize("name", [m for m in MODULES if m.startswith("server")])
+def test_server_imports_nothing_from_ui(name):
+    bad = {n for n in _imports(MODULES[name]) if n.split(".")[0] in ("ui", "app_pages", "main")}
+    assert not bad, f"{name} imports {sorted(bad)}"
+
+
+def test_no_import_cycles():
+    graph = {m: _ours(_imports(p, top_level_only=True)) - {m} for m, p in MODULES.items()}
+    cycles, state = [], {}
+
+    def visit(m, stack):
+        state[m] = "open"
+        for n in sorted(graph.get(m, ())):
+            if state.get(n) == "open":
+                cycles.append(stack[stack.index(n):] + [n])
+            elif n not in state:
+                visit(n, stack + [n])
+        state[m] = "done"
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [m])
+    assert not cycles, "import cycles: " + "; ".join(" → ".join(c) for c in cycles)
+
+
+def test_every_module_imports_on_its_own():
+    """One interpreter; before each module all of ours are forgotten (but core.models, whose tables
+    can be declared once per process), so each is imported first."""
+    script = f"""
+import importlib, json, sys, traceback
+names = {json.dumps(sorted(MODULES))}
+failed = {{}}
+for name in names:
+    for m in [m for m in sys.modules if m.split(".")[0] in {PACKAGES!r} and m not in ("core", "core.models")]:
+        del sys.modules[m]
+    try:
+        importlib.import_module(name)
+    except Exception:
+        failed[name] = traceback.format_exc(limit=3)
+print(json.dumps(failed))
+"""
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    failed = json.loads(out.stdout.strip().splitlines()[-1])
+    assert not failed, failed
