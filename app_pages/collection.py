@@ -1,7 +1,6 @@
 """«Сбор данных»: who has reported the quarter, the deadline, the schools to chase (list, XLSX, letter),
 and the quarter's state: the methodologist marks it checked, the head approves (and unlocks)."""
 
-from datetime import date
 
 import streamlit as st
 
@@ -22,7 +21,7 @@ if terrs.empty:
     st.stop()
 periods = cache.periods()
 quarters = periods[periods["kind"] == "quarter"]
-today = date.today()
+today = cache.today()
 ended = quarters[quarters["end"] < today]
 codes = list(quarters["code"])
 default = (ended if not ended.empty else quarters).iloc[-1]["code"]

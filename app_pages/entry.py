@@ -2,7 +2,6 @@
 school's value with a reason. Both are checked and written by the upload pipeline (preview, history,
 undo in the upload log)."""
 
-from datetime import date
 
 import streamlit as st
 
@@ -21,7 +20,7 @@ st.title("Исправление значений" if correction else "Ввод 
 
 periods = cache.periods()
 quarters = periods[periods["kind"] == "quarter"]
-today = date.today()
+today = cache.today()
 ended = quarters[quarters["end"] < today]
 codes = list(quarters["code"])
 labels = dict(zip(periods["code"], periods["label"]))

@@ -1,12 +1,13 @@
 """A roadmap's plan: activities and control points on a timeline and in a table grouped by direction,
 filters, overdue first and counted, status changes by the roles allowed to; loading a roadmap file."""
 
+from datetime import timedelta
 from html import escape
 
 import streamlit as st
 
 from core import formatting as fmt
-from core import plan_charts, roadmap_book, roadmap_docx, roadmap_view
+from core import cycle, plan_charts, roadmap_book, roadmap_docx, roadmap_view
 from core import roadmap as rules
 from core.auth import AccessDenied
 from core.ingest.excel import MAX_FILE_BYTES
@@ -161,7 +162,7 @@ if len(shown) != len(items):
     st.caption(f"Показано {len(shown)} из {len(items)}; просрочено среди показанных: {int(shown['overdue'].sum())}.")
 
 tabs = ["График", "Таблица по направлениям"] + (["Отметить выполнение", "Загрузить дорожную карту"]
-                                               if sc.can_edit_roadmap else [])
+                                               if sc.can_edit_roadmap else []) + ["Изменения"]
 tab = st.tabs(tabs)
 
 with tab[0]:
@@ -260,3 +261,42 @@ if sc.can_edit_roadmap:
                               for h in history], hide_index=True, width="stretch")
     with tab[3]:
         load_tab()
+
+if sc.can_edit_roadmap and not items.empty:
+    with tab[2]:
+        st.divider()
+        st.markdown("**Несколько пунктов сразу** — одна дата и одно подтверждение для всех выбранных")
+        open_items = items[~items["status"].isin(["done", "cancelled"])]
+        bulk_labels = {f"{k}:{i}": f"{'КТ ' if k == 'control_point' else ''}{n}{f' ({s_})' if s_ else ''}. "
+                       f"{fmt.clip(t, 90)}" for k, i, n, s_, t in zip(open_items["kind"], open_items["id"],
+                                                                      open_items["number"], open_items["stage"],
+                                                                      open_items["title"])}
+        with st.form("status_bulk"):
+            picked = st.multiselect("Выполненные пункты", list(bulk_labels), format_func=bulk_labels.get,
+                                    key="bulk_items")
+            b_date = st.date_input("Дата выполнения", value=today, max_value=today, format="DD.MM.YYYY",
+                                   key="bulk_date")
+            b_evidence = st.text_area("Подтверждение (документ, ссылка, что сделано)", max_chars=2000,
+                                      key="bulk_evidence")
+            if st.form_submit_button("Отметить выполненными", icon=":material/done_all:"):
+                try:
+                    n_done = cycle.mark_done_many(sc, [(p.split(":")[0], int(p.split(":")[1])) for p in picked],
+                                                  b_date, b_evidence, today=today, engine=engine)
+                except (roadmap_view.StatusError, AccessDenied) as exc:
+                    st.error(f"{exc} Ничего не изменено.")
+                else:
+                    cache.clear()
+                    st.session_state["status_saved"] = f"Отмечено выполненными: {n_done}"
+                    st.rerun()
+
+with tab[-1]:
+    since_default = cycle.previous_visit(sc, engine) or (today - timedelta(days=30))
+    since = st.date_input("Изменения с", value=min(since_default, today), max_value=today, format="DD.MM.YYYY",
+                          key="changes_since", help="По умолчанию — день вашего предыдущего входа")
+    changes = cycle.changes_since(sc, roadmap_id, since, engine)
+    if changes.empty:
+        st.info(f"С {since:%d.%m.%Y} в этой дорожной карте ничего не менялось.")
+    else:
+        st.dataframe(changes.assign(Когда=changes["at"].map(lambda x: f"{x:%d.%m.%Y %H:%M}"))
+                     .rename(columns={"login": "Кто", "what": "Что", "detail": "Изменение"})
+                     [["Когда", "Кто", "Что", "Изменение"]], hide_index=True, width="stretch")

@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
 
-from core import auth
+from core import auth, settings
 from core import formatting as fmt
 from core.auth import Scope
 from core.db import get_engine, session_scope
@@ -227,7 +227,8 @@ def _change(scope: Scope, territory: int | str, period: str | int, *, roles: tup
         s.add(row)
         auth.audit(s, action, user_id=scope.user_id, login=scope.login, object_type="quarter",
                    object_id=f"{terr['id']}:{per['code']}",
-                   details={"territory": terr["name"], "period": per["code"], "old": old, "new": row.state, **details})
+                   details={"territory": terr["name"], "period": per["code"], "period_label": per["label"], "old": old,
+                            "new": row.state, **details})
     return quarter_state(terr["id"], per["id"], engine)
 
 
@@ -317,7 +318,7 @@ def _locks(executor, pairs: set[tuple[int, int]]) -> list[dict]:
         return []
     rows = executor.execute(_expanding("""
         SELECT cl.descendant_id, q.territory_id, q.period_id, q.state, q.approved_at, t.name AS territory,
-               p.label AS period
+               p.label AS period, p.code AS period_code
         FROM quarterstate q JOIN territoryclosure cl ON cl.ancestor_id = q.territory_id
         JOIN territory t ON t.id = q.territory_id JOIN period p ON p.id = q.period_id
         WHERE cl.descendant_id IN :t AND q.period_id IN :p AND q.state IN ('checked', 'approved')""", "t", "p"),
@@ -357,14 +358,16 @@ def guard_writes(s, scope: Scope, pairs: set[tuple[int, int]]) -> None:
     approved = [r for r in locks if r["state"] == "approved"]
     if approved:
         raise QuarterLocked(_locked_message(approved[0]) + " Ничего не записано.")
-    for t_id, p_id in sorted({(r["territory_id"], r["period_id"]) for r in locks}):
+    reopened = {(r["territory_id"], r["period_id"]): r for r in locks}
+    for (t_id, p_id), r in sorted(reopened.items()):
         row = s.get(QuarterState, (t_id, p_id))
         row.state, row.checked_by, row.checked_at = "open", None, None
         row.updated_by, row.updated_at = scope.user_id, utcnow()
         s.add(row)
         auth.audit(s, "quarter_reopened", user_id=scope.user_id, login=scope.login, object_type="quarter",
-                   object_id=f"{t_id}:{p_id}", details={"why": "данные изменены после проверки", "old": "checked",
-                                                        "new": "open"})
+                   object_id=f"{t_id}:{r['period_code']}",
+                   details={"territory": r["territory"], "period": r["period_code"], "period_label": r["period"],
+                            "why": "данные изменены после проверки", "old": "checked", "new": "open"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -436,7 +439,7 @@ def collection(scope: Scope, territory_id: int, period: str | int, *, today: dat
     through which upload or entry, late or not. One aggregate query; a curator or a principal gets
     only their schools."""
     engine = engine or get_engine()
-    today = today or date.today()
+    today = today or settings.today(engine)
     if not scope.can_see_territory(territory_id):
         raise auth.deny(scope, f"сбор данных по территории {territory_id}", engine)
     with engine.connect() as c:
@@ -670,3 +673,104 @@ def prepare_entry(scope: Scope, school_id: int, period: str | int, values: dict[
         title += f" — {reason}"
     pv = pipeline.prepare_parsed(scope, Parsed(entries=entries, kind=kind), title[:255], data, per["code"], engine)
     return pv, data
+
+
+# ---------------------------------------------------------------------------------------------
+# Control points and activities in bulk; what changed since the last meeting
+# ---------------------------------------------------------------------------------------------
+def mark_done_many(scope: Scope, items: list[tuple[str, int]], completed_on: date, evidence: str, *,
+                   today: date | None = None, engine: Engine | None = None) -> int:
+    """Mark several activities / control points «выполнено» with one date and one evidence note: the
+    rules and audit of a single status change (core.roadmap_view), all in one transaction — one bad
+    item and nothing is written. Returns how many changed."""
+    from core import roadmap_view
+
+    engine = engine or get_engine()
+    if not items:
+        raise roadmap_view.StatusError("Не выбран ни один пункт.")
+    today = today or settings.today(engine)
+    models = {key: roadmap_view._item(scope, key[0], key[1], engine, write=True) for key in dict.fromkeys(items)}
+    changed = 0
+    with session_scope(engine, write=True) as s:
+        for (kind, item_id), model in models.items():
+            obj = s.get(model, item_id)
+            before = (obj.status, obj.completed_on, obj.evidence)
+            roadmap_view.write_status(s, scope, kind, obj, "done", completed_on=completed_on, evidence=evidence,
+                                      today=today)
+            changed += before != (obj.status, obj.completed_on, obj.evidence)
+    return changed
+
+
+def previous_visit(scope: Scope, engine: Engine | None = None) -> date | None:
+    """The day of the user's login before the current one (the default «since» of the changes)."""
+    engine = engine or get_engine()
+    with engine.connect() as c:
+        rows = c.execute(text("SELECT at FROM auditevent WHERE action = 'login' AND user_id = :u ORDER BY id DESC "
+                              "LIMIT 2"), {"u": scope.user_id}).all()
+    return _as_date(rows[1][0]) if len(rows) > 1 else None
+
+
+CHANGE_COLUMNS = ["at", "login", "what", "detail"]
+
+
+def changes_since(scope: Scope, roadmap_id: int, since: date, engine: Engine | None = None) -> pd.DataFrame:
+    """What changed in a roadmap's territory since a day, newest first, from the audit log: status
+    changes of its activities and control points, uploads and entries, the quarters' checks and
+    approvals."""
+    from core import roadmap as rules
+    from core import roadmap_view
+
+    engine = engine or get_engine()
+    rm = roadmap_view.roadmap_meta(scope, roadmap_id, engine)  # refuses what the user may not see
+    start = datetime.combine(since, datetime.min.time())
+    with engine.connect() as c:
+        terrs = {r[0] for r in c.execute(text("SELECT descendant_id FROM territoryclosure WHERE ancestor_id = :t"),
+                                         {"t": rm["territory_id"]})}
+        events = c.execute(text("""
+            SELECT e.id, e.at, e.login, e.action, e.object_type, e.object_id, e.details, u.territory_id AS up_territory,
+                   u.file_name, u.kind AS up_kind, u.status AS up_status
+            FROM auditevent e LEFT JOIN upload u ON e.action IN ('upload', 'upload_undone') AND u.id = """
+            + ("CAST(e.object_id AS INTEGER)" if engine.dialect.name == "sqlite" else
+               "CASE WHEN e.object_id ~ '^[0-9]+$' THEN CAST(e.object_id AS INTEGER) END") + """
+            WHERE e.at >= :since AND (e.action IN ('roadmap_status', 'upload', 'upload_undone')
+                                      OR e.action LIKE 'quarter\\_%' ESCAPE '\\')
+            ORDER BY e.id DESC LIMIT 500"""), {"since": start}).all()
+        titles = {(k, r.id): (r.number, r.title) for k, table in (("activity", "activity"),
+                                                                  ("control_point", "controlpoint"))
+                  for r in c.execute(text(f"SELECT id, number, title FROM {table} WHERE roadmap_id = :r"),
+                                     {"r": roadmap_id})}
+    out = []
+    for e in events:
+        d = json.loads(e.details or "{}")
+        if e.action == "roadmap_status":
+            if d.get("roadmap_id") != roadmap_id or d.get("demo"):
+                continue
+            number, title = titles.get((e.object_type, int(e.object_id)), (d.get("number"), ""))
+            what = f"{'КТ' if e.object_type == 'control_point' else 'Мероприятие'} {number}. {fmt.clip(title, 90)}"
+            old, new = d.get("old", {}), d.get("new", {})
+            detail = (f"{rules.ACTIVITY_STATUSES.get(old.get('status'), old.get('status'))} → "
+                      f"{rules.ACTIVITY_STATUSES.get(new.get('status'), new.get('status'))}")
+            if new.get("completed_on"):
+                detail += f" ({_as_date(new['completed_on']):%d.%m.%Y})"
+            if new.get("evidence"):
+                detail += f": {fmt.clip(new['evidence'], 120)}"
+        elif e.action in ("upload", "upload_undone"):
+            if e.up_territory not in terrs:
+                continue
+            kind = {"entry": "Ввод в браузере", "correction": "Исправление"}.get(e.up_kind, "Загрузка")
+            what = f"{kind} № {e.object_id}"
+            if e.action == "upload":
+                detail = f"новых {d.get('new', 0)}, изменено {d.get('changed', 0)}: {fmt.clip(e.file_name or '', 90)}"
+            else:
+                detail = "отменена"
+        else:
+            t_id = int(str(e.object_id or "0:").split(":")[0] or 0)
+            if t_id not in terrs:
+                continue
+            what = f"Данные за {d.get('period_label') or d.get('period', '')}"
+            detail = {"quarter_checked": "отмечены как проверенные", "quarter_approved": "утверждены",
+                      "quarter_unlocked": f"утверждение снято: {d.get('reason', '')}",
+                      "quarter_reopened": "возвращены в работу", "quarter_deadline": "изменён срок представления",
+                      }.get(e.action, e.action)
+        out.append({"at": _aware(e.at), "login": e.login, "what": what, "detail": detail})
+    return pd.DataFrame(out, columns=CHANGE_COLUMNS)

@@ -342,3 +342,59 @@ def test_the_spravka_says_whether_its_figures_are_approved(demo_db_any):
     cycle.mark_checked(scope_of(eng, "demo-methodist"), NEV, "2024-Q3", eng)
     info = cycle.approve(head, NEV, "2024-Q3", eng)
     assert f"Данные за III кв. 2024 утверждены {info.approved_at:%d.%m.%Y}" in body()
+
+
+# ---------------------------------------------------------------------------------------------
+# Bulk status and the changes since the last meeting
+# ---------------------------------------------------------------------------------------------
+def _open_items(engine, n):
+    with engine.connect() as c:
+        return [("control_point", r[0]) for r in c.execute(text(
+            "SELECT id FROM controlpoint WHERE roadmap_id = 1 AND status NOT IN ('done', 'cancelled') ORDER BY id"))
+        ][:n] + [("activity", r[0]) for r in c.execute(text(
+            "SELECT id FROM activity WHERE roadmap_id = 1 AND status NOT IN ('done', 'cancelled') ORDER BY id"))][:n]
+
+
+def test_mark_several_done_with_one_date_and_evidence(demo_db_any):
+    from core import roadmap_view
+
+    eng = demo_db_any
+    meth = scope_of(eng, "demo-methodist")
+    items = _open_items(eng, 2)
+    assert len(items) == 4
+    with pytest.raises(roadmap_view.StatusError, match="подтверждение"):
+        cycle.mark_done_many(meth, items, date(2024, 10, 1), "  ", today=date(2024, 10, 15), engine=eng)
+    with pytest.raises(roadmap_view.StatusError, match="ещё не наступила"):
+        cycle.mark_done_many(meth, items, date(2024, 11, 1), "протокол", today=date(2024, 10, 15), engine=eng)
+    with eng.connect() as c:
+        assert c.execute(text("SELECT COUNT(*) FROM controlpoint WHERE status = 'done' AND evidence = 'протокол № 7'")
+                         ).scalar() == 0
+    assert cycle.mark_done_many(meth, items, date(2024, 10, 1), "протокол № 7", today=date(2024, 10, 15),
+                                engine=eng) == 4
+    with eng.connect() as c:
+        rows = c.execute(text("SELECT status, completed_on, evidence FROM activity WHERE id IN :i")
+                         .bindparams(__import__("sqlalchemy").bindparam("i", expanding=True)),
+                         {"i": [i for k, i in items if k == "activity"]}).all()
+    assert {(r[0], str(r[1])[:10], r[2]) for r in rows} == {("done", "2024-10-01", "протокол № 7")}
+    changes = cycle.changes_since(scope_of(eng, "demo-head"), 1, date(2020, 1, 1), eng)
+    assert (changes["detail"].str.contains("→ выполнено \\(01.10.2024\\): протокол № 7")).sum() == 4
+    with pytest.raises(AccessDenied):
+        cycle.mark_done_many(scope_of(eng, "demo-head"), items[:1], date(2024, 10, 1), "x",
+                             today=date(2024, 10, 15), engine=eng)
+
+
+def test_changes_since_lists_uploads_and_approvals_of_the_territory(demo_db_any):
+    eng = demo_db_any
+    meth, head = scope_of(eng, "demo-methodist"), scope_of(eng, "demo-head")
+    pv, data = upload_one(eng, meth)
+    uid = pipeline.apply(meth, pv, data, accept_warnings=True, engine=eng)
+    cycle.mark_checked(meth, NEV, "2024-Q3", eng)
+    cycle.approve(head, NEV, "2024-Q3", eng)
+    ch = cycle.changes_since(head, 1, date(2020, 1, 1), eng)
+    assert list(ch["what"][:3]) == ["Данные за III кв. 2024", "Данные за III кв. 2024", f"Загрузка № {uid}"]
+    assert list(ch["detail"][:2]) == ["утверждены", "отмечены как проверенные"]
+    # another territory's head sees none of it; tomorrow nothing changed yet
+    assert cycle.changes_since(auth.system_scope(), 5, date(2020, 1, 1), eng).empty
+    assert cycle.changes_since(head, 1, date(2099, 1, 1), eng).empty
+    with pytest.raises(AccessDenied):
+        cycle.changes_since(head, 5, date(2020, 1, 1), eng)

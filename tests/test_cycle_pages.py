@@ -167,3 +167,28 @@ def test_tiles_and_slides_say_whether_figures_are_approved(app_db):
     text_ = "\n".join(m.value for m in at.markdown)
     assert f"Данные на III кв. 2024 (утверждены {info.approved_at:%d.%m.%Y})" in text_
     assert "предварительные" not in text_
+
+
+def test_roadmap_bulk_done_and_changes_tab(app_db):
+    from tests.test_cycle import _open_items
+
+    items = _open_items(app_db, 1)
+    at = run_as("demo-methodist", "../app_pages/roadmap.py")
+    with app_db.connect() as c:
+        before = c.execute(text("SELECT COUNT(*) FROM auditevent WHERE action = 'roadmap_status'")).scalar()
+    ms = at.multiselect(key="bulk_items")
+    for kind, item_id in items:
+        ms.select(f"{kind}:{item_id}")
+    at.text_area(key="bulk_evidence").input("Протокол совещания № 4")
+    next(b for b in at.button if b.label == "Отметить выполненными").click().run()
+    assert not at.exception
+    assert "Отмечено выполненными: 2" in texts(at)
+    with app_db.connect() as c:
+        assert c.execute(text("SELECT COUNT(*) FROM auditevent WHERE action = 'roadmap_status'")).scalar() == before + 2
+    # nothing chosen: a Russian message, nothing written
+    next(b for b in at.button if b.label == "Отметить выполненными").click().run()
+    assert "Не выбран ни один пункт" in texts(at)
+    head = run_as("demo-head", "../app_pages/roadmap.py")
+    head.date_input(key="changes_since").set_value(cycle.date(2020, 1, 1)).run()
+    df = head.dataframe[-1].value
+    assert (df["Изменение"].str.contains("Протокол совещания № 4")).sum() == 2
