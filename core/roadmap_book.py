@@ -420,27 +420,45 @@ def _period_code(cell: Cell, known: dict[str, dict], out: list[Problem], create:
 
 def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = None, *, connection=None) -> Preview:
     """Read the workbook and check it whole; nothing is written. `connection`: read through it
-    (the demo builder checks each file inside its one transaction)."""
+    (the demo builder checks each file inside its one transaction). Each sheet or rule is one
+    named check (`CHECKS`), run in order on one `_Check`: later checks see what earlier ones
+    found (schools and indicators of the file, directions, risk parameters)."""
     engine = engine or get_engine()
     if not scope.can_edit_roadmap:
         raise auth.deny(scope, "roadmap_upload", engine)
     pv = Preview(file_name=file_name, checksum=hashlib.sha256(data).hexdigest())
     book = read(data, file_name)
-    P = pv.problems
-    P.extend(book.problems)
+    pv.problems.extend(book.problems)
     with (nullcontext(connection) if connection is not None else engine.connect()) as c:
+        known = _Known.read(c, book)
+    ctx = _Check(scope=scope, book=book, pv=pv, known=known,
+                 ind_kinds={code: r["value_kind"] for code, r in known.indicators.items()},
+                 known_schools=dict(known.schools))
+    for check in CHECKS:
+        check(ctx)
+    return pv
+
+
+@dataclass
+class _Known:
+    """What the database holds that the checks compare the file with."""
+
+    territories: dict[str, dict]
+    schools: dict[str, dict]
+    indicators: dict[str, dict]
+    periods: dict[str, dict]
+    roadmaps: dict[str, dict]
+    curator_pairs: dict[tuple[str, str], int]
+    marked: list[dict]  # a reload: items of the loaded roadmap that have a status
+    loaded_targets: list[dict]  # a reload: the loaded roadmap's targets
+
+    @classmethod
+    def read(cls, c, book: Book) -> "_Known":
         q = lambda s, **k: [dict(r._mapping) for r in c.execute(sql(s), k)]  # noqa: E731
-        territories = {r["code"]: r for r in q("SELECT id, code, name FROM territory")}
-        schools = {r["code"]: r for r in q("SELECT id, code, territory_id, short_name FROM school")}
-        indicators = {r["code"]: r for r in q("SELECT id, code, value_kind, level FROM indicator")}
-        periods = {r["code"]: r for r in q("SELECT id, code, label FROM period")}
         roadmaps = {r["code"]: r for r in q("SELECT id, code, territory_id FROM roadmap")}
-        curator_pairs = {(r["a"], r["b"]): r["roadmap_id"] for r in q(
-            """SELECT c.code AS a, s.code AS b, l.roadmap_id FROM curatorlink l
-               JOIN school c ON c.id = l.curator_school_id JOIN school s ON s.id = l.school_id""")}
         code_cell = book.main.get("code")
         marked, loaded_targets = [], []
-        if code_cell is not None and code_cell.value in roadmaps:  # a reload: statused items, targets
+        if code_cell is not None and code_cell.value in roadmaps:
             rid = roadmaps[code_cell.value]["id"]
             marked = q("""SELECT 'activity' AS kind, number, stage, title, status FROM activity
                           WHERE roadmap_id = :r AND status <> 'planned'
@@ -448,9 +466,64 @@ def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = N
                           WHERE roadmap_id = :r AND status <> 'planned'""", r=rid)
             loaded_targets = q("""SELECT i.code AS indicator, t.applies_to, t.wording FROM target t
                                   JOIN indicator i ON i.id = t.indicator_id WHERE t.roadmap_id = :r""", r=rid)
+        return cls(
+            territories={r["code"]: r for r in q("SELECT id, code, name FROM territory")},
+            schools={r["code"]: r for r in q("SELECT id, code, territory_id, short_name FROM school")},
+            indicators={r["code"]: r for r in q("SELECT id, code, value_kind, level FROM indicator")},
+            periods={r["code"]: r for r in q("SELECT id, code, label FROM period")},
+            roadmaps=roadmaps,
+            curator_pairs={(r["a"], r["b"]): r["roadmap_id"] for r in q(
+                """SELECT c.code AS a, s.code AS b, l.roadmap_id FROM curatorlink l
+                   JOIN school c ON c.id = l.curator_school_id JOIN school s ON s.id = l.school_id""")},
+            marked=marked, loaded_targets=loaded_targets)
 
-    # The roadmap
-    main = book.main
+
+@dataclass
+class _Check:
+    """The state the checks share: the file, the preview they fill, the database's view, and what
+    the file itself adds (indicators, schools, directions, risk parameters)."""
+
+    scope: Scope
+    book: Book
+    pv: Preview
+    known: _Known
+    ind_kinds: dict[str, str | None]  # indicator code -> value kind, the database's and the file's
+    known_schools: dict[str, dict]  # school code -> row, the database's and the file's ({"new": True})
+    territory_id: int | None = None
+    dir_numbers: set[str] = field(default_factory=set)
+    risk_codes: list[str] = field(default_factory=list)
+    found: set[str] = field(default_factory=set)  # risk parameters found in some school
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.pv.problems
+
+    def school_refs(self, cell: Cell) -> list[str]:
+        out = []
+        for code in _split_codes(cell.value):
+            s = self.known_schools.get(code)
+            if s is None:
+                self.problems.append(cell.problem(f"школы с кодом «{code}» нет ни в системе, ни на листе «Школы»"))
+            elif self.territory_id is not None and s["territory_id"] != self.territory_id:
+                self.problems.append(cell.problem(f"школа «{code}» относится к другой территории"))
+            elif code not in out:
+                out.append(code)
+        return out
+
+    def indicator_refs(self, cell: Cell) -> list[str]:
+        out = []
+        for code in _split_codes(cell.value):
+            if code not in self.ind_kinds:
+                self.problems.append(cell.problem(f"показателя с кодом «{code}» нет ни в системе, ни на листе «Показатели»"))
+            elif code not in out:
+                out.append(code)
+        return out
+
+
+def check_roadmap(ctx: _Check) -> None:
+    """Sheet «Дорожная карта»: required fields, years, the code (new, or a reload of the same
+    territory's roadmap), the territory (the user's own; a new one only by an administrator)."""
+    P, main, pv, known, scope = ctx.problems, ctx.book.main, ctx.pv, ctx.known, ctx.scope
     for c in MAIN_FIELDS:
         if c.required and not (main.get(c.key) and main[c.key].value):
             cell = main.get(c.key)
@@ -470,19 +543,19 @@ def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = N
         P.append(main["code"].problem("код: латинские буквы, цифры, точка, дефис, подчёркивание, до 64 знаков"))
     pv.roadmap = rm
     tcode = get("territory_code")
-    if rm["code"] in roadmaps:
-        old = roadmaps[rm["code"]]
-        if tcode in territories and territories[tcode]["id"] != old["territory_id"]:
+    if rm["code"] in known.roadmaps:
+        old = known.roadmaps[rm["code"]]
+        if tcode in known.territories and known.territories[tcode]["id"] != old["territory_id"]:
             P.append(main["code"].problem(f"дорожная карта с кодом «{rm['code']}» уже загружена для другой "
                                           "территории; дайте этой карте свой код"))
         else:
             pv.replaces = old["id"]
             P.append(main["code"].problem(f"дорожная карта «{rm['code']}» уже загружена: файл заменит её содержание; "
                                           "отметки о выполнении сохранятся у пунктов с теми же номерами", "warning"))
-            pv.marked = marked
-            pv.loaded_targets = loaded_targets
+            pv.marked = known.marked
+            pv.loaded_targets = known.loaded_targets
     if tcode:
-        t = territories.get(tcode)
+        t = known.territories.get(tcode)
         pv.territory = {"id": t["id"] if t else None, "code": tcode, "name": get("territory_name") or (t or {}).get("name"),
                         "region": get("region")}
         if t is None and not scope.is_admin:
@@ -493,18 +566,20 @@ def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = N
                                                     "для своей"))
         elif t is None and not _CODE_RE.match(tcode):
             P.append(main["territory_code"].problem("код: латинские буквы, цифры, точка, дефис, подчёркивание"))
-    territory_id = pv.territory.get("id")
+    ctx.territory_id = pv.territory.get("id")
 
-    # Indicators
-    ind_kinds = {code: r["value_kind"] for code, r in indicators.items()}
-    for r in book.sheets["Показатели"]:
+
+def check_indicators(ctx: _Check) -> None:
+    """Sheet «Показатели»: a new indicator is complete; a known code keeps its kind and level."""
+    P, indicators = ctx.problems, ctx.known.indicators
+    for r in ctx.book.sheets["Показатели"]:
         code = r["code"].value
         kind = _choice(r["value_kind"], VALUE_KINDS, P)
         level = _choice(r["level"], LEVELS, P, "school")
         for k in ("name", "short_name", "unit"):
             if not r[k].value:
                 P.append(r[k].problem("не заполнено"))
-        if code in ind_kinds and code not in indicators:
+        if code in ctx.ind_kinds and code not in indicators:
             P.append(r["code"].problem(f"показатель «{code}» уже описан на этом листе выше"))
             continue
         if code in indicators:
@@ -514,27 +589,30 @@ def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = N
             continue
         if not _CODE_RE.match(code):
             P.append(r["code"].problem("код: латинские буквы, цифры, точка, дефис, подчёркивание"))
-        ind_kinds[code] = kind
-        pv.indicators.append({"code": code, "name": r["name"].value, "short_name": r["short_name"].value,
-                              "unit": r["unit"].value, "value_kind": kind, "level": level,
-                              "aggregation": AGGREGATION.get(kind or "", "sum"),
-                              "higher_is_better": _flag(r["higher_is_better"], P) if r["higher_is_better"].value else True,
-                              "numerator_label": r["numerator_label"].value or None,
-                              "denominator_label": r["denominator_label"].value or None})
+        ctx.ind_kinds[code] = kind
+        ctx.pv.indicators.append({"code": code, "name": r["name"].value, "short_name": r["short_name"].value,
+                                  "unit": r["unit"].value, "value_kind": kind, "level": level,
+                                  "aggregation": AGGREGATION.get(kind or "", "sum"),
+                                  "higher_is_better": _flag(r["higher_is_better"], P) if r["higher_is_better"].value
+                                  else True,
+                                  "numerator_label": r["numerator_label"].value or None,
+                                  "denominator_label": r["denominator_label"].value or None})
 
-    # Schools
-    known_schools = {code: r for code, r in schools.items()}
-    for r in book.sheets["Школы"]:
+
+def check_schools(ctx: _Check) -> None:
+    """Sheet «Школы»: a new school is complete; a known code on this territory is left as it is."""
+    P = ctx.problems
+    for r in ctx.book.sheets["Школы"]:
         code = r["code"].value
         for k in ("name", "short_name"):
             if not r[k].value:
                 P.append(r[k].problem("не заполнено"))
         flags = {k: _flag(r[k], P) for k in ("is_shnor", "is_shnsu", "is_leader")}
-        if code in known_schools:
-            s = known_schools[code]
+        if code in ctx.known_schools:
+            s = ctx.known_schools[code]
             if s.get("new"):
                 P.append(r["code"].problem(f"школа «{code}» уже описана на этом листе выше"))
-            elif territory_id is not None and s["territory_id"] != territory_id:
+            elif ctx.territory_id is not None and s["territory_id"] != ctx.territory_id:
                 P.append(r["code"].problem(f"школа с кодом «{code}» уже есть в системе на другой территории"))
             else:
                 P.append(r["code"].problem(f"школа «{code}» уже есть в системе: её данные не меняются этой загрузкой",
@@ -542,56 +620,38 @@ def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = N
             continue
         if not _CODE_RE.match(code):
             P.append(r["code"].problem("код: латинские буквы, цифры, точка, дефис, подчёркивание"))
-        known_schools[code] = {"new": True, "territory_id": territory_id}
-        pv.schools.append({"code": code, "name": r["name"].value, "short_name": r["short_name"].value,
-                           "kind": r["kind"].value or "СОШ", **flags})
+        ctx.known_schools[code] = {"new": True, "territory_id": ctx.territory_id}
+        ctx.pv.schools.append({"code": code, "name": r["name"].value, "short_name": r["short_name"].value,
+                               "kind": r["kind"].value or "СОШ", **flags})
 
-    def school_refs(cell: Cell) -> list[str]:
-        out = []
-        for code in _split_codes(cell.value):
-            s = known_schools.get(code)
-            if s is None:
-                P.append(cell.problem(f"школы с кодом «{code}» нет ни в системе, ни на листе «Школы»"))
-            elif territory_id is not None and s["territory_id"] != territory_id:
-                P.append(cell.problem(f"школа «{code}» относится к другой территории"))
-            elif code not in out:
-                out.append(code)
-        return out
 
-    def indicator_refs(cell: Cell) -> list[str]:
-        out = []
-        for code in _split_codes(cell.value):
-            if code not in ind_kinds:
-                P.append(cell.problem(f"показателя с кодом «{code}» нет ни в системе, ни на листе «Показатели»"))
-            elif code not in out:
-                out.append(code)
-        return out
-
-    # Directions
-    dir_numbers: set[str] = set()
-    for r in book.sheets["Направления"]:
+def check_directions(ctx: _Check) -> None:
+    """Sheet «Направления»: numbers unique."""
+    for r in ctx.book.sheets["Направления"]:
         n = r["number"].value
-        if n in dir_numbers:
-            P.append(r["number"].problem(f"направление № {n} указано дважды"))
-        dir_numbers.add(n)
-        pv.directions.append({"number": n, "title": r["title"].value})
+        if n in ctx.dir_numbers:
+            ctx.problems.append(r["number"].problem(f"направление № {n} указано дважды"))
+        ctx.dir_numbers.add(n)
+        ctx.pv.directions.append({"number": n, "title": r["title"].value})
 
-    # Risk groups and parameters
+
+def check_risks(ctx: _Check) -> None:
+    """Sheets «Группы рисков» and «Параметры риска»: codes unique, each parameter in a group, its
+    schools known, its audit date a date."""
+    P, pv = ctx.problems, ctx.pv
     group_names = {}
-    for r in book.sheets["Группы рисков"]:
+    for r in ctx.book.sheets["Группы рисков"]:
         code = r["code"].value.rstrip(".")
         if code in group_names:
             P.append(r["code"].problem(f"группа рисков «{code}» указана дважды"))
         group_names[code] = r["name"].value
         pv.risk_groups.append({"code": code, "name": r["name"].value, "goals": r["goals"].value or None,
                                "progress_indicators": r["progress_indicators"].value or None})
-    risk_codes: list[str] = []
-    found: set[str] = set()
-    for r in book.sheets["Параметры риска"]:
+    for r in ctx.book.sheets["Параметры риска"]:
         code, grp = r["code"].value.rstrip("."), r["group"].value.rstrip(".")
         if grp not in group_names:
             P.append(r["group"].problem(f"группы рисков «{grp}» нет на листе «Группы рисков»"))
-        if code in risk_codes:
+        if code in ctx.risk_codes:
             P.append(r["code"].problem(f"параметр «{code}» указан дважды"))
             continue
         audit_date = None
@@ -604,58 +664,72 @@ def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = N
                     audit_date = d.due
                 else:
                     P.append(r["audit_date"].problem("ожидается дата, например 01.03.2023"))
-        risk_codes.append(code)
-        codes = school_refs(r["schools"])
+        ctx.risk_codes.append(code)
+        codes = ctx.school_refs(r["schools"])
         if codes or r["found_in_text"].value:
-            found.add(code)
+            ctx.found.add(code)
         pv.risks.append({"group_code": grp, "group_name": group_names.get(grp, ""), "code": code, "name": r["name"].value,
                          "found_in_text": r["found_in_text"].value or None, "schools": codes, "audit_date": audit_date})
 
-    # Activities
+
+def check_activities(ctx: _Check) -> None:
+    """Sheet «Мероприятия»: number and stage unique, the direction listed, the deadline read (an
+    unreadable one is a warning, kept as written), risk codes, indicators and schools known."""
+    P = ctx.problems
     seen: set[tuple[str, str]] = set()
-    for r in book.sheets["Мероприятия"]:
+    for r in ctx.book.sheets["Мероприятия"]:
         n, stage = r["number"].value, r["stage"].value
         if (n, stage) in seen:
             P.append(r["number"].problem(f"мероприятие № {n}" + (f" ({stage})" if stage else "") + " указано дважды"))
         seen.add((n, stage))
         d = r["direction"].value
-        if d and d not in dir_numbers:
+        if d and d not in ctx.dir_numbers:
             P.append(r["direction"].problem(f"направления № {d} нет на листе «Направления»"))
         default_year = int(stage) if re.fullmatch(r"20\d\d", stage or "") else None
         dl = parse_deadline(r["deadline"].value, default_year=default_year)
         if dl.kind == "unparsed":
             P.append(r["deadline"].problem("срок не распознан: он сохранится как написан, без даты", "warning"))
-        codes, unknown = expand_risk_codes(r["risks"].value, risk_codes, found)
+        codes, unknown = expand_risk_codes(r["risks"].value, ctx.risk_codes, ctx.found)
         for u in unknown:
             P.append(r["risks"].problem(f"параметра риска «{u}» нет на листе «Параметры риска»"))
-        pv.activities.append({
+        ctx.pv.activities.append({
             "number": n, "stage": stage, "direction": d or None, "title": r["title"].value,
             "deadline": r["deadline"].value or None, "due_date": dl.due, "deadline_kind": dl.kind,
             **{k: r[k].value or None for k in ("responsible", "expected_result", "report_form", "form",
                                                "participants", "venue", "schools_text")},
             "risk_codes_text": r["risks"].value or None, "risks": codes,
-            "indicators": indicator_refs(r["indicators"]), "schools": school_refs(r["schools"])})
+            "indicators": ctx.indicator_refs(r["indicators"]), "schools": ctx.school_refs(r["schools"])})
 
-    # Control points
+
+def check_control_points(ctx: _Check) -> None:
+    """Sheet «Контрольные точки»: numbers unique, deadlines read."""
     cp_numbers: set[str] = set()
-    for r in book.sheets["Контрольные точки"]:
+    for r in ctx.book.sheets["Контрольные точки"]:
         n = r["number"].value.rstrip(".")
         if n in cp_numbers:
-            P.append(r["number"].problem(f"контрольная точка № {n} указана дважды"))
+            ctx.problems.append(r["number"].problem(f"контрольная точка № {n} указана дважды"))
         cp_numbers.add(n)
         dl = parse_deadline(r["deadline"].value)
         if dl.kind == "unparsed":
-            P.append(r["deadline"].problem("срок не распознан: он сохранится как написан, без даты", "warning"))
-        pv.control_points.append({"number": n, "title": r["title"].value, "responsible": r["responsible"].value or None,
-                                  "deadline": r["deadline"].value or None, "due_date": dl.due, "deadline_kind": dl.kind})
+            ctx.problems.append(r["deadline"].problem("срок не распознан: он сохранится как написан, без даты",
+                                                      "warning"))
+        ctx.pv.control_points.append({"number": n, "title": r["title"].value,
+                                      "responsible": r["responsible"].value or None,
+                                      "deadline": r["deadline"].value or None, "due_date": dl.due,
+                                      "deadline_kind": dl.kind})
 
-    # Targets
+
+def check_targets(ctx: _Check) -> None:
+    """Sheet «Целевые показатели»: kind, group and judging known; a value where the kind needs
+    one; periods of the calendar (new ones listed for creation); milestones read; one target per
+    indicator and group."""
+    P, pv, periods = ctx.problems, ctx.pv, ctx.known.periods
     t_keys: set[tuple[str, str]] = set()
-    for r in book.sheets["Целевые показатели"]:
+    for r in ctx.book.sheets["Целевые показатели"]:
         kind = _choice(r["kind"], TARGET_KINDS, P)
         applies = _choice(r["applies_to"], APPLIES_TO, P, "target")
         judged = _choice(r["judged_on"], JUDGED_ON, P, "both")
-        ind = indicator_refs(r["indicator"])
+        ind = ctx.indicator_refs(r["indicator"])
         value = _number(r["value"], P)
         num = _number(r["number"], P)
         if kind in ("at_least", "at_most", "increase_pp", "increase_pct") and value is None and r["value"].value == "":
@@ -685,26 +759,41 @@ def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = N
                            "baseline": baseline, "due": due, "applies_to": applies, "judged_on": judged,
                            "milestones": milestones})
 
-    # Curators and groups of schools
+
+def check_curators(ctx: _Check) -> None:
+    """Sheet «Кураторы»: one pair a row, no school its own curator, no pair twice (a pair another
+    roadmap already holds is a warning and skipped)."""
+    P, pv = ctx.problems, ctx.pv
     pairs = set()
-    for r in book.sheets["Кураторы"]:
-        a, b = school_refs(r["curator"]), school_refs(r["school"])
+    for r in ctx.book.sheets["Кураторы"]:
+        a, b = ctx.school_refs(r["curator"]), ctx.school_refs(r["school"])
         if len(a) > 1 or len(b) > 1:
             P.append(r["curator"].problem("в строке одна пара: школа-куратор и курируемая школа"))
         if a and b:
+            held = ctx.known.curator_pairs
             if a[0] == b[0]:
                 P.append(r["school"].problem("школа не может курировать саму себя"))
             elif (a[0], b[0]) in pairs:
                 P.append(r["school"].problem("эта пара уже указана выше"))
-            elif (a[0], b[0]) in curator_pairs and (pv.replaces is None or curator_pairs[(a[0], b[0])] != pv.replaces):
+            elif (a[0], b[0]) in held and (pv.replaces is None or held[(a[0], b[0])] != pv.replaces):
                 P.append(r["school"].problem("эта школа уже закреплена за этим куратором; строка пропущена",
                                              "warning"))
             else:
                 pv.curators.append({"curator": a[0], "school": b[0]})
             pairs.add((a[0], b[0]))
-    for r in book.sheets["Группы школ"]:
-        pv.school_groups.append({"name": r["name"].value, "schools": school_refs(r["schools"]),
-                                 "note": r["note"].value or None})
+
+
+def check_school_groups(ctx: _Check) -> None:
+    """Sheet «Группы школ»: the schools known."""
+    for r in ctx.book.sheets["Группы школ"]:
+        ctx.pv.school_groups.append({"name": r["name"].value, "schools": ctx.school_refs(r["schools"]),
+                                     "note": r["note"].value or None})
+
+
+def check_replacement(ctx: _Check) -> None:
+    """A reload names what it drops (items with a status, targets); a file with nothing to load is
+    refused."""
+    P, pv = ctx.problems, ctx.pv
     for m in pv.dropped_marks():
         label = "контрольной точки" if m["kind"] == "control_point" else "мероприятия"
         P.append(Problem("warning", f"в файле нет {label} № {m['number']}" + (f" ({m['stage']})" if m["stage"] else "")
@@ -715,7 +804,10 @@ def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = N
                          f"{t['indicator']}): цель будет удалена, значения показателя останутся"))
     if not pv.activities and not pv.control_points and not pv.targets and not P:
         P.append(Problem("error", "в файле нет ни мероприятий, ни контрольных точек, ни целевых показателей"))
-    return pv
+
+
+CHECKS = (check_roadmap, check_indicators, check_schools, check_directions, check_risks, check_activities,
+          check_control_points, check_targets, check_curators, check_school_groups, check_replacement)
 
 
 def _loc(cell: Cell) -> tuple:
