@@ -100,6 +100,10 @@ m[1].metric("Представили", col.n_reported)
 m[2].metric("Полностью", col.n_complete)
 m[3].metric("С опозданием или не в срок", col.n_late)
 
+last = col.latest
+if last:
+    st.caption(f"Последним представил данные: {last['school']} — {last['last_at']:%d.%m.%Y %H:%M} UTC, "
+               f"{last['by']}, {last['via']}")
 f1, f2 = st.columns(2)
 late_only = f1.checkbox("Только опоздавшие", key="col_late")
 incomplete_only = f2.checkbox("Только неполные", key="col_incomplete")

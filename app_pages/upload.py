@@ -100,6 +100,8 @@ with tab_load:
             if preview.errors:
                 st.error(f"Найдено ошибок: {len(preview.errors)}. Файл не будет записан, пока они не исправлены. "
                          "База данных не изменена.", icon=":material/error:")
+                for msg in dict.fromkeys(p.message for p in preview.errors if not p.where):
+                    st.error(msg, icon=":material/lock:")  # a whole-file refusal (an approved quarter) in words
             if preview.errors or preview.warnings:
                 st.dataframe(preview.problems_table(), hide_index=True, width="stretch")
             for n, miss in enumerate(preview.unmatched):

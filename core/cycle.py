@@ -417,6 +417,12 @@ class Collection:
     def not_reported(self) -> pd.DataFrame:
         return self.rows[~self.rows["reported"]]
 
+    @property
+    def latest(self) -> dict | None:
+        """The school whose values came last through an upload or an entry (not the demo's)."""
+        real = self.rows[self.rows["upload_id"].notna()]
+        return None if real.empty else real.sort_values("last_at").iloc[-1].to_dict()
+
     def filtered(self, *, late_only: bool = False, incomplete_only: bool = False) -> pd.DataFrame:
         df = self.rows
         if late_only:
@@ -485,7 +491,8 @@ def collection(scope: Scope, territory_id: int, period: str | int, *, today: dat
             status += ", с опозданием"
         out.append({"school_id": r["school_id"], "code": r["code"], "school": r["school"],
                     "territory_id": r["territory_id"], "expected": m, "reported_values": n, "reported": n > 0,
-                    "complete": n >= m, "status": status, "first_at": first, "last_at": _aware(r["last_at"]),
+                    "complete": n >= m, "status": status, "first_at": first,
+                    "last_at": None if r["is_demo"] else _aware(r["last_at"]),  # the demo's: when it was built
                     "by": r["by_name"] or r["by_login"] or ("—" if not r["is_demo"] else "демо"),
                     "via": _via(r["kind"], r["upload_id"], bool(r["is_demo"])) if n else "—",
                     "upload_id": r["upload_id"], "late": bool(late)})

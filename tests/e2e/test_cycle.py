@@ -1,0 +1,148 @@
+"""The quarterly cycle in a real Chromium at 1280×720: a principal enters values → the methodologist
+sees the school as reported and marks the quarter checked → the head approves → an upload into that
+quarter is refused in Russian with the database unchanged → the head unlocks → the upload works."""
+
+import sqlite3
+
+import pytest
+
+from tests.e2e.conftest import running_server, shot, wait_idle
+from tests.ingest_files import long_table
+
+DROPZONE = '[data-testid="stFileUploaderDropzone"]'
+
+
+@pytest.fixture(scope="module")
+def cycle_server(tmp_path_factory, db_templates):
+    from tests.conftest import _sqlite_copy
+
+    tmp = tmp_path_factory.mktemp("e2e-cycle")
+    _sqlite_copy(db_templates.url("sqlite", "demo"), f"sqlite:///{tmp / 'e2e.db'}")
+    with running_server(tmp) as base:
+        yield base, tmp / "e2e.db"
+
+
+def as_user(browser, base, login):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720}, locale="ru-RU")
+    pg = ctx.new_page()
+    pg.set_default_timeout(60000)
+    pg.goto(base + "/login")
+    pg.fill("#login", login)
+    pg.fill("#password", "demo")
+    pg.click("button[type=submit]")
+    wait_idle(pg)
+    return ctx, pg
+
+
+def db_state(path) -> tuple:
+    with sqlite3.connect(path) as c:
+        return (c.execute("SELECT id, value, numerator, denominator, upload_id FROM measurement ORDER BY id").fetchall(),
+                c.execute("SELECT COUNT(*) FROM measurementhistory").fetchone(),
+                c.execute("SELECT COUNT(*) FROM upload").fetchone())
+
+
+def upload(pg, base, path):
+    pg.goto(base + "/upload")
+    wait_idle(pg)
+    with pg.expect_file_chooser() as fc:
+        pg.locator(DROPZONE).click()
+    fc.value.set_files(str(path))
+    wait_idle(pg)
+    pg.wait_for_selector("text=Значений в файле")
+
+
+def test_enter_check_approve_refuse_unlock(cycle_server, browser, tmp_path):
+    base, db = cycle_server
+    # 1. the principal enters the quarter's values of their school (demo today: 15.10.2024 → III кв. 2024)
+    ctx, pg = as_user(browser, base, "demo-principal")
+    pg.goto(base + "/entry")
+    wait_idle(pg)
+    pg.wait_for_selector("text=Участники олимпиад и конкурсов")
+    assert pg.locator("text=II кв. 2024:").count() >= 5  # the previous quarter beside each value
+    field = pg.get_by_label("Участники олимпиад и конкурсов")
+    field.fill("47")
+    field.press("Enter")
+    pg.locator("h1").first.scroll_into_view_if_needed()
+    shot(pg, "cycle-entry-form")
+    pg.get_by_role("button", name="Проверить").click()
+    wait_idle(pg)
+    shot(pg, "cycle-entry-preview")
+    box = pg.get_by_text("Я проверил(а) предупреждения")
+    if box.count():
+        box.click()
+        wait_idle(pg)
+    pg.get_by_role("button", name="Записать").click()
+    wait_idle(pg)
+    pg.wait_for_selector("text=Записано (запись №")
+    ctx.close()
+    with sqlite3.connect(db) as c:
+        entry_id, kind = c.execute("SELECT id, kind FROM upload ORDER BY id DESC").fetchone()
+        assert kind == "entry"
+        assert c.execute("SELECT value FROM measurement WHERE upload_id = ?", (entry_id,)).fetchone() == (47.0,)
+
+    # 2. the methodologist sees the school as reported through that entry and marks the quarter checked
+    ctx, pg = as_user(browser, base, "demo-methodist")
+    pg.goto(base + "/collection")
+    wait_idle(pg)
+    pg.wait_for_selector("text=Последним представил данные: СОШ № 2 (демо)")
+    assert pg.locator(f"text=ввод в браузере № {entry_id}").count() >= 1
+    shot(pg, "cycle-collection")
+    pg.get_by_role("button", name="Отметить «проверено»").click()
+    wait_idle(pg)
+    pg.wait_for_selector("text=Состояние: проверен")
+    ctx.close()
+
+    # 3. the head approves; the tile says so
+    ctx, pg = as_user(browser, base, "demo-head")
+    pg.goto(base + "/collection")
+    wait_idle(pg)
+    pg.get_by_role("button", name="Утвердить данные квартала").click()
+    wait_idle(pg)
+    pg.wait_for_selector("text=Состояние: утверждён")
+    pg.goto(base + "/overview")
+    wait_idle(pg)
+    pg.wait_for_selector("text=(утверждены")
+    pg.locator("text=(утверждены").first.scroll_into_view_if_needed()
+    shot(pg, "cycle-approved-tile")
+    head_ctx, head = ctx, pg
+
+    # 4. an upload into the approved quarter is refused in Russian, nothing changes
+    ctx, pg = as_user(browser, base, "demo-methodist")
+    f = tmp_path / "поправка.xlsx"
+    f.write_bytes(long_table([["NEV-03", "olympiad_participants", "2024-Q3", 31, None, None]]))
+    before = db_state(db)
+    upload(pg, base, f)
+    pg.wait_for_selector("text=утверждены")
+    assert pg.locator("text=изменения не принимаются").count() >= 1
+    assert pg.locator("text=База данных не изменена").count() >= 1
+    assert pg.get_by_role("button", name="Записать").count() == 0
+    pg.locator("text=изменения не принимаются").first.scroll_into_view_if_needed()
+    shot(pg, "cycle-upload-refused")
+    assert db_state(db) == before
+
+    # 5. the head unlocks with a reason; the same upload now goes through
+    head.goto(base + "/collection")
+    wait_idle(head)
+    head.get_by_text("Снять утверждение").first.click()
+    head.get_by_label("Причина (обязательно; сохраняется в журнале)").fill("Школа № 3 прислала исправление")
+    head.keyboard.press("Tab")
+    wait_idle(head)
+    head.get_by_role("button", name="Снять утверждение").click()
+    wait_idle(head)
+    head.wait_for_selector("text=Состояние: открыт")
+    head_ctx.close()
+    upload(pg, base, f)
+    box = pg.get_by_text("Я проверил(а) предупреждения")
+    if box.count():
+        box.click()
+        wait_idle(pg)
+    pg.get_by_role("button", name="Записать").click()
+    wait_idle(pg)
+    pg.wait_for_selector("text=Записано: загрузка №")
+    ctx.close()
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT m.value FROM measurement m JOIN school s ON s.id = m.school_id JOIN period p "
+                         "ON p.id = m.period_id WHERE s.code = 'NEV-03' AND p.code = '2024-Q3' AND m.indicator_id = "
+                         "(SELECT id FROM indicator WHERE code = 'olympiad_participants')").fetchone() == (31.0,)
+        actions = [r[0] for r in c.execute("SELECT action FROM auditevent WHERE action LIKE 'quarter%' ORDER BY id")]
+    assert actions == ["quarter_checked", "quarter_approved", "quarter_unlocked"]
