@@ -9,7 +9,9 @@ import streamlit as st
 
 from core import charts, cycle
 from core import formatting as fmt
+from core import vocabulary as voc
 from core.auth import AccessDenied
+from core.settings import get_settings
 from ui import cache, shell
 from ui.common import chart_with_downloads, demo_banner, page_for, scope, status_badge, status_table
 
@@ -158,6 +160,16 @@ if meeting:
                         f'<div class="slide-meta">{schools_line(card)}</div>', unsafe_allow_html=True)
             if ev.progress is not None:
                 st.progress(min(max(ev.progress, 0.0), 1.0), text=progress_text(card))
+            if card.coverage:
+                st.markdown(f'<div class="slide-meta">{escape(card.coverage.capitalize())}'
+                            + (f' · нет данных: {escape(", ".join(card.missing[:6]))}'
+                               f'{" и др." if len(card.missing) > 6 else ""}' if card.missing else "")
+                            + '</div>', unsafe_allow_html=True)
+            if card.coverage:
+                st.markdown(f'<div class="slide-meta">{escape(card.coverage.capitalize())}'
+                            + (f' · нет данных: {escape(", ".join(card.missing[:6]))}'
+                               f'{" и др." if len(card.missing) > 6 else ""}' if card.missing else "")
+                            + '</div>', unsafe_allow_html=True)
             if card.lagging:
                 st.markdown(f'<div class="slide-meta">Отстают: {escape(", ".join(card.lagging[:8]))}'
                             f'{" и др." if len(card.lagging) > 8 else ""}</div>', unsafe_allow_html=True)
@@ -204,6 +216,19 @@ def tile(card) -> None:
             st.progress(min(max(ev.progress, 0.0), 1.0), text=progress_text(card))
         else:
             st.caption(ev.reason)
+        coverage_note(card)
+
+
+def coverage_note(card) -> None:
+    """«данные 4 из 5 школ»; who is missing one click away."""
+    if not card.coverage:
+        return
+    if card.missing:
+        with st.popover(card.coverage, icon=":material/info:"):
+            st.markdown("Нет данных за отчётный или базовый период, значение группы посчитано без них:  \n"
+                        + "  \n".join(escape(n) for n in card.missing))
+    else:
+        st.caption(card.coverage)
 
 
 per_row = 3
@@ -216,14 +241,15 @@ for i in range(0, len(ov.cards), per_row):
 tab_matrix, tab_trends, tab_rules = st.tabs(["Школы × цели" if ov.unit_label == "Школа" else "Территории × цели",
                                              "Динамика", "Как считается"])
 with tab_matrix:
-    target_cols = [c.short_name for c in ov.cards if c.short_name in ov.matrix.columns]
-    shown = ov.matrix.dropna(subset=target_cols, how="all") if target_cols else ov.matrix
+    target_cols = [(c.target_id, c.column) for c in ov.cards if c.target_id in ov.matrix.columns]
+    shown = ov.matrix.dropna(subset=[k for k, _ in target_cols], how="all") if target_cols else ov.matrix
     if target_cols and not shown.empty:
         link = "school?school=" if ov.unit_label == "Школа" and page_for("school") else None
         st.markdown(status_table(shown, ov.unit_label, target_cols, link), unsafe_allow_html=True)
         for card in ov.cards:
             if card.lagging:
-                st.markdown(f"**{escape(card.short_name)}** — отстают: {escape(', '.join(card.lagging))}")
+                st.markdown(f"**{escape(card.column)}** — {voc.STATUS_LABELS[voc.OFF_TRACK].lower()}: "
+                            f"{escape(', '.join(card.lagging))}")
     else:
         st.info("Цели этой дорожной карты оцениваются по группе школ в целом, а не по каждой школе.")
 with tab_trends:
@@ -234,8 +260,8 @@ with tab_trends:
     st.markdown(f"#### {card.number}. {escape(card.indicator_name)}")
     chart_with_downloads(trend_chart(card, 320), f"{card.indicator_code}_динамика", "ov_trend")
     ev = card.evaluation
-    forecast = (f"Прогноз к сроку по тренду: {fmt.value(ev.forecast, card.unit)}" if ev.forecast is not None
-                else f"Прогноз: {ev.forecast_note}")
+    forecast = (f"Прогноз к сроку: {fmt.value(ev.forecast, card.unit)} — {card.forecast_basis}"
+                if ev.forecast is not None else f"Прогноз: {ev.forecast_note}")
     st.caption(f"«{card.wording}» · {forecast}. Синяя линия — значение по группе школ, оранжевая — среднее по "
                "территории, серая пунктирная — путь от базы к цели, красная — цель, синяя пунктирная — прогноз.")
     if page_for("indicator"):
@@ -248,6 +274,11 @@ with tab_rules:
         "- **Под угрозой** — отставание от ожидаемого не больше четверти пути от базы к цели, "
         "или прогноз по тренду достигает цели.\n"
         "- **Отстаёт** — отставание больше, или срок прошёл, а цель не достигнута.\n"
-        "- **Нет данных** — нет значения за период или нет базы для расчёта цели.\n\n"
+        "- **Нет данных** — нет значения за период, нет базы для расчёта цели, или данные есть меньше чем у "
+        f"{round(100 * get_settings().min_coverage)} % школ группы.\n\n"
+        "Значение группы и её база считаются по одним и тем же школам — сдавшим данные и за период, и за "
+        "базовый период; под плиткой указано, у скольких школ есть данные и у кого их нет. "
+        "Прогноз — тренд последних 4 измеренных периодов, продолженный от текущего значения. "
+        "Рост «+10 %» от нулевой базы засчитывается при любом росте выше нуля.\n\n"
         "Доли по группе школ считаются как отношение сумм (всего «из них» / всего), а не как среднее "
         "процентов. «+5 п.п.» — рост на 5 процентных пунктов, «+10 %» — рост на 10 % от базового значения.")

@@ -20,6 +20,7 @@ from core import summary as summ
 from core import target_counts as counts
 from core import targets as tg
 from core import vocabulary as voc
+from core.targets import evaluation as ev_mod
 from core.target_counts import spec_and_times as _spec_and_times
 from core.target_counts import times as _times
 from core.auth import Scope, deny
@@ -107,7 +108,12 @@ class TargetCard:
     milestones: list[dict] = field(default_factory=list)
     n_schools: int = 0
     n_meeting: int = 0
-    lagging: list[str] = field(default_factory=list)
+    lagging: list[str] = field(default_factory=list)  # the units marked «Отстаёт» in the matrix
+    column: str = ""  # the matrix column's heading (the short name, with the group when two targets share it)
+    coverage: str | None = None  # «данные 4 из 5 школ»
+    missing: list[str] = field(default_factory=list)  # the schools whose data the group value lacks
+    forecast_basis: str | None = None
+    result: ev_mod.Result | None = None
 
 
 @dataclass
@@ -116,15 +122,18 @@ class Overview:
     as_of: date | None
     as_of_label: str | None
     cards: list[TargetCard]
-    matrix: pd.DataFrame  # one row per school (or member territory), one status column per target
+    # one row per school (or member territory): unit_id, the unit's name, ШНОР, ШНСУ, then one status
+    # column per target keyed by the target's id (two targets on one indicator are two columns)
+    matrix: pd.DataFrame
     is_demo: bool
     unit_label: str = "Школа"  # the matrix's first column: "Школа" or "Территория"
+    cut: date | None = None  # «по состоянию на»
+    results: dict = field(default_factory=dict)  # {(target id, Subject): Result} of the matrix
 
 
 def _target_rows(engine: Engine, roadmap_id: int) -> list[dict]:
     with engine.connect() as conn:
-        return counts._rows(conn, counts.TARGET_ROWS_SQL + " WHERE x.roadmap_id = :rid ORDER BY x.number, x.id",
-                            {"rid": roadmap_id})
+        return ev_mod.target_rows(conn, roadmap_id=roadmap_id)
 
 
 def _milestone_rows(engine: Engine, target_ids: list[int]) -> dict[int, list[dict]]:
@@ -133,50 +142,10 @@ def _milestone_rows(engine: Engine, target_ids: list[int]) -> dict[int, list[dic
 
 
 def _group_series(engine: Engine, territory_ids: list[int], indicator_ids: list[int],
-                  grps: list[str] | None = None, period_ids: list[int] | None = None) -> dict:
-    """{(territory_id, indicator_id, grp): [row...]} from the summary (every level of the tree),
-    plus territory-level measurements under grp 'territory'; optionally only some groups/periods."""
-    out: dict[tuple[int, int, str], list[dict]] = {}
-    if not indicator_ids or not territory_ids:
-        return out
-    params: dict = {"tids": territory_ids, "ids": indicator_ids}
-    extra = ""
-    if grps is not None:
-        params["grps"] = sorted(set(grps))
-        extra += " AND s.grp IN :grps"
-    if period_ids is not None:
-        params["pids"] = sorted(set(period_ids)) or [-1]
-        extra += " AND s.period_id IN :pids"
-    t_cache: dict = {}
-    for r in _rows(engine, f"""
-            SELECT s.territory_id, s.indicator_id, s.grp, s.n_schools, s.sum_value, s.sum_numerator,
-                   s.sum_denominator, s.n_flag, i.value_kind, p.id AS period_id, p.label, p."end", p.kind
-            FROM measurementsummary s
-            JOIN indicator i ON i.id = s.indicator_id
-            JOIN period p ON p.id = s.period_id
-            WHERE s.territory_id IN :tids AND s.indicator_id IN :ids {extra}
-            ORDER BY p."end" """, params, tuple(k for k in ("tids", "ids", "grps", "pids") if k in params)):
-        sums = (r["value_kind"], r["n_schools"], r["sum_value"], r["sum_numerator"], r["sum_denominator"],
-                r["n_flag"])
-        r["value"] = summ.group_value(*sums)
-        r["average"] = summ.average_value(*sums)  # the average school, for per-school comparisons
-        if r["period_id"] not in t_cache:
-            t_cache[r["period_id"]] = (_as_date(r["end"]), tg.period_t(_as_date(r["end"])))
-        r["end"], r["t"] = t_cache[r["period_id"]]
-        out.setdefault((r["territory_id"], r["indicator_id"], r["grp"]), []).append(r)
-    # territory-level indicators (one value per territory, no school) are read from measurement
-    level_ids = [r["id"] for r in _rows(engine, "SELECT id FROM indicator WHERE level = 'territory' AND id IN :ids",
-                                        {"ids": indicator_ids}, ("ids",))]
-    for r in [] if not level_ids else _rows(engine, """
-            SELECT m.territory_id, m.indicator_id, m.value, m.numerator, m.denominator, p.id AS period_id,
-                   p.label, p."end", p.kind
-            FROM measurement m JOIN period p ON p.id = m.period_id
-            WHERE m.territory_id IN :tids AND m.school_id IS NULL AND m.indicator_id IN :ids
-            ORDER BY p."end" """, {"tids": territory_ids, "ids": level_ids}, ("tids", "ids")):
-        r["t"] = tg.period_t(_as_date(r["end"]))
-        r["average"] = r["value"]
-        out.setdefault((r["territory_id"], r["indicator_id"], "territory"), []).append(r)
-    return out
+                  grps: list[str] | None = None, period_ids: list[int] | None = None, cut: date | None = None) -> dict:
+    """See core.targets.evaluation.group_series."""
+    with engine.connect() as conn:
+        return ev_mod.group_series(conn, territory_ids, indicator_ids, grps, period_ids, cut)
 
 
 def _children(engine: Engine, territory_id: int, scope: Scope) -> list[dict]:
@@ -184,21 +153,6 @@ def _children(engine: Engine, territory_id: int, scope: Scope) -> list[dict]:
         SELECT t.id, t.name FROM territoryclosure c JOIN territory t ON t.id = c.descendant_id
         WHERE c.ancestor_id = :tid AND c.depth = 1 ORDER BY t.name""", {"tid": territory_id})
     return [r for r in rows if scope.can_see_territory(r["id"])]
-
-
-def _school_values(engine: Engine, territory_id: int, indicator_ids: list[int], period_ids: list[int],
-                   scope: Scope) -> pd.DataFrame:
-    cols = ["school_id", "indicator_id", "period_id", "value"]
-    if not indicator_ids or not period_ids:
-        return pd.DataFrame(columns=cols)
-    rows = _rows(engine, """
-        SELECT m.school_id, m.indicator_id, m.period_id, m.value
-        FROM measurement m
-        WHERE m.territory_id = :tid AND m.school_id IS NOT NULL
-          AND m.indicator_id IN :ids AND m.period_id IN :pids""",
-                 {"tid": territory_id, "ids": indicator_ids, "pids": period_ids}, ("ids", "pids"))
-    rows = [r for r in rows if scope.can_see_school(r["school_id"], territory_id)]
-    return pd.DataFrame(rows, columns=cols)
 
 
 def _schools(engine: Engine, territory_id: int, scope: Scope) -> list[dict]:
@@ -209,13 +163,7 @@ def _schools(engine: Engine, territory_id: int, scope: Scope) -> list[dict]:
 
 
 def in_group(school: dict, grp: str) -> bool:
-    if grp == "all":
-        return True
-    if grp == "shnor":
-        return bool(school["is_shnor"])
-    if grp == "shnsu":
-        return bool(school["is_shnsu"])
-    return bool(school["is_shnor"] or school["is_shnsu"])
+    return ev_mod._in_group(school, grp)
 
 
 def roadmap_info(scope: Scope, roadmap_id: int, engine: Engine | None = None) -> dict:
@@ -229,131 +177,116 @@ def roadmap_info(scope: Scope, roadmap_id: int, engine: Engine | None = None) ->
     return rows[0]
 
 
-def _evaluate_group(r: dict, own_all: list[dict], t_as_of: float | None, milestones: list[dict],
-                    average_rows: list[dict]) -> tuple[tg.Evaluation, dict | None, list[dict]]:
-    """A target evaluated on one group series (a territory's target schools, or the territory) at
-    the latest period with data up to t_as_of. Returns the evaluation, that period's row, the series."""
-    period_kind = r["due_kind"] or r["baseline_kind"]
-    own = [x for x in own_all if period_kind is None or x["kind"] == period_kind]
-    upto = [x for x in own if t_as_of is not None and x["t"] <= t_as_of + 1e-9 and x["value"] is not None]
-    now = upto[-1] if upto else None
-    spec, t_base, t_due = _spec_and_times(r, milestones)
-    avg_now = next((a["value"] for a in average_rows if now and a["period_id"] == now["period_id"]), None)
-    ev = tg.evaluate(spec, series=[(x["t"], x["value"]) for x in own], t_now=now["t"] if now else (t_as_of or 0.0),
-                     t_due=t_due, t_baseline=t_base, average=avg_now)
-    return ev, now, own
+def _columns(trows: list[dict]) -> dict[int, str]:
+    """Each target's matrix heading: its short name, with the group when two targets share it."""
+    names = [r["short_name"] for r in trows]
+    return {r["id"]: r["short_name"] + (f" ({voc.GROUP_LABELS.get(r['applies_to'], r['applies_to'])})"
+                                        if names.count(r["short_name"]) > 1 else "") for r in trows}
 
 
 def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
              engine: Engine | None = None) -> Overview:
-    """Every target of a roadmap evaluated at `as_of` (default: the latest period with data),
-    with the group series for charts and the status matrix: schools x targets for a municipality,
-    its member territories x targets for a region or a country."""
+    """Every target of a roadmap evaluated by core.targets.evaluation as of the cut `as_of`
+    (default: today; shown as the latest period with data), with the group series for charts and
+    the status matrix: schools x targets for a municipality, its member territories x targets for
+    a region or a country."""
     engine = engine or get_engine()
     rm = roadmap_info(scope, roadmap_id, engine)
     if not scope.sees_whole_territory:
         raise deny(scope, "обзор территории доступен руководителю управления, методисту и администратору",
                    engine)
     territory_id = rm["territory_id"]
-    trows = _target_rows(engine, roadmap_id)
-    ind_ids = sorted({r["indicator_id"] for r in trows})
-    children = _children(engine, territory_id, scope)
-    grps = sorted({r["applies_to"] for r in trows} | {"all"})
-    series = _group_series(engine, [territory_id], ind_ids, grps)
-    milestones = _milestone_rows(engine, [r["id"] for r in trows])
-
-    data_ends = [r["end"] for key, rows in series.items() if key[0] == territory_id for r in rows]
-    if as_of is None and data_ends:
-        as_of = max(_as_date(e) for e in data_ends)
-    t_as_of = tg.period_t(as_of) if as_of else None
+    cut = as_of or settings.today(engine)
+    top = ev_mod.Subject.territory(territory_id)
+    with engine.connect() as conn:
+        trows = ev_mod.target_rows(conn, roadmap_id=roadmap_id)
+        milestones = counts.milestones_of(conn, [r["id"] for r in trows])
+        now = ev_mod.judged_periods(conn, trows, cut)
+        tiles = ev_mod.evaluate_many(conn, trows, [top], cut, milestones=milestones, now=now)
+        avg_all = ev_mod.group_series(conn, [territory_id], sorted({r["indicator_id"] for r in trows}), ["all"],
+                                      cut=cut)
+        missing_ids = sorted({i for res in tiles.values() for i in res.evaluation.missing_ids})
+        names = {x["id"]: x["short_name"] for x in counts._rows(
+            conn, "SELECT id, short_name FROM school WHERE id IN :ids", {"ids": missing_ids or [-1]}, ("ids",))}
+    if as_of is None and now:
+        as_of = max(p["end"] for p in now.values())
+    columns = _columns(trows)
 
     cards: list[TargetCard] = []
-    now_periods: dict[int, dict] = {}
     for r in trows:
-        grp = "territory" if r["level"] == "territory" else r["applies_to"]
-        avg = series.get((territory_id, r["indicator_id"], "all"), [])
-        ev, now, own = _evaluate_group(r, series.get((territory_id, r["indicator_id"], grp), []), t_as_of,
-                                       milestones.get(r["id"], []), avg)
-        avg = [x for x in avg if x["kind"] == (r["due_kind"] or r["baseline_kind"] or x["kind"])]
+        res = tiles[(r["id"], top)]
+        e = res.evaluation
+        grp = ev_mod.group_of(r, top)
+        avg = [x for x in avg_all.get((territory_id, r["indicator_id"], "all"), [])
+               if x["kind"] == (ev_mod.period_kind(r) or x["kind"])]
         t_base, t_due = _times(r)
         expected_path = []
-        if ev.baseline is not None and t_base is not None and ev.target_value is not None and t_due:
-            expected_path = [{"t": t_base, "label": r["baseline_label"], "value": ev.baseline},
-                             {"t": t_due, "label": r["due_label"], "value": ev.target_value}]
-        card = TargetCard(
+        if e.baseline is not None and t_base is not None and e.target_value is not None and t_due:
+            expected_path = [{"t": t_base, "label": r["baseline_label"], "value": e.baseline},
+                             {"t": t_due, "label": r["due_label"], "value": e.target_value}]
+        cards.append(TargetCard(
             target_id=r["id"], number=r["number"], wording=r["wording"], indicator_id=r["indicator_id"],
             indicator_code=r["indicator_code"], indicator_name=r["indicator_name"], short_name=r["short_name"],
             unit=r["unit"], value_kind=r["value_kind"], level=r["level"], kind=r["kind"], amount=r["amount"],
             rule_text=fmt.rule(r["kind"], r["amount"], r["unit"], r["baseline_label"]),
             group=grp, baseline_label=r["baseline_label"], due_label=r["due_label"],
             due_end=_as_date(r["due_end"]) if r["due_end"] else None,
-            as_of_label=now["label"] if now else None, evaluation=ev,
-            series=[{"period_id": x["period_id"], "label": x["label"], "t": x["t"], "end": _as_date(x["end"]),
-                     "value": x["value"]} for x in own],
-            average_series=[{"label": x["label"], "t": x["t"], "end": _as_date(x["end"]), "value": x["value"]}
+            as_of_label=res.period_label, evaluation=e,
+            series=[{"period_id": x.period_id, "label": x.label, "t": x.t, "end": x.end, "value": x.value}
+                    for x in res.series],
+            average_series=[{"label": x["label"], "t": x["t"], "end": x["end"], "value": x["value"]}
                             for x in avg] if grp not in ("all", "territory") and r["value_kind"] in ("share", "value")
             else [],
             expected_path=expected_path,
             milestones=[{"label": m["label"], "t": m["t"], "value": m["value"], "note": m["note"]}
                         for m in milestones.get(r["id"], [])],
-        )
-        cards.append(card)
-        if now is not None:
-            now_periods[r["id"]] = now
+            column=columns[r["id"]], coverage=res.coverage_text,
+            missing=[names.get(i, str(i)) for i in e.missing_ids], forecast_basis=res.forecast_basis, result=res,
+        ))
 
+    children = _children(engine, territory_id, scope)
     if children:
-        matrix = _territory_matrix(engine, territory_id, trows, cards, now_periods, children, series, t_as_of,
-                                   milestones)
+        matrix, results = _territory_matrix(engine, territory_id, trows, cards, now, children, cut, milestones)
         unit_label = "Территория"
     else:
-        matrix = _school_matrix(engine, scope, territory_id, trows, cards, now_periods,
-                                _schools(engine, territory_id, scope), series)
+        matrix, results = _school_matrix(engine, trows, cards, now, _schools(engine, territory_id, scope), cut,
+                                         milestones)
         unit_label = "Школа"
     return Overview(roadmap=rm, as_of=as_of,
                     as_of_label=fmt.month_year(as_of) if as_of else None,
-                    cards=cards, matrix=matrix, is_demo=bool(rm["is_demo"]), unit_label=unit_label)
+                    cards=cards, matrix=matrix, is_demo=bool(rm["is_demo"]), unit_label=unit_label, cut=cut,
+                    results=results)
 
 
-def _territory_matrix(engine, territory_id, trows, cards, now_periods, children, series, t_as_of,
-                      milestones) -> pd.DataFrame:
-    """Member territories x targets: each target evaluated on each member's group values at the
-    baseline and the current period (like a school); the count of schools meeting each target
-    comes from SQL over all the schools below."""
+def _territory_matrix(engine, territory_id, trows, cards, now, children, cut, milestones):
+    """Member territories x targets: each target evaluated on each member's schools of the
+    target's group (like for like, as the tile); the count of schools meeting each target comes
+    from the kept counts (SQL over all the schools below, tests/test_evaluation.py)."""
     by_id = {c.target_id: c for c in cards}
-    pids = {p["period_id"] for p in now_periods.values()} | {r["baseline_period_id"] for r in trows
-                                                              if r["baseline_period_id"]}
-    grps = sorted({r["applies_to"] for r in trows} | {"all"})
-    kid_series = _group_series(engine, [c["id"] for c in children], sorted({r["indicator_id"] for r in trows}),
-                               grps, sorted(pids))
-    specs = {r["id"]: _spec_and_times(r, milestones.get(r["id"], [])) for r in trows}
+    pids = {p["period_id"] for p in now.values()} | {r["baseline_period_id"] for r in trows if r["baseline_period_id"]}
+    for c in cards:  # the periods the forecast reads
+        pids |= {s["period_id"] for s in c.series[-tg.FORECAST_PERIODS:]}
+    subjects = [ev_mod.Subject.territory(ch["id"]) for ch in children]
+    with engine.connect() as conn:
+        results = ev_mod.evaluate_many(conn, trows, subjects, cut, milestones=milestones, now=now,
+                                       with_missing=False, period_ids=sorted(pids))
     out = []
-    for ch in children:
+    for ch, subj in zip(children, subjects):
         row = {"unit_id": ch["id"], "Территория": ch["name"]}
         for r in trows:
-            grp = "territory" if r["level"] == "territory" else r["applies_to"]
-            now = now_periods.get(r["id"])
-            status = "no_data"
-            if now is not None:
-                own = {x["period_id"]: x for x in kid_series.get((ch["id"], r["indicator_id"], grp), [])}
-                avg = next((x["value"] for x in kid_series.get((ch["id"], r["indicator_id"], "all"), [])
-                            if x["period_id"] == now["period_id"]), None)
-                spec, t_base, t_due = specs[r["id"]]
-                pts = [(x["t"], x["value"]) for pid, x in own.items()
-                       if pid in (now["period_id"], r["baseline_period_id"])]
-                status = tg.evaluate(spec, series=pts, t_now=now["t"], t_due=t_due, t_baseline=t_base,
-                                     average=avg).status
-            row[by_id[r["id"]].short_name] = status
+            status = results[(r["id"], subj)].status
+            row[r["id"]] = status
             if status in voc.LAGGING:
                 by_id[r["id"]].lagging.append(ch["name"])
         out.append(row)
-    judged = [r for r in trows if r["level"] == "school" and r["judged_on"] in ("school", "both")
-              and r["id"] in now_periods]
+    judged = [r for r in trows if r["level"] == "school" and r["judged_on"] in ("school", "both") and r["id"] in now]
     items = []
+    avg = _group_series(engine, [territory_id], sorted({r["indicator_id"] for r in judged}), ["all"])
     for r in judged:
-        pid = now_periods[r["id"]]["period_id"]
-        avg = next((x["average"] for x in series.get((territory_id, r["indicator_id"], "all"), [])
-                    if x["period_id"] == pid), None)
-        items.append((r, pid, avg, milestones.get(r["id"], [])))
+        pid = now[r["id"]]["period_id"]
+        a = next((x["average"] for x in avg.get((territory_id, r["indicator_id"], "all"), [])
+                  if x["period_id"] == pid), None)
+        items.append((r, pid, a, milestones.get(r["id"], [])))
     with engine.connect() as conn:  # kept with the summary; counted now only if missing
         kept = counts.read(conn, territory_id, [(r["id"], pid) for r, pid, _, _ in items])
         missing = [it for it in items if (it[0]["id"], it[1]) not in kept]
@@ -361,7 +294,7 @@ def _territory_matrix(engine, territory_id, trows, cards, now_periods, children,
                         counts.count_meeting_many(conn, territory_id, missing)))
     for r, pid, _, _ in items:
         by_id[r["id"]].n_schools, by_id[r["id"]].n_meeting = kept.get((r["id"], pid)) or live[(r["id"], pid)]
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, columns=["unit_id", "Территория"] + [r["id"] for r in trows]), results
 
 
 def count_meeting(engine: Engine, territory_id: int, r: dict, period_id: int, average: float | None,
@@ -371,47 +304,32 @@ def count_meeting(engine: Engine, territory_id: int, r: dict, period_id: int, av
         return counts.count_meeting_many(conn, territory_id, [(r, period_id, average, milestones)])[0]
 
 
-def _school_matrix(engine, scope, territory_id, trows, cards, now_periods, schools, series) -> pd.DataFrame:
-    """Per-school status of each school-level target (judged on each school)."""
+def _school_matrix(engine, trows, cards, now, schools, cut, milestones):
+    """Per-school status of each school-level target (judged on each school by the evaluation)."""
     by_id = {c.target_id: c for c in cards}
-    need_periods = set()
-    for r in trows:
-        if r["id"] in now_periods:
-            need_periods.add(now_periods[r["id"]]["period_id"])
-        if r["baseline_period_id"]:
-            need_periods.add(r["baseline_period_id"])
     school_rows = [r for r in trows if r["level"] == "school" and r["judged_on"] in ("school", "both")]
-    vals = _school_values(engine, territory_id, sorted({r["indicator_id"] for r in school_rows}),
-                          sorted(need_periods), scope)
-    lookup = {(int(a), int(b), int(c)): v for a, b, c, v in vals.itertuples(index=False)}
+    subjects = {s["id"]: ev_mod.Subject.school(s["id"]) for s in schools}
+    with engine.connect() as conn:
+        results = ev_mod.evaluate_many(conn, school_rows, list(subjects.values()), cut, milestones=milestones,
+                                       now=now)
     out = []
     for s in sorted(schools, key=lambda s: (not s["is_shnor"], not s["is_shnsu"], s["short_name"])):
         row = {"unit_id": s["id"], "Школа": s["short_name"], "ШНОР": bool(s["is_shnor"]),
                "ШНСУ": bool(s["is_shnsu"])}
         for r in school_rows:
             card = by_id[r["id"]]
-            if not in_group(s, r["applies_to"]):
-                row[card.short_name] = None
+            res = results.get((r["id"], subjects[s["id"]]))
+            if res is None:  # not in the target's group
+                row[r["id"]] = None
                 continue
-            now = now_periods.get(r["id"])
-            status = "no_data"
             card.n_schools += 1
-            if now is not None:
-                v_now = lookup.get((s["id"], r["indicator_id"], now["period_id"]))
-                v_base = lookup.get((s["id"], r["indicator_id"], r["baseline_period_id"])) if r["baseline_period_id"] else None
-                avg = next((x["average"] for x in series.get((territory_id, r["indicator_id"], "all"), [])
-                            if x["period_id"] == now["period_id"]), None)
-                spec, t_base, t_due = _spec_and_times(r, card.milestones)
-                pts = [(now["t"], v_now)] + ([(t_base, v_base)] if t_base is not None else [])
-                ev = tg.evaluate(spec, series=pts, t_now=now["t"], t_due=t_due, t_baseline=t_base, average=avg)
-                status = ev.status
-                if ev.meets_target:
-                    card.n_meeting += 1
-                elif status in voc.LAGGING:
-                    card.lagging.append(s["short_name"])
-            row[card.short_name] = status
+            row[r["id"]] = res.status
+            if res.evaluation.meets_target:
+                card.n_meeting += 1
+            elif res.status in voc.LAGGING:
+                card.lagging.append(s["short_name"])
         out.append(row)
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, columns=["unit_id", "Школа", "ШНОР", "ШНСУ"] + [r["id"] for r in school_rows]), results
 
 
 # ---------------------------------------------------------------------------------------------
@@ -444,6 +362,9 @@ class SchoolTarget:
     series: list[dict]
     average_series: list[dict]
     expected_path: list[dict]
+    target_id: int = 0
+    forecast_basis: str | None = None
+    result: ev_mod.Result | None = None
 
 
 @dataclass
@@ -457,8 +378,10 @@ class SchoolView:
     groups: list[str] = field(default_factory=list)  # «Триада 1: Золотонивская СШ, Красовская СШ, …»
 
 
-def school_view(scope: Scope, school_id: int, engine: Engine | None = None, today: date | None = None) -> SchoolView:
-    """One school against its own targets (from its own baseline) and the territory average."""
+def school_view(scope: Scope, school_id: int, engine: Engine | None = None, today: date | None = None,
+                as_of: date | None = None) -> SchoolView:
+    """One school against its own targets (from its own baseline) and the territory average, as
+    of the cut `as_of` (default: today); activities overdue as of the cut."""
     engine = engine or get_engine()
     rows = _rows(engine, """
         SELECT s.*, t.name AS territory FROM school s JOIN territory t ON t.id = s.territory_id
@@ -479,45 +402,36 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
           AND i.level = 'school' AND x.judged_on IN ('school', 'both')
         ORDER BY r.id, x.number""", {"tid": tid})
     trows = [r for r in trows if in_group(school, r["applies_to"])]
-    ind_ids = sorted({r["indicator_id"] for r in trows})
-    own: dict[int, list[dict]] = {}
-    if ind_ids:
-        for r in _rows(engine, """
-                SELECT m.indicator_id, m.value, m.numerator, m.denominator, p.id AS period_id, p.label,
-                       p."end", p.kind
-                FROM measurement m JOIN period p ON p.id = m.period_id
-                WHERE m.school_id = :sid AND m.indicator_id IN :ids ORDER BY p."end" """,
-                {"sid": school_id, "ids": ind_ids}, ("ids",)):
-            r["t"] = tg.period_t(_as_date(r["end"]))
-            r["end"] = _as_date(r["end"])
-            own.setdefault(r["indicator_id"], []).append(r)
-    # compared with the average school of the territory whose roadmap sets the target
-    groups = _group_series(engine, sorted({r["roadmap_territory_id"] for r in trows}), ind_ids, ["all"])
-    milestones = _milestone_rows(engine, [r["id"] for r in trows])
+    cut = as_of or settings.today(engine)
+    subject = ev_mod.Subject.school(school_id)
+    with engine.connect() as conn:
+        full = {r["id"]: r for r in ev_mod.target_rows(conn, target_ids=[r["id"] for r in trows])}
+        results = ev_mod.evaluate_many(conn, list(full.values()), [subject], cut)
+        # compared with the average school of the territory whose roadmap sets the target
+        groups = ev_mod.group_series(conn, sorted({r["roadmap_territory_id"] for r in trows}),
+                                     sorted({r["indicator_id"] for r in trows}), ["all"], cut=cut)
     out = []
     for r in trows:
-        kind = r["due_kind"]
-        ser = [x for x in own.get(r["indicator_id"], []) if kind is None or x["kind"] == kind]
+        res = results.get((r["id"], subject))
+        if res is None:
+            continue
+        e = res.evaluation
+        kind = ev_mod.period_kind(full[r["id"]])
         avg = [x for x in groups.get((r["roadmap_territory_id"], r["indicator_id"], "all"), [])
                if kind is None or x["kind"] == kind]
-        measured = [x for x in ser if x["value"] is not None]
-        now = measured[-1] if measured else None
-        avg_now = next((a["average"] for a in avg if now and a["period_id"] == now["period_id"]), None)
-        spec, t_base, t_due = _spec_and_times(r, milestones.get(r["id"], []))
-        ev = tg.evaluate(spec, series=[(x["t"], x["value"]) for x in ser], t_now=now["t"] if now else 0.0,
-                         t_due=t_due, t_baseline=t_base, average=avg_now)
+        t_base, t_due = _times(full[r["id"]])
         path = []
-        if ev.baseline is not None and ev.target_value is not None and t_base and t_due:
-            path = [{"t": t_base, "end": _as_date(r["baseline_end"]), "value": ev.baseline},
-                    {"t": t_due, "end": _as_date(r["due_end"]), "value": ev.target_value}]
+        if e.baseline is not None and e.target_value is not None and t_base and t_due:
+            path = [{"t": t_base, "end": _as_date(r["baseline_end"]), "value": e.baseline},
+                    {"t": t_due, "end": _as_date(r["due_end"]), "value": e.target_value}]
         out.append(SchoolTarget(
             roadmap_title=r["roadmap_title"], number=r["number"], short_name=r["short_name"],
             indicator_name=r["indicator_name"], unit=r["unit"],
-            rule_text=fmt.rule(r["kind"], r["amount"], r["unit"], r["baseline_label"]), evaluation=ev,
-            average=avg_now, as_of_label=now["label"] if now else None,
-            series=[{"label": x["label"], "end": x["end"], "value": x["value"]} for x in ser],
-            average_series=[{"label": x["label"], "end": _as_date(x["end"]), "value": x["average"]} for x in avg],
-            expected_path=path))
+            rule_text=fmt.rule(r["kind"], r["amount"], r["unit"], r["baseline_label"]), evaluation=e,
+            average=res.average, as_of_label=res.period_label,
+            series=[{"label": x.label, "end": x.end, "value": x.value} for x in res.series],
+            average_series=[{"label": x["label"], "end": x["end"], "value": x["average"]} for x in avg],
+            expected_path=path, target_id=r["id"], forecast_basis=res.forecast_basis, result=res))
     curators = [r["short_name"] for r in _rows(engine, """
         SELECT c.short_name FROM curatorlink l JOIN school c ON c.id = l.curator_school_id
         WHERE l.school_id = :sid ORDER BY c.short_name""", {"sid": school_id})]
@@ -533,8 +447,8 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
         members.setdefault(r["name"], []).append(r["short_name"])
     return SchoolView(school=school, targets=out, curators=curators, curated=curated,
                       groups=[f"{name}: {', '.join(xs)}" for name, xs in members.items()],
-                      risks=_school_risks(engine, school_id), activities=_school_activities(engine, school_id, tid,
-                                                                                           today or settings.today(engine)))
+                      risks=_school_risks(engine, school_id),
+                      activities=_school_activities(engine, school_id, tid, as_of or today or settings.today(engine)))
 
 
 def _school_risks(engine: Engine, school_id: int) -> pd.DataFrame:
@@ -596,22 +510,24 @@ def indicator_view(scope: Scope, roadmap_id: int, target_id: int, as_of: date | 
     tid = ov.roadmap["territory_id"]
     ind = _rows(engine, "SELECT numerator_label, denominator_label FROM indicator WHERE id = :i",
                 {"i": card.indicator_id})[0]
-    now_pid = next((s["period_id"] for s in card.series if s["label"] == card.as_of_label), None)
-    statuses = dict(zip(ov.matrix["unit_id"], ov.matrix[card.short_name])) if (
-        not ov.matrix.empty and card.short_name in ov.matrix.columns) else {}
+    now_pid = card.result.period_id if card.result else None
+    statuses = dict(zip(ov.matrix["unit_id"], ov.matrix[target_id])) if (
+        not ov.matrix.empty and target_id in ov.matrix.columns) else {}
+    cut = ov.cut or settings.today(engine)
     cols = ["unit_id", "Название", "ШНОР", "ШНСУ", "value", "numerator", "denominator", "status"]
     if ov.unit_label == "Школа":
         rows = _rows(engine, """
             SELECT s.id AS unit_id, s.short_name AS name, s.is_shnor, s.is_shnsu, m.value, m.numerator, m.denominator,
                    m.period_id, p.label
             FROM school s
-            LEFT JOIN measurement m ON m.school_id = s.id AND m.indicator_id = :ind
-            LEFT JOIN period p ON p.id = m.period_id
-            WHERE s.territory_id = :tid ORDER BY p."end", s.short_name""", {"ind": card.indicator_id, "tid": tid})
+            LEFT JOIN (measurement m JOIN period p ON p.id = m.period_id AND p."end" <= :cut)
+                   ON m.school_id = s.id AND m.indicator_id = :ind
+            WHERE s.territory_id = :tid ORDER BY p."end", s.short_name""",
+                     {"ind": card.indicator_id, "tid": tid, "cut": cut})
         rows = [r for r in rows if scope.can_see_school(r["unit_id"], tid)]
     else:
         kids = _children(engine, tid, scope)
-        ser = _group_series(engine, [k["id"] for k in kids], [card.indicator_id], [card.group])
+        ser = _group_series(engine, [k["id"] for k in kids], [card.indicator_id], [card.group], cut=cut)
         names = {k["id"]: k["name"] for k in kids}
         rows = [{"unit_id": k, "name": names[k], "is_shnor": False, "is_shnsu": False, "value": x["value"],
                  "numerator": x.get("sum_numerator"), "denominator": x.get("sum_denominator"),
@@ -621,13 +537,13 @@ def indicator_view(scope: Scope, roadmap_id: int, target_id: int, as_of: date | 
         {"unit_id": r["unit_id"], "Название": r["name"], "ШНОР": bool(r["is_shnor"]), "ШНСУ": bool(r["is_shnsu"]),
          "value": r["value"], "numerator": r["numerator"], "denominator": r["denominator"],
          "status": statuses.get(r["unit_id"])}
-        for r in rows if r["period_id"] == now_pid], columns=cols)
+        for r in rows if now_pid is not None and r["period_id"] == now_pid], columns=cols)
     hist = pd.DataFrame([{"Название": r["name"], "label": r["label"], "value": r["value"]}
                          for r in rows if r["period_id"] is not None], columns=["Название", "label", "value"])
     order = [s["label"] for s in card.series]
     history = (hist.pivot_table(index="Название", columns="label", values="value", aggfunc="first")
                .reindex(columns=[o for o in order if o in set(hist["label"])]) if not hist.empty else pd.DataFrame())
-    avg = next((x["average"] for x in _group_series(engine, [tid], [card.indicator_id], ["all"]).get(
+    avg = next((x["average"] for x in _group_series(engine, [tid], [card.indicator_id], ["all"], cut=cut).get(
         (tid, card.indicator_id, "all"), []) if x["period_id"] == now_pid), None)
     return IndicatorView(card=card, unit_label=ov.unit_label, current=current, history=history, average=avg,
                          numerator_label=ind["numerator_label"], denominator_label=ind["denominator_label"])

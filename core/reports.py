@@ -23,7 +23,7 @@ from core import settings
 from core.auth import Scope
 from core.db import get_engine
 from core.roadmap import ACTIVITY_STATUSES, is_overdue
-from core.vocabulary import STATUS_LABELS
+from core.vocabulary import OFF_TRACK, STATUS_LABELS
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -117,7 +117,8 @@ def target_rows(cards) -> list[list[str]]:
         ev = c.evaluation
         out.append([str(c.number), c.short_name, fmt.value(ev.baseline, c.unit) + (
             f" ({c.baseline_label})" if c.baseline_label else ""), f"{c.rule_text} → {fmt.value(ev.target_value, c.unit)}",
-            fmt.value(ev.value, c.unit) + (f" ({c.as_of_label})" if c.as_of_label else ""),
+            fmt.value(ev.value, c.unit) + (f" ({c.as_of_label})" if c.as_of_label else "")
+            + (f"; {c.coverage}" if getattr(c, "coverage", None) else ""),
             "—" if ev.progress is None else fmt.num(100 * ev.progress, 0, unit="%"), STATUS_LABELS[ev.status]])
     return out
 
@@ -149,23 +150,11 @@ def _risks_without_activity(engine: Engine, roadmap_id: int) -> tuple[int, list[
 
 
 def _missing_reports(engine: Engine, scope: Scope, ov) -> dict[str, list[str]]:
-    """Per indicator: the target-group schools with no value for the period the tile shows."""
-    out = {}
-    for card in ov.cards:
-        if card.level != "school" or not card.as_of_label or ov.unit_label != "Школа":
-            continue
-        pid = next((s["period_id"] for s in card.series if s["label"] == card.as_of_label), None)
-        with engine.connect() as c:
-            rows = c.execute(text("""
-                SELECT s.id, s.short_name, s.is_shnor, s.is_shnsu FROM school s
-                WHERE s.territory_id = :t AND NOT EXISTS (
-                    SELECT 1 FROM measurement m WHERE m.school_id = s.id AND m.indicator_id = :i AND m.period_id = :p)
-                ORDER BY s.short_name"""), {"t": ov.roadmap["territory_id"], "i": card.indicator_id, "p": pid}).all()
-        names = [r.short_name for r in rows if queries.in_group(dict(r._mapping), card.group)
-                 and scope.can_see_school(r.id, ov.roadmap["territory_id"])]
-        if names:
-            out[card.short_name] = names
-    return out
+    """Per target: the schools of its group whose data its value lacks (the period judged or the
+    baseline), as the evaluation found them."""
+    if ov.unit_label != "Школа":
+        return {}
+    return {card.column or card.short_name: card.missing for card in ov.cards if card.level == "school" and card.missing}
 
 
 def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, engine: Engine | None = None,
@@ -174,6 +163,7 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
     engine = engine or get_engine()
     ov = queries.overview(scope, roadmap_id, as_of, engine)  # refuses users who may not see the territory
     today = today or settings.today(engine)
+    cut = ov.cut or today  # overdue and upcoming items as of the cut, like the values
     rm = ov.roadmap
     doc = _document()
     _para(doc, "СПРАВКА", bold=True, size=14, center=True)
@@ -205,25 +195,27 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
             doc.add_heading(f"1.{card.number}. {card.indicator_name}", level=3)
             _para(doc, f"«{card.wording}» Правило: {card.rule_text}. Значение {fmt.value(ev.value, card.unit)}"
                        f" при цели {fmt.value(ev.target_value, card.unit)}; статус — {_status_word(ev.status)}"
-                       f" ({ev.reason}).")
+                       f" ({ev.reason})." + (f" Данные: {card.coverage.removeprefix('данные ')}." if card.coverage else "")
+                       + (f" Прогноз к сроку: {fmt.value(ev.forecast, card.unit)} ({card.forecast_basis})."
+                          if ev.forecast is not None and card.forecast_basis else ""))
             if card.series:
                 doc.add_picture(io.BytesIO(chart_png(target_chart(card, height=180))), width=Cm(14))
             if card.n_schools:
                 _para(doc, f"Цель выполняют {card.n_meeting} из {card.n_schools} школ."
-                           + (f" Отстают: {', '.join(card.lagging)}." if card.lagging else ""))
+                           + (f" {STATUS_LABELS[OFF_TRACK]}: {', '.join(card.lagging)}." if card.lagging else ""))
 
     doc.add_heading("2. Мероприятия и контрольные точки", level=2)
     items = _roadmap_items(engine, roadmap_id)
     if not items:
         _para(doc, "Мероприятия и контрольные точки дорожной карты в систему не внесены.")
     else:
-        horizon = next_quarter_end(today)
+        horizon = next_quarter_end(cut)
         groups = {
             "Выполнено": [i for i in items if i["status"] == "done"],
-            "Просрочено": [i for i in items if is_overdue(i["due_date"], i["status"], today)],
+            "Просрочено": [i for i in items if is_overdue(i["due_date"], i["status"], cut)],
             "Предстоит до конца следующего квартала": [
                 i for i in items if i["status"] not in ("done", "cancelled") and i["due_date"]
-                and today <= i["due_date"] <= horizon],
+                and cut <= i["due_date"] <= horizon],
         }
         for name, rows in groups.items():
             _para(doc, f"{name}: {len(rows)}.", bold=True)
@@ -246,11 +238,12 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
     doc.add_heading("4. Полнота данных", level=2)
     missing = _missing_reports(engine, scope, ov)
     if not missing:
-        _para(doc, "Все школы целевых групп представили данные по всем показателям за отчётный период.")
+        _para(doc, "Все школы целевых групп представили данные по всем показателям за отчётный и базовый периоды.")
     else:
         for ind, names in missing.items():
-            _para(doc, f"«{ind}»: не {fmt.plural(len(names), ('представила', 'представили', 'представили'))} данные "
-                       f"{len(names)} {fmt.plural(len(names), ('школа', 'школы', 'школ'))} — {', '.join(names)}.")
+            _para(doc, f"«{ind}»: нет данных за отчётный или базовый период у "
+                       f"{len(names)} {fmt.plural(len(names), ('школы', 'школ', 'школ'))} — {', '.join(names)}"
+                       " (значение группы посчитано без них).")
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
@@ -359,7 +352,7 @@ def roadmap_xlsx(scope: Scope, roadmap_id: int, as_of: date | None = None, *, en
     """The roadmap with statuses: targets (as evaluated) and activities / control points."""
     engine = engine or get_engine()
     ov = queries.overview(scope, roadmap_id, as_of, engine)
-    today = today or settings.today(engine)
+    today = ov.cut or today or settings.today(engine)  # overdue as of the cut
     items = _roadmap_items(engine, roadmap_id)
     return _workbook({
         "Целевые показатели": (["№", "Показатель", "База", "Цель", "Текущее значение", "Пройдено пути", "Статус"],

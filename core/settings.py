@@ -61,6 +61,9 @@ class Settings:
     # «Сегодня» of the demo database (DEMO_TODAY, ISO date): the demo's roadmaps and measurements
     # describe 2020–2024, so the demo shows them as of a day inside seed 000's year. None: the real date.
     demo_today: date | None = None
+    # A group's target gets a status only when at least this share of its schools reported both
+    # the period and the baseline (like for like); below it «Нет данных» with the reason.
+    min_coverage: float = 0.8
 
     @property
     def is_sqlite(self) -> bool:
@@ -89,6 +92,7 @@ def get_settings() -> Settings:
         login_ip_max_logins=int(_get("LOGIN_IP_MAX_LOGINS", "10")),
         login_max_delay_seconds=float(_get("LOGIN_MAX_DELAY_SECONDS", "300")),
         demo_today=_date(_get("DEMO_TODAY", DEFAULT_DEMO_TODAY)),
+        min_coverage=float(_get("MIN_COVERAGE_PERCENT", "80")) / 100.0,
     )
 
 

@@ -44,10 +44,11 @@ def demo_banner(is_demo: bool) -> None:
                    "реальных документов.", icon=":material/science:")
 
 
-def status_table(matrix, unit_col: str, target_columns: list[str], link: str | None = None) -> str:
-    """The units x targets matrix as an HTML table: each cell colour plus icon plus word. `link`:
-    the start of each unit's address, its id appended (e.g. "school?school=")."""
-    head = "".join(f"<th>{escape(c)}</th>" for c in [unit_col] + target_columns)
+def status_table(matrix, unit_col: str, target_columns: list[tuple], link: str | None = None) -> str:
+    """The units x targets matrix as an HTML table: each cell colour plus icon plus word.
+    `target_columns`: (matrix column key, heading) pairs; `link`: the start of each unit's
+    address, its id appended (e.g. "school?school=")."""
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in [unit_col] + [label for _, label in target_columns])
     body = []
     for row in matrix.to_dict("records"):
         flags = " ".join(f for f in ("ШНОР", "ШНСУ") if row.get(f))
@@ -55,7 +56,7 @@ def status_table(matrix, unit_col: str, target_columns: list[str], link: str | N
         if link:
             name = f'<a href="{escape(link)}{int(row["unit_id"])}" target="_self">{name}</a>'
         cells = []
-        for c in target_columns:
+        for c, _ in target_columns:
             s = row.get(c)
             if s is None or s != s:  # not applicable (NaN)
                 cells.append('<td class="na">—</td>')
