@@ -74,13 +74,17 @@ def _meeting_condition(i: int, r: dict, milestones: list[dict], average: float |
     else:
         params[f"a{i}"] = tg.target_value(spec, None)
         goal = f":a{i}"
+    meets = f"(m.value - ({goal})) * :d{i} >= -1e-9"
     if "b.value" in goal:
         if not r["baseline_period_id"]:
             return None
-        goal = goal.replace("b.value", f"(SELECT b.value FROM measurement b WHERE b.school_id = m.school_id "
-                                       f"AND b.indicator_id = m.indicator_id AND b.period_id = :b{i})")
+        base = (f"(SELECT b.value FROM measurement b WHERE b.school_id = m.school_id "
+                f"AND b.indicator_id = m.indicator_id AND b.period_id = :b{i})")
+        meets = meets.replace("b.value", base)
+        if kind == "increase_pct" and spec.value > 0:  # from a zero baseline: any rise (core.targets.rules)
+            meets = f"CASE WHEN ABS({base}) <= 1e-9 THEN m.value - {base} > 1e-9 ELSE {meets} END"
     return (f"m.indicator_id = :i{i} AND m.period_id = :p{i} AND {GROUP_SQL[r['applies_to']]} "
-            f"AND m.value IS NOT NULL AND (m.value - ({goal})) * :d{i} >= -1e-9")
+            f"AND m.value IS NOT NULL AND {meets}")
 
 
 def count_meeting_many(executor, territory_id: int, items: list[tuple[dict, int, float | None, list[dict]]]
