@@ -244,7 +244,9 @@ with tab_matrix:
     target_cols = [(c.target_id, c.column) for c in ov.cards if c.target_id in ov.matrix.columns]
     shown = ov.matrix.dropna(subset=[k for k, _ in target_cols], how="all") if target_cols else ov.matrix
     if target_cols and not shown.empty:
-        link = "school?school=" if ov.unit_label == "Школа" and page_for("school") else None
+        link = None
+        if ov.unit_label == "Школа" and page_for("school"):
+            link = "school?school={id}" + (f"&as_of={as_of.isoformat()}" if "as_of" in params and as_of else "")
         st.markdown(status_table(shown, ov.unit_label, target_cols, link), unsafe_allow_html=True)
         for card in ov.cards:
             if card.lagging:

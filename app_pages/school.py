@@ -1,5 +1,6 @@
 """A school's page: each target for this school against its own target and the territory average."""
 
+from datetime import date
 from html import escape
 
 import streamlit as st
@@ -35,8 +36,12 @@ else:
     school_id = st.selectbox("Школа", ids, index=default, format_func=names.get, key="school_pick")
     st.query_params["school"] = str(school_id)
 
+try:  # «по состоянию на» from the overview's link (?as_of=), else today
+    as_of = date.fromisoformat(st.query_params["as_of"]) if st.query_params.get("as_of") else None
+except ValueError:
+    as_of = None
 try:
-    view = cache.school_view(sc, int(school_id))
+    view = cache.school_view(sc, int(school_id), as_of)
 except AccessDenied as exc:
     st.error(str(exc))
     st.stop()
@@ -75,7 +80,9 @@ for t in view.targets:
     ev = t.evaluation
     with st.container(border=True):
         st.markdown(f"#### {escape(t.indicator_name)} {status_badge(ev.status, size=15)}", unsafe_allow_html=True)
-        st.caption(f"{fmt.clip(t.roadmap_title, 120)} · цель {t.number}: {t.rule_text}")
+        st.caption(f"{fmt.clip(t.roadmap_title, 120)} · цель {t.number}: {t.rule_text} · {ev.reason}"
+                   + (f" · прогноз к сроку {fmt.value(ev.forecast, t.unit)} ({t.forecast_basis})"
+                      if ev.forecast is not None and t.forecast_basis else ""))
         chart_with_downloads(charts.trend(t.series, unit=t.unit, target_value=ev.target_value,
                                           expected_path=t.expected_path, average_series=t.average_series, height=220),
                              f"{s['code']}_{t.short_name}", f"school_chart_{t.number}_{t.roadmap_title[:8]}")

@@ -106,7 +106,7 @@ def test_demo_gives_every_status(demo_db):
     for rid in queries.roadmaps(scope, demo_db)["id"]:
         ov = queries.overview(scope, int(rid), engine=demo_db)
         statuses |= {c.evaluation.status for c in ov.cards}
-        for col in [c.short_name for c in ov.cards if c.short_name in ov.matrix.columns]:
+        for col in [c.target_id for c in ov.cards if c.target_id in ov.matrix.columns]:
             statuses |= set(ov.matrix[col].dropna())
     assert statuses == {"achieved", "on_track", "at_risk", "off_track", "no_data"}
 

@@ -39,7 +39,8 @@ def test_spravka_numbers_equal_core_targets(demo_db):
     assert "Дата составления: 15 октября 2024." in body
     assert "Демонстрационные данные" in body
     assert "Дорожная карта содержит 5 целевых показателей" in body
-    assert "не представила данные 1 школа — ООШ № 11 (демо)" in body  # the school that did not report
+    assert "нет данных за отчётный или базовый период у 1 школы — ООШ № 11 (демо)" in body  # did not report
+    assert "Данные: 4 из 5 школ." in body  # the coverage of that target
     assert len(doc.inline_shapes) == 5  # a chart per target
     # seed 000's ten control points and 25 activities with the demo's statuses (data/demo/reference.json,
     # «demo_statuses») on 15 October 2024: 14 done, 3 past their dates and still open, 14 open and due by

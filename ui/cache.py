@@ -101,8 +101,8 @@ def schools(scope: Scope):
 
 
 @cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
-def school_view(scope: Scope, school_id: int):
-    return queries.school_view(scope, school_id, engine())
+def school_view(scope: Scope, school_id: int, as_of: date | None = None):
+    return queries.school_view(scope, school_id, engine(), as_of=as_of)
 
 
 @cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)

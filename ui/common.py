@@ -46,15 +46,15 @@ def demo_banner(is_demo: bool) -> None:
 
 def status_table(matrix, unit_col: str, target_columns: list[tuple], link: str | None = None) -> str:
     """The units x targets matrix as an HTML table: each cell colour plus icon plus word.
-    `target_columns`: (matrix column key, heading) pairs; `link`: the start of each unit's
-    address, its id appended (e.g. "school?school=")."""
+    `target_columns`: (matrix column key, heading) pairs; `link`: each unit's address with
+    "{id}" for its id (e.g. "school?school={id}")."""
     head = "".join(f"<th>{escape(str(c))}</th>" for c in [unit_col] + [label for _, label in target_columns])
     body = []
     for row in matrix.to_dict("records"):
         flags = " ".join(f for f in ("ШНОР", "ШНСУ") if row.get(f))
         name = escape(str(row[unit_col])) + (f' <span class="flag">{flags}</span>' if flags else "")
         if link:
-            name = f'<a href="{escape(link)}{int(row["unit_id"])}" target="_self">{name}</a>'
+            name = f'<a href="{escape(link.format(id=int(row["unit_id"])))}" target="_self">{name}</a>'
         cells = []
         for c, _ in target_columns:
             s = row.get(c)

@@ -1,0 +1,235 @@
+"""One evaluation (core.targets.evaluation): every consumer agrees with it on the demo, groups are
+like for like with their coverage, the cut is the cut, the forecast says what it is."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from docx import Document
+from sqlalchemy import text
+
+from core import auth, queries, reports
+from core import summary as summ
+from core import target_counts as counts
+from core import vocabulary as voc
+from core.db import session_scope
+from core.targets import evaluation as ev
+from core.targets.evaluation import Subject, evaluate
+
+
+def _q(engine, sql, **params):
+    with engine.connect() as c:
+        return [dict(r._mapping) for r in c.execute(text(sql), params)]
+
+
+def _cuts(engine, territory_id: int) -> list[date]:
+    """Every period end with data in the territory, and one cut before all data."""
+    ends = sorted({counts.as_date(r["end"]) for r in _q(engine, """
+        SELECT DISTINCT p."end" FROM measurementsummary s JOIN period p ON p.id = s.period_id
+        WHERE s.territory_id = :t AND s.n_schools > 0""", t=territory_id)})
+    return [date(2019, 12, 31)] + ends
+
+
+def test_every_target_school_and_cut_agrees_through_every_consumer(demo_db):
+    """Tiles, the schools × targets table and its «отстают» lists, the school page, the indicator
+    page, the справка's and the XLSX's target tables and the kept counts (SQL) — for every target ×
+    school × cut of the demo — give what evaluate(target, subject, cut) gives."""
+    engine = demo_db
+    sc = auth.system_scope()
+    checked = {"tiles": 0, "cells": 0, "school pages": 0, "indicator rows": 0, "counts": 0}
+    for rm in queries.roadmaps(sc, engine).itertuples():
+        tid = int(rm.territory_id)
+        schools = _q(engine, """SELECT s.id, s.short_name FROM school s JOIN territoryclosure c
+                                ON c.descendant_id = s.territory_id WHERE c.ancestor_id = :t""", t=tid)
+        for cut in _cuts(engine, tid)[-6:] if rm.code != "nev-2024" else _cuts(engine, tid):
+            ov = queries.overview(sc, int(rm.id), cut, engine)
+            assert ov.cut == cut
+            for card in ov.cards:  # the tile
+                one = evaluate(card.target_id, Subject.territory(tid), cut, engine)
+                assert one.evaluation == card.evaluation, (rm.code, cut, card.short_name)
+                checked["tiles"] += 1
+            school_targets = {c.target_id: c for c in ov.cards if c.level == "school"}
+            views = {s["id"]: queries.school_view(sc, s["id"], engine, as_of=cut) for s in schools}
+            for card in ov.cards:
+                if card.target_id not in ov.matrix.columns:
+                    continue
+                lagging = []
+                ind = queries.indicator_view(sc, int(rm.id), card.target_id, cut, engine, ov=ov)
+                ind_status = dict(zip(ind.current["unit_id"], ind.current["status"]))
+                meets = 0
+                for s in schools:
+                    one = evaluate(card.target_id, Subject.school(s["id"]), cut, engine)
+                    if ov.unit_label == "Школа":
+                        cell = ov.matrix.loc[ov.matrix["unit_id"] == s["id"], card.target_id]
+                        cell = None if cell.empty or cell.iloc[0] != cell.iloc[0] else cell.iloc[0]
+                        assert cell == (one.status if one else None), (rm.code, cut, card.short_name, s)
+                        checked["cells"] += 1
+                        if one and one.status == "off_track":  # the cells marked «Отстаёт»
+                            lagging.append(s["short_name"])
+                        if s["id"] in ind_status:
+                            got = ind_status[s["id"]]
+                            assert (None if got != got else got) == cell
+                            checked["indicator rows"] += 1
+                    page = next((t for t in views[s["id"]].targets if t.target_id == card.target_id), None)
+                    assert (page.evaluation if page else None) == (one.evaluation if one else None), (
+                        rm.code, cut, card.short_name, s)
+                    checked["school pages"] += page is not None
+                    meets += bool(one and one.evaluation.meets_target)
+                if ov.unit_label == "Школа":
+                    assert sorted(card.lagging) == sorted(lagging)
+                if card.target_id in school_targets and card.result.period_id is not None:
+                    r = next(x for x in ev.target_rows(engine.connect(), target_ids=[card.target_id]))
+                    avg = next((x["average"] for x in queries._group_series(engine, [tid], [r["indicator_id"]],
+                                                                            ["all"]).get((tid, r["indicator_id"], "all"), [])
+                                if x["period_id"] == card.result.period_id), None)
+                    ms = counts.milestones_of(engine.connect(), [r["id"]]).get(r["id"], [])
+                    with engine.connect() as c:
+                        n_group, n_meeting = counts.count_meeting_many(c, tid, [(r, card.result.period_id, avg, ms)])[0]
+                        kept = counts.read(c, tid, [(r["id"], card.result.period_id)])
+                    assert n_meeting == meets, (rm.code, cut, card.short_name)
+                    assert kept.get((r["id"], card.result.period_id), (n_group, n_meeting)) == (n_group, n_meeting)
+                    if ov.unit_label == "Школа":
+                        assert (card.n_schools, card.n_meeting) == (n_group, n_meeting)
+                    checked["counts"] += 1
+            labels = [row[-1] for row in reports.target_rows(ov.cards)]  # справка and XLSX share it
+            assert labels == [voc.STATUS_LABELS[c.evaluation.status] for c in ov.cards]
+    assert all(checked.values()), checked
+
+
+def _overview(engine, code="nev-2024", as_of=None):
+    rid = _q(engine, "SELECT id FROM roadmap WHERE code = :c", c=code)[0]["id"]
+    return queries.overview(auth.system_scope(), rid, as_of, engine)
+
+
+def _card(ov, short):
+    return next(c for c in ov.cards if c.short_name.startswith(short))
+
+
+def _delete(engine, indicator_code: str, period_code: str, school_ids: list[int]) -> None:
+    with session_scope(engine, write=True) as s:
+        row = s.execute(text("""SELECT i.id AS i, p.id AS p FROM indicator i, period p
+                                WHERE i.code = :ic AND p.code = :pc"""), {"ic": indicator_code, "pc": period_code}).one()
+        for sid in school_ids:
+            s.execute(text("DELETE FROM measurement WHERE school_id = :s AND indicator_id = :i AND period_id = :p"),
+                      {"s": sid, "i": row.i, "p": row.p})
+        summ.refresh(s, territory_ids=None, indicator_ids=[row.i], period_ids=[row.p])
+
+
+def test_a_school_that_did_not_report_is_not_a_decline(demo_db_any):
+    """Issue 13: delete one school's III-quarter olympiad count — «Участники олимпиад» must not fall
+    below its base and flip to «Отстаёт»; its coverage says 4 of 5 and names the school."""
+    engine = demo_db_any
+    before = _card(_overview(engine), "Участники олимпиад")
+    assert before.evaluation.status == "on_track" and before.coverage == "данные 5 из 5 школ"
+    members = _q(engine, "SELECT id, short_name FROM school WHERE (is_shnor OR is_shnsu) ORDER BY short_name")
+    gone = [m for m in members if m["short_name"] == "СОШ № 5 (демо)"]
+    _delete(engine, "olympiad_participants", "2024-Q3", [gone[0]["id"]])
+    after = _card(_overview(engine), "Участники олимпиад")
+    e = after.evaluation
+    assert e.status not in ("off_track", "at_risk"), e.reason
+    assert e.progress is not None and e.progress > 0
+    assert e.value > e.baseline  # like for like: the baseline lost the same school
+    assert after.coverage == "данные 4 из 5 школ" and after.missing == ["СОШ № 5 (демо)"]
+    # a second school missing: 3 of 5 is below 80 % — «Нет данных» with the reason, never a decline
+    _delete(engine, "olympiad_participants", "2024-Q3", [m["id"] for m in members if m["short_name"] == "СОШ № 2 (демо)"])
+    after = _card(_overview(engine), "Участники олимпиад")
+    assert after.evaluation.status == "no_data"
+    assert "3 из 5" in after.evaluation.reason and "80" in after.evaluation.reason
+    # the справка says the coverage and who is missing
+    data = reports.roadmap_report(auth.system_scope(), after.result and _q(
+        engine, "SELECT id FROM roadmap WHERE code = 'nev-2024'")[0]["id"], engine=engine)
+    body = "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
+    assert "данные 3 из 5 школ" in body.replace("Данные: 3 из 5 школ", "данные 3 из 5 школ")
+    assert "СОШ № 5 (демо)" in body and "СОШ № 2 (демо)" in body
+
+
+def test_relative_increase_from_zero_is_not_achieved_while_the_school_stays_at_zero(demo_db_any):
+    engine = demo_db_any
+    card = _card(_overview(engine), "Участники олимпиад")
+    assert card.kind == "increase_pct"
+    school = _q(engine, "SELECT id FROM school WHERE short_name = 'СОШ № 7 (демо)'")[0]["id"]
+    base_code = _q(engine, "SELECT p.code FROM target x JOIN period p ON p.id = x.baseline_period_id WHERE x.id = :x",
+                   x=card.target_id)[0]["code"]
+    now_code = _q(engine, "SELECT code FROM period WHERE id = :p", p=card.result.period_id)[0]["code"]
+    with session_scope(engine, write=True) as s:
+        for code in (base_code, now_code):
+            s.execute(text("""UPDATE measurement SET value = 0 WHERE school_id = :s AND period_id =
+                              (SELECT id FROM period WHERE code = :c) AND indicator_id = :i"""),
+                      {"s": school, "c": code, "i": card.indicator_id})
+        summ.refresh(s)
+    one = evaluate(card.target_id, Subject.school(school), card.result.period_end, engine)
+    assert one.status in ("at_risk", "off_track") and one.evaluation.progress is None
+    assert "база 0" in one.evaluation.reason
+    ov = _overview(engine)
+    assert ov.matrix.loc[ov.matrix["unit_id"] == school, card.target_id].iloc[0] == one.status
+    card = _card(ov, "Участники олимпиад")
+    statuses = [evaluate(card.target_id, Subject.school(int(u)), card.result.period_end, engine)
+                for u in ov.matrix["unit_id"]]
+    assert card.n_meeting == sum(1 for r in statuses if r and r.evaluation.meets_target)
+    with engine.connect() as c:  # the kept count (SQL) agrees: the school at 0 does not meet it
+        kept = counts.read(c, card.result and ov.roadmap["territory_id"], [(card.target_id, card.result.period_id)])
+    assert kept[(card.target_id, card.result.period_id)][1] == card.n_meeting
+
+
+def test_the_cut_is_the_cut(demo_db):
+    cut = date(2023, 12, 31)
+    ov = _overview(demo_db, as_of=cut)
+    for card in ov.cards:
+        assert all(p["end"] <= cut for p in card.series), card.short_name
+        assert all(p["end"] <= cut for p in card.average_series)
+        assert card.result.period_end is None or card.result.period_end <= cut
+        assert card.evaluation.forecast_ts == () or max(card.evaluation.forecast_ts) <= card.result.series[-1].t
+    sid = int(ov.matrix["unit_id"].iloc[0])
+    view = queries.school_view(auth.system_scope(), sid, demo_db, as_of=cut)
+    for t in view.targets:
+        assert all(p["end"] <= cut for p in t.series) and all(p["end"] <= cut for p in t.average_series)
+    ind = queries.indicator_view(auth.system_scope(), int(ov.roadmap["id"]), ov.cards[0].target_id, cut, demo_db, ov=ov)
+    labels = {p["label"] for c in ov.cards for p in c.series}
+    assert set(ind.history.columns) <= labels
+    # overdue activities as of the cut: an item due after the cut is not overdue in that справка
+    data = reports.roadmap_report(auth.system_scope(), int(ov.roadmap["id"]), cut, engine=demo_db)
+    body = "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
+    items = reports._roadmap_items(demo_db, int(ov.roadmap["id"]))
+    from core.roadmap import is_overdue
+
+    n_cut = sum(1 for i in items if is_overdue(i["due_date"], i["status"], cut))
+    assert f"Просрочено: {n_cut}." in body
+
+
+def test_forecasts_state_their_basis_and_follow_a_rise(demo_db):
+    seen = 0
+    for code in ("nev-2024",):
+        for card in _overview(demo_db, code).cards:
+            e = card.evaluation
+            if e.forecast is None:
+                continue
+            seen += 1
+            assert card.forecast_basis.startswith(f"тренд {len(e.forecast_ts)} последних периодов")
+            vals = [p.value for p in card.result.series if p.value is not None]
+            if vals[-1] > vals[-2]:
+                assert e.forecast >= e.value - 1e-9
+    assert seen
+
+
+def test_two_targets_on_one_indicator_are_two_columns(demo_db_rw):
+    """A ШНОР target and a ШНСУ target on the same indicator: two columns keyed by target id."""
+    engine = demo_db_rw
+    ov = _overview(engine)
+    card = ov.cards[0]
+    with session_scope(engine, write=True) as s:
+        s.execute(text("UPDATE target SET applies_to = 'shnor' WHERE id = :x"), {"x": card.target_id})
+        s.execute(text("""INSERT INTO target (roadmap_id, number, wording, indicator_id, kind, value, applies_to,
+                                              judged_on, baseline_period_id, due_period_id)
+                          SELECT roadmap_id, 99, wording, indicator_id, kind, value, 'shnsu', judged_on,
+                                 baseline_period_id, due_period_id FROM target WHERE id = :x"""), {"x": card.target_id})
+    ov = _overview(engine)
+    twins = [c for c in ov.cards if c.indicator_id == card.indicator_id]
+    assert len(twins) == 2 and twins[0].column != twins[1].column
+    assert {"ШНОР", "ШНСУ"} <= {c.column.rsplit("(", 1)[-1].rstrip(")") for c in twins}
+    for c in twins:
+        assert c.target_id in ov.matrix.columns
+        for sid, status in zip(ov.matrix["unit_id"], ov.matrix[c.target_id]):
+            one = evaluate(c.target_id, Subject.school(int(sid)), ov.cut, engine)
+            assert (status if status == status else None) == (one.status if one else None)
