@@ -228,3 +228,161 @@ def test_a_name_confirmed_once_is_used_next_time_within_scope(db, methodist):
     with db.connect() as c:
         ev = c.execute(text("SELECT login, details FROM auditevent WHERE action = 'school_alias'")).one()
         assert ev.login == "demo-methodist" and "Школа на Гагарина" in ev.details
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Tables as people make them; 4. one message per cause
+# ---------------------------------------------------------------------------------------------
+def _by_school(pv):
+    return {(r.school, r.indicator_code): (r.value, r.numerator, r.denominator) for r in pv.rows}
+
+
+def test_merged_two_row_header_with_title_notes_and_percent_columns(db, methodist):
+    data = f.office_table([[1, 'МБОУ "СОШ №2"', 38, 30, "78,9 %", 100, 45, 12],
+                           [2, "«СОШ № 5» г. Невинномысска", 33, 25, 0.758, 80, 40, 7]])
+    pv = pipeline.prepare(methodist, [("свод.xlsx", data)], "2024-Q4", engine=db)
+    assert pv.errors == [] and pv.questions == [], [e.text for e in pv.errors] + [q.text for q in pv.questions]
+    rows = _by_school(pv)
+    assert rows[("СОШ № 2 (демо)", "teachers_trained")][1:] == (30, 38)
+    assert rows[("СОШ № 2 (демо)", "edu_quality")][1:] == (45, 100)
+    assert rows[("СОШ № 5 (демо)", "olympiad_participants")][0] == 7
+    assert len(rows) == 6  # the «%» columns are derived and not read; «№ п/п» is no question
+    assert not any("№ п/п" in (w.header or "") for w in pv.warnings)
+
+
+def test_percent_in_a_count_column_is_an_error(db, methodist):
+    data = f.office_table([[1, "СОШ № 2", 38, 30, None, 100, 45, "62 %"],
+                           [2, "СОШ № 5", "40 %", 25, None, 80, 40, 7]])
+    before = dump(db)
+    pv = pipeline.prepare(methodist, [("свод.xlsx", data)], "2024-Q4", engine=db)
+    texts = [e.text for e in pv.errors]
+    assert any(t.startswith("Лист «Лист1», строка 5, столбец H") and "знак «%» в столбце количества" in t
+               for t in texts), texts
+    assert any(t.startswith("Лист «Лист1», строка 6, столбец C") for t in texts), texts
+    with pytest.raises(IngestError):
+        pipeline.apply(methodist, pv, data, accept_warnings=True, engine=db)
+    assert dump(db) == before
+
+
+def test_an_unrecognised_column_with_numbers_is_a_question_not_a_skip(db, methodist):
+    data = f.office_table([[1, "СОШ № 2", 38, 30, None, 100, 45, 12, 3, "ок"],
+                           [2, "СОШ № 5", 33, 25, None, 80, 40, 7, 1, ""]], extra=["Призёры олимпиад", "Примечание"])
+    pv = pipeline.prepare(methodist, [("свод.xlsx", data)], "2024-Q4", engine=db)
+    assert [q.key for q in pv.questions] == ["column:Лист1:I"] and not pv.ok
+    q = pv.questions[0]
+    assert "«Призёры олимпиад»" in q.text and ("skip", "Пропустить столбец") in q.options
+    assert ("olympiad_participants:value", "Участники олимпиад и конкурсов, чел.") in q.options
+    assert any(w.header == "Примечание" for w in pv.warnings)  # text only: a warning, no question
+    before = dump(db)
+    with pytest.raises(IngestError, match="вопросы без ответа"):
+        pipeline.apply(methodist, pv, data, accept_warnings=True, engine=db)
+    assert dump(db) == before
+    skipped = pipeline.prepare(methodist, [("свод.xlsx", data)], "2024-Q4", engine=db,
+                               answers={"column:Лист1:I": "skip"})
+    assert skipped.questions == [] and skipped.errors == [] and len(skipped.rows) == 6
+    # renamed count column mapped by the user: read as that indicator
+    renamed = f.office_table([[1, "СОШ № 2", 38, 30, None, 100, 45, None, 12]], extra=["Олимпиадники"])
+    pv = pipeline.prepare(methodist, [("свод.xlsx", renamed)], "2024-Q4", engine=db,
+                          answers={"column:Лист1:I": "olympiad_participants:value"})
+    assert pv.questions == [] and _by_school(pv)[("СОШ № 2 (демо)", "olympiad_participants")][0] == 12
+
+
+def test_a_sheet_per_school_with_indicator_names(db, methodist):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "Инструкция"
+    wb.active.append(["Заполните лист своей школы. Показатели — как в дорожной карте."])
+    for name, total, of_them, olymp in (("СОШ № 2", 38, 30, 12), ("СОШ № 5", 33, 25, 7)):
+        ws = wb.create_sheet(name)
+        ws.append([f"Отчёт школы за IV кв. 2024"])
+        ws.append(["Показатель", "Значение"])
+        ws.append(["Педагоги прошли КПК, всего", total])
+        ws.append(["Педагоги прошли КПК, из них", of_them])
+        ws.append(["Участники олимпиад и конкурсов", olymp])
+    buf = io.BytesIO()
+    wb.save(buf)
+    pv = pipeline.prepare(methodist, [("по школам.xlsx", buf.getvalue())], "2024-Q4", engine=db)
+    assert pv.errors == [] and pv.questions == [], [e.text for e in pv.errors]
+    rows = _by_school(pv)
+    assert rows[("СОШ № 5 (демо)", "teachers_trained")][1:] == (25, 33)
+    assert rows[("СОШ № 2 (демо)", "olympiad_participants")][0] == 12
+
+
+def test_long_table_with_russian_names_and_the_apps_period_labels(db, methodist):
+    data = f.long_table([["СОШ № 2", "Качество обучения", "IV кв. 2024", None, 45, 100],
+                         ["СОШ № 2", "Участники олимпиад и конкурсов", "IV кв. 2024", 12, None, None],
+                         ["СОШ № 5", "edu_quality", "2024-Q4", None, 40, 80]])
+    pv = pipeline.prepare(methodist, [("long.xlsx", data)], engine=db)
+    assert pv.errors == [], [e.text for e in pv.errors]
+    assert _by_school(pv)[("СОШ № 2 (демо)", "edu_quality")][1:] == (45, 100)
+
+
+def test_unknown_values_list_what_is_accepted_once_per_cause(db, methodist):
+    rows = [["NEV-02", "Счастье", "2024-Q4", 5, None, None]]
+    rows += [["NEV-05", "edu_quality", "V кв. 2024", None, 10 + i, 50] for i in range(30)]  # one cause, 30 rows
+    pv = pipeline.prepare(methodist, [("long.xlsx", f.long_table(rows))], engine=db)
+    texts = [e.text for e in pv.errors]
+    assert len(texts) == 2, texts
+    assert texts[0].startswith("Лист «Лист1», строка 2, столбец D") and "«Качество обучения» (edu_quality)" in texts[0]
+    assert texts[1].startswith("Лист «Лист1», строки 3, 4, 5,") and "и ещё 10" in texts[1], texts[1]
+    assert "неизвестный период «V кв. 2024»: пишите код" in texts[1] and "«III кв. 2026»" in texts[1]
+
+
+def test_a_hidden_duplicate_row_is_one_message_naming_the_school_and_saying_hidden(db, methodist):
+    data = f.office_table([[1, "СОШ № 2", 38, 30, None, 100, 45, 12],
+                           [2, "СОШ № 5", 33, 25, None, 80, 40, 7],
+                           [3, "МБОУ «СОШ № 2»", 38, 31, None, 100, 46, 13]], hidden_rows=(7,))
+    pv = pipeline.prepare(methodist, [("свод.xlsx", data)], "2024-Q4", engine=db)
+    assert [e.text for e in pv.errors] == [
+        "Лист «Лист1», строка 7 (скрыта в файле): повтор: значения школы «СОШ № 2 (демо)» за IV кв. 2024 уже есть "
+        "в строке 5"]
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. The file's own period against the chosen one
+# ---------------------------------------------------------------------------------------------
+def test_last_quarters_template_refilled_asks_which_period(db, methodist):
+    q3 = template.build_template(methodist, "2024-Q3", territory_id=1, engine=db)
+    first = f.fill_template(q3, {("NEV-02", "olympiad_participants:value"): 40})
+    admin = scope_of(db, "demo-admin")
+    u1 = pipeline.apply(admin, pipeline.prepare(admin, [("q3.xlsx", first)], engine=db), first,
+                        accept_warnings=True, engine=db)
+    # next quarter the methodologist refills the same file and chooses IV quarter on the page
+    again = f.fill_template(q3, {("NEV-02", "olympiad_participants:value"): 47,
+                                 ("NEV-05", "olympiad_participants:value"): 44})
+    before = dump(db)
+    pv = pipeline.prepare(methodist, [("q3-again.xlsx", again)], "2024-Q4", engine=db)
+    assert [q.key for q in pv.questions] == ["period"] and not pv.ok
+    q = pv.questions[0]
+    assert "«III кв. 2024» (скрытый лист шаблона)" in q.text and "выбран «IV кв. 2024»" in q.text
+    assert [v for v, _ in q.options] == ["2024-Q3", "2024-Q4"]
+    with pytest.raises(IngestError, match="вопросы без ответа"):
+        pipeline.apply(methodist, pv, again, accept_warnings=True, engine=db)
+    assert dump(db) == before
+    q4 = pipeline.prepare(methodist, [("q3-again.xlsx", again)], "2024-Q4", engine=db, answers={"period": "2024-Q4"})
+    assert q4.questions == [] and {r.period for r in q4.rows} == {"IV кв. 2024"}
+    kept = pipeline.prepare(methodist, [("q3-again.xlsx", again)], "2024-Q4", engine=db,
+                            answers={"period": "2024-Q3"})
+    changed = [r for r in kept.rows if r.school == "СОШ № 2 (демо)"]
+    assert changed[0].change == "changed" and changed[0].old[0] == 40 and changed[0].value == 47
+    assert any(f"уже внесены загрузкой № {u1} и изменятся" in w.message for w in kept.warnings)
+    assert ["40", "47"] in kept.table().query("Изменение == 'изменится'")[["Было", "Станет"]].values.tolist()
+
+
+@pytest.mark.parametrize("how", ["title", "sheet name", "period column"])
+def test_a_period_written_in_the_file_is_compared_with_the_chosen_one(db, methodist, how):
+    body = [["СОШ № 2", "olympiad_participants", "III кв. 2024" if how == "period column" else None, 40, None, None]]
+    if how == "title":
+        data = f.xlsx([["Сведения за III квартал 2024 г."], f.LONG_HEAD] + body)
+    elif how == "sheet name":
+        data = f.xlsx([f.LONG_HEAD] + body, sheet="III кв. 2024")
+    else:
+        data = f.long_table(body)
+    pv = pipeline.prepare(methodist, [("x.xlsx", data)], "2024-Q4", engine=db)
+    assert [q.key for q in pv.questions] == ["period"], [e.text for e in pv.errors]
+    assert "«III кв. 2024»" in pv.questions[0].text and "«IV кв. 2024»" in pv.questions[0].text
+    pv = pipeline.prepare(methodist, [("x.xlsx", data)], "2024-Q4", engine=db, answers={"period": "2024-Q4"})
+    assert pv.ok and {r.period for r in pv.rows} == {"IV кв. 2024"}
+    same = pipeline.prepare(methodist, [("x.xlsx", data)], "2024-Q3", engine=db)
+    assert same.questions == [] and {r.period for r in same.rows} == {"III кв. 2024"}

@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
                                      "по умолчанию — последний закончившийся квартал")
     ap.add_argument("--apply", action="store_true", help="записать (без этого — только проверка)")
     ap.add_argument("--accept-warnings", action="store_true")
+    ap.add_argument("--answer", action="append", default=[], metavar="ВОПРОС=ОТВЕТ",
+                    help="ответ на вопрос проверки, например period=2024-Q4 или column:Лист1:F=skip")
     ap.add_argument("--template", type=Path, help="записать шаблон в этот файл")
     ap.add_argument("--territory", help="код территории для шаблона")
     ap.add_argument("--undo", type=int, help="отменить загрузку с этим номером")
@@ -78,9 +80,12 @@ def main(argv: list[str] | None = None) -> int:
             print("Ошибка: укажите файл", file=sys.stderr)
             return 2
         files = [(p.name, p.read_bytes()) for p in args.files]
-        pv = pipeline.prepare(scope, files, args.period, engine)
+        answers = dict(a.split("=", 1) for a in args.answer if "=" in a)
+        pv = pipeline.prepare(scope, files, args.period, engine, answers=answers)
         c = pv.counts()
-        if pv.errors:  # a refused file: no counts of values that will not be written
+        if pv.questions and not pv.errors:
+            print(f"Нужны ответы на вопросы: {len(pv.questions)}. Ничего не записано.")
+        elif pv.errors:  # a refused file: no counts of values that will not be written
             print(f"Файл не принят: {len(pv.errors)} {plural(len(pv.errors), ('ошибка', 'ошибки', 'ошибок'))}. "
                   "Ничего не записано.")
         else:
@@ -90,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
             print("ОШИБКА: " + p.text + (f" [{p.cell}]" if p.cell else ""))
         for p in pv.warnings:
             print("Предупреждение: " + p.text)
+        for q in pv.questions:
+            print(f"ВОПРОС: {q.text} Ответ: --answer {q.key}=…, варианты: "
+                  + "; ".join(f"{v} ({label})" for v, label in q.options[:12]))
         if pv.duplicate_of:
             print(f"Этот файл уже загружен (загрузка № {pv.duplicate_of['id']}).")
         if not pv.ok:

@@ -1,6 +1,10 @@
 """From a workbook's grid to measurement entries, whatever the layout: the app's template (keys in a
-hidden row, so renamed or reordered headers still import), a plain long table, the one-school form,
-and human variations (title rows above the header, blank rows, an «Итого» row, extra columns)."""
+hidden row, so renamed or reordered headers still import), a plain long table (codes or the
+indicator names and period labels the app writes), the one-school form, a sheet per school, and
+human variations: title rows above the header, headers of two or three rows with merged cells
+(«№ п/п» / «Наименование ОО» over two rows, an indicator over «всего» / «из них» / «%»), notes
+sheets, blank rows, an «Итого» row, extra columns. A column with numbers that names no known
+quantity is a question for the user (map it or skip it), never a silent skip."""
 
 from __future__ import annotations
 
@@ -17,16 +21,60 @@ FORM_SHEET = "Форма"
 KEY_MARK = "school_code"
 PARTS = ("value", "numerator", "denominator")
 
+NOT_DATA = {"пп", "nпп", "номерпп", "номер", "no", "n", "нпп", ""}  # «№ п/п» and the like: never a question
+PERCENT_WORDS = {"доля", "процент", "вдоле", "доляпроцент"}
 LONG_HEADERS = {
     "school": {"кодшколы", "кодоо", "код", "schoolcode", "school", "кодорганизации", "школа", "оо",
                "наименованиеоо", "наименованиешколы", "название"},
-    "indicator": {"кодпоказателя", "показатель", "indicator", "indicatorcode"},
+    "indicator": {"кодпоказателя", "показатель", "indicator", "indicatorcode", "наименованиепоказателя"},
     "period": {"период", "period", "periodcode"},
     "value": {"значение", "value"},
     "numerator": {"числитель", "numerator", "изних"},
     "denominator": {"знаменатель", "denominator", "всего"},
 }
 TOTAL_ROW = re.compile(r"^\s*(итого|всего)\b", re.I)
+GENERIC_SHEET = re.compile(r"^(лист|sheet|данные|таблица)\s*\d*$", re.I)
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+_PERIOD_PATTERNS = [
+    (re.compile(r"\b(20\d\d)\s*-?\s*q([1-4])\b", re.I), lambda m: f"{m[1]}-Q{m[2]}"),
+    (re.compile(r"\b(iv|iii|ii|i)\s*(?:-?\s*(?:й|ый|ой))?\s*(?:кв\b\.?|квартал\w*)\s*(20\d\d)", re.I),
+     lambda m: f"{m[2]}-Q{_ROMAN[m[1].lower()]}"),
+    (re.compile(r"\b([1-4])\s*(?:-?\s*(?:й|ый|ой))?\s*(?:кв\b\.?|квартал\w*)\s*(20\d\d)", re.I),
+     lambda m: f"{m[2]}-Q{m[1]}"),
+    (re.compile(r"(?:^|\bза\s+)(20\d\d)\s*(?:г\b\.?|год\w*)?\s*$", re.I), lambda m: m[1]),
+]
+
+
+def find_period(text) -> str | None:
+    """A period code from a label as people and the app write it: «IV кв. 2024», «за IV квартал
+    2024 г.», «4 квартал 2024», «2024-Q4», «2024 год» -> '2024-Q4' / '2024'; None when there is none."""
+    t = cell_text(text).replace("ё", "е")
+    if not t or len(t) > 200:
+        return None
+    for pattern, code in _PERIOD_PATTERNS:
+        m = pattern.search(t)
+        if m:
+            return code(m)
+    return None
+
+
+@dataclass
+class Question:
+    """Something the file leaves open that the user must decide before anything is written."""
+
+    key: str  # stable: "period", "column:<sheet>:<letter>"
+    text: str
+    options: list[tuple[str, str]]  # (answer value, Russian label)
+
+
+def column_labels(ind: dict) -> list[tuple[str, str]]:
+    """The template's columns for an indicator: a share gives two (its denominator and numerator
+    labels), other kinds one."""
+    if ind["value_kind"] == "share":
+        return [("denominator", f"{ind['short_name']}: {ind['denominator_label'] or 'всего'}"),
+                ("numerator", f"{ind['short_name']}: {ind['numerator_label'] or 'из них'}")]
+    return [("value", f"{ind['short_name']}, {ind['unit']}" if ind["value_kind"] != "flag"
+             else f"{ind['short_name']} (1 — да, 0 — нет)")]
 
 
 def norm(text) -> str:
@@ -54,6 +102,9 @@ class Parsed:
     period: str | None = None  # from the template's hidden sheet
     kind: str = "table"  # template | school_form | long | table
     template_schools: list[str] = field(default_factory=list)  # codes the template was made for
+    questions: list[Question] = field(default_factory=list)
+    period_source: str | None = None  # where the file's own period was found (for the question)
+    hidden_rows: dict[str, set[int]] = field(default_factory=dict)
 
 
 def _meta(wb: Workbook) -> dict[str, str]:
@@ -61,25 +112,32 @@ def _meta(wb: Workbook) -> dict[str, str]:
     return {cell_text(r[0]): cell_text(r[1]) for r in rows if len(r) >= 2 and cell_text(r[0])}
 
 
-def parse(wb: Workbook, indicator_labels: dict[str, tuple[str, str]]) -> Parsed:
+def parse(wb: Workbook, indicator_labels: dict[str, tuple[str, str]], *, indicators: list[dict] = (),
+          answers: dict[str, str] | None = None) -> Parsed:
     """indicator_labels: normalised header text -> (indicator code, part), for templates whose key
-    row was lost (a methodologist retyped the table)."""
+    row was lost (a methodologist retyped the table); indicators: the catalogue, to read headers
+    that name an indicator in words; answers: the user's decisions on earlier questions."""
     meta = _meta(wb)
-    out = Parsed(period=meta.get("period") or None)
+    out = Parsed(period=meta.get("period") or None, hidden_rows=wb.hidden_rows)
+    if out.period:
+        out.period_source = "скрытый лист шаблона"
     if meta.get("kind") == "school_form" and FORM_SHEET in wb.sheets:
         out.kind = "school_form"
         _parse_form(wb, meta, out)
         return out
+    ctx = _Context(indicator_labels, indicators, answers or {})
     found = False
     for name, rows in wb.sheets.items():
         if name == META_SHEET or name in wb.hidden:
             continue
-        if _parse_grid(name, rows, wb.formulas.get(name, set()), indicator_labels, out):
+        if _parse_grid(name, rows, wb, ctx, out):
             found = True
     if not found:
-        raise IngestError("В файле не найдена таблица с данными: нужен лист «Данные» из шаблона или таблица "
-                          "со столбцами «Код школы», «Показатель», «Период», «Значение» (или «Числитель» и "
-                          "«Знаменатель»). Скачайте шаблон на этой странице.")
+        raise IngestError("В файле не найдена таблица с данными: нужна строка заголовков со столбцом школы "
+                          "(«Код ОО», «Наименование ОО», «Школа») и столбцами показателей — как в шаблоне — или "
+                          "таблица «Код школы», «Показатель», «Период», «Значение» (или «Числитель» и "
+                          "«Знаменатель»). Заголовки ищутся в первых 30 строках каждого листа. Скачайте шаблон "
+                          "на этой странице.")
     if meta.get("kind") == "template":
         out.kind = "template"
         out.template_schools = [c for c in meta.get("schools", "").split(",") if c]
@@ -100,9 +158,74 @@ def _parse_form(wb: Workbook, meta: dict, out: Parsed) -> None:
                                  (i, 3) in wb.formulas.get(FORM_SHEET, set())))
 
 
-def _header_row(rows: list[list], labels: dict) -> tuple[int, dict[int, tuple[str, str]]] | None:
-    """(index of the header row, {column index: (kind, key)}) for the first row in the top 30 that
-    names a school column. kind: 'key' (template key), 'long' (long-table column), 'label'."""
+class _Context:
+    def __init__(self, labels: dict, indicators: list[dict], answers: dict[str, str]):
+        self.labels = labels
+        self.answers = answers
+        self.merged: list[tuple[int, int, int, int]] = []  # of the sheet being read
+        self.indicators = list(indicators)
+        names = []
+        for i in self.indicators:
+            for n in {norm(i["short_name"]), norm(i["name"]), norm(i["code"])}:
+                if n:
+                    names.append((n, i))
+        self.names = sorted(names, key=lambda x: -len(x[0]))  # longest first: «качествообучения5кл» before «…»
+        self.choices = [(f"{i['code']}:{part}", label) for i in self.indicators if i.get("level", "school") == "school"
+                        for part, label in column_labels(i)]
+
+    def classify(self, top: str, sub: str) -> tuple[str, str] | None:
+        """(kind, key) for a column headed `top` (over `sub` in a two-row header): kind 'long' (a
+        long-table column), 'key' (indicator:part), 'percent' (a share's % next to its counts,
+        derived: not read), 'skip' (numbering); None when not recognised."""
+        full = norm(f"{top} {sub}")
+        if full in NOT_DATA and not (top + sub).strip().isdigit():
+            return ("skip", "") if (top or sub) else None
+        for kind, names in LONG_HEADERS.items():
+            if full in names or (not sub and norm(top) in names):
+                return "long", kind
+        if full in self.labels:
+            return "key", ":".join(self.labels[full])
+        for n, ind in self.names:
+            if full.startswith(n):
+                rest = full[len(n):]
+                part = self._part(ind, rest, f"{top} {sub}")
+                if part:
+                    return part
+        return None
+
+    @staticmethod
+    def _part(ind: dict, rest: str, raw: str) -> tuple[str, str] | None:
+        code = ind["code"]
+        if "%" in raw or rest in PERCENT_WORDS:
+            return ("percent", code) if ind["value_kind"] == "share" else ("key", f"{code}:value")
+        if ind["value_kind"] == "share":
+            if rest in {"всего", "знаменатель", norm(ind.get("denominator_label"))} or rest.startswith("всего"):
+                return "key", f"{code}:denominator"
+            if rest in {"изних", "числитель", norm(ind.get("numerator_label"))} or rest.startswith("изних"):
+                return "key", f"{code}:numerator"
+            return None
+        if rest in {"", norm(ind.get("unit")), "значение", "чел", "человек", "шт", "да1нет0", "1да0нет"}:
+            return "key", f"{code}:value"
+        return None
+
+
+def _numeric(v) -> bool:
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, (int, float)):
+        return True
+    t = cell_text(v).replace(" ", "").replace("\u00a0", "").replace(",", ".").rstrip("%")
+    return bool(t) and bool(re.fullmatch(r"[+-]?\d+(\.\d*)?", t))
+
+
+def _blank(c) -> bool:
+    return c is None or c == "" or (isinstance(c, str) and not c.strip())
+
+
+def _header_row(rows: list[list], ctx: _Context) -> tuple[int, int, dict[int, tuple[str, str]], dict[int, str]] | None:
+    """(first header row, number of header rows, {column: (kind, key)}, {column: header text}) for
+    the first row in the top 30 that names a school column (or, for a sheet per school, an
+    indicator and a value column). Unrecognised columns are returned with kind 'unknown'."""
     for idx, row in enumerate(rows[:30]):
         cells = [cell_text(c) for c in row]
         if cells and cells[0] == KEY_MARK:  # the template's hidden key row
@@ -114,75 +237,160 @@ def _header_row(rows: list[list], labels: dict) -> tuple[int, dict[int, tuple[st
                     cols[j] = ("long", "school_name")
                 elif ":" in c and c.split(":", 1)[1] in PARTS:
                     cols[j] = ("key", c)
-            return idx, cols
+            visible = rows[idx + 1] if idx + 1 < len(rows) else row
+            heads = {j: cell_text(visible[j]) if j < len(visible) else "" for j in range(max(len(cells), len(visible)))}
+            for j, h in heads.items():
+                if j not in cols and (h or (j < len(cells) and cells[j])):
+                    heads[j] = h or cells[j]
+                    cols[j] = ("unknown", "")
+            return idx, 2, cols, heads
         normed = [norm(c) for c in cells]
-        if not any(n in LONG_HEADERS["school"] for n in normed):
+        has_school = any(n in LONG_HEADERS["school"] for n in normed)
+        per_school = (any(n in LONG_HEADERS["indicator"] for n in normed)
+                      and any(n in LONG_HEADERS["value"] | LONG_HEADERS["numerator"] for n in normed))
+        if not (has_school or per_school):
             continue
-        cols = {}
-        for j, n in enumerate(normed):
-            for kind, names in LONG_HEADERS.items():
-                if n in names and (kind != "school" or ("long", "school") not in cols.values()):
-                    cols[j] = ("long", kind)
-                    break
-            else:
-                if n in labels:
-                    cols[j] = ("key", ":".join(labels[n]))
-        return idx, cols
+        depth = 1
+        while depth < 3 and idx + depth < len(rows):
+            nxt = rows[idx + depth]
+            filled = [c for c in nxt if not _blank(c)]
+            if not filled or any(_numeric(c) for c in filled):
+                break
+            school_j = next(j for j, n in enumerate(normed) if n in LONG_HEADERS["school"] | LONG_HEADERS["indicator"])
+            if school_j < len(nxt) and not _blank(nxt[school_j]):
+                break  # the school column has a value: a data row, not more header
+            depth += 1
+        width = max(len(r) for r in rows[idx:idx + depth])
+        tops = _filled_top(rows[idx], width, [m for m in ctx.merged if m[0] <= idx <= m[2]])
+        subs_of = {j: [cell_text(rows[idx + d][j]) if j < len(rows[idx + d]) else "" for d in range(1, depth)]
+                   for j in range(width)}
+        for j in range(1, width):  # no merge information (.ods, .csv): «всего» | «из них» under one title
+            if not tops[j] and any(subs_of[j]) and tops[j - 1] and any(subs_of[j - 1]):
+                tops[j] = tops[j - 1]
+        cols, heads = {}, {}
+        for j in range(width):
+            subs = subs_of[j]
+            top, sub = tops[j], " ".join(x for x in subs if x)
+            heads[j] = " / ".join(x for x in [top, *subs] if x)
+            if not heads[j]:
+                continue
+            got = ctx.classify(top, sub)
+            if got and got[0] == "long" and got[1] == "school" and ("long", "school") in cols.values():
+                got = ("long", "school_name") if norm(top) not in {"код", "кодоо", "кодшколы"} else None
+            cols[j] = got or ("unknown", "")
+        return idx, depth, cols, heads
     return None
 
 
-def _parse_grid(sheet: str, rows: list[list], formulas: set, labels: dict, out: Parsed) -> bool:
-    found = _header_row(rows, labels)
+def _filled_top(row: list, width: int, merged: list[tuple[int, int, int, int]]) -> list[str]:
+    """The first header row with horizontally merged cells (an indicator over its «всего» / «из
+    них») repeated over every column they cover."""
+    tops = [cell_text(row[j]) if j < len(row) else "" for j in range(width)]
+    for r0, c0, r1, c1 in merged:
+        for j in range(c0 + 1, min(c1 + 1, width)):
+            if not tops[j]:
+                tops[j] = tops[c0] if c0 < width else ""
+    return tops
+
+
+def _parse_grid(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out: Parsed) -> bool:
+    formulas = wb.formulas.get(sheet, set())
+    ctx.merged = wb.merged.get(sheet, [])
+    found = _header_row(rows, ctx)
     if found is None:
         return False
-    h_idx, cols = found
-    if not any(kind == "key" for kind, _ in cols.values()) and not any(
+    h_idx, depth, cols, heads = found
+    start = h_idx + depth
+    hidden = wb.hidden_rows.get(sheet, set())
+    data_rows = [i for i in range(start, len(rows)) if not all(_blank(c) for c in rows[i])]
+    # columns nobody recognised: with numbers in them a question, otherwise a warning
+    questions, problems = [], []
+    for j, (kind, _) in sorted(cols.items()):
+        if kind != "unknown":
+            continue
+        letter = col_letter(j + 1)
+        qkey = f"column:{sheet}:{letter}"
+        answer = ctx.answers.get(qkey)
+        numeric = any(j < len(rows[i]) and _numeric(rows[i][j]) for i in data_rows[:2000])
+        if answer == "skip":
+            cols[j] = ("skip", "")
+        elif answer and ":" in answer and answer.split(":", 1)[1] in PARTS:
+            cols[j] = ("key", answer)
+        elif numeric:
+            questions.append(Question(
+                qkey, f"Лист «{sheet}», столбец {letter} («{heads[j]}»): в нём числа, но такого показателя нет в "
+                      "справочнике. Какой это показатель? Или пропустить столбец?",
+                [("skip", "Пропустить столбец")] + ctx.choices))
+            cols[j] = ("skip", "")
+        else:
+            problems.append(Problem("warning", "столбец не распознан и пропущен (в нём нет чисел)", sheet, start,
+                                    letter, heads[j]))
+            cols[j] = ("skip", "")
+    if not questions and not any(kind == "key" for kind, _ in cols.values()) and not any(
             k in ("value", "numerator", "denominator") for kind, k in cols.values() if kind == "long"):
-        return False
-    header_row = rows[h_idx]
-    # With a key row, the visible headers are the next row (the user may have renamed them).
-    visible = rows[h_idx + 1] if cell_text(header_row[0]) == KEY_MARK and h_idx + 1 < len(rows) else header_row
-    start = h_idx + (2 if visible is not header_row else 1)
-    for j in range(max(len(header_row), len(visible))):
-        shown = cell_text(visible[j]) if j < len(visible) else ""
-        key = cell_text(header_row[j]) if j < len(header_row) else ""
-        if j not in cols and (shown or key):
-            out.problems.append(Problem("warning", "столбец не распознан и пропущен", sheet, start, col_letter(j + 1),
-                                        shown or key))
+        return False  # no quantity in this table: not the data (a list of schools, a notes sheet)
+    out.questions.extend(questions)
+    out.problems.extend(problems)
+    if out.period is None:
+        _period_from_titles(sheet, rows[:h_idx], out)
     long_cols = {k: j for j, (kind, k) in cols.items() if kind == "long"}
     school_col = long_cols.get("school")
-    heads = {j: cell_text(visible[j]) if j < len(visible) else key for j, (_, key) in cols.items()}
+    name_col = long_cols.get("school_name")
+    if school_col is None and name_col is not None:
+        school_col, name_col = name_col, None
+    sheet_school = None
+    if school_col is None:  # a sheet per school: the school is the sheet's name or its title
+        titles = [cell_text(r[0]) for r in rows[:h_idx] if r and cell_text(r[0]) and not find_period(r[0])]
+        sheet_school = titles[0] if GENERIC_SHEET.match(sheet.strip()) and titles else sheet
+        sheet_school = re.sub(r"^(школа|оо|организация)\s*:\s*", "", sheet_school, flags=re.I)
     letters = {j: col_letter(j + 1) for j in cols}
     value_cols = [(part, long_cols[part]) for part in PARTS if part in long_cols]
     key_cols = [(j, *key.split(":", 1)) for j, (kind, key) in sorted(cols.items()) if kind == "key"]
-    for i in range(start, len(rows)):
+    period_col = long_cols.get("period")
+    ind_col = long_cols.get("indicator")
+    heads = {j: heads.get(j) or (cols[j][1]) for j in cols}
+    for i in data_rows:
         row = rows[i]
         rownum = i + 1
-        if all(c is None or c == "" or (isinstance(c, str) and not c.strip()) for c in row):
-            continue  # blank row
-        school = cell_text(row[school_col]) if school_col is not None and school_col < len(row) else ""
-        name_col = long_cols.get("school_name")
-        if not school and name_col is not None and name_col < len(row):
-            school = cell_text(row[name_col])
-        if TOTAL_ROW.match(school) or (name_col is not None and name_col < len(row)
-                                       and TOTAL_ROW.match(cell_text(row[name_col]))):
+        n = len(row)
+        if sheet_school is not None:
+            school = sheet_school
+        else:
+            school = cell_text(row[school_col]) if school_col < n else ""
+            if not school and name_col is not None and name_col < n:
+                school = cell_text(row[name_col])
+        if TOTAL_ROW.match(school) or (name_col is not None and name_col < n and TOTAL_ROW.match(cell_text(row[name_col]))):
             continue  # «Итого» row
         if not school:
             out.problems.append(Problem("error", "не указана школа (код или наименование)", sheet, rownum,
-                                        col_letter((school_col or 0) + 1)))
+                                        col_letter((school_col or 0) + 1), hidden=(rownum,) if rownum in hidden else ()))
             continue
         period = None
-        if "period" in long_cols and long_cols["period"] < len(row):
-            period = cell_text(row[long_cols["period"]]) or None
-        if "indicator" in long_cols:  # long table: one row per school x indicator x period
-            ind = cell_text(row[long_cols["indicator"]]) if long_cols["indicator"] < len(row) else ""
+        if period_col is not None and period_col < n:
+            period = cell_text(row[period_col]) or None
+        if ind_col is not None:  # long table: one row per school x indicator x period
+            ind = cell_text(row[ind_col]) if ind_col < n else ""
             for part, j in value_cols:
-                if j < len(row) and (row[j] not in (None, "") or (rownum, j + 1) in formulas):
+                if j < n and (not _blank(row[j]) or (rownum, j + 1) in formulas):
                     out.entries.append(Entry(school, ind, period, part, row[j], sheet, rownum, letters[j],
                                              heads[j] or part, (rownum, j + 1) in formulas))
             continue
         for j, ind, part in key_cols:
-            if j < len(row):
+            if j < n:
                 out.entries.append(Entry(school, ind, period, part, row[j], sheet, rownum, letters[j], heads[j],
                                          (rownum, j + 1) in formulas))
     return True
+
+
+def _period_from_titles(sheet: str, title_rows: list[list], out: Parsed) -> None:
+    """The file's own period when it says one above the table («за IV квартал 2024 г.») or in the
+    sheet's name («IV кв. 2024»)."""
+    for r in title_rows:
+        for c in r:
+            code = find_period(c) if isinstance(c, str) else None
+            if code:
+                out.period, out.period_source = code, f"заголовок «{cell_text(c)[:80]}»"
+                return
+    code = find_period(sheet)
+    if code:
+        out.period, out.period_source = code, f"название листа «{sheet}»"

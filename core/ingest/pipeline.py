@@ -20,9 +20,10 @@ from sqlalchemy.engine import Engine
 from core import auth, cycle, periods, summary
 from core.auth import Scope
 from core.db import get_engine, session_scope
+from core.formatting import plural
 from core.ingest.excel import open_workbook
 from core.ingest.numbers import NotANumber, cell_text, parse_number, ru
-from core.ingest.parse import Entry, Parsed, norm, parse
+from core.ingest.parse import Entry, Parsed, Question, _Context, column_labels, find_period, norm, parse  # noqa: F401
 from core.ingest.problems import IngestError, Problem
 from core.ingest.schools import SchoolMatcher, learn_alias, load_aliases  # noqa: F401 - learn_alias: the page's API
 from core.models import Measurement, MeasurementHistory, Upload, utcnow
@@ -43,6 +44,7 @@ class Catalog:
     indicators: dict[str, dict]
     periods: dict[str, dict]
     labels: dict[str, tuple[str, str]]  # normalised template header -> (indicator code, part)
+    ind_by_name: dict[str, dict] = field(default_factory=dict)  # normalised code, name, short name -> indicator
 
 
 def load_catalog(engine: Engine) -> Catalog:
@@ -60,17 +62,8 @@ def load_catalog(engine: Engine) -> Catalog:
             labels[norm(label)] = (i["code"], part)
     return Catalog(schools={s["id"]: s for s in schools}, by_code={s["code"].lower(): s for s in schools},
                    territories=territories, aliases=load_aliases(engine), indicators={i["code"]: i for i in inds}, periods={p["code"]: p for p in periods},
-                   labels=labels)
-
-
-def column_labels(ind: dict) -> list[tuple[str, str]]:
-    """The template's columns for an indicator: a share gives two (its denominator and numerator
-    labels), other kinds one."""
-    if ind["value_kind"] == "share":
-        return [("denominator", f"{ind['short_name']}: {ind['denominator_label'] or 'всего'}"),
-                ("numerator", f"{ind['short_name']}: {ind['numerator_label'] or 'из них'}")]
-    return [("value", f"{ind['short_name']}, {ind['unit']}" if ind["value_kind"] != "flag"
-             else f"{ind['short_name']} (1 — да, 0 — нет)")]
+                   labels=labels, ind_by_name={n: i for i in inds for n in (norm(i["code"]), norm(i["short_name"]),
+                                                                             norm(i["name"])) if n})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -102,13 +95,15 @@ class Preview:
     warnings: list[Problem] = field(default_factory=list)
     duplicate_of: dict | None = None  # an earlier applied upload of the very same bytes
     unmatched: list[dict] = field(default_factory=list)  # names matching no school: {name, candidates}
+    questions: list[Question] = field(default_factory=list)  # to answer (prepare(answers=...)) before writing
+    answers: dict = field(default_factory=dict)  # the answers this preview was made with
     data_version: tuple | None = None  # see _data_version: the database state when compared
     current: dict = field(default_factory=dict, repr=False)  # the rows compared with
     new_periods: dict[int, str] = field(default_factory=dict)  # provisional period id -> code, created on apply
 
     @property
     def ok(self) -> bool:
-        return not self.errors and self.duplicate_of is None
+        return not self.errors and not self.questions and self.duplicate_of is None
 
     def counts(self) -> dict[str, int]:
         out = {"new": 0, "changed": 0, "unchanged": 0}
@@ -143,9 +138,13 @@ def _loc(e: Entry, msg: str, level: str = "error") -> Problem:
 
 
 def prepare(scope: Scope, files: list[tuple[str, bytes]], period_code: str | None = None,
-            engine: Engine | None = None) -> Preview:
+            engine: Engine | None = None, *, answers: dict[str, str] | None = None) -> Preview:
     """Parse and validate one or several files (several one-school forms are consolidated) and
-    compare with the database. Writes nothing. A refused file raises IngestError."""
+    compare with the database. Writes nothing. A refused file raises IngestError.
+
+    `period_code` is the period chosen by the user; a file that names another one (the template's
+    hidden sheet, a title «за III квартал 2024 г.», a sheet name, a one-period column) gets the
+    question "period". `answers`: {question key: answer} for the preview's `questions`."""
     engine = engine or get_engine()
     if not scope.can_upload:
         raise auth.deny(scope, "загрузка данных", engine)
@@ -158,13 +157,15 @@ def prepare(scope: Scope, files: list[tuple[str, bytes]], period_code: str | Non
     parsed_all: list[Parsed] = []
     for fname, fdata in files:
         try:
-            parsed = parse(open_workbook(fdata, fname), cat.labels)
+            parsed = parse(open_workbook(fdata, fname), cat.labels, indicators=list(cat.indicators.values()),
+                           answers=answers)
         except IngestError as exc:
             if len(files) == 1:
                 raise
             raise IngestError(f"{fname}: {exc}") from None
         parsed_all.append(parsed)
     pv.kind = parsed_all[0].kind if len(files) == 1 else "school_forms"
+    pv.answers = dict(answers or {})
     return _check(scope, cat, parsed_all, period_code, pv, engine)
 
 
@@ -173,13 +174,20 @@ def _check(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code: st
     for parsed in parsed_all:
         for p in parsed.problems:
             (pv.errors if p.level == "error" else pv.warnings).append(p)
+        pv.questions.extend(parsed.questions)
     _validate(scope, cat, parsed_all, period_code, pv)
     _warn_future(cat, pv, date.today())
+    hidden: dict[str, set[int]] = {}
+    for parsed in parsed_all:
+        for sheet, rows in parsed.hidden_rows.items():
+            hidden.setdefault(sheet, set()).update(rows)
+    pv.errors, pv.warnings = one_per_cause(pv.errors, hidden), one_per_cause(pv.warnings, hidden)
     if not pv.errors:
         pv.errors.extend(Problem("error", m) for m in cycle.locked_messages(_periods_touched(pv), engine))
     if not pv.errors:
         _compare(engine, pv)
         _warn_jumps(engine, cat, pv)
+        _warn_replaced(cat, pv)
     pv.duplicate_of = _earlier_upload(engine, pv.checksum)
     return pv
 
@@ -234,8 +242,9 @@ def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code:
     matcher = SchoolMatcher(scope, list(cat.schools.values()), cat.territories, cat.aliases)
     school_errors: dict[tuple[str, str], dict] = {}  # (reason, sheet) -> rows, reference: one message per cause
     resolved: dict[str, tuple[dict | None, str | None, bool]] = {}  # school reference -> (school, why, allowed)
+    ctx = _Context(cat.labels, list(cat.indicators.values()), {})
     for parsed in parsed_all:
-        default_period = parsed.period or period_code
+        default_period = _file_period(cat, parsed, period_code, pv)
         for e in parsed.entries:
             if e.raw is None or e.raw == "" or (isinstance(e.raw, str) and not e.raw.strip()):
                 if e.formula:
@@ -256,16 +265,25 @@ def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code:
                 g = school_errors.setdefault((why, e.sheet), {"rows": set(), "ref": e.school_ref})
                 g["rows"].add(e.row)
                 continue
-            ind = cat.indicators.get(e.indicator)
+            ind, part = _indicator_of(cat, ctx, e.indicator, e.part)
             if ind is None:
-                pv.errors.append(_loc(e, f"неизвестный показатель «{e.indicator}»"))
+                pv.errors.append(_loc(e, f"неизвестный показатель «{e.indicator}». {_accepted_indicators(cat)}"))
                 continue
+            if part is None:  # a share's «%» named in a row of its own: derived, not read
+                continue
+            e.part = part
             pcode = e.period or default_period
-            period = _resolve_period(cat, pcode, pv)
+            period = _resolve_period(cat, pcode, pv) or _resolve_period(cat, find_period(pcode), pv)
             if period is None:
                 pv.errors.append(_loc(e, f"неизвестный период «{pcode}»: пишите код («2026-Q3», «2026», «2025/26») "
                                          "или как в приложении («III кв. 2026», «2026 г.», «2025/26 уч. г.»)" if pcode else
                                       "не указан период: выберите его на странице загрузки или заполните столбец «Период»"))
+                continue
+            if isinstance(e.raw, str) and "%" in e.raw and (
+                    e.part in ("numerator", "denominator") or ind["value_kind"] in ("count", "flag")):
+                pv.errors.append(_loc(e, "знак «%» в столбце количества: здесь нужно число "
+                                         f"({'человек, штук' if ind['value_kind'] != 'share' else 'всего или из них'}),"
+                                         " а не процент"))
                 continue
             try:
                 number = parse_number(e.raw)
@@ -290,8 +308,11 @@ def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code:
             g = groups.setdefault(key, {"school": school, "ind": ind, "period": period, "parts": {}})
             if e.part in g["parts"]:
                 first = g["parts"][e.part][1]
-                pv.errors.append(_loc(e, f"повтор: значение для этой школы, показателя и периода уже есть "
-                                         f"(лист «{first.sheet}», строка {first.row}, столбец {first.col})"))
+                where = (f"строке {first.row}" + (f" листа «{first.sheet}»" if first.sheet != e.sheet else "")
+                         if first.row else f"«{first.col}»")
+                pv.errors.append(Problem("error", f"повтор: значения школы «{school['short_name']}» за "
+                                                  f"{period['label']} уже есть в {where}", e.sheet, e.row,
+                                         cell=cell_text(e.school_ref)))
                 continue
             g["parts"][e.part] = (number, e)
     for (why, sheet), g in school_errors.items():
@@ -342,6 +363,100 @@ def _warn_future(cat: Catalog, pv: Preview, today: date) -> None:
         if p is not None and p.start > today:
             pv.warnings.append(Problem("warning", f"период «{p.label}» ещё не начался (сегодня "
                                                   f"{today.strftime('%d.%m.%Y')}): проверьте год"))
+
+
+def _file_period(cat: Catalog, parsed: Parsed, chosen: str | None, pv: Preview) -> str | None:
+    """The period for the entries without one of their own. The file's own period (template meta,
+    title, sheet name, a column with a single period) against the chosen one: the same, or one of
+    them missing, is no question; different ones are the question "period" until answered."""
+    own, source = parsed.period, parsed.period_source
+    in_column = {e.period for e in parsed.entries if e.period}
+    codes = {find_period(p) or p for p in in_column}
+    if own is None and len(codes) == 1:
+        own, source = next(iter(codes)), "столбец «Период»"
+    own = find_period(own) or own if own else None
+    if not own or not chosen or own == chosen:
+        return own or chosen
+    answer = pv.answers.get("period")
+    if answer in (own, chosen):
+        if in_column and answer == chosen:  # the user overrides the file's column
+            for e in parsed.entries:
+                e.period = None
+        return answer
+    def label(code: str) -> str:
+        spec = periods.parse(code)
+        return cat.periods[code]["label"] if code in cat.periods else spec.label if spec else code
+
+    if not any(q.key == "period" for q in pv.questions):
+        pv.questions.append(Question(
+            "period", f"В файле указан период «{label(own)}» ({source}), а выбран «{label(chosen)}». "
+                      "За какой период загрузить значения? Ничего не будет записано, пока вы не выберете.",
+            [(own, f"{label(own)} — как в файле"), (chosen, f"{label(chosen)} — как выбрано")]))
+    return own
+
+
+def _indicator_of(cat: Catalog, ctx: _Context, written: str, part: str) -> tuple[dict | None, str | None]:
+    """(indicator, part) for an indicator as written in a long table or a sheet per school: its code,
+    name or short name, or a template label («Педагоги прошли КПК: Всего педагогов»)."""
+    ind = cat.indicators.get(written)
+    if ind is not None:
+        return ind, part
+    key = norm(written)
+    ind = cat.ind_by_name.get(key)
+    if ind is not None:
+        return ind, part
+    got = ctx.classify(written, "")
+    if got and got[0] == "key":
+        code, p = got[1].split(":", 1)
+        return cat.indicators[code], (p if part == "value" else part)
+    if got and got[0] == "percent":
+        return cat.indicators[got[1]], None
+    return None, part
+
+
+def _accepted_indicators(cat: Catalog) -> str:
+    school = [i for i in cat.indicators.values() if i["level"] == "school"]
+    names = ", ".join(f"«{i['short_name']}» ({i['code']})" for i in school[:15])
+    return f"Допустимы код или наименование показателя: {names}" + (" и др." if len(school) > 15 else "")
+
+
+def one_per_cause(problems: list[Problem], hidden: dict[str, set[int]]) -> list[Problem]:
+    """Problems with the same message on the same sheet become one, with its rows listed («строки 7,
+    9, 12») and those hidden in the file said so; first-seen order."""
+    groups: dict[tuple, list[Problem]] = {}
+    for p in problems:
+        key = (p.level, p.message, p.sheet) if (p.row or p.rows) else (id(p),)
+        groups.setdefault(key, []).append(p)
+    out = []
+    for items in groups.values():
+        first = items[0]
+        rows = tuple(sorted({r for p in items for r in (p.rows or ((p.row,) if p.row else ()))}))
+        hid = tuple(r for r in rows if r in hidden.get(first.sheet or "", ()))
+        if len(items) == 1 and not hid:
+            out.append(first)
+            continue
+        cols = {p.col for p in items}
+        cells = {p.cell for p in items}
+        same_col = len(cols) == 1
+        out.append(Problem(first.level, first.message, first.sheet, rows[0] if len(rows) == 1 else None,
+                           first.col if same_col else None, first.header if same_col else None,
+                           first.cell if len(cells) == 1 else None, rows=rows if len(rows) > 1 else (), hidden=hid))
+    return out
+
+
+def _warn_replaced(cat: Catalog, pv: Preview) -> None:
+    """Values that another upload put in: they change, and the user confirms that."""
+    by_upload: dict[int | None, list[Row]] = {}
+    for r in pv.rows:
+        cur = pv.current.get(r.key)
+        if r.change == "changed" and cur is not None:
+            by_upload.setdefault(cur.upload_id, []).append(r)
+    for uid, rows in by_upload.items():
+        periods = ", ".join(sorted({r.period for r in rows}))
+        src = f"загрузкой № {uid}" if uid else "ранее (не загрузкой файла)"
+        pv.warnings.append(Problem("warning", f"{len(rows)} {plural(len(rows), ('значение', 'значения', 'значений'))} "
+                                              f"за {periods} уже внесены {src} и изменятся: было и станет — в таблице "
+                                              "«Что изменится»"))
 
 
 def _existing(executor, keys: list[tuple[int, int, int]]) -> dict:
@@ -437,6 +552,9 @@ def apply(scope: Scope, pv: Preview, data: bytes, *, accept_warnings: bool = Fal
         raise auth.deny(scope, "загрузка данных", engine)
     if pv.errors:
         raise IngestError("В файле есть ошибки: сначала исправьте их. Ничего не записано.")
+    if pv.questions:
+        raise IngestError("Есть вопросы без ответа (" + "; ".join(q.text for q in pv.questions)[:300]
+                          + "). Ответьте на них. Ничего не записано.")
     if pv.warnings and not accept_warnings:
         raise IngestError("Есть предупреждения: подтвердите, что данные верны. Ничего не записано.")
     if hashlib.sha256(data).hexdigest() != pv.checksum:
