@@ -69,17 +69,23 @@ with tab_load:
         "«Код школы», «Показатель», «Период», «Значение» / «Числитель», «Знаменатель». "
         f"Принимаются {FORMATS_TEXT} до {megabytes(MAX_FILE_BYTES)}. Сначала файл проверяется и показывается, "
         "что изменится; в базу ничего не пишется, пока вы не нажмёте «Записать».")
-    u_period = st.selectbox("Период, если его нет в файле", period_codes, index=period_codes.index(default_period),
-                            format_func=labels.get, key="up_period")
+    u_period = st.selectbox("Период данных", period_codes, index=period_codes.index(default_period),
+                            format_func=labels.get, key="up_period",
+                            help="Если в файле указан другой период, страница спросит, какой из двух верный.")
     # no type= and no widget limit: every refusal (format, size) is the pipeline's Russian message
     files = st.file_uploader("Файлы с данными", accept_multiple_files=True, key="up_files")
     if files:
         payload = [(f.name, f.getvalue()) for f in files]
+        # the user's answers to the file's questions (period, unknown columns), kept while the files stay
+        signature = tuple((f.name, f.size) for f in files)
+        if st.session_state.get("up_signature") != signature:
+            st.session_state["up_signature"], st.session_state["up_answers"] = signature, {}
+        answers = st.session_state["up_answers"]
         preview, refused = None, None
         with st.status("Проверка файла…", expanded=False) as status:
             try:
                 status.update(label="Чтение и проверка…")
-                preview = pipeline.prepare(sc, payload, u_period, engine)
+                preview = pipeline.prepare(sc, payload, u_period, engine, answers=answers)
                 status.update(label="Проверка закончена", state="complete" if preview.ok else "error")
             except (IngestError, AccessDenied) as exc:
                 status.update(label="Файл не принят", state="error")
@@ -104,6 +110,32 @@ with tab_load:
                     st.error(msg, icon=":material/lock:")  # a whole-file refusal (an approved quarter) in words
             if preview.errors or preview.warnings:
                 st.dataframe(preview.problems_table(), hide_index=True, width="stretch")
+
+            def remember(question_key: str) -> None:
+                answers[question_key] = st.session_state[f"q_{question_key}"]
+
+            if preview.questions:
+                st.warning(f"Файл задаёт вопросов: {len(preview.questions)}. Ответьте — ничего не будет записано, "
+                           "пока ответа нет.", icon=":material/help:")
+            for q in preview.questions:
+                with st.container(border=True):
+                    values, names = [v for v, _ in q.options], dict(q.options)
+                    if len(values) <= 3:
+                        st.radio(q.text, values, index=None, format_func=names.get, key=f"q_{q.key}",
+                                 on_change=remember, args=(q.key,))
+                    else:
+                        st.selectbox(q.text, values, index=None, format_func=names.get, key=f"q_{q.key}",
+                                     placeholder="Выберите показатель или «Пропустить столбец»…",
+                                     on_change=remember, args=(q.key,))
+            if answers:
+                a1, a2 = st.columns([4, 1], vertical_alignment="center")
+                a1.caption("Ваши ответы: " + "; ".join(
+                    f"{'период' if k == 'period' else 'столбец ' + k.rsplit(':', 1)[-1]} — "
+                    f"{labels.get(v, v) if k == 'period' else ('пропустить' if v == 'skip' else v)}"
+                    for k, v in answers.items()))
+                if a2.button("Изменить ответы", key="up_answers_reset", icon=":material/restart_alt:"):
+                    answers.clear()
+                    st.rerun()
             for n, miss in enumerate(preview.unmatched):
                 # a name as the office writes it: confirmed once, remembered for the next uploads
                 with st.container(border=True):

@@ -214,6 +214,7 @@ def test_upload_page_previews_then_writes(app_db, login):
     at = run_as(login, "../app_pages/upload.py")
     assert [b.label for b in at.get("download_button")][:1] == ["Скачать шаблон (.xlsx)"]
     data = f.long_table([["NEV-02", "olympiad_participants", "2025-Q1", 47, None, None]])
+    at.selectbox(key="up_period").set_value("2025-Q1")  # the file's period (another one is a question)
     at.get("file_uploader")[0].set_value(("x.xlsx", data, XLSX)).run()
     assert not at.exception
     assert [m.value for m in at.metric][:2] == ["1", "1"]  # one value, new
@@ -229,6 +230,7 @@ def test_upload_page_shows_located_errors(app_db):
 
     at = run_as("demo-methodist", "../app_pages/upload.py")
     data = f.long_table([["NEV-02", "teachers_trained", "2025-Q1", None, 35, 30]])
+    at.selectbox(key="up_period").set_value("2025-Q1")
     at.get("file_uploader")[0].set_value(("bad.xlsx", data, XLSX)).run()
     assert any("Найдено ошибок: 1" in e.value for e in at.error)
     problems = at.dataframe[0].value
