@@ -398,3 +398,46 @@ def test_changes_since_lists_uploads_and_approvals_of_the_territory(demo_db_any)
     assert cycle.changes_since(head, 1, date(2099, 1, 1), eng).empty
     with pytest.raises(AccessDenied):
         cycle.changes_since(head, 5, date(2020, 1, 1), eng)
+
+
+def test_an_approval_and_an_upload_at_once_never_both_land(demo_db_any):
+    """Two people at once: the head approves while the methodologist writes into the checked quarter.
+    Either the write lands first (the quarter goes back to open and the approval is refused) or the
+    approval does (the write is refused); never both."""
+    import threading
+
+    eng = demo_db_any
+    meth, head = scope_of(eng, "demo-methodist"), scope_of(eng, "demo-head")
+    seen = set()
+    for i in range(4):
+        cycle.mark_checked(meth, NEV, "2024-Q3", eng)
+        pv, data = upload_one(eng, meth, value=60 + i)
+        barrier, out = threading.Barrier(2), {}
+
+        def write():
+            barrier.wait()
+            try:
+                pipeline.apply(meth, pv, data, accept_warnings=True, engine=eng)
+                out["write"] = "ok"
+            except cycle.QuarterLocked:
+                out["write"] = "refused"
+
+        def approve():
+            barrier.wait()
+            try:
+                cycle.approve(head, NEV, "2024-Q3", eng)
+                out["approve"] = "ok"
+            except cycle.CycleError:
+                out["approve"] = "refused"
+
+        threads = [threading.Thread(target=write), threading.Thread(target=approve)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert out in ({"write": "ok", "approve": "refused"}, {"write": "refused", "approve": "ok"}), out
+        seen.add(out["write"])
+        state = cycle.quarter_state(NEV, "2024-Q3", eng).state
+        assert state == ("approved" if out["approve"] == "ok" else "open")
+        if state == "approved":
+            cycle.unlock(head, NEV, "2024-Q3", "следующий круг", eng)

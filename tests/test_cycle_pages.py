@@ -3,35 +3,12 @@ unlock by role) and «Ввод данных» (a principal's entry, a methodolog
 
 from __future__ import annotations
 
-import pytest
 import streamlit as st
 from sqlalchemy import text
-from streamlit.testing.v1 import AppTest
 
 from core import cycle
 
-HARNESS = "app_harness.py"
-
-
-@pytest.fixture
-def app_db(env_demo_url):
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    from core.startup import ensure_database
-
-    yield ensure_database(env_demo_url)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-def run_as(login, page):
-    at = AppTest.from_file(HARNESS, default_timeout=60)
-    at.session_state["test_login"] = login
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+from tests.test_pages import app_db, run_as  # noqa: F401 - the fixture and the helper of the page tests
 
 
 def texts(at) -> str:

@@ -51,6 +51,16 @@ def upload(pg, base, path):
     pg.wait_for_selector("text=Значений в файле")
 
 
+def write(pg):
+    """Accept the warnings (a sharp change) if any and press «Записать»."""
+    box = pg.get_by_text("Я проверил(а) предупреждения")
+    if box.count():
+        box.click()
+        wait_idle(pg)
+    pg.get_by_role("button", name="Записать").click()
+    wait_idle(pg)
+
+
 def test_enter_check_approve_refuse_unlock(cycle_server, browser, tmp_path):
     base, db = cycle_server
     # 1. the principal enters the quarter's values of their school (demo today: 15.10.2024 → III кв. 2024)
@@ -67,12 +77,7 @@ def test_enter_check_approve_refuse_unlock(cycle_server, browser, tmp_path):
     pg.get_by_role("button", name="Проверить").click()
     wait_idle(pg)
     shot(pg, "cycle-entry-preview")
-    box = pg.get_by_text("Я проверил(а) предупреждения")
-    if box.count():
-        box.click()
-        wait_idle(pg)
-    pg.get_by_role("button", name="Записать").click()
-    wait_idle(pg)
+    write(pg)
     pg.wait_for_selector("text=Записано (запись №")
     ctx.close()
     with sqlite3.connect(db) as c:
@@ -132,12 +137,7 @@ def test_enter_check_approve_refuse_unlock(cycle_server, browser, tmp_path):
     head.wait_for_selector("text=Состояние: открыт")
     head_ctx.close()
     upload(pg, base, f)
-    box = pg.get_by_text("Я проверил(а) предупреждения")
-    if box.count():
-        box.click()
-        wait_idle(pg)
-    pg.get_by_role("button", name="Записать").click()
-    wait_idle(pg)
+    write(pg)
     pg.wait_for_selector("text=Записано: загрузка №")
     ctx.close()
     with sqlite3.connect(db) as c:
