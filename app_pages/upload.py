@@ -111,8 +111,11 @@ with tab_load:
             if preview.errors or preview.warnings:
                 st.dataframe(preview.problems_table(), hide_index=True, width="stretch")
 
-            def remember(question_key: str) -> None:
+            answer_names = st.session_state.setdefault("up_answer_names", {})
+
+            def remember(question_key: str, names: dict) -> None:
                 answers[question_key] = st.session_state[f"q_{question_key}"]
+                answer_names[question_key] = names.get(answers[question_key], answers[question_key])
 
             if preview.questions:
                 st.warning(f"Файл задаёт вопросов: {len(preview.questions)}. Ответьте — ничего не будет записано, "
@@ -122,17 +125,16 @@ with tab_load:
                     values, names = [v for v, _ in q.options], dict(q.options)
                     if len(values) <= 3:
                         st.radio(q.text, values, index=None, format_func=names.get, key=f"q_{q.key}",
-                                 on_change=remember, args=(q.key,))
+                                 on_change=remember, args=(q.key, names))
                     else:
                         st.selectbox(q.text, values, index=None, format_func=names.get, key=f"q_{q.key}",
                                      placeholder="Выберите показатель или «Пропустить столбец»…",
-                                     on_change=remember, args=(q.key,))
+                                     on_change=remember, args=(q.key, names))
             if answers:
                 a1, a2 = st.columns([4, 1], vertical_alignment="center")
                 a1.caption("Ваши ответы: " + "; ".join(
                     f"{'период' if k == 'period' else 'столбец ' + k.rsplit(':', 1)[-1]} — "
-                    f"{labels.get(v, v) if k == 'period' else ('пропустить' if v == 'skip' else v)}"
-                    for k, v in answers.items()))
+                    f"{answer_names.get(k, v)}" for k, v in answers.items()))
                 if a2.button("Изменить ответы", key="up_answers_reset", icon=":material/restart_alt:"):
                     answers.clear()
                     st.rerun()

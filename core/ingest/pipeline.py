@@ -182,6 +182,7 @@ def _check(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code: st
         for sheet, rows in parsed.hidden_rows.items():
             hidden.setdefault(sheet, set()).update(rows)
     pv.errors, pv.warnings = one_per_cause(pv.errors, hidden), one_per_cause(pv.warnings, hidden)
+    pv.questions.sort(key=lambda q: q.key != "period")  # the period first: it decides what is compared
     if not pv.errors:
         pv.errors.extend(Problem("error", m) for m in cycle.locked_messages(_periods_touched(pv), engine))
     if not pv.errors:

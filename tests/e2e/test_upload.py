@@ -74,3 +74,39 @@ def test_a_bad_file_gets_a_russian_error_and_changes_nothing(server, page, tmp_p
     wait_idle(page)
     page.get_by_role("tab", name="Журнал загрузок").click()
     assert page.locator('[data-testid="stMain"]').inner_text() == before
+
+
+def test_an_office_table_for_another_quarter_asks_the_period_then_writes(server, page, tmp_path):
+    """The office's own table (merged two-row header, title «за III квартал 2024 г.», a renamed
+    count column) uploaded with IV quarter chosen: two questions, answered on the page, then
+    written for the period the user picked."""
+    from tests import ingest_files as f
+
+    login(page, server, "demo-methodist")
+    page.goto(server + "/upload")
+    wait_idle(page)
+    page.get_by_role("combobox", name="Период данных").click()
+    page.get_by_role("option", name="IV кв. 2024").click()
+    wait_idle(page)
+    path = tmp_path / "свод за III квартал.xlsx"
+    path.write_bytes(f.office_table([[1, 'МБОУ "СОШ №2"', 38, 30, "78,9 %", 100, 45, None, 12]],
+                                    title="Мониторинг показателей за III квартал 2024 г.", extra=["Олимпиадники"]))
+    upload(page, path)
+    page.wait_for_selector("text=Файл задаёт вопросов: 2")
+    assert page.get_by_role("button", name="Записать").count() == 0
+    shot(page, "upload-questions")
+    page.get_by_text("IV кв. 2024 — как выбрано").click()
+    wait_idle(page)
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Олимпиадники").locator("input").click()
+    page.get_by_role("option", name="Участники олимпиад и конкурсов, чел.").click()
+    wait_idle(page)
+    page.wait_for_selector("text=Ваши ответы")
+    assert page.locator('[data-testid="stMetricValue"]').nth(0).inner_text() == "3"
+    box = page.get_by_text("Я проверил(а) предупреждения")
+    if box.count():
+        box.click()
+        wait_idle(page)
+    shot(page, "upload-questions-answered")
+    page.get_by_role("button", name="Записать").click()
+    wait_idle(page)
+    page.wait_for_selector("text=Записано: загрузка №")
