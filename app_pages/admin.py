@@ -23,18 +23,52 @@ except AccessDenied as exc:
 tab_users, tab_new, tab_audit, tab_throttle = st.tabs(["Пользователи", "Новый пользователь", "Журнал действий",
                                                        "Задержки входа"])
 
+terr_ids = [None] + [int(x) for x in territories["id"]]
+terr_names = dict(zip(territories["id"], territories["name"]))
+school_ids = [None] + [int(x) for x in schools["id"]]
+school_names = dict(zip(schools["id"], schools["name"]))
+
+
+def edit_user(uid: int, row) -> None:
+    """Role, territory and school of a user (audited; their sessions end when access changes)."""
+    with st.form(f"admin_edit_{uid}"):
+        st.markdown(f"**Роль и привязка пользователя «{row['login']}»**")
+        c1, c2, c3 = st.columns(3)
+        role = c1.selectbox("Роль", ROLES, index=list(ROLES).index(row["role"]), format_func=ROLE_LABELS.get,
+                            key=f"edit_role_{uid}")
+        t_now = None if pd.isna(row["territory_id"]) else int(row["territory_id"])
+        territory = c2.selectbox("Территория", terr_ids, index=terr_ids.index(t_now),
+                                 format_func=lambda i: "—" if i is None else terr_names[i], key=f"edit_terr_{uid}")
+        s_now = None if pd.isna(row["school_id"]) else int(row["school_id"])
+        school = c3.selectbox("Школа", school_ids, index=school_ids.index(s_now),
+                              format_func=lambda i: "—" if i is None else school_names[i], key=f"edit_school_{uid}")
+        if st.form_submit_button("Сохранить роль и привязку"):
+            try:
+                changes = users.update(sc, uid, role=role, territory_id=territory, school_id=school,
+                                       engine=cache.engine())
+                if changes:
+                    st.success("Сохранено; сеансы пользователя завершены, при следующем входе он увидит новый доступ.")
+                    st.rerun()
+                else:
+                    st.info("Ничего не изменилось.")
+            except AuthError as exc:
+                st.error(str(exc))
+
+
 with tab_users:
     shown = table.assign(role=table["role"].map(ROLE_LABELS), territory=table["territory"].fillna("—"),
                          school=table["school"].fillna("—"),
                          created_at=table["created_at"].map(lambda d: f"{d:%d.%m.%Y %H:%M}")).rename(columns={
         "login": "Логин", "full_name": "ФИО", "role": "Роль", "territory": "Территория", "school": "Школа",
-        "is_active": "Активен", "created_at": "Создан"}).drop(columns=["id"])
+        "is_active": "Активен", "created_at": "Создан"}).drop(columns=["id", "territory_id", "school_id"])
     st.dataframe(shown, hide_index=True, width="stretch")
     logins = dict(zip(table["login"], table["id"]))
-    who = st.selectbox("Пользователь", list(logins), key="admin_user_pick")
+    who = st.selectbox("Пользователь", list(logins), key="admin_user_pick", placeholder="Выберите пользователя")
     if who:
         uid = int(logins[who])
-        active = bool(table.loc[table["id"] == uid, "is_active"].iloc[0])
+        row = table.loc[table["id"] == uid].iloc[0]
+        active = bool(row["is_active"])
+        edit_user(uid, row)
         c1, c2 = st.columns(2)
         with c1:
             label = "Отключить (завершит все его сеансы)" if active else "Включить"
@@ -60,12 +94,8 @@ with tab_new:
         login = st.text_input("Логин", key="new_login")
         full_name = st.text_input("ФИО", key="new_name")
         role = st.selectbox("Роль", ROLES, format_func=ROLE_LABELS.get, key="new_role")
-        terr_ids = [None] + [int(x) for x in territories["id"]]
-        terr_names = dict(zip(territories["id"], territories["name"]))
         territory = st.selectbox("Территория (руководитель управления, методист)", terr_ids,
                                  format_func=lambda i: "—" if i is None else terr_names[i], key="new_territory")
-        school_ids = [None] + [int(x) for x in schools["id"]]
-        school_names = dict(zip(schools["id"], schools["name"]))
         school = st.selectbox("Школа (руководитель школы, куратор)", school_ids,
                               format_func=lambda i: "—" if i is None else school_names[i], key="new_school")
         password = st.text_input("Пароль (не меньше 8 символов)", type="password", key="new_password")
@@ -80,7 +110,7 @@ with tab_new:
 with tab_audit:
     c1, c2, c3 = st.columns([2, 1, 1])
     actions = c1.multiselect("Действия", list(users.AUDIT_ACTIONS), format_func=users.AUDIT_ACTIONS.get,
-                             key="audit_actions")
+                             key="audit_actions", placeholder="Все действия")
     who = c2.text_input("Логин", key="audit_login")
     period = c3.date_input("Период", value=(date.today() - timedelta(days=30), date.today()), key="audit_period",
                            format="DD.MM.YYYY")
@@ -103,7 +133,7 @@ with tab_throttle:
         st.dataframe(pd.DataFrame({
             "Логин": throttles["login"].fillna("все логины"), "Адрес": throttles["ip"].fillna("—"),
             "Неудачных попыток": throttles["failures"],
-            "Последняя (UTC)": throttles["last"].map(lambda d: f"{d:%d.%m.%Y %H:%M:%S}"),
+            "Последняя (по Гринвичу)": throttles["last"].map(lambda d: f"{d:%d.%m.%Y %H:%M:%S}"),
             "Ждать, с": throttles["wait_seconds"].map(lambda w: int(w + 0.999)),
             "Правило": throttles["rule"].map(rules)}), hide_index=True, width="stretch")
         keys = list(zip(throttles["login"], throttles["ip"]))
@@ -119,7 +149,7 @@ st.subheader("Обслуживание базы данных")
 last = maintenance.LAST_CHECK.get(str(cache.engine().url))
 if last:
     when, found = last
-    msg = f"Проверка при запуске ({when:%d.%m.%Y %H:%M} UTC): "
+    msg = f"Проверка при запуске ({when:%d.%m.%Y %H:%M} по Гринвичу): "
     (st.warning if found else st.caption)(msg + ("; ".join(f"{f.detail}: {f.count}" for f in found) or "всё в порядке"))
 c1, c2 = st.columns(2)
 with c1:

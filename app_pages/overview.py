@@ -18,13 +18,39 @@ from ui.common import chart_with_downloads, demo_banner, page_for, scope, status
 MEETING_CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
 [data-testid="stToolbar"], [data-testid="stDecoration"] { display: none !important; }
-.block-container { padding-top: 1rem !important; max-width: 100% !important; }
-.slide-title { font-size: 2.6rem; font-weight: 800; line-height: 1.15; color: #102a43 }
-.slide-value { font-size: 5.5rem; font-weight: 800; line-height: 1; color: #102a43 }
-.slide-rule { font-size: 1.8rem; color: #243b53 }
-.slide-meta { font-size: 1.35rem; color: #334e68 }
+.block-container { padding-top: 1rem !important; padding-left: 2rem !important; padding-right: 2rem !important;
+                   max-width: 100% !important; }
+.slide-title { font-size: 44px; font-weight: 800; line-height: 1.12; color: #102a43 }
+.slide-value { font-size: 120px; font-weight: 800; line-height: 1; color: #102a43; margin: 6px 0 }
+.slide-rule { font-size: 32px; color: #243b53; line-height: 1.25 }
+.slide-meta { font-size: 28px; color: #334e68; line-height: 1.3 }
+.st-key-slide-bar [data-testid="stButton"] button, .st-key-slide-bar [data-testid="stButton"] button p,
+.st-key-slide-bar [data-testid="stWidgetLabel"] p { font-size: 28px !important; white-space: nowrap }
+.st-key-slide-bar [data-testid="stButton"] button { padding: 4px 18px; min-height: 56px }
+[data-testid="stProgress"] p { font-size: 28px !important }
 </style>"""
 INTERVALS = [10, 20, 30, 60]
+FIRST_SCREEN = 6  # tiles that must fit the first screen of a 1280×720 projector
+# The overview's first screen on a 1280×720 projector: compact header, tiles in a grid
+OVERVIEW_CSS = """<style>
+.block-container { padding-top: 1.2rem !important }
+.as-of-note { font-size: .95rem; color: #334e68 }
+.ov-head { font-size: 1.05rem; color: #334e68; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+           margin: -4px 0 6px 0 }
+.ov-head b { font-size: 1.35rem; color: #102a43 }
+.tiles { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 10px; margin-bottom: 10px }
+.tile { border: 1px solid #d9e2ec; border-radius: 10px; padding: 8px 12px 6px 12px; background: #fff; min-width: 0 }
+.tile .tile-title { font-size: 1.1rem; font-weight: 700; line-height: 1.2; min-height: 0; color: #102a43;
+                    display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow: hidden }
+.tile .tile-value { font-size: 2.2rem; font-weight: 800; line-height: 1.05; margin-right: 8px }
+.tile .tile-row { margin: 2px 0 }
+.tile .tile-rule { font-size: 1rem; line-height: 1.3 }
+.tile .tile-meta { font-size: .92rem; line-height: 1.3; color: #334e68 }
+.tile .sparkline { margin: 2px 0 }
+.tile-bar { height: 6px; background: #e4e9f0; border-radius: 3px; margin: 3px 0 2px 0 }
+.tile-bar > div { height: 6px; background: #0b4f8a; border-radius: 3px }
+@media (min-width: 1600px) { .tile .tile-value { font-size: 2.6rem } .tile .tile-title { font-size: 1.25rem } }
+</style>"""
 
 sc = scope()
 roadmaps = cache.roadmaps(sc)
@@ -46,7 +72,8 @@ except ValueError:
     as_of_param = None
 
 if not meeting:
-    top = st.columns([5, 2, 1.3])
+    st.markdown(OVERVIEW_CSS, unsafe_allow_html=True)
+    top = st.columns([4.2, 2, 2], vertical_alignment="bottom")
     code = top[0].selectbox("Дорожная карта", codes, index=default, format_func=labels.get, key="overview_roadmap")
 else:
     code = codes[default]
@@ -77,7 +104,7 @@ rm = ov.roadmap
 
 def rule_line(card) -> str:
     ev = card.evaluation
-    return (f"Цель: <b>{escape(card.rule_text)}</b> → {escape(fmt.value(ev.target_value, card.unit))}")
+    return f"Цель: <b>{escape(fmt.goal(card.rule_text, ev.target_value, card.unit))}</b>"
 
 
 def meta_line(card) -> str:
@@ -133,14 +160,16 @@ if meeting:
     def exit_meeting() -> None:
         del st.query_params["meeting"]
 
-    c = st.columns([1, 1, 1, 1.4, 6])
-    c[0].button("◀ Назад", on_click=go, args=(-1,), shortcut="left", key="slide_prev")
-    c[1].button("Вперёд ▶", on_click=go, args=(1,), shortcut="right", key="slide_next")
-    playing = c[2].toggle("Авто", key="slide_playing", help=f"Сам переходит к следующей цели каждые {every} с")
-    c[3].button("Выйти", on_click=exit_meeting, key="slide_exit", shortcut="escape")
-    c[4].markdown(f'<div class="slide-meta" style="text-align:right">{escape(rm["territory"])} · '
-                  f'данные на {escape(ov.as_of_label or "—")}'
-                  f'{" · демонстрационные данные" if ov.is_demo else ""}</div>', unsafe_allow_html=True)
+    bar = st.container(key="slide-bar")  # the st-key-slide-bar class carries the sizes above
+    with bar:
+        c = st.columns([1.3, 1.5, 1.1, 1.35, 3.4], vertical_alignment="center")
+        c[0].button("◀ Назад", on_click=go, args=(-1,), shortcut="left", key="slide_prev", width="stretch")
+        c[1].button("Вперёд ▶", on_click=go, args=(1,), shortcut="right", key="slide_next", width="stretch")
+        playing = c[2].toggle("Авто", key="slide_playing", help=f"Сам переходит к следующей цели каждые {every} с")
+        c[3].button("Выйти", on_click=exit_meeting, key="slide_exit", shortcut="escape", width="stretch")
+        c[4].markdown(f'<div class="slide-meta" style="text-align:right">{escape(rm["territory"])} · '
+                      f'данные на {escape(ov.as_of_label or "—")}'
+                      f'{" · демо" if ov.is_demo else ""}</div>', unsafe_allow_html=True)
 
     @st.fragment(run_every=every if playing else None)
     def slide() -> None:
@@ -149,22 +178,19 @@ if meeting:
             go(1)
         card = cards[state["slide"] % len(cards)]
         ev = card.evaluation
-        left, right = st.columns([2, 3])
+        left, right = st.columns([5, 6])
         with left:
             st.markdown(f'<div class="slide-meta">Цель {card.number} из {len(cards)}</div>'
                         f'<div class="slide-title">{escape(card.short_name)}</div>'
-                        f'<div style="margin:14px 0">{status_badge(ev.status, size=30)}</div>'
+                        f'<div style="display:flex;align-items:center;gap:24px;flex-wrap:wrap">'
                         f'<div class="slide-value">{escape(fmt.value(ev.value, card.unit))}</div>'
+                        f'{status_badge(ev.status, size=30)}</div>'
                         f'<div class="slide-rule">{rule_line(card)}</div>'
                         f'<div class="slide-meta">{meta_line(card)}</div>'
-                        f'<div class="slide-meta">{schools_line(card)}</div>', unsafe_allow_html=True)
+                        + (f'<div class="slide-meta">школ выполняют: {card.n_meeting} из {card.n_schools}</div>'
+                           if card.n_schools else ""), unsafe_allow_html=True)
             if ev.progress is not None:
                 st.progress(min(max(ev.progress, 0.0), 1.0), text=progress_text(card))
-            if card.coverage:
-                st.markdown(f'<div class="slide-meta">{escape(card.coverage.capitalize())}'
-                            + (f' · нет данных: {escape(", ".join(card.missing[:6]))}'
-                               f'{" и др." if len(card.missing) > 6 else ""}' if card.missing else "")
-                            + '</div>', unsafe_allow_html=True)
             if card.coverage:
                 st.markdown(f'<div class="slide-meta">{escape(card.coverage.capitalize())}'
                             + (f' · нет данных: {escape(", ".join(card.missing[:6]))}'
@@ -174,7 +200,7 @@ if meeting:
                 st.markdown(f'<div class="slide-meta">Отстают: {escape(", ".join(card.lagging[:8]))}'
                             f'{" и др." if len(card.lagging) > 8 else ""}</div>', unsafe_allow_html=True)
         with right:
-            st.altair_chart(trend_chart(card, 600, font_size=22), width="stretch", key=f"slide_chart_{card.target_id}")
+            st.altair_chart(trend_chart(card, 560, font_size=28), width="stretch", key=f"slide_chart_{card.target_id}")
 
     slide()
     st.stop()
@@ -183,16 +209,18 @@ if meeting:
 # The overview
 # ---------------------------------------------------------------------------------------------
 with top[2]:
-    st.markdown("<div style='height:1.7rem'></div>", unsafe_allow_html=True)
-    if st.button("Режим совещания", icon=":material/co_present:", key="to_meeting",
+    if st.button("Режим совещания", icon=":material/co_present:", key="to_meeting", width="stretch",
                  help="Одна цель на экран, без меню; листается сам и стрелками ← →"):
         st.query_params["meeting"] = "1"
         if as_of:
             st.query_params["as_of"] = as_of.isoformat()
         st.rerun()
 
-st.markdown(f"## {escape(rm['territory'])}")
-st.caption(rm["title"] + (f" · {rm['approved_by']}" if rm.get("approved_by") else ""))
+full_title = rm["title"] + (f" · {rm['approved_by']}" if rm.get("approved_by") else "")
+data_labels = {c.as_of_label for c in ov.cards if c.as_of_label}
+data_note = f"данные на {next(iter(data_labels))} · " if len(data_labels) == 1 else ""
+st.markdown(f'<div class="ov-head" title="{escape(full_title)}"><b>{escape(rm["territory"])}</b> · '
+            f'{escape(data_note)}{escape(full_title)}</div>', unsafe_allow_html=True)
 demo_banner(ov.is_demo)
 
 if not ov.cards:
@@ -201,42 +229,54 @@ if not ov.cards:
     st.stop()
 
 
-def tile(card) -> None:
+def _first_up(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def tile_html(card) -> str:
+    """One target on the first screen: value and status; the goal and its deadline; what is expected by
+    now and the base; the trend; how many schools meet it and how much of the way is done."""
     ev = card.evaluation
-    with st.container(border=True):
-        st.markdown(f'<div class="tile-title">{card.number}. {escape(card.short_name)}</div>'
-                    f'<div class="tile-row"><span class="tile-value">{escape(fmt.value(ev.value, card.unit))}</span>'
-                    f'{status_badge(ev.status)}</div>'
-                    f'<div class="tile-rule">{rule_line(card)}</div>'
-                    f'<div class="tile-meta">{meta_line(card)}</div>'
-                    + charts.sparkline_svg([s["value"] for s in card.series], target=ev.target_value,
-                                           status=ev.status)
-                    + f'<div class="tile-meta">{schools_line(card)}</div>', unsafe_allow_html=True)
-        if ev.progress is not None:
-            st.progress(min(max(ev.progress, 0.0), 1.0), text=progress_text(card))
-        else:
-            st.caption(ev.reason)
-        coverage_note(card)
+    goal = escape(fmt.goal(card.rule_text, ev.target_value, card.unit))
+    due = f" · срок: {escape(card.due_label)}" if card.due_label else ""
+    now = []
+    if ev.expected is not None and ev.status != "achieved":
+        now.append(f"ожидается сейчас: {fmt.value(ev.expected, card.unit)}")
+    if ev.baseline is not None:
+        now.append(f"база: {fmt.value(ev.baseline, card.unit)}")
+    foot = []
+    if card.as_of_label and len(data_labels) > 1:
+        foot.append(f"данные на {card.as_of_label}")
+    if card.n_schools:
+        foot.append(f"выполняют {card.n_meeting} из {card.n_schools} {fmt.plural(card.n_schools, ('школы', 'школ', 'школ'))}")
+    if card.coverage:
+        foot.append(card.coverage)
+    if ev.progress is not None:
+        foot.append(f"путь к цели: {fmt.num(100 * ev.progress, 0, unit='%')}")
+    bar = ""
+    if ev.progress is not None:
+        bar = (f'<div class="tile-bar" title="{escape(progress_text(card))}"><div style="width:'
+               f'{100 * min(max(ev.progress, 0.0), 1.0):.0f}%"></div></div>')
+    missing = (f' title="Нет данных, значение группы посчитано без них: {escape(", ".join(card.missing))}"'
+               if card.missing else "")
+    reason = "" if ev.progress is not None or not ev.reason else f'<div class="tile-meta">{escape(ev.reason)}</div>'
+    return (f'<div class="tile"><div class="tile-title" title="{escape(card.indicator_name)}">{card.number}. '
+            f'{escape(card.short_name)}</div>'
+            f'<div class="tile-row"><span class="tile-value">{escape(fmt.value(ev.value, card.unit))}</span>'
+            f'{status_badge(ev.status, size=15)}</div>'
+            f'<div class="tile-rule">Цель: <b>{goal}</b>{escape(due)}</div>'
+            + (f'<div class="tile-meta">{escape(_first_up(" · ".join(now)))}</div>' if now else "")
+            + charts.sparkline_svg([s["value"] for s in card.series], target=ev.target_value, status=ev.status,
+                                   height=28)
+            + bar + (f'<div class="tile-meta"{missing}>{escape(_first_up(" · ".join(foot)))}</div>' if foot else "")
+            + reason + "</div>")
 
 
-def coverage_note(card) -> None:
-    """«данные 4 из 5 школ»; who is missing one click away."""
-    if not card.coverage:
-        return
-    if card.missing:
-        with st.popover(card.coverage, icon=":material/info:"):
-            st.markdown("Нет данных за отчётный или базовый период, значение группы посчитано без них:  \n"
-                        + "  \n".join(escape(n) for n in card.missing))
-    else:
-        st.caption(card.coverage)
-
-
-per_row = 3
-for i in range(0, len(ov.cards), per_row):
-    cols = st.columns(per_row)
-    for col, card in zip(cols, ov.cards[i:i + per_row]):
-        with col:
-            tile(card)
+n_cards = len(ov.cards)
+if n_cards > FIRST_SCREEN:
+    st.caption(f"Целей в дорожной карте: {n_cards}; на первом экране — {FIRST_SCREEN}, ещё {n_cards - FIRST_SCREEN} "
+               "ниже (прокрутите страницу).")
+st.markdown('<div class="tiles">' + "".join(tile_html(c) for c in ov.cards) + "</div>", unsafe_allow_html=True)
 
 tab_matrix, tab_trends, tab_rules = st.tabs(["Школы × цели" if ov.unit_label == "Школа" else "Территории × цели",
                                              "Динамика", "Как считается"])

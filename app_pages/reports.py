@@ -28,7 +28,7 @@ st.download_button("Справка (.docx)", lambda: reports.roadmap_report(sc, 
                    help="Формируется при нажатии, около секунды на каждую цель")
 
 st.divider()
-st.markdown("**Выгрузки в Excel**")
+st.markdown("**Выгрузки таблицами (.xlsx)**")
 c1, c2 = st.columns(2)
 c1.download_button("Значения показателей (.xlsx)", lambda: reports.measurements_xlsx(sc, roadmap_id, engine=cache.engine()),
                    file_name=f"значения_{code}.xlsx", mime=reports.XLSX_MIME, key="rep_values",

@@ -30,8 +30,8 @@ def word_draft() -> None:
     st.markdown(
         "**Из документа Word.** Загрузите дорожную карту в том виде, в каком её утвердили (.docx): программа "
         "прочитает таблицу плана — мероприятия, сроки, ответственных, направления, коды параметров риска — а также "
-        "контрольные точки, группы и параметры риска и соберёт черновик файла Excel. Всё, что пришлось угадать, "
-        "отмечено в столбце «Проверить». Проверьте черновик в Excel, дополните и загрузите его ниже.")
+        "контрольные точки, группы и параметры риска и соберёт черновик файла .xlsx. Всё, что пришлось угадать, "
+        "отмечено в столбце «Проверить». Проверьте черновик в редакторе таблиц, дополните и загрузите его ниже.")
     f = st.file_uploader("Загрузить документ Word", type=["docx", "doc"], key="rm_docx",
                          max_upload_size=MAX_FILE_BYTES // 1024 // 1024)
     if not f:
@@ -53,7 +53,7 @@ def load_tab() -> None:
     with st.container(border=True):
         word_draft()
     st.markdown(
-        "Дорожная карта загружается одним файлом Excel по шаблону: лист «Дорожная карта» (код, название, "
+        "Дорожная карта загружается одним файлом .xlsx по шаблону: лист «Дорожная карта» (код, название, "
         "территория, приказ, цель), «Направления», «Мероприятия», «Контрольные точки», «Целевые показатели», "
         "«Группы рисков», «Параметры риска» со школами, «Кураторы», «Группы школ». Файл проверяется целиком; "
         "пока есть ошибки, ничего не записывается.")
@@ -113,8 +113,7 @@ except AccessDenied as exc:
     st.error(str(exc))
     st.stop()
 
-years = "–".join(str(y) for y in dict.fromkeys([meta["year_from"], meta["year_to"]]) if y)
-st.caption(" · ".join(x for x in [meta["territory"], years and f"{years} гг.", meta["approved_by"]] if x))
+st.caption(" · ".join(x for x in [meta["territory"], fmt.years(meta["year_from"], meta["year_to"]), meta["approved_by"]] if x))
 demo_banner(bool(meta["is_demo"]))
 with st.expander("Цель, задачи, источник"):
     for label, key in (("Цель", "goal"), ("Задачи", "tasks"), ("Источник", "source")):
@@ -254,7 +253,7 @@ if sc.can_edit_roadmap:
             history = roadmap_view.status_history(sc, kind, item_id, engine)
             if history:
                 st.markdown("**История изменений**")
-                st.dataframe([{"Когда (UTC)": str(h["at"])[:16],
+                st.dataframe([{"Когда (по Гринвичу)": str(h["at"])[:16],
                                "Кто": h["login"], "Было": rules.ACTIVITY_STATUSES.get(h["old"]["status"], ""),
                                "Стало": rules.ACTIVITY_STATUSES.get(h["new"]["status"], ""),
                                "Дата выполнения": h["new"]["completed_on"] or "", "Подтверждение": h["new"]["evidence"] or ""}

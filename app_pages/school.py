@@ -68,7 +68,7 @@ if not view.targets:
 table = [{
     "Показатель": t.short_name,
     "Значение": fmt.value(t.evaluation.value, t.unit),
-    "Цель школы": f"{t.rule_text} → {fmt.value(t.evaluation.target_value, t.unit)}",
+    "Цель школы": fmt.goal(t.rule_text, t.evaluation.target_value, t.unit),
     "База": fmt.value(t.evaluation.baseline, t.unit),
     "Среднее по территории": fmt.value(t.average, t.unit),
     "Статус": f"{t.evaluation.label}",

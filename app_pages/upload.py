@@ -32,7 +32,7 @@ tab_load, tab_template, tab_log = st.tabs(["Загрузить файл", "Ша�
 
 # ---------------------------------------------------------------------------------------------
 with tab_template:
-    st.markdown("Шаблон — книга Excel с листом «Данные»: строка на школу, столбец на каждую величину. "
+    st.markdown("Шаблон — книга .xlsx с листом «Данные»: строка на школу, столбец на каждую величину. "
                 "Код и наименование школы заполнены и защищены; в ячейках стоит проверка ввода.")
     c1, c2 = st.columns(2)
     t_period = c1.selectbox("Период", period_codes, index=period_codes.index(default_period), format_func=labels.get,
@@ -41,7 +41,8 @@ with tab_template:
     t_terr = c2.selectbox("Территория", [t for t, _ in terr], format_func=dict(terr).get, key="tpl_territory")
     terr_schools = schools[schools["territory_id"] == t_terr]
     chosen = st.multiselect("Школы (пусто — все школы территории)", list(terr_schools["id"]),
-                            format_func=dict(zip(terr_schools["id"], terr_schools["short_name"])).get, key="tpl_schools")
+                            format_func=dict(zip(terr_schools["id"], terr_schools["short_name"])).get, key="tpl_schools",
+                            placeholder="все школы территории")
     # built when clicked: a template for a thousand schools takes half a second
     st.download_button("Скачать шаблон (.xlsx)",
                        lambda: template.build_template(sc, t_period, territory_id=int(t_terr),

@@ -1,7 +1,8 @@
 """One builder per chart kind: plain data in, an Altair chart out. Screens and reports share them.
 
-Russian number format via a Vega locale (decimal comma, narrow no-break space groups); shares on a
-0-100 axis.
+Russian number format via a Vega locale (decimal comma, narrow no-break space groups); value axes
+fitted to the data and the target with honest padding (`fitted_domain`), a zero baseline for bars of
+counts only.
 """
 
 from __future__ import annotations
@@ -30,61 +31,93 @@ EXPECTED = "#6b7c93"
 AVERAGE = "#e69500"
 
 
-def _finish(chart: alt.TopLevelMixin, *, height: int, font_size: int = 14) -> alt.TopLevelMixin:
+def _finish(chart: alt.TopLevelMixin, *, height: int, font_size: int = 16) -> alt.TopLevelMixin:
     return (chart.properties(height=height)
             .configure(locale=RU_LOCALE, font=FONT)
-            .configure_axis(labelFontSize=font_size, titleFontSize=font_size, grid=True, gridColor="#e4e7eb")
-            .configure_legend(labelFontSize=font_size, titleFontSize=font_size, orient="bottom")
+            .configure_axis(labelFontSize=font_size, titleFontSize=font_size, labelColor="#243b53",
+                            titleColor="#243b53", grid=True, gridColor="#e4e7eb", labelLimit=0)
+            .configure_legend(labelFontSize=font_size, titleFontSize=font_size, orient="bottom", labelLimit=0,
+                              columns=1 if font_size >= 24 else 3, symbolType="stroke", symbolStrokeWidth=3,
+                              symbolSize=max(300, font_size * 25), labelColor="#243b53", columnPadding=24)
             .configure_view(strokeWidth=0))
 
 
-def _y_scale(unit: str, values: list[float]) -> alt.Scale:
+def fitted_domain(values: list[float | None], unit: str, *, zero: bool = False) -> list[float]:
+    """The axis range for the values (and target, path, forecast): fitted to them with honest padding
+    (a tenth of the spread, at least one unit each side), so that a change from 88 to 97 % shows as a
+    change; shares stay within 0–100; `zero` keeps the zero baseline (bars of counts)."""
+    vs = [float(v) for v in values if v is not None and v == v]
+    if not vs:
+        return [0.0, 100.0] if unit == "%" else [0.0, 1.0]
+    lo, hi = min(vs), max(vs)
+    pad = max((hi - lo) * 0.12, 1.0 if unit == "%" else max(abs(hi) * 0.02, 0.5))
+    lo, hi = (0.0 if zero else lo - pad), hi + pad
     if unit == "%":
-        return alt.Scale(domain=[0, 100])
-    top = max([v for v in values if v is not None] or [1])
-    return alt.Scale(domain=[0, top * 1.15 if top > 0 else 1], nice=True)
+        lo, hi = max(0.0, lo), min(100.0, hi)
+    elif min(vs) >= 0:
+        lo = max(0.0, lo)
+    if lo > 0 and lo < (hi - lo) * 0.25:  # close to zero anyway: show zero, it costs little room
+        lo = 0.0
+    return [lo, hi]
+
+
+def _y_scale(unit: str, values: list[float], *, zero: bool = False) -> alt.Scale:
+    return alt.Scale(domain=fitted_domain(values, unit, zero=zero), nice=False, zero=zero)
+
+
+SERIES = ["Значение", "Среднее по территории", "Цель", "Путь от базы к цели", "Прогноз по тренду", "Этап"]
+SERIES_COLORS = [LINE, AVERAGE, TARGET, EXPECTED, LINE, TARGET]
+SERIES_DASH = [[1, 0], [1, 0], [2, 3], [7, 4], [3, 3], [1, 0]]
 
 
 def trend(series: list[dict], *, unit: str, target_value: float | None = None,
           expected_path: list[dict] | None = None, average_series: list[dict] | None = None,
           milestones: list[dict] | None = None, forecast: dict | None = None, height: int = 260,
-          title: str = "", font_size: int = 14) -> alt.TopLevelMixin:
-    """The group's values over periods with the target (red rule), the planned straight path
-    (grey dashed), the territory average (orange) and the forecast to the due period (dashed from
-    the last value; `forecast` = {"end": date, "value": v})."""
+          title: str = "", font_size: int = 16) -> alt.TopLevelMixin:
+    """The group's values over periods with the territory average, the target, the planned straight path
+    from the base to the target and the forecast to the due period (`forecast` = {"end": date, "value": v}),
+    each named in the legend (colour and dash: readable in greyscale). The y axis is fitted to all of them."""
     rows = [{"Период": s["label"], "Дата": s["end"].isoformat(), "Значение": s["value"], "Ряд": "Значение"}
             for s in series if s.get("value") is not None]
     rows += [{"Период": s["label"], "Дата": s["end"].isoformat(), "Значение": s["value"],
               "Ряд": "Среднее по территории"} for s in (average_series or []) if s.get("value") is not None]
-    df = pd.DataFrame(rows, columns=["Период", "Дата", "Значение", "Ряд"])
-    all_values = list(df["Значение"]) + [target_value or 0] + [m["value"] for m in milestones or []]
-    y = alt.Y("Значение:Q", title=unit if unit != "%" else "%", scale=_y_scale(unit, all_values),
-              axis=alt.Axis(format=",.0f"))
-    x = alt.X("Дата:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=6))
-    color = alt.Color("Ряд:N", title=None,
-                      scale=alt.Scale(domain=["Значение", "Среднее по территории"], range=[LINE, AVERAGE]))
-    base = alt.Chart(df)
-    lines = base.mark_line(point=alt.OverlayMarkDef(size=60), strokeWidth=3).encode(
-        x=x, y=y, color=color,
-        tooltip=[alt.Tooltip("Период:N"), alt.Tooltip("Ряд:N"), alt.Tooltip("Значение:Q", format=",.1f")])
-    layers = [lines]
-    if target_value is not None:
-        layers.append(alt.Chart(pd.DataFrame({"Цель": [target_value]})).mark_rule(
-            color=TARGET, strokeWidth=2, strokeDash=[2, 2]).encode(y="Цель:Q"))
+    values_rows = [r for r in rows if r["Ряд"] == "Значение"]
+    lines = list(rows)
+    dates = [r["Дата"] for r in rows]
     if expected_path:
-        ep = pd.DataFrame([{"Дата": _iso_from_t(p), "Значение": p["value"]} for p in expected_path])
-        layers.append(alt.Chart(ep).mark_line(color=EXPECTED, strokeDash=[6, 4], strokeWidth=2).encode(
-            x="Дата:T", y="Значение:Q"))
-    if forecast and rows and forecast.get("value") is not None:
-        last = [r for r in rows if r["Ряд"] == "Значение"][-1]
-        fd = pd.DataFrame([{"Дата": last["Дата"], "Значение": last["Значение"]},
-                           {"Дата": forecast["end"].isoformat(), "Значение": forecast["value"]}])
-        layers.append(alt.Chart(fd).mark_line(color=LINE, strokeDash=[3, 3], strokeWidth=2, opacity=0.8).encode(
-            x="Дата:T", y="Значение:Q"))
+        lines += [{"Период": p.get("label", ""), "Дата": _iso_from_t(p), "Значение": p["value"],
+                   "Ряд": "Путь от базы к цели"} for p in expected_path]
+    if forecast and values_rows and forecast.get("value") is not None:
+        last = values_rows[-1]
+        lines += [dict(last, Ряд="Прогноз по тренду"),
+                  {"Период": "прогноз", "Дата": forecast["end"].isoformat(), "Значение": forecast["value"],
+                   "Ряд": "Прогноз по тренду"}]
+    dates = sorted(set(dates + [r["Дата"] for r in lines]))
+    if target_value is not None and dates:
+        lines += [{"Период": "цель", "Дата": d, "Значение": target_value, "Ряд": "Цель"} for d in (dates[0], dates[-1])]
+    df = pd.DataFrame(lines, columns=["Период", "Дата", "Значение", "Ряд"])
+    present = [k for k in SERIES if k in set(df["Ряд"]) or (k == "Этап" and milestones)]
+    all_values = list(df["Значение"]) + [m["value"] for m in milestones or []]
+    y = alt.Y("Значение:Q", title="%" if unit == "%" else (unit or None),
+              scale=_y_scale(unit, all_values), axis=alt.Axis(format=",.0f", tickCount=6))
+    x = alt.X("Дата:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=6))
+    idx = [SERIES.index(k) for k in present]
+    color = alt.Color("Ряд:N", title=None, sort=present,
+                      scale=alt.Scale(domain=present, range=[SERIES_COLORS[i] for i in idx]))
+    dash = alt.StrokeDash("Ряд:N", title=None, sort=present,
+                          scale=alt.Scale(domain=present, range=[SERIES_DASH[i] for i in idx]))
+    base = alt.Chart(df)
+    layers = [base.mark_line(strokeWidth=3).encode(
+        x=x, y=y, color=color, strokeDash=dash, detail="Ряд:N",
+        tooltip=[alt.Tooltip("Период:N"), alt.Tooltip("Ряд:N"), alt.Tooltip("Значение:Q", format=",.1f")])]
+    layers.append(base.transform_filter(alt.FieldOneOfPredicate(field="Ряд", oneOf=["Значение", "Среднее по территории"]))
+                  .mark_point(size=70, filled=True, opacity=1).encode(x=x, y=y, color=color))
     if milestones:
-        md = pd.DataFrame([{"Дата": _iso_from_t(m), "Значение": m["value"], "Этап": m["label"]} for m in milestones])
-        layers.append(alt.Chart(md).mark_point(shape="diamond", size=140, color=TARGET, filled=True).encode(
-            x="Дата:T", y="Значение:Q", tooltip=["Этап:N", alt.Tooltip("Значение:Q", format=",.1f")]))
+        md = pd.DataFrame([{"Дата": _iso_from_t(m), "Значение": m["value"], "Ряд": "Этап", "Этап": m["label"]}
+                           for m in milestones])
+        layers.append(alt.Chart(md).mark_point(shape="diamond", size=160, filled=True).encode(
+            x="Дата:T", y="Значение:Q", color=color,
+            tooltip=["Этап:N", alt.Tooltip("Значение:Q", format=",.1f")]))
     chart = alt.layer(*layers)
     if title:
         chart = chart.properties(title=title)
@@ -125,23 +158,30 @@ def sparkline_svg(values: list[float | None], *, target: float | None = None, st
 
 def ranking(rows: list[dict], *, unit: str, target_value: float | None = None, average: float | None = None,
             height_per_row: int = 30) -> alt.TopLevelMixin:
-    """Schools ranked by value (bars coloured by status; schools outside the target's group in light
-    grey) with the target (red) and the territory average (orange) as vertical rules.
-    rows: name, value, status (None: not in the target's group)."""
+    """Schools ranked by value, coloured by status (schools outside the target's group in light grey),
+    with the target (red) and the territory average (orange) as vertical rules. Shares are dots on an
+    axis fitted to the values (bars from zero would look identical at 88–97 %); counts are bars from
+    zero. rows: name, value, status (None: not in the target's group)."""
     df = pd.DataFrame([r for r in rows if r.get("value") is not None], columns=["name", "value", "status"])
     df["status"] = df["status"].map(lambda s: s if isinstance(s, str) else "other")
     df = df.sort_values("value", ascending=False)
     df["Статус"] = df["status"].map(lambda s: STATUS_LABELS.get(s, "не в группе цели"))
     domain = list(STATUS_LABELS) + ["other"]
     colours = [STATUS_COLORS[s] for s in STATUS_LABELS] + ["#bcccdc"]
-    bars = alt.Chart(df).mark_bar().encode(
-        x=alt.X("value:Q", title=unit, scale=_y_scale(unit, list(df["value"]) + [target_value or 0]),
+    bars_from_zero = unit != "%"
+    extent = list(df["value"]) + [v for v in (target_value, average) if v is not None]
+    enc = dict(
+        x=alt.X("value:Q", title=unit, scale=_y_scale(unit, extent, zero=bars_from_zero),
                 axis=alt.Axis(format=",.0f")),
-        y=alt.Y("name:N", sort=list(df["name"]), title=None, axis=alt.Axis(labelLimit=260)),
+        y=alt.Y("name:N", sort=list(df["name"]), title=None, axis=alt.Axis(labelLimit=320)),
         color=alt.Color("status:N", scale=alt.Scale(domain=domain, range=colours), legend=None),
         tooltip=[alt.Tooltip("name:N", title="Школа"), alt.Tooltip("value:Q", title="Значение", format=",.1f"),
                  alt.Tooltip("Статус:N")])
-    layers = [bars]
+    marks = (alt.Chart(df).mark_bar() if bars_from_zero else alt.Chart(df).mark_circle(size=220, opacity=1))
+    layers = [marks.encode(**enc)]
+    if not bars_from_zero:  # the status word next to the dot: never colour alone
+        layers.append(alt.Chart(df).mark_text(align="left", dx=12, fontSize=13, color="#334e68").encode(
+            x="value:Q", y=alt.Y("name:N", sort=list(df["name"])), text="Статус:N"))
     for val, colour in ((target_value, TARGET), (average, AVERAGE)):
         if val is not None:
             layers.append(alt.Chart(pd.DataFrame({"v": [val]})).mark_rule(color=colour, strokeWidth=2,

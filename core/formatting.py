@@ -1,8 +1,14 @@
-"""Russian formatting of numbers, dates, periods and target rules (pure functions)."""
+"""Russian formatting of numbers, dates, periods, plurals, target rules and the order of names (pure
+functions). Numbers and plurals come from babel's Russian locale (CLDR): groups of thousands with a
+non-breaking space, a decimal comma, the one/few/many plural forms."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
+
+from babel import Locale
+from babel.numbers import format_decimal
 
 from core.vocabulary import ROLE_LABELS, STATUS_TEXT  # noqa: F401  (the words live in core.vocabulary)
 from core.periods import label as period_label  # noqa: F401  (the one period formatter)
@@ -12,38 +18,75 @@ MONTHS_NOM = ["январь", "февраль", "март", "апрель", "м�
 MONTHS_GEN = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
               "сентября", "октября", "ноября", "декабря"]
 NBSP = "\u00a0"
+RU = Locale("ru")
+COUNT_UNITS = ("", "шт.", "чел.", "школ")  # counts of things: whole numbers
 
 
 def num(x: float | None, digits: int = 1, *, unit: str = "") -> str:
-    """45.5 -> '45,5', 1234 -> '1 234' (non-breaking thin groups), None or NaN -> '—'."""
+    """45.5 -> '45,5', 1234 -> '1 234', 10500 -> '10 500' (babel, ru: non-breaking space between
+    groups, decimal comma), at most `digits` decimals; None or NaN -> '—'."""
     if x is None or x != x:
         return "—"
-    if abs(x - round(x)) < 1e-9 and digits >= 0:
-        text = f"{round(x):,}".replace(",", NBSP)
-    else:
-        text = f"{x:,.{digits}f}".replace(",", NBSP).replace(".", ",")
+    pattern = "#,##0" + ("." + "#" * digits if digits > 0 else "")
+    text = format_decimal(round(x, max(digits, 0)), format=pattern, locale=RU)
+    if text in ("-0", "−0"):
+        text = "0"
     if unit:
         return f"{text}{NBSP}{unit}"
     return text
 
 
 def value(x: float | None, unit: str, digits: int = 1) -> str:
-    """A value in its unit: shares as '45,5 %', counts as '1 234'."""
+    """A value in its unit: shares as '45,5 %', counts (people, things, schools) as whole numbers:
+    '218 чел.', '10 500'."""
     if unit == "%":
         return num(x, digits, unit="%")
-    if unit in ("", "шт.", "чел.", "школ"):
-        return num(x, digits) + (f"{NBSP}{unit}" if unit and x is not None else "")
+    if unit in COUNT_UNITS:
+        return num(x, 0) + (f"{NBSP}{unit}" if unit and x is not None and x == x else "")
     return num(x, digits, unit=unit)
 
 
-def plural(n: int, forms: tuple[str, str, str]) -> str:
-    """1 школа, 2 школы, 5 школ: forms are (one, few, many)."""
-    n = abs(n)
-    if n % 10 == 1 and n % 100 != 11:
-        return forms[0]
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return forms[1]
-    return forms[2]
+def plural(n: float, forms: tuple[str, str, str]) -> str:
+    """1 школа, 2 школы, 5 школ, 1,5 школы: forms are (one, few, many), chosen by babel's Russian
+    plural rules."""
+    form = RU.plural_form(abs(n))
+    return {"one": forms[0], "few": forms[1], "many": forms[2]}.get(form, forms[1])
+
+
+def count(n: int, forms: tuple[str, str, str]) -> str:
+    """'21 школа', '10 500 школ': the number and its word."""
+    return f"{num(n, 0)}{NBSP}{plural(n, forms)}"
+
+
+def years(first: int | None, last: int | None) -> str:
+    """'2024 г.' for one year, '2021–2023 гг.' for several, '' when unknown."""
+    if not first and not last:
+        return ""
+    first, last = first or last, last or first
+    return f"{first} г." if first == last else f"{first}–{last} гг."
+
+
+_NUM_RE = re.compile(r"(\d+)")
+
+
+def natural_key(text: str | None) -> tuple:
+    """Sort key that reads numbers as numbers: «СОШ № 2» before «СОШ № 14»; case and «ё» ignored."""
+    parts = _NUM_RE.split((text or "").lower().replace("ё", "е"))
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p != "")
+
+
+def natural_sorted(items, key=lambda x: x):
+    """`items` in natural order of `key(item)` (see natural_key)."""
+    return sorted(items, key=lambda x: natural_key(str(key(x))))
+
+
+def goal(rule_text: str, target_value: float | None, unit: str) -> str:
+    """The target as a rule and the value it comes to, without saying the same twice:
+    '≥ 60 %' (not '≥ 60 % → 60 %'), '+5 п.п. от IV кв. 2023 → 62,4 %'."""
+    shown = value(target_value, unit)
+    if target_value is None or target_value != target_value or shown in rule_text:
+        return rule_text
+    return f"{rule_text} → {shown}"
 
 
 def clip(text: str | None, limit: int) -> str:
@@ -68,8 +111,9 @@ def day_month_year(d: date) -> str:
 
 def rule(kind: str, amount: float | None, unit: str, baseline_label: str | None = None,
          average_label: str = "среднего по территории") -> str:
-    """The target rule in words: '≥ 60 %', '+5 п.п. к I кв. 2024', '+10 % к базе'."""
-    base = f" к {baseline_label}" if baseline_label else " к базе"
+    """The target rule in words: '≥ 60 %', '+5 п.п. от I кв. 2024', '+10 % от базы' (the baseline is
+    where the growth is counted from, not a deadline)."""
+    base = f" от {baseline_label}" if baseline_label else " от базы"
     if kind == "at_least":
         return f"≥ {value(amount, unit)}"
     if kind == "at_most":

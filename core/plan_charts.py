@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 
-FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=14, color="#102a43")
+FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=16, color="#102a43")
 STATE_STYLE = {  # state -> (label, colour); colour plus the word in the legend and hover
     "overdue": ("Просрочено", "#b71c1c"),
     "planned": ("Запланировано", "#6b7c93"),
@@ -99,7 +99,7 @@ def timeline(df: pd.DataFrame, today: date, *, height: int | None = None) -> go.
                                      hovertext=ph, hoverinfo="text"))
     fig.add_shape(type="line", x0=today, x1=today, y0=0, y1=1, yref="paper", line=dict(color="#b71c1c", width=2, dash="dot"))
     fig.add_annotation(x=today, y=0, yref="paper", text=f"сегодня, {today:%d.%m.%Y}", showarrow=False,
-                       yanchor="top", xanchor="right", font=dict(color="#b71c1c", size=13))
+                       yanchor="top", xanchor="right", font=dict(color="#b71c1c", size=15))
     all_dates = [d for *_, bars, points in rows for d in [x for b in bars for x in b] + points]
     lo, hi = min(all_dates + [today]), max(all_dates + [today])
     fig.update_layout(
@@ -109,7 +109,7 @@ def timeline(df: pd.DataFrame, today: date, *, height: int | None = None) -> go.
         xaxis=dict(type="date", range=[lo - timedelta(days=20), hi + timedelta(days=20)], gridcolor="#e4e9f0",
                    tickformat="%m.%Y", side="top"),
         yaxis=dict(type="multicategory", autorange="reversed", categoryorder="array",
-                   categoryarray=list(zip(*ys)), gridcolor="#f0f3f7", tickfont=dict(size=12)))
+                   categoryarray=list(zip(*ys)), gridcolor="#f0f3f7", tickfont=dict(size=15, color="#243b53")))
     return fig
 
 
@@ -132,8 +132,8 @@ def risk_heatmap(groups: pd.DataFrame, factors: pd.DataFrame, schools: pd.DataFr
     fig.update_layout(
         height=height or max(260, 24 * len(y) + 150), margin=dict(l=10, r=10, t=70, b=10), font=FONT,
         plot_bgcolor="white",
-        xaxis=dict(type="multicategory", side="top", tickfont=dict(size=12)),
-        yaxis=dict(autorange="reversed", tickfont=dict(size=13)))
+        xaxis=dict(type="multicategory", side="top", tickfont=dict(size=15, color="#243b53")),
+        yaxis=dict(autorange="reversed", tickfont=dict(size=15, color="#243b53")))
     return fig
 
 

@@ -116,7 +116,7 @@ def target_rows(cards) -> list[list[str]]:
     for c in cards:
         ev = c.evaluation
         out.append([str(c.number), c.short_name, fmt.value(ev.baseline, c.unit) + (
-            f" ({c.baseline_label})" if c.baseline_label else ""), f"{c.rule_text} → {fmt.value(ev.target_value, c.unit)}",
+            f" ({c.baseline_label})" if c.baseline_label else ""), fmt.goal(c.rule_text, ev.target_value, c.unit),
             fmt.value(ev.value, c.unit) + (f" ({c.as_of_label})" if c.as_of_label else "")
             + (f"; {c.coverage}" if getattr(c, "coverage", None) else ""),
             "—" if ev.progress is None else fmt.num(100 * ev.progress, 0, unit="%"), STATUS_LABELS[ev.status]])
@@ -270,7 +270,7 @@ def school_card(scope: Scope, school_id: int, *, engine: Engine | None = None, t
     else:
         _table(doc, ["Показатель", "Значение", "Цель школы", "База", "Среднее по территории", "Статус"],
                [[t.short_name, fmt.value(t.evaluation.value, t.unit) + (f" ({t.as_of_label})" if t.as_of_label else ""),
-                 f"{t.rule_text} → {fmt.value(t.evaluation.target_value, t.unit)}",
+                 fmt.goal(t.rule_text, t.evaluation.target_value, t.unit),
                  fmt.value(t.evaluation.baseline, t.unit), fmt.value(t.average, t.unit),
                  STATUS_LABELS[t.evaluation.status]] for t in view.targets], [3.4, 2.6, 3.2, 1.8, 2.4, 2.2])
     doc.add_heading("Факторы риска", level=2)

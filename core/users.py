@@ -10,6 +10,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from core import auth
+from core.audit_text import describe
+from core.formatting import natural_sorted
 from core.auth import AuthError, Scope
 from core.db import get_engine, session_scope
 from core.models import AuditEvent, School, Territory, User
@@ -30,6 +32,17 @@ AUDIT_ACTIONS = {
     "upload": "загрузка",
     "upload_undone": "отмена загрузки",
     "status_changed": "смена статуса",
+    "roadmap_status": "статус пункта дорожной карты",
+    "roadmap_loaded": "загружена дорожная карта",
+    "roadmap_replaced": "заменена дорожная карта",
+    "school_alias": "запомнено написание школы",
+    "backup_made": "резервная копия",
+    "quarter_write_refused": "запись в закрытый период отклонена",
+    "quarter_reopened": "период возвращён в работу",
+    "quarter_checked": "период проверен",
+    "quarter_approved": "период утверждён",
+    "quarter_unlocked": "утверждение периода снято",
+    "quarter_deadline": "срок сдачи периода",
     "throttle_cleared": "снята задержка входа",
     "sessions_ended": "завершены все сеансы",
     "backup_restored": "восстановлена резервная копия",
@@ -52,8 +65,9 @@ def list_users(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
         return pd.DataFrame([{
             "id": u.id, "login": u.login, "full_name": u.full_name, "role": u.role, "territory": t,
             "school": sch, "is_active": u.is_active, "created_at": u.created_at,
+            "territory_id": u.territory_id, "school_id": u.school_id,
         } for u, t, sch in rows], columns=["id", "login", "full_name", "role", "territory", "school",
-                                           "is_active", "created_at"])
+                                           "is_active", "created_at", "territory_id", "school_id"])
 
 
 def create(scope: Scope, *, login: str, password: str, full_name: str, role: str,
@@ -70,6 +84,54 @@ def create(scope: Scope, *, login: str, password: str, full_name: str, role: str
         auth.audit(s, "user_created", user_id=scope.user_id, login=scope.login, object_type="user",
                    object_id=user.id, details={"login": user.login, "role": role})
         return user.id
+
+
+def update(scope: Scope, user_id: int, *, role: str, territory_id: int | None, school_id: int | None,
+           full_name: str | None = None, engine: Engine | None = None) -> dict:
+    """Change a user's role, territory, school (and name) in one transaction, audited with the old
+    and new values. A school implies its territory; the rules of `auth.create_user` apply (a
+    principal and a curator need a school, a head and a methodologist a territory). A change of role,
+    territory or school ends the user's sessions (their access changes). Returns the changes."""
+    engine = engine or get_engine()
+    _require_admin(scope, "изменение пользователя", engine)
+    if role not in auth.ROLES:
+        raise AuthError(f"Неизвестная роль: {role}")
+    with session_scope(engine, write=True) as s:
+        user = s.get(User, user_id)
+        if user is None:
+            raise AuthError("Пользователь не найден.")
+        if school_id:
+            school = s.get(School, school_id)
+            if school is None:
+                raise AuthError("Школа не найдена.")
+            if territory_id and territory_id != school.territory_id:
+                raise AuthError(f"Школа «{school.short_name}» не относится к выбранной территории.")
+            territory_id = school.territory_id
+        if role in ("principal", "curator") and not school_id:
+            raise AuthError("Для руководителя школы и куратора укажите школу.")
+        if role in ("head", "methodologist") and not territory_id:
+            raise AuthError("Для руководителя управления и методиста укажите территорию.")
+        if user_id == scope.user_id and role != "admin":
+            raise AuthError("Нельзя снять роль администратора с собственной учётной записи.")
+        if role == "admin":
+            territory_id = school_id = None
+        names = {"territory_id": lambda i: i and s.get(Territory, i).name, "school_id": lambda i: i and s.get(School, i).short_name,
+                 "role": lambda r: r, "full_name": lambda n: n}
+        new = {"role": role, "territory_id": territory_id, "school_id": school_id}
+        if full_name is not None and full_name.strip():
+            new["full_name"] = full_name.strip()
+        changes = {k: {"old": names[k](getattr(user, k)), "new": names[k](v)} for k, v in new.items()
+                   if getattr(user, k) != v}
+        if not changes:
+            return {}
+        for k, v in new.items():
+            setattr(user, k, v)
+        s.add(user)
+        if set(changes) - {"full_name"}:
+            auth.revoke_user_sessions(s, user_id)
+        auth.audit(s, "user_updated", user_id=scope.user_id, login=scope.login, object_type="user",
+                   object_id=user_id, details={"login": user.login, "changes": changes})
+        return changes
 
 
 def set_active(scope: Scope, user_id: int, active: bool, engine: Engine | None = None) -> None:
@@ -161,10 +223,11 @@ def audit_log(scope: Scope, *, actions: list[str] | None = None, login: str | No
     with session_scope(engine) as s:
         rows = s.exec(q).all()
         return pd.DataFrame([{
-            "Когда (UTC)": e.at.strftime("%d.%m.%Y %H:%M:%S"), "Действие": AUDIT_ACTIONS.get(e.action, e.action),
-            "Пользователь": e.login or "", "Объект": f"{e.object_type or ''} {e.object_id or ''}".strip(),
-            "Подробности": e.details or "", "Адрес": e.ip or "",
-        } for e in rows], columns=["Когда (UTC)", "Действие", "Пользователь", "Объект", "Подробности", "Адрес"])
+            "Когда (по Гринвичу)": e.at.strftime("%d.%m.%Y %H:%M:%S"),
+            "Действие": AUDIT_ACTIONS.get(e.action, e.action),
+            "Пользователь": e.login or "", "Что произошло": describe(e.action, e.object_type, e.object_id, e.details),
+            "Адрес": e.ip or "",
+        } for e in rows], columns=["Когда (по Гринвичу)", "Действие", "Пользователь", "Что произошло", "Адрес"])
 
 
 def territories_and_schools(scope: Scope, engine: Engine | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -174,6 +237,6 @@ def territories_and_schools(scope: Scope, engine: Engine | None = None) -> tuple
         terr = pd.DataFrame([{"id": t.id, "name": t.name} for t in s.exec(select(Territory).order_by(Territory.name))],
                             columns=["id", "name"])
         sch = pd.DataFrame([{"id": x.id, "name": x.short_name, "territory_id": x.territory_id}
-                            for x in s.exec(select(School).order_by(School.short_name))],
+                            for x in natural_sorted(s.exec(select(School)).all(), key=lambda x: x.short_name)],
                            columns=["id", "name", "territory_id"])
         return terr, sch

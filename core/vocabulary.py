@@ -20,15 +20,17 @@ STATUS_LABELS = {
     OFF_TRACK: "Отстаёт",
     NO_DATA: "Нет данных",
 }
-# Colour plus icon plus word; colours chosen to stay distinct in greyscale (dark / mid / light).
+# Colour plus icon plus word (never colour alone). Okabe–Ito hues (safe for the common forms of
+# colour blindness), darkened where white text sits on them; STATUS_INK is the text colour on each.
 STATUS_ICONS = {ACHIEVED: "✔", ON_TRACK: "▲", AT_RISK: "◆", OFF_TRACK: "✖", NO_DATA: "○"}
 STATUS_COLORS = {
-    ACHIEVED: "#1b5e20",
-    ON_TRACK: "#2e7d32",
-    AT_RISK: "#e69500",
-    OFF_TRACK: "#b71c1c",
-    NO_DATA: "#757575",
+    ACHIEVED: "#0072B2",  # blue
+    ON_TRACK: "#00785A",  # bluish green, darkened
+    AT_RISK: "#E69F00",  # orange (dark text on it)
+    OFF_TRACK: "#B34700",  # vermillion, darkened
+    NO_DATA: "#6E6E6E",
 }
+STATUS_INK = {ACHIEVED: "#ffffff", ON_TRACK: "#ffffff", AT_RISK: "#1a1a1a", OFF_TRACK: "#ffffff", NO_DATA: "#ffffff"}
 STATUS_TEXT = {s: f"{STATUS_ICONS[s]} {STATUS_LABELS[s]}" for s in STATUSES}
 
 

@@ -9,7 +9,7 @@ import streamlit as st
 from core import formatting as fmt
 from core.auth import Scope
 from core.models import User
-from core.vocabulary import STATUS_COLORS, STATUS_ICONS, STATUS_LABELS
+from core.vocabulary import STATUS_COLORS, STATUS_ICONS, STATUS_INK, STATUS_LABELS
 
 USER_KEY = "_user"
 SCOPE_KEY = "_scope"
@@ -32,16 +32,22 @@ def page_for(key: str):
 
 def status_badge(status: str, *, size: int = 18) -> str:
     """HTML of a status: colour plus icon plus word (readable in greyscale and on a projector)."""
-    return (f'<span class="status-badge" style="background:{STATUS_COLORS[status]};color:#fff;'
+    return (f'<span class="status-badge" style="background:{STATUS_COLORS[status]};color:{STATUS_INK[status]};'
             f'padding:3px 12px;border-radius:14px;font-weight:700;font-size:{size}px;white-space:nowrap">'
             f'{STATUS_ICONS[status]} {escape(STATUS_LABELS[status])}</span>')
 
 
 def demo_banner(is_demo: bool) -> None:
+    """One line (the projector's first screen is precious): what is invented, and the demo's «сегодня»."""
     if is_demo:
-        st.warning("**Демонстрационные данные.** Школы с пометкой «демо» и все значения показателей "
-                   "вымышлены для показа возможностей; дорожные карты и целевые показатели взяты из "
-                   "реальных документов.", icon=":material/science:")
+        from ui import cache
+
+        clock = cache.demo_clock()
+        st.markdown('<div class="demo-line" title="Школы с пометкой «демо» и все значения показателей вымышлены для '
+                    'показа возможностей; дорожные карты и целевые показатели взяты из реальных документов.">'
+                    "Демонстрационные данные: значения вымышлены, дорожные карты и цели — реальные"
+                    + (f"; «сегодня» — {fmt.day_month_year(clock)} г." if clock else "") + "</div>",
+                    unsafe_allow_html=True)
 
 
 def status_table(matrix, unit_col: str, target_columns: list[tuple], link: str | None = None) -> str:
@@ -61,7 +67,7 @@ def status_table(matrix, unit_col: str, target_columns: list[tuple], link: str |
             if s is None or s != s:  # not applicable (NaN)
                 cells.append('<td class="na">—</td>')
             else:
-                cells.append(f'<td style="background:{STATUS_COLORS[s]}">{STATUS_ICONS[s]} '
+                cells.append(f'<td style="background:{STATUS_COLORS[s]};color:{STATUS_INK[s]}">{STATUS_ICONS[s]} '
                              f'{escape(STATUS_LABELS[s])}</td>')
         body.append(f"<tr><th>{name}</th>{''.join(cells)}</tr>")
     return (f'<table class="status-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
@@ -72,10 +78,10 @@ def chart_with_downloads(chart, name: str, key: str) -> None:
     from core import reports
 
     st.altair_chart(chart, width="stretch")
-    c1, c2, _ = st.columns([1, 1, 5])
-    c1.download_button("PNG", lambda: reports.chart_png(chart), file_name=f"{name}.png", mime="image/png",
+    c1, c2, _ = st.columns([1.2, 1.2, 4])
+    c1.download_button("Рисунок .png", lambda: reports.chart_png(chart), file_name=f"{name}.png", mime="image/png",
                        key=f"{key}_png", icon=":material/image:", help="Скачать график картинкой")
-    c2.download_button("SVG", lambda: reports.chart_svg(chart), file_name=f"{name}.svg", mime="image/svg+xml",
+    c2.download_button("Вектор .svg", lambda: reports.chart_svg(chart), file_name=f"{name}.svg", mime="image/svg+xml",
                        key=f"{key}_svg", icon=":material/image:", help="Скачать график в векторе (для печати)")
 
 

@@ -5,9 +5,12 @@
 
 from __future__ import annotations
 
+import secrets
+from datetime import datetime, timezone
 from html import escape
 
 import streamlit as st
+from streamlit.logger import get_logger
 
 from core import auth
 from core.db import session_scope
@@ -34,6 +37,22 @@ CSS = """
   .tile-meta { font-size: 0.95rem; color:#486581 }
   form.logout-form button { background: none; border: 0; padding: 0; color: #0b4f8a; text-decoration: underline;
                             cursor: pointer; font: inherit }
+  .demo-line { font-size: .95rem; color: #7a4f01; background: #fff8e1; border-left: 4px solid #E69F00;
+               padding: 4px 10px; margin: 0 0 8px 0; border-radius: 4px }
+  /* Streamlit's own English texts: hidden, Russian said instead (pseudo-elements) */
+  [data-testid="stFileUploaderDropzoneInstructions"] > div > span,
+  [data-testid="stFileUploaderDropzoneInstructions"] > div > small { display: none }
+  [data-testid="stFileUploaderDropzoneInstructions"] > div::before {
+      content: "Перетащите файл сюда или нажмите «Выбрать файл»"; font-size: 1rem }
+  [data-testid="stFileUploaderDropzone"] button p { display: none }
+  [data-testid="stFileUploaderDropzone"] button::after { content: "Выбрать файл"; font-size: 1rem }
+  a[data-testid="stSkipToContent"], [data-testid="stSkipToContent"] { font-size: 0 !important }
+  [data-testid="stSkipToContent"]::after { content: "Перейти к содержанию"; font-size: 1rem }
+  /* a 1280-wide projector: a narrower menu and margins leave the content room */
+  @media (max-width: 1440px) {
+    section[data-testid="stSidebar"] { width: 250px !important; min-width: 250px !important; max-width: 250px !important }
+    .block-container { padding-left: 1.5rem !important; padding-right: 1.5rem !important }
+  }
   @media print { [data-testid="stSidebar"], header, [data-testid="stToolbar"] { display: none !important; } }
 </style>
 """
@@ -98,8 +117,26 @@ def run(user: User | None) -> None:
         if cache.is_demo():
             clock = cache.demo_clock()
             st.caption(":material/science: Демонстрационная база"
-                       + (f". «Сегодня» в демо: {day_month_year(clock)} (настройка DEMO_TODAY)" if clock else ""))
-    nav.run()
+                       + (f". «Сегодня» в демо: {day_month_year(clock)}" if clock else ""))
+    run_page(nav)
+
+
+log = get_logger("monitoring.pages")
+
+
+def run_page(nav) -> None:
+    """Run the chosen page; an unexpected error is shown in Russian with an incident number that the
+    server log carries with the traceback (never Streamlit's English box)."""
+    try:
+        nav.run()
+    except Exception:  # st.stop / st.rerun / switch_page are not Exceptions and pass through
+        incident = f"{datetime.now(timezone.utc):%y%m%d-%H%M}-{secrets.randbelow(10**4):04d}"
+        user = st.session_state.get(USER_KEY)
+        log.exception("incident %s: page error (user %s)", incident, getattr(user, "login", None))
+        st.error(f"На странице произошла непредвиденная ошибка. Номер обращения: **{incident}**. "
+                 "Данные не изменены. Попробуйте обновить страницу; если ошибка повторится, сообщите этот "
+                 "номер администратору — по нему он найдёт подробности в журнале сервера.",
+                 icon=":material/error:")
 
 
 def _login_required() -> None:

@@ -1,0 +1,126 @@
+"""The audit log in sentences: each stored event (action, object, JSON details) told in Russian, for
+the administrator's journal. Pure functions; the stored JSON stays as it is (it is the record)."""
+
+from __future__ import annotations
+
+import json
+
+from core.roadmap import ACTIVITY_STATUSES
+from core.vocabulary import ROLE_LABELS
+
+OBJECT_LABELS = {
+    "user": "пользователь", "activity": "мероприятие", "control_point": "контрольная точка",
+    "upload": "загрузка", "roadmap": "дорожная карта", "quarter": "период", "school": "школа",
+    "login": "логин",
+}
+QUARTER_STATES = {"open": "открыт", "checked": "проверен", "approved": "утверждён"}
+# Keys of details as the app writes them, in words (a key not listed is shown as it is stored)
+KEY_LABELS = {
+    "file": "файл", "rows": "строк", "new": "новых", "changed": "изменено", "unchanged": "без изменений",
+    "restored": "восстановлено", "removed": "удалено", "measurements": "значений", "roadmaps": "дорожные карты",
+    "ip": "адрес", "failures_cleared": "снято неудачных попыток", "rule": "правило", "wait_s": "ожидание, с",
+    "saved_before": "копия до восстановления", "sessions_ended": "завершено сеансов", "code": "код",
+    "why": "причина", "reason": "причина", "territory": "территория", "period": "период", "school": "школа",
+    "written": "как записано", "key": "ключ", "first_run": "первый запуск", "rehashed": "пароль перехеширован",
+    "role": "роль", "login": "логин", "what": "что", "statuses_kept": "сохранено отметок", "dropped": "удалено пунктов",
+    "school_id": "школа", "territory_id": "территория", "full_name": "имя",
+}
+
+
+def _v(value) -> str:
+    if value is True:
+        return "да"
+    if value is False:
+        return "нет"
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(_v(x) for x in value[:12]) + (f" и ещё {len(value) - 12}" if len(value) > 12 else "")
+    if isinstance(value, dict):
+        return "; ".join(f"{KEY_LABELS.get(k, k)}: {_v(x)}" for k, x in value.items())
+    return str(value)
+
+
+def _rest(details: dict, skip: tuple[str, ...] = ()) -> str:
+    parts = [f"{KEY_LABELS.get(k, k)}: {_v(v)}" for k, v in details.items() if k not in skip]
+    return ("; ".join(parts) + ".") if parts else ""
+
+
+def _status(s: dict | None) -> str:
+    s = s or {}
+    text = f"«{ACTIVITY_STATUSES.get(s.get('status'), s.get('status') or '—')}»"
+    if s.get("completed_on"):
+        text += f" ({s['completed_on'][8:10]}.{s['completed_on'][5:7]}.{s['completed_on'][:4]})"
+    return text
+
+
+def describe(action: str, object_type: str | None, object_id: str | None, details: str | dict | None) -> str:
+    """One event as a Russian sentence (without who and when: the journal has columns for those)."""
+    if isinstance(details, str):
+        try:
+            d = json.loads(details) if details else {}
+        except ValueError:
+            d = {"что": details}
+    else:
+        d = dict(details or {})
+    if not isinstance(d, dict):
+        d = {"что": d}
+    obj = OBJECT_LABELS.get(object_type or "", object_type or "")
+    if action == "access_denied":
+        return f"Отказано в доступе: {d.get('what', '—')}."
+    if action in ("login", "logout", "login_failed"):
+        return {"login": "Вход в систему", "logout": "Выход из системы",
+                "login_failed": "Неудачная попытка входа"}[action] + (" (пароль перехеширован)." if d.get("rehashed") else ".")
+    if action == "login_throttled":
+        return f"Вход задержан после неудачных попыток: {d.get('rule', '—')}; ждать {d.get('wait_s', '—')} с."
+    if action == "user_created":
+        role = ROLE_LABELS.get(d.get("role"), d.get("role") or "—")
+        return (f"Создан пользователь {d.get('login', '')} с ролью «{role}»".replace("  ", " ")
+                + (" при первом запуске" if d.get("first_run") else "") + ".")
+    if action == "user_updated":
+        changes = d.get("changes", {})
+        word = {"role": lambda r: ROLE_LABELS.get(r, r)}
+        parts = [f"{KEY_LABELS.get(k, k)}: {_v(word.get(k, _v)(v.get('old')))} → {_v(word.get(k, _v)(v.get('new')))}"
+                 for k, v in changes.items()]
+        return f"Изменён пользователь {d.get('login', '')}: " + ("; ".join(parts) or "без изменений") + "."
+    if action in ("user_activated", "user_deactivated"):
+        return f"Пользователь {d.get('login', '')} {'включён' if action == 'user_activated' else 'отключён'}."
+    if action in ("password_reset", "password_changed"):
+        who = d.get("login")
+        return ("Администратор сбросил пароль" if action == "password_reset" else "Изменён пароль") + (
+            f" пользователя {who}." if who else ".")
+    if action == "roadmap_status":
+        kind = OBJECT_LABELS.get(object_type or "", "пункт")
+        text = (f"{kind.capitalize()} № {d.get('number', object_id)}: статус {_status(d.get('old'))} → "
+                f"{_status(d.get('new'))}.")
+        ev = (d.get("new") or {}).get("evidence")
+        if ev:
+            text += f" Подтверждение: {ev}."
+        if d.get("demo"):
+            text += " (демонстрационная отметка)"
+        return text
+    if action == "upload":
+        return f"Загружен файл «{d.get('file', '—')}». " + _rest(d, ("file",))
+    if action == "upload_undone":
+        return f"Отменена загрузка № {object_id}. " + _rest(d)
+    if action in ("roadmap_loaded", "roadmap_replaced"):
+        verb = "Загружена" if action == "roadmap_loaded" else "Заменена"
+        return f"{verb} дорожная карта «{d.get('code', object_id)}» из файла «{d.get('file', '—')}». " + _rest(
+            d, ("code", "file"))
+    if action == "demo_built":
+        return f"Создана демонстрационная база: {d.get('measurements', '—')} значений, дорожных карт: {len(d.get('roadmaps', []))}."
+    if action.startswith("quarter"):
+        old, new = QUARTER_STATES.get(d.get("old"), d.get("old")), QUARTER_STATES.get(d.get("new"), d.get("new"))
+        head = f"Период {d.get('period', object_id)}, {d.get('territory', '')}".rstrip(", ")
+        if old or new:
+            head += f": {old or '—'} → {new or '—'}"
+        return head + ". " + _rest(d, ("period", "territory", "old", "new"))
+    if action == "throttle_cleared":
+        return f"Снята задержка входа для {'логина ' + object_id if object_id and object_id != '*' else 'адреса'}. " + _rest(d)
+    if action == "school_alias":
+        return f"Запомнено написание школы «{d.get('written', '—')}» для {d.get('school', '—')}."
+    if action in ("backup_made", "backup_restored"):
+        verb = "Сделана резервная копия" if action == "backup_made" else "Восстановлена резервная копия"
+        return f"{verb} «{d.get('file', '—')}». " + _rest(d, ("file",))
+    head = f"{obj.capitalize()} {object_id or ''}".strip()
+    return ((head + ". ") if head else "") + _rest(d)

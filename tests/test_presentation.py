@@ -1,0 +1,86 @@
+"""What people read: Russian numbers, plurals, years and order (babel); the audit log as sentences;
+the administrator's edit of a user; chart axes fitted to the data."""
+
+import json
+
+import pytest
+from sqlalchemy import text
+
+from core import auth, charts, users
+from core import formatting as fmt
+from core.audit_text import describe
+from tests.test_auth import school_id, scope_of
+
+NB = "\u00a0"
+
+
+def test_numbers_units_and_plurals():
+    assert fmt.num(10500) == f"10{NB}500" and fmt.num(1234567.891) == f"1{NB}234{NB}567,9"
+    assert fmt.num(45.5) == "45,5" and fmt.num(None) == "—" and fmt.num(float("nan")) == "—"
+    assert fmt.value(217.8, "чел.") == f"218{NB}чел."  # a count of people is a whole number
+    assert fmt.value(62.14, "%") == f"62,1{NB}%"
+    forms = ("школа", "школы", "школ")
+    assert [fmt.plural(n, forms) for n in (1, 2, 5, 11, 21, 22, 112, 1.5)] == [
+        "школа", "школы", "школ", "школ", "школа", "школы", "школ", "школы"]
+    assert fmt.count(10500, forms) == f"10{NB}500{NB}школ"
+
+
+def test_years_goal_and_baseline_wording():
+    assert fmt.years(2024, 2024) == "2024 г." and fmt.years(2021, 2023) == "2021–2023 гг." and fmt.years(None, None) == ""
+    assert fmt.rule("increase_pp", 5, "%", "IV кв. 2023") == "+5 п.п. от IV кв. 2023"  # a start, not a deadline
+    rule = fmt.rule("at_least", 60, "%")
+    assert fmt.goal(rule, 60, "%") == rule == f"≥ 60{NB}%"  # not «≥ 60 % → 60 %»
+    assert fmt.goal("+5 п.п. от IV кв. 2023", 57.1, "%") == f"+5 п.п. от IV кв. 2023 → 57,1{NB}%"
+
+
+def test_natural_order_of_school_names():
+    names = ["СОШ № 14", "СОШ № 2", "ООШ № 11", "СОШ № 1", "Гимназия № 12"]
+    assert fmt.natural_sorted(names) == ["Гимназия № 12", "ООШ № 11", "СОШ № 1", "СОШ № 2", "СОШ № 14"]
+
+
+def test_audit_events_read_as_sentences():
+    assert describe("access_denied", None, None, json.dumps({"what": "школа 5"})) == "Отказано в доступе: школа 5."
+    s = describe("roadmap_status", "activity", "3", {"number": "2.2", "old": {"status": "planned"},
+                                                     "new": {"status": "done", "completed_on": "2024-09-30",
+                                                             "evidence": "Приказ № 5"}})
+    assert s == "Мероприятие № 2.2: статус «запланировано» → «выполнено» (30.09.2024). Подтверждение: Приказ № 5."
+    assert describe("user_created", "user", "7", {"login": "ivanova", "role": "principal"}) == \
+        "Создан пользователь ivanova с ролью «Руководитель школы»."
+    for action in users.AUDIT_ACTIONS:  # no action falls through to raw JSON
+        assert "{" not in describe(action, "user", "1", {"login": "x", "what": "y"})
+
+
+def test_admin_edits_role_school_and_territory(demo_db_rw):
+    db = demo_db_rw
+    admin, head = scope_of(db, "demo-admin"), scope_of(db, "demo-head")
+    with db.connect() as c:
+        uid = c.execute(text("SELECT id FROM user WHERE login = 'demo-curator'")).scalar()
+    nev5 = school_id(db, "NEV-05")
+    with pytest.raises(auth.AccessDenied):
+        users.update(head, uid, role="principal", territory_id=None, school_id=nev5, engine=db)
+    with pytest.raises(auth.AuthError, match="укажите школу"):
+        users.update(admin, uid, role="principal", territory_id=None, school_id=None, engine=db)
+    changes = users.update(admin, uid, role="principal", territory_id=None, school_id=nev5, engine=db)
+    assert changes["role"] == {"old": "curator", "new": "principal"}
+    assert changes["school_id"]["new"] == "СОШ № 5 (демо)"
+    with db.connect() as c:
+        role, sid, tid = c.execute(text("SELECT role, school_id, territory_id FROM user WHERE id = :i"), {"i": uid}).one()
+        details = c.execute(text("SELECT details FROM auditevent WHERE action = 'user_updated'")).scalar()
+        nev_t = c.execute(text("SELECT territory_id FROM school WHERE id = :s"), {"s": nev5}).scalar()
+    assert (role, sid, tid) == ("principal", nev5, nev_t)  # the school brings its territory
+    log = users.audit_log(admin, actions=["user_updated"], engine=db)
+    assert log["Что произошло"].iloc[0] == (
+        "Изменён пользователь demo-curator: роль: Куратор → Руководитель школы; территория: — → город Невинномысск; "
+        "школа: СОШ № 1 (демо) → СОШ № 5 (демо).")
+    assert json.loads(details)["changes"]["role"]["new"] == "principal"
+    assert users.update(admin, uid, role="principal", territory_id=None, school_id=nev5, engine=db) == {}
+
+
+def test_axes_fit_the_data_with_honest_padding():
+    lo, hi = charts.fitted_domain([88.0, 91.0, 97.0], "%")
+    assert 85 < lo < 88 and 97 < hi <= 100  # 88–97 % is not drawn on 0–100
+    assert charts.fitted_domain([98.0, 99.5], "%")[1] == 100.0  # shares stay within 0–100
+    assert charts.fitted_domain([120, 180, 218], "чел.", zero=True)[0] == 0.0  # bars of counts start at zero
+    assert charts.fitted_domain([3, 10], "чел.")[0] == 0.0  # near zero anyway: zero shown
+    chart = charts.trend([], unit="%", target_value=60)
+    assert chart.to_dict()  # no data: still a chart (the target), no crash
