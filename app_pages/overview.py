@@ -116,6 +116,16 @@ def meta_line(card) -> str:
 APPROVALS = cache.approvals(rm["territory_id"], tuple(sorted({p for p in map(cycle.card_period_id, ov.cards) if p})))
 
 
+def approval_note(card) -> str:
+    """«(предварительные)» / «(утверждены 01.11.2024)»; "" without data."""
+    return f" ({cycle.short_note(APPROVALS.get(cycle.card_period_id(card)))})" if card.as_of_label else ""
+
+
+def data_note(card) -> str:
+    """«данные на III кв. 2024 (предварительные)»."""
+    return f"данные на {card.as_of_label}{approval_note(card)}" if card.as_of_label else "нет данных"
+
+
 def schools_line(card) -> str:
     text = f"Данные на {card.as_of_label}" if card.as_of_label else "Нет данных"
     if card.as_of_label:
@@ -169,6 +179,7 @@ if meeting:
         c[3].button("Выйти", on_click=exit_meeting, key="slide_exit", shortcut="escape", width="stretch")
         c[4].markdown(f'<div class="slide-meta" style="text-align:right">{escape(rm["territory"])} · '
                       f'данные на {escape(ov.as_of_label or "—")}'
+                      f'{escape(approval_note(cards[0]))}'
                       f'{" · демо" if ov.is_demo else ""}</div>', unsafe_allow_html=True)
 
     @st.fragment(run_every=every if playing else None)
@@ -218,9 +229,9 @@ with top[2]:
 
 full_title = rm["title"] + (f" · {rm['approved_by']}" if rm.get("approved_by") else "")
 data_labels = {c.as_of_label for c in ov.cards if c.as_of_label}
-data_note = f"данные на {next(iter(data_labels))} · " if len(data_labels) == 1 else ""
+head_note = (f"{data_note(next(c for c in ov.cards if c.as_of_label))} · " if len(data_labels) == 1 else "")
 st.markdown(f'<div class="ov-head" title="{escape(full_title)}"><b>{escape(rm["territory"])}</b> · '
-            f'{escape(data_note)}{escape(full_title)}</div>', unsafe_allow_html=True)
+            f'{escape(head_note)}{escape(full_title)}</div>', unsafe_allow_html=True)
 demo_banner(ov.is_demo)
 
 if not ov.cards:
@@ -245,8 +256,8 @@ def tile_html(card) -> str:
     if ev.baseline is not None:
         now.append(f"база: {fmt.value(ev.baseline, card.unit)}")
     foot = []
-    if card.as_of_label and len(data_labels) > 1:
-        foot.append(f"данные на {card.as_of_label}")
+    if len(data_labels) > 1:
+        foot.append(data_note(card))
     if card.n_schools:
         foot.append(f"выполняют {card.n_meeting} из {card.n_schools} {fmt.plural(card.n_schools, ('школы', 'школ', 'школ'))}")
     if card.coverage:

@@ -136,13 +136,13 @@ def test_tiles_and_slides_say_whether_figures_are_approved(app_db):
 
     at = run_as("demo-head", "../app_pages/overview.py")
     text_ = "\n".join(m.value for m in at.markdown)
-    assert "Данные на III кв. 2024 (предварительные)" in text_
+    assert "данные на III кв. 2024 (предварительные)" in text_
     cycle.mark_checked(scope_of(app_db, "demo-methodist"), 1, "2024-Q3", app_db)
     info = cycle.approve(scope_of(app_db, "demo-head"), 1, "2024-Q3", app_db)
     st.cache_data.clear()
     at = run_as("demo-head", "../app_pages/overview.py")
     text_ = "\n".join(m.value for m in at.markdown)
-    assert f"Данные на III кв. 2024 (утверждены {info.approved_at:%d.%m.%Y})" in text_
+    assert f"данные на III кв. 2024 (утверждены {info.approved_at:%d.%m.%Y})" in text_
     assert "предварительные" not in text_
 
 
