@@ -5,6 +5,7 @@ and the quarter's state: the methodologist marks it checked, the head approves (
 import streamlit as st
 
 from core import cycle
+from core import periods as calendar
 from core import formatting as fmt
 from core.auth import AccessDenied
 from core.reports import DOCX_MIME, XLSX_MIME
@@ -19,13 +20,12 @@ terrs = cache.cycle_territories(sc)
 if terrs.empty:
     st.info("Нет территорий с целевыми показателями дорожных карт: собирать пока нечего.")
     st.stop()
-periods = cache.periods()
-quarters = periods[periods["kind"] == "quarter"]
 today = cache.today()
-ended = quarters[quarters["end"] < today]
-codes = list(quarters["code"])
-default = (ended if not ended.empty else quarters).iloc[-1]["code"]
-labels = dict(zip(periods["code"], periods["label"]))
+# every quarter of the last three years up to the last finished one, and those in the database
+quarters = [p for p in calendar.upload_choices(list(cache.periods()["code"]), today) if p.kind == "quarter"]
+codes = [p.code for p in quarters]
+labels = {p.code: p.label for p in quarters}
+default = calendar.last_finished_quarter(today).code
 
 c1, c2 = st.columns([2, 1])
 terr_id = c1.selectbox("Территория", list(terrs["id"]), format_func=dict(zip(terrs["id"], terrs["name"])).get,

@@ -6,6 +6,7 @@ undo in the upload log)."""
 import streamlit as st
 
 from core import cycle
+from core import periods as calendar
 from core import formatting as fmt
 from core.auth import AccessDenied
 from core.ingest import pipeline
@@ -18,13 +19,11 @@ engine = cache.engine()
 correction = sc.role != "principal"
 st.title("Исправление значений" if correction else "Ввод данных")
 
-periods = cache.periods()
-quarters = periods[periods["kind"] == "quarter"]
 today = cache.today()
-ended = quarters[quarters["end"] < today]
-codes = list(quarters["code"])
-labels = dict(zip(periods["code"], periods["label"]))
-default = (ended if not ended.empty else quarters).iloc[-1]["code"]
+quarters = [p for p in calendar.upload_choices(list(cache.periods()["code"]), today) if p.kind == "quarter"]
+codes = [p.code for p in quarters]
+labels = {p.code: p.label for p in quarters}
+default = calendar.last_finished_quarter(today).code
 
 c1, c2 = st.columns([2, 1])
 if correction:
@@ -46,7 +45,7 @@ try:
 except AccessDenied as exc:
     st.error(str(exc))
     st.stop()
-info = cycle.quarter_state(school["territory_id"], per["id"], engine)
+info = cycle.quarter_state(school["territory_id"], per["code"], engine)
 if not correction:
     c1.markdown(f"**{school['name']}**")
 if info.is_approved:

@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
 
-from core import auth, settings
+from core import auth, periods, settings
 from core import formatting as fmt
 from core.auth import Scope
 from core.db import get_engine, session_scope
@@ -62,12 +62,18 @@ def _as_date(value) -> date | None:
 
 
 def period_row(executor, period: str | int) -> dict:
-    """A period by code or id; CycleError when there is none."""
+    """A period by code or id. A code the calendar knows whose row is not there yet (no data for it
+    has arrived) gives its dict with id None: the row is made by the first write (`_ensure_period`).
+    CycleError for anything else."""
     col = "id" if isinstance(period, int) else "code"
     r = executor.execute(text(f'SELECT id, code, kind, label, start, "end" FROM period WHERE {col} = :v'),
                          {"v": period}).first()
     if r is None:
-        raise CycleError(f"Период «{period}» не найден.")
+        spec = periods.parse(period) if isinstance(period, str) else None
+        if spec is None or spec.code != period.strip():
+            raise CycleError(f"Период «{period}» не найден.")
+        return {"id": None, "code": spec.code, "kind": spec.kind, "label": spec.label, "start": spec.start,
+                "end": spec.end}
     d = dict(r._mapping)
     d["start"], d["end"] = _as_date(d["start"]), _as_date(d["end"])
     return d
@@ -93,7 +99,7 @@ def default_deadline(period_end: date) -> date:
 class QuarterInfo:
     territory_id: int
     territory: str
-    period_id: int
+    period_id: int | None  # None: a quarter of the calendar nobody has reported yet (no period row)
     period_code: str
     period_label: str
     state: str  # open | checked | approved (an approval of a territory above counts)
@@ -139,7 +145,7 @@ def _state_rows(c, territory_id: int, period_id: int) -> list[dict]:
 def _info(c, territory_id: int, period: str | int) -> QuarterInfo:
     terr = territory_row(c, territory_id)
     per = period_row(c, period)
-    rows = _state_rows(c, territory_id, per["id"])
+    rows = _state_rows(c, territory_id, per["id"] or -1)
     own = next((r for r in rows if r["depth"] == 0), None)
     above = next((r for r in rows if r["depth"] > 0 and r["state"] == "approved"), None)
     deadline = _as_date(own["deadline"]) if own and own["deadline"] else None
@@ -218,6 +224,8 @@ def _change(scope: Scope, territory: int | str, period: str | int, *, roles: tup
         raise auth.deny(scope, f"{what}: {terr['name']}, {per['label']}", engine)
     with session_scope(engine, write=True) as s:
         _serialise(s)
+        if per["id"] is None:  # a quarter nobody has reported yet: its period row is made now
+            per["id"] = periods.ensure(s, [per["code"]])[per["code"]]
         row = s.get(QuarterState, (terr["id"], per["id"]))
         if row is None:
             row = QuarterState(territory_id=terr["id"], period_id=per["id"], state="open")
@@ -450,7 +458,7 @@ def collection(scope: Scope, territory_id: int, period: str | int, *, today: dat
         raise auth.deny(scope, f"сбор данных по территории {territory_id}", engine)
     with engine.connect() as c:
         info = _info(c, territory_id, period)
-        params: dict = {"t": territory_id, "p": info.period_id}
+        params: dict = {"t": territory_id, "p": info.period_id or -1}  # -1: no row yet, nobody has reported
         only = ""
         if scope.school_ids is not None:
             only, params["ids"] = "AND s.id IN :ids", sorted(scope.school_ids) or [-1]
@@ -602,6 +610,22 @@ def may_enter(scope: Scope, school: dict | None) -> bool:
     return scope.sees_whole_territory and scope.can_see_territory(school["territory_id"])
 
 
+def _previous_code(per: dict) -> str | None:
+    """The calendar's period before this one, of the same kind (its row may not exist)."""
+    spec = periods.parse(per["code"])
+    if spec is None:
+        return None
+    if spec.kind == "quarter":
+        n = (spec.start.month - 1) // 3 + 1
+        return (periods.quarter(spec.start.year, n - 1) if n > 1 else periods.quarter(spec.start.year - 1, 4)).code
+    if spec.kind == "year":
+        return periods.year(spec.start.year - 1).code
+    if spec.kind == "school_year":
+        return periods.school_year(spec.start.year - 1).code
+    return periods.half_year(spec.start.year, 1).code if spec.start.month > 6 else \
+        periods.half_year(spec.start.year - 1, 2).code
+
+
 def entry_form(scope: Scope, school_id: int, period: str | int, engine: Engine | None = None
                ) -> tuple[dict, dict, list[EntryRow]]:
     """The school, the period and the indicators the school reports (those of its roadmap targets),
@@ -612,8 +636,8 @@ def entry_form(scope: Scope, school_id: int, period: str | int, engine: Engine |
         if not may_enter(scope, school):
             raise auth.deny(scope, f"ввод данных школы {school_id}", engine)
         per = period_row(c, period)
-        prev = c.execute(text('SELECT id, label FROM period WHERE kind = :k AND "end" < :e ORDER BY "end" DESC'),
-                         {"k": per["kind"], "e": per["end"]}).first()
+        prev_code = _previous_code(per)
+        prev = c.execute(text('SELECT id FROM period WHERE code = :c'), {"c": prev_code}).first()
         sql = "WITH " + _EXPECTED.format(only="AND s.id = :s") + """
             SELECT i.id, i.code, i.name, i.short_name, i.value_kind, i.unit, i.numerator_label, i.denominator_label,
                    m.value, m.numerator, m.denominator, pm.value AS p_value, pm.numerator AS p_numerator,
@@ -622,12 +646,12 @@ def entry_form(scope: Scope, school_id: int, period: str | int, engine: Engine |
             LEFT JOIN measurement m ON m.school_id = exp.school_id AND m.indicator_id = i.id AND m.period_id = :p
             LEFT JOIN measurement pm ON pm.school_id = exp.school_id AND pm.indicator_id = i.id AND pm.period_id = :pp
             ORDER BY i.id"""
-        rows = c.execute(text(sql), {"t": school["territory_id"], "s": school_id, "p": per["id"],
+        rows = c.execute(text(sql), {"t": school["territory_id"], "s": school_id, "p": per["id"] or -1,
                                      "pp": prev.id if prev else -1}).all()
     out = [EntryRow(r.id, r.code, r.name, r.short_name, r.value_kind, r.unit, r.numerator_label, r.denominator_label,
                     (r.value, r.numerator, r.denominator) if r.value is not None else None,
                     (r.p_value, r.p_numerator, r.p_denominator) if r.p_value is not None else None,
-                    prev.label if prev else None) for r in rows]
+                    periods.parse(prev_code).label if prev_code else None) for r in rows]
     return school, per, out
 
 

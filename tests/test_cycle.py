@@ -441,3 +441,31 @@ def test_an_approval_and_an_upload_at_once_never_both_land(demo_db_any):
         assert state == ("approved" if out["approve"] == "ok" else "open")
         if state == "approved":
             cycle.unlock(head, NEV, "2024-Q3", "следующий круг", eng)
+
+
+def test_a_quarter_nobody_has_reported_yet(demo_db_any):
+    """Periods are made when data first arrives: the collection of 2026-Q1 (no row yet) lists every
+    school as not reported; setting its deadline or entering a value makes the row."""
+    eng = demo_db_any
+    meth, pr = scope_of(eng, "demo-methodist"), scope_of(eng, "demo-principal")
+
+    def has_row():
+        with eng.connect() as c:
+            return c.execute(text("SELECT COUNT(*) FROM period WHERE code = '2026-Q1'")).scalar() == 1
+
+    assert not has_row()
+    col = cycle.collection(meth, NEV, "2026-Q1", today=date(2026, 4, 20), engine=eng)
+    assert col.n_schools == 10 and col.n_reported == 0 and col.n_late == 10
+    assert col.info.deadline == date(2026, 4, 10) and col.info.state == "open" and not has_row()
+    school, per, rows = cycle.entry_form(pr, _school_id(eng, "NEV-02"), "2026-Q1", eng)
+    assert per["id"] is None and rows[0].current is None
+    assert rows[0].previous is None and rows[0].previous_label == "IV кв. 2025"  # nobody reported it either
+    pv, data = cycle.prepare_entry(pr, school["id"], "2026-Q1", {"olympiad_participants": {"value": 40}}, engine=eng)
+    assert pv.ok
+    pipeline.apply(pr, pv, data, accept_warnings=True, engine=eng)
+    assert has_row()
+    assert cycle.collection(meth, NEV, "2026-Q1", engine=eng).n_reported == 1
+    cycle.set_deadline(meth, NEV, "2026-Q2", date(2026, 7, 15), eng)  # a state step makes its row too
+    assert cycle.quarter_state(NEV, "2026-Q2", eng).deadline == date(2026, 7, 15)
+    with pytest.raises(cycle.CycleError, match="Период «2026-Q7» не найден"):
+        cycle.collection(meth, NEV, "2026-Q7", engine=eng)
