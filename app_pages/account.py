@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from core.formatting import md_text
+
 from core import users
 from core.auth import AuthError
 from core.formatting import ROLE_LABELS
@@ -10,7 +12,7 @@ from ui.common import current_user, scope
 
 user = current_user()
 st.title("Учётная запись")
-st.markdown(f"**{user.full_name}** · логин `{user.login}` · {ROLE_LABELS.get(user.role, user.role)}")
+st.markdown(f"**{md_text(user.full_name)}** · логин {md_text(user.login)} · {ROLE_LABELS.get(user.role, user.role)}")
 
 with st.form("change_password", clear_on_submit=True):
     st.subheader("Смена пароля")

@@ -5,6 +5,8 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
+from core.formatting import md_text
+
 from core import maintenance, users
 from core.auth import ROLES, AccessDenied, AuthError
 from core.formatting import ROLE_LABELS
@@ -85,7 +87,7 @@ with tab_users:
                 if st.form_submit_button("Сбросить пароль"):
                     try:
                         users.reset_password(sc, uid, pw, cache.engine())
-                        st.success(f"Пароль пользователя «{who}» изменён; его сеансы завершены.")
+                        st.success(f"Пароль пользователя «{md_text(who)}» изменён; его сеансы завершены.")
                     except AuthError as exc:
                         st.error(str(exc))
 
@@ -103,7 +105,7 @@ with tab_new:
             try:
                 users.create(sc, login=login, password=password, full_name=full_name, role=role,
                              territory_id=territory, school_id=school, engine=cache.engine())
-                st.success(f"Пользователь «{login.strip().lower()}» создан.")
+                st.success(f"Пользователь «{md_text(login.strip().lower())}» создан.")
             except AuthError as exc:
                 st.error(str(exc))
 

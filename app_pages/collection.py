@@ -4,6 +4,8 @@ and the quarter's state: the methodologist marks it checked, the head approves (
 
 import streamlit as st
 
+from core.formatting import md_text
+
 from core import cycle
 from core import periods as calendar
 from core import formatting as fmt
@@ -133,7 +135,7 @@ st.subheader(f"Не представили данные: {len(missing)}")
 if missing.empty:
     st.caption("Все школы представили данные за квартал (хотя бы частично).")
 else:
-    st.markdown("\n".join(f"- {r.school} ({r.code})" for r in missing.itertuples()))
+    st.markdown("\n".join(f"- {md_text(r.school)} ({md_text(r.code)})" for r in missing.itertuples()))
     d1, d2 = st.columns(2)
     d1.download_button("Список (.xlsx)", lambda: cycle.not_reported_xlsx(col), file_name=f"не_представили_{period}.xlsx",
                        mime=XLSX_MIME, icon=":material/download:", key="col_xlsx")

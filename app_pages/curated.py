@@ -1,6 +1,6 @@
 """A curator's view: the schools they curate, each with its targets, overdue items and risks."""
 
-from html import escape
+from core.formatting import md_text as escape  # user text: Markdown and HTML both inert
 
 import streamlit as st
 
@@ -24,8 +24,8 @@ for r in schools:
         flags = " · ".join(f for f, on in (("ШНОР", r["is_shnor"]), ("ШНСУ", r["is_shnsu"])) if on)
         left, right = st.columns([2, 3])
         with left:
-            st.page_link(school_page, label=r["short_name"], icon=":material/school:", query_params={"school": str(r["id"])})
-            st.caption(f"{r['territory']}" + (f" · {flags}" if flags else ""))
+            st.page_link(school_page, label=escape(r["short_name"]), icon=":material/school:", query_params={"school": str(r["id"])})
+            st.caption(f"{escape(r['territory'])}" + (f" · {flags}" if flags else ""))
             st.markdown(f"**Просрочено пунктов дорожной карты:** {r['n_overdue']}  \n"
                         f"**Факторы риска:** {', '.join(r['risks']) if r['risks'] else 'не выявлены или не загружены'}")
         with right:

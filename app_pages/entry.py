@@ -5,6 +5,8 @@ undo in the upload log)."""
 
 import streamlit as st
 
+from core.formatting import md_text
+
 from core import cycle
 from core import periods as calendar
 from core import formatting as fmt
@@ -47,7 +49,7 @@ except AccessDenied as exc:
     st.stop()
 info = cycle.quarter_state(school["territory_id"], per["code"], engine)
 if not correction:
-    c1.markdown(f"**{school['name']}**")
+    c1.markdown(f"**{md_text(school['name'])}**")
 if info.is_approved:
     st.warning(f"{info.note} Ввод закрыт: изменить данные можно после того, как руководитель снимет утверждение.",
                icon=":material/lock:")
@@ -74,7 +76,7 @@ key = f"{school['id']}:{per['code']}"
 with st.form(f"entry_form_{key}", border=True):
     values: dict[str, dict] = {}
     for r in rows:
-        st.markdown(f"**{r.short_name}**" + (f" ({r.unit})" if r.value_kind != "share" else ""))
+        st.markdown(f"**{md_text(r.short_name)}**" + (f" ({md_text(r.unit)})" if r.value_kind != "share" else ""))
         cur = r.current or (None, None, None)
         if r.value_kind == "share":
             a, b, p = st.columns([2, 2, 1])

@@ -2,7 +2,7 @@
 distribution, the table of values with numerators and denominators."""
 
 from datetime import date
-from html import escape
+from core.formatting import md_text as escape  # user text: Markdown and HTML both inert
 
 import streamlit as st
 
@@ -52,7 +52,7 @@ except AccessDenied as exc:
 
 card, ev = view.card, view.card.evaluation
 st.markdown(f"## {escape(card.indicator_name)} {status_badge(ev.status)}", unsafe_allow_html=True)
-st.caption(f"«{card.wording}» · {ov.roadmap['territory']} · данные на {card.as_of_label or '—'}")
+st.caption(f"«{escape(card.wording)}» · {escape(ov.roadmap['territory'])} · данные на {card.as_of_label or '—'}")
 demo_banner(ov.is_demo)
 m = st.columns(5)
 m[0].metric("Значение", fmt.value(ev.value, card.unit))

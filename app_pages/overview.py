@@ -3,7 +3,7 @@ trends; meeting mode shows one target per slide and advances by itself."""
 
 import time
 from datetime import date
-from html import escape
+from core.formatting import md_text as escape  # user text: Markdown and HTML both inert
 
 import streamlit as st
 
@@ -315,7 +315,7 @@ with tab_trends:
     ev = card.evaluation
     forecast = (f"Прогноз к сроку: {fmt.value(ev.forecast, card.unit)} — {card.forecast_basis}"
                 if ev.forecast is not None else f"Прогноз: {ev.forecast_note}")
-    st.caption(f"«{card.wording}» · {forecast}. Синяя линия — значение по группе школ, оранжевая — среднее по "
+    st.caption(f"«{escape(card.wording)}» · {escape(forecast)}. Синяя линия — значение по группе школ, оранжевая — среднее по "
                "территории, серая пунктирная — путь от базы к цели, красная — цель, синяя пунктирная — прогноз.")
     if page_for("indicator"):
         st.page_link(page_for("indicator"), label="Подробно по показателю: школы, распределение, таблица",

@@ -2,7 +2,7 @@
 school's risk profile, the activities addressing each parameter, and the parameters no activity
 addresses."""
 
-from html import escape
+from core.formatting import md_text as escape  # user text: Markdown and HTML both inert
 
 import streamlit as st
 
@@ -51,13 +51,13 @@ else:
     schools = with_finding.sort_values(["n_risks", "code"], ascending=[False, True])
     fig = plan_charts.risk_heatmap(rv.groups, rv.factors, schools, rv.matrix())
     st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="risk_heatmap")
-    st.caption("Группы: " + "; ".join(f"{g} — {n}" for g, n in zip(rv.groups["code"], rv.groups["name"])) + ". "
+    st.caption("Группы: " + "; ".join(f"{escape(g)} — {escape(n)}" for g, n in zip(rv.groups["code"], rv.groups["name"])) + ". "
                "● — фактор выявлен в школе по результатам аудита. Школы отсортированы по числу выявленных факторов."
                + (f" Не показаны школы без выявленных факторов: {len(rv.schools) - len(with_finding)}."
                   if len(rv.schools) > len(with_finding) else ""))
     text_found = rv.factors[(rv.factors["n_schools"] == 0) & rv.factors["found_in_text"].notna()]
     for r in text_found.itertuples():
-        st.caption(f"{r.code} — выявлен: {r.found_in_text} (не школа)")
+        st.caption(f"{escape(r.code)} — выявлен: {escape(r.found_in_text)} (не школа)")
 
 
 def activities_of(factor_id: int):
@@ -105,7 +105,7 @@ if not rv.groups.empty and rv.groups[["goals", "progress_indicators"]].notna().a
     st.markdown("### Группы рисков: целевые ориентиры и индикаторы")
     for r in rv.groups.itertuples():
         if r.goals or r.progress_indicators:
-            with st.expander(f"{r.code}. {r.name}"):
+            with st.expander(f"{escape(r.code)}. {escape(r.name)}"):
                 if r.goals:
                     st.markdown("**Целевые ориентиры**  \n" + escape(r.goals).replace("\n", "  \n"))
                 if r.progress_indicators:

@@ -2,9 +2,10 @@
 filters, overdue first and counted, status changes by the roles allowed to; loading a roadmap file."""
 
 from datetime import timedelta
-from html import escape
 
 import streamlit as st
+
+from core.formatting import md_text as escape  # user text: Markdown and HTML both inert
 
 from core import formatting as fmt
 from core import cycle, plan_charts, roadmap_book, roadmap_docx, roadmap_view
@@ -82,7 +83,7 @@ def load_tab() -> None:
     if pv.problems:
         st.dataframe([p.as_dict() for p in pv.problems], hide_index=True, width="stretch")
     if pv.ok:
-        st.success(f"Файл проверен: «{fmt.clip(pv.roadmap['title'], 120)}» — {roadmap_book.summary_text(pv)}.")
+        st.success(f"Файл проверен: «{escape(fmt.clip(pv.roadmap['title'], 120))}» — {roadmap_book.summary_text(pv)}.")
         if pv.replaces:
             st.warning(roadmap_book.replace_text(pv), icon=":material/sync:")
         label = "Заменить загруженную дорожную карту" if pv.replaces else "Записать дорожную карту"
@@ -113,7 +114,7 @@ except AccessDenied as exc:
     st.error(str(exc))
     st.stop()
 
-st.caption(" · ".join(x for x in [meta["territory"], fmt.years(meta["year_from"], meta["year_to"]), meta["approved_by"]] if x))
+st.caption(" · ".join(escape(x) for x in [meta["territory"], fmt.years(meta["year_from"], meta["year_to"]), meta["approved_by"]] if x))
 demo_banner(bool(meta["is_demo"]))
 with st.expander("Цель, задачи, источник"):
     for label, key in (("Цель", "goal"), ("Задачи", "tasks"), ("Источник", "source")):
@@ -227,7 +228,7 @@ if sc.can_edit_roadmap:
             pick = st.selectbox("Пункт дорожной карты", list(labels), format_func=labels.get, key="st_item")
             kind, item_id = pick.split(":")[0], int(pick.split(":")[1])
             row = items[(items["kind"] == kind) & (items["id"] == item_id)].iloc[0]
-            st.caption(f"Срок: {row['deadline_text'] or '—'} · Ответственные: {row['responsible'] or '—'}")
+            st.caption(f"Срок: {escape(row['deadline_text'] or '—')} · Ответственные: {escape(row['responsible'] or '—')}")
             with st.form(f"status_{pick}"):
                 status = st.radio("Статус", list(rules.ACTIVITY_STATUSES), format_func=rules.ACTIVITY_STATUSES.get,
                                   index=list(rules.ACTIVITY_STATUSES).index(row["status"]), horizontal=True)

@@ -1,9 +1,10 @@
 """A school's page: each target for this school against its own target and the territory average."""
 
 from datetime import date
-from html import escape
 
 import streamlit as st
+
+from core.formatting import md_text as escape  # user text: Markdown and HTML both inert
 
 from core import charts, reports
 from core import formatting as fmt
@@ -49,7 +50,7 @@ except AccessDenied as exc:
 s = view.school
 flags = [x for x, on in (("ШНОР", s["is_shnor"]), ("ШНСУ", s["is_shnsu"]), ("школа-лидер", s["is_leader"])) if on]
 st.markdown(f"# {escape(s['short_name'])}")
-st.caption(f"{s['name']} · {s['territory']}" + (f" · {', '.join(flags)}" if flags else ""))
+st.caption(f"{escape(s['name'])} · {escape(s['territory'])}" + (f" · {', '.join(flags)}" if flags else ""))
 demo_banner(bool(s["is_demo"]) or cache.is_demo())
 if view.curators:
     st.markdown(f"**Куратор:** {escape(', '.join(view.curators))}")
@@ -80,8 +81,9 @@ for t in view.targets:
     ev = t.evaluation
     with st.container(border=True):
         st.markdown(f"#### {escape(t.indicator_name)} {status_badge(ev.status, size=15)}", unsafe_allow_html=True)
-        st.caption(f"{fmt.clip(t.roadmap_title, 120)} · цель {t.number}: {t.rule_text} · {ev.reason}"
-                   + (f" · прогноз к сроку {fmt.value(ev.forecast, t.unit)} ({t.forecast_basis})"
+        st.caption(f"{escape(fmt.clip(t.roadmap_title, 120))} · цель {t.number}: {escape(t.rule_text)} · "
+                   f"{escape(ev.reason)}"
+                   + (f" · прогноз к сроку {fmt.value(ev.forecast, t.unit)} ({escape(t.forecast_basis)})"
                       if ev.forecast is not None and t.forecast_basis else ""))
         chart_with_downloads(charts.trend(t.series, unit=t.unit, target_value=ev.target_value,
                                           expected_path=t.expected_path, average_series=t.average_series, height=220),

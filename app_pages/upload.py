@@ -4,6 +4,8 @@ the original files and undo."""
 
 import streamlit as st
 
+from core.formatting import md_text
+
 from core import formatting as fmt
 from core import periods as calendar
 from core.auth import AccessDenied
@@ -102,7 +104,7 @@ with tab_load:
             m[3].metric("Без изменений", counts["unchanged"])
             if preview.duplicate_of:
                 d = preview.duplicate_of
-                st.warning(f"Этот файл уже загружен: загрузка № {d['id']} («{d['file_name']}»). Повторно он не "
+                st.warning(f"Этот файл уже загружен: загрузка № {d['id']} («{md_text(d['file_name'])}»). Повторно он не "
                            "записывается.", icon=":material/content_copy:")
             if preview.errors:
                 st.error(f"Найдено ошибок: {len(preview.errors)}. Файл не будет записан, пока они не исправлены. "
@@ -142,7 +144,7 @@ with tab_load:
             for n, miss in enumerate(preview.unmatched):
                 # a name as the office writes it: confirmed once, remembered for the next uploads
                 with st.container(border=True):
-                    st.markdown(f"**Школа «{miss['name']}» не найдена.** Если это одна из ваших школ, выберите её — "
+                    st.markdown(f"**Школа «{md_text(miss['name'])}» не найдена.** Если это одна из ваших школ, выберите её — "
                                 "наименование запомнится и в следующий раз будет узнано само.")
                     options = [c["id"] for c in miss["candidates"]] + [
                         i for i in schools["id"] if i not in {c["id"] for c in miss["candidates"]}]

@@ -128,3 +128,32 @@ def rule(kind: str, amount: float | None, unit: str, baseline_label: str | None 
         return "по этапам"
     return kind
 
+
+
+# Characters that Markdown (CommonMark + GFM + Streamlit's math, directives and emoji shortcodes)
+# or HTML give a meaning to, as numeric character references: they show as themselves both in
+# Markdown and inside raw HTML, but never start a link, an image, emphasis, a table, math, a
+# bare-URL autolink or a tag.
+_MD_ENTITIES = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|<>~$:@&\"'=%^"}
+_AUTOLINK = re.compile(r"(?i)https?|ftp|mailto|www|xmpp")
+WORD_JOINER = "\u2060"
+
+
+def md_text(text: object) -> str:
+    """User text (a school's name, a roadmap title, a comment) made safe for `st.markdown` — with
+    or without unsafe_allow_html — captions, titles, widget labels and HTML attributes: what the
+    user typed is shown as typed and nothing in it is interpreted. The one escaping helper for
+    every place that renders Markdown or HTML (for chart labels see `chart_text`)."""
+    s = "" if text is None else str(text)
+    # GFM links bare URLs and e-mail addresses after entities are decoded: an invisible word joiner
+    # inside "http", "www" and after "@" keeps them text
+    s = _AUTOLINK.sub(lambda m: m.group(0)[0] + WORD_JOINER + m.group(0)[1:], s).replace("@", "@" + WORD_JOINER)
+    return "".join(_MD_ENTITIES.get(c, c) for c in s)
+
+
+def chart_text(text: object) -> str:
+    """User text for a Plotly label (Plotly renders a subset of HTML, <a href> included, in titles,
+    ticks and hover text): HTML-escaped. Vega/Altair labels are plain text and need nothing."""
+    from html import escape
+
+    return escape("" if text is None else str(text), quote=True)

@@ -9,6 +9,8 @@ from html import escape
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.formatting import chart_text
+
 
 FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=16, color="#102a43")
 STATE_STYLE = {  # state -> (label, colour); colour plus the word in the legend and hover
@@ -61,7 +63,8 @@ def timeline(df: pd.DataFrame, today: date, *, height: int | None = None) -> go.
             continue
         group = "Контрольные точки" if r["kind"] == "control_point" else (
             f"Направление {r['direction']}" if r.get("direction") else "Мероприятия")
-        rows.append((group, _label(r), r, bars, points))
+        # category labels are rendered by Plotly as HTML (an <a href> would be a live link)
+        rows.append((chart_text(group), chart_text(_label(r)), r, bars, points))
     fig = go.Figure()
     if not rows:
         return fig
@@ -77,7 +80,7 @@ def timeline(df: pd.DataFrame, today: date, *, height: int | None = None) -> go.
         for g, lab, r, bars, points in rows:
             if state(r["status"], r["overdue"]) != st_key:
                 continue
-            hover = (f"<b>{escape(lab)}</b><br>Срок: {escape(r['deadline_text'] or '—')}<br>"
+            hover = (f"<b>{lab}</b><br>Срок: {escape(r['deadline_text'] or '—')}<br>"
                      f"Статус: {st_label.lower()}<br>Ответственные: {escape((r['responsible'] or '—')[:80])}")
             for a, b in bars:
                 bx += [a, b, None]
@@ -118,10 +121,10 @@ def risk_heatmap(groups: pd.DataFrame, factors: pd.DataFrame, schools: pd.DataFr
     """Schools (rows) x risk parameters (columns, grouped by risk group): a filled red cell with a dot
     where the audit found the factor, a pale one where it did not."""
     names = dict(zip(groups["code"], groups["name"])) if not groups.empty else {}
-    x = [[f"Группа {g}" for g in factors["group_code"]], list(factors["code"])]
-    y = list(schools["short_name"])
+    x = [[chart_text(f"Группа {g}") for g in factors["group_code"]], [chart_text(c) for c in factors["code"]]]
+    y = [chart_text(n) for n in schools["short_name"]]  # tick labels: Plotly renders HTML
     z = matrix.loc[list(schools["id"]), list(factors["id"])].to_numpy()
-    hover = [[f"<b>{escape(s)}</b><br>{escape(c)} — {escape(n[:90])}<br>Группа {escape(g)}: "
+    hover = [[f"<b>{s}</b><br>{escape(c)} — {escape(n[:90])}<br>Группа {escape(g)}: "
               f"{escape(names.get(g, '')[:60])}<br>{'<b>выявлен</b>' if z[i][j] else 'не выявлен'}"
               for j, (c, n, g) in enumerate(zip(factors["code"], factors["name"], factors["group_code"]))]
              for i, s in enumerate(y)]

@@ -341,3 +341,92 @@ def test_overview_shows_a_write_made_elsewhere_at_the_next_rerun(env_demo_url):
     assert "Переименованная дорожная карта" in after and "Переименованная" not in before
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. User text is text
+# ---------------------------------------------------------------------------------------------
+EVIL = "[x](http://evil)![i](http://127.0.0.1:9/b.png)<a href=x>"
+
+
+def plant_evil(engine) -> None:
+    """Hostile text in every kind of user text the pages show."""
+    with session_scope(engine, write=True) as s:
+        s.execute(text("UPDATE school SET short_name = :e, name = :e WHERE code IN ('NEV-02', 'NEV-05')"), {"e": EVIL})
+        s.execute(text("UPDATE roadmap SET title = :e, approved_by = :e, goal = :e"), {"e": EVIL})
+        s.execute(text("UPDATE activity SET title = :e, responsible = :e, deadline_text = :e "
+                       "WHERE id IN (SELECT id FROM activity ORDER BY id LIMIT 5)"), {"e": EVIL})
+        s.execute(text("UPDATE riskfactor SET name = :e WHERE id IN (SELECT id FROM riskfactor ORDER BY id LIMIT 3)"),
+                  {"e": EVIL})
+        s.execute(text("UPDATE target SET wording = :e"), {"e": EVIL})
+        s.execute(text("UPDATE \"user\" SET full_name = :e"), {"e": EVIL})
+
+
+def test_md_text_leaves_nothing_to_interpret():
+    from core.formatting import md_text
+
+    out = md_text(EVIL)
+    for active in ("[", "]", "(", ")", "<", ">", "!", "http:", "127.0.0.1"):
+        assert active not in out
+    assert html_unescape(out).replace("\u2060", "") == EVIL  # shown exactly as typed
+
+
+def html_unescape(s):
+    from html import unescape
+
+    return unescape(s)
+
+
+def _texts(node, out):
+    for attr in ("value", "label", "body"):
+        v = getattr(node, attr, None)
+        if isinstance(v, str):
+            out.append(v)
+    proto = getattr(node, "proto", None)
+    spec = getattr(proto, "spec", None)
+    if isinstance(spec, str):
+        out.append(("chart", spec))  # Plotly/Vega figure JSON: no Markdown there, but HTML in Plotly
+    for child in getattr(node, "children", {}).values():
+        _texts(child, out)
+    return out
+
+
+PAGES_BY_LOGIN = {
+    "demo-head": ["overview", "roadmap", "risks", "indicator", "school"],
+    "demo-methodist": ["upload", "roadmap"],
+    "demo-curator": ["curated", "school"],
+    "demo-principal": ["school", "account"],
+    "demo-admin": ["admin", "account"],
+}
+
+
+@pytest.mark.parametrize("login", list(PAGES_BY_LOGIN))
+def test_hostile_names_render_as_text_on_every_page(env_demo_url, login):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from core.db import ensure_database
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    plant_evil(ensure_database(env_demo_url))
+    live = []
+    for page in PAGES_BY_LOGIN[login]:
+        at = AppTest.from_file("app_harness.py", default_timeout=60)
+        at.session_state["test_login"] = login
+        at.run()
+        at.switch_page(f"../app_pages/{page}.py")
+        at.run()
+        assert not at.exception, (page, at.exception)
+        texts = _texts(at._tree, [])
+        shown = " ".join(t if isinstance(t, str) else t[1] for t in texts)
+        assert "&#91;x&#93;" in shown or "x](" in shown, page  # the hostile text is on the page …
+        live += [(page, t[:200]) for t in texts  # … and nowhere as live Markdown or HTML
+                 if isinstance(t, str) and ("](http" in t or "<a href=x>" in t or "![i]" in t
+                                            or "http://127.0.0.1:9" in html_unescape(t))]  # GFM autolink
+        live += [(page, "chart: " + t[1][t[1].index("<a href=x>") - 100:][:200]) for t in texts
+                 if not isinstance(t, str) and "<a href=x>" in t[1] and "vega-lite" not in t[1]]
+        # (Vega-Lite draws labels as text and vega-tooltip escapes HTML: nothing to escape there)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    assert not live, live

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from html import escape
+from core.formatting import md_text as escape  # user text: Markdown and HTML both inert
 
 import streamlit as st
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timezone
-from html import escape
 
 import streamlit as st
 from streamlit.logger import get_logger
+
+from core.formatting import md_text as escape  # user text: Markdown and HTML both inert
 
 from core import auth
 from core.db import session_scope

@@ -50,3 +50,38 @@ def test_logout_button_posts(srv, page):
     assert ("POST", base + "/logout") in requests
     page.goto(base + "/overview")
     assert "/login" in page.url
+
+
+EVIL = "[x](http://evil)![i](http://127.0.0.1:9/b.png)<a href=x>"
+
+
+def test_hostile_names_fetch_nothing_and_link_nowhere(srv, browser):
+    base, db = srv
+    with sqlite3.connect(db) as c:
+        c.execute("UPDATE school SET short_name = ?, name = ? WHERE code IN ('NEV-02', 'NEV-05')", (EVIL, EVIL))
+        c.execute("UPDATE roadmap SET title = ?, approved_by = ?, goal = ?", (EVIL, EVIL, EVIL))
+        c.execute("UPDATE activity SET title = ?, responsible = ? WHERE id IN (SELECT id FROM activity LIMIT 5)",
+                  (EVIL, EVIL))
+        c.execute("UPDATE riskfactor SET name = ? WHERE id IN (SELECT id FROM riskfactor LIMIT 3)", (EVIL,))
+        c.execute("UPDATE target SET wording = ?", (EVIL,))
+        c.execute("UPDATE \"user\" SET full_name = ?", (EVIL,))
+        c.execute("UPDATE appmeta SET value = 'planted' WHERE key = 'data_version'")  # as a write would
+    beacons = []
+    for user, paths in (("demo-head", ["/overview", "/roadmap", "/risks", "/indicator", "/school?school=2"]),
+                        ("demo-curator", ["/curated", "/school?school=5"]),
+                        ("demo-admin", ["/admin", "/account"])):
+        ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+        pg = ctx.new_page()
+        pg.on("request", lambda r: beacons.append(r.url) if "127.0.0.1:9/" in r.url or "evil" in r.url else None)
+        login(pg, base, user)
+        for path in paths:
+            pg.goto(base + path)
+            wait_idle(pg)
+            pg.wait_for_timeout(800)
+            bad = pg.locator("a[href^='http://evil'], a[href*='//127.0.0.1:9'], a[href='x'], img[src*='b.png']")
+            assert bad.count() == 0, (path, bad.first.evaluate("e => e.parentElement.outerHTML.slice(0, 600)"))
+            if path in ("/overview", "/roadmap"):
+                assert pg.get_by_text("[x](h", exact=False).count() >= 1, path  # shown as typed
+                shot(pg, "hostile" + path.replace("/", "-"))
+        ctx.close()
+    assert beacons == []
