@@ -130,11 +130,12 @@ def rule(kind: str, amount: float | None, unit: str, baseline_label: str | None 
 
 
 
-# Characters that Markdown (CommonMark + GFM + Streamlit's math, directives and emoji shortcodes)
-# or HTML give a meaning to, as numeric character references: they show as themselves both in
-# Markdown and inside raw HTML, but never start a link, an image, emphasis, a table, math, a
-# bare-URL autolink or a tag.
-_MD_ENTITIES = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|<>~$:@&\"'=%^"}
+# Characters that start something in Markdown (CommonMark + GFM + Streamlit's math and
+# `:color[…]` directives) or HTML, as numeric character references: they show as themselves in
+# Markdown and inside raw HTML alike, but never open a link or an image (both need brackets), a
+# tag, emphasis, code, math, a table cell, strikethrough or a heading. Parentheses, dots and dashes
+# stay as they are: without a bracket they mean nothing.
+_MD_ENTITIES = {c: f"&#{ord(c)};" for c in "\\`*_[]<>&$|~#\"'"}
 _AUTOLINK = re.compile(r"(?i)https?|ftp|mailto|www|xmpp")
 WORD_JOINER = "\u2060"
 
