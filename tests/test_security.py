@@ -331,13 +331,13 @@ def test_overview_shows_a_write_made_elsewhere_at_the_next_rerun(env_demo_url):
     at.session_state["test_login"] = "demo-head"
     at.run()
     assert not at.exception, at.exception
-    before = " ".join(c.value for c in at.caption)
+    before = " ".join(c.value for c in list(at.caption) + list(at.markdown))
     # the command line (another process) renames the roadmap
     with session_scope(engine, write=True) as s:
         s.execute(text("UPDATE roadmap SET title = 'Переименованная дорожная карта' "
                        "WHERE id = (SELECT MIN(id) FROM roadmap)"))
     at.run()
-    after = " ".join(c.value for c in at.caption)
+    after = " ".join(c.value for c in list(at.caption) + list(at.markdown))
     assert "Переименованная дорожная карта" in after and "Переименованная" not in before
     st.cache_data.clear()
     st.cache_resource.clear()
