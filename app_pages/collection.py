@@ -124,8 +124,10 @@ table = shown.assign(
 if table.empty:
     st.caption("Нет школ, подходящих под фильтр.")
 else:
-    st.dataframe(table[["Школа", "Код", "Значений", "Состояние", "Впервые", "Последнее", "Кто", "Как", "Опоздание"]],
-                 hide_index=True, width="stretch", height=min(38 + 35 * len(table), 560))
+    small = st.column_config.TextColumn(width="small")
+    st.dataframe(table[["Школа", "Значений", "Состояние", "Последнее", "Кто", "Как", "Опоздание", "Впервые", "Код"]],
+                 hide_index=True, width="stretch", height=min(38 + 35 * len(table), 560),
+                 column_config={"Значений": small, "Опоздание": small, "Код": small})
 
 # ---------------------------------------------------------------------------------------------
 # Not reported: on screen, XLSX, a letter

@@ -192,9 +192,10 @@ with tab_log:
             Когда=log["uploaded_at"].map(lambda d: fmt.num(None) if d is None else str(d)[:16]),
             Статус=log["status"].map(status_names),
             Предупреждения=log["errors"].fillna("").map(lambda e: "есть" if e else ""),
+            Вид=log["kind"].map({"entry": "ввод в браузере", "correction": "исправление"}).fillna("файл"),
         ).rename(columns={"id": "№", "file_name": "Файл", "login": "Кто", "n_rows": "Значений", "n_new": "Новых",
                           "n_changed": "Изменено", "n_unchanged": "Без изменений"})
-        st.dataframe(shown[["№", "Когда", "Файл", "Кто", "Значений", "Новых", "Изменено", "Без изменений", "Статус",
+        st.dataframe(shown[["№", "Когда", "Вид", "Файл", "Кто", "Значений", "Новых", "Изменено", "Без изменений", "Статус",
                             "Предупреждения"]], hide_index=True, width="stretch")
         pick = st.selectbox("Загрузка", list(log["id"]), format_func=lambda i: f"№ {i}", key="log_pick")
         if pick is not None:

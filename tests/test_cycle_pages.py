@@ -169,3 +169,16 @@ def test_roadmap_bulk_done_and_changes_tab(app_db):
     head.date_input(key="changes_since").set_value(cycle.date(2020, 1, 1)).run()
     df = head.dataframe[-1].value
     assert (df["Изменение"].str.contains("Протокол совещания № 4")).sum() == 2
+
+
+def test_entries_show_in_the_upload_log_as_entries(app_db):
+    from core.ingest import pipeline
+    from tests.test_cycle import scope_of
+
+    pr = scope_of(app_db, "demo-principal")
+    pv, data = cycle.prepare_entry(pr, 2, "2024-Q3", {"olympiad_participants": {"value": 45}}, engine=app_db)
+    uid = pipeline.apply(pr, pv, data, accept_warnings=True, engine=app_db)
+    at = run_as("demo-methodist", "../app_pages/upload.py")
+    df = at.dataframe[-1].value
+    row = df[df["№"] == uid].iloc[0]
+    assert row["Вид"] == "ввод в браузере" and row["Файл"].startswith("Ввод в браузере: СОШ № 2 (демо), III кв. 2024")

@@ -780,7 +780,7 @@ def uploads(scope: Scope, engine: Engine | None = None, limit: int = 200) -> pd.
     with engine.connect() as c:
         rows = [dict(r._mapping) for r in c.execute(text("""
             SELECT u.id, u.file_name, u.uploaded_at, u.n_rows, u.n_new, u.n_changed, u.n_unchanged, u.status,
-                   u.errors, u.territory_id, u.uploaded_by, us.login
+                   u.errors, u.territory_id, u.uploaded_by, us.login, u.kind
             FROM upload u LEFT JOIN "user" us ON us.id = u.uploaded_by
             WHERE u.kind <> 'roadmap'
             ORDER BY u.id DESC LIMIT :n"""), {"n": limit})]
@@ -791,7 +791,8 @@ def uploads(scope: Scope, engine: Engine | None = None, limit: int = 200) -> pd.
             scope.can_see_territory(t) for t in ({t for _, t in where.get(r["id"], ())}
                                                  or ({r["territory_id"]} if r["territory_id"] else set()))))]
     return pd.DataFrame(seen, columns=["id", "file_name", "uploaded_at", "n_rows", "n_new", "n_changed",
-                                       "n_unchanged", "status", "errors", "territory_id", "uploaded_by", "login"])
+                                       "n_unchanged", "status", "errors", "territory_id", "uploaded_by", "login",
+                                       "kind"])
 
 
 def original_file(scope: Scope, upload_id: int, engine: Engine | None = None) -> tuple[str, bytes]:

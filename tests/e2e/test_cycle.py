@@ -92,6 +92,8 @@ def test_enter_check_approve_refuse_unlock(cycle_server, browser, tmp_path):
     pg.wait_for_selector("text=Последним представил данные: СОШ № 2 (демо)")
     assert pg.locator(f"text=ввод в браузере № {entry_id}").count() >= 1
     shot(pg, "cycle-collection")
+    pg.locator('[data-testid="stDataFrame"]').first.scroll_into_view_if_needed()
+    shot(pg, "cycle-collection-table")
     pg.get_by_role("button", name="Отметить «проверено»").click()
     wait_idle(pg)
     pg.wait_for_selector("text=Состояние: проверен")
