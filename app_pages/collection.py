@@ -37,7 +37,7 @@ period = c2.selectbox("Квартал", codes, index=codes.index(default), forma
 try:
     col = cache.collection(sc, int(terr_id), period, today)
 except AccessDenied as exc:
-    st.error(str(exc))
+    st.error(md_text(str(exc)))
     st.stop()
 info = col.info
 
@@ -46,7 +46,7 @@ info = col.info
 # ---------------------------------------------------------------------------------------------
 STATE_ICONS = {"open": ":material/edit_note:", "checked": ":material/fact_check:", "approved": ":material/verified:"}
 box = st.success if info.is_approved else st.info
-box(f"**Состояние: {info.label}.** {info.note}", icon=STATE_ICONS[info.state])
+box(f"**Состояние: {info.label}.** {md_text(info.note)}", icon=STATE_ICONS[info.state])
 st.caption(f"Срок представления данных: **{info.deadline:%d.%m.%Y}**"
            + (" (по умолчанию: 10-й день после окончания квартала)" if info.deadline_is_default else ""))
 
@@ -58,12 +58,12 @@ def _do(step, *args, ok: str):
         st.session_state["col_flash"] = ok
         st.rerun()
     except (cycle.CycleError, AccessDenied) as exc:
-        st.error(str(exc), icon=":material/block:")
+        st.error(md_text(str(exc)), icon=":material/block:")
 
 
 flash = st.session_state.pop("col_flash", None)
 if flash:
-    st.success(flash, icon=":material/check_circle:")
+    st.success(md_text(flash), icon=":material/check_circle:")
 
 if sc.role in ("methodologist", "admin") and not info.approved_above:
     a1, a2 = st.columns([1, 1])
@@ -104,8 +104,8 @@ m[3].metric("С опозданием или не в срок", col.n_late)
 
 last = col.latest
 if last:
-    st.caption(f"Последним представил данные: {last['school']} — {last['last_at']:%d.%m.%Y %H:%M} UTC, "
-               f"{last['by']}, {last['via']}")
+    st.caption(f"Последним представил данные: {md_text(last['school'])} — {last['last_at']:%d.%m.%Y %H:%M} UTC, "
+               f"{md_text(last['by'])}, {last['via']}")
 f1, f2 = st.columns(2)
 late_only = f1.checkbox("Только опоздавшие", key="col_late")
 incomplete_only = f2.checkbox("Только неполные", key="col_incomplete")

@@ -45,13 +45,13 @@ period = c2.selectbox("Квартал", codes, index=codes.index(default), forma
 try:
     school, per, rows = cycle.entry_form(sc, int(school_id), period, engine)
 except AccessDenied as exc:
-    st.error(str(exc))
+    st.error(md_text(str(exc)))
     st.stop()
 info = cycle.quarter_state(school["territory_id"], per["code"], engine)
 if not correction:
     c1.markdown(f"**{md_text(school['name'])}**")
 if info.is_approved:
-    st.warning(f"{info.note} Ввод закрыт: изменить данные можно после того, как руководитель снимет утверждение.",
+    st.warning(f"{md_text(info.note)} Ввод закрыт: изменить данные можно после того, как руководитель снимет утверждение.",
                icon=":material/lock:")
 if not rows:
     st.info("Для школы нет целевых показателей дорожной карты: вводить нечего.")
@@ -80,16 +80,16 @@ with st.form(f"entry_form_{key}", border=True):
         cur = r.current or (None, None, None)
         if r.value_kind == "share":
             a, b, p = st.columns([2, 2, 1])
-            den = a.number_input(r.denominator_label or "Всего", min_value=0.0, value=cur[2], step=1.0, format="%g",
+            den = a.number_input(md_text(r.denominator_label or "Всего"), min_value=0.0, value=cur[2], step=1.0, format="%g",
                                  key=f"e_{key}_{r.code}_d")
-            num = b.number_input(r.numerator_label or "Из них", min_value=0.0, value=cur[1], step=1.0, format="%g",
+            num = b.number_input(md_text(r.numerator_label or "Из них"), min_value=0.0, value=cur[1], step=1.0, format="%g",
                                  key=f"e_{key}_{r.code}_n")
             p.caption(f"{prev_label or 'Прошлый квартал'}: {_prev(r, 1)} из {_prev(r, 2)}"
                       + (f" ({fmt.num(r.previous[0])} %)" if r.previous else ""))
             values[r.code] = {"denominator": den, "numerator": num}
         else:
             a, p = st.columns([4, 1])
-            v = a.number_input(r.short_name, min_value=0.0, value=cur[0], step=1.0, format="%g",
+            v = a.number_input(md_text(r.short_name), min_value=0.0, value=cur[0], step=1.0, format="%g",
                                key=f"e_{key}_{r.code}_v", label_visibility="collapsed")
             p.caption(f"{prev_label or 'Прошлый квартал'}: {_prev(r, 0)}")
             values[r.code] = {"value": v}
@@ -102,7 +102,7 @@ if checked:
         st.session_state["entry_preview"] = (key, pv, data)
     except (cycle.CycleError, IngestError, AccessDenied) as exc:
         st.session_state.pop("entry_preview", None)
-        st.error(f"{exc} Ничего не записано.", icon=":material/block:")
+        st.error(f"{md_text(str(exc))} Ничего не записано.", icon=":material/block:")
 
 stored = st.session_state.get("entry_preview")
 if stored and stored[0] == key:
@@ -131,4 +131,4 @@ if stored and stored[0] == key:
                     f"изменено {counts['changed']}. Отменить можно на странице «Загрузка данных» → «Журнал загрузок».")
                 st.rerun()
             except (IngestError, AccessDenied) as exc:
-                st.error(str(exc), icon=":material/block:")
+                st.error(md_text(str(exc)), icon=":material/block:")

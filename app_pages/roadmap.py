@@ -283,7 +283,7 @@ if sc.can_edit_roadmap and not items.empty:
                     n_done = cycle.mark_done_many(sc, [(p.split(":")[0], int(p.split(":")[1])) for p in picked],
                                                   b_date, b_evidence, today=today, engine=engine)
                 except (roadmap_view.StatusError, AccessDenied) as exc:
-                    st.error(f"{exc} Ничего не изменено.")
+                    st.error(f"{escape(str(exc))} Ничего не изменено.")
                 else:
                     cache.clear()
                     st.session_state["status_saved"] = f"Отмечено выполненными: {n_done}"
