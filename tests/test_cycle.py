@@ -469,3 +469,29 @@ def test_a_quarter_nobody_has_reported_yet(demo_db_any):
     assert cycle.quarter_state(NEV, "2026-Q2", eng).deadline == date(2026, 7, 15)
     with pytest.raises(cycle.CycleError, match="Период «2026-Q7» не найден"):
         cycle.collection(meth, NEV, "2026-Q7", engine=eng)
+
+
+def test_an_approval_of_a_region_locks_its_municipalities(empty_db):
+    """A region's approved quarter refuses writes into the schools of its municipalities, and the
+    municipalities' own state cannot be changed under it."""
+    from core import synthetic
+
+    eng = empty_db
+    info = synthetic.build(eng, synthetic.Scale("tree", 1, 2, 3, 3, 2))
+    admin = auth.system_scope()
+    region = info["territory_id"]
+    with eng.connect() as c:
+        muni = c.execute(text("SELECT id FROM territory WHERE parent_id = :r ORDER BY id"), {"r": region}).scalar()
+        school = c.execute(text("SELECT code FROM school WHERE territory_id = :m ORDER BY id"), {"m": muni}).scalar()
+    assert cycle.collection(admin, region, "2022-Q2", engine=eng).n_schools == 6
+    cycle.mark_checked(admin, region, "2022-Q2", eng)
+    cycle.approve(admin, region, "2022-Q2", eng)
+    below = cycle.quarter_state(muni, "2022-Q2", eng)
+    assert below.is_approved and below.approved_above == "Синтетика: tree"
+    with pytest.raises(cycle.CycleError, match="утверждён для территории «Синтетика: tree»"):
+        cycle.mark_checked(admin, muni, "2022-Q2", eng)
+    data = long_table([[school, "tree-i2", "2022-Q2", 5, None, None]])
+    pv = pipeline.prepare(admin, [("t.xlsx", data)], None, eng)
+    assert any("«Синтетика: tree» утверждены" in p.message for p in pv.errors)
+    pv = pipeline.prepare(admin, [("t.xlsx", long_table([[school, "tree-i2", "2022-Q1", 5, None, None]]))], None, eng)
+    assert pv.ok  # another quarter
