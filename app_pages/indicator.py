@@ -6,7 +6,7 @@ from core.formatting import md_text as escape  # user text: Markdown and HTML bo
 
 import streamlit as st
 
-from core import charts, reports
+from core import charts, explain, reports
 from core import formatting as fmt
 from core.auth import AccessDenied
 from ui import cache
@@ -100,3 +100,5 @@ st.download_button("Значения показателя по всем школ
                    icon=":material/table:")
 with st.expander("Все периоды"):
     st.dataframe(view.history.map(lambda v: fmt.num(v)), width="stretch")
+with st.expander("Как считается"):
+    st.markdown(explain.how_counted(sc, roadmap_id, cache.engine()))

@@ -7,11 +7,10 @@ from core.formatting import md_text as escape  # user text: Markdown and HTML bo
 
 import streamlit as st
 
-from core import charts, cycle
+from core import charts, cycle, explain
 from core import formatting as fmt
 from core import vocabulary as voc
 from core.auth import AccessDenied
-from core.settings import get_settings
 from ui import cache, shell
 from ui.common import chart_with_downloads, demo_banner, page_for, scope, status_badge, status_table
 
@@ -321,17 +320,4 @@ with tab_trends:
         st.page_link(page_for("indicator"), label="Подробно по показателю: школы, распределение, таблица",
                      icon=":material/query_stats:", query_params={"roadmap": code, "target": str(card.target_id)})
 with tab_rules:
-    st.markdown(
-        "- **Достигнут** — значение не хуже целевого.\n"
-        "- **По плану** — значение не хуже ожидаемого на прямой от базы к цели в этом периоде.\n"
-        "- **Под угрозой** — отставание от ожидаемого не больше четверти пути от базы к цели, "
-        "или прогноз по тренду достигает цели.\n"
-        "- **Отстаёт** — отставание больше, или срок прошёл, а цель не достигнута.\n"
-        "- **Нет данных** — нет значения за период, нет базы для расчёта цели, или данные есть меньше чем у "
-        f"{round(100 * get_settings().min_coverage)} % школ группы.\n\n"
-        "Значение группы и её база считаются по одним и тем же школам — сдавшим данные и за период, и за "
-        "базовый период; под плиткой указано, у скольких школ есть данные и у кого их нет. "
-        "Прогноз — тренд последних 4 измеренных периодов, продолженный от текущего значения. "
-        "Рост «+10 %» от нулевой базы засчитывается при любом росте выше нуля.\n\n"
-        "Доли по группе школ считаются как отношение сумм (всего «из них» / всего), а не как среднее "
-        "процентов. «+5 п.п.» — рост на 5 процентных пунктов, «+10 %» — рост на 10 % от базового значения.")
+    st.markdown(explain.how_counted(sc, roadmap_id, cache.engine()))

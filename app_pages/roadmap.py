@@ -116,8 +116,9 @@ except AccessDenied as exc:
 
 st.caption(" · ".join(escape(x) for x in [meta["territory"], fmt.years(meta["year_from"], meta["year_to"]), meta["approved_by"]] if x))
 demo_banner(bool(meta["is_demo"]))
-with st.expander("Цель, задачи, источник"):
-    for label, key in (("Цель", "goal"), ("Задачи", "tasks"), ("Источник", "source")):
+with st.expander("Цель, задачи, участники, источник"):
+    for label, key in (("Цель", "goal"), ("Задачи", "tasks"), ("Участники реализации", "participants"),
+                       ("Источник", "source")):
         if meta.get(key):
             st.markdown(f"**{label}.** " + escape(meta[key]).replace("\n", "  \n"))
     if meta.get("upload_id"):

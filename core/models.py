@@ -183,6 +183,7 @@ class Roadmap(SQLModel, table=True):
     source: str | None = Field(default=None, sa_column=Column(Text))  # the document / file it came from
     upload_id: int | None = Field(default=None, foreign_key="upload.id")  # the workbook it was loaded from
     is_demo: bool = False
+    participants: str | None = Field(default=None, sa_column=Column(Text))  # «Участники реализации»: who, functions, indicators
 
 
 class Direction(SQLModel, table=True):

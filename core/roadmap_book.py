@@ -76,6 +76,7 @@ MAIN_FIELDS = [
     Col("approved_by", "Утверждена", hint="приказ: кем, дата, номер"),
     Col("goal", "Цель"),
     Col("tasks", "Задачи"),
+    Col("participants", "Участники реализации", hint="кто участвует, их функции и индикаторы"),
     Col("source", "Источник", hint="документ, из которого перенесена карта"),
 ]
 
@@ -530,7 +531,7 @@ def check_roadmap(ctx: _Check) -> None:
             P.append(cell.problem("не заполнено") if cell else
                      Problem("error", f"нет поля «{c.header}»", MAIN_SHEET))
     get = lambda k: main[k].value if k in main and main[k].value else None  # noqa: E731
-    rm = {k: get(k) for k in ("code", "title", "approved_by", "goal", "tasks", "source")}
+    rm = {k: get(k) for k in ("code", "title", "approved_by", "goal", "tasks", "participants", "source")}
     for k in ("year_from", "year_to"):
         if get(k):
             n = _number(main[k], P)
