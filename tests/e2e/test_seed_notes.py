@@ -40,4 +40,4 @@ def test_upload_defaults_to_the_last_finished_quarter(server, page):
     wait_idle(page)
     shot(page, "upload_default_period")
     # the demo clock (15.10.2024) is in force in the demo: the last finished quarter is III кв. 2024
-    assert "III кв. 2024" in page.inner_text("[data-testid='stMain']")
+    assert page.locator("[data-testid=\"stSelectbox\"] input").first.input_value() == "III кв. 2024"
