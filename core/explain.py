@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from core.auth import Scope
+from core.formatting import md_text
 from core.roadmap_view import roadmap_meta
 from core.settings import get_settings
 
@@ -33,13 +34,6 @@ def how_counted(scope: Scope, roadmap_id: int, engine: Engine | None = None) -> 
     meta = roadmap_meta(scope, roadmap_id, engine)
     parts = [rules()]
     if meta.get("source"):
-        parts.append("**Как перенесена эта дорожная карта.** " + _md(meta["source"]))
+        parts.append("**Как перенесена эта дорожная карта.** " + md_text(meta["source"]).replace("\n", "  \n"))
     return "\n\n".join(parts)
 
-
-def _md(text: str) -> str:
-    """Plain text from a workbook, safe inside markdown (no HTML, no accidental emphasis or links)."""
-    out = text.replace("\\", "\\\\")
-    for ch in "*_`[]<>#|":
-        out = out.replace(ch, "\\" + ch)
-    return out.replace("\n", "  \n")
