@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
 
+from core import access
 from core import formatting as fmt
 from core import settings
 from core import roadmap as rm_rules
@@ -53,12 +54,12 @@ def is_demo(engine: Engine | None = None) -> bool:
 def roadmaps(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
     """Roadmaps of the territories the user sees (with how many targets each has)."""
     engine = engine or get_engine()
-    rows = _rows(engine, """
+    rows = access.rows(engine, """
         SELECT r.id, r.code, r.title, r.year_from, r.year_to, r.is_demo, r.territory_id,
                t.name AS territory, (SELECT COUNT(*) FROM target x WHERE x.roadmap_id = r.id) AS n_targets
         FROM roadmap r JOIN territory t ON t.id = r.territory_id
-        ORDER BY t.name, r.year_from, r.id""")
-    rows = [r for r in rows if scope.can_see_territory(r["territory_id"])]
+        WHERE r.territory_id IN ({territories})
+        ORDER BY t.name, r.year_from, r.id""", scope)
     return pd.DataFrame(rows, columns=["id", "code", "title", "year_from", "year_to", "is_demo",
                                        "territory_id", "territory", "n_targets"])
 
@@ -149,17 +150,17 @@ def _group_series(engine: Engine, territory_ids: list[int], indicator_ids: list[
 
 
 def _children(engine: Engine, territory_id: int, scope: Scope) -> list[dict]:
-    rows = _rows(engine, """
+    return access.rows(engine, """
         SELECT t.id, t.name FROM territoryclosure c JOIN territory t ON t.id = c.descendant_id
-        WHERE c.ancestor_id = :tid AND c.depth = 1 ORDER BY t.name""", {"tid": territory_id})
-    return [r for r in rows if scope.can_see_territory(r["id"])]
+        WHERE c.ancestor_id = :tid AND c.depth = 1 AND t.id IN ({territories}) ORDER BY t.name""", scope,
+                       {"tid": territory_id})
 
 
 def _schools(engine: Engine, territory_id: int, scope: Scope) -> list[dict]:
-    rows = _rows(engine, """
+    return access.rows(engine, """
         SELECT id, code, name, short_name, is_shnor, is_shnsu, is_leader, is_demo
-        FROM school WHERE territory_id = :tid ORDER BY short_name""", {"tid": territory_id})
-    return [r for r in rows if scope.can_see_school(r["id"], territory_id)]
+        FROM school WHERE territory_id = :tid AND id IN ({schools}) ORDER BY short_name""", scope,
+                       {"tid": territory_id})
 
 
 def in_group(school: dict, grp: str) -> bool:
@@ -168,11 +169,12 @@ def in_group(school: dict, grp: str) -> bool:
 
 def roadmap_info(scope: Scope, roadmap_id: int, engine: Engine | None = None) -> dict:
     engine = engine or get_engine()
-    rows = _rows(engine, """
+    rows = access.rows(engine, """
         SELECT r.id, r.code, r.title, r.year_from, r.year_to, r.approved_by, r.goal, r.is_demo,
                r.territory_id, t.name AS territory
-        FROM roadmap r JOIN territory t ON t.id = r.territory_id WHERE r.id = :rid""", {"rid": roadmap_id})
-    if not rows or not scope.can_see_territory(rows[0]["territory_id"]):
+        FROM roadmap r JOIN territory t ON t.id = r.territory_id
+        WHERE r.id = :rid AND r.territory_id IN ({territories})""", scope, {"rid": roadmap_id})
+    if not rows:
         raise deny(scope, f"дорожная карта {roadmap_id}", engine)
     return rows[0]
 
@@ -338,12 +340,12 @@ def _school_matrix(engine, trows, cards, now, schools, cut, milestones):
 def schools(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
     """The schools the user may open (a principal: their own; a curator: the curated ones)."""
     engine = engine or get_engine()
-    rows = _rows(engine, """
+    rows = access.rows(engine, """
         SELECT s.id, s.code, s.name, s.short_name, s.kind, s.is_shnor, s.is_shnsu, s.is_leader, s.is_demo,
                s.territory_id, t.name AS territory
         FROM school s JOIN territory t ON t.id = s.territory_id
-        ORDER BY t.name, s.short_name""")
-    rows = [r for r in rows if scope.can_see_school(r["id"], r["territory_id"])]
+        WHERE s.id IN ({schools})
+        ORDER BY t.name, s.short_name""", scope)
     return pd.DataFrame(rows, columns=["id", "code", "name", "short_name", "kind", "is_shnor", "is_shnsu",
                                        "is_leader", "is_demo", "territory_id", "territory"])
 
@@ -383,10 +385,10 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
     """One school against its own targets (from its own baseline) and the territory average, as
     of the cut `as_of` (default: today); activities overdue as of the cut."""
     engine = engine or get_engine()
-    rows = _rows(engine, """
+    rows = access.rows(engine, """
         SELECT s.*, t.name AS territory FROM school s JOIN territory t ON t.id = s.territory_id
-        WHERE s.id = :sid""", {"sid": school_id})
-    if not rows or not scope.can_see_school(school_id, rows[0]["territory_id"]):
+        WHERE s.id = :sid AND s.id IN ({schools})""", scope, {"sid": school_id})
+    if not rows:
         raise deny(scope, f"школа {school_id}", engine)
     school = rows[0]
     tid = school["territory_id"]
@@ -516,15 +518,14 @@ def indicator_view(scope: Scope, roadmap_id: int, target_id: int, as_of: date | 
     cut = ov.cut or settings.today(engine)
     cols = ["unit_id", "Название", "ШНОР", "ШНСУ", "value", "numerator", "denominator", "status"]
     if ov.unit_label == "Школа":
-        rows = _rows(engine, """
+        rows = access.rows(engine, """
             SELECT s.id AS unit_id, s.short_name AS name, s.is_shnor, s.is_shnsu, m.value, m.numerator, m.denominator,
                    m.period_id, p.label
             FROM school s
             LEFT JOIN (measurement m JOIN period p ON p.id = m.period_id AND p."end" <= :cut)
                    ON m.school_id = s.id AND m.indicator_id = :ind
-            WHERE s.territory_id = :tid ORDER BY p."end", s.short_name""",
-                     {"ind": card.indicator_id, "tid": tid, "cut": cut})
-        rows = [r for r in rows if scope.can_see_school(r["unit_id"], tid)]
+            WHERE s.territory_id = :tid AND s.id IN ({schools}) ORDER BY p."end", s.short_name""", scope,
+                           {"ind": card.indicator_id, "tid": tid, "cut": cut})
     else:
         kids = _children(engine, tid, scope)
         ser = _group_series(engine, [k["id"] for k in kids], [card.indicator_id], [card.group], cut=cut)
@@ -555,14 +556,13 @@ def curated_schools(scope: Scope, engine: Engine | None = None, today: date | No
     engine = engine or get_engine()
     if scope.own_school_id is None:
         return []
-    rows = _rows(engine, """
+    rows = access.rows(engine, """
         SELECT s.id, s.code, s.short_name, s.is_shnor, s.is_shnsu, t.name AS territory
         FROM curatorlink l JOIN school s ON s.id = l.school_id JOIN territory t ON t.id = s.territory_id
-        WHERE l.curator_school_id = :own ORDER BY s.short_name""", {"own": scope.own_school_id})
+        WHERE l.curator_school_id = :own AND s.id IN ({schools}) ORDER BY s.short_name""", scope,
+                       {"own": scope.own_school_id})
     out = []
     for r in rows:
-        if not scope.can_see_school(r["id"], None):
-            continue
         view = school_view(scope, r["id"], engine, today)
         statuses = [t.evaluation.status for t in view.targets]
         r.update(statuses={k: statuses.count(k) for k in dict.fromkeys(statuses)},

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from types import SimpleNamespace
 
 import vl_convert as vlc
 from docx import Document
@@ -17,7 +18,7 @@ from openpyxl.styles import Font
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import charts, queries
+from core import access, charts, queries
 from core import formatting as fmt
 from core import settings
 from core.auth import Scope
@@ -329,18 +330,20 @@ def measurements_xlsx(scope: Scope, roadmap_id: int, *, indicator_ids: list[int]
     the schools the user sees, every period."""
     engine = engine or get_engine()
     rm = queries.roadmap_info(scope, roadmap_id, engine)
-    with engine.connect() as c:
-        rows = [r for r in c.execute(text("""
+    only = "AND m.indicator_id IN :only" if indicator_ids is not None else ""
+    rows = [SimpleNamespace(**r) for r in access.rows(engine, f"""
             SELECT s.id AS school_id, s.code, s.short_name, i.id AS indicator_id, i.code AS ind,
                    i.short_name AS indicator, p.code AS period,
                    p.label, m.value, m.numerator, m.denominator, m.is_demo
             FROM measurement m JOIN school s ON s.id = m.school_id JOIN indicator i ON i.id = m.indicator_id
             JOIN period p ON p.id = m.period_id
             WHERE s.territory_id IN (SELECT descendant_id FROM territoryclosure WHERE ancestor_id = :t)
-              AND m.indicator_id IN (SELECT indicator_id FROM target WHERE roadmap_id = :r)
-            ORDER BY s.short_name, i.id, p."end" """), {"t": rm["territory_id"], "r": roadmap_id})
-            if scope.can_see_school(r.school_id, rm["territory_id"])
-            and (indicator_ids is None or r.indicator_id in indicator_ids)]
+              AND m.indicator_id IN (SELECT indicator_id FROM target WHERE roadmap_id = :r) {only}
+              AND s.id IN ({{schools}})
+            ORDER BY s.short_name, i.id, p."end" """, scope,
+            {"t": rm["territory_id"], "r": roadmap_id, **({"only": list(indicator_ids) or [-1]}
+                                                         if indicator_ids is not None else {})},
+            ("only",) if indicator_ids is not None else ())]
     return _workbook({"Значения": (
         ["Код школы", "Школа", "Код показателя", "Показатель", "Период", "Значение", "Из них", "Всего", "Демо"],
         [[r.code, r.short_name, r.ind, r.indicator, r.label, r.value, r.numerator, r.denominator,

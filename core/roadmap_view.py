@@ -14,11 +14,11 @@ import pandas as pd
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
-from core import auth, settings
+from core import access, auth, settings
 from core import roadmap as rules
 from core.auth import Scope, deny
 from core.db import get_engine, session_scope
-from core.models import Activity, ControlPoint, Roadmap
+from core.models import Activity, ControlPoint
 
 KIND_LABELS = {"activity": "Мероприятие", "control_point": "Контрольная точка"}
 ITEM_COLUMNS = ["kind", "id", "number", "stage", "position", "direction", "direction_title", "title", "deadline_text",
@@ -53,10 +53,10 @@ def _as_date(x) -> date | None:
 
 def roadmap_meta(scope: Scope, roadmap_id: int, engine: Engine | None = None) -> dict:
     engine = engine or get_engine()
-    with engine.connect() as c:
-        rows = _rows(c, """SELECT r.*, t.name AS territory, t.region_name FROM roadmap r
-                           JOIN territory t ON t.id = r.territory_id WHERE r.id = :r""", {"r": roadmap_id})
-    if not rows or not (scope.sees_whole_territory and scope.can_see_territory(rows[0]["territory_id"])):
+    rows = access.rows(engine, """SELECT r.*, t.name AS territory, t.region_name FROM roadmap r
+                                  JOIN territory t ON t.id = r.territory_id
+                                  WHERE r.id = :r AND r.territory_id IN ({territories})""", scope, {"r": roadmap_id})
+    if not rows or not scope.sees_whole_territory:
         raise deny(scope, f"дорожная карта {roadmap_id}", engine)
     return rows[0]
 
@@ -165,8 +165,10 @@ def _item(scope: Scope, kind: str, item_id: int, engine: Engine, *, write: bool)
         raise ValueError(kind)
     with session_scope(engine) as s:
         obj = s.get(model, item_id)
-        rm = s.get(Roadmap, obj.roadmap_id) if obj else None
-    if obj is None or not scope.can_see_territory(rm.territory_id) or not scope.sees_whole_territory:
+        visible = obj is not None and bool(access.rows(
+            s, "SELECT id FROM roadmap WHERE id = :r AND territory_id IN ({territories})", scope,
+            {"r": obj.roadmap_id}))
+    if not visible or not scope.sees_whole_territory:
         raise deny(scope, f"{kind} {item_id}", engine)
     if write and not scope.can_edit_roadmap:
         raise deny(scope, f"изменение статуса: {kind} {item_id}", engine)
