@@ -57,7 +57,8 @@ def ensure_db(scale_name: str) -> tuple[str, dict]:
     upgrade(url)  # a database kept from an earlier run gets the newest schema
     engine = get_engine(url)
     with engine.connect() as c:
-        kept = c.execute(text("SELECT COUNT(*) FROM targetcount")).scalar()
+        kept = c.execute(text("SELECT COUNT(*) FROM targetcount")).scalar() and c.execute(
+            text("SELECT COUNT(*) FROM targetgroupvalue")).scalar()
     if not kept:  # built before the target counts were kept: rebuild the summary (and the counts) once
         from core import summary
 

@@ -293,6 +293,26 @@ class TargetCount(SQLModel, table=True):
     n_meeting: int = 0
 
 
+class TargetGroupValue(SQLModel, table=True):
+    """A school-level target's group below a territory at a period, like for like (the schools
+    that reported the period and the baseline): sums now and at the baseline, kept by
+    core.target_counts with the summary for the roadmap's territory and every territory below it."""
+
+    target_id: int = Field(foreign_key="target.id", primary_key=True)
+    territory_id: int = Field(foreign_key="territory.id", primary_key=True)
+    period_id: int = Field(foreign_key="period.id", primary_key=True)
+    n_members: int = 0  # schools of the target's group below the territory
+    n: int = 0  # of them with both values
+    sv: float = 0.0
+    sn: float = 0.0
+    sd: float = 0.0
+    nf: int = 0
+    bsv: float = 0.0
+    bsn: float = 0.0
+    bsd: float = 0.0
+    bnf: int = 0
+
+
 class RiskFactor(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("roadmap_id", "code", name="uq_risk_code"),)
     id: int | None = Field(default=None, primary_key=True)

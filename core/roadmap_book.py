@@ -942,6 +942,8 @@ def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine |
     if old_targets:  # targets the corrected file no longer has
         gone = {"ids": [t.id for t in old_targets.values()]}
         s.execute(sql("DELETE FROM targetcount WHERE target_id IN :ids").bindparams(bindparam("ids", expanding=True)), gone)
+        s.execute(sql("DELETE FROM targetgroupvalue WHERE target_id IN :ids").bindparams(bindparam("ids", expanding=True)),
+                  gone)
         for t in old_targets.values():
             s.delete(t)
     for c in pv.curators:

@@ -173,6 +173,126 @@ def refresh(session, *, territory_ids: set[int] | None, indicator_ids: list[int]
                              "VALUES (:x, :t, :p, :g, :m)"),
                         [{"x": r["id"], "t": tid, "p": pid, "g": g, "m": m}
                          for (r, pid, _, _), (g, m) in zip(items, counts)])
+        # like-for-like group sums for the roadmap's territory and every territory below it
+        below = [x["d"] for x in _rows(session, "SELECT descendant_id AS d FROM territoryclosure WHERE ancestor_id = :t",
+                                       {"t": tid})]
+        session.execute(text("DELETE FROM targetgroupvalue WHERE target_id = :x AND period_id = :p"),
+                        [{"x": r["id"], "p": pid} for r, pid, _, _ in items])
+        sums = group_sums_many(session, [(r, pid, below, r["applies_to"]) for r, pid, _, _ in items])
+        session.execute(text(f"INSERT INTO targetgroupvalue (target_id, territory_id, period_id, {', '.join(KEPT_COLS)}) "
+                             f"VALUES (:x, :t, :p, {', '.join(':' + k for k in KEPT_COLS)})"),
+                        [{"x": items[i][0]["id"], "t": t, "p": items[i][1], **{k: row[k] or 0 for k in KEPT_COLS}}
+                         for (i, t), row in sums.items()])
+
+
+def like_for_like(conn, items: list[tuple[dict, int, list[int], str]]) -> dict[tuple[int, int, str], dict]:
+    """For each (target row, period id judged, territory ids, group): the group's value now and at
+    the baseline over the group's schools below each territory that reported both (counted now, in
+    SQL). {(target id, territory id, group): {n, n_members, value, baseline}}."""
+    return {(items[i][0]["id"], t, items[i][3]): values_from_sums(items[i][0], row)
+            for (i, t), row in group_sums_many(conn, items).items()}
+
+
+def _like_sums(conn, items: list[tuple[dict, int, list[int], str]]) -> dict[tuple[int, int], dict]:
+    """The raw like-for-like sums per (item index, territory id): one SQL statement per 100 items
+    (SQLite allows 500 terms in a compound SELECT)."""
+    todo = [i for i, it in enumerate(items) if it[0]["level"] == "school" and it[2]]
+    out: dict = {}
+    for k in range(0, len(todo), 100):
+        out.update(_like_sums_part(conn, items, todo[k:k + 100]))
+    return out
+
+
+def _like_sums_part(conn, items, indices: list[int]) -> dict[tuple[int, int], dict]:
+    parts, params, out = [], {}, {}
+    for i in indices:
+        r, pid, tids, grp = items[i]
+        params.update({f"x{i}": r["id"], f"i{i}": r["indicator_id"], f"p{i}": pid, f"t{i}": sorted(set(tids))})
+        base_join = ""
+        if r["baseline_period_id"]:
+            params[f"b{i}"] = r["baseline_period_id"]
+            base_join = (f"JOIN measurement b ON b.school_id = m.school_id AND b.indicator_id = m.indicator_id "
+                         f"AND b.period_id = :b{i} AND b.value IS NOT NULL")
+        b = "b" if base_join else "m"
+        parts.append(f"""
+            SELECT {i} AS item, c.ancestor_id AS territory_id, COUNT(*) AS n,
+                   SUM(m.value) AS sv, SUM({_num('m')}) AS sn, SUM({_den('m')}) AS sd,
+                   SUM(CASE WHEN m.value >= 0.5 THEN 1 ELSE 0 END) AS nf,
+                   SUM({b}.value) AS bsv, SUM({_num(b)}) AS bsn, SUM({_den(b)}) AS bsd,
+                   SUM(CASE WHEN {b}.value >= 0.5 THEN 1 ELSE 0 END) AS bnf
+            FROM measurement m
+            JOIN school s ON s.id = m.school_id
+            JOIN territoryclosure c ON c.descendant_id = m.territory_id
+            {base_join}
+            WHERE c.ancestor_id IN :t{i} AND m.indicator_id = :i{i} AND m.period_id = :p{i}
+              AND m.value IS NOT NULL AND {GROUP_SQL[grp]}
+            GROUP BY c.ancestor_id""")
+    stmt = text(" UNION ALL ".join(parts)).bindparams(*(bindparam(f"t{i}", expanding=True) for i in indices))
+    for row in conn.execute(stmt, params).mappings():
+        out[(int(row["item"]), row["territory_id"])] = {k: row[k] for k in KEPT_COLS if k != "n_members"}
+    return out
+
+
+def _num(a: str) -> str:
+    return f"CASE WHEN {a}.denominator > 0 AND {a}.numerator IS NOT NULL THEN {a}.numerator END"
+
+
+def _den(a: str) -> str:
+    return f"CASE WHEN {a}.denominator > 0 AND {a}.numerator IS NOT NULL THEN {a}.denominator END"
+
+
+def group_sizes(conn, territory_ids: list[int]) -> dict[tuple[int, str], int]:
+    """{(territory id, group): number of its schools (all levels below)}."""
+    if not territory_ids:
+        return {}
+    rows = _rows(conn, f"""
+        SELECT c.ancestor_id AS tid, {", ".join(f"SUM(CASE WHEN {sql} THEN 1 ELSE 0 END) AS g_{g}"
+                                                 for g, sql in GROUP_SQL.items())}
+        FROM school s JOIN territoryclosure c ON c.descendant_id = s.territory_id
+        WHERE c.ancestor_id IN :tids GROUP BY c.ancestor_id""", {"tids": sorted(set(territory_ids))}, ("tids",))
+    return {(r["tid"], g): int(r[f"g_{g}"] or 0) for r in rows for g in GROUP_SQL}
+
+
+KEPT_COLS = ("n_members", "n", "sv", "sn", "sd", "nf", "bsv", "bsn", "bsd", "bnf")
+
+
+def group_sums_many(executor, items: list[tuple[dict, int, list[int], str]]) -> dict[tuple[int, int, str], dict]:
+    """The raw like-for-like sums (n, sv, sn, sd, nf, bsv, bsn, bsd, bnf) and n_members per (item
+    index, territory id), for every territory asked, also those where no school reported (n = 0)."""
+    out = {}
+    raw = _like_sums(executor, items)
+    sizes = group_sizes(executor, sorted({t for it in items for t in it[2]}))
+    for i, (r, pid, tids, grp) in enumerate(items):
+        for t in tids:
+            row = raw.get((i, t)) or {k: 0 for k in KEPT_COLS}
+            out[(i, t)] = {**row, "n_members": sizes.get((t, grp), 0)}
+    return out
+
+
+def kept_group_values(executor, target_ids: list[int], territory_ids: list[int], period_ids: list[int]) -> dict:
+    """{(target id, territory id, period id): kept row} of targetgroupvalue."""
+    if not target_ids or not territory_ids or not period_ids:
+        return {}
+    rows = _rows(executor, f"""SELECT target_id, territory_id, period_id, {", ".join(KEPT_COLS)} FROM targetgroupvalue
+                               WHERE target_id IN :x AND territory_id IN :t AND period_id IN :p""",
+                 {"x": sorted(set(target_ids)), "t": sorted(set(territory_ids)), "p": sorted(set(period_ids))},
+                 ("x", "t", "p"))
+    return {(r["target_id"], r["territory_id"], r["period_id"]): r for r in rows}
+
+
+def values_from_sums(r: dict, row: dict) -> dict:
+    """{n, n_members, value, baseline} of a group from its like-for-like sums."""
+    k, n = r["value_kind"], int(row["n"] or 0)
+    val = _group_value(k, n, row["sv"] or 0, row["sn"] or 0, row["sd"] or 0, row["nf"] or 0) if n else None
+    base = (_group_value(k, n, row["bsv"] or 0, row["bsn"] or 0, row["bsd"] or 0, row["bnf"] or 0)
+            if n and r["baseline_period_id"] else None)
+    return {"n": n, "n_members": int(row["n_members"] or 0), "value": val, "baseline": base}
+
+
+def _group_value(*sums):
+    from core.summary import group_value  # summary imports this module
+
+    return group_value(*sums)
 
 
 def _average_value(*sums):

@@ -15,7 +15,7 @@ EXPECTED_TABLES = {
     "territory", "school", "period", "indicator", "measurement", "measurementhistory", "measurementsummary",
     "roadmap", "direction", "activity", "activityindicator", "activityrisk", "activityschool", "controlpoint",
     "target", "targetmilestone", "riskfactor", "schoolrisk", "curatorlink", "user", "authsession",
-    "loginattempt", "upload", "auditevent", "appmeta", "alembic_version", "territoryclosure", "targetcount",
+    "loginattempt", "upload", "auditevent", "appmeta", "alembic_version", "territoryclosure", "targetcount", "targetgroupvalue",
     "schoolalias",
 }
 

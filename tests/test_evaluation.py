@@ -98,6 +98,24 @@ def test_every_target_school_and_cut_agrees_through_every_consumer(demo_db):
     assert all(checked.values()), checked
 
 
+def test_kept_group_values_equal_the_live_count(demo_db):
+    """The like-for-like sums kept with the summary (targetgroupvalue) give what SQL counts now,
+    for every school-level target, period and territory of the demo."""
+    checked = 0
+    with demo_db.connect() as c:
+        kept = _q(demo_db, "SELECT * FROM targetgroupvalue")
+        assert kept
+        rows = {r["id"]: r for r in ev.target_rows(c, target_ids=sorted({k["target_id"] for k in kept}))}
+        for k in kept:
+            r = rows[k["target_id"]]
+            live = counts.like_for_like(c, [(r, k["period_id"], [k["territory_id"]], r["applies_to"])])
+            want = live.get((r["id"], k["territory_id"], r["applies_to"]))
+            got = counts.values_from_sums(r, k)
+            assert got == pytest.approx(want), (r["short_name"], k)
+            checked += 1
+    assert checked > 50
+
+
 def _overview(engine, code="nev-2024", as_of=None):
     rid = _q(engine, "SELECT id FROM roadmap WHERE code = :c", c=code)[0]["id"]
     return queries.overview(auth.system_scope(), rid, as_of, engine)

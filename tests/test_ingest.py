@@ -2,6 +2,7 @@
 refused with a Russian message and the database byte-for-byte unchanged), apply, history, undo."""
 
 import io
+from datetime import date
 
 import pytest
 from openpyxl import load_workbook
@@ -335,9 +336,12 @@ def summary_rows(engine):
             "sum_denominator, n_flag FROM measurementsummary")))
 
 
+END_2024 = date(2024, 12, 31)  # the cut that shows IV кв. 2024 (the demo clock is in October 2024)
+
+
 def test_apply_overwrites_with_history_updates_the_overview_and_undo_restores(db, methodist):
     old = _value(db, "NEV-02", "teachers_trained", "2024-Q3")
-    before_overview = queries.overview(methodist, 1, engine=db)
+    before_overview = queries.overview(methodist, 1, END_2024, engine=db)
     data = f.long_table([["NEV-02", "teachers_trained", "2024-Q3", None, 38, 38],
                          ["NEV-02", "teachers_trained", "2024-Q4", None, 30, 38],
                          ["NEV-05", "olympiad_participants", "2024-Q3", 41, None, None]])
@@ -354,7 +358,7 @@ def test_apply_overwrites_with_history_updates_the_overview_and_undo_restores(db
         assert tuple(h[:3]) == tuple(old) and h[3] == 38 and h[5] == "update" and h[4] == methodist.user_id
         up = c.execute(text("SELECT checksum, content, status FROM upload WHERE id = :u"), {"u": uid}).one()
         assert up.content == data and up.status == "applied"
-    after = queries.overview(methodist, 1, engine=db)  # the summary moved in the same transaction
+    after = queries.overview(methodist, 1, END_2024, engine=db)  # the summary moved in the same transaction
     kpk = lambda ov: next(c for c in ov.cards if c.indicator_code == "teachers_trained")  # noqa: E731
     assert kpk(after).as_of_label == "IV кв. 2024" and kpk(before_overview).as_of_label == "III кв. 2024"
     res = pipeline.undo(methodist, uid, engine=db)

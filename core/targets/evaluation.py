@@ -123,7 +123,8 @@ def group_of(r: dict, subject: Subject) -> str:
 
 
 def group_series(conn, territory_ids: list[int], indicator_ids: list[int], grps: list[str] | None = None,
-                 period_ids: list[int] | None = None, cut: date | None = None) -> dict:
+                 period_ids: list[int] | None = None, cut: date | None = None,
+                 pairs: list[tuple[int, str]] | None = None) -> dict:
     """{(territory_id, indicator_id, grp): [row...]} from the summary (every level of the tree),
     plus territory-level measurements under grp 'territory'; optionally only some groups, periods,
     and periods ending on or before `cut`. Rows: period_id, label, end, kind, t, value (the group),
@@ -142,6 +143,14 @@ def group_series(conn, territory_ids: list[int], indicator_ids: list[int], grps:
     if cut is not None:
         params["cut"] = cut
         extra += ' AND p."end" <= :cut'
+    if pairs is not None:  # only these (indicator, group) pairs: one indexed read per group
+        out: dict = {}
+        by_grp: dict[str, set[int]] = {}
+        for i, g in pairs:
+            by_grp.setdefault(g, set()).add(i)
+        for g, inds in sorted(by_grp.items()):
+            out.update(group_series(conn, territory_ids, sorted(inds), [g], period_ids, cut))
+        return out
     t_cache: dict = {}
     for r in _rows(conn, f"""
             SELECT s.territory_id, s.indicator_id, s.grp, s.n_schools, s.sum_value, s.sum_numerator,
@@ -199,66 +208,6 @@ def judged_periods(conn, trows: list[dict], cut: date) -> dict[int, dict]:
     return out
 
 
-def like_for_like(conn, items: list[tuple[dict, int, list[int], str]]) -> dict[tuple[int, int, str], dict]:
-    """For each (target row, period id judged, territory ids, group): the group's value now and at
-    the baseline over the group's schools below each territory that reported both (one SQL
-    statement). {(target id, territory id, group): {n, value, baseline}}."""
-    parts, params, out = [], {}, {}
-    items = [it for it in items if it[0]["level"] == "school" and it[2]]
-    if not items:
-        return out
-    for i, (r, pid, tids, grp) in enumerate(items):
-        params.update({f"x{i}": r["id"], f"i{i}": r["indicator_id"], f"p{i}": pid, f"t{i}": sorted(set(tids))})
-        base_join = ""
-        if r["baseline_period_id"]:
-            params[f"b{i}"] = r["baseline_period_id"]
-            base_join = (f"JOIN measurement b ON b.school_id = m.school_id AND b.indicator_id = m.indicator_id "
-                         f"AND b.period_id = :b{i} AND b.value IS NOT NULL")
-        b = "b" if base_join else "m"
-        parts.append(f"""
-            SELECT {i} AS item, c.ancestor_id AS territory_id, COUNT(*) AS n,
-                   SUM(m.value) AS sv, SUM({_num('m')}) AS sn, SUM({_den('m')}) AS sd,
-                   SUM(CASE WHEN m.value >= 0.5 THEN 1 ELSE 0 END) AS nf,
-                   SUM({b}.value) AS bsv, SUM({_num(b)}) AS bsn, SUM({_den(b)}) AS bsd,
-                   SUM(CASE WHEN {b}.value >= 0.5 THEN 1 ELSE 0 END) AS bnf
-            FROM measurement m
-            JOIN school s ON s.id = m.school_id
-            JOIN territoryclosure c ON c.descendant_id = m.territory_id
-            {base_join}
-            WHERE c.ancestor_id IN :t{i} AND m.indicator_id = :i{i} AND m.period_id = :p{i}
-              AND m.value IS NOT NULL AND {GROUP_SQL[grp]}
-            GROUP BY c.ancestor_id""")
-    stmt = text(" UNION ALL ".join(parts)).bindparams(*(bindparam(f"t{i}", expanding=True) for i in range(len(items))))
-    for row in conn.execute(stmt, params).mappings():
-        r, _, _, grp = items[int(row["item"])]
-        k, n = r["value_kind"], int(row["n"])
-        val = summ.group_value(k, n, row["sv"] or 0, row["sn"] or 0, row["sd"] or 0, row["nf"] or 0)
-        base = summ.group_value(k, n, row["bsv"] or 0, row["bsn"] or 0, row["bsd"] or 0, row["bnf"] or 0) \
-            if r["baseline_period_id"] else None
-        out[(r["id"], row["territory_id"], grp)] = {"n": n, "value": val, "baseline": base}
-    return out
-
-
-def _num(a: str) -> str:
-    return f"CASE WHEN {a}.denominator > 0 AND {a}.numerator IS NOT NULL THEN {a}.numerator END"
-
-
-def _den(a: str) -> str:
-    return f"CASE WHEN {a}.denominator > 0 AND {a}.numerator IS NOT NULL THEN {a}.denominator END"
-
-
-def group_sizes(conn, territory_ids: list[int]) -> dict[tuple[int, str], int]:
-    """{(territory id, group): number of its schools (all levels below)}."""
-    if not territory_ids:
-        return {}
-    rows = _rows(conn, f"""
-        SELECT c.ancestor_id AS tid, {", ".join(f"SUM(CASE WHEN {sql} THEN 1 ELSE 0 END) AS g_{g}"
-                                                 for g, sql in GROUP_SQL.items())}
-        FROM school s JOIN territoryclosure c ON c.descendant_id = s.territory_id
-        WHERE c.ancestor_id IN :tids GROUP BY c.ancestor_id""", {"tids": sorted(set(territory_ids))}, ("tids",))
-    return {(r["tid"], g): int(r[f"g_{g}"] or 0) for r in rows for g in GROUP_SQL}
-
-
 def missing_schools(conn, r: dict, territory_id: int, period_id: int, grp: str) -> list[int]:
     """Ids of the schools of target r's group below a territory without the data the group value
     needs (the period judged and, with a baseline period, the baseline)."""
@@ -299,47 +248,48 @@ def school_series(conn, school_ids: list[int], indicator_ids: list[int], cut: da
 # ---------------------------------------------------------------------------------------------
 def judge(r: dict, milestones: list[dict], subject: Subject, cut: date, *, series: list[dict],
           now: dict | None, average: float | None, like: dict | None = None, n_members: int | None = None,
-          missing: list[int] = (), min_coverage: float | None = None) -> Result:
+          missing: list[int] = (), min_coverage: float | None = None, prepared: tuple | None = None) -> Result:
     """A target on one subject's series (rows with period_id, label, end, kind, t, value) at the
-    period judged `now`; `like` (n, value, baseline) and `n_members` for a group."""
+    period judged `now`; `like` (n, value, baseline) and `n_members` for a group. `prepared`:
+    (spec, t_base, t_due, t_cut) when the caller judges many subjects."""
+    spec, t_base, t_due, t_cut = prepared or (*counts.spec_and_times(r, milestones), tg.period_t(cut))
     kind = period_kind(r)
-    t_cut = tg.period_t(cut)
-    pts = [x for x in series if (kind is None or x["kind"] == kind) and x["t"] <= t_cut + tg.EPS]
-    spec, t_base, t_due = counts.spec_and_times(r, milestones)
+    lim = t_cut + tg.EPS
+    pts = [(x["t"], x["value"], x["period_id"], x["label"], x["end"]) for x in series
+           if (kind is None or x["kind"] == kind) and x["t"] <= lim]
     min_cov = get_settings().min_coverage if min_coverage is None else min_coverage
     coverage = None
     baseline = None
     if like is not None or n_members is not None:  # a group: like for like
         like = like or {"n": 0, "value": None, "baseline": None}
         coverage = (like["n"], n_members or 0)
-        pts = [dict(x) for x in pts]
+        now_pid, base_pid = (now["period_id"] if now else None), r["baseline_period_id"]
+        pts = [(t, v, pid, lab, end) for t, v, pid, lab, end in pts if pid != now_pid]
         if now is not None:
-            pts = [x for x in pts if x["period_id"] != now["period_id"]] + [
-                {**now, "value": like["value"]}]
-            pts.sort(key=lambda x: x["t"])
-        for x in pts:
-            if r["baseline_period_id"] and x["period_id"] == r["baseline_period_id"]:
-                x["value"] = like["baseline"]
+            pts.append((now["t"], like["value"], now_pid, now["label"], now["end"]))
+            pts.sort(key=lambda x: x[0])
+        if base_pid:
+            pts = [(t, like["baseline"] if pid == base_pid else v, pid, lab, end) for t, v, pid, lab, end in pts]
         baseline = like["baseline"]
     if now is None:
         ev = tg.evaluate(spec, series=[], t_now=t_cut, t_due=t_due, t_baseline=t_base)
         ev = replace(ev, status="no_data", reason=f"нет данных на {cut.strftime('%d.%m.%Y')}")
     else:
-        ev = tg.evaluate(spec, series=[(x["t"], x["value"]) for x in pts], t_now=now["t"], t_due=t_due,
+        ev = tg.evaluate(spec, series=[(x[0], x[1]) for x in pts], t_now=now["t"], t_due=t_due,
                          t_baseline=t_base, baseline=baseline, average=average, coverage=coverage,
                          missing_ids=tuple(missing), min_coverage=min_cov)
         if ev.status == "no_data" and ev.value is None and coverage is None:
             ev = replace(ev, reason=f"нет данных за {now['label']}")
     basis = None
     if ev.forecast is not None and ev.forecast_ts:
-        labels = {round(x["t"], 6): x["label"] for x in pts}
+        labels = {round(x[0], 6): x[3] for x in pts}
         first, last = labels.get(round(ev.forecast_ts[0], 6)), labels.get(round(ev.forecast_ts[-1], 6))
         basis = (f"тренд {len(ev.forecast_ts)} последних периодов ({first} – {last}), "
                  f"продолжен от значения за {last}")
     return Result(target_id=r["id"], subject=subject, cut=cut, evaluation=ev,
                   period_id=now["period_id"] if now else None, period_label=now["label"] if now else None,
                   period_end=now["end"] if now else None, forecast_basis=basis, average=average,
-                  series=tuple(Point(x["period_id"], x["label"], x["end"], x["t"], x["value"]) for x in pts))
+                  series=tuple(Point(pid, lab, end, t, v) for t, v, pid, lab, end in pts))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -374,17 +324,17 @@ def evaluate_many(conn, trows: list[dict], subjects: list[Subject], cut: date | 
         own = school_series(conn, schools, [r["indicator_id"] for r in trows if r["level"] == "school"], cut)
         avg_rows = group_series(conn, sorted({r["roadmap_territory_id"] for r in trows}), ind_ids, ["all"], cut=cut)
     if terrs:
-        grps = sorted({g for s in subjects if s.kind == "territory" for r in trows
-                       for g in [group_of(r, s)]} | {"all"})
-        tser = group_series(conn, terrs, ind_ids, grps, period_ids, cut=cut)
-        pairs = sorted({(r["id"], group_of(r, s)) for r in trows for s in subjects
-                        if s.kind == "territory" and r["id"] in now and r["level"] == "school"})
-        by_id = {r["id"]: r for r in trows}
-        like = like_for_like(conn, [(by_id[x], now[x]["period_id"], terrs, g) for x, g in pairs])
-        sizes = group_sizes(conn, terrs)
+        # each target's own group, and the whole territory where a target compares with its average
+        pairs = {(r["indicator_id"], group_of(r, s)) for s in subjects if s.kind == "territory" for r in trows}
+        pairs |= {(r["indicator_id"], "all") for r in trows if r["kind"] == "not_below_average"}
+        tser = group_series(conn, terrs, ind_ids, sorted({g for _, g in pairs}), period_ids, cut=cut,
+                            pairs=sorted(pairs))
+        like = _group_values(conn, trows, [s for s in subjects if s.kind == "territory"], now)
+    t_cut = tg.period_t(cut)
     for r in trows:
         ms = milestones.get(r["id"], [])
         p = now.get(r["id"])
+        prep = (*counts.spec_and_times(r, ms), t_cut)
         for s in subjects:
             if s.kind == "school":
                 i = info.get(s.id)
@@ -395,19 +345,43 @@ def evaluate_many(conn, trows: list[dict], subjects: list[Subject], cut: date | 
                 avg = next((a["average"] for a in avg_rows.get((r["roadmap_territory_id"], r["indicator_id"], "all"), [])
                             if p and a["period_id"] == p["period_id"]), None)
                 out[(r["id"], s)] = judge(r, ms, s, cut, series=own.get((s.id, r["indicator_id"]), []), now=p,
-                                          average=avg)
+                                          average=avg, prepared=prep)
             else:
                 grp = group_of(r, s)
                 avg = next((a["value"] for a in tser.get((s.id, r["indicator_id"], "all"), [])
                             if p and a["period_id"] == p["period_id"]), None)
                 ser = tser.get((s.id, r["indicator_id"], grp), [])
                 if grp == "territory":
-                    out[(r["id"], s)] = judge(r, ms, s, cut, series=ser, now=p, average=avg)
+                    out[(r["id"], s)] = judge(r, ms, s, cut, series=ser, now=p, average=avg, prepared=prep)
                     continue
-                missing = missing_schools(conn, r, s.id, p["period_id"], grp) if (with_missing and p) else []
-                out[(r["id"], s)] = judge(r, ms, s, cut, series=ser, now=p, average=avg,
-                                          like=like.get((r["id"], s.id, grp)), n_members=sizes.get((s.id, grp), 0),
-                                          missing=missing)
+                missing = None
+                lk = like.get((r["id"], s.id, grp)) or {"n": 0, "n_members": 0, "value": None, "baseline": None}
+                missing = (missing_schools(conn, r, s.id, p["period_id"], grp)
+                           if with_missing and p and lk["n"] < lk["n_members"] else [])
+                out[(r["id"], s)] = judge(r, ms, s, cut, series=ser, now=p, average=avg, like=lk,
+                                          n_members=lk["n_members"], missing=missing, prepared=prep)
+    return out
+
+
+def _group_values(conn, trows: list[dict], subjects: list[Subject], now: dict[int, dict]) -> dict:
+    """{(target id, territory id, group): {n, n_members, value, baseline}} like for like: the kept
+    rows (core.target_counts, refreshed with every write) where there are, counted live otherwise
+    (a group other than the target's, or a database not recounted yet)."""
+    school_rows = [r for r in trows if r["id"] in now and r["level"] == "school"]
+    kept = counts.kept_group_values(conn, [r["id"] for r in school_rows], [s.id for s in subjects],
+                                    [now[r["id"]]["period_id"] for r in school_rows])
+    out, live = {}, {}
+    for r in school_rows:
+        pid = now[r["id"]]["period_id"]
+        for s in subjects:
+            g = group_of(r, s)
+            row = kept.get((r["id"], s.id, pid)) if g == r["applies_to"] else None
+            if row is not None:
+                out[(r["id"], s.id, g)] = counts.values_from_sums(r, row)
+            else:
+                live.setdefault((r["id"], g), (r, pid, [], g))[2].append(s.id)
+    if live:
+        out.update(counts.like_for_like(conn, list(live.values())))
     return out
 
 

@@ -239,11 +239,12 @@ def trend_forecast(points: Sequence[tuple[float, float]], t_now: float, t_due: f
     The slope is the least-squares slope of the last FORECAST_PERIODS points up to t_now (needs
     MIN_FORECAST_POINTS distinct periods); the line starts at the value at t_now. When the last
     step rose the forecast is not below the value now, when it fell not above it."""
-    pts = sorted((t, v) for t, v in points if v is not None and math.isfinite(v) and t <= t_now + EPS)
+    lim = t_now + EPS
+    pts = sorted((t, v) for t, v in points if v is not None and t <= lim and math.isfinite(v))
     recent = pts[-FORECAST_PERIODS:]
-    distinct = {round(t, 6) for t, _ in recent}
-    if len(distinct) < MIN_FORECAST_POINTS:
-        return None, f"для прогноза нужно не меньше {MIN_FORECAST_POINTS} измерений, есть {len(distinct)}", ()
+    n_distinct = len({round(t, 6) for t, _ in recent})
+    if n_distinct < MIN_FORECAST_POINTS:
+        return None, f"для прогноза нужно не меньше {MIN_FORECAST_POINTS} измерений, есть {n_distinct}", ()
     if abs(recent[-1][0] - t_now) > EPS:
         return None, "нет значения за период", ()
     n = len(recent)
