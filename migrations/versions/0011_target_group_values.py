@@ -1,7 +1,7 @@
 """targetgroupvalue: like-for-like group sums per target, territory and period, kept with the summary
 
-Revision ID: 0010_target_group_values
-Revises: 0009_data_version
+Revision ID: 0011_target_group_values
+Revises: 0010_roadmap_participants
 Create Date: 2026-11-29
 """
 from typing import Sequence, Union
@@ -9,8 +9,8 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_target_group_values"
-down_revision: Union[str, None] = "0009_data_version"
+revision: str = "0011_target_group_values"
+down_revision: Union[str, None] = "0010_roadmap_participants"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
