@@ -187,3 +187,32 @@ def test_the_cli_defaults_to_the_last_finished_quarter(empty_db, tmp_path, monke
     assert cli.main(["--template", str(out), "--user", "metod", "--period", "III кв. 2030"]) == 0
     assert {r[0]: r[1] for r in load_workbook(out)["_meta"].iter_rows(values_only=True) if r and r[0]}["period"] == "2030-Q3"
     assert cli.main(["--template", str(out), "--user", "metod", "--period", "осень"]) == 2
+
+
+def test_two_uploads_bring_the_same_new_quarter_at_once(empty_db):
+    """Both previews were made before the quarter existed; both writes land, on one period row."""
+    scope, tid = _fresh_territory(empty_db)
+    with session_scope(empty_db, write=True) as s:
+        s.add(School(territory_id=tid, code="R-02", name="МБОУ «СОШ № 2»", short_name="СОШ № 2"))
+    files = [f.long_table([[code, "olymp", "III кв. 2026", 40 + i, None, None]]) for i, code in enumerate(("R-01", "R-02"))]
+    previews = [pipeline.prepare(scope, [(f"{i}.xlsx", d)], None, empty_db) for i, d in enumerate(files)]
+    assert all(not pv.errors and pv.new_periods for pv in previews)
+    barrier, failed = threading.Barrier(2), []
+
+    def write(pv, data):
+        try:
+            barrier.wait(timeout=10)
+            pipeline.apply(scope, pv, data, engine=empty_db)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failed.append(exc)
+
+    threads = [threading.Thread(target=write, args=(pv, d)) for pv, d in zip(previews, files)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not failed, failed
+    with empty_db.connect() as c:
+        assert c.execute(text("SELECT COUNT(*) FROM period")).scalar() == 1
+        assert sorted(r[0] for r in c.execute(text(
+            "SELECT m.value FROM measurement m JOIN period p ON p.id = m.period_id WHERE p.code = '2026-Q3'"))) == [40, 41]
