@@ -81,7 +81,7 @@ def norm(text) -> str:
     return re.sub(r"[\W_]+", "", cell_text(text).lower().replace("ё", "е"))
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     school_ref: str  # code or name as typed
     indicator: str  # indicator code
@@ -222,6 +222,13 @@ def _blank(c) -> bool:
     return c is None or c == "" or (isinstance(c, str) and not c.strip())
 
 
+def _blank_row(row: list) -> bool:
+    for c in row:  # stops at the first filled cell (usually the first)
+        if c is not None and c != "" and not (c.__class__ is str and c.isspace()):
+            return False
+    return True
+
+
 def _header_row(rows: list[list], ctx: _Context) -> tuple[int, int, dict[int, tuple[str, str]], dict[int, str]] | None:
     """(first header row, number of header rows, {column: (kind, key)}, {column: header text}) for
     the first row in the top 30 that names a school column (or, for a sheet per school, an
@@ -302,7 +309,7 @@ def _parse_grid(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out: 
     h_idx, depth, cols, heads = found
     start = h_idx + depth
     hidden = wb.hidden_rows.get(sheet, set())
-    data_rows = [i for i in range(start, len(rows)) if not all(_blank(c) for c in rows[i])]
+    data_rows = [i for i in range(start, len(rows)) if not _blank_row(rows[i])]
     # columns nobody recognised: with numbers in them a question, otherwise a warning
     questions, problems = [], []
     for j, (kind, _) in sorted(cols.items()):
