@@ -386,3 +386,15 @@ def test_a_period_written_in_the_file_is_compared_with_the_chosen_one(db, method
     assert pv.ok and {r.period for r in pv.rows} == {"IV кв. 2024"}
     same = pipeline.prepare(methodist, [("x.xlsx", data)], "2024-Q3", engine=db)
     assert same.questions == [] and {r.period for r in same.rows} == {"III кв. 2024"}
+
+
+def test_a_broken_xlsb_is_named_and_refused_in_russian(db, methodist):
+    # no program that writes .xlsb installs from the registries here: the container is built by
+    # hand (the parts a real .xlsb has), its workbook part cut short
+    data = f.zip_of({"[Content_Types].xml": b'<?xml version="1.0"?><Types/>', "xl/workbook.bin": b"\x83\x01\x00",
+                     "xl/worksheets/sheet1.bin": b"\x81\x01\x00"})
+    before = dump(db)
+    with pytest.raises(IngestError) as exc:
+        pipeline.prepare(methodist, [("свод.xlsb", data)], engine=db)
+    assert "двоичная книга Excel, .xlsb" in str(exc.value) and "повреждён" in str(exc.value)
+    assert dump(db) == before
