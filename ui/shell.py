@@ -79,7 +79,9 @@ def fragment_guard() -> None:
 
 
 def run(user: User | None) -> None:
-    st.set_page_config(page_title="Мониторинг дорожных карт", page_icon=":material/monitoring:", layout="wide")
+    # the favicon is an emoji (drawn as a data: SVG); a :material: icon would be fetched from
+    # fonts.gstatic.com, which the Content-Security-Policy does not allow
+    st.set_page_config(page_title="Мониторинг дорожных карт", page_icon="📈", layout="wide")
     cache.engine()
     cache.refresh_version()  # one indexed read per run: every cached read below is keyed on it
     st.markdown(CSS, unsafe_allow_html=True)

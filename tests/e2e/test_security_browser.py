@@ -85,3 +85,43 @@ def test_hostile_names_fetch_nothing_and_link_nowhere(srv, browser):
                 shot(pg, "hostile" + path.replace("/", "-"))
         ctx.close()
     assert beacons == []
+
+
+CSP_WATCH = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation',
+  e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sample || '')));
+"""
+
+
+def test_every_page_renders_under_the_csp(browser, tmp_path):
+    with running_server(tmp_path) as base:
+        violations, errors = [], []
+        for user, paths, drawn in (
+                ("demo-head", ["/overview", "/roadmap", "/risks", "/indicator", "/school?school=2", "/reports"],
+                 {"/roadmap": ".js-plotly-plot .main-svg",
+                  "/indicator": "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"}),
+                ("demo-methodist", ["/upload"], {}),
+                ("demo-curator", ["/curated"], {}),
+                ("demo-admin", ["/admin", "/account"], {})):
+            ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+            ctx.add_init_script(CSP_WATCH)
+            pg = ctx.new_page()
+            pg.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+            pg.goto(base + "/login")
+            assert "default-src 'self'" in pg.evaluate("fetch('/login').then(r => r.headers.get('content-security-policy'))")
+            login(pg, base, user)
+            for path in paths:
+                pg.goto(base + path)
+                wait_idle(pg)
+                if path in drawn:
+                    try:
+                        pg.wait_for_selector(drawn[path], timeout=30000, state="attached")
+                    except Exception:  # noqa: BLE001 - reported with the violations
+                        shot(pg, f"csp-missing{path.replace('/', '-')}")
+                        violations.append(f"{user} {path}: nothing drawn ({drawn[path]})")
+                pg.wait_for_timeout(500)
+                violations += [f"{user} {path}: {v}" for v in pg.evaluate("window.__csp")]
+            shot(pg, f"csp-{user}")
+            ctx.close()
+        assert not violations and not errors, (violations, errors)
