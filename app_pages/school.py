@@ -6,13 +6,27 @@ import streamlit as st
 
 from core.formatting import md_text as escape  # user text: Markdown and HTML both inert
 
-from core import charts, reports
+from core import charts, reports, school_plan
 from core import formatting as fmt
 from core.auth import AccessDenied
 from ui import cache
 from ui.common import chart_with_downloads, demo_banner, scope, status_badge
 
 sc = scope()
+
+
+def _compare(r: dict) -> str:
+    """The school against the territory in words (arrows alone would be colour-free but terse)."""
+    if r["value"] is None or r["territory_value"] is None:
+        return "—"
+    diff = r["value"] - r["territory_value"]
+    if abs(diff) < 0.05:
+        return "на уровне территории"
+    better = (diff > 0) == bool(r["higher_is_better"])
+    unit = "п.п." if r["unit"] == "%" else r["unit"]
+    return f"{'лучше' if better else 'хуже'} на {fmt.num(abs(diff))}{(' ' + unit) if unit else ''}"
+
+
 schools = cache.schools(sc)
 if schools.empty:
     st.title("Школа")
@@ -49,33 +63,89 @@ except AccessDenied as exc:
 
 s = view.school
 flags = [x for x, on in (("ШНОР", s["is_shnor"]), ("ШНСУ", s["is_shnsu"]), ("школа-лидер", s["is_leader"])) if on]
-st.markdown(f"# {escape(s['short_name'])}")
+st.markdown(f"## {escape(s['short_name'])}")
 st.caption(f"{escape(s['name'])} · {escape(s['territory'])}" + (f" · {', '.join(flags)}" if flags else ""))
 demo_banner(bool(s["is_demo"]) or cache.is_demo())
-if view.curators:
-    st.markdown(f"**Куратор:** {escape(', '.join(view.curators))}")
+people = [f"**Куратор:** {escape(', '.join(view.curators))}" if view.curators else
+          "**Куратор** не назначен — его назначает управление образования (методист)."]
 if view.curated:
-    st.markdown(f"**Курирует:** {escape(', '.join(view.curated))}")
-for g in view.groups:
-    st.markdown(f"**Группа школ дорожной карты:** {escape(g)}")
+    people.append(f"**Курирует:** {escape(', '.join(view.curated))}")
+people += [f"**Группа школ дорожной карты:** {escape(g)}" for g in view.groups]
+acts = view.activities
+own_mask = [school_plan.is_school_level(n, r) for n, r in zip(acts["named"], acts["responsible"])] if not acts.empty else []
+n_own = sum(own_mask)
+n_own_late = int(acts.loc[own_mask, "overdue"].sum()) if n_own else 0
+if not acts.empty:  # the third question, answered on the first screen; the lists are further down
+    people.append(f"**Мероприятия школы:** {n_own}" + (f", из них просрочено: {n_own_late}" if n_own_late else
+                                                         ", просроченных нет")
+                  + f" · мероприятий управления образования и контрольных точек — {len(acts) - n_own} (для сведения)")
+st.markdown("  \n".join(people))
+
+if not view.targets:
+    # No target of a roadmap is evaluated per school here: the school's own figures against the territory.
+    st.markdown("#### Показатели школы и территории")
+    st.caption("Для школы нет целевых показателей, которые оцениваются по каждой школе; ниже — её последние "
+               "значения рядом со значением по территории за тот же период.")
+    rows = cache.school_indicators(sc, int(school_id))
+    if rows:
+        st.table([{"Показатель": r["short_name"], "Период": r["label"], "Школа": fmt.value(r["value"], r["unit"]),
+                   "Территория": fmt.value(r["territory_value"], r["unit"]),
+                   "Сравнение": _compare(r)} for r in rows], hide_index=True)
+    else:
+        st.info("Школа ещё не сдавала данных. Данные загружает руководитель школы на странице «Загрузка данных» "
+                "или «Ввод данных», либо методист управления образования.")
+else:
+    st.markdown("#### Где мы сейчас и что нужно к следующей контрольной точке")
+    table = []
+    for t in view.targets:
+        ev = t.evaluation
+        step = school_plan.next_step(t.expected_path, t.series[-1]["end"] if t.series else None)
+        need = "—"
+        if ev.status == "achieved":
+            need = "цель достигнута — удержать"
+        elif step is not None:
+            need = (f"{fmt.value(step.value, t.unit)} к "
+                    f"{fmt.period_label('quarter', date(step.by.year, step.by.month - 2, 1), step.by)}")
+        table.append({
+            "Показатель": t.short_name,
+            "Сейчас": fmt.value(ev.value, t.unit) + (f" ({t.as_of_label})" if t.as_of_label else ""),
+            "Ожидается сейчас": fmt.value(ev.expected, t.unit),
+            "Цель": fmt.goal(t.rule_text, ev.target_value, t.unit),
+            "Статус": fmt.STATUS_TEXT.get(ev.status, ev.label),
+            "Нужно": need,
+            "Среднее по территории": fmt.value(t.average, t.unit),
+        })
+    st.table(table, hide_index=True)  # an HTML table: prints cleanly from the browser
+
+st.markdown("#### Мероприятия дорожной карты")
+if acts.empty:
+    st.caption("В дорожных картах территории нет мероприятий и контрольных точек.")
+else:
+    own = acts[own_mask]
+    city = acts.drop(own.index)
+
+    def items_table(df):
+        shown = df.assign(Срок=df["deadline_text"].fillna("—"),
+                          Статус=[("⚠ просрочено" if o else x) for o, x in zip(df["overdue"], df["status_text"])]
+                          ).rename(columns={"kind": "Что", "number": "№", "title": "Содержание",
+                                            "responsible": "Ответственный"})
+        st.dataframe(shown[["Статус", "Срок", "Что", "№", "Содержание", "Ответственный"]], hide_index=True,
+                     width="stretch")
+
+    st.markdown(f"**Мероприятия школы** — где школа названа или среди ответственных образовательные организации: "
+                f"{len(own)}" + (f", просрочено: {n_own_late}" if n_own_late else ", просроченных нет") + ".")
+    if own.empty:
+        st.caption("Дорожная карта не поручает школе отдельных мероприятий.")
+    else:
+        items_table(own)
+    with st.expander(f"Мероприятия управления образования и контрольные точки (для сведения): {len(city)}"):
+        st.caption("Их выполняют управление образования и методические службы; отмечает выполнение методист. "
+                   "В просроченные школы они не входят.")
+        items_table(city)
 
 st.download_button("Карточка школы (.docx)", lambda: reports.school_card(sc, int(school_id), engine=cache.engine()),
                    file_name=f"карточка_{s['code']}.docx", mime=reports.DOCX_MIME, key="school_card",
                    icon=":material/download:")
-if not view.targets:
-    st.info("Для этой школы нет целевых показателей, которые оцениваются по каждой школе.")
-    st.stop()
-
-table = [{
-    "Показатель": t.short_name,
-    "Значение": fmt.value(t.evaluation.value, t.unit),
-    "Цель школы": fmt.goal(t.rule_text, t.evaluation.target_value, t.unit),
-    "База": fmt.value(t.evaluation.baseline, t.unit),
-    "Среднее по территории": fmt.value(t.average, t.unit),
-    "Статус": f"{t.evaluation.label}",
-    "Период": t.as_of_label or "—",
-} for t in view.targets]
-st.table(table, hide_index=True)  # an HTML table: prints cleanly from the browser
 
 for t in view.targets:
     ev = t.evaluation
@@ -89,25 +159,11 @@ for t in view.targets:
                                           expected_path=t.expected_path, average_series=t.average_series, height=220),
                              f"{s['code']}_{t.short_name}", f"school_chart_{t.number}_{t.roadmap_title[:8]}")
 
-st.markdown("### Факторы риска (по результатам аудита)")
+st.markdown("#### Факторы риска (по результатам аудита)")
 if view.risks.empty:
-    st.caption("Для школы не загружены результаты аудита факторов риска.")
+    st.caption("Результаты аудита факторов риска для школы не загружены. Их вносит методист управления образования "
+               "вместе с дорожной картой (лист «Группы рисков» файла дорожной карты).")
 else:
     for (gcode, gname), grp in view.risks.groupby(["group_code", "group_name"], sort=False):
         st.markdown(f"**{escape(gcode)}. {escape(gname)}**  \n" +
                     "  \n".join(f"{escape(r.code)} — {escape(r.name)}" for r in grp.itertuples()))
-
-st.markdown("### Мероприятия и контрольные точки")
-acts = view.activities
-if acts.empty:
-    st.caption("В дорожных картах территории нет мероприятий и контрольных точек.")
-else:
-    n_over = int(acts["overdue"].sum())
-    if n_over:
-        st.error(f"Просрочено: {n_over}", icon=":material/schedule:")
-    table = acts.assign(
-        Срок=acts["deadline_text"].fillna("—"),
-        Статус=[("⚠ просрочено" if o else s) for o, s in zip(acts["overdue"], acts["status_text"])],
-    ).rename(columns={"kind": "Что", "number": "№", "title": "Содержание", "responsible": "Ответственный"})
-    st.dataframe(table[["Статус", "Срок", "Что", "№", "Содержание", "Ответственный"]], hide_index=True,
-                 width="stretch")

@@ -10,6 +10,7 @@ from core import auth, charts, users
 from core import formatting as fmt
 from core.audit_text import describe
 from tests.test_auth import school_id, scope_of
+from tests.test_pages import app_db  # noqa: F401 - the fixture is used by name
 
 NB = "\u00a0"
 
@@ -84,3 +85,58 @@ def test_axes_fit_the_data_with_honest_padding():
     assert charts.fitted_domain([3, 10], "чел.")[0] == 0.0  # near zero anyway: zero shown
     chart = charts.trend([], unit="%", target_value=60)
     assert chart.to_dict()  # no data: still a chart (the target), no crash
+
+
+def test_school_level_items_and_the_next_step():
+    from datetime import date
+
+    from core.school_plan import is_school_level, next_quarter_end, next_step
+
+    assert is_school_level(False, "МБУ «ЦРО», ОО") and is_school_level(False, "руководители ОО")
+    assert is_school_level(False, "ГМО, ШМО") and is_school_level(True, "Управление образования")
+    assert not is_school_level(False, "МБУ «ЦРО»") and not is_school_level(False, "Управление образования, ГМО")
+    assert next_quarter_end(date(2024, 9, 30)) == date(2024, 12, 31) and next_quarter_end(date(2024, 12, 31)) == \
+        date(2025, 3, 31)
+    path = [{"t": 2024.0, "end": date(2023, 12, 31), "value": 40.0}, {"t": 2025.0, "end": date(2024, 12, 31), "value": 60.0}]
+    step = next_step(path, date(2024, 3, 31))  # base 40 % at the end of 2023, 60 % due at the end of 2024
+    assert step.by == date(2024, 6, 30) and 49.5 < step.value < 50.5  # halfway along the path
+    assert next_step(path, date(2024, 12, 31)) is None  # due date reached: no next step on this path
+
+
+def test_principal_page_answers_three_questions(app_db):
+    from tests.test_pages import markdown_text, run_as
+
+    at = run_as("demo-principal")
+    assert not at.exception
+    df = at.table[0].value
+    assert list(df.columns) == ["Показатель", "Сейчас", "Ожидается сейчас", "Цель", "Статус", "Нужно",
+                                "Среднее по территории"]
+    assert any(x.endswith("к IV кв. 2024") for x in df["Нужно"])  # the number to reach by the next control point
+    text = markdown_text(at)
+    assert "**Мероприятия школы:**" in text and "(для сведения)" in text  # city-level items apart
+    head = run_as("demo-head", "../app_pages/school.py", school="8")  # Гимназия № 12: no targets of its own
+    assert "Показатели школы и территории" in markdown_text(head)
+    table = head.table[0].value
+    assert list(table.columns) == ["Показатель", "Период", "Школа", "Территория", "Сравнение"] and len(table) == 5
+    assert "Курирует" in markdown_text(head) and "Куратор** не назначен" in markdown_text(head)
+
+
+def test_school_indicators_against_the_territory(demo_db):
+    """Both backends: the school's latest values beside the territory's (shares as a ratio of sums)."""
+    from datetime import date
+
+    from core.school_plan import school_indicators
+
+    gym = school_id(demo_db, "NEV-12")
+    rows = school_indicators(scope_of(demo_db, "demo-head"), gym, date(2024, 10, 15), demo_db)
+    assert len(rows) == 5 and all(r["label"] == "III кв. 2024" for r in rows)
+    with demo_db.connect() as c:
+        num, den = c.execute(text("""
+            SELECT SUM(m.numerator), SUM(m.denominator) FROM measurement m JOIN school s ON s.id = m.school_id
+            JOIN indicator i ON i.id = m.indicator_id JOIN period p ON p.id = m.period_id
+            WHERE i.short_name = 'Качество обучения' AND p.code = '2024-Q3' AND s.territory_id =
+                  (SELECT territory_id FROM school WHERE id = :g)"""), {"g": gym}).one()
+    quality = next(r for r in rows if r["short_name"] == "Качество обучения")
+    assert abs(quality["territory_value"] - 100.0 * num / den) < 1e-9
+    with pytest.raises(auth.AccessDenied):  # the principal of another school
+        school_indicators(scope_of(demo_db, "demo-principal"), gym, date(2024, 10, 15), demo_db)

@@ -106,6 +106,13 @@ def school_view(scope: Scope, school_id: int, as_of: date | None = None):
 
 
 @cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
+def school_indicators(scope: Scope, school_id: int):
+    from core import school_plan
+
+    return school_plan.school_indicators(scope, school_id, today(), engine())
+
+
+@cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
 def indicator_view(scope: Scope, roadmap_id: int, target_id: int, as_of: date | None):
     return queries.indicator_view(scope, roadmap_id, target_id, as_of, engine(), ov=overview(scope, roadmap_id, as_of))
 

@@ -78,11 +78,11 @@ def chart_with_downloads(chart, name: str, key: str) -> None:
     from core import reports
 
     st.altair_chart(chart, width="stretch")
-    c1, c2, _ = st.columns([1.2, 1.2, 4])
-    c1.download_button("Рисунок .png", lambda: reports.chart_png(chart), file_name=f"{name}.png", mime="image/png",
-                       key=f"{key}_png", icon=":material/image:", help="Скачать график картинкой")
-    c2.download_button("Вектор .svg", lambda: reports.chart_svg(chart), file_name=f"{name}.svg", mime="image/svg+xml",
-                       key=f"{key}_svg", icon=":material/image:", help="Скачать график в векторе (для печати)")
+    row = st.container(horizontal=True, wrap=True)  # buttons at their own width, wrapping when narrow
+    row.download_button("Рисунок .png", lambda: reports.chart_png(chart), file_name=f"{name}.png", mime="image/png",
+                        key=f"{key}_png", icon=":material/image:", help="Скачать график картинкой")
+    row.download_button("Вектор .svg", lambda: reports.chart_svg(chart), file_name=f"{name}.svg", mime="image/svg+xml",
+                        key=f"{key}_svg", icon=":material/image:", help="Скачать график в векторе (для печати)")
 
 
 def roadmap_picker(sc: Scope, key: str, *, container=None, prefer_targets: bool = False):

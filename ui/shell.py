@@ -119,7 +119,7 @@ def run(user: User | None) -> None:
                     f'<button type="submit">Выйти</button></form>', unsafe_allow_html=True)
         if cache.is_demo():
             clock = cache.demo_clock()
-            st.caption(":material/science: Демонстрационная база"
+            st.caption("Демонстрационная база"
                        + (f". «Сегодня» в демо: {day_month_year(clock)}" if clock else ""))
     run_page(nav)
 

@@ -1,0 +1,121 @@
+"""A projector in the meeting room and every role's pages, in a real Chromium at 1280×720 and 1920×1080:
+the overview's first screen holds every tile; no button or label is clipped; meeting mode is legible from
+the back row; and no Latin-script word is visible on any page (file extensions, Roman numerals of
+quarters, the user's own login and school codes are the only exceptions)."""
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import login, shot, wait_idle
+from ui.shell import PAGES, ROLE_PAGES
+
+SIZES = [(1280, 720), (1920, 1080)]
+ROLES = {"admin": "demo-admin", "head": "demo-head", "methodologist": "demo-methodist", "curator": "demo-curator",
+         "principal": "demo-principal"}
+EXTENSIONS = {"xlsx", "xlsm", "xls", "xlsb", "ods", "csv", "docx", "png", "svg", "pdf"}
+ROMAN = re.compile(r"^[IVX]+$")  # «III кв. 2024»
+SCHOOL_CODE = re.compile(r"^[A-Z]{2,5}-\d+$")  # «NEV-02»: the schools' codes from the roadmaps, data not words
+
+VISIBLE_WORDS = r"""() => {
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  let n;
+  while ((n = walker.nextNode())) {
+    const el = n.parentElement;
+    if (!el || el.closest('script,style,noscript,[aria-hidden=true],[data-testid=stIconMaterial]')) continue;
+    const st = getComputedStyle(el);
+    if (st.display === 'none' || st.visibility === 'hidden' || parseFloat(st.fontSize) === 0) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    for (const m of (n.textContent.match(/[A-Za-z][A-Za-z0-9_-]*/g) || [])) out.push(m);
+  }
+  return out;
+}"""
+
+CLIPPED = r"""() => {
+  const out = [];
+  const sel = 'button, [data-testid=stWidgetLabel], [data-baseweb=tab], [data-testid=stMetricLabel]';
+  for (const el of document.querySelectorAll(sel)) {
+    if (el.getBoundingClientRect().width === 0) continue;
+    for (const x of [el, ...el.querySelectorAll('*')]) {
+      const ov = getComputedStyle(x).overflowX;
+      if (x.scrollWidth > x.clientWidth + 1 && (ov === 'hidden' || ov === 'clip' || x === el && ov !== 'visible'))
+        out.push((el.innerText || '').slice(0, 60));
+    }
+  }
+  return [...new Set(out)].filter(t => t.trim());
+}"""
+
+
+def allowed(word: str, user: str) -> bool:
+    return (word.lower() in EXTENSIONS or bool(ROMAN.match(word)) or bool(SCHOOL_CODE.match(word))
+            or word == user)  # the account page and the menu name the user's own login
+
+
+@pytest.fixture(params=SIZES, ids=["1280x720", "1920x1080"])
+def screen(request, browser):
+    w, h = request.param
+    ctx = browser.new_context(viewport={"width": w, "height": h}, locale="ru-RU")
+    pg = ctx.new_page()
+    pg.set_default_timeout(60000)
+    yield pg, w, h
+    ctx.close()
+
+
+def test_first_screen_holds_every_tile(server, screen):
+    pg, w, h = screen
+    login(pg, server, "demo-head")
+    for code in ("nev-2024", "kal-2023"):
+        pg.goto(f"{server}/overview?roadmap={code}")
+        wait_idle(pg)
+        tiles = pg.locator(".tile")
+        n = tiles.count()
+        if n == 0:
+            continue
+        boxes = [tiles.nth(i).bounding_box() for i in range(n)]
+        shot(pg, f"overview-{code}-{w}")
+        for i, b in enumerate(boxes[:6]):
+            assert b["y"] >= 0 and b["y"] + b["height"] <= h, (code, i, b)  # inside the first screen
+            assert b["x"] + b["width"] <= w, (code, i, b)
+        if n > 6:
+            assert pg.locator(f"text=ещё {n - 6} ниже").count() == 1
+
+
+def test_meeting_mode_legible_from_the_back_row(server, screen):
+    pg, w, h = screen
+    login(pg, server, "demo-head")
+    pg.goto(f"{server}/overview?roadmap=nev-2024&meeting=1")
+    wait_idle(pg)
+    shot(pg, f"meeting-{w}")
+    size = lambda sel: pg.eval_on_selector(sel, "e => parseFloat(getComputedStyle(e).fontSize)")  # noqa: E731
+    assert size(".slide-value") >= 96
+    for sel in (".slide-title", ".slide-rule", ".slide-meta"):
+        assert size(sel) >= 28, sel
+    for label in ("Назад", "Вперёд", "Выйти"):
+        button = pg.locator(f".st-key-slide-bar button:has-text('{label}')")
+        assert button.evaluate("e => parseFloat(getComputedStyle(e.querySelector('p') || e).fontSize)") >= 28
+    assert pg.evaluate(CLIPPED) == []
+    value = pg.locator(".slide-value").bounding_box()
+    assert value["y"] + value["height"] <= h
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_every_page_in_russian_and_unclipped(server, screen, role):
+    pg, w, h = screen
+    user = ROLES[role]
+    login(pg, server, user)
+    latin, clipped = {}, {}
+    for key in ROLE_PAGES[role]:
+        pg.goto(f"{server}/{PAGES[key]['url_path']}")
+        wait_idle(pg)
+        shot(pg, f"{role}-{key}-{w}")
+        assert pg.locator("[data-testid=stException]").count() == 0, key
+        words = sorted({x for x in pg.evaluate(VISIBLE_WORDS) if not allowed(x, user)})
+        if words:
+            latin[key] = words
+        c = pg.evaluate(CLIPPED)
+        if c:
+            clipped[key] = c
+    assert latin == {}, f"Latin words visible: {latin}"
+    assert clipped == {}, f"clipped controls: {clipped}"
