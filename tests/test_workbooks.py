@@ -250,6 +250,12 @@ def test_merged_two_row_header_with_title_notes_and_percent_columns(db, methodis
     assert not any("№ п/п" in (w.header or "") for w in pv.warnings)
 
 
+def test_a_row_of_column_numbers_under_the_header_is_not_data(db, methodist):
+    data = f.office_table([[1, 2, 3, 4, 5, 6, 7, 8], [1, "СОШ № 2", 38, 30, None, 100, 45, 12]])
+    pv = pipeline.prepare(methodist, [("свод.xlsx", data)], "2024-Q4", engine=db)
+    assert pv.errors == [] and len(pv.rows) == 3, [e.text for e in pv.errors]
+
+
 def test_percent_in_a_count_column_is_an_error(db, methodist):
     data = f.office_table([[1, "СОШ № 2", 38, 30, None, 100, 45, "62 %"],
                            [2, "СОШ № 5", "40 %", 25, None, 80, 40, 7]])

@@ -9,6 +9,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
+from core.formatting import num
 from core.ingest.numbers import megabytes
 from core.ingest.problems import IngestError
 
@@ -172,7 +173,7 @@ def _read_csv(data: bytes, name: str) -> Workbook:
     delimiter = max(";,\t", key=first.count)
     rows = [list(r) for r in csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)]
     if len(rows) > MAX_ROWS:
-        raise IngestError(f"Файл «{name}»: {len(rows)} строк, допускается не больше {MAX_ROWS}.")
+        raise IngestError(f"Файл «{name}»: {num(len(rows))} строк, допускается не больше {num(MAX_ROWS)}.")
     sheet = name.rsplit(".", 1)[0] or "CSV"
     return Workbook(sheets={sheet: rows}, format="csv")
 
@@ -188,14 +189,14 @@ def open_workbook(data: bytes, file_name: str) -> Workbook:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         meta = {m.name: m for m in wb.sheets_metadata}
         if len(wb.sheet_names) > MAX_SHEETS:
-            raise IngestError(f"В книге {len(wb.sheet_names)} листов; допускается не больше {MAX_SHEETS}.")
+            raise IngestError(f"В книге {num(len(wb.sheet_names))} листов; допускается не больше {MAX_SHEETS}.")
         sheets, hidden, merged = {}, set(), {}
         for sname in wb.sheet_names:
             if not str(getattr(meta.get(sname), "typ", "WorkSheet")).lower().endswith("worksheet"):
                 continue  # a chart sheet, a dialog or macro sheet: no table
             sheet = wb.get_sheet_by_name(sname)
             if sheet.height > MAX_ROWS:
-                raise IngestError(f"Лист «{sname}»: {sheet.height} строк, допускается не больше {MAX_ROWS}.")
+                raise IngestError(f"Лист «{sname}»: {num(sheet.height)} строк, допускается не больше {num(MAX_ROWS)}.")
             sheets[sname] = sheet.to_python(skip_empty_area=False)
             merged[sname] = [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])]
             if str(getattr(meta.get(sname), "visible", "")).lower().endswith(("hidden", "veryhidden")):

@@ -229,6 +229,18 @@ def _blank_row(row: list) -> bool:
     return True
 
 
+def _column_numbers(row: list) -> bool:
+    """A row that only numbers the columns: 1, 2, 3, … (at least three)."""
+    filled = [c for c in row if not _blank(c)]
+    if len(filled) < 3 or not all(_numeric(c) for c in filled):
+        return False
+    try:
+        nums = [float(cell_text(c).replace(",", ".")) for c in filled]
+    except ValueError:
+        return False
+    return nums == [nums[0] + k for k in range(len(nums))] and nums[0] in (0, 1)
+
+
 def _header_row(rows: list[list], ctx: _Context) -> tuple[int, int, dict[int, tuple[str, str]], dict[int, str]] | None:
     """(first header row, number of header rows, {column: (kind, key)}, {column: header text}) for
     the first row in the top 30 that names a school column (or, for a sheet per school, an
@@ -310,6 +322,8 @@ def _parse_grid(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out: 
     start = h_idx + depth
     hidden = wb.hidden_rows.get(sheet, set())
     data_rows = [i for i in range(start, len(rows)) if not _blank_row(rows[i])]
+    if data_rows and _column_numbers(rows[data_rows[0]]):
+        data_rows = data_rows[1:]  # «1 | 2 | 3 | …» under the header, as in official forms
     # columns nobody recognised: with numbers in them a question, otherwise a warning
     questions, problems = [], []
     for j, (kind, _) in sorted(cols.items()):
