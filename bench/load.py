@@ -1,0 +1,232 @@
+"""Many people at once: N concurrent logins over HTTP, then M concurrent Streamlit sessions rendering
+the overview in real Chromium pages. Starts its own server (`streamlit run app.py`) on a free
+loopback port with a fresh demo database, and prints errors, p50, p95 and max per phase and the
+server's peak resident memory.
+
+    python bench/load.py                          # SQLite, 50 logins, 20 sessions
+    python bench/load.py --backend postgresql     # a fresh database next to TEST_POSTGRES_URL
+    python bench/load.py --logins 30 --sessions 10
+
+Bounded: at most 200 logins and 40 sessions, a deadline per request and for the whole run; only
+127.0.0.1 is contacted. Goals (issue 17, 2-core machine): 50 logins — 0 errors, p95 <= 3 s;
+20 sessions — 0 errors, p95 <= 6 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEMO_USERS = ["demo-head", "demo-methodist", "demo-admin"]  # the roles whose first page is the overview
+MAX_LOGINS, MAX_SESSIONS = 200, 40
+REQUEST_TIMEOUT = 60.0
+RUN_DEADLINE = 900.0
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process and its children (KiB), from /proc."""
+    total = 0
+    pids = [pid]
+    try:
+        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.stop = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.peak = max(self.peak, rss_kib(self.pid))
+            self.stop.wait(0.2)
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, int(round(q * (len(s) - 1)))))]
+
+
+def report(name: str, n: int, times: list[float], errors: list[str], rss_peak: int, goal: float) -> bool:
+    ok = not errors and times and pct(times, 0.95) <= goal
+    print(f"{name:<34} n={n:<3} errors={len(errors):<3} p50={pct(times, .5):6.2f} s  p95={pct(times, .95):6.2f} s  "
+          f"max={max(times) if times else float('nan'):6.2f} s  server RSS peak={rss_peak / 1024:6.0f} MiB  "
+          f"goal p95<={goal:.0f} s: {'met' if ok else 'NOT met'}")
+    for e in sorted(set(errors))[:8]:
+        print(f"    error ×{errors.count(e)}: {e}")
+    return bool(ok)
+
+
+# ---------------------------------------------------------------------------------------------
+# Phase 1: logins over HTTP
+# ---------------------------------------------------------------------------------------------
+def one_login(base: str, user: str, barrier: threading.Barrier) -> tuple[float | None, str | None, str | None]:
+    import requests
+
+    s = requests.Session()
+    try:
+        page = s.get(base + "/login", timeout=REQUEST_TIMEOUT)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        barrier.wait(timeout=REQUEST_TIMEOUT)
+        t = time.perf_counter()
+        r = s.post(base + "/login", data={"login": user, "password": "demo", "csrf": csrf, "next": "/"},
+                   allow_redirects=False, timeout=REQUEST_TIMEOUT)
+        dt = time.perf_counter() - t
+        if r.status_code != 303:
+            return None, f"HTTP {r.status_code}: {r.text[:120]!r}", None
+        return dt, None, s.cookies.get("mon_session")
+    except Exception as exc:  # noqa: BLE001 - every failure is counted and shown
+        return None, f"{type(exc).__name__}: {str(exc)[:120]}", None
+
+
+def logins(base: str, n: int) -> tuple[list[float], list[str], list[str]]:
+    barrier = threading.Barrier(n)
+    with ThreadPoolExecutor(n) as pool:
+        results = list(pool.map(lambda i: one_login(base, DEMO_USERS[i % len(DEMO_USERS)], barrier), range(n)))
+    return ([r[0] for r in results if r[0] is not None], [r[1] for r in results if r[1]],
+            [r[2] for r in results if r[2]])
+
+
+# ---------------------------------------------------------------------------------------------
+# Phase 2: Streamlit sessions rendering the overview in Chromium
+# ---------------------------------------------------------------------------------------------
+async def sessions(base: str, tokens: list[str], n: int) -> tuple[list[float], list[str]]:
+    from playwright.async_api import async_playwright
+
+    from tests.e2e.conftest import CHROMIUM, IDLE
+
+    times: list[float] = []
+    errors: list[str] = []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"])
+        contexts = []
+        for i in range(n):
+            ctx = await browser.new_context(viewport={"width": 1280, "height": 720})
+            await ctx.add_cookies([{"name": "mon_session", "value": tokens[i % len(tokens)], "domain": "127.0.0.1",
+                                    "path": "/", "httpOnly": True, "sameSite": "Lax"}])
+            contexts.append((ctx, await ctx.new_page()))
+        start = asyncio.Event()
+
+        async def render(page) -> None:
+            await start.wait()
+            t = time.perf_counter()
+            try:
+                await page.goto(base + "/overview", timeout=REQUEST_TIMEOUT * 1000)
+                await page.wait_for_selector(".tile-title", timeout=REQUEST_TIMEOUT * 1000)
+                await page.wait_for_selector(IDLE, timeout=REQUEST_TIMEOUT * 1000)
+                if "/login" in page.url:
+                    raise RuntimeError("sent to the login page")
+                exc = await page.locator('[data-testid="stException"]').count()
+                if exc:
+                    raise RuntimeError("the page shows an exception")
+                times.append(time.perf_counter() - t)
+            except Exception as exc:  # noqa: BLE001
+                errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+
+        tasks = [asyncio.create_task(render(pg)) for _, pg in contexts]
+        start.set()
+        await asyncio.gather(*tasks)
+        for ctx, _ in contexts:
+            await ctx.close()
+        await browser.close()
+    return times, errors
+
+
+# ---------------------------------------------------------------------------------------------
+def database_url(backend: str, tmp: Path) -> tuple[str, callable]:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp / 'load.db'}", lambda: None
+    import psycopg
+
+    admin = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    if not re.search(r"@(127\.0\.0\.1|localhost)[:/]", admin):
+        raise SystemExit("PostgreSQL must be on the loopback interface for this bench")
+    name = f"mon_load_{uuid.uuid4().hex[:10]}"
+    plain = admin.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(plain, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return admin.rsplit("/", 1)[0] + "/" + name, drop
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    ap.add_argument("--logins", type=int, default=50)
+    ap.add_argument("--sessions", type=int, default=20)
+    args = ap.parse_args()
+    n_logins, n_sessions = min(args.logins, MAX_LOGINS), min(args.sessions, MAX_SESSIONS)
+
+    from tests.e2e.conftest import start_server
+
+    tmp = Path(tempfile.mkdtemp(prefix="load-"))
+    url, drop = database_url(args.backend, tmp)
+    deadline = threading.Timer(RUN_DEADLINE, lambda: os._exit(3))  # bounded, whatever happens
+    deadline.daemon = True
+    deadline.start()
+    proc, base = start_server(tmp, {"DATABASE_URL": url, "MONITORING_DEMO": "1"})
+    assert base.startswith("http://127.0.0.1:"), base
+    ok = True
+    try:
+        import requests
+
+        requests.get(base + "/login", timeout=REQUEST_TIMEOUT)  # the demo is built on the first request
+        print(f"server: {base}, backend {args.backend}, {os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.2f} (other work on the machine counts)")
+        sampler = RssSampler(proc.pid)
+        sampler.start()
+        times, errors, tokens = logins(base, n_logins)
+        ok &= report(f"{n_logins} concurrent logins (HTTP)", n_logins, times, errors, sampler.peak, 3.0)
+        if not tokens:
+            print("no session to render with")
+            return 1
+        # one session first (cold caches, as at the start of a meeting), then all of them at once
+        times, errors = asyncio.run(sessions(base, tokens, 1))
+        report("1 session, cold (first render)", 1, times, errors, sampler.peak, 6.0)
+        times, errors = asyncio.run(sessions(base, tokens, n_sessions))
+        ok &= report(f"{n_sessions} sessions render the overview", n_sessions, times, errors, sampler.peak, 6.0)
+        sampler.stop.set()
+        print(f"server RSS now {rss_kib(proc.pid) / 1024:.0f} MiB; load average {os.getloadavg()[0]:.2f}")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except Exception:  # noqa: BLE001
+            proc.kill()
+        drop()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
