@@ -1,203 +1,32 @@
 """The quarterly cycle: who has reported (collection), entry and correction of values in the browser,
-and the state of a territory's period — open → checked → approved — with the lock an approval puts
-on writes.
+the steps that change a territory's period — open → checked → approved, unlocked with a reason —
+and control points / activities in bulk with what changed since the last visit.
 
-Every function takes the caller's Scope. Writes of measurements go through core.ingest.pipeline,
-which calls `guard_writes` inside its write transaction: an approved period refuses them until the
-head unlocks it with a reason. Every state change is in the audit log (action `quarter_*`)."""
+Every function takes the caller's Scope. The state as everyone reads it, and the lock an approval
+puts on writes of measurements (checked by core.ingest.pipeline inside its write transaction), are
+core.quarters; its names are available here too. Every state change is in the audit log (action
+`quarter_*`)."""
 
 from __future__ import annotations
 
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import auth, periods, settings
+from core import access, auth, periods, settings
 from core import formatting as fmt
 from core.auth import Scope
 from core.db import get_engine, session_scope
-from core.ingest.problems import IngestError
 from core.models import QuarterState, utcnow
-
-STATES = ("open", "checked", "approved")
-STATE_LABELS = {"open": "открыт", "checked": "проверен", "approved": "утверждён"}
-DEADLINE_DAYS = 10  # default: schools report by the 10th day after the period ends
-ADVISORY_LOCK = 774201  # the same lock as the upload pipeline's: a state change waits for a write in flight
-
-
-class CycleError(IngestError):
-    """A cycle step refused for its content (a Russian message); nothing was written."""
-
-
-class QuarterLocked(CycleError):
-    """A write into an approved period."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Small reads
-# ---------------------------------------------------------------------------------------------
-def _expanding(sql: str, *names: str):
-    return text(sql).bindparams(*[bindparam(n, expanding=True) for n in names])
-
-
-def _aware(value) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
-def _as_date(value) -> date | None:
-    if value is None or isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, datetime):
-        return value.date()
-    return date.fromisoformat(str(value)[:10])
-
-
-def period_row(executor, period: str | int) -> dict:
-    """A period by code or id. A code the calendar knows whose row is not there yet (no data for it
-    has arrived) gives its dict with id None: the row is made by the first write (`_ensure_period`).
-    CycleError for anything else."""
-    col = "id" if isinstance(period, int) else "code"
-    r = executor.execute(text(f'SELECT id, code, kind, label, start, "end" FROM period WHERE {col} = :v'),
-                         {"v": period}).first()
-    if r is None:
-        spec = periods.parse(period) if isinstance(period, str) else None
-        if spec is None or spec.code != period.strip():
-            raise CycleError(f"Период «{period}» не найден.")
-        return {"id": None, "code": spec.code, "kind": spec.kind, "label": spec.label, "start": spec.start,
-                "end": spec.end}
-    d = dict(r._mapping)
-    d["start"], d["end"] = _as_date(d["start"]), _as_date(d["end"])
-    return d
-
-
-def territory_row(executor, territory: str | int) -> dict:
-    """A territory by id, code or name; CycleError when there is none."""
-    if isinstance(territory, int):
-        r = executor.execute(text("SELECT id, code, name FROM territory WHERE id = :v"), {"v": territory}).first()
-    else:
-        r = executor.execute(text("SELECT id, code, name FROM territory WHERE code = :v OR lower(name) = lower(:v) "
-                                  "ORDER BY id"), {"v": territory.strip()}).first()
-    if r is None:
-        raise CycleError(f"Территория «{territory}» не найдена.")
-    return dict(r._mapping)
-
-
-def default_deadline(period_end: date) -> date:
-    return period_end + timedelta(days=DEADLINE_DAYS)
-
-
-@dataclass(frozen=True)
-class QuarterInfo:
-    territory_id: int
-    territory: str
-    period_id: int | None  # None: a quarter of the calendar nobody has reported yet (no period row)
-    period_code: str
-    period_label: str
-    state: str  # open | checked | approved (an approval of a territory above counts)
-    deadline: date
-    deadline_is_default: bool
-    approved_at: datetime | None = None
-    approved_by: str | None = None
-    checked_at: datetime | None = None
-    checked_by: str | None = None
-    approved_above: str | None = None  # the territory above whose approval covers this one
-
-    @property
-    def is_approved(self) -> bool:
-        return self.state == "approved"
-
-    @property
-    def label(self) -> str:
-        return STATE_LABELS[self.state]
-
-    @property
-    def note(self) -> str:
-        """One line for tiles, slides and the справка: are these figures approved or preliminary?"""
-        if self.state == "approved":
-            when = f" {self.approved_at:%d.%m.%Y}" if self.approved_at else ""
-            who = f" ({self.approved_by})" if self.approved_by else ""
-            return f"Данные за {self.period_label} утверждены{when}{who}."
-        if self.state == "checked":
-            return f"Данные за {self.period_label} предварительные: проверены методистом, не утверждены."
-        return f"Данные за {self.period_label} предварительные: не проверены и не утверждены."
-
-
-def _state_rows(c, territory_id: int, period_id: int) -> list[dict]:
-    """The state rows of the territory and every territory above it for the period, nearest first."""
-    return [dict(r._mapping) for r in c.execute(text("""
-        SELECT q.territory_id, t.name AS territory, q.state, q.deadline, q.checked_at, q.approved_at,
-               cu.full_name AS checked_by, au.full_name AS approved_by, cl.depth
-        FROM territoryclosure cl JOIN quarterstate q ON q.territory_id = cl.ancestor_id AND q.period_id = :p
-        JOIN territory t ON t.id = q.territory_id
-        LEFT JOIN "user" cu ON cu.id = q.checked_by LEFT JOIN "user" au ON au.id = q.approved_by
-        WHERE cl.descendant_id = :t ORDER BY cl.depth"""), {"t": territory_id, "p": period_id})]
-
-
-def _info(c, territory_id: int, period: str | int) -> QuarterInfo:
-    terr = territory_row(c, territory_id)
-    per = period_row(c, period)
-    rows = _state_rows(c, territory_id, per["id"] or -1)
-    own = next((r for r in rows if r["depth"] == 0), None)
-    above = next((r for r in rows if r["depth"] > 0 and r["state"] == "approved"), None)
-    deadline = _as_date(own["deadline"]) if own and own["deadline"] else None
-    src = own if own and own["state"] != "open" else None
-    state = own["state"] if own else "open"
-    if above and state != "approved":
-        state, src = "approved", above
-    return QuarterInfo(
-        territory_id=terr["id"], territory=terr["name"], period_id=per["id"], period_code=per["code"],
-        period_label=per["label"], state=state, deadline=deadline or default_deadline(per["end"]),
-        deadline_is_default=deadline is None,
-        approved_at=_aware(src["approved_at"]) if src else None, approved_by=src["approved_by"] if src else None,
-        checked_at=_aware(own["checked_at"]) if own else None, checked_by=own["checked_by"] if own else None,
-        approved_above=above["territory"] if above and above is src else None)
-
-
-def quarter_state(territory_id: int, period: str | int, engine: Engine | None = None) -> QuarterInfo:
-    """The state of a territory's period (public: the label on tiles, slides and the справка)."""
-    engine = engine or get_engine()
-    with engine.connect() as c:
-        return _info(c, territory_id, period)
-
-
-def approval_note(territory_id: int, period: str | int | None, engine: Engine | None = None) -> str | None:
-    """`quarter_state(...).note`, or None when there is no period (no data yet)."""
-    if period is None:
-        return None
-    try:
-        return quarter_state(territory_id, period, engine).note
-    except CycleError:
-        return None
-
-
-def card_period_id(card) -> int | None:
-    """The period a target tile's value is for (its «данные на»), from its series."""
-    return next((p["period_id"] for p in card.series if p.get("label") == card.as_of_label and "period_id" in p), None)
-
-
-def approvals(territory_id: int, period_ids, engine: Engine | None = None) -> dict[int, QuarterInfo]:
-    """The state of each period for the territory: what tiles and documents say about their figures."""
-    engine = engine or get_engine()
-    with engine.connect() as c:
-        return {pid: _info(c, territory_id, int(pid)) for pid in sorted({p for p in period_ids if p is not None})}
-
-
-def short_note(info: QuarterInfo | None) -> str:
-    """«утверждены 12.10.2024» / «предварительные»: the words a tile has room for."""
-    if info is None:
-        return ""
-    if info.is_approved:
-        return "утверждены" + (f" {info.approved_at:%d.%m.%Y}" if info.approved_at else "")
-    return "предварительные"
+from core.quarters import (  # noqa: F401 - the state's names, used here and by callers of the cycle
+    ADVISORY_LOCK, DEADLINE_DAYS, STATE_LABELS, STATES, CycleError, QuarterInfo, QuarterLocked, _as_date, _aware,
+    _info, _state_rows, approval_note, approvals, card_period_id, default_deadline, guard_writes, locked_messages,
+    period_row, quarter_state, refuse_if_locked, short_note, territory_row)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -319,66 +148,6 @@ def set_deadline(scope: Scope, territory: int | str, period: str | int, deadline
 
 
 # ---------------------------------------------------------------------------------------------
-# The lock on writes (called by core.ingest.pipeline)
-# ---------------------------------------------------------------------------------------------
-def _locks(executor, pairs: set[tuple[int, int]]) -> list[dict]:
-    if not pairs:
-        return []
-    rows = executor.execute(_expanding("""
-        SELECT cl.descendant_id, q.territory_id, q.period_id, q.state, q.approved_at, t.name AS territory,
-               p.label AS period, p.code AS period_code
-        FROM quarterstate q JOIN territoryclosure cl ON cl.ancestor_id = q.territory_id
-        JOIN territory t ON t.id = q.territory_id JOIN period p ON p.id = q.period_id
-        WHERE cl.descendant_id IN :t AND q.period_id IN :p AND q.state IN ('checked', 'approved')""", "t", "p"),
-        {"t": sorted({t for t, _ in pairs}), "p": sorted({p for _, p in pairs})})
-    return [dict(r._mapping) for r in rows if (r.descendant_id, r.period_id) in pairs]
-
-
-def _locked_message(r: dict) -> str:
-    when = f" {_aware(r['approved_at']):%d.%m.%Y}" if r["approved_at"] else ""
-    return (f"Данные за {r['period']} по территории «{r['territory']}» утверждены{when}: изменения не принимаются. "
-            "Чтобы внести их, руководитель должен снять утверждение, указав причину.")
-
-
-def locked_messages(pairs: set[tuple[int, int]], engine: Engine | None = None) -> list[str]:
-    """For a preview: one message per approved (territory, period) that these writes would touch."""
-    engine = engine or get_engine()
-    with engine.connect() as c:
-        locks = [r for r in _locks(c, pairs) if r["state"] == "approved"]
-    return sorted({_locked_message(r) for r in locks})
-
-
-def refuse_if_locked(scope: Scope, pairs: set[tuple[int, int]], engine: Engine | None = None) -> None:
-    """Before a write transaction: an approved period is refused and the refusal audited."""
-    msgs = locked_messages(pairs, engine)
-    if msgs:
-        with session_scope(engine or get_engine(), write=True) as s:
-            auth.audit(s, "quarter_write_refused", user_id=scope.user_id, login=scope.login,
-                       details={"why": msgs[0]})
-        raise QuarterLocked(msgs[0] + " Ничего не записано.")
-
-
-def guard_writes(s, scope: Scope, pairs: set[tuple[int, int]]) -> None:
-    """Inside a write transaction of measurements (after its lock is taken): refuse when a touched
-    (territory, period) is approved at its level or above; a checked one goes back to open, since
-    the check no longer covers the figures (audited)."""
-    locks = _locks(s, pairs)
-    approved = [r for r in locks if r["state"] == "approved"]
-    if approved:
-        raise QuarterLocked(_locked_message(approved[0]) + " Ничего не записано.")
-    reopened = {(r["territory_id"], r["period_id"]): r for r in locks}
-    for (t_id, p_id), r in sorted(reopened.items()):
-        row = s.get(QuarterState, (t_id, p_id))
-        row.state, row.checked_by, row.checked_at = "open", None, None
-        row.updated_by, row.updated_at = scope.user_id, utcnow()
-        s.add(row)
-        auth.audit(s, "quarter_reopened", user_id=scope.user_id, login=scope.login, object_type="quarter",
-                   object_id=f"{t_id}:{r['period_code']}",
-                   details={"territory": r["territory"], "period": r["period_code"], "period_label": r["period"],
-                            "why": "данные изменены после проверки", "old": "checked", "new": "open"})
-
-
-# ---------------------------------------------------------------------------------------------
 # Collection: who has reported
 # ---------------------------------------------------------------------------------------------
 _EXPECTED = """
@@ -459,10 +228,7 @@ def collection(scope: Scope, territory_id: int, period: str | int, *, today: dat
     with engine.connect() as c:
         info = _info(c, territory_id, period)
         params: dict = {"t": territory_id, "p": info.period_id or -1}  # -1: no row yet, nobody has reported
-        only = ""
-        if scope.school_ids is not None:
-            only, params["ids"] = "AND s.id IN :ids", sorted(scope.school_ids) or [-1]
-        sql = "WITH " + _EXPECTED.format(only=only) + """,
+        sql = "WITH " + _EXPECTED.format(only="AND s.id IN ({schools})") + """,
             got AS (
                 SELECT m.school_id, m.entered_at, m.entered_by, m.upload_id, m.is_demo,
                        ROW_NUMBER() OVER (PARTITION BY m.school_id ORDER BY m.entered_at DESC, m.id DESC) AS rn
@@ -481,8 +247,7 @@ def collection(scope: Scope, territory_id: int, period: str | int, *, today: dat
             LEFT JOIN "user" u ON u.id = l.entered_by
             LEFT JOIN upload up ON up.id = l.upload_id
             ORDER BY sch.short_name, sch.code"""
-        stmt = _expanding(sql, "ids") if "ids" in params else text(sql)
-        raw = [dict(r._mapping) for r in c.execute(stmt, params)]
+        raw = access.rows(c, sql, scope, params)  # a curator or a principal: their schools only
     overdue = today > info.deadline
     out = []
     for r in raw:
@@ -515,15 +280,15 @@ def territories(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
     collection), the user's own first."""
     engine = engine or get_engine()
     with engine.connect() as c:
-        rows = [dict(r._mapping) for r in c.execute(text("""
+        rows = access.rows(c, """
             SELECT DISTINCT t.id, t.name FROM territory t
             JOIN territoryclosure cl ON cl.descendant_id = t.id
             JOIN roadmap r ON r.territory_id = cl.ancestor_id
             JOIN target tg ON tg.roadmap_id = r.id JOIN indicator i ON i.id = tg.indicator_id AND i.level = 'school'
             WHERE EXISTS (SELECT 1 FROM territoryclosure c2 JOIN school s ON s.territory_id = c2.descendant_id
                           WHERE c2.ancestor_id = t.id)
-            ORDER BY t.name"""))]
-    rows = [r for r in rows if scope.can_see_territory(r["id"])]
+              AND t.id IN ({territories})
+            ORDER BY t.name""", scope)
     return pd.DataFrame(rows, columns=["id", "name"])
 
 

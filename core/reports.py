@@ -18,7 +18,7 @@ from openpyxl.styles import Font
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import access, charts, queries
+from core import access, charts, quarters, queries
 from core import formatting as fmt
 from core import settings
 from core.auth import Scope
@@ -170,9 +170,7 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
     _para(doc, "СПРАВКА", bold=True, size=14, center=True)
     _para(doc, f"о ходе реализации дорожной карты «{rm['title']}»", bold=True, center=True)
     _para(doc, f"{rm['territory']}, по состоянию на {ov.as_of_label or '—'}", center=True)
-    from core import cycle
-
-    for info in cycle.approvals(rm["territory_id"], map(cycle.card_period_id, ov.cards), engine).values():
+    for info in quarters.approvals(rm["territory_id"], map(quarters.card_period_id, ov.cards), engine).values():
         _para(doc, info.note, italic=True)
     if rm.get("approved_by"):
         _para(doc, f"Основание: {rm['approved_by']}.", italic=True)

@@ -124,8 +124,6 @@ print(json.dumps(failed))
 # Cycles through imports made inside functions (run on first call, not at import time). They work,
 # but each is a knot to untie; no new one may appear.
 KNOWN_LAZY_CYCLES = {
-    ("core.cycle", "core.ingest.pipeline"),  # the quarter lock checks uploads; uploads check the lock
-    ("core.cycle", "core.reports"),  # the справка names the quarter's state; the cycle exports reports
     ("core.db", "core.settings"),  # settings.today() finds the app's engine to read the demo clock
     ("core.demo", "core.startup"),  # `python -m core.demo` migrates first; start-up builds the demo
     ("core.summary", "core.target_counts"),  # the summary refresh recounts targets and back

@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import bindparam, delete, insert, text, update
 from sqlalchemy.engine import Engine
 
-from core import auth, cycle, periods, summary
+from core import auth, periods, quarters, summary
 from core.auth import Scope
 from core.db import get_engine, session_scope
 from core.formatting import plural
@@ -186,7 +186,7 @@ def _check(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code: st
     pv.errors, pv.warnings = one_per_cause(pv.errors, hidden), one_per_cause(pv.warnings, hidden)
     pv.questions.sort(key=lambda q: q.key != "period")  # the period first: it decides what is compared
     if not pv.errors:
-        pv.errors.extend(Problem("error", m) for m in cycle.locked_messages(_periods_touched(pv), engine))
+        pv.errors.extend(Problem("error", m) for m in quarters.locked_messages(_periods_touched(pv), engine))
     if not pv.errors:
         _compare(engine, pv)
         _warn_jumps(engine, cat, pv)
@@ -616,11 +616,11 @@ def apply(scope: Scope, pv: Preview, data: bytes, *, accept_warnings: bool = Fal
         raise IngestError("Есть предупреждения: подтвердите, что данные верны. Ничего не записано.")
     if hashlib.sha256(data).hexdigest() != pv.checksum:
         raise IngestError("Файл изменился после проверки. Загрузите его снова.")
-    cycle.refuse_if_locked(scope, _periods_touched(pv), engine)  # audited; checked again below, under the lock
+    quarters.refuse_if_locked(scope, _periods_touched(pv), engine)  # audited; checked again below, under the lock
     with session_scope(engine, write=True) as s:
         _serialise_writes(s)
         pv = _with_periods_created(s, pv)  # before the lock check: another upload may have made the period since
-        cycle.guard_writes(s, scope, _periods_touched(pv))
+        quarters.guard_writes(s, scope, _periods_touched(pv))
         earlier = s.execute(text("SELECT id, uploaded_at FROM upload WHERE checksum = :c AND status = 'applied'"),
                             {"c": pv.checksum}).first()
         if earlier:
@@ -693,7 +693,7 @@ def _undo(scope: Scope, upload_id: int, engine: Engine) -> dict[str, int]:
         history = {(h.school_id, h.indicator_id, h.period_id): h for h in s.execute(
             text("SELECT * FROM measurementhistory WHERE upload_id = :u AND action = 'update'"), {"u": upload_id})}
         mine = list(s.execute(text("SELECT * FROM measurement WHERE upload_id = :u"), {"u": upload_id}))
-        cycle.guard_writes(s, scope, {(m.territory_id, m.period_id) for m in mine})
+        quarters.guard_writes(s, scope, {(m.territory_id, m.period_id) for m in mine})
         later = s.execute(text("""
             SELECT h.upload_id FROM measurementhistory h JOIN upload u2 ON u2.id = h.upload_id
             WHERE h.old_upload_id = :u AND h.upload_id <> :u AND h.action = 'update' AND u2.status = 'applied'
