@@ -786,10 +786,10 @@ def _write_rows(s, pv: Preview, current: dict, upload_id: int, user_id: int | No
     conn.exec_driver_sql("DELETE FROM ingest_update")
     conn.exec_driver_sql("INSERT INTO ingest_update (id, value, numerator, denominator) VALUES (?, ?, ?, ?)",
                          [(c.id, r.value, r.numerator, r.denominator) for r, c in changed])
-    conn.exec_driver_sql(
-        "UPDATE measurement SET value = u.value, numerator = u.numerator, denominator = u.denominator, "
-        "upload_id = ?, entered_by = ?, entered_at = ?, is_demo = 0 FROM ingest_update u WHERE measurement.id = u.id",
-        (upload_id, user_id, ts))
+    conn.exec_driver_sql(  # driven by the temporary table: each row found by its id, no scan of measurement
+        "UPDATE measurement SET (value, numerator, denominator) = (SELECT u.value, u.numerator, u.denominator "
+        "FROM ingest_update u WHERE u.id = measurement.id), upload_id = ?, entered_by = ?, entered_at = ?, "
+        "is_demo = 0 WHERE id IN (SELECT id FROM ingest_update)", (upload_id, user_id, ts))
     conn.exec_driver_sql("DELETE FROM ingest_update")
 
 

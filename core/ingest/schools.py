@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import text
@@ -80,12 +81,22 @@ class SchoolMatcher:
         self.by_code = {s["code"].lower(): s for s in schools}
         self.mine = [s for s in schools if scope.can_see_school(s["id"], s["territory_id"])]
         self.others = [s for s in schools if not scope.can_see_school(s["id"], s["territory_id"])]
-        self.mine_by_key = self._index(self.mine)
-        self.others_by_key = self._index(self.others)
         by_id = {s["id"]: s for s in self.mine}
         self.aliases = {a["alias_key"]: by_id[a["school_id"]] for a in aliases if a["school_id"] in by_id}
-        self._choices = {s["id"]: school_key(s["short_name"] or s["name"], self.towns) for s in self.mine}
         self._cache: dict[str, Match] = {}
+
+    # the name indexes are built on the first name that is not a code (a file of codes needs none)
+    @cached_property
+    def mine_by_key(self) -> dict[str, dict[int, dict]]:
+        return self._index(self.mine)
+
+    @cached_property
+    def others_by_key(self) -> dict[str, dict[int, dict]]:
+        return self._index(self.others)
+
+    @cached_property
+    def _choices(self) -> dict[int, str]:
+        return {s["id"]: school_key(s["short_name"] or s["name"], self.towns) for s in self.mine}
 
     def _index(self, schools: list[dict]) -> dict[str, dict[int, dict]]:
         out: dict[str, dict[int, dict]] = {}
