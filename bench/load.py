@@ -54,6 +54,15 @@ def rss_kib(pid: int) -> int:
     return total
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the server process so far (all its threads)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return float("nan")
+
+
 class RssSampler(threading.Thread):
     def __init__(self, pid: int):
         super().__init__(daemon=True)
@@ -206,7 +215,9 @@ def main() -> int:
               f"load average {os.getloadavg()[0]:.2f} (other work on the machine counts)")
         sampler = RssSampler(proc.pid)
         sampler.start()
+        cpu0 = cpu_seconds(proc.pid)
         times, errors, tokens = logins(base, n_logins)
+        print(f"    server CPU for the logins: {cpu_seconds(proc.pid) - cpu0:.1f} s")
         ok &= report(f"{n_logins} concurrent logins (HTTP)", n_logins, times, errors, sampler.peak, 3.0)
         if not tokens:
             print("no session to render with")
@@ -214,7 +225,10 @@ def main() -> int:
         # one session first (cold caches, as at the start of a meeting), then all of them at once
         times, errors = asyncio.run(sessions(base, tokens, 1))
         report("1 session, cold (first render)", 1, times, errors, sampler.peak, 6.0)
+        cpu0 = cpu_seconds(proc.pid)
         times, errors = asyncio.run(sessions(base, tokens, n_sessions))
+        print(f"    server CPU for the {n_sessions} renders: {cpu_seconds(proc.pid) - cpu0:.1f} s "
+              f"(one Python process: its script runs share one interpreter lock)")
         ok &= report(f"{n_sessions} sessions render the overview", n_sessions, times, errors, sampler.peak, 6.0)
         sampler.stop.set()
         print(f"server RSS now {rss_kib(proc.pid) / 1024:.0f} MiB; load average {os.getloadavg()[0]:.2f}")
