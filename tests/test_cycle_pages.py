@@ -182,3 +182,44 @@ def test_entries_show_in_the_upload_log_as_entries(app_db):
     df = at.dataframe[-1].value
     row = df[df["№"] == uid].iloc[0]
     assert row["Вид"] == "ввод в браузере" and row["Файл"].startswith("Ввод в браузере: СОШ № 2 (демо), III кв. 2024")
+
+
+def test_the_cycle_pages_on_postgresql(db_templates, tmp_path, monkeypatch):
+    """The same pages on PostgreSQL: entry → collection → checked → approved, through AppTest."""
+    from tests.conftest import _cleanup, _require
+
+    _require("postgresql")
+    from core.settings import reset_settings_cache
+    from core.startup import ensure_database
+
+    url = db_templates.copy("postgresql", "demo", tmp_path)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("MONITORING_DEMO", "0")
+    reset_settings_cache()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    try:
+        eng = ensure_database(url)
+        at = run_as("demo-principal", "../app_pages/entry.py")
+        at.selectbox(key="entry_period").set_value("2024-Q3").run()
+        at.number_input(key="e_2:2024-Q3_olympiad_participants_v").set_value(46.0)
+        at.button[0].click().run()
+        if any(c.key == "entry_accept" for c in at.checkbox):
+            at.checkbox(key="entry_accept").check().run()
+        button(at, "entry_apply").click().run()
+        assert not at.exception and "Записано" in texts(at)
+        col = run_as("demo-methodist", COLLECTION)
+        col.selectbox(key="col_period").set_value("2024-Q3").run()
+        assert "ввод в браузере" in texts(col)
+        button(col, "col_check").click().run()
+        head = run_as("demo-head", COLLECTION)
+        head.selectbox(key="col_period").set_value("2024-Q3").run()
+        button(head, "col_approve").click().run()
+        assert "Состояние: утверждён" in texts(head)
+        assert cycle.quarter_state(1, "2024-Q3", eng).is_approved
+        assert eng.dialect.name == "postgresql"
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        reset_settings_cache()
+        _cleanup(url)
