@@ -4,6 +4,7 @@ from core.formatting import md_text as escape  # user text: Markdown and HTML bo
 
 import streamlit as st
 
+from core import formatting as fmt
 from core import queries
 from core.vocabulary import STATUS_LABELS
 from ui import cache
@@ -12,7 +13,7 @@ from ui.common import demo_banner, page_for, scope, status_badge
 sc = scope()
 st.title("Курируемые школы")
 demo_banner(cache.is_demo())
-schools = queries.curated_schools(sc, cache.engine())
+schools = fmt.natural_sorted(queries.curated_schools(sc, cache.engine()), key=lambda r: r["short_name"])
 if not schools:
     st.info("За вашей школой не закреплены курируемые школы. Закрепления вносятся в файл дорожной карты "
             "(лист «Кураторы»).")
@@ -26,13 +27,18 @@ for r in schools:
         with left:
             st.page_link(school_page, label=escape(r["short_name"]), icon=":material/school:", query_params={"school": str(r["id"])})
             st.caption(f"{escape(r['territory'])}" + (f" · {flags}" if flags else ""))
-            st.markdown(f"**Просрочено пунктов дорожной карты:** {r['n_overdue']}  \n"
+            st.markdown(f"**Просрочено мероприятий школы:** {r['n_overdue_own']}  \n"
                         f"**Факторы риска:** {', '.join(r['risks']) if r['risks'] else 'не выявлены или не загружены'}")
         with right:
             if not r["targets"]:
                 st.caption("Целевые показатели по школе не оцениваются.")
             for t in r["targets"]:
-                st.markdown(f"{status_badge(t.evaluation.status, size=13)} {escape(t.short_name)} — "
-                            f"{escape(t.rule_text)}", unsafe_allow_html=True)
+                ev = t.evaluation
+                expected = (f", ожидается сейчас {fmt.value(ev.expected, t.unit)}"
+                            if ev.expected is not None and ev.status != "achieved" else "")
+                st.markdown(f"{status_badge(ev.status, size=13)} {escape(t.short_name)}: "
+                            f"**{escape(fmt.value(ev.value, t.unit))}** (цель "
+                            f"{escape(fmt.goal(t.rule_text, ev.target_value, t.unit))}{escape(expected)})",
+                            unsafe_allow_html=True)
             if r["statuses"]:
                 st.caption(", ".join(f"{STATUS_LABELS[k].lower()}: {v}" for k, v in r["statuses"].items()))

@@ -19,10 +19,10 @@ MEETING_CSS = """<style>
 [data-testid="stToolbar"], [data-testid="stDecoration"] { display: none !important; }
 .block-container { padding-top: 1rem !important; padding-left: 2rem !important; padding-right: 2rem !important;
                    max-width: 100% !important; }
-.slide-title { font-size: 44px; font-weight: 800; line-height: 1.12; color: #102a43 }
-.slide-value { font-size: 120px; font-weight: 800; line-height: 1; color: #102a43; margin: 6px 0 }
-.slide-rule { font-size: 32px; color: #243b53; line-height: 1.25 }
-.slide-meta { font-size: 28px; color: #334e68; line-height: 1.3 }
+.slide-title { font-size: clamp(44px, 3.4vw, 64px); font-weight: 800; line-height: 1.12; color: #102a43 }
+.slide-value { font-size: clamp(120px, 9.4vw, 180px); font-weight: 800; line-height: 1; color: #102a43; margin: 6px 0 }
+.slide-rule { font-size: clamp(32px, 2.5vw, 44px); color: #243b53; line-height: 1.25 }
+.slide-meta { font-size: clamp(28px, 2.2vw, 38px); color: #334e68; line-height: 1.3 }
 .st-key-slide-bar [data-testid="stButton"] button, .st-key-slide-bar [data-testid="stButton"] button p,
 .st-key-slide-bar [data-testid="stWidgetLabel"] p { font-size: 28px !important; white-space: nowrap }
 .st-key-slide-bar [data-testid="stButton"] button { padding: 4px 18px; min-height: 56px }
@@ -293,6 +293,7 @@ tab_matrix, tab_trends, tab_rules = st.tabs(["Школы × цели" if ov.unit
 with tab_matrix:
     target_cols = [(c.target_id, c.column) for c in ov.cards if c.target_id in ov.matrix.columns]
     shown = ov.matrix.dropna(subset=[k for k, _ in target_cols], how="all") if target_cols else ov.matrix
+    shown = shown.iloc[sorted(range(len(shown)), key=lambda i: fmt.natural_key(str(shown[ov.unit_label].iloc[i])))]
     if target_cols and not shown.empty:
         link = None
         if ov.unit_label == "Школа" and page_for("school"):

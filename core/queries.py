@@ -550,6 +550,16 @@ def indicator_view(scope: Scope, roadmap_id: int, target_id: int, as_of: date | 
                          numerator_label=ind["numerator_label"], denominator_label=ind["denominator_label"])
 
 
+def _own_overdue(acts: pd.DataFrame) -> int:
+    """Overdue items the school itself does (core.school_plan.is_school_level), not the office's."""
+    from core.school_plan import is_school_level
+
+    if acts.empty:
+        return 0
+    return int(sum(bool(o) and is_school_level(n, r) for o, n, r in zip(acts["overdue"], acts["named"],
+                                                                           acts["responsible"])))
+
+
 def curated_schools(scope: Scope, engine: Engine | None = None, today: date | None = None) -> list[dict]:
     """A curator's schools: each curated school with its target statuses, overdue items and risk
     factors (the curator's own school is not in the list)."""
@@ -567,6 +577,7 @@ def curated_schools(scope: Scope, engine: Engine | None = None, today: date | No
         statuses = [t.evaluation.status for t in view.targets]
         r.update(statuses={k: statuses.count(k) for k in dict.fromkeys(statuses)},
                  n_targets=len(statuses), n_overdue=int(view.activities["overdue"].sum()) if not view.activities.empty else 0,
+                 n_overdue_own=_own_overdue(view.activities),
                  risks=list(view.risks["code"]), targets=view.targets)
         out.append(r)
     return out

@@ -110,8 +110,11 @@ def test_risk_page_without_findings_says_so(app_db):
     at = open_page("demo-admin", RISKS, "okn-2021")
     assert metrics(at)["Параметры"] == "16"
     assert any("Документ не указывает, в каких школах" in i.value for i in at.info)
-    at = open_page("demo-admin", RISKS, "yak-2020")
-    assert any("нет факторов риска" in i.value for i in at.info)
+    at = open_page("demo-admin", RISKS, "yak-2020")  # who loads roadmaps is told how
+    assert any("не загружены. Внесите их на листы «Группы рисков»" in i.value for i in at.info)
+    at = open_page("demo-head", RISKS, "nev-2024")  # the head cannot load files: told who does
+    assert any("Их вносит методист управления образования" in i.value for i in at.info)
+    assert not any("Внесите" in i.value for i in at.info)
 
 
 def test_curator_sees_the_schools_they_curate(app_db):

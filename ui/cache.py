@@ -97,7 +97,14 @@ def clear() -> None:
 
 @cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
 def schools(scope: Scope):
-    return queries.schools(scope, engine())
+    """The user's schools, by territory and then in natural order («СОШ № 2» before «СОШ № 14»)."""
+    from core.formatting import natural_key
+
+    df = queries.schools(scope, engine())
+    if df.empty:
+        return df
+    order = sorted(range(len(df)), key=lambda i: (str(df["territory"].iloc[i]), natural_key(df["short_name"].iloc[i])))
+    return df.iloc[order].reset_index(drop=True)
 
 
 @cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
