@@ -59,7 +59,8 @@ m[0].metric("Значение", fmt.value(ev.value, card.unit))
 m[1].metric("Цель", fmt.value(ev.target_value, card.unit), help=card.rule_text)
 m[2].metric("База", fmt.value(ev.baseline, card.unit), help=card.baseline_label)
 m[3].metric("Ожидалось по плану", fmt.value(ev.expected, card.unit))
-m[4].metric("Прогноз к сроку", fmt.value(ev.forecast, card.unit), help=ev.forecast_note)
+m[4].metric("Прогноз к сроку", fmt.value(ev.forecast, card.unit),
+            help=(f"Прогноз: {card.forecast_basis}." if card.forecast_basis else ev.forecast_note))
 
 chart_with_downloads(reports.target_chart(card, height=300), f"{card.indicator_code}_динамика", "chart_trend")
 

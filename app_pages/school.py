@@ -155,8 +155,11 @@ for t in view.targets:
                    f"{escape(ev.reason)}"
                    + (f" · прогноз к сроку {fmt.value(ev.forecast, t.unit)} ({escape(t.forecast_basis)})"
                       if ev.forecast is not None and t.forecast_basis else ""))
+        forecast = ({"end": t.expected_path[-1]["end"], "value": ev.forecast}
+                    if ev.forecast is not None and t.expected_path else None)
         chart_with_downloads(charts.trend(t.series, unit=t.unit, target_value=ev.target_value,
-                                          expected_path=t.expected_path, average_series=t.average_series, height=220),
+                                          expected_path=t.expected_path, average_series=t.average_series,
+                                          forecast=forecast, height=220),
                              f"{s['code']}_{t.short_name}", f"school_chart_{t.number}_{t.roadmap_title[:8]}")
 
 st.markdown("#### Факторы риска (по результатам аудита)")
