@@ -10,6 +10,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core import auth, queries
+from core.startup import ensure_database
+from tests.conftest import BACKENDS, _cleanup, _require
 from ui import shell
 
 HARNESS = "app_harness.py"
@@ -17,15 +19,23 @@ ROLES = {"demo-head": "head", "demo-methodist": "methodologist", "demo-principal
          "demo-curator": "curator", "demo-admin": "admin"}
 
 
-@pytest.fixture
-def app_db(env_demo_url):
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    from core.startup import ensure_database
+@pytest.fixture(params=BACKENDS)
+def app_db(request, tmp_path, monkeypatch, db_templates):
+    """The demo database on each backend as `streamlit run` would see it (DATABASE_URL)."""
+    from core.settings import reset_settings_cache
 
-    yield ensure_database(env_demo_url)
+    _require(request.param)
+    url = db_templates.copy(request.param, "demo", tmp_path)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("MONITORING_DEMO", "1")
+    reset_settings_cache()
     st.cache_data.clear()
     st.cache_resource.clear()
+    yield ensure_database(url)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    reset_settings_cache()
+    _cleanup(url)
 
 
 def _scope(engine, login):
