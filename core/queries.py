@@ -271,7 +271,7 @@ def _territory_matrix(engine, territory_id, trows, cards, now, children, cut, mi
     subjects = [ev_mod.Subject.territory(ch["id"]) for ch in children]
     with engine.connect() as conn:
         results = ev_mod.evaluate_many(conn, trows, subjects, cut, milestones=milestones, now=now,
-                                       with_missing=False, period_ids=sorted(pids))
+                                       with_missing=False, period_ids=sorted(pids), status_only=True)
     out = []
     for ch, subj in zip(children, subjects):
         row = {"unit_id": ch["id"], "Территория": ch["name"]}

@@ -297,12 +297,15 @@ def judge(r: dict, milestones: list[dict], subject: Subject, cut: date, *, serie
 # ---------------------------------------------------------------------------------------------
 def evaluate_many(conn, trows: list[dict], subjects: list[Subject], cut: date | None = None, *,
                   milestones: dict[int, list[dict]] | None = None, now: dict[int, dict] | None = None,
-                  with_missing: bool = True, period_ids: list[int] | None = None
+                  with_missing: bool = True, period_ids: list[int] | None = None, status_only: bool = False
                   ) -> dict[tuple[int, Subject], Result]:
     """Every target row × every subject it applies to, as of the cut (default: today).
     {(target id, subject): Result}. A school subject is evaluated against the targets of
     roadmaps over its territory only, and only when it is in the target's group. `period_ids`
-    limits the territories' series to those periods (enough for the forecast and the baseline)."""
+    limits the territories' series to those periods (enough for the forecast and the baseline).
+    `status_only` (territory subjects, e.g. a region's matrix): the series is read only for the
+    subjects whose status the forecast decides (`Evaluation.uses_forecast`); the others' status,
+    value and baseline are the same, their forecast is not computed."""
     cut = cut or app_today(conn.engine)
     if milestones is None:
         milestones = counts.milestones_of(conn, [r["id"] for r in trows])
@@ -327,8 +330,14 @@ def evaluate_many(conn, trows: list[dict], subjects: list[Subject], cut: date | 
         # each target's own group, and the whole territory where a target compares with its average
         pairs = {(r["indicator_id"], group_of(r, s)) for s in subjects if s.kind == "territory" for r in trows}
         pairs |= {(r["indicator_id"], "all") for r in trows if r["kind"] == "not_below_average"}
-        tser = group_series(conn, terrs, ind_ids, sorted({g for _, g in pairs}), period_ids, cut=cut,
-                            pairs=sorted(pairs))
+        if status_only:  # first pass: no series but the whole territory's at the period judged
+            now_pids = sorted({p["period_id"] for p in now.values()})
+            tser = group_series(conn, terrs, ind_ids, ["all"], now_pids, cut=cut,
+                                pairs=[x for x in pairs if x[1] == "all"]) if any(g == "all" for _, g in pairs) else {}
+            tser = {k: v for k, v in tser.items() if k[2] == "all"}
+        else:
+            tser = group_series(conn, terrs, ind_ids, sorted({g for _, g in pairs}), period_ids, cut=cut,
+                                pairs=sorted(pairs))
         like = _group_values(conn, trows, [s for s in subjects if s.kind == "territory"], now)
     t_cut = tg.period_t(cut)
     for r in trows:
@@ -360,6 +369,13 @@ def evaluate_many(conn, trows: list[dict], subjects: list[Subject], cut: date | 
                            if with_missing and p and lk["n"] < lk["n_members"] else [])
                 out[(r["id"], s)] = judge(r, ms, s, cut, series=ser, now=p, average=avg, like=lk,
                                           n_members=lk["n_members"], missing=missing, prepared=prep)
+    if status_only and terrs:  # second pass: with the series, where the forecast decides the status
+        again = [(x, s) for (x, s), res in out.items() if s.kind == "territory" and res.evaluation.uses_forecast]
+        if again:
+            redo = evaluate_many(conn, [r for r in trows if r["id"] in {x for x, _ in again}],
+                                 sorted({s for _, s in again}, key=lambda s: s.id), cut, milestones=milestones,
+                                 now=now, with_missing=with_missing, period_ids=period_ids)
+            out.update({k: redo[k] for k in again})
     return out
 
 

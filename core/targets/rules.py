@@ -126,6 +126,7 @@ class Evaluation:
     meets_target: bool = False
     extra: dict = field(default_factory=dict)
     forecast_ts: tuple[float, ...] = ()  # the periods (t) the forecast's trend was taken from
+    uses_forecast: bool = False  # the status came from a rule that consults the forecast
     n_reported: int | None = None  # coverage of a group: schools that reported (both periods)
     n_members: int | None = None  # ... of the group's schools; None for one school or a territory value
     missing_ids: tuple[int, ...] = ()  # the group's schools without the data
@@ -348,11 +349,16 @@ def evaluate(
         if meets(value, expected, d):
             return Evaluation("on_track", reason="не ниже ожидаемого по плану значения", **common)
         shortfall = (expected - value) * d
-        if (step is not None and shortfall <= AT_RISK_SHARE * step + EPS) or forecast_ok:
+        if step is not None and shortfall <= AT_RISK_SHARE * step + EPS:
             return Evaluation("at_risk", reason="немного ниже ожидаемого значения", **common)
-        return Evaluation("off_track", reason="заметно ниже ожидаемого значения", **common)
+        # from here on the forecast decides the status
+        if forecast_ok:
+            return Evaluation("at_risk", reason="заметно ниже ожидаемого значения, но прогноз к сроку достигает цели",
+                              uses_forecast=True, **common)
+        return Evaluation("off_track", reason="заметно ниже ожидаемого значения", uses_forecast=True, **common)
     if forecast is not None:
         if forecast_ok:
-            return Evaluation("on_track", reason="прогноз к сроку достигает цели", **common)
-        return Evaluation("off_track", reason="прогноз к сроку не достигает цели", **common)
-    return Evaluation("at_risk", reason="цель ещё не достигнута, траекторию оценить нельзя", **common)
+            return Evaluation("on_track", reason="прогноз к сроку достигает цели", uses_forecast=True, **common)
+        return Evaluation("off_track", reason="прогноз к сроку не достигает цели", uses_forecast=True, **common)
+    return Evaluation("at_risk", reason="цель ещё не достигнута, траекторию оценить нельзя", uses_forecast=True,
+                      **common)
