@@ -2,6 +2,7 @@
 the administrator's edit of a user; chart axes fitted to the data."""
 
 import json
+import re
 
 import pytest
 from sqlalchemy import text
@@ -140,3 +141,36 @@ def test_school_indicators_against_the_territory(demo_db):
     assert abs(quality["territory_value"] - 100.0 * num / den) < 1e-9
     with pytest.raises(auth.AccessDenied):  # the principal of another school
         school_indicators(scope_of(demo_db, "demo-principal"), gym, date(2024, 10, 15), demo_db)
+
+
+def test_a_page_error_is_told_in_russian_with_an_incident_number():
+    """An unexpected error on a page: a Russian message with a number that the server log carries with
+    the traceback; never Streamlit's English exception box."""
+    import logging
+
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        from ui.shell import run_page
+
+        class Nav:
+            def run(self):
+                raise ZeroDivisionError("деление на ноль в странице")
+
+        run_page(Nav())
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("monitoring.pages")
+    logger.addHandler(handler)
+    try:
+        at = AppTest.from_function(script).run()
+    finally:
+        logger.removeHandler(handler)
+    assert not at.exception
+    message = at.error[0].value
+    number = re.search(r"Номер обращения: \*\*(\d{6}-\d{4}-\d{4})\*\*", message).group(1)
+    assert "непредвиденная ошибка" in message
+    logged = [r for r in records if number in r.getMessage()]
+    assert logged and logged[0].exc_info[0] is ZeroDivisionError  # the traceback is in the server log
