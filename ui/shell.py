@@ -53,6 +53,7 @@ CSS = """
   @media (max-width: 1440px) {
     section[data-testid="stSidebar"] { width: 250px !important; min-width: 250px !important; max-width: 250px !important }
     .block-container { padding-left: 1.5rem !important; padding-right: 1.5rem !important }
+    h1 { font-size: 2.1rem !important; padding-top: .3rem !important }
   }
   @media print { [data-testid="stSidebar"], header, [data-testid="stToolbar"] { display: none !important; } }
 </style>
