@@ -28,4 +28,4 @@ with st.form("change_password", clear_on_submit=True):
                 st.success("Пароль изменён. Все ваши сеансы завершены, в том числе на других устройствах.")
                 st.markdown('<a href="/login" target="_self">Войти с новым паролем</a>', unsafe_allow_html=True)
             except AuthError as exc:
-                st.error(str(exc))
+                st.error(md_text(str(exc)))

@@ -19,7 +19,7 @@ try:
     table = users.list_users(sc, cache.engine())
     territories, schools = users.territories_and_schools(sc, cache.engine())
 except AccessDenied as exc:
-    st.error(str(exc))
+    st.error(md_text(str(exc)))
     st.stop()
 
 tab_users, tab_new, tab_audit, tab_throttle = st.tabs(["Пользователи", "Новый пользователь", "Журнал действий",
@@ -54,7 +54,7 @@ def edit_user(uid: int, row) -> None:
                 else:
                     st.info("Ничего не изменилось.")
             except AuthError as exc:
-                st.error(str(exc))
+                st.error(md_text(str(exc)))
 
 
 with tab_users:
@@ -80,7 +80,7 @@ with tab_users:
                     st.success("Готово.")
                     st.rerun()
                 except AuthError as exc:
-                    st.error(str(exc))
+                    st.error(md_text(str(exc)))
         with c2:
             with st.form("admin_reset", clear_on_submit=True):
                 pw = st.text_input("Новый пароль", type="password", key="admin_reset_pw")
@@ -89,7 +89,7 @@ with tab_users:
                         users.reset_password(sc, uid, pw, cache.engine())
                         st.success(f"Пароль пользователя «{md_text(who)}» изменён; его сеансы завершены.")
                     except AuthError as exc:
-                        st.error(str(exc))
+                        st.error(md_text(str(exc)))
 
 with tab_new:
     with st.form("admin_new_user", clear_on_submit=False):
@@ -107,7 +107,7 @@ with tab_new:
                              territory_id=territory, school_id=school, engine=cache.engine())
                 st.success(f"Пользователь «{md_text(login.strip().lower())}» создан.")
             except AuthError as exc:
-                st.error(str(exc))
+                st.error(md_text(str(exc)))
 
 with tab_audit:
     c1, c2, c3 = st.columns([2, 1, 1])
@@ -179,4 +179,4 @@ with c2:
                     cache.clear()
                     st.success(f"Восстановлено из «{name}». Прежнее состояние сохранено как «{before.name}».")
                 except maintenance.MaintenanceError as exc:
-                    st.error(str(exc))
+                    st.error(md_text(str(exc)))

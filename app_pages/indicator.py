@@ -36,7 +36,7 @@ except ValueError:
 try:
     ov = cache.overview(sc, roadmap_id, as_of)
 except AccessDenied as exc:
-    st.error(str(exc))
+    st.error(escape(str(exc)))
     st.stop()
 ids = [c.target_id for c in ov.cards]
 wanted = int(params["target"]) if str(params.get("target", "")).isdigit() else None
@@ -47,7 +47,7 @@ params["target"] = str(target_id)
 try:
     view = cache.indicator_view(sc, roadmap_id, target_id, as_of)
 except AccessDenied as exc:
-    st.error(str(exc))
+    st.error(escape(str(exc)))
     st.stop()
 
 card, ev = view.card, view.card.evaluation

@@ -82,7 +82,7 @@ roadmap_id = int(roadmaps.loc[roadmaps["code"] == code, "id"].iloc[0])
 try:
     ov = cache.overview(sc, roadmap_id, None)
 except AccessDenied as exc:
-    st.error(str(exc))
+    st.error(escape(str(exc)))
     st.stop()
 ends = sorted({s["end"] for c in ov.cards for s in c.series if s["value"] is not None})
 as_of = as_of_param if as_of_param in ends else ov.as_of

@@ -21,7 +21,7 @@ if rm_row is None:
 try:
     rv = cache.risk_view(sc, int(rm_row["id"]), today)
 except AccessDenied as exc:
-    st.error(str(exc))
+    st.error(escape(str(exc)))
     st.stop()
 demo_banner(bool(rm_row["is_demo"]))
 if rv.factors.empty:

@@ -40,7 +40,7 @@ def word_draft() -> None:
     try:
         raw, d = roadmap_docx.draft_workbook(f.getvalue(), f.name)
     except IngestError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(escape(str(exc)), icon=":material/error:")
         return
     st.success(d.found_text(), icon=":material/description:")
     if d.fill_text():
@@ -68,10 +68,10 @@ def load_tab() -> None:
     try:
         pv = roadmap_book.prepare(sc, data, f.name, engine)
     except IngestError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(escape(str(exc)), icon=":material/error:")
         return
     except AccessDenied as exc:
-        st.error(str(exc))
+        st.error(escape(str(exc)))
         return
     counts = pv.counts()
     cols = st.columns(5)
@@ -91,7 +91,7 @@ def load_tab() -> None:
             try:
                 out = roadmap_book.apply(sc, pv, data, engine=engine)
             except (IngestError, AccessDenied) as exc:
-                st.error(str(exc))
+                st.error(escape(str(exc)))
                 return
             cache.clear()
             st.query_params["roadmap"] = pv.roadmap["code"]
@@ -111,7 +111,7 @@ try:
     meta = roadmap_view.roadmap_meta(sc, roadmap_id, engine)
     items = cache.roadmap_items(sc, roadmap_id, today)
 except AccessDenied as exc:
-    st.error(str(exc))
+    st.error(escape(str(exc)))
     st.stop()
 
 st.caption(" · ".join(escape(x) for x in [meta["territory"], fmt.years(meta["year_from"], meta["year_to"]), meta["approved_by"]] if x))
@@ -243,9 +243,9 @@ if sc.can_edit_roadmap:
                         roadmap_view.set_status(sc, kind, item_id, status, completed_on=done_on, evidence=evidence,
                                                 today=today, engine=engine)
                     except roadmap_view.StatusError as exc:
-                        st.error(str(exc))
+                        st.error(escape(str(exc)))
                     except AccessDenied as exc:
-                        st.error(str(exc))
+                        st.error(escape(str(exc)))
                     else:
                         cache.clear()
                         st.session_state["status_saved"] = f"Сохранено: {labels[pick].split(' — ')[0]}"

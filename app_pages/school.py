@@ -40,7 +40,7 @@ if wanted is not None and (not wanted.isdigit() or int(wanted) not in ids):
     try:
         cache.school_view(sc, int(wanted) if wanted.isdigit() else -1)
     except AccessDenied as exc:
-        st.error(f"{exc}. Показана доступная вам школа.")
+        st.error(f"{escape(str(exc))}. Показана доступная вам школа.")
     del st.query_params["school"]  # refused once, logged once
     wanted = None
 if sc.role == "principal":
@@ -58,7 +58,7 @@ except ValueError:
 try:
     view = cache.school_view(sc, int(school_id), as_of)
 except AccessDenied as exc:
-    st.error(str(exc))
+    st.error(escape(str(exc)))
     st.stop()
 
 s = view.school

@@ -94,7 +94,7 @@ with tab_load:
                 status.update(label="Файл не принят", state="error")
                 refused = str(exc)
         if refused:
-            st.error(f"{refused} База данных не изменена.", icon=":material/block:")
+            st.error(f"{md_text(refused)} База данных не изменена.", icon=":material/block:")
         if preview is not None:
             counts = preview.counts()
             m = st.columns(4)
@@ -159,7 +159,7 @@ with tab_load:
                             pipeline.learn_alias(sc, miss["name"], int(pick_school), engine=engine)
                             st.rerun()
                         except (IngestError, AccessDenied) as exc:
-                            st.error(str(exc))
+                            st.error(md_text(str(exc)))
             if preview.rows:
                 with st.expander("Что изменится", expanded=not preview.errors):
                     st.dataframe(preview.table(), hide_index=True, width="stretch")
@@ -179,7 +179,7 @@ with tab_load:
                                    f"изменено {counts['changed']}. Обзор уже показывает новые данные.",
                                    icon=":material/check_circle:")
                     except (IngestError, AccessDenied) as exc:
-                        st.error(f"{exc}")
+                        st.error(md_text(str(exc)))
 
 # ---------------------------------------------------------------------------------------------
 with tab_log:
@@ -213,4 +213,4 @@ with tab_log:
                         st.success(f"Загрузка № {pick} отменена: восстановлено {res['restored']}, "
                                    f"удалено {res['removed']} значений.")
                     except (IngestError, AccessDenied) as exc:
-                        st.error(str(exc))
+                        st.error(md_text(str(exc)))

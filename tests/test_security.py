@@ -430,3 +430,33 @@ def test_hostile_names_render_as_text_on_every_page(env_demo_url, login):
     st.cache_data.clear()
     st.cache_resource.clear()
     assert not live, live
+
+
+def test_error_messages_carrying_user_text_render_as_text(env_demo_url):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from core.startup import ensure_database
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    engine = ensure_database(env_demo_url)
+    hostile = "[x](http://evil)"
+    users.create(scope_of(engine, "demo-admin"), login=hostile, password="пароль-длинный", full_name="Ф",
+                 role="head", territory_id=1, engine=engine)
+    at = AppTest.from_file("app_harness.py", default_timeout=60)
+    at.session_state["test_login"] = "demo-admin"
+    at.run()
+    at.switch_page("../app_pages/admin.py")
+    at.run()
+    at.text_input(key="new_login").input(hostile)
+    at.text_input(key="new_name").input("Второй")
+    at.selectbox(key="new_role").set_value("head")
+    at.selectbox(key="new_territory").set_value(1)
+    at.text_input(key="new_password").input("пароль-длинный-2")
+    next(b for b in at.get("button") if getattr(b, "label", "") == "Создать").click().run()
+    errors = [e.value for e in at.error]
+    assert any("уже есть" in e for e in errors), errors  # the core's message, about the hostile login …
+    assert not any("](http" in e for e in errors), errors  # … shown as text
+    st.cache_data.clear()
+    st.cache_resource.clear()
