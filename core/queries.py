@@ -203,10 +203,12 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
     with engine.connect() as conn:
         trows = ev_mod.target_rows(conn, roadmap_id=roadmap_id)
         milestones = counts.milestones_of(conn, [r["id"] for r in trows])
-        now = ev_mod.judged_periods(conn, trows, cut)
-        tiles = ev_mod.evaluate_many(conn, trows, [top], cut, milestones=milestones, now=now)
-        avg_all = ev_mod.group_series(conn, [territory_id], sorted({r["indicator_id"] for r in trows}), ["all"],
-                                      cut=cut)
+        # the territory's series up to the cut, read once: the period judged, the tiles, the average
+        top_series = ev_mod.group_series(conn, [territory_id], sorted({r["indicator_id"] for r in trows}),
+                                         sorted({r["applies_to"] for r in trows} | {"all", "territory"}), cut=cut)
+        now = ev_mod.judged_periods(conn, trows, cut, top_series)
+        tiles = ev_mod.evaluate_many(conn, trows, [top], cut, milestones=milestones, now=now, series=top_series)
+        avg_all = top_series
         missing_ids = sorted({i for res in tiles.values() for i in res.evaluation.missing_ids})
         names = {x["id"]: x["short_name"] for x in counts._rows(
             conn, "SELECT id, short_name FROM school WHERE id IN :ids", {"ids": missing_ids or [-1]}, ("ids",))}
@@ -248,7 +250,8 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
 
     children = _children(engine, territory_id, scope)
     if children:
-        matrix, results = _territory_matrix(engine, territory_id, trows, cards, now, children, cut, milestones)
+        matrix, results = _territory_matrix(engine, territory_id, trows, cards, now, children, cut, milestones,
+                                            avg_all)
         unit_label = "Территория"
     else:
         matrix, results = _school_matrix(engine, trows, cards, now, _schools(engine, territory_id, scope), cut,
@@ -260,7 +263,7 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
                     results=results)
 
 
-def _territory_matrix(engine, territory_id, trows, cards, now, children, cut, milestones):
+def _territory_matrix(engine, territory_id, trows, cards, now, children, cut, milestones, top_series):
     """Member territories x targets: each target evaluated on each member's schools of the
     target's group (like for like, as the tile); the count of schools meeting each target comes
     from the kept counts (SQL over all the schools below, tests/test_evaluation.py)."""
@@ -283,7 +286,7 @@ def _territory_matrix(engine, territory_id, trows, cards, now, children, cut, mi
         out.append(row)
     judged = [r for r in trows if r["level"] == "school" and r["judged_on"] in ("school", "both") and r["id"] in now]
     items = []
-    avg = _group_series(engine, [territory_id], sorted({r["indicator_id"] for r in judged}), ["all"])
+    avg = top_series  # the territory's series up to the cut: the periods judged are in it
     for r in judged:
         pid = now[r["id"]]["period_id"]
         a = next((x["average"] for x in avg.get((territory_id, r["indicator_id"], "all"), [])
@@ -408,10 +411,11 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
     subject = ev_mod.Subject.school(school_id)
     with engine.connect() as conn:
         full = {r["id"]: r for r in ev_mod.target_rows(conn, target_ids=[r["id"] for r in trows])}
-        results = ev_mod.evaluate_many(conn, list(full.values()), [subject], cut)
-        # compared with the average school of the territory whose roadmap sets the target
+        # compared with the average school of the territory whose roadmap sets the target; read once
         groups = ev_mod.group_series(conn, sorted({r["roadmap_territory_id"] for r in trows}),
-                                     sorted({r["indicator_id"] for r in trows}), ["all"], cut=cut)
+                                     sorted({r["indicator_id"] for r in trows}), ["all", "territory"], cut=cut)
+        now = ev_mod.judged_periods(conn, list(full.values()), cut, groups)
+        results = ev_mod.evaluate_many(conn, list(full.values()), [subject], cut, now=now, series=groups)
     out = []
     for r in trows:
         res = results.get((r["id"], subject))

@@ -188,13 +188,15 @@ def group_series(conn, territory_ids: list[int], indicator_ids: list[int], grps:
     return out
 
 
-def judged_periods(conn, trows: list[dict], cut: date) -> dict[int, dict]:
+def judged_periods(conn, trows: list[dict], cut: date, data: dict | None = None) -> dict[int, dict]:
     """{target id: the period judged at the cut (period_id, label, end, t, kind)} — see the module
-    docstring; a target without such a period is absent."""
+    docstring; a target without such a period is absent. `data`: the roadmap territories' group
+    series up to the cut (groups "all" and "territory") when the caller has read them."""
     if not trows:
         return {}
-    data = group_series(conn, sorted({r["roadmap_territory_id"] for r in trows}),
-                        sorted({r["indicator_id"] for r in trows}), ["all", "territory"], cut=cut)
+    if data is None:
+        data = group_series(conn, sorted({r["roadmap_territory_id"] for r in trows}),
+                            sorted({r["indicator_id"] for r in trows}), ["all", "territory"], cut=cut)
     out = {}
     for r in trows:
         grp = "territory" if r["level"] == "territory" else "all"
@@ -297,15 +299,17 @@ def judge(r: dict, milestones: list[dict], subject: Subject, cut: date, *, serie
 # ---------------------------------------------------------------------------------------------
 def evaluate_many(conn, trows: list[dict], subjects: list[Subject], cut: date | None = None, *,
                   milestones: dict[int, list[dict]] | None = None, now: dict[int, dict] | None = None,
-                  with_missing: bool = True, period_ids: list[int] | None = None, status_only: bool = False
-                  ) -> dict[tuple[int, Subject], Result]:
+                  with_missing: bool = True, period_ids: list[int] | None = None, status_only: bool = False,
+                  series: dict | None = None) -> dict[tuple[int, Subject], Result]:
     """Every target row × every subject it applies to, as of the cut (default: today).
     {(target id, subject): Result}. A school subject is evaluated against the targets of
     roadmaps over its territory only, and only when it is in the target's group. `period_ids`
     limits the territories' series to those periods (enough for the forecast and the baseline).
     `status_only` (territory subjects, e.g. a region's matrix): the series is read only for the
     subjects whose status the forecast decides (`Evaluation.uses_forecast`); the others' status,
-    value and baseline are the same, their forecast is not computed."""
+    value and baseline are the same, their forecast is not computed. `series`: the group series up
+    to the cut when the caller has read them (for territory subjects every group needed; for
+    school subjects the roadmap territories' "all")."""
     cut = cut or app_today(conn.engine)
     if milestones is None:
         milestones = counts.milestones_of(conn, [r["id"] for r in trows])
@@ -325,12 +329,15 @@ def evaluate_many(conn, trows: list[dict], subjects: list[Subject], cut: date | 
                        {"t": sorted({i["territory_id"] for i in info.values()}) or [-1]}, ("t",)):
             ancestors.setdefault(x["descendant_id"], set()).add(x["ancestor_id"])
         own = school_series(conn, schools, [r["indicator_id"] for r in trows if r["level"] == "school"], cut)
-        avg_rows = group_series(conn, sorted({r["roadmap_territory_id"] for r in trows}), ind_ids, ["all"], cut=cut)
+        avg_rows = series if series is not None else group_series(
+            conn, sorted({r["roadmap_territory_id"] for r in trows}), ind_ids, ["all"], cut=cut)
     if terrs:
         # each target's own group, and the whole territory where a target compares with its average
         pairs = {(r["indicator_id"], group_of(r, s)) for s in subjects if s.kind == "territory" for r in trows}
         pairs |= {(r["indicator_id"], "all") for r in trows if r["kind"] == "not_below_average"}
-        if status_only:  # first pass: no series but the whole territory's at the period judged
+        if series is not None:
+            tser = series
+        elif status_only:  # first pass: no series but the whole territory's at the period judged
             now_pids = sorted({p["period_id"] for p in now.values()})
             tser = group_series(conn, terrs, ind_ids, ["all"], now_pids, cut=cut,
                                 pairs=[x for x in pairs if x[1] == "all"]) if any(g == "all" for _, g in pairs) else {}
