@@ -404,3 +404,21 @@ def test_a_broken_xlsb_is_named_and_refused_in_russian(db, methodist):
         pipeline.prepare(methodist, [("свод.xlsb", data)], engine=db)
     assert "двоичная книга Excel, .xlsb" in str(exc.value) and "повреждён" in str(exc.value)
     assert dump(db) == before
+
+
+def test_undo_by_every_territory_and_the_set_based_update_on_both_backends(demo_db_any):
+    db = demo_db_any
+    with session_scope(db, write=True) as s:
+        s.add(School(territory_id=2, code="KHR-98", name="МБОУ «СОШ № 98»", short_name="СОШ № 98"))
+    admin, methodist_ = scope_of(db, "demo-admin"), scope_of(db, "demo-methodist")
+    old = _value(db, "NEV-05", "teachers_trained", "2024-Q3")
+    data = f.long_table([["NEV-05", "teachers_trained", "2024-Q3", None, 33, 33],  # an update (history)
+                         ["KHR-98", "olympiad_participants", "2024-Q4", 41, None, None]])
+    pv = pipeline.prepare(admin, [("x.xlsx", data)], engine=db)
+    assert pv.counts() == {"new": 1, "changed": 1, "unchanged": 0}
+    uid = pipeline.apply(admin, pv, data, accept_warnings=True, engine=db)
+    assert tuple(_value(db, "NEV-05", "teachers_trained", "2024-Q3")) == (100.0, 33, 33)
+    with pytest.raises(auth.AccessDenied, match="вне ваших прав"):
+        pipeline.undo(methodist_, uid, engine=db)
+    assert pipeline.undo(admin, uid, engine=db) == {"restored": 1, "removed": 1}
+    assert tuple(_value(db, "NEV-05", "teachers_trained", "2024-Q3")) == tuple(old)
