@@ -194,7 +194,10 @@ def main() -> int:
     ap.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     ap.add_argument("--logins", type=int, default=50)
     ap.add_argument("--sessions", type=int, default=20)
+    ap.add_argument("--timeout", type=float, default=60.0, help="seconds one login or one render may take (max 300)")
     args = ap.parse_args()
+    global REQUEST_TIMEOUT
+    REQUEST_TIMEOUT = min(max(args.timeout, 5.0), 300.0)
     n_logins, n_sessions = min(args.logins, MAX_LOGINS), min(args.sessions, MAX_SESSIONS)
 
     from tests.e2e.conftest import start_server
