@@ -63,7 +63,7 @@ except AccessDenied as exc:
 
 s = view.school
 flags = [x for x, on in (("ШНОР", s["is_shnor"]), ("ШНСУ", s["is_shnsu"]), ("школа-лидер", s["is_leader"])) if on]
-st.markdown(f"## {escape(s['short_name'])}")
+st.markdown(f"# {escape(s['short_name'])}")
 st.caption(f"{escape(s['name'])} · {escape(s['territory'])}" + (f" · {', '.join(flags)}" if flags else ""))
 demo_banner(bool(s["is_demo"]) or cache.is_demo())
 people = [f"**Куратор:** {escape(', '.join(view.curators))}" if view.curators else

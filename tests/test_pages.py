@@ -96,7 +96,7 @@ def test_principal_gets_only_their_school(app_db):
 @pytest.mark.parametrize("login", ["demo-head", "demo-methodist", "demo-admin"])
 def test_head_opens_the_school_page(app_db, login):
     at = run_as(login, "../app_pages/school.py", school="8")
-    assert "## Гимназия № 12 (демо)" in markdown_text(at)
+    assert "# Гимназия № 12 (демо)" in markdown_text(at)
     assert "Курирует" in markdown_text(at)
 
 

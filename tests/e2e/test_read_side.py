@@ -9,9 +9,8 @@ def test_overview_meeting_indicator_and_school(server, page):
     assert page.locator(".tile-title").count() == 5
     assert page.locator("svg.sparkline").count() == 5
     # the whole overview fits a 1920x1080 projector without scrolling down to the tiles' ends
-    bottom = page.evaluate("Math.max(...[...document.querySelectorAll('.tile-title')].map("
-                           "e => e.closest('[data-testid=stVerticalBlockBorderWrapper], [data-testid=stVerticalBlock]')"
-                           ".getBoundingClientRect().bottom))")
+    bottom = page.evaluate("Math.max(...[...document.querySelectorAll('.tile')].map("
+                           "e => e.getBoundingClientRect().bottom))")
     assert bottom <= 1080, bottom
     shot(page, "overview")
 
