@@ -190,13 +190,14 @@ def ranking(rows: list[dict], *, unit: str, target_value: float | None = None, a
 
 
 def distribution(values: list[float], *, unit: str, height: int = 220) -> alt.TopLevelMixin:
-    """How the schools' values spread: a histogram."""
+    """How the schools' values spread: a histogram over the range of the values (so that 93–100 % is
+    not two bars at the right end of 0–100)."""
     df = pd.DataFrame({"value": [v for v in values if v is not None]})
-    x_scale = alt.Scale(domain=[0, 100]) if unit == "%" else alt.Undefined
+    extent = fitted_domain(list(df["value"]), unit)  # the spread of the values, not 0–100
     chart = alt.Chart(df).mark_bar(color=LINE).encode(
-        x=alt.X("value:Q", bin=alt.Bin(maxbins=20, extent=[0, 100] if unit == "%" else alt.Undefined),
-                title=unit, scale=x_scale),
-        y=alt.Y("count():Q", title="школ"))
+        x=alt.X("value:Q", bin=alt.Bin(maxbins=12, extent=extent), title=unit, scale=alt.Scale(domain=extent),
+                axis=alt.Axis(format=",.0f")),
+        y=alt.Y("count():Q", title="школ", axis=alt.Axis(tickMinStep=1, format="d")))
     return _finish(chart, height=height)
 
 
