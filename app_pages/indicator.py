@@ -8,6 +8,7 @@ import streamlit as st
 
 from core import charts, explain, reports
 from core import formatting as fmt
+from core import vocabulary as voc
 from core.auth import AccessDenied
 from ui import cache
 from ui.common import chart_with_downloads, demo_banner, scope, status_badge
@@ -70,7 +71,7 @@ if cur.empty:
     st.stop()
 left, right = st.columns([3, 2])
 with left:
-    st.markdown(f"#### {'Школы' if view.unit_label == 'Школа' else 'Территории'}: рейтинг")
+    st.markdown(f"#### {voc.UNIT_PLURALS[view.unit]}: рейтинг")
     chart_with_downloads(charts.ranking([{"name": r["Название"], "value": r["value"], "status": r["status"]}
                                          for r in cur.to_dict("records")],
                                         unit=card.unit, target_value=ev.target_value if card.kind in

@@ -288,7 +288,7 @@ if n_cards > FIRST_SCREEN:
                "ниже (прокрутите страницу).")
 st.markdown('<div class="tiles">' + "".join(tile_html(c) for c in ov.cards) + "</div>", unsafe_allow_html=True)
 
-tab_matrix, tab_trends, tab_rules = st.tabs(["Школы × цели" if ov.unit_label == "Школа" else "Территории × цели",
+tab_matrix, tab_trends, tab_rules = st.tabs([f"{voc.UNIT_PLURALS[ov.unit]} × цели",
                                              "Динамика", "Как считается"])
 with tab_matrix:
     target_cols = [(c.target_id, c.column) for c in ov.cards if c.target_id in ov.matrix.columns]
@@ -296,7 +296,7 @@ with tab_matrix:
     shown = shown.iloc[sorted(range(len(shown)), key=lambda i: fmt.natural_key(str(shown[ov.unit_label].iloc[i])))]
     if target_cols and not shown.empty:
         link = None
-        if ov.unit_label == "Школа" and page_for("school"):
+        if ov.unit == voc.SCHOOL_UNIT and page_for("school"):
             link = "school?school={id}" + (f"&as_of={as_of.isoformat()}" if "as_of" in params and as_of else "")
         st.markdown(status_table(shown, ov.unit_label, target_cols, link), unsafe_allow_html=True)
         for card in ov.cards:

@@ -127,9 +127,14 @@ class Overview:
     # column per target keyed by the target's id (two targets on one indicator are two columns)
     matrix: pd.DataFrame
     is_demo: bool
-    unit_label: str = "Школа"  # the matrix's first column: "Школа" or "Территория"
+    unit: str = voc.SCHOOL_UNIT  # the matrix's units: vocabulary.SCHOOL_UNIT or TERRITORY_UNIT
     cut: date | None = None  # «по состоянию на»
     results: dict = field(default_factory=dict)  # {(target id, Subject): Result} of the matrix
+
+    @property
+    def unit_label(self) -> str:
+        """The matrix's first column: «Школа» or «Территория»."""
+        return voc.UNIT_LABELS[self.unit]
 
 
 def _target_rows(engine: Engine, roadmap_id: int) -> list[dict]:
@@ -252,14 +257,14 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
     if children:
         matrix, results = _territory_matrix(engine, territory_id, trows, cards, now, children, cut, milestones,
                                             avg_all)
-        unit_label = "Территория"
+        unit = voc.TERRITORY_UNIT
     else:
         matrix, results = _school_matrix(engine, trows, cards, now, _schools(engine, territory_id, scope), cut,
                                          milestones)
-        unit_label = "Школа"
+        unit = voc.SCHOOL_UNIT
     return Overview(roadmap=rm, as_of=as_of,
                     as_of_label=fmt.month_year(as_of) if as_of else None,
-                    cards=cards, matrix=matrix, is_demo=bool(rm["is_demo"]), unit_label=unit_label, cut=cut,
+                    cards=cards, matrix=matrix, is_demo=bool(rm["is_demo"]), unit=unit, cut=cut,
                     results=results)
 
 
@@ -495,12 +500,16 @@ def _school_activities(engine: Engine, school_id: int, territory_id: int, today:
 @dataclass
 class IndicatorView:
     card: TargetCard
-    unit_label: str  # "Школа" or "Территория"
+    unit: str  # vocabulary.SCHOOL_UNIT or TERRITORY_UNIT
     current: pd.DataFrame  # unit, value, numerator, denominator, status, flags at the card's period
     history: pd.DataFrame  # unit x period values
     average: float | None  # the average school of the territory at the card's period
     numerator_label: str | None
     denominator_label: str | None
+
+    @property
+    def unit_label(self) -> str:
+        return voc.UNIT_LABELS[self.unit]
 
 
 def indicator_view(scope: Scope, roadmap_id: int, target_id: int, as_of: date | None = None,
@@ -521,7 +530,7 @@ def indicator_view(scope: Scope, roadmap_id: int, target_id: int, as_of: date | 
         not ov.matrix.empty and target_id in ov.matrix.columns) else {}
     cut = ov.cut or settings.today(engine)
     cols = ["unit_id", "Название", "ШНОР", "ШНСУ", "value", "numerator", "denominator", "status"]
-    if ov.unit_label == "Школа":
+    if ov.unit == voc.SCHOOL_UNIT:
         rows = access.rows(engine, """
             SELECT s.id AS unit_id, s.short_name AS name, s.is_shnor, s.is_shnsu, m.value, m.numerator, m.denominator,
                    m.period_id, p.label
@@ -550,7 +559,7 @@ def indicator_view(scope: Scope, roadmap_id: int, target_id: int, as_of: date | 
                .reindex(columns=[o for o in order if o in set(hist["label"])]) if not hist.empty else pd.DataFrame())
     avg = next((x["average"] for x in _group_series(engine, [tid], [card.indicator_id], ["all"], cut=cut).get(
         (tid, card.indicator_id, "all"), []) if x["period_id"] == now_pid), None)
-    return IndicatorView(card=card, unit_label=ov.unit_label, current=current, history=history, average=avg,
+    return IndicatorView(card=card, unit=ov.unit, current=current, history=history, average=avg,
                          numerator_label=ind["numerator_label"], denominator_label=ind["denominator_label"])
 
 

@@ -24,7 +24,7 @@ from core import settings
 from core.auth import Scope
 from core.db import get_engine
 from core.roadmap import ACTIVITY_STATUSES, is_overdue
-from core.vocabulary import OFF_TRACK, STATUS_LABELS
+from core.vocabulary import OFF_TRACK, SCHOOL_UNIT, STATUS_LABELS
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -153,7 +153,7 @@ def _risks_without_activity(engine: Engine, roadmap_id: int) -> tuple[int, list[
 def _missing_reports(engine: Engine, scope: Scope, ov) -> dict[str, list[str]]:
     """Per target: the schools of its group whose data its value lacks (the period judged or the
     baseline), as the evaluation found them."""
-    if ov.unit_label != "Школа":
+    if ov.unit != SCHOOL_UNIT:
         return {}
     return {card.column or card.short_name: card.missing for card in ov.cards if card.level == "school" and card.missing}
 

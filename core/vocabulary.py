@@ -60,6 +60,11 @@ GROUPS = ("all", "shnor", "shnsu", "target")
 GROUP_LABELS = {"all": "все школы", "shnor": "ШНОР", "shnsu": "ШНСУ", "target": "ШНОР и ШНСУ"}
 TERRITORY_LEVEL = "territory"  # a target measured once per territory (no schools)
 
+# The units of a matrix: the schools of a municipality, or the member territories of a region
+SCHOOL_UNIT, TERRITORY_UNIT = "school", "territory"
+UNIT_LABELS = {SCHOOL_UNIT: "Школа", TERRITORY_UNIT: "Территория"}
+UNIT_PLURALS = {SCHOOL_UNIT: "Школы", TERRITORY_UNIT: "Территории"}
+
 # ---------------------------------------------------------------------------------------------
 # Roles
 # ---------------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def test_every_target_school_and_cut_agrees_through_every_consumer(demo_db):
                 meets = 0
                 for s in schools:
                     one = evaluate(card.target_id, Subject.school(s["id"]), cut, engine)
-                    if ov.unit_label == "Школа":
+                    if ov.unit == voc.SCHOOL_UNIT:
                         cell = ov.matrix.loc[ov.matrix["unit_id"] == s["id"], card.target_id]
                         cell = None if cell.empty or cell.iloc[0] != cell.iloc[0] else cell.iloc[0]
                         assert cell == (one.status if one else None), (rm.code, cut, card.short_name, s)
@@ -77,7 +77,7 @@ def test_every_target_school_and_cut_agrees_through_every_consumer(demo_db):
                         rm.code, cut, card.short_name, s)
                     checked["school pages"] += page is not None
                     meets += bool(one and one.evaluation.meets_target)
-                if ov.unit_label == "Школа":
+                if ov.unit == voc.SCHOOL_UNIT:
                     assert sorted(card.lagging) == sorted(lagging)
                 if card.target_id in school_targets and card.result.period_id is not None:
                     r = next(x for x in ev.target_rows(engine.connect(), target_ids=[card.target_id]))
@@ -90,7 +90,7 @@ def test_every_target_school_and_cut_agrees_through_every_consumer(demo_db):
                         kept = counts.read(c, tid, [(r["id"], card.result.period_id)])
                     assert n_meeting == meets, (rm.code, cut, card.short_name)
                     assert kept.get((r["id"], card.result.period_id), (n_group, n_meeting)) == (n_group, n_meeting)
-                    if ov.unit_label == "Школа":
+                    if ov.unit == voc.SCHOOL_UNIT:
                         assert (card.n_schools, card.n_meeting) == (n_group, n_meeting)
                     checked["counts"] += 1
             labels = [row[-1] for row in reports.target_rows(ov.cards)]  # справка and XLSX share it
@@ -274,7 +274,7 @@ def test_a_regions_matrix_gives_what_the_evaluation_gives_for_each_member(empty_
     checked, used_forecast = 0, False
     for cut in (None, date(2023, 6, 30), date(2023, 3, 31)):  # after the due period, and before it
         ov = queries.overview(sc, info["roadmap_id"], cut, empty_db)
-        assert ov.unit_label == "Территория"
+        assert ov.unit == voc.TERRITORY_UNIT
         for card in ov.cards:
             one = evaluate(card.target_id, Subject.territory(info["territory_id"]), ov.cut, empty_db)
             assert one.evaluation == card.evaluation
