@@ -19,7 +19,9 @@ from ui.common import scope
 sc = scope()
 engine = cache.engine()
 correction = sc.role != "principal"
-st.title("Исправление значений" if correction else "Ввод данных")
+st.title("Ввод данных")
+if correction:
+    st.caption("Исправление значения школы — с обязательной причиной; исправление проходит тот же путь, что и загрузка файла, и попадает в журнал.")
 
 today = cache.today()
 quarters = [p for p in calendar.upload_choices(list(cache.periods()["code"]), today) if p.kind == "quarter"]

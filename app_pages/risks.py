@@ -103,7 +103,8 @@ with right:
     st.markdown("Выявлен: " + escape(", ".join(where) if where else (f["found_in_text"] or "школы не указаны")))
     acts = activities_of(int(fid))
     if acts:
-        st.markdown(f"Мероприятия ({len(acts)}):  \n" + "  \n".join(escape(a) for a in acts))
+        # one bullet per activity: the text starts with its own number, which must not start a list
+        st.markdown(f"Мероприятия ({len(acts)}):\n\n" + "\n".join("- " + escape(a).replace(".", "\\.", 1) for a in acts))
     else:
         st.error("Ни одно мероприятие не направлено на этот параметр.")
 

@@ -101,7 +101,7 @@ def test_principal_enters_values_and_the_methodologist_sees_them(app_db):
 
 def test_methodologist_correction_needs_a_reason_and_an_approved_quarter_is_closed(app_db):
     at = run_as("demo-methodist", ENTRY)
-    assert at.title[0].value == "Исправление значений"
+    assert at.title[0].value == "Ввод данных" and "обязательной причиной" in at.caption[0].value
     at.selectbox(key="entry_period").set_value("2024-Q3").run()
     sid = at.selectbox(key="entry_school").value
     key = f"{sid}:2024-Q3"
