@@ -174,3 +174,22 @@ def test_a_page_error_is_told_in_russian_with_an_incident_number():
     assert "непредвиденная ошибка" in message
     logged = [r for r in records if number in r.getMessage()]
     assert logged and logged[0].exc_info[0] is ZeroDivisionError  # the traceback is in the server log
+
+
+def test_admin_page_edits_a_user_and_the_log_says_it(app_db):
+    from tests.test_pages import run_as
+
+    at = run_as("demo-admin", "../app_pages/admin.py")
+    at.selectbox(key="admin_user_pick").set_value("demo-methodist").run()
+    with app_db.connect() as c:
+        uid = c.execute(text("SELECT id FROM user WHERE login = 'demo-methodist'")).scalar()
+        nev5 = c.execute(text("SELECT id FROM school WHERE code = 'NEV-05'")).scalar()
+    at.selectbox(key=f"edit_role_{uid}").set_value("curator")
+    at.selectbox(key=f"edit_school_{uid}").set_value(nev5)
+    next(b for b in at.button if b.label == "Сохранить роль и привязку").click().run()
+    assert not at.exception and not at.error
+    with app_db.connect() as c:
+        assert tuple(c.execute(text("SELECT role, school_id FROM user WHERE id = :i"), {"i": uid}).one()) == \
+            ("curator", nev5)
+    log = users.audit_log(scope_of(app_db, "demo-admin"), actions=["user_updated"], engine=app_db)
+    assert log["Что произошло"].iloc[0].startswith("Изменён пользователь demo-methodist: роль: Методист → Куратор")
