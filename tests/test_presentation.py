@@ -193,3 +193,15 @@ def test_admin_page_edits_a_user_and_the_log_says_it(app_db):
             ("curator", nev5)
     log = users.audit_log(scope_of(app_db, "demo-admin"), actions=["user_updated"], engine=app_db)
     assert log["Что произошло"].iloc[0].startswith("Изменён пользователь demo-methodist: роль: Методист → Куратор")
+
+
+def test_readme_is_russian_first():
+    from core.settings import ROOT
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    ru, _, en = text.partition("\n# In English")
+    assert en, "the English part follows the Russian one"
+    letters = re.findall(r"[A-Za-zА-Яа-яЁё]", re.sub(r"`[^`]*`|```.*?```|\([^)]*\.md\)", "", ru, flags=re.S))
+    assert sum(c.isascii() for c in letters) < 0.15 * len(letters)  # the first part is Russian
+    for name in ("DEMO_TODAY", "DATABASE_URL", "MONITORING_DEMO", "streamlit run app.py", "demo-principal"):
+        assert name in ru and name in en
