@@ -524,6 +524,26 @@ def logout(token: str | None, *, engine: Engine | None = None) -> None:
             audit(s, "logout", user_id=user_id, login=user.login if user else None)
 
 
+_SCRIPT_SESSIONS: dict[str, str] = {}  # Streamlit session id -> hash of the login session's token
+_SCRIPT_SESSIONS_LOCK = threading.Lock()
+
+
+def bind_script_session(script_session_id: str, session_token: str | None) -> None:
+    """Record which login session a Streamlit session runs for (server.media checks downloads
+    against it). Called on every script run."""
+    if not script_session_id or not isinstance(session_token, str) or not session_token:
+        return
+    with _SCRIPT_SESSIONS_LOCK:
+        _SCRIPT_SESSIONS[script_session_id] = token_hash(session_token)
+        while len(_SCRIPT_SESSIONS) > 10000:
+            _SCRIPT_SESSIONS.pop(next(iter(_SCRIPT_SESSIONS)))
+
+
+def script_session_owner(script_session_id: str) -> str | None:
+    with _SCRIPT_SESSIONS_LOCK:
+        return _SCRIPT_SESSIONS.get(script_session_id)
+
+
 def logout_csrf(session_token: str | None) -> str:
     """The CSRF token of the logout form: derived from the session token (which only this browser
     holds, in an HttpOnly cookie), so another site can neither read nor forge it."""

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from core import auth
 from core.settings import get_settings
+from server import media
 
 PUBLIC_EXACT = {"/login", "/logout", "/setup", "/healthz", "/_stcore/health", "/favicon.png",
                 "/favicon.ico", "/robots.txt"}
@@ -152,6 +153,15 @@ class AuthGateMiddleware:
         token = _cookie(scope, auth.COOKIE_NAME)
         user = await run_in_threadpool(auth.resolve, token) if token else None
         if user is not None:
+            if scope["type"] == "http" and scope.get("path", "").startswith("/media/") \
+                    and not media.may_fetch(scope["path"], token):
+                # another login session's download (or an unknown one): as if it did not exist
+                body = "Файл не найден.".encode("utf-8")
+                await send({"type": "http.response.start", "status": 404,
+                            "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                        (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
             return await self.app(scope, receive, send)
         if scope["type"] == "websocket":
             # refuse the handshake: an anonymous browser never gets a script run

@@ -79,6 +79,16 @@ def fragment_guard() -> None:
     cache.refresh_version()
 
 
+def _bind_downloads_to_login() -> None:
+    """Tell the gate which login session this Streamlit session runs for: its download URLs are
+    then served to that login session only (server/media.py)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        auth.bind_script_session(ctx.session_id, st.context.cookies.get(auth.COOKIE_NAME))
+
+
 def run(user: User | None) -> None:
     # the favicon is an emoji (drawn as a data: SVG); a :material: icon would be fetched from
     # fonts.gstatic.com, which the Content-Security-Policy does not allow
@@ -95,6 +105,7 @@ def run(user: User | None) -> None:
         return
     with session_scope(cache.engine()) as s:
         scope = auth.scope_for(s, user)
+    _bind_downloads_to_login()
     st.session_state[USER_KEY] = user
     st.session_state[SCOPE_KEY] = scope
     by_key = page_objects(user.role)

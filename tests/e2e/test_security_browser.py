@@ -125,3 +125,24 @@ def test_every_page_renders_under_the_csp(browser, tmp_path):
             shot(pg, f"csp-{user}")
             ctx.close()
         assert not violations and not errors, (violations, errors)
+
+
+def test_download_urls_belong_to_the_login_session_that_made_them(srv, browser):
+    base, _ = srv
+    a = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    pa = a.new_page()
+    login(pa, base, "demo-head")
+    pa.goto(base + "/reports")
+    wait_idle(pa)
+    with pa.expect_download(timeout=60000) as dl:
+        pa.get_by_role("button", name="Справка (.docx)").click()
+    url = dl.value.url
+    assert "/media/" in url
+    assert a.request.get(url).status == 200  # the session that made it
+    b = browser.new_context()
+    pb = b.new_page()
+    login(pb, base, "demo-head")  # the same user, another browser: another login session
+    assert b.request.get(url).status == 404
+    assert browser.new_context().request.get(url, max_redirects=0).status == 303  # anonymous: the gate
+    a.close()
+    b.close()
