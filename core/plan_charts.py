@@ -13,12 +13,12 @@ from core.formatting import chart_text
 
 
 FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=16, color="#102a43")
-STATE_STYLE = {  # state -> (label, colour); colour plus the word in the legend and hover
-    "overdue": ("Просрочено", "#b71c1c"),
-    "planned": ("Запланировано", "#6b7c93"),
-    "in_progress": ("Выполняется", "#0b4f8a"),
-    "done": ("Выполнено", "#2e7d32"),
-    "cancelled": ("Отменено", "#bdbdbd"),
+STATE_STYLE = {  # state -> (label, colour); colour plus the word in the legend and hover; Okabe–Ito hues
+    "overdue": ("Просрочено", "#B34700"),  # vermillion (as «Отстаёт»)
+    "planned": ("Запланировано", "#8a99ad"),
+    "in_progress": ("Выполняется", "#0072B2"),  # blue
+    "done": ("Выполнено", "#00785A"),  # bluish green
+    "cancelled": ("Отменено", "#cfcfcf"),
 }
 MONTHS_SHORT = ["янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"]
 
@@ -47,7 +47,7 @@ def spans(kind: str, due: date | None, dates: tuple[date, ...]) -> tuple[list[tu
 
 def _label(r) -> str:
     title = " ".join(str(r["title"]).split())
-    title = title if len(title) <= 58 else title[:56].rstrip() + "…"
+    title = title if len(title) <= 46 else title[:44].rstrip() + "…"  # leaves the time axis room at 1280 px
     stage = f" ({r['stage']})" if r.get("stage") else ""
     prefix = "КТ " if r["kind"] == "control_point" else ""
     return f"{prefix}{r['number']}{stage}. {title}"
