@@ -422,3 +422,38 @@ def test_undo_by_every_territory_and_the_set_based_update_on_both_backends(demo_
         pipeline.undo(methodist_, uid, engine=db)
     assert pipeline.undo(admin, uid, engine=db) == {"restored": 1, "removed": 1}
     assert tuple(_value(db, "NEV-05", "teachers_trained", "2024-Q3")) == tuple(old)
+
+
+# ---------------------------------------------------------------------------------------------
+# Holdout defects: what a hand-made file says is never silently dropped
+# ---------------------------------------------------------------------------------------------
+def test_a_share_given_only_as_percent_is_an_error_naming_its_counts(db, methodist):
+    from openpyxl import Workbook
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["№", "Наименование ОО", "Качество обучения, %", "Доля педагогов с КПК, %", "Участники олимпиад и конкурсов, чел."])
+    ws.append([1, "СОШ № 2", "60,4 %", 0.688, 12])
+    ws.append([2, "СОШ № 5", 52.1, 0.7, 7])
+    ws["D2"].number_format = "0.0%"
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = buf.getvalue()
+    before = dump(db)
+    pv = pipeline.prepare(methodist, [("проценты.xlsx", data)], "2024-Q4", engine=db)
+    q = next(q for q in pv.questions if q.key == "column:Sheet:D")
+    assert "Процента среди вариантов нет" in q.text, q.text
+    pv = pipeline.prepare(methodist, [("проценты.xlsx", data)], "2024-Q4", engine=db,
+                          answers={"column:Sheet:D": "skip"})
+    err = [e.text for e in pv.errors if "только процентом" in e.text]
+    assert len(err) == 1 and err[0].startswith("Лист «Sheet», строка 1, столбец C («Качество обучения, %»)"), pv.errors
+    assert "«Обучающихся, прошедших аттестацию»" in err[0] and "из них" in err[0], err[0]
+    with pytest.raises(IngestError):
+        pipeline.apply(methodist, pv, data, accept_warnings=True, engine=db)
+    assert dump(db) == before
+    # the same «%» next to its counts is derived: no error
+    ok = f.office_table([[1, "СОШ № 2", 38, 30, "78,9 %", 100, 45, 12]])
+    assert not pipeline.prepare(methodist, [("свод.xlsx", ok)], "2024-Q4", engine=db).errors
+    # a long table with only the «%» row of a share
+    long = f.long_table([["NEV-02", "Качество обучения, %", "2024-Q4", 60.4, None, None]])
+    pv = pipeline.prepare(methodist, [("x.xlsx", long)], "2024-Q4", engine=db)
+    assert any("Обучающихся, прошедших аттестацию" in e.text for e in pv.errors), [e.text for e in pv.errors]

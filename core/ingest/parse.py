@@ -338,16 +338,36 @@ def _parse_grid(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out: 
         elif answer and ":" in answer and answer.split(":", 1)[1] in PARTS:
             cols[j] = ("key", answer)
         elif numeric:
+            why_no_percent = (" Процента среди вариантов нет: доля загружается только двумя числами («всего» и "
+                              "«из них»), процент приложение считает само; если в файле только проценты, добавьте "
+                              "столбцы с числами." if "%" in heads[j] or any(w in norm(heads[j]) for w in PERCENT_WORDS)
+                              else "")
             questions.append(Question(
                 qkey, f"Лист «{sheet}», столбец {letter} («{heads[j]}»): в нём числа, но такого показателя нет в "
-                      "справочнике. Какой это показатель? Или пропустить столбец?",
+                      f"справочнике. Какой это показатель? Или пропустить столбец?{why_no_percent}",
                 [("skip", "Пропустить столбец")] + ctx.choices))
             cols[j] = ("skip", "")
         else:
             problems.append(Problem("warning", "столбец не распознан и пропущен (в нём нет чисел)", sheet, start,
                                     letter, heads[j]))
             cols[j] = ("skip", "")
-    if not questions and not any(kind == "key" for kind, _ in cols.values()) and not any(
+    if not questions:  # a share's «%» with no counts beside it: never dropped silently
+        counted = {key for kind, key in cols.values() if kind == "key"}
+        by_code = {i["code"]: i for i in ctx.indicators}
+        for j, (kind, code) in sorted(cols.items()):
+            ind = by_code.get(code)
+            if kind != "percent" or ind is None or ctx.answers.get(f"column:{sheet}:{col_letter(j + 1)}") == "skip":
+                continue
+            if {f"{code}:numerator", f"{code}:denominator"} <= counted:
+                continue
+            if any(j < len(rows[i]) and not _blank(rows[i][j]) for i in data_rows[:2000]):
+                den, num = ind.get("denominator_label") or "всего", ind.get("numerator_label") or "из них"
+                problems.append(Problem(
+                    "error", f"доля «{ind['short_name']}» задана только процентом, а загружается двумя числами: "
+                             f"«{den}» (всего) и «{num}» (из них) — процент приложение считает само (по территории — "
+                             "сумма «из них» к сумме «всего»). Добавьте эти два столбца (как в шаблоне) или удалите "
+                             "столбец процентов", sheet, h_idx + 1, col_letter(j + 1), heads[j]))
+    if not questions and not any(p.level == "error" for p in problems) and not any(kind == "key" for kind, _ in cols.values()) and not any(
             k in ("value", "numerator", "denominator") for kind, k in cols.values() if kind == "long"):
         return False  # no quantity in this table: not the data (a list of schools, a notes sheet)
     out.questions.extend(questions)

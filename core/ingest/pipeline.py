@@ -244,6 +244,7 @@ def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code:
     groups: dict[tuple[int, int, int], dict] = {}
     matcher = SchoolMatcher(scope, list(cat.schools.values()), cat.territories, cat.aliases)
     school_errors: dict[tuple[str, str], dict] = {}  # (reason, sheet) -> rows, reference: one message per cause
+    percent_rows: list[tuple[tuple, dict, Entry]] = []  # a share's «%» rows of a long table
     resolved: dict[str, tuple[dict | None, str | None, bool]] = {}  # school reference -> (school, why, allowed)
     ctx = _Context(cat.labels, list(cat.indicators.values()), {})
     ind_of: dict[tuple[str, str], tuple[dict | None, str | None]] = {}  # (as written, part) -> resolved
@@ -280,15 +281,16 @@ def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code:
             if ind is None:
                 pv.errors.append(_loc(e, f"неизвестный показатель «{e.indicator}». {_accepted_indicators(cat)}"))
                 continue
-            if part is None:  # a share's «%» named in a row of its own: derived, not read
-                continue
-            if part is not e.part:
+            if part is not e.part and part is not None:
                 e.part = part
             pcode = e.period or default_period
             period = period_of.get(pcode, _MISSING)
             if period is _MISSING:
                 period = period_of[pcode] = (_resolve_period(cat, pcode, pv)
                                              or _resolve_period(cat, find_period(pcode), pv))
+            if period is not None and part is None:  # a share's «%» in a row of its own: derived, not read,
+                percent_rows.append(((school["id"], ind["id"], period["id"]), ind, e))  # but its counts must be there
+                continue
             if period is None:
                 pv.errors.append(_loc(e, f"неизвестный период «{pcode}»: пишите код («2026-Q3», «2026», «2025/26») "
                                          "или как в приложении («III кв. 2026», «2026 г.», «2025/26 уч. г.»)" if pcode else
@@ -336,6 +338,11 @@ def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code:
                                          cell=cell_text(e.school_ref)))
                 continue
             parts[part] = (number, e)
+    for key, ind, e in percent_rows:
+        if key not in groups:
+            pv.errors.append(_loc(e, f"доля «{ind['short_name']}» задана только процентом, а загружается двумя "
+                                     f"числами: «{ind['denominator_label']}» и «{ind['numerator_label']}» — процент "
+                                     "приложение считает само"))
     for (why, sheet), g in school_errors.items():
         pv.errors.append(Problem("error", why, sheet, None, None, None, g["ref"], rows=tuple(sorted(g["rows"]))))
     for key, g in groups.items():
