@@ -91,10 +91,13 @@ table = cur.assign(
     Статус=cur["status"].map(lambda s: "—" if s is None or s != s else f"{fmt.STATUS_TEXT.get(s, s)}"))
 show = ["Название", "ШНОР", "ШНСУ", "Значение"]
 if view.denominator_label:
-    table[view.denominator_label] = cur["denominator"]
-    table[view.numerator_label] = cur["numerator"]
+    # counts as text with the Russian thousands separator («10 500»), right-aligned like numbers
+    table[view.denominator_label] = cur["denominator"].map(lambda v: fmt.num(v))
+    table[view.numerator_label] = cur["numerator"].map(lambda v: fmt.num(v))
     show += [view.denominator_label, view.numerator_label]
-st.dataframe(table[show + ["Статус"]].sort_values("Название"), hide_index=True, width="stretch")
+number_cols = {c: st.column_config.TextColumn(c, alignment="right") for c in show[4:]}
+st.dataframe(table[show + ["Статус"]].sort_values("Название"), hide_index=True, width="stretch",
+             column_config=number_cols)
 st.download_button("Значения показателя по всем школам и периодам (.xlsx)",
                    lambda: reports.measurements_xlsx(sc, roadmap_id, indicator_ids=[card.indicator_id],
                                                      engine=cache.engine()),

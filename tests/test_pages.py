@@ -200,8 +200,20 @@ def test_indicator_page_shows_every_school_with_numerators(app_db, login):
             "JOIN indicator i ON i.id = m.indicator_id JOIN period p ON p.id = m.period_id "
             "WHERE s.code = 'NEV-02' AND i.code = 'teachers_trained' AND p.code = '2024-Q3'")).one()
     row = table[table["Название"] == "СОШ № 2 (демо)"].iloc[0]
-    assert (row["Из них прошли КПК"], row["Всего педагогов"]) == (n, d)
+    assert (row["Из них прошли КПК"], row["Всего педагогов"]) == (fmt.num(n), fmt.num(d))
     assert len(at.get("vega_lite_chart")) == 3  # trend, ranking, distribution
+
+
+def test_indicator_table_groups_thousands(app_db):
+    """Counts above a thousand read «10 500» (Russian groups, non-breaking space), not «10500»."""
+    ov = queries.overview(auth.system_scope(), 1, engine=app_db)
+    card = next(c for c in ov.cards if c.short_name == "Стартовые условия")  # textbooks: 10 500
+    at = run_as("demo-methodist", "../app_pages/indicator.py", roadmap="nev-2024", target=str(card.target_id))
+    assert not at.exception
+    table = at.dataframe[0].value
+    cells = [str(v) for col in table.columns[4:6] for v in table[col]]
+    assert "10\u00a0500" in cells and "10500" not in cells
+    assert all(not (c.isdigit() and len(c) > 4) for c in cells)
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
