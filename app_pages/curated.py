@@ -5,7 +5,7 @@ from core.formatting import md_text as escape  # user text: Markdown and HTML bo
 import streamlit as st
 
 from core import formatting as fmt
-from core import queries
+from core import queries, school_plan
 from core.vocabulary import STATUS_LABELS
 from ui import cache
 from ui.common import demo_banner, page_for, scope, status_badge
@@ -27,7 +27,7 @@ for r in schools:
         with left:
             st.page_link(school_page, label=escape(r["short_name"]), icon=":material/school:", query_params={"school": str(r["id"])})
             st.caption(f"{escape(r['territory'])}" + (f" · {flags}" if flags else ""))
-            st.markdown(f"**Просрочено мероприятий школы:** {r['n_overdue_own']}  \n"
+            st.markdown(f"{school_plan.own_items_text(r['n_own'], r['n_overdue_own'])}  \n"
                         f"**Факторы риска:** {', '.join(r['risks']) if r['risks'] else 'не выявлены или не загружены'}")
         with right:
             if not r["targets"]:

@@ -72,12 +72,9 @@ if view.curated:
     people.append(f"**Курирует:** {escape(', '.join(view.curated))}")
 people += [f"**Группа школ дорожной карты:** {escape(g)}" for g in view.groups]
 acts = view.activities
-own_mask = [school_plan.is_school_level(n, r) for n, r in zip(acts["named"], acts["responsible"])] if not acts.empty else []
-n_own = sum(own_mask)
-n_own_late = int(acts.loc[own_mask, "overdue"].sum()) if n_own else 0
+own_mask, n_own, n_own_late = school_plan.own_items(acts)
 if not acts.empty:  # the third question, answered on the first screen; the lists are further down
-    people.append(f"**Мероприятия школы:** {n_own}" + (f", из них просрочено: {n_own_late}" if n_own_late else
-                                                         ", просроченных нет")
+    people.append(school_plan.own_items_text(n_own, n_own_late)
                   + f" · мероприятий управления образования и контрольных точек — {len(acts) - n_own} (для сведения)")
 st.markdown("  \n".join(people))
 

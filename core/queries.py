@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
 
 from core import access
+from core import school_plan
 from core import formatting as fmt
 from core import settings
 from core import roadmap as rm_rules
@@ -563,16 +564,6 @@ def indicator_view(scope: Scope, roadmap_id: int, target_id: int, as_of: date | 
                          numerator_label=ind["numerator_label"], denominator_label=ind["denominator_label"])
 
 
-def _own_overdue(acts: pd.DataFrame) -> int:
-    """Overdue items the school itself does (core.school_plan.is_school_level), not the office's."""
-    from core.school_plan import is_school_level
-
-    if acts.empty:
-        return 0
-    return int(sum(bool(o) and is_school_level(n, r) for o, n, r in zip(acts["overdue"], acts["named"],
-                                                                           acts["responsible"])))
-
-
 def curated_schools(scope: Scope, engine: Engine | None = None, today: date | None = None) -> list[dict]:
     """A curator's schools: each curated school with its target statuses, overdue items and risk
     factors (the curator's own school is not in the list)."""
@@ -588,9 +579,10 @@ def curated_schools(scope: Scope, engine: Engine | None = None, today: date | No
     for r in rows:
         view = school_view(scope, r["id"], engine, today)
         statuses = [t.evaluation.status for t in view.targets]
+        own = school_plan.own_items(view.activities)  # the school page's rule, one place
         r.update(statuses={k: statuses.count(k) for k in dict.fromkeys(statuses)},
                  n_targets=len(statuses), n_overdue=int(view.activities["overdue"].sum()) if not view.activities.empty else 0,
-                 n_overdue_own=_own_overdue(view.activities),
+                 n_own=own[1], n_overdue_own=own[2],
                  risks=list(view.risks["code"]), targets=view.targets)
         out.append(r)
     return out

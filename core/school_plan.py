@@ -27,6 +27,24 @@ def is_school_level(named: bool, responsible: str | None) -> bool:
     return bool(named) or bool(_SCHOOLS_RESPONSIBLE.search(responsible or ""))
 
 
+def own_items(acts) -> tuple[list[bool], int, int]:
+    """The one rule for «the school's own items» on every screen (school page, curator's cards): a mask
+    over `acts` (columns named, responsible, overdue), how many are the school's own and how many of
+    those are overdue. The office's items are never counted as the school's overdue."""
+    if acts is None or acts.empty:
+        return [], 0, 0
+    mask = [is_school_level(n, r) for n, r in zip(acts["named"], acts["responsible"])]
+    late = sum(bool(o) for o, m in zip(acts["overdue"], mask) if m)
+    return mask, sum(mask), int(late)
+
+
+def own_items_text(n_own: int, n_late: int) -> str:
+    """«Мероприятия школы: 23, из них просрочено: 2» — the same words on the school page and the
+    curator's card (Markdown, bold label)."""
+    return f"**Мероприятия школы:** {n_own}" + (f", из них просрочено: {n_late}" if n_late else
+                                                ", просроченных нет")
+
+
 def next_quarter_end(d: date) -> date:
     """The last day of the quarter after the one `d` is in."""
     q = (d.month - 1) // 3 + 1

@@ -160,3 +160,26 @@ def test_methodologist_loads_a_roadmap_on_the_page(app_db):
     assert any(s.value.startswith("Заменена: дорожная карта «nev-2025»") for s in at.success)
     with app_db.connect() as c:
         assert c.execute(text("SELECT COUNT(*) FROM roadmap WHERE code = 'nev-2025'")).scalar() == 1
+
+
+def test_curator_card_and_school_page_count_the_same_overdue(app_db):
+    """СОШ № 2: the curator's card and the principal's school page say the same «Мероприятия школы: N,
+    из них просрочено: M» (one rule, core.school_plan.own_items; the office's items are not counted)."""
+    import re
+
+    from tests.test_pages import markdown_text
+
+    def own_line(at) -> str:
+        m = re.search(r"\*\*Мероприятия школы:\*\* \d+(, из них просрочено: \d+|, просроченных нет)",
+                      markdown_text(at))
+        assert m, markdown_text(at)[:2000]
+        return m.group(0)
+
+    curator = run_as("demo-curator")
+    assert not curator.exception
+    principal = run_as("demo-principal", "../app_pages/school.py")  # the principal of СОШ № 2
+    assert not principal.exception and "СОШ № 2" in markdown_text(principal)
+    line = own_line(principal)
+    assert "из них просрочено" in line  # the demo has overdue items of СОШ № 2's own
+    assert own_line(curator) == line  # the first card is СОШ № 2 (natural order)
+    assert "Просрочено пунктов" not in markdown_text(curator)
