@@ -376,11 +376,16 @@ def test_last_quarters_template_refilled_asks_which_period(db, methodist):
     assert ["40", "47"] in kept.table().query("Изменение == 'изменится'")[["Было", "Станет"]].values.tolist()
 
 
-@pytest.mark.parametrize("how", ["title", "sheet name", "period column"])
+@pytest.mark.parametrize("how", ["title", "sheet name", "period column", "1C dates", "from-to dates"])
 def test_a_period_written_in_the_file_is_compared_with_the_chosen_one(db, methodist, how):
     body = [["СОШ № 2", "olympiad_participants", "III кв. 2024" if how == "period column" else None, 40, None, None]]
     if how == "title":
         data = f.xlsx([["Сведения за III квартал 2024 г."], f.LONG_HEAD] + body)
+    elif how == "1C dates":
+        data = f.xlsx([["Мониторинг показателей ОО"], ["Период: 01.07.2024 - 30.09.2024"],
+                       ["Отчет сформирован: 13.01.2025 10:34:12"], [], f.LONG_HEAD] + body)
+    elif how == "from-to dates":
+        data = f.xlsx([["Сведения с 01.07.2024 по 30.09.2024"], f.LONG_HEAD] + body)
     elif how == "sheet name":
         data = f.xlsx([f.LONG_HEAD] + body, sheet="III кв. 2024")
     else:
@@ -457,3 +462,14 @@ def test_a_share_given_only_as_percent_is_an_error_naming_its_counts(db, methodi
     long = f.long_table([["NEV-02", "Качество обучения, %", "2024-Q4", 60.4, None, None]])
     pv = pipeline.prepare(methodist, [("x.xlsx", long)], "2024-Q4", engine=db)
     assert any("Обучающихся, прошедших аттестацию" in e.text for e in pv.errors), [e.text for e in pv.errors]
+
+
+def test_a_date_range_is_a_period_only_when_it_covers_a_quarter_or_a_year():
+    from core.ingest.parse import find_period
+    assert find_period("Период: 01.07.2024 - 30.09.2024") == "2024-Q3"
+    assert find_period("с 01.10.2024 по 31.12.2024") == "2024-Q4"
+    assert find_period("с 01.01.2024 г. по 31.12.2024 г.") == "2024"
+    assert find_period("с 01.01.2024 по 31.03.2024") == "2024-Q1"
+    assert find_period("по состоянию на 01.01.2025") is None
+    assert find_period("01.07.2024 - 15.09.2024") is None  # not a whole quarter
+    assert find_period("Отчет сформирован: 13.01.2025 10:34:12") is None

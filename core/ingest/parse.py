@@ -45,12 +45,36 @@ _PERIOD_PATTERNS = [
 ]
 
 
+_DATE_RANGE = re.compile(r"(?:\bс\s+)?(\d\d?)\.(\d\d?)\.(20\d\d)\s*(?:г\.?\s*)?(?:-|–|—|\bпо\b)\s*"
+                         r"(\d\d?)\.(\d\d?)\.(20\d\d)", re.I)
+
+
+def _period_of_dates(m: re.Match) -> str | None:
+    """A date range that covers exactly a quarter or a year (as 1C writes «Период: 01.07.2024 -
+    30.09.2024»): its period code; any other range is no period."""
+    d1, m1, y1, d2, m2, y2 = (int(x) for x in m.groups())
+    if y1 != y2 or d1 != 1:
+        return None
+    last = {2: 29 if y2 % 4 == 0 else 28, 4: 30, 6: 30, 9: 30, 11: 30}.get(m2, 31)
+    if d2 != last:
+        return None
+    if (m1, m2) == (1, 12):
+        return str(y1)
+    if m1 in (1, 4, 7, 10) and m2 == m1 + 2:
+        return f"{y1}-Q{(m1 + 2) // 3}"
+    return None
+
+
 def find_period(text) -> str | None:
     """A period code from a label as people and the app write it: «IV кв. 2024», «за IV квартал
-    2024 г.», «4 квартал 2024», «2024-Q4», «2024 год» -> '2024-Q4' / '2024'; None when there is none."""
+    2024 г.», «4 квартал 2024», «2024-Q4», «2024 год», «с 01.10.2024 по 31.12.2024» -> '2024-Q4' /
+    '2024'; None when there is none (a single date, «по состоянию на 01.01.2025», is no period)."""
     t = cell_text(text).replace("ё", "е")
     if not t or len(t) > 200:
         return None
+    m = _DATE_RANGE.search(t)
+    if m:
+        return _period_of_dates(m)
     for pattern, code in _PERIOD_PATTERNS:
         m = pattern.search(t)
         if m:
