@@ -21,5 +21,5 @@ def test_download_the_spravka_and_a_chart(server, page):
     page.goto(server + "/indicator?roadmap=nev-2024")
     wait_idle(page)
     with page.expect_download(timeout=60000) as dl:
-        page.get_by_role("button", name="PNG", exact=True).first.click()
+        page.get_by_role("button", name="Рисунок .png").first.click()
     assert open(dl.value.path(), "rb").read()[:4] == b"\x89PNG"
