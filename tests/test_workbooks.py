@@ -473,3 +473,17 @@ def test_a_date_range_is_a_period_only_when_it_covers_a_quarter_or_a_year():
     assert find_period("по состоянию на 01.01.2025") is None
     assert find_period("01.07.2024 - 15.09.2024") is None  # not a whole quarter
     assert find_period("Отчет сформирован: 13.01.2025 10:34:12") is None
+
+
+@pytest.mark.parametrize("head", ["Наименование образовательной организации", "Образовательная организация",
+                                  "Наименование общеобразовательной организации", "Наименование учреждения", "ОУ",
+                                  "Наименование ОУ"])
+def test_common_school_column_headers_are_the_school_column(db, methodist, head):
+    data = f.xlsx([["№", head, "Участники олимпиад и конкурсов, чел."], [1, "СОШ № 2", 12], [2, "СОШ № 5", 7]])
+    pv = pipeline.prepare(methodist, [("свод.xlsx", data)], "2024-Q4", engine=db)
+    assert pv.ok and not pv.questions, [e.text for e in pv.errors]
+    assert {(r.school, r.value) for r in pv.rows} == {("СОШ № 2 (демо)", 12), ("СОШ № 5 (демо)", 7)}
+    # and in a long table
+    data = f.xlsx([[head, "Показатель", "Период", "Значение"], ["СОШ № 2", "olympiad_participants", "2024-Q4", 9]])
+    pv = pipeline.prepare(methodist, [("long.xlsx", data)], "2024-Q4", engine=db)
+    assert pv.ok and [(r.school, r.value) for r in pv.rows] == [("СОШ № 2 (демо)", 9)], [e.text for e in pv.errors]
