@@ -7,12 +7,11 @@ import streamlit as st
 from core.formatting import md_text
 
 from core import cycle
-from core import periods as calendar
 from core import formatting as fmt
 from core.auth import AccessDenied
 from core.reports import DOCX_MIME, XLSX_MIME
 from ui import cache
-from ui.common import scope
+from ui.common import quarter_choices, scope
 
 sc = scope()
 engine = cache.engine()
@@ -23,11 +22,7 @@ if terrs.empty:
     st.info("Нет территорий с целевыми показателями дорожных карт: собирать пока нечего.")
     st.stop()
 today = cache.today()
-# every quarter of the last three years up to the last finished one, and those in the database
-quarters = [p for p in calendar.upload_choices(list(cache.periods()["code"]), today) if p.kind == "quarter"]
-codes = [p.code for p in quarters]
-labels = {p.code: p.label for p in quarters}
-default = calendar.last_finished_quarter(today).code
+codes, labels, default = quarter_choices(today)
 
 c1, c2 = st.columns([2, 1])
 terr_id = c1.selectbox("Территория", list(terrs["id"]), format_func=dict(zip(terrs["id"], terrs["name"])).get,

@@ -8,13 +8,12 @@ import streamlit as st
 from core.formatting import md_text
 
 from core import cycle
-from core import periods as calendar
 from core import formatting as fmt
 from core.auth import AccessDenied
 from core.ingest import pipeline
 from core.ingest.problems import IngestError
 from ui import cache
-from ui.common import scope
+from ui.common import quarter_choices, scope
 
 sc = scope()
 engine = cache.engine()
@@ -24,10 +23,7 @@ if correction:
     st.caption("Исправление значения школы — с обязательной причиной; исправление проходит тот же путь, что и загрузка файла, и попадает в журнал.")
 
 today = cache.today()
-quarters = [p for p in calendar.upload_choices(list(cache.periods()["code"]), today) if p.kind == "quarter"]
-codes = [p.code for p in quarters]
-labels = {p.code: p.label for p in quarters}
-default = calendar.last_finished_quarter(today).code
+codes, labels, default = quarter_choices(today)
 
 c1, c2 = st.columns([2, 1])
 if correction:

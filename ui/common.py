@@ -102,3 +102,13 @@ def roadmap_picker(sc: Scope, key: str, *, container=None, prefer_targets: bool 
     code = (container or st).selectbox("Дорожная карта", codes, index=default, format_func=labels.get, key=key)
     st.query_params["roadmap"] = code
     return roadmaps.loc[roadmaps["code"] == code].iloc[0]
+
+
+def quarter_choices(today) -> tuple[list[str], dict[str, str], str]:
+    """The quarters a collection or an entry page offers: every quarter of the last three years up
+    to the last finished one, and those in the database; their labels; the last finished one."""
+    from core import periods as calendar
+    from ui import cache
+
+    quarters = [p for p in calendar.upload_choices(list(cache.periods()["code"]), today) if p.kind == "quarter"]
+    return [p.code for p in quarters], {p.code: p.label for p in quarters}, calendar.last_finished_quarter(today).code
