@@ -45,8 +45,15 @@ CSS = """
   [data-testid="stFileUploaderDropzoneInstructions"] > div > small { display: none }
   [data-testid="stFileUploaderDropzoneInstructions"] > div::before {
       content: "Перетащите файл сюда или нажмите «Выбрать файл»"; font-size: 1rem }
-  [data-testid="stFileUploaderDropzone"] button p { display: none }
-  [data-testid="stFileUploaderDropzone"] button::after { content: "Выбрать файл"; font-size: 1rem }
+  /* only the dropzone's own buttons (browse; «+» once a file is chosen), never a file chip's delete (×) */
+  [data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-secondary"] p { display: none }
+  [data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-secondary"]::after {
+      content: "Выбрать файл"; font-size: 1rem; white-space: nowrap }
+  [data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-borderlessIcon"]::after {
+      content: "Добавить файл"; font-size: 1rem; white-space: nowrap; margin-left: .3rem }
+  [data-testid="stFileUploaderDropzone"] button { white-space: nowrap; flex-shrink: 0 }
+  /* the chip's size («5.1KB») has English units and no Russian form in CSS: hidden */
+  [data-testid="stFileChipName"] + div { display: none }
   a[data-testid="stSkipToContent"], [data-testid="stSkipToContent"] { font-size: 0 !important }
   [data-testid="stSkipToContent"]::after { content: "Перейти к содержанию"; font-size: 1rem }
   /* a 1280-wide projector: a narrower menu and margins leave the content room */

@@ -118,3 +118,42 @@ def test_every_page_in_russian_and_unclipped(server, screen, role):
             clipped[key] = c
     assert latin == {}, f"Latin words visible: {latin}"
     assert clipped == {}, f"clipped controls: {clipped}"
+
+
+UPLOADER = r"""() => {
+  const zone = document.querySelector('[data-testid=stFileUploaderDropzone]');
+  const after = b => getComputedStyle(b, '::after').content;
+  const lines = b => { const r = b.getBoundingClientRect();
+                       return Math.round(r.height / parseFloat(getComputedStyle(b).lineHeight || 24)); };
+  const size = document.querySelector('[data-testid=stFileChipName] + div');
+  return {
+    del: [...zone.querySelectorAll('[data-testid=stFileChipDeleteBtn] button')].map(after),
+    buttons: [...zone.querySelectorAll('button:not([data-testid=stFileChipDeleteBtn] button)')]
+      .filter(b => !b.closest('[data-testid=stFileChipDeleteBtn]'))
+      .map(b => ({label: after(b), height: b.getBoundingClientRect().height,
+                  text: b.innerText})),
+    sizeShown: !!size && size.getBoundingClientRect().height > 0,
+  };
+}"""
+
+
+def test_file_uploader_labels_only_its_own_buttons(server, screen, tmp_path):
+    """The Russian «Выбрать файл» sits on the dropzone's browse button on one line; a chosen file's
+    chip keeps a clean delete (×) button and shows no English «5.1KB»."""
+    pg, w, h = screen
+    login(pg, server, "demo-methodist")
+    pg.goto(f"{server}/upload")
+    wait_idle(pg)
+    before = pg.evaluate(UPLOADER)
+    assert [b["label"] for b in before["buttons"]] == ['"Выбрать файл"']
+    assert all(b["height"] < 48 for b in before["buttons"]), before  # one line
+    f = tmp_path / "hand.xlsx"
+    f.write_bytes(b"x" * 5200)
+    pg.locator("input[type=file]").first.set_input_files(str(f))
+    pg.wait_for_selector("[data-testid=stFileChip]")
+    shot(pg, f"upload-chip-{w}")
+    after = pg.evaluate(UPLOADER)
+    assert after["del"] and all(c in ("none", "normal") for c in after["del"]), after  # no label over ×
+    assert not after["sizeShown"], after
+    assert [b["label"] for b in after["buttons"]] == ['"Добавить файл"']
+    assert all(b["height"] < 48 for b in after["buttons"]), after
