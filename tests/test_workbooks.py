@@ -487,3 +487,18 @@ def test_common_school_column_headers_are_the_school_column(db, methodist, head)
     data = f.xlsx([[head, "Показатель", "Период", "Значение"], ["СОШ № 2", "olympiad_participants", "2024-Q4", 9]])
     pv = pipeline.prepare(methodist, [("long.xlsx", data)], "2024-Q4", engine=db)
     assert pv.ok and [(r.school, r.value) for r in pv.rows] == [("СОШ № 2 (демо)", 9)], [e.text for e in pv.errors]
+
+
+def test_a_semicolon_csv_with_commas_in_its_headers_is_read_with_semicolons(db, methodist):
+    # Excel «CSV (разделители — точки с запятой)»: cp1251, «;», commas inside header cells, decimal comma
+    body = ("№;Наименование ОО;Качество обучения, всего;Качество обучения, из них;"
+            "Участники олимпиад и конкурсов, чел.\r\n"
+            '1;МБОУ "СОШ № 2";612;319;47\r\n2;СОШ № 5;538;322;45\r\n')
+    pv = pipeline.prepare(methodist, [("свод.csv", body.encode("cp1251"))], "2024-Q4", engine=db)
+    assert pv.ok and not pv.questions, ([e.text for e in pv.errors], [q.text for q in pv.questions])
+    got = {(r.school, r.indicator_code): (r.numerator, r.denominator, r.value) for r in pv.rows}
+    assert got[("СОШ № 2 (демо)", "edu_quality")][:2] == (319, 612)
+    assert got[("СОШ № 5 (демо)", "olympiad_participants")][2] == 45
+    # a «,» file with a quoted comma in a name stays a «,» file; a tab file with commas a tab file
+    assert excel._delimiter('Код школы,Показатель\n"СОШ, 1",x\n') == ","
+    assert excel._delimiter("a\tb, c\n1\t2,5\n") == "\t"

@@ -159,6 +159,26 @@ def _sheet_xml_facts(data: bytes) -> tuple[dict[str, set[tuple[int, int]]], dict
     return formulas, hidden
 
 
+def _delimiter(body: str) -> str:
+    """«;», tab or «,»: the one that splits the first lines (quotes respected) into the same number
+    of columns, more than one, most often; a tie goes to «;» (Excel's Russian CSV), then tab. A
+    header «Качество обучения, %» in a «;» file no longer makes it a «,» file."""
+    lines = [ln for ln in body.splitlines()[:60] if ln.strip()][:20]
+    best, best_score = ";", (-1.0, 0)
+    for d in ";\t,":
+        try:
+            counts = [len(r) for r in csv.reader(lines, delimiter=d)]
+        except csv.Error:
+            continue
+        if not counts:
+            continue
+        width = max(set(counts), key=lambda c: (counts.count(c), c))
+        score = (counts.count(width) / len(counts) if width > 1 else 0.0, width)
+        if score[0] > best_score[0]:
+            best, best_score = d, score
+    return best
+
+
 def _read_csv(data: bytes, name: str) -> Workbook:
     """A CSV as Excel or a script writes it: UTF-8 (with or without BOM) or Windows-1251, «;» or «,»."""
     for enc in ("utf-8-sig", "cp1251"):
@@ -169,8 +189,7 @@ def _read_csv(data: bytes, name: str) -> Workbook:
             continue
     else:  # pragma: no cover - cp1251 decodes every byte but 0x98
         raise IngestError(f"Файл «{name}»: не удалось определить кодировку; сохраните его как CSV (UTF-8).")
-    first = next((ln for ln in body.splitlines() if ln.strip()), "")
-    delimiter = max(";,\t", key=first.count)
+    delimiter = _delimiter(body)
     rows = [list(r) for r in csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)]
     if len(rows) > MAX_ROWS:
         raise IngestError(f"Файл «{name}»: {num(len(rows))} строк, допускается не больше {num(MAX_ROWS)}.")
