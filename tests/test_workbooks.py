@@ -502,3 +502,12 @@ def test_a_semicolon_csv_with_commas_in_its_headers_is_read_with_semicolons(db, 
     # a «,» file with a quoted comma in a name stays a «,» file; a tab file with commas a tab file
     assert excel._delimiter('Код школы,Показатель\n"СОШ, 1",x\n') == ","
     assert excel._delimiter("a\tb, c\n1\t2,5\n") == "\t"
+
+
+@pytest.mark.parametrize("period_head", ["Отчётный период", "Период отчёта"])
+def test_long_table_headers_report_period_and_indicator_value(db, methodist, period_head):
+    data = f.xlsx([["Код школы", "Показатель", period_head, "Значение показателя"],
+                   ["NEV-02", "olympiad_participants", "III кв. 2024", 9]])
+    pv = pipeline.prepare(methodist, [("long.xlsx", data)], "2024-Q3", engine=db)
+    assert pv.ok and not pv.questions and not [w for w in pv.warnings if w.col], ([e.text for e in pv.errors], pv.warnings)
+    assert [(r.period, r.value) for r in pv.rows] == [("III кв. 2024", 9)]
