@@ -201,16 +201,20 @@ if meeting:
                            if card.n_schools else ""), unsafe_allow_html=True)
             if ev.progress is not None:
                 st.progress(min(max(ev.progress, 0.0), 1.0), text=progress_text(card))
+        with right:  # the chart leaves room below it for who reported and who lags: one 720 px screen
+            chart = trend_chart(card, 420, font_size=28)
+            # a two-column legend (24 px; axes stay 28 px): the plot keeps its height on a 720 px screen
+            chart.config.legend.columns, chart.config.legend.labelFontSize = 2, 24
+            chart.config.legend.columnPadding, chart.config.legend.symbolSize = 14, 500
+            st.altair_chart(chart, width="stretch", key=f"slide_chart_{card.target_id}")
             if card.coverage:
-                st.markdown(f'<div class="slide-meta">{escape(card.coverage.capitalize())}'
+                st.markdown(f'<div class="slide-meta slide-coverage">{escape(card.coverage.capitalize())}'
                             + (f' · нет данных: {escape(", ".join(card.missing[:6]))}'
                                f'{" и др." if len(card.missing) > 6 else ""}' if card.missing else "")
                             + '</div>', unsafe_allow_html=True)
             if card.lagging:
-                st.markdown(f'<div class="slide-meta">Отстают: {escape(", ".join(card.lagging[:8]))}'
+                st.markdown(f'<div class="slide-meta slide-lagging">Отстают: {escape(", ".join(card.lagging[:8]))}'
                             f'{" и др." if len(card.lagging) > 8 else ""}</div>', unsafe_allow_html=True)
-        with right:
-            st.altair_chart(trend_chart(card, 560, font_size=28), width="stretch", key=f"slide_chart_{card.target_id}")
 
     slide()
     st.stop()

@@ -97,6 +97,23 @@ def test_meeting_mode_legible_from_the_back_row(server, screen):
     assert pg.evaluate(CLIPPED) == []
     value = pg.locator(".slide-value").bounding_box()
     assert value["y"] + value["height"] <= h
+    # every slide on one screen, down to who reported and who lags (nothing below the fold)
+    pg.locator(".st-key-slide-bar [data-testid=stCheckbox] label").click()  # «Авто» off: we turn the slides
+    wait_idle(pg)
+    lagging_seen = 0
+    for i in range(5):  # nev-2024 has five targets
+        pg.wait_for_selector(f"text=Цель {i + 1} из 5")
+        wait_idle(pg)
+        shot(pg, f"meeting-{w}-slide{i + 1}")
+        bottoms = pg.evaluate("""() => [...document.querySelectorAll(
+            '.slide-value, .slide-meta, .slide-rule, .slide-coverage, .slide-lagging')]
+            .map(e => [e.className, e.getBoundingClientRect().bottom, e.innerText.slice(0, 40)])""")
+        assert bottoms and all(b <= h for _, b, _ in bottoms), (i + 1, bottoms)
+        assert pg.evaluate("document.documentElement.scrollHeight") <= h + 1, i + 1
+        assert pg.locator(".slide-coverage").count() == 1, i + 1
+        lagging_seen += pg.locator(".slide-lagging").count()
+        pg.locator(".st-key-slide-bar button:has-text('Вперёд')").click()
+    assert lagging_seen >= 1  # the demo has lagging schools: the line was measured, not absent
 
 
 @pytest.mark.parametrize("role", list(ROLES))
