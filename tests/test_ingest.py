@@ -257,7 +257,7 @@ def test_the_message_names_sheet_row_column_and_header(db, methodist):
     pv = pipeline.prepare(methodist, [("t.xlsx", data)], engine=db)
     row = next(r for r in range(4, 14) if load_workbook(io.BytesIO(data))["Данные"].cell(r, 1).value == "NEV-02")
     assert [e.text for e in pv.errors] == [
-        f"Лист «Данные», строка {row}, столбец H («Педагоги прошли КПК: Из них прошли КПК»): 35 больше, чем "
+        f"Лист «Данные», строка {row}, столбец H («Педагоги прошли КПК: Из них прошли КПК»), школа «NEV-02»: 35 больше, чем "
         "«Всего педагогов» (30)"]
     assert pv.errors[0].cell == "35"
 

@@ -248,7 +248,7 @@ def test_upload_page_shows_located_errors(app_db):
     assert any("Найдено ошибок: 1" in e.value for e in at.error)
     problems = at.dataframe[0].value
     assert problems.iloc[0]["Что не так"] == "35 больше, чем «Всего педагогов» (30)"
-    assert problems.iloc[0]["Где"] == "Лист «Лист1», строка 2, столбец E («Числитель»)"
+    assert problems.iloc[0]["Где"] == "Лист «Лист1», строка 2, столбец E («Числитель»), школа «NEV-02»"
     assert not [b for b in at.button if b.label == "Записать"]
 
 

@@ -265,6 +265,7 @@ def test_percent_in_a_count_column_is_an_error(db, methodist):
     assert any(t.startswith("Лист «Лист1», строка 5, столбец H") and "знак «%» в столбце количества" in t
                for t in texts), texts
     assert any(t.startswith("Лист «Лист1», строка 6, столбец C") for t in texts), texts
+    assert any("школа «СОШ № 2»: знак «%»" in t for t in texts), texts  # the school as written in the row
     with pytest.raises(IngestError):
         pipeline.apply(methodist, pv, data, accept_warnings=True, engine=db)
     assert dump(db) == before
@@ -511,3 +512,15 @@ def test_long_table_headers_report_period_and_indicator_value(db, methodist, per
     pv = pipeline.prepare(methodist, [("long.xlsx", data)], "2024-Q3", engine=db)
     assert pv.ok and not pv.questions and not [w for w in pv.warnings if w.col], ([e.text for e in pv.errors], pv.warnings)
     assert [(r.period, r.value) for r in pv.rows] == [("III кв. 2024", 9)]
+
+
+def test_a_row_problem_names_the_school_as_written(db, methodist):
+    data = f.office_table([[1, "МБОУ СОШ № 7", 38, 30, None, 480, 500, 12],
+                           [2, "СОШ № 5", 40, 25, None, 80, 40, "ок"],
+                           [3, "СОШ № 2", 40, 25, None, 80, 40, "н/д"]])
+    pv = pipeline.prepare(methodist, [("свод.xlsx", data)], "2024-Q4", engine=db)
+    texts = [e.text for e in pv.errors]
+    assert any(t.startswith("Лист «Лист1», строка 5, столбец G") and "школа «МБОУ СОШ № 7»: 500 больше, чем" in t
+               for t in texts), texts
+    # one message for one cause: its rows and its schools listed
+    assert any("строки 6, 7" in t and "школы «СОШ № 5», «СОШ № 2»" in t for t in texts), texts

@@ -136,7 +136,8 @@ def _fmt_triplet(t: tuple) -> str:
 
 
 def _loc(e: Entry, msg: str, level: str = "error") -> Problem:
-    return Problem(level, msg, e.sheet, e.row, e.col, e.header, cell_text(e.raw))
+    school = cell_text(e.school_ref)
+    return Problem(level, msg, e.sheet, e.row, e.col, e.header, cell_text(e.raw), schools=(school,) if school else ())
 
 
 def prepare(scope: Scope, files: list[tuple[str, bytes]], period_code: str | None = None,
@@ -468,7 +469,8 @@ def one_per_cause(problems: list[Problem], hidden: dict[str, set[int]]) -> list[
         same_col = len(cols) == 1
         out.append(Problem(first.level, first.message, first.sheet, rows[0] if len(rows) == 1 else None,
                            first.col if same_col else None, first.header if same_col else None,
-                           first.cell if len(cells) == 1 else None, rows=rows if len(rows) > 1 else (), hidden=hid))
+                           first.cell if len(cells) == 1 else None, rows=rows if len(rows) > 1 else (), hidden=hid,
+                           schools=tuple(dict.fromkeys(s for p in items for s in p.schools))))
     return out
 
 

@@ -20,6 +20,7 @@ class Problem:
     cell: str | None = None  # the cell's text as the user typed it
     rows: tuple[int, ...] = ()  # one message for a cause found in several rows
     hidden: tuple[int, ...] = ()  # those of the rows that are hidden in the file
+    schools: tuple[str, ...] = ()  # the school of each row as written in the file (code or name)
 
     @property
     def where(self) -> str:
@@ -31,6 +32,10 @@ class Problem:
             parts.append(rows_text(rows, self.hidden))
         if self.col:
             parts.append(f"столбец {self.col}" + (f" («{self.header}»)" if self.header else ""))
+        if self.schools:
+            names = ", ".join(f"«{s}»" for s in self.schools[:10])
+            more = f" и ещё {len(self.schools) - 10}" if len(self.schools) > 10 else ""
+            parts.append(("школа " if len(self.schools) == 1 else "школы ") + names + more)
         return ", ".join(parts)
 
     @property
