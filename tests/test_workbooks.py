@@ -524,3 +524,13 @@ def test_a_row_problem_names_the_school_as_written(db, methodist):
                for t in texts), texts
     # one message for one cause: its rows and its schools listed
     assert any("строки 6, 7" in t and "школы «СОШ № 5», «СОШ № 2»" in t for t in texts), texts
+
+
+def test_a_long_csv_headed_with_the_documented_codes_is_a_long_table(db, methodist):
+    body = ("\ufeffschool_code,indicator_code,period,value,numerator,denominator\r\n"
+            "NEV-02,teachers_trained,2024-Q4,,26,38\r\nNEV-02,olympiad_participants,2024-Q4,47,,\r\n")
+    pv = pipeline.prepare(methodist, [("long.csv", body.encode("utf-8"))], "2024-Q4", engine=db)
+    assert pv.ok and not pv.questions, ([e.text for e in pv.errors], [q.text for q in pv.questions])
+    assert sorted((r.indicator_code, r.numerator, r.denominator, r.value) for r in pv.rows)[0][:3] == \
+        ("olympiad_participants", None, None)
+    assert len(pv.rows) == 2

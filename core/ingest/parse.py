@@ -274,7 +274,8 @@ def _header_row(rows: list[list], ctx: _Context) -> tuple[int, int, dict[int, tu
     indicator and a value column). Unrecognised columns are returned with kind 'unknown'."""
     for idx, row in enumerate(rows[:30]):
         cells = [cell_text(c) for c in row]
-        if cells and cells[0] == KEY_MARK:  # the template's hidden key row
+        if cells and cells[0] == KEY_MARK and any(":" in c and c.split(":", 1)[1] in PARTS for c in cells):
+            # the template's hidden key row (a long table headed «school_code, indicator_code, …» is not)
             cols = {}
             for j, c in enumerate(cells):
                 if c == KEY_MARK:
