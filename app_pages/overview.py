@@ -130,7 +130,7 @@ def schools_line(card) -> str:
     if card.as_of_label:
         text += f" ({cycle.short_note(APPROVALS.get(cycle.card_period_id(card)))})"
     if card.n_schools:
-        text += f" · школ выполняют: {card.n_meeting} из {card.n_schools}"
+        text += f" · {card.meeting_text}"
     return escape(text)
 
 
@@ -197,7 +197,7 @@ if meeting:
                         f'{status_badge(ev.status, size=30)}</div>'
                         f'<div class="slide-rule">{rule_line(card)}</div>'
                         f'<div class="slide-meta">{meta_line(card)}</div>'
-                        + (f'<div class="slide-meta">школ выполняют: {card.n_meeting} из {card.n_schools}</div>'
+                        + (f'<div class="slide-meta">{escape(card.meeting_text.capitalize())}</div>'
                            if card.n_schools else ""), unsafe_allow_html=True)
             if ev.progress is not None:
                 st.progress(min(max(ev.progress, 0.0), 1.0), text=progress_text(card))
@@ -222,8 +222,8 @@ if meeting:
 # ---------------------------------------------------------------------------------------------
 # The overview
 # ---------------------------------------------------------------------------------------------
-with top[2]:
-    if st.button("Режим совещания", icon=":material/co_present:", key="to_meeting", width="stretch",
+with top[2]:  # a roadmap without targets has nothing to show slide by slide: no button
+    if ov.cards and st.button("Режим совещания", icon=":material/co_present:", key="to_meeting", width="stretch",
                  help="Одна цель на экран, без меню; листается сам и стрелками ← →"):
         st.query_params["meeting"] = "1"
         if as_of:
@@ -262,7 +262,7 @@ def tile_html(card) -> str:
     if len(data_labels) > 1:
         foot.append(data_note(card))
     if card.n_schools:
-        foot.append(f"выполняют {card.n_meeting} из {card.n_schools} {fmt.plural(card.n_schools, ('школы', 'школ', 'школ'))}")
+        foot.append(card.meeting_text)
     if card.coverage:
         foot.append(card.coverage)
     if ev.progress is not None:

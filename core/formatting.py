@@ -58,6 +58,14 @@ def count(n: int, forms: tuple[str, str, str]) -> str:
     return f"{num(n, 0)}{NBSP}{plural(n, forms)}"
 
 
+def schools_meeting(n_meeting: int, n_schools: int, any_data: bool) -> str:
+    """«выполняют 3 из 9 школ» (genitive after «из»: «из 21 школы»); when not one school of the group
+    has data: «нет данных ни от одной школы» — not «0 из 9», which would read as «all nine fail»."""
+    if not any_data:
+        return "нет данных ни от одной школы"
+    return f"выполняют {n_meeting} из {n_schools}{NBSP}{plural(n_schools, ('школы', 'школ', 'школ'))}"
+
+
 def years(first: int | None, last: int | None) -> str:
     """'2024 г.' for one year, '2021–2023 гг.' for several, '' when unknown."""
     if not first and not last:

@@ -117,6 +117,12 @@ class TargetCard:
     forecast_basis: str | None = None
     result: ev_mod.Result | None = None
 
+    @property
+    def meeting_text(self) -> str:
+        """«выполняют 3 из 9 школ», or «нет данных ни от одной школы» (no group value, nobody meets)."""
+        return fmt.schools_meeting(self.n_meeting, self.n_schools,
+                                   self.evaluation.value is not None or self.n_meeting > 0)
+
 
 @dataclass
 class Overview:

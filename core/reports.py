@@ -200,7 +200,7 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
             if card.series:
                 doc.add_picture(io.BytesIO(chart_png(target_chart(card, height=180))), width=Cm(14))
             if card.n_schools:
-                _para(doc, f"Цель выполняют {card.n_meeting} из {card.n_schools} школ."
+                _para(doc, f"{card.meeting_text.capitalize()}."
                            + (f" {STATUS_LABELS[OFF_TRACK]}: {', '.join(card.lagging)}." if card.lagging else ""))
 
     doc.add_heading("2. Мероприятия и контрольные точки", level=2)

@@ -72,6 +72,25 @@ def test_overview_switches_roadmap_and_shows_milestones(app_db):
     assert "Оконешниковский" in text and "Резильентные школы" in text
     assert "Нет данных" in text and "Отстаёт" in text and "Достигнут" in text
     assert at.query_params["roadmap"] in ("okn-2021", ["okn-2021"])
+    # «Необъективные результаты» has no data from any school: said so, not «0 из 9»
+    assert "нет данных ни от одной школы" in text.lower() and "выполняют 0 из 9" not in text.lower()
+    assert [b.label for b in at.button if b.key == "to_meeting"] == ["Режим совещания"]
+
+
+@pytest.mark.parametrize("code", ["kal-2023", "yak-2020"])
+def test_no_meeting_mode_for_a_roadmap_without_targets(app_db, code):
+    at = run_as("demo-admin")
+    at.selectbox(key="overview_roadmap").set_value(code).run()
+    assert not at.exception
+    assert "нет целевых показателей" in markdown_text(at) or any(
+        "нет целевых показателей" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key == "to_meeting"]
+
+
+def test_schools_meeting_wording():
+    assert fmt.schools_meeting(0, 9, False) == "нет данных ни от одной школы"
+    assert fmt.schools_meeting(0, 9, True) == "выполняют 0 из 9\u00a0школ"
+    assert fmt.schools_meeting(3, 21, True) == "выполняют 3 из 21\u00a0школы"
 
 
 def test_overview_as_of_an_earlier_period(app_db):
