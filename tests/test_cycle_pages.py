@@ -223,3 +223,14 @@ def test_the_cycle_pages_on_postgresql(db_templates, tmp_path, monkeypatch):
         st.cache_resource.clear()
         reset_settings_cache()
         _cleanup(url)
+
+
+def test_entry_shows_large_previous_values_with_thousands_groups(app_db):
+    """A number box cannot group thousands (it shows «10500»), so the previous quarter's value beside it
+    is written the Russian way: «10 357 из 10 500» (non-breaking spaces), never «10500»."""
+    at = run_as("demo-methodist", ENTRY)
+    at.selectbox(key="entry_period").set_value("2024-Q3").run()
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert any("10\u00a0357 из 10\u00a0500" in c for c in captions), captions
+    assert not any("10500" in c or "10357" in c for c in captions), captions
