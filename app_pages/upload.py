@@ -141,7 +141,7 @@ with tab_load:
                 if a2.button("Изменить ответы", key="up_answers_reset", icon=":material/restart_alt:"):
                     answers.clear()
                     st.rerun()
-            for n, miss in enumerate(preview.unmatched):
+            for n, miss in enumerate(preview.unmatched if sc.sees_whole_territory else []):
                 # a name as the office writes it: confirmed once, remembered for the next uploads
                 with st.container(border=True):
                     st.markdown(f"**Школа «{md_text(miss['name'])}» не найдена.** Если это одна из ваших школ, выберите её — "

@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import access, auth, periods, settings
+from core import access, auth, periods, quarters, settings
 from core import formatting as fmt
 from core.auth import Scope
 from core.db import get_engine, session_scope
@@ -32,11 +32,6 @@ from core.quarters import (  # noqa: F401 - the state's names, used here and by 
 # ---------------------------------------------------------------------------------------------
 # State changes
 # ---------------------------------------------------------------------------------------------
-def _serialise(s) -> None:
-    if s.connection().dialect.name == "postgresql":
-        s.execute(text(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})"))
-
-
 def _may_manage(scope: Scope, territory_id: int, roles: tuple[str, ...]) -> bool:
     return scope.role in roles and scope.sees_whole_territory and scope.can_see_territory(territory_id)
 
@@ -52,7 +47,7 @@ def _change(scope: Scope, territory: int | str, period: str | int, *, roles: tup
     if not _may_manage(scope, terr["id"], roles):
         raise auth.deny(scope, f"{what}: {terr['name']}, {per['label']}", engine)
     with session_scope(engine, write=True) as s:
-        _serialise(s)
+        quarters.serialise_writes(s)
         if per["id"] is None:  # a quarter nobody has reported yet: its period row is made now
             per["id"] = periods.ensure(s, [per["code"]])[per["code"]]
         row = s.get(QuarterState, (terr["id"], per["id"]))
@@ -518,6 +513,8 @@ def changes_since(scope: Scope, roadmap_id: int, since: date, engine: Engine | N
 
     engine = engine or get_engine()
     rm = roadmap_view.roadmap_meta(scope, roadmap_id, engine)  # refuses what the user may not see
+    if not scope.sees_whole_territory:  # the log names every school's uploads and corrections
+        raise auth.deny(scope, f"изменения дорожной карты № {roadmap_id}", engine)
     start = datetime.combine(since, datetime.min.time())
     with engine.connect() as c:
         terrs = {r[0] for r in c.execute(text("SELECT descendant_id FROM territoryclosure WHERE ancestor_id = :t"),

@@ -230,7 +230,7 @@ def refuse_if_locked(scope: Scope, pairs: set[tuple[int, int]], engine: Engine |
     """Before a write transaction: an approved period is refused and the refusal audited."""
     msgs = locked_messages(pairs, engine)
     if msgs:
-        with session_scope(engine or get_engine(), write=True) as s:
+        with session_scope(engine or get_engine(), write=True, data=False) as s:  # only the audit entry
             auth.audit(s, "quarter_write_refused", user_id=scope.user_id, login=scope.login,
                        details={"why": msgs[0]})
         raise QuarterLocked(msgs[0] + " Ничего не записано.")
@@ -254,3 +254,11 @@ def guard_writes(s, scope: Scope, pairs: set[tuple[int, int]]) -> None:
                    object_id=f"{t_id}:{r['period_code']}",
                    details={"territory": r["territory"], "period": r["period_code"], "period_label": r["period"],
                             "why": "данные изменены после проверки", "old": "checked", "new": "open"})
+
+
+def serialise_writes(s) -> None:
+    """Writes that change measurements, their kept sums or a quarter's state run one at a time:
+    SQLite's BEGIN IMMEDIATE already holds the write lock; on PostgreSQL a transaction-scoped
+    advisory lock does the same."""
+    if s.connection().dialect.name == "postgresql":
+        s.execute(text(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})"))

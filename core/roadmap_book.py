@@ -22,7 +22,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from core import auth
+from core import auth, quarters
 from core.auth import Scope
 from core.db import get_engine, session_scope
 from core.formatting import clip, plural
@@ -829,6 +829,7 @@ def apply(scope: Scope, pv: Preview, data: bytes, *, engine: Engine | None = Non
     if hashlib.sha256(data).hexdigest() != pv.checksum:
         raise IngestError("Файл изменился после проверки: загрузите его снова.")
     with session_scope(engine, write=True) as s:
+        quarters.serialise_writes(s)  # it refreshes the kept counts an upload refreshes too
         return write_checked(s, scope, pv, data, engine=engine, is_demo=is_demo, now=now)
 
 

@@ -398,6 +398,10 @@ def test_changes_since_lists_uploads_and_approvals_of_the_territory(demo_db_any)
     # another territory's head sees none of it; tomorrow nothing changed yet
     assert cycle.changes_since(auth.system_scope(), 5, date(2020, 1, 1), eng).empty
     assert cycle.changes_since(head, 1, date(2099, 1, 1), eng).empty
+    # the log names every school's uploads and corrections: not for a principal or a curator
+    for login in ("demo-principal", "demo-curator"):
+        with pytest.raises(auth.AccessDenied):
+            cycle.changes_since(scope_of(eng, login), 1, date(2020, 1, 1), eng)
     with pytest.raises(AccessDenied):
         cycle.changes_since(head, 5, date(2020, 1, 1), eng)
 

@@ -216,6 +216,10 @@ def test_a_name_confirmed_once_is_used_next_time_within_scope(db, methodist):
     principal = scope_of(db, "demo-principal")
     with pytest.raises(auth.AccessDenied):  # a principal cannot name another school's alias
         learn_alias(principal, "Школа на Гагарина", 4, engine=db)
+    with pytest.raises(auth.AccessDenied):  # nor their own: an alias serves the whole territory's uploads
+        learn_alias(principal, "Школа на Гагарина", principal.school_ids and next(iter(principal.school_ids)), engine=db)
+    with pytest.raises(IngestError, match="наименование другой школы"):  # another school's own name
+        pipeline.learn_alias(methodist, "СОШ № 5 (демо)", 2, engine=db)
     pipeline.learn_alias(methodist, "Школа на Гагарина", 2, engine=db)
     pv = pipeline.prepare(methodist, [("x.xlsx", data)], engine=db)
     assert pv.errors == [] and _school_rows(pv) == {"СОШ № 2 (демо)"}

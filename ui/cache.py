@@ -157,7 +157,7 @@ def collection(scope: Scope, territory_id: int, period: str, today: date):
     return cycle.collection(scope, territory_id, period, today=today, engine=engine())
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
+@cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
 def approvals(territory_id: int, period_ids: tuple[int, ...]):
     from core import cycle
 

@@ -627,7 +627,7 @@ def apply(scope: Scope, pv: Preview, data: bytes, *, accept_warnings: bool = Fal
         raise IngestError("Файл изменился после проверки. Загрузите его снова.")
     quarters.refuse_if_locked(scope, _periods_touched(pv), engine)  # audited; checked again below, under the lock
     with session_scope(engine, write=True) as s:
-        _serialise_writes(s)
+        quarters.serialise_writes(s)
         pv = _with_periods_created(s, pv)  # before the lock check: another upload may have made the period since
         quarters.guard_writes(s, scope, _periods_touched(pv))
         earlier = s.execute(text("SELECT id, uploaded_at FROM upload WHERE checksum = :c AND status = 'applied'"),
@@ -650,7 +650,7 @@ def apply(scope: Scope, pv: Preview, data: bytes, *, accept_warnings: bool = Fal
         s.add(up)
         s.flush()
         now = utcnow()
-        _write_rows(s, pv, current, up.id, scope.user_id, utcnow())
+        _write_rows(s, pv, current, up.id, scope.user_id, now)
         touched = [r for r in pv.rows if r.change != "unchanged"]
         if touched:
             summary.refresh(s, territory_ids={r.territory_id for r in touched},
@@ -688,7 +688,7 @@ class _Refused(Exception):
 
 def _undo(scope: Scope, upload_id: int, engine: Engine) -> dict[str, int]:
     with session_scope(engine, write=True) as s:
-        _serialise_writes(s)
+        quarters.serialise_writes(s)
         up = s.get(Upload, upload_id)
         if up is None:
             raise IngestError(f"Загрузка № {upload_id} не найдена.")
@@ -740,13 +740,6 @@ def _undo(scope: Scope, upload_id: int, engine: Engine) -> dict[str, int]:
         auth.audit(s, "upload_undone", user_id=scope.user_id, login=scope.login, object_type="upload",
                    object_id=upload_id, details={"restored": restored, "removed": removed})
         return {"restored": restored, "removed": removed}
-
-
-def _serialise_writes(s) -> None:
-    """Uploads and undos run one at a time: SQLite's BEGIN IMMEDIATE already holds the write lock;
-    on PostgreSQL a transaction-scoped advisory lock does the same."""
-    if s.connection().dialect.name == "postgresql":
-        s.execute(text("SELECT pg_advisory_xact_lock(774201)"))
 
 
 def _write_rows(s, pv: Preview, current: dict, upload_id: int, user_id: int | None, now: datetime) -> None:

@@ -120,9 +120,9 @@ class SchoolMatcher:
         if s:
             return Match(s)
         key = self.key(ref)
-        if key in self.aliases:
-            return Match(self.aliases[key])
         mine = self.mine_by_key.get(key, {})
+        if not mine and key in self.aliases:  # a remembered spelling never overrides a school's own name
+            return Match(self.aliases[key])
         if len(mine) == 1:
             return Match(next(iter(mine.values())))
         if len(mine) > 1:
@@ -160,11 +160,20 @@ def learn_alias(scope: Scope, written: str, school_id: int, engine: Engine | Non
     with engine.connect() as c:
         school = c.execute(text("SELECT id, territory_id, short_name FROM school WHERE id = :i"), {"i": school_id}).first()
         terr = [r[0] for r in c.execute(text("SELECT name FROM territory"))]
-    if not scope.can_upload or school is None or not scope.can_see_school(school.id, school.territory_id):
+    # an alias serves everyone who loads the territory: only those who see the whole territory set one
+    if (not scope.can_upload or not scope.sees_whole_territory or school is None
+            or not scope.can_see_school(school.id, school.territory_id)):
         raise auth.deny(scope, f"сопоставление наименования «{written}» со школой № {school_id}", engine)
     key = school_key(written, town_stems(terr))
     if not key:
         raise IngestError(f"Наименование «{written}» пустое после нормализации: сопоставлять нечего.")
+    with engine.connect() as c:  # the spelling is another school's own name: remembering it would misdirect
+        rows = c.execute(text("SELECT id, name, short_name FROM school WHERE territory_id = :t AND id <> :i"),
+                         {"t": school.territory_id, "i": school.id}).all()
+    clash = next((r for r in rows if key in {school_key(r.name, town_stems(terr)), school_key(r.short_name or "", town_stems(terr))}), None)
+    if clash is not None:
+        raise IngestError(f"«{written}» — это наименование другой школы («{clash.short_name or clash.name}»); "
+                          "такое сопоставление не запоминается. Укажите в файле код школы.")
     with session_scope(engine, write=True) as s:
         old = s.execute(text("SELECT id, school_id FROM schoolalias WHERE territory_id = :t AND alias_key = :k"),
                         {"t": school.territory_id, "k": key}).first()
