@@ -24,7 +24,7 @@ from core.auth import Scope
 from core.db import get_engine, session_scope
 from core.models import QuarterState, utcnow
 from core.quarters import (  # noqa: F401 - the state's names, used here and by callers of the cycle
-    ADVISORY_LOCK, DEADLINE_DAYS, STATE_LABELS, STATES, CycleError, QuarterInfo, QuarterLocked, _as_date, _aware,
+    ADVISORY_LOCK, DEADLINE_DAYS, STATE_LABELS, STATES, CycleError, QuarterInfo, QuarterLocked, _as_date, aware_utc,
     _info, _state_rows, approval_note, approvals, card_period_id, default_deadline, guard_writes, locked_messages,
     period_row, quarter_state, refuse_if_locked, short_note, territory_row)
 
@@ -247,7 +247,7 @@ def collection(scope: Scope, territory_id: int, period: str | int, *, today: dat
     out = []
     for r in raw:
         n, m = int(r["reported_values"]), int(r["expected"])
-        first = _aware(r["first_at"])
+        first = aware_utc(r["first_at"])
         late = (first is not None and first.date() > info.deadline) or (n == 0 and overdue)
         if n == 0:
             status = "не представлены" + (" (срок прошёл)" if overdue else "")
@@ -260,7 +260,7 @@ def collection(scope: Scope, territory_id: int, period: str | int, *, today: dat
         out.append({"school_id": r["school_id"], "code": r["code"], "school": r["school"],
                     "territory_id": r["territory_id"], "expected": m, "reported_values": n, "reported": n > 0,
                     "complete": n >= m, "status": status, "first_at": first,
-                    "last_at": None if r["is_demo"] else _aware(r["last_at"]),  # the demo's: when it was built
+                    "last_at": None if r["is_demo"] else aware_utc(r["last_at"]),  # the demo's: when it was built
                     "by": r["by_name"] or r["by_login"] or ("—" if not r["is_demo"] else "демо"),
                     "via": _via(r["kind"], r["upload_id"], bool(r["is_demo"])) if n else "—",
                     "upload_id": r["upload_id"], "late": bool(late)})
@@ -565,5 +565,5 @@ def changes_since(scope: Scope, roadmap_id: int, since: date, engine: Engine | N
                       "quarter_unlocked": f"утверждение снято: {d.get('reason', '')}",
                       "quarter_reopened": "возвращены в работу", "quarter_deadline": "изменён срок представления",
                       }.get(e.action, e.action)
-        out.append({"at": _aware(e.at), "login": e.login, "what": what, "detail": detail})
+        out.append({"at": aware_utc(e.at), "login": e.login, "what": what, "detail": detail})
     return pd.DataFrame(out, columns=CHANGE_COLUMNS)

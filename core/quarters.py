@@ -40,7 +40,7 @@ def _expanding(sql: str, *names: str):
     return text(sql).bindparams(*[bindparam(n, expanding=True) for n in names])
 
 
-def _aware(value) -> datetime | None:
+def aware_utc(value) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
@@ -152,8 +152,8 @@ def _info(c, territory_id: int, period: str | int) -> QuarterInfo:
         territory_id=terr["id"], territory=terr["name"], period_id=per["id"], period_code=per["code"],
         period_label=per["label"], state=state, deadline=deadline or default_deadline(per["end"]),
         deadline_is_default=deadline is None,
-        approved_at=_aware(src["approved_at"]) if src else None, approved_by=src["approved_by"] if src else None,
-        checked_at=_aware(own["checked_at"]) if own else None, checked_by=own["checked_by"] if own else None,
+        approved_at=aware_utc(src["approved_at"]) if src else None, approved_by=src["approved_by"] if src else None,
+        checked_at=aware_utc(own["checked_at"]) if own else None, checked_by=own["checked_by"] if own else None,
         approved_above=above["territory"] if above and above is src else None)
 
 
@@ -213,7 +213,7 @@ def _locks(executor, pairs: set[tuple[int, int]]) -> list[dict]:
 
 
 def _locked_message(r: dict) -> str:
-    when = f" {_aware(r['approved_at']):%d.%m.%Y}" if r["approved_at"] else ""
+    when = f" {aware_utc(r['approved_at']):%d.%m.%Y}" if r["approved_at"] else ""
     return (f"Данные за {r['period']} по территории «{r['territory']}» утверждены{when}: изменения не принимаются. "
             "Чтобы внести их, руководитель должен снять утверждение, указав причину.")
 

@@ -729,7 +729,7 @@ def _undo(scope: Scope, upload_id: int, engine: Engine) -> dict[str, int]:
                 s.execute(update(Measurement).where(Measurement.id == m.id).values(
                     value=h.old_value, numerator=h.old_numerator, denominator=h.old_denominator,
                     upload_id=h.old_upload_id, entered_by=h.old_entered_by,
-                    entered_at=_aware(h.old_entered_at) or now, is_demo=bool(h.old_is_demo)))
+                    entered_at=quarters.aware_utc(h.old_entered_at) or now, is_demo=bool(h.old_is_demo)))
                 restored += 1
         if log:
             s.execute(insert(MeasurementHistory), log)
@@ -765,7 +765,7 @@ def _write_rows(s, pv: Preview, current: dict, upload_id: int, user_id: int | No
     def stamp(value):
         if sqlite and value.__class__ is str:
             return value  # stored text goes back as it was
-        value = _aware(value)
+        value = quarters.aware_utc(value)
         return None if value is None else (value if not sqlite else value.strftime("%Y-%m-%d %H:%M:%S.%f"))
 
     conn.exec_driver_sql(
@@ -793,15 +793,6 @@ def _write_rows(s, pv: Preview, current: dict, upload_id: int, user_id: int | No
         "FROM ingest_update u WHERE u.id = measurement.id), upload_id = ?, entered_by = ?, entered_at = ?, "
         "is_demo = 0 WHERE id IN (SELECT id FROM ingest_update)", (upload_id, user_id, ts))
     conn.exec_driver_sql("DELETE FROM ingest_update")
-
-
-def _aware(value) -> datetime | None:
-    """A stored timestamp (SQLite gives text or naive datetimes) as an aware UTC datetime."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def touched(executor, upload_ids: list[int], *, with_overwritten: bool = False) -> dict[int, set[tuple[int, int]]]:
