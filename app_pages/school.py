@@ -55,6 +55,7 @@ try:  # «по состоянию на» from the overview's link (?as_of=), els
     as_of = date.fromisoformat(st.query_params["as_of"]) if st.query_params.get("as_of") else None
 except ValueError:
     as_of = None
+cut = as_of or cache.today()  # the page's «по состоянию на»: the next control point and the figures are after it
 try:
     view = cache.school_view(sc, int(school_id), as_of)
 except AccessDenied as exc:
@@ -83,7 +84,7 @@ if not view.targets:
     st.markdown("#### Показатели школы и территории")
     st.caption("Для школы нет целевых показателей, которые оцениваются по каждой школе; ниже — её последние "
                "значения рядом со значением по территории за тот же период.")
-    rows = cache.school_indicators(sc, int(school_id))
+    rows = cache.school_indicators(sc, int(school_id), cut)
     if rows:
         st.table([{"Показатель": r["short_name"], "Период": r["label"], "Школа": fmt.value(r["value"], r["unit"]),
                    "Территория": fmt.value(r["territory_value"], r["unit"]),
@@ -94,15 +95,16 @@ if not view.targets:
 else:
     st.markdown("#### Где мы сейчас и что нужно к следующей контрольной точке")
     table = []
+    points = cache.control_points(sc, int(school_id), tuple(t.target_id for t in view.targets))
     for t in view.targets:
         ev = t.evaluation
-        step = school_plan.next_step(t.expected_path, t.series[-1]["end"] if t.series else None)
+        step = school_plan.next_step(t.expected_path, cut, points.get(t.target_id, []),
+                                     roadmap_has_points=t.target_id in points)
         need = "—"
         if ev.status == "achieved":
             need = "цель достигнута — удержать"
         elif step is not None:
-            need = (f"{fmt.value(step.value, t.unit)} к "
-                    f"{fmt.period_label('quarter', date(step.by.year, step.by.month - 2, 1), step.by)}")
+            need = school_plan.step_text(step, t.unit)
         table.append({
             "Показатель": t.short_name,
             "Сейчас": fmt.value(ev.value, t.unit) + (f" ({t.as_of_label})" if t.as_of_label else ""),

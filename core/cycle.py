@@ -373,17 +373,7 @@ def may_enter(scope: Scope, school: dict | None) -> bool:
 def _previous_code(per: dict) -> str | None:
     """The calendar's period before this one, of the same kind (its row may not exist)."""
     spec = periods.parse(per["code"])
-    if spec is None:
-        return None
-    if spec.kind == "quarter":
-        n = (spec.start.month - 1) // 3 + 1
-        return (periods.quarter(spec.start.year, n - 1) if n > 1 else periods.quarter(spec.start.year - 1, 4)).code
-    if spec.kind == "year":
-        return periods.year(spec.start.year - 1).code
-    if spec.kind == "school_year":
-        return periods.school_year(spec.start.year - 1).code
-    return periods.half_year(spec.start.year, 1).code if spec.start.month > 6 else \
-        periods.half_year(spec.start.year - 1, 2).code
+    return None if spec is None else periods.preceding(spec).code
 
 
 def entry_form(scope: Scope, school_id: int, period: str | int, engine: Engine | None = None

@@ -108,7 +108,14 @@ def clip(text: str | None, limit: int) -> str:
     return cut.rstrip(" ,;:—-") + "…"
 
 
+def date_text(d: date | None) -> str:
+    """A date on screen: «10.10.2024» (one rule: a period is «III кв. 2024» — `period_label`; a date
+    «10.10.2024»; a month «сентябрь 2024» — `month_year` — only for a month); None -> «—»."""
+    return "—" if d is None else f"{d.day:02d}.{d.month:02d}.{d.year}"
+
+
 def month_year(d: date) -> str:
+    """A month: «сентябрь 2024» (only for a month, not for a date or a quarter)."""
     return f"{MONTHS_NOM[d.month - 1]} {d.year}"
 
 

@@ -188,3 +188,20 @@ def ensure(executor, codes) -> dict[str, int]:
 def _ids(executor, codes: list[str]) -> dict[str, int]:
     stmt = text("SELECT code, id FROM period WHERE code IN :c").bindparams(bindparam("c", expanding=True))
     return {r[0]: r[1] for r in executor.execute(stmt, {"c": codes})}
+
+
+def quarter_of(d: date) -> PeriodSpec:
+    """The quarter `d` falls in."""
+    return quarter(d.year, (d.month - 1) // 3 + 1)
+
+
+def preceding(p: PeriodSpec) -> PeriodSpec:
+    """The previous period of the same kind."""
+    if p.kind == "quarter":
+        n = (p.start.month - 1) // 3 + 1
+        return quarter(p.start.year - 1, 4) if n == 1 else quarter(p.start.year, n - 1)
+    if p.kind == "half_year":
+        return half_year(p.start.year, 1) if p.start.month > 6 else half_year(p.start.year - 1, 2)
+    if p.kind == "school_year":
+        return school_year(p.start.year - 1)
+    return year(p.start.year - 1)

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from core import access, periods, summary
+from core import formatting as fmt
 from core.auth import Scope, deny
 from core.db import get_engine
 from core.targets import period_t, straight_path
@@ -45,66 +47,133 @@ def own_items_text(n_own: int, n_late: int) -> str:
                                                 ", просроченных нет")
 
 
-def next_quarter_end(d: date) -> date:
-    """The last day of the quarter after the one `d` is in."""
-    q = (d.month - 1) // 3 + 1
-    y, nq = (d.year + 1, 1) if q == 4 else (d.year, q + 1)
-    return (date(y + (nq == 4), 1, 1) if nq == 4 else date(y, 3 * nq + 1, 1)) - timedelta(days=1)
+@dataclass(frozen=True)
+class ControlPoint:
+    """A dated control point of a roadmap (the roadmap's own table of control points)."""
+    roadmap_id: int
+    number: str
+    title: str
+    due: date
+    responsible: str | None = None
 
 
 @dataclass(frozen=True)
 class NextStep:
-    by: date  # the next control point: the end of the next reporting quarter (not after the target's due date)
-    value: float  # where the straight path from the base to the target is then
+    """The value the school needs at the next control point after the cut, read on the straight path
+    from its base to its target. `basis`: «control_point» (the roadmap's own control point `point`),
+    «quarter» (the end of the next quarter: the roadmap has no control point left before the target's
+    due date) or «due» (the target's own deadline comes first)."""
+    by: date
+    value: float
+    basis: str
+    point: ControlPoint | None = None
+    roadmap_has_points: bool = False
 
 
-def next_step(expected_path: list[dict], data_end: date | None) -> NextStep | None:
-    """The value the school needs at the next reporting point after its latest data (`data_end`), read
-    on the straight path from its base to its target; None without a path or when the due date is past."""
+def applies(point: ControlPoint, cut: date, due: date | None) -> bool:
+    """A control point that checks the school's progress on a target of its roadmap: dated after the cut,
+    not after the target's due date, with the schools among those responsible (a point only the office
+    answers for, such as «создание методической команды», is not the school's)."""
+    return point.due > cut and (due is None or point.due <= due) and is_school_level(False, point.responsible)
+
+
+def next_step(expected_path: list[dict], cut: date | None, points: list[ControlPoint] = (),
+              roadmap_has_points: bool | None = None) -> NextStep | None:
+    """What the school needs by the next control point after the cut («по состоянию на»): the first of
+    the target roadmap's `points` that applies (`applies`); without one, the end of the next quarter, or
+    the target's own due date when that comes first. None without a path or when the due date is not after
+    the cut. The value is read on the straight path from the base to the target."""
     pts = sorted((p["t"], p["value"]) for p in expected_path if p.get("value") is not None)
-    if len(pts) < 2 or data_end is None:
+    ends = [p["end"] for p in expected_path if p.get("end")]
+    if len(pts) < 2 or cut is None or not ends or max(ends) <= cut:
         return None
-    by = next_quarter_end(data_end)
-    t = period_t(by)
-    if t > pts[-1][0] + 1e-9:  # past the due date: the target itself
-        ends = [p.get("end") for p in expected_path if p.get("end")]
-        if not ends or max(ends) <= data_end:
-            return None
-        return NextStep(by=max(ends), value=pts[-1][1])
+    due = max(ends)
+    has = bool(points) if roadmap_has_points is None else roadmap_has_points
+    ahead = sorted((p for p in points if applies(p, cut, due)), key=lambda p: p.due)
+    if ahead:
+        point = ahead[0]
+        return NextStep(point.due, _on_path(pts, point.due), "control_point", point, has)
+    quarter = periods.quarter_of(cut)
+    quarter_end = quarter.end if quarter.end > cut else periods.following(quarter).end
+    if quarter_end >= due:
+        return NextStep(due, pts[-1][1], "due", None, has)
+    return NextStep(quarter_end, _on_path(pts, quarter_end), "quarter", None, has)
+
+
+def _on_path(pts: list[tuple[float, float]], d: date) -> float:
+    t = period_t(d)
     for (t0, v0), (t1, v1) in zip(pts, pts[1:]):
         if t <= t1 + 1e-9:
-            return NextStep(by=by, value=straight_path(t, t0, v0, t1, v1))
-    return NextStep(by=by, value=pts[-1][1])
+            return straight_path(t, t0, v0, t1, v1)
+    return pts[-1][1]
+
+
+def step_text(step: NextStep, unit: str) -> str:
+    """«57,1 % к контрольной точке 31.12.2024 «Анализ обученности…»», «… к концу II кв. 2025 (контрольных
+    точек в дорожной карте нет)», «… к сроку цели 31.12.2024 (…)»: the number and which date it is for."""
+    shown = fmt.value(step.value, unit)
+    if step.basis == "control_point":
+        return f"{shown} к контрольной точке {fmt.date_text(step.by)} «{fmt.clip(step.point.title, 60)}»"
+    why = ("следующих контрольных точек в дорожной карте нет" if step.roadmap_has_points
+           else "контрольных точек в дорожной карте нет")
+    if step.basis == "due":
+        return f"{shown} к сроку цели {fmt.date_text(step.by)} ({why})"
+    return f"{shown} к концу {periods.quarter_of(step.by).label} ({why})"
+
+
+def control_points(scope: Scope, school_id: int, target_ids: list[int],
+                   engine: Engine | None = None) -> dict[int, list[ControlPoint]]:
+    """The dated control points of each target's roadmap (not cancelled), for a school the user may see;
+    one query. A target whose roadmap has no control points at all is absent from the answer."""
+    engine = engine or get_engine()
+    if not target_ids:
+        return {}
+    rows = access.rows(engine, """
+        SELECT x.id AS target_id, c.roadmap_id, c.number, c.title, c.due_date, c.responsible, c.status
+        FROM target x JOIN controlpoint c ON c.roadmap_id = x.roadmap_id
+        WHERE x.id IN :tids AND EXISTS (SELECT 1 FROM school s WHERE s.id = :sid AND s.id IN ({schools}))
+        ORDER BY c.position, c.id""", scope, {"tids": list(target_ids), "sid": school_id}, expanding=("tids",))
+    out: dict[int, list[ControlPoint]] = {}
+    for r in rows:
+        points = out.setdefault(r["target_id"], [])
+        if r["due_date"] is not None and r["status"] != "cancelled":
+            due = r["due_date"] if isinstance(r["due_date"], date) else date.fromisoformat(str(r["due_date"])[:10])
+            points.append(ControlPoint(r["roadmap_id"], r["number"], r["title"], due, r["responsible"]))
+    return out
 
 
 def school_indicators(scope: Scope, school_id: int, cut: date, engine: Engine | None = None) -> list[dict]:
-    """The school's latest value of every indicator it reports (as of `cut`) beside the territory's
-    value for the same period (shares: total of numerators over total of denominators; counts: the
-    mean school), for a school without targets. One SQL query."""
+    """The school's latest value of every indicator it reports as of the cut (one period per indicator:
+    the latest ending on or before the cut; of two ending on the same day — a quarter and its year — the
+    shorter), beside the average school of its territory for the same period, read from the kept summary
+    (`core.summary.average_value`: shares as a ratio of sums, counts and values per school), for a school
+    without targets. One SQL query."""
     engine = engine or get_engine()
     with engine.connect() as c:
         row = c.execute(text("SELECT territory_id FROM school WHERE id = :s"), {"s": school_id}).first()
         if row is None or not scope.can_see_school(school_id, row[0]):
             raise deny(scope, f"школа {school_id}", engine)
         rows = c.execute(text("""
-            WITH latest AS (
-                SELECT m.indicator_id, MAX(p."end") AS end_date
+            WITH ranked AS (
+                SELECT m.indicator_id, m.period_id, m.value,
+                       ROW_NUMBER() OVER (PARTITION BY m.indicator_id ORDER BY p."end" DESC, p.start DESC) AS rn
                 FROM measurement m JOIN period p ON p.id = m.period_id
-                WHERE m.school_id = :s AND p."end" <= :cut
-                GROUP BY m.indicator_id)
-            SELECT i.short_name, i.name, i.unit, i.value_kind, i.higher_is_better, p.label, p."end", m.value,
-                   (SELECT CASE WHEN i.value_kind = 'share'
-                                THEN 100.0 * SUM(x.numerator) / NULLIF(SUM(x.denominator), 0)
-                                ELSE AVG(x.value) END
-                    FROM measurement x JOIN school y ON y.id = x.school_id
-                    WHERE x.indicator_id = m.indicator_id AND x.period_id = m.period_id
-                      AND y.territory_id = :t) AS territory_value,
-                   (SELECT COUNT(*) FROM measurement x JOIN school y ON y.id = x.school_id
-                    WHERE x.indicator_id = m.indicator_id AND x.period_id = m.period_id
-                      AND y.territory_id = :t) AS n_schools
-            FROM latest l
-            JOIN measurement m ON m.indicator_id = l.indicator_id AND m.school_id = :s
-            JOIN period p ON p.id = m.period_id AND p."end" = l.end_date
-            JOIN indicator i ON i.id = m.indicator_id
+                WHERE m.school_id = :s AND p."end" <= :cut)
+            SELECT i.short_name, i.name, i.unit, i.value_kind, i.higher_is_better, p.label, p."end", r.value,
+                   ms.n_schools, ms.sum_value, ms.sum_numerator, ms.sum_denominator, ms.n_flag
+            FROM ranked r
+            JOIN period p ON p.id = r.period_id
+            JOIN indicator i ON i.id = r.indicator_id
+            LEFT JOIN measurementsummary ms ON ms.territory_id = :t AND ms.grp = 'all'
+                 AND ms.indicator_id = r.indicator_id AND ms.period_id = r.period_id
+            WHERE r.rn = 1
             ORDER BY i.short_name"""), {"s": school_id, "t": row[0], "cut": cut}).mappings().all()
-    return [dict(r) for r in rows]
+    out = []
+    for r in rows:
+        d = dict(r)
+        parts = [d.pop(k) for k in ("n_schools", "sum_value", "sum_numerator", "sum_denominator", "n_flag")]
+        d["n_schools"] = parts[0] or 0
+        d["territory_value"] = (None if parts[0] is None else
+                                summary.average_value(d["value_kind"], *(x or 0 for x in parts)))
+        out.append(d)
+    return out

@@ -113,10 +113,17 @@ def school_view(scope: Scope, school_id: int, as_of: date | None = None):
 
 
 @cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
-def school_indicators(scope: Scope, school_id: int):
+def school_indicators(scope: Scope, school_id: int, cut: date):
     from core import school_plan
 
-    return school_plan.school_indicators(scope, school_id, today(), engine())
+    return school_plan.school_indicators(scope, school_id, cut, engine())
+
+
+@cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
+def control_points(scope: Scope, school_id: int, target_ids: tuple[int, ...]):
+    from core import school_plan
+
+    return school_plan.control_points(scope, school_id, list(target_ids), engine())
 
 
 @cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
