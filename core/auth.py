@@ -347,8 +347,9 @@ def login(login_name: str, password: str, *, ip: str | None = None, user_agent: 
 
     Three steps, so that a burst of logins neither queues on the database's write lock nor holds
     it: (1) a read: throttle and the stored hash; (2) Argon2 with no transaction open (the same
-    work for an unknown login as for a known one); (3) one short write: the attempt, the session,
-    the audit entry, a re-hash when the parameters changed, and the revocation of the browser's
+    work for an unknown login as for a known one); (3) one short write: the throttle checked again
+    (serialised per address, so a parallel burst is throttled as a sequential one), the attempt,
+    the session, the audit entry, a re-hash when the parameters changed, and the revocation of the browser's
     previous session (`previous_token`)."""
     settings = settings or get_settings()
     login_name = (login_name or "").strip().lower()[:64]
@@ -368,6 +369,16 @@ def login(login_name: str, password: str, *, ip: str | None = None, user_agent: 
     ok = verify_password(stored_hash, password) and bool(row.is_active)
     new_hash = hash_password(password) if ok and needs_rehash(stored_hash) else None
     with session_scope(engine, write=True, data=False) as s:
+        # The throttle again, now that this attempt's write is serialised with every other attempt
+        # of the same address: a parallel burst all passed the read above, and is throttled here as
+        # if its attempts had come one after another.
+        _serialise_attempts(s, login_name, ip)
+        throttle = throttle_for(s, login_name, ip, settings)
+        if throttle.wait_seconds > 0:
+            audit(s, "login_throttled", login=login_name, ip=ip,
+                  details={"rule": throttle.reason, "wait_s": int(throttle.wait_seconds + 0.999)})
+            return LoginResult(False, message=throttle_message(throttle.wait_seconds),
+                               retry_after=max(1, int(throttle.wait_seconds + 0.999)))
         if ok:  # the password or the account may have changed while Argon2 ran
             ok = bool(s.exec(select(func.count()).select_from(User).where(
                 User.id == row.id, User.password_hash == stored_hash, User.is_active == True)).one())  # noqa: E712
@@ -388,6 +399,18 @@ def login(login_name: str, password: str, *, ip: str | None = None, user_agent: 
         audit(s, "login", user_id=row.id, login=row.login, ip=ip,
               details={"rehashed": True} if new_hash else None)
         return LoginResult(True, token=token, user_id=row.id, role=row.role)
+
+
+_ATTEMPTS_LOCK = 72_002  # PostgreSQL advisory lock class of login attempts (per address)
+
+
+def _serialise_attempts(session: Session, login_name: str, ip: str | None) -> None:
+    """Inside the attempt's write transaction: attempts from one address (or, without an address, of
+    one login) are recorded one at a time, so each sees the ones before it. SQLite's BEGIN IMMEDIATE
+    already serialises every write; on PostgreSQL a transaction-scoped advisory lock does it."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(CAST(:c AS integer), hashtext(:k))"),
+                        {"c": _ATTEMPTS_LOCK, "k": f"ip:{ip}" if ip is not None else f"login:{login_name}"})
 
 
 def _revoke_token(session: Session, token: str) -> int | None:

@@ -123,6 +123,28 @@ def test_delay_is_progressive_not_a_lock(demo_db_rw):
         assert auth.throttle_for(s, "demo-head", ip, st, now=later).wait_seconds == 0  # never a hard lock
 
 
+def test_a_parallel_burst_of_wrong_passwords_counts_up_to_the_limit(demo_db_any, monkeypatch):
+    """A fresh address, eight wrong passwords at once: exactly `login_max_failures` of them are
+    checked and recorded, the other five are throttled, as if they had come one after another."""
+    st = settings(login_max_failures=3, login_max_delay_seconds=60)
+    ip = "203.0.113.78"
+    real = auth.verify_password
+    monkeypatch.setattr(auth, "verify_password", lambda h, p: (threading.Event().wait(0.4), real(h, p))[1])
+    barrier = threading.Barrier(8)
+
+    def attempt(_):
+        barrier.wait(10)
+        return auth.login("demo-methodist", "wrong-password", ip=ip, engine=demo_db_any, settings=st)
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(attempt, range(8)))
+    wrong = [r for r in results if r.message == "Неверный логин или пароль."]
+    throttled = [r for r in results if "Подождите" in r.message]
+    assert (len(wrong), len(throttled)) == (3, 5), [r.message for r in results]
+    with session_scope(demo_db_any) as s:
+        assert len(s.exec(select(LoginAttempt).where(LoginAttempt.ip == ip)).all()) == 3
+
+
 def test_per_address_rule_counts_distinct_logins(demo_db_rw):
     st = settings(login_max_failures=100, login_ip_max_logins=4)
     ip = "192.0.2.10"  # an office behind one NAT
