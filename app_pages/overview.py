@@ -26,6 +26,7 @@ MEETING_CSS = """<style>
 .st-key-slide-bar [data-testid="stButton"] button, .st-key-slide-bar [data-testid="stButton"] button p,
 .st-key-slide-bar [data-testid="stWidgetLabel"] p { font-size: 28px !important; white-space: nowrap }
 .st-key-slide-bar [data-testid="stButton"] button { padding: 4px 18px; min-height: 56px }
+.st-key-slide-bar kbd { display: none }  /* Streamlit's English key names; the help of «Авто» names the keys in Russian */
 [data-testid="stProgress"] p { font-size: 28px !important }
 </style>"""
 INTERVALS = [10, 20, 30, 60]
@@ -139,12 +140,12 @@ def progress_text(card) -> str | None:
     return None if p is None else f"Пройдено {fmt.num(100 * p, 0)} % пути от базы к цели"
 
 
-def trend_chart(card, height: int, font_size: int = 14):
+def trend_chart(card, height: int, font_size: int = 14, legend: bool = True):
     ev = card.evaluation
     forecast = {"end": card.due_end, "value": ev.forecast} if ev.forecast is not None and card.due_end else None
     return charts.trend(card.series, unit=card.unit, target_value=ev.target_value, expected_path=card.expected_path,
                         average_series=card.average_series, milestones=card.milestones, forecast=forecast,
-                        height=height, font_size=font_size)
+                        height=height, font_size=font_size, legend=legend)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,7 +175,8 @@ if meeting:
         c = st.columns([1.3, 1.5, 1.1, 1.35, 3.4], vertical_alignment="center")
         c[0].button("◀ Назад", on_click=go, args=(-1,), shortcut="left", key="slide_prev", width="stretch")
         c[1].button("Вперёд ▶", on_click=go, args=(1,), shortcut="right", key="slide_next", width="stretch")
-        playing = c[2].toggle("Авто", key="slide_playing", help=f"Сам переходит к следующей цели каждые {every} с")
+        playing = c[2].toggle("Авто", key="slide_playing", help=f"Сам переходит к следующей цели каждые {every} с. Клавиши: стрелки влево и "
+                                                          "вправо — назад и вперёд, клавиша Esc — выйти.")
         c[3].button("Выйти", on_click=exit_meeting, key="slide_exit", shortcut="escape", width="stretch")
         c[4].markdown(f'<div class="slide-meta" style="text-align:right">{escape(rm["territory"])} · '
                       f'данные на {escape(ov.as_of_label or "—")}'
@@ -202,11 +204,10 @@ if meeting:
             if ev.progress is not None:
                 st.progress(min(max(ev.progress, 0.0), 1.0), text=progress_text(card))
         with right:  # the chart leaves room below it for who reported and who lags: one 720 px screen
-            chart = trend_chart(card, 420, font_size=28)
-            # a two-column legend (24 px; axes stay 28 px): the plot keeps its height on a 720 px screen
-            chart.config.legend.columns, chart.config.legend.labelFontSize = 2, 24
-            chart.config.legend.columnPadding, chart.config.legend.symbolSize = 14, 500
+            # the legend as an HTML row under the chart: 28 px like every label (Vega's legend would not fit)
+            chart = trend_chart(card, 290, font_size=28, legend=False)
             st.altair_chart(chart, width="stretch", key=f"slide_chart_{card.target_id}")
+            st.markdown(charts.legend_html(chart, font_size=28), unsafe_allow_html=True)
             if card.coverage:
                 st.markdown(f'<div class="slide-meta slide-coverage">{escape(card.coverage.capitalize())}'
                             + (f' · нет данных: {escape(", ".join(card.missing[:6]))}'

@@ -73,10 +73,12 @@ SERIES_DASH = [[1, 0], [1, 0], [2, 3], [7, 4], [3, 3], [1, 0]]
 def trend(series: list[dict], *, unit: str, target_value: float | None = None,
           expected_path: list[dict] | None = None, average_series: list[dict] | None = None,
           milestones: list[dict] | None = None, forecast: dict | None = None, height: int = 260,
-          title: str = "", font_size: int = 16) -> alt.TopLevelMixin:
+          title: str = "", font_size: int = 16, legend: bool = True) -> alt.TopLevelMixin:
     """The group's values over periods with the territory average, the target, the planned straight path
     from the base to the target and the forecast to the due period (`forecast` = {"end": date, "value": v}),
-    each named in the legend (colour and dash: readable in greyscale). The y axis is fitted to all of them."""
+    each named in the legend (colour and dash: readable in greyscale). The y axis is fitted to all of them.
+    `legend=False`: no legend inside the chart (the page draws `legend_html(chart)` beside it, in its own
+    font size); the series shown are in the chart's `usermeta["legend"]` either way."""
     rows = [{"Период": s["label"], "Дата": s["end"].isoformat(), "Значение": s["value"], "Ряд": "Значение"}
             for s in series if s.get("value") is not None]
     rows += [{"Период": s["label"], "Дата": s["end"].isoformat(), "Значение": s["value"],
@@ -102,10 +104,11 @@ def trend(series: list[dict], *, unit: str, target_value: float | None = None,
               scale=_y_scale(unit, all_values), axis=alt.Axis(format=",.0f", tickCount=6))
     x = alt.X("Дата:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=6))
     idx = [SERIES.index(k) for k in present]
+    shown = {} if legend else {"legend": None}
     color = alt.Color("Ряд:N", title=None, sort=present,
-                      scale=alt.Scale(domain=present, range=[SERIES_COLORS[i] for i in idx]))
+                      scale=alt.Scale(domain=present, range=[SERIES_COLORS[i] for i in idx]), **shown)
     dash = alt.StrokeDash("Ряд:N", title=None, sort=present,
-                          scale=alt.Scale(domain=present, range=[SERIES_DASH[i] for i in idx]))
+                          scale=alt.Scale(domain=present, range=[SERIES_DASH[i] for i in idx]), **shown)
     base = alt.Chart(df)
     layers = [base.mark_line(strokeWidth=3).encode(
         x=x, y=y, color=color, strokeDash=dash, detail="Ряд:N",
@@ -118,10 +121,40 @@ def trend(series: list[dict], *, unit: str, target_value: float | None = None,
         layers.append(alt.Chart(md).mark_point(shape="diamond", size=160, filled=True).encode(
             x="Дата:T", y="Значение:Q", color=color,
             tooltip=["Этап:N", alt.Tooltip("Значение:Q", format=",.1f")]))
-    chart = alt.layer(*layers)
+    chart = alt.layer(*layers, usermeta={"legend": present})
     if title:
         chart = chart.properties(title=title)
     return _finish(chart, height=height, font_size=font_size)
+
+
+def legend_html(chart: alt.TopLevelMixin, *, font_size: int = 28) -> str:
+    """The legend of a `trend(…, legend=False)` chart as one HTML row that wraps (class «chart-legend»):
+    each series' line sample in its colour and dash (a diamond for stages) and its name, at `font_size`
+    px — a projector needs larger words than Vega's legend can fit under a chart on a 720 px screen."""
+    from html import escape
+
+    meta = getattr(chart, "usermeta", None)
+    names = meta.get("legend", []) if isinstance(meta, dict) else []
+    w, h = round(font_size * 1.7), round(font_size * 0.8)
+    items = []
+    for name in names:
+        i = SERIES.index(name)
+        colour, dash = SERIES_COLORS[i], SERIES_DASH[i]
+        if name == "Этап":
+            c = h / 2
+            sample = (f'<polygon points="{w / 2},{c - c * 0.9} {w / 2 + c * 0.9},{c} {w / 2},{c + c * 0.9} '
+                      f'{w / 2 - c * 0.9},{c}" fill="{colour}"/>')
+        else:
+            sample = (f'<line x1="2" x2="{w - 2}" y1="{h / 2}" y2="{h / 2}" stroke="{colour}" stroke-width="4" '
+                      f'stroke-dasharray="{dash[0]},{dash[1]}"/>' if dash[1] else
+                      f'<line x1="2" x2="{w - 2}" y1="{h / 2}" y2="{h / 2}" stroke="{colour}" stroke-width="4"/>')
+            if name in ("Значение", "Среднее по территории"):
+                sample += f'<circle cx="{w / 2}" cy="{h / 2}" r="{h / 4}" fill="{colour}"/>'
+        items.append(f'<span class="chart-legend-item" style="display:inline-flex;align-items:center;gap:8px;'
+                     f'white-space:nowrap"><svg width="{w}" height="{h}" viewBox="0 0 {w} {h}" aria-hidden="true">'
+                     f'{sample}</svg>{escape(name)}</span>')
+    return (f'<div class="chart-legend" style="display:flex;flex-wrap:wrap;column-gap:{font_size}px;row-gap:2px;'
+            f'font-size:{font_size}px;line-height:1.2;color:#243b53">{"".join(items)}</div>')
 
 
 def sparkline_svg(values: list[float | None], *, target: float | None = None, status: str = "no_data",

@@ -95,6 +95,11 @@ def test_meeting_mode_legible_from_the_back_row(server, screen):
         button = pg.locator(f".st-key-slide-bar button:has-text('{label}')")
         assert button.evaluate("e => parseFloat(getComputedStyle(e.querySelector('p') || e).fontSize)") >= 28
     assert pg.evaluate(CLIPPED) == []
+    # no English key name («Esc») on the bar; the help of «Авто» names the keys in Russian
+    assert [w for w in pg.evaluate(VISIBLE_WORDS) if not allowed(w, "demo-head")] == []
+    pg.locator(".st-key-slide-bar [data-testid=stTooltipHoverTarget]").first.hover()
+    pg.wait_for_selector("text=клавиша Esc — выйти")
+    pg.mouse.move(0, h - 1)
     value = pg.locator(".slide-value").bounding_box()
     assert value["y"] + value["height"] <= h
     # every slide on one screen, down to who reported and who lags (nothing below the fold)
@@ -106,11 +111,18 @@ def test_meeting_mode_legible_from_the_back_row(server, screen):
         wait_idle(pg)
         shot(pg, f"meeting-{w}-slide{i + 1}")
         bottoms = pg.evaluate("""() => [...document.querySelectorAll(
-            '.slide-value, .slide-meta, .slide-rule, .slide-coverage, .slide-lagging')]
+            '.slide-value, .slide-meta, .slide-rule, .slide-coverage, .slide-lagging, .chart-legend')]
             .map(e => [e.className, e.getBoundingClientRect().bottom, e.innerText.slice(0, 40)])""")
         assert bottoms and all(b <= h for _, b, _ in bottoms), (i + 1, bottoms)
         assert pg.evaluate("document.documentElement.scrollHeight") <= h + 1, i + 1
         assert pg.locator(".slide-coverage").count() == 1, i + 1
+        # the chart's legend, like every label, is ≥ 28 px and names what the chart draws
+        legend = pg.locator(".chart-legend")
+        assert legend.count() == 1 and size(".chart-legend") >= 28, i + 1
+        assert min(pg.eval_on_selector_all(".chart-legend-item", "es => es.map(e => parseFloat("
+                                           "getComputedStyle(e).fontSize))")) >= 28, i + 1
+        assert {"Значение", "Цель"} <= set(legend.inner_text().split("\n")), (i + 1, legend.inner_text())
+        assert pg.locator("[data-testid=stVegaLiteChart] .role-legend").count() == 0, i + 1  # no small Vega legend
         lagging_seen += pg.locator(".slide-lagging").count()
         pg.locator(".st-key-slide-bar button:has-text('Вперёд')").click()
     assert lagging_seen >= 1  # the demo has lagging schools: the line was measured, not absent
