@@ -5,7 +5,7 @@ from core.formatting import md_text as escape  # user text: Markdown and HTML bo
 import streamlit as st
 
 from core import formatting as fmt
-from core import queries, school_plan
+from core import school_plan
 from core.vocabulary import STATUS_LABELS
 from ui import cache
 from ui.common import demo_banner, page_for, scope, status_badge
@@ -13,7 +13,7 @@ from ui.common import demo_banner, page_for, scope, status_badge
 sc = scope()
 st.title("Курируемые школы")
 demo_banner(cache.is_demo())
-schools = fmt.natural_sorted(queries.curated_schools(sc, cache.engine()), key=lambda r: r["short_name"])
+schools = fmt.natural_sorted(cache.curated_schools(sc, cache.today()), key=lambda r: r.school.short_name)
 if not schools:
     st.info("За вашей школой не закреплены курируемые школы. Закрепления вносятся в файл дорожной карты "
             "(лист «Кураторы»).")
@@ -22,17 +22,18 @@ st.caption(f"Школ: {len(schools)}. Нажмите на название, ч�
 school_page = page_for("school")
 for r in schools:
     with st.container(border=True):
-        flags = " · ".join(f for f, on in (("ШНОР", r["is_shnor"]), ("ШНСУ", r["is_shnsu"])) if on)
+        s = r.school
+        flags = " · ".join(f for f, on in (("ШНОР", s.is_shnor), ("ШНСУ", s.is_shnsu)) if on)
         left, right = st.columns([2, 3])
         with left:
-            st.page_link(school_page, label=escape(r["short_name"]), icon=":material/school:", query_params={"school": str(r["id"])})
-            st.caption(f"{escape(r['territory'])}" + (f" · {flags}" if flags else ""))
-            st.markdown(f"{school_plan.own_items_text(r['n_own'], r['n_overdue_own'])}  \n"
-                        f"**Факторы риска:** {', '.join(r['risks']) if r['risks'] else 'не выявлены или не загружены'}")
+            st.page_link(school_page, label=escape(s.short_name), icon=":material/school:", query_params={"school": str(s.id)})
+            st.caption(f"{escape(s.territory)}" + (f" · {flags}" if flags else ""))
+            st.markdown(f"{school_plan.own_items_text(r.n_own, r.n_overdue_own)}  \n"
+                        f"**Факторы риска:** {', '.join(r.risks) if r.risks else 'не выявлены или не загружены'}")
         with right:
-            if not r["targets"]:
+            if not r.targets:
                 st.caption("Целевые показатели по школе не оцениваются.")
-            for t in r["targets"]:
+            for t in r.targets:
                 ev = t.evaluation
                 expected = (f", ожидается сейчас {fmt.value(ev.expected, t.unit)}"
                             if ev.expected is not None and ev.status != "achieved" else "")
@@ -40,5 +41,5 @@ for r in schools:
                             f"**{escape(fmt.value(ev.value, t.unit))}** (цель "
                             f"{escape(fmt.goal(t.rule_text, ev.target_value, t.unit))}{escape(expected)})",
                             unsafe_allow_html=True)
-            if r["statuses"]:
-                st.caption(", ".join(f"{STATUS_LABELS[k].lower()}: {v}" for k, v in r["statuses"].items()))
+            if r.statuses:
+                st.caption(", ".join(f"{STATUS_LABELS[k].lower()}: {v}" for k, v in r.statuses))

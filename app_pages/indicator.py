@@ -4,6 +4,7 @@ distribution, the table of values with numerators and denominators."""
 from datetime import date
 from core.formatting import md_text as escape  # user text: Markdown and HTML both inert
 
+import pandas as pd
 import streamlit as st
 
 from core import charts, explain, reports
@@ -53,7 +54,7 @@ except AccessDenied as exc:
 
 card, ev = view.card, view.card.evaluation
 st.markdown(f"## {escape(card.indicator_name)} {status_badge(ev.status)}", unsafe_allow_html=True)
-st.caption(f"«{escape(card.wording)}» · {escape(ov.roadmap['territory'])} · данные на {card.as_of_label or '—'}")
+st.caption(f"«{escape(card.wording)}» · {escape(ov.roadmap.territory)} · данные на {card.as_of_label or '—'}")
 demo_banner(ov.is_demo)
 m = st.columns(5)
 m[0].metric("Значение", fmt.value(ev.value, card.unit))
@@ -65,15 +66,14 @@ m[4].metric("Прогноз к сроку", fmt.value(ev.forecast, card.unit),
 
 chart_with_downloads(reports.target_chart(card, height=300), f"{card.indicator_code}_динамика", "chart_trend")
 
-cur = view.current
-if cur.empty:
+if not view.current:
     st.info("За этот период нет значений по школам.")
     st.stop()
 left, right = st.columns([3, 2])
 with left:
     st.markdown(f"#### {voc.UNIT_PLURALS[view.unit]}: рейтинг")
-    chart_with_downloads(charts.ranking([{"name": r["Название"], "value": r["value"], "status": r["status"]}
-                                         for r in cur.to_dict("records")],
+    chart_with_downloads(charts.ranking([{"name": r.name, "value": r.value, "status": r.status}
+                                         for r in view.current],
                                         unit=card.unit, target_value=ev.target_value if card.kind in
                                         ("at_least", "at_most") else None, average=view.average),
                          f"{card.indicator_code}_рейтинг", "chart_rank")
@@ -82,19 +82,19 @@ with left:
                + (f": {fmt.value(view.average, card.unit)}" if view.average is not None else "") + ".")
 with right:
     st.markdown("#### Распределение")
-    chart_with_downloads(charts.distribution(list(cur["value"]), unit=card.unit), f"{card.indicator_code}_распределение",
+    chart_with_downloads(charts.distribution([r.value for r in view.current], unit=card.unit), f"{card.indicator_code}_распределение",
                          "chart_dist")
 
 st.markdown("#### Значения за период")
-table = cur.assign(
-    Значение=cur["value"].map(lambda v: fmt.value(v, card.unit)),
-    Статус=cur["status"].map(lambda s: "—" if s is None or s != s else f"{fmt.STATUS_TEXT.get(s, s)}"))
 show = ["Название", "ШНОР", "ШНСУ", "Значение"]
-if view.denominator_label:
-    # counts as text with the Russian thousands separator («10 500»), right-aligned like numbers
-    table[view.denominator_label] = cur["denominator"].map(lambda v: fmt.num(v))
-    table[view.numerator_label] = cur["numerator"].map(lambda v: fmt.num(v))
-    show += [view.denominator_label, view.numerator_label]
+# counts as text with the Russian thousands separator («10 500»), right-aligned like numbers
+counts = [view.denominator_label, view.numerator_label] if view.denominator_label else []
+show += counts
+table = pd.DataFrame([dict(zip(show + ["Статус"], [
+    r.name, "shnor" in r.groups, "shnsu" in r.groups, fmt.value(r.value, card.unit),
+    *([fmt.num(r.denominator), fmt.num(r.numerator)] if counts else []),
+    "—" if r.status is None else fmt.STATUS_TEXT.get(r.status, r.status)])) for r in view.current],
+    columns=show + ["Статус"])
 number_cols = {c: st.column_config.TextColumn(c, alignment="right") for c in show[4:]}
 st.dataframe(table[show + ["Статус"]].sort_values("Название"), hide_index=True, width="stretch",
              column_config=number_cols)
@@ -104,6 +104,11 @@ st.download_button("Значения показателя по всем школ
                    file_name=f"{card.indicator_code}.xlsx", mime=reports.XLSX_MIME, key="ind_xlsx",
                    icon=":material/table:")
 with st.expander("Все периоды"):
-    st.dataframe(view.history.map(lambda v: fmt.num(v)), width="stretch")
+    # unit × period as text: a unit without a value for a period shows «—», never NaN
+    history: dict[str, dict[str, str]] = {}
+    for r in view.history:
+        history.setdefault(r.name, {})[r.label] = fmt.num(r.value)
+    st.dataframe(pd.DataFrame.from_dict(history, orient="index").reindex(
+        index=sorted(history), columns=list(view.periods)).fillna("—"), width="stretch")
 with st.expander("Как считается"):
     st.markdown(explain.how_counted(sc, roadmap_id, cache.engine()))

@@ -85,7 +85,7 @@ try:
 except AccessDenied as exc:
     st.error(escape(str(exc)))
     st.stop()
-ends = sorted({s["end"] for c in ov.cards for s in c.series if s["value"] is not None})
+ends = sorted({s.end for c in ov.cards for s in c.series if s.value is not None})
 as_of = as_of_param if as_of_param in ends else ov.as_of
 if not meeting and ends:
     as_of = top[1].select_slider("По состоянию на", options=ends, value=as_of if as_of in ends else ends[-1],
@@ -113,12 +113,12 @@ def meta_line(card) -> str:
     return escape(f"{base} · срок: {card.due_label or '—'}")
 
 
-APPROVALS = cache.approvals(rm["territory_id"], tuple(sorted({p for p in map(cycle.card_period_id, ov.cards) if p})))
+APPROVALS = cache.approvals(rm.territory_id, tuple(sorted({c.period_id for c in ov.cards if c.period_id})))
 
 
 def approval_note(card) -> str:
     """«(предварительные)» / «(утверждены 01.11.2024)»; "" without data."""
-    return f" ({cycle.short_note(APPROVALS.get(cycle.card_period_id(card)))})" if card.as_of_label else ""
+    return f" ({cycle.short_note(APPROVALS.get(card.period_id))})" if card.as_of_label else ""
 
 
 def data_note(card) -> str:
@@ -129,7 +129,7 @@ def data_note(card) -> str:
 def schools_line(card) -> str:
     text = f"Данные на {card.as_of_label}" if card.as_of_label else "Нет данных"
     if card.as_of_label:
-        text += f" ({cycle.short_note(APPROVALS.get(cycle.card_period_id(card)))})"
+        text += f" ({cycle.short_note(APPROVALS.get(card.period_id))})"
     if card.n_schools:
         text += f" · {card.meeting_text}"
     return escape(text)
@@ -178,7 +178,7 @@ if meeting:
         playing = c[2].toggle("Авто", key="slide_playing", help=f"Сам переходит к следующей цели каждые {every} с. Клавиши: стрелки влево и "
                                                           "вправо — назад и вперёд, клавиша Esc — выйти.")
         c[3].button("Выйти", on_click=exit_meeting, key="slide_exit", shortcut="escape", width="stretch")
-        c[4].markdown(f'<div class="slide-meta" style="text-align:right">{escape(rm["territory"])} · '
+        c[4].markdown(f'<div class="slide-meta" style="text-align:right">{escape(rm.territory)} · '
                       f'данные на {escape(ov.as_of_label or "—")}'
                       f'{escape(approval_note(cards[0]))}'
                       f'{" · демо" if ov.is_demo else ""}</div>', unsafe_allow_html=True)
@@ -231,10 +231,10 @@ with top[2]:  # a roadmap without targets has nothing to show slide by slide: no
             st.query_params["as_of"] = as_of.isoformat()
         st.rerun()
 
-full_title = rm["title"] + (f" · {rm['approved_by']}" if rm.get("approved_by") else "")
+full_title = rm.title + (f" · {rm.approved_by}" if rm.approved_by else "")
 data_labels = {c.as_of_label for c in ov.cards if c.as_of_label}
 head_note = (f"{data_note(next(c for c in ov.cards if c.as_of_label))} · " if len(data_labels) == 1 else "")
-st.markdown(f'<div class="ov-head" title="{escape(full_title)}"><b>{escape(rm["territory"])}</b> · '
+st.markdown(f'<div class="ov-head" title="{escape(full_title)}"><b>{escape(rm.territory)}</b> · '
             f'{escape(head_note)}{escape(full_title)}</div>', unsafe_allow_html=True)
 demo_banner(ov.is_demo)
 
@@ -281,7 +281,7 @@ def tile_html(card) -> str:
             f'{status_badge(ev.status, size=15)}</div>'
             f'<div class="tile-rule">Цель: <b>{goal}</b>{escape(due)}</div>'
             + (f'<div class="tile-meta">{escape(_first_up(" · ".join(now)))}</div>' if now else "")
-            + charts.sparkline_svg([s["value"] for s in card.series], target=ev.target_value, status=ev.status,
+            + charts.sparkline_svg([s.value for s in card.series], target=ev.target_value, status=ev.status,
                                    height=28)
             + bar + (f'<div class="tile-meta"{missing}>{escape(_first_up(" · ".join(foot)))}</div>' if foot else "")
             + reason + "</div>")
@@ -296,10 +296,10 @@ st.markdown('<div class="tiles">' + "".join(tile_html(c) for c in ov.cards) + "<
 tab_matrix, tab_trends, tab_rules = st.tabs([f"{voc.UNIT_PLURALS[ov.unit]} × цели",
                                              "Динамика", "Как считается"])
 with tab_matrix:
-    target_cols = [(c.target_id, c.column) for c in ov.cards if c.target_id in ov.matrix.columns]
-    shown = ov.matrix.dropna(subset=[k for k, _ in target_cols], how="all") if target_cols else ov.matrix
-    shown = shown.iloc[sorted(range(len(shown)), key=lambda i: fmt.natural_key(str(shown[ov.unit_label].iloc[i])))]
-    if target_cols and not shown.empty:
+    target_cols = [(c.target_id, c.column) for c in ov.cards if c.target_id in ov.matrix_targets]
+    shown = sorted((r for r in ov.rows if any(r.cells.get(k) is not None for k, _ in target_cols)),
+                   key=lambda r: fmt.natural_key(r.name))
+    if target_cols and shown:
         link = None
         if ov.unit == voc.SCHOOL_UNIT and page_for("school"):
             link = "school?school={id}" + (f"&as_of={as_of.isoformat()}" if "as_of" in params and as_of else "")

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 from core.formatting import md_text as escape  # user text: Markdown and HTML both inert
@@ -63,10 +64,10 @@ except AccessDenied as exc:
     st.stop()
 
 s = view.school
-flags = [x for x, on in (("ШНОР", s["is_shnor"]), ("ШНСУ", s["is_shnsu"]), ("школа-лидер", s["is_leader"])) if on]
-st.markdown(f"# {escape(s['short_name'])}")
-st.caption(f"{escape(s['name'])} · {escape(s['territory'])}" + (f" · {', '.join(flags)}" if flags else ""))
-demo_banner(bool(s["is_demo"]) or cache.is_demo())
+flags = [x for x, on in (("ШНОР", s.is_shnor), ("ШНСУ", s.is_shnsu), ("школа-лидер", s.is_leader)) if on]
+st.markdown(f"# {escape(s.short_name)}")
+st.caption(f"{escape(s.name)} · {escape(s.territory)}" + (f" · {', '.join(flags)}" if flags else ""))
+demo_banner(s.is_demo or cache.is_demo())
 people = [f"**Куратор:** {escape(', '.join(view.curators))}" if view.curators else
           "**Куратор** не назначен — его назначает управление образования (методист)."]
 if view.curated:
@@ -74,7 +75,7 @@ if view.curated:
 people += [f"**Группа школ дорожной карты:** {escape(g)}" for g in view.groups]
 acts = view.activities
 own_mask, n_own, n_own_late = school_plan.own_items(acts)
-if not acts.empty:  # the third question, answered on the first screen; the lists are further down
+if acts:  # the third question, answered on the first screen; the lists are further down
     people.append(school_plan.own_items_text(n_own, n_own_late)
                   + f" · мероприятий управления образования и контрольных точек — {len(acts) - n_own} (для сведения)")
 st.markdown("  \n".join(people))
@@ -117,23 +118,22 @@ else:
     st.table(table, hide_index=True)  # an HTML table: prints cleanly from the browser
 
 st.markdown("#### Мероприятия дорожной карты")
-if acts.empty:
+if not acts:
     st.caption("В дорожных картах территории нет мероприятий и контрольных точек.")
 else:
-    own = acts[own_mask]
-    city = acts.drop(own.index)
+    own = [a for a, m in zip(acts, own_mask) if m]
+    city = [a for a, m in zip(acts, own_mask) if not m]
 
-    def items_table(df):
-        shown = df.assign(Срок=df["deadline_text"].fillna("—"),
-                          Статус=[("⚠ просрочено" if o else x) for o, x in zip(df["overdue"], df["status_text"])]
-                          ).rename(columns={"kind": "Что", "number": "№", "title": "Содержание",
-                                            "responsible": "Ответственный"})
-        st.dataframe(shown[["Статус", "Срок", "Что", "№", "Содержание", "Ответственный"]], hide_index=True,
-                     width="stretch")
+    def items_table(items):
+        st.dataframe(pd.DataFrame([{"Статус": "⚠ просрочено" if a.overdue else a.status_text,
+                                    "Срок": a.deadline_text or "—", "Что": a.kind, "№": a.number,
+                                    "Содержание": a.title, "Ответственный": a.responsible} for a in items],
+                                  columns=["Статус", "Срок", "Что", "№", "Содержание", "Ответственный"]),
+                     hide_index=True, width="stretch")
 
     st.markdown(f"**Мероприятия школы** — где школа названа или среди ответственных образовательные организации: "
                 f"{len(own)}" + (f", просрочено: {n_own_late}" if n_own_late else ", просроченных нет") + ".")
-    if own.empty:
+    if not own:
         st.caption("Дорожная карта не поручает школе отдельных мероприятий.")
     else:
         items_table(own)
@@ -143,7 +143,7 @@ else:
         items_table(city)
 
 st.download_button("Карточка школы (.docx)", lambda: reports.school_card(sc, int(school_id), engine=cache.engine()),
-                   file_name=f"карточка_{s['code']}.docx", mime=reports.DOCX_MIME, key="school_card",
+                   file_name=f"карточка_{s.code}.docx", mime=reports.DOCX_MIME, key="school_card",
                    icon=":material/download:")
 
 for t in view.targets:
@@ -154,18 +154,21 @@ for t in view.targets:
                    f"{escape(ev.reason)}"
                    + (f" · прогноз к сроку {fmt.value(ev.forecast, t.unit)} ({escape(t.forecast_basis)})"
                       if ev.forecast is not None and t.forecast_basis else ""))
-        forecast = ({"end": t.expected_path[-1]["end"], "value": ev.forecast}
+        forecast = ({"end": t.expected_path[-1].end, "value": ev.forecast}
                     if ev.forecast is not None and t.expected_path else None)
         chart_with_downloads(charts.trend(t.series, unit=t.unit, target_value=ev.target_value,
                                           expected_path=t.expected_path, average_series=t.average_series,
                                           forecast=forecast, height=220),
-                             f"{s['code']}_{t.short_name}", f"school_chart_{t.number}_{t.roadmap_title[:8]}")
+                             f"{s.code}_{t.short_name}", f"school_chart_{t.number}_{t.roadmap_title[:8]}")
 
 st.markdown("#### Факторы риска (по результатам аудита)")
-if view.risks.empty:
+if not view.risks:
     st.caption("Результаты аудита факторов риска для школы не загружены. Их вносит методист управления образования "
                "вместе с дорожной картой (лист «Группы рисков» файла дорожной карты).")
 else:
-    for (gcode, gname), grp in view.risks.groupby(["group_code", "group_name"], sort=False):
+    by_group: dict[tuple[str, str], list] = {}
+    for r in view.risks:
+        by_group.setdefault((r.group_code, r.group_name), []).append(r)
+    for (gcode, gname), grp in by_group.items():
         st.markdown(f"**{escape(gcode)}. {escape(gname)}**  \n" +
-                    "  \n".join(f"{escape(r.code)} — {escape(r.name)}" for r in grp.itertuples()))
+                    "  \n".join(f"{escape(r.code)} — {escape(r.name)}" for r in grp))

@@ -110,7 +110,9 @@ def apptest_times(url: str) -> tuple[float, float, float]:
 
 
 def main(names: list[str]) -> None:
-    from core import auth, queries
+    from core import auth
+    from core.read.overview import overview
+    from core.read.school import school_view
     from core.db import get_engine
 
     scope = auth.system_scope()
@@ -119,8 +121,8 @@ def main(names: list[str]) -> None:
         print(f"== {name}", flush=True)
         url, info = ensure_db(name)
         engine = get_engine(url)
-        ov = median_time(lambda: queries.overview(scope, info["roadmap_id"], engine=engine))
-        sch = median_time(lambda: queries.school_view(scope, info["school_id"], engine=engine))
+        ov = median_time(lambda: overview(scope, info["roadmap_id"], engine=engine))
+        sch = median_time(lambda: school_view(scope, info["school_id"], engine=engine))
         cold, warm, new = apptest_times(url)
         for metric, value in (("overview", ov), ("school", sch), ("apptest_cold", cold), ("apptest_warm", warm),
                               ("apptest_new", new)):

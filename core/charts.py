@@ -70,24 +70,25 @@ SERIES_COLORS = [LINE, AVERAGE, TARGET, EXPECTED, LINE, TARGET]
 SERIES_DASH = [[1, 0], [1, 0], [2, 3], [7, 4], [3, 3], [1, 0]]
 
 
-def trend(series: list[dict], *, unit: str, target_value: float | None = None,
-          expected_path: list[dict] | None = None, average_series: list[dict] | None = None,
-          milestones: list[dict] | None = None, forecast: dict | None = None, height: int = 260,
+def trend(series, *, unit: str, target_value: float | None = None, expected_path=None, average_series=None,
+          milestones=None, forecast: dict | None = None, height: int = 260,
           title: str = "", font_size: int = 16, legend: bool = True) -> alt.TopLevelMixin:
     """The group's values over periods with the territory average, the target, the planned straight path
     from the base to the target and the forecast to the due period (`forecast` = {"end": date, "value": v}),
     each named in the legend (colour and dash: readable in greyscale). The y axis is fitted to all of them.
     `legend=False`: no legend inside the chart (the page draws `legend_html(chart)` beside it, in its own
-    font size); the series shown are in the chart's `usermeta["legend"]` either way."""
-    rows = [{"Период": s["label"], "Дата": s["end"].isoformat(), "Значение": s["value"], "Ряд": "Значение"}
-            for s in series if s.get("value") is not None]
-    rows += [{"Период": s["label"], "Дата": s["end"].isoformat(), "Значение": s["value"],
-              "Ряд": "Среднее по территории"} for s in (average_series or []) if s.get("value") is not None]
+    font size); the series shown are in the chart's `usermeta["legend"]` either way.
+    series, average_series, expected_path: core.read.types.SeriesPoint (label, end date, value);
+    milestones: core.read.types.Milestone (label, end date, value). The x axis is the periods' last days."""
+    rows = [{"Период": s.label, "Дата": s.end.isoformat(), "Значение": s.value, "Ряд": "Значение"}
+            for s in series if s.value is not None]
+    rows += [{"Период": s.label, "Дата": s.end.isoformat(), "Значение": s.value,
+              "Ряд": "Среднее по территории"} for s in (average_series or ()) if s.value is not None]
     values_rows = [r for r in rows if r["Ряд"] == "Значение"]
     lines = list(rows)
     dates = [r["Дата"] for r in rows]
     if expected_path:
-        lines += [{"Период": p.get("label", ""), "Дата": _iso_from_t(p), "Значение": p["value"],
+        lines += [{"Период": p.label, "Дата": p.end.isoformat(), "Значение": p.value,
                    "Ряд": "Путь от базы к цели"} for p in expected_path]
     if forecast and values_rows and forecast.get("value") is not None:
         last = values_rows[-1]
@@ -99,7 +100,7 @@ def trend(series: list[dict], *, unit: str, target_value: float | None = None,
         lines += [{"Период": "цель", "Дата": d, "Значение": target_value, "Ряд": "Цель"} for d in (dates[0], dates[-1])]
     df = pd.DataFrame(lines, columns=["Период", "Дата", "Значение", "Ряд"])
     present = [k for k in SERIES if k in set(df["Ряд"]) or (k == "Этап" and milestones)]
-    all_values = list(df["Значение"]) + [m["value"] for m in milestones or []]
+    all_values = list(df["Значение"]) + [m.value for m in milestones or ()]
     y = alt.Y("Значение:Q", title="%" if unit == "%" else (unit or None),
               scale=_y_scale(unit, all_values), axis=alt.Axis(format=",.0f", tickCount=6))
     x = alt.X("Дата:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=6))
@@ -116,7 +117,7 @@ def trend(series: list[dict], *, unit: str, target_value: float | None = None,
     layers.append(base.transform_filter(alt.FieldOneOfPredicate(field="Ряд", oneOf=["Значение", "Среднее по территории"]))
                   .mark_point(size=70, filled=True, opacity=1).encode(x=x, y=y, color=color))
     if milestones:
-        md = pd.DataFrame([{"Дата": _iso_from_t(m), "Значение": m["value"], "Ряд": "Этап", "Этап": m["label"]}
+        md = pd.DataFrame([{"Дата": m.end.isoformat(), "Значение": m.value, "Ряд": "Этап", "Этап": m.label}
                            for m in milestones])
         layers.append(alt.Chart(md).mark_point(shape="diamond", size=160, filled=True).encode(
             x="Дата:T", y="Значение:Q", color=color,
@@ -232,15 +233,3 @@ def distribution(values: list[float], *, unit: str, height: int = 220) -> alt.To
                 axis=alt.Axis(format=",.0f")),
         y=alt.Y("count():Q", title="школ", axis=alt.Axis(tickMinStep=1, format="d")))
     return _finish(chart, height=height)
-
-
-def _iso_from_t(point: dict) -> str:
-    if "end" in point and point["end"] is not None:
-        return point["end"].isoformat()
-    t = point["t"]
-    year = int(t)
-    from datetime import date, timedelta
-
-    start = date(year, 1, 1)
-    days = (date(year + 1, 1, 1) - start).days
-    return (start + timedelta(days=round((t - year) * days) - 1)).isoformat()

@@ -25,7 +25,7 @@ from core.db import get_engine, session_scope
 from core.models import QuarterState, utcnow
 from core.quarters import (  # noqa: F401 - the state's names, used here and by callers of the cycle
     ADVISORY_LOCK, DEADLINE_DAYS, STATE_LABELS, STATES, CycleError, QuarterInfo, QuarterLocked, _as_date, aware_utc,
-    _info, _state_rows, approval_note, approvals, card_period_id, default_deadline, guard_writes, locked_messages,
+    _info, _state_rows, approval_note, approvals, default_deadline, guard_writes, locked_messages,
     period_row, quarter_state, refuse_if_locked, short_note, territory_row)
 
 

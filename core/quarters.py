@@ -174,11 +174,6 @@ def approval_note(territory_id: int, period: str | int | None, engine: Engine | 
         return None
 
 
-def card_period_id(card) -> int | None:
-    """The period a target tile's value is for (its «данные на»), from its series."""
-    return next((p["period_id"] for p in card.series if p.get("label") == card.as_of_label and "period_id" in p), None)
-
-
 def approvals(territory_id: int, period_ids, engine: Engine | None = None) -> dict[int, QuarterInfo]:
     """The state of each period for the territory: what tiles and documents say about their figures."""
     engine = engine or get_engine()

@@ -1,5 +1,5 @@
 """Documents out: the quarterly справка on a roadmap (DOCX), the school card (DOCX), XLSX exports,
-chart images. The numbers come from core.queries / core.targets, the charts from core.charts
+chart images. The numbers come from core.read / core.targets, the charts from core.charts
 (rendered offline by vl-convert), so a document shows what the screen shows."""
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ from openpyxl.styles import Font
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import access, charts, quarters, queries
+from core import access, charts, quarters
 from core import formatting as fmt
 from core import settings
 from core.auth import Scope
+from core.read.overview import overview, roadmap_info
+from core.read.school import school_view
+from core.targets.evaluation import as_date
 from core.db import get_engine
 from core.roadmap import ACTIVITY_STATUSES, is_overdue
 from core.vocabulary import OFF_TRACK, SCHOOL_UNIT, STATUS_LABELS
@@ -136,7 +139,7 @@ def _roadmap_items(engine: Engine, roadmap_id: int) -> list[dict]:
             SELECT 'Контрольная точка', number, title, deadline_text, due_date, responsible, status, completed_on
             FROM controlpoint WHERE roadmap_id = :r"""), {"r": roadmap_id})]
     for r in rows:
-        r["due_date"] = queries._as_date(r["due_date"]) if r["due_date"] else None
+        r["due_date"] = as_date(r["due_date"]) if r["due_date"] else None
     return rows
 
 
@@ -162,18 +165,18 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
                    today: date | None = None) -> bytes:
     """Справка о ходе реализации дорожной карты (DOCX)."""
     engine = engine or get_engine()
-    ov = queries.overview(scope, roadmap_id, as_of, engine)  # refuses users who may not see the territory
+    ov = overview(scope, roadmap_id, as_of, engine)  # refuses users who may not see the territory
     today = today or settings.today(engine)
     cut = ov.cut or today  # overdue and upcoming items as of the cut, like the values
     rm = ov.roadmap
     doc = _document()
     _para(doc, "СПРАВКА", bold=True, size=14, center=True)
-    _para(doc, f"о ходе реализации дорожной карты «{rm['title']}»", bold=True, center=True)
-    _para(doc, f"{rm['territory']}, по состоянию на {ov.as_of_label or '—'}", center=True)
-    for info in quarters.approvals(rm["territory_id"], map(quarters.card_period_id, ov.cards), engine).values():
+    _para(doc, f"о ходе реализации дорожной карты «{rm.title}»", bold=True, center=True)
+    _para(doc, f"{rm.territory}, по состоянию на {ov.as_of_label or '—'}", center=True)
+    for info in quarters.approvals(rm.territory_id, (c.period_id for c in ov.cards), engine).values():
         _para(doc, info.note, italic=True)
-    if rm.get("approved_by"):
-        _para(doc, f"Основание: {rm['approved_by']}.", italic=True)
+    if rm.approved_by:
+        _para(doc, f"Основание: {rm.approved_by}.", italic=True)
     if ov.is_demo:
         _para(doc, "Демонстрационные данные: значения показателей вымышлены.", italic=True)
     _para(doc, f"Дата составления: {fmt.day_month_year(today)}.")
@@ -251,15 +254,15 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
 def school_card(scope: Scope, school_id: int, *, engine: Engine | None = None, today: date | None = None) -> bytes:
     """One school's card (DOCX): its targets against its own target and the territory average."""
     engine = engine or get_engine()
-    view = queries.school_view(scope, school_id, engine)  # refuses a school outside the scope
+    view = school_view(scope, school_id, engine)  # refuses a school outside the scope
     s = view.school
     doc = _document()
     _para(doc, "КАРТОЧКА ШКОЛЫ", bold=True, size=14, center=True)
-    _para(doc, s["name"], bold=True, center=True)
-    flags = [x for x, on in (("ШНОР", s["is_shnor"]), ("ШНСУ", s["is_shnsu"])) if on]
-    _para(doc, f"{s['territory']}" + (f"; {', '.join(flags)}" if flags else "")
+    _para(doc, s.name, bold=True, center=True)
+    flags = [x for x, on in (("ШНОР", s.is_shnor), ("ШНСУ", s.is_shnsu)) if on]
+    _para(doc, f"{s.territory}" + (f"; {', '.join(flags)}" if flags else "")
           + f". Дата составления: {fmt.day_month_year(today or settings.today(engine))}.", center=True)
-    if s["is_demo"]:
+    if s.is_demo:
         _para(doc, "Демонстрационные данные: значения показателей вымышлены.", italic=True)
     if view.curators:
         _para(doc, f"Куратор: {', '.join(view.curators)}.")
@@ -273,18 +276,18 @@ def school_card(scope: Scope, school_id: int, *, engine: Engine | None = None, t
                  fmt.value(t.evaluation.baseline, t.unit), fmt.value(t.average, t.unit),
                  STATUS_LABELS[t.evaluation.status]] for t in view.targets], [3.4, 2.6, 3.2, 1.8, 2.4, 2.2])
     doc.add_heading("Факторы риска", level=2)
-    if view.risks.empty:
+    if not view.risks:
         _para(doc, "Результаты аудита факторов риска для школы не внесены.")
     else:
-        for r in view.risks.itertuples():
+        for r in view.risks:
             _para(doc, f"{r.code} — {r.name}")
     doc.add_heading("Мероприятия и контрольные точки", level=2)
-    if view.activities.empty:
+    if not view.activities:
         _para(doc, "Мероприятия и контрольные точки не внесены.")
     else:
         _table(doc, ["Статус", "Срок", "Что", "Содержание", "Ответственный"],
                [["просрочено" if r.overdue else r.status_text, r.deadline_text or "—", r.kind, r.title,
-                 r.responsible or "—"] for r in view.activities.itertuples()], [2.2, 2.6, 2.4, 6.4, 2.8])
+                 r.responsible or "—"] for r in view.activities], [2.2, 2.6, 2.4, 6.4, 2.8])
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
@@ -327,7 +330,7 @@ def measurements_xlsx(scope: Scope, roadmap_id: int, *, indicator_ids: list[int]
     """The values of the roadmap's indicators (or of the ones asked for, as filtered on screen) for
     the schools the user sees, every period."""
     engine = engine or get_engine()
-    rm = queries.roadmap_info(scope, roadmap_id, engine)
+    rm = roadmap_info(scope, roadmap_id, engine)
     only = "AND m.indicator_id IN :only" if indicator_ids is not None else ""
     rows = [SimpleNamespace(**r) for r in access.rows(engine, f"""
             SELECT s.id AS school_id, s.code, s.short_name, i.id AS indicator_id, i.code AS ind,
@@ -339,7 +342,7 @@ def measurements_xlsx(scope: Scope, roadmap_id: int, *, indicator_ids: list[int]
               AND m.indicator_id IN (SELECT indicator_id FROM target WHERE roadmap_id = :r) {only}
               AND s.id IN ({{schools}})
             ORDER BY s.short_name, i.id, p."end" """, scope,
-            {"t": rm["territory_id"], "r": roadmap_id, **({"only": list(indicator_ids) or [-1]}
+            {"t": rm.territory_id, "r": roadmap_id, **({"only": list(indicator_ids) or [-1]}
                                                          if indicator_ids is not None else {})},
             ("only",) if indicator_ids is not None else ())]
     return _workbook({"Значения": (
@@ -352,7 +355,7 @@ def roadmap_xlsx(scope: Scope, roadmap_id: int, as_of: date | None = None, *, en
                  today: date | None = None) -> bytes:
     """The roadmap with statuses: targets (as evaluated) and activities / control points."""
     engine = engine or get_engine()
-    ov = queries.overview(scope, roadmap_id, as_of, engine)
+    ov = overview(scope, roadmap_id, as_of, engine)
     today = ov.cut or today or settings.today(engine)  # overdue as of the cut
     items = _roadmap_items(engine, roadmap_id)
     return _workbook({

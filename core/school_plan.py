@@ -31,12 +31,10 @@ def is_school_level(named: bool, responsible: str | None) -> bool:
 
 def own_items(acts) -> tuple[list[bool], int, int]:
     """The one rule for «the school's own items» on every screen (school page, curator's cards): a mask
-    over `acts` (columns named, responsible, overdue), how many are the school's own and how many of
-    those are overdue. The office's items are never counted as the school's overdue."""
-    if acts is None or acts.empty:
-        return [], 0, 0
-    mask = [is_school_level(n, r) for n, r in zip(acts["named"], acts["responsible"])]
-    late = sum(bool(o) for o, m in zip(acts["overdue"], mask) if m)
+    over `acts` (core.read.types.ActivityRow: named, responsible, overdue), how many are the school's own
+    and how many of those are overdue. The office's items are never counted as the school's overdue."""
+    mask = [is_school_level(a.named, a.responsible) for a in acts or ()]
+    late = sum(bool(a.overdue) for a, m in zip(acts or (), mask) if m)
     return mask, sum(mask), int(late)
 
 
@@ -77,14 +75,15 @@ def applies(point: ControlPoint, cut: date, due: date | None) -> bool:
     return point.due > cut and (due is None or point.due <= due) and is_school_level(False, point.responsible)
 
 
-def next_step(expected_path: list[dict], cut: date | None, points: list[ControlPoint] = (),
+def next_step(expected_path, cut: date | None, points: list[ControlPoint] = (),
               roadmap_has_points: bool | None = None) -> NextStep | None:
     """What the school needs by the next control point after the cut («по состоянию на»): the first of
     the target roadmap's `points` that applies (`applies`); without one, the end of the next quarter, or
     the target's own due date when that comes first. None without a path or when the due date is not after
-    the cut. The value is read on the straight path from the base to the target."""
-    pts = sorted((p["t"], p["value"]) for p in expected_path if p.get("value") is not None)
-    ends = [p["end"] for p in expected_path if p.get("end")]
+    the cut. The value is read on the straight path from the base to the target (`expected_path`:
+    core.read.types.SeriesPoint, end date and value)."""
+    pts = sorted((period_t(p.end), p.value) for p in expected_path if p.value is not None)
+    ends = [p.end for p in expected_path]
     if len(pts) < 2 or cut is None or not ends or max(ends) <= cut:
         return None
     due = max(ends)

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from core import auth
 from core.startup import ensure_database
-from core.queries import is_demo
+from core.read.lists import is_demo
 from core.settings import get_settings
 from server import templates
 from core.navigation import PAGES, ROLE_PAGES

@@ -6,7 +6,10 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from core import auth, queries
+from core import auth
+from core.read import lists
+from core.read import overview as read_overview
+from core.read import school as read_school
 from core.db import session_scope
 from core.models import AuditEvent, AuthSession, LoginAttempt, School, User, utcnow
 from core.settings import Settings
@@ -134,49 +137,49 @@ def denied_count(engine):
 def test_scope_admin_sees_everything(demo_db):
     sc = scope_of(demo_db, "demo-admin")
     assert sc.sees_everything
-    assert len(queries.roadmaps(sc, demo_db)) == 5
-    assert len(queries.schools(sc, demo_db)) == 36  # 10 invented + 26 named in seeds 001, 003, 004
+    assert len(lists.roadmaps(sc, demo_db)) == 5
+    assert len(lists.schools(sc, demo_db)) == 36  # 10 invented + 26 named in seeds 001, 003, 004
 
 
 def test_scope_head_and_methodologist_see_their_territory(demo_db):
     for login in ("demo-head", "demo-methodist"):
         sc = scope_of(demo_db, login)
-        assert list(queries.roadmaps(sc, demo_db)["code"]) == ["nev-2024"]
-        assert set(queries.schools(sc, demo_db)["code"]) == {f"NEV-{n:02d}" for n in (1, 2, 3, 5, 7, 8, 11, 12, 14, 16)}
-        queries.overview(sc, roadmap_id(demo_db, "nev-2024"), engine=demo_db)
+        assert list(lists.roadmaps(sc, demo_db)["code"]) == ["nev-2024"]
+        assert set(lists.schools(sc, demo_db)["code"]) == {f"NEV-{n:02d}" for n in (1, 2, 3, 5, 7, 8, 11, 12, 14, 16)}
+        read_overview.overview(sc, roadmap_id(demo_db, "nev-2024"), engine=demo_db)
         with pytest.raises(auth.AccessDenied):
-            queries.overview(sc, roadmap_id(demo_db, "okn-2021"), engine=demo_db)
+            read_overview.overview(sc, roadmap_id(demo_db, "okn-2021"), engine=demo_db)
         with pytest.raises(auth.AccessDenied):
-            queries.school_view(sc, school_id(demo_db, "OKN-01"), engine=demo_db)
+            read_school.school_view(sc, school_id(demo_db, "OKN-01"), engine=demo_db)
 
 
 def test_scope_principal_sees_only_their_school(demo_db_rw):
     sc = scope_of(demo_db_rw, "demo-principal")
     own = school_id(demo_db_rw, "NEV-02")
     assert sc.school_ids == frozenset({own})
-    assert list(queries.schools(sc, demo_db_rw)["id"]) == [own]
-    view = queries.school_view(sc, own, engine=demo_db_rw)
-    assert view.school["code"] == "NEV-02" and len(view.targets) == 5
+    assert list(lists.schools(sc, demo_db_rw)["id"]) == [own]
+    view = read_school.school_view(sc, own, engine=demo_db_rw)
+    assert view.school.code == "NEV-02" and len(view.targets) == 5
     before = denied_count(demo_db_rw)
     for other in ("NEV-05", "NEV-01", "OKN-01"):
         with pytest.raises(auth.AccessDenied):
-            queries.school_view(sc, school_id(demo_db_rw, other), engine=demo_db_rw)
+            read_school.school_view(sc, school_id(demo_db_rw, other), engine=demo_db_rw)
     with pytest.raises(auth.AccessDenied):  # the territory overview lists every school
-        queries.overview(sc, roadmap_id(demo_db_rw, "nev-2024"), engine=demo_db_rw)
+        read_overview.overview(sc, roadmap_id(demo_db_rw, "nev-2024"), engine=demo_db_rw)
     assert denied_count(demo_db_rw) == before + 4  # every refusal is in the audit log
 
 
 def test_scope_curator_sees_own_and_curated_schools(demo_db):
     sc = scope_of(demo_db, "demo-curator")
-    assert set(queries.schools(sc, demo_db)["code"]) == {"NEV-01", "NEV-02", "NEV-05"}
-    queries.school_view(sc, school_id(demo_db, "NEV-05"), engine=demo_db)
+    assert set(lists.schools(sc, demo_db)["code"]) == {"NEV-01", "NEV-02", "NEV-05"}
+    read_school.school_view(sc, school_id(demo_db, "NEV-05"), engine=demo_db)
     with pytest.raises(auth.AccessDenied):
-        queries.school_view(sc, school_id(demo_db, "NEV-08"), engine=demo_db)
+        read_school.school_view(sc, school_id(demo_db, "NEV-08"), engine=demo_db)
 
 
 def test_school_view_values_against_own_baseline_and_average(demo_db):
     sc = auth.system_scope()
-    view = queries.school_view(sc, school_id(demo_db, "NEV-02"), engine=demo_db)
+    view = read_school.school_view(sc, school_id(demo_db, "NEV-02"), engine=demo_db)
     quality = next(t for t in view.targets if t.short_name == "Качество обучения")
     ev = quality.evaluation
     assert ev.target_value == pytest.approx(ev.baseline + 5)  # +5 p.p. from its own baseline
@@ -187,7 +190,7 @@ def test_school_view_values_against_own_baseline_and_average(demo_db):
 
 def test_school_view_compares_counts_with_the_average_school(demo_db):
     sc = auth.system_scope()
-    view = queries.school_view(sc, school_id(demo_db, "NEV-02"), engine=demo_db)
+    view = read_school.school_view(sc, school_id(demo_db, "NEV-02"), engine=demo_db)
     olymp = next(t for t in view.targets if t.short_name == "Участники олимпиад и конкурсов")
     with demo_db.connect() as c:
         total, n = c.execute(text(
@@ -220,11 +223,11 @@ def test_school_view_lists_risks_and_activities_overdue_first(demo_db_any):
         s.flush()
         s.add(ActivitySchool(activity_id=theirs.id, school_id=other))
         s.add(ControlPoint(roadmap_id=1, number="11", title="Контрольная точка", due_date=date(2024, 5, 1)))
-    view = queries.school_view(auth.system_scope(), sid, engine=demo_db_rw, today=date(2024, 6, 1))
-    assert list(view.risks["code"]) == ["1.1"]
-    mine = view.activities[view.activities["title"].isin(["Просрочено", "Контрольная точка", "Впереди", "Готово",
-                                                          "Чужая школа"])]
-    assert list(mine["title"]) == ["Просрочено", "Контрольная точка", "Впереди", "Готово"]  # not the other school's
-    assert list(mine["overdue"]) == [True, True, False, False]
-    overdue = list(view.activities["overdue"])
+    view = read_school.school_view(auth.system_scope(), sid, engine=demo_db_rw, today=date(2024, 6, 1))
+    assert [r.code for r in view.risks] == ["1.1"]
+    mine = [a for a in view.activities if a.title in ("Просрочено", "Контрольная точка", "Впереди", "Готово",
+                                                      "Чужая школа")]
+    assert [a.title for a in mine] == ["Просрочено", "Контрольная точка", "Впереди", "Готово"]  # not the other school's
+    assert [a.overdue for a in mine] == [True, True, False, False]
+    overdue = [a.overdue for a in view.activities]
     assert overdue == sorted(overdue, reverse=True)  # every overdue item before the rest

@@ -5,7 +5,10 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from core import auth, demo, periods, queries, summary
+from core import auth, demo, periods, summary, target_counts
+from core.targets import evaluation
+from core.read import lists
+from core.read import overview as read_overview
 from core import db as core_db
 from core import startup
 from core.models import Measurement, School, Territory
@@ -97,28 +100,27 @@ def test_demo_counts(demo_db):
         codes = {r[0] for r in c.execute(text("SELECT code FROM period"))}
         assert codes == {f"{y}-Q{q}" for y in (2022, 2023, 2024) for q in (1, 2, 3, 4)} | {"2020", "2021", "2022", "2023"}
         assert c.execute(text("SELECT COUNT(*) FROM measurement WHERE NOT is_demo")).scalar() == 0
-    assert queries.is_demo(demo_db)
+    assert lists.is_demo(demo_db)
 
 
 def test_demo_gives_every_status(demo_db):
     scope = auth.system_scope()
     statuses = set()
-    for rid in queries.roadmaps(scope, demo_db)["id"]:
-        ov = queries.overview(scope, int(rid), engine=demo_db)
+    for rid in lists.roadmaps(scope, demo_db)["id"]:
+        ov = read_overview.overview(scope, int(rid), engine=demo_db)
         statuses |= {c.evaluation.status for c in ov.cards}
-        for col in [c.target_id for c in ov.cards if c.target_id in ov.matrix.columns]:
-            statuses |= set(ov.matrix[col].dropna())
+        statuses |= {r.status(t) for r in ov.rows for t in ov.matrix_targets} - {None}
     assert statuses == {"achieved", "on_track", "at_risk", "off_track", "no_data"}
 
 
 def test_seed_004_trajectories(demo_db):
     scope = auth.system_scope()
-    rm = queries.roadmaps(scope, demo_db)
-    ov = queries.overview(scope, int(rm.loc[rm["code"] == "okn-2021", "id"].iloc[0]), engine=demo_db)
+    rm = lists.roadmaps(scope, demo_db)
+    ov = read_overview.overview(scope, int(rm.loc[rm["code"] == "okn-2021", "id"].iloc[0]), engine=demo_db)
     cards = {c.indicator_code: c for c in ov.cards}
     resilient = cards["resilient_school"]
-    assert [m["value"] for m in resilient.milestones] == [3, 5, 7]
-    assert [s["value"] for s in resilient.series] == [0, 3, 5, 6]
+    assert [m.value for m in resilient.milestones] == [3, 5, 7]
+    assert [s.value for s in resilient.series] == [0, 3, 5, 6]
     assert resilient.evaluation.status == "off_track"  # 6 of the 7 due by 2023
     curators = cards["curator_directors"]
     assert curators.evaluation.baseline == pytest.approx(100 * 3 / 9)
@@ -199,26 +201,28 @@ def test_summary_at_every_level_of_the_territory_tree(empty_db):
             parts = [{(r[0], r[1]): r[2:] for r in c.execute(q, {"t": k, "g": grp})} for k in kids]
             assert top_rows and all(
                 tuple(a + b for a, b in zip(parts[0][key], parts[1][key])) == val for key, val in top_rows.items())
-    ov = queries.overview(auth.system_scope(), info["roadmap_id"], engine=empty_db)
-    assert ov.unit_label == "Территория" and list(ov.matrix["Территория"]) == ["Регион 1", "Регион 2"]
+    ov = read_overview.overview(auth.system_scope(), info["roadmap_id"], engine=empty_db)
+    assert ov.unit_label == "Территория" and [r.name for r in ov.rows] == ["Регион 1", "Регион 2"]
     assert len(ov.cards) == 6 and all(c.n_schools > 0 for c in ov.cards)
 
 
 def test_sql_count_of_schools_meeting_a_target_matches_core_targets(demo_db):
     """The region path counts in SQL what the municipality path counts school by school in Python."""
     scope = auth.system_scope()
-    rm = queries.roadmaps(scope, demo_db)
+    rm = lists.roadmaps(scope, demo_db)
     rid = int(rm.loc[rm["code"] == "nev-2024", "id"].iloc[0])
-    ov = queries.overview(scope, rid, engine=demo_db)
-    rows = {r["id"]: r for r in queries._target_rows(demo_db, rid)}
-    periods = queries.periods(demo_db)
+    ov = read_overview.overview(scope, rid, engine=demo_db)
+    with demo_db.connect() as c:
+        rows = {r["id"]: r for r in evaluation.target_rows(c, roadmap_id=rid)}
+    periods = lists.periods(demo_db)
     pid = int(periods.loc[periods["code"] == "2024-Q3", "id"].iloc[0])
     checked = 0
     for card in ov.cards:
         r = rows[card.target_id]
-        avg = next(x["average"] for x in queries._group_series(demo_db, [1], [r["indicator_id"]])[(1, r["indicator_id"], "all")]
-                   if x["period_id"] == pid)
-        n, met = queries.count_meeting(demo_db, 1, r, pid, avg, [])
+        with demo_db.connect() as c:
+            avg = next(x["average"] for x in evaluation.group_series(c, [1], [r["indicator_id"]])[(1, r["indicator_id"], "all")]
+                       if x["period_id"] == pid)
+            n, met = target_counts.count_meeting_many(c, 1, [(r, pid, avg, [])])[0]
         assert (n, met) == (card.n_schools, card.n_meeting), card.short_name
         checked += 1
     assert checked == 5 and {c.n_meeting for c in ov.cards} != {0}

@@ -10,7 +10,11 @@ import pytest
 from docx import Document
 from sqlalchemy import text
 
-from core import auth, queries, reports
+from core import auth, reports
+from core.read import lists
+from core.read import indicator as read_indicator
+from core.read import overview as read_overview
+from core.read import school as read_school
 from core import summary as summ
 from core import target_counts as counts
 from core import vocabulary as voc
@@ -39,38 +43,36 @@ def test_every_target_school_and_cut_agrees_through_every_consumer(demo_db):
     engine = demo_db
     sc = auth.system_scope()
     checked = {"tiles": 0, "cells": 0, "school pages": 0, "indicator rows": 0, "counts": 0}
-    for rm in queries.roadmaps(sc, engine).itertuples():
+    for rm in lists.roadmaps(sc, engine).itertuples():
         tid = int(rm.territory_id)
         schools = _q(engine, """SELECT s.id, s.short_name FROM school s JOIN territoryclosure c
                                 ON c.descendant_id = s.territory_id WHERE c.ancestor_id = :t""", t=tid)
         for cut in _cuts(engine, tid)[-6:] if rm.code != "nev-2024" else _cuts(engine, tid):
-            ov = queries.overview(sc, int(rm.id), cut, engine)
+            ov = read_overview.overview(sc, int(rm.id), cut, engine)
             assert ov.cut == cut
             for card in ov.cards:  # the tile
                 one = evaluate(card.target_id, Subject.territory(tid), cut, engine)
                 assert one.evaluation == card.evaluation, (rm.code, cut, card.short_name)
                 checked["tiles"] += 1
             school_targets = {c.target_id: c for c in ov.cards if c.level == "school"}
-            views = {s["id"]: queries.school_view(sc, s["id"], engine, as_of=cut) for s in schools}
+            views = {s["id"]: read_school.school_view(sc, s["id"], engine, as_of=cut) for s in schools}
             for card in ov.cards:
-                if card.target_id not in ov.matrix.columns:
+                if card.target_id not in ov.matrix_targets:
                     continue
                 lagging = []
-                ind = queries.indicator_view(sc, int(rm.id), card.target_id, cut, engine, ov=ov)
-                ind_status = dict(zip(ind.current["unit_id"], ind.current["status"]))
+                ind = read_indicator.indicator_view(sc, int(rm.id), card.target_id, cut, engine, ov=ov)
+                ind_status = {r.unit_id: r.status for r in ind.current}
                 meets = 0
                 for s in schools:
                     one = evaluate(card.target_id, Subject.school(s["id"]), cut, engine)
                     if ov.unit == voc.SCHOOL_UNIT:
-                        cell = ov.matrix.loc[ov.matrix["unit_id"] == s["id"], card.target_id]
-                        cell = None if cell.empty or cell.iloc[0] != cell.iloc[0] else cell.iloc[0]
+                        cell = ov.status(s["id"], card.target_id)
                         assert cell == (one.status if one else None), (rm.code, cut, card.short_name, s)
                         checked["cells"] += 1
                         if one and one.status == "off_track":  # the cells marked «Отстаёт»
                             lagging.append(s["short_name"])
                         if s["id"] in ind_status:
-                            got = ind_status[s["id"]]
-                            assert (None if got != got else got) == cell
+                            assert ind_status[s["id"]] == cell
                             checked["indicator rows"] += 1
                     page = next((t for t in views[s["id"]].targets if t.target_id == card.target_id), None)
                     assert (page.evaluation if page else None) == (one.evaluation if one else None), (
@@ -81,9 +83,9 @@ def test_every_target_school_and_cut_agrees_through_every_consumer(demo_db):
                     assert sorted(card.lagging) == sorted(lagging)
                 if card.target_id in school_targets and card.result.period_id is not None:
                     r = next(x for x in ev.target_rows(engine.connect(), target_ids=[card.target_id]))
-                    avg = next((x["average"] for x in queries._group_series(engine, [tid], [r["indicator_id"]],
-                                                                            ["all"]).get((tid, r["indicator_id"], "all"), [])
-                                if x["period_id"] == card.result.period_id), None)
+                    with engine.connect() as c:
+                        avg = next((x["average"] for x in ev.group_series(c, [tid], [r["indicator_id"]], ["all"]).get(
+                            (tid, r["indicator_id"], "all"), []) if x["period_id"] == card.result.period_id), None)
                     ms = counts.milestones_of(engine.connect(), [r["id"]]).get(r["id"], [])
                     with engine.connect() as c:
                         n_group, n_meeting = counts.count_meeting_many(c, tid, [(r, card.result.period_id, avg, ms)])[0]
@@ -118,7 +120,7 @@ def test_kept_group_values_equal_the_live_count(demo_db):
 
 def _overview(engine, code="nev-2024", as_of=None):
     rid = _q(engine, "SELECT id FROM roadmap WHERE code = :c", c=code)[0]["id"]
-    return queries.overview(auth.system_scope(), rid, as_of, engine)
+    return read_overview.overview(auth.system_scope(), rid, as_of, engine)
 
 
 def _card(ov, short):
@@ -149,7 +151,7 @@ def test_a_school_that_did_not_report_is_not_a_decline(demo_db_any):
     assert e.status not in ("off_track", "at_risk"), e.reason
     assert e.progress is not None and e.progress > 0
     assert e.value > e.baseline  # like for like: the baseline lost the same school
-    assert after.coverage == "данные 4 из 5 школ" and after.missing == ["СОШ № 5 (демо)"]
+    assert after.coverage == "данные 4 из 5 школ" and after.missing == ("СОШ № 5 (демо)",)
     # a second school missing: 3 of 5 is below 80 % — «Нет данных» with the reason, never a decline
     _delete(engine, "olympiad_participants", "2024-Q3", [m["id"] for m in members if m["short_name"] == "СОШ № 2 (демо)"])
     after = _card(_overview(engine), "Участники олимпиад")
@@ -181,13 +183,13 @@ def test_relative_increase_from_zero_is_not_achieved_while_the_school_stays_at_z
     assert one.status in ("at_risk", "off_track") and one.evaluation.progress is None
     assert "база 0" in one.evaluation.reason
     ov = _overview(engine)
-    assert ov.matrix.loc[ov.matrix["unit_id"] == school, card.target_id].iloc[0] == one.status
+    assert ov.status(school, card.target_id) == one.status
     card = _card(ov, "Участники олимпиад")
     statuses = [evaluate(card.target_id, Subject.school(int(u)), card.result.period_end, engine)
-                for u in ov.matrix["unit_id"]]
+                for u in (r.unit_id for r in ov.rows)]
     assert card.n_meeting == sum(1 for r in statuses if r and r.evaluation.meets_target)
     with engine.connect() as c:  # the kept count (SQL) agrees: the school at 0 does not meet it
-        kept = counts.read(c, card.result and ov.roadmap["territory_id"], [(card.target_id, card.result.period_id)])
+        kept = counts.read(c, card.result and ov.roadmap.territory_id, [(card.target_id, card.result.period_id)])
     assert kept[(card.target_id, card.result.period_id)][1] == card.n_meeting
 
 
@@ -195,21 +197,22 @@ def test_the_cut_is_the_cut(demo_db):
     cut = date(2023, 12, 31)
     ov = _overview(demo_db, as_of=cut)
     for card in ov.cards:
-        assert all(p["end"] <= cut for p in card.series), card.short_name
-        assert all(p["end"] <= cut for p in card.average_series)
+        assert all(p.end <= cut for p in card.series), card.short_name
+        assert all(p.end <= cut for p in card.average_series)
         assert card.result.period_end is None or card.result.period_end <= cut
         assert card.evaluation.forecast_ts == () or max(card.evaluation.forecast_ts) <= card.result.series[-1].t
-    sid = int(ov.matrix["unit_id"].iloc[0])
-    view = queries.school_view(auth.system_scope(), sid, demo_db, as_of=cut)
+    sid = ov.rows[0].unit_id
+    view = read_school.school_view(auth.system_scope(), sid, demo_db, as_of=cut)
     for t in view.targets:
-        assert all(p["end"] <= cut for p in t.series) and all(p["end"] <= cut for p in t.average_series)
-    ind = queries.indicator_view(auth.system_scope(), int(ov.roadmap["id"]), ov.cards[0].target_id, cut, demo_db, ov=ov)
-    labels = {p["label"] for c in ov.cards for p in c.series}
-    assert set(ind.history.columns) <= labels
+        assert all(p.end <= cut for p in t.series) and all(p.end <= cut for p in t.average_series)
+    ind = read_indicator.indicator_view(auth.system_scope(), ov.roadmap.id, ov.cards[0].target_id, cut, demo_db, ov=ov)
+    labels = {p.label for c in ov.cards for p in c.series}
+    assert {r.label for r in ind.history} <= labels and set(ind.periods) <= labels
+    assert all(r.period_id for r in ind.history)
     # overdue activities as of the cut: an item due after the cut is not overdue in that справка
-    data = reports.roadmap_report(auth.system_scope(), int(ov.roadmap["id"]), cut, engine=demo_db)
+    data = reports.roadmap_report(auth.system_scope(), ov.roadmap.id, cut, engine=demo_db)
     body = "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
-    items = reports._roadmap_items(demo_db, int(ov.roadmap["id"]))
+    items = reports._roadmap_items(demo_db, ov.roadmap.id)
     from core.roadmap import is_overdue
 
     n_cut = sum(1 for i in items if is_overdue(i["due_date"], i["status"], cut))
@@ -247,10 +250,10 @@ def test_two_targets_on_one_indicator_are_two_columns(demo_db_rw):
     assert len(twins) == 2 and twins[0].column != twins[1].column
     assert {"ШНОР", "ШНСУ"} <= {c.column.rsplit("(", 1)[-1].rstrip(")") for c in twins}
     for c in twins:
-        assert c.target_id in ov.matrix.columns
-        for sid, status in zip(ov.matrix["unit_id"], ov.matrix[c.target_id]):
-            one = evaluate(c.target_id, Subject.school(int(sid)), ov.cut, engine)
-            assert (status if status == status else None) == (one.status if one else None)
+        assert c.target_id in ov.matrix_targets
+        for row in ov.rows:
+            one = evaluate(c.target_id, Subject.school(row.unit_id), ov.cut, engine)
+            assert row.status(c.target_id) == (one.status if one else None)
 
 
 def test_a_regions_matrix_gives_what_the_evaluation_gives_for_each_member(empty_db):
@@ -273,16 +276,16 @@ def test_a_regions_matrix_gives_what_the_evaluation_gives_for_each_member(empty_
     sc = auth.system_scope()
     checked, used_forecast = 0, False
     for cut in (None, date(2023, 6, 30), date(2023, 3, 31)):  # after the due period, and before it
-        ov = queries.overview(sc, info["roadmap_id"], cut, empty_db)
+        ov = read_overview.overview(sc, info["roadmap_id"], cut, empty_db)
         assert ov.unit == voc.TERRITORY_UNIT
         for card in ov.cards:
             one = evaluate(card.target_id, Subject.territory(info["territory_id"]), ov.cut, empty_db)
             assert one.evaluation == card.evaluation
-            for uid, status in zip(ov.matrix["unit_id"], ov.matrix[card.target_id]):
-                one = evaluate(card.target_id, Subject.territory(int(uid)), ov.cut, empty_db)
+            for uid, status in ((r.unit_id, r.status(card.target_id)) for r in ov.rows):
+                one = evaluate(card.target_id, Subject.territory(uid), ov.cut, empty_db)
                 assert status == one.status, (cut, card.short_name, uid, one.evaluation.reason)
                 checked += 1
-        used_forecast = used_forecast or any(r.evaluation.uses_forecast for r in ov.results.values())
+        used_forecast = used_forecast or any(res.evaluation.uses_forecast for r in ov.rows for res in r.cells.values())
     assert checked and used_forecast  # the second pass (series read for some members) ran
-    statuses = set(ov.matrix[[c.target_id for c in ov.cards]].to_numpy().ravel())
+    statuses = {r.status(c.target_id) for r in ov.rows for c in ov.cards}
     assert len(statuses) > 1  # not a vacuous agreement

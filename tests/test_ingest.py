@@ -9,7 +9,8 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlmodel import select
 
-from core import auth, queries
+from core import auth
+from core.read import overview as read_overview
 from core.db import session_scope
 from core.ingest import excel, pipeline, template
 from core.ingest.__main__ import main as cli
@@ -341,7 +342,7 @@ END_2024 = date(2024, 12, 31)  # the cut that shows IV кв. 2024 (the demo cloc
 
 def test_apply_overwrites_with_history_updates_the_overview_and_undo_restores(db, methodist):
     old = _value(db, "NEV-02", "teachers_trained", "2024-Q3")
-    before_overview = queries.overview(methodist, 1, END_2024, engine=db)
+    before_overview = read_overview.overview(methodist, 1, END_2024, engine=db)
     data = f.long_table([["NEV-02", "teachers_trained", "2024-Q3", None, 38, 38],
                          ["NEV-02", "teachers_trained", "2024-Q4", None, 30, 38],
                          ["NEV-05", "olympiad_participants", "2024-Q3", 41, None, None]])
@@ -358,7 +359,7 @@ def test_apply_overwrites_with_history_updates_the_overview_and_undo_restores(db
         assert tuple(h[:3]) == tuple(old) and h[3] == 38 and h[5] == "update" and h[4] == methodist.user_id
         up = c.execute(text("SELECT checksum, content, status FROM upload WHERE id = :u"), {"u": uid}).one()
         assert up.content == data and up.status == "applied"
-    after = queries.overview(methodist, 1, END_2024, engine=db)  # the summary moved in the same transaction
+    after = read_overview.overview(methodist, 1, END_2024, engine=db)  # the summary moved in the same transaction
     kpk = lambda ov: next(c for c in ov.cards if c.indicator_code == "teachers_trained")  # noqa: E731
     assert kpk(after).as_of_label == "IV кв. 2024" and kpk(before_overview).as_of_label == "III кв. 2024"
     res = pipeline.undo(methodist, uid, engine=db)
@@ -435,7 +436,7 @@ def _kept(engine, target_code_ind, period_code):
 
 
 def test_kept_target_counts_follow_uploads_and_undo(db, methodist):
-    ov = queries.overview(methodist, 1, engine=db)
+    ov = read_overview.overview(methodist, 1, engine=db)
     kpk = next(c for c in ov.cards if c.indicator_code == "teachers_trained")
     assert _kept(db, "teachers_trained", "2024-Q3") == (kpk.n_schools, kpk.n_meeting) == (5, 4)
     # a school that met the target (>= 60 %) falls below it: the kept count moves in the same transaction
@@ -443,7 +444,7 @@ def test_kept_target_counts_follow_uploads_and_undo(db, methodist):
     uid = pipeline.apply(methodist, pipeline.prepare(methodist, [("x.xlsx", data)], engine=db), data,
                          accept_warnings=True, engine=db)
     assert _kept(db, "teachers_trained", "2024-Q3") == (5, 3)
-    assert next(c for c in queries.overview(methodist, 1, engine=db).cards
+    assert next(c for c in read_overview.overview(methodist, 1, engine=db).cards
                 if c.indicator_code == "teachers_trained").n_meeting == 3
     pipeline.undo(methodist, uid, engine=db)
     assert _kept(db, "teachers_trained", "2024-Q3") == (5, 4)

@@ -7,7 +7,8 @@ from sqlalchemy import text
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core import auth, queries
+from core import auth
+from core.read import overview as read_overview
 from core import formatting as fmt
 
 HARNESS = "app_harness.py"
@@ -53,7 +54,7 @@ def test_overview_shows_the_demo_targets(app_db, login):
     at = run_as(login, roadmap="nev-2024")
     text = markdown_text(at)
     assert "город Невинномысск" in text
-    ov = queries.overview(auth.system_scope(), 1, engine=app_db)
+    ov = read_overview.overview(auth.system_scope(), 1, engine=app_db)
     for card in ov.cards:  # each tile shows the value and status computed by core.targets
         assert card.short_name in text
         assert fmt.value(card.evaluation.value, card.unit) in text
@@ -205,7 +206,7 @@ def test_meeting_mode_advances_by_itself(app_db, monkeypatch):
 
 @pytest.mark.parametrize("login", ["demo-methodist", "demo-head", "demo-admin"])
 def test_indicator_page_shows_every_school_with_numerators(app_db, login):
-    ov = queries.overview(auth.system_scope(), 1, engine=app_db)
+    ov = read_overview.overview(auth.system_scope(), 1, engine=app_db)
     card = next(c for c in ov.cards if c.short_name == "Педагоги прошли КПК")
     at = run_as(login, "../app_pages/indicator.py", roadmap="nev-2024", target=str(card.target_id))
     assert not at.exception
@@ -225,7 +226,7 @@ def test_indicator_page_shows_every_school_with_numerators(app_db, login):
 
 def test_indicator_table_groups_thousands(app_db):
     """Counts above a thousand read «10 500» (Russian groups, non-breaking space), not «10500»."""
-    ov = queries.overview(auth.system_scope(), 1, engine=app_db)
+    ov = read_overview.overview(auth.system_scope(), 1, engine=app_db)
     card = next(c for c in ov.cards if c.short_name == "Стартовые условия")  # textbooks: 10 500
     at = run_as("demo-methodist", "../app_pages/indicator.py", roadmap="nev-2024", target=str(card.target_id))
     assert not at.exception

@@ -22,12 +22,13 @@ DEADLINE = 90
 
 READER = """
 import sys, time
-from core import auth, queries
+from core import auth
+from core.read import overview as read_overview
 from core.db import get_engine
 engine = get_engine(sys.argv[1])
 n, end = 0, time.time() + float(sys.argv[2])
 while time.time() < end:
-    ov = queries.overview(auth.system_scope(), 1, engine=engine)
+    ov = read_overview.overview(auth.system_scope(), 1, engine=engine)
     assert len(ov.cards) == 5
     n += 1
 print(n)

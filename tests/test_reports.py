@@ -8,7 +8,9 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from core import auth, queries, reports
+from core import auth, reports
+from core.read import overview as read_overview
+from core.read import school as read_school
 from core import formatting as fmt
 from core.db import session_scope
 from core.models import Activity, ActivityRisk, ControlPoint, RiskFactor
@@ -26,7 +28,7 @@ def test_spravka_numbers_equal_core_targets(demo_db):
     doc = Document(io.BytesIO(data))
     table = doc.tables[0]
     rows = [[c.text for c in r.cells] for r in table.rows[1:]]
-    ov = queries.overview(sc, 1, engine=demo_db)
+    ov = read_overview.overview(sc, 1, engine=demo_db)
     assert rows == reports.target_rows(ov.cards)
     for row, card in zip(rows, ov.cards):  # spelled out: value, target, status as core.targets says
         ev = card.evaluation
@@ -85,7 +87,7 @@ def test_school_card_for_the_principal_only(demo_db):
     own = school_id(demo_db, "NEV-02")
     data = reports.school_card(sc, own, engine=demo_db, today=date(2024, 10, 15))
     doc = Document(io.BytesIO(data))
-    view = queries.school_view(sc, own, engine=demo_db)
+    view = read_school.school_view(sc, own, engine=demo_db)
     rows = [[c.text for c in r.cells] for r in doc.tables[0].rows[1:]]
     assert [r[0] for r in rows] == [t.short_name for t in view.targets]
     assert [r[1].split(" (")[0] for r in rows] == [fmt.value(t.evaluation.value, t.unit) for t in view.targets]
@@ -111,7 +113,7 @@ def test_measurements_export_matches_the_database(demo_db):
 def test_roadmap_export_has_statuses(demo_db):
     sc = scope_of(demo_db, "demo-head")
     wb = load_workbook(io.BytesIO(reports.roadmap_xlsx(sc, 1, engine=demo_db)))
-    ov = queries.overview(sc, 1, engine=demo_db)
+    ov = read_overview.overview(sc, 1, engine=demo_db)
     rows = [[c.value for c in r] for r in wb["Целевые показатели"].iter_rows(min_row=2)]
     assert [r[6] for r in rows] == [r[6] for r in reports.target_rows(ov.cards)]
 
@@ -131,7 +133,7 @@ def test_formula_injection_is_neutralised(demo_db_rw):
 
 
 def test_chart_images(demo_db):
-    card = queries.overview(auth.system_scope(), 1, engine=demo_db).cards[0]
+    card = read_overview.overview(auth.system_scope(), 1, engine=demo_db).cards[0]
     png = reports.chart_png(reports.target_chart(card))
     svg = reports.chart_svg(reports.target_chart(card))
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000

@@ -402,13 +402,13 @@ def test_cli_loads_a_seed_into_a_new_database(empty_db, monkeypatch, capsys, tmp
 
 
 def test_school_page_names_the_triad(demo_db):
-    from core import queries
+    from core.read import school as read_school
 
     sid = demo_db.connect().execute(text("SELECT id FROM school WHERE code = 'OKN-03'")).scalar()
-    view = queries.school_view(auth.system_scope(), sid, engine=demo_db)
-    assert view.groups == ["Триада 1: Золотонивская СШ, Красовская СШ, Сергеевская СШ"]
+    view = read_school.school_view(auth.system_scope(), sid, engine=demo_db)
+    assert view.groups == ("Триада 1: Золотонивская СШ, Красовская СШ, Сергеевская СШ",)
     kh = demo_db.connect().execute(text("SELECT id FROM school WHERE code = 'KHR-01'")).scalar()
-    assert queries.school_view(auth.system_scope(), kh, engine=demo_db).curators == ["Харовская СОШ им. В. Прокатова"]
+    assert read_school.school_view(auth.system_scope(), kh, engine=demo_db).curators == ("Харовская СОШ им. В. Прокатова",)
 
 
 def _unmark(db, roadmap_id: int) -> None:

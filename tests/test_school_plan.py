@@ -7,12 +7,14 @@ import pytest
 from sqlalchemy import text
 
 from core import periods
+from core.read.types import SeriesPoint
 from core.school_plan import ControlPoint, next_step, school_indicators, step_text
 from tests.test_auth import school_id, scope_of
 from tests.test_pages import app_db  # noqa: F401 - the fixture is used by name
 
 # base 40 % at the end of 2023, 60 % due at the end of 2024
-PATH = [{"t": 2024.0, "end": date(2023, 12, 31), "value": 40.0}, {"t": 2025.0, "end": date(2024, 12, 31), "value": 60.0}]
+PATH = [SeriesPoint(1, "2023 г.", date(2023, 1, 1), date(2023, 12, 31), 40.0),
+        SeriesPoint(2, "2024 г.", date(2024, 1, 1), date(2024, 12, 31), 60.0)]
 
 
 def cp(due, title="Мониторинг", responsible="МБУ «ЦРО», руководители ОО", number="1"):
@@ -43,8 +45,7 @@ def test_without_control_points_the_next_quarter_end_or_the_due_date_and_the_scr
     late = next_step(PATH, date(2024, 10, 20), [cp(date(2024, 9, 30))])
     assert late.basis == "due" and late.by == date(2024, 12, 31) and late.value == 60.0  # the target itself
     assert step_text(late, "%").endswith("(следующих контрольных точек в дорожной карте нет)")
-    short = [{"t": 2024.0, "end": date(2023, 12, 31), "value": 40.0},
-             {"t": 2024.5, "end": date(2024, 5, 31), "value": 50.0}]  # due before the next quarter end
+    short = [PATH[0], SeriesPoint(3, "май 2024", date(2024, 5, 1), date(2024, 5, 31), 50.0)]  # due before the next quarter end
     due = next_step(short, date(2024, 4, 15), [])
     assert due.basis == "due" and due.by == date(2024, 5, 31) and due.value == 50.0
     assert "к сроку цели 31.05.2024" in step_text(due, "%")

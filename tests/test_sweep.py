@@ -9,7 +9,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core import auth, queries
+from core import auth
+from core.read import lists
+from core.read import overview as read_overview
 from core.startup import ensure_database
 from tests.conftest import BACKENDS, _cleanup, _require
 from ui import shell
@@ -79,8 +81,8 @@ PAGE_FILES = {k: "../" + v["page"] for k, v in shell.PAGES.items()}
 def test_every_page_roadmap_target_and_school_opens(app_db, login):
     sc = _scope(app_db, login)
     pages = shell.ROLE_PAGES[ROLES[login]]
-    rms = queries.roadmaps(sc, app_db)
-    schools = [int(x) for x in queries.schools(sc, app_db)["id"]]
+    rms = lists.roadmaps(sc, app_db)
+    schools = [int(x) for x in lists.schools(sc, app_db)["id"]]
     at = AppTest.from_file(HARNESS, default_timeout=120)
     at.session_state["test_login"] = login
     at.run()
@@ -92,7 +94,7 @@ def test_every_page_roadmap_target_and_school_opens(app_db, login):
                 _visit(at, page, {"roadmap": code}, seen)
         elif page == "indicator":
             for rid, code in zip(rms["id"], rms["code"]):
-                ov = queries.overview(sc, int(rid), engine=app_db)
+                ov = read_overview.overview(sc, int(rid), engine=app_db)
                 for card in ov.cards:
                     _visit(at, page, {"roadmap": code, "target": str(card.target_id)}, seen)
         elif page == "school":

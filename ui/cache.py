@@ -12,7 +12,12 @@ from datetime import date
 
 import streamlit as st
 
-from core import queries, settings
+from core import settings
+from core.read import curated as curated_read
+from core.read import indicator as indicator_read
+from core.read import lists
+from core.read import overview as overview_read
+from core.read import school as school_read
 from core.auth import Scope
 from core.db import data_version
 from core.startup import ensure_database
@@ -72,22 +77,22 @@ def demo_clock() -> date | None:
 
 @cached(ttl=READ_TTL_SECONDS, max_entries=64, show_spinner=False)
 def is_demo() -> bool:
-    return queries.is_demo(engine())
+    return lists.is_demo(engine())
 
 
 @cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
 def roadmaps(scope: Scope):
-    return queries.roadmaps(scope, engine())
+    return lists.roadmaps(scope, engine())
 
 
 @cached(ttl=READ_TTL_SECONDS, max_entries=64, show_spinner=False)
 def periods():
-    return queries.periods(engine())
+    return lists.periods(engine())
 
 
 @cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
 def overview(scope: Scope, roadmap_id: int, as_of: date | None):
-    return queries.overview(scope, roadmap_id, as_of, engine())
+    return overview_read.overview(scope, roadmap_id, as_of, engine())
 
 
 def clear() -> None:
@@ -100,7 +105,7 @@ def schools(scope: Scope):
     """The user's schools, by territory and then in natural order («СОШ № 2» before «СОШ № 14»)."""
     from core.formatting import natural_key
 
-    df = queries.schools(scope, engine())
+    df = lists.schools(scope, engine())
     if df.empty:
         return df
     order = sorted(range(len(df)), key=lambda i: (str(df["territory"].iloc[i]), natural_key(df["short_name"].iloc[i])))
@@ -109,7 +114,7 @@ def schools(scope: Scope):
 
 @cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
 def school_view(scope: Scope, school_id: int, as_of: date | None = None):
-    return queries.school_view(scope, school_id, engine(), as_of=as_of)
+    return school_read.school_view(scope, school_id, engine(), as_of=as_of)
 
 
 @cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
@@ -128,7 +133,8 @@ def control_points(scope: Scope, school_id: int, target_ids: tuple[int, ...]):
 
 @cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
 def indicator_view(scope: Scope, roadmap_id: int, target_id: int, as_of: date | None):
-    return queries.indicator_view(scope, roadmap_id, target_id, as_of, engine(), ov=overview(scope, roadmap_id, as_of))
+    return indicator_read.indicator_view(scope, roadmap_id, target_id, as_of, engine(),
+                                        ov=overview(scope, roadmap_id, as_of))
 
 
 @cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
@@ -147,7 +153,7 @@ def risk_view(scope: Scope, roadmap_id: int, today: date):
 
 @cached(ttl=READ_TTL_SECONDS, max_entries=8, show_spinner=False)
 def indicator_names() -> dict[str, str]:
-    return queries.indicator_names(engine())
+    return lists.indicator_names(engine())
 
 
 @cached(ttl=READ_TTL_SECONDS, max_entries=64, show_spinner=False)
@@ -169,3 +175,8 @@ def approvals(territory_id: int, period_ids: tuple[int, ...]):
     from core import cycle
 
     return cycle.approvals(territory_id, period_ids, engine())
+
+
+@cached(ttl=READ_TTL_SECONDS, max_entries=64, show_spinner=False)
+def curated_schools(scope: Scope, today: date):
+    return curated_read.curated_schools(scope, engine(), today)

@@ -9,7 +9,7 @@ import streamlit as st
 from core import formatting as fmt
 from core.auth import Scope
 from core.models import User
-from core.vocabulary import STATUS_COLORS, STATUS_ICONS, STATUS_INK, STATUS_LABELS
+from core.vocabulary import GROUP_LABELS, STATUS_COLORS, STATUS_ICONS, STATUS_INK, STATUS_LABELS
 
 USER_KEY = "_user"
 SCOPE_KEY = "_scope"
@@ -50,21 +50,21 @@ def demo_banner(is_demo: bool) -> None:
                     unsafe_allow_html=True)
 
 
-def status_table(matrix, unit_col: str, target_columns: list[tuple], link: str | None = None) -> str:
-    """The units x targets matrix as an HTML table: each cell colour plus icon plus word.
-    `target_columns`: (matrix column key, heading) pairs; `link`: each unit's address with
+def status_table(rows, unit_col: str, target_columns: list[tuple], link: str | None = None) -> str:
+    """The units x targets matrix (core.read.types.MatrixRow) as an HTML table: each cell colour plus
+    icon plus word. `target_columns`: (target id, heading) pairs; `link`: each unit's address with
     "{id}" for its id (e.g. "school?school={id}")."""
     head = "".join(f"<th>{escape(str(c))}</th>" for c in [unit_col] + [label for _, label in target_columns])
     body = []
-    for row in matrix.to_dict("records"):
-        flags = " ".join(f for f in ("ШНОР", "ШНСУ") if row.get(f))
-        name = escape(str(row[unit_col])) + (f' <span class="flag">{flags}</span>' if flags else "")
+    for row in rows:
+        flags = " ".join(GROUP_LABELS[g] for g in ("shnor", "shnsu") if g in row.groups)
+        name = escape(row.name) + (f' <span class="flag">{flags}</span>' if flags else "")
         if link:
-            name = f'<a href="{escape(link.format(id=int(row["unit_id"])))}" target="_self">{name}</a>'
+            name = f'<a href="{escape(link.format(id=int(row.unit_id)))}" target="_self">{name}</a>'
         cells = []
         for c, _ in target_columns:
-            s = row.get(c)
-            if s is None or s != s:  # not applicable (NaN)
+            s = row.status(c)
+            if s is None:  # not in the target's group
                 cells.append('<td class="na">—</td>')
             else:
                 cells.append(f'<td style="background:{STATUS_COLORS[s]};color:{STATUS_INK[s]}">{STATUS_ICONS[s]} '

@@ -1,0 +1,63 @@
+"""Small lists for pickers: the roadmaps and schools a user sees, the periods, indicator names."""
+
+from __future__ import annotations
+
+
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from core import access
+from core.auth import Scope
+from core.db import get_engine
+from core.targets.evaluation import as_date
+
+
+def _rows(engine: Engine, sql: str) -> list[dict]:
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text(sql)).mappings()]
+
+
+def is_demo(engine: Engine | None = None) -> bool:
+    rows = _rows(engine or get_engine(), "SELECT value FROM appmeta WHERE key = 'demo'")
+    return bool(rows) and rows[0]["value"] == "1"
+
+
+def roadmaps(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
+    """Roadmaps of the territories the user sees (with how many targets each has)."""
+    engine = engine or get_engine()
+    rows = access.rows(engine, """
+        SELECT r.id, r.code, r.title, r.year_from, r.year_to, r.is_demo, r.territory_id,
+               t.name AS territory, (SELECT COUNT(*) FROM target x WHERE x.roadmap_id = r.id) AS n_targets
+        FROM roadmap r JOIN territory t ON t.id = r.territory_id
+        WHERE r.territory_id IN ({territories})
+        ORDER BY t.name, r.year_from, r.id""", scope)
+    return pd.DataFrame(rows, columns=["id", "code", "title", "year_from", "year_to", "is_demo",
+                                       "territory_id", "territory", "n_targets"])
+
+
+def indicator_names(engine: Engine | None = None) -> dict[str, str]:
+    """Indicator code -> short name (the catalogue is public reference data)."""
+    return {r["code"]: r["short_name"] for r in _rows(engine or get_engine(), "SELECT code, short_name FROM indicator")}
+
+
+def periods(engine: Engine | None = None) -> pd.DataFrame:
+    rows = _rows(engine or get_engine(), "SELECT id, code, kind, start, \"end\", label FROM period ORDER BY \"end\", kind")
+    df = pd.DataFrame(rows, columns=["id", "code", "kind", "start", "end", "label"])
+    if not df.empty:
+        df["end"] = df["end"].map(as_date)
+        df["start"] = df["start"].map(as_date)
+    return df
+
+
+def schools(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
+    """The schools the user may open (a principal: their own; a curator: the curated ones)."""
+    engine = engine or get_engine()
+    rows = access.rows(engine, """
+        SELECT s.id, s.code, s.name, s.short_name, s.kind, s.is_shnor, s.is_shnsu, s.is_leader, s.is_demo,
+               s.territory_id, t.name AS territory
+        FROM school s JOIN territory t ON t.id = s.territory_id
+        WHERE s.id IN ({schools})
+        ORDER BY t.name, s.short_name""", scope)
+    return pd.DataFrame(rows, columns=["id", "code", "name", "short_name", "kind", "is_shnor", "is_shnsu",
+                                       "is_leader", "is_demo", "territory_id", "territory"])

@@ -1,0 +1,290 @@
+"""The overview of a roadmap: one TargetCard per target (the tile, the slide, the trend) and the
+status matrix (schools × targets for a municipality, member territories × targets above it).
+
+Group values come from `measurementsummary` (kept up to date by every write), so a screen never
+scans raw measurement rows; per-school rows are read only for the periods a screen shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.engine import Engine
+
+from core import access
+from core import formatting as fmt
+from core import settings
+from core import target_counts as counts
+from core import targets as tg
+from core import vocabulary as voc
+from core.auth import Scope, deny
+from core.db import get_engine
+from core.read.types import MatrixRow, Milestone, SeriesPoint, period_starts, points
+from core.targets import evaluation as ev_mod
+from core.targets.evaluation import Result, as_date
+
+
+@dataclass(frozen=True)
+class Roadmap:
+    id: int
+    code: str
+    title: str
+    year_from: int | None
+    year_to: int | None
+    approved_by: str | None
+    goal: str | None
+    is_demo: bool
+    territory_id: int
+    territory: str
+
+
+@dataclass(frozen=True)
+class TargetCard:
+    target_id: int
+    number: int
+    wording: str
+    indicator_id: int
+    indicator_code: str
+    indicator_name: str
+    short_name: str
+    unit: str
+    value_kind: str
+    level: str
+    kind: str
+    amount: float | None
+    rule_text: str
+    group: str
+    baseline_label: str | None
+    due_label: str | None
+    due_end: date | None
+    as_of_label: str | None  # the period judged («III кв. 2024»)
+    period_id: int | None  # the period judged
+    evaluation: tg.Evaluation
+    result: Result
+    series: tuple[SeriesPoint, ...] = ()  # the group's values up to the cut
+    average_series: tuple[SeriesPoint, ...] = ()  # the territory's average school (all schools)
+    expected_path: tuple[SeriesPoint, ...] = ()  # the straight path: (base, value at base), (due, target)
+    milestones: tuple[Milestone, ...] = ()
+    n_schools: int = 0
+    n_meeting: int = 0
+    lagging: tuple[str, ...] = ()  # the units marked «Отстаёт» in the matrix
+    column: str = ""  # the matrix column's heading (the short name, with the group when two targets share it)
+    coverage: str | None = None  # «данные 4 из 5 школ»
+    missing: tuple[str, ...] = ()  # the schools whose data the group value lacks
+    forecast_basis: str | None = None
+
+    @property
+    def meeting_text(self) -> str:
+        """«выполняют 3 из 9 школ», or «нет данных ни от одной школы» (no group value, nobody meets)."""
+        return fmt.schools_meeting(self.n_meeting, self.n_schools,
+                                   self.evaluation.value is not None or self.n_meeting > 0)
+
+
+@dataclass(frozen=True)
+class Overview:
+    roadmap: Roadmap
+    as_of: date | None  # the latest period judged (shown as «по состоянию на»)
+    as_of_label: str | None
+    cards: tuple[TargetCard, ...]
+    rows: tuple[MatrixRow, ...]  # the matrix: one row per school (or member territory)
+    matrix_targets: tuple[int, ...]  # the targets judged per unit: the matrix's columns
+    is_demo: bool
+    unit: str = voc.SCHOOL_UNIT  # the matrix's units: vocabulary.SCHOOL_UNIT or TERRITORY_UNIT
+    cut: date | None = None  # «по состоянию на»
+
+    @property
+    def unit_label(self) -> str:
+        """The matrix's first column: «Школа» or «Территория»."""
+        return voc.UNIT_LABELS[self.unit]
+
+    def card(self, target_id: int) -> TargetCard | None:
+        return next((c for c in self.cards if c.target_id == target_id), None)
+
+    def status(self, unit_id: int, target_id: int) -> str | None:
+        row = next((r for r in self.rows if r.unit_id == unit_id), None)
+        return None if row is None else row.status(target_id)
+
+
+def roadmap_info(scope: Scope, roadmap_id: int, engine: Engine | None = None) -> Roadmap:
+    engine = engine or get_engine()
+    rows = access.rows(engine, """
+        SELECT r.id, r.code, r.title, r.year_from, r.year_to, r.approved_by, r.goal, r.is_demo,
+               r.territory_id, t.name AS territory
+        FROM roadmap r JOIN territory t ON t.id = r.territory_id
+        WHERE r.id = :rid AND r.territory_id IN ({territories})""", scope, {"rid": roadmap_id})
+    if not rows:
+        raise deny(scope, f"дорожная карта {roadmap_id}", engine)
+    r = rows[0]
+    return Roadmap(**{**r, "is_demo": bool(r["is_demo"])})
+
+
+def children(engine: Engine, territory_id: int, scope: Scope) -> list[dict]:
+    """The member territories (one level down) of a territory that the user sees: id, name."""
+    return access.rows(engine, """
+        SELECT t.id, t.name FROM territoryclosure c JOIN territory t ON t.id = c.descendant_id
+        WHERE c.ancestor_id = :tid AND c.depth = 1 AND t.id IN ({territories}) ORDER BY t.name""", scope,
+                       {"tid": territory_id})
+
+
+def _schools(engine: Engine, territory_id: int, scope: Scope) -> list[dict]:
+    return access.rows(engine, """
+        SELECT id, code, name, short_name, is_shnor, is_shnsu, is_leader, is_demo
+        FROM school WHERE territory_id = :tid AND id IN ({schools}) ORDER BY short_name""", scope,
+                       {"tid": territory_id})
+
+
+def _columns(trows: list[dict]) -> dict[int, str]:
+    """Each target's matrix heading: its short name, with the group when two targets share it."""
+    names = [r["short_name"] for r in trows]
+    return {r["id"]: r["short_name"] + (f" ({voc.GROUP_LABELS.get(r['applies_to'], r['applies_to'])})"
+                                        if names.count(r["short_name"]) > 1 else "") for r in trows}
+
+
+def expected_path(r: dict, e: tg.Evaluation, starts: dict[int, date]) -> tuple[SeriesPoint, ...]:
+    """The planned straight path of target row r: its baseline at the base period, its target at the due one."""
+    if e.baseline is None or e.target_value is None or not r["baseline_end"] or not r["due_end"]:
+        return ()
+    return (SeriesPoint(r["baseline_period_id"], r["baseline_label"], starts.get(r["baseline_period_id"]),
+                        as_date(r["baseline_end"]), e.baseline),
+            SeriesPoint(r["due_period_id"], r["due_label"], starts.get(r["due_period_id"]),
+                        as_date(r["due_end"]), e.target_value))
+
+
+def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
+             engine: Engine | None = None) -> Overview:
+    """Every target of a roadmap evaluated by core.targets.evaluation as of the cut `as_of`
+    (default: today; shown as the latest period with data), with the group series for charts and
+    the status matrix: schools x targets for a municipality, its member territories x targets for
+    a region or a country."""
+    engine = engine or get_engine()
+    rm = roadmap_info(scope, roadmap_id, engine)
+    if not scope.sees_whole_territory:
+        raise deny(scope, "обзор территории доступен руководителю управления, методисту и администратору",
+                   engine)
+    territory_id = rm.territory_id
+    cut = as_of or settings.today(engine)
+    top = ev_mod.Subject.territory(territory_id)
+    with engine.connect() as conn:
+        trows = ev_mod.target_rows(conn, roadmap_id=roadmap_id)
+        milestones = counts.milestones_of(conn, [r["id"] for r in trows])
+        # the territory's series up to the cut, read once: the period judged, the tiles, the average
+        top_series = ev_mod.group_series(conn, [territory_id], sorted({r["indicator_id"] for r in trows}),
+                                         sorted({r["applies_to"] for r in trows} | {"all", "territory"}), cut=cut)
+        now = ev_mod.judged_periods(conn, trows, cut, top_series)
+        tiles = ev_mod.evaluate_many(conn, trows, [top], cut, milestones=milestones, now=now, series=top_series)
+        missing_ids = sorted({i for res in tiles.values() for i in res.evaluation.missing_ids})
+        names = {x["id"]: x["short_name"] for x in counts._rows(
+            conn, "SELECT id, short_name FROM school WHERE id IN :ids", {"ids": missing_ids or [-1]}, ("ids",))}
+        starts = period_starts(conn)
+    if as_of is None and now:
+        as_of = max(p["end"] for p in now.values())
+
+    kids = children(engine, territory_id, scope)
+    if kids:
+        rows, tally, matrix_targets = _territory_matrix(engine, territory_id, trows, tiles, top, now, kids, cut,
+                                                        milestones, top_series)
+        unit = voc.TERRITORY_UNIT
+    else:
+        rows, tally, matrix_targets = _school_matrix(engine, trows, now, _schools(engine, territory_id, scope),
+                                                     cut, milestones)
+        unit = voc.SCHOOL_UNIT
+    columns = _columns(trows)
+    cards = []
+    for r in trows:
+        res = tiles[(r["id"], top)]
+        e = res.evaluation
+        grp = ev_mod.group_of(r, top)
+        avg = [x for x in top_series.get((territory_id, r["indicator_id"], "all"), [])
+               if x["kind"] == (ev_mod.period_kind(r) or x["kind"])]
+        n_schools, n_meeting, lagging = tally.get(r["id"], (0, 0, ()))
+        cards.append(TargetCard(
+            target_id=r["id"], number=r["number"], wording=r["wording"], indicator_id=r["indicator_id"],
+            indicator_code=r["indicator_code"], indicator_name=r["indicator_name"], short_name=r["short_name"],
+            unit=r["unit"], value_kind=r["value_kind"], level=r["level"], kind=r["kind"], amount=r["amount"],
+            rule_text=fmt.rule(r["kind"], r["amount"], r["unit"], r["baseline_label"]),
+            group=grp, baseline_label=r["baseline_label"], due_label=r["due_label"],
+            due_end=as_date(r["due_end"]) if r["due_end"] else None,
+            as_of_label=res.period_label, period_id=res.period_id, evaluation=e, result=res,
+            series=points(res.series, starts, result=res),
+            average_series=points(avg, starts, key="value")
+            if grp not in ("all", "territory") and r["value_kind"] in ("share", "value") else (),
+            expected_path=expected_path(r, e, starts),
+            milestones=tuple(Milestone(m["label"], as_date(m["end"]), m["value"], m["note"])
+                             for m in milestones.get(r["id"], [])),
+            n_schools=n_schools, n_meeting=n_meeting, lagging=tuple(lagging),
+            column=columns[r["id"]], coverage=res.coverage_text,
+            missing=tuple(names.get(i, str(i)) for i in e.missing_ids), forecast_basis=res.forecast_basis,
+        ))
+    return Overview(roadmap=rm, as_of=as_of, as_of_label=fmt.month_year(as_of) if as_of else None,
+                    cards=tuple(cards), rows=tuple(rows), matrix_targets=tuple(matrix_targets),
+                    is_demo=rm.is_demo, unit=unit, cut=cut)
+
+
+def _territory_matrix(engine, territory_id, trows, tiles, top, now, kids, cut, milestones, top_series):
+    """Member territories x targets: each target evaluated on each member's schools of the
+    target's group (like for like, as the tile); the count of schools meeting each target comes
+    from the kept counts (SQL over all the schools below, tests/test_evaluation.py).
+    Returns (rows, {target id: (n schools, n meeting, lagging units)}, the targets shown)."""
+    pids = {p["period_id"] for p in now.values()} | {r["baseline_period_id"] for r in trows if r["baseline_period_id"]}
+    for r in trows:  # the periods the forecast reads
+        pids |= {p.period_id for p in tiles[(r["id"], top)].series[-tg.FORECAST_PERIODS:]}
+    subjects = [ev_mod.Subject.territory(ch["id"]) for ch in kids]
+    with engine.connect() as conn:
+        results = ev_mod.evaluate_many(conn, trows, subjects, cut, milestones=milestones, now=now,
+                                       with_missing=False, period_ids=sorted(pids), status_only=True)
+    lagging: dict[int, list[str]] = {r["id"]: [] for r in trows}
+    rows = []
+    for ch, subj in zip(kids, subjects):
+        cells = {r["id"]: results[(r["id"], subj)] for r in trows}
+        for tid, res in cells.items():
+            if res.status in voc.LAGGING:
+                lagging[tid].append(ch["name"])
+        rows.append(MatrixRow(unit_id=ch["id"], name=ch["name"], groups=(), cells=cells))
+    judged = [r for r in trows if r["level"] == "school" and r["judged_on"] in ("school", "both") and r["id"] in now]
+    items = []
+    for r in judged:
+        pid = now[r["id"]]["period_id"]
+        a = next((x["average"] for x in top_series.get((territory_id, r["indicator_id"], "all"), [])
+                  if x["period_id"] == pid), None)
+        items.append((r, pid, a, milestones.get(r["id"], [])))
+    with engine.connect() as conn:  # kept with the summary; counted now only if missing
+        kept = counts.read(conn, territory_id, [(r["id"], pid) for r, pid, _, _ in items])
+        missing = [it for it in items if (it[0]["id"], it[1]) not in kept]
+        live = dict(zip([(r["id"], pid) for r, pid, _, _ in missing],
+                        counts.count_meeting_many(conn, territory_id, missing)))
+    tally = {r["id"]: (0, 0, tuple(lagging[r["id"]])) for r in trows}
+    for r, pid, _, _ in items:
+        n, met = kept.get((r["id"], pid)) or live[(r["id"], pid)]
+        tally[r["id"]] = (n, met, tuple(lagging[r["id"]]))
+    return rows, tally, [r["id"] for r in trows]
+
+
+def _school_matrix(engine, trows, now, schools, cut, milestones):
+    """Per-school status of each school-level target (judged on each school by the evaluation).
+    Returns (rows, {target id: (n schools, n meeting, lagging schools)}, the targets shown)."""
+    school_rows = [r for r in trows if r["level"] == "school" and r["judged_on"] in ("school", "both")]
+    subjects = {s["id"]: ev_mod.Subject.school(s["id"]) for s in schools}
+    with engine.connect() as conn:
+        results = ev_mod.evaluate_many(conn, school_rows, list(subjects.values()), cut, milestones=milestones,
+                                       now=now)
+    n_schools = {r["id"]: 0 for r in school_rows}
+    n_meeting = dict(n_schools)
+    lagging: dict[int, list[str]] = {r["id"]: [] for r in school_rows}
+    rows = []
+    for s in sorted(schools, key=lambda s: (not s["is_shnor"], not s["is_shnsu"], s["short_name"])):
+        cells = {}
+        for r in school_rows:
+            res = results.get((r["id"], subjects[s["id"]]))
+            cells[r["id"]] = res
+            if res is None:  # not in the target's group
+                continue
+            n_schools[r["id"]] += 1
+            if res.evaluation.meets_target:
+                n_meeting[r["id"]] += 1
+            elif res.status in voc.LAGGING:
+                lagging[r["id"]].append(s["short_name"])
+        rows.append(MatrixRow(unit_id=s["id"], name=s["short_name"],
+                              groups=tuple(g for g in ("shnor", "shnsu") if s[f"is_{g}"]), cells=cells))
+    tally = {tid: (n_schools[tid], n_meeting[tid], tuple(lagging[tid])) for tid in n_schools}
+    return rows, tally, [r["id"] for r in school_rows]

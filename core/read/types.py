@@ -1,0 +1,128 @@
+"""The typed rows the read views are made of: frozen, keyed by ids, carrying dates (not float years)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Mapping
+
+from core.targets.evaluation import Result, as_date
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    """One period's value on a chart: the period (id, Russian label, first and last day) and the value;
+    `coverage` («данные 4 из 5 школ») where the group's value is known to lack schools."""
+
+    period_id: int | None
+    label: str
+    start: date | None
+    end: date
+    value: float | None
+    coverage: str | None = None
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """An intermediate target value of a «milestones» target (its period's last day)."""
+
+    label: str
+    end: date
+    value: float
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    """One unit (school or member territory) of an overview's status matrix: its targets' Results
+    keyed by target id (None: the unit is not in the target's group)."""
+
+    unit_id: int
+    name: str
+    groups: tuple[str, ...]  # "shnor", "shnsu" (vocabulary.GROUPS); () for a territory
+    cells: Mapping[int, Result | None] = field(default_factory=dict)
+
+    def status(self, target_id: int) -> str | None:
+        res = self.cells.get(target_id)
+        return None if res is None else res.status
+
+
+@dataclass(frozen=True)
+class School:
+    id: int
+    code: str
+    name: str
+    short_name: str
+    groups: tuple[str, ...]  # "shnor", "shnsu", "leader"
+    territory_id: int
+    territory: str
+    kind: str | None = None
+    is_demo: bool = False
+
+    @property
+    def is_shnor(self) -> bool:
+        return "shnor" in self.groups
+
+    @property
+    def is_shnsu(self) -> bool:
+        return "shnsu" in self.groups
+
+    @property
+    def is_leader(self) -> bool:
+        return "leader" in self.groups
+
+    @classmethod
+    def of(cls, r: Mapping) -> "School":
+        """From a row with id, code, name, short_name, is_shnor, is_shnsu, is_leader, territory_id, territory."""
+        groups = tuple(g for g in ("shnor", "shnsu", "leader") if r.get(f"is_{g}"))
+        return cls(id=int(r["id"]), code=r["code"], name=r["name"], short_name=r["short_name"], groups=groups,
+                   territory_id=int(r["territory_id"]), territory=r["territory"], kind=r.get("kind"),
+                   is_demo=bool(r.get("is_demo")))
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    """An activity or control point of a roadmap as a school sees it, overdue as of the cut."""
+
+    kind: str  # «Мероприятие» | «Контрольная точка»
+    number: str | None
+    title: str
+    deadline_text: str | None
+    due_date: date | None
+    responsible: str | None
+    status: str
+    status_text: str
+    named: bool  # the roadmap names this school
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class RiskRow:
+    group_code: str
+    group_name: str
+    code: str
+    name: str
+    audit_date: date | None = None
+
+
+def period_starts(conn) -> dict[int, date]:
+    """{period id: its first day} (the period table is a few dozen rows)."""
+    from sqlalchemy import text
+
+    return {r[0]: as_date(r[1]) for r in conn.execute(text("SELECT id, start FROM period"))}
+
+
+def points(series, starts: Mapping[int, date], *, key: str = "value",
+           result: Result | None = None) -> tuple[SeriesPoint, ...]:
+    """SeriesPoints from evaluation Points or group series rows (dicts, the value under `key`); the
+    point of the period `result` judged carries its coverage."""
+    cov_pid = result.period_id if result is not None and result.coverage_text else None
+    out = []
+    for x in series:
+        if isinstance(x, Mapping):
+            pid, label, end, value = x["period_id"], x["label"], x["end"], x[key]
+        else:
+            pid, label, end, value = x.period_id, x.label, x.end, x.value
+        out.append(SeriesPoint(pid, label, starts.get(pid), end, value,
+                               result.coverage_text if pid is not None and pid == cov_pid else None))
+    return tuple(out)
