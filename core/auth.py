@@ -144,9 +144,11 @@ def scope_for(session: Session, user: User) -> Scope:
     role = user.role
     if role == "admin":
         return Scope(user.id, user.login, role, None, None)
-    if role in ("head", "methodologist"):
-        terr = frozenset({user.territory_id}) if user.territory_id else frozenset()
-        return Scope(user.id, user.login, role, terr, None)
+    if role in ("head", "methodologist"):  # their territory and every one it contains (a region's municipalities)
+        from core.territories import contained
+
+        return Scope(user.id, user.login, role, contained(session, [user.territory_id] if user.territory_id else []),
+                     None)
     if role == "principal":
         if not user.school_id:
             return Scope(user.id, user.login, role, frozenset(), frozenset())

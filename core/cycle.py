@@ -23,6 +23,7 @@ from core import formatting as fmt
 from core.auth import Scope
 from core.db import get_engine, session_scope
 from core.models import QuarterState, utcnow
+from core.territories import contained, contained_sql
 from core.quarters import (  # noqa: F401 - the state's names, used here and by callers of the cycle
     ADVISORY_LOCK, DEADLINE_DAYS, STATE_LABELS, STATES, CycleError, QuarterInfo, QuarterLocked, _as_date, aware_utc,
     _info, _state_rows, approval_note, approvals, default_deadline, guard_writes, locked_messages,
@@ -148,7 +149,7 @@ def set_deadline(scope: Scope, territory: int | str, period: str | int, deadline
 _EXPECTED = """
     sch AS (
         SELECT s.id, s.code, s.short_name, s.territory_id FROM school s
-        WHERE s.territory_id IN (SELECT descendant_id FROM territoryclosure WHERE ancestor_id = :t) {only}
+        WHERE s.territory_id IN (""" + contained_sql("t") + """) {only}
     ),
     exp AS (
         SELECT DISTINCT sch.id AS school_id, tg.indicator_id
@@ -507,8 +508,7 @@ def changes_since(scope: Scope, roadmap_id: int, since: date, engine: Engine | N
         raise auth.deny(scope, f"изменения дорожной карты № {roadmap_id}", engine)
     start = datetime.combine(since, datetime.min.time())
     with engine.connect() as c:
-        terrs = {r[0] for r in c.execute(text("SELECT descendant_id FROM territoryclosure WHERE ancestor_id = :t"),
-                                         {"t": rm["territory_id"]})}
+        terrs = contained(c, [rm["territory_id"]])
         events = c.execute(text("""
             SELECT e.id, e.at, e.login, e.action, e.object_type, e.object_id, e.details, u.territory_id AS up_territory,
                    u.file_name, u.kind AS up_kind, u.status AS up_status

@@ -7,6 +7,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from sqlalchemy import bindparam
 from sqlmodel import select
 
 from core import access, auth
@@ -47,3 +48,43 @@ def test_reads_filter_in_sql_not_in_python(module):
     calls = [n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
              and n.func.attr in ("can_see_school", "can_see_territory")]
     assert not calls, f"{module}: {calls}"
+
+
+def test_a_territory_contains_the_territories_below_it_for_the_scope_and_the_approval(empty_db):
+    """One rule (core.territories.contained): a regional methodologist or head sees the schools of the
+    region's municipalities (Python and SQL alike) and manages their quarters; the region's approval
+    covers those municipalities; nothing of the other region is theirs."""
+    from sqlalchemy import text
+
+    from core import cycle, synthetic
+    from core.quarters import quarter_state
+    from core.territories import contained
+
+    synthetic.build(empty_db, synthetic.Scale("t", regions=2, municipalities=2, schools=2, indicators=3, periods=2))
+    with empty_db.connect() as c:
+        region, other = [r[0] for r in c.execute(text("SELECT id FROM territory WHERE kind = 'region' ORDER BY id"))]
+        below = {r[0] for r in c.execute(text("SELECT id FROM territory WHERE parent_id = :r"), {"r": region})}
+        theirs = {r[0] for r in c.execute(text("SELECT id FROM school WHERE territory_id IN :t").bindparams(
+            bindparam("t", expanding=True)), {"t": sorted(below)})}
+        all_schools = [(r[0], r[1]) for r in c.execute(text("SELECT id, territory_id FROM school"))]
+        all_terrs = [r[0] for r in c.execute(text("SELECT id FROM territory"))]
+        assert contained(c, [region]) == frozenset(below | {region}) and len(below) == 2 and len(theirs) == 4
+    with session_scope(empty_db, write=True) as s:
+        for login, role in (("reg-met", "methodologist"), ("reg-head", "head")):
+            auth.create_user(s, login=login, password="x", full_name=login, role=role, territory_id=region,
+                             check_rules=False)
+    met, head = _scope(empty_db, "reg-met"), _scope(empty_db, "reg-head")
+    for sc in (met, head):
+        assert {i for i, t in all_schools if sc.can_see_school(i, t)} == theirs
+        assert {r["id"] for r in access.rows(empty_db, "{schools}", sc)} == theirs
+        assert {r["id"] for r in access.rows(empty_db, "{territories}", sc)} == {t for t in all_terrs
+                                                                                  if sc.can_see_territory(t)}
+        assert not sc.can_see_territory(other)
+    muni = min(below)
+    assert cycle.mark_checked(met, muni, "2022-Q1", empty_db).state == "checked"  # a municipality below: theirs
+    cycle.mark_checked(met, region, "2022-Q2", empty_db)
+    cycle.approve(head, region, "2022-Q2", empty_db)
+    assert quarter_state(muni, "2022-Q2", empty_db).state == "approved"  # the region's approval covers it
+    with pytest.raises(auth.AccessDenied):
+        cycle.mark_checked(met, min(t for t in all_terrs if t not in contained(empty_db.connect(), [region])),
+                           "2022-Q1", empty_db)

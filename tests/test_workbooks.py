@@ -538,3 +538,23 @@ def test_a_long_csv_headed_with_the_documented_codes_is_a_long_table(db, methodi
     assert sorted((r.indicator_code, r.numerator, r.denominator, r.value) for r in pv.rows)[0][:3] == \
         ("olympiad_participants", None, None)
     assert len(pv.rows) == 2
+
+
+def test_a_quiet_territorys_upload_log_is_not_cut_short_by_a_busy_one(db, methodist):
+    """The log is one scoped query with the LIMIT last: 200 newer uploads of another territory do
+    not push the methodologist's own territory's upload out of their log."""
+    from core.models import Upload
+
+    admin = scope_of(db, "demo-admin")
+    data = f.long_table([["NEV-02", "olympiad_participants", "2024-Q4", 40, None, None]])
+    uid = pipeline.apply(admin, pipeline.prepare(admin, [("x.xlsx", data)], engine=db), data,
+                         accept_warnings=True, engine=db)
+    other = _second_methodist(db)
+    with session_scope(db, write=True) as s:  # the busy territory: 200 later uploads made for it
+        for i in range(200):
+            s.add(Upload(file_name=f"busy{i}.xlsx", checksum=f"{i:064d}", territory_id=2, uploaded_by=None))
+    quiet = pipeline.uploads(methodist, db)
+    assert uid in set(quiet["id"]) and not any(n.startswith("busy") for n in quiet["file_name"])
+    busy = pipeline.uploads(other, db)
+    assert len(busy) == 200 and uid not in set(busy["id"])
+    assert uid not in set(pipeline.uploads(admin, db)["id"])  # the administrator's 200 newest: the limit holds

@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import bindparam, delete, insert, text, update
 from sqlalchemy.engine import Engine
 
-from core import auth, periods, quarters, summary
+from core import access, auth, periods, quarters, summary
 from core.auth import Scope
 from core.db import get_engine, session_scope
 from core.formatting import plural
@@ -839,22 +839,29 @@ def _may_touch_upload(s, scope: Scope, up: Upload) -> bool:
 
 
 def uploads(scope: Scope, engine: Engine | None = None, limit: int = 200) -> pd.DataFrame:
-    """The upload log the user may see: their own, or their territory's for a methodologist/head."""
+    """The upload log the user may see, newest first: everything for an administrator; their own;
+    for a methodologist or head also every upload that touched a territory of theirs (the values it
+    wrote or replaced; without such values, the territory it was made for). One scoped query with the
+    LIMIT last, so a quiet territory's log is not cut short by a busy one's uploads."""
     engine = engine or get_engine()
-    with engine.connect() as c:
-        rows = [dict(r._mapping) for r in c.execute(text("""
-            SELECT u.id, u.file_name, u.uploaded_at, u.n_rows, u.n_new, u.n_changed, u.n_unchanged, u.status,
-                   u.errors, u.territory_id, u.uploaded_by, us.login, u.kind
-            FROM upload u LEFT JOIN "user" us ON us.id = u.uploaded_by
-            WHERE u.kind <> 'roadmap'
-            ORDER BY u.id DESC LIMIT :n"""), {"n": limit})]
-        where = touched(c, [r["id"] for r in rows]) if not scope.is_admin else {}
-    # a methodologist or head sees an upload that touched any of their territories
-    seen = [r for r in rows if scope.is_admin or r["uploaded_by"] == scope.user_id or (
-        scope.role in ("methodologist", "head") and any(
-            scope.can_see_territory(t) for t in ({t for _, t in where.get(r["id"], ())}
-                                                 or ({r["territory_id"]} if r["territory_id"] else set()))))]
-    return pd.DataFrame(seen, columns=["id", "file_name", "uploaded_at", "n_rows", "n_new", "n_changed",
+    if scope.is_admin:
+        seen = "1 = 1"
+    else:
+        wide = "" if scope.role not in ("methodologist", "head") else """
+            OR EXISTS (SELECT 1 FROM measurement m WHERE m.upload_id = u.id AND m.territory_id IN ({territories}))
+            OR EXISTS (SELECT 1 FROM measurementhistory h WHERE h.upload_id = u.id AND h.action = 'update'
+                       AND h.territory_id IN ({territories}))
+            OR (u.territory_id IN ({territories})
+                AND NOT EXISTS (SELECT 1 FROM measurement m WHERE m.upload_id = u.id)
+                AND NOT EXISTS (SELECT 1 FROM measurementhistory h WHERE h.upload_id = u.id AND h.action = 'update'))"""
+        seen = f"(u.uploaded_by = :me{wide})"
+    rows = access.rows(engine, f"""
+        SELECT u.id, u.file_name, u.uploaded_at, u.n_rows, u.n_new, u.n_changed, u.n_unchanged, u.status,
+               u.errors, u.territory_id, u.uploaded_by, us.login, u.kind
+        FROM upload u LEFT JOIN "user" us ON us.id = u.uploaded_by
+        WHERE u.kind <> 'roadmap' AND {seen}
+        ORDER BY u.id DESC LIMIT :n""", scope, {"n": limit, "me": scope.user_id if scope.user_id is not None else -1})
+    return pd.DataFrame(rows, columns=["id", "file_name", "uploaded_at", "n_rows", "n_new", "n_changed",
                                        "n_unchanged", "status", "errors", "territory_id", "uploaded_by", "login",
                                        "kind"])
 
