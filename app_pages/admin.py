@@ -176,7 +176,7 @@ with c2:
             if st.button("Восстановить", disabled=not sure, key="maint_restore", icon=":material/restore:"):
                 try:
                     before = maintenance.restore(sc, name, confirm=sure, engine=cache.engine())
-                    cache.clear()
+                    cache.refresh_version()  # the write bumped the data version: this run reads after it
                     st.success(f"Восстановлено из «{name}». Прежнее состояние сохранено как «{before.name}».")
                 except maintenance.MaintenanceError as exc:
                     st.error(md_text(str(exc)))

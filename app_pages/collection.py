@@ -49,7 +49,7 @@ st.caption(f"Срок представления данных: **{info.deadline:
 def _do(step, *args, ok: str):
     try:
         step(sc, int(terr_id), period, *args, engine=engine)
-        cache.clear()
+        cache.refresh_version()  # the write bumped the data version: this run reads after it
         st.session_state["col_flash"] = ok
         st.rerun()
     except (cycle.CycleError, AccessDenied) as exc:

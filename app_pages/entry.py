@@ -122,7 +122,7 @@ if stored and stored[0] == key:
                      disabled=not accept or not (counts["new"] + counts["changed"])):
             try:
                 uid = pipeline.apply(sc, pv, data, accept_warnings=accept, engine=engine)
-                cache.clear()
+                cache.refresh_version()  # the write bumped the data version: this run reads after it
                 st.session_state.pop("entry_preview", None)
                 st.session_state["entry_flash"] = (
                     f"Записано (запись № {uid} в журнале загрузок): новых значений {counts['new']}, "

@@ -93,7 +93,7 @@ def load_tab() -> None:
             except (IngestError, AccessDenied) as exc:
                 st.error(escape(str(exc)))
                 return
-            cache.clear()
+            cache.refresh_version()  # the write bumped the data version: this run reads after it
             st.query_params["roadmap"] = pv.roadmap["code"]
             st.session_state["roadmap_loaded"] = (
                 f"{'Заменена' if pv.replaces else 'Записана'}: дорожная карта «{pv.roadmap['code']}», "
@@ -247,7 +247,7 @@ if sc.can_edit_roadmap:
                     except AccessDenied as exc:
                         st.error(escape(str(exc)))
                     else:
-                        cache.clear()
+                        cache.refresh_version()  # the write bumped the data version: this run reads after it
                         st.session_state["status_saved"] = f"Сохранено: {labels[pick].split(' — ')[0]}"
                         st.rerun()
             if st.session_state.get("status_saved"):
@@ -286,7 +286,7 @@ if sc.can_edit_roadmap and not items.empty:
                 except (roadmap_view.StatusError, AccessDenied) as exc:
                     st.error(f"{escape(str(exc))} Ничего не изменено.")
                 else:
-                    cache.clear()
+                    cache.refresh_version()  # the write bumped the data version: this run reads after it
                     st.session_state["status_saved"] = f"Отмечено выполненными: {n_done}"
                     st.rerun()
 

@@ -174,7 +174,7 @@ with tab_load:
                     try:
                         with st.spinner("Запись…"):
                             uid = pipeline.apply(sc, preview, data, accept_warnings=accept, engine=engine)
-                        cache.clear()
+                        cache.refresh_version()  # the write bumped the data version: this run reads after it
                         st.success(f"Записано: загрузка № {uid}. Новых значений {counts['new']}, "
                                    f"изменено {counts['changed']}. Обзор уже показывает новые данные.",
                                    icon=":material/check_circle:")
@@ -209,7 +209,7 @@ with tab_log:
                 if st.button("Отменить загрузку", disabled=not confirm, key="log_undo", icon=":material/undo:"):
                     try:
                         res = pipeline.undo(sc, int(pick), engine)
-                        cache.clear()
+                        cache.refresh_version()  # the write bumped the data version: this run reads after it
                         st.success(f"Загрузка № {pick} отменена: восстановлено {res['restored']}, "
                                    f"удалено {res['removed']} значений.")
                     except (IngestError, AccessDenied) as exc:

@@ -297,3 +297,36 @@ def test_upload_page_defaults_to_the_last_finished_quarter(app_db):
         box = at.selectbox(key=key)
         assert box.value == expected.code
         assert expected.label in box.options and "2022-Q1" not in box.options[-3:]
+
+
+def test_a_write_shows_in_another_session_on_its_next_rerun_without_emptying_caches(app_db, monkeypatch):
+    """Nothing empties the caches after a write (that would cost every other session its cached reads):
+    the data version that every write bumps keys every cached read, so the head's open overview shows
+    a methodologist's new figures on its next rerun."""
+    from pathlib import Path
+
+    from core import summary
+    from core.db import session_scope
+    from ui import cache
+
+    head = run_as("demo-head", roadmap="nev-2024")
+    card = next(c for c in read_overview.overview(auth.system_scope(), 1, engine=app_db).cards
+                if c.value_kind == "count" and c.period_id)
+    assert fmt.value(card.evaluation.value, card.unit) in markdown_text(head)
+    with monkeypatch.context() as m:
+        m.setattr(st.cache_data, "clear", lambda *a, **k: pytest.fail("a cache was emptied"))
+        with session_scope(app_db, write=True) as s:  # another session's write (the entry or upload page's)
+            s.execute(text("UPDATE measurement SET value = 4321 WHERE indicator_id = :i AND period_id = :p"),
+                      {"i": card.indicator_id, "p": card.period_id})
+            summary.refresh(s)
+        after = next(c for c in read_overview.overview(auth.system_scope(), 1, engine=app_db).cards
+                     if c.target_id == card.target_id)
+        assert after.evaluation.value != card.evaluation.value
+        head.run()
+        assert not head.exception, head.exception
+        text_now = markdown_text(head)
+    assert fmt.value(after.evaluation.value, after.unit) in text_now
+    assert not hasattr(cache, "clear")
+    pages = Path(__file__).resolve().parent.parent / "app_pages"
+    assert not [p.name for p in pages.glob("*.py") if "cache.clear()" in p.read_text(encoding="utf-8")
+                or "cache_data.clear()" in p.read_text(encoding="utf-8")]

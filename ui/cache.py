@@ -2,8 +2,9 @@
 
 Every cached read is keyed on the database's data version (`core.db.data_version`, read once per
 script run by `refresh_version`), which every write transaction bumps, from this app, the command
-line or another server process: a cache never shows figures from before a write. Writes in the
-app still call `clear()` afterwards (frees memory at once)."""
+line or another server process: a cache never shows figures from before a write. A page that
+wrote calls `refresh_version()` so that the rest of its run reads after the write; nobody empties
+the caches (that would cost every other user's session its cached reads)."""
 
 from __future__ import annotations
 
@@ -93,11 +94,6 @@ def periods():
 @cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
 def overview(scope: Scope, roadmap_id: int, as_of: date | None):
     return overview_read.overview(scope, roadmap_id, as_of, engine())
-
-
-def clear() -> None:
-    """After every write: drop all cached reads."""
-    st.cache_data.clear()
 
 
 @cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
