@@ -68,6 +68,8 @@ def describe(action: str, object_type: str | None, object_id: str | None, detail
     obj = OBJECT_LABELS.get(object_type or "", object_type or "")
     if action == "access_denied":
         return f"Отказано в доступе: {d.get('what', '—')}."
+    if action == "write_refused":
+        return f"Отклонено ({d.get('what', '—')}): {d.get('why', '—')}"
     if action in ("login", "logout", "login_failed"):
         return {"login": "Вход в систему", "logout": "Выход из системы",
                 "login_failed": "Неудачная попытка входа"}[action] + (" (пароль перехеширован)." if d.get("rehashed") else ".")

@@ -7,8 +7,10 @@ security boundary, hiding pages is only convenience.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import inspect
 import ipaddress
 import json
 import os
@@ -185,15 +187,58 @@ def deny(scope: Scope, what: str, engine: Engine | None = None) -> AccessDenied:
     Inside a write transaction the entry is written right after that transaction ends (it rolls
     back when the error propagates): the refusal neither waits for the transaction's own write lock
     nor is lost with its rollback."""
+    _audit_outside(engine, "access_denied", scope, {"what": what})
+    return AccessDenied(f"Нет доступа: {what}")
+
+
+def _audit_outside(engine: Engine | None, action: str, scope: Scope, details: dict) -> None:
+    """An audit entry in its own transaction: at once, or, inside a write transaction, right after
+    it ends (so that it neither waits for that transaction's lock nor is lost with its rollback)."""
     def write() -> None:
         with session_scope(engine, write=True, data=False) as s:
-            audit(s, "access_denied", user_id=scope.user_id, login=scope.login, details={"what": what})
+            audit(s, action, user_id=scope.user_id, login=scope.login, details=details)
 
     if in_write_transaction():
         after_write_transaction(write)
     else:
         write()
-    return AccessDenied(f"Нет доступа: {what}")
+
+
+def _is_refusal(exc: BaseException) -> bool:
+    """A write refused for its content with a message for the user (not a bug, not an access
+    denial, which `deny` has audited already)."""
+    if isinstance(exc, AccessDenied) or getattr(exc, "audited", False):
+        return False
+    from core.ingest.problems import IngestError  # CycleError, QuarterLocked, DraftError
+    from core.maintenance import MaintenanceError
+    from core.roadmap_view import StatusError
+
+    return isinstance(exc, (AuthError, IngestError, StatusError, MaintenanceError))
+
+
+def audits_refusals(what: str):
+    """Decorator of core's write entry points (first parameter: the Scope): a refusal they raise
+    (an undo conflict, a write into an approved quarter, a taken login …) is recorded in the audit
+    log as `write_refused` — who, what was refused, why — in its own transaction after the refused
+    one rolled back, and then raised as before. Once per refusal, however deep the call."""
+    def deco(fn):
+        sig = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def wrapper(scope: Scope, *args, **kwargs):
+            try:
+                return fn(scope, *args, **kwargs)
+            except Exception as exc:
+                if _is_refusal(exc):
+                    exc.audited = True
+                    engine = sig.bind_partial(scope, *args, **kwargs).arguments.get("engine")
+                    _audit_outside(engine, "write_refused", scope, {"what": what, "why": str(exc)[:500]})
+                raise
+
+        wrapper.audits_refusals = what
+        return wrapper
+
+    return deco
 
 
 # ---------------------------------------------------------------------------------------------

@@ -72,6 +72,7 @@ def _above_approved(s, terr: dict, per: dict) -> None:
                          f"«{terr['name']}». Изменить состояние можно после снятия того утверждения.")
 
 
+@auth.audits_refusals("отметка «проверен»")
 def mark_checked(scope: Scope, territory: int | str, period: str | int, engine: Engine | None = None) -> QuarterInfo:
     """The methodologist has checked the figures of the period: open → checked."""
     def step(s, row, terr, per):
@@ -86,6 +87,7 @@ def mark_checked(scope: Scope, territory: int | str, period: str | int, engine: 
                    engine=engine, step=step)
 
 
+@auth.audits_refusals("возврат периода в работу")
 def reopen(scope: Scope, territory: int | str, period: str | int, engine: Engine | None = None) -> QuarterInfo:
     """The methodologist takes a checked period back into work: checked → open."""
     def step(s, row, terr, per):
@@ -97,6 +99,7 @@ def reopen(scope: Scope, territory: int | str, period: str | int, engine: Engine
                    engine=engine, step=step)
 
 
+@auth.audits_refusals("утверждение периода")
 def approve(scope: Scope, territory: int | str, period: str | int, engine: Engine | None = None) -> QuarterInfo:
     """The head approves a checked period: checked → approved; writes into it are refused from now on."""
     def step(s, row, terr, per):
@@ -112,6 +115,7 @@ def approve(scope: Scope, territory: int | str, period: str | int, engine: Engin
                    step=step)
 
 
+@auth.audits_refusals("снятие утверждения периода")
 def unlock(scope: Scope, territory: int | str, period: str | int, reason: str,
            engine: Engine | None = None) -> QuarterInfo:
     """The head takes an approval back, with a reason: approved → open (to be checked again)."""
@@ -129,6 +133,7 @@ def unlock(scope: Scope, territory: int | str, period: str | int, reason: str,
                    step=step)
 
 
+@auth.audits_refusals("срок сдачи периода")
 def set_deadline(scope: Scope, territory: int | str, period: str | int, deadline: date | None,
                  engine: Engine | None = None) -> QuarterInfo:
     """The date by which schools report the period (None: back to the default)."""
@@ -460,6 +465,7 @@ def prepare_entry(scope: Scope, school_id: int, period: str | int, values: dict[
 # ---------------------------------------------------------------------------------------------
 # Control points and activities in bulk; what changed since the last meeting
 # ---------------------------------------------------------------------------------------------
+@auth.audits_refusals("отметка пунктов выполненными")
 def mark_done_many(scope: Scope, items: list[tuple[str, int]], completed_on: date, evidence: str, *,
                    today: date | None = None, engine: Engine | None = None) -> int:
     """Mark several activities / control points «выполнено» with one date and one evidence note: the

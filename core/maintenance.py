@@ -36,6 +36,7 @@ def _require_admin(scope: Scope, what: str, engine: Engine) -> None:
         raise auth.deny(scope, what, engine)
 
 
+@auth.audits_refusals("резервная копия")
 def backup(scope: Scope, engine: Engine | None = None, directory: Path = BACKUP_DIR) -> Path:
     """A consistent copy of the live database (other connections may keep reading and writing)."""
     engine = engine or get_engine()
@@ -59,6 +60,7 @@ def list_backups(directory: Path = BACKUP_DIR) -> list[dict]:
             for p in sorted(directory.glob("*.db"), reverse=True)]
 
 
+@auth.audits_refusals("восстановление из резервной копии")
 def restore(scope: Scope, name: str, *, confirm: bool, engine: Engine | None = None,
             directory: Path = BACKUP_DIR) -> Path:
     """Replace the live database with a backup. The current state is saved first as a backup of its

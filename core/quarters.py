@@ -221,6 +221,7 @@ def locked_messages(pairs: set[tuple[int, int]], engine: Engine | None = None) -
     return sorted({_locked_message(r) for r in locks})
 
 
+@auth.audits_refusals("запись в утверждённый период")  # audited below as quarter_write_refused
 def refuse_if_locked(scope: Scope, pairs: set[tuple[int, int]], engine: Engine | None = None) -> None:
     """Before a write transaction: an approved period is refused and the refusal audited."""
     msgs = locked_messages(pairs, engine)
@@ -228,7 +229,9 @@ def refuse_if_locked(scope: Scope, pairs: set[tuple[int, int]], engine: Engine |
         with session_scope(engine or get_engine(), write=True, data=False) as s:  # only the audit entry
             auth.audit(s, "quarter_write_refused", user_id=scope.user_id, login=scope.login,
                        details={"why": msgs[0]})
-        raise QuarterLocked(msgs[0] + " Ничего не записано.")
+        exc = QuarterLocked(msgs[0] + " Ничего не записано.")
+        exc.audited = True  # as quarter_write_refused, just above
+        raise exc
 
 
 def guard_writes(s, scope: Scope, pairs: set[tuple[int, int]]) -> None:

@@ -818,6 +818,7 @@ def _loc(cell: Cell) -> tuple:
 # ---------------------------------------------------------------------------------------------
 # Writing to the database
 # ---------------------------------------------------------------------------------------------
+@auth.audits_refusals("загрузка дорожной карты")
 def apply(scope: Scope, pv: Preview, data: bytes, *, engine: Engine | None = None, is_demo: bool = False,
           now: datetime | None = None) -> dict[str, int]:
     """Write a checked roadmap in one transaction. Returns {"roadmap_id", "upload_id", counts...}."""

@@ -175,6 +175,7 @@ def _item(scope: Scope, kind: str, item_id: int, engine: Engine, *, write: bool)
     return model
 
 
+@auth.audits_refusals("смена статуса пункта дорожной карты")
 def set_status(scope: Scope, kind: str, item_id: int, status: str, *, completed_on: date | None = None,
                evidence: str | None = None, today: date | None = None, engine: Engine | None = None) -> dict:
     """Change an activity's or a control point's status, in one transaction with an audit entry that

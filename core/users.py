@@ -38,6 +38,7 @@ AUDIT_ACTIONS = {
     "school_alias": "запомнено написание школы",
     "backup_made": "резервная копия",
     "quarter_write_refused": "запись в закрытый период отклонена",
+    "write_refused": "запись отклонена",
     "quarter_reopened": "период возвращён в работу",
     "quarter_checked": "период проверен",
     "quarter_approved": "период утверждён",
@@ -70,6 +71,7 @@ def list_users(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
                                            "is_active", "created_at", "territory_id", "school_id"])
 
 
+@auth.audits_refusals("создание пользователя")
 def create(scope: Scope, *, login: str, password: str, full_name: str, role: str,
            territory_id: int | None = None, school_id: int | None = None, engine: Engine | None = None) -> int:
     engine = engine or get_engine()
@@ -86,6 +88,7 @@ def create(scope: Scope, *, login: str, password: str, full_name: str, role: str
         return user.id
 
 
+@auth.audits_refusals("изменение пользователя")
 def update(scope: Scope, user_id: int, *, role: str, territory_id: int | None, school_id: int | None,
            full_name: str | None = None, engine: Engine | None = None) -> dict:
     """Change a user's role, territory, school (and name) in one transaction, audited with the old
@@ -134,6 +137,7 @@ def update(scope: Scope, user_id: int, *, role: str, territory_id: int | None, s
         return changes
 
 
+@auth.audits_refusals("включение или отключение пользователя")
 def set_active(scope: Scope, user_id: int, active: bool, engine: Engine | None = None) -> None:
     """Deactivation revokes every session of the user at once."""
     engine = engine or get_engine()
@@ -152,6 +156,7 @@ def set_active(scope: Scope, user_id: int, active: bool, engine: Engine | None =
                    login=scope.login, object_type="user", object_id=user_id, details={"login": user.login})
 
 
+@auth.audits_refusals("сброс пароля")
 def reset_password(scope: Scope, user_id: int, new_password: str, engine: Engine | None = None) -> None:
     engine = engine or get_engine()
     _require_admin(scope, "сброс пароля", engine)
@@ -166,6 +171,7 @@ def reset_password(scope: Scope, user_id: int, new_password: str, engine: Engine
                    object_id=user_id, details={"login": user.login})
 
 
+@auth.audits_refusals("смена своего пароля")
 def change_own_password(scope: Scope, old_password: str, new_password: str, engine: Engine | None = None) -> None:
     """Every session of the user ends, the current one included: they log in again."""
     engine = engine or get_engine()
@@ -195,6 +201,7 @@ def throttles(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+@auth.audits_refusals("снятие задержки входа")
 def clear_throttle(scope: Scope, *, login: str | None, ip: str | None, engine: Engine | None = None) -> int:
     """Lift a throttle (of a login at an address, or of a whole address when `login` is None)."""
     engine = engine or get_engine()

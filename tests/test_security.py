@@ -237,6 +237,86 @@ def test_refused_undo_is_audited_and_does_not_hold_the_lock(demo_db_rw):
     assert not core_db.in_write_transaction()
 
 
+def test_refused_writes_are_audited_once_with_who_and_why(demo_db_any):
+    """Refusals that are not access denials — an undo conflict, an undo into an approved quarter, a
+    step of the cycle out of order, a taken login — roll back and are audited (write_refused)."""
+    from core import cycle
+    from core.ingest import pipeline
+    from core.ingest.problems import IngestError
+    from tests import ingest_files as f
+
+    eng = demo_db_any
+    meth, head, admin = (scope_of(eng, n) for n in ("demo-methodist", "demo-head", "demo-admin"))
+
+    def upload(value, period):
+        data = f.long_table([["NEV-02", "olympiad_participants", period, value, None, None]])
+        return pipeline.apply(meth, pipeline.prepare(meth, [(f"{value}.xlsx", data)], engine=eng), data,
+                              accept_warnings=True, engine=eng)
+
+    def refused():
+        return sorted(audit_rows(eng, "write_refused"), key=lambda r: r.id)
+
+    u1, u2 = upload(40, "2024-Q4"), upload(41, "2024-Q4")
+    with pytest.raises(IngestError, match=f"изменена загрузкой № {u2}"):
+        pipeline.undo(meth, u1, engine=eng)
+    rows = refused()
+    assert len(rows) == 1 and rows[0].login == "demo-methodist" and rows[0].user_id == meth.user_id
+    assert "отмена загрузки" in rows[0].details and f"№ {u2}" in rows[0].details
+
+    u3 = upload(42, "2024-Q3")
+    cycle.mark_checked(meth, 1, "2024-Q3", eng)
+    cycle.approve(head, 1, "2024-Q3", eng)
+    with pytest.raises(cycle.QuarterLocked):
+        pipeline.undo(meth, u3, eng)  # raised inside the undo's write transaction
+    assert len(refused()) == 2 and "утвержд" in refused()[-1].details
+
+    with pytest.raises(cycle.CycleError):
+        cycle.approve(head, 1, "2024-Q3", eng)  # already approved
+    assert len(refused()) == 3 and refused()[-1].login == "demo-head"
+
+    with pytest.raises(auth.AuthError):
+        users.create(admin, login="demo-head", password="длинный-пароль", full_name="Двойник", role="head",
+                     territory_id=1, engine=eng)
+    assert len(refused()) == 4 and "demo-head" in refused()[-1].details
+    assert not core_db.in_write_transaction()
+    # an access denial is audited as such, not twice
+    with pytest.raises(auth.AccessDenied):
+        users.create(head, login="x-person", password="длинный-пароль", full_name="X", role="head",
+                     territory_id=1, engine=eng)
+    assert len(refused()) == 4
+
+
+def test_every_write_entry_point_audits_its_refusals():
+    """Every public function of core that takes the Scope first and opens a write transaction
+    (itself or through a private helper of its module) carries `auth.audits_refusals`."""
+    import ast
+    import importlib
+    import inspect as _inspect
+    from pathlib import Path
+
+    root = Path(auth.__file__).parent
+    missing = []
+    for path in sorted(root.rglob("*.py")):
+        if path.name in ("auth.py", "db.py", "cli.py"):
+            continue
+        src = path.read_text(encoding="utf-8")
+        tree = ast.parse(src)
+        funcs = {n.name: ast.get_source_segment(src, n) for n in tree.body if isinstance(n, ast.FunctionDef)}
+        writers = {name for name, body in funcs.items() if "write=True" in body}
+        module = importlib.import_module(".".join(path.relative_to(root.parent).with_suffix("").parts))
+        for name, body in funcs.items():
+            if name.startswith("_"):
+                continue
+            params = list(_inspect.signature(getattr(module, name)).parameters)
+            if not params or params[0] != "scope":
+                continue
+            helpers = {h for h in writers if h.startswith("_") and f"{h}(" in body}
+            if name in writers or helpers:
+                if not getattr(getattr(module, name), "audits_refusals", None):
+                    missing.append(f"{module.__name__}.{name}")
+    assert not missing, missing
+
+
 def test_deny_outside_a_transaction_writes_at_once(demo_db_rw):
     head = scope_of(demo_db_rw, "demo-head")
     with pytest.raises(auth.AccessDenied):

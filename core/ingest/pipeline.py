@@ -610,6 +610,7 @@ def _earlier_upload(engine: Engine, checksum: str) -> dict | None:
 # ---------------------------------------------------------------------------------------------
 # Apply and undo
 # ---------------------------------------------------------------------------------------------
+@auth.audits_refusals("загрузка данных")
 def apply(scope: Scope, pv: Preview, data: bytes, *, accept_warnings: bool = False,
           engine: Engine | None = None) -> int:
     """Write a validated preview in one transaction. Returns the upload id."""
@@ -672,6 +673,7 @@ def _with_periods_created(s, pv: Preview) -> Preview:
     return replace(pv, rows=rows)
 
 
+@auth.audits_refusals("отмена загрузки")
 def undo(scope: Scope, upload_id: int, engine: Engine | None = None) -> dict[str, int]:
     """Restore exactly the values that an upload replaced and remove the ones it added, in one
     transaction. Refused when a later upload has changed the same values since."""

@@ -152,6 +152,7 @@ def load_aliases(engine: Engine) -> list[dict]:
         return [dict(r._mapping) for r in c.execute(text("SELECT alias_key, school_id FROM schoolalias"))]
 
 
+@auth.audits_refusals("запоминание написания школы")
 def learn_alias(scope: Scope, written: str, school_id: int, engine: Engine | None = None) -> None:
     """Remember that `written` (a name as the office writes it) means this school, for the
     uploads of everyone who may load that school. Audited; a school outside the scope is refused."""
