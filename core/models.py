@@ -203,8 +203,8 @@ class Activity(SQLModel, table=True):
     roadmap_id: int = Field(foreign_key="roadmap.id", index=True)
     direction_id: int | None = Field(default=None, foreign_key="direction.id")
     number: str = Field(max_length=32)
-    stage: str = Field(default="", max_length=32)
-    position: int = 0  # order in the document
+    stage: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": text("''")})
+    position: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # order in the document
     title: str = Field(sa_column=Column(Text, nullable=False))
     form: str | None = Field(default=None, sa_column=Column(Text))  # form of the event (seminar, monitoring...)
     participants: str | None = Field(default=None, sa_column=Column(Text))
@@ -242,7 +242,7 @@ class ControlPoint(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     roadmap_id: int = Field(foreign_key="roadmap.id", index=True)
     number: str = Field(max_length=16)
-    position: int = 0
+    position: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     title: str = Field(sa_column=Column(Text, nullable=False))
     responsible: str | None = Field(default=None, sa_column=Column(Text))
     deadline_text: str | None = Field(default=None, max_length=500)
@@ -322,7 +322,7 @@ class RiskFactor(SQLModel, table=True):
     code: str = Field(max_length=16)
     name: str = Field(sa_column=Column(Text, nullable=False))
     found_in_text: str | None = Field(default=None, sa_column=Column(Text))  # «where found» as written
-    position: int = 0
+    position: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class RiskGroup(SQLModel, table=True):
@@ -455,9 +455,11 @@ class QuarterState(SQLModel, table=True):
     every change is in the audit log. `deadline` is when schools must report (None: the 10th day
     after the period ends)."""
 
+    __table_args__ = (Index("ix_quarterstate_period", "period_id", "state"),)
     territory_id: int = Field(foreign_key="territory.id", primary_key=True)
     period_id: int = Field(foreign_key="period.id", primary_key=True)
-    state: str = Field(default="open", max_length=16)  # open | checked | approved
+    state: str = Field(default="open", max_length=16,
+                       sa_column_kwargs={"server_default": "open"})  # open | checked | approved
     deadline: date | None = None
     checked_by: int | None = Field(default=None, foreign_key="user.id")
     checked_at: datetime | None = None
