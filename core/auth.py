@@ -206,14 +206,12 @@ def _audit_outside(engine: Engine | None, action: str, scope: Scope, details: di
 
 def _is_refusal(exc: BaseException) -> bool:
     """A write refused for its content with a message for the user (not a bug, not an access
-    denial, which `deny` has audited already)."""
+    denial, which `deny` has audited already). Other modules mark their refusal classes with a
+    class attribute `refusal = True` (IngestError and its CycleError, QuarterLocked, DraftError;
+    StatusError; MaintenanceError), so that auth imports none of them."""
     if isinstance(exc, AccessDenied) or getattr(exc, "audited", False):
         return False
-    from core.ingest.problems import IngestError  # CycleError, QuarterLocked, DraftError
-    from core.maintenance import MaintenanceError
-    from core.roadmap_view import StatusError
-
-    return isinstance(exc, (AuthError, IngestError, StatusError, MaintenanceError))
+    return isinstance(exc, AuthError) or getattr(type(exc), "refusal", False) is True
 
 
 def audits_refusals(what: str):

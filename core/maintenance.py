@@ -23,6 +23,8 @@ BACKUP_DIR = DATA_DIR / "backups"
 class MaintenanceError(RuntimeError):
     """A Russian message for the operator."""
 
+    refusal = True  # audited as a refused write (core.auth.audits_refusals)
+
 
 def _sqlite_path(engine: Engine) -> Path:
     if engine.dialect.name != "sqlite":

@@ -30,6 +30,8 @@ ITEM_COLUMNS = ["kind", "id", "number", "stage", "position", "direction", "direc
 class StatusError(ValueError):
     """A status change refused for its content (a Russian message); nothing was written."""
 
+    refusal = True  # audited as a refused write (core.auth.audits_refusals)
+
 
 def _rows(c, sql: str, params: dict) -> list[dict]:
     return [dict(r._mapping) for r in c.execute(text(sql), params)]

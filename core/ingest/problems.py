@@ -8,6 +8,8 @@ from dataclasses import dataclass
 class IngestError(Exception):
     """The whole file is refused (a Russian message for the user); nothing was written."""
 
+    refusal = True  # audited as a refused write (core.auth.audits_refusals)
+
 
 @dataclass(frozen=True)
 class Problem:
