@@ -54,6 +54,9 @@ CSS = """
   [data-testid="stFileUploaderDropzone"] button { white-space: nowrap; flex-shrink: 0 }
   /* the chip's size («5.1KB») has English units and no Russian form in CSS: hidden */
   [data-testid="stFileChipName"] + div { display: none }
+  /* a table's hover toolbar («Download as CSV», «Search», «Fullscreen», «Show/hide columns»: English tooltips):
+     hidden; a table worth keeping has the page's own Russian download (.xlsx / .docx) */
+  [data-testid="stDataFrame"] [data-testid="stElementToolbar"] { display: none !important }
   a[data-testid="stSkipToContent"], [data-testid="stSkipToContent"] { font-size: 0 !important }
   [data-testid="stSkipToContent"]::after { content: "Перейти к содержанию"; font-size: 1rem }
   /* a 1280-wide projector: a narrower menu and margins leave the content room */

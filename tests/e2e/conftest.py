@@ -90,7 +90,7 @@ def browser():
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                              args=["--no-sandbox", "--disable-gpu", "--lang=ru", "--disable-background-networking",
                                     "--disable-component-update", "--no-first-run", "--disable-sync"])
         yield b
         b.close()
@@ -129,7 +129,7 @@ def shot(pg, name: str) -> Path:
 def two_tabs(browser, base: str, user: str, path: str, shown: str):
     """One browser, two tabs logged in as `user`: tab A on the home page, tab B on `path` showing
     `shown`. Returns (context, a, b); the caller closes the context."""
-    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="ru-RU")
     a, b = ctx.new_page(), ctx.new_page()
     login(a, base, user)
     b.goto(base + path)

@@ -19,6 +19,15 @@ SCHOOL_CODE = re.compile(r"^[A-Z]{2,5}-\d+$")  # «NEV-02»: the schools' codes 
 
 VISIBLE_WORDS = r"""() => {
   const out = [];
+  // text for screen readers only (a 1-px clipped box, as react-aria's calendar hint) is not on the screen
+  const srOnly = el => {
+    for (let x = el; x && x !== document.body; x = x.parentElement) {
+      const s = getComputedStyle(x), b = x.getBoundingClientRect();
+      if (s.clipPath === 'inset(50%)' || s.clip === 'rect(0px, 0px, 0px, 0px)') return true;
+      if (s.overflow === 'hidden' && (b.width <= 1 || b.height <= 1)) return true;
+    }
+    return false;
+  };
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   let n;
   while ((n = walker.nextNode())) {
@@ -27,7 +36,7 @@ VISIBLE_WORDS = r"""() => {
     const st = getComputedStyle(el);
     if (st.display === 'none' || st.visibility === 'hidden' || parseFloat(st.fontSize) === 0) continue;
     const r = el.getBoundingClientRect();
-    if (r.width === 0 || r.height === 0) continue;
+    if (r.width === 0 || r.height === 0 || srOnly(el)) continue;
     for (const m of (n.textContent.match(/[A-Za-z][A-Za-z0-9_-]*/g) || [])) out.push(m);
   }
   return out;
@@ -147,6 +156,47 @@ def test_every_page_in_russian_and_unclipped(server, screen, role):
             clipped[key] = c
     assert latin == {}, f"Latin words visible: {latin}"
     assert clipped == {}, f"clipped controls: {clipped}"
+
+
+MONTHS = ("январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь",
+          "декабрь")
+
+
+def test_date_picker_and_table_hover_in_russian(server, screen):
+    """What the Latin-text scan of a page at rest does not see: the calendar of a date picker (it follows the
+    browser's language, and the offices' browsers are Russian) and a table's hover toolbar (its tooltips are
+    English, so it is hidden; the pages give their own Russian downloads)."""
+    pg, w, h = screen
+    login(pg, server, "demo-head")
+    pg.goto(f"{server}/roadmap?roadmap=nev-2024")
+    wait_idle(pg)
+    pg.get_by_role("tab", name="Изменения").click()
+    wait_idle(pg)
+    pg.locator("[data-testid=stDateInputCalendarButton]:visible").first.click()
+    calendar = pg.locator("[role=dialog]:visible, [role=grid]:visible").first
+    calendar.wait_for()
+    shot(pg, f"calendar-{w}")
+    text = calendar.inner_text() if calendar.count() else ""
+    page_text = pg.locator("body").inner_text()
+    assert any(m in page_text for m in MONTHS), page_text[:500]  # «сентябрь» above the days
+    heads = pg.eval_on_selector_all("[role=grid] th, [role=columnheader]", "es => es.map(e => e.innerText.trim())")
+    assert heads and heads[0] in ("П", "Пн", "пн") and all(re.fullmatch(r"[А-Яа-я]{1,2}", x) for x in heads), heads
+    words = sorted({x for x in pg.evaluate(VISIBLE_WORDS) if not allowed(x, "demo-head")})
+    assert words == [], (words, text[:200])
+    pg.keyboard.press("Escape")
+    # a table under the pointer: no toolbar, no English tooltip
+    pg.get_by_role("tab", name="Таблица по направлениям").click()
+    wait_idle(pg)
+    table = pg.locator("[data-testid=stDataFrame]:visible").first
+    table.hover()
+    pg.wait_for_timeout(600)
+    assert pg.locator("[data-testid=stElementToolbar]:visible").count() == 0
+    box = table.bounding_box()
+    pg.mouse.move(box["x"] + box["width"] - 20, box["y"] + 10)  # where the toolbar's buttons were
+    pg.wait_for_timeout(800)
+    shot(pg, f"table-hover-{w}")
+    words = sorted({x for x in pg.evaluate(VISIBLE_WORDS) if not allowed(x, "demo-head")})
+    assert words == [], words
 
 
 UPLOADER = r"""() => {
