@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 from core.db import after_write_transaction, in_write_transaction, session_scope
 from core.models import AuditEvent, AuthSession, CuratorLink, LoginAttempt, School, User, utcnow
 from core.settings import Settings, get_settings
+from core.territories import contained
 from core.vocabulary import ROLES
 
 COOKIE_NAME = "mon_session"
@@ -147,8 +148,6 @@ def scope_for(session: Session, user: User) -> Scope:
     if role == "admin":
         return Scope(user.id, user.login, role, None, None)
     if role in ("head", "methodologist"):  # their territory and every one it contains (a region's municipalities)
-        from core.territories import contained
-
         return Scope(user.id, user.login, role, contained(session, [user.territory_id] if user.territory_id else []),
                      None)
     if role == "principal":

@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core.cli", description="Администрирование мониторинга")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("upgrade", help="обновить схему базы данных")
+    sub.add_parser("build-demo", help="загрузить демонстрационные данные в пустую базу (DATABASE_URL)")
     sub.add_parser("recount", help="пересчитать сводные таблицы (суммы по территориям и число школ, выполняющих цели)")
     sub.add_parser("check", help="проверить целостность базы (ничего не исправляет)")
     sub.add_parser("backup", help="сделать резервную копию базы SQLite (можно при работающем приложении)")
@@ -145,6 +146,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "upgrade":
             print("Схема базы данных обновлена.")
+        elif args.command == "build-demo":
+            from core import demo
+
+            try:
+                counts = demo.build(engine)
+            except RuntimeError as exc:  # the database already holds data (or the demo itself)
+                print(f"Ошибка: {exc}", file=sys.stderr)
+                return 2
+            print("Демонстрационные данные загружены: " + ", ".join(f"{k}: {v}" for k, v in counts.items()) + ".")
         elif args.command == "check":
             from core import maintenance
 

@@ -4,7 +4,7 @@ the roadmap importer, plus demo-only content from data/demo/reference.json (inve
 every screen).
 
 Built on the first start when there is no database yet (see `should_build`), or by
-`python -m core.demo`.
+`python -m core.cli build-demo` (start-up builds the demo; the demo knows nothing of start-up).
 """
 
 from __future__ import annotations
@@ -275,11 +275,3 @@ def _add_demo_schools(s: Session, ref: dict) -> None:
 def _is_empty_of_data_session(s: Session) -> bool:
     return (s.exec(select(func.count()).select_from(User)).one() == 0
             and s.exec(select(func.count()).select_from(School)).one() == 0)
-
-
-if __name__ == "__main__":  # python -m core.demo: build the demo into DATABASE_URL (must be empty)
-    from core.db import get_engine
-    from core.startup import upgrade
-
-    upgrade()
-    print(build(get_engine()))

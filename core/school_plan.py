@@ -11,11 +11,11 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import access, periods, summary
+from core import access, periods
 from core import formatting as fmt
 from core.auth import Scope, deny
 from core.db import get_engine
-from core.targets import period_t, straight_path
+from core.targets import average_value, period_t, straight_path
 
 # «ОО», «образовательные организации», «руководители ОО», «директор(а) школ»: the schools themselves act
 _SCHOOLS_RESPONSIBLE = re.compile(r"(?<![А-ЯЁа-яё])(ОО|ОУ|ШМО|школ[аыи]?)(?![А-ЯЁа-яё])|образовательн\w*\s+(организац|учрежд)"
@@ -145,7 +145,7 @@ def school_indicators(scope: Scope, school_id: int, cut: date, engine: Engine | 
     """The school's latest value of every indicator it reports as of the cut (one period per indicator:
     the latest ending on or before the cut; of two ending on the same day — a quarter and its year — the
     shorter), beside the average school of its territory for the same period, read from the kept summary
-    (`core.summary.average_value`: shares as a ratio of sums, counts and values per school), for a school
+    (`core.targets.average_value`: shares as a ratio of sums, counts and values per school), for a school
     without targets. One SQL query."""
     engine = engine or get_engine()
     with engine.connect() as c:
@@ -173,6 +173,6 @@ def school_indicators(scope: Scope, school_id: int, cut: date, engine: Engine | 
         parts = [d.pop(k) for k in ("n_schools", "sum_value", "sum_numerator", "sum_denominator", "n_flag")]
         d["n_schools"] = parts[0] or 0
         d["territory_value"] = (None if parts[0] is None else
-                                summary.average_value(d["value_kind"], *(x or 0 for x in parts)))
+                                average_value(d["value_kind"], *(x or 0 for x in parts)))
         out.append(d)
     return out

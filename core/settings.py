@@ -144,19 +144,17 @@ def forget_demo_flag(engine=None) -> None:
             _demo_urls.pop(str(engine.url), None)
 
 
-def demo_clock(engine=None) -> date | None:
-    """The demo clock (DEMO_TODAY, by default 2024-10-15) when `engine` (the app's database when
-    None) is the demo database; None otherwise. Pages show it on screen when it is in force."""
+def demo_clock(engine) -> date | None:
+    """The demo clock (DEMO_TODAY, by default 2024-10-15) when `engine` is the demo database; None
+    otherwise. Pages show it on screen when it is in force. The caller gives the engine: settings
+    know no database (core.db imports this module, never the other way round)."""
     demo_today = get_settings().demo_today
     if demo_today is None:
         return None
-    if engine is None:
-        from core.db import get_engine
-
-        engine = get_engine()
     return demo_today if _is_demo_database(engine) else None
 
 
-def today(engine=None) -> date:
-    """The date the app treats as «сегодня»: the demo clock in the demo database, else the real date."""
+def today(engine) -> date:
+    """The date the app treats as «сегодня» in the database `engine`: the demo clock in the demo
+    database, else the real date."""
     return demo_clock(engine) or date.today()

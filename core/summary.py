@@ -82,33 +82,3 @@ def refresh(session: Session, *, territory_ids: Iterable[int] | None = None,
         session.execute(insert, {"level": level, **params})
     target_counts.refresh(session, territory_ids=None if territory_ids is None else affected,
                           indicator_ids=params.get("indicator_id"), period_ids=params.get("period_id"))
-
-
-def group_value(value_kind: str, n_schools: int, sum_value: float, sum_num: float, sum_den: float,
-                n_flag: int) -> float | None:
-    """A group's value from its summary row, by the indicator's aggregation rule (mirrors
-    core.targets.aggregate: shares are a ratio of sums)."""
-    if not n_schools and value_kind != "share":
-        return None
-    if value_kind == "share":
-        return 100.0 * sum_num / sum_den if sum_den > 0 else None
-    if value_kind == "count":
-        return float(sum_value)
-    if value_kind == "value":
-        return float(sum_value) / n_schools
-    if value_kind == "flag":
-        return float(n_flag)
-    raise ValueError(value_kind)
-
-
-def average_value(value_kind: str, n_schools: int, sum_value: float, sum_num: float, sum_den: float,
-                  n_flag: int) -> float | None:
-    """The average school of a group, for comparing one school with it: shares as a ratio of sums,
-    counts and values as the mean per school, flags as the share of schools (0-1)."""
-    if value_kind == "share":
-        return group_value(value_kind, n_schools, sum_value, sum_num, sum_den, n_flag)
-    if not n_schools:
-        return None
-    if value_kind == "flag":
-        return n_flag / n_schools
-    return float(sum_value) / n_schools

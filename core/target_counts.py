@@ -155,7 +155,7 @@ def refresh(session, *, territory_ids: set[int] | None, indicator_ids: list[int]
             FROM measurementsummary s JOIN indicator i ON i.id = s.indicator_id
             WHERE s.territory_id = :t AND s.grp = 'all' AND s.indicator_id IN :iids""",
                              {"t": tid, "iids": sorted({r["indicator_id"] for r in rows})}, ("iids",))
-        avg = {(x["indicator_id"], x["period_id"]): _average_value(
+        avg = {(x["indicator_id"], x["period_id"]): tg.average_value(
             x["value_kind"], x["n_schools"], x["sum_value"], x["sum_numerator"], x["sum_denominator"], x["n_flag"])
             for x in summary_rows}
         items = []
@@ -283,22 +283,10 @@ def kept_group_values(executor, target_ids: list[int], territory_ids: list[int],
 def values_from_sums(r: dict, row: dict) -> dict:
     """{n, n_members, value, baseline} of a group from its like-for-like sums."""
     k, n = r["value_kind"], int(row["n"] or 0)
-    val = _group_value(k, n, row["sv"] or 0, row["sn"] or 0, row["sd"] or 0, row["nf"] or 0) if n else None
-    base = (_group_value(k, n, row["bsv"] or 0, row["bsn"] or 0, row["bsd"] or 0, row["bnf"] or 0)
+    val = tg.group_value(k, n, row["sv"] or 0, row["sn"] or 0, row["sd"] or 0, row["nf"] or 0) if n else None
+    base = (tg.group_value(k, n, row["bsv"] or 0, row["bsn"] or 0, row["bsd"] or 0, row["bnf"] or 0)
             if n and r["baseline_period_id"] else None)
     return {"n": n, "n_members": int(row["n_members"] or 0), "value": val, "baseline": base}
-
-
-def _group_value(*sums):
-    from core.summary import group_value  # summary imports this module
-
-    return group_value(*sums)
-
-
-def _average_value(*sums):
-    from core.summary import average_value  # summary imports this module
-
-    return average_value(*sums)
 
 
 def read(executor, territory_id: int, pairs: list[tuple[int, int]]) -> dict[tuple[int, int], tuple[int, int]]:

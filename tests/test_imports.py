@@ -121,13 +121,9 @@ print(json.dumps(failed))
     assert not failed, failed
 
 
-# Cycles through imports made inside functions (run on first call, not at import time). They work,
-# but each is a knot to untie; no new one may appear.
-KNOWN_LAZY_CYCLES = {
-    ("core.db", "core.settings"),  # settings.today() finds the app's engine to read the demo clock
-    ("core.demo", "core.startup"),  # `python -m core.demo` migrates first; start-up builds the demo
-    ("core.summary", "core.target_counts"),  # the summary refresh recounts targets and back
-}
+# Cycles through imports made inside functions (run on first call, not at import time) are cycles
+# too: none may appear.
+KNOWN_LAZY_CYCLES: set[tuple[str, ...]] = set()
 
 
 def _cycles(graph: dict[str, set[str]]) -> set[tuple[str, ...]]:

@@ -7,7 +7,6 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from core import summary
 from core import targets as tg
 
 TS = tg.TargetSpec
@@ -243,7 +242,7 @@ def test_summary_group_value_matches_aggregate(rows):
     assume(rows)
     direct = tg.aggregate("share", [(None, n, d) for n, d in rows])
     pos = [(n, d) for n, d in rows if d > 0]
-    from_summary = summary.group_value("share", len(rows), 0.0, sum(n for n, _ in pos), sum(d for _, d in pos), 0)
+    from_summary = tg.group_value("share", len(rows), 0.0, sum(n for n, _ in pos), sum(d for _, d in pos), 0)
     if direct is None:
         assert from_summary is None
     else:

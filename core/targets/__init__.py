@@ -7,5 +7,5 @@ territory at a cut (`evaluation`), and the SQL that counts schools meeting targe
 from core.targets.rules import *  # noqa: F401,F403
 from core.targets.rules import (  # noqa: F401  (underscored and explicit names)
     AT_RISK_SHARE, EPS, FORECAST_PERIODS, KINDS, MIN_FORECAST_POINTS, STATUS_COLORS, STATUS_ICONS, STATUS_LABELS,
-    STATUSES, Evaluation, TargetSpec, aggregate, evaluate, linear_forecast, meets, period_t, progress, share,
+    STATUSES, Evaluation, TargetSpec, aggregate, average_value, group_value, evaluate, linear_forecast, meets, period_t, progress, share,
     straight_path, target_value, trend_forecast, zero_base_increase)

@@ -29,7 +29,6 @@ from datetime import date
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection, Engine
 
-from core import summary as summ
 from core import target_counts as counts
 from core.settings import get_settings
 from core.settings import today as app_today
@@ -162,8 +161,8 @@ def group_series(conn, territory_ids: list[int], indicator_ids: list[int], grps:
             ORDER BY p."end" """, params, tuple(k for k in ("tids", "ids", "grps", "pids") if k in params)):
         sums = (r["value_kind"], r["n_schools"], r["sum_value"], r["sum_numerator"], r["sum_denominator"],
                 r["n_flag"])
-        r["value"] = summ.group_value(*sums)
-        r["average"] = summ.average_value(*sums)
+        r["value"] = tg.group_value(*sums)
+        r["average"] = tg.average_value(*sums)
         if r["period_id"] not in t_cache:
             t_cache[r["period_id"]] = (as_date(r["end"]), tg.period_t(as_date(r["end"])))
         r["end"], r["t"] = t_cache[r["period_id"]]

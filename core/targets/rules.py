@@ -362,3 +362,33 @@ def evaluate(
         return Evaluation("off_track", reason="прогноз к сроку не достигает цели", uses_forecast=True, **common)
     return Evaluation("at_risk", reason="цель ещё не достигнута, траекторию оценить нельзя", uses_forecast=True,
                       **common)
+
+
+def group_value(value_kind: str, n_schools: int, sum_value: float, sum_num: float, sum_den: float,
+                n_flag: int) -> float | None:
+    """A group's value from its summary row, by the indicator's aggregation rule (mirrors
+    `aggregate`: shares are a ratio of sums); core.summary keeps the sums."""
+    if not n_schools and value_kind != "share":
+        return None
+    if value_kind == "share":
+        return 100.0 * sum_num / sum_den if sum_den > 0 else None
+    if value_kind == "count":
+        return float(sum_value)
+    if value_kind == "value":
+        return float(sum_value) / n_schools
+    if value_kind == "flag":
+        return float(n_flag)
+    raise ValueError(value_kind)
+
+
+def average_value(value_kind: str, n_schools: int, sum_value: float, sum_num: float, sum_den: float,
+                  n_flag: int) -> float | None:
+    """The average school of a group, for comparing one school with it: shares as a ratio of sums,
+    counts and values as the mean per school, flags as the share of schools (0-1)."""
+    if value_kind == "share":
+        return group_value(value_kind, n_schools, sum_value, sum_num, sum_den, n_flag)
+    if not n_schools:
+        return None
+    if value_kind == "flag":
+        return n_flag / n_schools
+    return float(sum_value) / n_schools
