@@ -40,11 +40,24 @@ def _current_version() -> str:
     return v if v is not None else refresh_version()
 
 
+def view_key(value):
+    """What a cached read may depend on: a Scope stands for what it lets its user see (role,
+    territories, schools, own school), never for who the user is, so that the twenty users of one
+    territory at a meeting share one computed overview instead of computing it twenty times. A
+    user with another view gets another entry; core still checks access on every computation
+    (and no cached read of core depends on the user's id or login)."""
+    if isinstance(value, Scope):
+        return ("scope", value.role, None if value.territory_ids is None else tuple(sorted(value.territory_ids)),
+                None if value.school_ids is None else tuple(sorted(value.school_ids)), value.own_school_id)
+    return value
+
+
 def cached(**cache_kwargs):
-    """`st.cache_data` keyed on the data version as well as the arguments."""
+    """`st.cache_data` keyed on the data version and the arguments (a Scope by `view_key`)."""
     def deco(fn):
-        def versioned(data_version: str, *args, **kwargs):
-            return fn(*args, **kwargs)
+        def versioned(data_version: str, key: tuple, _args: tuple, _kwargs: dict):
+            # `_args`/`_kwargs` (the real Scope among them) are not hashed: `key` stands for them
+            return fn(*_args, **_kwargs)
 
         # Streamlit keys a cache by the function's module, qualified name and source; the source of
         # `versioned` is the same for every function, so the name must tell them apart.
@@ -54,7 +67,8 @@ def cached(**cache_kwargs):
 
         @functools.wraps(fn)
         def call(*args, **kwargs):
-            return inner(_current_version(), *args, **kwargs)
+            key = (tuple(view_key(a) for a in args), tuple(sorted((k, view_key(v)) for k, v in kwargs.items())))
+            return inner(_current_version(), key, args, kwargs)
 
         call.clear = inner.clear
         return call
