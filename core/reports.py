@@ -214,7 +214,7 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
         horizon = next_quarter_end(cut)
         groups = {
             "Выполнено": [i for i in items if i["status"] == "done"],
-            "Просрочено": [i for i in items if is_overdue(i["due_date"], i["status"], cut)],
+            "Просрочено": [i for i in items if is_overdue(i["due_date"], i["status"], cut, i["deadline_text"])],
             "Предстоит до конца следующего квартала": [
                 i for i in items if i["status"] not in ("done", "cancelled") and i["due_date"]
                 and cut <= i["due_date"] <= horizon],
@@ -365,5 +365,5 @@ def roadmap_xlsx(scope: Scope, roadmap_id: int, as_of: date | None = None, *, en
                          "Просрочено"],
                         [[i["kind"], i["number"], i["title"], i["deadline_text"], i["due_date"], i["responsible"],
                           ACTIVITY_STATUSES.get(i["status"], i["status"]),
-                          "да" if is_overdue(i["due_date"], i["status"], today) else "нет"] for i in items]),
+                          "да" if is_overdue(i["due_date"], i["status"], today, i["deadline_text"]) else "нет"] for i in items]),
     })

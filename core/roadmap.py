@@ -16,14 +16,23 @@ ACTIVITY_STATUSES = {
 CLOSED = {"done", "cancelled"}
 
 
-def is_overdue(due: date | None, status: str, today: date) -> bool:
-    """Past its due date and neither done nor cancelled. An item with no date is never overdue."""
-    return due is not None and status not in CLOSED and due < today
+def is_overdue(due: date | None, status: str, today: date, deadline_text: str | None = None) -> bool:
+    """Past its due date and neither done nor cancelled; or, for an item with several dated stages
+    (`deadline_text` «Июнь 2024 года, декабрь 2024 года»), a stage has passed while the item is still
+    «запланировано» (not even started). An item with no date is never overdue."""
+    if due is None or status in CLOSED:
+        return False
+    if due < today:
+        return True
+    if status == "planned" and deadline_text:
+        d = parse_deadline(deadline_text, default_year=due.year)
+        return d.kind == "multiple" and bool(d.dates) and d.dates[0] < today
+    return False
 
 
-def sort_key(due: date | None, status: str, today: date) -> tuple:
+def sort_key(due: date | None, status: str, today: date, deadline_text: str | None = None) -> tuple:
     """Overdue first (oldest first), then open items by date, undated after, closed ones last."""
-    if is_overdue(due, status, today):
+    if is_overdue(due, status, today, deadline_text):
         return (0, due)
     if status in CLOSED:
         return (3, due or date.max)

@@ -101,11 +101,12 @@ def items(scope: Scope, roadmap_id: int, today: date | None = None, engine: Engi
     for r in acts + cps:
         r["due_date"], r["completed_on"] = _as_date(r["due_date"]), _as_date(r["completed_on"])
         r["dates"] = rules.parse_deadline(r["deadline_text"], default_year=int(r["stage"]) if (r.get("stage") or "").isdigit() else None).dates
-        r["overdue"] = rules.is_overdue(r["due_date"], r["status"], today)
+        r["overdue"] = rules.is_overdue(r["due_date"], r["status"], today, r["deadline_text"])
         for k in links:
             r[k] = by[k].get(r["id"], []) if r["kind"] == "activity" else []
         out.append(r)
-    out.sort(key=lambda r: (rules.sort_key(r["due_date"], r["status"], today), r["kind"] != "control_point",
+    out.sort(key=lambda r: (rules.sort_key(r["due_date"], r["status"], today, r["deadline_text"]),
+                            r["kind"] != "control_point",
                             r["position"]))
     return _frame(out, ITEM_COLUMNS, ints=("id", "position"), bools=("overdue",))
 
@@ -278,7 +279,7 @@ def risk_view(scope: Scope, roadmap_id: int, today: date | None = None, engine: 
             FROM activityrisk l JOIN activity a ON a.id = l.activity_id
             WHERE a.roadmap_id = :r ORDER BY a.position""", {"r": roadmap_id})
     for a in acts:
-        a["overdue"] = rules.is_overdue(_as_date(a.pop("due_date")), a["status"], today)
+        a["overdue"] = rules.is_overdue(_as_date(a.pop("due_date")), a["status"], today, a["deadline_text"])
     return RiskView(
         groups=_frame(groups, ["code", "name", "goals", "progress_indicators"]),
         factors=_frame(factors, ["id", "group_code", "group_name", "code", "name", "found_in_text", "n_schools",

@@ -156,6 +156,6 @@ def _activities(conn, school_id: int, territory_id: int, today: date) -> tuple[A
         out.append(ActivityRow(kind=r["kind"], number=r["number"], title=r["title"], deadline_text=r["deadline_text"],
                                due_date=due, responsible=r["responsible"], status=r["status"],
                                status_text=rm_rules.ACTIVITY_STATUSES.get(r["status"], r["status"]),
-                               named=bool(r["named"]), overdue=rm_rules.is_overdue(due, r["status"], today)))
-    out.sort(key=lambda a: rm_rules.sort_key(a.due_date, a.status, today))
+                               named=bool(r["named"]), overdue=rm_rules.is_overdue(due, r["status"], today, r["deadline_text"])))
+    out.sort(key=lambda a: rm_rules.sort_key(a.due_date, a.status, today, a.deadline_text))
     return tuple(out)
