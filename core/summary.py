@@ -13,6 +13,25 @@ from core import target_counts
 GROUPS = ("all", "shnor", "shnsu", "target")
 
 _GROUPS_SQL = "SELECT 'all' AS grp UNION ALL SELECT 'shnor' UNION ALL SELECT 'shnsu' UNION ALL SELECT 'target'"
+_GROUP_COND = {"all": "1=1", "shnor": "s.is_shnor", "shnsu": "s.is_shnsu", "target": "(s.is_shnor OR s.is_shnsu)"}
+# One pass over a territory's measurements: every group's sums side by side (conditional
+# aggregation), then one row per group that has any measurement (`r_<group>` > 0). Four times
+# fewer rows to group than joining each measurement to each of its groups.
+_STATS = {
+    "r": "SUM(CASE WHEN {c} THEN 1 ELSE 0 END)",
+    "n": "COUNT(CASE WHEN {c} THEN m.value END)",
+    "sv": "COALESCE(SUM(CASE WHEN {c} THEN m.value END), 0)",
+    "sn": "COALESCE(SUM(CASE WHEN {c} AND m.denominator > 0 AND m.numerator IS NOT NULL THEN m.numerator END), 0)",
+    "sd": "COALESCE(SUM(CASE WHEN {c} AND m.denominator > 0 AND m.numerator IS NOT NULL THEN m.denominator END), 0)",
+    "nf": "SUM(CASE WHEN {c} AND m.value >= 0.5 THEN 1 ELSE 0 END)",
+}
+_PER_GROUP = ", ".join(f"{sql.format(c=cond)} AS {stat}_{g}" for g, cond in _GROUP_COND.items()
+                       for stat, sql in _STATS.items())
+
+
+def _pick(stat: str) -> str:
+    return "CASE g.grp " + " ".join(f"WHEN '{g}' THEN p.{stat}_{g}" for g in GROUPS) + " END"
+
 
 # The rows of one level of the tree: a territory's own schools (measurements whose territory it is)
 # plus the rows already computed for its direct children, summed.
@@ -21,21 +40,16 @@ INSERT INTO measurementsummary
     (territory_id, grp, indicator_id, period_id, n_schools, sum_value, sum_numerator, sum_denominator, n_flag)
 SELECT territory_id, grp, indicator_id, period_id, SUM(n), SUM(sv), SUM(sn), SUM(sd), SUM(nf)
 FROM (
-    SELECT m.territory_id AS territory_id, g.grp AS grp, m.indicator_id AS indicator_id, m.period_id AS period_id,
-           COUNT(m.value) AS n,
-           COALESCE(SUM(m.value), 0) AS sv,
-           COALESCE(SUM(CASE WHEN m.denominator > 0 AND m.numerator IS NOT NULL THEN m.numerator END), 0) AS sn,
-           COALESCE(SUM(CASE WHEN m.denominator > 0 AND m.numerator IS NOT NULL THEN m.denominator END), 0) AS sd,
-           COALESCE(SUM(CASE WHEN m.value >= 0.5 THEN 1 ELSE 0 END), 0) AS nf
-    FROM measurement m
-    JOIN school s ON s.id = m.school_id
-    JOIN ({_GROUPS_SQL}) g
-      ON g.grp = 'all'
-      OR (g.grp = 'shnor' AND s.is_shnor)
-      OR (g.grp = 'shnsu' AND s.is_shnsu)
-      OR (g.grp = 'target' AND (s.is_shnor OR s.is_shnsu))
-    WHERE m.school_id IS NOT NULL AND m.territory_id IN :level {{where_m}}
-    GROUP BY m.territory_id, g.grp, m.indicator_id, m.period_id
+    SELECT p.territory_id AS territory_id, g.grp AS grp, p.indicator_id AS indicator_id, p.period_id AS period_id,
+           {_pick("n")} AS n, {_pick("sv")} AS sv, {_pick("sn")} AS sn, {_pick("sd")} AS sd, {_pick("nf")} AS nf
+    FROM (
+        SELECT m.territory_id AS territory_id, m.indicator_id AS indicator_id, m.period_id AS period_id, {_PER_GROUP}
+        FROM measurement m
+        JOIN school s ON s.id = m.school_id
+        WHERE m.school_id IS NOT NULL AND m.territory_id IN :level {{where_m}}
+        GROUP BY m.territory_id, m.indicator_id, m.period_id
+    ) p
+    JOIN ({_GROUPS_SQL}) g ON {_pick("r")} > 0
     UNION ALL
     SELECT c.ancestor_id, x.grp, x.indicator_id, x.period_id, x.n_schools, x.sum_value, x.sum_numerator,
            x.sum_denominator, x.n_flag

@@ -173,12 +173,25 @@ def refresh(session, *, territory_ids: set[int] | None, indicator_ids: list[int]
                              "VALUES (:x, :t, :p, :g, :m)"),
                         [{"x": r["id"], "t": tid, "p": pid, "g": g, "m": m}
                          for (r, pid, _, _), (g, m) in zip(items, counts)])
-        # like-for-like group sums for the roadmap's territory and every territory below it
-        below = [x["d"] for x in _rows(session, "SELECT descendant_id AS d FROM territoryclosure WHERE ancestor_id = :t",
+        # like-for-like group sums for the roadmap's territory and every territory below it: for a
+        # target and period already kept, only the territories whose measurements changed (the
+        # others' sums are as they were); for one kept for the first time (a new period), all
+        every = [x["d"] for x in _rows(session, "SELECT descendant_id AS d FROM territoryclosure WHERE ancestor_id = :t",
                                        {"t": tid})]
-        session.execute(text("DELETE FROM targetgroupvalue WHERE target_id = :x AND period_id = :p"),
-                        [{"x": r["id"], "p": pid} for r, pid, _, _ in items])
-        sums = group_sums_many(session, [(r, pid, below, r["applies_to"]) for r, pid, _, _ in items])
+        touched = every if territory_ids is None else [d for d in every if d in territory_ids]
+        kept = {(x["target_id"], x["period_id"]) for x in _rows(
+            session, "SELECT DISTINCT target_id, period_id FROM targetgroupvalue WHERE target_id IN :x",
+            {"x": sorted({r["id"] for r, *_ in items})}, ("x",))}
+        wanted = [(r, pid, touched if (r["id"], pid) in kept else every, r["applies_to"]) for r, pid, _, _ in items]
+        drop: dict[tuple[int, tuple[int, ...]], list[int]] = {}  # (target, territories) -> periods
+        for r, pid, tids, _ in wanted:
+            drop.setdefault((r["id"], tuple(tids)), []).append(pid)
+        stmt = text("DELETE FROM targetgroupvalue WHERE target_id = :x AND period_id IN :p AND territory_id IN :t"
+                    ).bindparams(bindparam("p", expanding=True), bindparam("t", expanding=True))
+        for (x, tids), pids in drop.items():
+            if tids:
+                session.execute(stmt, {"x": x, "p": sorted(set(pids)), "t": list(tids)})
+        sums = group_sums_many(session, wanted)
         session.execute(text(f"INSERT INTO targetgroupvalue (target_id, territory_id, period_id, {', '.join(KEPT_COLS)}) "
                              f"VALUES (:x, :t, :p, {', '.join(':' + k for k in KEPT_COLS)})"),
                         [{"x": items[i][0]["id"], "t": t, "p": items[i][1], **{k: row[k] or 0 for k in KEPT_COLS}}

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlmodel import select
 
-from core import auth
+from core import auth, summary
 from core.read import overview as read_overview
 from core.db import session_scope
 from core.ingest import excel, pipeline, template
@@ -375,6 +375,54 @@ def test_apply_overwrites_with_history_updates_the_overview_and_undo_restores(db
     assert summary_rows(db) == summary_before
     with pytest.raises(IngestError, match="уже отменена"):
         pipeline.undo(methodist, uid, engine=db)
+
+
+def _aggregates(engine) -> dict[str, list]:
+    tables = {"measurementsummary": "territory_id, grp, indicator_id, period_id, n_schools, sum_value, sum_numerator, "
+                                    "sum_denominator, n_flag",
+              "targetcount": "target_id, territory_id, period_id, n_group, n_meeting",
+              "targetgroupvalue": "target_id, territory_id, period_id, n_members, n, sv, sn, sd, nf, bsv, bsn, bsd, bnf"}
+    with engine.connect() as c:
+        return {t: sorted(tuple(round(x, 6) if isinstance(x, float) else x for x in r)
+                          for r in c.execute(text(f"SELECT {cols} FROM {t}"))) for t, cols in tables.items()}
+
+
+def test_an_upload_refreshes_only_what_it_touched_and_that_equals_a_full_recount(empty_db):
+    """The summary, the target counts and the like-for-like sums kept after an upload (refreshed
+    for the touched keys only, in the write transaction) and after its undo are what a full
+    recount gives — on both backends, in a tree (country > regions > municipalities) where the
+    upload touches one municipality: its rows and its ancestors' change, its siblings' stay."""
+    from core import synthetic
+
+    engine, scope = empty_db, auth.system_scope()
+    synthetic.build(engine, synthetic.Scale("tree", regions=2, municipalities=3, schools=4, indicators=3, periods=4))
+    with engine.connect() as c:
+        schools = [r[0] for r in c.execute(text("SELECT code FROM school WHERE territory_id = "
+                                                "(SELECT MIN(territory_id) FROM school) ORDER BY id"))]
+        inds = {k: code for code, k in c.execute(text("SELECT code, value_kind FROM indicator i WHERE EXISTS "
+                                                        "(SELECT 1 FROM target x WHERE x.indicator_id = i.id)"))}
+        quarters_ = [r[0] for r in c.execute(text("SELECT code FROM period ORDER BY \"end\""))]
+    assert len(schools) == 4 and {"share", "count"} <= set(inds), inds
+    data = f.long_table([[schools[0], inds["share"], quarters_[-1], None, 3, 40],
+                         [schools[1], inds["share"], quarters_[-2], None, 39, 40],
+                         [schools[2], inds["count"], quarters_[-1], 17, None, None],
+                         [schools[3], inds["share"], "2099-Q1", None, 20, 21]])  # a new value (and period)
+    pv = pipeline.prepare(scope, [("x.xlsx", data)], engine=engine)
+    assert not pv.errors and pv.counts()["changed"] == 3 and pv.counts()["new"] == 1, pv.counts()
+    before = _aggregates(engine)
+    uid = pipeline.apply(scope, pv, data, accept_warnings=True, engine=engine)
+
+    def full_recount_changes_nothing():
+        kept = _aggregates(engine)
+        with session_scope(engine, write=True) as s:
+            summary.refresh(s)
+        assert _aggregates(engine) == kept
+        return kept
+
+    after = full_recount_changes_nothing()
+    assert after["targetgroupvalue"] != before["targetgroupvalue"]  # not a vacuous agreement
+    pipeline.undo(scope, uid, engine=engine)
+    full_recount_changes_nothing()
 
 
 def test_undo_refused_when_a_later_upload_changed_the_values(db, methodist):
