@@ -74,17 +74,50 @@ def year(y: int) -> PeriodSpec:
 
 
 _Y = r"(20\d\d)"
-_PATTERNS: list[tuple[re.Pattern, str]] = [
-    (re.compile(rf"^{_Y}-?q([1-4])$"), "quarter_code"),
-    (re.compile(rf"^{_Y}-?h([12])$"), "half_code"),
-    (re.compile(rf"^{_Y}\s*(?:г|год|года)?\.?$"), "year"),
-    (re.compile(rf"^(iv|iii|ii|i|[1-4])\s*-?(?:й|ый|ой)?\s*(?:кв|квартал)[а-я]*\.?\s*{_Y}\s*(?:г|год|года)?\.?$"),
-     "quarter_label"),
-    (re.compile(rf"^(ii|i|[12])\s*-?(?:е|ое)?\s*(?:полуг|полугодие)[а-я]*\.?\s*{_Y}\s*(?:г|год|года)?\.?$"),
-     "half_label"),
-    (re.compile(rf"^{_Y}\s*[/\-–—]\s*(\d\d|\d{{4}})\s*(?:(?:уч|учебный|учебного)\.?\s*(?:г|год|года)?\.?)?$"),
-     "school_year"),
+_YEAR_WORD = r"(?:г|год|года)?\.?"
+# The vocabulary of periods, once: each form as a regex fragment (without anchors). `parse` matches
+# a whole value against them; `find` looks for them inside a phrase (a title, a sheet's name).
+_FORMS: list[tuple[str, str]] = [
+    (rf"{_Y}-?q([1-4])", "quarter_code"),
+    (rf"{_Y}-?h([12])", "half_code"),
+    (rf"{_Y}\s*{_YEAR_WORD}", "year"),
+    (rf"(iv|iii|ii|i|[1-4])\s*-?(?:й|ый|ой)?\s*(?:кв|квартал)[а-я]*\.?\s*{_Y}\s*{_YEAR_WORD}", "quarter_label"),
+    (rf"(ii|i|[12])\s*-?(?:е|ое)?\s*(?:полуг|полугодие)[а-я]*\.?\s*{_Y}\s*{_YEAR_WORD}", "half_label"),
+    (rf"{_Y}\s*[/\-–—]\s*(\d\d|\d{{4}})\s*(?:(?:уч|учебный|учебного)\.?\s*{_YEAR_WORD})?", "school_year"),
 ]
+_PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(f"^{frag}$"), kind) for frag, kind in _FORMS]
+# Inside a phrase: every form but a bare year (a number in a title is not a period), whole words
+# only; a school year written with a dash only with «уч.» after it («2024-2025 годы» is no period).
+_SEARCH: list[tuple[re.Pattern, str]] = [
+    (re.compile(rf"(?<!\w){frag}(?!\w)" if kind != "school_year" else
+                rf"(?<!\w)(?:{_Y}\s*/\s*(\d\d|\d{{4}})(?:\s*(?:уч|учебный|учебного)\.?\s*{_YEAR_WORD})?"
+                rf"|{_Y}\s*[\-–—]\s*(\d\d|\d{{4}})\s*(?:уч|учебный|учебного)\.?\s*{_YEAR_WORD})(?!\w)"), kind)
+    for frag, kind in _FORMS if kind != "year"]
+# «за 2024 год» at the end of a title, or the year alone
+_YEAR_IN_TITLE = re.compile(rf"(?:^|(?<!\w)за\s+){_Y}\s*(?:г(?!\w)\.?|год[а-я]*)?\s*$")
+_DATE_RANGE = re.compile(r"(?:(?<!\w)с\s+)?(\d\d?)\.(\d\d?)\.(20\d\d)\s*(?:г\.?\s*)?(?:-|–|—|(?<!\w)по(?!\w))\s*"
+                         r"(\d\d?)\.(\d\d?)\.(20\d\d)")
+
+
+def _normal(value) -> str:
+    return re.sub(r"\s+", " ", str(value).strip().lower().replace("ё", "е")).strip()
+
+
+def _spec_of(kind: str, groups: tuple) -> PeriodSpec | None:
+    g = [x for x in groups if x is not None]  # a form with alternatives fills one branch
+    if kind == "quarter_code":
+        return quarter(int(g[0]), int(g[1]))
+    if kind == "half_code":
+        return half_year(int(g[0]), int(g[1]))
+    if kind == "year":
+        return year(int(g[0]))
+    if kind == "quarter_label":
+        return quarter(int(g[1]), _FROM_ROMAN[g[0]])
+    if kind == "half_label":
+        return half_year(int(g[1]), _FROM_ROMAN[g[0]])
+    first, second = int(g[0]), g[1]  # school_year
+    second_year = int(second) if len(second) == 4 else first // 100 * 100 + int(second)
+    return school_year(first) if second_year == first + 1 else None
 
 
 def parse(value: str | None) -> PeriodSpec | None:
@@ -93,28 +126,49 @@ def parse(value: str | None) -> PeriodSpec | None:
     учебный год», «2026-H1», «I полугодие 2026»). None when it is not a period."""
     if value is None:
         return None
-    t = re.sub(r"\s+", " ", str(value).strip().lower().replace("ё", "е")).strip()
+    t = _normal(value)
     if t.endswith(".0") and t[:-2].isdigit():  # a year typed into a number cell
         t = t[:-2]
     for pattern, kind in _PATTERNS:
         m = pattern.match(t)
-        if not m:
-            continue
-        if kind == "quarter_code":
-            return quarter(int(m.group(1)), int(m.group(2)))
-        if kind == "half_code":
-            return half_year(int(m.group(1)), int(m.group(2)))
-        if kind == "year":
-            return year(int(m.group(1)))
-        if kind == "quarter_label":
-            return quarter(int(m.group(2)), _FROM_ROMAN[m.group(1)])
-        if kind == "half_label":
-            return half_year(int(m.group(2)), _FROM_ROMAN[m.group(1)])
-        if kind == "school_year":
-            first, second = int(m.group(1)), m.group(2)
-            second_year = int(second) if len(second) == 4 else first // 100 * 100 + int(second)
-            return school_year(first) if second_year == first + 1 else None
+        if m:
+            return _spec_of(kind, m.groups())
     return None
+
+
+def find(value) -> PeriodSpec | None:
+    """The period a phrase names, as people title a table or a sheet: the whole of it a period
+    (`parse`), or one inside it — «за IV квартал 2024 г.», «Мониторинг за 1 полугодие 2025 г.»,
+    «2024/2025 учебный год», «за 2024 год», a date range covering exactly a period («Период:
+    01.07.2024 - 30.09.2024», «с 01.01.2024 по 31.12.2024»). None when there is none: a single date
+    («по состоянию на 01.01.2025»), a range that is no period, a number in the text."""
+    if value is None or len(str(value)) > 200:
+        return None
+    t = _normal(value)
+    whole = parse(t)
+    if whole is not None:
+        return whole
+    m = _DATE_RANGE.search(t)
+    if m:
+        return _period_of_dates(*(int(x) for x in m.groups()))
+    for pattern, kind in _SEARCH:
+        m = pattern.search(t)
+        if m:
+            return _spec_of(kind, m.groups())
+    m = _YEAR_IN_TITLE.search(t)
+    return year(int(m.group(1))) if m else None
+
+
+def _period_of_dates(d1: int, m1: int, y1: int, d2: int, m2: int, y2: int) -> PeriodSpec | None:
+    """The period a date range covers exactly (as 1C writes «Период: 01.07.2024 - 30.09.2024»)."""
+    try:
+        start, end = date(y1, m1, d1), date(y2, m2, d2)
+    except ValueError:
+        return None
+    candidates = [quarter(y1, (m1 + 2) // 3), half_year(y1, 1 if m1 <= 6 else 2), year(y1)]
+    if m1 >= 9:
+        candidates.append(school_year(y1))
+    return next((p for p in candidates if (p.start, p.end) == (start, end)), None)
 
 
 def last_finished_quarter(today: date) -> PeriodSpec:

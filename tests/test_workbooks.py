@@ -404,6 +404,32 @@ def test_a_period_written_in_the_file_is_compared_with_the_chosen_one(db, method
     assert same.questions == [] and {r.period for r in same.rows} == {"III кв. 2024"}
 
 
+@pytest.mark.parametrize("title, code, label", [
+    ("Мониторинг показателей за 1 полугодие 2025 г.", "2025-H1", "I полуг. 2025"),
+    ("Сведения за II полугодие 2024 года", "2024-H2", "II полуг. 2024"),
+    ("2024/2025 учебный год", "2024/25", "2024/25 уч. г."),
+    ("Мониторинг за 2024-2025 уч. г.", "2024/25", "2024/25 уч. г."),
+    ("Сведения с 01.09.2024 по 31.08.2025", "2024/25", "2024/25 уч. г."),
+])
+def test_a_half_year_or_school_year_in_the_title_is_the_files_period(db, methodist, title, code, label):
+    """The title's period is read by the calendar's one rule (core.periods): half-years and school
+    years too, so a title «за 1 полугодие 2025 г.» against the chosen quarter is the period question."""
+    body = [["СОШ № 2", "olympiad_participants", None, 40, None, None]]
+    data = f.xlsx([[title], f.LONG_HEAD] + body)
+    pv = pipeline.prepare(methodist, [("x.xlsx", data)], "2024-Q4", engine=db)
+    assert [q.key for q in pv.questions] == ["period"], ([e.text for e in pv.errors], pv.questions)
+    assert f"«{label}»" in pv.questions[0].text and "«IV кв. 2024»" in pv.questions[0].text, pv.questions[0].text
+    pv = pipeline.prepare(methodist, [("x.xlsx", data)], "2024-Q4", engine=db, answers={"period": code})
+    assert not pv.errors and not pv.questions and {r.period for r in pv.rows} == {label}
+
+
+def test_a_title_with_years_that_name_no_period_asks_nothing(db, methodist):
+    for title in ("Дорожная карта на 2024-2025 годы", "Школа № 2024", "по состоянию на 01.01.2025"):
+        data = f.xlsx([[title], f.LONG_HEAD, ["СОШ № 2", "olympiad_participants", None, 40, None, None]])
+        pv = pipeline.prepare(methodist, [("x.xlsx", data)], "2024-Q4", engine=db)
+        assert pv.questions == [] and {r.period for r in pv.rows} == {"IV кв. 2024"}, (title, pv.questions)
+
+
 def test_a_broken_xlsb_is_named_and_refused_in_russian(db, methodist):
     # no program that writes .xlsb installs from the registries here: the container is built by
     # hand (the parts a real .xlsb has), its workbook part cut short
@@ -478,6 +504,9 @@ def test_a_date_range_is_a_period_only_when_it_covers_a_quarter_or_a_year():
     assert find_period("по состоянию на 01.01.2025") is None
     assert find_period("01.07.2024 - 15.09.2024") is None  # not a whole quarter
     assert find_period("Отчет сформирован: 13.01.2025 10:34:12") is None
+    assert find_period("с 01.01.2025 по 30.06.2025") == "2025-H1"
+    assert find_period("с 01.09.2024 по 31.08.2025") == "2024/25"
+    assert find_period("с 01.09.2024 по 31.12.2024") is None  # four months: no period
 
 
 @pytest.mark.parametrize("head", ["Наименование образовательной организации", "Образовательная организация",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from core import periods
 from core.ingest.excel import Workbook, col_letter
 from core.ingest.numbers import cell_text
 from core.ingest.problems import IngestError, Problem
@@ -37,52 +38,14 @@ LONG_HEADERS = {
 }
 TOTAL_ROW = re.compile(r"^\s*(итого|всего)\b", re.I)
 GENERIC_SHEET = re.compile(r"^(лист|sheet|данные|таблица)\s*\d*$", re.I)
-_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
-_PERIOD_PATTERNS = [
-    (re.compile(r"\b(20\d\d)\s*-?\s*q([1-4])\b", re.I), lambda m: f"{m[1]}-Q{m[2]}"),
-    (re.compile(r"\b(iv|iii|ii|i)\s*(?:-?\s*(?:й|ый|ой))?\s*(?:кв\b\.?|квартал\w*)\s*(20\d\d)", re.I),
-     lambda m: f"{m[2]}-Q{_ROMAN[m[1].lower()]}"),
-    (re.compile(r"\b([1-4])\s*(?:-?\s*(?:й|ый|ой))?\s*(?:кв\b\.?|квартал\w*)\s*(20\d\d)", re.I),
-     lambda m: f"{m[2]}-Q{m[1]}"),
-    (re.compile(r"(?:^|\bза\s+)(20\d\d)\s*(?:г\b\.?|год\w*)?\s*$", re.I), lambda m: m[1]),
-]
-
-
-_DATE_RANGE = re.compile(r"(?:\bс\s+)?(\d\d?)\.(\d\d?)\.(20\d\d)\s*(?:г\.?\s*)?(?:-|–|—|\bпо\b)\s*"
-                         r"(\d\d?)\.(\d\d?)\.(20\d\d)", re.I)
-
-
-def _period_of_dates(m: re.Match) -> str | None:
-    """A date range that covers exactly a quarter or a year (as 1C writes «Период: 01.07.2024 -
-    30.09.2024»): its period code; any other range is no period."""
-    d1, m1, y1, d2, m2, y2 = (int(x) for x in m.groups())
-    if y1 != y2 or d1 != 1:
-        return None
-    last = {2: 29 if y2 % 4 == 0 else 28, 4: 30, 6: 30, 9: 30, 11: 30}.get(m2, 31)
-    if d2 != last:
-        return None
-    if (m1, m2) == (1, 12):
-        return str(y1)
-    if m1 in (1, 4, 7, 10) and m2 == m1 + 2:
-        return f"{y1}-Q{(m1 + 2) // 3}"
-    return None
 
 
 def find_period(text) -> str | None:
-    """A period code from a label as people and the app write it: «IV кв. 2024», «за IV квартал
-    2024 г.», «4 квартал 2024», «2024-Q4», «2024 год», «с 01.10.2024 по 31.12.2024» -> '2024-Q4' /
-    '2024'; None when there is none (a single date, «по состоянию на 01.01.2025», is no period)."""
-    t = cell_text(text).replace("ё", "е")
-    if not t or len(t) > 200:
-        return None
-    m = _DATE_RANGE.search(t)
-    if m:
-        return _period_of_dates(m)
-    for pattern, code in _PERIOD_PATTERNS:
-        m = pattern.search(t)
-        if m:
-            return code(m)
-    return None
+    """The code of the period a cell, a title or a sheet's name names («IV кв. 2024», «за IV
+    квартал 2024 г.», «за 1 полугодие 2025 г.», «2024/2025 учебный год», «с 01.10.2024 по
+    31.12.2024»), by the calendar's one rule (core.periods.find); None when there is none."""
+    spec = periods.find(cell_text(text))
+    return spec.code if spec else None
 
 
 @dataclass
