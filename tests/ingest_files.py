@@ -193,3 +193,23 @@ def office_table(rows: list[list], *, title: str | None = "Мониторинг 
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def office_rows(rows: list[list], *, title: str = "Мониторинг показателей за IV квартал 2024 г.") -> list[list]:
+    """office_table's layout as a grid (for writers that take rows): the title, a note, the two-row
+    header whose «№ п/п», «Наименование ОО» and the count stand over both rows, then `rows`."""
+    return [[title], ["(заполняет общеобразовательная организация)"],
+            ["№ п/п", "Наименование ОО", "Педагоги прошли КПК", None, None, "Качество обучения", None,
+             "Участники олимпиад и конкурсов, чел."],
+            [None, None, "всего", "из них", "%", "всего", "из них", None], *rows]
+
+
+OFFICE_MERGED = ["A1:H1", "A3:A4", "B3:B4", "H3:H4", "C3:E3", "F3:G3"]  # office_rows' merged cells
+
+
+def xlsb(rows: list[list], sheet: str = "Лист1", merged: list[str] = ()) -> bytes:
+    """An .xlsb with the records Excel writes (tests/xlsb_writer.py), and a notes sheet."""
+    from tests.xlsb_writer import write_xlsb
+
+    return write_xlsb({sheet: rows, "Примечания": [["Данные по состоянию на конец квартала."]]},
+                      merged={sheet: list(merged)})

@@ -70,3 +70,25 @@ def test_a_school_name_is_confirmed_once_and_remembered(app_db):
     at2.selectbox(key="up_period").set_value("2024-Q4")
     at2.get("file_uploader")[0].set_value(("y.xlsx", data, XLSX)).run()
     assert not [s for s in at2.selectbox if s.key == "alias_pick_0"] and [m.value for m in at2.metric][0] == "1"
+
+
+def test_an_office_table_saved_as_xlsb_is_uploaded_on_the_page(app_db):
+    """The .xlsb (written with the records Excel writes, tests/xlsb_writer.py) goes through the
+    page like an .xlsx: the preview counts its values and «Записать» writes them."""
+    at = run_as("demo-methodist", "../app_pages/upload.py")
+    at.selectbox(key="up_period").set_value("2024-Q4")
+    rows = f.office_rows([[1, 'МБОУ "СОШ №2"', 38, 30, "78,9 %", 100, 45, 12],
+                          [2, "«СОШ № 5» г. Невинномысска", 33, 25, 0.758, 80, 40, 7]])
+    data = f.xlsb(rows, merged=f.OFFICE_MERGED)
+    at.get("file_uploader")[0].set_value(("свод.xlsb", data, "application/vnd.ms-excel.sheet.binary.macroEnabled.12")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [m.value for m in at.metric][0] == "6"
+    if [c for c in at.checkbox if c.key == "up_accept"]:  # warnings (sharp changes) are confirmed
+        at.checkbox(key="up_accept").check().run()
+    _write_button(at)[0].click().run()
+    assert any("Записано: загрузка №" in s.value for s in at.success) and _uploads(app_db) == 1
+    with app_db.connect() as c:
+        got = c.execute(text("SELECT m.value FROM measurement m JOIN school s ON s.id = m.school_id "
+                             "JOIN indicator i ON i.id = m.indicator_id JOIN period p ON p.id = m.period_id "
+                             "WHERE s.code = 'NEV-05' AND i.code = 'olympiad_participants' AND p.code = '2024-Q4'")).scalar()
+    assert got == 7

@@ -430,6 +430,56 @@ def test_a_title_with_years_that_name_no_period_asks_nothing(db, methodist):
         assert pv.questions == [] and {r.period for r in pv.rows} == {"IV кв. 2024"}, (title, pv.questions)
 
 
+def _grid(rows) -> list[list]:
+    """A sheet as both readers give it, blanks as None, numbers as floats, trailing blanks cut."""
+    out = [[None if v in ("", None) else float(v) if isinstance(v, (int, float)) else v for v in r] for r in rows]
+    return [r[:max((i + 1 for i, v in enumerate(r) if v is not None), default=0)] for r in out]
+
+
+def test_the_xlsb_writer_is_read_alike_by_two_independent_readers(tmp_path):
+    """The test-only .xlsb writer is checked against pyxlsb (a pure-Python reader of its own), not
+    only against calamine, which the upload uses: the same sheets, texts and numbers."""
+    import pyxlsb
+    from python_calamine import CalamineWorkbook
+
+    rows = f.office_rows([[1, "МБОУ «СОШ № 2» г. Невинномысска", 38, 30, "78,9 %", 100, 45, 12],
+                          [2, "Школа ё, 2,5 и -3", 12.25, 1e10, None, 2 ** 40, -7, 0]])
+    data = f.xlsb(rows, merged=f.OFFICE_MERGED)
+    path = tmp_path / "свод.xlsb"
+    path.write_bytes(data)
+    with pyxlsb.open_workbook(str(path)) as wb:
+        assert wb.sheets == ["Лист1", "Примечания"]
+        with wb.get_sheet(1) as sheet:
+            by_pyxlsb = [[c.v for c in row] for row in sheet.rows()]
+    book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    assert book.sheet_names == ["Лист1", "Примечания"]
+    sheet = book.get_sheet_by_name("Лист1")
+    assert _grid(by_pyxlsb) == _grid(sheet.to_python()) == _grid(rows)
+    # neither reader gives an .xlsb's merged cells (calamine: None): the upload reads its header
+    # from the cells' values, the merged ones blank below and right of their first cell
+    assert not sheet.merged_cell_ranges
+
+
+def test_an_office_table_saved_as_xlsb_lands(db, methodist):
+    """A methodologist's own table saved by Excel as .xlsb: a title, a two-row header with merged
+    «№ п/п» / «Наименование ОО», hand-typed Russian names, a notes sheet. The values land."""
+    rows = f.office_rows([[1, 'МБОУ "СОШ №2"', 38, 30, "78,9 %", 100, 45, 12],
+                          [2, "«СОШ № 5» г. Невинномысска", 33, 25, 0.758, 80, 40, 7]])
+    data = f.xlsb(rows, merged=f.OFFICE_MERGED)
+    pv = pipeline.prepare(methodist, [("свод.xlsb", data)], "2024-Q4", engine=db)
+    assert pv.errors == [] and pv.questions == [], [e.text for e in pv.errors] + [q.text for q in pv.questions]
+    assert pv.kind != "" and len(pv.rows) == 6
+    pipeline.apply(methodist, pv, data, accept_warnings=True, engine=db)
+    with db.connect() as c:
+        got = {(r[0], r[1]): tuple(r[2:]) for r in c.execute(text(
+            "SELECT s.code, i.code, m.value, m.numerator, m.denominator FROM measurement m "
+            "JOIN school s ON s.id = m.school_id JOIN indicator i ON i.id = m.indicator_id "
+            "JOIN period p ON p.id = m.period_id WHERE p.code = '2024-Q4' AND s.code IN ('NEV-02', 'NEV-05')"))}
+    assert got[("NEV-02", "teachers_trained")][1:] == (30, 38)
+    assert got[("NEV-02", "edu_quality")][1:] == (45, 100)
+    assert got[("NEV-05", "olympiad_participants")][0] == 7 and got[("NEV-02", "olympiad_participants")][0] == 12
+
+
 def test_a_broken_xlsb_is_named_and_refused_in_russian(db, methodist):
     # no program that writes .xlsb installs from the registries here: the container is built by
     # hand (the parts a real .xlsb has), its workbook part cut short
