@@ -28,11 +28,11 @@ codes, labels, default = quarter_choices(today)
 c1, c2 = st.columns([2, 1])
 if correction:
     schools = cache.schools(sc)
-    if schools.empty:
+    if not schools:
         st.info("Нет школ, доступных для исправления.")
         st.stop()
-    school_id = c1.selectbox("Школа", list(schools["id"]), key="entry_school",
-                             format_func=dict(zip(schools["id"], schools["short_name"] + " (" + schools["code"] + ")")).get)
+    school_id = c1.selectbox("Школа", [s.id for s in schools], key="entry_school",
+                             format_func={s.id: f"{s.short_name} ({s.code})" for s in schools}.get)
 else:
     school_id = sc.own_school_id
     if school_id is None:

@@ -15,22 +15,20 @@ from ui import cache
 from ui.common import chart_with_downloads, demo_banner, scope, status_badge
 
 sc = scope()
-roadmaps = cache.roadmaps(sc)
-roadmaps = roadmaps[roadmaps["n_targets"] > 0]
-if roadmaps.empty:
+roadmaps = {r.code: r for r in cache.roadmaps(sc) if r.n_targets > 0}
+if not roadmaps:
     st.title("Показатель")
     st.info("Нет дорожных карт с целевыми показателями, доступных вашей учётной записи.")
     st.stop()
 
 params = st.query_params
-codes = list(roadmaps["code"])
+codes = list(roadmaps)
 code = params.get("roadmap") if params.get("roadmap") in codes else codes[0]
 c1, c2 = st.columns([3, 2])
 code = c1.selectbox("Дорожная карта", codes, index=codes.index(code), key="ind_roadmap",
-                    format_func=lambda c: roadmaps.loc[roadmaps["code"] == c, "territory"].iloc[0] + " — " +
-                    roadmaps.loc[roadmaps["code"] == c, "title"].iloc[0][:70])
+                    format_func=lambda c: f"{roadmaps[c].territory} — {roadmaps[c].title[:70]}")
 params["roadmap"] = code
-roadmap_id = int(roadmaps.loc[roadmaps["code"] == code, "id"].iloc[0])
+roadmap_id = roadmaps[code].id
 try:
     as_of = date.fromisoformat(params["as_of"]) if params.get("as_of") else None
 except ValueError:

@@ -53,18 +53,17 @@ OVERVIEW_CSS = """<style>
 </style>"""
 
 sc = scope()
-roadmaps = cache.roadmaps(sc)
-if roadmaps.empty:
+roadmaps = {r.code: r for r in cache.roadmaps(sc)}
+if not roadmaps:
     st.title("Обзор целей")
     st.info("Нет дорожных карт, доступных вашей учётной записи.")
     st.stop()
 
 params = st.query_params
 meeting = params.get("meeting") == "1"
-codes = list(roadmaps["code"])
+codes = list(roadmaps)
 wanted = params.get("roadmap")
-default = codes.index(wanted) if wanted in codes else int(roadmaps["n_targets"].gt(0).idxmax())
-labels = {r.code: f"{r.territory} — {r.title[:90]}{'…' if len(r.title) > 90 else ''}" for r in roadmaps.itertuples()}
+default = codes.index(wanted) if wanted in codes else next((i for i, r in enumerate(roadmaps.values()) if r.n_targets), 0)
 
 try:
     as_of_param = date.fromisoformat(params["as_of"]) if params.get("as_of") else None
@@ -74,11 +73,12 @@ except ValueError:
 if not meeting:
     st.markdown(OVERVIEW_CSS, unsafe_allow_html=True)
     top = st.columns([4.2, 2, 2], vertical_alignment="bottom")
-    code = top[0].selectbox("Дорожная карта", codes, index=default, format_func=labels.get, key="overview_roadmap")
+    code = top[0].selectbox("Дорожная карта", codes, index=default, format_func=lambda c: roadmaps[c].label,
+                            key="overview_roadmap")
 else:
     code = codes[default]
 params["roadmap"] = code
-roadmap_id = int(roadmaps.loc[roadmaps["code"] == code, "id"].iloc[0])
+roadmap_id = roadmaps[code].id
 
 try:
     ov = cache.overview(sc, roadmap_id, None)

@@ -13,7 +13,7 @@ st.title("Справки и выгрузки")
 rm_row = roadmap_picker(sc, "rep_roadmap", prefer_targets=True)
 if rm_row is None:
     st.stop()
-code, roadmap_id = rm_row["code"], int(rm_row["id"])
+code, roadmap_id = rm_row.code, rm_row.id
 ov = cache.overview(sc, roadmap_id, None)
 ends = sorted({s.end for c in ov.cards for s in c.series if s.value is not None})
 as_of = st.select_slider("По состоянию на", options=ends, value=ends[-1], format_func=fmt.month_year,

@@ -19,11 +19,11 @@ rm_row = roadmap_picker(sc, "risk_roadmap")
 if rm_row is None:
     st.stop()
 try:
-    rv = cache.risk_view(sc, int(rm_row["id"]), today)
+    rv = cache.risk_view(sc, rm_row.id, today)
 except AccessDenied as exc:
     st.error(escape(str(exc)))
     st.stop()
-demo_banner(bool(rm_row["is_demo"]))
+demo_banner(rm_row.is_demo)
 if rv.factors.empty:
     if sc.can_edit_roadmap:  # methodologist, administrator: they load roadmap files
         st.info("Результаты аудита факторов риска для этой дорожной карты не загружены. Внесите их на листы "

@@ -106,7 +106,7 @@ if rm_row is None:
         load_tab()
     st.stop()
 
-roadmap_id = int(rm_row["id"])
+roadmap_id = rm_row.id
 try:
     meta = roadmap_view.roadmap_meta(sc, roadmap_id, engine)
     items = cache.roadmap_items(sc, roadmap_id, today)

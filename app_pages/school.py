@@ -29,12 +29,12 @@ def _compare(r: dict) -> str:
 
 
 schools = cache.schools(sc)
-if schools.empty:
+if not schools:
     st.title("Школа")
     st.info("Вашей учётной записи не назначена ни одна школа. Обратитесь к администратору.")
     st.stop()
 
-ids = [int(x) for x in schools["id"]]
+ids = [s.id for s in schools]
 wanted = st.query_params.get("school")
 if wanted is not None and (not wanted.isdigit() or int(wanted) not in ids):
     # A school outside the user's scope asked for by URL: core refuses it and writes the audit log.
@@ -47,7 +47,7 @@ if wanted is not None and (not wanted.isdigit() or int(wanted) not in ids):
 if sc.role == "principal":
     school_id = sc.own_school_id
 else:
-    names = {int(r.id): f"{r.short_name} — {r.territory}" for r in schools.itertuples()}
+    names = {s.id: f"{s.short_name} — {s.territory}" for s in schools}
     default = ids.index(int(wanted)) if wanted else 0
     school_id = st.selectbox("Школа", ids, index=default, format_func=names.get, key="school_pick")
     st.query_params["school"] = str(school_id)

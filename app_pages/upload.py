@@ -24,7 +24,7 @@ st.title("Загрузка данных")
 # any period is valid: the last three years' quarters and years, the ones already in the database;
 # by default the last quarter that has ended («сегодня»: the demo clock in the demo)
 today = cache.today()
-choices = calendar.upload_choices(list(cache.periods()["code"]), today)
+choices = calendar.upload_choices([p.code for p in cache.periods()], today)
 default_period = calendar.last_finished_quarter(today).code
 period_codes = [p.code for p in choices]
 labels = {p.code: p.label for p in choices}
@@ -39,11 +39,11 @@ with tab_template:
     c1, c2 = st.columns(2)
     t_period = c1.selectbox("Период", period_codes, index=period_codes.index(default_period), format_func=labels.get,
                             key="tpl_period")
-    terr = sorted(set(zip(schools["territory_id"], schools["territory"])), key=lambda x: x[1])
+    terr = sorted({(s.territory_id, s.territory) for s in schools}, key=lambda x: x[1])
     t_terr = c2.selectbox("Территория", [t for t, _ in terr], format_func=dict(terr).get, key="tpl_territory")
-    terr_schools = schools[schools["territory_id"] == t_terr]
-    chosen = st.multiselect("Школы (пусто — все школы территории)", list(terr_schools["id"]),
-                            format_func=dict(zip(terr_schools["id"], terr_schools["short_name"])).get, key="tpl_schools",
+    terr_schools = {s.id: s for s in schools if s.territory_id == t_terr}
+    chosen = st.multiselect("Школы (пусто — все школы территории)", list(terr_schools),
+                            format_func=lambda i: terr_schools[i].short_name, key="tpl_schools",
                             placeholder="все школы территории")
     # built when clicked: a template for a thousand schools takes half a second
     st.download_button("Скачать шаблон (.xlsx)",
@@ -55,10 +55,10 @@ with tab_template:
     st.divider()
     st.markdown("**Форма одной школы** — вертикальная анкета, которую школа заполняет и присылает; "
                 "несколько таких форм можно загрузить за один раз.")
-    f_school = st.selectbox("Школа", list(terr_schools["id"]),
-                            format_func=dict(zip(terr_schools["id"], terr_schools["short_name"])).get, key="form_school")
+    f_school = st.selectbox("Школа", list(terr_schools),
+                            format_func=lambda i: terr_schools[i].short_name, key="form_school")
     if f_school is not None:
-        code = terr_schools.loc[terr_schools["id"] == f_school, "code"].iloc[0]
+        code = terr_schools[f_school].code
         st.download_button("Скачать форму школы (.xlsx)",
                            lambda: template.build_school_form(sc, t_period, int(f_school), engine=engine),
                            file_name=f"форма_{code}_{t_period}.xlsx",
@@ -147,8 +147,8 @@ with tab_load:
                     st.markdown(f"**Школа «{md_text(miss['name'])}» не найдена.** Если это одна из ваших школ, выберите её — "
                                 "наименование запомнится и в следующий раз будет узнано само.")
                     options = [c["id"] for c in miss["candidates"]] + [
-                        i for i in schools["id"] if i not in {c["id"] for c in miss["candidates"]}]
-                    names = dict(zip(schools["id"], schools["short_name"])) | {
+                        s.id for s in schools if s.id not in {c["id"] for c in miss["candidates"]}]
+                    names = {s.id: s.short_name for s in schools} | {
                         c["id"]: c["short_name"] for c in miss["candidates"]}
                     a1, a2 = st.columns([3, 1], vertical_alignment="bottom")
                     pick_school = a1.selectbox("Это школа", options, index=None, format_func=names.get,

@@ -34,7 +34,7 @@ def test_the_sub_selects_mean_what_the_scope_means(demo_db, login):
     sql_terrs = {r["id"] for r in access.rows(demo_db, "{territories}", sc)}
     assert sql_schools == {i for i, t in schools if sc.can_see_school(i, t)}
     assert sql_terrs == {t for t in territories if sc.can_see_territory(t)}
-    assert set(lists.schools(sc, demo_db)["id"]) == sql_schools
+    assert {s.id for s in lists.schools(sc, demo_db)} == sql_schools
     if login != "system" and login != "demo-admin":
         assert sql_schools and len(sql_schools) < len(schools)  # a real restriction
 

@@ -144,8 +144,8 @@ def test_scope_admin_sees_everything(demo_db):
 def test_scope_head_and_methodologist_see_their_territory(demo_db):
     for login in ("demo-head", "demo-methodist"):
         sc = scope_of(demo_db, login)
-        assert list(lists.roadmaps(sc, demo_db)["code"]) == ["nev-2024"]
-        assert set(lists.schools(sc, demo_db)["code"]) == {f"NEV-{n:02d}" for n in (1, 2, 3, 5, 7, 8, 11, 12, 14, 16)}
+        assert [r.code for r in lists.roadmaps(sc, demo_db)] == ["nev-2024"]
+        assert {s.code for s in lists.schools(sc, demo_db)} == {f"NEV-{n:02d}" for n in (1, 2, 3, 5, 7, 8, 11, 12, 14, 16)}
         read_overview.overview(sc, roadmap_id(demo_db, "nev-2024"), engine=demo_db)
         with pytest.raises(auth.AccessDenied):
             read_overview.overview(sc, roadmap_id(demo_db, "okn-2021"), engine=demo_db)
@@ -157,7 +157,7 @@ def test_scope_principal_sees_only_their_school(demo_db_rw):
     sc = scope_of(demo_db_rw, "demo-principal")
     own = school_id(demo_db_rw, "NEV-02")
     assert sc.school_ids == frozenset({own})
-    assert list(lists.schools(sc, demo_db_rw)["id"]) == [own]
+    assert [s.id for s in lists.schools(sc, demo_db_rw)] == [own]
     view = read_school.school_view(sc, own, engine=demo_db_rw)
     assert view.school.code == "NEV-02" and len(view.targets) == 5
     before = denied_count(demo_db_rw)
@@ -171,7 +171,7 @@ def test_scope_principal_sees_only_their_school(demo_db_rw):
 
 def test_scope_curator_sees_own_and_curated_schools(demo_db):
     sc = scope_of(demo_db, "demo-curator")
-    assert set(lists.schools(sc, demo_db)["code"]) == {"NEV-01", "NEV-02", "NEV-05"}
+    assert {s.code for s in lists.schools(sc, demo_db)} == {"NEV-01", "NEV-02", "NEV-05"}
     read_school.school_view(sc, school_id(demo_db, "NEV-05"), engine=demo_db)
     with pytest.raises(auth.AccessDenied):
         read_school.school_view(sc, school_id(demo_db, "NEV-08"), engine=demo_db)

@@ -106,8 +106,8 @@ def test_demo_counts(demo_db):
 def test_demo_gives_every_status(demo_db):
     scope = auth.system_scope()
     statuses = set()
-    for rid in lists.roadmaps(scope, demo_db)["id"]:
-        ov = read_overview.overview(scope, int(rid), engine=demo_db)
+    for rm in lists.roadmaps(scope, demo_db):
+        ov = read_overview.overview(scope, rm.id, engine=demo_db)
         statuses |= {c.evaluation.status for c in ov.cards}
         statuses |= {r.status(t) for r in ov.rows for t in ov.matrix_targets} - {None}
     assert statuses == {"achieved", "on_track", "at_risk", "off_track", "no_data"}
@@ -115,8 +115,8 @@ def test_demo_gives_every_status(demo_db):
 
 def test_seed_004_trajectories(demo_db):
     scope = auth.system_scope()
-    rm = lists.roadmaps(scope, demo_db)
-    ov = read_overview.overview(scope, int(rm.loc[rm["code"] == "okn-2021", "id"].iloc[0]), engine=demo_db)
+    rid = next(r.id for r in lists.roadmaps(scope, demo_db) if r.code == "okn-2021")
+    ov = read_overview.overview(scope, rid, engine=demo_db)
     cards = {c.indicator_code: c for c in ov.cards}
     resilient = cards["resilient_school"]
     assert [m.value for m in resilient.milestones] == [3, 5, 7]
@@ -209,13 +209,11 @@ def test_summary_at_every_level_of_the_territory_tree(empty_db):
 def test_sql_count_of_schools_meeting_a_target_matches_core_targets(demo_db):
     """The region path counts in SQL what the municipality path counts school by school in Python."""
     scope = auth.system_scope()
-    rm = lists.roadmaps(scope, demo_db)
-    rid = int(rm.loc[rm["code"] == "nev-2024", "id"].iloc[0])
+    rid = next(r.id for r in lists.roadmaps(scope, demo_db) if r.code == "nev-2024")
     ov = read_overview.overview(scope, rid, engine=demo_db)
     with demo_db.connect() as c:
         rows = {r["id"]: r for r in evaluation.target_rows(c, roadmap_id=rid)}
-    periods = lists.periods(demo_db)
-    pid = int(periods.loc[periods["code"] == "2024-Q3", "id"].iloc[0])
+    pid = next(p.id for p in lists.periods(demo_db) if p.code == "2024-Q3")
     checked = 0
     for card in ov.cards:
         r = rows[card.target_id]

@@ -43,7 +43,7 @@ def test_every_target_school_and_cut_agrees_through_every_consumer(demo_db):
     engine = demo_db
     sc = auth.system_scope()
     checked = {"tiles": 0, "cells": 0, "school pages": 0, "indicator rows": 0, "counts": 0}
-    for rm in lists.roadmaps(sc, engine).itertuples():
+    for rm in lists.roadmaps(sc, engine):
         tid = int(rm.territory_id)
         schools = _q(engine, """SELECT s.id, s.short_name FROM school s JOIN territoryclosure c
                                 ON c.descendant_id = s.territory_id WHERE c.ancestor_id = :t""", t=tid)

@@ -82,7 +82,7 @@ def test_every_page_roadmap_target_and_school_opens(app_db, login):
     sc = _scope(app_db, login)
     pages = shell.ROLE_PAGES[ROLES[login]]
     rms = lists.roadmaps(sc, app_db)
-    schools = [int(x) for x in lists.schools(sc, app_db)["id"]]
+    schools = [s.id for s in lists.schools(sc, app_db)]
     at = AppTest.from_file(HARNESS, default_timeout=120)
     at.session_state["test_login"] = login
     at.run()
@@ -90,11 +90,12 @@ def test_every_page_roadmap_target_and_school_opens(app_db, login):
     seen: list[str] = []
     for page in pages:
         if page in ("overview", "roadmap", "risks", "reports"):
-            for code in rms["code"]:
+            for code in (r.code for r in rms):
                 _visit(at, page, {"roadmap": code}, seen)
         elif page == "indicator":
-            for rid, code in zip(rms["id"], rms["code"]):
-                ov = read_overview.overview(sc, int(rid), engine=app_db)
+            for rm in rms:
+                code = rm.code
+                ov = read_overview.overview(sc, rm.id, engine=app_db)
                 for card in ov.cards:
                     _visit(at, page, {"roadmap": code, "target": str(card.target_id)}, seen)
         elif page == "school":

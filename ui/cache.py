@@ -115,11 +115,7 @@ def schools(scope: Scope):
     """The user's schools, by territory and then in natural order («СОШ № 2» before «СОШ № 14»)."""
     from core.formatting import natural_key
 
-    df = lists.schools(scope, engine())
-    if df.empty:
-        return df
-    order = sorted(range(len(df)), key=lambda i: (str(df["territory"].iloc[i]), natural_key(df["short_name"].iloc[i])))
-    return df.iloc[order].reset_index(drop=True)
+    return tuple(sorted(lists.schools(scope, engine()), key=lambda s: (s.territory, natural_key(s.short_name))))
 
 
 @cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)

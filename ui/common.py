@@ -87,21 +87,22 @@ def chart_with_downloads(chart, name: str, key: str) -> None:
 
 def roadmap_picker(sc: Scope, key: str, *, container=None, prefer_targets: bool = False):
     """The roadmap select box shared by the pages, kept in the URL (?roadmap=code). Returns the
-    roadmap's row (id, code, title, territory, ...) or None when the user sees no roadmap."""
+    roadmap (core.read.lists.RoadmapRow) or None when the user sees no roadmap."""
     from ui import cache
 
     roadmaps = cache.roadmaps(sc)
-    if roadmaps.empty:
+    if not roadmaps:
         st.info("Вам не доступна ни одна дорожная карта.")
         return None
-    codes = list(roadmaps["code"])
+    by_code = {r.code: r for r in roadmaps}
+    codes = list(by_code)
     wanted = st.query_params.get("roadmap")
     default = codes.index(wanted) if wanted in codes else (
-        int(roadmaps["n_targets"].gt(0).to_numpy().argmax()) if prefer_targets else 0)
-    labels = {r.code: f"{r.territory} — {r.title[:90]}{'…' if len(r.title) > 90 else ''}" for r in roadmaps.itertuples()}
-    code = (container or st).selectbox("Дорожная карта", codes, index=default, format_func=labels.get, key=key)
+        next((i for i, r in enumerate(roadmaps) if r.n_targets > 0), 0) if prefer_targets else 0)
+    code = (container or st).selectbox("Дорожная карта", codes, index=default, format_func=lambda c: by_code[c].label,
+                                       key=key)
     st.query_params["roadmap"] = code
-    return roadmaps.loc[roadmaps["code"] == code].iloc[0]
+    return by_code[code]
 
 
 def quarter_choices(today) -> tuple[list[str], dict[str, str], str]:
@@ -110,5 +111,5 @@ def quarter_choices(today) -> tuple[list[str], dict[str, str], str]:
     from core import periods as calendar
     from ui import cache
 
-    quarters = [p for p in calendar.upload_choices(list(cache.periods()["code"]), today) if p.kind == "quarter"]
+    quarters = [p for p in calendar.upload_choices([p.code for p in cache.periods()], today) if p.kind == "quarter"]
     return [p.code for p in quarters], {p.code: p.label for p in quarters}, calendar.last_finished_quarter(today).code
