@@ -173,6 +173,8 @@ with tab[0]:
         fig = plan_charts.timeline(shown, today)
         if fig.data:
             st.plotly_chart(fig, width="stretch", config={"displaylogo": False, "locale": "ru"}, key="timeline")
+            st.caption("КТ — контрольные точки, «Напр.» — направления дорожной карты; полный текст пункта — "
+                       "при наведении на его отметку.")
         undated = shown[[not plan_charts.on_timeline(k, d, ds)
                          for k, d, ds in zip(shown["deadline_kind"], shown["due_date"], shown["dates"])]]
         if not undated.empty:
@@ -185,10 +187,10 @@ with tab[0]:
 
 def table_of(df):
     status = [("⚠ просрочено" if o else rules.ACTIVITY_STATUSES.get(s, s)) for o, s in zip(df["overdue"], df["status"])]
-    done = [(f"{fmt.day_month_year(d)}" if d else "") + (f": {e}" if e else "")
+    done = [(fmt.date_text(d) if d else "") + (f": {e}" if e else "")
             for d, e in zip(df["completed_on"], df["evidence"])]
     return df.assign(
-        Статус=status, Срок=df["deadline_text"].fillna("—"), Дата=[fmt.day_month_year(d) if d else "—" for d in df["due_date"]],
+        Статус=status, Срок=df["deadline_text"].fillna("—"), Дата=[fmt.date_text(d) for d in df["due_date"]],
         Показатели=[", ".join(ind_names.get(x, x) for x in xs) for xs in df["indicators"]],
         Риски=[", ".join(xs) for xs in df["risks"]], Отметка=done,
         Этап=df["stage"].fillna(""),

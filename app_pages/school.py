@@ -68,10 +68,10 @@ flags = [x for x, on in (("ШНОР", s.is_shnor), ("ШНСУ", s.is_shnsu), ("�
 st.markdown(f"# {escape(s.short_name)}")
 st.caption(f"{escape(s.name)} · {escape(s.territory)}" + (f" · {', '.join(flags)}" if flags else ""))
 demo_banner(s.is_demo or cache.is_demo())
-people = [f"**Куратор:** {escape(', '.join(view.curators))}" if view.curators else
+people = [f"**Куратор:** {escape(', '.join(fmt.natural_sorted(view.curators)))}" if view.curators else
           "**Куратор** не назначен — его назначает управление образования (методист)."]
 if view.curated:
-    people.append(f"**Курирует:** {escape(', '.join(view.curated))}")
+    people.append(f"**Курирует:** {escape(', '.join(fmt.natural_sorted(view.curated)))}")  # «СОШ № 2» before «№ 14»
 people += [f"**Группа школ дорожной карты:** {escape(g)}" for g in view.groups]
 acts = view.activities
 own_mask, n_own, n_own_late = school_plan.own_items(acts)

@@ -9,7 +9,7 @@ from html import escape
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.formatting import chart_text
+from core.formatting import chart_text, clip, natural_key
 
 
 FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=16, color="#102a43")
@@ -45,12 +45,22 @@ def spans(kind: str, due: date | None, dates: tuple[date, ...]) -> tuple[list[tu
     return [], []
 
 
+LABEL_CHARS = 36  # a row's title on the timeline: the time axis keeps about half of a 1280 px screen
+
+
 def _label(r) -> str:
-    title = " ".join(str(r["title"]).split())
-    title = title if len(title) <= 46 else title[:44].rstrip() + "…"  # leaves the time axis room at 1280 px
+    """«1.2 (2021). Мониторинг участия…»: the number (and stage) and the title cut at a word; the group
+    («КТ», «Напр. 1») is the outer axis label, the full text is in the hover."""
+    title = clip(" ".join(str(r["title"]).split()), LABEL_CHARS)
     stage = f" ({r['stage']})" if r.get("stage") else ""
-    prefix = "КТ " if r["kind"] == "control_point" else ""
-    return f"{prefix}{r['number']}{stage}. {title}"
+    return f"{r['number']}{stage}. {title}"
+
+
+def _group(r) -> str:
+    """The outer label of a timeline row, short («КТ», «Напр. 1»): the legend-free left column costs width."""
+    if r["kind"] == "control_point":
+        return "КТ"
+    return f"Напр. {r['direction']}" if r.get("direction") else "Прочие"
 
 
 def timeline(df: pd.DataFrame, today: date, *, height: int | None = None) -> go.Figure:
@@ -61,15 +71,13 @@ def timeline(df: pd.DataFrame, today: date, *, height: int | None = None) -> go.
         bars, points = spans(r["deadline_kind"] or "", r["due_date"], tuple(r["dates"] or ()))
         if not bars and not points:
             continue
-        group = "Контрольные точки" if r["kind"] == "control_point" else (
-            f"Направление {r['direction']}" if r.get("direction") else "Мероприятия")
+        group = _group(r)
         # category labels are rendered by Plotly as HTML (an <a href> would be a live link)
         rows.append((chart_text(group), chart_text(_label(r)), r, bars, points))
     fig = go.Figure()
     if not rows:
         return fig
-    order = {"Контрольные точки": (0, "")}
-    rows.sort(key=lambda x: (order.get(x[0], (1, x[0])), x[2]["position"], x[2]["stage"] or ""))
+    rows.sort(key=lambda x: (x[0] != "КТ", natural_key(x[0]), x[2]["position"], x[2]["stage"] or ""))
     ys = [[g for g, *_ in rows], [lab for _, lab, *_ in rows]]
     # an invisible first trace holds every row in order (multicategory axes order by first appearance)
     first = [min([a for a, _ in bars] + points) for *_, bars, points in rows]
@@ -80,7 +88,9 @@ def timeline(df: pd.DataFrame, today: date, *, height: int | None = None) -> go.
         for g, lab, r, bars, points in rows:
             if state(r["status"], r["overdue"]) != st_key:
                 continue
-            hover = (f"<b>{lab}</b><br>Срок: {escape(r['deadline_text'] or '—')}<br>"
+            full = chart_text(f"{'Контрольная точка' if r['kind'] == 'control_point' else 'Мероприятие'} "
+                              f"{r['number']}: {' '.join(str(r['title']).split())[:160]}")
+            hover = (f"<b>{full}</b><br>Срок: {escape(r['deadline_text'] or '—')}<br>"
                      f"Статус: {st_label.lower()}<br>Ответственные: {escape((r['responsible'] or '—')[:80])}")
             for a, b in bars:
                 bx += [a, b, None]

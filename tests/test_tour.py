@@ -6,6 +6,7 @@ from core import formatting as fmt
 from core import roadmap as rules
 from core import roadmap_view
 from tests.test_auth import scope_of
+from tests.test_pages import app_db  # noqa: F401 - the fixture is used by name
 
 
 def test_an_item_with_several_dated_stages_is_overdue_when_a_passed_stage_is_not_started():
@@ -33,3 +34,32 @@ def test_one_date_format():
     assert fmt.date_text(date(2024, 10, 1)) == "01.10.2024" and fmt.date_text(None) == "—"
     assert fmt.month_year(date(2024, 9, 30)) == "сентябрь 2024"
     assert fmt.period_label("quarter", date(2024, 7, 1), date(2024, 9, 30)) == "III кв. 2024"
+
+
+def test_school_page_lists_curated_schools_in_natural_order(app_db):
+    import streamlit as st
+    from sqlalchemy import text
+
+    from tests.test_pages import markdown_text, run_as
+
+    with app_db.begin() as c:  # Гимназия № 12 curates СОШ № 8 and ООШ № 11; add СОШ № 14 and СОШ № 2
+        for code in ("NEV-14", "NEV-02"):
+            c.execute(text("""INSERT INTO curatorlink (school_id, curator_school_id)
+                              SELECT s.id, g.id FROM school s, school g WHERE s.code = :c AND g.code = 'NEV-12'"""),
+                      {"c": code})
+    st.cache_data.clear()
+    head = run_as("demo-head", "../app_pages/school.py", school="8")
+    line = next(x for x in markdown_text(head).split("\n") if "**Курирует:**" in x)
+    assert line.index("СОШ № 2 (демо)") < line.index("СОШ № 8 (демо)") < line.index("СОШ № 14 (демо)"), line
+
+
+def test_timeline_labels_leave_the_time_axis_room_at_1280(demo_db):
+    from core import plan_charts
+
+    items = roadmap_view.items(scope_of(demo_db, "demo-head"), 1, date(2024, 10, 15), demo_db)
+    fig = plan_charts.timeline(items, date(2024, 10, 15))
+    groups, labels = fig.data[0].y
+    assert max(len(x) for x in labels) <= plan_charts.LABEL_CHARS + 8  # «10. » and a stage at most
+    assert set(groups) <= {"КТ", "Прочие"} | {f"Напр. {d}" for d in items["direction"].dropna()}
+    assert groups[0] == "КТ" and "Контрольная точка 3: Анализ обученности" in "".join(
+        h for t in fig.data[1:] for h in (t.hovertext or ()) if h)  # the full text is in the hover
