@@ -3,6 +3,12 @@ the overview in real Chromium pages. Starts its own server (`streamlit run app.p
 loopback port with a fresh demo database, and prints errors, p50, p95 and max per phase and the
 server's peak resident memory.
 
+Two measurements of the sessions: (a) the server's part alone — M Streamlit sessions over the
+websocket protocol (no browser), from the request of a script run to its last message; (b) M
+Chromium pages, which on this machine also run 20 browsers on the same 2 cores as the server: the
+CPU seconds of Chromium and of the server are printed next to the times, so the two can be told
+apart (a real meeting's browsers run on the participants' own computers).
+
     python bench/load.py                          # SQLite, 50 logins, 20 sessions
     python bench/load.py --backend postgresql     # a fresh database next to TEST_POSTGRES_URL
     python bench/load.py --logins 30 --sessions 10
@@ -74,6 +80,31 @@ class RssSampler(threading.Thread):
             self.stop.wait(0.2)
 
 
+def chromium_cpu_seconds() -> float:
+    """CPU seconds (user + system) of the Chromium processes started by this bench, alive now."""
+    parents, cpu = {}, {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            comm = stat[stat.index("(") + 1:stat.rindex(")")]
+            fields = stat.rsplit(")", 1)[1].split()
+        except (OSError, ValueError):
+            continue
+        parents[int(d.name)] = int(fields[1])
+        if "chrom" in comm.lower():
+            cpu[int(d.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    me, total = os.getpid(), 0.0
+    for pid, secs in cpu.items():
+        p, hops = pid, 0
+        while p and p != me and hops < 50:
+            p, hops = parents.get(p, 0), hops + 1
+        if p == me:
+            total += secs
+    return total
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -83,7 +114,7 @@ def pct(values: list[float], q: float) -> float:
 
 def report(name: str, n: int, times: list[float], errors: list[str], rss_peak: int, goal: float) -> bool:
     ok = not errors and times and pct(times, 0.95) <= goal
-    print(f"{name:<34} n={n:<3} errors={len(errors):<3} p50={pct(times, .5):6.2f} s  p95={pct(times, .95):6.2f} s  "
+    print(f"{name:<40} n={n:<3} errors={len(errors):<3} p50={pct(times, .5):6.2f} s  p95={pct(times, .95):6.2f} s  "
           f"max={max(times) if times else float('nan'):6.2f} s  server RSS peak={rss_peak / 1024:6.0f} MiB  "
           f"goal p95<={goal:.0f} s: {'met' if ok else 'NOT met'}")
     for e in sorted(set(errors))[:8]:
@@ -122,9 +153,63 @@ def logins(base: str, n: int) -> tuple[list[float], list[str], list[str]]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Phase 2: Streamlit sessions rendering the overview in Chromium
+# Phase 2a: the server's part: Streamlit sessions over the websocket protocol, no browser
 # ---------------------------------------------------------------------------------------------
-async def sessions(base: str, tokens: list[str], n: int) -> tuple[list[float], list[str]]:
+async def protocol_sessions(base: str, tokens: list[str], n: int) -> tuple[list[float], list[str]]:
+    """Each session does what the browser's Streamlit client does on opening /overview: connect
+    the websocket with the session cookie, ask for a script run of the page, and read the messages
+    until the run has finished. Time: from the request of the run to its `script_finished`."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from websockets.asyncio.client import connect
+
+    times: list[float] = []
+    errors: list[str] = []
+    start = asyncio.Event()
+    url = base.replace("http://", "ws://", 1) + "/_stcore/stream"
+
+    async def one(token: str) -> None:
+        try:
+            async with connect(url, subprotocols=["streamlit"], origin=base, max_size=None,
+                               additional_headers={"Cookie": f"mon_session={token}"},
+                               open_timeout=REQUEST_TIMEOUT) as ws:
+                await start.wait()
+                t = time.perf_counter()
+                msg = BackMsg()
+                msg.rerun_script.page_name = "overview"
+                msg.rerun_script.query_string = ""
+                await ws.send(msg.SerializeToString())
+                tiles = shown_error = False
+                while True:
+                    raw = await asyncio.wait_for(ws.recv(), timeout=REQUEST_TIMEOUT)
+                    fwd = ForwardMsg()
+                    fwd.ParseFromString(raw)
+                    tiles = tiles or b"tile-title" in raw
+                    kind = fwd.WhichOneof("type")
+                    if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
+                        shown_error = shown_error or fwd.delta.new_element.WhichOneof("type") == "exception"
+                    if kind == "script_finished" and fwd.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                        break
+                dt = time.perf_counter() - t
+                if fwd.script_finished != ForwardMsg.FINISHED_SUCCESSFULLY:
+                    raise RuntimeError(f"script finished with status {fwd.script_finished}")
+                if shown_error or not tiles:
+                    raise RuntimeError("the page shows an exception" if shown_error else "no tiles rendered")
+                times.append(dt)
+        except Exception as exc:  # noqa: BLE001 - every failure is counted and shown
+            errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}")
+
+    tasks = [asyncio.create_task(one(tokens[i % len(tokens)])) for i in range(n)]
+    await asyncio.sleep(1.0)  # every websocket connected before the runs are asked for
+    start.set()
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=REQUEST_TIMEOUT * 3)
+    return times, errors
+
+
+# ---------------------------------------------------------------------------------------------
+# Phase 2b: Streamlit sessions rendering the overview in Chromium
+# ---------------------------------------------------------------------------------------------
+async def sessions(base: str, tokens: list[str], n: int) -> tuple[list[float], list[str], float]:
     from playwright.async_api import async_playwright
 
     from tests.e2e.conftest import CHROMIUM, IDLE
@@ -160,12 +245,14 @@ async def sessions(base: str, tokens: list[str], n: int) -> tuple[list[float], l
                 errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
 
         tasks = [asyncio.create_task(render(pg)) for _, pg in contexts]
+        cpu0 = chromium_cpu_seconds()
         start.set()
         await asyncio.gather(*tasks)
+        chromium_cpu = chromium_cpu_seconds() - cpu0  # before closing: the renderers still count
         for ctx, _ in contexts:
             await ctx.close()
         await browser.close()
-    return times, errors
+    return times, errors, chromium_cpu
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,13 +313,20 @@ def main() -> int:
             print("no session to render with")
             return 1
         # one session first (cold caches, as at the start of a meeting), then all of them at once
-        times, errors = asyncio.run(sessions(base, tokens, 1))
+        times, errors, _ = asyncio.run(sessions(base, tokens, 1))
         report("1 session, cold (first render)", 1, times, errors, sampler.peak, 6.0)
-        cpu0 = cpu_seconds(proc.pid)
-        times, errors = asyncio.run(sessions(base, tokens, n_sessions))
-        print(f"    server CPU for the {n_sessions} renders: {cpu_seconds(proc.pid) - cpu0:.1f} s "
-              f"(one Python process: its script runs share one interpreter lock)")
-        ok &= report(f"{n_sessions} sessions render the overview", n_sessions, times, errors, sampler.peak, 6.0)
+        load0, cpu0 = os.getloadavg()[0], cpu_seconds(proc.pid)
+        times, errors = asyncio.run(protocol_sessions(base, tokens, n_sessions))
+        print(f"    server CPU for the {n_sessions} script runs: {cpu_seconds(proc.pid) - cpu0:.1f} s; "
+              f"load average {load0:.2f} -> {os.getloadavg()[0]:.2f}")
+        ok &= report(f"{n_sessions} sessions, server (no browser)", n_sessions, times, errors, sampler.peak, 6.0)
+        load0, cpu0 = os.getloadavg()[0], cpu_seconds(proc.pid)
+        times, errors, browser_cpu = asyncio.run(sessions(base, tokens, n_sessions))
+        server_cpu = cpu_seconds(proc.pid) - cpu0
+        print(f"    CPU for the {n_sessions} pages: server {server_cpu:.1f} s (one Python process: its script runs "
+              f"share one interpreter lock), Chromium {browser_cpu:.1f} s ({browser_cpu / n_sessions:.1f} s a page) "
+              f"on the same {os.cpu_count()} cores; load average {load0:.2f} -> {os.getloadavg()[0]:.2f}")
+        ok &= report(f"{n_sessions} Chromium pages render the overview", n_sessions, times, errors, sampler.peak, 6.0)
         sampler.stop.set()
         print(f"server RSS now {rss_kib(proc.pid) / 1024:.0f} MiB; load average {os.getloadavg()[0]:.2f}")
     finally:
