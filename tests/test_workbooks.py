@@ -51,8 +51,12 @@ def test_jump_warning_and_sizes_are_written_in_russian(db, methodist):
     jump = next(w.message for w in pv.warnings if "резкое изменение" in w.message)
     expected = f"{old:.1f}".replace(".", ",") + " → 5,3\u00a0%"
     assert expected in jump and "п.п." not in jump, jump
-    with pytest.raises(IngestError, match=r"слишком большой: 15,0\u00a0МБ, допускается не больше 15,0\u00a0МБ"):
+    # just over: «15,0 МБ, допускается 15,0 МБ» would give no reason, so the bytes are counted
+    with pytest.raises(IngestError, match=r"слишком большой: 15\u00a0728\u00a0662 байт, допускается не больше "
+                                          r"15,0\u00a0МБ \(15\u00a0728\u00a0640 байт\)"):
         pipeline.prepare(methodist, [("big.xlsx", b"PK" + b"\0" * (excel.MAX_FILE_BYTES + 20))], engine=db)
+    with pytest.raises(IngestError, match=r"слишком большой: 20,8\u00a0МБ, допускается не больше 15,0\u00a0МБ\.$"):
+        pipeline.prepare(methodist, [("big.xlsx", b"PK" + b"\0" * 21_810_000)], engine=db)
 
 
 def test_cli_prints_no_counts_for_a_file_it_refuses(db, tmp_path, monkeypatch, capsys):

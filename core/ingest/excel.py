@@ -13,8 +13,9 @@ from core.formatting import num
 from core.ingest.numbers import megabytes
 from core.ingest.problems import IngestError
 
-# Limits, in one place (server.maxUploadSize in .streamlit/config.toml is 100 MB, so that the upload
-# page, not the widget, refuses a file over MAX_FILE_BYTES, with a Russian message)
+# Limits, in one place (server.maxUploadSize in .streamlit/config.toml is 16 MB, just above, so that
+# the upload page, not the widget, refuses a file over MAX_FILE_BYTES, with a Russian message; a file
+# over 16 MB never leaves the browser, and ui/shell.py says the widget's refusal in Russian)
 MAX_FILE_BYTES = 15 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 150
@@ -71,8 +72,13 @@ def sniff(data: bytes, file_name: str) -> str:
     if not data:
         raise IngestError(f"Файл «{name}» пустой (0 байт).")
     if len(data) > MAX_FILE_BYTES:
-        raise IngestError(f"Файл «{name}» слишком большой: {megabytes(len(data))}, "
-                          f"допускается не больше {megabytes(MAX_FILE_BYTES)}.")
+        size = megabytes(len(data))
+        if size == megabytes(MAX_FILE_BYTES):  # «15,0 МБ, допускается 15,0 МБ» would read as no reason
+            size = f"{num(len(data))} байт"
+            limit = f"{megabytes(MAX_FILE_BYTES)} ({num(MAX_FILE_BYTES)} байт)"
+        else:
+            limit = megabytes(MAX_FILE_BYTES)
+        raise IngestError(f"Файл «{name}» слишком большой: {size}, допускается не больше {limit}.")
     if data.startswith(_OLE):
         if _ENCRYPTED_OOXML in data[:1024 * 1024]:
             raise _password(name)

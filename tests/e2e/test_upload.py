@@ -112,3 +112,43 @@ def test_an_office_table_for_another_quarter_asks_the_period_then_writes(server,
     page.get_by_role("button", name="Записать").click()
     wait_idle(page)
     page.wait_for_selector("text=Записано: загрузка №")
+
+
+def _sparse(path, size: int):
+    with open(path, "wb") as fh:  # a sparse file: its size without writing its bytes
+        fh.truncate(size)
+    return path
+
+
+def test_a_file_over_the_limit_is_refused_in_russian_whatever_its_size(server, page, tmp_path):
+    """Just over our 15 MB: the page's own Russian refusal. Over the widget's limit (server.
+    maxUploadSize, 16 MB; the browser refuses it before sending): the widget's English «File must
+    be 16.0MB or smaller.» is replaced by a Russian text, and no Latin word is visible."""
+    import re
+
+    from core.ingest.excel import MAX_FILE_BYTES
+    from tests.e2e.test_projector import VISIBLE_WORDS, allowed
+
+    login(page, server, "demo-methodist")
+    page.goto(server + "/upload")
+    wait_idle(page)
+    upload(page, _sparse(tmp_path / "свод.xlsx", MAX_FILE_BYTES + 1024))
+    page.wait_for_selector("text=База данных не изменена")
+    main = page.locator('[data-testid="stMain"]')
+    assert "слишком большой: 15\u00a0729\u00a0664 байт, допускается не больше 15,0\u00a0МБ" in main.inner_text(), \
+        main.inner_text()
+    shot(page, "upload-over-our-limit")
+
+    page.goto(server + "/upload")
+    wait_idle(page)
+    upload(page, _sparse(tmp_path / "большой свод.xlsx", 40 * 1024 * 1024))
+    page.locator('[data-testid="stFileChip"][aria-invalid="true"]').wait_for()
+    said = page.locator(".st-key-up_files").evaluate("e => getComputedStyle(e, '::after').content")
+    assert "Файл не принят: он больше 16,0\u00a0МБ, а загружаются файлы до 15,0\u00a0МБ" in said, said
+    assert "База данных не изменена" in said, said
+    wait_idle(page)
+    shot(page, "upload-over-widget-limit")
+    words = sorted({w for w in page.evaluate(VISIBLE_WORDS) if not allowed(w, "demo-methodist")})
+    assert words == [], words  # «File must be 16.0MB or smaller.», the chip's «41.9MB»: not shown
+    assert not page.get_by_text(re.compile("File must be|or smaller")).is_visible()
+    assert page.locator('[data-testid="stMetricValue"]').count() == 0  # nothing was read: no preview
