@@ -119,7 +119,7 @@ def points(series, starts: Mapping[int, date], *, key: str = "value",
     cov_pid = result.period_id if result is not None and result.coverage_text else None
     out = []
     for x in series:
-        if isinstance(x, Mapping):
+        if isinstance(x, dict):
             pid, label, end, value = x["period_id"], x["label"], x["end"], x[key]
         else:
             pid, label, end, value = x.period_id, x.label, x.end, x.value
