@@ -70,14 +70,13 @@ if not view.current:
 left, right = st.columns([3, 2])
 with left:
     st.markdown(f"#### {voc.UNIT_PLURALS[view.unit]}: рейтинг")
+    line_target = ev.target_value if card.kind in ("at_least", "at_most") else None
     chart_with_downloads(charts.ranking([{"name": r.name, "value": r.value, "status": r.status}
                                          for r in view.current],
-                                        unit=card.unit, target_value=ev.target_value if card.kind in
-                                        ("at_least", "at_most") else None, average=view.average),
+                                        unit=card.unit, target_value=line_target, average=view.average),
                          f"{card.indicator_code}_рейтинг", "chart_rank")
-    st.caption("Цвет — статус школы по цели, светло-серые — школы вне группы цели. "
-               "Красная линия — цель (для целей «не менее / не более»), оранжевая — средняя школа территории"
-               + (f": {fmt.value(view.average, card.unit)}" if view.average is not None else "") + ".")
+    st.caption(charts.ranking_caption(card.unit, line_target, view.average,
+                                      average_is_target=card.kind == "not_below_average"))
 with right:
     st.markdown("#### Распределение")
     chart_with_downloads(charts.distribution([r.value for r in view.current], unit=card.unit), f"{card.indicator_code}_распределение",

@@ -212,15 +212,33 @@ def ranking(rows: list[dict], *, unit: str, target_value: float | None = None, a
         tooltip=[alt.Tooltip("name:N", title="Школа"), alt.Tooltip("value:Q", title="Значение", format=",.1f"),
                  alt.Tooltip("Статус:N")])
     marks = (alt.Chart(df).mark_bar() if bars_from_zero else alt.Chart(df).mark_circle(size=220, opacity=1))
-    layers = [marks.encode(**enc)]
-    if not bars_from_zero:  # the status word next to the dot: never colour alone
-        layers.append(alt.Chart(df).mark_text(align="left", dx=12, fontSize=13, color="#334e68").encode(
-            x="value:Q", y=alt.Y("name:N", sort=list(df["name"])), text="Статус:N"))
-    for val, colour in ((target_value, TARGET), (average, AVERAGE)):
-        if val is not None:
-            layers.append(alt.Chart(pd.DataFrame({"v": [val]})).mark_rule(color=colour, strokeWidth=2,
-                                                                          strokeDash=[4, 3]).encode(x="v:Q"))
-    return _finish(alt.layer(*layers), height=max(140, height_per_row * len(df)))
+    layers = [alt.Chart(pd.DataFrame({"v": [val]})).mark_rule(color=colour, strokeWidth=2, strokeDash=[4, 3])
+              .encode(x=alt.X("v:Q", title=unit)) for val, colour in ((target_value, TARGET), (average, AVERAGE))
+              if val is not None]
+    layers.append(marks.encode(**enc))  # the dots over the lines
+    if not bars_from_zero:  # the status word next to the dot (never colour alone), a white halo over the lines
+        words = dict(x="value:Q", y=alt.Y("name:N", sort=list(df["name"])), text="Статус:N")
+        layers.append(alt.Chart(df).mark_text(align="left", dx=12, fontSize=13, stroke="white", strokeWidth=4,
+                                              strokeJoin="round").encode(**words))
+        layers.append(alt.Chart(df).mark_text(align="left", dx=12, fontSize=13, color="#334e68").encode(**words))
+    chart = alt.layer(*layers)
+    if not bars_from_zero:  # room right of the axis for the word of a school at the top of the range
+        chart = chart.properties(padding={"left": 5, "top": 5, "bottom": 5, "right": 110})
+    return _finish(chart, height=max(140, height_per_row * len(df)))
+
+
+def ranking_caption(unit: str, target_value: float | None, average: float | None, *,
+                    average_is_target: bool = False) -> str:
+    """What `ranking` draws, in words — only the lines it draws, with their values."""
+    from core.formatting import value as fmt_value
+
+    parts = ["Цвет и слово — статус школы по цели, светло-серые — школы вне группы цели"]
+    if target_value is not None:
+        parts.append(f"красная пунктирная линия — цель {fmt_value(target_value, unit)}")
+    if average is not None:
+        parts.append(f"оранжевая — средняя школа территории {fmt_value(average, unit)}"
+                     + (" (она же цель: «не ниже среднего»)" if average_is_target else ""))
+    return "; ".join(parts) + "."
 
 
 def distribution(values: list[float], *, unit: str, height: int = 220) -> alt.TopLevelMixin:

@@ -63,3 +63,17 @@ def test_timeline_labels_leave_the_time_axis_room_at_1280(demo_db):
     assert set(groups) <= {"КТ", "Прочие"} | {f"Напр. {d}" for d in items["direction"].dropna()}
     assert groups[0] == "КТ" and "Контрольная точка 3: Анализ обученности" in "".join(
         h for t in fig.data[1:] for h in (t.hovertext or ()) if h)  # the full text is in the hover
+
+
+def test_ranking_caption_names_only_the_lines_drawn_and_words_sit_over_the_lines():
+    from core import charts
+
+    rows = [{"name": "СОШ № 2", "value": 93.0, "status": "off_track"}, {"name": "СОШ № 5", "value": 96.5,
+                                                                        "status": "on_track"}]
+    avg_only = charts.ranking_caption("%", None, 96.8, average_is_target=True)
+    assert "красная" not in avg_only and "96,8\u00a0%" in avg_only and "не ниже среднего" in avg_only
+    both = charts.ranking_caption("%", 60.0, 65.8)
+    assert "красная пунктирная линия — цель 60\u00a0%" in both and "оранжевая — средняя школа территории 65,8" in both
+    marks = [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]
+             for layer in charts.ranking(rows, unit="%", target_value=95.0, average=96.0).to_dict()["layer"]]
+    assert marks == ["rule", "rule", "circle", "text", "text"]  # the lines first: words and dots over them
