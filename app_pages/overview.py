@@ -90,8 +90,10 @@ as_of = as_of_param if as_of_param in ends else ov.as_of
 if not meeting and ends:
     as_of = top[1].select_slider("По состоянию на", options=ends, value=as_of if as_of in ends else ends[-1],
                                  format_func=fmt.month_year, key="overview_as_of")
+ov_cut = None  # the cut `ov` was read for (a chart is cached under it)
 if as_of != ov.as_of:
     ov = cache.overview(sc, roadmap_id, as_of)
+    ov_cut = as_of
 as_of = ov.as_of
 # The cut is in the URL when it is not "the latest", and always in meeting mode (frozen for the meeting).
 if as_of is not None and (meeting or (ends and as_of != ends[-1])):
@@ -141,6 +143,12 @@ def progress_text(card) -> str | None:
 
 
 def trend_chart(card, height: int, font_size: int = 14, legend: bool = True):
+    """Built once per data version, view, roadmap, cut, target and size for all sessions."""
+    return cache.figure("overview_trend", sc, roadmap_id, ov_cut, card.target_id, height, font_size, legend,
+                        _build=lambda: _trend_chart(card, height, font_size, legend))
+
+
+def _trend_chart(card, height: int, font_size: int, legend: bool):
     ev = card.evaluation
     forecast = {"end": card.due_end, "value": ev.forecast} if ev.forecast is not None and card.due_end else None
     return charts.trend(card.series, unit=card.unit, target_value=ev.target_value, expected_path=card.expected_path,

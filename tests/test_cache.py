@@ -63,3 +63,26 @@ def test_view_key_hides_who_and_keeps_what_is_seen():
     assert view_key(a) != view_key(Scope(1, "a", "head", frozenset({1}), frozenset({3})))
     assert view_key(auth.system_scope()) != view_key(a)
     assert view_key(7) == 7
+
+
+def test_a_figure_is_built_once_per_view_and_data_version(app_db):
+    from core.db import session_scope
+    from ui import cache
+
+    built = []
+
+    def build(tag):
+        built.append(tag)
+        return {"chart": tag}
+
+    a, b, other = head(1, "head-a", 1), head(2, "head-b", 1), head(1, "head-a", 2)
+    assert cache.figure("t", a, 1, None, 7, _build=lambda: build("a")) == {"chart": "a"}
+    assert cache.figure("t", b, 1, None, 7, _build=lambda: build("b")) == {"chart": "a"}  # same view: shared
+    cache.figure("t", other, 1, None, 7, _build=lambda: build("other"))  # another territory: its own
+    cache.figure("t", a, 1, None, 8, _build=lambda: build("a8"))  # another key: its own
+    assert built == ["a", "other", "a8"]
+    with session_scope(app_db, write=True):  # any write bumps the data version
+        pass
+    cache.refresh_version()
+    assert cache.figure("t", b, 1, None, 7, _build=lambda: build("b")) == {"chart": "b"}
+    assert built[-1] == "b"
