@@ -124,7 +124,9 @@ with tab_load:
                 for msg in dict.fromkeys(p.message for p in preview.errors if not p.where):
                     st.error(msg, icon=":material/lock:")  # a whole-file refusal (an approved quarter) in words
             if preview.errors or preview.warnings:
-                st.dataframe(preview.problems_table(), hide_index=True, width="stretch")
+                # an HTML table that wraps: at 1280 px a grid pushed «Что не так» off the screen; what is wrong first
+                st.table(preview.problems_table()[["Уровень", "Что не так", "Где", "Значение в ячейке"]],
+                         hide_index=True)
 
             answer_names = st.session_state.setdefault("up_answer_names", {})
 

@@ -266,7 +266,8 @@ def test_upload_page_shows_located_errors(app_db):
     data = f.long_table([["NEV-02", "teachers_trained", at.selectbox(key="up_period").value, None, 35, 30]])
     at.get("file_uploader")[0].set_value(("bad.xlsx", data, XLSX)).run()
     assert any("Найдено ошибок: 1" in e.value for e in at.error)
-    problems = at.dataframe[0].value
+    problems = at.table[0].value  # an HTML table that wraps at 1280 px, what is wrong in the second column
+    assert list(problems.columns) == ["Уровень", "Что не так", "Где", "Значение в ячейке"]
     assert problems.iloc[0]["Что не так"] == "35 больше, чем «Всего педагогов» (30)"
     assert problems.iloc[0]["Где"] == "Лист «Лист1», строка 2, столбец E («Числитель»), школа «NEV-02»"
     assert not [b for b in at.button if b.label == "Записать"]
