@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from core import access
 from core.auth import Scope
 from core.db import get_engine
-from core.read.types import School
+from core.read.types import SCHOOL_COLUMNS, School
 from core.targets.evaluation import as_date
 
 
@@ -80,10 +80,8 @@ def periods(engine: Engine | None = None) -> tuple[PeriodRow, ...]:
 def schools(scope: Scope, engine: Engine | None = None) -> tuple[School, ...]:
     """The schools the user may open (a principal: their own; a curator: the curated ones)."""
     engine = engine or get_engine()
-    rows = access.rows(engine, """
-        SELECT s.id, s.code, s.name, s.short_name, s.kind, s.is_shnor, s.is_shnsu, s.is_leader, s.is_demo,
-               s.territory_id, t.name AS territory
-        FROM school s JOIN territory t ON t.id = s.territory_id
-        WHERE s.id IN ({schools})
+    rows = access.rows(engine, f"""
+        SELECT {SCHOOL_COLUMNS} FROM school s JOIN territory t ON t.id = s.territory_id
+        WHERE s.id IN ({{schools}})
         ORDER BY t.name, s.short_name""", scope)
     return tuple(School.of(r) for r in rows)

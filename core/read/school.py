@@ -17,7 +17,7 @@ from core import targets as tg
 from core.auth import Scope, deny
 from core.db import get_engine
 from core.read.overview import expected_path
-from core.read.types import ActivityRow, RiskRow, School, SeriesPoint, period_starts, points
+from core.read.types import SCHOOL_COLUMNS, ActivityRow, RiskRow, School, SeriesPoint, period_starts, points
 from core.targets import evaluation as ev_mod
 from core.targets.evaluation import Result, as_date
 
@@ -58,11 +58,9 @@ def _rows(conn, sql: str, params: dict) -> list[dict]:
 
 def school(scope: Scope, school_id: int, engine: Engine) -> School:
     """The school if the user may see it; refused (and logged) otherwise."""
-    rows = access.rows(engine, """
-        SELECT s.id, s.code, s.name, s.short_name, s.kind, s.is_shnor, s.is_shnsu, s.is_leader, s.is_demo,
-               s.territory_id, t.name AS territory
-        FROM school s JOIN territory t ON t.id = s.territory_id
-        WHERE s.id = :sid AND s.id IN ({schools})""", scope, {"sid": school_id})
+    rows = access.rows(engine, f"""
+        SELECT {SCHOOL_COLUMNS} FROM school s JOIN territory t ON t.id = s.territory_id
+        WHERE s.id = :sid AND s.id IN ({{schools}})""", scope, {"sid": school_id})
     if not rows:
         raise deny(scope, f"школа {school_id}", engine)
     return School.of(rows[0])

@@ -47,6 +47,11 @@ class MatrixRow:
         return None if res is None else res.status
 
 
+# the columns School.of reads, from `school s JOIN territory t ON t.id = s.territory_id`
+SCHOOL_COLUMNS = """s.id, s.code, s.name, s.short_name, s.kind, s.is_shnor, s.is_shnsu, s.is_leader, s.is_demo,
+                    s.territory_id, t.name AS territory"""
+
+
 @dataclass(frozen=True)
 class School:
     id: int
