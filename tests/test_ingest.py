@@ -170,6 +170,18 @@ def test_many_school_forms_at_once(db, methodist):
     assert content == pipeline.bundle(forms)
 
 
+def test_several_files_are_bundled_into_the_same_bytes_whatever_the_clock(monkeypatch):
+    """The page bundles the files again when «Записать» is clicked, seconds after the preview: the
+    bundle must not carry the clock, or the write is refused as «Файл изменился после проверки»."""
+    import time
+
+    files = [("form_1.xlsx", b"first"), ("form_2.xlsx", b"second")]
+    monkeypatch.setattr(time, "time", lambda: 1_700_000_000.0)
+    first = pipeline.bundle(files)
+    monkeypatch.setattr(time, "time", lambda: 1_700_000_000.0 + 3600)
+    assert pipeline.bundle(files) == first
+
+
 def test_formula_with_a_cached_value_is_used_and_said(db, methodist):
     pv = pipeline.prepare(methodist, [("f.xlsx", f.with_formula(cached=True))], engine=db)
     assert pv.errors == [] and _rows(pv)[("СОШ № 2 (демо)", "olympiad_participants")][0] == 42

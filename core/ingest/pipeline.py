@@ -239,11 +239,13 @@ def _periods_touched(pv: Preview) -> set[tuple[int, int]]:
 
 
 def bundle(files: list[tuple[str, bytes]]) -> bytes:
-    """Several files kept as one original: a zip of them, in the order given."""
+    """Several files kept as one original: a zip of them, in the order given. The same files give
+    the same bytes (no clock in the zip), so the checksum of the preview is the one of the write."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for i, (n, d) in enumerate(files, 1):
-            zf.writestr(f"{i:03d}_{n}", d)
+            zf.writestr(zipfile.ZipInfo(f"{i:03d}_{n}", date_time=(1980, 1, 1, 0, 0, 0)), d,
+                        compress_type=zipfile.ZIP_DEFLATED)
     return buf.getvalue()
 
 
