@@ -484,6 +484,27 @@ def test_an_office_table_saved_as_xlsb_lands(db, methodist):
     assert got[("NEV-05", "olympiad_participants")][0] == 7 and got[("NEV-02", "olympiad_participants")][0] == 12
 
 
+def test_a_book_with_a_sheet_per_school_asks_an_unknown_column_once(db, methodist):
+    """Three sheets with the same unrecognised column «Олимпиадники»: one question (naming the
+    other sheets), and its answer maps the column on every sheet."""
+    def sheet(name):
+        return [["Наименование ОО", "Качество обучения: всего", "Качество обучения: из них", "Олимпиадники"],
+                [name, 100, 45, 12]]
+
+    data = f.xlsx(sheet("СОШ № 2"), sheet="СОШ 2", extra_sheets={"СОШ 5": sheet("СОШ № 5"), "СОШ 7": sheet("СОШ № 7")})
+    pv = pipeline.prepare(methodist, [("свод.xlsx", data)], "2024-Q4", engine=db)
+    assert [q.key for q in pv.questions] == ["column:СОШ 2:D"], [q.text for q in pv.questions]
+    assert "на листах «СОШ 5», «СОШ 7»" in pv.questions[0].text, pv.questions[0].text
+    pv = pipeline.prepare(methodist, [("свод.xlsx", data)], "2024-Q4", engine=db,
+                          answers={"column:СОШ 2:D": "olympiad_participants:value"})
+    assert not pv.errors and not pv.questions, [e.text for e in pv.errors] + [q.text for q in pv.questions]
+    olympiad = sorted(r.school for r in pv.rows if r.indicator_code == "olympiad_participants")
+    assert len(olympiad) == 3 and all(r.value == 12 for r in pv.rows if r.indicator_code == "olympiad_participants")
+    pv = pipeline.prepare(methodist, [("свод.xlsx", data)], "2024-Q4", engine=db, answers={"column:СОШ 2:D": "skip"})
+    assert not pv.questions and not any(r.indicator_code == "olympiad_participants" for r in pv.rows)
+    assert len(pv.rows) == 3  # the share of each school still lands
+
+
 def test_a_broken_xlsb_is_named_and_refused_in_russian(db, methodist):
     # no program that writes .xlsb installs from the registries here: the container is built by
     # hand (the parts a real .xlsb has), its workbook part cut short

@@ -122,6 +122,10 @@ def parse(wb: Workbook, indicator_labels: dict[str, tuple[str, str]], *, indicat
             continue
         if _parse_grid(name, rows, wb, ctx, out):
             found = True
+    for question, sheets in ctx.asked.values():
+        if sheets:
+            question.text += (" Ответ относится и к столбцу с тем же заголовком на листах "
+                              + ", ".join(f"«{x}»" for x in sheets) + ".")
     if not found:
         raise IngestError("В файле не найдена таблица с данными: нужна строка заголовков со столбцом школы "
                           "(«Код ОО», «Наименование ОО», «Школа») и столбцами показателей — как в шаблоне — или "
@@ -153,6 +157,11 @@ class _Context:
         self.labels = labels
         self.answers = answers
         self.merged: list[tuple[int, int, int, int]] = []  # of the sheet being read
+        # an unknown column's header (normalised) -> the answer given for it on an earlier sheet of
+        # this book, and the headers already asked: a book with a sheet per school or territory asks
+        # once per header, not once per sheet
+        self.header_answers: dict[str, str] = {}
+        self.asked: dict[str, tuple[Question, list[str]]] = {}  # header -> its question, the later sheets
         self.indicators = list(indicators)
         names = []
         for i in self.indicators:
@@ -322,12 +331,19 @@ def _parse_grid(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out: 
             continue
         letter = col_letter(j + 1)
         qkey = f"column:{sheet}:{letter}"
-        answer = ctx.answers.get(qkey)
+        hkey = norm(heads[j])
+        answer = ctx.answers.get(qkey) or (ctx.header_answers.get(hkey) if hkey else None)
+        if answer and hkey:
+            ctx.header_answers.setdefault(hkey, answer)
         numeric = any(j < len(rows[i]) and _numeric(rows[i][j]) for i in data_rows[:2000])
         if answer == "skip":
             cols[j] = ("skip", "")
         elif answer and ":" in answer and answer.split(":", 1)[1] in PARTS:
             cols[j] = ("key", answer)
+        elif numeric and hkey and hkey in ctx.asked:  # asked on an earlier sheet: that answer will serve here
+            if sheet not in ctx.asked[hkey][1]:
+                ctx.asked[hkey][1].append(sheet)
+            cols[j] = ("skip", "")
         elif numeric:
             why_no_percent = (" Процента среди вариантов нет: доля загружается только двумя числами («всего» и "
                               "«из них»), процент приложение считает само; если в файле только проценты, добавьте "
@@ -337,6 +353,8 @@ def _parse_grid(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out: 
                 qkey, f"Лист «{sheet}», столбец {letter} («{heads[j]}»): в нём числа, но такого показателя нет в "
                       f"справочнике. Какой это показатель? Или пропустить столбец?{why_no_percent}",
                 [("skip", "Пропустить столбец")] + ctx.choices))
+            if hkey:
+                ctx.asked[hkey] = (questions[-1], [])
             cols[j] = ("skip", "")
         else:
             problems.append(Problem("warning", "столбец не распознан и пропущен (в нём нет чисел)", sheet, start,
