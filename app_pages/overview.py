@@ -324,7 +324,9 @@ with tab_trends:
                                                            if c.target_id == t), key="trend_pick")
     card = next((c for c in ov.cards if c.target_id == pick), ov.cards[0])
     st.markdown(f"#### {card.number}. {escape(card.indicator_name)}")
-    chart_with_downloads(trend_chart(card, 320), f"{card.indicator_code}_динамика", "ov_trend")
+    chart, spec = cache.figure("overview_trend_drawn", sc, roadmap_id, ov_cut, card.target_id, 320,
+                               _build=lambda: cache.drawn(_trend_chart(card, 320, 14, True)))
+    chart_with_downloads(chart, f"{card.indicator_code}_динамика", "ov_trend", spec=spec)
     ev = card.evaluation
     forecast = (f"Прогноз к сроку: {fmt.value(ev.forecast, card.unit)} — {card.forecast_basis}"
                 if ev.forecast is not None else f"Прогноз: {ev.forecast_note}")

@@ -116,6 +116,16 @@ def figure(name: str, scope: Scope, *key, _build):
     return _build()
 
 
+def drawn(chart) -> tuple:
+    """`(chart, spec)`: the chart with the Vega-Lite spec that `st.altair_chart` would send for it
+    (Streamlit 1.67's own conversion, its schema validation included — that conversion was most
+    of a warm overview run's CPU), to be cached with the chart by `figure` and drawn by
+    `ui.common.chart_with_downloads(..., spec=spec)` without converting again."""
+    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+
+    return chart, _convert_altair_to_vega_lite_spec(chart)
+
+
 @cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
 def overview(scope: Scope, roadmap_id: int, as_of: date | None):
     return overview_read.overview(scope, roadmap_id, as_of, engine())

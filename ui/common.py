@@ -73,11 +73,15 @@ def status_table(rows, unit_col: str, target_columns: list[tuple], link: str | N
     return (f'<table class="status-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
 
 
-def chart_with_downloads(chart, name: str, key: str) -> None:
-    """An Altair chart with PNG and SVG download buttons (rendered offline on click)."""
+def chart_with_downloads(chart, name: str, key: str, *, spec: dict | None = None) -> None:
+    """An Altair chart with PNG and SVG download buttons (rendered offline on click). `spec`: its
+    Vega-Lite spec already converted and cached (`ui.cache.drawn`), drawn as it is."""
     from core import reports
 
-    st.altair_chart(chart, width="stretch")
+    if spec is None:
+        st.altair_chart(chart, width="stretch")
+    else:
+        st.vega_lite_chart(spec=spec, width="stretch")
     row = st.container(horizontal=True, wrap=True)  # buttons at their own width, wrapping when narrow
     row.download_button("Рисунок .png", lambda: reports.chart_png(chart), file_name=f"{name}.png", mime="image/png",
                         key=f"{key}_png", icon=":material/image:", help="Скачать график картинкой")
