@@ -112,7 +112,7 @@ def step_text(step: NextStep, unit: str) -> str:
     точек в дорожной карте нет)», «… к сроку цели 31.12.2024 (…)»: the number and which date it is for."""
     shown = fmt.value(step.value, unit)
     if step.basis == "control_point":
-        return f"{shown} к контрольной точке {fmt.date_text(step.by)} «{fmt.clip(step.point.title, 60)}»"
+        return f"{shown} к контрольной точке {fmt.date_text(step.by)} «{fmt.clip(step.point.title, 40)}»"
     why = ("следующих контрольных точек в дорожной карте нет" if step.roadmap_has_points
            else "контрольных точек в дорожной карте нет")
     if step.basis == "due":
