@@ -399,6 +399,17 @@ def _parse_grid(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out: 
     period_col = long_cols.get("period")
     ind_col = long_cols.get("indicator")
     heads = {j: heads.get(j) or (cols[j][1]) for j in cols}
+    texts: dict[str, str] = {}  # a long table repeats its codes, names and periods: each text cleaned once
+
+    def text_of(v) -> str:
+        if v.__class__ is not str:
+            return cell_text(v)
+        t = texts.get(v)
+        if t is None:
+            t = texts[v] = cell_text(v)
+        return t
+
+    totals: dict[str, bool] = {}
     for i in data_rows:
         row = rows[i]
         rownum = i + 1
@@ -406,10 +417,13 @@ def _parse_grid(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out: 
         if sheet_school is not None:
             school = sheet_school
         else:
-            school = cell_text(row[school_col]) if school_col < n else ""
+            school = text_of(row[school_col]) if school_col < n else ""
             if not school and name_col is not None and name_col < n:
-                school = cell_text(row[name_col])
-        if TOTAL_ROW.match(school) or (name_col is not None and name_col < n and TOTAL_ROW.match(cell_text(row[name_col]))):
+                school = text_of(row[name_col])
+        total = totals.get(school)
+        if total is None:
+            total = totals[school] = bool(TOTAL_ROW.match(school))
+        if total or (name_col is not None and name_col < n and TOTAL_ROW.match(text_of(row[name_col]))):
             continue  # «Итого» row
         if not school:
             out.problems.append(Problem("error", "не указана школа (код или наименование)", sheet, rownum,
@@ -417,9 +431,9 @@ def _parse_grid(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out: 
             continue
         period = None
         if period_col is not None and period_col < n:
-            period = cell_text(row[period_col]) or None
+            period = text_of(row[period_col]) or None
         if ind_col is not None:  # long table: one row per school x indicator x period
-            ind = cell_text(row[ind_col]) if ind_col < n else ""
+            ind = text_of(row[ind_col]) if ind_col < n else ""
             for part, j in value_cols:
                 if j < n and (not _blank(row[j]) or (rownum, j + 1) in formulas):
                     out.entries.append(Entry(school, ind, period, part, row[j], sheet, rownum, letters[j],
