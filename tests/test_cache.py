@@ -152,3 +152,31 @@ def test_heads_of_different_territories_never_see_each_others_cached_overview(ap
     other = _page("head-okn", roadmap="nev-2024")  # the other head asks for it by address
     assert "Оконешниковский" in _text(other) and "Невинномысск" not in _text(other)
     assert "СОШ № 2 (демо)" not in _text(other)
+
+
+def test_two_curators_seeing_the_same_schools_get_each_their_own_curated_list(app_db):
+    """Curator A (СОШ № 1) curates № 2 and № 5; curator B (СОШ № 2) curates № 1 and № 5: both see the
+    same three schools, but each list is of the schools *they* curate — the own school is in the key."""
+    from sqlalchemy import text
+    from sqlmodel import select
+
+    from core.db import session_scope
+    from core.models import CuratorLink, User
+    from ui import cache
+
+    with app_db.connect() as c:
+        ids = dict(c.execute(text("SELECT code, id FROM school WHERE code IN ('NEV-01', 'NEV-02', 'NEV-05')")).all())
+    with session_scope(app_db, write=True) as s:
+        s.add(CuratorLink(curator_school_id=ids["NEV-02"], school_id=ids["NEV-01"]))
+        s.add(CuratorLink(curator_school_id=ids["NEV-02"], school_id=ids["NEV-05"]))
+    _add_user(app_db, "curator-two", "curator", school_id=ids["NEV-02"])
+    with session_scope(app_db) as s:
+        a, b = (auth.scope_for(s, s.exec(select(User).where(User.login == login)).one())
+                for login in ("demo-curator", "curator-two"))
+    assert a.school_ids == b.school_ids and a.territory_ids == b.territory_ids  # the same schools seen
+    cache.refresh_version()
+    day = cache.today()
+    first = [x.school.id for x in cache.curated_schools(a, day)]
+    second = [x.school.id for x in cache.curated_schools(b, day)]
+    assert sorted(first) == sorted([ids["NEV-02"], ids["NEV-05"]])
+    assert sorted(second) == sorted([ids["NEV-01"], ids["NEV-05"]])
