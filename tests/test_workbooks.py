@@ -505,6 +505,27 @@ def test_a_book_with_a_sheet_per_school_asks_an_unknown_column_once(db, methodis
     assert len(pv.rows) == 3  # the share of each school still lands
 
 
+def test_two_unknown_columns_with_one_header_on_one_sheet_are_two_questions(db, methodist):
+    """Two columns «Число» side by side on one sheet are two columns, not one header answered twice:
+    each is asked, each answer maps its own column (and on a later sheet the column in the same
+    place among the «Число» columns) — the second is never mapped to the first one's indicator."""
+    def sheet(name, a, b):
+        return [["Наименование ОО", "Качество обучения: всего", "Качество обучения: из них", "Число", "Число"],
+                [name, 100, 45, a, b]]
+
+    data = f.xlsx(sheet("СОШ № 2", 12, 30), sheet="СОШ 2", extra_sheets={"СОШ 5": sheet("СОШ № 5", 7, 21)})
+    pv = pipeline.prepare(methodist, [("свод.xlsx", data)], "2024-Q4", engine=db)
+    assert [q.key for q in pv.questions] == ["column:СОШ 2:D", "column:СОШ 2:E"], [q.text for q in pv.questions]
+    assert all("на листах «СОШ 5»." in q.text for q in pv.questions), [q.text for q in pv.questions]
+    pv = pipeline.prepare(methodist, [("свод.xlsx", data)], "2024-Q4", engine=db,
+                          answers={"column:СОШ 2:D": "olympiad_participants:value", "column:СОШ 2:E": "skip"})
+    assert not pv.errors and not pv.questions, [e.text for e in pv.errors] + [q.text for q in pv.questions]
+    got = sorted((r.school, r.value) for r in pv.rows if r.indicator_code == "olympiad_participants")
+    assert [v for _, v in got] == [12, 7] or [v for _, v in got] == [7, 12], got
+    assert not any(r.value in (30, 21) for r in pv.rows)  # the skipped «Число» lands nowhere
+
+
+
 def test_a_broken_xlsb_is_named_and_refused_in_russian(db, methodist):
     # no program that writes .xlsb installs from the registries here: the container is built by
     # hand (the parts a real .xlsb has), its workbook part cut short

@@ -160,8 +160,8 @@ class _Context:
         # an unknown column's header (normalised) -> the answer given for it on an earlier sheet of
         # this book, and the headers already asked: a book with a sheet per school or territory asks
         # once per header, not once per sheet
-        self.header_answers: dict[str, str] = {}
-        self.asked: dict[str, tuple[Question, list[str]]] = {}  # header -> its question, the later sheets
+        self.header_answers: dict[tuple[str, int], str] = {}  # (header, its n-th column on a sheet) -> answer
+        self.asked: dict[tuple[str, int], tuple[Question, list[str]]] = {}  # -> its question, the later sheets
         self.indicators = list(indicators)
         names = []
         for i in self.indicators:
@@ -326,12 +326,18 @@ def _parse_grid(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out: 
         data_rows = data_rows[1:]  # «1 | 2 | 3 | …» under the header, as in official forms
     # columns nobody recognised: with numbers in them a question, otherwise a warning
     questions, problems = [], []
+    nth: dict[str, int] = {}  # how many unknown columns of this sheet had each header before
     for j, (kind, _) in sorted(cols.items()):
         if kind != "unknown":
             continue
         letter = col_letter(j + 1)
         qkey = f"column:{sheet}:{letter}"
-        hkey = norm(heads[j])
+        head = norm(heads[j])
+        # the header and its place among this sheet's columns of that header: two «Число» columns of
+        # one sheet are two questions, and a later sheet's second «Число» takes the second answer
+        hkey = (head, nth.get(head, 0)) if head else None
+        if head:
+            nth[head] = nth.get(head, 0) + 1
         answer = ctx.answers.get(qkey) or (ctx.header_answers.get(hkey) if hkey else None)
         if answer and hkey:
             ctx.header_answers.setdefault(hkey, answer)
