@@ -3,12 +3,18 @@
 `TEST_POSTGRES_URL` (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) switches the PostgreSQL
 runs on; each test database is a fresh database created next to it and dropped afterwards.
 With `REQUIRE_POSTGRES=1` (set by CI) a missing PostgreSQL is an error, not a skip.
+
+Worker-safe under pytest-xdist (pytest.ini runs `-n auto`): SQLite files live under each worker's own
+tmp_path_factory; PostgreSQL database names carry the worker id (`mon_test_gw1_…`); nothing is written
+into the repository tree.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -32,18 +38,65 @@ def _pg_admin_conn():
     return psycopg.connect(plain, autocommit=True)
 
 
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # "gw0", "gw1", … under xdist
+
+
+def _pg_name() -> str:
+    return f"mon_test_{WORKER}_{uuid.uuid4().hex[:12]}"
+
+
 def _new_pg_database() -> str:
-    name = f"mon_test_{uuid.uuid4().hex[:12]}"
+    name = _pg_name()
     with _pg_admin_conn() as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return PG_URL.rsplit("/", 1)[0] + "/" + name
 
 
+class _Dropper:
+    """Drops PostgreSQL test databases on a background thread: a DROP DATABASE waits for the server
+    (files, a checkpoint), and the next test need not wait for it. `join()` at the end of the session
+    waits until every one is gone and raises what failed."""
+
+    def __init__(self):
+        self.q: queue.Queue[str | None] = queue.Queue()
+        self.errors: list[str] = []
+        self.thread: threading.Thread | None = None
+
+    def drop(self, name: str) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="pg-dropper", daemon=True)
+            self.thread.start()
+        self.q.put(name)
+
+    def _run(self) -> None:
+        conn = None
+        while (name := self.q.get()) is not None:
+            try:
+                conn = conn or _pg_admin_conn()
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except Exception as exc:  # noqa: BLE001 - reported by join()
+                self.errors.append(f"{name}: {exc}")
+                conn = None
+            finally:
+                self.q.task_done()
+        if conn is not None:
+            conn.close()
+
+    def join(self) -> None:
+        if self.thread is not None:
+            self.q.put(None)
+            self.thread.join()
+            self.thread = None
+        if self.errors:
+            raise RuntimeError("test databases not dropped: " + "; ".join(self.errors))
+
+
+_dropper = _Dropper()
+
+
 def _drop_pg_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    _forget(url)
-    with _pg_admin_conn() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _forget(url)  # our own connections first; WITH (FORCE) ends any a subprocess left behind
+    _dropper.drop(url.rsplit("/", 1)[1])
 
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -85,7 +138,7 @@ def _sqlite_copy(src_url: str, dst_url: str) -> None:
 
 def _pg_copy(template_url: str) -> str:
     """A new PostgreSQL database cloned from a template database (CREATE DATABASE ... TEMPLATE)."""
-    name = f"mon_test_{uuid.uuid4().hex[:12]}"
+    name = _pg_name()
     template = template_url.rsplit("/", 1)[1]
     with _pg_admin_conn() as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
@@ -125,6 +178,7 @@ class _Templates:
     def drop_all(self) -> None:
         for url in self.urls.values():
             _cleanup(url)
+        _dropper.join()
 
 
 def _forget(url: str) -> None:
@@ -194,3 +248,13 @@ def env_demo_url(tmp_path, monkeypatch, db_templates):
     yield url
     reset_settings_cache()
     _cleanup(url)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under xdist (`--dist loadgroup`) every e2e module runs whole in one worker, so its server (and
+    anything else module-scoped) starts once; other tests are spread one by one. Runs before xdist
+    turns the marks into work units."""
+    for item in items:
+        if "e2e" in item.path.parts and not any(item.iter_markers("xdist_group")):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

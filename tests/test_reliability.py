@@ -21,16 +21,19 @@ N_READERS = 2
 DEADLINE = 90
 
 READER = """
-import sys, time
+import os, sys, time
 from core import auth
 from core.read import overview as read_overview
 from core.db import get_engine
 engine = get_engine(sys.argv[1])
-n, end = 0, time.time() + float(sys.argv[2])
-while time.time() < end:
+stop, end = sys.argv[2], time.time() + float(sys.argv[3])
+print("ready", flush=True)
+n = 0
+while n == 0 or not os.path.exists(stop) and time.time() < end:  # reads until the uploads are done
     ov = read_overview.overview(auth.system_scope(), 1, engine=engine)
     assert len(ov.cards) == 5
     n += 1
+    time.sleep(0.05)  # leaves the CPU to the uploads it reads alongside
 print(n)
 """
 
@@ -76,14 +79,19 @@ def test_eight_uploads_at_once_with_readers(demo_db_any, tmp_path):
                                        for q in range(1, 5)]
                                       + [[code, "teachers_trained", "2025-Q1", None, 20 + i, 40]]))
         files.append(path)
-    readers = [subprocess.Popen([sys.executable, "-c", READER, url, "8"], cwd=ROOT, env=_env(url),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(N_READERS)]
+    stop = tmp_path / "uploads-done"
+    readers = [subprocess.Popen([sys.executable, "-c", READER, url, str(stop), str(DEADLINE)], cwd=ROOT,
+                                env=_env(url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for _ in range(N_READERS)]
+    for r in readers:  # reading before the first upload starts, and until the last one has finished
+        assert r.stdout.readline().strip() == "ready", r.communicate()[1]
     t0 = time.time()
     uploads = [subprocess.Popen([sys.executable, "-m", "core.ingest", str(p), "--user", "demo-methodist", "--apply",
                                  "--accept-warnings"], cwd=ROOT, env=_env(url), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True) for p in files]
     results = [p.communicate(timeout=DEADLINE) for p in uploads]
     elapsed = time.time() - t0
+    stop.write_text("done")
     reads = [p.communicate(timeout=DEADLINE) for p in readers]
     for (out, err), p in zip(results, uploads):
         assert p.returncode == 0, err

@@ -1,5 +1,13 @@
 """End-to-end fixtures: a real `streamlit run app.py` on a free port and Debian's Chromium driven
-by Playwright. Without Chromium the suite is skipped, unless REQUIRE_E2E=1 (CI), where it fails."""
+by Playwright. Without Chromium the suite is skipped, unless REQUIRE_E2E=1 (CI), where it fails.
+
+Servers: a module that only reads sets `SHARED_SERVER = True` and its `server` is one app per test
+session (per xdist worker) on a copy of the demo template; after each such module the shared
+database is checked to be unchanged (data, users, passwords), so a module that writes cannot hide
+there. Any other module gets its own server: on a copy of the demo template, or, with
+`FRESH_START = True`, one that builds the demo itself on its first start. One Chromium per session
+(per worker); every test gets a fresh browser context. All tests of an e2e module run in one xdist
+worker (the `xdist_group` set in tests/conftest.py), so a module's server starts once."""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ import contextlib
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -27,7 +36,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(tmp_path: Path, extra_env: dict | None = None):
+def _start(tmp_path: Path, extra_env: dict | None):
     port = _free_port()
     env = dict(os.environ)
     env.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'e2e.db'}", "MONITORING_DEMO": "1",
@@ -38,24 +47,42 @@ def start_server(tmp_path: Path, extra_env: dict | None = None):
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError("streamlit exited:\n" + (tmp_path / "server.log").read_text())
+            return None, (tmp_path / "server.log").read_text()
         try:
             with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
                 if r.status == 200:
                     return proc, base
         except OSError:
-            time.sleep(0.3)
+            time.sleep(0.1)
     proc.kill()
     raise RuntimeError("streamlit did not start in 90 s:\n" + (tmp_path / "server.log").read_text())
 
 
+def start_server(tmp_path: Path, extra_env: dict | None = None, template: str | None = None):
+    """`streamlit run app.py` on a free port with DATABASE_URL = tmp_path/e2e.db; `template` (a SQLite
+    URL, e.g. `db_templates.url("sqlite", "demo")`) is copied there first, else the server starts on a
+    new file. Another process (an xdist worker) may take the free port first: then it tries another."""
+    if template is not None:
+        from tests.conftest import _sqlite_copy
+
+        _sqlite_copy(template, f"sqlite:///{tmp_path / 'e2e.db'}")
+    for _ in range(3):
+        proc, base = _start(tmp_path, extra_env)
+        if proc is not None:
+            return proc, base
+        if "already in use" not in base:
+            break
+    raise RuntimeError("streamlit exited:\n" + base)
+
+
 @contextlib.contextmanager
-def running_server(tmp_path: Path, extra_env: dict | None = None):
-    proc, base = start_server(tmp_path, extra_env)
+def running_server(tmp_path: Path, extra_env: dict | None = None, template: str | None = None):
+    proc, base = start_server(tmp_path, extra_env, template)
     try:
         yield base
     finally:
@@ -66,21 +93,47 @@ def running_server(tmp_path: Path, extra_env: dict | None = None):
             proc.kill()
 
 
+def _fingerprint(db: Path) -> tuple:
+    """What a read-only module must leave as it found it: the data version (every data write bumps
+    it), the users with their passwords and roles, the roadmaps' activities and the uploads."""
+    with sqlite3.connect(db) as c:
+        return (c.execute("SELECT value FROM appmeta WHERE key = 'data_version'").fetchall(),
+                c.execute('SELECT id, login, password_hash, role, is_active FROM "user" ORDER BY id').fetchall(),
+                c.execute("SELECT id, status FROM activity ORDER BY id").fetchall(),
+                c.execute("SELECT COUNT(*) FROM upload").fetchall(),
+                c.execute("SELECT COUNT(*) FROM measurement").fetchall())
+
+
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory, db_templates):
+    """One app per session (per xdist worker) on a copy of the demo template, for modules that only
+    read (`SHARED_SERVER = True`). Yields (base URL, database file)."""
+    tmp = tmp_path_factory.mktemp("e2e-shared")
+    with running_server(tmp, template=db_templates.url("sqlite", "demo")) as base:
+        yield base, tmp / "e2e.db"
+
+
 @pytest.fixture(scope="module")
 def server(request, tmp_path_factory, db_templates):
-    """The app on the demo database. A module that sets FRESH_START = True gets a server that
-    builds the demo itself on its first start (as `streamlit run` on a new machine does); the others
-    start on a copy of the session's demo template, which saves the build."""
+    """The app on the demo database (base URL). `SHARED_SERVER = True`: the session's shared app,
+    checked unchanged after the module. `FRESH_START = True`: a private server that builds the demo
+    itself on its first start (as `streamlit run` on a new machine does). Otherwise a private server
+    on a copy of the session's demo template, which saves the build."""
+    if getattr(request.module, "SHARED_SERVER", False):
+        base, db = request.getfixturevalue("shared_server")
+        before = _fingerprint(db)
+        yield base
+        after = _fingerprint(db)
+        assert after == before, (f"{request.module.__name__} sets SHARED_SERVER = True but changed the shared "
+                                 "database (data, users, activities or uploads); give it its own server")
+        return
     tmp = tmp_path_factory.mktemp("e2e")
-    if not getattr(request.module, "FRESH_START", False):
-        from tests.conftest import _sqlite_copy
-
-        _sqlite_copy(db_templates.url("sqlite", "demo"), f"sqlite:///{tmp / 'e2e.db'}")
-    with running_server(tmp) as base:
+    template = None if getattr(request.module, "FRESH_START", False) else db_templates.url("sqlite", "demo")
+    with running_server(tmp, template=template) as base:
         yield base
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         if os.environ.get("REQUIRE_E2E") == "1":

@@ -10,6 +10,8 @@ import pytest
 from tests.e2e.conftest import login, shot, wait_idle
 from ui.shell import PAGES, ROLE_PAGES
 
+SHARED_SERVER = True  # reads only: the session's shared app (checked unchanged afterwards)
+
 SIZES = [(1280, 720), (1920, 1080)]
 ROLES = {"admin": "demo-admin", "head": "demo-head", "methodologist": "demo-methodist", "curator": "demo-curator",
          "principal": "demo-principal"}

@@ -2,6 +2,8 @@
 
 from tests.e2e.conftest import login, shot, wait_idle
 
+SHARED_SERVER = True  # reads only: the session's shared app (checked unchanged afterwards)
+
 
 def test_overview_meeting_indicator_and_school(server, page):
     login(page, server, "demo-head")

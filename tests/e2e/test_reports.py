@@ -6,6 +6,8 @@ from docx import Document
 
 from tests.e2e.conftest import login, shot, wait_idle
 
+SHARED_SERVER = True  # reads only: the session's shared app (checked unchanged afterwards)
+
 
 def test_download_the_spravka_and_a_chart(server, page):
     login(page, server, "demo-head")

@@ -13,9 +13,9 @@ from tests.e2e.conftest import login, running_server, shot, wait_idle
 
 
 @pytest.fixture(scope="module")
-def srv(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("secb")
-    with running_server(tmp) as base:
+def srv(tmp_path_factory, db_templates):
+    tmp = tmp_path_factory.mktemp("secb")  # its own app: the hostile names are planted in its database
+    with running_server(tmp, template=db_templates.url("sqlite", "demo")) as base:
         yield base, tmp / "e2e.db"
 
 
@@ -94,37 +94,37 @@ document.addEventListener('securitypolicyviolation',
 """
 
 
-def test_every_page_renders_under_the_csp(browser, tmp_path):
-    with running_server(tmp_path) as base:
-        violations, errors = [], []
-        for user, paths, drawn in (
-                ("demo-head", ["/overview", "/roadmap", "/risks", "/indicator", "/school?school=2", "/reports"],
-                 {"/roadmap": ".js-plotly-plot .main-svg",
-                  "/indicator": "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"}),
-                ("demo-methodist", ["/upload"], {}),
-                ("demo-curator", ["/curated"], {}),
-                ("demo-admin", ["/admin", "/account"], {})):
-            ctx = browser.new_context(viewport={"width": 1400, "height": 900})
-            ctx.add_init_script(CSP_WATCH)
-            pg = ctx.new_page()
-            pg.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
-            pg.goto(base + "/login")
-            assert "default-src 'self'" in pg.evaluate("fetch('/login').then(r => r.headers.get('content-security-policy'))")
-            login(pg, base, user)
-            for path in paths:
-                pg.goto(base + path)
-                wait_idle(pg)
-                if path in drawn:
-                    try:
-                        pg.wait_for_selector(drawn[path], timeout=30000, state="attached")
-                    except Exception:  # noqa: BLE001 - reported with the violations
-                        shot(pg, f"csp-missing{path.replace('/', '-')}")
-                        violations.append(f"{user} {path}: nothing drawn ({drawn[path]})")
-                pg.wait_for_timeout(500)
-                violations += [f"{user} {path}: {v}" for v in pg.evaluate("window.__csp")]
-            shot(pg, f"csp-{user}")
-            ctx.close()
-        assert not violations and not errors, (violations, errors)
+def test_every_page_renders_under_the_csp(browser, shared_server):
+    base, _ = shared_server  # the demo as it is, not the hostile names of `srv`
+    violations, errors = [], []
+    for user, paths, drawn in (
+            ("demo-head", ["/overview", "/roadmap", "/risks", "/indicator", "/school?school=2", "/reports"],
+             {"/roadmap": ".js-plotly-plot .main-svg",
+              "/indicator": "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"}),
+            ("demo-methodist", ["/upload"], {}),
+            ("demo-curator", ["/curated"], {}),
+            ("demo-admin", ["/admin", "/account"], {})):
+        ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+        ctx.add_init_script(CSP_WATCH)
+        pg = ctx.new_page()
+        pg.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+        pg.goto(base + "/login")
+        assert "default-src 'self'" in pg.evaluate("fetch('/login').then(r => r.headers.get('content-security-policy'))")
+        login(pg, base, user)
+        for path in paths:
+            pg.goto(base + path)
+            wait_idle(pg)
+            if path in drawn:
+                try:
+                    pg.wait_for_selector(drawn[path], timeout=30000, state="attached")
+                except Exception:  # noqa: BLE001 - reported with the violations
+                    shot(pg, f"csp-missing{path.replace('/', '-')}")
+                    violations.append(f"{user} {path}: nothing drawn ({drawn[path]})")
+            pg.wait_for_timeout(500)
+            violations += [f"{user} {path}: {v}" for v in pg.evaluate("window.__csp")]
+        shot(pg, f"csp-{user}")
+        ctx.close()
+    assert not violations and not errors, (violations, errors)
 
 
 def test_download_urls_belong_to_the_login_session_that_made_them(srv, browser):

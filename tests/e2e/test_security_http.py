@@ -31,9 +31,9 @@ def audit_ips(db: Path, action: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def plain(tmp_path_factory):
+def plain(tmp_path_factory, db_templates):
     tmp = tmp_path_factory.mktemp("sec")
-    with running_server(tmp) as base:
+    with running_server(tmp, template=db_templates.url("sqlite", "demo")) as base:
         yield base, tmp / "e2e.db"
 
 
@@ -44,8 +44,8 @@ def test_forged_forwarded_for_is_ignored_without_trusted_proxies(plain):
     assert audit_ips(db, "login")[-1] == "127.0.0.1"  # uvicorn would have written 6.6.6.6
 
 
-def test_trusted_proxy_names_the_client(tmp_path):
-    with running_server(tmp_path, {"TRUSTED_PROXIES": "127.0.0.0/8"}) as base:
+def test_trusted_proxy_names_the_client(tmp_path, db_templates):
+    with running_server(tmp_path, {"TRUSTED_PROXIES": "127.0.0.0/8"}, db_templates.url("sqlite", "demo")) as base:
         _, r = http_login(base, "demo-head", headers={"X-Forwarded-For": "6.6.6.6, 192.0.2.44"})
         assert r.status_code == 303
         assert audit_ips(tmp_path / "e2e.db", "login")[-1] == "192.0.2.44"  # the proxy's hop, not the claim

@@ -4,6 +4,8 @@ the upload page's default period."""
 
 from tests.e2e.conftest import login, shot, wait_idle
 
+SHARED_SERVER = True  # reads only: the session's shared app (checked unchanged afterwards)
+
 
 def test_participants_and_how_counted(server, page):
     login(page, server, "demo-admin")
