@@ -1,6 +1,10 @@
 """Several uploads at once from separate processes, readers alongside, and an import killed in the
-middle of its transaction — on SQLite and PostgreSQL. Bounded: 8 uploads, 2 readers, 90 s at most."""
+middle of its transaction — on SQLite and PostgreSQL. Bounded: 8 uploads, 2 readers, 90 s at most.
+The 8 uploads are 8 processes forked from one that imported the command-line tool once (each runs
+`python -m core.ingest FILE --apply` as its own process with its own connections), so that eight
+interpreters do not each spend a second or two importing pandas."""
 
+import json
 import os
 import signal
 import subprocess
@@ -35,6 +39,29 @@ while n == 0 or not os.path.exists(stop) and time.time() < end:  # reads until t
     n += 1
     time.sleep(0.05)  # leaves the CPU to the uploads it reads alongside
 print(n)
+"""
+
+UPLOADS = """
+import json, os, sys
+from core.ingest.__main__ import main  # imported once: each upload is a process of its own, forked from here
+pids = []
+for path in sys.argv[1:]:
+    pid = os.fork()
+    if pid == 0:  # `python -m core.ingest PATH --user demo-methodist --apply --accept-warnings`
+        with open(path + ".out", "w") as out, open(path + ".err", "w") as err:
+            os.dup2(out.fileno(), 1)
+            os.dup2(err.fileno(), 2)
+            try:
+                code = main([path, "--user", "demo-methodist", "--apply", "--accept-warnings"])
+            except BaseException:
+                import traceback
+                traceback.print_exc()
+                code = 1
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code or 0)
+    pids.append(pid)
+print(json.dumps([os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids]))
 """
 
 KILLED_IN_THE_MIDDLE = """
@@ -86,15 +113,17 @@ def test_eight_uploads_at_once_with_readers(demo_db_any, tmp_path):
     for r in readers:  # reading before the first upload starts, and until the last one has finished
         assert r.stdout.readline().strip() == "ready", r.communicate()[1]
     t0 = time.time()
-    uploads = [subprocess.Popen([sys.executable, "-m", "core.ingest", str(p), "--user", "demo-methodist", "--apply",
-                                 "--accept-warnings"], cwd=ROOT, env=_env(url), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True) for p in files]
-    results = [p.communicate(timeout=DEADLINE) for p in uploads]
+    launcher = subprocess.run([sys.executable, "-c", UPLOADS, *map(str, files)], cwd=ROOT, env=_env(url),
+                              capture_output=True, text=True, timeout=DEADLINE)
     elapsed = time.time() - t0
     stop.write_text("done")
     reads = [p.communicate(timeout=DEADLINE) for p in readers]
-    for (out, err), p in zip(results, uploads):
-        assert p.returncode == 0, err
+    assert launcher.returncode == 0, launcher.stderr
+    codes = json.loads(launcher.stdout.strip().splitlines()[-1])
+    assert len(codes) == N_UPLOADS
+    for code, path in zip(codes, files):
+        out, err = Path(f"{path}.out").read_text(), Path(f"{path}.err").read_text()
+        assert code == 0, err
         assert "locked" not in (out + err).lower()
         assert "Записано: загрузка №" in out
     for (out, err), p in zip(reads, readers):
