@@ -145,14 +145,6 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM,
                               args=["--no-sandbox", "--disable-gpu", "--lang=ru", "--disable-background-networking",
                                     "--disable-component-update", "--no-first-run", "--disable-sync"])
-        new_context = b.new_context
-
-        def watched_context(*args, **kwargs):  # every page of every context counts its runs (wait_idle)
-            ctx = new_context(*args, **kwargs)
-            ctx.add_init_script(RUN_WATCH)
-            return ctx
-
-        b.new_context = watched_context
         yield b
         b.close()
 
@@ -166,69 +158,7 @@ def page(browser):
     ctx.close()
 
 
-# Every context the `browser` fixture makes carries this script: it counts the rerun requests the
-# page sends (BackMsg.rerun_script, field 11: its first byte is 0x5a) and notes the last request
-# that a finished run has answered (ForwardMsg.script_finished, field 6: FINISHED_SUCCESSFULLY or
-# FINISHED_FRAGMENT_RUN_SUCCESSFULLY; a run stopped for a rerun does not count).
-RUN_WATCH = r"""
-(() => {
-  const st = window.__stRuns = {sent: 0, answered: 0};
-  const bytes = d => d instanceof ArrayBuffer ? new Uint8Array(d)
-    : ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : null;
-  const varint = (b, i) => { let v = 0, k = 1, x;
-    do { x = b[i++]; v += (x & 0x7f) * k; k *= 128; } while (x & 0x80 && i < b.length); return [v, i]; };
-  const finished = b => {  // ScriptFinishedStatus of a ForwardMsg, or -1
-    let i = 0;
-    while (i < b.length) {
-      let tag, v; [tag, i] = varint(b, i);
-      const field = Math.floor(tag / 8), type = tag & 7;
-      if (type === 0) { [v, i] = varint(b, i); if (field === 6) return v; }
-      else if (type === 2) { [v, i] = varint(b, i); i += v; }
-      else if (type === 1) i += 8; else if (type === 5) i += 4; else return -1;
-    }
-    return -1;
-  };
-  const onMessage = async e => {
-    const sent = st.sent;  // what had been asked when this message arrived
-    const b = bytes(e.data instanceof Blob ? await e.data.arrayBuffer() : e.data);
-    const status = b ? finished(b) : -1;
-    if (status === 0 || status === 3) st.answered = Math.max(st.answered, sent);
-  };
-  const Native = window.WebSocket;
-  const send = Native.prototype.send;
-  Native.prototype.send = function (data) {
-    const b = bytes(data);
-    if (b && b[0] === 0x5a) st.sent += 1;
-    return send.call(this, data);
-  };
-  window.WebSocket = new Proxy(Native, {construct(target, args) {
-    const ws = new target(...args);
-    ws.addEventListener("message", onMessage);
-    return ws;
-  }});
-})();
-"""
-SETTLED = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  const st = window.__stRuns;
-  return !!app && app.dataset.testScriptState === 'notRunning' && !!st && st.sent > 0 && st.answered >= st.sent;
-}"""
-FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
-
-
 def wait_idle(pg) -> None:
-    """Until the app has answered every rerun the page asked for and shows no run going on: the page
-    counts its rerun requests and the finished runs (RUN_WATCH). Two animation frames first, so that
-    a request a click has just scheduled is counted. A page without RUN_WATCH (a context not made by
-    the `browser` fixture) falls back to idle, a pause, and idle again."""
-    try:
-        pg.evaluate(FRAMES)
-        watched = pg.evaluate("() => !!window.__stRuns")
-    except Exception:  # noqa: BLE001 - a navigation under way: the new page is watched if the old one was
-        watched = True
-    if watched:
-        pg.wait_for_function(SETTLED, timeout=60000, polling="raf")
-        return
     pg.wait_for_selector(IDLE, timeout=60000)
     pg.wait_for_timeout(400)
     pg.wait_for_selector(IDLE, timeout=60000)
