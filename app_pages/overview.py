@@ -89,7 +89,7 @@ ends = sorted({s.end for c in ov.cards for s in c.series if s.value is not None}
 as_of = as_of_param if as_of_param in ends else ov.as_of
 if not meeting and ends:
     as_of = top[1].select_slider("По состоянию на", options=ends, value=as_of if as_of in ends else ends[-1],
-                                 format_func=fmt.month_year, key="overview_as_of")
+                                 format_func=fmt.cut_label, key="overview_as_of")
 ov_cut = None  # the cut `ov` was read for (a chart is cached under it)
 if as_of != ov.as_of:
     ov = cache.overview(sc, roadmap_id, as_of)

@@ -12,6 +12,7 @@ from babel.numbers import format_decimal
 
 from core.vocabulary import ROLE_LABELS, STATUS_TEXT  # noqa: F401  (the words live in core.vocabulary)
 from core.periods import label as period_label  # noqa: F401  (the one period formatter)
+from core.periods import quarter_of
 
 MONTHS_NOM = ["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август",
               "сентябрь", "октябрь", "ноябрь", "декабрь"]
@@ -112,6 +113,15 @@ def date_text(d: date | None) -> str:
     """A date on screen: «10.10.2024» (one rule: a period is «III кв. 2024» — `period_label`; a date
     «10.10.2024»; a month «сентябрь 2024» — `month_year` — only for a month); None -> «—»."""
     return "—" if d is None else f"{d.day:02d}.{d.month:02d}.{d.year}"
+
+
+def cut_label(d: date | None) -> str:
+    """A cut («по состоянию на»): the quarter it closes, «III кв. 2024», when it is a quarter's last day
+    (the data are quarterly: «на сентябрь 2024» read as a month); else the date «31.08.2025»."""
+    if d is None:
+        return "—"
+    q = quarter_of(d)
+    return q.label if q.end == d else date_text(d)
 
 
 def month_year(d: date) -> str:

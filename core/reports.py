@@ -18,7 +18,7 @@ from openpyxl.styles import Font
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import access, charts, quarters
+from core import access, charts, periods, quarters
 from core import formatting as fmt
 from core import settings
 from core.auth import Scope
@@ -101,13 +101,6 @@ def _table(doc, head: list[str], rows: list[list[str]], widths: list[float] | No
             for cell, w in zip(row.cells, widths):
                 cell.width = Cm(w)
     return t
-
-
-def next_quarter_end(today: date) -> date:
-    """The last day of the quarter after the one `today` is in."""
-    q = (today.month - 1) // 3 + 1  # 1..4
-    year, nq = (today.year + 1, q - 3) if q == 4 else (today.year, q + 1)
-    return date(year, 3 * nq, [31, 30, 30, 31][nq - 1])
 
 
 def _status_word(status: str) -> str:
@@ -211,13 +204,14 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
     if not items:
         _para(doc, "Мероприятия и контрольные точки дорожной карты в систему не внесены.")
     else:
-        horizon = next_quarter_end(cut)
-        groups = {
+        horizon = periods.following(periods.quarter_of(cut)).end  # the end of the next quarter
+        overdue = [i for i in items if is_overdue(i["due_date"], i["status"], cut, i["deadline_text"])]
+        groups = {  # an item is in one list: overdue (a passed stage) wins over upcoming (its last date)
             "Выполнено": [i for i in items if i["status"] == "done"],
-            "Просрочено": [i for i in items if is_overdue(i["due_date"], i["status"], cut, i["deadline_text"])],
+            "Просрочено": overdue,
             "Предстоит до конца следующего квартала": [
                 i for i in items if i["status"] not in ("done", "cancelled") and i["due_date"]
-                and cut <= i["due_date"] <= horizon],
+                and cut <= i["due_date"] <= horizon and i not in overdue],
         }
         for name, rows in groups.items():
             _para(doc, f"{name}: {len(rows)}.", bold=True)

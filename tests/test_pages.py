@@ -178,7 +178,7 @@ def test_meeting_mode_shows_one_target_per_slide_and_advances(app_db):
     at = run_as("demo-head", roadmap="nev-2024", meeting="1", as_of="2024-06-30")
     text = markdown_text(at)
     assert "Цель 1 из 5" in text and "Стартовые условия" in text
-    assert "данные на июнь 2024" in text  # the frozen cut
+    assert "данные на II кв. 2024" in text  # the frozen cut, named as the quarter it closes
     assert "Качество обучения" not in text
     assert len(at.get("vega_lite_chart")) == 1
     at.button(key="slide_next").click().run()

@@ -33,6 +33,10 @@ def test_the_roadmap_page_flags_the_passed_stage(demo_db):
 def test_one_date_format():
     assert fmt.date_text(date(2024, 10, 1)) == "01.10.2024" and fmt.date_text(None) == "—"
     assert fmt.month_year(date(2024, 9, 30)) == "сентябрь 2024"
+    # a cut on a quarter's last day is that quarter (quarterly data, not a month); else the date
+    assert fmt.cut_label(date(2024, 9, 30)) == "III кв. 2024"
+    assert fmt.cut_label(date(2024, 12, 31)) == "IV кв. 2024"
+    assert fmt.cut_label(date(2025, 8, 31)) == "31.08.2025"
     assert fmt.period_label("quarter", date(2024, 7, 1), date(2024, 9, 30)) == "III кв. 2024"
 
 

@@ -216,7 +216,7 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
             column=columns[r["id"]], coverage=res.coverage_text,
             missing=tuple(names.get(i, str(i)) for i in e.missing_ids), forecast_basis=res.forecast_basis,
         ))
-    return Overview(roadmap=rm, as_of=as_of, as_of_label=fmt.month_year(as_of) if as_of else None,
+    return Overview(roadmap=rm, as_of=as_of, as_of_label=fmt.cut_label(as_of) if as_of else None,
                     cards=tuple(cards), rows=tuple(rows), matrix_targets=tuple(matrix_targets),
                     is_demo=rm.is_demo, unit=unit, cut=cut)
 
