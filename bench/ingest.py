@@ -8,7 +8,8 @@ Figures (29.11.2026, the bench run 3 times, each the median of 5; load average 1
 so the clock says little — the CPU time says what the code costs):
     long 50k: CPU 3.00 s -> 1.84 s (median of 3; best 2.97 -> 1.82); clock 18.4 s -> 12.5 s (best 17.4 -> 9.9)
     long 5k:  CPU 0.42 s -> 0.26 s (best 0.38 -> 0.26); clock 2.6 s -> 2.6 s (best 1.6 -> 2.5)
-after: the summary by conditional aggregation, like-for-like sums only for the touched
+Run once each when the load had fallen to 6-8: long 50k 4.52 s -> 2.28 s (CPU 2.77 -> 1.74), long 5k
+0.61 s -> 0.36 s (CPU 0.37 -> 0.23): both goals met. After: the summary by conditional aggregation, like-for-like sums only for the touched
 territories, the SQLite history copied in SQL, no cyclic GC during prepare/apply, texts cleaned once.
 """
 
