@@ -95,6 +95,11 @@ _SEARCH: list[tuple[re.Pattern, str]] = [
     for frag, kind in _FORMS if kind != "year"]
 # «за 2024 год» at the end of a title, or the year alone
 _YEAR_IN_TITLE = re.compile(rf"(?:^|(?<!\w)за\s+){_Y}\s*(?:г(?!\w)\.?|год[а-я]*)?\s*$")
+# «2 полугодие 2024-2025 учебного года», «1 четверть 2024/25 уч. г.», «III квартал 2024/2025»: a part of
+# a school year, which the calendar has no period for («2 полугодие» of it is January to June of its
+# second year, not «II полуг.» of its first) — no period, never the wrong one
+_SCHOOL_YEAR_PART = re.compile(rf"(?<!\w)(?:iv|iii|ii|i|[1-4])\s*-?(?:й|ый|ой|я|ая|е|ое)?\s*"
+                               rf"(?:кв|полуг|четверт|триместр)[а-я]*\.?\s*{_Y}\s*[/\-–—]\s*(\d\d|\d{{4}})(?!\d)")
 _DATE_RANGE = re.compile(r"(?:(?<!\w)с\s+)?(\d\d?)\.(\d\d?)\.(20\d\d)\s*(?:г\.?\s*)?(?:-|–|—|(?<!\w)по(?!\w))\s*"
                          r"(\d\d?)\.(\d\d?)\.(20\d\d)")
 
@@ -151,6 +156,8 @@ def find(value) -> PeriodSpec | None:
     m = _DATE_RANGE.search(t)
     if m:
         return _period_of_dates(*(int(x) for x in m.groups()))
+    if _SCHOOL_YEAR_PART.search(t):
+        return None
     for pattern, kind in _SEARCH:
         m = pattern.search(t)
         if m:

@@ -434,6 +434,28 @@ def test_a_title_with_years_that_name_no_period_asks_nothing(db, methodist):
         assert pv.questions == [] and {r.period for r in pv.rows} == {"IV кв. 2024"}, (title, pv.questions)
 
 
+def test_a_part_of_a_school_year_is_never_read_as_a_calendar_period(db, methodist):
+    """«2 полугодие 2024-2025 учебного года» is January to June 2025, not «II полуг. 2024» (July to
+    December 2024); a quarter («четверть») or half of a school year has no period in the calendar:
+    in a title the chosen period stands, in a «Период» cell it is refused in words — never written
+    into the wrong half-year."""
+    from core.ingest.parse import find_period
+
+    for title in ("Мониторинг за 2 полугодие 2024-2025 учебного года", "I полугодие 2024/2025 учебного года",
+                  "за II полугодие 2024/25 уч. г.", "1 четверть 2024-2025 учебного года",
+                  "III квартал 2024/2025 уч. года"):
+        assert find_period(title) is None, title
+        data = f.xlsx([[title], f.LONG_HEAD, ["СОШ № 2", "olympiad_participants", None, 40, None, None]])
+        pv = pipeline.prepare(methodist, [("x.xlsx", data)], "2025-H1", engine=db)
+        assert pv.questions == [] and {r.period for r in pv.rows} == {"I полуг. 2025"}, (title, pv.questions)
+    assert find_period("Сведения за II полугодие 2024 года") == "2024-H2"  # a calendar half-year still is
+    assert find_period("с 01.01.2025 по 30.06.2025 (2 полугодие 2024/2025 уч. г.)") == "2025-H1"  # exact dates
+    data = f.xlsx([f.LONG_HEAD, ["СОШ № 2", "olympiad_participants", "2 полугодие 2024/25 уч. г.", 40, None, None]])
+    pv = pipeline.prepare(methodist, [("x.xlsx", data)], "2025-H1", engine=db)
+    assert not pv.rows and any("неизвестный период «2 полугодие 2024/25 уч. г.»" in e.text for e in pv.errors), (
+        [e.text for e in pv.errors], [(r.period, r.value) for r in pv.rows])
+
+
 def _grid(rows) -> list[list]:
     """A sheet as both readers give it, blanks as None, numbers as floats, trailing blanks cut."""
     out = [[None if v in ("", None) else float(v) if isinstance(v, (int, float)) else v for v in r] for r in rows]
