@@ -194,9 +194,15 @@ if meeting:
     @st.fragment(run_every=every if playing else None)
     def slide() -> None:
         shell.fragment_guard()  # a revoked session stops here; fresh data version
+        # the cards read at that version, as the page's run read them (the same cut): the chart below is
+        # cached under the version for every session of the view, so it is built from that version's data
+        try:
+            shown = cache.overview(sc, roadmap_id, ov_cut).cards or cards
+        except AccessDenied:
+            st.rerun(scope="app")
         if playing and time.time() - state["slide_at"] >= every - 0.5:
             go(1)
-        card = cards[state["slide"] % len(cards)]
+        card = shown[state["slide"] % len(shown)]
         ev = card.evaluation
         left, right = st.columns([5, 6])
         with left:

@@ -180,3 +180,51 @@ def test_two_curators_seeing_the_same_schools_get_each_their_own_curated_list(ap
     second = [x.school.id for x in cache.curated_schools(b, day)]
     assert sorted(first) == sorted([ids["NEV-02"], ids["NEV-05"]])
     assert sorted(second) == sorted([ids["NEV-01"], ids["NEV-05"]])
+
+
+def test_a_meeting_slide_after_a_write_caches_its_chart_from_the_new_data(app_db, monkeypatch):
+    """Meeting mode's slide is a fragment that reruns by itself and reads the data version afresh
+    (shell.fragment_guard); the chart it draws is cached by that version for every session of the
+    view (cache.figure). A write landing between the page's run and the slide's rerun: the chart
+    cached under the new version must show the new figures, not the cards of the run before."""
+    from streamlit.testing.v1 import AppTest
+    from sqlalchemy import text
+    from sqlmodel import select
+
+    from core import summary
+    from core.db import session_scope
+    from core.models import User
+    from ui import cache, shell
+
+    before = overview_read.overview(auth.system_scope(), 1, engine=app_db)
+    slide, card = next((i, c) for i, c in enumerate(before.cards) if c.value_kind == "count" and c.period_id)
+    real_guard, wrote = shell.fragment_guard, []
+
+    def guard_after_a_write():  # another session's upload lands just before the slide's (re)run
+        if not wrote:
+            with session_scope(app_db, write=True) as s:
+                s.execute(text("UPDATE measurement SET value = value + 1000 WHERE indicator_id = :i "
+                               "AND period_id = :p"), {"i": card.indicator_id, "p": card.period_id})
+                summary.refresh(s)
+            wrote.append(1)
+        real_guard()
+
+    monkeypatch.setattr(shell, "fragment_guard", guard_after_a_write)
+    at = AppTest.from_file("app_harness.py", default_timeout=60)
+    at.session_state["test_login"] = "demo-head"
+    at.session_state["slide"] = slide
+    at.query_params["roadmap"] = "nev-2024"
+    at.query_params["meeting"] = "1"
+    at.run()
+    assert not at.exception, at.exception
+    assert wrote and card.short_name in "\n".join(m.value for m in at.markdown)
+    after = overview_read.overview(auth.system_scope(), 1, engine=app_db).card(card.target_id)
+    assert after.evaluation.value != card.evaluation.value
+    with session_scope(app_db) as s:
+        head = auth.scope_for(s, s.exec(select(User).where(User.login == "demo-head")).one())
+    cache.refresh_version()  # the version after the write: what every session's next run reads
+    chart = cache.figure("overview_trend", head, 1, None, card.target_id, 290, 28, False,
+                         _build=lambda: pytest.fail("the slide's chart is not cached under the new version"))
+    data = chart.data
+    shown = data[(data["Ряд"] == "Значение") & (data["Период"] == after.as_of_label)]["Значение"].tolist()
+    assert shown == [pytest.approx(after.evaluation.value)], (shown, after.evaluation.value, card.evaluation.value)
