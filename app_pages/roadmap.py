@@ -11,10 +11,9 @@ from core import formatting as fmt
 from core import cycle, plan_charts, roadmap_book, roadmap_docx, roadmap_view
 from core import roadmap as rules
 from core.auth import AccessDenied
-from core.ingest.excel import MAX_FILE_BYTES
 from core.ingest.problems import IngestError
 from ui import cache
-from ui.common import demo_banner, roadmap_picker, scope
+from ui.common import demo_banner, file_uploader, roadmap_picker, scope
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 sc = scope()
@@ -29,12 +28,11 @@ if st.session_state.get("roadmap_loaded"):
 def word_draft() -> None:
     """The office's Word document in, a draft roadmap workbook out (nothing is written)."""
     st.markdown(
-        "**Из документа Word.** Загрузите дорожную карту в том виде, в каком её утвердили (.docx): программа "
+        "**Из текстового документа.** Загрузите дорожную карту в том виде, в каком её утвердили (.docx): программа "
         "прочитает таблицу плана — мероприятия, сроки, ответственных, направления, коды параметров риска — а также "
         "контрольные точки, группы и параметры риска и соберёт черновик файла .xlsx. Всё, что пришлось угадать, "
         "отмечено в столбце «Проверить». Проверьте черновик в редакторе таблиц, дополните и загрузите его ниже.")
-    f = st.file_uploader("Загрузить документ Word", type=["docx", "doc"], key="rm_docx",
-                         max_upload_size=MAX_FILE_BYTES // 1024 // 1024)
+    f = file_uploader("Загрузить документ (.docx)", "rm_docx")
     if not f:
         return
     try:
@@ -60,8 +58,7 @@ def load_tab() -> None:
         "пока есть ошибки, ничего не записывается.")
     st.download_button("Шаблон дорожной карты (.xlsx)", roadmap_book.template, file_name="шаблон_дорожной_карты.xlsx",
                        mime=XLSX, icon=":material/download:", key="rm_template")
-    f = st.file_uploader("Файл дорожной карты", type=["xlsx"], key="rm_file",
-                         max_upload_size=MAX_FILE_BYTES // 1024 // 1024)
+    f = file_uploader("Файл дорожной карты (.xlsx)", "rm_file")
     if not f:
         return
     data = f.getvalue()

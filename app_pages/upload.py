@@ -14,7 +14,7 @@ from core.ingest.excel import FORMATS_TEXT, MAX_FILE_BYTES
 from core.ingest.numbers import megabytes
 from core.ingest.problems import IngestError
 from ui import cache
-from ui.common import current_user, scope
+from ui.common import current_user, file_uploader, scope
 
 sc = scope()
 user = current_user()
@@ -75,20 +75,7 @@ with tab_load:
     u_period = st.selectbox("Период данных", period_codes, index=period_codes.index(default_period),
                             format_func=labels.get, key="up_period",
                             help="Если в файле указан другой период, страница спросит, какой из двух верный.")
-    # no type= and no widget limit: every refusal (format, size) is the pipeline's Russian message —
-    # up to server.maxUploadSize (just above our limit). A bigger file never leaves the browser: the
-    # widget marks its chip (aria-invalid, not retryable) and keeps its English reason for screen
-    # readers only; the reason is said here in Russian, under the widget
-    widget_mb = st.get_option("server.maxUploadSize")
-    st.markdown(f"""<style>
-      .st-key-up_files [data-testid="stFileChip"][aria-invalid="true"] span[role="alert"] {{ display: none }}
-      .st-key-up_files:has([data-testid="stFileChip"][aria-invalid="true"]:not([role="button"]))::after {{
-          content: "Файл не принят: он больше {megabytes(widget_mb * 1024 * 1024)}, а загружаются файлы до {megabytes(MAX_FILE_BYTES)}. \\A"
-                   "Удалите лишние листы или разделите таблицу на несколько файлов. База данных не изменена.";
-          white-space: pre-line; display: block; margin-top: .5rem; padding: .6rem 1rem; border-radius: .5rem;
-          color: #7d1a1a; background: #fdecea; font-size: 1rem }}
-    </style>""", unsafe_allow_html=True)
-    files = st.file_uploader("Файлы с данными", accept_multiple_files=True, key="up_files")
+    files = file_uploader("Файлы с данными", "up_files", multiple=True)
     if files:
         payload = [(f.name, f.getvalue()) for f in files]
         # the user's answers to the file's questions (period, unknown columns), kept while the files stay

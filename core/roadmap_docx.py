@@ -18,6 +18,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from core.formatting import plural
+from core.ingest.excel import check_size
 from core.ingest.problems import IngestError
 from core.roadmap import parse_deadline
 from core.roadmap_book import MAIN_FIELDS, MAIN_SHEET, SHEETS
@@ -122,6 +123,7 @@ MAX_XML_BYTES = 60 * 1024 * 1024  # the unpacked text of the document; a bigger 
 
 
 def _blocks(data: bytes, file_name: str) -> list:
+    check_size(data, file_name)
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or file_name.lower().endswith(".doc"):
         raise DraftError(f"«{file_name}» — документ Word старого формата (.doc). Откройте его в Word и сохраните как "
                          ".docx (Файл → Сохранить как → Документ Word), затем загрузите снова.")

@@ -359,3 +359,25 @@ def test_title_order_and_territory_from_the_text_before_the_table():
     assert (rm["territory_name"], rm["region"]) == ("Берёзовский муниципальный район", "Омская область")
     assert (rm["year_from"], rm["year_to"], rm["goal"]) == (2025, 2026, "повышение качества образования.")
     assert rm["code"] == "ber-2025"
+
+
+def test_roadmap_uploaders_refuse_in_russian_whatever_the_file(app_db):
+    """The roadmap page's two uploaders take any file (no widget type or size limit, which would
+    refuse in English): a PDF, a workbook in the Word box, an oversized document — each is core's
+    Russian message, and nothing is drafted or written."""
+    from core.ingest.excel import MAX_FILE_BYTES
+    from tests.test_plan_pages import ROADMAP, open_page
+
+    at = open_page("demo-methodist", ROADMAP, "nev-2024")
+    pdf = b"%PDF-1.4\n" + b"0" * 200
+    uploader(at, "rm_file").set_value(("карта.pdf", pdf, "application/pdf")).run()
+    assert not at.exception
+    assert any("PDF" in e.value for e in at.error), [e.value for e in at.error]
+    big = b"PK\x03\x04" + b"\0" * (MAX_FILE_BYTES + 10)
+    uploader(at, "rm_docx").set_value(("карта.docx", big, "application/octet-stream")).run()
+    assert not at.exception
+    assert any("слишком большой" in e.value and "допускается не больше 15,0" in e.value for e in at.error), \
+        [e.value for e in at.error]
+    uploader(at, "rm_docx").set_value(("карта.pdf", pdf, "application/pdf")).run()
+    assert any("не является документом Word (.docx)" in e.value for e in at.error), [e.value for e in at.error]
+    assert "Скачать черновик дорожной карты (.xlsx)" not in [b.label for b in at.get("download_button")]

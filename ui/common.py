@@ -8,6 +8,8 @@ import streamlit as st
 
 from core import formatting as fmt
 from core.auth import Scope
+from core.ingest.excel import MAX_FILE_BYTES
+from core.ingest.numbers import megabytes
 from core.models import User
 from core.vocabulary import GROUP_LABELS, STATUS_COLORS, STATUS_ICONS, STATUS_INK, STATUS_LABELS
 
@@ -117,3 +119,20 @@ def quarter_choices(today) -> tuple[list[str], dict[str, str], str]:
 
     quarters = [p for p in calendar.upload_choices([p.code for p in cache.periods()], today) if p.kind == "quarter"]
     return [p.code for p in quarters], {p.code: p.label for p in quarters}, calendar.last_finished_quarter(today).code
+
+
+def file_uploader(label: str, key: str, *, multiple: bool = False, help: str | None = None):
+    """Streamlit's uploader with no type= and no widget limit of its own: every refusal (format,
+    size) is core's Russian message — up to server.maxUploadSize, set just above core's limit. A
+    bigger file never leaves the browser: the widget marks its chip invalid and keeps its English
+    reason for screen readers only; the reason is said here in Russian, under the widget."""
+    widget_mb = st.get_option("server.maxUploadSize")
+    st.markdown(f"""<style>
+      .st-key-{key} [data-testid="stFileChip"][aria-invalid="true"] span[role="alert"] {{ display: none }}
+      .st-key-{key}:has([data-testid="stFileChip"][aria-invalid="true"]:not([role="button"]))::after {{
+          content: "Файл не принят: он больше {megabytes(widget_mb * 1024 * 1024)}, а загружаются файлы до {megabytes(MAX_FILE_BYTES)}. \\A"
+                   "Удалите лишнее или разделите файл на несколько. База данных не изменена.";
+          white-space: pre-line; display: block; margin-top: .5rem; padding: .6rem 1rem; border-radius: .5rem;
+          color: #7d1a1a; background: #fdecea; font-size: 1rem }}
+    </style>""", unsafe_allow_html=True)
+    return st.file_uploader(label, accept_multiple_files=multiple, key=key, help=help)

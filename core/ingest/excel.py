@@ -64,13 +64,8 @@ def _password(name: str) -> IngestError:
                        "книги» → «Зашифровать с использованием пароля», очистите поле), сохраните и загрузите снова.")
 
 
-def sniff(data: bytes, file_name: str) -> str:
-    """What the bytes are, whatever the name says: xlsx | xlsb | ods | xls | csv. Refuses the rest
-    (empty, too large, PDF, a password, a corrupt or malicious archive) with a Russian message."""
-    name = file_name or "файл"
-    ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
-    if not data:
-        raise IngestError(f"Файл «{name}» пустой (0 байт).")
+def check_size(data: bytes, name: str) -> None:
+    """Refuse a file over MAX_FILE_BYTES (every upload: data, roadmap workbook, Word document)."""
     if len(data) > MAX_FILE_BYTES:
         size = megabytes(len(data))
         if size == megabytes(MAX_FILE_BYTES):  # «15,0 МБ, допускается 15,0 МБ» would read as no reason
@@ -79,6 +74,16 @@ def sniff(data: bytes, file_name: str) -> str:
         else:
             limit = megabytes(MAX_FILE_BYTES)
         raise IngestError(f"Файл «{name}» слишком большой: {size}, допускается не больше {limit}.")
+
+
+def sniff(data: bytes, file_name: str) -> str:
+    """What the bytes are, whatever the name says: xlsx | xlsb | ods | xls | csv. Refuses the rest
+    (empty, too large, PDF, a password, a corrupt or malicious archive) with a Russian message."""
+    name = file_name or "файл"
+    ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    if not data:
+        raise IngestError(f"Файл «{name}» пустой (0 байт).")
+    check_size(data, name)
     if data.startswith(_OLE):
         if _ENCRYPTED_OOXML in data[:1024 * 1024]:
             raise _password(name)

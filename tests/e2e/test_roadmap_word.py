@@ -50,3 +50,29 @@ def test_word_document_to_draft_to_loaded_roadmap(server, page, tmp_path):
     wait_idle(page)
     page.get_by_text("Записана: дорожная карта «nev-2024-word», 25 мероприятий").wait_for()
     shot(page, "roadmap_word_loaded")
+
+
+def test_roadmap_uploaders_refuse_an_oversized_file_in_russian(server, page, tmp_path):
+    """Over the widget's limit (server.maxUploadSize; the browser refuses it before sending) the
+    roadmap page's uploaders say why in Russian, as the data upload does (one ui.common.file_uploader)."""
+    import re
+
+    from tests.e2e.test_projector import VISIBLE_WORDS, allowed
+
+    big = tmp_path / "дорожная карта.docx"
+    with open(big, "wb") as fh:  # sparse: its size without writing its bytes
+        fh.truncate(40 * 1024 * 1024)
+    login(page, server, "demo-methodist")
+    page.goto(server + "/roadmap?roadmap=nev-2024")
+    wait_idle(page)
+    page.get_by_role("tab", name="Загрузить дорожную карту").click()
+    wait_idle(page)
+    for nth, key in ((0, "rm_docx"), (1, "rm_file")):
+        upload(page, nth, big)
+        page.locator(f'.st-key-{key} [data-testid="stFileChip"][aria-invalid="true"]').wait_for()
+        said = page.locator(f".st-key-{key}").evaluate("e => getComputedStyle(e, '::after').content")
+        assert "Файл не принят: он больше 16,0\u00a0МБ, а загружаются файлы до 15,0\u00a0МБ" in said, said
+    english = page.get_by_text(re.compile("File must be|or smaller"))
+    assert english.count() == 2 and not any(english.nth(i).is_visible() for i in range(2))  # screen readers only
+    words = sorted({w for w in page.evaluate(VISIBLE_WORDS) if not allowed(w, "demo-methodist")})
+    assert words == [], words
