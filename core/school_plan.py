@@ -122,15 +122,18 @@ def step_text(step: NextStep, unit: str) -> str:
 
 def control_points(scope: Scope, school_id: int, target_ids: list[int],
                    engine: Engine | None = None) -> dict[int, list[ControlPoint]]:
-    """The dated control points of each target's roadmap (not cancelled), for a school the user may see;
-    one query. A target whose roadmap has no control points at all is absent from the answer."""
+    """The dated control points of each target's roadmap (not cancelled), for a school the user may see
+    and the roadmaps over its territory (a target of another territory's roadmap gives nothing); one
+    query. A target whose roadmap has no control points at all is absent from the answer."""
     engine = engine or get_engine()
     if not target_ids:
         return {}
     rows = access.rows(engine, """
         SELECT x.id AS target_id, c.roadmap_id, c.number, c.title, c.due_date, c.responsible, c.status
-        FROM target x JOIN controlpoint c ON c.roadmap_id = x.roadmap_id
-        WHERE x.id IN :tids AND EXISTS (SELECT 1 FROM school s WHERE s.id = :sid AND s.id IN ({schools}))
+        FROM target x JOIN controlpoint c ON c.roadmap_id = x.roadmap_id JOIN roadmap r ON r.id = x.roadmap_id
+        WHERE x.id IN :tids AND EXISTS (
+            SELECT 1 FROM school s JOIN territoryclosure t ON t.descendant_id = s.territory_id
+            WHERE s.id = :sid AND s.id IN ({schools}) AND t.ancestor_id = r.territory_id)
         ORDER BY c.position, c.id""", scope, {"tids": list(target_ids), "sid": school_id}, expanding=("tids",))
     out: dict[int, list[ControlPoint]] = {}
     for r in rows:

@@ -105,3 +105,24 @@ def test_school_page_names_the_control_point_or_says_there_is_none(app_db):
     none = run_as("demo-principal", as_of="2024-03-01")
     need = list(none.table[0].value["Нужно"])
     assert any(x.endswith("к концу I кв. 2024 (контрольных точек в дорожной карте нет)") for x in need), need
+
+
+def test_control_points_only_of_the_roadmaps_over_the_schools_territory(demo_db_rw):
+    """A principal asks for the control points of the targets of their school's page; a target of
+    another territory's roadmap passed in (core is the gate, not the page) gives nothing of that
+    roadmap."""
+    from core import school_plan
+    from tests.test_access import _scope
+
+    sc = _scope(demo_db_rw, "demo-principal")
+    with demo_db_rw.begin() as c:
+        other_rm, other_target = c.execute(text(
+            "SELECT r.id, x.id FROM target x JOIN roadmap r ON r.id = x.roadmap_id WHERE r.code = 'okn-2021'")).first()
+        c.execute(text("INSERT INTO controlpoint (roadmap_id, number, position, title, responsible, due_date, status) "
+                       "VALUES (:r, 'КТ-1', 1, 'Секретная точка другой территории', 'руководители ОО', :d, 'planned')"),
+                  {"r": other_rm, "d": date(2025, 3, 31)})
+        own_target = c.execute(text("SELECT x.id FROM target x JOIN roadmap r ON r.id = x.roadmap_id "
+                                    "WHERE r.code = 'nev-2024' ORDER BY x.id")).scalar()
+    got = school_plan.control_points(sc, sc.own_school_id, [own_target, other_target], demo_db_rw)
+    assert own_target in got and got[own_target]  # its own roadmap's points
+    assert other_target not in got, got[other_target]
