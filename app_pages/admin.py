@@ -11,7 +11,7 @@ from core import maintenance, users
 from core.auth import ROLES, AccessDenied, AuthError
 from core.formatting import ROLE_LABELS
 from ui import cache
-from ui.common import scope
+from ui.common import scope, table_with_download
 
 sc = scope()
 st.title("Администрирование")
@@ -63,7 +63,7 @@ with tab_users:
                          created_at=table["created_at"].map(lambda d: f"{d:%d.%m.%Y %H:%M}")).rename(columns={
         "login": "Логин", "full_name": "ФИО", "role": "Роль", "territory": "Территория", "school": "Школа",
         "is_active": "Активен", "created_at": "Создан"}).drop(columns=["id", "territory_id", "school_id"])
-    st.dataframe(shown, hide_index=True, width="stretch")
+    table_with_download(shown, "пользователи", "users_xlsx")
     logins = dict(zip(table["login"], table["id"]))
     who = st.selectbox("Пользователь", list(logins), key="admin_user_pick", placeholder="Выберите пользователя")
     if who:
@@ -120,7 +120,7 @@ with tab_audit:
     log = users.audit_log(sc, actions=actions or None, login=who or None, since=since, until=until,
                           engine=cache.engine())
     st.caption(f"Записей: {len(log)} (не больше 500 последних)")
-    st.dataframe(log, hide_index=True, width="stretch")
+    table_with_download(log, "журнал_действий", "audit_xlsx")
 
 with tab_throttle:
     st.caption("После нескольких неудачных попыток входа с одного адреса следующие попытки этого логина "

@@ -11,7 +11,7 @@ from core import formatting as fmt
 from core.auth import AccessDenied
 from core.reports import DOCX_MIME, XLSX_MIME
 from ui import cache
-from ui.common import quarter_choices, scope
+from ui.common import quarter_choices, scope, table_with_download
 
 sc = scope()
 engine = cache.engine()
@@ -120,9 +120,9 @@ if table.empty:
     st.caption("Нет школ, подходящих под фильтр.")
 else:
     small = st.column_config.TextColumn(width="small")
-    st.dataframe(table[["Школа", "Значений", "Состояние", "Последнее", "Кто", "Как", "Опоздание", "Впервые", "Код"]],
-                 hide_index=True, width="stretch", height=min(38 + 35 * len(table), 560),
-                 column_config={"Значений": small, "Опоздание": small, "Код": small})
+    table_with_download(table[["Школа", "Значений", "Состояние", "Последнее", "Кто", "Как", "Опоздание", "Впервые", "Код"]],
+                        f"сбор_данных_{period}", "col_table_xlsx", height=min(38 + 35 * len(table), 560),
+                        column_config={"Значений": small, "Опоздание": small, "Код": small})
 
 # ---------------------------------------------------------------------------------------------
 # Not reported: on screen, XLSX, a letter

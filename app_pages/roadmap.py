@@ -13,7 +13,7 @@ from core import roadmap as rules
 from core.auth import AccessDenied
 from core.ingest.problems import IngestError
 from ui import cache
-from ui.common import demo_banner, file_uploader, roadmap_picker, scope
+from ui.common import demo_banner, file_uploader, roadmap_picker, scope, table_with_download
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 sc = scope()
@@ -297,6 +297,6 @@ with tab[-1]:
     if changes.empty:
         st.info(f"С {since:%d.%m.%Y} в этой дорожной карте ничего не менялось.")
     else:
-        st.dataframe(changes.assign(Когда=changes["at"].map(lambda x: f"{x:%d.%m.%Y %H:%M}"))
-                     .rename(columns={"login": "Кто", "what": "Что", "detail": "Изменение"})
-                     [["Когда", "Кто", "Что", "Изменение"]], hide_index=True, width="stretch")
+        table_with_download(changes.assign(Когда=changes["at"].map(lambda x: f"{x:%d.%m.%Y %H:%M}"))
+                            .rename(columns={"login": "Кто", "what": "Что", "detail": "Изменение"})
+                            [["Когда", "Кто", "Что", "Изменение"]], "изменения_дорожной_карты", "changes_xlsx")

@@ -14,7 +14,7 @@ from core.ingest.excel import FORMATS_TEXT, MAX_FILE_BYTES
 from core.ingest.numbers import megabytes
 from core.ingest.problems import IngestError
 from ui import cache
-from ui.common import current_user, file_uploader, scope
+from ui.common import current_user, file_uploader, scope, table_with_download
 
 sc = scope()
 user = current_user()
@@ -196,8 +196,8 @@ with tab_log:
             Вид=log["kind"].map({"entry": "ввод в браузере", "correction": "исправление"}).fillna("файл"),
         ).rename(columns={"id": "№", "file_name": "Файл", "login": "Кто", "n_rows": "Значений", "n_new": "Новых",
                           "n_changed": "Изменено", "n_unchanged": "Без изменений"})
-        st.dataframe(shown[["№", "Когда", "Вид", "Файл", "Кто", "Значений", "Новых", "Изменено", "Без изменений", "Статус",
-                            "Предупреждения"]], hide_index=True, width="stretch")
+        table_with_download(shown[["№", "Когда", "Вид", "Файл", "Кто", "Значений", "Новых", "Изменено", "Без изменений",
+                                   "Статус", "Предупреждения"]], "история_загрузок", "log_xlsx")
         pick = st.selectbox("Загрузка", list(log["id"]), format_func=lambda i: f"№ {i}", key="log_pick")
         if pick is not None:
             row = log[log["id"] == pick].iloc[0]

@@ -319,6 +319,34 @@ def _workbook(sheets: dict[str, tuple[list[str], list[list]]]) -> bytes:
     return buf.getvalue()
 
 
+def _plain(value):
+    """A table cell as openpyxl takes it: pandas' empties as blank, numpy scalars as Python, a
+    timestamp as a naive datetime, anything else that is not a number or a date as its text."""
+    import datetime as dt
+    import numbers
+
+    import pandas as pd
+
+    if value is None or (not isinstance(value, (str, bytes, list, dict, tuple)) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # numpy scalar
+    if isinstance(value, (bool, numbers.Number, dt.date, dt.time, str)):
+        return value
+    return str(value)
+
+
+def frame_xlsx(frame, sheet: str) -> bytes:
+    """A table as it is on screen (its columns, in order, with their headings) as an .xlsx of one
+    sheet; text that would run as a formula is neutralised (safe_cell)."""
+    return _workbook({sheet: ([str(c) for c in frame.columns],
+                              [[_plain(v) for v in row] for row in frame.itertuples(index=False, name=None)])})
+
+
 def measurements_xlsx(scope: Scope, roadmap_id: int, *, indicator_ids: list[int] | None = None,
                       engine: Engine | None = None) -> bytes:
     """The values of the roadmap's indicators (or of the ones asked for, as filtered on screen) for

@@ -91,6 +91,20 @@ def chart_with_downloads(chart, name: str, key: str, *, spec: dict | None = None
                         key=f"{key}_svg", icon=":material/image:", help="Скачать график в векторе (для печати)")
 
 
+def table_with_download(frame, name: str, key: str, *, container=None, **dataframe_kwargs) -> None:
+    """A table (st.dataframe of `frame`, drawn with `dataframe_kwargs`) and, under it, «Скачать (.xlsx)»
+    of the very same rows and columns — the download holds exactly what the user is shown (the same
+    core call, the same scope). Streamlit's hover toolbar with its own CSV download is hidden app-wide
+    (ui.shell), so this is the table's way out. `name`: the file's name without extension."""
+    from core import reports
+
+    where = container or st
+    where.dataframe(frame, **{"hide_index": True, "width": "stretch", **dataframe_kwargs})
+    where.download_button("Скачать (.xlsx)", lambda: reports.frame_xlsx(frame, name), file_name=f"{name}.xlsx",
+                          mime=reports.XLSX_MIME, key=key, on_click="ignore", icon=":material/download:",
+                          help="Таблица как на экране — файлом Excel")
+
+
 def roadmap_picker(sc: Scope, key: str, *, container=None, prefer_targets: bool = False):
     """The roadmap select box shared by the pages, kept in the URL (?roadmap=code). Returns the
     roadmap (core.read.lists.RoadmapRow) or None when the user sees no roadmap."""
