@@ -115,7 +115,7 @@ def meta_line(card) -> str:
     return escape(f"{base} · срок: {card.due_label or '—'}")
 
 
-APPROVALS = cache.approvals(rm.territory_id, tuple(sorted({c.period_id for c in ov.cards if c.period_id})))
+APPROVALS = cache.approvals(sc, rm.territory_id, tuple(sorted({c.period_id for c in ov.cards if c.period_id})))
 
 
 def approval_note(card) -> str:

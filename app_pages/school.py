@@ -142,7 +142,7 @@ else:
                    "В просроченные школы они не входят.")
         items_table(city)
 
-st.download_button("Карточка школы (.docx)", lambda: reports.school_card(sc, int(school_id), engine=cache.engine()),
+st.download_button("Карточка школы (.docx)", lambda: reports.school_card(sc, int(school_id), as_of, engine=cache.engine()),
                    file_name=f"карточка_{s.code}.docx", mime=reports.DOCX_MIME, key="school_card",
                    icon=":material/download:")
 

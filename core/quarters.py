@@ -174,10 +174,16 @@ def approval_note(territory_id: int, period: str | int | None, engine: Engine | 
         return None
 
 
-def approvals(territory_id: int, period_ids, engine: Engine | None = None) -> dict[int, QuarterInfo]:
-    """The state of each period for the territory: what tiles and documents say about their figures."""
+def approvals(scope: Scope, territory_id: int, period_ids, engine: Engine | None = None) -> dict[int, QuarterInfo]:
+    """The state of each period for a territory the user sees: what tiles and documents say about
+    their figures. A territory outside the scope is refused (access is checked here, not by callers)."""
+    from core import access
+
     engine = engine or get_engine()
     with engine.connect() as c:
+        if not access.rows(c, "SELECT id FROM territory WHERE id = :t AND id IN ({territories})", scope,
+                           {"t": territory_id}):
+            raise auth.deny(scope, f"территория {territory_id}", engine)
         return {pid: _info(c, territory_id, int(pid)) for pid in sorted({p for p in period_ids if p is not None})}
 
 

@@ -166,7 +166,7 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
     _para(doc, "СПРАВКА", bold=True, size=14, center=True)
     _para(doc, f"о ходе реализации дорожной карты «{rm.title}»", bold=True, center=True)
     _para(doc, f"{rm.territory}, по состоянию на {ov.as_of_label or '—'}", center=True)
-    for info in quarters.approvals(rm.territory_id, (c.period_id for c in ov.cards), engine).values():
+    for info in quarters.approvals(scope, rm.territory_id, (c.period_id for c in ov.cards), engine).values():
         _para(doc, info.note, italic=True)
     if rm.approved_by:
         _para(doc, f"Основание: {rm.approved_by}.", italic=True)
@@ -245,10 +245,12 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
     return buf.getvalue()
 
 
-def school_card(scope: Scope, school_id: int, *, engine: Engine | None = None, today: date | None = None) -> bytes:
-    """One school's card (DOCX): its targets against its own target and the territory average."""
+def school_card(scope: Scope, school_id: int, as_of: date | None = None, *, engine: Engine | None = None,
+                today: date | None = None) -> bytes:
+    """One school's card (DOCX): its targets against its own target and the territory average, as of
+    the page's cut `as_of` (default: today), as the school page shows them."""
     engine = engine or get_engine()
-    view = school_view(scope, school_id, engine)  # refuses a school outside the scope
+    view = school_view(scope, school_id, engine, today=today, as_of=as_of)  # refuses a school outside the scope
     s = view.school
     doc = _document()
     _para(doc, "КАРТОЧКА ШКОЛЫ", bold=True, size=14, center=True)
@@ -256,6 +258,8 @@ def school_card(scope: Scope, school_id: int, *, engine: Engine | None = None, t
     flags = [x for x, on in (("ШНОР", s.is_shnor), ("ШНСУ", s.is_shnsu)) if on]
     _para(doc, f"{s.territory}" + (f"; {', '.join(flags)}" if flags else "")
           + f". Дата составления: {fmt.day_month_year(today or settings.today(engine))}.", center=True)
+    if as_of:
+        _para(doc, f"По состоянию на {fmt.cut_label(as_of)}.", center=True)
     if s.is_demo:
         _para(doc, "Демонстрационные данные: значения показателей вымышлены.", italic=True)
     if view.curators:

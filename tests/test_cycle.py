@@ -152,6 +152,21 @@ def test_a_head_of_another_territory_is_refused(demo_db_any):
         cycle.approve(scope_of(eng, "demo-head"), "Оконешниковский муниципальный район", "2024-Q3", eng)
 
 
+def test_approval_states_only_of_a_territory_the_user_sees(demo_db_any):
+    """The tiles' «утверждены / предварительные» are read through core's access check: a principal
+    and a head of Невинномысск get their own territory's, another territory's is refused."""
+    eng = demo_db_any
+    with eng.connect() as c:
+        other = c.execute(text("SELECT id FROM territory WHERE name = 'Оконешниковский муниципальный район'")).scalar()
+        pid = c.execute(text("SELECT id FROM period WHERE code = '2024-Q3'")).scalar()
+    for login in ("demo-head", "demo-principal"):
+        sc = scope_of(eng, login)
+        assert list(cycle.approvals(sc, NEV, [pid], eng)) == [pid]
+        with pytest.raises(AccessDenied):
+            cycle.approvals(sc, other, [pid], eng)
+    assert list(cycle.approvals(auth.system_scope(), other, [pid], eng)) == [pid]
+
+
 def test_approve_needs_a_check_and_unknown_names_are_reported(demo_db_any):
     eng = demo_db_any
     head = scope_of(eng, "demo-head")

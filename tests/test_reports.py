@@ -101,6 +101,15 @@ def test_school_card_for_the_principal_only(demo_db):
     assert "КАРТОЧКА ШКОЛЫ" in _docx_text(data) and "Куратор: СОШ № 1 (демо)." in _docx_text(data)
     with pytest.raises(auth.AccessDenied):
         reports.school_card(sc, school_id(demo_db, "NEV-05"), engine=demo_db)
+    # the page's cut («по состоянию на», ?as_of=): the card holds the figures of that cut, as the page
+    cut = date(2023, 12, 31)
+    data = reports.school_card(sc, own, cut, engine=demo_db, today=date(2024, 10, 15))
+    view = read_school.school_view(sc, own, engine=demo_db, as_of=cut)
+    rows = [[c.text for c in r.cells] for r in Document(io.BytesIO(data)).tables[0].rows[1:]]
+    assert [r[1] for r in rows] == [fmt.value(t.evaluation.value, t.unit) + (f" ({t.as_of_label})" if t.as_of_label else "")
+                                    for t in view.targets]
+    assert all("2024" not in r[1] for r in rows), rows  # nothing after the cut
+    assert "По состоянию на IV кв. 2023." in _docx_text(data)
 
 
 def test_measurements_export_matches_the_database(demo_db):

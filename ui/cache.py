@@ -198,10 +198,10 @@ def collection(scope: Scope, territory_id: int, period: str, today: date):
 
 
 @cached(ttl=READ_TTL_SECONDS, max_entries=256, show_spinner=False)
-def approvals(territory_id: int, period_ids: tuple[int, ...]):
+def approvals(scope: Scope, territory_id: int, period_ids: tuple[int, ...]):
     from core import cycle
 
-    return cycle.approvals(territory_id, period_ids, engine())
+    return cycle.approvals(scope, territory_id, period_ids, engine())
 
 
 @cached(ttl=READ_TTL_SECONDS, max_entries=64, show_spinner=False)
