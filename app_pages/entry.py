@@ -13,7 +13,7 @@ from core.auth import AccessDenied
 from core.ingest import pipeline
 from core.ingest.problems import IngestError
 from ui import cache
-from ui.common import quarter_choices, scope
+from ui.common import problems_table, quarter_choices, scope
 
 sc = scope()
 engine = cache.engine()
@@ -110,7 +110,7 @@ if stored and stored[0] == key:
         st.error(f"Найдено ошибок: {len(pv.errors)}. Исправьте значения и проверьте снова. Ничего не записано.",
                  icon=":material/error:")
     if pv.errors or pv.warnings:
-        st.dataframe(pv.problems_table().drop(columns=["Значение в ячейке"]), hide_index=True, width="stretch")
+        problems_table(pv.errors + pv.warnings, cell=False)
     if pv.rows:
         st.dataframe(pv.table(), hide_index=True, width="stretch")
     if pv.ok:

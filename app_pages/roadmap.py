@@ -13,7 +13,7 @@ from core import roadmap as rules
 from core.auth import AccessDenied
 from core.ingest.problems import IngestError
 from ui import cache
-from ui.common import demo_banner, file_uploader, roadmap_picker, scope, table_with_download
+from ui.common import demo_banner, file_uploader, problems_table, roadmap_picker, scope, table_with_download
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 sc = scope()
@@ -78,7 +78,7 @@ def load_tab() -> None:
         st.error(f"Найдено ошибок: {len(pv.errors)}. Исправьте файл и загрузите снова — ничего не записано.",
                  icon=":material/error:")
     if pv.problems:
-        st.dataframe([p.as_dict() for p in pv.problems], hide_index=True, width="stretch")
+        problems_table(pv.problems)
     if pv.ok:
         st.success(f"Файл проверен: «{escape(fmt.clip(pv.roadmap['title'], 120))}» — {roadmap_book.summary_text(pv)}.")
         if pv.replaces:

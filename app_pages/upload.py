@@ -14,7 +14,7 @@ from core.ingest.excel import FORMATS_TEXT, MAX_FILE_BYTES
 from core.ingest.numbers import megabytes
 from core.ingest.problems import IngestError
 from ui import cache
-from ui.common import current_user, file_uploader, scope, table_with_download
+from ui.common import current_user, file_uploader, problems_table, scope, table_with_download
 
 sc = scope()
 user = current_user()
@@ -112,8 +112,7 @@ with tab_load:
                     st.error(msg, icon=":material/lock:")  # a whole-file refusal (an approved quarter) in words
             if preview.errors or preview.warnings:
                 # an HTML table that wraps: at 1280 px a grid pushed «Что не так» off the screen; what is wrong first
-                st.table(preview.problems_table()[["Уровень", "Что не так", "Где", "Значение в ячейке"]],
-                         hide_index=True)
+                problems_table(preview.errors + preview.warnings)
 
             answer_names = st.session_state.setdefault("up_answer_names", {})
 

@@ -81,7 +81,7 @@ def test_principal_enters_values_and_the_methodologist_sees_them(app_db):
     at.number_input(key=f"e_{key}_edu_quality_d").set_value(600.0)
     at.number_input(key=f"e_{key}_edu_quality_n").set_value(700.0)
     at.button[0].click().run()  # «Проверить»
-    assert "больше, чем" in at.dataframe[0].value.to_string()
+    assert "больше, чем" in at.table[0].value.to_string()  # problems: an HTML table that wraps
     assert not any(b.key == "entry_apply" for b in at.button)
     at.number_input(key=f"e_{key}_edu_quality_n").set_value(320.0)
     at.number_input(key=f"e_{key}_olympiad_participants_v").set_value(41.0)
@@ -110,7 +110,7 @@ def test_methodologist_correction_needs_a_reason_and_an_approved_quarter_is_clos
     assert "причину исправления" in texts(at)
     at.text_input(key=f"e_{key}_reason").input("звонок директора")
     at.button[0].click().run()
-    assert "резкое изменение" in at.dataframe[0].value.to_string()  # a warning is shown and must be accepted
+    assert "резкое изменение" in at.table[0].value.to_string()  # a warning is shown and must be accepted
     assert button(at, "entry_apply").disabled
     at.checkbox(key="entry_accept").check().run()
     n = measurement_count(app_db)

@@ -91,6 +91,15 @@ def chart_with_downloads(chart, name: str, key: str, *, spec: dict | None = None
                         key=f"{key}_svg", icon=":material/image:", help="Скачать график в векторе (для печати)")
 
 
+def problems_table(problems, *, cell: bool = True) -> None:
+    """The problems of a file's check (core.ingest.problems.Problem) as an HTML table that wraps — a
+    grid clipped «Что не так» at 1280 px; what is wrong first. `cell`: with the cell's value column."""
+    from core.ingest.problems import problems_frame
+
+    frame = problems_frame(problems)
+    st.table(frame if cell else frame.drop(columns=["Значение в ячейке"]), hide_index=True)
+
+
 def table_with_download(frame, name: str, key: str, *, container=None, **dataframe_kwargs) -> None:
     """A table (st.dataframe of `frame`, drawn with `dataframe_kwargs`) and, under it, «Скачать (.xlsx)»
     of the very same rows and columns — the download holds exactly what the user is shown (the same

@@ -144,10 +144,6 @@ class Preview:
             "Изменение": names[r.change]} for r in self.rows],
             columns=["Школа", "Показатель", "Период", "Было", "Станет", "Изменение"])
 
-    def problems_table(self) -> pd.DataFrame:
-        return pd.DataFrame([p.as_dict() for p in self.errors + self.warnings],
-                            columns=["Уровень", "Где", "Значение в ячейке", "Что не так"])
-
 
 def _fmt_triplet(t: tuple) -> str:
     from core.formatting import num

@@ -50,6 +50,16 @@ class Problem:
                 "Значение в ячейке": self.cell or "", "Что не так": self.message}
 
 
+PROBLEM_COLUMNS = ["Уровень", "Что не так", "Где", "Значение в ячейке"]  # what is wrong before where
+
+
+def problems_frame(problems) -> "pd.DataFrame":
+    """Problems of a file's check as a table: one row each, in the order given, PROBLEM_COLUMNS."""
+    import pandas as pd
+
+    return pd.DataFrame([p.as_dict() for p in problems], columns=PROBLEM_COLUMNS)
+
+
 def rows_text(rows, hidden=()) -> str:
     """«строка 7», «строки 7, 9, 12 (скрыта: 9)», at most 20 numbers then «и ещё N»."""
     rows = sorted(set(rows))
