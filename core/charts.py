@@ -7,8 +7,14 @@ counts only.
 
 from __future__ import annotations
 
+import json
+import re
+from datetime import date
+
 import altair as alt
 import pandas as pd
+
+from core.periods import ROMAN
 
 from core.vocabulary import STATUS_COLORS, STATUS_LABELS
 
@@ -70,6 +76,44 @@ SERIES_COLORS = [LINE, AVERAGE, TARGET, EXPECTED, LINE, TARGET]
 SERIES_DASH = [[1, 0], [1, 0], [2, 3], [7, 4], [3, 3], [1, 0]]
 
 
+def _short_label(label: str) -> str:
+    """«III кв. 2024» → «III.24», «II полуг. 2024» → «II пг.24»; other labels as they are."""
+    m = re.fullmatch(r"([IV]+) (кв\.|полуг\.) (\d{4})", label)
+    if not m:
+        return label
+    return f"{m[1]}.{m[3][2:]}" if m[2] == "кв." else f"{m[1]} пг.{m[3][2:]}"
+
+
+def _quarter_of(iso: str) -> str:
+    """The quarter a day falls in, «IV кв. 2025» (a forecast's or a target's date without a period)."""
+    d = date.fromisoformat(iso)
+    return f"{ROMAN[(d.month - 1) // 3 + 1]} кв. {d.year}"
+
+
+def period_axis(labels: dict[str, str], *, font_size: int = 16) -> alt.Axis:
+    """A time axis that reads as the data's periods: a tick at each period's last day (`labels`: ISO
+    date → «III кв. 2024»), labelled with the period, not the month («апр 2022»). Crowded, the labels
+    shorten to «III.24»; more crowded still, one tick a year at its last period, labelled «2024».
+    Tick values are ISO dates (read as UTC midnight, like the data's «Дата»): Streamlit's Vega-Lite
+    draws no axis at all for epoch-millisecond values (vl-convert does). The label is picked by the
+    day in UTC, so a browser west of Greenwich still names the right period; Streamlit evaluates the
+    expression with its CSP-safe interpreter."""
+    items = sorted(labels.items())
+    room = 6 if font_size < 24 else 4
+    if len(items) > 2 * room:
+        last_of_year = {}
+        for iso, _ in items:
+            last_of_year[iso[:4]] = iso
+        items = [(iso, year) for year, iso in last_of_year.items()]
+    elif len(items) > room:
+        items = [(iso, _short_label(text)) for iso, text in items]
+    expr = "''"
+    for iso, text in reversed(items):
+        expr = f"utcFormat(datum.value, '%Y-%m-%d') == '{iso}' ? {json.dumps(text, ensure_ascii=False)} : {expr}"
+    return alt.Axis(values=[iso for iso, _ in items], labelExpr=expr, labelAngle=0, labelOverlap=True,
+                    labelPadding=6)
+
+
 def trend(series, *, unit: str, target_value: float | None = None, expected_path=None, average_series=None,
           milestones=None, forecast: dict | None = None, height: int = 260,
           title: str = "", font_size: int = 16, legend: bool = True) -> alt.TopLevelMixin:
@@ -103,7 +147,11 @@ def trend(series, *, unit: str, target_value: float | None = None, expected_path
     all_values = list(df["Значение"]) + [m.value for m in milestones or ()]
     y = alt.Y("Значение:Q", title="%" if unit == "%" else (unit or None),
               scale=_y_scale(unit, all_values), axis=alt.Axis(format=",.0f", tickCount=6))
-    x = alt.X("Дата:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=6))
+    named = {r["Дата"]: r["Период"] for r in lines if r["Ряд"] not in ("Цель", "Прогноз по тренду")}
+    ends = {r["Дата"] for r in lines} | {m.end.isoformat() for m in milestones or ()}
+    named |= {m.end.isoformat(): m.label for m in milestones or () if m.end.isoformat() not in named}
+    x = alt.X("Дата:T", title=None, axis=period_axis({d: named.get(d) or _quarter_of(d) for d in ends},
+                                                       font_size=font_size))
     idx = [SERIES.index(k) for k in present]
     shown = {} if legend else {"legend": None}
     color = alt.Color("Ряд:N", title=None, sort=present,
@@ -120,7 +168,7 @@ def trend(series, *, unit: str, target_value: float | None = None, expected_path
         md = pd.DataFrame([{"Дата": m.end.isoformat(), "Значение": m.value, "Ряд": "Этап", "Этап": m.label}
                            for m in milestones])
         layers.append(alt.Chart(md).mark_point(shape="diamond", size=160, filled=True).encode(
-            x="Дата:T", y="Значение:Q", color=color,
+            x=x, y="Значение:Q", color=color,
             tooltip=["Этап:N", alt.Tooltip("Значение:Q", format=",.1f")]))
     chart = alt.layer(*layers, usermeta={"legend": present})
     if title:

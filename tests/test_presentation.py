@@ -198,3 +198,40 @@ def test_readme_is_russian_first():
     assert sum(c.isascii() for c in letters) < 0.15 * len(letters)  # the first part is Russian
     for name in ("DEMO_TODAY", "DATABASE_URL", "MONITORING_DEMO", "streamlit run app.py", "demo-principal"):
         assert name in ru and name in en
+
+
+def _quarters(n: int, first_year: int = 2022):
+    from datetime import date
+
+    from core import periods
+    from core.read.types import SeriesPoint
+
+    out = []
+    for i in range(n):
+        p = periods.quarter(first_year + i // 4, i % 4 + 1)
+        out.append(SeriesPoint(i + 1, p.label, p.start, p.end, 90.0 + i))
+    return out
+
+
+def _texts(chart) -> list[str]:
+    import vl_convert as vlc
+
+    return re.findall(r"<text[^>]*>([^<]+)</text>", vlc.vegalite_to_svg(chart.to_json()))
+
+
+@pytest.mark.parametrize("n, expected", [
+    (4, ["I кв. 2024", "II кв. 2024", "III кв. 2024", "IV кв. 2024"]),
+    (8, ["I.23", "II.23", "III.23", "IV.23", "I.24", "II.24", "III.24", "IV.24"]),
+    (16, ["2021", "2022", "2023", "2024"])])
+def test_trend_x_axis_reads_as_the_periods_not_months(n, expected):
+    """The quarterly trend's x axis names the data's periods («III кв. 2024»; crowded «III.24»; more
+    crowded, years) at the points' dates — not d3's month ticks («апр 2022»). The tick values are ISO
+    dates: Streamlit's Vega-Lite draws no axis at all for epoch milliseconds (vl-convert does)."""
+    chart = charts.trend(_quarters(n, 2025 - (n + 3) // 4), unit="%", target_value=99, height=200)
+    chart = chart.properties(width=1200)
+    layer = chart.to_dict()["layer"][0]
+    axis = layer["encoding"]["x"]["axis"]
+    assert all(isinstance(v, str) and re.fullmatch(r"\d{4}-\d\d-\d\d", v) for v in axis["values"])
+    texts = _texts(chart)  # the x axis is drawn first, then the values, the unit, the legend
+    assert texts[:len(expected)] == expected
+    assert not any(m in " ".join(texts) for m in ("янв", "апр", "июл", "окт"))
