@@ -11,7 +11,7 @@ from core import charts, reports, school_plan
 from core import formatting as fmt
 from core.auth import AccessDenied
 from ui import cache
-from ui.common import chart_with_downloads, demo_banner, scope, status_badge
+from ui.common import chart_with_downloads, demo_banner, scope, status_badge, table_with_download
 
 sc = scope()
 
@@ -124,23 +124,23 @@ else:
     own = [a for a, m in zip(acts, own_mask) if m]
     city = [a for a, m in zip(acts, own_mask) if not m]
 
-    def items_table(items):
-        st.dataframe(pd.DataFrame([{"Статус": "⚠ просрочено" if a.overdue else a.status_text,
-                                    "Срок": a.deadline_text or "—", "Что": a.kind, "№": a.number,
-                                    "Содержание": a.title, "Ответственный": a.responsible} for a in items],
-                                  columns=["Статус", "Срок", "Что", "№", "Содержание", "Ответственный"]),
-                     hide_index=True, width="stretch")
+    def items_table(items, name: str, key: str):
+        table_with_download(pd.DataFrame([{"Статус": "⚠ просрочено" if a.overdue else a.status_text,
+                                           "Срок": a.deadline_text or "—", "Что": a.kind, "№": a.number,
+                                           "Содержание": a.title, "Ответственный": a.responsible} for a in items],
+                                         columns=["Статус", "Срок", "Что", "№", "Содержание", "Ответственный"]),
+                            name, key)
 
     st.markdown(f"**Мероприятия школы** — где школа названа или среди ответственных образовательные организации: "
                 f"{len(own)}" + (f", просрочено: {n_own_late}" if n_own_late else ", просроченных нет") + ".")
     if not own:
         st.caption("Дорожная карта не поручает школе отдельных мероприятий.")
     else:
-        items_table(own)
+        items_table(own, "мероприятия_школы", "school_items_xlsx")
     with st.expander(f"Мероприятия управления образования и контрольные точки (для сведения): {len(city)}"):
         st.caption("Их выполняют управление образования и методические службы; отмечает выполнение методист. "
                    "В просроченные школы они не входят.")
-        items_table(city)
+        items_table(city, "мероприятия_управления", "city_items_xlsx")
 
 st.download_button("Карточка школы (.docx)", lambda: reports.school_card(sc, int(school_id), as_of, engine=cache.engine()),
                    file_name=f"карточка_{s.code}.docx", mime=reports.DOCX_MIME, key="school_card",

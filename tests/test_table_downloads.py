@@ -95,3 +95,12 @@ def test_frame_xlsx_keeps_numbers_dates_and_blanks():
     rows = _sheet(reports.frame_xlsx(frame, "лист"))
     assert rows == [["Текст", "Число", "Когда"], ["'+7 900", 1, datetime(2025, 1, 10, 9, 30)],
                     ["'@x", 2.5, None], ["обычный", None, datetime(2025, 2, 1)]]
+
+
+def test_principal_downloads_their_school_activities(app_db, downloads):
+    at = run_as("demo-principal", "../app_pages/school.py")
+    own = at.dataframe[0].value
+    rows = _sheet(downloads("school_items_xlsx")[1])
+    assert rows[0] == list(own.columns) and len(rows) - 1 == len(own) > 0
+    assert [r[4] for r in rows[1:]] == list(own["Содержание"])
+    assert downloads("city_items_xlsx")[0] == "Скачать (.xlsx)"
