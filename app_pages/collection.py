@@ -135,7 +135,7 @@ else:
     st.markdown("\n".join(f"- {md_text(r.school)} ({md_text(r.code)})" for r in missing.itertuples()))
     d1, d2 = st.columns(2)
     d1.download_button("Список (.xlsx)", lambda: cycle.not_reported_xlsx(col), file_name=f"не_представили_{period}.xlsx",
-                       mime=XLSX_MIME, icon=":material/download:", key="col_xlsx")
+                       mime=XLSX_MIME, icon=":material/download:", key="col_xlsx", on_click="ignore")
     d2.download_button("Письмо «О представлении данных» (.docx)", lambda: cycle.not_reported_letter(col),
                        file_name=f"письмо_о_представлении_данных_{period}.docx", mime=DOCX_MIME,
-                       icon=":material/mail:", key="col_letter")
+                       icon=":material/mail:", key="col_letter", on_click="ignore")

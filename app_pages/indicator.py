@@ -99,7 +99,7 @@ st.download_button("Значения показателя по всем школ
                    lambda: reports.measurements_xlsx(sc, roadmap_id, indicator_ids=[card.indicator_id],
                                                      engine=cache.engine()),
                    file_name=f"{card.indicator_code}.xlsx", mime=reports.XLSX_MIME, key="ind_xlsx",
-                   icon=":material/table:")
+                   icon=":material/table:", on_click="ignore")
 with st.expander("Все периоды"):
     # unit × period as text: a unit without a value for a period shows «—», never NaN
     history: dict[str, dict[str, str]] = {}

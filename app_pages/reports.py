@@ -25,15 +25,15 @@ st.markdown("**Справка о ходе реализации дорожной 
 st.download_button("Справка (.docx)", lambda: reports.roadmap_report(sc, roadmap_id, as_of, engine=cache.engine()),
                    file_name=f"справка_{code}_{(as_of or cache.today()):%Y-%m}.docx", mime=reports.DOCX_MIME,
                    type="primary", key="rep_download", icon=":material/download:",
-                   help="Формируется при нажатии, около секунды на каждую цель")
+                   help="Формируется при нажатии, около секунды на каждую цель", on_click="ignore")
 
 st.divider()
 st.markdown("**Выгрузки таблицами (.xlsx)**")
 c1, c2 = st.columns(2)
 c1.download_button("Значения показателей (.xlsx)", lambda: reports.measurements_xlsx(sc, roadmap_id, engine=cache.engine()),
                    file_name=f"значения_{code}.xlsx", mime=reports.XLSX_MIME, key="rep_values",
-                   icon=":material/table:")
+                   icon=":material/table:", on_click="ignore")
 c2.download_button("Дорожная карта со статусами (.xlsx)",
                    lambda: reports.roadmap_xlsx(sc, roadmap_id, as_of, engine=cache.engine()),
                    file_name=f"дорожная_карта_{code}.xlsx", mime=reports.XLSX_MIME, key="rep_roadmap_xlsx",
-                   icon=":material/table:")
+                   icon=":material/table:", on_click="ignore")

@@ -57,7 +57,7 @@ def load_tab() -> None:
         "«Группы рисков», «Параметры риска» со школами, «Кураторы», «Группы школ». Файл проверяется целиком; "
         "пока есть ошибки, ничего не записывается.")
     st.download_button("Шаблон дорожной карты (.xlsx)", roadmap_book.template, file_name="шаблон_дорожной_карты.xlsx",
-                       mime=XLSX, icon=":material/download:", key="rm_template")
+                       mime=XLSX, icon=":material/download:", key="rm_template", on_click="ignore")
     f = file_uploader("Файл дорожной карты (.xlsx)", "rm_file")
     if not f:
         return
@@ -122,7 +122,7 @@ with st.expander("Цель, задачи, участники, источник")
         st.download_button("Исходный файл дорожной карты (.xlsx)",
                            lambda: roadmap_book.original(sc, roadmap_id, engine)[1],
                            file_name=f"дорожная_карта_{meta['code']}.xlsx", mime=XLSX, key="rm_original",
-                           icon=":material/download:")
+                           icon=":material/download:", on_click="ignore")
 
 n_over = int(items["overdue"].sum())
 c = st.columns(5)

@@ -144,7 +144,7 @@ else:
 
 st.download_button("Карточка школы (.docx)", lambda: reports.school_card(sc, int(school_id), as_of, engine=cache.engine()),
                    file_name=f"карточка_{s.code}.docx", mime=reports.DOCX_MIME, key="school_card",
-                   icon=":material/download:")
+                   icon=":material/download:", on_click="ignore")
 
 for t in view.targets:
     ev = t.evaluation

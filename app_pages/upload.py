@@ -51,7 +51,7 @@ with tab_template:
                                                        school_ids=[int(x) for x in chosen] or None, engine=engine),
                        file_name=f"шаблон_{t_period}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       icon=":material/download:", key="tpl_download")
+                       icon=":material/download:", key="tpl_download", on_click="ignore")
     st.divider()
     st.markdown("**Форма одной школы** — вертикальная анкета, которую школа заполняет и присылает; "
                 "несколько таких форм можно загрузить за один раз.")
@@ -63,7 +63,7 @@ with tab_template:
                            lambda: template.build_school_form(sc, t_period, int(f_school), engine=engine),
                            file_name=f"форма_{code}_{t_period}.xlsx",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                           icon=":material/download:", key="form_download")
+                           icon=":material/download:", key="form_download", on_click="ignore")
 
 # ---------------------------------------------------------------------------------------------
 with tab_load:
@@ -203,7 +203,7 @@ with tab_log:
             st.download_button("Скачать исходный файл", lambda: pipeline.original_file(sc, int(pick), engine)[1],
                                file_name=pipeline.original_file_name(log[log["id"] == pick].iloc[0]["file_name"],
                                                                      int(pick)),
-                               key="log_download", icon=":material/download:")
+                               key="log_download", icon=":material/download:", on_click="ignore")
             if row["status"] == "applied":
                 confirm = st.checkbox(f"Да, отменить загрузку № {pick}: вернуть прежние значения", key="log_confirm")
                 if st.button("Отменить загрузку", disabled=not confirm, key="log_undo", icon=":material/undo:"):

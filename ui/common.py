@@ -86,9 +86,11 @@ def chart_with_downloads(chart, name: str, key: str, *, spec: dict | None = None
         st.vega_lite_chart(spec=spec, width="stretch")
     row = st.container(horizontal=True, wrap=True)  # buttons at their own width, wrapping when narrow
     row.download_button("Рисунок .png", lambda: reports.chart_png(chart), file_name=f"{name}.png", mime="image/png",
-                        key=f"{key}_png", icon=":material/image:", help="Скачать график картинкой")
+                        key=f"{key}_png", icon=":material/image:", help="Скачать график картинкой",
+                        on_click="ignore")
     row.download_button("Вектор .svg", lambda: reports.chart_svg(chart), file_name=f"{name}.svg", mime="image/svg+xml",
-                        key=f"{key}_svg", icon=":material/image:", help="Скачать график в векторе (для печати)")
+                        key=f"{key}_svg", icon=":material/image:",
+                        help="Скачать график в векторе (для печати)", on_click="ignore")
 
 
 def problems_table(problems, *, cell: bool = True) -> None:
