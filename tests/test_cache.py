@@ -2,22 +2,11 @@
 never by users who see something else; keyed on the data version."""
 
 import pytest
-import streamlit as st
 
 from core import auth
 from core.auth import Scope
 from core.read import overview as overview_read
-
-
-@pytest.fixture
-def app_db(env_demo_url):
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    from core.startup import ensure_database
-
-    yield ensure_database(env_demo_url)
-    st.cache_data.clear()
-    st.cache_resource.clear()
+from tests.test_pages import app_db  # noqa: F401 - the fixture of the page tests, used by name
 
 
 def head(user_id: int, login: str, territory: int) -> Scope:
