@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
 
-from core import auth, periods
+from core import access, auth, periods
 from core.auth import Scope
 from core.db import get_engine, session_scope
 from core.ingest.problems import IngestError
@@ -177,8 +177,6 @@ def approval_note(territory_id: int, period: str | int | None, engine: Engine | 
 def approvals(scope: Scope, territory_id: int, period_ids, engine: Engine | None = None) -> dict[int, QuarterInfo]:
     """The state of each period for a territory the user sees: what tiles and documents say about
     their figures. A territory outside the scope is refused (access is checked here, not by callers)."""
-    from core import access
-
     engine = engine or get_engine()
     with engine.connect() as c:
         if not access.rows(c, "SELECT id FROM territory WHERE id = :t AND id IN ({territories})", scope,
