@@ -27,6 +27,25 @@ if str(ROOT) not in sys.path:
 from core import db as core_db  # noqa: E402
 from core import startup  # noqa: E402
 
+
+
+def _scan_components_once() -> None:
+    """Streamlit 1.67 reads the metadata of every installed distribution, looking for v2 components,
+    each time an AppTest starts (0,2–0,4 s of CPU, a fifth of the page tests' time); the installed
+    packages do not change during a test session, so the scan runs once per process and its result
+    is reused. `streamlit run` (the e2e servers, production) scans once at start as before."""
+    import functools
+
+    from streamlit.components.v2 import manifest_scanner
+
+    if not hasattr(manifest_scanner.scan_component_manifests, "cache_info"):
+        scan = functools.lru_cache(maxsize=None)(manifest_scanner.scan_component_manifests)
+        manifest_scanner.scan_component_manifests = lambda *a, **k: list(scan(*a, **k))
+        manifest_scanner.scan_component_manifests.cache_info = scan.cache_info
+
+
+_scan_components_once()
+
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "")
 REQUIRE_PG = os.environ.get("REQUIRE_POSTGRES") == "1"
 
@@ -252,9 +271,12 @@ def env_demo_url(tmp_path, monkeypatch, db_templates):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Under xdist (`--dist loadgroup`) every e2e module runs whole in one worker, so its server (and
-    anything else module-scoped) starts once; other tests are spread one by one. Runs before xdist
-    turns the marks into work units."""
+    """Under xdist (`--dist loadgroup`) every e2e module with a server of its own runs whole in one
+    worker, so that server (and anything else module-scoped) starts once; other tests, including those of
+    the modules on the session's shared server (`SHARED_SERVER = True`: one per worker anyway), are
+    spread one by one, which keeps both workers busy to the end. Runs before xdist turns the marks into
+    work units."""
     for item in items:
-        if "e2e" in item.path.parts and not any(item.iter_markers("xdist_group")):
+        if ("e2e" in item.path.parts and not getattr(item.module, "SHARED_SERVER", False)
+                and not any(item.iter_markers("xdist_group"))):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
