@@ -6,8 +6,13 @@ session (per xdist worker) on a copy of the demo template; after each such modul
 database is checked to be unchanged (data, users, passwords), so a module that writes cannot hide
 there. Any other module gets its own server: on a copy of the demo template, or, with
 `FRESH_START = True`, one that builds the demo itself on its first start. One Chromium per session
-(per worker); every test gets a fresh browser context. All tests of an e2e module run in one xdist
-worker (the `xdist_group` set in tests/conftest.py), so a module's server starts once."""
+(per worker); every test gets a fresh browser context (`tabs`, `page`). All tests of an e2e module
+with its own server run in one xdist worker (the `xdist_group` set in tests/conftest.py), so that
+server starts once; the tests of shared-server modules are spread over the workers one by one.
+
+`login(..., then=path)` lands on the page a test needs in one page load (the login form's `next`), as
+a user following a link while logged out; a page load costs Chromium about a CPU-second, a page opened
+from the menu about half that."""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from urllib.parse import quote
 from pathlib import Path
 
 import pytest
@@ -149,13 +155,39 @@ def browser():
         b.close()
 
 
+class Tabs:
+    """The tabs of one login session: a browser context of the test's own, opened with the first tab
+    (`tabs(w, h)` opens a tab at that size). `end_session()` closes the context, so the next login starts
+    in a new one, as in another browser; the fixture closes it after the test."""
+
+    def __init__(self, browser):
+        self.browser = browser
+        self.ctx = None
+
+    def __call__(self, width: int = 1920, height: int = 1080):
+        if self.ctx is None:
+            self.ctx = self.browser.new_context(locale="ru-RU", accept_downloads=True)
+        pg = self.ctx.new_page()
+        pg.set_viewport_size({"width": width, "height": height})
+        pg.set_default_timeout(60000)
+        return pg
+
+    def end_session(self) -> None:
+        if self.ctx is not None:
+            self.ctx.close()
+            self.ctx = None
+
+
 @pytest.fixture
-def page(browser):
-    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="ru-RU")
-    pg = ctx.new_page()
-    pg.set_default_timeout(60000)
-    yield pg
-    ctx.close()
+def tabs(browser):
+    t = Tabs(browser)
+    yield t
+    t.end_session()
+
+
+@pytest.fixture
+def page(tabs):
+    return tabs()
 
 
 def wait_idle(pg) -> None:
@@ -164,8 +196,10 @@ def wait_idle(pg) -> None:
     pg.wait_for_selector(IDLE, timeout=60000)
 
 
-def login(pg, base: str, user: str, password: str = "demo") -> None:
-    pg.goto(base + "/login")
+def login(pg, base: str, user: str, password: str = "demo", then: str | None = None) -> None:
+    """Log in through the form. `then` (a path such as "/roadmap?roadmap=nev-2024") is where the login
+    lands, as after following a link while logged out: one page load, not the home page and then it."""
+    pg.goto(base + "/login" + ("?next=" + quote(then) if then else ""))
     pg.fill("#login", user)
     pg.fill("#password", password)
     pg.click("button[type=submit]")
@@ -179,13 +213,12 @@ def shot(pg, name: str) -> Path:
     return path
 
 
-def two_tabs(browser, base: str, user: str, path: str, shown: str):
-    """One browser, two tabs logged in as `user`: tab A on the home page, tab B on `path` showing
-    `shown`. Returns (context, a, b); the caller closes the context."""
-    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="ru-RU")
-    a, b = ctx.new_page(), ctx.new_page()
-    login(a, base, user)
+def two_tabs(tabs: Tabs, base: str, user: str, path: str, shown: str, a_then: str | None = None):
+    """Two tabs of one browser logged in as `user`: tab A on the home page (or `a_then`), tab B on
+    `path` showing `shown`. Returns (a, b)."""
+    a, b = tabs(1400, 900), tabs(1400, 900)
+    login(a, base, user, then=a_then)
     b.goto(base + path)
     wait_idle(b)
     b.wait_for_selector(shown)
-    return ctx, a, b
+    return a, b

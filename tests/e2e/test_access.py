@@ -19,10 +19,9 @@ def test_principal_cannot_open_another_school_by_any_url(server, page):
     shot(page, "school-principal")
 
 
-def test_password_change_ends_the_other_tab_on_its_next_interaction(server, browser):
-    ctx, a, b = two_tabs(browser, server, "demo-curator", "/school", "h1:has-text('СОШ № 1 (демо)')")
-    a.goto(server + "/account")
-    wait_idle(a)
+def test_password_change_ends_the_other_tab_on_its_next_interaction(server, tabs):
+    a, b = two_tabs(tabs, server, "demo-curator", "/school", "h1:has-text('СОШ № 1 (демо)')",
+                         a_then="/account")
     a.get_by_label("Текущий пароль").fill("demo")
     a.get_by_label("Новый пароль (не меньше 8 символов)").fill("новый-пароль-куратора")
     a.get_by_label("Новый пароль ещё раз").fill("новый-пароль-куратора")
@@ -34,7 +33,6 @@ def test_password_change_ends_the_other_tab_on_its_next_interaction(server, brow
     b.get_by_role("option").nth(2).click()
     wait_idle(b)
     b.wait_for_selector("text=Требуется вход")
-    ctx.close()
 
 
 def test_repeated_wrong_passwords_are_throttled(server, page):

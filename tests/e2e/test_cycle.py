@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from tests.e2e.conftest import running_server, shot, wait_idle
+from tests.e2e.conftest import login, running_server, shot, wait_idle
 from tests.ingest_files import long_table
 
 DROPZONE = '[data-testid="stFileUploaderDropzone"]'
@@ -22,15 +22,13 @@ def cycle_server(tmp_path_factory, db_templates):
         yield base, tmp / "e2e.db"
 
 
-def as_user(browser, base, login):
+def as_user(browser, base, user, then):
+    """A browser of its own (a context apart from the test's `tabs`): the head stays logged in while
+    the methodologist works in the other browser."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 720}, locale="ru-RU")
     pg = ctx.new_page()
     pg.set_default_timeout(60000)
-    pg.goto(base + "/login")
-    pg.fill("#login", login)
-    pg.fill("#password", "demo")
-    pg.click("button[type=submit]")
-    wait_idle(pg)
+    login(pg, base, user, then=then)
     return ctx, pg
 
 
@@ -41,9 +39,10 @@ def db_state(path) -> tuple:
                 c.execute("SELECT COUNT(*) FROM upload").fetchone())
 
 
-def upload(pg, base, path):
-    pg.goto(base + "/upload")
-    wait_idle(pg)
+def upload(pg, base, path, *, reload=True):
+    if reload:
+        pg.goto(base + "/upload")
+        wait_idle(pg)
     with pg.expect_file_chooser() as fc:
         pg.locator(DROPZONE).click()
     fc.value.set_files(str(path))
@@ -61,12 +60,11 @@ def write(pg):
     wait_idle(pg)
 
 
-def test_enter_check_approve_refuse_unlock(cycle_server, browser, tmp_path):
+def test_enter_check_approve_refuse_unlock(cycle_server, browser, tabs, tmp_path):
     base, db = cycle_server
     # 1. the principal enters the quarter's values of their school (demo today: 15.10.2024 → III кв. 2024)
-    ctx, pg = as_user(browser, base, "demo-principal")
-    pg.goto(base + "/entry")
-    wait_idle(pg)
+    pg = tabs(1280, 720)
+    login(pg, base, "demo-principal", then="/entry")
     pg.wait_for_selector("text=Участники олимпиад и конкурсов")
     assert pg.locator("text=II кв. 2024:").count() >= 5  # the previous quarter beside each value
     field = pg.get_by_label("Участники олимпиад и конкурсов")
@@ -79,16 +77,15 @@ def test_enter_check_approve_refuse_unlock(cycle_server, browser, tmp_path):
     shot(pg, "cycle-entry-preview")
     write(pg)
     pg.wait_for_selector("text=Записано (запись №")
-    ctx.close()
+    tabs.end_session()
     with sqlite3.connect(db) as c:
         entry_id, kind = c.execute("SELECT id, kind FROM upload ORDER BY id DESC").fetchone()
         assert kind == "entry"
         assert c.execute("SELECT value FROM measurement WHERE upload_id = ?", (entry_id,)).fetchone() == (47.0,)
 
     # 2. the methodologist sees the school as reported through that entry and marks the quarter checked
-    ctx, pg = as_user(browser, base, "demo-methodist")
-    pg.goto(base + "/collection")
-    wait_idle(pg)
+    pg = tabs(1280, 720)
+    login(pg, base, "demo-methodist", then="/collection")
     pg.wait_for_selector("text=Последним представил данные: СОШ № 2 (демо)")
     assert pg.locator(f"text=ввод в браузере № {entry_id}").count() >= 1
     shot(pg, "cycle-collection")
@@ -97,12 +94,10 @@ def test_enter_check_approve_refuse_unlock(cycle_server, browser, tmp_path):
     pg.get_by_role("button", name="Отметить «проверено»").click()
     wait_idle(pg)
     pg.wait_for_selector("text=Состояние: проверен")
-    ctx.close()
+    tabs.end_session()
 
     # 3. the head approves; the tile says so
-    ctx, pg = as_user(browser, base, "demo-head")
-    pg.goto(base + "/collection")
-    wait_idle(pg)
+    ctx, pg = as_user(browser, base, "demo-head", "/collection")
     pg.get_by_role("button", name="Утвердить данные квартала").click()
     wait_idle(pg)
     pg.wait_for_selector("text=Состояние: утверждён")
@@ -114,11 +109,12 @@ def test_enter_check_approve_refuse_unlock(cycle_server, browser, tmp_path):
     head_ctx, head = ctx, pg
 
     # 4. an upload into the approved quarter is refused in Russian, nothing changes
-    ctx, pg = as_user(browser, base, "demo-methodist")
+    pg = tabs(1280, 720)
+    login(pg, base, "demo-methodist", then="/upload")
     f = tmp_path / "поправка.xlsx"
     f.write_bytes(long_table([["NEV-03", "olympiad_participants", "2024-Q3", 31, None, None]]))
     before = db_state(db)
-    upload(pg, base, f)
+    upload(pg, base, f, reload=False)
     pg.wait_for_selector("text=утверждены")
     assert pg.locator("text=изменения не принимаются").count() >= 1
     assert pg.locator("text=База данных не изменена").count() >= 1
@@ -141,7 +137,6 @@ def test_enter_check_approve_refuse_unlock(cycle_server, browser, tmp_path):
     upload(pg, base, f)
     write(pg)
     pg.wait_for_selector("text=Записано: загрузка №")
-    ctx.close()
     with sqlite3.connect(db) as c:
         assert c.execute("SELECT m.value FROM measurement m JOIN school s ON s.id = m.school_id JOIN period p "
                          "ON p.id = m.period_id WHERE s.code = 'NEV-03' AND p.code = '2024-Q3' AND m.indicator_id = "

@@ -47,13 +47,12 @@ def test_wrong_password_is_refused_in_russian(server, page):
     assert "/login" in page.url
 
 
-def test_logout_ends_the_session_in_another_tab(server, browser):
-    ctx, a, b = two_tabs(browser, server, "demo-methodist", "/", "text=город Невинномысск")
+def test_logout_ends_the_session_in_another_tab(server, tabs):
+    a, b = two_tabs(tabs, server, "demo-methodist", "/", "text=город Невинномысск")
     a.click("text=Выйти")
     a.wait_for_url(server + "/login*")
     b.reload()
     assert "/login" in b.url
-    ctx.close()
 
 
 def test_login_form_needs_its_csrf_token(server):

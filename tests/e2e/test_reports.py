@@ -10,9 +10,7 @@ SHARED_SERVER = True  # reads only: the session's shared app (checked unchanged 
 
 
 def test_download_the_spravka_and_a_chart(server, page):
-    login(page, server, "demo-head")
-    page.goto(server + "/reports")
-    wait_idle(page)
+    login(page, server, "demo-head", then="/reports")
     shot(page, "reports")
     with page.expect_download(timeout=120000) as dl:
         page.get_by_role("button", name="Справка (.docx)").click()

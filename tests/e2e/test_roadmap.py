@@ -10,9 +10,7 @@ def ytick_texts(page) -> int:
 
 
 def test_timeline_and_status_change(server, page):
-    login(page, server, "demo-methodist")
-    page.goto(server + "/roadmap?roadmap=nev-2024")
-    wait_idle(page)
+    login(page, server, "demo-methodist", then="/roadmap?roadmap=nev-2024")
     chart = page.locator(".js-plotly-plot").first
     chart.wait_for()
     # the timeline draws control points and activities of seed 000 with a «today» line
@@ -36,9 +34,7 @@ def test_timeline_and_status_change(server, page):
 
 
 def test_risk_matrix(server, page):
-    login(page, server, "demo-admin")
-    page.goto(server + "/risks?roadmap=kal-2023")
-    wait_idle(page)
+    login(page, server, "demo-admin", then="/risks?roadmap=kal-2023")
     heat = page.locator(".js-plotly-plot").first
     heat.wait_for()
     assert page.get_by_text("Не обеспечены мероприятиями").is_visible()

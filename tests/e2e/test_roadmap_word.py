@@ -24,9 +24,7 @@ def test_word_document_to_draft_to_loaded_roadmap(server, page, tmp_path):
     old = tmp_path / "карта.doc"
     old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
 
-    login(page, server, "demo-methodist")
-    page.goto(server + "/roadmap?roadmap=nev-2024")
-    wait_idle(page)
+    login(page, server, "demo-methodist", then="/roadmap?roadmap=nev-2024")
     page.get_by_role("tab", name="Загрузить дорожную карту").click()
     wait_idle(page)
     upload(page, 0, old)
@@ -62,9 +60,7 @@ def test_roadmap_uploaders_refuse_an_oversized_file_in_russian(server, page, tmp
     big = tmp_path / "дорожная карта.docx"
     with open(big, "wb") as fh:  # sparse: its size without writing its bytes
         fh.truncate(40 * 1024 * 1024)
-    login(page, server, "demo-methodist")
-    page.goto(server + "/roadmap?roadmap=nev-2024")
-    wait_idle(page)
+    login(page, server, "demo-methodist", then="/roadmap?roadmap=nev-2024")
     page.get_by_role("tab", name="Загрузить дорожную карту").click()
     wait_idle(page)
     for nth, key in ((0, "rm_docx"), (1, "rm_file")):

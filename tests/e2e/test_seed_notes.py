@@ -8,9 +8,7 @@ SHARED_SERVER = True  # reads only: the session's shared app (checked unchanged 
 
 
 def test_participants_and_how_counted(server, page):
-    login(page, server, "demo-admin")
-    page.goto(server + "/roadmap?roadmap=okn-2021")
-    wait_idle(page)
+    login(page, server, "demo-admin", then="/roadmap?roadmap=okn-2021")
     page.get_by_text("Цель, задачи, участники, источник").click()
     wait_idle(page)
     page.get_by_text("Ассоциация педагогов").first.wait_for()
@@ -37,9 +35,7 @@ def test_participants_and_how_counted(server, page):
 
 
 def test_upload_defaults_to_the_last_finished_quarter(server, page):
-    login(page, server, "demo-methodist")
-    page.goto(server + "/upload")
-    wait_idle(page)
+    login(page, server, "demo-methodist", then="/upload")
     shot(page, "upload_default_period")
     # the demo clock (15.10.2024) is in force in the demo: the last finished quarter is III кв. 2024
     assert page.locator("[data-testid=\"stSelectbox\"] input").first.input_value() == "III кв. 2024"

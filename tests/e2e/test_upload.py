@@ -18,9 +18,7 @@ def upload(page, path):
 
 
 def test_template_round_trip_reaches_the_overview(server, page, tmp_path):
-    login(page, server, "demo-methodist")
-    page.goto(server + "/upload")
-    wait_idle(page)
+    login(page, server, "demo-methodist", then="/upload")
     page.get_by_role("tab", name="Шаблон для школ").click()
     with page.expect_download() as dl:
         page.get_by_role("button", name="Скачать шаблон (.xlsx)").click()
@@ -60,9 +58,7 @@ def test_template_round_trip_reaches_the_overview(server, page, tmp_path):
 
 
 def test_a_bad_file_gets_a_russian_error_and_changes_nothing(server, page, tmp_path):
-    login(page, server, "demo-methodist")
-    page.goto(server + "/upload")
-    wait_idle(page)
+    login(page, server, "demo-methodist", then="/upload")
     page.get_by_role("tab", name="Журнал загрузок").click()
     before = page.locator('[data-testid="stMain"]').inner_text()
     bad = tmp_path / "отчёт.xlsx"
@@ -84,9 +80,7 @@ def test_an_office_table_for_another_quarter_asks_the_period_then_writes(server,
     written for the period the user picked."""
     from tests import ingest_files as f
 
-    login(page, server, "demo-methodist")
-    page.goto(server + "/upload")
-    wait_idle(page)
+    login(page, server, "demo-methodist", then="/upload")
     page.get_by_role("combobox", name="Период данных").click()
     page.get_by_role("option", name="IV кв. 2024").click()
     wait_idle(page)
@@ -129,9 +123,7 @@ def test_a_file_over_the_limit_is_refused_in_russian_whatever_its_size(server, p
     from core.ingest.excel import MAX_FILE_BYTES
     from tests.e2e.test_projector import VISIBLE_WORDS, allowed
 
-    login(page, server, "demo-methodist")
-    page.goto(server + "/upload")
-    wait_idle(page)
+    login(page, server, "demo-methodist", then="/upload")
     upload(page, _sparse(tmp_path / "свод.xlsx", MAX_FILE_BYTES + 1024))
     page.wait_for_selector("text=База данных не изменена")
     main = page.locator('[data-testid="stMain"]')
