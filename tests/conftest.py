@@ -28,20 +28,17 @@ from core import db as core_db  # noqa: E402
 from core import startup  # noqa: E402
 
 
-
 def _scan_components_once() -> None:
     """Streamlit 1.67 reads the metadata of every installed distribution, looking for v2 components,
     each time an AppTest starts (0,2–0,4 s of CPU, a fifth of the page tests' time); the installed
-    packages do not change during a test session, so the scan runs once per process and its result
-    is reused. `streamlit run` (the e2e servers, production) scans once at start as before."""
+    packages do not change during a test session, so the scan runs once per process and each caller
+    gets a copy of its result. `streamlit run` (the e2e servers, production) scans once at start."""
     import functools
 
     from streamlit.components.v2 import manifest_scanner
 
-    if not hasattr(manifest_scanner.scan_component_manifests, "cache_info"):
-        scan = functools.lru_cache(maxsize=None)(manifest_scanner.scan_component_manifests)
-        manifest_scanner.scan_component_manifests = lambda *a, **k: list(scan(*a, **k))
-        manifest_scanner.scan_component_manifests.cache_info = scan.cache_info
+    scan = functools.cache(manifest_scanner.scan_component_manifests)
+    manifest_scanner.scan_component_manifests = lambda *a, **k: list(scan(*a, **k))
 
 
 _scan_components_once()

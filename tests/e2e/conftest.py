@@ -206,6 +206,17 @@ def login(pg, base: str, user: str, password: str = "demo", then: str | None = N
     wait_idle(pg)
 
 
+def pages_as(pg, base: str, user: str, paths: list[str]):
+    """Log in onto the first of `paths`, then open the others by their addresses; yields each path
+    once its page is idle."""
+    login(pg, base, user, then=paths[0])
+    yield paths[0]
+    for path in paths[1:]:
+        pg.goto(base + path)
+        wait_idle(pg)
+        yield path
+
+
 def shot(pg, name: str) -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from tests.e2e.conftest import login, running_server, shot, wait_idle
+from tests.e2e.conftest import Tabs, login, running_server, shot, wait_idle
 from tests.ingest_files import long_table
 
 DROPZONE = '[data-testid="stFileUploaderDropzone"]'
@@ -20,16 +20,6 @@ def cycle_server(tmp_path_factory, db_templates):
     _sqlite_copy(db_templates.url("sqlite", "demo"), f"sqlite:///{tmp / 'e2e.db'}")
     with running_server(tmp) as base:
         yield base, tmp / "e2e.db"
-
-
-def as_user(browser, base, user, then):
-    """A browser of its own (a context apart from the test's `tabs`): the head stays logged in while
-    the methodologist works in the other browser."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 720}, locale="ru-RU")
-    pg = ctx.new_page()
-    pg.set_default_timeout(60000)
-    login(pg, base, user, then=then)
-    return ctx, pg
 
 
 def db_state(path) -> tuple:
@@ -97,7 +87,9 @@ def test_enter_check_approve_refuse_unlock(cycle_server, browser, tabs, tmp_path
     tabs.end_session()
 
     # 3. the head approves; the tile says so
-    ctx, pg = as_user(browser, base, "demo-head", "/collection")
+    head_tabs = Tabs(browser)  # a browser of its own: the head stays logged in while the methodologist works
+    pg = head_tabs(1280, 720)
+    login(pg, base, "demo-head", then="/collection")
     pg.get_by_role("button", name="Утвердить данные квартала").click()
     wait_idle(pg)
     pg.wait_for_selector("text=Состояние: утверждён")
@@ -106,7 +98,7 @@ def test_enter_check_approve_refuse_unlock(cycle_server, browser, tabs, tmp_path
     pg.wait_for_selector("text=(утверждены")
     pg.locator("text=(утверждены").first.scroll_into_view_if_needed()
     shot(pg, "cycle-approved-tile")
-    head_ctx, head = ctx, pg
+    head = pg
 
     # 4. an upload into the approved quarter is refused in Russian, nothing changes
     pg = tabs(1280, 720)
@@ -133,7 +125,7 @@ def test_enter_check_approve_refuse_unlock(cycle_server, browser, tabs, tmp_path
     head.get_by_role("button", name="Снять утверждение").click()
     wait_idle(head)
     head.wait_for_selector("text=Состояние: открыт")
-    head_ctx.close()
+    head_tabs.end_session()
     upload(pg, base, f)
     write(pg)
     pg.wait_for_selector("text=Записано: загрузка №")

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import login, shot, wait_idle
+from tests.e2e.conftest import login, pages_as, shot, wait_idle
 from ui.shell import PAGES, ROLE_PAGES
 
 SHARED_SERVER = True  # reads only: the session's shared app (checked unchanged afterwards)
@@ -73,11 +73,9 @@ def screen(request, tabs):
 
 def test_first_screen_holds_every_tile(server, screen):
     pg, w, h = screen
-    login(pg, server, "demo-admin", then="/overview?roadmap=nev-2024")  # sees every roadmap
-    for code, n_targets in (("nev-2024", 5), ("okn-2021", 3)):  # the demo's roadmaps with targets
-        if code != "nev-2024":
-            pg.goto(f"{server}/overview?roadmap={code}")
-            wait_idle(pg)
+    roadmaps = {"nev-2024": 5, "okn-2021": 3}  # the demo's roadmaps with targets; the admin sees every one
+    opened = pages_as(pg, server, "demo-admin", [f"/overview?roadmap={c}" for c in roadmaps])
+    for (code, n_targets), _ in zip(roadmaps.items(), opened):
         assert f"roadmap={code}" in pg.url
         tiles = pg.locator(".tile")
         n = tiles.count()
@@ -144,7 +142,6 @@ document.addEventListener('securitypolicyviolation',
 # what must be drawn, not just present: a chart blocked by the Content-Security-Policy leaves an empty frame
 DRAWN = {("head", "roadmap"): ".js-plotly-plot .main-svg",
          ("head", "indicator"): "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"}
-SETTLED = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
 
 def open_from_menu(pg, key: str) -> None:
@@ -177,8 +174,7 @@ def test_every_page_in_russian_unclipped_and_under_the_csp(server, tabs, role):
             pg.wait_for_selector(DRAWN[role, key], state="attached")
         for w, h in sizes:
             pg.set_viewport_size({"width": w, "height": h})
-            pg.evaluate(SETTLED)
-            wait_idle(pg)
+            wait_idle(pg)  # its pause lets the page lay itself out again
             shot(pg, f"{role}-{key}-{w}")
             words = sorted({x for x in pg.evaluate(VISIBLE_WORDS) if not allowed(x, user)})
             if words:

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.e2e.conftest import login, running_server, shot, wait_idle
+from tests.e2e.conftest import login, pages_as, running_server, shot, wait_idle
 
 
 @pytest.fixture(scope="module")
@@ -70,11 +70,7 @@ def test_hostile_names_fetch_nothing_and_link_nowhere(srv, tabs):
                         ("demo-admin", ["/admin", "/account"])):
         pg = tabs(1400, 900)
         pg.on("request", lambda r: beacons.append(r.url) if "127.0.0.1:9/" in r.url or "evil" in r.url else None)
-        login(pg, base, user, then=paths[0])
-        for path in paths:
-            if path != paths[0]:
-                pg.goto(base + path)
-                wait_idle(pg)
+        for path in pages_as(pg, base, user, paths):
             pg.wait_for_timeout(800)
             bad = pg.locator("a[href^='http://evil'], a[href*='//127.0.0.1:9'], a[href='x'], img[src*='b.png']")
             assert bad.count() == 0, (path, bad.first.evaluate("e => e.parentElement.outerHTML.slice(0, 600)"))
