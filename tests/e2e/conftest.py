@@ -34,6 +34,40 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "tests" / "e2e" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+# What the page sends and receives, for wait_idle: every tab of a `Tabs` session gets it before the app's own
+# scripts. A rerun request (a BackMsg whose first byte is 0x5a: field 11 `rerun_script`) is pending until the
+# server's next message; requests over HTTP (a file upload) are counted while in flight.
+WIRE = r"""(() => {
+  const w = window.__wire = {rerunPending: false, http: 0, last: 0, mark: 0};
+  const WS = window.WebSocket;
+  window.WebSocket = class extends WS {
+    constructor(...a) {
+      super(...a);
+      this.addEventListener('message', () => { w.rerunPending = false; w.last = performance.now(); });
+    }
+    send(d) {
+      const b = d instanceof ArrayBuffer ? new Uint8Array(d) : ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, 1) : [];
+      if (b[0] === 0x5a) w.rerunPending = true;
+      w.last = performance.now();
+      return super.send(d);
+    }
+  };
+  const send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (...a) {
+    w.http++;
+    this.addEventListener('loadend', () => { w.http--; w.last = performance.now(); });
+    return send.apply(this, a);
+  };
+  const f = window.fetch;
+  window.fetch = (...a) => { w.http++; return f(...a).finally(() => { w.http--; w.last = performance.now(); }); };
+})();"""
+QUIET_MS = 150
+IDLE_NOW = r"""q => {
+  const app = document.querySelector('[data-testid=stApp]');
+  const w = window.__wire;
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning' || !w) return false;
+  return !w.rerunPending && w.http === 0 && performance.now() - Math.max(w.last, w.mark) >= q;
+}"""
 
 
 def _free_port() -> int:
@@ -167,6 +201,7 @@ class Tabs:
     def __call__(self, width: int = 1920, height: int = 1080):
         if self.ctx is None:
             self.ctx = self.browser.new_context(locale="ru-RU", accept_downloads=True)
+            self.ctx.add_init_script(WIRE)
         pg = self.ctx.new_page()
         pg.set_viewport_size({"width": width, "height": height})
         pg.set_default_timeout(60000)
@@ -191,9 +226,16 @@ def page(tabs):
 
 
 def wait_idle(pg) -> None:
+    """Until the app is idle: its script not running, no rerun request unanswered, no upload in flight and
+    nothing sent or received for QUIET_MS since the call (a rerun that an action starts a moment later, or a
+    second run straight after the first, is waited for). A tab without the WIRE script (a context made
+    outside `Tabs`) gets a fixed pause instead."""
     pg.wait_for_selector(IDLE, timeout=60000)
-    pg.wait_for_timeout(400)
-    pg.wait_for_selector(IDLE, timeout=60000)
+    if pg.evaluate("() => window.__wire ? (window.__wire.mark = performance.now(), true) : false"):
+        pg.wait_for_function(IDLE_NOW, arg=QUIET_MS, polling=50, timeout=60000)
+    else:
+        pg.wait_for_timeout(400)
+        pg.wait_for_selector(IDLE, timeout=60000)
 
 
 def login(pg, base: str, user: str, password: str = "demo", then: str | None = None) -> None:

@@ -65,33 +65,48 @@ def allowed(word: str, user: str) -> bool:
             or word == user)  # the account page and the menu name the user's own login
 
 
-@pytest.fixture(params=SIZES, ids=["1280x720", "1920x1080"])
-def screen(request, tabs):
-    w, h = request.param
-    return tabs(w, h), w, h
+def at_sizes(pg, sizes=SIZES):
+    """Yields each (width, height) of `sizes` with the page shown at it: the first is the size the tab has
+    (it was opened or last left at it), each next one the window resized and the page laid out again, as
+    when a laptop's window is moved onto the projector."""
+    for i, (w, h) in enumerate(sizes):
+        if i:
+            pg.set_viewport_size({"width": w, "height": h})
+            wait_idle(pg)  # its quiet moment lets the page lay itself out again
+        yield w, h
 
 
-def test_first_screen_holds_every_tile(server, screen):
-    pg, w, h = screen
+def test_first_screen_holds_every_tile(server, tabs):
+    pg = tabs(*SIZES[0])
     roadmaps = {"nev-2024": 5, "okn-2021": 3}  # the demo's roadmaps with targets; the admin sees every one
     opened = pages_as(pg, server, "demo-admin", [f"/overview?roadmap={c}" for c in roadmaps])
+    sizes = list(SIZES)
     for (code, n_targets), _ in zip(roadmaps.items(), opened):
         assert f"roadmap={code}" in pg.url
-        tiles = pg.locator(".tile")
-        n = tiles.count()
-        assert n == n_targets, code
-        boxes = [tiles.nth(i).bounding_box() for i in range(n)]
-        shot(pg, f"overview-{code}-{w}")
-        for i, b in enumerate(boxes[:6]):
-            assert b["y"] >= 0 and b["y"] + b["height"] <= h, (code, i, b)  # inside the first screen
-            assert b["x"] + b["width"] <= w, (code, i, b)
-        if n > 6:
-            assert pg.locator(f"text=ещё {n - 6} ниже").count() == 1
+        for w, h in at_sizes(pg, sizes):
+            tiles = pg.locator(".tile")
+            n = tiles.count()
+            assert n == n_targets, code
+            boxes = [tiles.nth(i).bounding_box() for i in range(n)]
+            shot(pg, f"overview-{code}-{w}")
+            for i, b in enumerate(boxes[:6]):
+                assert b["y"] >= 0 and b["y"] + b["height"] <= h, (code, w, i, b)  # inside the first screen
+                assert b["x"] + b["width"] <= w, (code, w, i, b)
+            if n > 6:
+                assert pg.locator(f"text=ещё {n - 6} ниже").count() == 1
+        sizes.reverse()  # the next page starts at the size this one ended
 
 
-def test_meeting_mode_legible_from_the_back_row(server, screen):
-    pg, w, h = screen
+def test_meeting_mode_legible_from_the_back_row(server, tabs):
+    pg = tabs(*SIZES[0])
     login(pg, server, "demo-head", then="/overview?roadmap=nev-2024&meeting=1")
+    for w, h in at_sizes(pg):
+        meeting_slides_on_one_screen(pg, w, h)
+
+
+def meeting_slides_on_one_screen(pg, w: int, h: int) -> None:
+    """At one size: the bar's labels and the slide's texts large, nothing clipped or Latin, and each of the
+    five slides (turned with «Вперёд»; the last turn comes back to the first) on one screen."""
     shot(pg, f"meeting-{w}")
     size = lambda sel: pg.eval_on_selector(sel, "e => parseFloat(getComputedStyle(e).fontSize)")  # noqa: E731
     assert size(".slide-value") >= 96
@@ -109,8 +124,10 @@ def test_meeting_mode_legible_from_the_back_row(server, screen):
     value = pg.locator(".slide-value").bounding_box()
     assert value["y"] + value["height"] <= h
     # every slide on one screen, down to who reported and who lags (nothing below the fold)
-    pg.locator(".st-key-slide-bar [data-testid=stCheckbox] label").click()  # «Авто» off: we turn the slides
-    wait_idle(pg)
+    auto = pg.locator(".st-key-slide-bar [data-testid=stCheckbox] input")
+    if auto.is_checked():
+        pg.locator(".st-key-slide-bar [data-testid=stCheckbox] label").click()  # «Авто» off: we turn the slides
+        wait_idle(pg)
     lagging_seen = 0
     for i in range(5):  # nev-2024 has five targets
         pg.wait_for_selector(f"text=Цель {i + 1} из 5")
@@ -172,9 +189,7 @@ def test_every_page_in_russian_unclipped_and_under_the_csp(server, tabs, role):
         assert pg.locator("[data-testid=stException]").count() == 0, key
         if (role, key) in DRAWN:
             pg.wait_for_selector(DRAWN[role, key], state="attached")
-        for w, h in sizes:
-            pg.set_viewport_size({"width": w, "height": h})
-            wait_idle(pg)  # its pause lets the page lay itself out again
+        for w, h in at_sizes(pg, sizes):
             shot(pg, f"{role}-{key}-{w}")
             words = sorted({x for x in pg.evaluate(VISIBLE_WORDS) if not allowed(x, user)})
             if words:
@@ -195,12 +210,19 @@ MONTHS = ("январь", "февраль", "март", "апрель", "май"
           "декабрь")
 
 
-def test_date_picker_and_table_hover_in_russian(server, screen):
+def test_date_picker_and_table_hover_in_russian(server, tabs):
     """What the Latin-text scan of a page at rest does not see: the calendar of a date picker (it follows the
     browser's language, and the offices' browsers are Russian) and a table's hover toolbar (its tooltips are
     English, so it is hidden; the pages give their own Russian downloads)."""
-    pg, w, h = screen
+    pg = tabs(*SIZES[0])
     login(pg, server, "demo-head", then="/roadmap?roadmap=nev-2024")
+    for w, _ in at_sizes(pg):
+        calendar_and_table_hover(pg, w)
+
+
+def calendar_and_table_hover(pg, w: int) -> None:
+    """At one size: the calendar of «Изменения» in Russian, then the table of «Таблица по направлениям» under
+    the pointer without its English toolbar."""
     pg.get_by_role("tab", name="Изменения").click()
     wait_idle(pg)
     pg.locator("[data-testid=stDateInputCalendarButton]:visible").first.click()
@@ -247,21 +269,23 @@ UPLOADER = r"""() => {
 }"""
 
 
-def test_file_uploader_labels_only_its_own_buttons(server, screen, tmp_path):
+def test_file_uploader_labels_only_its_own_buttons(server, tabs, tmp_path):
     """The Russian «Выбрать файл» sits on the dropzone's browse button on one line; a chosen file's
-    chip keeps a clean delete (×) button and shows no English «5.1KB»."""
-    pg, w, h = screen
+    chip keeps a clean delete (×) button and shows no English «5.1KB» (at both sizes, before and after)."""
+    pg = tabs(*SIZES[0])
     login(pg, server, "demo-methodist", then="/upload")
-    before = pg.evaluate(UPLOADER)
-    assert [b["label"] for b in before["buttons"]] == ['"Выбрать файл"']
-    assert all(b["height"] < 48 for b in before["buttons"]), before  # one line
+    for w, _ in at_sizes(pg):
+        before = pg.evaluate(UPLOADER)
+        assert [b["label"] for b in before["buttons"]] == ['"Выбрать файл"'], w
+        assert all(b["height"] < 48 for b in before["buttons"]), (w, before)  # one line
     f = tmp_path / "hand.xlsx"
     f.write_bytes(b"x" * 5200)
     pg.locator("input[type=file]").first.set_input_files(str(f))
     pg.wait_for_selector("[data-testid=stFileChip]")
-    shot(pg, f"upload-chip-{w}")
-    after = pg.evaluate(UPLOADER)
-    assert after["del"] and all(c in ("none", "normal") for c in after["del"]), after  # no label over ×
-    assert not after["sizeShown"], after
-    assert [b["label"] for b in after["buttons"]] == ['"Добавить файл"']
-    assert all(b["height"] < 48 for b in after["buttons"]), after
+    for w, _ in at_sizes(pg, SIZES[::-1]):
+        shot(pg, f"upload-chip-{w}")
+        after = pg.evaluate(UPLOADER)
+        assert after["del"] and all(c in ("none", "normal") for c in after["del"]), (w, after)  # no label over ×
+        assert not after["sizeShown"], (w, after)
+        assert [b["label"] for b in after["buttons"]] == ['"Добавить файл"'], w
+        assert all(b["height"] < 48 for b in after["buttons"]), (w, after)
