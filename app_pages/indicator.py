@@ -62,7 +62,9 @@ m[3].metric("Ожидалось по плану", fmt.value(ev.expected, card.un
 m[4].metric("Прогноз к сроку", fmt.value(ev.forecast, card.unit),
             help=(f"Прогноз: {card.forecast_basis}." if card.forecast_basis else ev.forecast_note))
 
-chart_with_downloads(reports.target_chart(card, height=300), f"{card.indicator_code}_динамика", "chart_trend")
+chart, spec = cache.figure("indicator_trend", sc, roadmap_id, target_id, as_of,
+                           _build=lambda: cache.drawn(reports.target_chart(card, height=300)))
+chart_with_downloads(chart, f"{card.indicator_code}_динамика", "chart_trend", spec=spec)
 
 if not view.current:
     st.info("За этот период нет значений по школам.")
@@ -71,16 +73,17 @@ left, right = st.columns([3, 2])
 with left:
     st.markdown(f"#### {voc.UNIT_PLURALS[view.unit]}: рейтинг")
     line_target = ev.target_value if card.kind in ("at_least", "at_most") else None
-    chart_with_downloads(charts.ranking([{"name": r.name, "value": r.value, "status": r.status}
-                                         for r in view.current],
-                                        unit=card.unit, target_value=line_target, average=view.average),
-                         f"{card.indicator_code}_рейтинг", "chart_rank")
+    chart, spec = cache.figure("indicator_ranking", sc, roadmap_id, target_id, as_of, _build=lambda: cache.drawn(
+        charts.ranking([{"name": r.name, "value": r.value, "status": r.status} for r in view.current],
+                       unit=card.unit, target_value=line_target, average=view.average)))
+    chart_with_downloads(chart, f"{card.indicator_code}_рейтинг", "chart_rank", spec=spec)
     st.caption(charts.ranking_caption(card.unit, line_target, view.average,
                                       average_is_target=card.kind == "not_below_average"))
 with right:
     st.markdown("#### Распределение")
-    chart_with_downloads(charts.distribution([r.value for r in view.current], unit=card.unit), f"{card.indicator_code}_распределение",
-                         "chart_dist")
+    chart, spec = cache.figure("indicator_distribution", sc, roadmap_id, target_id, as_of, _build=lambda: cache.drawn(
+        charts.distribution([r.value for r in view.current], unit=card.unit)))
+    chart_with_downloads(chart, f"{card.indicator_code}_распределение", "chart_dist", spec=spec)
 
 st.markdown("#### Значения за период")
 show = ["Название", "ШНОР", "ШНСУ", "Значение"]
