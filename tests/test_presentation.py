@@ -88,6 +88,27 @@ def test_axes_fit_the_data_with_honest_padding():
     assert chart.to_dict()  # no data: still a chart (the target), no crash
 
 
+@pytest.mark.parametrize("kind", ["trend", "trend_meeting", "ranking", "distribution"])
+def test_every_chart_kind_carries_the_house_style_and_a_valid_spec(kind):
+    """Each builder's chart: a Vega-Lite spec that passes the schema (to_dict validates), its own height,
+    the Russian locale (decimal comma, narrow no-break space groups) and the requested font sizes."""
+    chart, height, size = {
+        "trend": lambda: (charts.trend(_quarters(4, 2024), unit="%", target_value=60, height=220), 220, 16),
+        "trend_meeting": lambda: (charts.trend(_quarters(8, 2023), unit="чел.", height=400, font_size=28,
+                                               legend=False), 400, 28),
+        "ranking": lambda: (charts.ranking([{"name": "СОШ № 2", "value": 71.5, "status": "on_track"},
+                                            {"name": "СОШ № 5", "value": 48.0, "status": "lagging"}],
+                                           unit="%", target_value=60.0, average=59.7), 140, 16),
+        "distribution": lambda: (charts.distribution([48.0, 55.5, 71.5], unit="%", height=220), 220, 16),
+    }[kind]()
+    spec = chart.to_dict()
+    assert spec["height"] == height
+    assert spec["config"]["locale"]["number"]["decimal"] == "," and spec["config"]["font"] == charts.FONT
+    assert spec["config"]["axis"]["labelFontSize"] == size and spec["config"]["legend"]["labelFontSize"] == size
+    assert spec["config"]["view"]["strokeWidth"] == 0
+    assert chart.to_dict() == spec  # building set the style once; reading it changes nothing
+
+
 def test_school_level_items():
     from core.school_plan import is_school_level
 
