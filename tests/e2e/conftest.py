@@ -35,11 +35,14 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "tests" / "e2e" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-# What the page sends and receives, for wait_idle: every tab of a `Tabs` session gets it before the app's own
-# scripts. A rerun request (a BackMsg whose first byte is 0x5a: field 11 `rerun_script`) is pending until the
-# server's next message; requests over HTTP (a file upload) are counted while in flight.
+# What the page sends and receives, and when its DOM last changed, for wait_idle: every tab of a `Tabs`
+# session gets it before the app's own scripts. A rerun request (a BackMsg whose first byte is 0x5a: field 11
+# `rerun_script`) is pending until the server's next message; requests over HTTP (a file upload) are counted
+# while in flight; the app drawing what it received shows as changes of the DOM.
 WIRE = r"""(() => {
-  const w = window.__wire = {rerunPending: false, http: 0, last: 0, mark: 0};
+  const w = window.__wire = {rerunPending: false, http: 0, last: 0, mark: 0, dom: 0};
+  document.addEventListener('DOMContentLoaded', () => new MutationObserver(() => { w.dom = performance.now(); })
+    .observe(document.documentElement, {subtree: true, childList: true, attributes: true, characterData: true}));
   const WS = window.WebSocket;
   window.WebSocket = class extends WS {
     constructor(...a) {
@@ -67,7 +70,7 @@ IDLE_NOW = r"""q => {
   const app = document.querySelector('[data-testid=stApp]');
   const w = window.__wire;
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning' || !w) return false;
-  return !w.rerunPending && w.http === 0 && performance.now() - Math.max(w.last, w.mark) >= q;
+  return !w.rerunPending && w.http === 0 && performance.now() - Math.max(w.last, w.mark, w.dom) >= q;
 }"""
 
 
@@ -247,9 +250,10 @@ def page(tabs):
 
 
 def wait_idle(pg) -> None:
-    """Until the app is idle: its script not running, no rerun request unanswered, no upload in flight and
-    nothing sent or received for QUIET_MS since the call (a rerun that an action starts a moment later, or a
-    second run straight after the first, is waited for). A tab without the WIRE script (a context made
+    """Until the app is idle: its script not running, no rerun request unanswered, no upload in flight, and
+    for QUIET_MS since the call nothing sent or received and nothing redrawn (a rerun that an action starts a
+    moment later, a second run straight after the first, and a page still drawing on a loaded machine are
+    waited for). A tab without the WIRE script (a context made
     outside `Tabs`) gets a fixed pause instead."""
     pg.wait_for_selector(IDLE, timeout=60000)
     if pg.evaluate("() => window.__wire ? (window.__wire.mark = performance.now(), true) : false"):

@@ -42,6 +42,7 @@ def upload(pg, base, path, *, reload=True):
 
 def write(pg):
     """Accept the warnings (a sharp change) if any and press «Записать»."""
+    pg.get_by_role("button", name="Записать").wait_for()  # the preview is drawn, its warnings with it
     box = pg.get_by_text("Я проверил(а) предупреждения")
     if box.count():
         box.click()
