@@ -167,14 +167,21 @@ def _pg_copy(template_url: str, conn=None) -> str:
 
 
 def _lowest_priority(conn) -> None:
-    """The server process behind `conn` at nice 19, when the server is on this machine and we may."""
-    if conn.info.host not in ("127.0.0.1", "localhost", "::1") and not conn.info.host.startswith("/"):
-        return
+    """The server process behind `conn` at nice 19, when it is a process of this machine and we may: the
+    process the server names must show our connection's own client port in its title
+    («postgres: … 127.0.0.1(54321) …»), so that no other process is touched (a server in a container, or
+    on another machine, has its own process numbers)."""
+    import socket
+
     pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
     try:
-        if b"postgres" in Path(f"/proc/{pid}/cmdline").read_bytes():
+        with socket.socket(fileno=os.dup(conn.pgconn.socket)) as sock:
+            name = sock.getsockname()
+        if not isinstance(name, tuple):  # a Unix socket: no port to match
+            return
+        if f"({name[1]})".encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
             os.setpriority(os.PRIO_PROCESS, pid, 19)
-    except OSError:  # another machine's server, or not ours to renice: copies at normal priority
+    except OSError:  # no such process here, or not ours to renice: copies at normal priority
         pass
 
 
@@ -225,18 +232,24 @@ class _Templates:
         demand = {k: n for k, n in demand.items() if n > 0}
         if not PG_URL or not demand:
             return
-        sources = {kind: self.url("postgresql", kind) for kind in demand}
+        try:
+            sources = {kind: self.url("postgresql", kind) for kind in demand}
+        except Exception:  # noqa: BLE001 - the server is unreachable: the PostgreSQL tests will say so themselves
+            return
         for kind in demand:
             self.spares[kind] = queue.Queue()
+        order = [kind for i in range(max(demand.values())) for kind in demand if i < demand[kind]]  # kinds in turn
 
         def run() -> None:
-            with _pg_admin_conn() as conn:
-                _lowest_priority(conn)
-                for kind, n in demand.items():
-                    for _ in range(n):
+            try:
+                with _pg_admin_conn() as conn:
+                    _lowest_priority(conn)
+                    for kind in order:
                         if self._stop.is_set():
                             return
                         self.spares[kind].put(_pg_copy(sources[kind], conn))
+            except Exception:  # noqa: BLE001 - what is not made ahead is made on the spot (`copy`)
+                return
 
         self._maker = threading.Thread(target=run, name="pg-spares", daemon=True)
         self._maker.start()
@@ -329,13 +342,21 @@ def pytest_collection_modifyitems(config, items):
     worker, so that server (and anything else module-scoped) starts once; other tests, including those of
     the modules on the session's shared server (`SHARED_SERVER = True`: one per worker anyway), are
     spread one by one, which keeps both workers busy to the end. Runs before xdist turns the marks into
-    work units. Also counts the PostgreSQL copies the tests need (PG_COPIES): this worker's share is made
-    ahead (`config.pg_demand`, read by `db_templates`)."""
-    workers = getattr(config, "workerinput", {}).get("workercount", 1)
-    needs = {kind: sum(1 for item in items if getattr(item, "callspec", None)
-                       and item.callspec.params.get(fixture) == "postgresql") for fixture, kind in PG_COPIES.items()}
-    config.pg_demand = {kind: -(-n // workers) for kind, n in needs.items()}  # this worker's share, rounded up
+    work units."""
     for item in items:
         if ("e2e" in item.path.parts and not getattr(item.module, "SHARED_SERVER", False)
                 and not any(item.iter_markers("xdist_group"))):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
+def pytest_collection_finish(session):
+    """The PostgreSQL copies the selected tests need (PG_COPIES, after -k/-m have deselected): this
+    worker's share is made ahead (`config.pg_demand`, read by `db_templates`)."""
+    workers = getattr(session.config, "workerinput", {}).get("workercount", 1)
+    needs: dict[str, int] = {}
+    for item in session.items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        for fixture, kind in PG_COPIES.items():
+            if params.get(fixture) == "postgresql":
+                needs[kind] = needs.get(kind, 0) + 1
+    session.config.pg_demand = {kind: -(-n // workers) for kind, n in needs.items()}  # rounded up

@@ -40,17 +40,18 @@ IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 # `rerun_script`) is pending until the server's next message; requests over HTTP (a file upload) are counted
 # while in flight; the app drawing what it received shows as changes of the DOM.
 WIRE = r"""(() => {
-  const w = window.__wire = {rerunPending: false, http: 0, last: 0, mark: 0, dom: 0};
+  const w = window.__wire = {rerunPending: false, http: 0, last: 0, mark: 0, dom: 0, received: 0};
   document.addEventListener('DOMContentLoaded', () => new MutationObserver(() => { w.dom = performance.now(); })
     .observe(document.documentElement, {subtree: true, childList: true, attributes: true, characterData: true}));
   const WS = window.WebSocket;
   window.WebSocket = class extends WS {
     constructor(...a) {
       super(...a);
-      this.addEventListener('message', () => { w.rerunPending = false; w.last = performance.now(); });
+      this.addEventListener('message', () => { w.rerunPending = false; w.received++; w.last = performance.now(); });
     }
     send(d) {
-      const b = d instanceof ArrayBuffer ? new Uint8Array(d) : ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, 1) : [];
+      const b = d instanceof ArrayBuffer ? new Uint8Array(d)
+        : ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, 1) : [];
       if (b[0] === 0x5a) w.rerunPending = true;
       w.last = performance.now();
       return super.send(d);
@@ -70,7 +71,8 @@ IDLE_NOW = r"""q => {
   const app = document.querySelector('[data-testid=stApp]');
   const w = window.__wire;
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning' || !w) return false;
-  return !w.rerunPending && w.http === 0 && performance.now() - Math.max(w.last, w.mark, w.dom) >= q;
+  // nothing received yet: the app has not connected, so its first run has not even been asked for
+  return w.received > 0 && !w.rerunPending && w.http === 0 && performance.now() - Math.max(w.last, w.mark, w.dom) >= q;
 }"""
 
 
@@ -231,10 +233,14 @@ class Tabs:
                     pg.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
                 pg.close()
             ctx.clear_cookies()
-        except Exception:  # a tab that cannot be cleaned: the context is not kept
+            ctx.clear_permissions()
+            clean = not ctx.storage_state()["origins"]  # no site left with storage (one no open tab was on)
+        except Exception:  # noqa: BLE001 - a tab that cannot be cleaned: the context is not kept
+            clean = False
+        if clean:
+            self._kept.setdefault(self.browser, []).append(ctx)
+        else:
             ctx.close()
-            return
-        self._kept.setdefault(self.browser, []).append(ctx)
 
 
 @pytest.fixture
@@ -250,7 +256,7 @@ def page(tabs):
 
 
 def wait_idle(pg) -> None:
-    """Until the app is idle: its script not running, no rerun request unanswered, no upload in flight, and
+    """Until the app is idle: connected, its script not running, no rerun request unanswered, no upload in flight, and
     for QUIET_MS since the call nothing sent or received and nothing redrawn (a rerun that an action starts a
     moment later, a second run straight after the first, and a page still drawing on a loaded machine are
     waited for). A tab without the WIRE script (a context made

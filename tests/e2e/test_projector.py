@@ -100,6 +100,7 @@ def test_first_screen_holds_every_tile(server, tabs):
 def test_meeting_mode_legible_from_the_back_row(server, tabs):
     pg = tabs(*SIZES[0])
     login(pg, server, "demo-head", then="/overview?roadmap=nev-2024&meeting=1")
+    assert pg.locator(".st-key-slide-bar [data-testid=stCheckbox] input").is_checked()  # it plays by itself
     for w, h in at_sizes(pg):
         meeting_slides_on_one_screen(pg, w, h)
 

@@ -71,6 +71,7 @@ def test_hostile_names_fetch_nothing_and_link_nowhere(srv, tabs):
         pg = tabs(1400, 900)
         pg.on("request", lambda r: beacons.append(r.url) if "127.0.0.1:9/" in r.url or "evil" in r.url else None)
         for path in pages_as(pg, base, user, paths):
+            pg.locator("[data-testid=stMain] [data-testid=stMarkdownContainer]:visible").first.wait_for()  # drawn
             bad = pg.locator("a[href^='http://evil'], a[href*='//127.0.0.1:9'], a[href='x'], img[src*='b.png']")
             assert bad.count() == 0, (path, bad.first.evaluate("e => e.parentElement.outerHTML.slice(0, 600)"))
             if path in ("/overview", "/roadmap"):
