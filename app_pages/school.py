@@ -158,7 +158,7 @@ for t in view.targets:
                     if ev.forecast is not None and t.expected_path else None)
         chart, spec = cache.figure(  # built once per data version for every session that opens this school
             "school_trend", sc, int(school_id), as_of, t.target_id,
-            _build=lambda t=t, ev=ev, forecast=forecast: cache.drawn(charts.trend(
+            _build=lambda: cache.drawn(charts.trend(
                 t.series, unit=t.unit, target_value=ev.target_value, expected_path=t.expected_path,
                 average_series=t.average_series, forecast=forecast, height=220)))
         chart_with_downloads(chart, f"{s.code}_{t.short_name}", f"school_chart_{t.number}_{t.roadmap_title[:8]}",

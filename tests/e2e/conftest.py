@@ -70,7 +70,7 @@ QUIET_MS = 150
 IDLE_NOW = r"""q => {
   const app = document.querySelector('[data-testid=stApp]');
   const w = window.__wire;
-  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning' || !w) return false;
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   // nothing received yet: the app has not connected, so its first run has not even been asked for
   return w.received > 0 && !w.rerunPending && w.http === 0 && performance.now() - Math.max(w.last, w.mark, w.dom) >= q;
 }"""
@@ -256,17 +256,13 @@ def page(tabs):
 
 
 def wait_idle(pg) -> None:
-    """Until the app is idle: connected, its script not running, no rerun request unanswered, no upload in flight, and
-    for QUIET_MS since the call nothing sent or received and nothing redrawn (a rerun that an action starts a
-    moment later, a second run straight after the first, and a page still drawing on a loaded machine are
-    waited for). A tab without the WIRE script (a context made
-    outside `Tabs`) gets a fixed pause instead."""
+    """Until the app is idle: connected, its script not running, no rerun request unanswered, no upload
+    in flight, and for QUIET_MS since the call nothing sent or received and nothing redrawn (a rerun that
+    an action starts a moment later, a second run straight after the first, and a page still drawing on a
+    loaded machine are waited for). `pg` is a tab of a `Tabs` session (it carries WIRE)."""
     pg.wait_for_selector(IDLE, timeout=60000)
-    if pg.evaluate("() => window.__wire ? (window.__wire.mark = performance.now(), true) : false"):
-        pg.wait_for_function(IDLE_NOW, arg=QUIET_MS, polling=50, timeout=60000)
-    else:
-        pg.wait_for_timeout(400)
-        pg.wait_for_selector(IDLE, timeout=60000)
+    pg.evaluate("() => { window.__wire.mark = performance.now(); }")
+    pg.wait_for_function(IDLE_NOW, arg=QUIET_MS, polling=50, timeout=60000)
 
 
 def login(pg, base: str, user: str, password: str = "demo", then: str | None = None) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.e2e.conftest import login, pages_as, running_server, shot, wait_idle
+from tests.e2e.conftest import Tabs, login, pages_as, running_server, shot, wait_idle
 
 
 @pytest.fixture(scope="module")
@@ -105,9 +105,11 @@ def test_download_urls_belong_to_the_login_session_that_made_them(srv, browser, 
     url = download_url(pa, "Справка (.docx)")
     assert "/media/" in url
     assert pa.context.request.get(url).status == 200  # the session that made it
-    b = browser.new_context()
-    pb = b.new_page()
-    login(pb, base, "demo-head")  # the same user, another browser: another login session
-    assert b.request.get(url).status == 404
-    assert browser.new_context().request.get(url, max_redirects=0).status == 303  # anonymous: the gate
-    b.close()
+    other = Tabs(browser)  # the same user in another browser: another login session
+    pb = other(1400, 900)
+    login(pb, base, "demo-head")
+    assert pb.context.request.get(url).status == 404
+    other.end_session()
+    anonymous = browser.new_context()
+    assert anonymous.request.get(url, max_redirects=0).status == 303  # anonymous: the gate
+    anonymous.close()
