@@ -58,22 +58,15 @@ def _meeting_condition(i: int, r: dict, milestones: list[dict], average: float |
     one of core.targets.target_value: the value itself for at_least and at_most, the school's own
     baseline plus points or percent, the average school, the final milestone."""
     spec, _, _ = spec_and_times(r, milestones)
+    k = spec.registry_kind
     params[f"d{i}"], params[f"a{i}"], params[f"b{i}"] = spec.direction, spec.value, r["baseline_period_id"]
-    kind = spec.kind
-    if kind in ("at_least", "at_most"):
-        goal = f":a{i}"
-    elif kind == "increase_pp":
-        goal = f"b.value + :a{i}"
-    elif kind == "increase_pct":
-        goal = f"b.value * (1 + :a{i} / 100.0)"
-    elif kind == "not_below_average":
+    if k.uses_average:
         if average is None:
             return None
         params[f"a{i}"] = average
-        goal = f":a{i}"
-    else:
+    elif k.uses_milestones:
         params[f"a{i}"] = tg.target_value(spec, None)
-        goal = f":a{i}"
+    goal = k.sql_goal(f":a{i}", "b.value")
     meets = f"(m.value - ({goal})) * :d{i} >= -1e-9"
     if "b.value" in goal:
         if not r["baseline_period_id"]:
@@ -81,7 +74,7 @@ def _meeting_condition(i: int, r: dict, milestones: list[dict], average: float |
         base = (f"(SELECT b.value FROM measurement b WHERE b.school_id = m.school_id "
                 f"AND b.indicator_id = m.indicator_id AND b.period_id = :b{i})")
         meets = meets.replace("b.value", base)
-        if kind == "increase_pct" and spec.value > 0:  # from a zero baseline: any rise (core.targets.rules)
+        if k.any_rise_from_zero and spec.value > 0:  # from a zero baseline: any rise (core.targets.rules)
             meets = f"CASE WHEN ABS({base}) <= 1e-9 THEN m.value - {base} > 1e-9 ELSE {meets} END"
     return (f"m.indicator_id = :i{i} AND m.period_id = :p{i} AND {GROUP_SQL[r['applies_to']]} "
             f"AND m.value IS NOT NULL AND {meets}")

@@ -289,3 +289,43 @@ def test_a_regions_matrix_gives_what_the_evaluation_gives_for_each_member(empty_
     assert checked and used_forecast  # the second pass (series read for some members) ran
     statuses = {r.status(c.target_id) for r in ov.rows for c in ov.cards}
     assert len(statuses) > 1  # not a vacuous agreement
+
+
+def test_a_kind_added_to_the_registry_alone_is_evaluated_counted_and_worded(demo_db):
+    """Issue 28 item 2: a new kind is one registry row — the pure rules evaluate it, the kept
+    counts' SQL counts it (equal to the per-school evaluation) and formatting words it."""
+    from core import formatting as fmt
+    from core.targets import kinds
+    from core.targets import rules as tg
+
+    kinds.register(kinds.Kind("decrease_pp", "снижение, п.п.", -1, True, True, True, lambda a, b, avg, m: b - a,
+                              lambda n, nu, base, avg: f"−{n} п.п.{base}", lambda a, b: f"{b} - {a}"))
+    try:
+        spec = tg.TargetSpec("decrease_pp", 5.0)
+        assert spec.direction == -1 and spec.measures_change
+        e = tg.evaluate(spec, series=[(2023.0, 30.0), (2024.0, 24.0)], t_now=2024.0, t_due=2024.0, t_baseline=2023.0)
+        assert (e.target_value, e.status) == (25.0, "achieved")
+        e = tg.evaluate(spec, series=[(2023.0, 30.0), (2024.0, 27.0)], t_now=2024.0, t_due=2024.0, t_baseline=2023.0)
+        assert e.status == "off_track"
+        assert fmt.rule("decrease_pp", 5, "%", "I кв. 2024") == "−5 п.п. от I кв. 2024"
+        with demo_db.connect() as c:
+            r = next(x for x in ev.target_rows(c, roadmap_id=_q(demo_db, "SELECT id FROM roadmap WHERE code = 'nev-2024'")[0]["id"])
+                     if x["kind"] == "increase_pp" and x["level"] == "school")
+            card = _card(_overview(demo_db), r["short_name"][:12])
+            pid = card.result.period_id
+            r = {**r, "kind": "decrease_pp"}
+            _, n_meeting = counts.count_meeting_many(c, r["roadmap_territory_id"], [(r, pid, None, [])])[0]
+            # the same per school by the pure rules
+            base = {x["school_id"]: x["value"] for x in _q(demo_db, "SELECT school_id, value FROM measurement "
+                    "WHERE indicator_id = :i AND period_id = :p", i=r["indicator_id"], p=r["baseline_period_id"])}
+            now = _q(demo_db, """SELECT m.school_id, m.value FROM measurement m JOIN school s ON s.id = m.school_id
+                                 WHERE m.indicator_id = :i AND m.period_id = :p AND (s.is_shnor OR s.is_shnsu)""",
+                     i=r["indicator_id"], p=pid)
+            want = sum(1 for x in now if x["school_id"] in base and tg.meets(
+                x["value"], tg.target_value(spec, base[x["school_id"]]), -1))
+            assert n_meeting == want
+            assert r["applies_to"] == "target"
+    finally:
+        kinds.unregister("decrease_pp")
+    with pytest.raises(ValueError):
+        tg.TargetSpec("decrease_pp", 5.0)  # unknown again: an error, never a fall-through
