@@ -73,6 +73,7 @@ class TargetCard:
     coverage: str | None = None  # «данные 4 из 5 школ»
     missing: tuple[str, ...] = ()  # the schools whose data the group value lacks
     forecast_basis: str | None = None
+    notes: tuple[str, ...] = ()  # what the verdict depends on: at the deadline, preliminary, a quarter being collected
 
     @property
     def meeting_text(self) -> str:
@@ -215,10 +216,28 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
             n_schools=n_schools, n_meeting=n_meeting, lagging=tuple(lagging),
             column=columns[r["id"]], coverage=res.coverage_text,
             missing=tuple(names.get(i, str(i)) for i in e.missing_ids), forecast_basis=res.forecast_basis,
+            notes=verdict_notes(res, r["unit"], [names.get(i, str(i)) for i in e.missing_ids]),
         ))
     return Overview(roadmap=rm, as_of=as_of, as_of_label=fmt.cut_label(as_of) if as_of else None,
                     cards=tuple(cards), rows=tuple(rows), matrix_targets=tuple(matrix_targets),
                     is_demo=rm.is_demo, unit=unit, cut=cut)
+
+
+def verdict_notes(res: Result, unit: str, missing: list[str]) -> tuple[str, ...]:
+    """The words that go with a verdict: «к сроку (IV кв. 2024)» and the values after it,
+    «предварительно: нет данных СОШ № 8», «идёт сбор IV кв. 2024: 1 из 5 школ»."""
+    out = []
+    if res.at_deadline and res.period_label:
+        out.append(f"вердикт к сроку ({res.period_label})")
+        after = [p for p in res.after_due if p.value is not None]
+        if after:
+            out.append("после срока: " + ", ".join(f"{p.label} — {fmt.value(p.value, unit)}" for p in after[-3:]))
+    if res.evaluation.preliminary:
+        shown = ", ".join(missing[:4]) + (" и др." if len(missing) > 4 else "")
+        out.append(f"предварительно: нет данных {shown}" if shown else "предварительно")
+    if res.collecting_text:
+        out.append(res.collecting_text)
+    return tuple(out)
 
 
 def _territory_matrix(engine, territory_id, trows, tiles, top, now, kids, cut, milestones, top_series):

@@ -138,6 +138,7 @@ class Evaluation:
     n_reported: int | None = None  # coverage of a group: schools that reported (both periods)
     n_members: int | None = None  # ... of the group's schools; None for one school or a territory value
     missing_ids: tuple[int, ...] = ()  # the group's schools without the data
+    preliminary: bool = False  # the missing schools' last known values would give another status
 
     @property
     def label(self) -> str:
@@ -290,13 +291,17 @@ def evaluate(
     coverage: tuple[int, int] | None = None,
     missing_ids: Sequence[int] = (),
     min_coverage: float = 0.8,
+    path_start: float | None = None,
 ) -> Evaluation:
     """Evaluate a target at t_now from a series of (t, value) measurements.
 
     `baseline` defaults to the series value at `t_baseline`; `average` is the territory average at
     t_now (for not_below_average). `t_due` defaults to the last milestone for milestone targets.
     `coverage` (n reported, m in the group) and `missing_ids` describe a group's data; below
-    `min_coverage` the status is no_data. The status rule is in the module docstring."""
+    `min_coverage` the status is no_data. `path_start`: where the planned path starts when the
+    subject has no baseline of its own (a school new to a level target is judged on the level: on
+    the group's path); a target that measures a change never uses it. The status rule is in the
+    module docstring."""
     d = spec.direction
     points = sorted((t, v) for t, v in series if v is not None and t <= t_now + EPS)
     value = next((v for t, v in reversed(points) if abs(t - t_now) <= EPS), None)
@@ -310,11 +315,12 @@ def evaluate(
     if t_due is not None:
         forecast, note, f_ts = trend_forecast(points, t_now, t_due)
 
+    start = baseline if baseline is not None or spec.measures_change else path_start
     if spec.registry_kind.uses_milestones:
-        expected, step = _milestone_expected(spec, t_now, t_baseline, baseline)
-    elif tv is not None and baseline is not None and t_baseline is not None and t_due is not None:
-        expected = straight_path(t_now, t_baseline, baseline, t_due, tv)
-        step = abs(tv - baseline)
+        expected, step = _milestone_expected(spec, t_now, t_baseline, start)
+    elif tv is not None and start is not None and t_baseline is not None and t_due is not None:
+        expected = straight_path(t_now, t_baseline, start, t_due, tv)
+        step = abs(tv - start)
     else:
         expected, step = None, None
 
