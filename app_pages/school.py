@@ -151,7 +151,7 @@ for t in view.targets:
     with st.container(border=True):
         st.markdown(f"#### {escape(t.indicator_name)} {status_badge(ev.status, size=15)}", unsafe_allow_html=True)
         st.caption(f"{escape(fmt.clip(t.roadmap_title, 120))} · цель {t.number}: {escape(t.rule_text)} · "
-                   f"{escape(ev.reason)}"
+                   f"{escape(ev.reason)}" + "".join(f" · {escape(n)}" for n in t.notes)
                    + (f" · прогноз к сроку {fmt.value(ev.forecast, t.unit)} ({escape(t.forecast_basis)})"
                       if ev.forecast is not None and t.forecast_basis else ""))
         forecast = ({"end": t.expected_path[-1].end, "value": ev.forecast}

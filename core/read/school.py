@@ -17,7 +17,8 @@ from core import targets as tg
 from core.auth import Scope, deny
 from core.db import get_engine
 from core.read.overview import expected_path
-from core.read.types import SCHOOL_COLUMNS, ActivityRow, RiskRow, School, SeriesPoint, period_starts, points
+from core.read.types import (SCHOOL_COLUMNS, ActivityRow, RiskRow, School, SeriesPoint, period_starts, points,
+                             verdict_notes)
 from core.targets import evaluation as ev_mod
 from core.targets.evaluation import Result, as_date
 
@@ -39,6 +40,7 @@ class SchoolTarget:
     average_series: tuple[SeriesPoint, ...]
     expected_path: tuple[SeriesPoint, ...]
     forecast_basis: str | None = None
+    notes: tuple[str, ...] = ()  # «вердикт к сроку …», a newer value not yet in the territory's figures
 
 
 @dataclass(frozen=True)
@@ -120,8 +122,9 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
             indicator_name=r["indicator_name"], unit=r["unit"],
             rule_text=fmt.rule(r["kind"], r["amount"], r["unit"], r["baseline_label"]), evaluation=e, result=res,
             average=res.average, as_of_label=res.period_label, series=points(res.series, starts),
-            average_series=points(avg, starts, key="average"), expected_path=expected_path(r, e, starts),
-            forecast_basis=res.forecast_basis))
+            average_series=points(avg, starts, key="average"),
+            expected_path=expected_path(r, e, starts, start=res.path_start),
+            forecast_basis=res.forecast_basis, notes=verdict_notes(res, r["unit"])))
     return SchoolView(school=s, targets=tuple(out), curators=curators, curated=curated, risks=risks,
                       activities=activities, groups=tuple(f"{name}: {', '.join(xs)}" for name, xs in members.items()))
 
