@@ -44,7 +44,7 @@ if wanted is not None and (not wanted.isdigit() or int(wanted) not in ids):
         st.error(f"{escape(str(exc))}. Показана доступная вам школа.")
     del st.query_params["school"]  # refused once, logged once
     wanted = None
-if sc.role == "principal":
+if sc.own_school_id is not None and sc.may("enter_own_school_only"):  # a principal: their school only
     school_id = sc.own_school_id
 else:
     names = {s.id: f"{s.short_name} — {s.territory}" for s in schools}
