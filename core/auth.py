@@ -181,10 +181,12 @@ def scope_for(session: Session, user: User) -> Scope:
 # ---------------------------------------------------------------------------------------------
 def audit(session: Session, action: str, *, user_id: int | None = None, login: str | None = None,
           object_type: str | None = None, object_id: object = None, details: dict | None = None,
-          ip: str | None = None) -> None:
+          ip: str | None = None, territory_id: int | None = None, roadmap_id: int | None = None) -> None:
+    """One event of the audit log; `territory_id` / `roadmap_id`: what it concerns (indexed)."""
     session.add(AuditEvent(user_id=user_id, login=login, action=action, object_type=object_type,
                            object_id=None if object_id is None else str(object_id),
-                           details=json.dumps(details, ensure_ascii=False) if details else None, ip=ip))
+                           details=json.dumps(details, ensure_ascii=False) if details else None, ip=ip,
+                           territory_id=territory_id, roadmap_id=roadmap_id))
 
 
 def deny(scope: Scope, what: str, engine: Engine | None = None) -> AccessDenied:

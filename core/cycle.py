@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
 
 from core import access, auth, periods, policy, quarters, settings
@@ -65,7 +65,7 @@ def _change(scope: Scope, territory: int | str, period: str | int, *, action: st
         row.updated_by, row.updated_at = scope.user_id, utcnow()
         s.add(row)
         auth.audit(s, action, user_id=scope.user_id, login=scope.login, object_type="quarter",
-                   object_id=f"{terr['id']}:{per['code']}",
+                   object_id=f"{terr['id']}:{per['code']}", territory_id=terr["id"],
                    details={"territory": terr["name"], "period": per["code"], "period_label": per["label"], "old": old,
                             "new": row.state, **details})
     return quarter_state(terr["id"], per["id"], engine)
@@ -526,15 +526,18 @@ def changes_since(scope: Scope, roadmap_id: int, since: date, engine: Engine | N
     start = datetime.combine(since, datetime.min.time())
     with engine.connect() as c:
         terrs = contained(c, [rm["territory_id"]])
+        # one scoped query, the limit last: another roadmap's busy log never hides this one's changes
         events = c.execute(text("""
             SELECT e.id, e.at, e.login, e.action, e.object_type, e.object_id, e.details, u.territory_id AS up_territory,
                    u.file_name, u.kind AS up_kind, u.status AS up_status
             FROM auditevent e LEFT JOIN upload u ON e.action IN ('upload', 'upload_undone') AND u.id = """
             + ("CAST(e.object_id AS INTEGER)" if engine.dialect.name == "sqlite" else
                "CASE WHEN e.object_id ~ '^[0-9]+$' THEN CAST(e.object_id AS INTEGER) END") + """
-            WHERE e.at >= :since AND (e.action IN ('roadmap_status', 'upload', 'upload_undone')
-                                      OR e.action LIKE 'quarter\\_%' ESCAPE '\\')
-            ORDER BY e.id DESC LIMIT 500"""), {"since": start}).all()
+            WHERE e.at >= :since AND ((e.action = 'roadmap_status' AND e.roadmap_id = :rid)
+                  OR ((e.action IN ('upload', 'upload_undone') OR e.action LIKE 'quarter\\_%' ESCAPE '\\')
+                      AND e.territory_id IN :terrs))
+            ORDER BY e.id DESC LIMIT 500""").bindparams(bindparam("terrs", expanding=True)),
+            {"since": start, "rid": roadmap_id, "terrs": sorted(terrs) or [-1]}).all()
         titles = {(k, r.id): (r.number, r.title) for k, table in (("activity", "activity"),
                                                                   ("control_point", "controlpoint"))
                   for r in c.execute(text(f"SELECT id, number, title FROM {table} WHERE roadmap_id = :r"),

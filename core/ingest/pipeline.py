@@ -681,7 +681,7 @@ def apply(scope: Scope, pv: Preview, data: bytes, *, accept_warnings: bool = Fal
             summary.refresh(s, territory_ids={r.territory_id for r in touched},
                             indicator_ids={r.key[1] for r in touched}, period_ids={r.key[2] for r in touched})
         auth.audit(s, "upload", user_id=scope.user_id, login=scope.login, object_type="upload", object_id=up.id,
-                   details={"file": pv.file_name[:200], **counts})
+                   details={"file": pv.file_name[:200], **counts}, territory_id=up.territory_id)
         return up.id
 
 
@@ -765,7 +765,8 @@ def _undo(scope: Scope, upload_id: int, engine: Engine) -> dict[str, int]:
         up.status = "undone"
         s.add(up)
         auth.audit(s, "upload_undone", user_id=scope.user_id, login=scope.login, object_type="upload",
-                   object_id=upload_id, details={"restored": restored, "removed": removed})
+                   object_id=upload_id, details={"restored": restored, "removed": removed},
+                   territory_id=up.territory_id)
         return {"restored": restored, "removed": removed}
 
 
