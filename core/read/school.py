@@ -89,7 +89,8 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
                                                      {"tid": s.territory_id})}
         # compared with the average school of the territory whose roadmap sets the target; read once
         groups = ev_mod.group_series(conn, sorted({r["roadmap_territory_id"] for r in trows}),
-                                     sorted({r["indicator_id"] for r in trows}), ["all", "territory"], cut=cut)
+                                     sorted({r["indicator_id"] for r in trows}),
+                                     sorted({"all", "territory"} | {r["applies_to"] for r in trows}), cut=cut)
         now = ev_mod.judged_periods(conn, trows, cut, groups)
         results = ev_mod.evaluate_many(conn, trows, [subject], cut, now=now, series=groups)
         starts = period_starts(conn)
