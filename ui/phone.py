@@ -19,7 +19,8 @@ from core.vocabulary import STATUS_COLORS, STATUS_ICONS, STATUS_INK, STATUS_LABE
 WIDTH = 640  # px: the widest viewport that gets the phone layout (Streamlit stacks columns below it too)
 
 CSS = f"""<style>
-  [class*="st-key-phone_"] {{ display: none !important }}
+  /* a keyed container sits in a layout wrapper, itself a flex item with the column's gap: both hidden */
+  [data-testid="stLayoutWrapper"]:has(> [class*="st-key-phone_"]), [class*="st-key-phone_"] {{ display: none !important }}
   .phone-card {{ border: 1px solid #d9e2ec; border-radius: 10px; padding: 10px 12px; margin: 0 0 10px 0;
                  background: #fff; overflow-wrap: anywhere }}
   .phone-card .phone-card-title {{ font-weight: 700; font-size: 1.05rem; line-height: 1.3; margin: 6px 0 4px 0;
@@ -32,8 +33,8 @@ CSS = f"""<style>
   .phone-card dd {{ margin: 0; color: #102a43; min-width: 0 }}
   .phone-card dd.phone-strong {{ font-weight: 700 }}
   @media (max-width: {WIDTH}px) {{
-    [class*="st-key-desk_"] {{ display: none !important }}
-    [class*="st-key-phone_"] {{ display: flex !important }}
+    [data-testid="stLayoutWrapper"]:has(> [class*="st-key-desk_"]), [class*="st-key-desk_"] {{ display: none !important }}
+    [data-testid="stLayoutWrapper"]:has(> [class*="st-key-phone_"]), [class*="st-key-phone_"] {{ display: flex !important }}
     .block-container {{ padding: 2.6rem .9rem 3rem .9rem !important }}
     h1 {{ font-size: 1.65rem !important; padding: .2rem 0 !important; line-height: 1.2 !important }}
     h2 {{ font-size: 1.35rem !important }}
@@ -135,8 +136,9 @@ def legend_grows(drawn: tuple, *, height: int) -> tuple:
     sized «fit-x»: the width fits the container and the height is the plot's, so that the legend in one
     column on a phone adds height instead of squashing the plot to a sliver (Streamlit's default, «fit»,
     keeps the total at `height`). The plot's height is what «fit» gives it on a desktop (the legend in
-    rows of three, 24 px a row and 12 px of padding, the x axis 60 px): the desktop's chart is unchanged.
+    rows of three, 24 px a row, and 73 px of axis and padding, measured at 1280 and 1920 px): the desktop's
+    chart keeps its height within a pixel.
     The chart itself (downloads) is not touched."""
     chart, spec = drawn
     rows = -(-len((getattr(chart, "usermeta", None) or {}).get("legend", [])) // 3)
-    return chart, dict(spec, autosize={"type": "fit-x", "contains": "padding"}, height=height - 72 - 24 * rows)
+    return chart, dict(spec, autosize={"type": "fit-x", "contains": "padding"}, height=height - 73 - 24 * rows)
