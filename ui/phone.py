@@ -49,7 +49,9 @@ CSS = f"""<style>
     [data-testid="stNumberInput"] button, [data-testid="stExpandSidebarButton"] {{ min-width: 44px !important }}
     [data-testid="stPageLink"] a, [data-testid="stCheckbox"] label {{ display: flex; align-items: center }}
     /* a form's submit and the entry's «Записать»: the whole width, for a thumb */
-    [data-testid="stFormSubmitButton"], [data-testid="stFormSubmitButton"] button, .st-key-entry_apply,
+    [data-testid="stElementContainer"]:has(button[data-testid$="FormSubmit"]),
+    [data-testid="stElementContainer"]:has(button[data-testid$="FormSubmit"]) > div,
+    [data-testid="stFormSubmitButton"], button[data-testid$="FormSubmit"], .st-key-entry_apply,
     .st-key-entry_apply [data-testid="stButton"], .st-key-entry_apply button {{ width: 100% !important }}
     /* a chart's hover toolbar (small English buttons) and a heading's anchor link: not for a finger; each
        chart has its own «Рисунок .png» / «Вектор .svg» buttons */

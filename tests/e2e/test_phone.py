@@ -131,6 +131,7 @@ def test_principal_enters_a_value_by_touch(server, phone):
     phone.keyboard.type("5700")
     check = phone.get_by_role("button", name="Проверить")
     check.scroll_into_view_if_needed()
+    assert check.bounding_box()["width"] >= W * 0.8  # the whole width, for a thumb
     check.tap()
     wait_idle(phone)
     preview = phone.locator(".phone-card:has-text('Стартовые условия')")
