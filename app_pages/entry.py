@@ -118,11 +118,7 @@ if stored and stored[0] == key:
     if pv.errors or pv.warnings:
         problems_table(pv.errors + pv.warnings, cell=False)
     if pv.rows:
-        with phone.desk("entry_preview"):
-            st.dataframe(pv.table(), hide_index=True, width="stretch")
-        with phone.phone("entry_preview"):  # the grid would scroll sideways on a phone: a card a value
-            phone.rows_as_cards(pv.table().drop(columns=["Школа", "Период"]).to_dict("records"), "Показатель",
-                                strong=("Станет",))
+        phone.preview(pv.table(), "entry_preview", drop=("Школа", "Период"))  # a phone: cards
     if pv.ok:
         accept = True
         if pv.warnings:

@@ -27,9 +27,9 @@ CSS = f"""<style>
                                    color: #102a43 }}
   .phone-card .phone-badge {{ display: inline-block; padding: 2px 10px; border-radius: 12px; font-weight: 700;
                               font-size: .95rem; white-space: nowrap }}
-  .phone-card dl {{ display: grid; grid-template-columns: minmax(0, 7.5em) minmax(0, 1fr); gap: 2px 10px; margin: 0;
+  .phone-card dl {{ display: grid; grid-template-columns: minmax(0, 8.5em) minmax(0, 1fr); gap: 2px 10px; margin: 0;
                     font-size: .95rem; line-height: 1.35 }}
-  .phone-card dt {{ color: #486581; font-weight: 400 }}
+  .phone-card dt {{ color: #486581; font-weight: 400; overflow-wrap: break-word }}
   .phone-card dd {{ margin: 0; color: #102a43; min-width: 0 }}
   .phone-card dd.phone-strong {{ font-weight: 700 }}
   @media (max-width: {WIDTH}px) {{
@@ -104,6 +104,15 @@ def rows_as_cards(rows: list[dict], title: str, *, strong: tuple[str, ...] = ())
     """A table's rows (dicts of column → text), each as a card titled by its `title` column."""
     cards([card(str(r.get(title) or ""), [(k, "" if v is None else str(v)) for k, v in r.items() if k != title],
                 strong=strong) for r in rows])
+
+
+def preview(frame, key: str, *, drop: tuple[str, ...] = ()) -> None:
+    """An upload's or entry's «what changes» (`core.ingest.pipeline.Preview.table()`): the grid on a desktop,
+    a card a value on a phone (titled by the indicator; `drop`: columns the page has already said)."""
+    with desk(key):
+        st.dataframe(frame, hide_index=True, width="stretch")
+    with phone(key):
+        rows_as_cards(frame.drop(columns=list(drop)).to_dict("records"), "Показатель", strong=("Станет",))
 
 
 def target_cards(rows: list[dict], statuses: list[str]) -> None:

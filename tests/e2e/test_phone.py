@@ -7,6 +7,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
+from openpyxl import Workbook
 
 from core.vocabulary import STATUS_LABELS
 from tests.e2e.conftest import WIRE, shot, wait_idle
@@ -169,3 +170,35 @@ def test_curator_list_and_school_on_a_phone(server, phone):
     wait_idle(phone)
     assert phone.locator(".phone-card:has-text('Сравнение')").first.is_visible()
     fits(phone)
+
+
+def test_principal_uploads_a_file_on_a_phone(server, phone, tmp_path):
+    """A long table typed by hand (school code, indicator, period, numerator, denominator): its «what
+    changes» and the upload log are cards on a phone, not grids scrolling sideways."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Код школы", "Показатель", "Период", "Числитель", "Знаменатель"])
+    ws.append(["NEV-02", "Качество обучения", "III кв. 2024", 320, 610])
+    ws.append(["NEV-02", "Педагоги прошли КПК", "III кв. 2024", 25, 38])
+    path = tmp_path / "школа 2.xlsx"
+    wb.save(path)
+    tap_login(phone, server, "demo-principal", "/upload")
+    with phone.expect_file_chooser() as chooser:
+        phone.locator('[data-testid="stFileUploaderDropzone"] button').first.tap()
+    chooser.value.set_files(str(path))
+    wait_idle(phone)
+    phone.get_by_text("Что изменится", exact=True).wait_for()
+    cards = phone.locator(".phone-card:visible")
+    assert cards.count() == 2 and "320 из 610" in cards.first.inner_text()
+    fits(phone)
+    shot(phone, "phone-principal-upload-preview")
+    phone.get_by_text("Я проверил(а) предупреждения").tap()
+    wait_idle(phone)
+    phone.get_by_role("button", name="Записать").tap()
+    wait_idle(phone)
+    phone.get_by_text("Записано: загрузка №").wait_for()
+    phone.get_by_role("tab", name="Журнал загрузок").tap()
+    wait_idle(phone)
+    assert phone.locator(".phone-card:visible:has-text('школа 2.xlsx')").count() == 1
+    fits(phone)
+    shot(phone, "phone-principal-upload-log")
