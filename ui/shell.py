@@ -20,6 +20,7 @@ from core.formatting import ROLE_LABELS, day_month_year
 from core.models import User
 from core.navigation import PAGES, ROLE_PAGES  # noqa: F401  (kept in core: the server needs them too)
 from ui import cache
+from ui.phone import CSS as PHONE_CSS
 from ui.common import PAGES_KEY, SCOPE_KEY, USER_KEY
 
 CSS = """
@@ -105,7 +106,7 @@ def run(user: User | None) -> None:
     st.set_page_config(page_title="Мониторинг дорожных карт", page_icon="📈", layout="wide")
     cache.engine()
     cache.refresh_version()  # one indexed read per run: every cached read below is keyed on it
-    st.markdown(CSS, unsafe_allow_html=True)
+    st.markdown(CSS + PHONE_CSS, unsafe_allow_html=True)  # the phone's rules last: they override below 640 px
     if user is None:
         st.session_state.pop(USER_KEY, None)
         st.session_state.pop(SCOPE_KEY, None)
