@@ -37,3 +37,13 @@ def how_counted(scope: Scope, roadmap_id: int, engine: Engine | None = None) -> 
         parts.append("**Как перенесена эта дорожная карта.** " + md_text(meta["source"]).replace("\n", "  \n"))
     return "\n\n".join(parts)
 
+
+
+def for_document(scope: Scope, roadmap_id: int, engine: Engine | None = None) -> list[str]:
+    """«Как считается» as plain paragraphs for a document (the справка): the same rules and the same
+    «Источник» — how the roadmap was carried from its document — as the screen shows."""
+    meta = roadmap_meta(scope, roadmap_id, engine)
+    out = [line.removeprefix("- ").replace("**", "") for line in rules().split("\n") if line.strip()]
+    if meta.get("source"):
+        out.append("Как перенесена эта дорожная карта. " + meta["source"])
+    return out

@@ -1,0 +1,118 @@
+"""How a figure is said aloud (pure functions, no SQL): whose figure it is («ШНОР и ШНСУ, 5 школ»,
+with the territory's value beside it), what the plan expects by now in whole people, what a
+school's flag says («да» / «нет»), and an honest caption of the forecast. The tiles, meeting-mode
+slides, the indicator and school pages and the справка all take these words from here."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+from core import formatting as fmt
+from core import vocabulary as voc
+
+EPS = 1e-9
+# kinds of target where more is better; «не более» is the one where less is; «по этапам» follows its path
+UP_KINDS = ("at_least", "increase_pp", "increase_pct", "not_below_average")
+
+
+def population(group: str, n_schools: int | None) -> str:
+    """The set of schools a figure is about: «ШНОР и ШНСУ, 5 школ», «ШНОР, 1 школа», «все 15 школ»;
+    a territory-level indicator: «территория в целом» (no schools)."""
+    if group == voc.TERRITORY_LEVEL:
+        return "территория в целом"
+    if group == "all":
+        return f"все {fmt.schools(n_schools or 0)}" if n_schools else "все школы"
+    label = voc.GROUP_LABELS.get(group, group)
+    return f"{label}, {fmt.schools(n_schools or 0)}"
+
+
+def territory_word(name: str | None) -> str:
+    """How the territory is said after «по»: «по городу», «по району», «по округу», «по области»,
+    «по краю», «по республике»; otherwise «по территории»."""
+    n = (name or "").lower()
+    for stem, word in (("город", "по городу"), ("г. ", "по городу"), ("район", "по району"), ("округ", "по округу"),
+                       ("област", "по области"), ("край", "по краю"), ("республик", "по республике")):
+        if n.startswith(stem) or f" {stem}" in n:
+            return word
+    return "по территории"
+
+
+def territory_note(territory: str | None, value: float | None, unit: str) -> str:
+    """«по городу 61,0 %» — the value over every school of the territory at the same period; ""
+    without one."""
+    if value is None or value != value:
+        return ""
+    return f"{territory_word(territory)} {fmt.value(value, unit)}"
+
+
+def goes_up(kind: str, baseline: float | None, target_value: float | None) -> bool:
+    """Whether the target asks for more (at least, growth, not below the average) or less (at most);
+    milestones: towards their target from the baseline."""
+    if kind == "at_most":
+        return False
+    if kind == "milestones" and baseline is not None and target_value is not None:
+        return target_value >= baseline
+    return True
+
+
+def whole(x: float, up: bool) -> int:
+    """A count of people or schools expected by a straight path, as a whole number rounded the way
+    that does not flatter: up where more is better (3,33 directors → 4), down where less is."""
+    return math.ceil(x - EPS) if up else math.floor(x + EPS)
+
+
+def expected_shown(expected: float | None, *, value_kind: str, unit: str, up: bool,
+                   denominator: float | None = None) -> tuple[float | None, str | None]:
+    """The value the plan expects by now as it can be met: (value, its words or None).
+
+    A count (people, schools, things) or a flag count is a whole number: 3,33 → 4 where more is
+    better. A share of a known small whole (directors of 9 schools: `denominator` = 9) is a whole
+    number of people over it: 37,0 % of 9 = 3,33 directors → «4 из 9» = 44,4 %. Other values are
+    as computed."""
+    if expected is None or expected != expected:
+        return None, None
+    if value_kind in ("count", "flag") or unit in fmt.COUNT_UNITS[1:]:
+        return float(whole(expected, up)), None
+    if value_kind == "share" and denominator and float(denominator).is_integer() and denominator > 0:
+        k = whole(expected * denominator / 100.0, up)
+        k = min(max(k, 0), int(denominator))
+        return 100.0 * k / denominator, f"{fmt.num(k, 0)} из {fmt.num(denominator, 0)}"
+    return expected, None
+
+
+def expected_text(expected: float | None, note: str | None, unit: str) -> str:
+    """«44,4 % (4 из 9)», «213 чел.», «—»."""
+    return fmt.value(expected, unit) + (f" ({note})" if note else "")
+
+
+def school_value(x: float | None, unit: str, value_kind: str) -> str:
+    """One school's value in words: a flag as «да» / «нет» (not «1 школ»), anything else as fmt.value."""
+    if value_kind == "flag" and x is not None and x == x:
+        return "да" if x >= 0.5 else "нет"
+    return fmt.value(x, unit)
+
+
+def forecast_text(forecast: float | None, value: float | None, basis: str | None, recent: Sequence[float],
+                  unit: str, *, note: str | None = None, due_passed: bool = False) -> str:
+    """«Прогноз к сроку: 56,3 % — тренд 4 последних периодов (…), продолжен от значения за III кв. 2024», or,
+    when the forecast is the value now (the trend was taken as flat), why: the trend runs against the
+    latest change, or the values did not move, or the due period has come. `recent`: the values the
+    trend was read from, oldest first; `note`: why there is no forecast."""
+    if forecast is None or forecast != forecast:
+        return f"Прогноз: {note}" if note else "Прогноза нет"
+    head = f"Прогноз к сроку: {fmt.value(forecast, unit)}"
+    if not basis:
+        return head
+    flat = value is not None and abs(forecast - value) < EPS
+    if not flat or due_passed:
+        return f"{head} — {basis}" if not flat else f"{head} — срок наступил, прогноз равен значению"
+    # basis: «тренд N последних периодов (A – B), продолжен от значения за B»
+    trend = basis.split(", продолжен", 1)[0]
+    last = basis.rsplit("значения за ", 1)[-1] if "значения за " in basis else None
+    vals = [v for v in recent if v is not None and v == v]
+    keep = f"значение{f' за {last}' if last else ''} сохранится"
+    if len(vals) >= 2 and abs(vals[-1] - vals[-2]) > EPS and any(abs(v - vals[-1]) > EPS for v in vals[:-1]):
+        return (f"{head} — {keep}: {trend} направлен против последнего изменения, поэтому принят ровным "
+                "(ни рост, ни снижение не продолжены)")
+    return f"{head} — {keep}: {trend} ровный"
