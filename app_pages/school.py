@@ -108,8 +108,8 @@ else:
             need = school_plan.step_text(step, t.unit)
         table.append({
             "Показатель": t.short_name,
-            "Сейчас": fmt.value(ev.value, t.unit) + (f" ({t.as_of_label})" if t.as_of_label else ""),
-            "Ожидается сейчас": fmt.value(ev.expected, t.unit),
+            "Сейчас": t.value_text + (f" ({t.as_of_label})" if t.as_of_label else ""),
+            "Ожидается сейчас": fmt.value(t.expected, t.unit),
             "Цель": fmt.goal(t.rule_text, ev.target_value, t.unit),
             "Статус": fmt.STATUS_TEXT.get(ev.status, ev.label),
             "Нужно": need,
@@ -152,8 +152,7 @@ for t in view.targets:
         st.markdown(f"#### {escape(t.indicator_name)} {status_badge(ev.status, size=15)}", unsafe_allow_html=True)
         st.caption(f"{escape(fmt.clip(t.roadmap_title, 120))} · цель {t.number}: {escape(t.rule_text)} · "
                    f"{escape(ev.reason)}"
-                   + (f" · прогноз к сроку {fmt.value(ev.forecast, t.unit)} ({escape(t.forecast_basis)})"
-                      if ev.forecast is not None and t.forecast_basis else ""))
+                   + (f" · {escape(t.forecast_text)}" if ev.forecast is not None and t.forecast_basis else ""))
         forecast = ({"end": t.expected_path[-1].end, "value": ev.forecast}
                     if ev.forecast is not None and t.expected_path else None)
         chart, spec = cache.figure(  # built once per data version for every session that opens this school

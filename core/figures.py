@@ -6,6 +6,7 @@ slides, the indicator and school pages and the справка all take these wor
 from __future__ import annotations
 
 import math
+import re
 from typing import Sequence
 
 from core import formatting as fmt
@@ -27,13 +28,18 @@ def population(group: str, n_schools: int | None) -> str:
     return f"{label}, {fmt.schools(n_schools or 0)}"
 
 
+# the kind of a territory from its name, the more specific first («городской округ» is an округ)
+_TERRITORY_WORDS = tuple((re.compile(rf"(?<![а-яё]){p}"), w) for p, w in (
+    ("округ", "по округу"), ("район", "по району"), (r"(?:город|г\.)(?![а-яё])", "по городу"),
+    ("област", "по области"), ("кра[йя]", "по краю"), ("республик", "по республике")))
+
+
 def territory_word(name: str | None) -> str:
     """How the territory is said after «по»: «по городу», «по району», «по округу», «по области»,
     «по краю», «по республике»; otherwise «по территории»."""
     n = (name or "").lower()
-    for stem, word in (("город", "по городу"), ("г. ", "по городу"), ("район", "по району"), ("округ", "по округу"),
-                       ("област", "по области"), ("край", "по краю"), ("республик", "по республике")):
-        if n.startswith(stem) or f" {stem}" in n:
+    for pattern, word in _TERRITORY_WORDS:
+        if pattern.search(n):
             return word
     return "по территории"
 
@@ -93,6 +99,15 @@ def school_value(x: float | None, unit: str, value_kind: str) -> str:
     return fmt.value(x, unit)
 
 
+def result_forecast_text(result, series, due_end, unit: str) -> str:
+    """`forecast_text` for an evaluation Result and the series shown (SeriesPoints up to the cut):
+    the trend's values up to the period judged, and whether the due period has come."""
+    ev, end = result.evaluation, result.period_end
+    judged = [p.value for p in series if end is None or p.end <= end]
+    return forecast_text(ev.forecast, ev.value, result.forecast_basis, judged[-4:], unit, note=ev.forecast_note,
+                         due_passed=bool(due_end and end and end >= due_end))
+
+
 def forecast_text(forecast: float | None, value: float | None, basis: str | None, recent: Sequence[float],
                   unit: str, *, note: str | None = None, due_passed: bool = False) -> str:
     """«Прогноз к сроку: 56,3 % — тренд 4 последних периодов (…), продолжен от значения за III кв. 2024», or,
@@ -112,7 +127,6 @@ def forecast_text(forecast: float | None, value: float | None, basis: str | None
     last = basis.rsplit("значения за ", 1)[-1] if "значения за " in basis else None
     vals = [v for v in recent if v is not None and v == v]
     keep = f"значение{f' за {last}' if last else ''} сохранится"
-    if len(vals) >= 2 and abs(vals[-1] - vals[-2]) > EPS and any(abs(v - vals[-1]) > EPS for v in vals[:-1]):
-        return (f"{head} — {keep}: {trend} направлен против последнего изменения, поэтому принят ровным "
-                "(ни рост, ни снижение не продолжены)")
+    if len(vals) >= 2 and abs(vals[-1] - vals[-2]) > EPS:
+        return f"{head} — {keep}: {trend} направлен против последнего изменения, поэтому принят ровным"
     return f"{head} — {keep}: {trend} ровный"

@@ -275,7 +275,7 @@ def school_card(scope: Scope, school_id: int, as_of: date | None = None, *, engi
         _para(doc, "Для школы нет целевых показателей, которые оцениваются по каждой школе.")
     else:
         _table(doc, ["Показатель", "Значение", "Цель школы", "База", "Среднее по территории", "Статус"],
-               [[t.short_name, fmt.value(t.evaluation.value, t.unit) + (f" ({t.as_of_label})" if t.as_of_label else ""),
+               [[t.short_name, t.value_text + (f" ({t.as_of_label})" if t.as_of_label else ""),
                  fmt.goal(t.rule_text, t.evaluation.target_value, t.unit),
                  fmt.value(t.evaluation.baseline, t.unit), fmt.value(t.average, t.unit),
                  STATUS_LABELS[t.evaluation.status]] for t in view.targets], [3.4, 2.6, 3.2, 1.8, 2.4, 2.2])

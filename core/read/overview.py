@@ -94,12 +94,7 @@ class TargetCard:
     @property
     def forecast_text(self) -> str:
         """«Прогноз к сроку: …» with its honest basis (figures.forecast_text)."""
-        ev = self.evaluation
-        judged = [p.value for p in self.series if self.result.period_end is None or p.end <= self.result.period_end]
-        return figures.forecast_text(ev.forecast, ev.value, self.forecast_basis, judged[-4:], self.unit,
-                                     note=ev.forecast_note,
-                                     due_passed=bool(self.due_end and self.result.period_end
-                                                     and self.result.period_end >= self.due_end))
+        return figures.result_forecast_text(self.result, self.series, self.due_end, self.unit)
 
     @property
     def meeting_text(self) -> str:
