@@ -279,7 +279,7 @@ def tile_html(card) -> str:
         foot.append(data_note(card))
     if card.n_schools:
         foot.append(card.meeting_text)
-    if card.coverage:
+    if card.coverage and (ev.n_reported or 0) < (ev.n_members or 0):  # complete: said over the population line
         foot.append(card.coverage)
     if ev.progress is not None:
         foot.append(f"путь к цели: {fmt.num(100 * ev.progress, 0, unit='%')}")
@@ -294,7 +294,9 @@ def tile_html(card) -> str:
             f'{escape(card.short_name)}</div>'
             f'<div class="tile-row"><span class="tile-value">{escape(fmt.value(ev.value, card.unit))}</span>'
             f'{status_badge(ev.status, size=15)}</div>'
-            f'<div class="tile-meta tile-population">{escape(card.population_text)}</div>'
+            f'<div class="tile-meta tile-population"'
+            + (f' title="{escape(_first_up(card.coverage))}"' if card.coverage else "")
+            + f'>{escape(card.population_text)}</div>'
             f'<div class="tile-rule">Цель: <b>{goal}</b>{escape(due)}</div>'
             + (f'<div class="tile-meta">{escape(_first_up(" · ".join(now)))}</div>' if now else "")
             + charts.sparkline_svg([s.value for s in card.series], target=ev.target_value, status=ev.status,
