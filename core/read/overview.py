@@ -7,9 +7,8 @@ scans raw measurement rows; per-school rows are read only for the periods a scre
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import Mapping
 
 from sqlalchemy.engine import Engine
 
@@ -114,12 +113,12 @@ class Overview:
     is_demo: bool
     unit: str = voc.SCHOOL_UNIT  # the matrix's units: vocabulary.SCHOOL_UNIT or TERRITORY_UNIT
     cut: date | None = None  # «по состоянию на»
-    period_labels: Mapping[date, str] = field(default_factory=dict)  # {a period's last day: «2023 г.»}
+    period_labels: tuple[tuple[date, str], ...] = ()  # (a period's last day, «2023 г.»), in order
 
     def cut_label(self, d: date | None) -> str:
         """A cut in the words of the data's periods: «III кв. 2024» for quarterly data, «2023 г.» for
         yearly (never «IV кв. 2023» for a year), «IV кв. 2023 / 2023 г.» for both; a date otherwise."""
-        return self.period_labels.get(d) or fmt.cut_label(d) if d is not None else "—"
+        return next((lab for end, lab in self.period_labels if end == d), None) or fmt.cut_label(d)
 
     @property
     def unit_label(self) -> str:
@@ -250,7 +249,7 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
         ))
     return Overview(roadmap=rm, as_of=as_of, as_of_label=(labels.get(as_of) or fmt.cut_label(as_of)) if as_of else None,
                     cards=tuple(cards), rows=tuple(rows), matrix_targets=tuple(matrix_targets),
-                    is_demo=rm.is_demo, unit=unit, cut=cut, period_labels=labels)
+                    is_demo=rm.is_demo, unit=unit, cut=cut, period_labels=tuple(sorted(labels.items())))
 
 
 def group_sizes(conn, territory_id: int) -> dict[str, int]:
