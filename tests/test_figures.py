@@ -12,7 +12,7 @@ import pytest
 from docx import Document
 from sqlalchemy import text
 
-from core import auth, figures, reports, summary
+from core import auth, explain, figures, reports, summary
 from core import formatting as fmt
 from core.db import session_scope
 from core.read import indicator as read_indicator
@@ -119,6 +119,9 @@ def test_yearly_data_are_years_and_people_whole(demo_db):
     assert "по состоянию на 2023 г." in body and "IV кв. 2023" not in body
     # seed 004's item 4.3 is said, not dropped: in the справка's «Как считается»
     assert "Пункт 4.3" in body and "не как целевой показатель" in body
+    # and on screen, under «Как считается», with how the figures are said
+    words = explain.how_counted(auth.system_scope(), rid, demo_db)
+    assert "Пункт 4.3" in words and "3,33 директора — это 4" in words and "по городу 61 %" in words
 
 
 def test_the_spravka_names_populations_and_says_how_it_counts(demo_db):
