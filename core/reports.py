@@ -265,7 +265,8 @@ def school_card(scope: Scope, school_id: int, as_of: date | None = None, *, engi
     _para(doc, f"{s.territory}" + (f"; {', '.join(flags)}" if flags else "")
           + f". Дата составления: {fmt.day_month_year(today or settings.today(engine))}.", center=True)
     if as_of:
-        _para(doc, f"По состоянию на {fmt.cut_label(as_of)}.", center=True)
+        named = next((p.label for t in view.targets for p in t.series if p.end == as_of), None)
+        _para(doc, f"По состоянию на {named or fmt.cut_label(as_of)}.", center=True)  # a year as «2023 г.»
     if s.is_demo:
         _para(doc, "Демонстрационные данные: значения показателей вымышлены.", italic=True)
     if view.curators:
