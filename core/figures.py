@@ -11,10 +11,9 @@ from typing import Sequence
 
 from core import formatting as fmt
 from core import vocabulary as voc
+from core.targets import kinds
 
 EPS = 1e-9
-# kinds of target where more is better; «не более» is the one where less is; «по этапам» follows its path
-UP_KINDS = ("at_least", "increase_pp", "increase_pct", "not_below_average")
 
 
 def population(group: str, n_schools: int | None) -> str:
@@ -52,14 +51,11 @@ def territory_note(territory: str | None, value: float | None, unit: str) -> str
     return f"{territory_word(territory)} {fmt.value(value, unit)}"
 
 
-def goes_up(kind: str, baseline: float | None, target_value: float | None) -> bool:
-    """Whether the target asks for more (at least, growth, not below the average) or less (at most);
-    milestones: towards their target from the baseline."""
-    if kind == "at_most":
-        return False
-    if kind == "milestones" and baseline is not None and target_value is not None:
-        return target_value >= baseline
-    return True
+def goes_up(kind: str, higher_is_better: bool | None = True) -> bool:
+    """Whether the target asks for more or for less: the kind's direction (core.targets.kinds), else
+    the indicator's own («не ниже среднего», «по этапам»)."""
+    d = kinds.kind(kind).direction
+    return d > 0 if d is not None else bool(True if higher_is_better is None else higher_is_better)
 
 
 def whole(x: float, up: bool) -> int:
@@ -105,7 +101,7 @@ def result_forecast_text(result, series, due_end, unit: str) -> str:
     ev, end = result.evaluation, result.period_end
     judged = [p.value for p in series if end is None or p.end <= end]
     return forecast_text(ev.forecast, ev.value, result.forecast_basis, judged[-4:], unit, note=ev.forecast_note,
-                         due_passed=bool(due_end and end and end >= due_end))
+                         due_passed=bool(result.at_deadline or (due_end and end and end >= due_end)))
 
 
 def forecast_text(forecast: float | None, value: float | None, basis: str | None, recent: Sequence[float],

@@ -194,8 +194,9 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
                        f" Значение {fmt.value(ev.value, card.unit)}"
                        f" при цели {fmt.value(ev.target_value, card.unit)}; статус — {_status_word(ev.status)}"
                        f" ({ev.reason})." + (f" Данные: {card.coverage.removeprefix('данные ')}." if card.coverage else "")
+                       + "".join(f" {n[:1].upper()}{n[1:]}." for n in card.notes)
                        + (f" {card.forecast_text}." if ev.forecast is not None and card.forecast_basis else ""))
-            if card.series:
+            if any(s.value is not None for s in card.series):  # a series of gaps only has nothing to draw
                 doc.add_picture(io.BytesIO(chart_png(target_chart(card, height=180))), width=Cm(14))
             if card.n_schools:
                 _para(doc, f"{card.meeting_text.capitalize()}."

@@ -57,8 +57,8 @@ def test_paths_over_people_are_whole_people_rounded_not_to_flatter():
     assert figures.expected_shown(212.2, value_kind="count", unit="чел.", up=True)[0] == 213
     assert figures.expected_shown(3.0000000001, value_kind="count", unit="чел.", up=True)[0] == 3
     assert figures.expected_shown(55.87, value_kind="share", unit="%", up=True) == (55.87, None)  # no whole known
-    assert figures.goes_up("at_most", 5, 0) is False and figures.goes_up("milestones", 0, 7) is True
-    assert figures.goes_up("milestones", 9, 2) is False
+    assert figures.goes_up("at_most") is False and figures.goes_up("increase_pp", False) is True
+    assert figures.goes_up("milestones", True) is True and figures.goes_up("not_below_average", False) is False
 
 
 def test_a_schools_flag_is_yes_or_no():

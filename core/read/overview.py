@@ -74,6 +74,7 @@ class TargetCard:
     coverage: str | None = None  # «данные 4 из 5 школ»
     missing: tuple[str, ...] = ()  # the schools whose data the group value lacks
     forecast_basis: str | None = None
+    notes: tuple[str, ...] = ()  # what the verdict depends on: at the deadline, preliminary, a quarter being collected
     population: str = ""  # whose figure it is: «ШНОР и ШНСУ, 5 школ» (figures.population)
     territory_value: float | None = None  # every school of the territory at the same period (a subset's target)
     territory_note: str = ""  # «по городу 61,0 %» ("" when the group is the whole territory)
@@ -245,6 +246,7 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
             n_schools=n_schools, n_meeting=n_meeting, lagging=tuple(lagging),
             column=columns[r["id"]], coverage=fmt.coverage(e.n_reported, e.n_members),
             missing=tuple(names.get(i, str(i)) for i in e.missing_ids), forecast_basis=res.forecast_basis,
+            notes=verdict_notes(res, r["unit"], [names.get(i, str(i)) for i in e.missing_ids]),
             **shown,
         ))
     return Overview(roadmap=rm, as_of=as_of, as_of_label=(labels.get(as_of) or fmt.cut_label(as_of)) if as_of else None,
@@ -291,11 +293,28 @@ def _shown_figures(r: dict, res: Result, grp: str, top_series: dict, territory_i
         den = next((x.get("sum_denominator") for x in top_series.get((territory_id, r["indicator_id"], "territory"), [])
                     if x["period_id"] == res.period_id), None)
     expected, note = figures.expected_shown(e.expected, value_kind=r["value_kind"], unit=r["unit"],
-                                            up=figures.goes_up(r["kind"], e.baseline, e.target_value),
+                                            up=figures.goes_up(r["kind"], r["higher_is_better"]),
                                             denominator=den)
     return {"population": figures.population(grp, n), "territory_value": tv,
             "territory_note": figures.territory_note(territory, tv, r["unit"]),
             "expected": expected, "expected_note": note}
+
+
+def verdict_notes(res: Result, unit: str, missing: list[str]) -> tuple[str, ...]:
+    """The words that go with a verdict: «к сроку (IV кв. 2024)» and the values after it,
+    «предварительно: нет данных СОШ № 8», «идёт сбор IV кв. 2024: 1 из 5 школ»."""
+    out = []
+    if res.at_deadline and res.period_label:
+        out.append(f"вердикт к сроку ({res.period_label})")
+        after = [p for p in res.after_due if p.value is not None]
+        if after:
+            out.append("после срока: " + ", ".join(f"{p.label} — {fmt.value(p.value, unit)}" for p in after[-3:]))
+    if res.evaluation.preliminary:
+        shown = ", ".join(missing[:4]) + (" и др." if len(missing) > 4 else "")
+        out.append(f"предварительно: нет данных {shown}" if shown else "предварительно")
+    if res.collecting_text:
+        out.append(res.collecting_text)
+    return tuple(out)
 
 
 def _territory_matrix(engine, territory_id, trows, tiles, top, now, kids, cut, milestones, top_series):

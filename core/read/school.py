@@ -136,7 +136,7 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
             average_series=points(avg, starts, key="average"), expected_path=expected_path(r, e, starts),
             forecast_basis=res.forecast_basis, value_kind=r["value_kind"],
             expected=figures.expected_shown(e.expected, value_kind=r["value_kind"], unit=r["unit"],
-                                            up=figures.goes_up(r["kind"], e.baseline, e.target_value))[0]))
+                                            up=figures.goes_up(r["kind"], r["higher_is_better"]))[0]))
     return SchoolView(school=s, targets=tuple(out), curators=curators, curated=curated, risks=risks,
                       activities=activities, groups=tuple(f"{name}: {', '.join(xs)}" for name, xs in members.items()))
 

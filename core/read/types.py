@@ -124,10 +124,11 @@ def points(series, starts: Mapping[int, date], *, key: str = "value",
     cov_pid = result.period_id if result is not None and result.coverage_text else None
     out = []
     for x in series:
+        cov = None
         if isinstance(x, dict):
             pid, label, end, value = x["period_id"], x["label"], x["end"], x[key]
         else:
-            pid, label, end, value = x.period_id, x.label, x.end, x.value
+            pid, label, end, value, cov = x.period_id, x.label, x.end, x.value, x.coverage
         out.append(SeriesPoint(pid, label, starts.get(pid), end, value,
-                               result.coverage_text if pid is not None and pid == cov_pid else None))
+                               result.coverage_text if pid is not None and pid == cov_pid else cov))
     return tuple(out)
