@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.formatting import md_text as escape  # user text: Markdown and HTML both inert
 
-from core import charts, reports, school_plan
+from core import charts, figures, reports, school_plan
 from core import formatting as fmt
 from core.auth import AccessDenied
 from ui import cache
@@ -87,9 +87,11 @@ if not view.targets:
                "значения рядом со значением по территории за тот же период.")
     rows = cache.school_indicators(sc, int(school_id), cut)
     if rows:
-        st.table([{"Показатель": r["short_name"], "Период": r["label"], "Школа": fmt.value(r["value"], r["unit"]),
-                   "Территория": fmt.value(r["territory_value"], r["unit"]),
-                   "Сравнение": _compare(r)} for r in rows], hide_index=True)
+        st.table([{"Показатель": r["short_name"], "Период": r["label"],
+                   "Школа": figures.school_value(r["value"], r["unit"], r["value_kind"]),
+                   "Территория": figures.territory_value_text(r["territory_value"], r["unit"], r["value_kind"],
+                                                              r["n_schools"]),
+                   "Сравнение": "—" if r["value_kind"] == "flag" else _compare(r)} for r in rows], hide_index=True)
     else:
         st.info("Школа ещё не сдавала данных. Данные загружает руководитель школы на странице «Загрузка данных» "
                 "или «Ввод данных», либо методист управления образования.")

@@ -104,6 +104,14 @@ def result_forecast_text(result, series, due_end, unit: str) -> str:
                          due_passed=bool(result.at_deadline or (due_end and end and end >= due_end)))
 
 
+def territory_value_text(value: float | None, unit: str, value_kind: str, n_schools: int | None) -> str:
+    """The territory's average school beside one school's value: a flag as the schools that have it
+    («да у 6 из 9 школ»; `value` is then the share of schools, 0–1), anything else as fmt.value."""
+    if value_kind == "flag" and value is not None and value == value and n_schools:
+        return f"да у {fmt.of_schools(round(value * n_schools), n_schools)}"
+    return fmt.value(value, unit)
+
+
 def forecast_text(forecast: float | None, value: float | None, basis: str | None, recent: Sequence[float],
                   unit: str, *, note: str | None = None, due_passed: bool = False) -> str:
     """«Прогноз к сроку: 56,3 % — тренд 4 последних периодов (…), продолжен от значения за III кв. 2024», or,

@@ -71,3 +71,14 @@ def test_the_indicator_page_lists_the_school_without_data(app_db):
     captions = " ".join(c.value for c in at.caption)
     assert "данные 4 из 5 школ" in captions and f"ШНОР и ШНСУ, 5{NB}школ" in captions
     assert "Данные за III кв. 2024 предварительные: не проверены и не утверждены." in captions
+
+
+def test_a_school_without_targets_shows_its_flag_as_yes_or_no(app_db):
+    """Оконешниковский район's only per-school target judged on the group: a school's page lists its
+    indicators beside the territory — the resilience flag as «да», the territory as «да у 6 из 9 школ»."""
+    with session_scope(app_db, write=True) as s:
+        s.execute(text("UPDATE target SET judged_on = 'group' WHERE roadmap_id = 5"))
+        sid = s.execute(text("SELECT id FROM school WHERE code = 'OKN-03'")).scalar()
+    at = run_as("demo-admin", "../app_pages/school.py", school=str(sid))
+    row = next(r for _, r in at.table[0].value.iterrows() if r["Показатель"] == "Резильентные школы")
+    assert (row["Школа"], row["Территория"], row["Сравнение"]) == ("да", f"да у 6 из 9{NB}школ", "—")

@@ -65,6 +65,8 @@ def test_a_schools_flag_is_yes_or_no():
     assert figures.school_value(1.0, "школ", "flag") == "да" and figures.school_value(0.0, "школ", "flag") == "нет"
     assert figures.school_value(None, "школ", "flag") == "—"
     assert figures.school_value(45.5, "%", "share") == f"45,5{NB}%"
+    assert figures.territory_value_text(6 / 9, "школ", "flag", 9) == f"да у 6 из 9{NB}школ"
+    assert figures.territory_value_text(45.5, "%", "share", 9) == f"45,5{NB}%"
 
 
 def test_the_forecast_caption_says_when_the_trend_was_taken_as_flat():
