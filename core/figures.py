@@ -44,7 +44,7 @@ def territory_word(name: str | None) -> str:
 
 
 def territory_note(territory: str | None, value: float | None, unit: str) -> str:
-    """«по городу 61,0 %» — the value over every school of the territory at the same period; ""
+    """«по городу 61 %» — the value over every school of the territory at the same period; ""
     without one."""
     if value is None or value != value:
         return ""

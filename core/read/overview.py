@@ -77,7 +77,7 @@ class TargetCard:
     notes: tuple[str, ...] = ()  # what the verdict depends on: at the deadline, preliminary, a quarter being collected
     population: str = ""  # whose figure it is: «ШНОР и ШНСУ, 5 школ» (figures.population)
     territory_value: float | None = None  # every school of the territory at the same period (a subset's target)
-    territory_note: str = ""  # «по городу 61,0 %» ("" when the group is the whole territory)
+    territory_note: str = ""  # «по городу 61 %» ("" when the group is the whole territory)
     expected: float | None = None  # what the plan expects by now, as it can be met (figures.expected_shown)
     expected_note: str | None = None  # «4 из 9» for a share of a few people
 
