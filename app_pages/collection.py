@@ -60,7 +60,7 @@ flash = st.session_state.pop("col_flash", None)
 if flash:
     st.success(md_text(flash), icon=":material/check_circle:")
 
-if sc.role in ("methodologist", "admin") and not info.approved_above:
+if cycle.may_change_state(sc, int(terr_id), "check") and not info.approved_above:
     a1, a2 = st.columns([1, 1])
     if info.state == "open":
         incomplete = col.n_schools - col.n_complete
@@ -75,7 +75,7 @@ if sc.role in ("methodologist", "admin") and not info.approved_above:
         new_deadline = st.date_input("Срок", value=info.deadline, format="DD.MM.YYYY", key="col_deadline")
         if st.button("Сохранить срок", key="col_deadline_save"):
             _do(cycle.set_deadline, new_deadline, ok=f"Срок представления данных: {new_deadline:%d.%m.%Y}.")
-if sc.role in ("head", "admin") and not info.approved_above:
+if cycle.may_change_state(sc, int(terr_id), "approve") and not info.approved_above:
     if info.state == "checked":
         if st.button("Утвердить данные квартала", type="primary", icon=":material/verified:", key="col_approve"):
             _do(cycle.approve, ok=f"{info.period_label}: данные утверждены. Загрузки и ввод в этот квартал закрыты.")
@@ -85,7 +85,7 @@ if sc.role in ("head", "admin") and not info.approved_above:
             if st.button("Снять утверждение", icon=":material/lock_open:", key="col_unlock",
                          disabled=not reason.strip()):
                 _do(cycle.unlock, reason, ok=f"{info.period_label}: утверждение снято, квартал открыт для изменений.")
-    elif sc.role == "head":
+    elif not cycle.may_change_state(sc, int(terr_id), "check"):
         st.caption("Утвердить можно после того, как методист отметит данные как проверенные.")
 
 # ---------------------------------------------------------------------------------------------

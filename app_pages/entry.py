@@ -17,7 +17,7 @@ from ui.common import problems_table, quarter_choices, scope
 
 sc = scope()
 engine = cache.engine()
-correction = sc.role != "principal"
+correction = cycle.is_correction(sc)
 st.title("Ввод данных")
 if correction:
     st.caption("Исправление значения школы — с обязательной причиной; исправление проходит тот же путь, что и загрузка файла, и попадает в журнал.")

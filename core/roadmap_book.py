@@ -22,7 +22,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from core import auth, quarters
+from core import auth, policy, quarters
 from core.auth import Scope
 from core.db import get_engine, session_scope
 from core.formatting import clip, plural
@@ -558,7 +558,7 @@ def check_roadmap(ctx: _Check) -> None:
         t = known.territories.get(tcode)
         pv.territory = {"id": t["id"] if t else None, "code": tcode, "name": get("territory_name") or (t or {}).get("name"),
                         "region": get("region")}
-        if t is None and not scope.is_admin:
+        if t is None and not policy.allowed(scope, "create_territory"):
             P.append(main["territory_code"].problem(f"территории с кодом «{tcode}» нет в системе; новую территорию "
                                                     "добавляет администратор"))
         elif t is not None and not scope.can_see_territory(t["id"]):
@@ -845,8 +845,7 @@ def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine |
         raise IngestError("Заменяемая дорожная карта удалена, пока файл проверялся; проверьте файл снова.")
     t = pv.territory
     if t["id"] is None:
-        if not scope.is_admin:
-            raise auth.deny(scope, "territory_create", engine)
+        policy.require(scope, "create_territory", "territory_create", engine)
         terr = add_territory(s, Territory(code=t["code"], name=t["name"], region_name=t.get("region"), is_demo=is_demo))
     else:
         terr = s.get(Territory, t["id"])

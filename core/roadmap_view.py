@@ -223,8 +223,9 @@ def write_status(s, scope: Scope, kind: str, obj, status: str, *, completed_on: 
     details = {"roadmap_id": obj.roadmap_id, "number": obj.number, "old": old, "new": new}
     if demo:
         details["demo"] = True
+    territory = s.execute(text("SELECT territory_id FROM roadmap WHERE id = :r"), {"r": obj.roadmap_id}).scalar()
     auth.audit(s, "roadmap_status", user_id=scope.user_id, login=scope.login, object_type=kind, object_id=obj.id,
-               details=details)
+               details=details, roadmap_id=obj.roadmap_id, territory_id=territory)
     return new
 
 

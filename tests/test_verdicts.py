@@ -59,6 +59,12 @@ def test_one_schools_early_upload_does_not_take_the_dashboard_over(demo_db_any):
     sid = _q(engine, "SELECT id FROM school WHERE code = 'NEV-02'")[0]["id"]
     one = evaluate(_card(after, "start_conditions").target_id, Subject.school(sid), cut, engine)
     assert one.period_label == "III кв. 2024" and one.evaluation.target_value == one.average
+    # the school's own page shows its newer value, marked as not yet in the territory's figures
+    from core.read import school as read_school
+    page = read_school.school_view(auth.system_scope(), sid, engine, as_of=cut)
+    row = next(t for t in page.targets if t.target_id == _card(after, "teachers_trained").target_id)
+    assert row.as_of_label == "III кв. 2024"
+    assert any(n.startswith("сдано за IV кв. 2024: 10") and "ещё не в итогах территории" in n for n in row.notes)
 
 
 def test_after_the_deadline_the_verdict_is_the_one_at_the_deadline(demo_db_any):

@@ -21,7 +21,7 @@ from core import targets as tg
 from core import vocabulary as voc
 from core.auth import Scope, deny
 from core.db import get_engine
-from core.read.types import MatrixRow, Milestone, SeriesPoint, period_starts, points
+from core.read.types import MatrixRow, Milestone, SeriesPoint, period_starts, points, verdict_notes
 from core.targets import evaluation as ev_mod
 from core.targets.evaluation import Result, as_date
 
@@ -169,12 +169,15 @@ def _columns(trows: list[dict]) -> dict[int, str]:
                                         if names.count(r["short_name"]) > 1 else "") for r in trows}
 
 
-def expected_path(r: dict, e: tg.Evaluation, starts: dict[int, date]) -> tuple[SeriesPoint, ...]:
-    """The planned straight path of target row r: its baseline at the base period, its target at the due one."""
-    if e.baseline is None or e.target_value is None or not r["baseline_end"] or not r["due_end"]:
+def expected_path(r: dict, e: tg.Evaluation, starts: dict[int, date],
+                  start: float | None = None) -> tuple[SeriesPoint, ...]:
+    """The planned straight path of target row r: its baseline at the base period (or `start`, the
+    group's, for a school without its own on a level target), its target at the due one."""
+    base = e.baseline if e.baseline is not None else start
+    if base is None or e.target_value is None or not r["baseline_end"] or not r["due_end"]:
         return ()
     return (SeriesPoint(r["baseline_period_id"], r["baseline_label"], starts.get(r["baseline_period_id"]),
-                        as_date(r["baseline_end"]), e.baseline),
+                        as_date(r["baseline_end"]), base),
             SeriesPoint(r["due_period_id"], r["due_label"], starts.get(r["due_period_id"]),
                         as_date(r["due_end"]), e.target_value))
 
@@ -298,23 +301,6 @@ def _shown_figures(r: dict, res: Result, grp: str, top_series: dict, territory_i
     return {"population": figures.population(grp, n), "territory_value": tv,
             "territory_note": figures.territory_note(territory, tv, r["unit"]),
             "expected": expected, "expected_note": note}
-
-
-def verdict_notes(res: Result, unit: str, missing: list[str]) -> tuple[str, ...]:
-    """The words that go with a verdict: «к сроку (IV кв. 2024)» and the values after it,
-    «предварительно: нет данных СОШ № 8», «идёт сбор IV кв. 2024: 1 из 5 школ»."""
-    out = []
-    if res.at_deadline and res.period_label:
-        out.append(f"вердикт к сроку ({res.period_label})")
-        after = [p for p in res.after_due if p.value is not None]
-        if after:
-            out.append("после срока: " + ", ".join(f"{p.label} — {fmt.value(p.value, unit)}" for p in after[-3:]))
-    if res.evaluation.preliminary:
-        shown = ", ".join(missing[:4]) + (" и др." if len(missing) > 4 else "")
-        out.append(f"предварительно: нет данных {shown}" if shown else "предварительно")
-    if res.collecting_text:
-        out.append(res.collecting_text)
-    return tuple(out)
 
 
 def _territory_matrix(engine, territory_id, trows, tiles, top, now, kids, cut, milestones, top_series):

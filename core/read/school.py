@@ -17,7 +17,8 @@ from core import targets as tg
 from core.auth import Scope, deny
 from core.db import get_engine
 from core.read.overview import expected_path
-from core.read.types import SCHOOL_COLUMNS, ActivityRow, RiskRow, School, SeriesPoint, period_starts, points
+from core.read.types import (SCHOOL_COLUMNS, ActivityRow, RiskRow, School, SeriesPoint, period_starts, points,
+                             verdict_notes)
 from core.targets import evaluation as ev_mod
 from core.targets.evaluation import Result, as_date
 
@@ -39,6 +40,7 @@ class SchoolTarget:
     average_series: tuple[SeriesPoint, ...]
     expected_path: tuple[SeriesPoint, ...]
     forecast_basis: str | None = None
+    notes: tuple[str, ...] = ()  # «вердикт к сроку …», a newer value not yet in the territory's figures
     value_kind: str = "share"
     expected: float | None = None  # what the plan expects by now, as it can be met (whole people; figures)
 
@@ -133,8 +135,9 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
             indicator_name=r["indicator_name"], unit=r["unit"],
             rule_text=fmt.rule(r["kind"], r["amount"], r["unit"], r["baseline_label"]), evaluation=e, result=res,
             average=res.average, as_of_label=res.period_label, series=points(res.series, starts),
-            average_series=points(avg, starts, key="average"), expected_path=expected_path(r, e, starts),
-            forecast_basis=res.forecast_basis, value_kind=r["value_kind"],
+            average_series=points(avg, starts, key="average"),
+            expected_path=expected_path(r, e, starts, start=res.path_start),
+            forecast_basis=res.forecast_basis, notes=verdict_notes(res, r["unit"]), value_kind=r["value_kind"],
             expected=figures.expected_shown(e.expected, value_kind=r["value_kind"], unit=r["unit"],
                                             up=figures.goes_up(r["kind"], r["higher_is_better"]))[0]))
     return SchoolView(school=s, targets=tuple(out), curators=curators, curated=curated, risks=risks,

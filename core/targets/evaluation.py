@@ -516,12 +516,13 @@ def _preliminary(conn, r: dict, ms: list[dict], s: Subject, cut: date, res: Resu
     with each silent school at its last known value (and, for a change, its baseline); a silent
     school never measured at all could change anything."""
     change = counts.measures_change(r)
-    known = {x["school_id"]: x for x in _rows(conn, """
+    kind = period_kind(r)
+    known = {x["school_id"]: x for x in _rows(conn, f"""
         SELECT m.school_id, m.value, m.numerator, m.denominator, p."end"
         FROM measurement m JOIN period p ON p.id = m.period_id
         WHERE m.school_id IN :ids AND m.indicator_id = :i AND m.value IS NOT NULL AND p."end" < :end
-              AND (:k IS NULL OR p.kind = :k)
-        ORDER BY p."end" """, {"ids": missing, "i": r["indicator_id"], "end": now["end"], "k": period_kind(r)},
+              {"AND p.kind = :k" if kind else ""}
+        ORDER BY p."end" """, {"ids": missing, "i": r["indicator_id"], "end": now["end"], "k": kind},
         ("ids",))}  # ordered by end: the last row of each school wins
     now_reported = set()
     base = {}
