@@ -82,3 +82,8 @@ def test_a_school_without_targets_shows_its_flag_as_yes_or_no(app_db):
     at = run_as("demo-admin", "../app_pages/school.py", school=str(sid))
     row = next(r for _, r in at.table[0].value.iterrows() if r["Показатель"] == "Резильентные школы")
     assert (row["Школа"], row["Территория"], row["Сравнение"]) == ("да", f"да у 6 из 9{NB}школ", "—")
+
+
+def test_the_reports_slider_of_yearly_data_says_years(app_db):
+    at = run_as("demo-admin", "../app_pages/reports.py", roadmap="okn-2021")
+    assert at.select_slider(key="rep_as_of").options == ["2020 г.", "2021 г.", "2022 г.", "2023 г."]
