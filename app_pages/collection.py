@@ -4,6 +4,8 @@ and the quarter's state: the methodologist marks it checked, the head approves (
 
 import streamlit as st
 
+from core.errors import Refused
+
 from core.formatting import md_text
 
 from core import cycle
@@ -52,7 +54,7 @@ def _do(step, *args, ok: str):
         cache.refresh_version()  # the write bumped the data version: this run reads after it
         st.session_state["col_flash"] = ok
         st.rerun()
-    except (cycle.CycleError, AccessDenied) as exc:
+    except Refused as exc:
         st.error(md_text(str(exc)), icon=":material/block:")
 
 

@@ -30,6 +30,7 @@ from core.models import AuditEvent, AuthSession, CuratorLink, LoginAttempt, Scho
 from core.settings import Settings, get_settings
 from core.territories import contained
 from core import policy
+from core.errors import Refused
 from core.vocabulary import ROLE_LABELS, ROLES
 
 COOKIE_NAME = "mon_session"
@@ -51,11 +52,11 @@ _HASH_SLOTS = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
 _DUMMY_HASH = _hasher.hash("not-a-real-password-" + secrets.token_hex(8))
 
 
-class AccessDenied(PermissionError):
+class AccessDenied(Refused, PermissionError):
     """Raised when a user asks for something outside their scope; the message is Russian."""
 
 
-class AuthError(ValueError):
+class AuthError(Refused, ValueError):
     """A login or account problem with a Russian message for the user."""
 
 
@@ -189,6 +190,12 @@ def audit(session: Session, action: str, *, user_id: int | None = None, login: s
                            territory_id=territory_id, roadmap_id=roadmap_id))
 
 
+def require(scope: Scope, action: str, what: str, engine: Engine | None = None) -> None:
+    """Refuse, audited, unless the scope's role may do the action (core.policy)."""
+    if not policy.allowed(scope, action):
+        raise deny(scope, what, engine)
+
+
 def deny(scope: Scope, what: str, engine: Engine | None = None) -> AccessDenied:
     """Record a refused access in the audit log (its own transaction) and return the error.
 
@@ -219,7 +226,7 @@ def _is_refusal(exc: BaseException) -> bool:
     StatusError; MaintenanceError), so that auth imports none of them."""
     if isinstance(exc, AccessDenied) or getattr(exc, "audited", False):
         return False
-    return isinstance(exc, AuthError) or getattr(type(exc), "refusal", False) is True
+    return isinstance(exc, Refused)
 
 
 def audits_refusals(what: str):

@@ -1,7 +1,7 @@
 """Who may do what: one table of actions × roles, as datasette keeps its permissions.
 
 Every check in core and every page's «may I show this» asks `allowed(who, action)` or
-`require(scope, action, what)`; no other module compares a role with a literal (the vocabulary,
+`core.auth.require(scope, action, what)` (which audits the refusal); no other module compares a role with a literal (the vocabulary,
 which names the roles, and the Scope's construction in core.auth, which says what each role sees,
 aside). A new role is one entry in ROLES_SEE and a word in the rows of the actions it may do;
 a role absent from a row may not do that action (never a fall-through to another role's rights).
@@ -67,14 +67,6 @@ def allowed(who, action: str) -> bool:
         return _role(who) in ACTIONS[action]
     except KeyError:
         raise ValueError(f"unknown action {action!r}") from None
-
-
-def require(scope, action: str, what: str, engine=None) -> None:
-    """Refuse (and audit the refusal) unless the scope's role may do the action."""
-    if not allowed(scope, action):
-        from core import auth
-
-        raise auth.deny(scope, what, engine)
 
 
 def sees(role: str) -> str:

@@ -845,7 +845,7 @@ def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine |
         raise IngestError("Заменяемая дорожная карта удалена, пока файл проверялся; проверьте файл снова.")
     t = pv.territory
     if t["id"] is None:
-        policy.require(scope, "create_territory", "territory_create", engine)
+        auth.require(scope, "create_territory", "territory_create", engine)
         terr = add_territory(s, Territory(code=t["code"], name=t["name"], region_name=t.get("region"), is_demo=is_demo))
     else:
         terr = s.get(Territory, t["id"])

@@ -51,7 +51,7 @@ AUDIT_ACTIONS = {
 
 
 def _require_admin(scope: Scope, what: str, engine: Engine) -> None:
-    policy.require(scope, "manage_users", what, engine)
+    auth.require(scope, "manage_users", what, engine)
 
 
 def list_users(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:

@@ -74,10 +74,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Iterable, Sequence
 
-from core.targets import kinds as registry
+from core.targets.kinds import Kind as RegistryKind
+from core.targets.kinds import codes as kind_codes
+from core.targets.kinds import kind as kind_of
 from core.vocabulary import STATUS_COLORS, STATUS_ICONS, STATUS_LABELS, STATUSES  # noqa: F401
 
-KINDS = registry.codes()  # the built-in kinds (the registry may gain more)
+KINDS = kind_codes()  # the built-in kinds (the registry may gain more)
 MIN_FORECAST_POINTS = 3
 FORECAST_PERIODS = 4  # the recent trend: the last this many measured periods
 AT_RISK_SHARE = 0.25
@@ -91,15 +93,15 @@ class TargetSpec:
     milestones: tuple[tuple[float, float], ...] = ()  # (t, value), any order
 
     def __post_init__(self) -> None:
-        k = registry.kind(self.kind)  # an unknown kind is an error
+        k = kind_of(self.kind)  # an unknown kind is an error
         if k.uses_milestones and not self.milestones:
             raise ValueError("a milestones target needs at least one milestone")
         if k.needs_amount and self.value is None:
             raise ValueError(f"a {self.kind} target needs a value")
 
     @property
-    def registry_kind(self) -> registry.Kind:
-        return registry.kind(self.kind)
+    def registry_kind(self) -> RegistryKind:
+        return kind_of(self.kind)
 
     @property
     def direction(self) -> int:
