@@ -89,7 +89,7 @@ ends = sorted({s.end for c in ov.cards for s in c.series if s.value is not None}
 as_of = as_of_param if as_of_param in ends else ov.as_of
 if not meeting and ends:
     as_of = top[1].select_slider("По состоянию на", options=ends, value=as_of if as_of in ends else ends[-1],
-                                 format_func=fmt.cut_label, key="overview_as_of")
+                                 format_func=ov.cut_label, key="overview_as_of")
 ov_cut = None  # the cut `ov` was read for (a chart is cached under it)
 if as_of != ov.as_of:
     ov = cache.overview(sc, roadmap_id, as_of)
@@ -212,6 +212,7 @@ if meeting:
         with left:
             st.markdown(f'<div class="slide-meta">Цель {card.number} из {len(cards)}</div>'
                         f'<div class="slide-title">{escape(card.short_name)}</div>'
+                        f'<div class="slide-meta slide-population">{escape(card.population_text)}</div>'
                         f'<div style="display:flex;align-items:center;gap:24px;flex-wrap:wrap">'
                         f'<div class="slide-value">{escape(fmt.value(ev.value, card.unit))}</div>'
                         f'{status_badge(ev.status, size=30)}</div>'
@@ -273,7 +274,7 @@ def tile_html(card) -> str:
     due = f" · срок: {escape(card.due_label)}" if card.due_label else ""
     now = []
     if ev.expected is not None and ev.status != "achieved":
-        now.append(f"ожидается сейчас: {fmt.value(ev.expected, card.unit)}")
+        now.append(f"ожидается сейчас: {card.expected_text}")
     if ev.baseline is not None:
         now.append(f"база: {fmt.value(ev.baseline, card.unit)}")
     foot = []
@@ -281,7 +282,7 @@ def tile_html(card) -> str:
         foot.append(data_note(card))
     if card.n_schools:
         foot.append(card.meeting_text)
-    if card.coverage:
+    if card.coverage and (ev.n_reported or 0) < (ev.n_members or 0):  # complete: said over the population line
         foot.append(card.coverage)
     if ev.progress is not None:
         foot.append(f"путь к цели: {fmt.num(100 * ev.progress, 0, unit='%')}")
@@ -298,6 +299,9 @@ def tile_html(card) -> str:
             f'{escape(card.short_name)}</div>'
             f'<div class="tile-row"><span class="tile-value">{escape(fmt.value(ev.value, card.unit))}</span>'
             f'{status_badge(ev.status, size=15)}</div>'
+            f'<div class="tile-meta tile-population"'
+            + (f' title="{escape(_first_up(card.coverage))}"' if card.coverage else "")
+            + f'>{escape(card.population_text)}</div>'
             f'<div class="tile-rule">Цель: <b>{goal}</b>{escape(due)}</div>'
             + (f'<div class="tile-meta">{escape(_first_up(" · ".join(now)))}</div>' if now else "")
             + charts.sparkline_svg([s.value for s in card.series], target=ev.target_value, status=ev.status,
@@ -338,11 +342,8 @@ with tab_trends:
     chart, spec = cache.figure("overview_trend_drawn", sc, roadmap_id, ov_cut, card.target_id, 320,
                                _build=lambda: cache.drawn(_trend_chart(card, 320, 14, True)))
     chart_with_downloads(chart, f"{card.indicator_code}_динамика", "ov_trend", spec=spec)
-    ev = card.evaluation
-    forecast = (f"Прогноз к сроку: {fmt.value(ev.forecast, card.unit)} — {card.forecast_basis}"
-                if ev.forecast is not None else f"Прогноз: {ev.forecast_note}")
-    st.caption(f"«{escape(card.wording)}» · {escape(forecast)}. Синяя линия — значение по группе школ, оранжевая — среднее по "
-               "территории, серая пунктирная — путь от базы к цели, красная — цель, синяя пунктирная — прогноз.")
+    st.caption(f"«{escape(card.wording)}» · {escape(card.population_text)} · {escape(card.forecast_text)}. "
+               "Синяя линия — значение по группе школ, оранжевая — среднее по территории, серая пунктирная — путь от базы к цели, красная — цель, синяя пунктирная — прогноз.")
     if page_for("indicator"):
         st.page_link(page_for("indicator"), label="Подробно по показателю: школы, распределение, таблица",
                      icon=":material/query_stats:", query_params={"roadmap": code, "target": str(card.target_id)})

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.formatting import md_text as escape  # user text: Markdown and HTML both inert
 
-from core import charts, reports, school_plan
+from core import charts, figures, reports, school_plan
 from core import formatting as fmt
 from core.auth import AccessDenied
 from ui import cache
@@ -90,8 +90,11 @@ if not view.targets:
                "значения рядом со значением по территории за тот же период.")
     rows = cache.school_indicators(sc, int(school_id), cut)
     if rows:
-        rows = [{"Показатель": r["short_name"], "Период": r["label"], "Школа": fmt.value(r["value"], r["unit"]),
-                 "Территория": fmt.value(r["territory_value"], r["unit"]), "Сравнение": _compare(r)} for r in rows]
+        rows = [{"Показатель": r["short_name"], "Период": r["label"],
+                 "Школа": figures.school_value(r["value"], r["unit"], r["value_kind"]),
+                 "Территория": figures.territory_value_text(r["territory_value"], r["unit"], r["value_kind"],
+                                                            r["n_schools"]),
+                 "Сравнение": "—" if r["value_kind"] == "flag" else _compare(r)} for r in rows]
         with phone.desk("school_indicators"):
             st.table(rows, hide_index=True)
         with phone.phone("school_indicators"):
@@ -114,8 +117,8 @@ else:
             need = school_plan.step_text(step, t.unit)
         table.append({
             "Показатель": t.short_name,
-            "Сейчас": fmt.value(ev.value, t.unit) + (f" ({t.as_of_label})" if t.as_of_label else ""),
-            "Ожидается сейчас": fmt.value(ev.expected, t.unit),
+            "Сейчас": t.value_text + (f" ({t.as_of_label})" if t.as_of_label else ""),
+            "Ожидается сейчас": fmt.value(t.expected, t.unit),
             "Цель": fmt.goal(t.rule_text, ev.target_value, t.unit),
             "Статус": fmt.STATUS_TEXT.get(ev.status, ev.label),
             "Нужно": need,
@@ -167,8 +170,7 @@ for t in view.targets:
         st.markdown(f"#### {escape(t.indicator_name)} {status_badge(ev.status, size=15)}", unsafe_allow_html=True)
         st.caption(f"{escape(fmt.clip(t.roadmap_title, 120))} · цель {t.number}: {escape(t.rule_text)} · "
                    f"{escape(ev.reason)}" + "".join(f" · {escape(n)}" for n in t.notes)
-                   + (f" · прогноз к сроку {fmt.value(ev.forecast, t.unit)} ({escape(t.forecast_basis)})"
-                      if ev.forecast is not None and t.forecast_basis else ""))
+                   + (f" · {escape(t.forecast_text)}" if ev.forecast is not None and t.forecast_basis else ""))
         forecast = ({"end": t.expected_path[-1].end, "value": ev.forecast}
                     if ev.forecast is not None and t.expected_path else None)
         chart, spec = cache.figure(  # built once per data version for every session that opens this school

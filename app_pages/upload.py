@@ -217,7 +217,7 @@ with tab_log:
                     try:
                         res = pipeline.undo(sc, int(pick), engine)
                         cache.refresh_version()  # the write bumped the data version: this run reads after it
-                        st.success(f"Загрузка № {pick} отменена: восстановлено {res['restored']}, "
-                                   f"удалено {res['removed']} значений.")
+                        st.success(f"Загрузка № {pick} отменена: восстановлено {res['restored']}, удалено "
+                                   f"{fmt.count(res['removed'], ('значение', 'значения', 'значений'))}.")
                     except Refused as exc:
                         st.error(md_text(str(exc)))

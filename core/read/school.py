@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import access
+from core import access, figures
 from core import formatting as fmt
 from core import roadmap as rm_rules
 from core import settings
@@ -41,6 +41,19 @@ class SchoolTarget:
     expected_path: tuple[SeriesPoint, ...]
     forecast_basis: str | None = None
     notes: tuple[str, ...] = ()  # «вердикт к сроку …», a newer value not yet in the territory's figures
+    value_kind: str = "share"
+    expected: float | None = None  # what the plan expects by now, as it can be met (whole people; figures)
+
+    @property
+    def forecast_text(self) -> str:
+        """«Прогноз к сроку: …» with its honest basis (figures.forecast_text)."""
+        due = self.expected_path[-1].end if self.expected_path else None
+        return figures.result_forecast_text(self.result, self.series, due, self.unit)
+
+    @property
+    def value_text(self) -> str:
+        """The school's value: a flag as «да» / «нет», anything else in its unit."""
+        return figures.school_value(self.evaluation.value, self.unit, self.value_kind)
 
 
 @dataclass(frozen=True)
@@ -125,7 +138,9 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
             average=res.average, as_of_label=res.period_label, series=points(res.series, starts),
             average_series=points(avg, starts, key="average"),
             expected_path=expected_path(r, e, starts, start=res.path_start),
-            forecast_basis=res.forecast_basis, notes=verdict_notes(res, r["unit"])))
+            forecast_basis=res.forecast_basis, notes=verdict_notes(res, r["unit"]), value_kind=r["value_kind"],
+            expected=figures.expected_shown(e.expected, value_kind=r["value_kind"], unit=r["unit"],
+                                            up=figures.goes_up(r["kind"], r["higher_is_better"]))[0]))
     return SchoolView(school=s, targets=tuple(out), curators=curators, curated=curated, risks=risks,
                       activities=activities, groups=tuple(f"{name}: {', '.join(xs)}" for name, xs in members.items()))
 
