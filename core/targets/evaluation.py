@@ -30,6 +30,7 @@ from datetime import date
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection, Engine
 
+from core import formatting as fmt
 from core import target_counts as counts
 from core.settings import get_settings
 from core.settings import today as app_today
@@ -97,7 +98,7 @@ class Result:
     @property
     def collecting_text(self) -> str | None:
         c = self.collecting
-        return f"идёт сбор {c['label']}: {c['n']} из {c['m']} школ" if c else None
+        return f"идёт сбор {c['label']}: {fmt.of_schools(c['n'], c['m'], ' ')}" if c else None
 
     @property
     def preliminary_text(self) -> str | None:
@@ -113,7 +114,7 @@ class Result:
         e = self.evaluation
         if e.n_members is None:
             return None
-        return f"данные {e.n_reported} из {e.n_members} школ"
+        return fmt.coverage(e.n_reported, e.n_members)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,7 +337,7 @@ def school_series(conn, school_ids: list[int], indicator_ids: list[int], cut: da
 # ---------------------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=4096)
 def _coverage_words(n: int, m: int) -> str:
-    return f"данные {n} из {m} школ"
+    return fmt.coverage(n, m)
 
 
 def judge(r: dict, milestones: list[dict], subject: Subject, cut: date, *, series: list[dict],
