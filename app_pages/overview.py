@@ -85,7 +85,7 @@ try:
 except AccessDenied as exc:
     st.error(escape(str(exc)))
     st.stop()
-ends = sorted({s.end for c in ov.cards for s in c.series if s.value is not None})
+ends = ov.cut_options
 as_of = as_of_param if as_of_param in ends else ov.as_of
 if not meeting and ends:
     as_of = top[1].select_slider("По состоянию на", options=ends, value=as_of if as_of in ends else ends[-1],

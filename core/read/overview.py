@@ -116,6 +116,16 @@ class Overview:
     cut: date | None = None  # «по состоянию на»
     period_labels: tuple[tuple[date, str], ...] = ()  # (a period's last day, «2023 г.»), in order
 
+    @property
+    def cut_options(self) -> list[date]:
+        """The cuts a slider offers: every period end with a value on a tile's line, and the cut this
+        overview was read at (the latest period judged — after a deadline that may be a due period
+        without data, which must stay reachable: today's verdict, not an older quarter's)."""
+        ends = {s.end for c in self.cards for s in c.series if s.value is not None}
+        if self.as_of is not None:
+            ends.add(self.as_of)
+        return sorted(ends)
+
     def cut_label(self, d: date | None) -> str:
         """A cut in the words of the data's periods: «III кв. 2024» for quarterly data, «2023 г.» for
         yearly (never «IV кв. 2023» for a year), «IV кв. 2023 / 2023 г.» for both; a date otherwise."""
