@@ -52,7 +52,7 @@ def fields(pg, where: str, seen: Seen) -> None:
         pg.keyboard.press("End")
         pg.keyboard.type(text)
         pg.wait_for_timeout(250)
-        seen.check(f"{where} typing {sel.split(']')[0][14:]}")
+        seen.check(f"{where} typing {sel.split(']')[0][13:]}")
         for _ in text:
             pg.keyboard.press("Backspace")
         assert box.input_value() == before
@@ -67,10 +67,10 @@ def selects(pg, where: str, seen: Seen) -> None:
             continue
         box.locator("input").first.click()
         pg.wait_for_timeout(300)
-        seen.check(f"{where} open {sel[14:-1]}")
+        seen.check(f"{where} open {sel[13:-1]}")
         pg.keyboard.type("щщщ")
         pg.wait_for_timeout(300)
-        seen.check(f"{where} search {sel[14:-1]}")
+        seen.check(f"{where} search {sel[13:-1]}")
         pg.keyboard.press("Escape")
         pg.keyboard.press("Escape")
         blur(pg)
