@@ -15,6 +15,7 @@ tests/e2e/test_native_text.py for every role, after focusing, typing, opening an
   size «5.1KB»: Russian instructions and button, the size hidden;
 - the hover toolbar of tables and charts («Download as CSV», «Fullscreen», «Show data»…): hidden; a
   table or chart worth keeping has the page's own Russian downloads;
+- a date range picker's quick choice «Date range / Past Month»: hidden;
 - the skip link «Skip to main content» → «Перейти к содержанию».
 
 The date picker's calendar follows the browser's language (the offices' browsers are Russian).
@@ -52,6 +53,8 @@ CSS = """
   [data-testid="stFileUploaderDropzone"] button { white-space: nowrap; flex-shrink: 0 }
   /* the chip's size («5.1KB») has English units and no Russian form in CSS: hidden */
   [data-testid="stFileChipName"] + div { display: none }
+  /* a date range picker's quick choice «Date range: Past Month»: hidden (the calendar picks the range) */
+  [data-testid="stDateInputQuickSelect"] { display: none !important }
   /* the hover toolbar of tables and charts (English tooltips): hidden */
   [data-testid="stElementToolbar"] { display: none !important }
   a[data-testid="stSkipToContent"], [data-testid="stSkipToContent"] { font-size: 0 !important }
