@@ -180,17 +180,10 @@ def md_text(text: object) -> str:
     """User text (a school's name, a roadmap title, a comment) made safe for `st.markdown` — with
     or without unsafe_allow_html — captions, titles, widget labels and HTML attributes: what the
     user typed is shown as typed and nothing in it is interpreted. The one escaping helper for
-    every place that renders Markdown or HTML (for chart labels see `chart_text`)."""
+    every place that renders Markdown or HTML (chart labels are Vega-Lite text: nothing to escape)."""
     s = "" if text is None else str(text)
     # GFM links bare URLs and e-mail addresses after entities are decoded: an invisible word joiner
     # inside "http", "www" and after "@" keeps them text
     s = _AUTOLINK.sub(lambda m: m.group(0)[0] + WORD_JOINER + m.group(0)[1:], s).replace("@", "@" + WORD_JOINER)
     return "".join(_MD_ENTITIES.get(c, c) for c in s)
 
-
-def chart_text(text: object) -> str:
-    """User text for a Plotly label (Plotly renders a subset of HTML, <a href> included, in titles,
-    ticks and hover text): HTML-escaped. Vega/Altair labels are plain text and need nothing."""
-    from html import escape
-
-    return escape("" if text is None else str(text), quote=True)

@@ -104,6 +104,13 @@ class TargetCard:
 
 
 @dataclass(frozen=True)
+class LaggingUnit:
+    unit_id: int
+    name: str
+    targets: tuple[int, ...]  # the numbers of the targets it lags on («цели 2, 4»)
+
+
+@dataclass(frozen=True)
 class Overview:
     roadmap: Roadmap
     as_of: date | None  # the latest period judged (shown as «по состоянию на»)
@@ -138,6 +145,16 @@ class Overview:
 
     def card(self, target_id: int) -> TargetCard | None:
         return next((c for c in self.cards if c.target_id == target_id), None)
+
+    def lagging_units(self) -> tuple[LaggingUnit, ...]:
+        """Who lags and where, for the first screen's «Отстают: СОШ № 8 (цель 2), …»: each unit with a
+        cell «Отстаёт» in the matrix (exactly the cells the matrix marks, vocabulary.LAGGING) and the
+        numbers of those targets; the units lagging on most targets first, then in natural order."""
+        numbers = {c.target_id: c.number for c in self.cards}
+        out = [LaggingUnit(r.unit_id, r.name, tuple(sorted(numbers[t] for t in self.matrix_targets
+                                                             if t in numbers and r.status(t) in voc.LAGGING)))
+               for r in self.rows]
+        return tuple(sorted((u for u in out if u.targets), key=lambda u: (-len(u.targets), fmt.natural_key(u.name))))
 
     def status(self, unit_id: int, target_id: int) -> str | None:
         row = next((r for r in self.rows if r.unit_id == unit_id), None)
