@@ -261,3 +261,89 @@ def test_a_file_with_errors_still_counts_unchanged_values(db, methodist):
     pv = pipeline.prepare(methodist, [("b.xlsx", bad)], engine=db)
     assert pv.errors and pv.counts() == {"new": 0, "changed": 0, "unchanged": 2}
     assert dump(db) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. Answers are remembered for the territory
+# ---------------------------------------------------------------------------------------------
+def test_a_column_answered_once_is_remembered_for_the_territory(db, methodist):
+    from sqlalchemy import text
+
+    from core import auth
+    from core.ingest import columns
+
+    q4 = f.office_table([[1, "СОШ № 2", 38, 30, None, 100, 45, None, 12]], extra=["Олимпиадники"])
+    pv = pipeline.prepare(methodist, [("q4.xlsx", q4)], "2024-Q4", engine=db)
+    assert [q.key for q in pv.questions] == ["column:Лист1:I"]
+    pv = pipeline.prepare(methodist, [("q4.xlsx", q4)], "2024-Q4", engine=db,
+                          answers={"column:Лист1:I": "olympiad_participants:value"})
+    assert columns.listing(methodist, db) == []  # nothing is kept before the upload is written
+    pipeline.apply(methodist, pv, q4, accept_warnings=True, engine=db)
+    kept = columns.listing(methodist, db)
+    assert [(m.header, m.answer) for m in kept] == [("Олимпиадники", "olympiad_participants:value")]
+    # next quarter's same form asks nothing; a new column asks only about itself
+    q1 = f.office_table([[1, "СОШ № 2", 38, 31, None, 100, 47, None, 14, 2]], extra=["Олимпиадники", "Призёры"],
+                        title="Мониторинг показателей за I квартал 2025 г.")
+    pv = pipeline.prepare(methodist, [("q1.xlsx", q1)], "2025-Q1", engine=db)
+    assert [q.key for q in pv.questions] == ["column:Лист1:J"], [q.text for q in pv.questions]
+    pv = pipeline.prepare(methodist, [("q1.xlsx", q1)], "2025-Q1", engine=db, answers={"column:Лист1:J": "skip"})
+    _clean(pv)
+    assert _rows(pv)[("СОШ № 2 (демо)", "olympiad_participants")][0] == 14
+    assert any("как запомнено" in n.message and n.col == "I" for n in pv.notes)
+    # another territory's methodologist is not served by it
+    with db.connect() as c:
+        assert c.execute(text("SELECT territory_id FROM columnmapping")).scalars().all() == [1]
+    admin_other = auth.Scope(user_id=None, login="x", role="methodologist", territory_ids=frozenset({2}),
+                             school_ids=None)
+    assert columns.for_scope(admin_other, db) == {} and columns.listing(admin_other, db) == []
+    # changed and removed by a methodologist of the territory, audited; a principal may not
+    principal = scope_of(db, "demo-principal")
+    mid = kept[0].id
+    before = dump(db)
+    for refused in (lambda: columns.remove(principal, mid, engine=db),
+                    lambda: columns.change(principal, mid, "skip", engine=db),
+                    lambda: columns.remove(admin_other, mid, engine=db)):
+        with pytest.raises(auth.AccessDenied):
+            refused()
+    assert dump(db) == before
+    columns.change(methodist, mid, "skip", engine=db)
+    with pytest.raises(IngestError, match="не показатель"):
+        columns.change(methodist, mid, "edu_quality:value", engine=db)
+    pv = pipeline.prepare(methodist, [("q1.xlsx", q1)], "2025-Q1", engine=db, answers={"column:Лист1:J": "skip"})
+    assert ("СОШ № 2 (демо)", "olympiad_participants") not in _rows(pv)
+    columns.remove(methodist, mid, engine=db)
+    pv = pipeline.prepare(methodist, [("q1.xlsx", q1)], "2025-Q1", engine=db)
+    assert [q.key for q in pv.questions] == ["column:Лист1:I", "column:Лист1:J"]
+    with db.connect() as c:
+        actions = c.execute(text("SELECT action FROM auditevent WHERE action LIKE 'column_mapping%' ORDER BY id")).scalars().all()
+    assert actions == ["column_mapping", "column_mapping", "column_mapping_removed"]
+
+
+
+# ---------------------------------------------------------------------------------------------
+# 8. A turned table
+# ---------------------------------------------------------------------------------------------
+def test_a_turned_table_is_read_with_the_files_own_cells_named(db, methodist):
+    data = f.xlsx([["Сведения за IV квартал 2024 г."],
+                   ["Показатель", "СОШ № 2", "СОШ № 5"],
+                   ["Педагоги прошли КПК, всего", 38, 33],
+                   ["Педагоги прошли КПК, из них", 30, 25],
+                   ["Участники олимпиад и конкурсов", 12, "-7"]])
+    pv = pipeline.prepare(methodist, [("повёрнутая.xlsx", data)], "2024-Q4", engine=db)
+    assert pv.questions == []
+    bad = [e for e in pv.errors if "отрицательное" in e.message]
+    assert len(bad) == 1 and (bad[0].row, bad[0].col) == (5, "C"), _texts(pv.errors)
+    assert _rows(pv)[("СОШ № 5 (демо)", "teachers_trained")][1:] == (25, 33)
+    assert any("повёрнута" in n.text for n in pv.notes)
+
+
+def test_a_turned_table_with_unknown_rows_is_refused_once_in_words(db, methodist):
+    data = f.xlsx([["Показатель", "СОШ № 2", "СОШ № 5"],
+                   ["Педагоги прошли КПК, всего", 38, 33],
+                   ["Педагоги прошли КПК, из них", 30, 25],
+                   ["Призёры олимпиад", 3, 1]])
+    before = dump(db)
+    with pytest.raises(IngestError, match=r"повёрнута: школы — по столбцам, показатели — по строкам.*строки 4 не "
+                                          r"названы как показатели"):
+        pipeline.prepare(methodist, [("повёрнутая.xlsx", data)], "2024-Q4", engine=db)
+    assert dump(db) == before

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from core import periods
-from core.ingest.excel import Workbook, col_letter
+from core.ingest.excel import Workbook, col_letter, col_number
 from core.ingest.numbers import cell_text
 from core.ingest.problems import IngestError, Problem
 
@@ -121,6 +121,7 @@ class Parsed:
     period_source: str | None = None  # where the file's own period was found (for the question)
     hidden_rows: dict[str, set[int]] = field(default_factory=dict)
     notes: list[Problem] = field(default_factory=list)  # rows and columns skipped on purpose, said (level "note")
+    answered: list[tuple[str, str]] = field(default_factory=list)  # (column header, the user's answer): to remember
 
 
 def _meta(wb: Workbook) -> dict[str, str]:
@@ -129,10 +130,11 @@ def _meta(wb: Workbook) -> dict[str, str]:
 
 
 def parse(wb: Workbook, indicator_labels: dict[str, tuple[str, str]], *, indicators: list[dict] = (),
-          answers: dict[str, str] | None = None) -> Parsed:
+          answers: dict[str, str] | None = None, remembered: dict[str, str] | None = None) -> Parsed:
     """indicator_labels: normalised header text -> (indicator code, part), for templates whose key
     row was lost (a methodologist retyped the table); indicators: the catalogue, to read headers
-    that name an indicator in words; answers: the user's decisions on earlier questions."""
+    that name an indicator in words; answers: the user's decisions on earlier questions;
+    remembered: normalised header -> answer kept for the user's territories (core.ingest.columns)."""
     meta = _meta(wb)
     out = Parsed(period=meta.get("period") or None, hidden_rows=wb.hidden_rows)
     if out.period:
@@ -142,11 +144,12 @@ def parse(wb: Workbook, indicator_labels: dict[str, tuple[str, str]], *, indicat
         _parse_form(wb, meta, out)
         return out
     ctx = _Context(indicator_labels, indicators, answers or {})
+    ctx.remembered = remembered or {}
     found = False
     for name, rows in wb.sheets.items():
         if name == META_SHEET or name in wb.hidden:
             continue
-        if _parse_grid(name, rows, wb, ctx, out):
+        if _parse_grid(name, rows, wb, ctx, out) or _parse_turned(name, rows, ctx, out):
             found = True
     for question, sheets in ctx.asked.values():
         if sheets:
@@ -162,6 +165,60 @@ def parse(wb: Workbook, indicator_labels: dict[str, tuple[str, str]], *, indicat
         out.kind = "template"
         out.template_schools = [c for c in meta.get("schools", "").split(",") if c]
     return out
+
+
+def _parse_turned(sheet: str, rows: list[list], ctx: _Context, out: Parsed) -> bool:
+    """A turned table — the indicators down a column, the schools across a row — read as if
+    turned back, every message naming the file's own rows and columns; refused once, in words that
+    say it is turned, when some of its rows name no indicator."""
+    found = None
+    for r0 in range(min(len(rows), 30)):
+        row = rows[r0]
+        for c in range(min(len(row), 5)):
+            names = [rows[i][c] for i in range(r0 + 1, min(len(rows), r0 + 60)) if c < len(rows[i])]
+            known = sum(1 for v in names if isinstance(v, str) and (ctx.classify(v, "") or ("",))[0] in ("key", "percent"))
+            across = [v for v in row[c + 1:] if isinstance(v, str) and v.strip() and not _numeric(v)]
+            if known >= 2 and len(across) >= 1:
+                found = (r0, c)
+                break
+        if found:
+            break
+    if found is None:
+        return False
+    r0, c = found
+    width = max(len(r) for r in rows[r0:])
+    turned = [[rows[r0 + i][c + j] if c + j < len(rows[r0 + i]) else "" for i in range(len(rows) - r0)]
+              for j in range(width - c)]
+    turned[0][0] = "Наименование ОО"
+    marks = (len(out.entries), len(out.problems), len(out.notes), len(out.questions))
+    if out.period is None:
+        _period_from_titles(sheet, rows[:r0], out)
+    saved = ctx.merged
+    read = _parse_grid(sheet, turned, Workbook(sheets={sheet: turned}), ctx, out)
+    ctx.merged = saved
+    turned_words = (f"Таблица на листе «{sheet}» повёрнута: школы — по столбцам, показатели — по строкам "
+                    f"(столбец {col_letter(c + 1)})")
+    if not read or len(out.questions) > marks[3]:
+        rows_of = sorted({r0 + col_number(q.key.rsplit(":", 1)[-1].split("@")[0]) for q in out.questions[marks[3]:]})
+        del out.questions[marks[3]:]
+        raise IngestError(f"{turned_words}, и " + (f"строки {', '.join(map(str, rows_of))} не названы как показатели "
+                                                   "справочника" if rows_of else "в ней не найдены значения")
+                          + ". Назовите показатели как в шаблоне или поверните таблицу (в Excel: «Копировать» → "
+                            "«Специальная вставка» → «Транспонировать») и загрузите снова.")
+
+    def back(row: int | None, letter: str | None) -> tuple[int | None, str | None]:
+        """A cell of the turned grid -> the file's own (row, column letter)."""
+        return (r0 + col_number(letter) if letter else None), (col_letter(c + row) if row else None)
+
+    for e in out.entries[marks[0]:]:
+        e.row, e.col = back(e.row, e.col)
+    for items, mark in ((out.problems, marks[1]), (out.notes, marks[2])):
+        for k in range(mark, len(items)):
+            p = items[k]
+            row, col = back(p.row, p.col)
+            items[k] = Problem(p.level, p.message, p.sheet, row, col, p.header, p.cell)
+    out.notes.append(Problem("note", turned_words + " — прочитана так", sheet))
+    return True
 
 
 def _parse_form(wb: Workbook, meta: dict, out: Parsed) -> None:
@@ -182,6 +239,7 @@ class _Context:
     def __init__(self, labels: dict, indicators: list[dict], answers: dict[str, str]):
         self.labels = labels
         self.answers = answers
+        self.remembered: dict[str, str] = {}  # normalised header -> answer kept for the territory
         self.merged: list[tuple[int, int, int, int]] = []  # of the sheet being read
         # an unknown column's header (normalised) -> the answer given for it on an earlier sheet of
         # this book, and the headers already asked: a book with a sheet per school or territory asks
@@ -454,6 +512,13 @@ def _parse_table(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out:
         answer = ctx.answers.get(qkey) or (ctx.header_answers.get(hkey) if hkey else None)
         if answer and hkey:
             ctx.header_answers.setdefault(hkey, answer)
+        if answer and (heads[j], answer) not in out.answered:
+            out.answered.append((heads[j], answer))  # kept for the territory when the upload is written
+        elif not answer and head in ctx.remembered:
+            answer = ctx.remembered[head]
+            out.notes.append(Problem("note", "столбец прочитан, как запомнено для территории: "
+                                             + ("пропускается" if answer == "skip" else f"«{_choice_label(ctx, answer)}»"),
+                                     sheet, None, letter, heads[j]))
         numeric = any(j < len(rows[i]) and _numeric(rows[i][j]) for i in data_rows[:2000])
         if answer == "skip":
             cols[j] = ("skip", "")
@@ -608,6 +673,10 @@ _GRAND = re.compile(r"(город|район|округ|муниципал|це�
 _FOOTNOTE = re.compile(r"^\s*([+-]?\d[\d\s\u00a0]*(?:[.,]\d+)?)\s*(\*{1,3}|[¹²³])\s*$")
 _HEADER_WORDS = LONG_HEADERS["school"] | LONG_HEADERS["indicator"]
 MAX_HEADER_ROWS = 6
+
+
+def _choice_label(ctx: _Context, answer: str) -> str:
+    return next((label for value, label in ctx.choices if value == answer), answer)
 
 
 def _has_value(row: list, js: list[int]) -> bool:

@@ -24,6 +24,7 @@ from core import access, auth, periods, quarters, summary
 from core.auth import Scope
 from core.db import get_engine, session_scope
 from core.formatting import plural
+from core.ingest import columns
 from core.ingest.excel import open_workbook
 from core.ingest.numbers import NotANumber, cell_text, parse_number, ru
 from core.ingest.parse import Entry, Parsed, Question, _Context, column_labels, find_period, norm, parse  # noqa: F401
@@ -127,6 +128,7 @@ class Preview:
     current: dict = field(default_factory=dict, repr=False)  # the rows compared with
     new_periods: dict[int, str] = field(default_factory=dict)  # provisional period id -> code, created on apply
     fallback_period: str | None = None  # the period for a file that names none, when the user chose none
+    answered: list[tuple[str, str]] = field(default_factory=list)  # (column header, answer) kept when written
     file_period: str | None = None  # the period the file names itself (the page preselects it)
 
     @property
@@ -139,12 +141,15 @@ class Preview:
             out[r.change] += 1
         return out
 
-    def table(self) -> pd.DataFrame:
+    def table(self, limit: int | None = None) -> pd.DataFrame:
+        """What changes, a row per value (the first `limit` rows: a page shows those and offers the
+        whole table as a download instead of formatting 50,000 values on every rerun)."""
         names = {"new": "новое", "changed": "изменится", "unchanged": "без изменений"}
+        rows = self.rows if limit is None else self.rows[:limit]
         return pd.DataFrame([{
             "Школа": r.school, "Показатель": r.indicator, "Период": r.period,
             "Было": _fmt_triplet(r.old) if r.old else "—", "Станет": _fmt_triplet((r.value, r.numerator, r.denominator)),
-            "Изменение": names[r.change]} for r in self.rows],
+            "Изменение": names[r.change]} for r in rows],
             columns=["Школа", "Показатель", "Период", "Было", "Станет", "Изменение"])
 
 
@@ -184,10 +189,11 @@ def prepare(scope: Scope, files: list[tuple[str, bytes]], period_code: str | Non
     name = files[0][0] if len(files) == 1 else f"{len(files)} файлов: " + ", ".join(n for n, _ in files)[:200]
     pv = Preview(file_name=name, checksum=hashlib.sha256(data).hexdigest(), size=len(data), kind="")
     parsed_all: list[Parsed] = []
+    remembered = columns.for_scope(scope, engine)
     for fname, fdata in files:
         try:
             parsed = parse(open_workbook(fdata, fname), cat.labels, indicators=list(cat.indicators.values()),
-                           answers=answers)
+                           answers=answers, remembered=remembered)
         except IngestError as exc:
             if len(files) == 1:
                 raise
@@ -196,6 +202,7 @@ def prepare(scope: Scope, files: list[tuple[str, bytes]], period_code: str | Non
     pv.kind = parsed_all[0].kind if len(files) == 1 else "school_forms"
     pv.answers = dict(answers or {})
     pv.fallback_period = fallback_period
+    pv.answered = [a for p in parsed_all for a in p.answered]
     return _check(scope, cat, parsed_all, period_code, pv, engine)
 
 
@@ -702,6 +709,7 @@ def apply(scope: Scope, pv: Preview, data: bytes, *, accept_warnings: bool = Fal
         s.flush()
         now = utcnow()
         _write_rows(s, pv, current, up.id, scope.user_id, now)
+        columns.remember(s, scope, {r.territory_id for r in pv.rows}, pv.answered)
         touched = [r for r in pv.rows if r.change != "unchanged"]
         if touched:
             summary.refresh(s, territory_ids={r.territory_id for r in touched},
