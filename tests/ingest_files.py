@@ -276,27 +276,36 @@ def merged_school_form(fmt: str = "xlsx") -> bytes:
             [2, "СОШ № 5", "Педагоги прошли КПК", 33, 25, None],
             [None, None, "Качество обучения", 80, 40, None],
             [None, None, "Участники олимпиад и конкурсов", None, None, 7]]
-    merges = [(2, 4, 0), (2, 4, 1), (5, 7, 0), (5, 7, 1)]  # (first row, last row, column), 0-based
+    merges = [(2, 4, 0, 0), (2, 4, 1, 1), (5, 7, 0, 0), (5, 7, 1, 1)]  # (r0, r1, c0, c1), 0-based
+    return merged_book(rows, merges, "Лист1", fmt)
+
+
+def merged_book(rows: list[list], merges: list[tuple[int, int, int, int]], sheet: str, fmt: str = "xlsx") -> bytes:
+    """`rows` with merged ranges (r0, r1, c0, c1; 0-based, inclusive) as Excel keeps them: .xlsx
+    by openpyxl, .xls by xlwt (Excel 97-2003: the merged cell's value in its first cell)."""
     if fmt == "xls":
         import xlwt
 
         book = xlwt.Workbook(encoding="utf-8")
-        ws = book.add_sheet("Лист1")
-        for r0, r1, c in merges:
-            ws.write_merge(r0, r1, c, c, rows[r0][c])
+        ws = book.add_sheet(sheet)
+        covered = set()
+        for r0, r1, c0, c1 in merges:
+            ws.write_merge(r0, r1, c0, c1, rows[r0][c0])
+            covered |= {(i, j) for i in range(r0, r1 + 1) for j in range(c0, c1 + 1)}
         for i, r in enumerate(rows):
             for j, v in enumerate(r):
-                if v is not None and not any(r0 <= i <= r1 and c == j for r0, r1, c in merges):
+                if v is not None and (i, j) not in covered:
                     ws.write(i, j, v)
         buf = io.BytesIO()
         book.save(buf)
         return buf.getvalue()
     wb = Workbook()
     ws = wb.active
+    ws.title = sheet
     for r in rows:
         ws.append(r)
-    for r0, r1, c in merges:
-        ws.merge_cells(start_row=r0 + 1, start_column=c + 1, end_row=r1 + 1, end_column=c + 1)
+    for r0, r1, c0, c1 in merges:
+        ws.merge_cells(start_row=r0 + 1, start_column=c0 + 1, end_row=r1 + 1, end_column=c1 + 1)
     return _save(wb)
 
 
@@ -342,28 +351,4 @@ GROUP_TITLE_MERGES = [(1, 4, 0, 0), (1, 4, 1, 1), (1, 1, 2, 8), (2, 2, 2, 5), (2
 def group_title_form(fmt: str = "xlsx") -> bytes:
     """An official form: the catalogue's own labels under «Показатели» and «Раздел N.» over four
     header rows, saved as .xlsx (openpyxl) or .xls (xlwt, as Excel 97-2003 keeps it)."""
-    rows = GROUP_TITLE_ROWS
-    if fmt == "xls":
-        import xlwt
-
-        book = xlwt.Workbook(encoding="utf-8")
-        ws = book.add_sheet("Форма")
-        covered = set()
-        for r0, r1, c0, c1 in GROUP_TITLE_MERGES:
-            ws.write_merge(r0, r1, c0, c1, rows[r0][c0])
-            covered |= {(i, j) for i in range(r0, r1 + 1) for j in range(c0, c1 + 1)}
-        for i, r in enumerate(rows):
-            for j, v in enumerate(r):
-                if v is not None and (i, j) not in covered:
-                    ws.write(i, j, v)
-        buf = io.BytesIO()
-        book.save(buf)
-        return buf.getvalue()
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Форма"
-    for r in rows:
-        ws.append(r)
-    for r0, r1, c0, c1 in GROUP_TITLE_MERGES:
-        ws.merge_cells(start_row=r0 + 1, start_column=c0 + 1, end_row=r1 + 1, end_column=c1 + 1)
-    return _save(wb)
+    return merged_book(GROUP_TITLE_ROWS, GROUP_TITLE_MERGES, "Форма", fmt)

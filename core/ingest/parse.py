@@ -351,11 +351,19 @@ def _header_at(row: list) -> tuple[bool, bool]:
 def _next_header(rows: list[list], start: int) -> int | None:
     """The first row from `start` that opens another table on the same sheet: it names a school
     column (or an indicator and a value column) and holds no number."""
+    seen: dict[str, bool] = {}  # a long table repeats its texts: each looked at once
     for i in range(start, len(rows)):
         row = rows[i]
-        if _blank_row(row) or any(_numeric(c) for c in row):
+        for c in row:
+            if c.__class__ is str:
+                hit = seen.get(c)
+                if hit is None:
+                    hit = seen[c] = len(c) < 80 and norm(c) in _HEADER_WORDS
+                if hit:
+                    break
+        else:
             continue
-        if any(c.__class__ is str and len(c) < 80 and norm(c) in _HEADER_WORDS for c in row) and any(_header_at(row)):
+        if not any(_numeric(c) for c in row) and any(_header_at(row)):
             return i
     return None
 
