@@ -98,11 +98,10 @@ with tab_load:
         preview, refused = None, None
         # the check is made once per file, answers, period and data version — not again on the
         # rerun of a click (a 50,000-value file costs seconds)
-        check_key = (signature, tuple(sorted(answers.items())), chosen_period, u_period,
-                     st.session_state.get(cache.VERSION_KEY))
+        check_key = (signature, tuple(sorted(answers.items())), chosen_period, st.session_state.get(cache.VERSION_KEY))
         kept = st.session_state.get("up_checked")
-        if kept is not None and kept[0] == check_key:
-            preview, refused = kept[1], kept[2]
+        if kept is not None and kept[0] == check_key and (kept[3] == u_period or not (kept[1] and kept[1].used_fallback)):
+            preview, refused = kept[1], kept[2]  # the preselected period changes nothing when the file names its own
         else:
             with st.status("Проверка файла…", expanded=False) as status:
                 try:
@@ -113,7 +112,7 @@ with tab_load:
                 except (IngestError, AccessDenied) as exc:
                     status.update(label="Файл не принят", state="error")
                     refused = str(exc)
-            st.session_state["up_checked"] = (check_key, preview, refused)
+            st.session_state["up_checked"] = (check_key, preview, refused, u_period)
         if (preview is not None and chosen_period is None and preview.file_period in period_codes
                 and preview.file_period != u_period):
             st.session_state["up_period_from_file"] = preview.file_period
@@ -195,7 +194,10 @@ with tab_load:
                             st.error(md_text(str(exc)))
             if preview.rows:
                 with st.expander("Что изменится", expanded=not preview.errors):
-                    st.dataframe(preview.table(limit=PREVIEW_ROWS), hide_index=True, width="stretch")
+                    shown = st.session_state.get("up_shown")  # formatted once per check, not on every rerun
+                    if shown is None or shown[0] is not preview:
+                        shown = st.session_state["up_shown"] = (preview, preview.table(limit=PREVIEW_ROWS))
+                    st.dataframe(shown[1], hide_index=True, width="stretch")
                     if len(preview.rows) > PREVIEW_ROWS:
                         st.caption(f"Показаны первые {fmt.num(PREVIEW_ROWS)} из {fmt.num(len(preview.rows))} "
                                    "значений; вся таблица — файлом.")

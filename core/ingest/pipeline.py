@@ -130,6 +130,7 @@ class Preview:
     fallback_period: str | None = None  # the period for a file that names none, when the user chose none
     answered: list[tuple[str, str]] = field(default_factory=list)  # (column header, answer) kept when written
     file_period: str | None = None  # the period the file names itself (the page preselects it)
+    used_fallback: bool = False  # some values took fallback_period (the file named none)
 
     @property
     def ok(self) -> bool:
@@ -465,6 +466,8 @@ def _file_period(cat: Catalog, parsed: Parsed, chosen: str | None, pv: Preview) 
             note = f"период «{label(own)}» взят из файла ({source})"
             if not any(n.message == note for n in pv.notes):
                 pv.notes.append(Problem("note", note))
+        if not own and not chosen and pv.fallback_period:
+            pv.used_fallback = True
         return own or chosen or pv.fallback_period
     answer = pv.answers.get("period")
     if answer in (own, chosen):
