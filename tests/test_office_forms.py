@@ -347,3 +347,19 @@ def test_a_turned_table_with_unknown_rows_is_refused_once_in_words(db, methodist
                                           r"названы как показатели"):
         pipeline.prepare(methodist, [("повёрнутая.xlsx", data)], "2024-Q4", engine=db)
     assert dump(db) == before
+
+
+def test_a_preview_in_an_approved_quarter_counts_unchanged_values(db, methodist):
+    from core import cycle
+
+    body = [["NEV-02", "olympiad_participants", "2024-Q3", 40, None, None],
+            ["NEV-05", "olympiad_participants", "2024-Q3", 41, None, None]]
+    good = f.long_table(body)
+    pipeline.apply(methodist, pipeline.prepare(methodist, [("a.xlsx", good)], engine=db), good,
+                   accept_warnings=True, engine=db)
+    cycle.mark_checked(methodist, 1, "2024-Q3", db)
+    cycle.approve(scope_of(db, "demo-head"), "город Невинномысск", "2024-Q3", db)
+    again = f.long_table(body, head=f.LONG_HEAD + ["Примечание"])  # other bytes, the same values
+    pv = pipeline.prepare(methodist, [("b.xlsx", again)], engine=db)
+    assert any("утверждены" in e.message for e in pv.errors)
+    assert pv.counts() == {"new": 0, "changed": 0, "unchanged": 2}

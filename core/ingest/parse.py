@@ -530,6 +530,7 @@ def _parse_table(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out:
         numeric = any(j < len(rows[i]) and _numeric(rows[i][j]) for i in data_rows[:2000])
         if answer == "skip":
             cols[j] = ("skip", "")
+            out.notes.append(Problem("note", "столбец пропущен по ответу", sheet, None, letter, heads[j]))
         elif answer and ":" in answer and answer.split(":", 1)[1] in PARTS:
             cols[j] = ("key", answer)
         elif numeric and hkey and hkey in ctx.asked:  # asked on an earlier sheet: that answer will serve here
