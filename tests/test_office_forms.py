@@ -24,6 +24,13 @@ def _clean(pv):
     assert pv.errors == [] and pv.questions == [], _texts(pv.errors) + [q.text for q in pv.questions]
 
 
+def _landed(db, methodist, name: str, data: bytes) -> dict:
+    """The values of a file checked for IV кв. 2024 with no error and no question."""
+    pv = pipeline.prepare(methodist, [(name, data)], "2024-Q4", engine=db)
+    _clean(pv)
+    return _rows(pv)
+
+
 # ---------------------------------------------------------------------------------------------
 # 1. Text around the table; 3. group rows and subtotals
 # ---------------------------------------------------------------------------------------------
@@ -80,10 +87,7 @@ def test_values_without_a_school_under_the_table_are_still_an_error(db, methodis
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("fmt", ["xlsx", "xls"])
 def test_a_school_name_merged_down_its_rows_is_filled_down(db, methodist, fmt):
-    data = f.merged_school_form(fmt)
-    pv = pipeline.prepare(methodist, [(f"сведения.{fmt}", data)], "2024-Q4", engine=db)
-    _clean(pv)
-    rows = _rows(pv)
+    rows = _landed(db, methodist, f"сведения.{fmt}", f.merged_school_form(fmt))
     assert len(rows) == 6
     assert rows[("СОШ № 5 (демо)", "edu_quality")][1:] == (40, 80)
     assert rows[("СОШ № 5 (демо)", "olympiad_participants")][0] == 7
@@ -111,10 +115,7 @@ def test_two_tables_on_one_sheet_and_one_total_for_two_shares(db, methodist):
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("fmt", ["xlsx", "xls"])
 def test_catalogue_labels_under_group_titles_ask_nothing(db, methodist, fmt):
-    data = f.group_title_form(fmt)
-    pv = pipeline.prepare(methodist, [(f"форма.{fmt}", data)], "2024-Q4", engine=db)
-    _clean(pv)
-    rows = _rows(pv)
+    rows = _landed(db, methodist, f"форма.{fmt}", f.group_title_form(fmt))
     assert len(rows) == 8
     assert rows[("СОШ № 5 (демо)", "teachers_network")][1:] == (9, 33)
     assert rows[("СОШ № 2 (демо)", "edu_quality")][1:] == (45, 100)
