@@ -364,3 +364,18 @@ def test_a_preview_in_an_approved_quarter_counts_unchanged_values(db, methodist)
     pv = pipeline.prepare(methodist, [("b.xlsx", again)], engine=db)
     assert any("утверждены" in e.message for e in pv.errors)
     assert pv.counts() == {"new": 0, "changed": 0, "unchanged": 2}
+
+
+def test_a_remembered_column_is_kept_in_the_uploads_transaction_on_both_backends(demo_db_any):
+    from sqlalchemy import text
+
+    methodist = scope_of(demo_db_any, "demo-methodist")
+    data = f.office_table([[1, "СОШ № 2", 38, 30, None, 100, 45, None, 12]], extra=["Олимпиадники"])
+    answer = {"column:Лист1:I": "olympiad_participants:value"}
+    pv = pipeline.prepare(methodist, [("q4.xlsx", data)], "2024-Q4", engine=demo_db_any, answers=answer)
+    pipeline.apply(methodist, pv, data, accept_warnings=True, engine=demo_db_any)
+    with demo_db_any.connect() as c:
+        assert c.execute(text("SELECT header_key, answer FROM columnmapping")).all() == [
+            ("олимпиадники", "olympiad_participants:value")]
+    again = pipeline.prepare(methodist, [("q4.xlsx", data)], "2024-Q4", engine=demo_db_any)
+    assert again.questions == [] and again.duplicate_of is not None
