@@ -352,3 +352,30 @@ def group_title_form(fmt: str = "xlsx") -> bytes:
     """An official form: the catalogue's own labels under «Показатели» and «Раздел N.» over four
     header rows, saved as .xlsx (openpyxl) or .xls (xlwt, as Excel 97-2003 keeps it)."""
     return merged_book(GROUP_TITLE_ROWS, GROUP_TITLE_MERGES, "Форма", fmt)
+
+
+def district_form() -> bytes:
+    """A district's report as typed in Excel: «Приложение 2 к письму…» at the right, a title, «по
+    состоянию на 01.10.2024», a «Статус» column (ШНОР / ШНСУ), one «Всего педагогов», a footnote
+    mark on a number, «ИТОГО:», the footnote, and the signature rows with a name in the school's
+    column and a phone number in a value column."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "ШНОР"
+    ws.append([None, None, None, None, None, "Приложение 2"])
+    ws.append([None, None, None, None, None, "к письму УО от 01.10.2024 № 123"])
+    ws.append(["Информация о реализации программ повышения качества образования в ШНОР"])
+    ws.merge_cells("A3:F3")
+    ws.append(["по состоянию на 01.10.2024"])
+    ws.append(["№", "Наименование общеобразовательной организации", "Статус", "Всего педагогов", "из них прошли КПК",
+               "Участники олимпиад и конкурсов"])
+    ws.append([1, "МБОУ СОШ № 3", "ШНОР", 41, 20, 15])
+    ws.append([2, "МБОУ СОШ № 8", "ШНСУ", 52, "31*", 9])
+    ws.append([3, "МБОУ Лицей № 16", "ШНОР", 60, 44, 30])
+    ws.append([None, "ИТОГО:", None, 153, 95, 54])
+    ws.append([])
+    ws.append(["* в том числе 3 педагога — дистанционно"])
+    ws.append([])
+    ws.append(["Руководитель", None, "Подпись", None, "Ф.И.О."])
+    ws.append(["Исполнитель", "Сидорова", None, "тел. 2-34-56"])
+    return _save(wb)

@@ -379,3 +379,15 @@ def test_a_remembered_column_is_kept_in_the_uploads_transaction_on_both_backends
             ("олимпиадники", "olympiad_participants:value")]
     again = pipeline.prepare(methodist, [("q4.xlsx", data)], "2024-Q4", engine=demo_db_any)
     assert again.questions == [] and again.duplicate_of is not None
+
+
+def test_a_districts_report_with_a_signature_across_its_columns_lands(db, methodist):
+    pv = pipeline.prepare(methodist, [("район.xlsx", f.district_form())], None, engine=db, fallback_period="2024-Q4")
+    _clean(pv)
+    assert {r.period for r in pv.rows} == {"III кв. 2024"} and pv.file_period == "2024-Q3"
+    rows = _rows(pv)
+    assert len(rows) == 6 and rows[("СОШ № 8 (демо)", "teachers_trained")][1:] == (31, 52)
+    text = next(n for n in pv.notes if "подпись" in n.message)
+    assert set(text.rows) == {11, 13, 14}
+    assert [(w.row, w.col) for w in pv.warnings if "сноски" in w.message] == [(7, "E")]
+    assert not any("итог не сходится" in w.message for w in pv.warnings)

@@ -628,6 +628,12 @@ def _parse_table(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out:
                                     else "group" if _GROUP.search(school) else "")
         if kind == "group" and _has_value(row, key_js):
             kind = ""  # values in it: a school, whatever its name says
+        if not kind and school_col:  # text left of the school's column: «Исполнитель | Сидорова | тел. 2-34-56»
+            for c in row[:school_col]:
+                if c.__class__ is str and c.strip():
+                    if _AROUND.match(c) and not _has_number(row, key_js):
+                        kind = "around"
+                    break
         if not school or (kind and sheet_school is None):
             label = school or next((text_of(c) for c in row if not _blank(c) and not _numeric(c)), "")
             if name_col is not None and name_col < n and TOTAL_ROW.match(text_of(row[name_col])):
