@@ -391,3 +391,31 @@ def test_a_districts_report_with_a_signature_across_its_columns_lands(db, method
     assert set(text.rows) == {11, 13, 14}
     assert [(w.row, w.col) for w in pv.warnings if "сноски" in w.message] == [(7, "E")]
     assert not any("итог не сходится" in w.message for w in pv.warnings)
+
+
+GROUPS_IN_THE_SCHOOL_COLUMN = [
+    ["Мониторинг за IV квартал 2024 года"],
+    ["№", "ОО", "Педагоги прошли КПК", None, "Участники олимпиад и конкурсов"],
+    [None, None, "всего", "из них", "чел."],
+    ["ШНОР"],
+    [1, "СОШ № 2", 38, 30, 12],
+    [2, "СОШ № 5", 33, 25, 7],
+    [None, "Всего по ШНОР", 71, 55, 19],
+    ["ШНСУ"],
+    [3, "СОШ № 7", 40, 20, 5],
+    [None, "Всего по ШНСУ", 40, 20, 5],
+    [None, "Всего по городу", 111, 75, 25]]  # 12 + 7 + 5 = 24: the town's olympiad total is mistyped
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xls"])
+def test_group_totals_named_by_the_group_sum_their_group_and_the_towns_sums_all(db, methodist, fmt):
+    rows = GROUPS_IN_THE_SCHOOL_COLUMN
+    data = (f.csv_bytes(rows) if fmt == "csv" else  # a CSV keeps no merged cells
+            f.merged_book(rows, [(1, 2, 0, 0), (1, 2, 1, 1), (1, 1, 2, 3), (1, 2, 4, 4)], "Лист1", "xls"))
+    pv = pipeline.prepare(methodist, [(f"свод.{fmt}", data)], None, engine=db, fallback_period="2024-Q3")
+    _clean(pv)
+    assert len(pv.rows) == 6 and {r.period for r in pv.rows} == {"IV кв. 2024"}
+    totals = [w for w in pv.warnings if "итог не сходится" in w.message]
+    assert [(w.row, w.col) for w in totals] == [(11, "E")], _texts(pv.warnings)
+    assert "«Всего по городу» 25" in totals[0].message and "— 24" in totals[0].message
+    assert {r for n in pv.notes if "заголовок группы" in n.message for r in n.rows} == {4, 8}

@@ -639,7 +639,7 @@ def _parse_table(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out:
             if name_col is not None and name_col < n and TOTAL_ROW.match(text_of(row[name_col])):
                 label = text_of(row[name_col])
             if label and TOTAL_ROW.match(label):  # «Итого», «Итого по группе», «По городу в целом»
-                grand = bool(_GRAND.search(label)) or not group
+                grand = (bool(_GRAND.search(label)) and not _OF_GROUP.search(label)) or not group
                 _check_total(rows, i, key_js, members if grand else group, label, sheet, letters, heads, out)
                 if not grand:
                     group = []
@@ -684,7 +684,8 @@ _AROUND = re.compile(r"^\s*(\*|¹|²|примечани|сноск|исполн�
                      r"заместител|главный специалист|ведущий специалист|специалист|подпис|м\.\s*п\.?|мп\b|тел\.|телефон|"
                      r"дата\b|отв\.|ответственн|_{3,})", re.I)
 _GROUP = re.compile(r"(^школы\b|\bшнор\b|\bшнсу\b|\bгрупп[аы]\b|^раздел\b|^\d+\.\s|^[ivx]+\.\s)", re.I)
-_GRAND = re.compile(r"(город|район|округ|муниципал|целом|территори|всего)", re.I)
+_GRAND = re.compile(r"(город|район|округ|муниципал|целом|территори|по\s+всем)", re.I)  # the whole table
+_OF_GROUP = re.compile(r"(шнор|шнсу|групп)", re.I)  # «Всего по ШНОР», «Итого по группе»: the group above
 _FOOTNOTE = re.compile(r"^\s*([+-]?\d[\d\s\u00a0]*(?:[.,]\d+)?)\s*(\*{1,3}|[¹²³])\s*$")
 _HEADER_WORDS = LONG_HEADERS["school"] | LONG_HEADERS["indicator"]
 MAX_HEADER_ROWS = 6
