@@ -419,3 +419,14 @@ def test_group_totals_named_by_the_group_sum_their_group_and_the_towns_sums_all(
     assert [(w.row, w.col) for w in totals] == [(11, "E")], _texts(pv.warnings)
     assert "«Всего по городу» 25" in totals[0].message and "— 24" in totals[0].message
     assert {r for n in pv.notes if "заголовок группы" in n.message for r in n.rows} == {4, 8}
+
+
+def test_a_bare_total_before_catalogue_parts_is_their_denominator(db, methodist):
+    rows = [["Сведения за IV квартал 2024 г."],
+            ["№", "Наименование ОО", "Педагогические работники", None, None, "Участники олимпиад и конкурсов"],
+            [None, None, "всего", "из них прошли КПК", "из них участвуют в сетевом взаимодействии", None],
+            [1, "СОШ № 2", 38, 30, 12, 12], [2, "СОШ № 5", 33, 25, 9, 7]]
+    data = f.merged_book(rows, [(1, 2, 0, 0), (1, 2, 1, 1), (1, 1, 2, 4), (1, 2, 5, 5)], "Лист1")
+    got = _landed(db, methodist, "свод.xlsx", data)
+    assert got[("СОШ № 5 (демо)", "teachers_network")][1:] == (9, 33)
+    assert got[("СОШ № 2 (демо)", "teachers_trained")][1:] == (30, 38) and len(got) == 6

@@ -416,7 +416,7 @@ def _header_row(rows: list[list], ctx: _Context, start: int = 0
                 below, left_below = any(lv[j] for lv in levels[d + 1:]), any(lv[j - 1] for lv in levels[d + 1:])
                 if not levels[d][j] and below and levels[d][j - 1] and left_below:
                     levels[d][j] = levels[d][j - 1]
-        cols, heads = {}, {}
+        cols, heads, lasts = {}, {}, {}
         for j in range(width):
             stack = []
             for lv in levels:
@@ -436,7 +436,9 @@ def _header_row(rows: list[list], ctx: _Context, start: int = 0
             if got and got[0] == "long" and got[1] == "school" and ("long", "school") in cols.values():
                 got = ("long", "school_name") if norm(stack[0]) not in {"код", "кодоо", "кодшколы"} else None
             cols[j] = got or ("unknown", "")
+            lasts[j] = norm(stack[-1])
         _shared_denominators(cols, ctx)
+        _total_before_parts(cols, lasts)
         return idx, depth, cols, heads
     return None
 
@@ -470,6 +472,24 @@ def _shared_denominators(cols: dict[int, tuple[str, str]], ctx: "_Context") -> N
         served = [i["code"] for i in ctx.by_den_label.get(label, [])
                   if f"{i['code']}:numerator" in keys and f"{i['code']}:denominator" not in keys]
         cols[j] = ("key", "|".join(f"{c}:denominator" for c in served)) if served else ("unknown", "")
+
+
+def _total_before_parts(cols: dict[int, tuple[str, str]], lasts: dict[int, str]) -> None:
+    """«Педагогические работники: всего | из них прошли КПК | из них в сетевом …»: a bare «всего»
+    followed by catalogue «из них» columns (of shares without a «всего» of their own) is their
+    denominator."""
+    keys = {key for kind, key in cols.values() if kind == "key"}
+    for j, (kind, _) in list(cols.items()):
+        if kind != "unknown" or not lasts.get(j, "").startswith("всего"):
+            continue
+        served, k = [], j + 1
+        while k in cols and cols[k][0] == "key" and cols[k][1].endswith(":numerator"):
+            code = cols[k][1].split(":", 1)[0]
+            if f"{code}:denominator" not in keys:
+                served.append(code)
+            k += 1
+        if served:
+            cols[j] = ("key", "|".join(f"{c}:denominator" for c in served))
 
 
 def _parse_grid(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out: Parsed) -> bool:
