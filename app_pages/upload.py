@@ -168,7 +168,7 @@ with tab_load:
             if answers:
                 a1, a2 = st.columns([4, 1], vertical_alignment="center")
                 a1.caption("Ваши ответы: " + "; ".join(
-                    f"{'период' if k == 'period' else 'столбец ' + k.rsplit(':', 1)[-1]} — "
+                    f"{'период' if k == 'period' else 'столбец ' + k.rsplit(':', 1)[-1].replace('@', ' таблицы со строки ')} — "
                     f"{answer_names.get(k, v)}" for k, v in answers.items()))
                 if a2.button("Изменить ответы", key="up_answers_reset", icon=":material/restart_alt:"):
                     answers.clear()
