@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.period:  # the last quarter ended as of «сегодня» (the demo clock in the demo database)
         spec = periods.last_finished_quarter(settings.today(engine))
         if args.files or args.template:
-            print(f"Период по умолчанию (если в файле его нет): {spec.label} ({spec.code})", file=sys.stderr)
+            print(f"Период по умолчанию: {spec.label} ({spec.code})" + (" — если в файле его нет" if args.files else ""),
+                  file=sys.stderr)
     args.period = spec.code
     try:
         scope = _scope(engine, args.user)
