@@ -430,3 +430,12 @@ def test_a_bare_total_before_catalogue_parts_is_their_denominator(db, methodist)
     got = _landed(db, methodist, "свод.xlsx", data)
     assert got[("СОШ № 5 (демо)", "teachers_network")][1:] == (9, 33)
     assert got[("СОШ № 2 (демо)", "teachers_trained")][1:] == (30, 38) and len(got) == 6
+
+
+def test_numbers_in_a_row_that_reads_like_a_signature_are_never_skipped(db, methodist):
+    data = f.office_table([[1, "СОШ № 2", 38, 30, None, 100, 45, 12], ["* СОШ № 5", None, 33, 25, None, 80, 40, 7]])
+    before = dump(db)
+    pv = pipeline.prepare(methodist, [("свод.xlsx", data)], "2024-Q4", engine=db)
+    assert any("не указана школа" in t and "строка 6" in t for t in _texts(pv.errors)), _texts(pv.errors)
+    assert not any(6 in n.rows or n.row == 6 for n in pv.notes)
+    assert dump(db) == before

@@ -646,8 +646,8 @@ def _parse_table(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out:
         if kind is None:
             kind = kinds[school] = ("total" if TOTAL_ROW.match(school) else "around" if _AROUND.match(school)
                                     else "group" if _GROUP.search(school) else "")
-        if kind == "group" and _has_value(row, key_js):
-            kind = ""  # values in it: a school, whatever its name says
+        if (kind == "group" and _has_value(row, key_js)) or (kind == "around" and _has_number(row, key_js)):
+            kind = ""  # values in it: a school, whatever its name says (numbers are never skipped)
         if not kind and school_col:  # text left of the school's column: «Исполнитель | Сидорова | тел. 2-34-56»
             for c in row[:school_col]:
                 if c.__class__ is str and c.strip():
@@ -670,7 +670,7 @@ def _parse_table(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out:
                 note("заголовок группы школ — не школа, строка пропущена", rownum)
                 group = []
                 continue
-            if label and (_AROUND.match(label) or not _has_number(row, key_js)):
+            if label and not _has_number(row, key_js):
                 note("текст вне таблицы (подпись, сноска, примечание) — строка пропущена", rownum)
                 continue
             out.problems.append(Problem("error", "не указана школа (код или наименование)", sheet, rownum,
