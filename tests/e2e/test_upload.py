@@ -6,6 +6,7 @@ import io
 from openpyxl import load_workbook
 
 from tests.e2e.conftest import login, shot, wait_idle
+from tests.e2e.test_cycle import write
 
 DROPZONE = '[data-testid="stFileUploaderDropzone"]'
 
@@ -162,10 +163,5 @@ def test_an_office_report_with_groups_and_a_signature_lands_for_its_own_period(s
     assert page.locator('[data-testid="stMetricValue"]').nth(0).inner_text() == "12"
     assert page.get_by_text("Файл задаёт вопросов").count() == 0
     shot(page, "upload-office-report")
-    box = page.get_by_text("Я проверил(а) предупреждения")
-    if box.count():
-        box.click()
-        wait_idle(page)
-    page.get_by_role("button", name="Записать").click()
-    wait_idle(page)
+    write(page)
     page.wait_for_selector("text=Записано: загрузка №")
