@@ -119,6 +119,11 @@ def describe(action: str, object_type: str | None, object_id: str | None, detail
         return head + ". " + _rest(d, ("period", "territory", "old", "new"))
     if action == "throttle_cleared":
         return f"Снята задержка входа для {'логина ' + object_id if object_id and object_id != '*' else 'адреса'}. " + _rest(d)
+    if action == "column_mapping":
+        return (f"Запомнен столбец «{d.get('header', '—')}»: {d.get('answer', '—')}"
+                + (f" (было: {d['old']})." if d.get("old") else "."))
+    if action == "column_mapping_removed":
+        return f"Забыт столбец «{d.get('header', '—')}» (было: {d.get('old', '—')})."
     if action == "school_alias":
         return f"Запомнено написание школы «{d.get('written', '—')}» для {d.get('school', '—')}."
     if action in ("backup_made", "backup_restored"):

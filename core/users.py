@@ -36,6 +36,8 @@ AUDIT_ACTIONS = {
     "roadmap_loaded": "загружена дорожная карта",
     "roadmap_replaced": "заменена дорожная карта",
     "school_alias": "запомнено написание школы",
+    "column_mapping": "запомнен столбец",
+    "column_mapping_removed": "забыт столбец",
     "backup_made": "резервная копия",
     "quarter_write_refused": "запись в закрытый период отклонена",
     "write_refused": "запись отклонена",
