@@ -1,7 +1,7 @@
 """A roadmap's plan: activities and control points on a timeline and in a table grouped by direction,
 filters, overdue first and counted, status changes by the roles allowed to; loading a roadmap file."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import streamlit as st
 
@@ -254,10 +254,10 @@ if sc.can_edit_roadmap:
             history = roadmap_view.status_history(sc, kind, item_id, engine)
             if history:
                 st.markdown("**История изменений**")
-                st.dataframe([{"Когда (по Гринвичу)": str(h["at"])[:16],
+                st.dataframe([{"Когда": fmt.moment(h["at"]),
                                "Кто": h["login"], "Было": rules.ACTIVITY_STATUSES.get(h["old"]["status"], ""),
                                "Стало": rules.ACTIVITY_STATUSES.get(h["new"]["status"], ""),
-                               "Дата выполнения": h["new"]["completed_on"] or "", "Подтверждение": h["new"]["evidence"] or ""}
+                               "Дата выполнения": fmt.date_text(date.fromisoformat(h["new"]["completed_on"])) if h["new"]["completed_on"] else "", "Подтверждение": h["new"]["evidence"] or ""}
                               for h in history], hide_index=True, width="stretch")
     with tab[3]:
         load_tab()
@@ -297,6 +297,6 @@ with tab[-1]:
     if changes.empty:
         st.info(f"С {since:%d.%m.%Y} в этой дорожной карте ничего не менялось.")
     else:
-        table_with_download(changes.assign(Когда=changes["at"].map(lambda x: f"{x:%d.%m.%Y %H:%M}"))
+        table_with_download(changes.assign(Когда=changes["at"].map(fmt.moment))
                             .rename(columns={"login": "Кто", "what": "Что", "detail": "Изменение"})
                             [["Когда", "Кто", "Что", "Изменение"]], "изменения_дорожной_карты", "changes_xlsx")

@@ -189,7 +189,7 @@ with tab_log:
     else:
         status_names = {"applied": "записана", "undone": "отменена"}
         shown = log.assign(
-            Когда=log["uploaded_at"].map(lambda d: fmt.num(None) if d is None else str(d)[:16]),
+            Когда=log["uploaded_at"].map(fmt.moment),
             Статус=log["status"].map(status_names),
             Предупреждения=log["errors"].fillna("").map(lambda e: "есть" if e else ""),
             Вид=log["kind"].map({"entry": "ввод в браузере", "correction": "исправление"}).fillna("файл"),

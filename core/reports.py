@@ -18,7 +18,7 @@ from openpyxl.styles import Font
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import access, charts, periods, quarters
+from core import access, charts, periods, quarters, school_plan
 from core import formatting as fmt
 from core import settings
 from core.auth import Scope
@@ -283,9 +283,26 @@ def school_card(scope: Scope, school_id: int, as_of: date | None = None, *, engi
     if not view.activities:
         _para(doc, "Мероприятия и контрольные точки не внесены.")
     else:
-        _table(doc, ["Статус", "Срок", "Что", "Содержание", "Ответственный"],
-               [["просрочено" if r.overdue else r.status_text, r.deadline_text or "—", r.kind, r.title,
-                 r.responsible or "—"] for r in view.activities], [2.2, 2.6, 2.4, 6.4, 2.8])
+        # the page's rule and counts (school_plan.own_items): the school's own items, and the office's
+        # items for information only — never counted as the school's overdue
+        mask, n_own, n_late = school_plan.own_items(view.activities)
+        head, widths = ["Статус", "Срок", "Что", "№", "Содержание", "Ответственный"], [2.2, 2.4, 2.2, 1.2, 6.0, 2.6]
+
+        def rows(own: bool) -> list[list[str]]:
+            return [["просрочено" if r.overdue else r.status_text, r.deadline_text or "—", r.kind, r.number or "—",
+                     r.title, r.responsible or "—"] for r, m in zip(view.activities, mask) if m == own]
+
+        _para(doc, school_plan.own_items_text(n_own, n_late, markdown=False)
+              + " (школа названа в дорожной карте или среди ответственных образовательные организации).", bold=True)
+        if n_own:
+            _table(doc, head, rows(True), widths)
+        else:
+            _para(doc, "Дорожная карта не поручает школе отдельных мероприятий.")
+        n_city = len(view.activities) - n_own
+        if n_city:
+            _para(doc, f"Мероприятия управления образования и контрольные точки (для сведения; в просроченные школы "
+                       f"не входят): {n_city}.", bold=True)
+            _table(doc, head, rows(False), widths)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
@@ -374,7 +391,7 @@ def measurements_xlsx(scope: Scope, roadmap_id: int, *, indicator_ids: list[int]
     return _workbook({"Значения": (
         ["Код школы", "Школа", "Код показателя", "Показатель", "Период", "Значение", "Из них", "Всего", "Демо"],
         [[r.code, r.short_name, r.ind, r.indicator, r.label, r.value, r.numerator, r.denominator,
-          "да" if r.is_demo else "нет"] for r in rows])})
+          "да" if r.is_demo else "нет"] for r in sorted(rows, key=lambda r: fmt.natural_key(r.short_name))])})
 
 
 def roadmap_xlsx(scope: Scope, roadmap_id: int, as_of: date | None = None, *, engine: Engine | None = None,

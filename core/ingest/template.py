@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from core import auth, periods
 from core.auth import Scope
 from core.db import get_engine
+from core.formatting import natural_sorted
 from core.ingest.parse import DATA_SHEET, FORM_SHEET, KEY_MARK, META_SHEET
 from core.ingest.pipeline import column_labels
 from core.ingest.problems import IngestError
@@ -70,7 +71,7 @@ def _schools(engine: Engine, scope: Scope, territory_id: int | None, school_ids:
     with engine.connect() as c:
         rows = [dict(r._mapping) for r in c.execute(text(
             "SELECT id, code, name, short_name, territory_id FROM school ORDER BY short_name"))]
-    rows = [r for r in rows if scope.can_see_school(r["id"], r["territory_id"])
+    rows = [r for r in natural_sorted(rows, key=lambda r: r["short_name"]) if scope.can_see_school(r["id"], r["territory_id"])
             and (territory_id is None or r["territory_id"] == territory_id)
             and (school_ids is None or r["id"] in school_ids)]
     if not rows:
