@@ -5,6 +5,7 @@ chart images. The numbers come from core.read / core.targets, the charts from co
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from types import SimpleNamespace
 
@@ -80,7 +81,52 @@ def _para(doc, text_: str, *, bold: bool = False, size: int | None = None, cente
     return p
 
 
+TABLE_PT = 10  # the size of a table's words
+CELL_PADDING_CM = 0.38  # Word's default left and right cell margins (0,19 cm each)
+_EM_CM = 2.54 / 72  # one point in cm
+
+
+def _word_cm(word: str, *, bold: bool) -> float:
+    """A word's width at TABLE_PT in Times New Roman, estimated by character class (measured on its
+    metric twin Liberation Serif: Cyrillic lower case averages 0,53 em, upper case 0,72, digits 0,5),
+    a little generous so that an estimate never comes out short."""
+    em = sum(0.75 if c.isupper() else 0.56 if c.isalpha() else 0.5 for c in word) * (1.08 if bold else 1.0)
+    return em * TABLE_PT * _EM_CM * 1.04
+
+
+def _words(text: str) -> list[str]:
+    """The pieces a line may break between: words, and a hyphenated word after its hyphen
+    («Сентябрь-октябрь» → «Сентябрь-», «октябрь»)."""
+    return [p for w in str(text).split() for p in re.findall(r"[^-]*-|[^-]+", w)]
+
+
+def fit_widths(head: list[str], rows: list[list[str]], widths: list[float], room: float = 0.0) -> list[float]:
+    """Column widths (cm) in which no word is broken mid-word: each column at least as wide as its
+    longest word (the heading's in bold), the room taken from the columns that have it to spare; the
+    table keeps its width, or grows to `room` (the page's text width) when its words need it. A word
+    longer than a third of the table (a link) may still break."""
+    total = sum(widths)
+    need = []
+    for i, w in enumerate(widths):
+        words = [(x, True) for x in _words(head[i])] + [(x, False) for r in rows for x in _words(r[i])]
+        longest = max((_word_cm(x, bold=b) for x, b in words), default=0.0) + CELL_PADDING_CM
+        need.append(min(longest, total / 3))
+    if sum(need) > total and room > total:  # the page has the room the words need: grow up to it
+        grow = min(sum(need), room) - total
+        more = [max(n - w, 0.0) for n, w in zip(need, widths)]
+        widths = [w + grow * m / sum(more) for w, m in zip(widths, more)]
+    short = sum(max(n - w, 0.0) for n, w in zip(need, widths))
+    spare = sum(max(w - n, 0.0) for n, w in zip(need, widths))
+    if short <= 0 or spare <= 0:
+        return list(widths)
+    take, give = min(short, spare) / spare, min(short, spare) / short  # when the page is too narrow for
+    return [w + (n - w) * give if n > w else w - (w - n) * take for n, w in zip(need, widths)]  # all: share
+
+
 def _table(doc, head: list[str], rows: list[list[str]], widths: list[float] | None = None):
+    if widths:
+        sec = doc.sections[-1]
+        widths = fit_widths(head, rows, widths, (sec.page_width - sec.left_margin - sec.right_margin) / Cm(1))
     t = doc.add_table(rows=1, cols=len(head))
     t.style = "Table Grid"
     t.autofit = False
@@ -88,12 +134,12 @@ def _table(doc, head: list[str], rows: list[list[str]], widths: list[float] | No
         cell.text = ""
         r = cell.paragraphs[0].add_run(h)
         r.bold = True
-        r.font.size = Pt(10)
+        r.font.size = Pt(TABLE_PT)
     for row in rows:
         cells = t.add_row().cells
         for cell, v in zip(cells, row):
             cell.text = ""
-            cell.paragraphs[0].add_run(v).font.size = Pt(10)
+            cell.paragraphs[0].add_run(v).font.size = Pt(TABLE_PT)
     if widths:
         for col, w in zip(t.columns, widths):
             col.width = Cm(w)
@@ -218,7 +264,7 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
             if rows:
                 _table(doc, ["Что", "№", "Содержание", "Срок", "Ответственный", "Статус"],
                        [[r["kind"], r["number"], r["title"], r["deadline_text"] or "—", r["responsible"] or "—",
-                         ACTIVITY_STATUSES.get(r["status"], r["status"])] for r in rows])
+                         ACTIVITY_STATUSES.get(r["status"], r["status"])] for r in rows], [2.4, 1.0, 6.0, 2.4, 3.2, 2.0])
 
     doc.add_heading("3. Факторы риска без мероприятий", level=2)
     n_risks, uncovered = _risks_without_activity(engine, roadmap_id)
