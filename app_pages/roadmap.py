@@ -14,6 +14,7 @@ from core.auth import AccessDenied
 from core.ingest.problems import IngestError
 from ui import cache
 from ui.common import demo_banner, file_uploader, problems_table, roadmap_picker, scope, table_with_download
+from ui.table_fit import fitted
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 sc = scope()
@@ -176,10 +177,11 @@ with tab[0]:
                          for k, d, ds in zip(shown["deadline_kind"], shown["due_date"], shown["dates"])]]
         if not undated.empty:
             st.markdown(f"**Без даты на графике: {len(undated)}** (регулярные, по графику, по необходимости)")
-            st.dataframe(undated.assign(Срок=undated["deadline_text"].fillna("—"),
-                                        Вид=[rules.KIND_LABELS.get(k or "", "—") for k in undated["deadline_kind"]])
-                         .rename(columns={"number": "№", "title": "Содержание", "responsible": "Ответственные"})
-                         [["№", "Содержание", "Срок", "Вид", "Ответственные"]], hide_index=True, width="stretch")
+            plain = (undated.assign(Срок=undated["deadline_text"].fillna("—"),
+                                    Вид=[rules.KIND_LABELS.get(k or "", "—") for k in undated["deadline_kind"]])
+                     .rename(columns={"number": "№", "title": "Содержание", "responsible": "Ответственные"})
+                     [["№", "Содержание", "Срок", "Вид", "Ответственные"]])
+            st.dataframe(plain, hide_index=True, width="stretch", column_config=fitted(plain))
 
 
 def table_of(df):
@@ -201,8 +203,8 @@ with tab[1]:
     cps = shown[shown["kind"] == "control_point"]
     if not cps.empty:
         st.markdown(f"#### Контрольные точки ({len(cps)})")
-        st.dataframe(table_of(cps)[["Статус", "№", "Содержание", "Срок", "Дата", "Ответственные", "Отметка"]],
-                     hide_index=True, width="stretch")
+        cp_table = table_of(cps)[["Статус", "№", "Содержание", "Срок", "Дата", "Ответственные", "Отметка"]]
+        st.dataframe(cp_table, hide_index=True, width="stretch", column_config=fitted(cp_table))
     acts = shown[shown["kind"] == "activity"]
     acts = acts.assign(_d=acts["direction"].fillna(""))
     order = sorted(acts["_d"].unique(), key=lambda d: (d == "", rules.code_key(d) if d[:1].isdigit() else (99,), d))
@@ -213,8 +215,8 @@ with tab[1]:
         head = f"Направление {d}. {title}" if d else "Мероприятия"
         st.markdown(f"#### {escape(head)} ({len(part)}{f', просрочено {n}' if n else ''})")
         present = [c for c in cols if c != "Этап" or part["stage"].astype(bool).any()]
-        st.dataframe(table_of(part)[present], hide_index=True, width="stretch",
-                     column_config={"Содержание": st.column_config.TextColumn(width="large")})
+        part_table = table_of(part)[present]
+        st.dataframe(part_table, hide_index=True, width="stretch", column_config=fitted(part_table))
 
 if sc.can_edit_roadmap:
     with tab[2]:
