@@ -103,7 +103,8 @@ with tab_load:
             m[3].metric("Без изменений", counts["unchanged"])
             if preview.duplicate_of:
                 d = preview.duplicate_of
-                st.warning(f"Этот файл уже загружен: загрузка № {d['id']} («{md_text(d['file_name'])}»). Повторно он не "
+                st.warning(f"Этот файл уже загружен: загрузка № {d['id']} от {fmt.moment(d['uploaded_at'])} "
+                           f"(«{md_text(d['file_name'])}»). Повторно он не "
                            "записывается.", icon=":material/content_copy:")
             if preview.errors:
                 st.error(f"Найдено ошибок: {len(preview.errors)}. Файл не будет записан, пока они не исправлены. "

@@ -17,14 +17,9 @@ DEMO_DAY = date(2024, 10, 15)
 
 @pytest.fixture
 def zone_env(monkeypatch):
-    def set_to(value: str | None):
-        if value is None:
-            monkeypatch.delenv("TIME_ZONE", raising=False)
-        else:
-            monkeypatch.setenv("TIME_ZONE", value)
-        settings.reset_settings_cache()
-
-    yield set_to
+    """zone_env("Asia/Yekaterinburg") sets TIME_ZONE, zone_env(None) removes it (the default)."""
+    yield lambda zone: (monkeypatch.delenv("TIME_ZONE", raising=False) if zone is None
+                        else monkeypatch.setenv("TIME_ZONE", zone), settings.reset_settings_cache())
     settings.reset_settings_cache()
 
 

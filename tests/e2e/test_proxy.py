@@ -10,15 +10,13 @@ import io
 import os
 import shutil
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from docx import Document
 
 from tests.conftest import _cleanup, _fresh
-from tests.e2e.conftest import ROOT, Tabs, _free_port, login, running_server, wait_idle
+from tests.e2e.conftest import ROOT, Tabs, _free_port, healthy, login, running_server, wait_idle
 
 CONFIG = ROOT / "deploy" / "haproxy.cfg"
 
@@ -49,13 +47,8 @@ def _proxied(tmp: Path, replicas: list[str]) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen([_haproxy(), "-db", "-f", str(cfg)], stdout=log, stderr=subprocess.STDOUT)
     log.close()
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, base
-        except OSError:
-            time.sleep(0.1)
+    if healthy(base, 30, proc):
+        return proc, base
     proc.kill()
     raise RuntimeError("haproxy did not answer:\n" + (tmp / "haproxy.log").read_text())
 
