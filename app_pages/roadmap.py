@@ -145,7 +145,7 @@ with st.container(border=True):
                               key="flt_status", placeholder="все")
     overdue_only = f3.toggle("Только просроченные", key="flt_overdue")
     g1, g2, g3 = st.columns(3)
-    school_opts = sorted({s for xs in items["schools"] for s in xs})
+    school_opts = fmt.natural_sorted({s for xs in items["schools"] for s in xs})
     ind_opts = sorted({s for xs in items["indicators"] for s in xs})
     risk_opts = list(dict.fromkeys(s for xs in items["risks"] for s in xs))
     school = g1.selectbox("Школа", [""] + school_opts, key="flt_school", format_func=lambda x: x or "все",
