@@ -91,7 +91,7 @@ def no_data(*, height: int = 220, font_size: int = 16, text: str = "нет да�
     """A chart of nothing: the words «нет данных» where the chart would be, no axes (an empty series
     drew axes with ticks «1, 1, 1, 0, 0, 0»)."""
     chart = alt.Chart(pd.DataFrame({"Текст": [text]}), usermeta={"legend": []}).mark_text(
-        fontSize=font_size + 2, color="#486581").encode(text="Текст:N")
+        fontSize=font_size + 2, color="#486581").encode(text="Текст:N", tooltip=alt.value(None))
     return _finish(chart, height=height, font_size=font_size)
 
 
@@ -310,7 +310,7 @@ def ranking(rows: list[dict], *, unit: str, target_value: float | None = None, a
               if val is not None]
     layers.append(marks.encode(**enc))  # the dots over the lines
     if not bars_from_zero:  # the status word next to the dot (never colour alone), a white halo over the lines
-        words = dict(x="value:Q", y=alt.Y("name:N", sort=list(df["name"])), text="Статус:N")
+        words = dict(x="value:Q", y=alt.Y("name:N", sort=list(df["name"])), text="Статус:N", tooltip=enc["tooltip"])
         layers.append(alt.Chart(df).mark_text(align="left", dx=12, fontSize=13, stroke="white", strokeWidth=4,
                                               strokeJoin="round").encode(**words))
         layers.append(alt.Chart(df).mark_text(align="left", dx=12, fontSize=13, color="#334e68").encode(**words))

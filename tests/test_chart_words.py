@@ -1,6 +1,7 @@
 """Charts say what the page says: tooltips in Russian with the page's precision and dates, no axes
 for a series without data, no repeated rounded ticks."""
 
+import re
 from datetime import date
 from types import SimpleNamespace as Point
 
@@ -49,3 +50,18 @@ def test_whole_counts_step_by_one():
     bars = [la for la in _layers(ranked) if la.get("mark", {}).get("type") == "bar"][0]
     assert bars["encoding"]["x"]["axis"]["tickMinStep"] == 1
     assert {t.get("title") for t in bars["encoding"]["tooltip"]} == {"Школа", "Значение", None}
+
+
+def test_every_layer_writes_its_own_tooltip():
+    """Streamlit's theme shows every encoded field of a mark without a tooltip of its own, by its
+    field name («value», «name») and axis format: no mark is left to it."""
+    series = [Point(label="I кв. 2022", end=date(2022, 3, 31), value=93.75)]
+    for chart in (charts.trend(series, unit="%", target_value=95.0, average_series=series),
+                  charts.ranking([{"name": "СОШ № 1", "value": 93.75, "status": "achieved"},
+                                  {"name": "СОШ № 2", "value": 90.0, "status": None}], unit="%",
+                                 target_value=95.0, average=92.0),
+                  charts.distribution([90.0, 93.75], unit="%")):
+        for layer in _layers(chart.to_dict()):
+            tips = layer["encoding"]["tooltip"]
+            names = [t.get("title") or t["field"] for t in tips]
+            assert names and all(re.fullmatch(r"[А-Яа-яЁё ]+", n) for n in names), names
