@@ -5,14 +5,15 @@ from tests.e2e.conftest import pages_as, shot, wait_idle
 
 SHARED_SERVER = True
 
-WIDE = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')]
-    .map(e => e.querySelector('.dvn-scroller')).filter(s => s && s.clientWidth > 0)
-    .map(s => [s.scrollWidth, s.clientWidth])"""
+SHOWN = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+    .filter(e => e.checkVisibility() && e.getBoundingClientRect().width > 0 && e.getBoundingClientRect().height > 0)"""
+# the tables shown: of the open tab, outside a closed expander
+DRAWN = f"() => ({SHOWN})().every(e => {{ const s = e.querySelector('.dvn-scroller'); return s && s.clientWidth > 0; }})"
+WIDE = f"() => ({SHOWN})().map(e => e.querySelector('.dvn-scroller')).map(s => [s.scrollWidth, s.clientWidth])"
 
 
 def _overflowing(pg) -> list:
-    if pg.locator('[data-testid="stDataFrame"]').count():  # the grid draws after the script has finished
-        pg.wait_for_function(f"() => ({WIDE})().length > 0", timeout=30000)
+    pg.wait_for_function(DRAWN, timeout=30000)  # a grid draws after the script has finished
     return [w for w in pg.evaluate(WIDE) if w[0] > w[1] + 1]
 
 
