@@ -128,7 +128,8 @@ with tab_load:
             m[3].metric("Без изменений", counts["unchanged"])
             if preview.duplicate_of:
                 d = preview.duplicate_of
-                st.warning(f"Этот файл уже загружен: загрузка № {d['id']} («{md_text(d['file_name'])}»). Повторно он не "
+                st.warning(f"Этот файл уже загружен: загрузка № {d['id']} от {fmt.moment(d['uploaded_at'])} "
+                           f"(«{md_text(d['file_name'])}»). Повторно он не "
                            "записывается.", icon=":material/content_copy:")
             if preview.errors:
                 st.error(f"Найдено ошибок: {len(preview.errors)}. Файл не будет записан, пока они не исправлены. "
@@ -258,7 +259,7 @@ with tab_log:
     else:
         status_names = {"applied": "записана", "undone": "отменена"}
         shown = log.assign(
-            Когда=log["uploaded_at"].map(lambda d: fmt.num(None) if d is None else str(d)[:16]),
+            Когда=log["uploaded_at"].map(fmt.moment),
             Статус=log["status"].map(status_names),
             Предупреждения=log["errors"].fillna("").map(lambda e: "есть" if e else ""),
             Вид=log["kind"].map({"entry": "ввод в браузере", "correction": "исправление"}).fillna("файл"),

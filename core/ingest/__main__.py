@@ -26,7 +26,7 @@ from sqlmodel import select
 from core import auth, periods, settings
 from core.db import session_scope
 from core.startup import ensure_database
-from core.formatting import plural
+from core.formatting import moment, plural
 from core.ingest import pipeline, template
 from core.ingest.problems import IngestError
 from core.models import Territory, User
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ВОПРОС: школа «{miss['name']}» не найдена. Ответ: --answer 'school:{miss['name']}=КОД'"
                   + (f", похожие: {like}" if like else ""))
         if pv.duplicate_of:
-            print(f"Этот файл уже загружен (загрузка № {pv.duplicate_of['id']}).")
+            print(f"Этот файл уже загружен (загрузка № {pv.duplicate_of['id']} от {moment(pv.duplicate_of['uploaded_at'])}).")
         if not pv.ok:
             return 1
         if args.apply:
