@@ -64,6 +64,8 @@ class Settings:
     # A group's target gets a status only when at least this share of its schools reported both
     # the period and the baseline (like for like); below it «Нет данных» with the reason.
     min_coverage: float = 0.8
+    # A request body that sends nothing for this long is cut (408): see server/limits.py.
+    request_body_seconds: float = 30.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -93,6 +95,7 @@ def get_settings() -> Settings:
         login_max_delay_seconds=float(_get("LOGIN_MAX_DELAY_SECONDS", "300")),
         demo_today=_date(_get("DEMO_TODAY", DEFAULT_DEMO_TODAY)),
         min_coverage=float(_get("MIN_COVERAGE_PERCENT", "80")) / 100.0,
+        request_body_seconds=float(_get("REQUEST_BODY_SECONDS", "30")),
     )
 
 

@@ -60,9 +60,15 @@ def _with_csrf(html_for) -> HTMLResponse:
 
 
 async def _form(request: Request) -> dict[str, str]:
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return {}
+    """The posted form, read chunk by chunk up to MAX_FORM_BYTES (server/limits.py answers 413
+    before a larger body reaches here; this cap holds even without it): over it, no form."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_FORM_BYTES:
+            return {}
+        chunks.append(chunk)
+    body = b"".join(chunks)
     parsed = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
     return {k: v[0] for k, v in parsed.items()}
 

@@ -1,0 +1,149 @@
+"""Issue 29 against the real server (HTTP): request bodies bounded before they are read (413, the
+server's memory unchanged), a stalled body cut (408), the websocket's message size bounded."""
+
+from __future__ import annotations
+
+import select
+import socket
+import subprocess
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.e2e.conftest import start_server
+
+MiB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory, db_templates):
+    """(base URL, server process): REQUEST_BODY_SECONDS short so that a stalled body is cut soon."""
+    tmp = tmp_path_factory.mktemp("hostile")
+    proc, base = start_server(tmp, {"REQUEST_BODY_SECONDS": "2"}, db_templates.url("sqlite", "demo"))
+    try:
+        yield base, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def rss_mib(proc) -> float:
+    with open(f"/proc/{proc.pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def _status(raw: bytes) -> int:
+    return int(raw.split(b" ", 2)[1])
+
+
+def stream_post(base: str, path: str, total: int, *, chunked: bool) -> tuple[int, int]:
+    """POST `total` bytes to `path` one MiB at a time, never holding more than one MiB, until the
+    server answers (or drops the connection). Returns (status, bytes sent)."""
+    u = urlsplit(base)
+    sock = socket.create_connection((u.hostname, u.port), timeout=120)
+    framing = b"Transfer-Encoding: chunked\r\n" if chunked else f"Content-Length: {total}\r\n".encode()
+    sock.sendall(f"POST {path} HTTP/1.1\r\nHost: {u.netloc}\r\n".encode()
+                 + b"Content-Type: application/x-www-form-urlencoded\r\n" + framing + b"\r\n")
+    block = b"a" * MiB
+    sent = 0
+    answer = b""
+    try:
+        while sent < total:
+            if select.select([sock], [], [], 0)[0]:
+                break  # the server has answered (or closed): stop sending
+            piece = (b"%x\r\n" % len(block) + block + b"\r\n") if chunked else block
+            sock.sendall(piece)
+            sent += len(block)
+        else:
+            if chunked:
+                sock.sendall(b"0\r\n\r\n")
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    try:
+        while b"\r\n" not in answer:
+            part = sock.recv(65536)
+            if not part:
+                break
+            answer += part
+    except ConnectionResetError:
+        pass
+    sock.close()
+    assert answer, f"no answer after {sent} bytes"
+    return _status(answer), sent
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_400_mb_anonymous_login_post_is_refused_unread(live, chunked):
+    base, proc = live
+    before = rss_mib(proc)
+    status, sent = stream_post(base, "/login", 400 * MiB, chunked=chunked)
+    after = rss_mib(proc)
+    assert status == 413
+    assert sent < 100 * MiB  # refused early, not after the whole body
+    assert after - before < 8, f"RSS {before:.0f} → {after:.0f} MiB"
+
+
+@pytest.mark.parametrize("path", ["/logout", "/setup", "/overview", "/_stcore/health", "/media/x.csv",
+                                  "/_stcore/upload_file/s/f"])
+def test_every_route_refuses_a_declared_oversized_body(live, path):
+    base, _ = live
+    status, sent = stream_post(base, path, 400 * MiB, chunked=False)
+    assert status == 413 and sent < 100 * MiB
+
+
+@pytest.mark.parametrize("path", ["/logout", "/setup"])
+def test_every_form_cuts_an_endless_chunked_body(live, path):
+    base, _ = live
+    status, sent = stream_post(base, path, 400 * MiB, chunked=True)
+    assert status == 413 and sent < 100 * MiB
+
+
+def test_a_stalled_body_is_cut(live):
+    """Slow loris: the headers promise 100 bytes, ten come, then nothing: the server gives up (408)
+    instead of waiting for ever."""
+    base, _ = live
+    u = urlsplit(base)
+    with socket.create_connection((u.hostname, u.port), timeout=60) as sock:
+        sock.sendall(f"POST /login HTTP/1.1\r\nHost: {u.netloc}\r\nContent-Length: 100\r\n"
+                     "Content-Type: application/x-www-form-urlencoded\r\n\r\nlogin=abcd".encode())
+        answer = sock.recv(65536)
+    assert _status(answer) == 408
+    assert "слишком долго".encode() in answer
+
+
+def test_a_normal_login_form_still_works(live):
+    from tests.e2e.test_security_http import http_login
+
+    base, _ = live
+    _, r = http_login(base, "demo-head")
+    assert r.status_code == 303
+
+
+def test_websocket_messages_are_bounded(live):
+    """A logged-in client cannot make the server take a giant websocket frame: the frame over
+    server.maxMessageSize is refused by its header (1009, «message too big») before it is read."""
+    import websockets.sync.client as wsc
+
+    from tests.e2e.test_security_http import http_login
+
+    base, proc = live
+    s, _ = http_login(base, "demo-head")
+    cookie = "; ".join(f"{k}={v}" for k, v in s.cookies.items())
+    url = base.replace("http://", "ws://") + "/_stcore/stream"
+    with wsc.connect(url, additional_headers={"Cookie": cookie, "Origin": base},
+                     subprotocols=["streamlit"], max_size=None, open_timeout=30) as ws:
+        before = rss_mib(proc)
+        with pytest.raises(Exception):
+            ws.send(b"\x00" * (100 * MiB))
+            ws.recv(timeout=30)
+        time.sleep(0.5)
+        after = rss_mib(proc)
+    assert ws.close_code in (1006, 1009), ws.close_code  # dropped (1009 when the close frame arrives)
+    assert after - before < 16, f"RSS {before:.0f} → {after:.0f} MiB"
