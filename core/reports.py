@@ -29,7 +29,7 @@ from core.db import get_engine
 from core.roadmap import ACTIVITY_STATUSES, is_overdue
 from core.vocabulary import OFF_TRACK, SCHOOL_UNIT, STATUS_LABELS
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from core.safe_xlsx import FORMULA_START, safe_cell  # noqa: F401 - the one rule, used here and re-exported
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -294,14 +294,6 @@ def school_card(scope: Scope, school_id: int, as_of: date | None = None, *, engi
 # ---------------------------------------------------------------------------------------------
 # XLSX exports
 # ---------------------------------------------------------------------------------------------
-def safe_cell(value):
-    """Text that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) is neutralised
-    with a leading apostrophe; numbers and dates pass unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def _workbook(sheets: dict[str, tuple[list[str], list[list]]]) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
