@@ -93,8 +93,8 @@ with tab_users:
 
 with tab_new:
     with st.form("admin_new_user", clear_on_submit=False):
-        login = st.text_input("Логин", key="new_login")
-        full_name = st.text_input("ФИО", key="new_name")
+        login = st.text_input("Логин", key="new_login", max_chars=64, help="Буквы, цифры и знаки . _ - @")
+        full_name = st.text_input("ФИО", key="new_name", max_chars=255)
         role = st.selectbox("Роль", ROLES, format_func=ROLE_LABELS.get, key="new_role")
         territory = st.selectbox("Территория (руководитель управления, методист)", terr_ids,
                                  format_func=lambda i: "—" if i is None else terr_names[i], key="new_territory")

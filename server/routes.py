@@ -150,10 +150,11 @@ async def setup_post(request: Request) -> Response:
     form = await _form(request)
     if await run_in_threadpool(auth.has_users):
         return RedirectResponse("/login", status_code=303)
-    login_name, full_name = form.get("login", "")[:64], form.get("full_name", "")[:255]
+    login_name, full_name = form.get("login", ""), form.get("full_name", "")  # checked by core.auth
 
     def again(msg: str) -> Response:
-        resp = _with_csrf(lambda t: templates.setup_page(t, error=msg, login=login_name, full_name=full_name))
+        resp = _with_csrf(lambda t: templates.setup_page(t, error=msg, login=login_name[:64],
+                                                         full_name=full_name[:255]))
         resp.status_code = 400
         return resp
 

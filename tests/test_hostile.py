@@ -56,3 +56,55 @@ def test_the_roadmap_workbook_keeps_formula_like_text_as_text():
     wb = load_workbook(io.BytesIO(xlsx))
     values = {c.value for row in wb["Мероприятия"].iter_rows(min_row=3) for c in row}
     assert set(HOSTILE_CELLS) | {"@x"} <= values
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. User administration validates logins and names
+# ---------------------------------------------------------------------------------------------
+BAD_USERS = [
+    ({"login": "x" * 10_000}, "Логин слишком длинный: 10000 символов"),
+    ({"login": "a" * 65}, "не больше 64"),
+    ({"login": "nul\x00byte"}, "U+0000"),
+    ({"login": "evil\u202etxt.exe"}, "U+202E"),
+    ({"login": "два слова"}, "« » недопустим"),
+    ({"login": "<script>"}, "«<» недопустим"),
+    ({"login": "   "}, "Укажите логин"),
+    ({"full_name": "Иванов\u202eвонаИ"}, "ФИО содержит недопустимый"),
+    ({"full_name": "Иванов\x00"}, "U+0000"),
+    ({"full_name": "Иванов\u200bИван"}, "U+200B"),
+    ({"full_name": "Я" * 256}, "ФИО слишком длинное: 256"),
+]
+
+
+@pytest.mark.parametrize("bad,message", BAD_USERS, ids=[m for _, m in BAD_USERS])
+def test_user_administration_refuses_bad_logins_and_names(demo_db_any, bad, message):
+    from sqlalchemy import func, select as sa_select
+
+    from core import auth, users
+    from core.db import session_scope
+    from core.models import User
+    from tests.test_auth import scope_of
+
+    admin = scope_of(demo_db_any, "demo-admin")
+    with session_scope(demo_db_any) as s:
+        before = s.execute(sa_select(func.count()).select_from(User)).scalar()
+    fields = {"login": "new-person", "full_name": "Новый Человек", **bad}
+    with pytest.raises(auth.AuthError, match=re.escape(message)):
+        users.create(admin, password="длинный-пароль", role="admin", engine=demo_db_any, **fields)
+    with session_scope(demo_db_any) as s:
+        assert s.execute(sa_select(func.count()).select_from(User)).scalar() == before
+    if "full_name" in bad:  # a rename is held to the same rule
+        with pytest.raises(auth.AuthError, match=re.escape(message)):
+            users.update(admin, admin.user_id, role="admin", territory_id=None, school_id=None,
+                         full_name=bad["full_name"], engine=demo_db_any)
+
+
+def test_ordinary_logins_and_names_pass(demo_db_any):
+    from core import auth, users
+    from tests.test_auth import scope_of
+
+    admin = scope_of(demo_db_any, "demo-admin")
+    for login, name in [("ivanova.m-2@school_7", "Иванова Мария-Луиза Петровна"), ("Ёлкин", "Ёлкин Ё. Ё."),
+                        ("a" * 64, "О’Нил Шон")]:
+        users.create(admin, login=login, password="длинный-пароль", full_name=name, role="admin", engine=demo_db_any)
+        assert auth.login(login, "длинный-пароль", engine=demo_db_any).ok
