@@ -147,3 +147,78 @@ def test_websocket_messages_are_bounded(live):
         after = rss_mib(proc)
     assert ws.close_code in (1006, 1009), ws.close_code  # dropped (1009 when the close frame arrives)
     assert after - before < 16, f"RSS {before:.0f} → {after:.0f} MiB"
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. A restore ends every session in the step that swaps the database
+# ---------------------------------------------------------------------------------------------
+RESTORE = r"""
+import os, sys
+from pathlib import Path
+from core import auth, maintenance
+die = sys.argv[2]
+if die == "before-swap":  # the process dies once the copy is in, before the old code ended sessions
+    auth.revoke_all_sessions = lambda s: os._exit(9)
+maintenance.restore(auth.system_scope(), sys.argv[1], confirm=True, directory=Path(os.environ["BACKUPS"]))
+"""
+
+
+def _restore(tmp, db, name: str, die: str) -> int:
+    import os
+    import sys
+
+    from tests.e2e.conftest import ROOT
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "BACKUPS": str(tmp), "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", RESTORE, name, die], cwd=ROOT, env=env, timeout=300).returncode
+
+
+@pytest.mark.parametrize("die", ["before-swap", "no"])
+def test_no_request_of_an_ended_session_passes_a_restore(tmp_path, db_templates, die):
+    import re
+    import threading
+
+    import requests
+
+    from core import auth, maintenance
+    from core.db import get_engine
+    from tests.e2e.conftest import running_server
+    from tests.e2e.test_security_http import http_login
+
+    with running_server(tmp_path, template=db_templates.url("sqlite", "demo")) as base:
+        db = tmp_path / "e2e.db"
+        ended, _ = http_login(base, "demo-methodist")
+        other, _ = http_login(base, "demo-head")
+        assert ended.get(base + "/overview", allow_redirects=False, timeout=60).status_code == 200
+        copy = maintenance.backup(auth.system_scope(), get_engine(f"sqlite:///{db}"), directory=tmp_path)
+        token = {"mon_session": ended.cookies.get("mon_session")}  # kept, as a stolen copy of it would be
+        page = ended.get(base + "/logout", timeout=60)  # the backup holds this session open: now it ends
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        assert ended.post(base + "/logout", data={"csrf": csrf}, allow_redirects=False, timeout=60).status_code == 303
+        stop, passed, asked = threading.Event(), [], [0]
+
+        def hammer():
+            with requests.Session() as s:
+                while not stop.is_set():
+                    r = s.get(base + "/overview", cookies=token, allow_redirects=False, timeout=60)
+                    asked[0] += 1
+                    if r.status_code != 303:
+                        passed.append(r.status_code)
+
+        threads = [threading.Thread(target=hammer) for _ in range(3)]
+        for t in threads:
+            t.start()
+        code = _restore(tmp_path, db, copy.name, die)
+        time.sleep(1.0)
+        stop.set()
+        for t in threads:
+            t.join()
+        assert asked[0] > 0
+        assert passed == [], f"{len(passed)} of {asked[0]} requests of the ended session passed"
+        assert (code == 9) if die == "before-swap" else (code == 0)
+        final = requests.get(base + "/overview", cookies=token, allow_redirects=False, timeout=60)
+        assert final.status_code == 303
+        if die == "no":  # a finished restore ends every session, the other one too
+            assert other.get(base + "/overview", allow_redirects=False, timeout=60).status_code == 303
+        else:  # died before the swap: the live database as it was, the other session still in
+            assert other.get(base + "/overview", allow_redirects=False, timeout=60).status_code == 200
