@@ -34,7 +34,7 @@ school_names = dict(zip(schools["id"], schools["name"]))
 def edit_user(uid: int, row) -> None:
     """Role, territory and school of a user (audited; their sessions end when access changes)."""
     with st.form(f"admin_edit_{uid}"):
-        st.markdown(f"**Роль и привязка пользователя «{row['login']}»**")
+        st.markdown(f"**Роль и привязка пользователя «{md_text(row['login'])}»**")
         c1, c2, c3 = st.columns(3)
         role = c1.selectbox("Роль", ROLES, index=list(ROLES).index(row["role"]), format_func=ROLE_LABELS.get,
                             key=f"edit_role_{uid}")
@@ -177,6 +177,6 @@ with c2:
                 try:
                     before = maintenance.restore(sc, name, confirm=sure, engine=cache.engine())
                     cache.refresh_version()  # the write bumped the data version: this run reads after it
-                    st.success(f"Восстановлено из «{name}». Прежнее состояние сохранено как «{before.name}».")
+                    st.success(f"Восстановлено из «{md_text(name)}». Прежнее состояние сохранено как «{md_text(before.name)}».")
                 except maintenance.MaintenanceError as exc:
                     st.error(md_text(str(exc)))

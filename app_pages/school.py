@@ -12,6 +12,7 @@ from core import formatting as fmt
 from core.auth import AccessDenied
 from ui import cache
 from ui.common import chart_with_downloads, demo_banner, scope, status_badge, table_with_download
+from ui.tables import text_table
 
 sc = scope()
 
@@ -87,9 +88,9 @@ if not view.targets:
                "значения рядом со значением по территории за тот же период.")
     rows = cache.school_indicators(sc, int(school_id), cut)
     if rows:
-        st.table([{"Показатель": r["short_name"], "Период": r["label"], "Школа": fmt.value(r["value"], r["unit"]),
-                   "Территория": fmt.value(r["territory_value"], r["unit"]),
-                   "Сравнение": _compare(r)} for r in rows], hide_index=True)
+        text_table([{"Показатель": r["short_name"], "Период": r["label"], "Школа": fmt.value(r["value"], r["unit"]),
+                      "Территория": fmt.value(r["territory_value"], r["unit"]),
+                      "Сравнение": _compare(r)} for r in rows])
     else:
         st.info("Школа ещё не сдавала данных. Данные загружает руководитель школы на странице «Загрузка данных» "
                 "или «Ввод данных», либо методист управления образования.")
@@ -115,7 +116,7 @@ else:
             "Нужно": need,
             "Среднее по территории": fmt.value(t.average, t.unit),
         })
-    st.table(table, hide_index=True)  # an HTML table: prints cleanly from the browser
+    text_table(table)  # an HTML table: prints cleanly from the browser
 
 st.markdown("#### Мероприятия дорожной карты")
 if not acts:
