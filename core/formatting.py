@@ -28,6 +28,8 @@ def num(x: float | None, digits: int = 1, *, unit: str = "") -> str:
     groups, decimal comma), at most `digits` decimals; None or NaN -> '—'."""
     if x is None or x != x:
         return "—"
+    if abs(x) >= 1e15:  # far beyond any count (a stored 1e308 or ∞ must not break a page): 1,2·10³⁰⁸
+        return _huge(x) + (f"{NBSP}{unit}" if unit else "")
     pattern = "#,##0" + ("." + "#" * digits if digits > 0 else "")
     text = format_decimal(round(x, max(digits, 0)), format=pattern, locale=RU)
     if text in ("-0", "−0"):
@@ -35,6 +37,16 @@ def num(x: float | None, digits: int = 1, *, unit: str = "") -> str:
     if unit:
         return f"{text}{NBSP}{unit}"
     return text
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _huge(x: float) -> str:
+    if x in (float("inf"), float("-inf")):
+        return "∞" if x > 0 else "-∞"
+    mantissa, exp = f"{x:.1e}".split("e")
+    return f"{mantissa.replace('.', ',')}·10{str(int(exp)).translate(_SUPERSCRIPT)}"
 
 
 def value(x: float | None, unit: str, digits: int = 1) -> str:
@@ -50,6 +62,8 @@ def value(x: float | None, unit: str, digits: int = 1) -> str:
 def plural(n: float, forms: tuple[str, str, str]) -> str:
     """1 школа, 2 школы, 5 школ, 1,5 школы: forms are (one, few, many), chosen by babel's Russian
     plural rules."""
+    if n != n or abs(n) == float("inf"):
+        return forms[2]
     form = RU.plural_form(abs(n))
     return {"one": forms[0], "few": forms[1], "many": forms[2]}.get(form, forms[1])
 

