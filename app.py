@@ -18,6 +18,7 @@ from starlette.middleware import Middleware  # noqa: E402
 from core.startup import ensure_database  # noqa: E402
 from server.middleware import AuthGateMiddleware, SecurityHeadersMiddleware, TrustedProxyMiddleware  # noqa: E402
 from server import media  # noqa: E402
+from server.faults import DatabaseDownMiddleware  # noqa: E402
 from server.limits import BodyLimitMiddleware  # noqa: E402
 from server.routes import ROUTES  # noqa: E402
 
@@ -28,5 +29,6 @@ app = st.App(
     "main.py",
     routes=ROUTES,
     middleware=[Middleware(TrustedProxyMiddleware), Middleware(SecurityHeadersMiddleware),
-                Middleware(BodyLimitMiddleware), Middleware(AuthGateMiddleware)],
+                Middleware(DatabaseDownMiddleware), Middleware(BodyLimitMiddleware),
+                Middleware(AuthGateMiddleware)],
 )

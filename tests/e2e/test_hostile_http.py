@@ -222,3 +222,43 @@ def test_no_request_of_an_ended_session_passes_a_restore(tmp_path, db_templates,
             assert other.get(base + "/overview", allow_redirects=False, timeout=60).status_code == 303
         else:  # died before the swap: the live database as it was, the other session still in
             assert other.get(base + "/overview", allow_redirects=False, timeout=60).status_code == 200
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. With the database unreachable every route answers a Russian page with 503, and the app recovers
+# ---------------------------------------------------------------------------------------------
+def test_database_down_answers_russian_503_and_recovers(tmp_path, db_templates):
+    import requests
+
+    from tests.conftest import _cleanup, _pg_admin_conn, _require
+    from tests.e2e.conftest import running_server
+    from tests.e2e.test_security_http import http_login
+
+    _require("postgresql")
+    url = db_templates.copy("postgresql", "demo", tmp_path)
+    name = url.rsplit("/", 1)[1]
+    try:
+        with running_server(tmp_path, {"DATABASE_URL": url}) as base:
+            s, r = http_login(base, "demo-head")
+            assert r.status_code == 303 and s.get(base + "/overview", allow_redirects=False, timeout=60).status_code == 200
+            with _pg_admin_conn() as admin:  # this database only: the cluster stays up for everybody else
+                admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+            anonymous = requests.Session()
+            for sess, method, path in ((anonymous, "GET", "/login"), (anonymous, "POST", "/login"),
+                                       (anonymous, "GET", "/setup"), (s, "GET", "/overview"),
+                                       (s, "GET", "/logout"), (s, "GET", "/school?school=2"),
+                                       (anonymous, "GET", "/healthz")):
+                r = sess.request(method, base + path, data={"login": "x"} if method == "POST" else None,
+                                 allow_redirects=False, timeout=60)
+                assert r.status_code == 503, (method, path, r.status_code, r.text[:200])
+                assert "Нет связи с базой данных" in r.text and r.headers.get("retry-after")
+            with _pg_admin_conn() as admin:
+                admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+            assert anonymous.get(base + "/login", timeout=60).status_code == 200  # back by itself
+            assert s.get(base + "/overview", allow_redirects=False, timeout=60).status_code == 200  # still logged in
+            assert anonymous.get(base + "/healthz", timeout=60).json() == {"status": "ok"}
+    finally:
+        with _pg_admin_conn() as admin:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        _cleanup(url)
