@@ -509,6 +509,7 @@ def _revoke_token(session: Session, token: str) -> int | None:
         return None
     sess.revoked_at = utcnow()
     session.add(sess)
+    sessions_ended()
     return sess.user_id
 
 
@@ -664,13 +665,39 @@ def logout_csrf(session_token: str | None) -> str:
     return hmac.new(session_token.encode(), b"logout", "sha256").hexdigest()[:32]
 
 
+_SESSIONS_ENDED: list = []  # callbacks of the server (server/sockets.py): sessions were ended here
+
+
+def on_sessions_ended(fn) -> None:
+    """Call `fn()` whenever this process ends login sessions (after the ending transaction): the
+    server closes those sessions' open websockets. Core knows nothing of websockets."""
+    if fn not in _SESSIONS_ENDED:
+        _SESSIONS_ENDED.append(fn)
+
+
+def sessions_ended() -> None:
+    def tell():
+        for fn in list(_SESSIONS_ENDED):
+            try:
+                fn()
+            except Exception:  # noqa: BLE001 - a listener never undoes an ended session
+                pass
+
+    if in_write_transaction():
+        after_write_transaction(tell)
+    else:
+        tell()
+
+
 def revoke_all_sessions(session: Session) -> int:
     """End every open session (after a restore: the restored database brings back old sessions)."""
+    sessions_ended()
     return session.execute(update(AuthSession).where(AuthSession.revoked_at.is_(None))
                            .values(revoked_at=utcnow())).rowcount or 0
 
 
 def revoke_user_sessions(session: Session, user_id: int) -> None:
+    sessions_ended()
     now = utcnow()
     for sess in session.exec(select(AuthSession).where(AuthSession.user_id == user_id,
                                                        AuthSession.revoked_at == None)).all():  # noqa: E711

@@ -104,6 +104,7 @@ def restore(scope: Scope, name: str, *, confirm: bool, engine: Engine | None = N
     with sqlite3.connect(staged) as a, sqlite3.connect(dest, timeout=30) as b:
         a.backup(b)  # one step (all pages, one write transaction): readers see the old or the new
     staged.unlink(missing_ok=True)
+    auth.sessions_ended()  # the open websockets of this server close now (server/sockets.py)
     return before
 
 

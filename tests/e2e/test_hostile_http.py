@@ -262,3 +262,62 @@ def test_database_down_answers_russian_503_and_recovers(tmp_path, db_templates):
         with _pg_admin_conn() as admin:
             admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         _cleanup(url)
+
+
+# ---------------------------------------------------------------------------------------------
+# 8. An ended session can do nothing: its open websocket is closed
+# ---------------------------------------------------------------------------------------------
+def _open_socket(base: str, s):
+    import websockets.sync.client as wsc
+
+    cookie = "; ".join(f"{k}={v}" for k, v in s.cookies.items())
+    return wsc.connect(base.replace("http://", "ws://") + "/_stcore/stream",
+                       additional_headers={"Cookie": cookie, "Origin": base}, subprotocols=["streamlit"],
+                       open_timeout=30)
+
+
+def _closed_by_server(ws, within: float = 40) -> int | None:
+    """Wait for the server to close `ws`; its close code (None: still open after `within` s)."""
+    from websockets.exceptions import ConnectionClosed
+
+    deadline = time.time() + within
+    while time.time() < deadline:
+        try:
+            ws.recv(timeout=1)
+        except TimeoutError:
+            continue
+        except ConnectionClosed:
+            return ws.close_code
+    return None
+
+
+@pytest.mark.parametrize("how", ["logout", "demotion", "restore"])
+def test_the_websocket_of_an_ended_session_is_closed(tmp_path, db_templates, how):
+    import re
+
+    from core import auth, maintenance, users
+    from core.db import get_engine
+    from tests.e2e.conftest import running_server
+    from tests.e2e.test_security_http import http_login
+    from tests.test_auth import scope_of
+
+    with running_server(tmp_path, template=db_templates.url("sqlite", "demo")) as base:
+        db = tmp_path / "e2e.db"
+        engine = get_engine(f"sqlite:///{db}")
+        copy = maintenance.backup(auth.system_scope(), engine, directory=tmp_path) if how == "restore" else None
+        s, _ = http_login(base, "demo-methodist")
+        with _open_socket(base, s) as ws:
+            assert _closed_by_server(ws, within=2) is None  # a live session's socket stays open
+            if how == "logout":
+                page = s.get(base + "/logout", timeout=60)
+                csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+                assert s.post(base + "/logout", data={"csrf": csrf}, allow_redirects=False, timeout=60).status_code == 303
+            elif how == "demotion":  # by the administrator (here through core, on the same database)
+                uid = scope_of(engine, "demo-methodist").user_id
+                users.update(scope_of(engine, "demo-admin"), uid, role="principal", territory_id=None, school_id=2,
+                             engine=engine)
+            else:
+                assert _restore(tmp_path, db, copy.name, "no") == 0
+            code = _closed_by_server(ws)
+            ws.close()
+        assert code == 4401, code
