@@ -19,6 +19,7 @@ from core.startup import ensure_database  # noqa: E402
 from server.middleware import AuthGateMiddleware, SecurityHeadersMiddleware, TrustedProxyMiddleware  # noqa: E402
 from server import media  # noqa: E402
 from server.faults import DatabaseDownMiddleware  # noqa: E402
+from server.inject import InjectScriptMiddleware  # noqa: E402
 from server.limits import BodyLimitMiddleware  # noqa: E402
 from server.routes import ROUTES  # noqa: E402
 
@@ -30,5 +31,5 @@ app = st.App(
     routes=ROUTES,
     middleware=[Middleware(TrustedProxyMiddleware), Middleware(SecurityHeadersMiddleware),
                 Middleware(DatabaseDownMiddleware), Middleware(BodyLimitMiddleware),
-                Middleware(AuthGateMiddleware)],
+                Middleware(AuthGateMiddleware), Middleware(InjectScriptMiddleware)],
 )

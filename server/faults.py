@@ -3,8 +3,8 @@ with 503 and Retry-After (never a bare 500), a websocket is refused with «try a
 and nothing is remembered of the failure — the next request after the database is back simply
 works (PostgreSQL connections are checked before use: `pool_pre_ping`).
 
-The lost-connection dialog of the browser (Streamlit's English «Connection error») is replaced in
-ui/connection.py."""
+The lost-connection dialog of the browser (Streamlit's English «Connection error») speaks Russian
+through server/assets/connection.js (injected by server/inject.py)."""
 
 from __future__ import annotations
 

@@ -21,6 +21,7 @@ from core.startup import ensure_database
 from core.read.lists import is_demo
 from core.settings import get_settings
 from server import templates
+from server.inject import SCRIPT_PATH, connection_js
 from core.navigation import PAGES, ROLE_PAGES
 
 CSRF_COOKIE = "mon_csrf"
@@ -195,4 +196,5 @@ ROUTES = [
     Route("/setup", setup_get, methods=["GET"]),
     Route("/setup", setup_post, methods=["POST"]),
     Route("/healthz", health, methods=["GET"]),
+    Route(SCRIPT_PATH, connection_js, methods=["GET"]),
 ]

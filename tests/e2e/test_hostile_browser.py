@@ -90,3 +90,39 @@ def test_file_cells_render_as_typed_in_the_check_table(planted, tabs, tmp_path):
         shot(pg, "hostile-upload-check")
         assert made == [], made
     tabs.end_session()
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. A lost connection speaks Russian and comes back by itself
+# ---------------------------------------------------------------------------------------------
+def test_a_lost_connection_speaks_russian_and_reconnects(tmp_path, db_templates, tabs, monkeypatch):
+    import signal
+
+    from tests.conftest import _sqlite_copy
+    from tests.e2e import conftest as e2e
+    from tests.e2e.conftest import _start, login
+
+    _sqlite_copy(db_templates.url("sqlite", "demo"), f"sqlite:///{tmp_path / 'e2e.db'}")
+    proc, base = _start(tmp_path, None)
+    port = base.rsplit(":", 1)[1]
+    pg = tabs(1280, 720)
+    try:
+        login(pg, base, "demo-head", then="/overview")
+        pg.locator(".tile").first.wait_for()
+        proc.send_signal(signal.SIGKILL)  # the server crashes
+        proc.wait(10)
+        dialog = pg.locator('[data-testid="stDialog"]')
+        dialog.get_by_text("Нет связи с сервером").wait_for(timeout=60000)
+        shot(pg, "connection-lost")
+        assert "Connection error" not in dialog.inner_text()
+        assert "Переподключаемся автоматически" in dialog.inner_text()
+        monkeypatch.setattr(e2e, "_free_port", lambda: int(port))
+        proc, again = _start(tmp_path, None)  # back on the same address
+        assert again == base, (again, base)
+        pg.get_by_text("Нет связи с сервером").wait_for(state="detached", timeout=90000)  # back by itself
+        wait_idle(pg)
+        pg.locator(".tile").first.wait_for(timeout=60000)  # the app, still logged in
+        assert "/login" not in pg.url
+        shot(pg, "connection-back")
+    finally:
+        proc.kill()
