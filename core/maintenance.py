@@ -103,7 +103,8 @@ def restore(scope: Scope, name: str, *, confirm: bool, engine: Engine | None = N
         staged_engine.dispose()
     with sqlite3.connect(staged) as a, sqlite3.connect(dest, timeout=30) as b:
         a.backup(b)  # one step (all pages, one write transaction): readers see the old or the new
-    staged.unlink(missing_ok=True)
+    for leftover in (staged, staged.with_name(staged.name + "-wal"), staged.with_name(staged.name + "-shm")):
+        leftover.unlink(missing_ok=True)
     auth.sessions_ended()  # the open websockets of this server close now (server/sockets.py)
     return before
 
