@@ -260,3 +260,18 @@ def test_pages_survive_any_stored_float(app_db, stored):
                          ("../app_pages/indicator.py", {"roadmap": "nev-2024"})):
         at = run_as("demo-head", page, **params)
         assert not at.exception and not [e for e in at.error if "непредвиденная" in e.value], (page, at.error)
+
+
+def test_the_entry_page_refuses_a_value_beyond_its_range(app_db):
+    """The browser form: 1e26 participants (the «резкое изменение» tick let it through before) is an
+    error naming the field and the range, and there is nothing to write."""
+    from tests.test_pages import run_as
+
+    at = run_as("demo-principal", "../app_pages/entry.py")
+    at.selectbox(key="entry_period").set_value("2024-Q4").run()
+    at.number_input(key="e_2:2024-Q4_olympiad_participants_v").set_value(1e26)
+    at.button[0].click().run()  # «Проверить»
+    assert not at.exception
+    table = at.table[0].value.to_string()
+    assert "вне допустимого диапазона" in table and "100\u00a0000" in table and "Участники олимпиад" in table
+    assert not any(b.key == "entry_apply" for b in at.button)
