@@ -45,14 +45,15 @@ def _still_valid(tokens: set[str]) -> set[str]:
 
 
 async def _watch() -> None:
-    while _open:
+    """Runs for the life of the server's loop once a socket has opened (idle while none is open)."""
+    while True:
         try:
             await asyncio.wait_for(_wake.wait(), timeout=WATCH_SECONDS)
         except asyncio.TimeoutError:
             pass
         _wake.clear()
         if not _open:
-            break
+            continue
         try:
             valid = await run_in_threadpool(_still_valid, {s.token for s in _open.values()})
         except Exception as exc:  # noqa: BLE001 - database unreachable: keep the sockets, look again later
@@ -77,8 +78,8 @@ async def serve(app, scope, receive, send, token: str) -> None:
     """Run the app's websocket `scope` for the login session `token`, closing it when the session ends."""
     global _wake, _loop, _watcher
     loop = asyncio.get_running_loop()
-    if _loop is not loop:
-        _loop, _wake = loop, asyncio.Event()
+    if _loop is not loop:  # the server's loop (once; a new one only in tests)
+        _loop, _wake, _watcher = loop, asyncio.Event(), None
     sock = _Socket(token)
     key = next(_ids)
     _open[key] = sock
