@@ -12,7 +12,7 @@ from sqlalchemy import text
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from core import reports
+from core import reports, safe_xlsx
 from tests.test_pages import app_db, run_as  # noqa: F401 - fixture
 
 
@@ -69,7 +69,7 @@ def test_audit_log_downloads_as_on_screen_with_formulas_neutralised(app_db, down
     # as typed, stored as text marked as typed text (the quote prefix): shown as text, never run
     link = next(c for c in cells if c.value == '=HYPERLINK("x")')
     assert link.data_type == "s" and link.quotePrefix
-    assert all(c.data_type == "s" and c.quotePrefix == c.value.startswith(reports.FORMULA_START) for c in cells)
+    assert all(c.data_type == "s" and c.quotePrefix == c.value.startswith(safe_xlsx.FORMULA_START) for c in cells)
 
 
 def test_principal_downloads_only_their_uploads(app_db, downloads):

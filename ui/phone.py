@@ -10,7 +10,7 @@ there. The desktop (from 641 px) sees nothing of this but hidden containers."""
 
 from __future__ import annotations
 
-from html import escape
+from core.formatting import md_text as escape  # user text safe for Markdown and HTML alike
 
 import streamlit as st
 
