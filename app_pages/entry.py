@@ -13,7 +13,6 @@ from core import cycle
 from core import formatting as fmt
 from core.auth import AccessDenied
 from core.ingest import pipeline
-from core.ingest.problems import IngestError
 from ui import cache, phone
 from ui.common import problems_table, quarter_choices, scope
 

@@ -89,7 +89,7 @@ def load_tab() -> None:
         label = "Заменить загруженную дорожную карту" if pv.replaces else "Записать дорожную карту"
         if st.button(label, type="primary", key="rm_apply"):
             try:
-                out = roadmap_book.apply(sc, pv, data, engine=engine)
+                roadmap_book.apply(sc, pv, data, engine=engine)
             except Refused as exc:
                 st.error(escape(str(exc)))
                 return

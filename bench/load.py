@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import os
 import re
-import statistics
 import sys
 import tempfile
 import threading

@@ -42,7 +42,6 @@ def _load_roadmap(args, engine) -> int:
     from pathlib import Path
 
     from core import roadmap_book
-    from core.ingest.problems import IngestError
 
     path = Path(args.file)
     try:
@@ -70,7 +69,6 @@ def _draft_roadmap(args) -> int:
     from pathlib import Path
 
     from core import roadmap_docx
-    from core.ingest.problems import IngestError
 
     path = Path(args.file)
     out = Path(args.output) if args.output else path.with_suffix(".черновик.xlsx")

@@ -20,7 +20,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from core import auth, settings, summary
-from core import roadmap as roadmap_rules
 from core.roadmap_view import write_status
 from core.db import session_scope
 from core import periods as periods_mod

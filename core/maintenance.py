@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import auth, policy
+from core import auth
 from core.auth import Scope
 from core.db import get_engine, make_engine, session_scope
 from core.errors import Refused

@@ -13,7 +13,7 @@ import vl_convert as vlc
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Cm, Pt, RGBColor
+from docx.shared import Cm, Pt
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import text

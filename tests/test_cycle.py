@@ -18,7 +18,6 @@ from core import formatting as fmt
 from core.auth import AccessDenied
 from core.db import session_scope
 from core.ingest import pipeline
-from core.ingest.problems import IngestError
 from core.models import User
 from tests.ingest_files import long_table
 

@@ -1,7 +1,6 @@
 """AppTest tests of the roadmap, risk and curated-schools pages against the demo (the five seed
 roadmaps loaded from data/roadmaps/)."""
 
-from datetime import date
 
 import pytest
 from sqlalchemy import text

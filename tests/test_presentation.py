@@ -222,7 +222,6 @@ def test_readme_is_russian_first():
 
 
 def _quarters(n: int, first_year: int = 2022):
-    from datetime import date
 
     from core import periods
     from core.read.types import SeriesPoint

@@ -3,7 +3,6 @@
 
 from datetime import date, datetime
 
-import pytest
 from sqlalchemy import text
 
 from core import periods

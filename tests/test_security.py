@@ -542,7 +542,7 @@ def test_error_messages_carrying_user_text_render_as_text(env_demo_url):
 
     st.cache_data.clear()
     st.cache_resource.clear()
-    engine = ensure_database(env_demo_url)
+    ensure_database(env_demo_url)
     hostile = "[x](http://evil)"  # since issue 29 refused as a login, the refusal quoting its «[»
     at = AppTest.from_file("app_harness.py", default_timeout=60)
     at.session_state["test_login"] = "demo-admin"

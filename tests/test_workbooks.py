@@ -3,7 +3,6 @@ headers, last quarter's template, .xls/.ods/.csv from real writers), what goes o
 by every territory an upload touched, numbers in Russian. Every refused file changes nothing."""
 
 import io
-import re
 import zipfile
 
 import pytest
@@ -310,7 +309,7 @@ def test_a_sheet_per_school_with_indicator_names(db, methodist):
     wb.active.append(["Заполните лист своей школы. Показатели — как в дорожной карте."])
     for name, total, of_them, olymp in (("СОШ № 2", 38, 30, 12), ("СОШ № 5", 33, 25, 7)):
         ws = wb.create_sheet(name)
-        ws.append([f"Отчёт школы за IV кв. 2024"])
+        ws.append(["Отчёт школы за IV кв. 2024"])
         ws.append(["Показатель", "Значение"])
         ws.append(["Педагоги прошли КПК, всего", total])
         ws.append(["Педагоги прошли КПК, из них", of_them])

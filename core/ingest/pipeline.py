@@ -10,11 +10,10 @@ import gc
 import hashlib
 import io
 import json
-import re
 import zipfile
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 import pandas as pd
 from sqlalchemy import bindparam, delete, insert, text, update

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from core.errors import Refused
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class IngestError(Refused):

@@ -27,8 +27,7 @@ import functools
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from sqlalchemy import bindparam, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from core import formatting as fmt
 from core import target_counts as counts
