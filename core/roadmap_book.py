@@ -673,6 +673,12 @@ def check_risks(ctx: _Check) -> None:
                          "found_in_text": r["found_in_text"].value or None, "schools": codes, "audit_date": audit_date})
 
 
+def _plan_years(pv: Preview) -> tuple[int, int] | None:
+    """The roadmap's years, for recurring deadlines («ежеквартально» is due at each quarter's end)."""
+    a, b = pv.roadmap.get("year_from"), pv.roadmap.get("year_to")
+    return (a, b) if a and b and a <= b else None
+
+
 def check_activities(ctx: _Check) -> None:
     """Sheet «Мероприятия»: number and stage unique, the direction listed, the deadline read (an
     unreadable one is a warning, kept as written), risk codes, indicators and schools known."""
@@ -687,7 +693,7 @@ def check_activities(ctx: _Check) -> None:
         if d and d not in ctx.dir_numbers:
             P.append(r["direction"].problem(f"направления № {d} нет на листе «Направления»"))
         default_year = int(stage) if re.fullmatch(r"20\d\d", stage or "") else None
-        dl = parse_deadline(r["deadline"].value, default_year=default_year)
+        dl = parse_deadline(r["deadline"].value, default_year=default_year, years=_plan_years(ctx.pv))
         if dl.kind == "unparsed":
             P.append(r["deadline"].problem("срок не распознан: он сохранится как написан, без даты", "warning"))
         codes, unknown = expand_risk_codes(r["risks"].value, ctx.risk_codes, ctx.found)
@@ -710,7 +716,7 @@ def check_control_points(ctx: _Check) -> None:
         if n in cp_numbers:
             ctx.problems.append(r["number"].problem(f"контрольная точка № {n} указана дважды"))
         cp_numbers.add(n)
-        dl = parse_deadline(r["deadline"].value)
+        dl = parse_deadline(r["deadline"].value, years=_plan_years(ctx.pv))
         if dl.kind == "unparsed":
             ctx.problems.append(r["deadline"].problem("срок не распознан: он сохранится как написан, без даты",
                                                       "warning"))
