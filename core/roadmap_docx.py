@@ -50,22 +50,40 @@ class TCell:
     italic: bool = False
     span: int = 1
     merged: bool = False  # continues the cell above (vertical merge)
+    bold: bool = False
 
     @property
     def text(self) -> str:
-        return _clean(" ".join(self.paras))
+        return _clean("\n".join(self.paras))
+
+
+# a word split by a hyphen at a line's end («монито-» / «ринг»); a compound («учебно-» / «методический»)
+# and a range of months («июнь-» / «июль») keep their hyphen
+_HYPHEN_RE = re.compile(r"([А-Яа-яЁё]{2,})[-\u00ad][ \t]*\n\s*([а-яё]{2,})")
+_ADJ_END = re.compile(r"(ий|ый|ой|ая|яя|ое|ее|ые|ие|ого|его|ых|их|ому|ему|ыми|ими|ую|юю|ой)$")
+_MONTH_START = re.compile(r"(январ|феврал|март|апрел|ма[йяе]|июн|июл|август|сентябр|октябр|ноябр|декабр)")
+
+
+def _join_hyphen(m: re.Match) -> str:
+    a, b = m.group(1), m.group(2)
+    if _MONTH_START.match(b) or (a[-1:].lower() in ("о", "е") and _ADJ_END.search(b)):
+        return f"{a}-{b}"
+    return a + b
 
 
 def _clean(s: str) -> str:
-    return re.sub(r"\s+", " ", (s or "").replace("\u00a0", " ")).strip()
+    s = (s or "").replace("\u00a0", " ")
+    if "\n" in s:
+        s = _HYPHEN_RE.sub(_join_hyphen, s)
+    return re.sub(r"\s+", " ", s).strip()
 
 
 def _runs_text(p) -> tuple[str, bool, bool]:
     """Text of a w:p, whether all its text is italic, whether all of it is bold."""
     out, italic, bold, any_text = [], True, True, False
     for r in p.iter(W + "r"):
-        t = "".join((x.text or "") if x.tag == W + "t" else (" " if x.tag in (W + "tab", W + "br", W + "cr") else "")
-                    for x in r)
+        t = "".join((x.text or "") if x.tag == W + "t" else
+                    ("\n" if x.tag in (W + "br", W + "cr") else " " if x.tag == W + "tab" else "") for x in r)
         if not t.strip():
             out.append(t)
             continue
@@ -97,18 +115,19 @@ def _table(tbl) -> list[list[TCell]]:
                 span = int(gs.get(W + "val")) if gs is not None else 1
                 vm = pr.find(W + "vMerge")
                 vmerge = (vm.get(W + "val") or "continue") if vm is not None else None
-            paras, italic = [], True
+            paras, italic, bold = [], True, True
             for p in tc.iter(W + "p"):  # with the text of a table nested in the cell
-                t, it, _ = _runs_text(p)
+                t, it, b = _runs_text(p)
                 if t.strip():
                     paras.append(t)
                     italic &= it
+                    bold &= b
             col = len(row)
             if vmerge == "continue" and rows and col < len(rows[-1]):
                 above = rows[-1][col]
-                cell = TCell(list(above.paras), above.italic, span, True)
+                cell = TCell(list(above.paras), above.italic, span, True, above.bold)
             else:
-                cell = TCell(paras, italic and bool(paras), span)
+                cell = TCell(paras, italic and bool(paras), span, bold=bold and bool(paras))
             row.extend([cell] * span)
         rows.append(row)
     return rows
@@ -184,7 +203,9 @@ EXACT = {
     "form": {"форма", "форма проведения"},
     "participants": {"участники", "контингент", "целевая аудитория"},
     "venue": {"место проведения", "место"},
-    "risks": {"код параметра", "коды параметров", "код параметра риска", "параметры риска"},
+    "risks": {"код параметра", "коды параметров", "код параметра риска", "параметры риска", "код", "код риска"},
+    "direction": {"направление", "направления", "направление деятельности", "направление работы", "раздел",
+                  "раздел плана", "направления деятельности"},
     "control": {"контрольная точка", "контрольные точки"},
 }
 
@@ -203,6 +224,10 @@ def _role(h: str) -> tuple[str | None, bool]:
         return "number", False
     if "код" in t and ("параметр" in t or "риск" in t):
         return "risks", False
+    if t.startswith("направлени"):
+        return "direction", False
+    if "информацион" in t and "сопровожд" in t:
+        return "report_form", False
     if "контрольн" in t and "точк" in t:
         return "control", False
     if "групп" in t and "риск" in t:
@@ -211,7 +236,7 @@ def _role(h: str) -> tuple[str | None, bool]:
         return "progress", False
     if "целев" in t and "ориентир" in t:
         return "goals", False
-    if "перечень" in t or ("проявля" in t) or t in ("школы", "оо"):
+    if "перечень" in t or "проявля" in t or "выявлен" in t or t in ("школы", "оо"):
         return "found_in", False
     if "фактор" in t:
         return "factor", False
@@ -251,7 +276,7 @@ def _role(h: str) -> tuple[str | None, bool]:
 ROLE_LABEL = {"number": "№ п/п", "title": "Мероприятие", "deadline": "Срок", "responsible": "Ответственные",
               "expected_result": "Ожидаемый результат", "report_form": "Форма отчёта", "form": "Форма проведения",
               "participants": "Участники", "venue": "Место проведения", "risks": "Код параметра",
-              "control": "Контрольная точка"}
+              "control": "Контрольная точка", "direction": "Направление"}
 
 
 @dataclass
@@ -263,6 +288,7 @@ class Header:
     width: int
     loose: list[str] = field(default_factory=list)  # «header» taken as «role»
     texts: dict[str, str] = field(default_factory=dict)  # role -> the header as written
+    dropped: dict[int, str] = field(default_factory=dict)  # grid column -> a header the workbook has no field for
 
 
 def _header(grid: list[list[TCell]]) -> Header | None:
@@ -270,16 +296,20 @@ def _header(grid: list[list[TCell]]) -> Header | None:
     years: dict[int, int] = {}
     loose: dict[str, str] = {}
     texts: dict[str, str] = {}
+    unknown: dict[int, str] = {}
     n_rows = 0
     for i, row in enumerate(grid[:4]):
         found, row_years = 0, {}
         row_roles: list[tuple[str, int, str, bool]] = []
         seen: set[str] = set()
+        row_unknown: dict[int, str] = {}
         for j, c in enumerate(row):
             if c.text in seen:
                 continue
             role, exact = _role(c.text)
             if role is None:
+                if c.text and not re.fullmatch(r"[\d.]+", c.text):
+                    row_unknown[j] = c.text
                 continue
             seen.add(c.text)
             found += 1
@@ -294,6 +324,7 @@ def _header(grid: list[list[TCell]]) -> Header | None:
             break
         n_rows = i + 1
         years.update(row_years)
+        unknown.update(row_unknown)
         for role, j, text, exact in row_roles:
             if role in cols and cols[role] != j and grid[i][cols[role]].text == text:
                 continue
@@ -323,7 +354,9 @@ def _header(grid: list[list[TCell]]) -> Header | None:
     else:
         return None
     notes = [f"заголовок «{loose[r]}» принят за «{ROLE_LABEL[r]}»" for r in ROLE_LABEL if r in loose and r in cols]
-    return Header(kind, cols, years, n_rows, width, notes, texts)
+    taken = set(cols.values()) | set(years)
+    dropped = {j: t for j, t in unknown.items() if j not in taken and t not in texts.values()}
+    return Header(kind, cols, years, n_rows, width, notes, texts, dropped)
 
 
 def _is_numbering(row: list[TCell]) -> bool:
@@ -340,6 +373,7 @@ class Draft:
     book: dict = field(default_factory=dict)  # for core.roadmap_book.write
     checks: dict[str, list[str]] = field(default_factory=dict)  # sheet -> per row; MAIN_SHEET -> per field
     to_fill: list[str] = field(default_factory=list)  # what the user must fill before loading
+    dropped: list[str] = field(default_factory=list)  # columns of the document the workbook has no field for
 
     def rows(self, sheet: str) -> list[dict]:
         return self.book.setdefault(sheet, [])
@@ -405,16 +439,27 @@ def draft(data: bytes, file_name: str) -> Draft:
     text_dirs = _text_directions(intro)
     reader = _PlanReader(d, text_dirs)
     last: Header | None = None
+    prev_end = 0  # the block after the previous table
     for idx, (i, grid, h) in enumerate(heads):
         if h is None and last is not None and max(len(r) for r in grid) == last.width:
             # a continuation table after a page break: same columns, no header row
             h = Header(last.kind, last.cols, last.years, 0, last.width,
-                       ["продолжение таблицы без строки заголовков: столбцы взяты из таблицы выше"])
+                       ["продолжение таблицы без строки заголовков: столбцы взяты из таблицы выше"], last.texts,
+                       last.dropped)
+        between = [b for b in blocks[prev_end:i] if isinstance(b, Para) and b.text]
+        prev_end = i + 1
         if h is None:
             last = None
             continue
         body = grid[h.rows:]
         if h.kind == "plan":
+            heading = _heading(between, first=not reader.rows and reader.section is None)
+            if heading is not None:  # «3. Работа с родителями» typed between two pieces of the table
+                reader.section_heading(*heading)
+            for j, head in h.dropped.items():
+                msg = f"«{head}»" + (f" (таблица под заголовком «{fmt_clip(between[-1].text)}»)" if between else "")
+                if msg not in d.dropped:
+                    d.dropped.append(msg)
             reader.table(body, h)
         elif h.kind == "control":
             _control_points(d, body, h)
@@ -426,8 +471,39 @@ def draft(data: bytes, file_name: str) -> Draft:
             _targets(d, body, h)
         last = h
     reader.finish()
+    _target_paragraphs(d, blocks)
     _main(d, intro, blocks, file_name)
+    _check_years(d)
     return d
+
+
+_HEADING_RE = re.compile(r"^(?:(?:раздел|направление)\s*№?\s*)?(\d+|[IVX]+)[.)]?\s+(?=[А-ЯЁA-Z«\"])(.{3,200})$")
+_NOT_HEADING = re.compile(r"(продолжение|дорожн\w+ карт|план мероприятий|целев\w+ показател|контрольн\w+ точ|риск|утвержд|приложени)",
+                          re.I)
+
+
+def _heading(paras: list[Para], first: bool) -> tuple[str, str] | None:
+    """A section typed as a paragraph just above (a piece of) the plan table: (text, note) or None.
+    «3. Работа с родителями» or «Раздел II. …» is read as written; an unnumbered one — a paragraph in
+    bold or with Word's list numbering, or any short line above a table that has its own header — only
+    between tables, and its number is assigned by order (said in the note)."""
+    if not paras:
+        return None
+    p = paras[-1]
+    text = p.text.strip()
+    if len(text) > 200 or _NOT_HEADING.search(text) or text.endswith((":", ";")):
+        return None
+    m = _HEADING_RE.match(text)
+    if m:
+        if first and _arabic(m.group(1)) != "1":
+            return None
+        return text, ""
+    if first:
+        return None
+    if p.bold or p.numbered or (len(text) <= 120 and text[:1].isupper() and not text.endswith(".")):
+        return text, (f"раздел «{fmt_clip(text)}» взят из заголовка над частью таблицы; если это не направление "
+                      "плана, перенесите его мероприятия в нужное направление")
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -610,6 +686,24 @@ _DEADLINE_START = re.compile(
     re.I)
 
 
+_ROMAN = {"I": 1, "V": 5, "X": 10}
+
+
+def _arabic(code: str) -> str:
+    """«IV» → «4»; any other code as it is."""
+    if not re.fullmatch(r"[IVX]+", code or ""):
+        return code
+    total = 0
+    for k, ch in enumerate(code):
+        v = _ROMAN[ch]
+        total += -v if k + 1 < len(code) and _ROMAN[code[k + 1]] > v else v
+    return str(total)
+
+
+def fmt_clip(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
 def _words(s: str) -> set[str]:
     return {w[:5] for w in re.findall(r"[а-яёa-z]{4,}", s.lower())}
 
@@ -626,15 +720,21 @@ class _PlanReader:
         self.rows: list[dict] = []  # raw activity rows: {"cells": {role: text}, "years": {...}, ...}
         self.n_sections = 0
         self.subsections: list[dict] = []
+        self.dir_text = ""  # the «Направление» column's current text
 
     # --- rows ---
     def table(self, body: list[list[TCell]], h: Header) -> None:
         cols = h.cols
-        for row in body:
+        dcol = cols.get("direction")
+        for k_row, row in enumerate(body):
             distinct = []
             for k, c in enumerate(row):
-                if c.text and (k == 0 or c is not row[k - 1]) and c.text not in distinct:
+                if c.text and (k == 0 or c is not row[k - 1]) and c.text not in distinct and k != dcol:
                     distinct.append(c.text)
+            if dcol is not None and dcol < len(row) and row[dcol].text and row[dcol].text != self.dir_text \
+                    and not self._is_header_again(row, h):
+                self.dir_text = row[dcol].text  # the «Направление» column, merged down or repeated
+                self._section(row[dcol].text, False, "", column=True)
             if not distinct:
                 continue
             if _is_numbering(row):
@@ -650,20 +750,28 @@ class _PlanReader:
                 self._section(distinct[0], all(c.italic for c in row if c.text),
                               "" if spans else "строка с текстом только в первом столбце принята за раздел плана")
                 continue
-            cells = {role: (row[j].text if j < len(row) else "") for role, j in cols.items()}
+            why = self._numbered_section(row, body[k_row + 1:], h, num, title_cell, distinct)
+            if why is not None:
+                self._section(f"{num.rstrip('.')}. {title_cell.text}", title_cell.italic, why)
+                continue
+            cells = {role: (row[j].text if j < len(row) else "") for role, j in cols.items() if role != "direction"}
             merged = {role for role, j in cols.items() if j < len(row) and row[j].merged}
             years = {y: row[j] for j, y in h.years.items() if j < len(row)}
             if "number" in cols and not num and self.rows and self.rows[-1]["numbered"] and "number" not in merged:
                 prev = self.rows[-1]  # the rest of a row split over a page break
                 for role, v in cells.items():
-                    if v and role not in merged:
-                        prev["cells"][role] = _clean(f"{prev['cells'].get(role, '')} {v}")
+                    if v and role not in merged:  # a line's end: a word split by a hyphen is joined
+                        prev["cells"][role] = _clean(f"{prev['cells'].get(role, '')}\n{v}")
                 for y, c in years.items():
                     if c.paras and not c.merged:
                         prev["years"][y] = TCell(prev["years"].get(y, TCell([])).paras + c.paras)
                 prev["notes"].append("строка продолжена со следующей страницы (перенос строки таблицы)")
                 continue
             notes = _head_notes(h)
+            for j, head in h.dropped.items():
+                value = row[j].text if j < len(row) and (j == 0 or row[j] is not row[j - 1]) else ""
+                if value:
+                    notes.append(f"столбец «{head}» не перенесён (в файле для него нет поля): «{value}»")
             if not cells.get("title"):
                 notes.append("в строке нет названия мероприятия: впишите его или удалите строку")
             if "deadline" in merged:
@@ -672,13 +780,44 @@ class _PlanReader:
                               "section": self.section, "sub": self.sub})
 
     @staticmethod
+    def section_heading(self, text: str, why: str) -> None:
+        self._section(text, False, why)
+        self.dir_text = ""
+
+    @staticmethod
+    def _numbered_section(row: list[TCell], rest: list[list[TCell]], h: Header, num: str, title: TCell,
+                          distinct: list[str]) -> str | None:
+        """A section row typed with its number in the «№» column and its name beside it («I.» |
+        «Организационная работа», merged across or alone in its row): None if the row is an activity,
+        else the note to make ("" when the merge makes it certain)."""
+        code = num.rstrip(". ")
+        if not (code and title.text and len(distinct) == 2 and re.fullmatch(r"[IVX]+|\d+(\.\d+)*", code)):
+            return None
+        if any(c.text for j, c in enumerate(row) if j in h.years.keys() and c is not title):
+            return None
+        if title.span > 1:
+            return ""
+        nxt = next((r for r in rest if any(c.text for c in r)), None)
+        nxt_num = nxt[h.cols["number"]].text.rstrip(". ") if nxt is not None and h.cols["number"] < len(nxt) else ""
+        if nxt_num.startswith(_arabic(code) + ".") or nxt_num.startswith(code + "."):
+            return (f"строка «{num} {fmt_clip(title.text)}» принята за раздел: в ней только номер и название, а "
+                    f"следующий номер {nxt_num} — внутри неё; если это мероприятие, перенесите строку на лист «Мероприятия»")
+        if re.fullmatch(r"[IVX]+", code) or title.bold:
+            return (f"строка «{num} {fmt_clip(title.text)}» принята за раздел: в ней только номер и "
+                    + ("название, номер римский" if re.fullmatch(r"[IVX]+", code) else "название жирным шрифтом")
+                    + "; если это мероприятие, перенесите строку на лист «Мероприятия»")
+        return None
+
+    @staticmethod
     def _is_header_again(row: list[TCell], h: Header) -> bool:
         roles = [_role(t)[0] for t in dict.fromkeys(c.text for c in row if c.text)]
         return len(roles) >= 2 and sum(1 for r in roles if r in h.cols or r == "year") >= max(2, len(roles) - 1)
 
-    def _section(self, text: str, italic: bool, why: str = "") -> None:
+    def _section(self, text: str, italic: bool, why: str = "", column: bool = False) -> None:
         m = _SECTION_RE.match(text)
-        code, title = (m.group(1).rstrip("."), m.group(2).strip()) if m else (None, text)
+        code, title = (_arabic(m.group(1).rstrip(".")), m.group(2).strip()) if m else (None, text)
+        if column and code and "." in code:  # the «Направление» column names directions, not subsections
+            code = code.split(".")[0]
         title = title.strip(" :.")
         is_sub = bool(code and "." in code) or (italic and self.section is not None)
         if is_sub:
@@ -838,13 +977,21 @@ def _audit(d: Draft, body: list[list[TCell]], h: Header) -> None:
     group_col = "factor" if "factor" in h.cols and h.cols.get("factor") != h.cols.get(name_col) else None
     groups = {g["code"] for g in d.rows("Группы рисков")}
     last_group_name = ""
+    group_row: tuple[str, str] | None = None  # («1», «Низкое качество преподавания») from a row merged across
     for row in body:
         code = _cell(row, h.cols, "risks").rstrip(". ")
         if not re.fullmatch(r"\d+(\.\d+)+", code):
-            continue
+            written = _cell(row, h.cols, "number").rstrip(". ")
+            if re.fullmatch(r"\d+(\.\d+)+", written) and not code:
+                code = written  # the code typed in the «№» column
+            else:
+                group_row = _group_row(row) or group_row
+                continue
         grp = code.split(".")[0]
         gname = _cell(row, h.cols, group_col) if group_col else ""
-        gname = gname or last_group_name
+        if group_row and group_row[0] == grp:
+            gname = group_row[1]
+        gname = gname or (last_group_name if groups and grp in groups else "")
         last_group_name = gname
         notes = _head_notes(h)
         written = _cell(row, h.cols, "number").rstrip(". ")
@@ -855,10 +1002,29 @@ def _audit(d: Draft, body: list[list[TCell]], h: Header) -> None:
                   gnotes + ([] if gname else ["название группы не найдено"]))
             groups.add(grp)
         found = _cell(row, h.cols, "found_in")
-        d.add("Параметры риска", {"group": grp, "code": code, "name": _cell(row, h.cols, name_col),
-                                  "found_in_text": found or None},
+        name = _cell(row, h.cols, name_col)
+        if not name or name == gname or re.fullmatch(r"[\d.]+", name):
+            # the name typed in another column (or the group's name repeated there): the longest other text
+            others = [c.text for j, c in enumerate(row) if c.text and c.text not in (code, found, gname)
+                      and not re.fullmatch(r"[\d.\s]+", c.text) and (j == 0 or c is not row[j - 1])]
+            name = max(others, key=len) if others else ""
+            notes.append(f"название параметра взято из другого столбца: «{fmt_clip(name)}»" if name else
+                         f"название параметра {code} в документе не найдено: впишите его (поле обязательно)")
+            name = name or f"Параметр {code} (впишите название)"
+        d.add("Параметры риска", {"group": grp, "code": code, "name": name, "found_in_text": found or None},
               notes + ([f"школы «{found}» не сопоставлены с кодами школ: укажите коды в столбце «Школы (коды)»"]
                        if found else []))
+
+
+def _group_row(row: list[TCell]) -> tuple[str, str] | None:
+    """A risk group typed as a row merged across its parameters: «1. Низкое качество преподавания»
+    or «Группа 2 — …» (code, name), or None."""
+    texts = list(dict.fromkeys(c.text for c in row if c.text))
+    if not texts:
+        return None
+    text = " ".join(texts)
+    m = re.match(r"^(?:группа\s*(?:рисков|риска)?\s*№?\s*)?(\d+)[.):]?\s*[–—-]?\s*(.{3,})$", text, re.I)
+    return (m.group(1), m.group(2).strip(" .:«»")) if m else None
 
 
 def _risk_groups(d: Draft, body: list[list[TCell]], h: Header) -> None:
@@ -928,6 +1094,93 @@ def _targets(d: Draft, body: list[list[TCell]], h: Header) -> None:
         msg = "на листе «Целевые показатели» — код показателя и вид цели"
         if msg not in d.to_fill:
             d.to_fill.append(msg)
+
+
+_TARGETS_HEAD = re.compile(r"(целев\w+ (показател|индикатор|значени)|показател\w+ (эффективност|результативност|"
+                           r"реализации)|индикатор\w*)", re.I)
+_LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)]|[-–—•·▪])\s*(.+)$")
+
+
+def _target_kind(wording: str) -> tuple[str | None, str | None, str]:
+    """(kind, value, note) of a target typed as a sentence: the kind is always a guess from its words,
+    said with what else it could be."""
+    low = wording.lower().replace("ё", "е").replace("\u00a0", " ")
+    num = r"(\d+(?:[.,]\d+)?)"
+    pp = re.search(num + r"\s*(?:п\.\s*п\.?|процентн\w* пункт)", low)
+    pct = re.search(num + r"\s*%", low)
+    bound = re.search(r"не (менее|ниже|более|выше)\s*(?:чем\s*)?(?:на\s*)?" + num, low)
+    grow = re.search(r"(рост|увелич|повыш|прирост)", low)
+    if "не ниже средн" in low or "не ниже регионал" in low or "не ниже област" in low:
+        return "не ниже среднего", None, ("вид цели «не ниже среднего» предположен по словам «не ниже средн…»; "
+                                          "проверьте, с чем сравнивать (по региону, по району) или это «не менее» с числом")
+    if grow and pp:
+        return "рост, п.п.", pp.group(1).replace(",", "."), (
+            f"вид цели «рост, п.п.» предположен по словам «{grow.group(1)}…» и «п.п.»; может быть «не менее» "
+            f"(если {pp.group(1)} — уровень, а не прирост)")
+    if grow and pct:
+        return "рост, %", pct.group(1).replace(",", "."), (
+            f"вид цели «рост, %» предположен по словам «{grow.group(1)}…» и «%»; может быть «рост, п.п.» (если это "
+            "доля) или «не менее»")
+    if bound:
+        kind = "не менее" if bound.group(1) in ("менее", "ниже") else "не более"
+        other = "рост, п.п." if kind == "не менее" else "не менее"
+        return kind, bound.group(2).replace(",", "."), (
+            f"вид цели «{kind}» предположен по словам «не {bound.group(1)}»; может быть «{other}»")
+    if grow:
+        return None, None, f"вид цели не понят: по слову «{grow.group(1)}…» это рост, но в п.п. или в % — не сказано; выберите вид"
+    return None, None, "вид цели не понят: выберите его"
+
+
+def _target_paragraphs(d: Draft, blocks: list) -> None:
+    """Targets typed as a numbered list under a heading («Целевые показатели:», then «1. Увеличение
+    доли … на 5 п.п.»): each a target with the kind and value its words suggest, flagged."""
+    on = False
+    for b in blocks:
+        if not isinstance(b, Para):
+            on = False
+            continue
+        if not b.text:
+            continue
+        if len(b.text) <= 150 and _TARGETS_HEAD.search(b.text) and not _LIST_ITEM.match(b.text):
+            on = True
+            continue
+        if not on:
+            continue
+        m = _LIST_ITEM.match(b.text)
+        wording = (m.group(1) if m else b.text if b.numbered else "").strip().rstrip(";.")
+        if not wording:
+            on = False
+            continue
+        kind, value, why = _target_kind(wording)
+        due = re.findall(r"(?<!\d)(20\d\d)(?!\d)", wording)
+        d.add("Целевые показатели", {
+            "number": str(len(d.rows("Целевые показатели")) + 1), "wording": wording, "indicator": None, "kind": kind,
+            "value": value, "baseline": None, "due": due[-1] if due else None, "milestones": None},
+            ["цель записана абзацем списка: " + why,
+             "укажите код показателя (и опишите его на листе «Показатели», если его нет в системе)"])
+    if d.rows("Целевые показатели"):
+        msg = "на листе «Целевые показатели» — код показателя и вид цели"
+        if msg not in d.to_fill:
+            d.to_fill.append(msg)
+
+
+def _check_years(d: Draft) -> None:
+    """A deadline before the plan's first year is flagged on its row; a school year is explained."""
+    first = d.book.get("roadmap", {}).get("year_from")
+    for sheet in ("Мероприятия", "Контрольные точки"):
+        for k, row in enumerate(d.rows(sheet)):
+            text = row.get("deadline")
+            if not text:
+                continue
+            dl = parse_deadline(text, default_year=int(row["stage"]) if str(row.get("stage") or "").isdigit() else None)
+            notes = []
+            if dl.due and first and dl.due.year < first:
+                notes.append(f"срок «{text}» раньше первого года плана ({first}): проверьте год")
+            if dl.kind == "year" and dl.due and (dl.due.month, dl.due.day) == (8, 31):
+                notes.append(f"«{text}» — учебный год: срок принят до его конца, {dl.due:%d.%m.%Y}")
+            if notes:
+                old = d.checks[sheet][k]
+                d.checks[sheet][k] = "; ".join(x for x in [old, *notes] if x)
 
 
 # ---------------------------------------------------------------------------------------------
