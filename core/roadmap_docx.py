@@ -385,26 +385,44 @@ class Draft:
     def n_checks(self) -> int:
         return sum(1 for v in self.checks.values() for x in (v.values() if isinstance(v, dict) else v) if x)
 
+    KINDS = (("Мероприятия", ("мероприятие", "мероприятия", "мероприятий")),
+             ("Направления", ("направление", "направления", "направлений")),
+             ("Контрольные точки", ("контрольная точка", "контрольные точки", "контрольных точек")),
+             ("Целевые показатели", ("целевой показатель", "целевых показателя", "целевых показателей")),
+             ("Группы рисков", ("группа рисков", "группы рисков", "групп рисков")),
+             ("Параметры риска", ("параметр риска", "параметра риска", "параметров риска")))
+
+    def counts(self) -> dict[str, int]:
+        """What was found, by kind (the sheets of the draft), and the notes to check on each."""
+        return {sheet: len(self.rows(sheet)) for sheet, _ in self.KINDS}
+
+    def checks_by_sheet(self) -> dict[str, int]:
+        out = {}
+        for sheet in [MAIN_SHEET] + [k for k, _ in self.KINDS]:
+            v = self.checks.get(sheet) or []
+            n = sum(1 for x in (v.values() if isinstance(v, dict) else v) if x)
+            if n:
+                out[sheet] = n
+        return out
+
     def found_text(self) -> str:
-        """What was read, and how many guesses are marked."""
+        """What was read, by kind, and how many guesses are marked, sheet by sheet."""
         acts = self.rows("Мероприятия")
-        n = len(acts)
         stages = sorted({a["stage"] for a in acts if a.get("stage")})
-        parts = [f"{n} {plural(n, ('мероприятие', 'мероприятия', 'мероприятий'))}"
-                 + (f" (по годам {', '.join(stages)})" if stages else "")]
-        for sheet, forms in (("Направления", ("направление", "направления", "направлений")),
-                             ("Контрольные точки", ("контрольная точка", "контрольные точки", "контрольных точек")),
-                             ("Целевые показатели", ("целевой показатель", "целевых показателя", "целевых показателей")),
-                             ("Группы рисков", ("группа рисков", "группы рисков", "групп рисков")),
-                             ("Параметры риска", ("параметр риска", "параметра риска", "параметров риска"))):
+        parts = []
+        for sheet, forms in self.KINDS:
             k = len(self.rows(sheet))
-            if k:
-                parts.append(f"{k} {plural(k, forms)}")
+            if k or sheet == "Мероприятия":
+                parts.append(f"{k} {plural(k, forms)}" + (f" (по годам {', '.join(stages)})"
+                                                         if sheet == "Мероприятия" and stages else ""))
         text = f"Найдено: {', '.join(parts)}. "
+        if self.dropped:
+            text += (f"Не перенесены столбцы документа, для которых в файле нет поля: {', '.join(self.dropped)} — их "
+                     f"текст записан в столбец «{CHECK}» у каждой строки. ")
         k = self.n_checks()
         if k:
-            text += (f"Пометок «{CHECK}»: {k} — это догадки чтения (срок не распознан, направление или номер "
-                     "присвоены по порядку, заголовок столбца понят по смыслу, ответственный не указан); "
+            where = ", ".join(f"«{sheet}» — {n}" for sheet, n in self.checks_by_sheet().items())
+            text += (f"Пометок «{CHECK}»: {k} ({where}) — это догадки чтения: что предположено и что ещё возможно; "
                      "просмотрите их в Excel.")
         else:
             text += "Догадок нет, но просмотрите черновик перед загрузкой."
@@ -779,7 +797,6 @@ class _PlanReader:
             self.rows.append({"cells": cells, "years": years, "numbered": bool(num), "notes": notes,
                               "section": self.section, "sub": self.sub})
 
-    @staticmethod
     def section_heading(self, text: str, why: str) -> None:
         self._section(text, False, why)
         self.dir_text = ""
@@ -1109,7 +1126,7 @@ def _target_kind(wording: str) -> tuple[str | None, str | None, str]:
     pp = re.search(num + r"\s*(?:п\.\s*п\.?|процентн\w* пункт)", low)
     pct = re.search(num + r"\s*%", low)
     bound = re.search(r"не (менее|ниже|более|выше)\s*(?:чем\s*)?(?:на\s*)?" + num, low)
-    grow = re.search(r"(рост|увелич|повыш|прирост)", low)
+    grow = re.match(r"^(рост|увелич|повыш|прирост)", low) or re.search(r"(рост|увелич|повыш|прирост)\w*\s.*\bна\s*\d", low)
     if "не ниже средн" in low or "не ниже регионал" in low or "не ниже област" in low:
         return "не ниже среднего", None, ("вид цели «не ниже среднего» предположен по словам «не ниже средн…»; "
                                           "проверьте, с чем сравнивать (по региону, по району) или это «не менее» с числом")

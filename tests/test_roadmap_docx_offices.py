@@ -1,0 +1,207 @@
+"""Word roadmaps as offices type them (issue 26): the plan's structure — section rows, a «Направление»
+column, headings between pieces of the table, a second table under its own heading, targets typed as a
+numbered list, a risk audit with group rows, deadlines as written — read from documents made both with
+python-docx and with LibreOffice Writer (tests/office_docs.py), in layouts other than the project's
+renderer's; «Проверить» says what was guessed and what else it could be, and nothing on a row read
+exactly."""
+
+from __future__ import annotations
+
+import pytest
+
+from core import roadmap_docx
+from tests.office_docs import C, P, T, libreoffice, python_docx
+
+TITLE = P("Дорожная карта по поддержке школ с низкими образовательными результатами Харовского муниципального "
+          "района Вологодской области на 2024-2025 годы", bold=True)
+HEAD = ["№ п/п", "Мероприятие", "Срок исполнения", "Ответственные", "Ожидаемый результат"]
+
+LAYOUTS = {
+    # item 1: «I.» / «II.» in the «№» column, the name merged across; the numbering restarts in each
+    "roman_sections": [TITLE, T([
+        HEAD,
+        ["I.", C("Организационно-управленческие мероприятия", span=4, bold=True)],
+        ["1.", "Совещание с руководителями школ", "ежеквартально", "Управление образования", "Протокол"],
+        ["2.", "Мониторинг реализации программ перехода в эффективный режим", "ежемесячно", "ЦОКО", "Справка"],
+        ["II.", C("Работа с педагогическими кадрами", span=4, bold=True)],
+        ["1.", "Курсы повышения квалификации учителей математики", "2024-2025 уч. год", "ИРО", "Удостоверения"],
+        ["2.", "Методический десант в школы", "в течение года", "Методическая служба", "Отчёт"],
+        ["3.", "Семинар по формирующему оцениванию", "Март 2023 года", "Методическая служба", "Материалы"],
+    ])],
+    # item 1: «1.» merged across, «1.1.» a subsection, «2.» typed in bold in the title column only
+    "arabic_sections": [TITLE, T([
+        ["№", "Содержание мероприятия", "Сроки", "Исполнители"],
+        ["1.", C("Повышение качества преподавания", span=3, bold=True)],
+        ["1.1.", C("Поддержка молодых учителей", span=3)],
+        ["1.1.1.", "Наставничество для молодых учителей", "Сентябрь 2024 года", "Школы"],
+        ["1.1.2.", "Школа молодого педагога", "Октябрь 2024 года", "Методическая служба"],
+        ["2.", C("Работа с родителями", bold=True), "", ""],
+        ["2.1.", "Родительские собрания по вопросам качества образования", "Ежеквартально", "Школы"],
+    ])],
+    # item 2: a «Направление» column, merged down for the first direction, repeated for the second
+    "direction_column": [TITLE, T([
+        ["№ п/п", "Направление", "Мероприятие", "Срок", "Ответственный"],
+        ["1.", C("1. Работа с педагогическими кадрами", down=2), "Диагностика профессиональных дефицитов",
+         "Январь 2024 года", "ЦОКО"],
+        ["2.", "Индивидуальные образовательные маршруты педагогов", "Март 2024 года", "Методическая служба"],
+        ["3.", "Работа с родителями", "Родительский всеобуч", "ежеквартально", "Школы"],
+        ["4.", "Работа с родителями", "Анкетирование родителей", "Май 2024 года", "Школы"],
+    ])],
+    # items 3 and 4: headings typed between pieces of the table; a second table under its own heading
+    "headings_between": [
+        TITLE,
+        P("1. Организационная работа"),
+        T([HEAD, ["1", "Совещание с руководителями школ", "Февраль 2024 года", "Управление образования", "Протокол"],
+           ["2", "Утверждение программ перехода", "Март 2024 года", "Школы", "Программы"]]),
+        P("2. Работа с педагогами"),
+        T([["1", "Курсы повышения квалификации", "Апрель 2024 года", "ИРО", "Удостоверения"],
+           ["2", "Стажировки в школах-лидерах", "Май 2024 года", "Методическая служба", "Отчёт"]]),
+        P("3. Работа с родителями"),
+        T([["1", "Родительский всеобуч", "Сентябрь 2024 года", "Школы", "Протоколы"]]),
+        P("Механизмы реализации", bold=True),
+        T([["№", "Мероприятие", "Срок", "Ответственный", "Информационное сопровождение", "Финансирование"],
+           ["1", "Публичный доклад о ходе реализации", "Декабрь 2024 года", "Управление образования",
+            "Сайт управления образования", "Не требуется"],
+           ["2", "Совещание по итогам года", "Декабрь 2025 года", "Управление образования", "Пресс-релиз", ""]]),
+    ],
+    # item 5: targets typed as a numbered list under a heading
+    "targets_list": [
+        TITLE,
+        T([HEAD, ["1", "Семинар для заместителей директоров", "Март 2024 года", "Методическая служба", "Материалы"]]),
+        P("Целевые показатели:"),
+        P("Увеличение доли обучающихся, успешно выполнивших ВПР по математике, на 5 п.п. к 2025 году", numbered=True),
+        P("Рост числа участников региональных олимпиад на 10 %", numbered=True),
+        P("Доля педагогов, прошедших курсы повышения квалификации, не менее 80 %", numbered=True),
+        P("Средний балл ОГЭ по русскому языку не ниже среднего по региону", numbered=True),
+        P("Ответственный за мониторинг — ЦОКО."),
+    ],
+    # item 6: a risk audit, each group a row merged above its parameters; one parameter's name missing
+    "risk_audit": [
+        TITLE,
+        P("Результаты аудита рисков"),
+        T([["Код", "Параметр риска", "Школы, в которых выявлен"],
+           [C("1. Низкое качество преподавания", span=3, bold=True)],
+           ["1.1", "Высокая доля учителей без курсов повышения квалификации", "СОШ № 1, СОШ № 3"],
+           ["1.2", "Низкая мотивация педагогов", "СОШ № 2"],
+           [C("2. Недостаточная предметная и методическая компетентность педагогов", span=3, bold=True)],
+           ["2.1", "Дефициты предметных компетенций", "все школы"],
+           ["2.2", "", "СОШ № 4"]]),
+        T([HEAD, ["1", "Курсы для учителей", "Апрель 2024 года", "ИРО", "Удостоверения"]]),
+    ],
+    # item 7: a word split by a hyphen at a line's end; a compound keeps its hyphen
+    "hyphens": [TITLE, T([
+        HEAD,
+        ["1", "Монито-\nринг результатов ВПР", "Апрель 2024 года", "ЦОКО", "Аналитическая справка"],
+        ["2", "Учебно-\nметодический семинар", "Июнь-\nиюль 2024 года", "Методическая служба", "Материалы"],
+    ])],
+}
+
+
+@pytest.fixture(scope="module")
+def made_by_libreoffice() -> dict[str, bytes]:
+    return libreoffice(LAYOUTS)
+
+
+@pytest.fixture(params=["python-docx", "libreoffice"])
+def doc(request):
+    """The layout's document as made by python-docx or by LibreOffice Writer."""
+    if request.param == "python-docx":
+        return lambda name: python_docx(LAYOUTS[name])
+    made = request.getfixturevalue("made_by_libreoffice")
+    return lambda name: made[name]
+
+
+def draft(doc, name: str) -> roadmap_docx.Draft:
+    return roadmap_docx.draft(doc(name), f"{name}.docx")
+
+
+def acts(d, *keys):
+    return [tuple(a[k] for k in keys) for a in d.rows("Мероприятия")]
+
+
+def test_roman_section_rows_are_directions_and_numbers_restart_in_them(doc):
+    d = draft(doc, "roman_sections")
+    assert d.rows("Направления") == [{"number": "1", "title": "Организационно-управленческие мероприятия"},
+                                     {"number": "2", "title": "Работа с педагогическими кадрами"}]
+    assert d.checks["Направления"] == ["", ""]  # a merged section row is read exactly
+    assert acts(d, "number", "direction") == [("1.1", "1"), ("1.2", "1"), ("2.1", "2"), ("2.2", "2"), ("2.3", "2")]
+    checks = d.checks["Мероприятия"]
+    assert all("не распознан" not in c for c in checks), checks  # ежеквартально, ежемесячно, в течение года, уч. год
+    assert "учебный год: срок принят до его конца, 31.08.2025" in checks[2]
+    assert "раньше первого года плана (2024)" in checks[4]
+    assert not any("раньше" in c or "учебный год" in c for c in checks[:2] + checks[3:4])
+
+
+def test_arabic_sections_subsections_and_a_bold_row_are_not_activities(doc):
+    d = draft(doc, "arabic_sections")
+    assert d.rows("Направления") == [{"number": "1", "title": "Повышение качества преподавания"},
+                                     {"number": "2", "title": "Работа с родителями"}]
+    assert acts(d, "number", "direction", "title") == [
+        ("1.1.1", "1", "Наставничество для молодых учителей"), ("1.1.2", "1", "Школа молодого педагога"),
+        ("2.1", "2", "Родительские собрания по вопросам качества образования")]
+    assert d.checks["Мероприятия"] == ["", "", ""]  # rows read exactly carry no note
+    dir_checks = d.checks["Направления"]
+    assert dir_checks[0] == ""
+    # «2.» was not merged: a guess, said as one, with what else it could be
+    assert "принята за раздел" in dir_checks[1] and "если это мероприятие" in dir_checks[1]
+
+
+def test_a_direction_column_merged_down_or_repeated_gives_each_row_its_direction(doc):
+    d = draft(doc, "direction_column")
+    assert [x["title"] for x in d.rows("Направления")] == ["Работа с педагогическими кадрами", "Работа с родителями"]
+    numbers = [x["number"] for x in d.rows("Направления")]
+    assert numbers[0] == "1" and numbers[1] != "1"
+    assert acts(d, "number", "direction") == [("1", "1"), ("2", "1"), ("3", numbers[1]), ("4", numbers[1])]
+    assert d.checks["Направления"][0] == ""
+    assert "присвоен по порядку" in d.checks["Направления"][1]  # «Работа с родителями» has no number
+    assert d.checks["Мероприятия"] == ["", "", "", ""]
+
+
+def test_headings_between_pieces_of_the_table_and_a_second_table_under_its_heading(doc):
+    d = draft(doc, "headings_between")
+    dirs = d.rows("Направления")
+    assert [(x["number"], x["title"]) for x in dirs] == [
+        ("1", "Организационная работа"), ("2", "Работа с педагогами"), ("3", "Работа с родителями"),
+        ("4", "Механизмы реализации")]
+    assert acts(d, "number", "direction") == [("1.1", "1"), ("1.2", "1"), ("2.1", "2"), ("2.2", "2"), ("3.1", "3"),
+                                              ("4.1", "4"), ("4.2", "4")]
+    assert d.checks["Направления"][:3] == ["", "", ""]  # numbered headings are read as written
+    assert "взят из заголовка над частью таблицы" in d.checks["Направления"][3]
+    mech = d.rows("Мероприятия")[5:]
+    assert [a["report_form"] for a in mech] == ["Сайт управления образования", "Пресс-релиз"]
+    checks = d.checks["Мероприятия"]
+    assert "заголовок «Информационное сопровождение» принят за «Форма отчёта»" in checks[5]
+    assert "столбец «Финансирование» не перенесён (в файле для него нет поля): «Не требуется»" in checks[5]
+    assert "Финансирование" in d.found_text() and "Не перенесены столбцы" in d.found_text()
+
+
+def test_targets_typed_as_a_numbered_list(doc):
+    d = draft(doc, "targets_list")
+    t = d.rows("Целевые показатели")
+    assert [(x["kind"], x["value"], x["due"]) for x in t] == [
+        ("рост, п.п.", "5", "2025"), ("рост, %", "10", None), ("не менее", "80", None), ("не ниже среднего", None, None)]
+    assert t[0]["wording"].startswith("Увеличение доли обучающихся")
+    for note in d.checks["Целевые показатели"]:  # each kind a guess, with what else it could be
+        assert "предположен" in note and ("может быть" in note or "или" in note), note
+    assert "код показателя и вид цели" in d.fill_text()
+
+
+def test_a_risk_audit_with_group_rows_above_their_parameters(doc):
+    d = draft(doc, "risk_audit")
+    assert d.rows("Группы рисков") == [
+        {"code": "1", "name": "Низкое качество преподавания"},
+        {"code": "2", "name": "Недостаточная предметная и методическая компетентность педагогов"}]
+    params = d.rows("Параметры риска")
+    assert [(p["group"], p["code"], p["name"]) for p in params] == [
+        ("1", "1.1", "Высокая доля учителей без курсов повышения квалификации"),
+        ("1", "1.2", "Низкая мотивация педагогов"), ("2", "2.1", "Дефициты предметных компетенций"),
+        ("2", "2.2", "Параметр 2.2 (впишите название)")]
+    assert all(p["name"] for p in params)  # the importer refuses an empty required name
+    assert "название параметра 2.2 в документе не найдено" in d.checks["Параметры риска"][3]
+    assert d.checks["Группы рисков"] == ["", ""]
+
+
+def test_words_split_by_a_hyphen_at_a_line_end_are_joined(doc):
+    d = draft(doc, "hyphens")
+    assert acts(d, "title", "deadline") == [("Мониторинг результатов ВПР", "Апрель 2024 года"),
+                                            ("Учебно-методический семинар", "Июнь-июль 2024 года")]
