@@ -847,6 +847,7 @@ class _PlanReader:
         assumed = code is None
         code = code or str(self.n_sections)
         self.section = {"code": code, "title": title, "dir": self._direction(code, title, assumed)}
+        self.section["guess"] = self.section["dir"].get("guesses", {}).get(title, "")
         if why:
             self.section["dir"]["note"] = "; ".join(x for x in (self.section["dir"]["note"], why) if x)
         self.sub = None
@@ -854,14 +855,16 @@ class _PlanReader:
     def _direction(self, code: str, title: str, assumed: bool) -> dict:
         if self.text_dirs:  # match the section to the list of directions in the text
             words = _words(title)
-            best, score = None, 0.0
-            for dr in self.dirs[: len(self.text_dirs)]:
-                w = _words(dr["title"])
-                s = len(w & words) / max(1, len(w))
-                if s > score:
-                    best, score = dr, s
-            if best is not None and score >= 0.6:
-                best["note"] = "направление из перечня в тексте; раздел плана сопоставлен по словам названия"
+            scored = sorted(((len(_words(dr["title"]) & words) / max(1, len(_words(dr["title"]))), k, dr)
+                             for k, dr in enumerate(self.dirs[: len(self.text_dirs)])), key=lambda x: (-x[0], x[1]))
+            if scored and scored[0][0] >= 0.6:
+                best = scored[0][2]
+                other = next((dr for sc, _, dr in scored[1:] if sc > 0), None)
+                guess = (f"раздел плана «{fmt_clip(title)}» сопоставлен с направлением {best['number']} из перечня в "
+                         f"тексте по словам названия; " + (f"может быть направление {other['number']} «{fmt_clip(other['title'])}»"
+                                                           if other else "если это другое направление, исправьте номер"))
+                best["note"] = "направление из перечня в тексте документа; " + guess
+                best.setdefault("guesses", {})[title] = guess
                 return best
         taken = {x["number"] for x in self.dirs}
         number = code
@@ -887,7 +890,8 @@ class _PlanReader:
             parent = sub or sec
             if written and restarts and parent:
                 number = f"{parent['code']}.{written}"
-                notes.append(f"номер {number}: нумерация начинается заново в разделе {parent['code']}")
+                notes.append(f"номер {number} составлен из номера раздела и номера «{c.get('number')}» в документе: "
+                             f"нумерация начинается заново в разделе {parent['code']}")
             elif written:
                 number = written
             else:
@@ -896,6 +900,8 @@ class _PlanReader:
                 number = f"{key}.{by_section[key]}" if key else str(by_section[key])
                 notes.append("номер присвоен по порядку в разделе (в таблице нет столбца «№»)")
             direction = sec["dir"]["number"] if sec else None
+            if sec is not None and sec.get("guess"):
+                notes.append(f"направление {direction} — догадка: {sec['guess']}")
             if sec is None and self.n_sections:
                 notes.append("направление не указано: строка стоит до первого раздела плана")
             else:
@@ -903,7 +909,8 @@ class _PlanReader:
             risks = c.get("risks") or None
             if risk_from_subs and sub and not risks:
                 risks = sub["code"]
-                notes.append(f"параметр риска {sub['code']} взят из подраздела плана")
+                notes.append(f"параметр риска {sub['code']} предположен по подразделу плана, в котором стоит строка; "
+                             "в строке кода нет — может быть и другой параметр")
             base = {"number": number, "direction": direction, "title": c.get("title"),
                     "responsible": c.get("responsible") or None, "expected_result": c.get("expected_result") or None,
                     "report_form": c.get("report_form") or None, "form": c.get("form") or None,
@@ -954,7 +961,8 @@ def _split_result(paras: list[str], year: int) -> tuple[str | None, str | None, 
         if parse_deadline(tail, default_year=year).kind not in ("unparsed", "undated"):
             head = text[: m.start()].strip()
             clean_cut = len(paras) > 1 and paras[-1] == tail
-            return head or None, tail, ("срок выделен из конца текста ячейки года" if head and not clean_cut else None)
+            return head or None, tail, ("срок выделен из конца текста ячейки года; проверьте, где кончается результат"
+                                                  if head and not clean_cut else None)
     return text, None, "в ячейке года срок не найден: весь текст принят за результат"
 
 
@@ -1083,12 +1091,13 @@ def _targets(d: Draft, body: list[list[TCell]], h: Header) -> None:
         kind = next((k for w, k in _KIND_WORDS if w in low), None)
         if by_year and value is None and kind is None:
             kind = "по этапам"
-            notes.append("значения по годам приняты за этапы цели")
+            notes.append("значения по годам приняты за этапы цели; может быть и одна цель на последний год")
         elif kind is None and re.search(r"(рост|увеличени|повышени)", low):
             kind = "рост, п.п." if "%" in wording and "п.п" in low else "рост, %"
             notes.append(f"вид цели «{kind}» предположен по формулировке: проверьте (п.п. или %)")
         elif kind:
-            notes.append(f"вид цели «{kind}» выведен из слов формулировки")
+            other = "рост, п.п." if kind == "не менее" else "не менее"
+            notes.append(f"вид цели «{kind}» предположен по словам формулировки; может быть «{other}»")
         else:
             notes.append("вид цели не понят: выберите его")
         if value is None and kind not in ("по этапам", "не ниже среднего"):

@@ -88,6 +88,19 @@ LAYOUTS = {
            ["2.2", "", "СОШ № 4"]]),
         T([HEAD, ["1", "Курсы для учителей", "Апрель 2024 года", "ИРО", "Удостоверения"]]),
     ],
+    # item 8: the plan's sections matched to a list of directions typed in the text, by their words
+    "listed_directions": [
+        TITLE,
+        P("Основные направления деятельности:"),
+        P("Повышение профессиональной компетентности педагогов", numbered=True),
+        P("Работа с родительской общественностью", numbered=True),
+        T([HEAD,
+           [C("Работа с родительской общественностью и семьями обучающихся", span=5, bold=True)],
+           ["1", "Родительский всеобуч", "Октябрь 2024 года", "Школы", "Протоколы"],
+           [C("Повышение компетентности педагогов и работа с родителями", span=5, bold=True)],
+           ["2", "Курсы повышения квалификации", "Ноябрь 2024 года", "ИРО", "Удостоверения"],
+           ["3", "Стажировки", "Декабрь 2024 года", "Методическая служба", "Отчёт"]]),
+    ],
     # item 7: a word split by a hyphen at a line's end; a compound keeps its hyphen
     "hyphens": [TITLE, T([
         HEAD,
@@ -205,3 +218,16 @@ def test_words_split_by_a_hyphen_at_a_line_end_are_joined(doc):
     d = draft(doc, "hyphens")
     assert acts(d, "title", "deadline") == [("Мониторинг результатов ВПР", "Апрель 2024 года"),
                                             ("Учебно-методический семинар", "Июнь-июль 2024 года")]
+
+
+def test_a_section_matched_by_its_words_is_flagged_on_each_row_with_what_else_it_could_be(doc):
+    d = draft(doc, "listed_directions")
+    assert [(x["number"], x["title"]) for x in d.rows("Направления")] == [
+        ("1", "Повышение профессиональной компетентности педагогов"), ("2", "Работа с родительской общественностью")]
+    assert acts(d, "number", "direction") == [("1", "2"), ("2", "1"), ("3", "1")]
+    checks = d.checks["Мероприятия"]
+    assert "направление 2 — догадка: раздел плана «Работа с родительской общественностью и семьями обучающихся» " \
+           "сопоставлен с направлением 2" in checks[0]
+    assert "если это другое направление, исправьте номер" in checks[0]
+    assert "направление 1 — догадка" in checks[1] and "может быть направление 2 «Работа с родительской" in checks[1]
+    assert checks[1].count("догадка") == 1 and checks[2].count("догадка") == 1
