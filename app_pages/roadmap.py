@@ -1,6 +1,7 @@
 """A roadmap's plan: activities and control points on a timeline and in a table grouped by direction,
 filters, overdue first and counted, status changes by the roles allowed to; loading a roadmap file."""
 
+import hashlib
 from datetime import timedelta
 
 import streamlit as st
@@ -8,7 +9,7 @@ import streamlit as st
 from core.formatting import md_text as escape  # user text: Markdown and HTML both inert
 
 from core import formatting as fmt
-from core import cycle, plan_charts, roadmap_book, roadmap_docx, roadmap_view
+from core import cycle, plan_charts, roadmap_book, roadmap_docx, roadmap_view, territory_match
 from core import roadmap as rules
 from core.auth import AccessDenied
 from core.ingest.problems import IngestError
@@ -36,16 +37,45 @@ def word_draft() -> None:
     if not f:
         return
     try:
-        raw, d = roadmap_docx.draft_workbook(f.getvalue(), f.name)
+        with engine.connect() as c:
+            known = territory_match.visible(sc, c)
+        raw, d = roadmap_docx.draft_workbook(f.getvalue(), f.name, known)
     except IngestError as exc:
         st.error(escape(str(exc)), icon=":material/error:")
         return
-    st.success(d.found_text(), icon=":material/description:")
+    counts = d.counts()
+    for col, (label, n) in zip(st.columns(6), [("Направления", counts["Направления"]),
+                                               ("Мероприятия", counts["Мероприятия"]),
+                                               ("Контрольные точки", counts["Контрольные точки"]),
+                                               ("Целевые показатели", counts["Целевые показатели"]),
+                                               ("Группы и параметры риска",
+                                                f"{counts['Группы рисков']} / {counts['Параметры риска']}"),
+                                               ("Пометки «Проверить»", d.n_checks())]):
+        col.metric(label, n)
+    st.success(escape(d.found_text()), icon=":material/description:")
     if d.fill_text():
         st.warning(d.fill_text(), icon=":material/edit:")
     stem = f.name.rsplit(".", 1)[0]
     st.download_button("Скачать черновик дорожной карты (.xlsx)", raw, file_name=f"черновик_{stem}.xlsx", mime=XLSX,
                        icon=":material/download:", key="rm_draft", type="primary", on_click="ignore")
+
+
+def territory_question(pv, choice_key: str) -> None:
+    """The file's territory code is new, but its name matches a territory in the system: the
+    administrator says which it is; nothing is created until then."""
+    new = roadmap_book.NEW_TERRITORY
+    options = [m["code"] for m in pv.territory_match] + [new]
+    names = {m["code"]: f"Это «{m['name']}» (код {m['code']}) — загрузить для неё" for m in pv.territory_match}
+    names[new] = (f"Это другая территория — создать новую «{pv.territory.get('name')}» "
+                  f"(код {pv.territory.get('code')})")
+    with st.form("rm_territory_form", border=True):
+        st.markdown("**Для какой территории эта дорожная карта?** Вторая территория с тем же названием "
+                    "не создаётся без вашего ответа.")
+        pick = st.radio("Территория", options, format_func=names.get, key="rm_territory_pick",
+                        label_visibility="collapsed")
+        if st.form_submit_button("Применить", type="primary"):
+            st.session_state[choice_key] = pick
+            st.rerun()
 
 
 def load_tab() -> None:
@@ -62,8 +92,9 @@ def load_tab() -> None:
     if not f:
         return
     data = f.getvalue()
+    choice_key = f"rm_territory_{hashlib.sha256(data).hexdigest()[:16]}"
     try:
-        pv = roadmap_book.prepare(sc, data, f.name, engine)
+        pv = roadmap_book.prepare(sc, data, f.name, engine, territory=st.session_state.get(choice_key))
     except IngestError as exc:
         st.error(escape(str(exc)), icon=":material/error:")
         return
@@ -79,6 +110,11 @@ def load_tab() -> None:
                  icon=":material/error:")
     if pv.problems:
         problems_table(pv.problems)
+    if pv.territory_match and sc.is_admin:
+        territory_question(pv, choice_key)
+    elif st.session_state.get(choice_key):
+        st.caption(f"Территория: «{escape(pv.territory.get('name') or '')}» (код {escape(pv.territory.get('code') or '')})"
+                   + (", будет создана" if pv.territory.get("id") is None else ", уже есть в системе"))
     if pv.ok:
         st.success(f"Файл проверен: «{escape(fmt.clip(pv.roadmap['title'], 120))}» — {roadmap_book.summary_text(pv)}.")
         if pv.replaces:
@@ -92,6 +128,7 @@ def load_tab() -> None:
                 return
             cache.refresh_version()  # the write bumped the data version: this run reads after it
             st.query_params["roadmap"] = pv.roadmap["code"]
+            st.session_state.pop("plan_roadmap", None)  # the picker opens the roadmap just written
             st.session_state["roadmap_loaded"] = (
                 f"{'Заменена' if pv.replaces else 'Записана'}: дорожная карта «{pv.roadmap['code']}», "
                 f"{roadmap_book.summary_text(pv)}.")

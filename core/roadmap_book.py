@@ -22,7 +22,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from core import auth, quarters
+from core import auth, quarters, territory_match
 from core.auth import Scope
 from core.db import get_engine, session_scope
 from core.formatting import clip, plural
@@ -328,6 +328,9 @@ class Preview:
     replaces: int | None = None  # the id of the loaded roadmap with the same code (a corrected file)
     marked: list[dict] = field(default_factory=list)  # its items with a status other than «planned»
     loaded_targets: list[dict] = field(default_factory=list)  # its targets (indicator, applies_to, wording)
+    # the file names a new territory code, but territories in the system have a matching name: the
+    # user is asked which (prepare(territory=…)) — [{"code", "name", "score"}], best first
+    territory_match: list[dict] = field(default_factory=list)
 
     def dropped_marks(self) -> list[dict]:
         """Items of the loaded roadmap with a status that the new file no longer has (their status
@@ -419,9 +422,15 @@ def _period_code(cell: Cell, known: dict[str, dict], out: list[Problem], create:
     return spec.code
 
 
-def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = None, *, connection=None) -> Preview:
+NEW_TERRITORY = "new"  # prepare(territory=…): create the file's territory although one with a similar name exists
+
+
+def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = None, *, connection=None,
+            territory: str | None = None) -> Preview:
     """Read the workbook and check it whole; nothing is written. `connection`: read through it
-    (the demo builder checks each file inside its one transaction). Each sheet or rule is one
+    (the demo builder checks each file inside its one transaction). `territory`: the answer to the
+    question asked when the file's territory code is new but its name matches a territory in the
+    system (`Preview.territory_match`) — that territory's code (load for it), or NEW_TERRITORY. Each sheet or rule is one
     named check (`CHECKS`), run in order on one `_Check`: later checks see what earlier ones
     found (schools and indicators of the file, directions, risk parameters)."""
     engine = engine or get_engine()
@@ -434,7 +443,7 @@ def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = N
         known = _Known.read(c, book)
     ctx = _Check(scope=scope, book=book, pv=pv, known=known,
                  ind_kinds={code: r["value_kind"] for code, r in known.indicators.items()},
-                 known_schools=dict(known.schools))
+                 known_schools=dict(known.schools), territory_choice=territory)
     for check in CHECKS:
         check(ctx)
     return pv
@@ -494,6 +503,7 @@ class _Check:
     dir_numbers: set[str] = field(default_factory=set)
     risk_codes: list[str] = field(default_factory=list)
     found: set[str] = field(default_factory=set)  # risk parameters found in some school
+    territory_choice: str | None = None  # prepare(territory=…)
 
     @property
     def problems(self) -> list[Problem]:
@@ -544,6 +554,12 @@ def check_roadmap(ctx: _Check) -> None:
         P.append(main["code"].problem("код: латинские буквы, цифры, точка, дефис, подчёркивание, до 64 знаков"))
     pv.roadmap = rm
     tcode = get("territory_code")
+    choice = ctx.territory_choice
+    if choice and choice != NEW_TERRITORY:
+        if choice not in known.territories:
+            P.append(main["territory_code"].problem(f"территории с кодом «{choice}» нет в системе"))
+        else:
+            tcode = choice  # the user said: this file is that territory's
     if rm["code"] in known.roadmaps:
         old = known.roadmaps[rm["code"]]
         if tcode in known.territories and known.territories[tcode]["id"] != old["territory_id"]:
@@ -557,11 +573,23 @@ def check_roadmap(ctx: _Check) -> None:
             pv.loaded_targets = known.loaded_targets
     if tcode:
         t = known.territories.get(tcode)
-        pv.territory = {"id": t["id"] if t else None, "code": tcode, "name": get("territory_name") or (t or {}).get("name"),
-                        "region": get("region")}
+        pv.territory = {"id": t["id"] if t else None, "code": tcode,
+                        "name": (t or {}).get("name") if t and choice == tcode else
+                        get("territory_name") or (t or {}).get("name"), "region": get("region")}
+        match = [] if t is not None or choice == NEW_TERRITORY else territory_match.similar(
+            get("territory_name") or "", [(c, r["name"]) for c, r in known.territories.items()
+                                          if scope.is_admin or scope.can_see_territory(r["id"])])
+        pv.territory_match = [{"code": c, "name": n, "score": sc} for c, n, sc in match]
+        named = "; ".join(f"«{n}» (код {c})" for c, n, _ in match)
         if t is None and not scope.is_admin:
-            P.append(main["territory_code"].problem(f"территории с кодом «{tcode}» нет в системе; новую территорию "
-                                                    "добавляет администратор"))
+            P.append(main["territory_code"].problem(
+                f"территории с кодом «{tcode}» нет в системе; " + (f"по названию это, похоже, {named} — укажите этот "
+                                                                    "код" if match else "новую территорию добавляет администратор")))
+        elif match:
+            P.append(main["territory_code"].problem(
+                f"территории с кодом «{tcode}» нет в системе, но по названию «{get('territory_name')}» это, похоже, "
+                f"{named}. Выберите, для какой территории загрузить карту, или подтвердите создание новой территории "
+                "— вторая территория с тем же названием не создаётся молча"))
         elif t is not None and not scope.can_see_territory(t["id"]):
             P.append(main["territory_code"].problem("это не ваша территория: загружать дорожные карты можно только "
                                                     "для своей"))

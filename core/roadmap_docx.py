@@ -23,6 +23,7 @@ from core.ingest.problems import IngestError
 from core.roadmap import parse_deadline
 from core.roadmap_book import MAIN_FIELDS, MAIN_SHEET, SHEETS
 from core.roadmap_book import write as write_book
+from core import territory_match
 
 CHECK = "Проверить"
 CHECK_HINT = "что выведено из документа и почему; проверьте и очистите ячейку"
@@ -436,8 +437,10 @@ class Draft:
         return " ".join(x for x in (self.found_text(), self.fill_text()) if x)
 
 
-def draft(data: bytes, file_name: str) -> Draft:
-    """Read a .docx and build the draft workbook's content; DraftError if it cannot."""
+def draft(data: bytes, file_name: str, territories: list[tuple[str, str]] | None = None) -> Draft:
+    """Read a .docx and build the draft workbook's content; DraftError if it cannot. `territories`:
+    (code, name) of those in the system the user may load for — the one the document names is proposed
+    with its code."""
     blocks = _blocks(data, file_name)
     d = Draft(file_name)
     tables = [(i, b) for i, b in enumerate(blocks) if isinstance(b, list)]
@@ -490,7 +493,7 @@ def draft(data: bytes, file_name: str) -> Draft:
         last = h
     reader.finish()
     _target_paragraphs(d, blocks)
-    _main(d, intro, blocks, file_name)
+    _main(d, intro, blocks, file_name, territories)
     _check_years(d)
     return d
 
@@ -581,7 +584,8 @@ def _translit(s: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "", "".join(_TRANSLIT.get(ch, ch) for ch in s.lower()))
 
 
-def _main(d: Draft, intro: list[Para], blocks: list, file_name: str) -> None:
+def _main(d: Draft, intro: list[Para], blocks: list, file_name: str,
+          territories: list[tuple[str, str]] | None = None) -> None:
     paras = [p for p in intro if p.text]
     texts = [p.text for p in paras]
     checks: dict[str, str] = {}
@@ -636,6 +640,18 @@ def _main(d: Draft, intro: list[Para], blocks: list, file_name: str) -> None:
         main["territory_code"] = _translit(stem)[:32]
         checks["territory_code"] = ("код предложен транслитерацией; если территория уже есть в системе, укажите её код "
                                     "(новую территорию добавляет администратор)")
+        match = territory_match.similar(name, territories or [])
+        if match:
+            code, known, score = match[0]
+            main["territory_name"], main["territory_code"] = known, code
+            others = "; ".join(f"«{n}» (код {c})" for c, n, _ in match[1:3])
+            checks["territory_name"] = checks["territory_code"] = (
+                f"предложена территория системы «{known}» с кодом «{code}»: она похожа на слова документа "
+                f"«{m.group('t')}» (совпадение {score} %)" + (f"; похожи и {others}" if others else "")
+                + "; если в документе другая территория, исправьте код и название")
+        elif territories is not None:
+            checks["territory_code"] = (f"в системе нет территории, похожей на «{name}»: код предложен "
+                                        "транслитерацией; новую территорию добавляет администратор")
     else:
         checks["territory_name"] = "территория в тексте не найдена"
         d.to_fill.append("территорию и её код (лист «Дорожная карта»)")
@@ -687,7 +703,9 @@ def _main(d: Draft, intro: list[Para], blocks: list, file_name: str) -> None:
     d.book["roadmap"] = main
     d.checks[MAIN_SHEET] = checks  # type: ignore[assignment]
     if main.get("territory_code"):
-        d.to_fill.insert(0, f"код территории — как он записан в системе (предложен «{main['territory_code']}»)")
+        d.to_fill.insert(0, f"код территории — как он записан в системе (предложен «{main['territory_code']}»"
+                            + (", он есть в системе)" if territories and main["territory_code"] in dict(territories)
+                               else ")"))
     if main.get("code"):
         d.to_fill.insert(1 if main.get("territory_code") else 0,
                          f"код дорожной карты, уникальный в системе (предложен «{main['code']}»)")
@@ -1249,6 +1267,7 @@ def workbook(d: Draft) -> bytes:
     return out.getvalue()
 
 
-def draft_workbook(data: bytes, file_name: str) -> tuple[bytes, Draft]:
-    d = draft(data, file_name)
+def draft_workbook(data: bytes, file_name: str,
+                   territories: list[tuple[str, str]] | None = None) -> tuple[bytes, Draft]:
+    d = draft(data, file_name, territories)
     return workbook(d), d

@@ -11,6 +11,7 @@ import pytest
 
 from core import roadmap_docx
 from tests.office_docs import C, P, T, libreoffice, python_docx
+from tests.test_pages import app_db  # noqa: F401 - the fixture is used by name
 
 TITLE = P("Дорожная карта по поддержке школ с низкими образовательными результатами Харовского муниципального "
           "района Вологодской области на 2024-2025 годы", bold=True)
@@ -231,3 +232,109 @@ def test_a_section_matched_by_its_words_is_flagged_on_each_row_with_what_else_it
     assert "если это другое направление, исправьте номер" in checks[0]
     assert "направление 1 — догадка" in checks[1] and "может быть направление 2 «Работа с родительской" in checks[1]
     assert checks[1].count("догадка") == 1 and checks[2].count("догадка") == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 9: the territory — proposed from the system by its name; never created twice silently
+# ---------------------------------------------------------------------------------------------
+SYSTEM = [("kharovsk", "Харовский муниципальный район"), ("khasan", "Хасанский район"),
+          ("nevinnomyssk", "город Невинномысск")]
+
+
+def test_the_draft_proposes_the_systems_territory_with_its_code(doc):
+    d = roadmap_docx.draft(doc("hyphens"), "hyphens.docx", SYSTEM)
+    rm = d.book["roadmap"]
+    assert (rm["territory_code"], rm["territory_name"]) == ("kharovsk", "Харовский муниципальный район")
+    note = d.checks["Дорожная карта"]["territory_code"]
+    assert "предложена территория системы «Харовский муниципальный район» с кодом «kharovsk»" in note
+    assert "если в документе другая территория" in note
+    assert "предложен «kharovsk», он есть в системе" in d.fill_text()
+    alone = roadmap_docx.draft(doc("hyphens"), "hyphens.docx", [("khasan", "Хасанский район")])
+    assert alone.book["roadmap"]["territory_code"] == "kharovskiy"  # nothing alike: transliterated, and said so
+    assert "в системе нет территории, похожей на «Харовский муниципальный район»" in \
+        alone.checks["Дорожная карта"]["territory_code"]
+
+
+def _draft_to_load(code: str) -> bytes:
+    """The draft of a Word document the methodologist reviewed: only the roadmap's code typed in."""
+    from tests.test_roadmap_docx import _fill
+
+    raw = roadmap_docx.workbook(roadmap_docx.draft(python_docx(LAYOUTS["roman_sections"]), "карта.docx"))
+    return _fill(raw, {"code": code})
+
+
+def _territories(engine, like: str) -> list[tuple[str, str]]:
+    from sqlalchemy import text
+
+    with engine.connect() as c:
+        return [tuple(r) for r in c.execute(text("SELECT code, name FROM territory WHERE name LIKE :n ORDER BY code"),
+                                            {"n": f"%{like}%"})]
+
+
+def test_cli_asks_which_territory_instead_of_creating_a_second_one(empty_db, monkeypatch, capsys, tmp_path):
+    from pathlib import Path
+
+    from core import cli
+    from core.settings import reset_settings_cache
+
+    monkeypatch.setenv("DATABASE_URL", str(empty_db.url.render_as_string(hide_password=False)))
+    monkeypatch.setenv("MONITORING_DEMO", "0")
+    reset_settings_cache()
+    draft_file = tmp_path / "черновик.xlsx"
+    draft_file.write_bytes(_draft_to_load("khr-word"))
+    try:
+        assert cli.main(["load-roadmap", str(Path("data/roadmaps/001_kharovsk_2022.xlsx"))]) == 0
+        capsys.readouterr()
+        assert cli.main(["load-roadmap", str(draft_file)]) == 1  # «kharovskiy» is new, its name is not
+        err = capsys.readouterr().err
+        assert "по названию «Харовский муниципальный район» это, похоже, «Харовский муниципальный район» (код kharovsk)" in err
+        assert "--territory КОД" in err and "kharovsk — «Харовский муниципальный район»" in err
+        assert _territories(empty_db, "Харов") == [("kharovsk", "Харовский муниципальный район")]
+        assert cli.main(["load-roadmap", str(draft_file), "--territory", "kharovsk"]) == 0
+        assert "«khr-word» записана" in capsys.readouterr().out
+        assert _territories(empty_db, "Харов") == [("kharovsk", "Харовский муниципальный район")]
+        draft_file.write_bytes(_draft_to_load("khr-word-2"))
+        assert cli.main(["load-roadmap", str(draft_file), "--new-territory"]) == 0  # said in so many words
+        assert [c for c, _ in _territories(empty_db, "Харов")] == ["kharovsk", "kharovskiy"]
+    finally:
+        reset_settings_cache()
+
+
+def test_page_asks_an_administrator_which_territory_and_shows_the_roadmap_written(app_db):
+    from tests.test_plan_pages import ROADMAP, open_page
+    from tests.test_roadmap_docx import uploader
+
+    at = open_page("demo-admin", ROADMAP, "nev-2024")
+    at.tabs  # noqa: B018 - the load tab is drawn on every run
+    uploader(at, "rm_file").set_value(("черновик.xlsx", _draft_to_load("khr-word"), "application/octet-stream")).run()
+    assert not at.exception
+    shown = " ".join(t.value.to_string() for t in at.table)
+    assert "это, похоже, «Харовский муниципальный район» (код kharovsk)" in shown, shown
+    assert "Записать дорожную карту" not in [b.label for b in at.button]  # nothing is written before the answer
+    radio = at.radio(key="rm_territory_pick")
+    assert radio.options[0].startswith("Это «Харовский муниципальный район» (код kharovsk)")
+    radio.set_value("kharovsk")
+    [b for b in at.button if b.label == "Применить"][0].click().run()
+    assert not at.exception
+    [b for b in at.button if b.label == "Записать дорожную карту"][0].click().run()
+    assert not at.exception
+    assert any(s.value.startswith("Записана: дорожная карта «khr-word»") for s in at.success)
+    assert at.selectbox(key="plan_roadmap").value == "khr-word"  # the page shows the roadmap just written
+    assert any("Харовский муниципальный район" in c.value for c in at.caption)
+    assert _territories(app_db, "Харов") == [("kharovsk", "Харовский муниципальный район")]
+
+
+def test_page_summary_counts_what_the_word_document_holds_by_kind(app_db):
+    from tests.test_plan_pages import ROADMAP, metrics, open_page
+    from tests.test_roadmap_docx import uploader
+
+    at = open_page("demo-methodist", ROADMAP, "nev-2024")
+    data = python_docx(LAYOUTS["risk_audit"][:1] + LAYOUTS["targets_list"][1:] + LAYOUTS["risk_audit"][1:3])
+    uploader(at, "rm_docx").set_value(("карта.docx", data, "application/octet-stream")).run()
+    assert not at.exception
+    m = metrics(at)
+    assert (m["Направления"], m["Мероприятия"], m["Контрольные точки"], m["Целевые показатели"]) == ("0", "1", "0", "4")
+    assert m["Группы и параметры риска"] == "2 / 4"
+    d = roadmap_docx.draft(data, "карта.docx")
+    assert m["Пометки «Проверить»"] == str(d.n_checks()) and d.n_checks() > 0
+    assert any("«Целевые показатели» — 4" in s.value for s in at.success)
