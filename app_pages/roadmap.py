@@ -21,6 +21,8 @@ sc = scope()
 engine = cache.engine()
 today = cache.today()
 st.title("Дорожная карта: мероприятия и контрольные точки")
+if "roadmap_written" in st.session_state:  # after «Записать»: the roadmap just written, in the picker too
+    st.session_state["plan_roadmap"] = st.session_state.pop("roadmap_written")
 rm_row = roadmap_picker(sc, "plan_roadmap")
 if st.session_state.get("roadmap_loaded"):
     st.success(st.session_state.pop("roadmap_loaded"))
@@ -44,14 +46,13 @@ def word_draft() -> None:
         st.error(escape(str(exc)), icon=":material/error:")
         return
     counts = d.counts()
-    for col, (label, n) in zip(st.columns(6), [("Направления", counts["Направления"]),
-                                               ("Мероприятия", counts["Мероприятия"]),
-                                               ("Контрольные точки", counts["Контрольные точки"]),
-                                               ("Целевые показатели", counts["Целевые показатели"]),
-                                               ("Группы и параметры риска",
-                                                f"{counts['Группы рисков']} / {counts['Параметры риска']}"),
-                                               ("Пометки «Проверить»", d.n_checks())]):
-        col.metric(label, n)
+    for col, (label, n, hint) in zip(st.columns(6), [
+            ("Направления", counts["Направления"], None), ("Мероприятия", counts["Мероприятия"], None),
+            ("Контрольные точки", counts["Контрольные точки"], None),
+            ("Целевые показатели", counts["Целевые показатели"], None),
+            ("Риски", f"{counts['Группы рисков']} / {counts['Параметры риска']}", "групп / параметров риска"),
+            ("Проверить", d.n_checks(), "пометок в столбце «Проверить»: догадки чтения, проверьте их в Excel")]):
+        col.metric(label, n, help=hint)
     st.success(escape(d.found_text()), icon=":material/description:")
     if d.fill_text():
         st.warning(d.fill_text(), icon=":material/edit:")
@@ -106,8 +107,9 @@ def load_tab() -> None:
     for col, k in zip(cols, ["Мероприятия", "Контрольные точки", "Целевые показатели", "Параметры риска", "Новые школы"]):
         col.metric(k, counts[k])
     if pv.errors:
-        st.error(f"Найдено ошибок: {len(pv.errors)}. Исправьте файл и загрузите снова — ничего не записано.",
-                 icon=":material/error:")
+        st.error(f"Найдено ошибок: {len(pv.errors)}. Исправьте файл и загрузите снова — ничего не записано."
+                 + (" Если ошибка только в территории, ответьте на вопрос под таблицей."
+                    if pv.territory_match and sc.is_admin else ""), icon=":material/error:")
     if pv.problems:
         problems_table(pv.problems)
     if pv.territory_match and sc.is_admin:
@@ -128,7 +130,7 @@ def load_tab() -> None:
                 return
             cache.refresh_version()  # the write bumped the data version: this run reads after it
             st.query_params["roadmap"] = pv.roadmap["code"]
-            st.session_state.pop("plan_roadmap", None)  # the picker opens the roadmap just written
+            st.session_state["roadmap_written"] = pv.roadmap["code"]  # the next run opens it
             st.session_state["roadmap_loaded"] = (
                 f"{'Заменена' if pv.replaces else 'Записана'}: дорожная карта «{pv.roadmap['code']}», "
                 f"{roadmap_book.summary_text(pv)}.")

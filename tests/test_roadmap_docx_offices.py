@@ -334,7 +334,7 @@ def test_page_summary_counts_what_the_word_document_holds_by_kind(app_db):
     assert not at.exception
     m = metrics(at)
     assert (m["Направления"], m["Мероприятия"], m["Контрольные точки"], m["Целевые показатели"]) == ("0", "1", "0", "4")
-    assert m["Группы и параметры риска"] == "2 / 4"
+    assert m["Риски"] == "2 / 4"
     d = roadmap_docx.draft(data, "карта.docx")
-    assert m["Пометки «Проверить»"] == str(d.n_checks()) and d.n_checks() > 0
+    assert m["Проверить"] == str(d.n_checks()) and d.n_checks() > 0
     assert any("«Целевые показатели» — 4" in s.value for s in at.success)
