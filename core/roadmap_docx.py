@@ -973,7 +973,7 @@ def _split_result(paras: list[str], year: int) -> tuple[str | None, str | None, 
     """A year cell «Проведён анализ … Сентябрь – октябрь 2020»: the result and the deadline — the
     deadline is the shortest readable tail, starting at a month, a quarter, a date, «в течение»…"""
     paras = [_clean(p) for p in paras if _clean(p)]
-    text = " ".join(paras)
+    text = _clean("\n".join(paras))  # a word split by a hyphen at a line's end is joined
     for m in _DEADLINE_START.finditer(text):
         tail = text[m.start():].strip()
         if parse_deadline(tail, default_year=year).kind not in ("unparsed", "undated"):
