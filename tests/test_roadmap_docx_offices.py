@@ -311,11 +311,34 @@ def test_cli_asks_which_territory_instead_of_creating_a_second_one(empty_db, mon
         assert cli.main(["load-roadmap", str(draft_file), "--territory", "kharovsk"]) == 0
         assert "«khr-word» записана" in capsys.readouterr().out
         assert _territories(empty_db, "Харов") == [("kharovsk", "Харовский муниципальный район")]
+        _recurring_deadlines_on_the_roadmap_page(empty_db, "khr-word")
         draft_file.write_bytes(_draft_to_load("khr-word-2"))
         assert cli.main(["load-roadmap", str(draft_file), "--new-territory"]) == 0  # said in so many words
         assert [c for c, _ in _territories(empty_db, "Харов")] == ["kharovsk", "kharovskiy"]
     finally:
         reset_settings_cache()
+
+
+def _recurring_deadlines_on_the_roadmap_page(engine, code: str) -> None:
+    """Item 7 after loading: the roadmap page's items (core.roadmap_view) date «ежеквартально» at each
+    quarter's end of the plan's years (2024-2025) and count it overdue once a quarter has passed
+    untouched; «2024-2025 уч. год» is due on 31.08.2025; «в течение года» at each year's end."""
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from core import auth, roadmap_view
+
+    with engine.connect() as c:
+        rid = c.execute(text("SELECT id FROM roadmap WHERE code = :c"), {"c": code}).scalar()
+    items = roadmap_view.items(auth.system_scope(), rid, date(2024, 4, 2), engine)
+    by = {r["number"]: r for r in items.to_dict("records")}
+    q = by["1.1"]
+    assert (q["deadline_kind"], q["due_date"], len(q["dates"])) == ("recurring", date(2025, 12, 31), 8)
+    assert q["dates"][0] == date(2024, 3, 31) and q["overdue"]  # the first quarter ended, nothing started
+    assert by["1.2"]["deadline_kind"] == "recurring" and len(by["1.2"]["dates"]) == 24  # ежемесячно
+    assert (by["2.1"]["deadline_kind"], by["2.1"]["due_date"]) == ("year", date(2025, 8, 31))
+    assert by["2.2"]["dates"] == (date(2024, 12, 31), date(2025, 12, 31)) and not by["2.2"]["overdue"]
 
 
 def test_page_asks_an_administrator_which_territory_and_shows_the_roadmap_written(app_db):
