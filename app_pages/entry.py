@@ -5,6 +5,8 @@ undo in the upload log)."""
 
 import streamlit as st
 
+from core.errors import Refused
+
 from core.formatting import md_text
 
 from core import cycle
@@ -12,12 +14,12 @@ from core import formatting as fmt
 from core.auth import AccessDenied
 from core.ingest import pipeline
 from core.ingest.problems import IngestError
-from ui import cache
+from ui import cache, phone
 from ui.common import problems_table, quarter_choices, scope
 
 sc = scope()
 engine = cache.engine()
-correction = sc.role != "principal"
+correction = cycle.is_correction(sc)
 st.title("Ввод данных")
 if correction:
     st.caption("Исправление значения школы — с обязательной причиной; исправление проходит тот же путь, что и загрузка файла, и попадает в журнал.")
@@ -80,10 +82,16 @@ with st.form(f"entry_form_{key}", border=True):
             a, b, p = st.columns([2, 2, 1])
             den = a.number_input(md_text(r.denominator_label or "Всего"), min_value=0.0, value=cur[2], step=1.0, format="%g",
                                  key=f"e_{key}_{r.code}_d")
+            with a, phone.phone(f"prev_{r.code}_d"):  # a phone stacks the columns: each field its own
+                st.caption(f"{prev_label or 'Прошлый квартал'}: {_prev(r, 2)}")
             num = b.number_input(md_text(r.numerator_label or "Из них"), min_value=0.0, value=cur[1], step=1.0, format="%g",
                                  key=f"e_{key}_{r.code}_n")
-            p.caption(f"{prev_label or 'Прошлый квартал'}: {_prev(r, 1)} из {_prev(r, 2)}"
-                      + (f" ({fmt.num(r.previous[0])} %)" if r.previous else ""))
+            with b, phone.phone(f"prev_{r.code}_n"):
+                st.caption(f"{prev_label or 'Прошлый квартал'}: {_prev(r, 1)}"
+                           + (f" ({fmt.num(r.previous[0])} %)" if r.previous else ""))
+            with p, phone.desk(f"prev_{r.code}"):
+                st.caption(f"{prev_label or 'Прошлый квартал'}: {_prev(r, 1)} из {_prev(r, 2)}"
+                           + (f" ({fmt.num(r.previous[0])} %)" if r.previous else ""))
             values[r.code] = {"denominator": den, "numerator": num}
         else:
             a, p = st.columns([4, 1])
@@ -98,7 +106,7 @@ if checked:
     try:
         pv, data = cycle.prepare_entry(sc, int(school["id"]), per["code"], values, reason=reason, engine=engine)
         st.session_state["entry_preview"] = (key, pv, data)
-    except (cycle.CycleError, IngestError, AccessDenied) as exc:
+    except Refused as exc:
         st.session_state.pop("entry_preview", None)
         st.error(f"{md_text(str(exc))} Ничего не записано.", icon=":material/block:")
 
@@ -112,7 +120,7 @@ if stored and stored[0] == key:
     if pv.errors or pv.warnings:
         problems_table(pv.errors + pv.warnings, cell=False)
     if pv.rows:
-        st.dataframe(pv.table(), hide_index=True, width="stretch")
+        phone.preview(pv.table(), "entry_preview", drop=("Школа", "Период"))  # a phone: cards
     if pv.ok:
         accept = True
         if pv.warnings:
@@ -128,5 +136,5 @@ if stored and stored[0] == key:
                     f"Записано (запись № {uid} в журнале загрузок): новых значений {counts['new']}, "
                     f"изменено {counts['changed']}. Отменить можно на странице «Загрузка данных» → «Журнал загрузок».")
                 st.rerun()
-            except (IngestError, AccessDenied) as exc:
+            except Refused as exc:
                 st.error(md_text(str(exc)), icon=":material/block:")

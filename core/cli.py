@@ -15,6 +15,8 @@ Passwords are asked for twice on the terminal, or read from standard input with 
 
 from __future__ import annotations
 
+from core.errors import Refused
+
 import argparse
 import getpass
 import sys
@@ -47,7 +49,7 @@ def _load_roadmap(args, engine) -> int:
         data = path.read_bytes()
         territory = roadmap_book.NEW_TERRITORY if args.new_territory else args.territory
         pv = roadmap_book.prepare(auth.system_scope(), data, path.name, engine, territory=territory)
-    except (OSError, IngestError) as exc:
+    except (OSError, Refused) as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 2
     for p in pv.problems:
@@ -80,7 +82,7 @@ def _draft_roadmap(args) -> int:
     try:
         raw, d = roadmap_docx.draft_workbook(path.read_bytes(), path.name)
         out.write_bytes(raw)
-    except (OSError, IngestError) as exc:
+    except (OSError, Refused) as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 2
     print(f"Черновик дорожной карты: {out}")
@@ -103,7 +105,7 @@ def _cycle_step(args, engine) -> int:
             info = cycle.approve(scope, args.territory, args.period, engine)
         else:
             info = cycle.unlock(scope, args.territory, args.period, args.reason, engine)
-    except (cycle.CycleError, auth.AccessDenied) as exc:
+    except Refused as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 1
     print(f"{info.territory}, {info.period_label}: {info.label}. {info.note}")
@@ -175,12 +177,13 @@ def main(argv: list[str] | None = None) -> int:
             return 0 if not findings else 1
         elif args.command in ("backup", "backups", "restore"):
             from core import maintenance
+            from core.formatting import moment
 
             if args.command == "backup":
                 print(f"Резервная копия: {maintenance.backup(auth.system_scope(), engine)}")
             elif args.command == "backups":
                 for b in maintenance.list_backups():
-                    print(f"{b['name']}\t{b['size'] / 1024 / 1024:.1f} МБ\t{b['made']:%d.%m.%Y %H:%M} UTC")
+                    print(f"{b['name']}\t{b['size'] / 1024 / 1024:.1f} МБ\t{moment(b['made'])}")
             else:
                 before = maintenance.restore(auth.system_scope(), args.name, confirm=args.yes, engine=engine)
                 print(f"База восстановлена из «{args.name}». Состояние до восстановления сохранено: {before.name}")

@@ -5,7 +5,8 @@ non-breaking space, a decimal comma, the one/few/many plural forms."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.numbers import format_decimal
@@ -13,6 +14,7 @@ from babel.numbers import format_decimal
 from core.vocabulary import ROLE_LABELS, STATUS_TEXT  # noqa: F401  (the words live in core.vocabulary)
 from core.periods import label as period_label  # noqa: F401  (the one period formatter)
 from core.periods import quarter_of
+from core.targets.kinds import kind as target_kind
 
 MONTHS_NOM = ["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август",
               "сентябрь", "октябрь", "ноябрь", "декабрь"]
@@ -42,6 +44,8 @@ def value(x: float | None, unit: str, digits: int = 1) -> str:
     '218 чел.', '10 500'."""
     if unit == "%":
         return num(x, digits, unit="%")
+    if unit == "школ" and x is not None and x == x:  # a noun, not an abbreviation: «1 школа», «3 школы»
+        return count(round(x), SCHOOL_FORMS)
     if unit in COUNT_UNITS:
         return num(x, 0) + (f"{NBSP}{unit}" if unit and x is not None and x == x else "")
     return num(x, digits, unit=unit)
@@ -59,12 +63,33 @@ def count(n: int, forms: tuple[str, str, str]) -> str:
     return f"{num(n, 0)}{NBSP}{plural(n, forms)}"
 
 
+SCHOOL_FORMS = ("школа", "школы", "школ")  # «1 школа», «3 школы», «5 школ»
+SCHOOL_GENITIVE = ("школы", "школ", "школ")  # after «из», «у»: «из 21 школы», «у 3 школ»
+
+
+def schools(n: int) -> str:
+    """«1 школа», «3 школы», «5 школ», «21 школа» — the one way to count schools."""
+    return count(n, SCHOOL_FORMS)
+
+
+def of_schools(k: int, n: int, space: str = NBSP) -> str:
+    """«4 из 5 школ», «1 из 21 школы» (genitive after «из», by babel's plural rules)."""
+    return f"{num(k, 0)} из {num(n, 0)}{space}{plural(n, SCHOOL_GENITIVE)}"
+
+
+def coverage(n_reported: int | None, n_members: int | None) -> str | None:
+    """«данные 4 из 5 школ», «данные 20 из 21 школы»; None when the figure is no group's."""
+    if n_members is None:
+        return None
+    return f"данные {of_schools(n_reported or 0, n_members, ' ')}"
+
+
 def schools_meeting(n_meeting: int, n_schools: int, any_data: bool) -> str:
     """«выполняют 3 из 9 школ» (genitive after «из»: «из 21 школы»); when not one school of the group
     has data: «нет данных ни от одной школы» — not «0 из 9», which would read as «all nine fail»."""
     if not any_data:
         return "нет данных ни от одной школы"
-    return f"выполняют {n_meeting} из {n_schools}{NBSP}{plural(n_schools, ('школы', 'школ', 'школ'))}"
+    return f"выполняют {of_schools(n_meeting, n_schools)}"
 
 
 def years(first: int | None, last: int | None) -> str:
@@ -115,6 +140,26 @@ def date_text(d: date | None) -> str:
     return "—" if d is None else f"{d.day:02d}.{d.month:02d}.{d.year}"
 
 
+def moment(at: datetime | str | None) -> str:
+    """A moment in time as the office lives it, «06.12.2026 20:34», in the time zone of the setting
+    TIME_ZONE (default Europe/Moscow) — the one way every page, log, document and the CLI show a time.
+    `at` is stored UTC: an aware datetime, a naive one (read as UTC, as SQLite and the models keep
+    it), a pandas Timestamp or an ISO string; None, NaT or an unreadable text -> «—»."""
+    from core.settings import get_settings  # here: settings are read at call time, after the environment
+
+    if isinstance(at, str):
+        try:
+            at = datetime.fromisoformat(at.strip())
+        except ValueError:
+            return "—"
+    if at is None or not isinstance(at, datetime) or at != at:  # None, NaT
+        return "—"
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    local = at.astimezone(ZoneInfo(get_settings().time_zone))
+    return f"{local.day:02d}.{local.month:02d}.{local.year} {local.hour:02d}:{local.minute:02d}"
+
+
 def cut_label(d: date | None) -> str:
     """A cut («по состоянию на»): the quarter it closes, «III кв. 2024», when it is a quarter's last day
     (the data are quarterly: «на сентябрь 2024» read as a month); else the date «31.08.2025»."""
@@ -139,20 +184,7 @@ def rule(kind: str, amount: float | None, unit: str, baseline_label: str | None 
     """The target rule in words: '≥ 60 %', '+5 п.п. от I кв. 2024', '+10 % от базы' (the baseline is
     where the growth is counted from, not a deadline)."""
     base = f" от {baseline_label}" if baseline_label else " от базы"
-    if kind == "at_least":
-        return f"≥ {value(amount, unit)}"
-    if kind == "at_most":
-        return f"≤ {value(amount, unit)}"
-    if kind == "increase_pp":
-        return f"+{num(amount)} п.п.{base}"
-    if kind == "increase_pct":
-        return f"+{num(amount)} %{base}"
-    if kind == "not_below_average":
-        return f"не ниже {average_label}"
-    if kind == "milestones":
-        return "по этапам"
-    return kind
-
+    return target_kind(kind).words(num(amount), value(amount, unit), base, average_label)
 
 
 # Characters that start something in Markdown (CommonMark + GFM + Streamlit's math and
@@ -169,17 +201,10 @@ def md_text(text: object) -> str:
     """User text (a school's name, a roadmap title, a comment) made safe for `st.markdown` — with
     or without unsafe_allow_html — captions, titles, widget labels and HTML attributes: what the
     user typed is shown as typed and nothing in it is interpreted. The one escaping helper for
-    every place that renders Markdown or HTML (for chart labels see `chart_text`)."""
+    every place that renders Markdown or HTML (chart labels are Vega-Lite text: nothing to escape)."""
     s = "" if text is None else str(text)
     # GFM links bare URLs and e-mail addresses after entities are decoded: an invisible word joiner
     # inside "http", "www" and after "@" keeps them text
     s = _AUTOLINK.sub(lambda m: m.group(0)[0] + WORD_JOINER + m.group(0)[1:], s).replace("@", "@" + WORD_JOINER)
     return "".join(_MD_ENTITIES.get(c, c) for c in s)
 
-
-def chart_text(text: object) -> str:
-    """User text for a Plotly label (Plotly renders a subset of HTML, <a href> included, in titles,
-    ticks and hover text): HTML-escaped. Vega/Altair labels are plain text and need nothing."""
-    from html import escape
-
-    return escape("" if text is None else str(text), quote=True)

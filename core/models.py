@@ -437,6 +437,9 @@ class AuditEvent(SQLModel, table=True):
     object_id: str | None = Field(default=None, max_length=64)
     details: str | None = Field(default=None, sa_column=Column(Text))
     ip: str | None = Field(default=None, max_length=64)
+    # what the event concerns, for scoped reads of the log («Что изменилось»): one indexed SQL, the limit last
+    territory_id: int | None = Field(default=None, index=True)
+    roadmap_id: int | None = Field(default=None, index=True)
 
 
 class AppMeta(SQLModel, table=True):
@@ -481,5 +484,21 @@ class SchoolAlias(SQLModel, table=True):
     alias_key: str = Field(max_length=255)  # core.ingest.schools.school_key of the text
     alias_text: str = Field(max_length=255)  # as first written
     school_id: int = Field(foreign_key="school.id", index=True)
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ColumnMapping(SQLModel, table=True):
+    """A column of an office's own table («Призёры олимпиад»), mapped by a user's answer on the
+    upload page (an indicator's part or «skip») and kept for the territory: the next quarter's same
+    form asks nothing. Listed, changed and removed by a methodologist; every change audited."""
+
+    __table_args__ = (UniqueConstraint("territory_id", "header_key", name="uq_columnmapping_territory_header"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    territory_id: int = Field(foreign_key="territory.id")
+    header_key: str = Field(max_length=255)  # core.ingest.parse.norm of the header
+    header_text: str = Field(max_length=255)  # as first written
+    answer: str = Field(max_length=128)  # "indicator_code:part" or "skip"
     created_by: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)

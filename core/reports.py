@@ -5,6 +5,7 @@ chart images. The numbers come from core.read / core.targets, the charts from co
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from types import SimpleNamespace
 
@@ -18,7 +19,7 @@ from openpyxl.styles import Font
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import access, charts, periods, quarters
+from core import access, charts, explain, periods, quarters, school_plan
 from core import formatting as fmt
 from core import settings
 from core.auth import Scope
@@ -80,7 +81,52 @@ def _para(doc, text_: str, *, bold: bool = False, size: int | None = None, cente
     return p
 
 
+TABLE_PT = 10  # the size of a table's words
+CELL_PADDING_CM = 0.38  # Word's default left and right cell margins (0,19 cm each)
+_EM_CM = 2.54 / 72  # one point in cm
+
+
+def _word_cm(word: str, *, bold: bool) -> float:
+    """A word's width at TABLE_PT in Times New Roman, estimated by character class (measured on its
+    metric twin Liberation Serif: Cyrillic lower case averages 0,53 em, upper case 0,72, digits 0,5),
+    a little generous so that an estimate never comes out short."""
+    em = sum(0.75 if c.isupper() else 0.56 if c.isalpha() else 0.5 for c in word) * (1.08 if bold else 1.0)
+    return em * TABLE_PT * _EM_CM * 1.04
+
+
+def _words(text: str) -> list[str]:
+    """The pieces a line may break between: words, and a hyphenated word after its hyphen
+    («Сентябрь-октябрь» → «Сентябрь-», «октябрь»)."""
+    return [p for w in str(text).split() for p in re.findall(r"[^-]*-|[^-]+", w)]
+
+
+def fit_widths(head: list[str], rows: list[list[str]], widths: list[float], room: float = 0.0) -> list[float]:
+    """Column widths (cm) in which no word is broken mid-word: each column at least as wide as its
+    longest word (the heading's in bold), the room taken from the columns that have it to spare; the
+    table keeps its width, or grows to `room` (the page's text width) when its words need it. A word
+    longer than a third of the table (a link) may still break."""
+    total = sum(widths)
+    need = []
+    for i, w in enumerate(widths):
+        words = [(x, True) for x in _words(head[i])] + [(x, False) for r in rows for x in _words(r[i])]
+        longest = max((_word_cm(x, bold=b) for x, b in words), default=0.0) + CELL_PADDING_CM
+        need.append(min(longest, total / 3))
+    if sum(need) > total and room > total:  # the page has the room the words need: grow up to it
+        grow = min(sum(need), room) - total
+        more = [max(n - w, 0.0) for n, w in zip(need, widths)]
+        widths = [w + grow * m / sum(more) for w, m in zip(widths, more)]
+    short = sum(max(n - w, 0.0) for n, w in zip(need, widths))
+    spare = sum(max(w - n, 0.0) for n, w in zip(need, widths))
+    if short <= 0 or spare <= 0:
+        return list(widths)
+    take, give = min(short, spare) / spare, min(short, spare) / short  # when the page is too narrow for
+    return [w + (n - w) * give if n > w else w - (w - n) * take for n, w in zip(need, widths)]  # all: share
+
+
 def _table(doc, head: list[str], rows: list[list[str]], widths: list[float] | None = None):
+    if widths:
+        sec = doc.sections[-1]
+        widths = fit_widths(head, rows, widths, (sec.page_width - sec.left_margin - sec.right_margin) / Cm(1))
     t = doc.add_table(rows=1, cols=len(head))
     t.style = "Table Grid"
     t.autofit = False
@@ -88,12 +134,12 @@ def _table(doc, head: list[str], rows: list[list[str]], widths: list[float] | No
         cell.text = ""
         r = cell.paragraphs[0].add_run(h)
         r.bold = True
-        r.font.size = Pt(10)
+        r.font.size = Pt(TABLE_PT)
     for row in rows:
         cells = t.add_row().cells
         for cell, v in zip(cells, row):
             cell.text = ""
-            cell.paragraphs[0].add_run(v).font.size = Pt(10)
+            cell.paragraphs[0].add_run(v).font.size = Pt(TABLE_PT)
     if widths:
         for col, w in zip(t.columns, widths):
             col.width = Cm(w)
@@ -112,10 +158,12 @@ def target_rows(cards) -> list[list[str]]:
     out = []
     for c in cards:
         ev = c.evaluation
-        out.append([str(c.number), c.short_name, fmt.value(ev.baseline, c.unit) + (
+        out.append([str(c.number), c.short_name + (f" ({c.population})" if c.population else ""),
+                    fmt.value(ev.baseline, c.unit) + (
             f" ({c.baseline_label})" if c.baseline_label else ""), fmt.goal(c.rule_text, ev.target_value, c.unit),
             fmt.value(ev.value, c.unit) + (f" ({c.as_of_label})" if c.as_of_label else "")
-            + (f"; {c.coverage}" if getattr(c, "coverage", None) else ""),
+            + (f"; {c.coverage}" if getattr(c, "coverage", None) else "")
+            + (f"; {c.territory_note}" if c.territory_note else ""),
             "—" if ev.progress is None else fmt.num(100 * ev.progress, 0, unit="%"), STATUS_LABELS[ev.status]])
     return out
 
@@ -188,12 +236,13 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
         for card in ov.cards:
             ev = card.evaluation
             doc.add_heading(f"1.{card.number}. {card.indicator_name}", level=3)
-            _para(doc, f"«{card.wording}» Правило: {card.rule_text}. Значение {fmt.value(ev.value, card.unit)}"
+            _para(doc, f"«{card.wording}» Правило: {card.rule_text}. Группа: {card.population_text}."
+                       f" Значение {fmt.value(ev.value, card.unit)}"
                        f" при цели {fmt.value(ev.target_value, card.unit)}; статус — {_status_word(ev.status)}"
                        f" ({ev.reason})." + (f" Данные: {card.coverage.removeprefix('данные ')}." if card.coverage else "")
-                       + (f" Прогноз к сроку: {fmt.value(ev.forecast, card.unit)} ({card.forecast_basis})."
-                          if ev.forecast is not None and card.forecast_basis else ""))
-            if card.series:
+                       + "".join(f" {n[:1].upper()}{n[1:]}." for n in card.notes)
+                       + (f" {card.forecast_text}." if ev.forecast is not None and card.forecast_basis else ""))
+            if any(s.value is not None for s in card.series):  # a series of gaps only has nothing to draw
                 doc.add_picture(io.BytesIO(chart_png(target_chart(card, height=180))), width=Cm(14))
             if card.n_schools:
                 _para(doc, f"{card.meeting_text.capitalize()}."
@@ -218,7 +267,7 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
             if rows:
                 _table(doc, ["Что", "№", "Содержание", "Срок", "Ответственный", "Статус"],
                        [[r["kind"], r["number"], r["title"], r["deadline_text"] or "—", r["responsible"] or "—",
-                         ACTIVITY_STATUSES.get(r["status"], r["status"])] for r in rows])
+                         ACTIVITY_STATUSES.get(r["status"], r["status"])] for r in rows], [2.4, 1.0, 6.0, 2.4, 3.2, 2.0])
 
     doc.add_heading("3. Факторы риска без мероприятий", level=2)
     n_risks, uncovered = _risks_without_activity(engine, roadmap_id)
@@ -238,8 +287,12 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
     else:
         for ind, names in missing.items():
             _para(doc, f"«{ind}»: нет данных за отчётный или базовый период у "
-                       f"{len(names)} {fmt.plural(len(names), ('школы', 'школ', 'школ'))} — {', '.join(names)}"
+                       f"{len(names)} {fmt.plural(len(names), fmt.SCHOOL_GENITIVE)} — {', '.join(names)}"
                        " (значение группы посчитано без них).")
+
+    doc.add_heading("5. Как считается", level=2)
+    for line in explain.for_document(scope, roadmap_id, engine):
+        _para(doc, line)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
@@ -259,7 +312,8 @@ def school_card(scope: Scope, school_id: int, as_of: date | None = None, *, engi
     _para(doc, f"{s.territory}" + (f"; {', '.join(flags)}" if flags else "")
           + f". Дата составления: {fmt.day_month_year(today or settings.today(engine))}.", center=True)
     if as_of:
-        _para(doc, f"По состоянию на {fmt.cut_label(as_of)}.", center=True)
+        named = next((p.label for t in view.targets for p in t.series if p.end == as_of), None)
+        _para(doc, f"По состоянию на {named or fmt.cut_label(as_of)}.", center=True)  # a year as «2023 г.»
     if s.is_demo:
         _para(doc, "Демонстрационные данные: значения показателей вымышлены.", italic=True)
     if view.curators:
@@ -269,7 +323,7 @@ def school_card(scope: Scope, school_id: int, as_of: date | None = None, *, engi
         _para(doc, "Для школы нет целевых показателей, которые оцениваются по каждой школе.")
     else:
         _table(doc, ["Показатель", "Значение", "Цель школы", "База", "Среднее по территории", "Статус"],
-               [[t.short_name, fmt.value(t.evaluation.value, t.unit) + (f" ({t.as_of_label})" if t.as_of_label else ""),
+               [[t.short_name, t.value_text + (f" ({t.as_of_label})" if t.as_of_label else ""),
                  fmt.goal(t.rule_text, t.evaluation.target_value, t.unit),
                  fmt.value(t.evaluation.baseline, t.unit), fmt.value(t.average, t.unit),
                  STATUS_LABELS[t.evaluation.status]] for t in view.targets], [3.4, 2.6, 3.2, 1.8, 2.4, 2.2])
@@ -283,9 +337,26 @@ def school_card(scope: Scope, school_id: int, as_of: date | None = None, *, engi
     if not view.activities:
         _para(doc, "Мероприятия и контрольные точки не внесены.")
     else:
-        _table(doc, ["Статус", "Срок", "Что", "Содержание", "Ответственный"],
-               [["просрочено" if r.overdue else r.status_text, r.deadline_text or "—", r.kind, r.title,
-                 r.responsible or "—"] for r in view.activities], [2.2, 2.6, 2.4, 6.4, 2.8])
+        # the page's rule and counts (school_plan.own_items): the school's own items, and the office's
+        # items for information only — never counted as the school's overdue
+        mask, n_own, n_late = school_plan.own_items(view.activities)
+        head, widths = ["Статус", "Срок", "Что", "№", "Содержание", "Ответственный"], [2.2, 2.4, 2.2, 1.2, 6.0, 2.6]
+
+        def rows(own: bool) -> list[list[str]]:
+            return [["просрочено" if r.overdue else r.status_text, r.deadline_text or "—", r.kind, r.number or "—",
+                     r.title, r.responsible or "—"] for r, m in zip(view.activities, mask) if m == own]
+
+        _para(doc, school_plan.own_items_text(n_own, n_late, markdown=False)
+              + " (школа названа в дорожной карте или среди ответственных образовательные организации).", bold=True)
+        if n_own:
+            _table(doc, head, rows(True), widths)
+        else:
+            _para(doc, "Дорожная карта не поручает школе отдельных мероприятий.")
+        n_city = len(view.activities) - n_own
+        if n_city:
+            _para(doc, f"Мероприятия управления образования и контрольные точки (для сведения; в просроченные школы "
+                       f"не входят): {n_city}.", bold=True)
+            _table(doc, head, rows(False), widths)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
@@ -294,15 +365,18 @@ def school_card(scope: Scope, school_id: int, as_of: date | None = None, *, engi
 # ---------------------------------------------------------------------------------------------
 # XLSX exports
 # ---------------------------------------------------------------------------------------------
-def safe_cell(value):
-    """Text that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) is neutralised
-    with a leading apostrophe; numbers and dates pass unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+def formula_like(value) -> bool:
+    """Text that a spreadsheet would run as a formula if typed: =, +, -, @, tab or CR first."""
+    return isinstance(value, str) and value.startswith(FORMULA_START)
 
 
-def _workbook(sheets: dict[str, tuple[list[str], list[list]]]) -> bytes:
+def _workbook(sheets: dict[str, tuple[list[str], list[list]]],
+              formats: dict[str, dict[int, str]] | None = None) -> bytes:
+    """Sheets of a header row and rows. Numbers and dates are written as numbers and dates; text is
+    always text (never a formula, whatever it starts with): a text that looks like a formula
+    («+5 п.п.», «=HYPERLINK(…)») is stored as text with the cell's quote prefix — the mark Excel
+    and LibreOffice set when one types «'» before it — so it shows without an apostrophe and stays
+    text when the cell is edited. `formats`: per sheet, {column index: number format}."""
     wb = Workbook()
     wb.remove(wb.active)
     for name, (head, rows) in sheets.items():
@@ -310,11 +384,16 @@ def _workbook(sheets: dict[str, tuple[list[str], list[list]]]) -> bytes:
         ws.append(head)
         for c in ws[1]:
             c.font = Font(bold=True)
+        col_formats = (formats or {}).get(name, {})
         for row in rows:
-            ws.append([safe_cell(v) for v in row])
-            for c in ws[ws.max_row]:
+            ws.append(row)
+            for i, c in enumerate(ws[ws.max_row]):
                 if isinstance(c.value, str):
                     c.data_type = "s"  # never a formula, whatever the text
+                    if formula_like(c.value):
+                        c.quotePrefix = True
+                elif i in col_formats and isinstance(c.value, (int, float)):
+                    c.number_format = col_formats[i]
         for i, h in enumerate(head, start=1):
             ws.column_dimensions[ws.cell(1, i).column_letter].width = max(12, min(60, len(h) + 4))
         ws.freeze_panes = "A2"
@@ -346,7 +425,7 @@ def _plain(value):
 
 def frame_xlsx(frame, sheet: str) -> bytes:
     """A table as it is on screen (its columns, in order, with their headings) as an .xlsx of one
-    sheet; text that would run as a formula is neutralised (safe_cell)."""
+    sheet; text is text, never a formula (_workbook)."""
     return _workbook({sheet: ([str(c) for c in frame.columns],
                               [[_plain(v) for v in row] for row in frame.itertuples(index=False, name=None)])})
 
@@ -374,7 +453,7 @@ def measurements_xlsx(scope: Scope, roadmap_id: int, *, indicator_ids: list[int]
     return _workbook({"Значения": (
         ["Код школы", "Школа", "Код показателя", "Показатель", "Период", "Значение", "Из них", "Всего", "Демо"],
         [[r.code, r.short_name, r.ind, r.indicator, r.label, r.value, r.numerator, r.denominator,
-          "да" if r.is_demo else "нет"] for r in rows])})
+          "да" if r.is_demo else "нет"] for r in sorted(rows, key=lambda r: fmt.natural_key(r.short_name))])})
 
 
 def roadmap_xlsx(scope: Scope, roadmap_id: int, as_of: date | None = None, *, engine: Engine | None = None,
@@ -385,11 +464,34 @@ def roadmap_xlsx(scope: Scope, roadmap_id: int, as_of: date | None = None, *, en
     today = ov.cut or today or settings.today(engine)  # overdue as of the cut
     items = _roadmap_items(engine, roadmap_id)
     return _workbook({
-        "Целевые показатели": (["№", "Показатель", "База", "Цель", "Текущее значение", "Пройдено пути", "Статус"],
-                               target_rows(ov.cards)),
+        "Целевые показатели": (TARGET_SHEET_HEAD, target_sheet_rows(ov.cards)),
         "Мероприятия": (["Что", "№", "Содержание", "Срок (как в документе)", "Срок (дата)", "Ответственный", "Статус",
                          "Просрочено"],
                         [[i["kind"], i["number"], i["title"], i["deadline_text"], i["due_date"], i["responsible"],
                           ACTIVITY_STATUSES.get(i["status"], i["status"]),
                           "да" if is_overdue(i["due_date"], i["status"], today, i["deadline_text"]) else "нет"] for i in items]),
-    })
+    }, formats={"Целевые показатели": TARGET_SHEET_FORMATS})
+
+
+TARGET_SHEET_HEAD = ["№", "Показатель", "Группа школ", "Единица", "База", "Базовый период", "Цель",
+                     "Целевое значение", "Значение", "Период", "Данные", "Значение по территории (все школы)",
+                     "Ожидается по плану", "Пройдено пути, %", "Прогноз к сроку", "Срок", "Статус"]
+TARGET_SHEET_FORMATS = {i: "0.0" for i in (4, 7, 8, 11, 12, 14)} | {13: "0"}
+
+
+def _number(x: float | None) -> float | None:
+    return None if x is None or x != x else float(x)
+
+
+def target_sheet_rows(cards) -> list[list]:
+    """The targets sheet of the roadmap's XLSX: the same figures as the справка's table, numbers as
+    numbers (a value, its unit and its period in their own columns), the rule as text."""
+    out = []
+    for c in cards:
+        ev = c.evaluation
+        out.append([c.number, c.short_name, c.population, c.unit, _number(ev.baseline), c.baseline_label,
+                    fmt.goal(c.rule_text, ev.target_value, c.unit), _number(ev.target_value), _number(ev.value),
+                    c.as_of_label, c.coverage, _number(c.territory_value), _number(c.expected),
+                    None if ev.progress is None else round(100 * ev.progress), _number(ev.forecast), c.due_label,
+                    STATUS_LABELS[ev.status]])
+    return out

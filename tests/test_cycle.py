@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from core import auth, cycle
+from core import formatting as fmt
 from core.auth import AccessDenied
 from core.db import session_scope
 from core.ingest import pipeline
@@ -232,7 +233,8 @@ def test_not_reported_xlsx_and_letter(demo_db_rw):
     ws = load_workbook(io.BytesIO(cycle.not_reported_xlsx(col))).active
     assert ws.max_row == 11 and ws["A1"].value == "Код школы"
     names = [ws.cell(r, 2).value for r in range(2, 12)]
-    assert "'=HYPERLINK(\"x\")" in names and all(ws.cell(r, 2).data_type == "s" for r in range(2, 12))
+    assert '=HYPERLINK("x")' in names and all(ws.cell(r, 2).data_type == "s" for r in range(2, 12))
+    assert [ws.cell(r, 2).quotePrefix for r in range(2, 12)] == [n.startswith("=") for n in names]
     doc = Document(io.BytesIO(cycle.not_reported_letter(col, today=date(2025, 2, 1))))
     body = "\n".join(p.text for p in doc.paragraphs)
     assert "О представлении данных мониторинга" in body and "IV кв. 2024" in body and "истёк 10.01.2025" in body
@@ -358,7 +360,7 @@ def test_the_spravka_says_whether_its_figures_are_approved(demo_db_any):
     assert "Данные за III кв. 2024 предварительные: не проверены и не утверждены." in body()
     cycle.mark_checked(scope_of(eng, "demo-methodist"), NEV, "2024-Q3", eng)
     info = cycle.approve(head, NEV, "2024-Q3", eng)
-    assert f"Данные за III кв. 2024 утверждены {info.approved_at:%d.%m.%Y}" in body()
+    assert f"Данные за III кв. 2024 утверждены {fmt.moment(info.approved_at)}" in body()  # the office's time
 
 
 # ---------------------------------------------------------------------------------------------
@@ -516,3 +518,22 @@ def test_an_approval_of_a_region_locks_its_municipalities(empty_db):
     assert any("«Синтетика: tree» утверждены" in p.message for p in pv.errors)
     pv = pipeline.prepare(admin, [("t.xlsx", long_table([[school, "tree-i2", "2022-Q1", 5, None, None]]))], None, eng)
     assert pv.ok  # another quarter
+
+
+def test_changes_since_is_not_hidden_by_another_roadmaps_busy_log(demo_db_any):
+    """Issue 28: «Что изменилось» read the last 500 events of every territory and filtered by roadmap
+    in Python — 600 status changes in another roadmap hid this roadmap's one change."""
+    eng = demo_db_any
+    meth, head = scope_of(eng, "demo-methodist"), scope_of(eng, "demo-head")
+    pv, data = upload_one(eng, meth)
+    uid = pipeline.apply(meth, pv, data, accept_warnings=True, engine=eng)
+    with eng.connect() as c:
+        other = c.execute(text("SELECT id, territory_id FROM roadmap WHERE code = 'okn-2021'")).one()
+        act = c.execute(text("SELECT id FROM activity WHERE roadmap_id = :r LIMIT 1"), {"r": other.id}).scalar()
+    with session_scope(eng, write=True) as s:
+        for i in range(600):
+            auth.audit(s, "roadmap_status", login="demo-admin", object_type="activity", object_id=act,
+                       details={"roadmap_id": other.id, "number": "1", "old": {}, "new": {"status": "done"}},
+                       roadmap_id=other.id, territory_id=other.territory_id)
+    ch = cycle.changes_since(head, 1, date(2020, 1, 1), eng)
+    assert f"Загрузка № {uid}" in list(ch["what"])

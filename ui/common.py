@@ -47,7 +47,8 @@ def demo_banner(is_demo: bool) -> None:
         clock = cache.demo_clock()
         st.markdown('<div class="demo-line" title="Школы с пометкой «демо» и все значения показателей вымышлены для '
                     'показа возможностей; дорожные карты и целевые показатели взяты из реальных документов.">'
-                    "Демонстрационные данные: значения вымышлены, дорожные карты и цели — реальные"
+                    "Демонстрационные данные: значения вымышлены<span class=\"phone-hide\">, дорожные карты и цели — "
+                    "реальные</span>"
                     + (f"; «сегодня» — {fmt.day_month_year(clock)} г." if clock else "") + "</div>",
                     unsafe_allow_html=True)
 
@@ -109,7 +110,10 @@ def table_with_download(frame, name: str, key: str, *, container=None, **datafra
     (ui.shell), so this is the table's way out. `name`: the file's name without extension."""
     from core import reports
 
+    from ui.table_fit import fitted
+
     where = container or st
+    dataframe_kwargs["column_config"] = fitted(frame, **(dataframe_kwargs.get("column_config") or {}))  # 1280 px
     where.dataframe(frame, **{"hide_index": True, "width": "stretch", **dataframe_kwargs})
     where.download_button("Скачать (.xlsx)", lambda: reports.frame_xlsx(frame, name), file_name=f"{name}.xlsx",
                           mime=reports.XLSX_MIME, key=key, on_click="ignore", icon=":material/download:",

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import access
+from core import access, figures
 from core import formatting as fmt
 from core import roadmap as rm_rules
 from core import settings
@@ -17,7 +17,8 @@ from core import targets as tg
 from core.auth import Scope, deny
 from core.db import get_engine
 from core.read.overview import expected_path
-from core.read.types import SCHOOL_COLUMNS, ActivityRow, RiskRow, School, SeriesPoint, period_starts, points
+from core.read.types import (SCHOOL_COLUMNS, ActivityRow, RiskRow, School, SeriesPoint, period_starts, points,
+                             verdict_notes)
 from core.targets import evaluation as ev_mod
 from core.targets.evaluation import Result, as_date
 
@@ -39,6 +40,20 @@ class SchoolTarget:
     average_series: tuple[SeriesPoint, ...]
     expected_path: tuple[SeriesPoint, ...]
     forecast_basis: str | None = None
+    notes: tuple[str, ...] = ()  # «вердикт к сроку …», a newer value not yet in the territory's figures
+    value_kind: str = "share"
+    expected: float | None = None  # what the plan expects by now, as it can be met (whole people; figures)
+
+    @property
+    def forecast_text(self) -> str:
+        """«Прогноз к сроку: …» with its honest basis (figures.forecast_text)."""
+        due = self.expected_path[-1].end if self.expected_path else None
+        return figures.result_forecast_text(self.result, self.series, due, self.unit)
+
+    @property
+    def value_text(self) -> str:
+        """The school's value: a flag as «да» / «нет», anything else in its unit."""
+        return figures.school_value(self.evaluation.value, self.unit, self.value_kind)
 
 
 @dataclass(frozen=True)
@@ -87,16 +102,17 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
                                                      {"tid": s.territory_id})}
         # compared with the average school of the territory whose roadmap sets the target; read once
         groups = ev_mod.group_series(conn, sorted({r["roadmap_territory_id"] for r in trows}),
-                                     sorted({r["indicator_id"] for r in trows}), ["all", "territory"], cut=cut)
+                                     sorted({r["indicator_id"] for r in trows}),
+                                     sorted({"all", "territory"} | {r["applies_to"] for r in trows}), cut=cut)
         now = ev_mod.judged_periods(conn, trows, cut, groups)
         results = ev_mod.evaluate_many(conn, trows, [subject], cut, now=now, series=groups)
         starts = period_starts(conn)
-        curators = tuple(r["short_name"] for r in _rows(conn, """
+        curators = tuple(fmt.natural_sorted(r["short_name"] for r in _rows(conn, """
             SELECT c.short_name FROM curatorlink l JOIN school c ON c.id = l.curator_school_id
-            WHERE l.school_id = :sid ORDER BY c.short_name""", {"sid": school_id}))
-        curated = tuple(r["short_name"] for r in _rows(conn, """
+            WHERE l.school_id = :sid ORDER BY c.short_name""", {"sid": school_id})))
+        curated = tuple(fmt.natural_sorted(r["short_name"] for r in _rows(conn, """
             SELECT c.short_name FROM curatorlink l JOIN school c ON c.id = l.school_id
-            WHERE l.curator_school_id = :sid ORDER BY c.short_name""", {"sid": school_id}))
+            WHERE l.curator_school_id = :sid ORDER BY c.short_name""", {"sid": school_id})))
         members: dict[str, list[str]] = {}
         for r in _rows(conn, """
                 SELECT g.id, g.name, s.short_name FROM schoolgroup g JOIN schoolgroupmember m ON m.group_id = g.id
@@ -120,8 +136,11 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
             indicator_name=r["indicator_name"], unit=r["unit"],
             rule_text=fmt.rule(r["kind"], r["amount"], r["unit"], r["baseline_label"]), evaluation=e, result=res,
             average=res.average, as_of_label=res.period_label, series=points(res.series, starts),
-            average_series=points(avg, starts, key="average"), expected_path=expected_path(r, e, starts),
-            forecast_basis=res.forecast_basis))
+            average_series=points(avg, starts, key="average"),
+            expected_path=expected_path(r, e, starts, start=res.path_start),
+            forecast_basis=res.forecast_basis, notes=verdict_notes(res, r["unit"]), value_kind=r["value_kind"],
+            expected=figures.expected_shown(e.expected, value_kind=r["value_kind"], unit=r["unit"],
+                                            up=figures.goes_up(r["kind"], r["higher_is_better"]))[0]))
     return SchoolView(school=s, targets=tuple(out), curators=curators, curated=curated, risks=risks,
                       activities=activities, groups=tuple(f"{name}: {', '.join(xs)}" for name, xs in members.items()))
 
