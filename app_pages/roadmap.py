@@ -1,6 +1,7 @@
 """A roadmap's plan: activities and control points on a timeline and in a table grouped by direction,
 filters, overdue first and counted, status changes by the roles allowed to; loading a roadmap file."""
 
+import hashlib
 from datetime import date, timedelta
 
 import streamlit as st
@@ -10,7 +11,7 @@ from core.errors import Refused
 from core.formatting import md_text as escape  # user text: Markdown and HTML both inert
 
 from core import formatting as fmt
-from core import cycle, plan_charts, roadmap_book, roadmap_docx, roadmap_view
+from core import cycle, plan_charts, policy, roadmap_book, roadmap_docx, roadmap_view, territory_match
 from core import roadmap as rules
 from core.auth import AccessDenied
 from core.ingest.problems import IngestError
@@ -23,6 +24,8 @@ sc = scope()
 engine = cache.engine()
 today = cache.today()
 st.title("Дорожная карта: мероприятия и контрольные точки")
+if "roadmap_written" in st.session_state:  # after «Записать»: the roadmap just written, in the picker too
+    st.session_state["plan_roadmap"] = st.session_state.pop("roadmap_written")
 rm_row = roadmap_picker(sc, "plan_roadmap")
 if st.session_state.get("roadmap_loaded"):
     st.success(st.session_state.pop("roadmap_loaded"))
@@ -39,16 +42,44 @@ def word_draft() -> None:
     if not f:
         return
     try:
-        raw, d = roadmap_docx.draft_workbook(f.getvalue(), f.name)
+        with engine.connect() as c:
+            known = territory_match.visible(sc, c)
+        raw, d = roadmap_docx.draft_workbook(f.getvalue(), f.name, known)
     except IngestError as exc:
         st.error(escape(str(exc)), icon=":material/error:")
         return
-    st.success(d.found_text(), icon=":material/description:")
+    counts = d.counts()
+    for col, (label, n, hint) in zip(st.columns(6), [
+            ("Направления", counts["Направления"], None), ("Мероприятия", counts["Мероприятия"], None),
+            ("Контрольные точки", counts["Контрольные точки"], None),
+            ("Целевые показатели", counts["Целевые показатели"], None),
+            ("Риски", f"{counts['Группы рисков']} / {counts['Параметры риска']}", "групп / параметров риска"),
+            ("Проверить", d.n_checks(), "пометок в столбце «Проверить»: догадки чтения, проверьте их в Excel")]):
+        col.metric(label, n, help=hint)
+    st.success(escape(d.found_text()), icon=":material/description:")
     if d.fill_text():
         st.warning(d.fill_text(), icon=":material/edit:")
     stem = f.name.rsplit(".", 1)[0]
     st.download_button("Скачать черновик дорожной карты (.xlsx)", raw, file_name=f"черновик_{stem}.xlsx", mime=XLSX,
                        icon=":material/download:", key="rm_draft", type="primary", on_click="ignore")
+
+
+def territory_question(pv, choice_key: str) -> None:
+    """The file's territory code is new, but its name matches a territory in the system: the
+    administrator says which it is; nothing is created until then."""
+    new = roadmap_book.NEW_TERRITORY
+    options = [m["code"] for m in pv.territory_match] + [new]
+    names = {m["code"]: f"Это «{m['name']}» (код {m['code']}) — загрузить для неё" for m in pv.territory_match}
+    names[new] = (f"Это другая территория — создать новую «{pv.territory.get('name')}» "
+                  f"(код {pv.territory.get('code')})")
+    with st.form("rm_territory_form", border=True):
+        st.markdown("**Для какой территории эта дорожная карта?** Вторая территория с тем же названием "
+                    "не создаётся без вашего ответа.")
+        pick = st.radio("Территория", options, format_func=names.get, key="rm_territory_pick",
+                        label_visibility="collapsed")
+        if st.form_submit_button("Применить", type="primary"):
+            st.session_state[choice_key] = pick
+            st.rerun()
 
 
 def load_tab() -> None:
@@ -65,8 +96,9 @@ def load_tab() -> None:
     if not f:
         return
     data = f.getvalue()
+    choice_key = f"rm_territory_{hashlib.sha256(data).hexdigest()[:16]}"
     try:
-        pv = roadmap_book.prepare(sc, data, f.name, engine)
+        pv = roadmap_book.prepare(sc, data, f.name, engine, territory=st.session_state.get(choice_key))
     except IngestError as exc:
         st.error(escape(str(exc)), icon=":material/error:")
         return
@@ -78,10 +110,16 @@ def load_tab() -> None:
     for col, k in zip(cols, ["Мероприятия", "Контрольные точки", "Целевые показатели", "Параметры риска", "Новые школы"]):
         col.metric(k, counts[k])
     if pv.errors:
-        st.error(f"Найдено ошибок: {len(pv.errors)}. Исправьте файл и загрузите снова — ничего не записано.",
-                 icon=":material/error:")
+        st.error(f"Найдено ошибок: {len(pv.errors)}. Исправьте файл и загрузите снова — ничего не записано."
+                 + (" Если ошибка только в территории, ответьте на вопрос под таблицей."
+                    if pv.territory_match and policy.allowed(sc, "create_territory") else ""), icon=":material/error:")
     if pv.problems:
         problems_table(pv.problems)
+    if pv.territory_match and policy.allowed(sc, "create_territory"):
+        territory_question(pv, choice_key)
+    elif st.session_state.get(choice_key):
+        st.caption(f"Территория: «{escape(pv.territory.get('name') or '')}» (код {escape(pv.territory.get('code') or '')})"
+                   + (", будет создана" if pv.territory.get("id") is None else ", уже есть в системе"))
     if pv.ok:
         st.success(f"Файл проверен: «{escape(fmt.clip(pv.roadmap['title'], 120))}» — {roadmap_book.summary_text(pv)}.")
         if pv.replaces:
@@ -95,6 +133,7 @@ def load_tab() -> None:
                 return
             cache.refresh_version()  # the write bumped the data version: this run reads after it
             st.query_params["roadmap"] = pv.roadmap["code"]
+            st.session_state["roadmap_written"] = pv.roadmap["code"]  # the next run opens it
             st.session_state["roadmap_loaded"] = (
                 f"{'Заменена' if pv.replaces else 'Записана'}: дорожная карта «{pv.roadmap['code']}», "
                 f"{roadmap_book.summary_text(pv)}.")

@@ -5,7 +5,7 @@
     python -m core.cli create-admin --login L --name "Ф. И. О."
     python -m core.cli reset-password --login L        # ends every session of that user
     python -m core.cli check | backup | backups | restore NAME --yes
-    python -m core.cli load-roadmap FILE.xlsx [--check]   # a roadmap workbook (as the operator)
+    python -m core.cli load-roadmap FILE.xlsx [--check] [--territory CODE | --new-territory]   # a roadmap workbook
     python -m core.cli draft-roadmap FILE.docx -o DRAFT.xlsx   # a draft workbook from the office's Word document
     python -m core.cli approve --territory NAME --period 2024-Q3 --user LOGIN   # approve a checked quarter
     python -m core.cli unlock --territory NAME --period 2024-Q3 --user LOGIN --reason TEXT
@@ -46,12 +46,17 @@ def _load_roadmap(args, engine) -> int:
     path = Path(args.file)
     try:
         data = path.read_bytes()
-        pv = roadmap_book.prepare(auth.system_scope(), data, path.name, engine)
+        territory = roadmap_book.NEW_TERRITORY if args.new_territory else args.territory
+        pv = roadmap_book.prepare(auth.system_scope(), data, path.name, engine, territory=territory)
     except (OSError, Refused) as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 2
     for p in pv.problems:
         print(("Ошибка: " if p.level == "error" else "Предупреждение: ") + p.text, file=sys.stderr)
+    if pv.territory_match:
+        print("Для какой территории эта карта? Повторите команду с --territory КОД, чтобы загрузить её для "
+              "территории из системы (" + ", ".join(f"{m['code']} — «{m['name']}»" for m in pv.territory_match)
+              + "), или с --new-territory, чтобы создать новую.", file=sys.stderr)
     if not pv.ok:
         print(f"Найдено ошибок: {len(pv.errors)}; ничего не записано.", file=sys.stderr)
         return 1
@@ -127,6 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("load-roadmap", help="загрузить дорожную карту из файла Excel (формат — шаблон дорожной карты)")
     p.add_argument("file")
     p.add_argument("--check", action="store_true", help="только проверить, ничего не записывать")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--territory", metavar="КОД", help="загрузить для этой территории системы (если код в файле новый, "
+                                                         "а название совпадает с существующей территорией)")
+    who.add_argument("--new-territory", action="store_true",
+                     help="создать территорию из файла, даже если в системе есть территория с похожим названием")
     p = sub.add_parser("draft-roadmap", help="черновик файла дорожной карты (Excel) из документа Word (.docx)")
     p.add_argument("file")
     p.add_argument("-o", "--output", help="куда записать черновик .xlsx (по умолчанию рядом с документом)")

@@ -38,6 +38,8 @@ def spans(kind: str, due: date | None, dates: tuple[date, ...]) -> tuple[list[tu
     if kind == "year" and dates:
         if len(dates) == 1 and (dates[0].month, dates[0].day) == (5, 31):  # a school year
             return [(date(dates[0].year - 1, 9, 1), dates[0])], []
+        if len(dates) == 1 and (dates[0].month, dates[0].day) == (8, 31):  # «2021-2022 уч. год»
+            return [(date(dates[0].year - 1, 9, 1), dates[0])], []
         return [(date(dates[0].year, 1, 1), dates[-1])], []
     if kind in ("date", "multiple", "recurring") and dates:
         return [], list(dates)

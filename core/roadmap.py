@@ -16,23 +16,29 @@ ACTIVITY_STATUSES = {
 CLOSED = {"done", "cancelled"}
 
 
-def is_overdue(due: date | None, status: str, today: date, deadline_text: str | None = None) -> bool:
+def is_overdue(due: date | None, status: str, today: date, deadline_text: str | None = None,
+               start_year: int | None = None) -> bool:
     """Past its due date and neither done nor cancelled; or, for an item with several dated stages
-    (`deadline_text` «Июнь 2024 года, декабрь 2024 года»), a stage has passed while the item is still
-    «запланировано» (not even started). An item with no date is never overdue."""
+    (`deadline_text` «Июнь 2024 года, декабрь 2024 года») or a recurring one («ежеквартально»: each
+    quarter's end from the plan's first year `start_year` to `due`), a stage has passed while the
+    item is still «запланировано» (not even started). An item with no date is never overdue."""
     if due is None or status in CLOSED:
         return False
     if due < today:
         return True
     if status == "planned" and deadline_text:
-        d = parse_deadline(deadline_text, default_year=due.year)
-        return d.kind == "multiple" and bool(d.dates) and d.dates[0] < today
+        if start_year and start_year < due.year:
+            d = parse_deadline(deadline_text, years=(start_year, due.year))
+        else:
+            d = parse_deadline(deadline_text, default_year=due.year)
+        return d.kind in ("multiple", "recurring") and bool(d.dates) and d.dates[0] < today
     return False
 
 
-def sort_key(due: date | None, status: str, today: date, deadline_text: str | None = None) -> tuple:
+def sort_key(due: date | None, status: str, today: date, deadline_text: str | None = None,
+             start_year: int | None = None) -> tuple:
     """Overdue first (oldest first), then open items by date, undated after, closed ones last."""
-    if is_overdue(due, status, today, deadline_text):
+    if is_overdue(due, status, today, deadline_text, start_year):
         return (0, due)
     if status in CLOSED:
         return (3, due or date.max)
@@ -90,12 +96,33 @@ def _month_of(token: str) -> int:
     raise ValueError(token)
 
 
-def parse_deadline(text: str | None, *, default_year: int | None = None) -> Deadline:
+# «ежеквартально», «ежемесячно», «в течение года»: a recurring deadline due at each period's end
+# over the plan's years (the stage's year when the activity has one)
+_PERIODIC = (("ежекварт", 3), ("ежемесячн", 1), ("каждый месяц", 1), ("каждый квартал", 3))
+_SCHOOL_YEAR_RE = re.compile(r"(?<!\d)(20\d\d)\s*[-–—/]\s*(20\d\d)\s*(?:гг?\.?\s*)?(?:уч\.|учебн)")
+
+
+def school_year_end(first: int) -> date:
+    """The last day of the school year that starts in September of `first`."""
+    return date(first + 1, 8, 31)
+
+
+def period_ends(months: int, years: tuple[int, int]) -> tuple[date, ...]:
+    """The end of each month (1) or quarter (3) or year (12) from the first to the last year."""
+    return tuple(_month_end(y, m) for y in range(years[0], years[1] + 1) for m in range(months, 13, months))
+
+
+def parse_deadline(text: str | None, *, default_year: int | None = None,
+                   years: tuple[int, int] | None = None) -> Deadline:
     """Parse a Russian deadline: a date («До 01.03.2022 года»), a month («Сентябрь 2024 года»), a
     quarter («I квартал 2024 года»), a range («Июнь-июль 2024 года»), a year («В течение 2022 года»),
     several dates («Май, декабрь 2023, май, декабрь 2024»), recurring («ежегодно», «1 раз в 2
     недели»), undated («по необходимости»). What it cannot read is kept as 'unparsed', never guessed.
-    «до <срок>» means before it starts: «до января 2021» and «до 2023 г.» are due the day before."""
+    «до <срок>» means before it starts: «до января 2021» and «до 2023 г.» are due the day before.
+    «2021-2022 уч. год» is due when that school year ends (31.08.2022). With the plan's `years`
+    (or a stage `default_year`), «ежеквартально», «ежемесячно» and «в течение года» are recurring
+    with a date at each period's end and due at the last one; without, they have no date."""
+    plan_years = years
     raw = (text or "").strip()
     t = re.sub(r"<[^>]+>", " ", raw).lower().replace("ё", "е")
     t = re.sub(r"\s+", " ", t).strip()
@@ -112,6 +139,17 @@ def parse_deadline(text: str | None, *, default_year: int | None = None) -> Dead
     years = [(m.start(), int(m.group(1))) for m in _YEAR_RE.finditer(_DATE_RE.sub(" ", t))]
     recurring = any(k in t for k in _RECURRING)
 
+    span = (default_year, default_year) if default_year else plan_years
+    periodic = next((n for k, n in _PERIODIC if k in t), None)
+    if periodic is None and not default_year and span and re.fullmatch(r"(в )?течени[ея] (всего )?года\.?", t):
+        periodic = 12  # «в течение года» in a plan of several years: each year
+    if periodic and not dates and not months and not years:
+        ends = period_ends(periodic, span) if span else ()
+        return Deadline(raw, "recurring", ends[-1] if ends else None, ends)
+    sy = _SCHOOL_YEAR_RE.search(t)
+    if sy and int(sy.group(2)) == int(sy.group(1)) + 1 and not dates and not months:
+        due = school_year_end(int(sy.group(1)))
+        return Deadline(raw, "year", due, (due,))
     if recurring:  # «с ноября 2020г. постоянно»: the months named (with a year) are kept as dates
         named = tuple(date(y, m, 1) if t.startswith("с ") else _month_end(y, m) for m, y in _attach(months, years))
         return Deadline(raw, "recurring", None, tuple(sorted(day_dates)) + named)

@@ -22,7 +22,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from core import auth, policy, quarters
+from core import auth, policy, quarters, territory_match
 from core.auth import Scope
 from core.db import get_engine, session_scope
 from core.formatting import clip, plural
@@ -328,6 +328,9 @@ class Preview:
     replaces: int | None = None  # the id of the loaded roadmap with the same code (a corrected file)
     marked: list[dict] = field(default_factory=list)  # its items with a status other than «planned»
     loaded_targets: list[dict] = field(default_factory=list)  # its targets (indicator, applies_to, wording)
+    # the file names a new territory code, but territories in the system have a matching name: the
+    # user is asked which (prepare(territory=…)) — [{"code", "name", "score"}], best first
+    territory_match: list[dict] = field(default_factory=list)
 
     def dropped_marks(self) -> list[dict]:
         """Items of the loaded roadmap with a status that the new file no longer has (their status
@@ -419,9 +422,15 @@ def _period_code(cell: Cell, known: dict[str, dict], out: list[Problem], create:
     return spec.code
 
 
-def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = None, *, connection=None) -> Preview:
+NEW_TERRITORY = "new"  # prepare(territory=…): create the file's territory although one with a similar name exists
+
+
+def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = None, *, connection=None,
+            territory: str | None = None) -> Preview:
     """Read the workbook and check it whole; nothing is written. `connection`: read through it
-    (the demo builder checks each file inside its one transaction). Each sheet or rule is one
+    (the demo builder checks each file inside its one transaction). `territory`: the answer to the
+    question asked when the file's territory code is new but its name matches a territory in the
+    system (`Preview.territory_match`) — that territory's code (load for it), or NEW_TERRITORY. Each sheet or rule is one
     named check (`CHECKS`), run in order on one `_Check`: later checks see what earlier ones
     found (schools and indicators of the file, directions, risk parameters)."""
     engine = engine or get_engine()
@@ -434,7 +443,7 @@ def prepare(scope: Scope, data: bytes, file_name: str, engine: Engine | None = N
         known = _Known.read(c, book)
     ctx = _Check(scope=scope, book=book, pv=pv, known=known,
                  ind_kinds={code: r["value_kind"] for code, r in known.indicators.items()},
-                 known_schools=dict(known.schools))
+                 known_schools=dict(known.schools), territory_choice=territory)
     for check in CHECKS:
         check(ctx)
     return pv
@@ -494,6 +503,7 @@ class _Check:
     dir_numbers: set[str] = field(default_factory=set)
     risk_codes: list[str] = field(default_factory=list)
     found: set[str] = field(default_factory=set)  # risk parameters found in some school
+    territory_choice: str | None = None  # prepare(territory=…)
 
     @property
     def problems(self) -> list[Problem]:
@@ -544,6 +554,12 @@ def check_roadmap(ctx: _Check) -> None:
         P.append(main["code"].problem("код: латинские буквы, цифры, точка, дефис, подчёркивание, до 64 знаков"))
     pv.roadmap = rm
     tcode = get("territory_code")
+    choice = ctx.territory_choice
+    if choice and choice != NEW_TERRITORY:
+        if choice not in known.territories:
+            P.append(main["territory_code"].problem(f"территории с кодом «{choice}» нет в системе"))
+        else:
+            tcode = choice  # the user said: this file is that territory's
     if rm["code"] in known.roadmaps:
         old = known.roadmaps[rm["code"]]
         if tcode in known.territories and known.territories[tcode]["id"] != old["territory_id"]:
@@ -557,11 +573,23 @@ def check_roadmap(ctx: _Check) -> None:
             pv.loaded_targets = known.loaded_targets
     if tcode:
         t = known.territories.get(tcode)
-        pv.territory = {"id": t["id"] if t else None, "code": tcode, "name": get("territory_name") or (t or {}).get("name"),
-                        "region": get("region")}
+        pv.territory = {"id": t["id"] if t else None, "code": tcode,
+                        "name": (t or {}).get("name") if t and choice == tcode else
+                        get("territory_name") or (t or {}).get("name"), "region": get("region")}
+        match = [] if t is not None or choice == NEW_TERRITORY else territory_match.similar(
+            get("territory_name") or "", [(c, r["name"]) for c, r in known.territories.items()
+                                          if scope.can_see_territory(r["id"]) or policy.allowed(scope, "create_territory")])
+        pv.territory_match = [{"code": c, "name": n, "score": sc} for c, n, sc in match]
+        named = "; ".join(f"«{n}» (код {c})" for c, n, _ in match)
         if t is None and not policy.allowed(scope, "create_territory"):
-            P.append(main["territory_code"].problem(f"территории с кодом «{tcode}» нет в системе; новую территорию "
-                                                    "добавляет администратор"))
+            P.append(main["territory_code"].problem(
+                f"территории с кодом «{tcode}» нет в системе; " + (f"по названию это, похоже, {named} — укажите этот "
+                                                                    "код" if match else "новую территорию добавляет администратор")))
+        elif match:
+            P.append(main["territory_code"].problem(
+                f"территории с кодом «{tcode}» нет в системе, но по названию «{get('territory_name')}» это, похоже, "
+                f"{named}. Выберите, для какой территории загрузить карту, или подтвердите создание новой территории "
+                "— вторая территория с тем же названием не создаётся молча"))
         elif t is not None and not scope.can_see_territory(t["id"]):
             P.append(main["territory_code"].problem("это не ваша территория: загружать дорожные карты можно только "
                                                     "для своей"))
@@ -673,6 +701,12 @@ def check_risks(ctx: _Check) -> None:
                          "found_in_text": r["found_in_text"].value or None, "schools": codes, "audit_date": audit_date})
 
 
+def _plan_years(pv: Preview) -> tuple[int, int] | None:
+    """The roadmap's years, for recurring deadlines («ежеквартально» is due at each quarter's end)."""
+    a, b = pv.roadmap.get("year_from"), pv.roadmap.get("year_to")
+    return (a, b) if a and b and a <= b else None
+
+
 def check_activities(ctx: _Check) -> None:
     """Sheet «Мероприятия»: number and stage unique, the direction listed, the deadline read (an
     unreadable one is a warning, kept as written), risk codes, indicators and schools known."""
@@ -687,7 +721,7 @@ def check_activities(ctx: _Check) -> None:
         if d and d not in ctx.dir_numbers:
             P.append(r["direction"].problem(f"направления № {d} нет на листе «Направления»"))
         default_year = int(stage) if re.fullmatch(r"20\d\d", stage or "") else None
-        dl = parse_deadline(r["deadline"].value, default_year=default_year)
+        dl = parse_deadline(r["deadline"].value, default_year=default_year, years=_plan_years(ctx.pv))
         if dl.kind == "unparsed":
             P.append(r["deadline"].problem("срок не распознан: он сохранится как написан, без даты", "warning"))
         codes, unknown = expand_risk_codes(r["risks"].value, ctx.risk_codes, ctx.found)
@@ -710,7 +744,7 @@ def check_control_points(ctx: _Check) -> None:
         if n in cp_numbers:
             ctx.problems.append(r["number"].problem(f"контрольная точка № {n} указана дважды"))
         cp_numbers.add(n)
-        dl = parse_deadline(r["deadline"].value)
+        dl = parse_deadline(r["deadline"].value, years=_plan_years(ctx.pv))
         if dl.kind == "unparsed":
             ctx.problems.append(r["deadline"].problem("срок не распознан: он сохранится как написан, без даты",
                                                       "warning"))

@@ -23,6 +23,7 @@ from core.ingest.problems import IngestError
 from core.roadmap import parse_deadline
 from core.roadmap_book import MAIN_FIELDS, MAIN_SHEET, SHEETS
 from core.roadmap_book import write as write_book
+from core import territory_match
 from core.safe_xlsx import neutralise
 
 CHECK = "Проверить"
@@ -51,22 +52,40 @@ class TCell:
     italic: bool = False
     span: int = 1
     merged: bool = False  # continues the cell above (vertical merge)
+    bold: bool = False
 
     @property
     def text(self) -> str:
-        return _clean(" ".join(self.paras))
+        return _clean("\n".join(self.paras))
+
+
+# a word split by a hyphen at a line's end («монито-» / «ринг»); a compound («учебно-» / «методический»)
+# and a range of months («июнь-» / «июль») keep their hyphen
+_HYPHEN_RE = re.compile(r"([А-Яа-яЁё]{2,})[-\u00ad][ \t]*\n\s*([а-яё]{2,})")
+_ADJ_END = re.compile(r"(ий|ый|ой|ая|яя|ое|ее|ые|ие|ого|его|ых|их|ому|ему|ыми|ими|ую|юю|ой)$")
+_MONTH_START = re.compile(r"(январ|феврал|март|апрел|ма[йяе]|июн|июл|август|сентябр|октябр|ноябр|декабр)")
+
+
+def _join_hyphen(m: re.Match) -> str:
+    a, b = m.group(1), m.group(2)
+    if _MONTH_START.match(b) or (a[-1:].lower() in ("о", "е") and _ADJ_END.search(b)):
+        return f"{a}-{b}"
+    return a + b
 
 
 def _clean(s: str) -> str:
-    return re.sub(r"\s+", " ", (s or "").replace("\u00a0", " ")).strip()
+    s = (s or "").replace("\u00a0", " ")
+    if "\n" in s:
+        s = _HYPHEN_RE.sub(_join_hyphen, s)
+    return re.sub(r"\s+", " ", s).strip()
 
 
 def _runs_text(p) -> tuple[str, bool, bool]:
     """Text of a w:p, whether all its text is italic, whether all of it is bold."""
     out, italic, bold, any_text = [], True, True, False
     for r in p.iter(W + "r"):
-        t = "".join((x.text or "") if x.tag == W + "t" else (" " if x.tag in (W + "tab", W + "br", W + "cr") else "")
-                    for x in r)
+        t = "".join((x.text or "") if x.tag == W + "t" else
+                    ("\n" if x.tag in (W + "br", W + "cr") else " " if x.tag == W + "tab" else "") for x in r)
         if not t.strip():
             out.append(t)
             continue
@@ -98,18 +117,19 @@ def _table(tbl) -> list[list[TCell]]:
                 span = int(gs.get(W + "val")) if gs is not None else 1
                 vm = pr.find(W + "vMerge")
                 vmerge = (vm.get(W + "val") or "continue") if vm is not None else None
-            paras, italic = [], True
+            paras, italic, bold = [], True, True
             for p in tc.iter(W + "p"):  # with the text of a table nested in the cell
-                t, it, _ = _runs_text(p)
+                t, it, b = _runs_text(p)
                 if t.strip():
                     paras.append(t)
                     italic &= it
+                    bold &= b
             col = len(row)
             if vmerge == "continue" and rows and col < len(rows[-1]):
                 above = rows[-1][col]
-                cell = TCell(list(above.paras), above.italic, span, True)
+                cell = TCell(list(above.paras), above.italic, span, True, above.bold)
             else:
-                cell = TCell(paras, italic and bool(paras), span)
+                cell = TCell(paras, italic and bool(paras), span, bold=bold and bool(paras))
             row.extend([cell] * span)
         rows.append(row)
     return rows
@@ -185,7 +205,9 @@ EXACT = {
     "form": {"форма", "форма проведения"},
     "participants": {"участники", "контингент", "целевая аудитория"},
     "venue": {"место проведения", "место"},
-    "risks": {"код параметра", "коды параметров", "код параметра риска", "параметры риска"},
+    "risks": {"код параметра", "коды параметров", "код параметра риска", "параметры риска", "код", "код риска"},
+    "direction": {"направление", "направления", "направление деятельности", "направление работы", "раздел",
+                  "раздел плана", "направления деятельности"},
     "control": {"контрольная точка", "контрольные точки"},
 }
 
@@ -204,6 +226,10 @@ def _role(h: str) -> tuple[str | None, bool]:
         return "number", False
     if "код" in t and ("параметр" in t or "риск" in t):
         return "risks", False
+    if t.startswith("направлени"):
+        return "direction", False
+    if "информацион" in t and "сопровожд" in t:
+        return "report_form", False
     if "контрольн" in t and "точк" in t:
         return "control", False
     if "групп" in t and "риск" in t:
@@ -212,7 +238,7 @@ def _role(h: str) -> tuple[str | None, bool]:
         return "progress", False
     if "целев" in t and "ориентир" in t:
         return "goals", False
-    if "перечень" in t or ("проявля" in t) or t in ("школы", "оо"):
+    if "перечень" in t or "проявля" in t or "выявлен" in t or t in ("школы", "оо"):
         return "found_in", False
     if "фактор" in t:
         return "factor", False
@@ -252,7 +278,7 @@ def _role(h: str) -> tuple[str | None, bool]:
 ROLE_LABEL = {"number": "№ п/п", "title": "Мероприятие", "deadline": "Срок", "responsible": "Ответственные",
               "expected_result": "Ожидаемый результат", "report_form": "Форма отчёта", "form": "Форма проведения",
               "participants": "Участники", "venue": "Место проведения", "risks": "Код параметра",
-              "control": "Контрольная точка"}
+              "control": "Контрольная точка", "direction": "Направление"}
 
 
 @dataclass
@@ -264,6 +290,7 @@ class Header:
     width: int
     loose: list[str] = field(default_factory=list)  # «header» taken as «role»
     texts: dict[str, str] = field(default_factory=dict)  # role -> the header as written
+    dropped: dict[int, str] = field(default_factory=dict)  # grid column -> a header the workbook has no field for
 
 
 def _header(grid: list[list[TCell]]) -> Header | None:
@@ -271,16 +298,20 @@ def _header(grid: list[list[TCell]]) -> Header | None:
     years: dict[int, int] = {}
     loose: dict[str, str] = {}
     texts: dict[str, str] = {}
+    unknown: dict[int, str] = {}
     n_rows = 0
     for i, row in enumerate(grid[:4]):
         found, row_years = 0, {}
         row_roles: list[tuple[str, int, str, bool]] = []
         seen: set[str] = set()
+        row_unknown: dict[int, str] = {}
         for j, c in enumerate(row):
             if c.text in seen:
                 continue
             role, exact = _role(c.text)
             if role is None:
+                if c.text and not re.fullmatch(r"[\d.]+", c.text):
+                    row_unknown[j] = c.text
                 continue
             seen.add(c.text)
             found += 1
@@ -295,6 +326,7 @@ def _header(grid: list[list[TCell]]) -> Header | None:
             break
         n_rows = i + 1
         years.update(row_years)
+        unknown.update(row_unknown)
         for role, j, text, exact in row_roles:
             if role in cols and cols[role] != j and grid[i][cols[role]].text == text:
                 continue
@@ -324,7 +356,9 @@ def _header(grid: list[list[TCell]]) -> Header | None:
     else:
         return None
     notes = [f"заголовок «{loose[r]}» принят за «{ROLE_LABEL[r]}»" for r in ROLE_LABEL if r in loose and r in cols]
-    return Header(kind, cols, years, n_rows, width, notes, texts)
+    taken = set(cols.values()) | set(years)
+    dropped = {j: t for j, t in unknown.items() if j not in taken and t not in texts.values()}
+    return Header(kind, cols, years, n_rows, width, notes, texts, dropped)
 
 
 def _is_numbering(row: list[TCell]) -> bool:
@@ -341,6 +375,7 @@ class Draft:
     book: dict = field(default_factory=dict)  # for core.roadmap_book.write
     checks: dict[str, list[str]] = field(default_factory=dict)  # sheet -> per row; MAIN_SHEET -> per field
     to_fill: list[str] = field(default_factory=list)  # what the user must fill before loading
+    dropped: list[str] = field(default_factory=list)  # columns of the document the workbook has no field for
 
     def rows(self, sheet: str) -> list[dict]:
         return self.book.setdefault(sheet, [])
@@ -352,26 +387,44 @@ class Draft:
     def n_checks(self) -> int:
         return sum(1 for v in self.checks.values() for x in (v.values() if isinstance(v, dict) else v) if x)
 
+    KINDS = (("Мероприятия", ("мероприятие", "мероприятия", "мероприятий")),
+             ("Направления", ("направление", "направления", "направлений")),
+             ("Контрольные точки", ("контрольная точка", "контрольные точки", "контрольных точек")),
+             ("Целевые показатели", ("целевой показатель", "целевых показателя", "целевых показателей")),
+             ("Группы рисков", ("группа рисков", "группы рисков", "групп рисков")),
+             ("Параметры риска", ("параметр риска", "параметра риска", "параметров риска")))
+
+    def counts(self) -> dict[str, int]:
+        """What was found, by kind (the sheets of the draft), and the notes to check on each."""
+        return {sheet: len(self.rows(sheet)) for sheet, _ in self.KINDS}
+
+    def checks_by_sheet(self) -> dict[str, int]:
+        out = {}
+        for sheet in [MAIN_SHEET] + [k for k, _ in self.KINDS]:
+            v = self.checks.get(sheet) or []
+            n = sum(1 for x in (v.values() if isinstance(v, dict) else v) if x)
+            if n:
+                out[sheet] = n
+        return out
+
     def found_text(self) -> str:
-        """What was read, and how many guesses are marked."""
+        """What was read, by kind, and how many guesses are marked, sheet by sheet."""
         acts = self.rows("Мероприятия")
-        n = len(acts)
         stages = sorted({a["stage"] for a in acts if a.get("stage")})
-        parts = [f"{n} {plural(n, ('мероприятие', 'мероприятия', 'мероприятий'))}"
-                 + (f" (по годам {', '.join(stages)})" if stages else "")]
-        for sheet, forms in (("Направления", ("направление", "направления", "направлений")),
-                             ("Контрольные точки", ("контрольная точка", "контрольные точки", "контрольных точек")),
-                             ("Целевые показатели", ("целевой показатель", "целевых показателя", "целевых показателей")),
-                             ("Группы рисков", ("группа рисков", "группы рисков", "групп рисков")),
-                             ("Параметры риска", ("параметр риска", "параметра риска", "параметров риска"))):
+        parts = []
+        for sheet, forms in self.KINDS:
             k = len(self.rows(sheet))
-            if k:
-                parts.append(f"{k} {plural(k, forms)}")
+            if k or sheet == "Мероприятия":
+                parts.append(f"{k} {plural(k, forms)}" + (f" (по годам {', '.join(stages)})"
+                                                         if sheet == "Мероприятия" and stages else ""))
         text = f"Найдено: {', '.join(parts)}. "
+        if self.dropped:
+            text += (f"Не перенесены столбцы документа, для которых в файле нет поля: {', '.join(self.dropped)} — их "
+                     f"текст записан в столбец «{CHECK}» у каждой строки. ")
         k = self.n_checks()
         if k:
-            text += (f"Пометок «{CHECK}»: {k} — это догадки чтения (срок не распознан, направление или номер "
-                     "присвоены по порядку, заголовок столбца понят по смыслу, ответственный не указан); "
+            where = ", ".join(f"«{sheet}» — {n}" for sheet, n in self.checks_by_sheet().items())
+            text += (f"Пометок «{CHECK}»: {k} ({where}) — это догадки чтения: что предположено и что ещё возможно; "
                      "просмотрите их в Excel.")
         else:
             text += "Догадок нет, но просмотрите черновик перед загрузкой."
@@ -385,8 +438,10 @@ class Draft:
         return " ".join(x for x in (self.found_text(), self.fill_text()) if x)
 
 
-def draft(data: bytes, file_name: str) -> Draft:
-    """Read a .docx and build the draft workbook's content; DraftError if it cannot."""
+def draft(data: bytes, file_name: str, territories: list[tuple[str, str]] | None = None) -> Draft:
+    """Read a .docx and build the draft workbook's content; DraftError if it cannot. `territories`:
+    (code, name) of those in the system the user may load for — the one the document names is proposed
+    with its code."""
     blocks = _blocks(data, file_name)
     d = Draft(file_name)
     tables = [(i, b) for i, b in enumerate(blocks) if isinstance(b, list)]
@@ -406,16 +461,27 @@ def draft(data: bytes, file_name: str) -> Draft:
     text_dirs = _text_directions(intro)
     reader = _PlanReader(d, text_dirs)
     last: Header | None = None
+    prev_end = 0  # the block after the previous table
     for idx, (i, grid, h) in enumerate(heads):
         if h is None and last is not None and max(len(r) for r in grid) == last.width:
             # a continuation table after a page break: same columns, no header row
             h = Header(last.kind, last.cols, last.years, 0, last.width,
-                       ["продолжение таблицы без строки заголовков: столбцы взяты из таблицы выше"])
+                       ["продолжение таблицы без строки заголовков: столбцы взяты из таблицы выше"], last.texts,
+                       last.dropped)
+        between = [b for b in blocks[prev_end:i] if isinstance(b, Para) and b.text]
+        prev_end = i + 1
         if h is None:
             last = None
             continue
         body = grid[h.rows:]
         if h.kind == "plan":
+            heading = _heading(between, first=not reader.rows and reader.section is None)
+            if heading is not None:  # «3. Работа с родителями» typed between two pieces of the table
+                reader.section_heading(*heading)
+            for j, head in h.dropped.items():
+                msg = f"«{head}»" + (f" (таблица под заголовком «{fmt_clip(between[-1].text)}»)" if between else "")
+                if msg not in d.dropped:
+                    d.dropped.append(msg)
             reader.table(body, h)
         elif h.kind == "control":
             _control_points(d, body, h)
@@ -427,8 +493,39 @@ def draft(data: bytes, file_name: str) -> Draft:
             _targets(d, body, h)
         last = h
     reader.finish()
-    _main(d, intro, blocks, file_name)
+    _target_paragraphs(d, blocks)
+    _main(d, intro, blocks, file_name, territories)
+    _check_years(d)
     return d
+
+
+_HEADING_RE = re.compile(r"^(?:(?:раздел|направление)\s*№?\s*)?(\d+|[IVX]+)[.)]?\s+(?=[А-ЯЁA-Z«\"])(.{3,200})$")
+_NOT_HEADING = re.compile(r"(продолжение|дорожн\w+ карт|план мероприятий|целев\w+ показател|контрольн\w+ точ|риск|утвержд|приложени)",
+                          re.I)
+
+
+def _heading(paras: list[Para], first: bool) -> tuple[str, str] | None:
+    """A section typed as a paragraph just above (a piece of) the plan table: (text, note) or None.
+    «3. Работа с родителями» or «Раздел II. …» is read as written; an unnumbered one — a paragraph in
+    bold or with Word's list numbering, or any short line above a table that has its own header — only
+    between tables, and its number is assigned by order (said in the note)."""
+    if not paras:
+        return None
+    p = paras[-1]
+    text = p.text.strip()
+    if len(text) > 200 or _NOT_HEADING.search(text) or text.endswith((":", ";")):
+        return None
+    m = _HEADING_RE.match(text)
+    if m:
+        if first and _arabic(m.group(1)) != "1":
+            return None
+        return text, ""
+    if first:
+        return None
+    if p.bold or p.numbered or (len(text) <= 120 and text[:1].isupper() and not text.endswith(".")):
+        return text, (f"раздел «{fmt_clip(text)}» взят из заголовка над частью таблицы; если это не направление "
+                      "плана, перенесите его мероприятия в нужное направление")
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -488,7 +585,8 @@ def _translit(s: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "", "".join(_TRANSLIT.get(ch, ch) for ch in s.lower()))
 
 
-def _main(d: Draft, intro: list[Para], blocks: list, file_name: str) -> None:
+def _main(d: Draft, intro: list[Para], blocks: list, file_name: str,
+          territories: list[tuple[str, str]] | None = None) -> None:
     paras = [p for p in intro if p.text]
     texts = [p.text for p in paras]
     checks: dict[str, str] = {}
@@ -543,6 +641,18 @@ def _main(d: Draft, intro: list[Para], blocks: list, file_name: str) -> None:
         main["territory_code"] = _translit(stem)[:32]
         checks["territory_code"] = ("код предложен транслитерацией; если территория уже есть в системе, укажите её код "
                                     "(новую территорию добавляет администратор)")
+        match = territory_match.similar(name, territories or [])
+        if match:
+            code, known, score = match[0]
+            main["territory_name"], main["territory_code"] = known, code
+            others = "; ".join(f"«{n}» (код {c})" for c, n, _ in match[1:3])
+            checks["territory_name"] = checks["territory_code"] = (
+                f"предложена территория системы «{known}» с кодом «{code}»: она похожа на слова документа "
+                f"«{m.group('t')}» (совпадение {score} %)" + (f"; похожи и {others}" if others else "")
+                + "; если в документе другая территория, исправьте код и название")
+        elif territories is not None:
+            checks["territory_code"] = (f"в системе нет территории, похожей на «{name}»: код предложен "
+                                        "транслитерацией; новую территорию добавляет администратор")
     else:
         checks["territory_name"] = "территория в тексте не найдена"
         d.to_fill.append("территорию и её код (лист «Дорожная карта»)")
@@ -594,7 +704,9 @@ def _main(d: Draft, intro: list[Para], blocks: list, file_name: str) -> None:
     d.book["roadmap"] = main
     d.checks[MAIN_SHEET] = checks  # type: ignore[assignment]
     if main.get("territory_code"):
-        d.to_fill.insert(0, f"код территории — как он записан в системе (предложен «{main['territory_code']}»)")
+        d.to_fill.insert(0, f"код территории — как он записан в системе (предложен «{main['territory_code']}»"
+                            + (", он есть в системе)" if territories and main["territory_code"] in dict(territories)
+                               else ")"))
     if main.get("code"):
         d.to_fill.insert(1 if main.get("territory_code") else 0,
                          f"код дорожной карты, уникальный в системе (предложен «{main['code']}»)")
@@ -609,6 +721,24 @@ _DEADLINE_START = re.compile(
     r"(?:(?<=\s)|^)(?:(?:в течение|до|с|к)\s+)?(?:январ|феврал|март|апрел|ма[йяе]|июн|июл|август|сентябр|октябр|ноябр|"
     r"декабр|(?:i{1,3}|iv)\s+квартал|\d{1,2}\.\d{1,2}\.\d{4}|ежегодно|ежемесячно|постоянно|в течение|по графику|20\d\d)",
     re.I)
+
+
+_ROMAN = {"I": 1, "V": 5, "X": 10}
+
+
+def _arabic(code: str) -> str:
+    """«IV» → «4»; any other code as it is."""
+    if not re.fullmatch(r"[IVX]+", code or ""):
+        return code
+    total = 0
+    for k, ch in enumerate(code):
+        v = _ROMAN[ch]
+        total += -v if k + 1 < len(code) and _ROMAN[code[k + 1]] > v else v
+    return str(total)
+
+
+def fmt_clip(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
 
 
 def _words(s: str) -> set[str]:
@@ -627,15 +757,21 @@ class _PlanReader:
         self.rows: list[dict] = []  # raw activity rows: {"cells": {role: text}, "years": {...}, ...}
         self.n_sections = 0
         self.subsections: list[dict] = []
+        self.dir_text = ""  # the «Направление» column's current text
 
     # --- rows ---
     def table(self, body: list[list[TCell]], h: Header) -> None:
         cols = h.cols
-        for row in body:
+        dcol = cols.get("direction")
+        for k_row, row in enumerate(body):
             distinct = []
             for k, c in enumerate(row):
-                if c.text and (k == 0 or c is not row[k - 1]) and c.text not in distinct:
+                if c.text and (k == 0 or c is not row[k - 1]) and c.text not in distinct and k != dcol:
                     distinct.append(c.text)
+            if dcol is not None and dcol < len(row) and row[dcol].text and row[dcol].text != self.dir_text \
+                    and not self._is_header_again(row, h):
+                self.dir_text = row[dcol].text  # the «Направление» column, merged down or repeated
+                self._section(row[dcol].text, False, "", column=True)
             if not distinct:
                 continue
             if _is_numbering(row):
@@ -651,20 +787,28 @@ class _PlanReader:
                 self._section(distinct[0], all(c.italic for c in row if c.text),
                               "" if spans else "строка с текстом только в первом столбце принята за раздел плана")
                 continue
-            cells = {role: (row[j].text if j < len(row) else "") for role, j in cols.items()}
+            why = self._numbered_section(row, body[k_row + 1:], h, num, title_cell, distinct)
+            if why is not None:
+                self._section(f"{num.rstrip('.')}. {title_cell.text}", title_cell.italic, why)
+                continue
+            cells = {role: (row[j].text if j < len(row) else "") for role, j in cols.items() if role != "direction"}
             merged = {role for role, j in cols.items() if j < len(row) and row[j].merged}
             years = {y: row[j] for j, y in h.years.items() if j < len(row)}
             if "number" in cols and not num and self.rows and self.rows[-1]["numbered"] and "number" not in merged:
                 prev = self.rows[-1]  # the rest of a row split over a page break
                 for role, v in cells.items():
-                    if v and role not in merged:
-                        prev["cells"][role] = _clean(f"{prev['cells'].get(role, '')} {v}")
+                    if v and role not in merged:  # a line's end: a word split by a hyphen is joined
+                        prev["cells"][role] = _clean(f"{prev['cells'].get(role, '')}\n{v}")
                 for y, c in years.items():
                     if c.paras and not c.merged:
                         prev["years"][y] = TCell(prev["years"].get(y, TCell([])).paras + c.paras)
                 prev["notes"].append("строка продолжена со следующей страницы (перенос строки таблицы)")
                 continue
             notes = _head_notes(h)
+            for j, head in h.dropped.items():
+                value = row[j].text if j < len(row) and (j == 0 or row[j] is not row[j - 1]) else ""
+                if value:
+                    notes.append(f"столбец «{head}» не перенесён (в файле для него нет поля): «{value}»")
             if not cells.get("title"):
                 notes.append("в строке нет названия мероприятия: впишите его или удалите строку")
             if "deadline" in merged:
@@ -672,14 +816,44 @@ class _PlanReader:
             self.rows.append({"cells": cells, "years": years, "numbered": bool(num), "notes": notes,
                               "section": self.section, "sub": self.sub})
 
+    def section_heading(self, text: str, why: str) -> None:
+        self._section(text, False, why)
+        self.dir_text = ""
+
+    @staticmethod
+    def _numbered_section(row: list[TCell], rest: list[list[TCell]], h: Header, num: str, title: TCell,
+                          distinct: list[str]) -> str | None:
+        """A section row typed with its number in the «№» column and its name beside it («I.» |
+        «Организационная работа», merged across or alone in its row): None if the row is an activity,
+        else the note to make ("" when the merge makes it certain)."""
+        code = num.rstrip(". ")
+        if not (code and title.text and len(distinct) == 2 and re.fullmatch(r"[IVX]+|\d+(\.\d+)*", code)):
+            return None
+        if any(c.text for j, c in enumerate(row) if j in h.years.keys() and c is not title):
+            return None
+        if title.span > 1:
+            return ""
+        nxt = next((r for r in rest if any(c.text for c in r)), None)
+        nxt_num = nxt[h.cols["number"]].text.rstrip(". ") if nxt is not None and h.cols["number"] < len(nxt) else ""
+        if nxt_num.startswith(_arabic(code) + ".") or nxt_num.startswith(code + "."):
+            return (f"строка «{num} {fmt_clip(title.text)}» принята за раздел: в ней только номер и название, а "
+                    f"следующий номер {nxt_num} — внутри неё; если это мероприятие, перенесите строку на лист «Мероприятия»")
+        if re.fullmatch(r"[IVX]+", code) or title.bold:
+            return (f"строка «{num} {fmt_clip(title.text)}» принята за раздел: в ней только номер и "
+                    + ("название, номер римский" if re.fullmatch(r"[IVX]+", code) else "название жирным шрифтом")
+                    + "; если это мероприятие, перенесите строку на лист «Мероприятия»")
+        return None
+
     @staticmethod
     def _is_header_again(row: list[TCell], h: Header) -> bool:
         roles = [_role(t)[0] for t in dict.fromkeys(c.text for c in row if c.text)]
         return len(roles) >= 2 and sum(1 for r in roles if r in h.cols or r == "year") >= max(2, len(roles) - 1)
 
-    def _section(self, text: str, italic: bool, why: str = "") -> None:
+    def _section(self, text: str, italic: bool, why: str = "", column: bool = False) -> None:
         m = _SECTION_RE.match(text)
-        code, title = (m.group(1).rstrip("."), m.group(2).strip()) if m else (None, text)
+        code, title = (_arabic(m.group(1).rstrip(".")), m.group(2).strip()) if m else (None, text)
+        if column and code and "." in code:  # the «Направление» column names directions, not subsections
+            code = code.split(".")[0]
         title = title.strip(" :.")
         is_sub = bool(code and "." in code) or (italic and self.section is not None)
         if is_sub:
@@ -692,6 +866,7 @@ class _PlanReader:
         assumed = code is None
         code = code or str(self.n_sections)
         self.section = {"code": code, "title": title, "dir": self._direction(code, title, assumed)}
+        self.section["guess"] = self.section["dir"].get("guesses", {}).get(title, "")
         if why:
             self.section["dir"]["note"] = "; ".join(x for x in (self.section["dir"]["note"], why) if x)
         self.sub = None
@@ -699,14 +874,16 @@ class _PlanReader:
     def _direction(self, code: str, title: str, assumed: bool) -> dict:
         if self.text_dirs:  # match the section to the list of directions in the text
             words = _words(title)
-            best, score = None, 0.0
-            for dr in self.dirs[: len(self.text_dirs)]:
-                w = _words(dr["title"])
-                s = len(w & words) / max(1, len(w))
-                if s > score:
-                    best, score = dr, s
-            if best is not None and score >= 0.6:
-                best["note"] = "направление из перечня в тексте; раздел плана сопоставлен по словам названия"
+            scored = sorted(((len(_words(dr["title"]) & words) / max(1, len(_words(dr["title"]))), k, dr)
+                             for k, dr in enumerate(self.dirs[: len(self.text_dirs)])), key=lambda x: (-x[0], x[1]))
+            if scored and scored[0][0] >= 0.6:
+                best = scored[0][2]
+                other = next((dr for sc, _, dr in scored[1:] if sc > 0), None)
+                guess = (f"раздел плана «{fmt_clip(title)}» сопоставлен с направлением {best['number']} из перечня в "
+                         f"тексте по словам названия; " + (f"может быть направление {other['number']} «{fmt_clip(other['title'])}»"
+                                                           if other else "если это другое направление, исправьте номер"))
+                best["note"] = "направление из перечня в тексте документа; " + guess
+                best.setdefault("guesses", {})[title] = guess
                 return best
         taken = {x["number"] for x in self.dirs}
         number = code
@@ -732,7 +909,8 @@ class _PlanReader:
             parent = sub or sec
             if written and restarts and parent:
                 number = f"{parent['code']}.{written}"
-                notes.append(f"номер {number}: нумерация начинается заново в разделе {parent['code']}")
+                notes.append(f"номер {number} составлен из номера раздела и номера «{c.get('number')}» в документе: "
+                             f"нумерация начинается заново в разделе {parent['code']}")
             elif written:
                 number = written
             else:
@@ -741,6 +919,8 @@ class _PlanReader:
                 number = f"{key}.{by_section[key]}" if key else str(by_section[key])
                 notes.append("номер присвоен по порядку в разделе (в таблице нет столбца «№»)")
             direction = sec["dir"]["number"] if sec else None
+            if sec is not None and sec.get("guess"):
+                notes.append(f"направление {direction} — догадка: {sec['guess']}")
             if sec is None and self.n_sections:
                 notes.append("направление не указано: строка стоит до первого раздела плана")
             else:
@@ -748,7 +928,8 @@ class _PlanReader:
             risks = c.get("risks") or None
             if risk_from_subs and sub and not risks:
                 risks = sub["code"]
-                notes.append(f"параметр риска {sub['code']} взят из подраздела плана")
+                notes.append(f"параметр риска {sub['code']} предположен по подразделу плана, в котором стоит строка; "
+                             "в строке кода нет — может быть и другой параметр")
             base = {"number": number, "direction": direction, "title": c.get("title"),
                     "responsible": c.get("responsible") or None, "expected_result": c.get("expected_result") or None,
                     "report_form": c.get("report_form") or None, "form": c.get("form") or None,
@@ -793,13 +974,14 @@ def _split_result(paras: list[str], year: int) -> tuple[str | None, str | None, 
     """A year cell «Проведён анализ … Сентябрь – октябрь 2020»: the result and the deadline — the
     deadline is the shortest readable tail, starting at a month, a quarter, a date, «в течение»…"""
     paras = [_clean(p) for p in paras if _clean(p)]
-    text = " ".join(paras)
+    text = _clean("\n".join(paras))  # a word split by a hyphen at a line's end is joined
     for m in _DEADLINE_START.finditer(text):
         tail = text[m.start():].strip()
         if parse_deadline(tail, default_year=year).kind not in ("unparsed", "undated"):
             head = text[: m.start()].strip()
             clean_cut = len(paras) > 1 and paras[-1] == tail
-            return head or None, tail, ("срок выделен из конца текста ячейки года" if head and not clean_cut else None)
+            return head or None, tail, ("срок выделен из конца текста ячейки года; проверьте, где кончается результат"
+                                                  if head and not clean_cut else None)
     return text, None, "в ячейке года срок не найден: весь текст принят за результат"
 
 
@@ -839,13 +1021,21 @@ def _audit(d: Draft, body: list[list[TCell]], h: Header) -> None:
     group_col = "factor" if "factor" in h.cols and h.cols.get("factor") != h.cols.get(name_col) else None
     groups = {g["code"] for g in d.rows("Группы рисков")}
     last_group_name = ""
+    group_row: tuple[str, str] | None = None  # («1», «Низкое качество преподавания») from a row merged across
     for row in body:
         code = _cell(row, h.cols, "risks").rstrip(". ")
         if not re.fullmatch(r"\d+(\.\d+)+", code):
-            continue
+            written = _cell(row, h.cols, "number").rstrip(". ")
+            if re.fullmatch(r"\d+(\.\d+)+", written) and not code:
+                code = written  # the code typed in the «№» column
+            else:
+                group_row = _group_row(row) or group_row
+                continue
         grp = code.split(".")[0]
         gname = _cell(row, h.cols, group_col) if group_col else ""
-        gname = gname or last_group_name
+        if group_row and group_row[0] == grp:
+            gname = group_row[1]
+        gname = gname or (last_group_name if groups and grp in groups else "")
         last_group_name = gname
         notes = _head_notes(h)
         written = _cell(row, h.cols, "number").rstrip(". ")
@@ -856,10 +1046,29 @@ def _audit(d: Draft, body: list[list[TCell]], h: Header) -> None:
                   gnotes + ([] if gname else ["название группы не найдено"]))
             groups.add(grp)
         found = _cell(row, h.cols, "found_in")
-        d.add("Параметры риска", {"group": grp, "code": code, "name": _cell(row, h.cols, name_col),
-                                  "found_in_text": found or None},
+        name = _cell(row, h.cols, name_col)
+        if not name or name == gname or re.fullmatch(r"[\d.]+", name):
+            # the name typed in another column (or the group's name repeated there): the longest other text
+            others = [c.text for j, c in enumerate(row) if c.text and c.text not in (code, found, gname)
+                      and not re.fullmatch(r"[\d.\s]+", c.text) and (j == 0 or c is not row[j - 1])]
+            name = max(others, key=len) if others else ""
+            notes.append(f"название параметра взято из другого столбца: «{fmt_clip(name)}»" if name else
+                         f"название параметра {code} в документе не найдено: впишите его (поле обязательно)")
+            name = name or f"Параметр {code} (впишите название)"
+        d.add("Параметры риска", {"group": grp, "code": code, "name": name, "found_in_text": found or None},
               notes + ([f"школы «{found}» не сопоставлены с кодами школ: укажите коды в столбце «Школы (коды)»"]
                        if found else []))
+
+
+def _group_row(row: list[TCell]) -> tuple[str, str] | None:
+    """A risk group typed as a row merged across its parameters: «1. Низкое качество преподавания»
+    or «Группа 2 — …» (code, name), or None."""
+    texts = list(dict.fromkeys(c.text for c in row if c.text))
+    if not texts:
+        return None
+    text = " ".join(texts)
+    m = re.match(r"^(?:группа\s*(?:рисков|риска)?\s*№?\s*)?(\d+)[.):]?\s*[–—-]?\s*(.{3,})$", text, re.I)
+    return (m.group(1), m.group(2).strip(" .:«»")) if m else None
 
 
 def _risk_groups(d: Draft, body: list[list[TCell]], h: Header) -> None:
@@ -901,12 +1110,13 @@ def _targets(d: Draft, body: list[list[TCell]], h: Header) -> None:
         kind = next((k for w, k in _KIND_WORDS if w in low), None)
         if by_year and value is None and kind is None:
             kind = "по этапам"
-            notes.append("значения по годам приняты за этапы цели")
+            notes.append("значения по годам приняты за этапы цели; может быть и одна цель на последний год")
         elif kind is None and re.search(r"(рост|увеличени|повышени)", low):
             kind = "рост, п.п." if "%" in wording and "п.п" in low else "рост, %"
             notes.append(f"вид цели «{kind}» предположен по формулировке: проверьте (п.п. или %)")
         elif kind:
-            notes.append(f"вид цели «{kind}» выведен из слов формулировки")
+            other = "рост, п.п." if kind == "не менее" else "не менее"
+            notes.append(f"вид цели «{kind}» предположен по словам формулировки; может быть «{other}»")
         else:
             notes.append("вид цели не понят: выберите его")
         if value is None and kind not in ("по этапам", "не ниже среднего"):
@@ -929,6 +1139,93 @@ def _targets(d: Draft, body: list[list[TCell]], h: Header) -> None:
         msg = "на листе «Целевые показатели» — код показателя и вид цели"
         if msg not in d.to_fill:
             d.to_fill.append(msg)
+
+
+_TARGETS_HEAD = re.compile(r"(целев\w+ (показател|индикатор|значени)|показател\w+ (эффективност|результативност|"
+                           r"реализации)|индикатор\w*)", re.I)
+_LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)]|[-–—•·▪])\s*(.+)$")
+
+
+def _target_kind(wording: str) -> tuple[str | None, str | None, str]:
+    """(kind, value, note) of a target typed as a sentence: the kind is always a guess from its words,
+    said with what else it could be."""
+    low = wording.lower().replace("ё", "е").replace("\u00a0", " ")
+    num = r"(\d+(?:[.,]\d+)?)"
+    pp = re.search(num + r"\s*(?:п\.\s*п\.?|процентн\w* пункт)", low)
+    pct = re.search(num + r"\s*%", low)
+    bound = re.search(r"не (менее|ниже|более|выше)\s*(?:чем\s*)?(?:на\s*)?" + num, low)
+    grow = re.match(r"^(рост|увелич|повыш|прирост)", low) or re.search(r"(рост|увелич|повыш|прирост)\w*\s.*\bна\s*\d", low)
+    if "не ниже средн" in low or "не ниже регионал" in low or "не ниже област" in low:
+        return "не ниже среднего", None, ("вид цели «не ниже среднего» предположен по словам «не ниже средн…»; "
+                                          "проверьте, с чем сравнивать (по региону, по району) или это «не менее» с числом")
+    if grow and pp:
+        return "рост, п.п.", pp.group(1).replace(",", "."), (
+            f"вид цели «рост, п.п.» предположен по словам «{grow.group(1)}…» и «п.п.»; может быть «не менее» "
+            f"(если {pp.group(1)} — уровень, а не прирост)")
+    if grow and pct:
+        return "рост, %", pct.group(1).replace(",", "."), (
+            f"вид цели «рост, %» предположен по словам «{grow.group(1)}…» и «%»; может быть «рост, п.п.» (если это "
+            "доля) или «не менее»")
+    if bound:
+        kind = "не менее" if bound.group(1) in ("менее", "ниже") else "не более"
+        other = "рост, п.п." if kind == "не менее" else "не менее"
+        return kind, bound.group(2).replace(",", "."), (
+            f"вид цели «{kind}» предположен по словам «не {bound.group(1)}»; может быть «{other}»")
+    if grow:
+        return None, None, f"вид цели не понят: по слову «{grow.group(1)}…» это рост, но в п.п. или в % — не сказано; выберите вид"
+    return None, None, "вид цели не понят: выберите его"
+
+
+def _target_paragraphs(d: Draft, blocks: list) -> None:
+    """Targets typed as a numbered list under a heading («Целевые показатели:», then «1. Увеличение
+    доли … на 5 п.п.»): each a target with the kind and value its words suggest, flagged."""
+    on = False
+    for b in blocks:
+        if not isinstance(b, Para):
+            on = False
+            continue
+        if not b.text:
+            continue
+        if len(b.text) <= 150 and _TARGETS_HEAD.search(b.text) and not _LIST_ITEM.match(b.text):
+            on = True
+            continue
+        if not on:
+            continue
+        m = _LIST_ITEM.match(b.text)
+        wording = (m.group(1) if m else b.text if b.numbered else "").strip().rstrip(";.")
+        if not wording:
+            on = False
+            continue
+        kind, value, why = _target_kind(wording)
+        due = re.findall(r"(?<!\d)(20\d\d)(?!\d)", wording)
+        d.add("Целевые показатели", {
+            "number": str(len(d.rows("Целевые показатели")) + 1), "wording": wording, "indicator": None, "kind": kind,
+            "value": value, "baseline": None, "due": due[-1] if due else None, "milestones": None},
+            ["цель записана абзацем списка: " + why,
+             "укажите код показателя (и опишите его на листе «Показатели», если его нет в системе)"])
+    if d.rows("Целевые показатели"):
+        msg = "на листе «Целевые показатели» — код показателя и вид цели"
+        if msg not in d.to_fill:
+            d.to_fill.append(msg)
+
+
+def _check_years(d: Draft) -> None:
+    """A deadline before the plan's first year is flagged on its row; a school year is explained."""
+    first = d.book.get("roadmap", {}).get("year_from")
+    for sheet in ("Мероприятия", "Контрольные точки"):
+        for k, row in enumerate(d.rows(sheet)):
+            text = row.get("deadline")
+            if not text:
+                continue
+            dl = parse_deadline(text, default_year=int(row["stage"]) if str(row.get("stage") or "").isdigit() else None)
+            notes = []
+            if dl.due and first and dl.due.year < first:
+                notes.append(f"срок «{text}» раньше первого года плана ({first}): проверьте год")
+            if dl.kind == "year" and dl.due and (dl.due.month, dl.due.day) == (8, 31):
+                notes.append(f"«{text}» — учебный год: срок принят до его конца, {dl.due:%d.%m.%Y}")
+            if notes:
+                old = d.checks[sheet][k]
+                d.checks[sheet][k] = "; ".join(x for x in [old, *notes] if x)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -971,6 +1268,7 @@ def workbook(d: Draft) -> bytes:
     return out.getvalue()
 
 
-def draft_workbook(data: bytes, file_name: str) -> tuple[bytes, Draft]:
-    d = draft(data, file_name)
+def draft_workbook(data: bytes, file_name: str,
+                   territories: list[tuple[str, str]] | None = None) -> tuple[bytes, Draft]:
+    d = draft(data, file_name, territories)
     return workbook(d), d

@@ -66,8 +66,9 @@ def roadmap_meta(scope: Scope, roadmap_id: int, engine: Engine | None = None) ->
 def items(scope: Scope, roadmap_id: int, today: date | None = None, engine: Engine | None = None) -> pd.DataFrame:
     """Activities and control points of a roadmap with their links, overdue first."""
     engine = engine or get_engine()
-    roadmap_meta(scope, roadmap_id, engine)
+    meta = roadmap_meta(scope, roadmap_id, engine)
     today = today or settings.today(engine)
+    plan = (meta["year_from"], meta["year_to"]) if meta.get("year_from") and meta.get("year_to") else None
     with engine.connect() as c:
         acts = _rows(c, """
             SELECT 'activity' AS kind, a.id, a.number, a.stage, a.position, d.number AS direction,
@@ -100,12 +101,14 @@ def items(scope: Scope, roadmap_id: int, today: date | None = None, engine: Engi
     out = []
     for r in acts + cps:
         r["due_date"], r["completed_on"] = _as_date(r["due_date"]), _as_date(r["completed_on"])
-        r["dates"] = rules.parse_deadline(r["deadline_text"], default_year=int(r["stage"]) if (r.get("stage") or "").isdigit() else None).dates
-        r["overdue"] = rules.is_overdue(r["due_date"], r["status"], today, r["deadline_text"])
+        stage = int(r["stage"]) if (r.get("stage") or "").isdigit() else None
+        r["dates"] = rules.parse_deadline(r["deadline_text"], default_year=stage, years=plan).dates
+        r["start_year"] = stage or (plan[0] if plan else None)
+        r["overdue"] = rules.is_overdue(r["due_date"], r["status"], today, r["deadline_text"], r["start_year"])
         for k in links:
             r[k] = by[k].get(r["id"], []) if r["kind"] == "activity" else []
         out.append(r)
-    out.sort(key=lambda r: (rules.sort_key(r["due_date"], r["status"], today, r["deadline_text"]),
+    out.sort(key=lambda r: (rules.sort_key(r["due_date"], r["status"], today, r["deadline_text"], r["start_year"]),
                             r["kind"] != "control_point",
                             r["position"]))
     return _frame(out, ITEM_COLUMNS, ints=("id", "position"), bools=("overdue",))

@@ -45,8 +45,9 @@ def test_spravka_numbers_equal_core_targets(demo_db):
     assert "Данные: 4 из 5 школ." in body  # the coverage of that target
     assert len(doc.inline_shapes) == 5  # a chart per target
     # seed 000's ten control points and 25 activities with the demo's statuses (data/demo/reference.json,
-    # «demo_statuses») on 15 October 2024: 14 done, 3 past their dates and still open, 14 open and due by
-    # 31 March 2025 — the same figures straight from the tables; and one more overdue: control point 3
+    # «demo_statuses») on 15 October 2024: 14 done, 3 past their dates and still open, 15 open and due by
+    # 31 March 2025 (with М.2 «В течение года», due at the end of the plan's year 2024 since issue 26)
+    # — the same figures straight from the tables; and one more overdue: control point 3
     # («Июнь 2024 года, декабрь 2024 года») is still «запланировано» after its June stage:
     with demo_db.connect() as c:
         done, late, soon = c.execute(text("""
@@ -56,7 +57,7 @@ def test_spravka_numbers_equal_core_targets(demo_db):
                             AND status NOT IN ('done', 'cancelled') THEN 1 ELSE 0 END)
             FROM (SELECT status, due_date FROM activity WHERE roadmap_id = 1
                   UNION ALL SELECT status, due_date FROM controlpoint WHERE roadmap_id = 1) x""")).one()
-    assert (done, late, soon) == (14, 3, 14)
+    assert (done, late, soon) == (14, 3, 15)
     with demo_db.connect() as c:
         stage_late = c.execute(text("""SELECT COUNT(*) FROM controlpoint WHERE roadmap_id = 1 AND number = '3'
                                         AND status = 'planned' AND due_date >= '2024-10-15'""")).scalar()
@@ -83,9 +84,9 @@ def test_spravka_lists_done_overdue_upcoming_and_uncovered_risks(demo_db_rw):
         s.flush()
         s.add(ActivityRisk(activity_id=late.id, risk_factor_id=covered.id))
     body = _docx_text(reports.roadmap_report(auth.system_scope(), 1, engine=db, today=date(2024, 10, 15)))
-    # the three added to seed 000's items (14 done, 3 + 1 overdue — control point 3's June stage —, 14 upcoming
+    # the three added to seed 000's items (14 done, 3 + 1 overdue — control point 3's June stage —, 15 upcoming
     # on this date less control point 3, which is overdue and so not listed again as upcoming for December)
-    assert "Выполнено: 15." in body and "Просрочено: 5." in body and "Предстоит до конца следующего квартала: 14." in body
+    assert "Выполнено: 15." in body and "Просрочено: 5." in body and "Предстоит до конца следующего квартала: 15." in body
     assert "Не обеспечены мероприятиями 1 из 2 параметров риска:" in body and "2.1 — Низкая мотивация" in body
 
 

@@ -127,3 +127,27 @@ def test_a_day_with_its_month_name_is_kept(text, kind, due, n):
 def test_a_day_without_a_year_takes_the_stage_year():
     assert parse_deadline("до 15 мая", default_year=2024).due == D(2024, 5, 15)
     assert parse_deadline("до 15 мая").kind == "unparsed"  # no year, no guess
+
+
+def test_school_year_and_recurring_deadlines_as_offices_write_them():
+    """«2021-2022 уч. год» ends the school year; «ежеквартально», «ежемесячно», «в течение года»
+    are due at each period's end over the plan's years, and an untouched one is overdue once the
+    first period has ended (issue 26, item 7)."""
+    d = parse_deadline("2021-2022 уч. год")
+    assert (d.kind, d.due) == ("year", D(2022, 8, 31))
+    assert parse_deadline("в течение 2023-2024 учебного года").due == D(2024, 8, 31)
+    q = parse_deadline("Ежеквартально", years=(2024, 2025))
+    assert (q.kind, q.due, q.dates[:2]) == ("recurring", D(2025, 12, 31), (D(2024, 3, 31), D(2024, 6, 30)))
+    assert len(q.dates) == 8
+    m = parse_deadline("ежемесячно", default_year=2024)  # a stage's year: that year's months
+    assert (m.kind, len(m.dates), m.dates[0], m.due) == ("recurring", 12, D(2024, 1, 31), D(2024, 12, 31))
+    y = parse_deadline("В течение года", years=(2023, 2024))
+    assert (y.kind, y.dates) == ("recurring", (D(2023, 12, 31), D(2024, 12, 31)))
+    assert parse_deadline("ежеквартально").kind == "recurring"  # no years known: no date, but not «не распознан»
+    assert parse_deadline("ежеквартально").due is None
+    due = q.due
+    assert is_overdue(due, "planned", D(2024, 4, 1), "Ежеквартально", 2024)  # the first quarter has ended
+    assert not is_overdue(due, "planned", D(2024, 3, 31), "Ежеквартально", 2024)
+    assert not is_overdue(due, "in_progress", D(2024, 4, 1), "Ежеквартально", 2024)
+    assert is_overdue(due, "in_progress", D(2026, 1, 1), "Ежеквартально", 2024)  # the plan is over
+    assert sort_key(due, "planned", D(2024, 4, 1), "Ежеквартально", 2024)[0] == 0

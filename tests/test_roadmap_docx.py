@@ -273,6 +273,7 @@ def test_page_drafts_from_word_and_loads_the_reviewed_draft(app_db):
     assert not [e.value for e in at.error if "ошиб" in e.value]
     [b for b in at.button if b.label == "Записать дорожную карту"][0].click().run()
     assert any(s.value.startswith("Записана: дорожная карта «nev-2024-word», 25 мероприятий") for s in at.success)
+    assert at.selectbox(key="plan_roadmap").value == "nev-2024-word"  # the page shows the roadmap just written
     with app_db.connect() as c:
         n = c.execute(text("SELECT COUNT(*) FROM activity a JOIN roadmap r ON r.id = a.roadmap_id "
                            "WHERE r.code = 'nev-2024-word' AND a.direction_id IS NOT NULL")).scalar()
