@@ -230,7 +230,7 @@ def md_text(text: object) -> str:
 
 
 _BIDI = set("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c")
-_LINE_START = re.compile(r"(?m)^([-+=]|\d+[.)])")
+_LINE_START = re.compile(r"(?m)^([-+=]|\d+[.)](?=\s|$))")  # «1. » opens a list, «7.1» does not
 _INDENT = re.compile(r"\n[ \t]+")
 
 
