@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import access, auth, periods, quarters, settings
+from core import access, approval, auth, periods, quarters, settings
 from core import formatting as fmt
 from core.auth import Scope
 from core.db import get_engine, session_scope
@@ -110,7 +110,9 @@ def approve(scope: Scope, territory: int | str, period: str | int, engine: Engin
             raise CycleError(f"{per['label']} по территории «{terr['name']}» ещё не проверен: сначала методист "
                              "отмечает данные как проверенные, затем руководитель утверждает.")
         row.state, row.approved_by, row.approved_at = "approved", scope.user_id, utcnow()
-        return "quarter_approved", {}
+        # what was approved is frozen in the same transaction (core.approval)
+        n = approval.take(s, terr["id"], per, approved_by=scope.user_id, approved_at=row.approved_at)
+        return "quarter_approved", {"figures": n}
     return _change(scope, territory, period, roles=("head", "admin"), what="утверждение данных", engine=engine,
                    step=step)
 
@@ -128,7 +130,8 @@ def unlock(scope: Scope, territory: int | str, period: str | int, reason: str,
             raise CycleError("Укажите причину снятия утверждения.")
         row.state, row.approved_by, row.approved_at = "open", None, None
         row.checked_by, row.checked_at = None, None
-        return "quarter_unlocked", {"reason": reason[:1000]}
+        n = approval.discard(s, terr["id"], per["id"])  # the frozen figures go with the approval
+        return "quarter_unlocked", {"reason": reason[:1000], "figures_discarded": n}
     return _change(scope, territory, period, roles=("head", "admin"), what="снятие утверждения", engine=engine,
                    step=step)
 

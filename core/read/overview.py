@@ -7,12 +7,13 @@ scans raw measurement rows; per-school rows are read only for the periods a scre
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Mapping
 
 from sqlalchemy.engine import Engine
 
-from core import access
+from core import access, approval
 from core import formatting as fmt
 from core import settings
 from core import target_counts as counts
@@ -73,6 +74,7 @@ class TargetCard:
     coverage: str | None = None  # «данные 4 из 5 школ»
     missing: tuple[str, ...] = ()  # the schools whose data the group value lacks
     forecast_basis: str | None = None
+    approval: approval.Approved | None = None  # the tile as approved (then `evaluation` is the stored figure)
 
     @property
     def meeting_text(self) -> str:
@@ -92,6 +94,8 @@ class Overview:
     is_demo: bool
     unit: str = voc.SCHOOL_UNIT  # the matrix's units: vocabulary.SCHOOL_UNIT or TERRITORY_UNIT
     cut: date | None = None  # «по состоянию на»
+    # figures an approval froze: {(target id, "territory" | "school", unit id): approval.Approved}
+    approvals: Mapping[tuple[int, str, int], approval.Approved] = field(default_factory=dict)
 
     @property
     def unit_label(self) -> str:
@@ -173,6 +177,7 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
                                          sorted({r["applies_to"] for r in trows} | {"all", "territory"}), cut=cut)
         now = ev_mod.judged_periods(conn, trows, cut, top_series)
         tiles = ev_mod.evaluate_many(conn, trows, [top], cut, milestones=milestones, now=now, series=top_series)
+        tiles, frozen = approval.overlay(conn, tiles)  # an approved period shows what was approved
         missing_ids = sorted({i for res in tiles.values() for i in res.evaluation.missing_ids})
         names = {x["id"]: x["short_name"] for x in counts._rows(
             conn, "SELECT id, short_name FROM school WHERE id IN :ids", {"ids": missing_ids or [-1]}, ("ids",))}
@@ -183,11 +188,11 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
     kids = children(engine, territory_id, scope)
     if kids:
         rows, tally, matrix_targets = _territory_matrix(engine, territory_id, trows, tiles, top, now, kids, cut,
-                                                        milestones, top_series)
+                                                        milestones, top_series, frozen)
         unit = voc.TERRITORY_UNIT
     else:
         rows, tally, matrix_targets = _school_matrix(engine, trows, now, _schools(engine, territory_id, scope),
-                                                     cut, milestones)
+                                                     cut, milestones, frozen)
         unit = voc.SCHOOL_UNIT
     columns = _columns(trows)
     cards = []
@@ -215,13 +220,14 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
             n_schools=n_schools, n_meeting=n_meeting, lagging=tuple(lagging),
             column=columns[r["id"]], coverage=res.coverage_text,
             missing=tuple(names.get(i, str(i)) for i in e.missing_ids), forecast_basis=res.forecast_basis,
+            approval=frozen.get((r["id"], top.kind, top.id)),
         ))
     return Overview(roadmap=rm, as_of=as_of, as_of_label=fmt.cut_label(as_of) if as_of else None,
                     cards=tuple(cards), rows=tuple(rows), matrix_targets=tuple(matrix_targets),
-                    is_demo=rm.is_demo, unit=unit, cut=cut)
+                    is_demo=rm.is_demo, unit=unit, cut=cut, approvals=frozen)
 
 
-def _territory_matrix(engine, territory_id, trows, tiles, top, now, kids, cut, milestones, top_series):
+def _territory_matrix(engine, territory_id, trows, tiles, top, now, kids, cut, milestones, top_series, frozen):
     """Member territories x targets: each target evaluated on each member's schools of the
     target's group (like for like, as the tile); the count of schools meeting each target comes
     from the kept counts (SQL over all the schools below, tests/test_evaluation.py).
@@ -233,6 +239,8 @@ def _territory_matrix(engine, territory_id, trows, tiles, top, now, kids, cut, m
     with engine.connect() as conn:
         results = ev_mod.evaluate_many(conn, trows, subjects, cut, milestones=milestones, now=now,
                                        with_missing=False, period_ids=sorted(pids), status_only=True)
+        results, more = approval.overlay(conn, results)
+        frozen.update(more)
     lagging: dict[int, list[str]] = {r["id"]: [] for r in trows}
     rows = []
     for ch, subj in zip(kids, subjects):
@@ -260,7 +268,7 @@ def _territory_matrix(engine, territory_id, trows, tiles, top, now, kids, cut, m
     return rows, tally, [r["id"] for r in trows]
 
 
-def _school_matrix(engine, trows, now, schools, cut, milestones):
+def _school_matrix(engine, trows, now, schools, cut, milestones, frozen):
     """Per-school status of each school-level target (judged on each school by the evaluation).
     Returns (rows, {target id: (n schools, n meeting, lagging schools)}, the targets shown)."""
     school_rows = [r for r in trows if r["level"] == "school" and r["judged_on"] in ("school", "both")]
@@ -268,6 +276,8 @@ def _school_matrix(engine, trows, now, schools, cut, milestones):
     with engine.connect() as conn:
         results = ev_mod.evaluate_many(conn, school_rows, list(subjects.values()), cut, milestones=milestones,
                                        now=now)
+        results, more = approval.overlay(conn, results)
+        frozen.update(more)
     n_schools = {r["id"]: 0 for r in school_rows}
     n_meeting = dict(n_schools)
     lagging: dict[int, list[str]] = {r["id"]: [] for r in school_rows}

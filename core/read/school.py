@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import access
+from core import access, approval
 from core import formatting as fmt
 from core import roadmap as rm_rules
 from core import settings
@@ -39,6 +39,7 @@ class SchoolTarget:
     average_series: tuple[SeriesPoint, ...]
     expected_path: tuple[SeriesPoint, ...]
     forecast_basis: str | None = None
+    approval: approval.Approved | None = None  # the row as approved (then `evaluation` is the stored figure)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
                                      sorted({r["indicator_id"] for r in trows}), ["all", "territory"], cut=cut)
         now = ev_mod.judged_periods(conn, trows, cut, groups)
         results = ev_mod.evaluate_many(conn, trows, [subject], cut, now=now, series=groups)
+        results, frozen = approval.overlay(conn, results)  # an approved period shows what was approved
         starts = period_starts(conn)
         curators = tuple(r["short_name"] for r in _rows(conn, """
             SELECT c.short_name FROM curatorlink l JOIN school c ON c.id = l.curator_school_id
@@ -121,7 +123,7 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
             rule_text=fmt.rule(r["kind"], r["amount"], r["unit"], r["baseline_label"]), evaluation=e, result=res,
             average=res.average, as_of_label=res.period_label, series=points(res.series, starts),
             average_series=points(avg, starts, key="average"), expected_path=expected_path(r, e, starts),
-            forecast_basis=res.forecast_basis))
+            forecast_basis=res.forecast_basis, approval=frozen.get((r["id"], "school", school_id))))
     return SchoolView(school=s, targets=tuple(out), curators=curators, curated=curated, risks=risks,
                       activities=activities, groups=tuple(f"{name}: {', '.join(xs)}" for name, xs in members.items()))
 
