@@ -116,7 +116,8 @@ def target_rows(cards) -> list[list[str]]:
             f" ({c.baseline_label})" if c.baseline_label else ""), fmt.goal(c.rule_text, ev.target_value, c.unit),
             fmt.value(ev.value, c.unit) + (f" ({c.as_of_label})" if c.as_of_label else "")
             + (f"; {c.coverage}" if getattr(c, "coverage", None) else ""),
-            "—" if ev.progress is None else fmt.num(100 * ev.progress, 0, unit="%"), STATUS_LABELS[ev.status]])
+            "—" if ev.progress is None else fmt.num(100 * ev.progress, 0, unit="%"),
+            STATUS_LABELS[ev.status] + (f" ({c.approval.label})" if getattr(c, "approval", None) else "")])
     return out
 
 
@@ -193,6 +194,10 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
                        f" ({ev.reason})." + (f" Данные: {card.coverage.removeprefix('данные ')}." if card.coverage else "")
                        + (f" Прогноз к сроку: {fmt.value(ev.forecast, card.unit)} ({card.forecast_basis})."
                           if ev.forecast is not None and card.forecast_basis else ""))
+            if card.approval is not None:  # the figures as approved; what changed since, and today's figure
+                _para(doc, f"Значения {card.approval.label} (данные за {card.approval.quarter_label})."
+                      + (f" {card.approval.changes_text()} {card.approval.today_text(card.unit)}."
+                         if card.approval.changed else ""), italic=True)
             if card.series:
                 doc.add_picture(io.BytesIO(chart_png(target_chart(card, height=180))), width=Cm(14))
             if card.n_schools:
