@@ -18,13 +18,13 @@ from openpyxl.styles import Font
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import access, charts, periods, quarters
+from core import access, charts, periods, provenance, quarters
 from core import formatting as fmt
 from core import settings
 from core.auth import Scope
 from core.read.overview import overview, roadmap_info
 from core.read.school import school_view
-from core.targets.evaluation import as_date
+from core.targets.evaluation import Subject, as_date
 from core.db import get_engine
 from core.roadmap import ACTIVITY_STATUSES, is_overdue
 from core.vocabulary import OFF_TRACK, SCHOOL_UNIT, STATUS_LABELS
@@ -245,9 +245,47 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
             _para(doc, f"«{ind}»: нет данных за отчётный или базовый период у "
                        f"{len(names)} {fmt.plural(len(names), ('школы', 'школ', 'школ'))} — {', '.join(names)}"
                        " (значение группы посчитано без них).")
+    _sources_appendix(doc, scope, ov, engine)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
+
+
+SOURCE_HEAD = ["Школа", "Период", "Значение", "Источник", "Кто и когда", "Заменило", "Причина исправления"]
+
+
+def source_cells(row, unit: str) -> list[str]:
+    """One value behind a figure as a table row (the справка's appendix and the screens' «Откуда это число»)."""
+    who = ", ".join(x for x in (row.by, f"{row.at:%d.%m.%Y %H:%M}" if row.at else None) if x) or "—"
+    marks = "; ".join(row.marks)
+    return [row.school, row.period_label + (" (база)" if row.is_baseline else ""), provenance.value_text(row, unit),
+            row.source_text + (" — отменена" if row.undone else ""), who,
+            "—" if row.replaced is None else fmt.value(row.replaced, unit),
+            (row.reason or "—") + (f" ({marks})" if marks else "")]
+
+
+def _sources_appendix(doc, scope: Scope, ov, engine: Engine) -> None:
+    """«Приложение. Откуда эти числа»: for each target, the school values behind its figure."""
+    if not ov.cards:
+        return
+    doc.add_heading("Приложение. Откуда эти числа", level=2)
+    if ov.unit != SCHOOL_UNIT:
+        _para(doc, "Значения территорий складываются из значений их школ; источники значений школ — в справках "
+                   "территорий.")
+        return
+    _para(doc, "Значения школ, из которых сложено значение каждого целевого показателя: загрузка (номер, файл, вид — "
+               "загрузка, ввод в браузере или исправление), кто и когда внёс значение, какое значение оно заменило "
+               "и причина исправления.")
+    subject = Subject.territory(ov.roadmap.territory_id)
+    for card in ov.cards:
+        p = provenance.sources(scope, card.target_id, subject, card.period_id, engine=engine)
+        _para(doc, f"{card.number}. {card.short_name}: {fmt.value(card.evaluation.value, card.unit)}"
+                   + (f" ({card.as_of_label})" if card.as_of_label else ""), bold=True)
+        if not p.rows:
+            _para(doc, "Значений нет.")
+            continue
+        _table(doc, SOURCE_HEAD, [source_cells(r, card.unit) for r in fmt.natural_sorted(p.rows, key=lambda r: r.school)],
+               [2.6, 2.0, 2.2, 3.2, 2.6, 1.6, 2.6])
 
 
 def school_card(scope: Scope, school_id: int, as_of: date | None = None, *, engine: Engine | None = None,
