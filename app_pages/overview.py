@@ -11,7 +11,7 @@ from core import charts, cycle, explain
 from core import formatting as fmt
 from core import vocabulary as voc
 from core.auth import AccessDenied
-from ui import cache, shell
+from ui import cache, figures, shell
 from ui.common import chart_with_downloads, demo_banner, page_for, scope, status_badge, status_table
 
 MEETING_CSS = """<style>
@@ -298,7 +298,7 @@ def tile_html(card) -> str:
             + charts.sparkline_svg([s.value for s in card.series], target=ev.target_value, status=ev.status,
                                    height=28)
             + bar + (f'<div class="tile-meta"{missing}>{escape(_first_up(" · ".join(foot)))}</div>' if foot else "")
-            + reason + "</div>")
+            + figures.approval_tile_line(card.approval, card.unit) + reason + "</div>")
 
 
 n_cards = len(ov.cards)
@@ -306,6 +306,8 @@ if n_cards > FIRST_SCREEN:
     st.caption(f"Целей в дорожной карте: {n_cards}; на первом экране — {FIRST_SCREEN}, ещё {n_cards - FIRST_SCREEN} "
                "ниже (прокрутите страницу).")
 st.markdown('<div class="tiles">' + "".join(tile_html(c) for c in ov.cards) + "</div>", unsafe_allow_html=True)
+figures.approval_notes([(f"{c.number}. {c.short_name}", c.approval, c.unit) for c in ov.cards])
+figures.sources_control(sc, figures.tile_figures(ov), "prov_tiles", pick_label="Цель")
 
 tab_matrix, tab_trends, tab_rules = st.tabs([f"{voc.UNIT_PLURALS[ov.unit]} × цели",
                                              "Динамика", "Как считается"])
@@ -322,6 +324,7 @@ with tab_matrix:
             if card.lagging:
                 st.markdown(f"**{escape(card.column)}** — {voc.STATUS_LABELS[voc.OFF_TRACK].lower()}: "
                             f"{escape(', '.join(card.lagging))}")
+        figures.sources_control(sc, figures.matrix_figures(ov), "prov_matrix", pick_label="Ячейка таблицы")
     else:
         st.info("Цели этой дорожной карты оцениваются по группе школ в целом, а не по каждой школе.")
 with tab_trends:

@@ -10,7 +10,7 @@ from core.formatting import md_text as escape  # user text: Markdown and HTML bo
 from core import charts, reports, school_plan
 from core import formatting as fmt
 from core.auth import AccessDenied
-from ui import cache
+from ui import cache, figures
 from ui.common import chart_with_downloads, demo_banner, scope, status_badge, table_with_download
 
 sc = scope()
@@ -108,7 +108,8 @@ else:
             need = school_plan.step_text(step, t.unit)
         table.append({
             "Показатель": t.short_name,
-            "Сейчас": fmt.value(ev.value, t.unit) + (f" ({t.as_of_label})" if t.as_of_label else ""),
+            "Сейчас": fmt.value(ev.value, t.unit) + (f" ({t.as_of_label})" if t.as_of_label else "")
+            + (f", {t.approval.label}" if t.approval else ""),
             "Ожидается сейчас": fmt.value(ev.expected, t.unit),
             "Цель": fmt.goal(t.rule_text, ev.target_value, t.unit),
             "Статус": fmt.STATUS_TEXT.get(ev.status, ev.label),
@@ -116,6 +117,8 @@ else:
             "Среднее по территории": fmt.value(t.average, t.unit),
         })
     st.table(table, hide_index=True)  # an HTML table: prints cleanly from the browser
+    figures.approval_notes([(t.short_name, t.approval, t.unit) for t in view.targets])
+    figures.sources_control(sc, figures.school_figures(view), "prov_school", pick_label="Показатель")
 
 st.markdown("#### Мероприятия дорожной карты")
 if not acts:

@@ -294,6 +294,28 @@ def record_visit(user_id: int | None, engine: Engine | None = None, now: datetim
         return aware_utc(v.previous_at)
 
 
+HEAD = ["Школа", "Период", "Значение", "Источник", "Кто и когда", "Заменило", "Причина исправления"]
+
+
+def cells(row: Source, unit: str, *, marks_in_reason: bool = False) -> list[str]:
+    """One value behind a figure as a row of `HEAD` (the screens' «Откуда это число» and the справка's
+    appendix); the marks go after the reason when the table has no column of its own for them."""
+    who = ", ".join(x for x in (row.by, f"{row.at:%d.%m.%Y %H:%M}" if row.at else None) if x) or "—"
+    reason = row.reason or "—"
+    if marks_in_reason and row.marks:
+        reason += f" ({'; '.join(row.marks)})"
+    return [row.school, row.period_label + (" (база)" if row.is_baseline else ""), value_text(row, unit),
+            row.source_text + (" — отменена" if row.undone else ""), who,
+            "—" if row.replaced is None else fmt.value(row.replaced, unit), reason]
+
+
+def download_name(row: Source) -> str:
+    """The name an upload's original is downloaded under (`original_file` gives the same)."""
+    if row.kind in ("ввод в браузере", "исправление"):
+        return f"{'исправление' if row.kind == 'исправление' else 'ввод'}-{row.upload_id}.json"
+    return pipeline.original_file_name(row.file_name, row.upload_id) if row.file_name else f"upload-{row.upload_id}"
+
+
 def value_text(row: Source, unit: str) -> str:
     """A value with its parts: «62,5 % (25 из 40)»."""
     if row.value is None:

@@ -251,19 +251,6 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
     return buf.getvalue()
 
 
-SOURCE_HEAD = ["Школа", "Период", "Значение", "Источник", "Кто и когда", "Заменило", "Причина исправления"]
-
-
-def source_cells(row, unit: str) -> list[str]:
-    """One value behind a figure as a table row (the справка's appendix and the screens' «Откуда это число»)."""
-    who = ", ".join(x for x in (row.by, f"{row.at:%d.%m.%Y %H:%M}" if row.at else None) if x) or "—"
-    marks = "; ".join(row.marks)
-    return [row.school, row.period_label + (" (база)" if row.is_baseline else ""), provenance.value_text(row, unit),
-            row.source_text + (" — отменена" if row.undone else ""), who,
-            "—" if row.replaced is None else fmt.value(row.replaced, unit),
-            (row.reason or "—") + (f" ({marks})" if marks else "")]
-
-
 def _sources_appendix(doc, scope: Scope, ov, engine: Engine) -> None:
     """«Приложение. Откуда эти числа»: for each target, the school values behind its figure."""
     if not ov.cards:
@@ -284,7 +271,8 @@ def _sources_appendix(doc, scope: Scope, ov, engine: Engine) -> None:
         if not p.rows:
             _para(doc, "Значений нет.")
             continue
-        _table(doc, SOURCE_HEAD, [source_cells(r, card.unit) for r in fmt.natural_sorted(p.rows, key=lambda r: r.school)],
+        _table(doc, provenance.HEAD, [provenance.cells(r, card.unit, marks_in_reason=True)
+                                      for r in fmt.natural_sorted(p.rows, key=lambda r: r.school)],
                [2.6, 2.0, 2.2, 3.2, 2.6, 1.6, 2.6])
 
 
