@@ -167,6 +167,8 @@ class Approved:
     evaluation: object  # core.targets.rules.Evaluation as approved
     today: object  # ... by today's rules and data
     changes: tuple[Change, ...] = ()
+    kind: str | None = None  # the target's kind and amount when it was approved (the rule the verdict used)
+    amount: float | None = None
 
     @property
     def label(self) -> str:
@@ -214,13 +216,15 @@ def overlay(conn, results: dict) -> tuple[dict, dict]:
             found[(f["target_id"], kind, f["subject_id"], f["period_id"])] = f
     if not found:
         return results, {}
-    out, approved, changes = dict(results), {}, {}
+    out, approved, changes, bases = dict(results), {}, {}, {}
     for (tid, subj), res in wanted.items():
         f = found.get((tid, subj.kind, subj.id, res.period_id))
         if f is None:
             continue
         if f["snap_id"] not in changes:
             changes[f["snap_id"]] = _changes(conn, f)
+            bases[f["snap_id"]] = json.loads(f["basis"])["targets"]
+        then = bases[f["snap_id"]].get(str(tid), {})
         e = res.evaluation
         frozen = replace(e, status=f["status"], value=f["value"], baseline=f["baseline"], target_value=f["target_value"],
                          expected=f["expected"], progress=f["progress"], forecast=f["forecast"],
@@ -232,7 +236,8 @@ def overlay(conn, results: dict) -> tuple[dict, dict]:
             approved_at=aware_utc(f["approved_at"]), approved_by=f["approver"] or f["approver_login"],
             quarter_label=f["quarter_label"], evaluation=frozen, today=e,
             changes=tuple(c for t, only_groups, c in changes[f["snap_id"]]
-                          if t in (None, tid) and (not only_groups or subj.kind == "territory")))
+                          if t in (None, tid) and (not only_groups or subj.kind == "territory")),
+            kind=then.get("kind"), amount=then.get("value"))
     return out, approved
 
 

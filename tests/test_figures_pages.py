@@ -43,8 +43,9 @@ def test_head_asks_where_a_tile_and_a_cell_come_from(app_db):
     opened(at, "prov_matrix")
     pick = at.selectbox(key="prov_matrix_pick")
     pick.select_index(next(i for i, o in enumerate(pick.options) if o.startswith("СОШ № 5 (демо)"))).run()
-    df = next(d for d in at.dataframe if set(d.value["Школа"]) == {"СОШ № 5 (демо)"}).value
-    assert len(df) == 2  # the period judged and the baseline
+    lines = next(m.value for m in at.markdown if m.value.startswith("- **III кв. 2024:")).splitlines()
+    assert len(lines) == 2 and lines[1].startswith("- **IV кв. 2023 (база):")  # the period judged and the baseline
+    assert "демо-данные" in lines[0]
 
 
 def test_principal_sees_the_correction_of_their_school(app_db):
@@ -55,12 +56,11 @@ def test_principal_sees_the_correction_of_their_school(app_db):
     pick = at.selectbox(key="prov_school_pick")
     assert len(pick.options) == 5  # the school's five targets
     pick.select_index(2).run()  # target 3, teachers trained
-    df = at.dataframe[0].value
-    assert set(df["Школа"]) == {"СОШ № 2 (демо)"}
-    now = df[df["Период"] == "III кв. 2024"].iloc[0]
-    assert now["Причина исправления"] == "Приказ о КПК ещё 10 педагогов"
-    assert now["Источник"].startswith("исправление №") and now["Значение"].startswith("75")
-    assert now["Заменило"] != "—"
+    lines = next(m.value for m in at.markdown if "III кв. 2024" in m.value and "IV кв. 2023 (база)" in m.value)
+    now = next(x for x in lines.splitlines() if "III кв. 2024" in x)
+    assert now.startswith("- **III кв. 2024: 75") and "исправление №" in now and "Методист" in now
+    assert "заменило 52,5" not in now and "; заменило " in now  # the demo's value it replaced
+    assert now.endswith("причина: Приказ о КПК ещё 10 педагогов")
     assert any(b.label.startswith("Исходный файл: исправление") for b in at.get("download_button"))
 
 
@@ -77,7 +77,7 @@ def test_the_overview_shows_the_approved_figure_and_what_changed(app_db):
     reload_roadmap(app_db)
     at = run_as("demo-head", OVERVIEW)
     body = texts(at)
-    assert "Изменено после утверждения · По действующим правилам: 62,1" in body
+    assert "Изменено после утверждения; сейчас 62,1" in body
     assert "цель 3: значение 60 → 65" in body and "добавлена СОШ № 20 (демо)" in body
     with app_db.connect() as c:
         assert c.execute(text("SELECT COUNT(*) FROM approvalfigure")).scalar() > 0

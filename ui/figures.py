@@ -10,6 +10,7 @@ import streamlit as st
 
 from core import provenance
 from core import formatting as fmt
+from core import vocabulary as voc
 from core.auth import AccessDenied
 from core.formatting import md_text as escape
 from core.targets.evaluation import Subject
@@ -46,7 +47,8 @@ def sources_control(sc, figures: list[Figure], key: str, *, pick_label: str = "�
     since = previous_visit()
     if not figures:
         return
-    pop = st.popover(LABEL, icon=":material/manage_search:", key=key, on_change="rerun",
+    pop = st.popover(LABEL, icon=":material/manage_search:", key=key, on_change="rerun", width="stretch",
+                     type="tertiary",  # a line across the page: the table it opens has its width
                      help="Значения школ, из которых сложено число: загрузка, кто и когда внёс, что заменено и почему")
     if not pop.open:
         return
@@ -76,9 +78,10 @@ def show_sources(sc, prov: provenance.Provenance, unit: str, key: str) -> None:
         st.info("Значений нет.")
         return
     rows = fmt.natural_sorted(prov.rows, key=lambda r: r.school)
-    table = pd.DataFrame([provenance.cells(r, unit) + ["⚑ " + "; ".join(r.marks) if r.marks else ""] for r in rows],
-                         columns=provenance.HEAD + ["Отметка"])
-    st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table")
+    if prov.subject.kind == "school":  # one school's few values: lines that read on a phone too
+        st.markdown("\n".join(f"- {source_line(r, unit)}" for r in rows))
+    else:
+        _table(rows, unit, key)
     if prov.changed:
         st.warning(f"Изменено после утверждения или вашего прошлого визита: {len(prov.changed)} "
                    f"{fmt.plural(len(prov.changed), ('значение', 'значения', 'значений'))} (отмечены ⚑).")
@@ -96,22 +99,57 @@ def show_sources(sc, prov: provenance.Provenance, unit: str, key: str) -> None:
 # ---------------------------------------------------------------------------------------------
 # Approved figures
 # ---------------------------------------------------------------------------------------------
+def _table(rows, unit: str, key: str) -> None:
+    table = pd.DataFrame([provenance.cells(r, unit) + ["⚑ " + "; ".join(r.marks) if r.marks else ""] for r in rows],
+                         columns=provenance.HEAD + ["Отметка"])
+    st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table", column_config={
+        "Источник": st.column_config.TextColumn(width="medium"), "Кто и когда": st.column_config.TextColumn(width="medium"),
+        "Причина исправления": st.column_config.TextColumn(width="medium")})
+
+
+def source_line(r: provenance.Source, unit: str) -> str:
+    """One value as a Markdown line: «**III кв. 2024: 75 % (30 из 40)** — исправление № 6, Методист, 06.12.2026
+    10:15; заменило 63,2 %; причина: …»."""
+    school, period, value, source, who, replaced, reason = provenance.cells(r, unit)
+    parts = [f"**{escape(period)}: {escape(value)}**"]
+    if r.value is not None:
+        parts.append(f"{escape(source)}, {escape(who)}")
+    text_ = " — ".join(parts)
+    if r.replaced is not None:
+        text_ += f"; заменило {escape(replaced)}"
+    if r.reason:
+        text_ += f"; причина: {escape(reason)}"
+    if r.marks:
+        text_ += " · ⚑ " + escape("; ".join(r.marks))
+    return text_
+
+
 def approval_tile_line(approved, unit: str) -> str:
     """HTML for a tile whose figure was approved and whose basis changed since: a short mark, the
     whole note in the tooltip, and today's figure."""
     if approved is None or not approved.changed:
         return ""
-    return (f'<div class="tile-meta" title="{escape(approved.changes_text())}">⚠ Изменено после утверждения · '
-            f'{escape(approved.today_text(unit))}</div>')
+    t = approved.today
+    return (f'<div class="tile-meta" title="{escape(approved.changes_text())}">⚠ Изменено после утверждения; сейчас '
+            f'{escape(fmt.value(t.value, unit))} — «{escape(voc.STATUS_LABELS[t.status])}»</div>')
 
 
 def approval_notes(items) -> None:
-    """Under the tiles / the table: for each approved figure whose targets, schools or roadmap changed
-    since, what changed (when, by whom) and the figure by today's rules. `items`: (name, Approved, unit)."""
-    lines = [f"**{escape(name)}** — {escape(a.label)} ({escape(a.quarter_label)}). {escape(a.changes_text())} "
-             f"{escape(a.today_text(unit))}." for name, a, unit in items if a is not None and a.changed]
-    if lines:
-        st.warning("  \n".join(lines), icon=":material/history:")
+    """Under the tiles / the table: for the approved figures whose targets, schools or roadmap changed
+    since, what changed (when, by whom) — once for what concerns them all — and each figure by
+    today's rules. `items`: (name, Approved or None, unit)."""
+    changed = [(name, a, unit) for name, a, unit in items if a is not None and a.changed]
+    if not changed:
+        return
+    common = set.intersection(*[set(a.changes) for _, a, _ in changed])
+    first = changed[0][1]
+    lines = [f"Значения {escape(first.label)} (данные за {escape(first.quarter_label)}); с утверждения изменилось: "
+             + escape("; ".join(c.sentence() for c in first.changes if c in common)) + "." if common else
+             f"Значения {escape(first.label)} (данные за {escape(first.quarter_label)})."]
+    for name, a, unit in changed:
+        own = "; ".join(c.sentence() for c in a.changes if c not in common)
+        lines.append(f"**{escape(name)}**: " + (f"{escape(own)}. " if own else "") + escape(a.today_text(unit)) + ".")
+    st.warning("  \n".join(lines), icon=":material/history:")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -207,7 +207,7 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
             target_id=r["id"], number=r["number"], wording=r["wording"], indicator_id=r["indicator_id"],
             indicator_code=r["indicator_code"], indicator_name=r["indicator_name"], short_name=r["short_name"],
             unit=r["unit"], value_kind=r["value_kind"], level=r["level"], kind=r["kind"], amount=r["amount"],
-            rule_text=fmt.rule(r["kind"], r["amount"], r["unit"], r["baseline_label"]),
+            rule_text=rule_as_approved(r, frozen.get((r["id"], top.kind, top.id))),
             group=grp, baseline_label=r["baseline_label"], due_label=r["due_label"],
             due_end=as_date(r["due_end"]) if r["due_end"] else None,
             as_of_label=res.period_label, period_id=res.period_id, evaluation=e, result=res,
@@ -225,6 +225,13 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
     return Overview(roadmap=rm, as_of=as_of, as_of_label=fmt.cut_label(as_of) if as_of else None,
                     cards=tuple(cards), rows=tuple(rows), matrix_targets=tuple(matrix_targets),
                     is_demo=rm.is_demo, unit=unit, cut=cut, approvals=frozen)
+
+
+def rule_as_approved(r: dict, approved: approval.Approved | None) -> str:
+    """The target's rule in words; for an approved figure, the rule it was approved under."""
+    if approved is not None and approved.kind:
+        return fmt.rule(approved.kind, approved.amount, r["unit"], r["baseline_label"])
+    return fmt.rule(r["kind"], r["amount"], r["unit"], r["baseline_label"])
 
 
 def _territory_matrix(engine, territory_id, trows, tiles, top, now, kids, cut, milestones, top_series, frozen):

@@ -16,7 +16,7 @@ from core import settings
 from core import targets as tg
 from core.auth import Scope, deny
 from core.db import get_engine
-from core.read.overview import expected_path
+from core.read.overview import expected_path, rule_as_approved
 from core.read.types import SCHOOL_COLUMNS, ActivityRow, RiskRow, School, SeriesPoint, period_starts, points
 from core.targets import evaluation as ev_mod
 from core.targets.evaluation import Result, as_date
@@ -120,7 +120,7 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
         out.append(SchoolTarget(
             target_id=r["id"], roadmap_title=titles[r["roadmap_id"]], number=r["number"], short_name=r["short_name"],
             indicator_name=r["indicator_name"], unit=r["unit"],
-            rule_text=fmt.rule(r["kind"], r["amount"], r["unit"], r["baseline_label"]), evaluation=e, result=res,
+            rule_text=rule_as_approved(r, frozen.get((r["id"], "school", school_id))), evaluation=e, result=res,
             average=res.average, as_of_label=res.period_label, series=points(res.series, starts),
             average_series=points(avg, starts, key="average"), expected_path=expected_path(r, e, starts),
             forecast_basis=res.forecast_basis, approval=frozen.get((r["id"], "school", school_id))))
