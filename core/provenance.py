@@ -65,12 +65,13 @@ class Source:
 
     @property
     def source_text(self) -> str:
-        """«исправление № 12 (Исправление: СОШ № 2, III кв. 2024 — …)», «демо-данные», «нет данных»."""
+        """«загрузка № 12 (кпк_3кв.xlsx)», «исправление № 14», «демо-данные», «нет данных»."""
         if self.value is None:
             return "нет данных"
         if self.upload_id is None:
             return self.kind or "—"
-        return f"{self.kind} № {self.upload_id}" + (f" ({self.file_name})" if self.file_name else "")
+        typed = self.kind in ("ввод в браузере", "исправление")  # no file: its record is named after the entry
+        return f"{self.kind} № {self.upload_id}" + (f" ({self.file_name})" if self.file_name and not typed else "")
 
     @property
     def marks(self) -> tuple[str, ...]:
