@@ -298,9 +298,11 @@ def tile_html(card) -> str:
             + charts.sparkline_svg([s.value for s in card.series], target=ev.target_value, status=ev.status,
                                    height=28)
             + bar + (f'<div class="tile-meta"{missing}>{escape(_first_up(" · ".join(foot)))}</div>' if foot else "")
-            + figures.approval_tile_line(card.approval, card.unit) + reason + "</div>")
+            + figures.approval_tile_line(card.approval, card.unit) + figures.change_mark(MARKS.get(card.target_id))
+            + reason + "</div>")
 
 
+MARKS = figures.tile_marks(sc, ov)  # values changed since the last approval or the previous visit
 n_cards = len(ov.cards)
 if n_cards > FIRST_SCREEN:
     st.caption(f"Целей в дорожной карте: {n_cards}; на первом экране — {FIRST_SCREEN}, ещё {n_cards - FIRST_SCREEN} "

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
@@ -255,6 +255,67 @@ def _last_approval(conn, territory_id: int, period_id: int | None) -> datetime |
     at = conn.execute(text("SELECT MAX(at) FROM auditevent WHERE action = 'quarter_approved' AND object_id IN :k")
                       .bindparams(bindparam("k", expanding=True)), {"k": keys}).scalar()
     return aware_utc(at)
+
+
+@dataclass(frozen=True)
+class Changed:
+    """How many values behind a figure changed since the period's last approval and since the user's
+    previous visit (the mark on a tile)."""
+
+    after_approval: int = 0
+    approved_at: datetime | None = None
+    since_visit: int = 0
+
+    @property
+    def text(self) -> str:
+        """«⚑ изменено после утверждения 01.11.2024: 1 знач.; после вашего прошлого визита: 2 знач.»"""
+        parts = []
+        if self.after_approval:
+            parts.append(f"после утверждения {self.approved_at:%d.%m.%Y}: {self.after_approval} знач.")
+        if self.since_visit:
+            parts.append(f"после вашего прошлого визита: {self.since_visit} знач.")
+        return ("⚑ изменено " + "; ".join(parts)) if parts else ""
+
+
+def changed(scope: Scope, territory_id: int, figures: list[tuple[int, int | None]], since: datetime | None = None,
+            engine: Engine | None = None) -> dict[int, Changed]:
+    """For a territory's tiles — (target id, period judged) pairs — the values of the target's group
+    at that period entered after the period's last approval or after `since` (the previous visit).
+    Only values entered later than the earlier of the two are read (recent edits, not the history)."""
+    engine = engine or get_engine()
+    if not (scope.sees_whole_territory and scope.can_see_territory(territory_id)):
+        raise auth.deny(scope, f"изменения значений территории {territory_id}", engine)
+    figures = [(t, p) for t, p in figures if p is not None]
+    if not figures:
+        return {}
+    since = aware_utc(since)
+    with engine.connect() as conn:
+        approved = {p: _last_approval(conn, territory_id, p) for p in {p for _, p in figures}}
+        marks = [x for x in [since, *approved.values()] if x is not None]
+        if not marks:
+            return {}
+        rows = access.rows(conn, """
+            SELECT x.id AS target_id, m.period_id, m.entered_at
+            FROM target x JOIN measurement m ON m.indicator_id = x.indicator_id JOIN school s ON s.id = m.school_id
+            WHERE x.id IN :tids AND m.period_id IN :pids AND m.entered_at > :after AND m.is_demo = :no
+              AND s.territory_id IN (SELECT descendant_id FROM territoryclosure WHERE ancestor_id = :t)
+              AND (x.applies_to = 'all' OR (x.applies_to = 'shnor' AND s.is_shnor) OR (x.applies_to = 'shnsu' AND s.is_shnsu)
+                   OR (x.applies_to = 'target' AND (s.is_shnor OR s.is_shnsu)))
+              AND s.id IN ({schools})""", scope,
+                           {"tids": sorted({t for t, _ in figures}), "pids": sorted({p for _, p in figures}),
+                            "after": min(marks).astimezone(timezone.utc).replace(tzinfo=None), "no": False,
+                            "t": territory_id}, ("tids", "pids"))
+    wanted = set(figures)
+    out: dict[int, Changed] = {}
+    for r in rows:
+        if (r["target_id"], r["period_id"]) not in wanted:
+            continue
+        at = aware_utc(r["entered_at"])
+        a = approved.get(r["period_id"])
+        c = out.get(r["target_id"], Changed(approved_at=a))
+        out[r["target_id"]] = Changed(after_approval=c.after_approval + bool(a and at > a), approved_at=a,
+                                      since_visit=c.since_visit + bool(since and at > since))
+    return {k: v for k, v in out.items() if v.text}
 
 
 def original_file(scope: Scope, upload_id: int, engine: Engine | None = None) -> tuple[str, bytes]:

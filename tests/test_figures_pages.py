@@ -81,3 +81,15 @@ def test_the_overview_shows_the_approved_figure_and_what_changed(app_db):
     assert "цель 3: значение 60 → 65" in body and "добавлена СОШ № 20 (демо)" in body
     with app_db.connect() as c:
         assert c.execute(text("SELECT COUNT(*) FROM approvalfigure")).scalar() > 0
+
+
+def test_a_tile_is_marked_after_a_correction_since_the_approval(app_db):
+    from core import cycle
+
+    meth, head = scope_of(app_db, "demo-methodist"), scope_of(app_db, "demo-head")
+    approve_q3(app_db)
+    cycle.unlock(head, 1, "2024-Q3", "СОШ № 2 уточняет данные", app_db)
+    correct(app_db, meth, 2, 30, 40, "Приказ о КПК ещё 10 педагогов")
+    at = run_as("demo-head", OVERVIEW)
+    tiles = next(m.value for m in at.markdown if 'class="tiles"' in m.value)
+    assert tiles.count("⚑ изменено после утверждения") == 1

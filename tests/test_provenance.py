@@ -134,3 +134,25 @@ def test_the_spravka_has_the_appendix(demo_db_any):
     assert "Приложение. Откуда эти числа" in body
     cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
     assert any("исправление №" in c for c in cells) and "Школа представила приказ о КПК" in cells
+
+
+def test_a_tile_is_marked_when_a_value_behind_it_changed(demo_db_any):
+    """A correction after an approval that was taken back, and after the head's previous visit: the
+    tile of the target counts it; the other tiles are not marked."""
+    eng = demo_db_any
+    meth, head = scope_of(eng, "demo-methodist"), scope_of(eng, "demo-head")
+    x = ids(eng)
+    figures = [(t, x["q3"]) for t in (1, 2, 3, 4, 5)]
+    before = utcnow()
+    assert provenance.changed(head, NEV, figures, since=before, engine=eng) == {}
+    cycle.mark_checked(meth, NEV, "2024-Q3", eng)
+    cycle.approve(head, NEV, "2024-Q3", eng)
+    cycle.unlock(head, NEV, "2024-Q3", "СОШ № 5 уточняет данные", eng)
+    correct(eng, meth, x["no5"], 25, 33, "Уточнены данные о КПК")
+    marks = provenance.changed(head, NEV, figures, since=before, engine=eng)
+    assert set(marks) == {TRAINED}
+    assert marks[TRAINED].after_approval == 1 and marks[TRAINED].since_visit == 1
+    assert marks[TRAINED].text.startswith("⚑ изменено после утверждения ")
+    assert provenance.changed(head, NEV, figures, since=utcnow(), engine=eng)[TRAINED].since_visit == 0
+    with pytest.raises(AccessDenied):
+        provenance.changed(scope_of(eng, "demo-principal"), NEV, figures, engine=eng)

@@ -69,6 +69,23 @@ def sources_control(sc, figures: list[Figure], key: str, *, pick_label: str = "�
         show_sources(sc, prov, fig.unit, key)
 
 
+def tile_marks(sc, ov) -> dict:
+    """{target id: provenance.Changed} for the overview's tiles: values changed since the period's
+    last approval or the user's previous visit."""
+    try:
+        return provenance.changed(sc, ov.roadmap.territory_id, [(c.target_id, c.period_id) for c in ov.cards],
+                                  previous_visit(), cache.engine())
+    except AccessDenied:
+        return {}
+
+
+def change_mark(changed) -> str:
+    """HTML for a tile: «⚑ изменено после утверждения …» (see «Откуда это число»)."""
+    if changed is None:
+        return ""
+    return f'<div class="tile-meta" title="Подробности — «{LABEL}»">{escape(changed.text)}</div>'
+
+
 def show_sources(sc, prov: provenance.Provenance, unit: str, key: str) -> None:
     periods = [x for x in (prov.period_label, prov.baseline_label and f"база — {prov.baseline_label}") if x]
     st.caption(f"{escape(prov.indicator)}: значения за {escape(', '.join(periods) or '—')}. "
