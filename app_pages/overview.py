@@ -214,7 +214,8 @@ if meeting:
                         f'<div class="slide-rule">{rule_line(card)}</div>'
                         f'<div class="slide-meta">{meta_line(card)}</div>'
                         + (f'<div class="slide-meta">{escape(card.meeting_text.capitalize())}</div>'
-                           if card.n_schools else ""), unsafe_allow_html=True)
+                           if card.n_schools else "")
+                        + figures.approval_tile_line(card.approval, card.unit, "slide-meta"), unsafe_allow_html=True)
             if ev.progress is not None:
                 st.progress(min(max(ev.progress, 0.0), 1.0), text=progress_text(card))
         with right:  # the chart leaves room below it for who reported and who lags: one 720 px screen

@@ -81,6 +81,8 @@ def test_the_overview_shows_the_approved_figure_and_what_changed(app_db):
     assert "цель 3: значение 60 → 65" in body and "добавлена СОШ № 20 (демо)" in body
     with app_db.connect() as c:
         assert c.execute(text("SELECT COUNT(*) FROM approvalfigure")).scalar() > 0
+    slides = run_as("demo-head", OVERVIEW, roadmap="nev-2024", meeting="1")
+    assert "⚠ Изменено после утверждения; сейчас" in "\n".join(m.value for m in slides.markdown)
 
 
 def test_a_tile_is_marked_after_a_correction_since_the_approval(app_db):

@@ -141,13 +141,13 @@ def source_line(r: provenance.Source, unit: str) -> str:
     return text_
 
 
-def approval_tile_line(approved, unit: str) -> str:
+def approval_tile_line(approved, unit: str, css: str = "tile-meta") -> str:
     """HTML for a tile whose figure was approved and whose basis changed since: a short mark, the
     whole note in the tooltip, and today's figure."""
     if approved is None or not approved.changed:
         return ""
     t = approved.today
-    return (f'<div class="tile-meta" title="{escape(approved.changes_text())}">⚠ Изменено после утверждения; сейчас '
+    return (f'<div class="{css}" title="{escape(approved.changes_text())}">⚠ Изменено после утверждения; сейчас '
             f'{escape(fmt.value(t.value, unit))} — «{escape(voc.STATUS_LABELS[t.status])}»</div>')
 
 
