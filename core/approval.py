@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, text
 
 from core import formatting as fmt
 from core import vocabulary as voc
+from core.db import DATA_VERSION_KEY
 from core.models import ApprovalFigure, ApprovalSnapshot
 from core.quarters import aware_utc
 from core.targets import evaluation as ev_mod
@@ -103,18 +104,26 @@ def subjects_of(conn, territory_id: int) -> list[Subject]:
             + [Subject.school(s["id"]) for s in schools])
 
 
-def take(s, territory_id: int, period: dict, *, approved_by: int | None, approved_at: datetime) -> int:
-    """Store the evaluated figures of every roadmap of the territory and below as of the period's
-    last day. `s`: the approval's write session. Returns the number of figures stored."""
-    conn = s.connection()
-    discard(s, territory_id, period["id"])
+@dataclass(frozen=True)
+class Prepared:
+    """Figures computed before the approval's write transaction, valid while the data version is
+    `version` (every write that changes what screens show gives a new one)."""
+
+    version: str
+    territory_id: int
+    period_id: int
+    basis: str
+    figures: tuple[dict, ...]
+
+
+def _version(executor) -> str:
+    return executor.execute(text("SELECT value FROM appmeta WHERE key = :k"), {"k": DATA_VERSION_KEY}).scalar() or ""
+
+
+def _compute(conn, territory_id: int, period: dict) -> tuple[str, list[dict]]:
+    """(basis as JSON, the figures without their snapshot id) of every roadmap of the territory and below."""
     cut = period["end"]
     roadmaps = _roadmaps_below(conn, territory_id)
-    snap = ApprovalSnapshot(territory_id=territory_id, period_id=period["id"], cut=cut, approved_at=approved_at,
-                            approved_by=approved_by,
-                            basis=json.dumps(basis(conn, [r["id"] for r in roadmaps]), ensure_ascii=False))
-    s.add(snap)
-    s.flush()
     figures = []
     for rm in roadmaps:
         trows = ev_mod.target_rows(conn, roadmap_id=rm["id"])
@@ -125,12 +134,44 @@ def take(s, territory_id: int, period: dict, *, approved_by: int | None, approve
         for (tid, subj), res in results.items():
             e = res.evaluation
             figures.append(dict(
-                snapshot_id=snap.id, target_id=tid, subject_kind=subj.kind, subject_id=subj.id,
+                target_id=tid, subject_kind=subj.kind, subject_id=subj.id,
                 grp=None if subj.kind == "school" else ev_mod.group_of(by_id[tid], subj),
                 period_id=res.period_id, period_label=res.period_label, value=e.value, baseline=e.baseline,
                 target_value=e.target_value, expected=e.expected, progress=e.progress, forecast=e.forecast,
                 meets_target=bool(e.meets_target), status=e.status, reason=e.reason, n_reported=e.n_reported,
                 n_members=e.n_members, missing_ids=json.dumps(list(e.missing_ids)) if e.missing_ids else None))
+    return json.dumps(basis(conn, [r["id"] for r in roadmaps]), ensure_ascii=False), figures
+
+
+def prepare(engine, territory_id: int, period: dict) -> Prepared | None:
+    """The figures an approval would store, computed outside its write transaction (a region's take
+    seconds; SQLite's write lock should not wait on them). None when the period has no row yet."""
+    if period.get("id") is None:
+        return None
+    with engine.connect() as conn:
+        version = _version(conn)  # first: a write after it changes the version, and `take` recomputes
+        basis_json, figures = _compute(conn, territory_id, period)
+    return Prepared(version, territory_id, period["id"], basis_json, tuple(figures))
+
+
+def take(s, territory_id: int, period: dict, *, approved_by: int | None, approved_at: datetime,
+         prepared: Prepared | None = None) -> int:
+    """Store the evaluated figures of every roadmap of the territory and below as of the period's
+    last day. `s`: the approval's write session; `prepared`: figures computed before it, used when
+    nothing has been written since (else they are computed again here). Returns the number stored."""
+    conn = s.connection()
+    discard(s, territory_id, period["id"])
+    if (prepared is not None and prepared.territory_id == territory_id and prepared.period_id == period["id"]
+            and prepared.version == _version(conn)):
+        basis_json, figures = prepared.basis, [dict(f) for f in prepared.figures]
+    else:
+        basis_json, figures = _compute(conn, territory_id, period)
+    snap = ApprovalSnapshot(territory_id=territory_id, period_id=period["id"], cut=period["end"],
+                            approved_at=approved_at, approved_by=approved_by, basis=basis_json)
+    s.add(snap)
+    s.flush()
+    for f in figures:
+        f["snapshot_id"] = snap.id
     if figures:
         s.execute(ApprovalFigure.__table__.insert(), figures)
     return len(figures)

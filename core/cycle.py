@@ -102,6 +102,14 @@ def reopen(scope: Scope, territory: int | str, period: str | int, engine: Engine
 @auth.audits_refusals("утверждение периода")
 def approve(scope: Scope, territory: int | str, period: str | int, engine: Engine | None = None) -> QuarterInfo:
     """The head approves a checked period: checked → approved; writes into it are refused from now on."""
+    engine = engine or get_engine()
+    prepared = None
+    with engine.connect() as c:  # the figures to freeze, computed before the write lock is taken
+        terr0, per0 = territory_row(c, territory), period_row(c, period)
+    if _may_manage(scope, terr0["id"], ("head", "admin")) and quarter_state(terr0["id"], per0["code"],
+                                                                            engine).state == "checked":
+        prepared = approval.prepare(engine, terr0["id"], per0)
+
     def step(s, row, terr, per):
         _above_approved(s, terr, per)
         if row.state == "approved":
@@ -111,7 +119,8 @@ def approve(scope: Scope, territory: int | str, period: str | int, engine: Engin
                              "отмечает данные как проверенные, затем руководитель утверждает.")
         row.state, row.approved_by, row.approved_at = "approved", scope.user_id, utcnow()
         # what was approved is frozen in the same transaction (core.approval)
-        n = approval.take(s, terr["id"], per, approved_by=scope.user_id, approved_at=row.approved_at)
+        n = approval.take(s, terr["id"], per, approved_by=scope.user_id, approved_at=row.approved_at,
+                          prepared=prepared)
         return "quarter_approved", {"figures": n}
     return _change(scope, territory, period, roles=("head", "admin"), what="утверждение данных", engine=engine,
                    step=step)

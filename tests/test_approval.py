@@ -128,3 +128,32 @@ def test_a_refused_approval_stores_nothing(demo_db_any):
         cycle.approve(scope_of(eng, "demo-head"), NEV, "2024-Q3", eng)
     with eng.connect() as c:
         assert c.execute(text("SELECT COUNT(*) FROM approvalsnapshot")).scalar() == 0
+
+
+def test_figures_are_computed_before_the_write_lock_and_again_after_a_write(demo_db_any, monkeypatch):
+    """The figures are computed before the approval's write transaction; a write that lands in between
+    (another quarter's upload) makes the approval compute them again inside it."""
+    from core import approval
+    from tests.test_provenance import upload_by_hand
+
+    eng = demo_db_any
+    calls = []
+    compute = approval._compute
+    monkeypatch.setattr(approval, "_compute", lambda *a: calls.append(a[1:]) or compute(*a))
+    approve_q3(eng)
+    assert len(calls) == 1
+    head, meth = scope_of(eng, "demo-head"), scope_of(eng, "demo-methodist")
+    cycle.unlock(head, NEV, "2024-Q3", "Повторная проверка", eng)
+    cycle.mark_checked(meth, NEV, "2024-Q3", eng)
+    prepare = approval.prepare
+
+    def prepare_then_a_write(*a):
+        out = prepare(*a)
+        upload_by_hand(eng, meth, [["NEV-02", "teachers_trained", "2024-Q2", None, 20, 40]], name="кпк_2кв.xlsx")
+        return out
+
+    monkeypatch.setattr(approval, "prepare", prepare_then_a_write)
+    cycle.approve(head, NEV, "2024-Q3", eng)
+    assert len(calls) == 3  # prepared, then again inside the transaction
+    with eng.connect() as c:
+        assert c.execute(text("SELECT COUNT(*) FROM approvalfigure")).scalar() == 30
