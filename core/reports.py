@@ -303,7 +303,12 @@ def school_card(scope: Scope, school_id: int, as_of: date | None = None, *, engi
                [[t.short_name, fmt.value(t.evaluation.value, t.unit) + (f" ({t.as_of_label})" if t.as_of_label else ""),
                  fmt.goal(t.rule_text, t.evaluation.target_value, t.unit),
                  fmt.value(t.evaluation.baseline, t.unit), fmt.value(t.average, t.unit),
-                 STATUS_LABELS[t.evaluation.status]] for t in view.targets], [3.4, 2.6, 3.2, 1.8, 2.4, 2.2])
+                 STATUS_LABELS[t.evaluation.status] + (f" ({t.approval.label})" if t.approval else "")]
+                for t in view.targets], [3.4, 2.6, 3.2, 1.8, 2.4, 2.2])
+        for t in view.targets:  # approved figures whose basis changed since: what, and today's figure
+            if t.approval is not None and t.approval.changed:
+                _para(doc, f"{t.short_name}: {t.approval.changes_text()} {t.approval.today_text(t.unit)}.",
+                      italic=True)
     doc.add_heading("Факторы риска", level=2)
     if not view.risks:
         _para(doc, "Результаты аудита факторов риска для школы не внесены.")

@@ -90,6 +90,9 @@ def test_approved_figures_survive_a_roadmap_reload_with_a_note(demo_db_any):
     assert t.evaluation.target_value == 60 and t.approval is not None
     assert any("60 → 65" in c.text for c in t.approval.changes)
     assert t.approval.today.target_value == 65
+    card_doc = Document(io.BytesIO(reports.school_card(scope_of(eng, "demo-principal"), row.unit_id, engine=eng)))
+    assert "утверждены" in " ".join(c.text for t_ in card_doc.tables for r_ in t_.rows for c in r_.cells)
+    assert any("60 → 65" in p.text for p in card_doc.paragraphs)
     # the справка says the same
     doc = Document(io.BytesIO(reports.roadmap_report(head, ROADMAP, engine=eng)))
     body = "\n".join(p.text for p in doc.paragraphs)
