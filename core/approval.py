@@ -28,7 +28,8 @@ from core.db import DATA_VERSION_KEY
 from core.models import ApprovalFigure, ApprovalSnapshot
 from core.quarters import aware_utc
 from core.targets import evaluation as ev_mod
-from core.targets.evaluation import Result, Subject
+from core.targets.evaluation import Subject
+from core.targets.rules import Evaluation
 
 GROUP_WORDS = voc.GROUP_LABELS
 
@@ -214,8 +215,8 @@ class Approved:
     approved_at: datetime
     approved_by: str | None
     quarter_label: str  # the quarter that was approved
-    evaluation: object  # core.targets.rules.Evaluation as approved
-    today: object  # ... by today's rules and data
+    evaluation: Evaluation  # as approved
+    today: Evaluation  # by today's rules and data
     changes: tuple[Change, ...] = ()
     kind: str | None = None  # the target's kind and amount when it was approved (the rule the verdict used)
     amount: float | None = None
