@@ -247,7 +247,8 @@ def _key(tid: int, subj: Subject) -> tuple[int, str, int]:
 def overlay(conn, results: dict) -> tuple[dict, dict]:
     """Results {(target id, Subject): Result} with every figure an approval froze put in place of
     today's: (results, {(target id, subject kind, subject id): Approved}). A figure is frozen when a
-    snapshot holds the same target and subject at the same period judged (the latest approval wins)."""
+    snapshot holds the same target and subject at the same period judged, and the screen's cut is not
+    before the snapshot's (or the snapshot approved that very period); the latest such approval wins."""
     wanted = {k: res for k, res in results.items() if res is not None and res.period_id is not None}
     if not wanted:
         return results, {}
@@ -258,18 +259,22 @@ def overlay(conn, results: dict) -> tuple[dict, dict]:
     found: dict[tuple, dict] = {}
     for kind, sids in by_kind.items():
         for f in _rows(conn, """
-                SELECT f.*, s.approved_at, s.basis, s.territory_id AS snap_territory, s.id AS snap_id,
+                SELECT f.*, s.approved_at, s.basis, s.territory_id AS snap_territory, s.id AS snap_id, s.cut AS snap_cut,
+                       s.period_id AS snap_period,
                        p.label AS quarter_label, u.full_name AS approver, u.login AS approver_login
                 FROM approvalfigure f JOIN approvalsnapshot s ON s.id = f.snapshot_id
                 JOIN period p ON p.id = s.period_id LEFT JOIN "user" u ON u.id = s.approved_by
                 WHERE f.target_id IN :tids AND f.subject_kind = :k AND f.subject_id IN :sids
                 ORDER BY s.approved_at, s.id""", {"tids": tids, "k": kind, "sids": sorted(sids)}, ("tids", "sids")):
-            found[(f["target_id"], kind, f["subject_id"], f["period_id"])] = f
+            found.setdefault((f["target_id"], kind, f["subject_id"], f["period_id"]), []).append(f)
     if not found:
         return results, {}
     out, approved, changes, bases = dict(results), {}, {}, {}
     for (tid, subj), res in wanted.items():
-        f = found.get((tid, subj.kind, subj.id, res.period_id))
+        # the latest approval whose cut the screen's has reached (a year judged by a quarter's approval
+        # is not «approved» at an earlier cut), or that approved the very period judged
+        f = next((x for x in reversed(found.get((tid, subj.kind, subj.id, res.period_id), []))
+                  if x["snap_period"] == res.period_id or res.cut >= ev_mod.as_date(x["snap_cut"])), None)
         if f is None:
             continue
         if f["snap_id"] not in changes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date
 from pathlib import Path
 
 from docx import Document
@@ -67,6 +68,8 @@ def test_approved_figures_survive_a_roadmap_reload_with_a_note(demo_db_any):
     assert card.evaluation.status == "achieved" and card.evaluation.target_value == 60
     assert card.approval is not None and card.approval.label == f"утверждены {info.approved_at:%d.%m.%Y}"
     assert not card.approval.changed
+    # an earlier cut is not what was approved
+    assert all(c.approval is None for c in read_overview.overview(head, ROADMAP, date(2024, 6, 30), eng).cards)
     approved = {(c.target_id, c.evaluation.status, round(c.evaluation.value, 6)) for c in before.cards}
 
     reload_roadmap(eng)
