@@ -356,7 +356,7 @@ def record_visit(user_id: int | None, engine: Engine | None = None, now: datetim
         return aware_utc(v.previous_at)
 
 
-HEAD = ["Школа", "Период", "Значение", "Источник", "Кто и когда", "Заменило", "Причина исправления"]
+HEAD = ["Школа", "Период", "Значение", "Источник", "Кто и когда (по Гринвичу)", "Заменило", "Причина исправления"]
 
 
 def cells(row: Source, unit: str, *, marks_in_reason: bool = False) -> list[str]:

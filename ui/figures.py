@@ -90,7 +90,7 @@ def show_sources(sc, prov: provenance.Provenance, unit: str, key: str) -> None:
     periods = [x for x in (prov.period_label, prov.baseline_label and f"база — {prov.baseline_label}") if x]
     st.caption(f"{escape(prov.indicator)}: значения за {escape(', '.join(periods) or '—')}. "
                + (f"Период утверждён {prov.last_approval:%d.%m.%Y}. " if prov.last_approval else "")
-               + (f"Ваш прошлый визит: {prov.since:%d.%m.%Y %H:%M} (UTC)." if prov.since else ""))
+               + (f"Ваш прошлый визит: {prov.since:%d.%m.%Y %H:%M} по Гринвичу." if prov.since else ""))
     if not prov.rows:
         st.info("Значений нет.")
         return
@@ -119,9 +119,8 @@ def show_sources(sc, prov: provenance.Provenance, unit: str, key: str) -> None:
 def _table(rows, unit: str, key: str) -> None:
     table = pd.DataFrame([provenance.cells(r, unit) + ["⚑ " + "; ".join(r.marks) if r.marks else ""] for r in rows],
                          columns=provenance.HEAD + ["Отметка"])
-    st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table", column_config={
-        "Источник": st.column_config.TextColumn(width="medium"), "Кто и когда": st.column_config.TextColumn(width="medium"),
-        "Причина исправления": st.column_config.TextColumn(width="medium")})
+    wide = {c: st.column_config.TextColumn(width="medium") for c in provenance.HEAD[3:5] + provenance.HEAD[6:]}
+    st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table", column_config=wide)
 
 
 def source_line(r: provenance.Source, unit: str) -> str:
