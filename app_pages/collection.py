@@ -4,6 +4,8 @@ and the quarter's state: the methodologist marks it checked, the head approves (
 
 import streamlit as st
 
+from core.errors import Refused
+
 from core.formatting import md_text
 
 from core import cycle
@@ -52,7 +54,7 @@ def _do(step, *args, ok: str):
         cache.refresh_version()  # the write bumped the data version: this run reads after it
         st.session_state["col_flash"] = ok
         st.rerun()
-    except (cycle.CycleError, AccessDenied) as exc:
+    except Refused as exc:
         st.error(md_text(str(exc)), icon=":material/block:")
 
 
@@ -60,7 +62,7 @@ flash = st.session_state.pop("col_flash", None)
 if flash:
     st.success(md_text(flash), icon=":material/check_circle:")
 
-if sc.role in ("methodologist", "admin") and not info.approved_above:
+if cycle.may_change_state(sc, int(terr_id), "check") and not info.approved_above:
     a1, a2 = st.columns([1, 1])
     if info.state == "open":
         incomplete = col.n_schools - col.n_complete
@@ -75,7 +77,7 @@ if sc.role in ("methodologist", "admin") and not info.approved_above:
         new_deadline = st.date_input("Срок", value=info.deadline, format="DD.MM.YYYY", key="col_deadline")
         if st.button("Сохранить срок", key="col_deadline_save"):
             _do(cycle.set_deadline, new_deadline, ok=f"Срок представления данных: {new_deadline:%d.%m.%Y}.")
-if sc.role in ("head", "admin") and not info.approved_above:
+if cycle.may_change_state(sc, int(terr_id), "approve") and not info.approved_above:
     if info.state == "checked":
         if st.button("Утвердить данные квартала", type="primary", icon=":material/verified:", key="col_approve"):
             _do(cycle.approve, ok=f"{info.period_label}: данные утверждены. Загрузки и ввод в этот квартал закрыты.")
@@ -85,7 +87,7 @@ if sc.role in ("head", "admin") and not info.approved_above:
             if st.button("Снять утверждение", icon=":material/lock_open:", key="col_unlock",
                          disabled=not reason.strip()):
                 _do(cycle.unlock, reason, ok=f"{info.period_label}: утверждение снято, квартал открыт для изменений.")
-    elif sc.role == "head":
+    elif not cycle.may_change_state(sc, int(terr_id), "check"):
         st.caption("Утвердить можно после того, как методист отметит данные как проверенные.")
 
 # ---------------------------------------------------------------------------------------------

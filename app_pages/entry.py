@@ -5,6 +5,8 @@ undo in the upload log)."""
 
 import streamlit as st
 
+from core.errors import Refused
+
 from core.formatting import md_text
 
 from core import cycle
@@ -17,7 +19,7 @@ from ui.common import problems_table, quarter_choices, scope
 
 sc = scope()
 engine = cache.engine()
-correction = sc.role != "principal"
+correction = cycle.is_correction(sc)
 st.title("Ввод данных")
 if correction:
     st.caption("Исправление значения школы — с обязательной причиной; исправление проходит тот же путь, что и загрузка файла, и попадает в журнал.")
@@ -98,7 +100,7 @@ if checked:
     try:
         pv, data = cycle.prepare_entry(sc, int(school["id"]), per["code"], values, reason=reason, engine=engine)
         st.session_state["entry_preview"] = (key, pv, data)
-    except (cycle.CycleError, IngestError, AccessDenied) as exc:
+    except Refused as exc:
         st.session_state.pop("entry_preview", None)
         st.error(f"{md_text(str(exc))} Ничего не записано.", icon=":material/block:")
 
@@ -128,5 +130,5 @@ if stored and stored[0] == key:
                     f"Записано (запись № {uid} в журнале загрузок): новых значений {counts['new']}, "
                     f"изменено {counts['changed']}. Отменить можно на странице «Загрузка данных» → «Журнал загрузок».")
                 st.rerun()
-            except (IngestError, AccessDenied) as exc:
+            except Refused as exc:
                 st.error(md_text(str(exc)), icon=":material/block:")

@@ -109,6 +109,10 @@ def rule_line(card) -> str:
     return f"Цель: <b>{escape(fmt.goal(card.rule_text, ev.target_value, card.unit))}</b>"
 
 
+def _first_up(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def meta_line(card) -> str:
     ev = card.evaluation
     base = f"База: {fmt.value(ev.baseline, card.unit)}" + (f" ({card.baseline_label})" if card.baseline_label else "")
@@ -223,6 +227,9 @@ if meeting:
             chart = trend_chart(card, 290, font_size=28, legend=False)
             st.altair_chart(chart, width="stretch", key=f"slide_chart_{card.target_id}")
             st.markdown(charts.legend_html(chart, font_size=28), unsafe_allow_html=True)
+            if card.notes:
+                st.markdown(f'<div class="slide-meta slide-notes">{escape(_first_up(" · ".join(card.notes)))}</div>',
+                            unsafe_allow_html=True)
             if card.coverage:
                 st.markdown(f'<div class="slide-meta slide-coverage">{escape(card.coverage.capitalize())}'
                             + (f' · нет данных: {escape(", ".join(card.missing[:6]))}'
@@ -259,10 +266,6 @@ if not ov.cards:
     st.stop()
 
 
-def _first_up(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def tile_html(card) -> str:
     """One target on the first screen: value and status; the goal and its deadline; what is expected by
     now and the base; the trend; how many schools meet it and how much of the way is done."""
@@ -290,6 +293,8 @@ def tile_html(card) -> str:
     missing = (f' title="Нет данных, значение группы посчитано без них: {escape(", ".join(card.missing))}"'
                if card.missing else "")
     reason = "" if ev.progress is not None or not ev.reason else f'<div class="tile-meta">{escape(ev.reason)}</div>'
+    if card.notes:
+        reason += f'<div class="tile-meta tile-notes">{escape(_first_up(" · ".join(card.notes)))}</div>'
     return (f'<div class="tile"><div class="tile-title" title="{escape(card.indicator_name)}">{card.number}. '
             f'{escape(card.short_name)}</div>'
             f'<div class="tile-row"><span class="tile-value">{escape(fmt.value(ev.value, card.unit))}</span>'

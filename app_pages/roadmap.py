@@ -5,6 +5,8 @@ from datetime import timedelta
 
 import streamlit as st
 
+from core.errors import Refused
+
 from core.formatting import md_text as escape  # user text: Markdown and HTML both inert
 
 from core import formatting as fmt
@@ -87,7 +89,7 @@ def load_tab() -> None:
         if st.button(label, type="primary", key="rm_apply"):
             try:
                 out = roadmap_book.apply(sc, pv, data, engine=engine)
-            except (IngestError, AccessDenied) as exc:
+            except Refused as exc:
                 st.error(escape(str(exc)))
                 return
             cache.refresh_version()  # the write bumped the data version: this run reads after it
@@ -282,7 +284,7 @@ if sc.can_edit_roadmap and not items.empty:
                 try:
                     n_done = cycle.mark_done_many(sc, [(p.split(":")[0], int(p.split(":")[1])) for p in picked],
                                                   b_date, b_evidence, today=today, engine=engine)
-                except (roadmap_view.StatusError, AccessDenied) as exc:
+                except Refused as exc:
                     st.error(f"{escape(str(exc))} Ничего не изменено.")
                 else:
                     cache.refresh_version()  # the write bumped the data version: this run reads after it

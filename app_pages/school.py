@@ -44,7 +44,7 @@ if wanted is not None and (not wanted.isdigit() or int(wanted) not in ids):
         st.error(f"{escape(str(exc))}. Показана доступная вам школа.")
     del st.query_params["school"]  # refused once, logged once
     wanted = None
-if sc.role == "principal":
+if sc.own_school_id is not None and sc.may("enter_own_school_only"):  # a principal: their school only
     school_id = sc.own_school_id
 else:
     names = {s.id: f"{s.short_name} — {s.territory}" for s in schools}
@@ -154,7 +154,7 @@ for t in view.targets:
     with st.container(border=True):
         st.markdown(f"#### {escape(t.indicator_name)} {status_badge(ev.status, size=15)}", unsafe_allow_html=True)
         st.caption(f"{escape(fmt.clip(t.roadmap_title, 120))} · цель {t.number}: {escape(t.rule_text)} · "
-                   f"{escape(ev.reason)}"
+                   f"{escape(ev.reason)}" + "".join(f" · {escape(n)}" for n in t.notes)
                    + (f" · прогноз к сроку {fmt.value(ev.forecast, t.unit)} ({escape(t.forecast_basis)})"
                       if ev.forecast is not None and t.forecast_basis else ""))
         forecast = ({"end": t.expected_path[-1].end, "value": ev.forecast}

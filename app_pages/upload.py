@@ -4,6 +4,8 @@ the original files and undo."""
 
 import streamlit as st
 
+from core.errors import Refused
+
 from core.formatting import md_text
 
 from core import formatting as fmt
@@ -89,7 +91,7 @@ with tab_load:
                 status.update(label="Чтение и проверка…")
                 preview = pipeline.prepare(sc, payload, u_period, engine, answers=answers)
                 status.update(label="Проверка закончена", state="complete" if preview.ok else "error")
-            except (IngestError, AccessDenied) as exc:
+            except Refused as exc:
                 status.update(label="Файл не принят", state="error")
                 refused = str(exc)
         if refused:
@@ -158,7 +160,7 @@ with tab_load:
                         try:
                             pipeline.learn_alias(sc, miss["name"], int(pick_school), engine=engine)
                             st.rerun()
-                        except (IngestError, AccessDenied) as exc:
+                        except Refused as exc:
                             st.error(md_text(str(exc)))
             if preview.rows:
                 with st.expander("Что изменится", expanded=not preview.errors):
@@ -178,7 +180,7 @@ with tab_load:
                         st.success(f"Записано: загрузка № {uid}. Новых значений {counts['new']}, "
                                    f"изменено {counts['changed']}. Обзор уже показывает новые данные.",
                                    icon=":material/check_circle:")
-                    except (IngestError, AccessDenied) as exc:
+                    except Refused as exc:
                         st.error(md_text(str(exc)))
 
 # ---------------------------------------------------------------------------------------------
@@ -212,5 +214,5 @@ with tab_log:
                         cache.refresh_version()  # the write bumped the data version: this run reads after it
                         st.success(f"Загрузка № {pick} отменена: восстановлено {res['restored']}, "
                                    f"удалено {res['removed']} значений.")
-                    except (IngestError, AccessDenied) as exc:
+                    except Refused as exc:
                         st.error(md_text(str(exc)))

@@ -29,7 +29,9 @@ from core.db import after_write_transaction, in_write_transaction, session_scope
 from core.models import AuditEvent, AuthSession, CuratorLink, LoginAttempt, School, User, utcnow
 from core.settings import Settings, get_settings
 from core.territories import contained
-from core.vocabulary import ROLES
+from core import policy
+from core.errors import Refused
+from core.vocabulary import ROLE_LABELS, ROLES
 
 COOKIE_NAME = "mon_session"
 MIN_PASSWORD_LENGTH = 8
@@ -50,11 +52,11 @@ _HASH_SLOTS = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
 _DUMMY_HASH = _hasher.hash("not-a-real-password-" + secrets.token_hex(8))
 
 
-class AccessDenied(PermissionError):
+class AccessDenied(Refused, PermissionError):
     """Raised when a user asks for something outside their scope; the message is Russian."""
 
 
-class AuthError(ValueError):
+class AuthError(Refused, ValueError):
     """A login or account problem with a Russian message for the user."""
 
 
@@ -125,17 +127,22 @@ class Scope:
             return school_id in self.school_ids
         return territory_id is None or self.can_see_territory(territory_id)
 
+    def may(self, action: str) -> bool:
+        """May this user's role attempt the action (core.policy)? Rows are the Scope's business."""
+        return policy.allowed(self.role, action)
+
     @property
     def can_upload(self) -> bool:
-        return self.role in ("admin", "methodologist", "principal")
+        return policy.allowed(self.role, "upload")
 
     @property
     def can_edit_roadmap(self) -> bool:
-        return self.role in ("admin", "methodologist")
+        return policy.allowed(self.role, "edit_roadmap")
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        """Acts on every territory (uploads, users, maintenance): the policy's «act_on_any_upload»."""
+        return policy.allowed(self.role, "act_on_any_upload")
 
 
 def system_scope() -> Scope:
@@ -145,18 +152,19 @@ def system_scope() -> Scope:
 
 def scope_for(session: Session, user: User) -> Scope:
     role = user.role
-    if role == "admin":
+    sees = policy.sees(role) if role in policy.ROLES_SEE else None
+    if sees == "everything":
         return Scope(user.id, user.login, role, None, None)
-    if role in ("head", "methodologist"):  # their territory and every one it contains (a region's municipalities)
+    if sees == "territory":  # their territory and every one it contains (a region's municipalities)
         return Scope(user.id, user.login, role, contained(session, [user.territory_id] if user.territory_id else []),
                      None)
-    if role == "principal":
+    if sees == "own_school":
         if not user.school_id:
             return Scope(user.id, user.login, role, frozenset(), frozenset())
         school = session.get(School, user.school_id)
         return Scope(user.id, user.login, role, frozenset({school.territory_id}),
                      frozenset({school.id}), own_school_id=school.id)
-    if role == "curator":
+    if sees == "curated":
         schools: set[int] = set()
         if user.school_id:
             schools.add(user.school_id)
@@ -174,10 +182,18 @@ def scope_for(session: Session, user: User) -> Scope:
 # ---------------------------------------------------------------------------------------------
 def audit(session: Session, action: str, *, user_id: int | None = None, login: str | None = None,
           object_type: str | None = None, object_id: object = None, details: dict | None = None,
-          ip: str | None = None) -> None:
+          ip: str | None = None, territory_id: int | None = None, roadmap_id: int | None = None) -> None:
+    """One event of the audit log; `territory_id` / `roadmap_id`: what it concerns (indexed)."""
     session.add(AuditEvent(user_id=user_id, login=login, action=action, object_type=object_type,
                            object_id=None if object_id is None else str(object_id),
-                           details=json.dumps(details, ensure_ascii=False) if details else None, ip=ip))
+                           details=json.dumps(details, ensure_ascii=False) if details else None, ip=ip,
+                           territory_id=territory_id, roadmap_id=roadmap_id))
+
+
+def require(scope: Scope, action: str, what: str, engine: Engine | None = None) -> None:
+    """Refuse, audited, unless the scope's role may do the action (core.policy)."""
+    if not policy.allowed(scope, action):
+        raise deny(scope, what, engine)
 
 
 def deny(scope: Scope, what: str, engine: Engine | None = None) -> AccessDenied:
@@ -210,7 +226,7 @@ def _is_refusal(exc: BaseException) -> bool:
     StatusError; MaintenanceError), so that auth imports none of them."""
     if isinstance(exc, AccessDenied) or getattr(exc, "audited", False):
         return False
-    return isinstance(exc, AuthError) or getattr(type(exc), "refusal", False) is True
+    return isinstance(exc, Refused)
 
 
 def audits_refusals(what: str):
@@ -241,6 +257,15 @@ def audits_refusals(what: str):
 # ---------------------------------------------------------------------------------------------
 # Users
 # ---------------------------------------------------------------------------------------------
+def check_ties(role: str, territory_id: int | None, school_id: int | None) -> None:
+    """A user of the role is tied to what the policy says it needs (a school, a territory)."""
+    need = policy.needs(role)
+    if need == "school" and not school_id:
+        raise AuthError(f"Для роли «{ROLE_LABELS[role]}» укажите школу.")
+    if need == "territory" and not territory_id:
+        raise AuthError(f"Для роли «{ROLE_LABELS[role]}» укажите территорию.")
+
+
 def create_user(session: Session, *, login: str, password: str, full_name: str, role: str,
                 territory_id: int | None = None, school_id: int | None = None,
                 check_rules: bool = True, password_hash: str | None = None) -> User:
@@ -251,10 +276,7 @@ def create_user(session: Session, *, login: str, password: str, full_name: str, 
         raise AuthError("Укажите логин.")
     if role not in ROLES:
         raise AuthError(f"Неизвестная роль: {role}")
-    if role in ("principal", "curator") and not school_id:
-        raise AuthError("Для руководителя школы и куратора укажите школу.")
-    if role in ("head", "methodologist") and not territory_id:
-        raise AuthError("Для руководителя управления и методиста укажите территорию.")
+    check_ties(role, territory_id, school_id)
     if check_rules:
         check_password_rules(password)
     if session.exec(select(User).where(User.login == login)).first():

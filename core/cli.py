@@ -15,6 +15,8 @@ Passwords are asked for twice on the terminal, or read from standard input with 
 
 from __future__ import annotations
 
+from core.errors import Refused
+
 import argparse
 import getpass
 import sys
@@ -46,7 +48,7 @@ def _load_roadmap(args, engine) -> int:
     try:
         data = path.read_bytes()
         pv = roadmap_book.prepare(auth.system_scope(), data, path.name, engine)
-    except (OSError, IngestError) as exc:
+    except (OSError, Refused) as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 2
     for p in pv.problems:
@@ -75,7 +77,7 @@ def _draft_roadmap(args) -> int:
     try:
         raw, d = roadmap_docx.draft_workbook(path.read_bytes(), path.name)
         out.write_bytes(raw)
-    except (OSError, IngestError) as exc:
+    except (OSError, Refused) as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 2
     print(f"Черновик дорожной карты: {out}")
@@ -98,7 +100,7 @@ def _cycle_step(args, engine) -> int:
             info = cycle.approve(scope, args.territory, args.period, engine)
         else:
             info = cycle.unlock(scope, args.territory, args.period, args.reason, engine)
-    except (cycle.CycleError, auth.AccessDenied) as exc:
+    except Refused as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 1
     print(f"{info.territory}, {info.period_label}: {info.label}. {info.note}")

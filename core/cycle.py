@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
 
-from core import access, approval, auth, periods, quarters, settings
+from core import access, approval, auth, periods, policy, quarters, settings
 from core import formatting as fmt
 from core.auth import Scope
 from core.db import get_engine, session_scope
@@ -33,11 +33,17 @@ from core.quarters import (  # noqa: F401 - the state's names, used here and by 
 # ---------------------------------------------------------------------------------------------
 # State changes
 # ---------------------------------------------------------------------------------------------
-def _may_manage(scope: Scope, territory_id: int, roles: tuple[str, ...]) -> bool:
-    return scope.role in roles and scope.sees_whole_territory and scope.can_see_territory(territory_id)
+def _may_manage(scope: Scope, territory_id: int, action: str) -> bool:
+    return policy.allowed(scope, action) and scope.sees_whole_territory and scope.can_see_territory(territory_id)
 
 
-def _change(scope: Scope, territory: int | str, period: str | int, *, roles: tuple[str, ...], what: str,
+def may_change_state(scope: Scope, territory_id: int, action: str) -> bool:
+    """May the user check / approve / unlock / set the deadline of this territory's periods (the
+    page shows the buttons only then; the change itself checks again)."""
+    return _may_manage(scope, territory_id, action)
+
+
+def _change(scope: Scope, territory: int | str, period: str | int, *, action: str, what: str,
             engine: Engine | None, step) -> QuarterInfo:
     """Run one state change in a write transaction: check the role, lock, read the row, let `step`
     change it (or raise CycleError), audit."""
@@ -45,7 +51,7 @@ def _change(scope: Scope, territory: int | str, period: str | int, *, roles: tup
     with engine.connect() as c:
         terr = territory_row(c, territory)
         per = period_row(c, period)
-    if not _may_manage(scope, terr["id"], roles):
+    if not _may_manage(scope, terr["id"], action):
         raise auth.deny(scope, f"{what}: {terr['name']}, {per['label']}", engine)
     with session_scope(engine, write=True) as s:
         quarters.serialise_writes(s)
@@ -59,7 +65,7 @@ def _change(scope: Scope, territory: int | str, period: str | int, *, roles: tup
         row.updated_by, row.updated_at = scope.user_id, utcnow()
         s.add(row)
         auth.audit(s, action, user_id=scope.user_id, login=scope.login, object_type="quarter",
-                   object_id=f"{terr['id']}:{per['code']}",
+                   object_id=f"{terr['id']}:{per['code']}", territory_id=terr["id"],
                    details={"territory": terr["name"], "period": per["code"], "period_label": per["label"], "old": old,
                             "new": row.state, **details})
     return quarter_state(terr["id"], per["id"], engine)
@@ -83,7 +89,7 @@ def mark_checked(scope: Scope, territory: int | str, period: str | int, engine: 
             raise CycleError(f"{per['label']} по территории «{terr['name']}» уже отмечен как проверенный.")
         row.state, row.checked_by, row.checked_at = "checked", scope.user_id, utcnow()
         return "quarter_checked", {}
-    return _change(scope, territory, period, roles=("methodologist", "admin"), what="отметка «проверено»",
+    return _change(scope, territory, period, action="check", what="отметка «проверено»",
                    engine=engine, step=step)
 
 
@@ -95,7 +101,7 @@ def reopen(scope: Scope, territory: int | str, period: str | int, engine: Engine
             raise CycleError(f"{per['label']} по территории «{terr['name']}» не отмечен как проверенный.")
         row.state, row.checked_by, row.checked_at = "open", None, None
         return "quarter_reopened", {}
-    return _change(scope, territory, period, roles=("methodologist", "admin"), what="снятие отметки «проверено»",
+    return _change(scope, territory, period, action="check", what="снятие отметки «проверено»",
                    engine=engine, step=step)
 
 
@@ -106,7 +112,7 @@ def approve(scope: Scope, territory: int | str, period: str | int, engine: Engin
     prepared = None
     with engine.connect() as c:  # the figures to freeze, computed before the write lock is taken
         terr0, per0 = territory_row(c, territory), period_row(c, period)
-    if _may_manage(scope, terr0["id"], ("head", "admin")) and quarter_state(terr0["id"], per0["code"],
+    if _may_manage(scope, terr0["id"], "approve") and quarter_state(terr0["id"], per0["code"],
                                                                             engine).state == "checked":
         prepared = approval.prepare(engine, terr0["id"], per0)
 
@@ -122,7 +128,7 @@ def approve(scope: Scope, territory: int | str, period: str | int, engine: Engin
         n = approval.take(s, terr["id"], per, approved_by=scope.user_id, approved_at=row.approved_at,
                           prepared=prepared)
         return "quarter_approved", {"figures": n}
-    return _change(scope, territory, period, roles=("head", "admin"), what="утверждение данных", engine=engine,
+    return _change(scope, territory, period, action="approve", what="утверждение данных", engine=engine,
                    step=step)
 
 
@@ -141,7 +147,7 @@ def unlock(scope: Scope, territory: int | str, period: str | int, reason: str,
         row.checked_by, row.checked_at = None, None
         n = approval.discard(s, terr["id"], per["id"])  # the frozen figures go with the approval
         return "quarter_unlocked", {"reason": reason[:1000], "figures_discarded": n}
-    return _change(scope, territory, period, roles=("head", "admin"), what="снятие утверждения", engine=engine,
+    return _change(scope, territory, period, action="unlock", what="снятие утверждения", engine=engine,
                    step=step)
 
 
@@ -156,7 +162,7 @@ def set_deadline(scope: Scope, territory: int | str, period: str | int, deadline
         row.deadline = deadline
         return "quarter_deadline", {"old_deadline": old.isoformat() if old else None,
                                     "deadline": deadline.isoformat() if deadline else None}
-    return _change(scope, territory, period, roles=("methodologist", "admin"), what="срок представления данных",
+    return _change(scope, territory, period, action="set_deadline", what="срок представления данных",
                    engine=engine, step=step)
 
 
@@ -378,12 +384,17 @@ def _school(c, school_id: int) -> dict:
     return dict(r._mapping) if r else None
 
 
+def is_correction(scope: Scope) -> bool:
+    """An entry by this user is a correction (of another's figures: a reason is required)."""
+    return policy.allowed(scope, "correct")
+
+
 def may_enter(scope: Scope, school: dict | None) -> bool:
     """A principal enters their own school; a methodologist (or administrator) corrects any school
     of their territory."""
     if school is None or not scope.can_upload:
         return False
-    if scope.role == "principal":
+    if policy.allowed(scope, "enter_own_school_only"):
         return scope.own_school_id == school["id"]
     return scope.sees_whole_territory and scope.can_see_territory(school["territory_id"])
 
@@ -442,7 +453,7 @@ def prepare_entry(scope: Scope, school_id: int, period: str | int, values: dict[
     engine = engine or get_engine()
     school, per, rows = entry_form(scope, school_id, period, engine)
     reason = (reason or "").strip() or None
-    correction = scope.role != "principal"
+    correction = is_correction(scope)
     if correction and not reason:
         raise CycleError("Укажите причину исправления: она сохраняется в журнале загрузок и в истории значений.")
     known = {r.code: r for r in rows}
@@ -527,15 +538,18 @@ def changes_since(scope: Scope, roadmap_id: int, since: date, engine: Engine | N
     start = datetime.combine(since, datetime.min.time())
     with engine.connect() as c:
         terrs = contained(c, [rm["territory_id"]])
+        # one scoped query, the limit last: another roadmap's busy log never hides this one's changes
         events = c.execute(text("""
             SELECT e.id, e.at, e.login, e.action, e.object_type, e.object_id, e.details, u.territory_id AS up_territory,
                    u.file_name, u.kind AS up_kind, u.status AS up_status
             FROM auditevent e LEFT JOIN upload u ON e.action IN ('upload', 'upload_undone') AND u.id = """
             + ("CAST(e.object_id AS INTEGER)" if engine.dialect.name == "sqlite" else
                "CASE WHEN e.object_id ~ '^[0-9]+$' THEN CAST(e.object_id AS INTEGER) END") + """
-            WHERE e.at >= :since AND (e.action IN ('roadmap_status', 'upload', 'upload_undone')
-                                      OR e.action LIKE 'quarter\\_%' ESCAPE '\\')
-            ORDER BY e.id DESC LIMIT 500"""), {"since": start}).all()
+            WHERE e.at >= :since AND ((e.action = 'roadmap_status' AND e.roadmap_id = :rid)
+                  OR ((e.action IN ('upload', 'upload_undone') OR e.action LIKE 'quarter\\_%' ESCAPE '\\')
+                      AND e.territory_id IN :terrs))
+            ORDER BY e.id DESC LIMIT 500""").bindparams(bindparam("terrs", expanding=True)),
+            {"since": start, "rid": roadmap_id, "terrs": sorted(terrs) or [-1]}).all()
         titles = {(k, r.id): (r.number, r.title) for k, table in (("activity", "activity"),
                                                                   ("control_point", "controlpoint"))
                   for r in c.execute(text(f"SELECT id, number, title FROM {table} WHERE roadmap_id = :r"),

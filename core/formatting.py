@@ -13,6 +13,7 @@ from babel.numbers import format_decimal
 from core.vocabulary import ROLE_LABELS, STATUS_TEXT  # noqa: F401  (the words live in core.vocabulary)
 from core.periods import label as period_label  # noqa: F401  (the one period formatter)
 from core.periods import quarter_of
+from core.targets.kinds import kind as target_kind
 
 MONTHS_NOM = ["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август",
               "сентябрь", "октябрь", "ноябрь", "декабрь"]
@@ -139,20 +140,7 @@ def rule(kind: str, amount: float | None, unit: str, baseline_label: str | None 
     """The target rule in words: '≥ 60 %', '+5 п.п. от I кв. 2024', '+10 % от базы' (the baseline is
     where the growth is counted from, not a deadline)."""
     base = f" от {baseline_label}" if baseline_label else " от базы"
-    if kind == "at_least":
-        return f"≥ {value(amount, unit)}"
-    if kind == "at_most":
-        return f"≤ {value(amount, unit)}"
-    if kind == "increase_pp":
-        return f"+{num(amount)} п.п.{base}"
-    if kind == "increase_pct":
-        return f"+{num(amount)} %{base}"
-    if kind == "not_below_average":
-        return f"не ниже {average_label}"
-    if kind == "milestones":
-        return "по этапам"
-    return kind
-
+    return target_kind(kind).words(num(amount), value(amount, unit), base, average_label)
 
 
 # Characters that start something in Markdown (CommonMark + GFM + Streamlit's math and

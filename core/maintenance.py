@@ -12,18 +12,18 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import auth
+from core import auth, policy
 from core.auth import Scope
 from core.db import get_engine, session_scope
+from core.errors import Refused
 from core.settings import DATA_DIR
 
 BACKUP_DIR = DATA_DIR / "backups"
 
 
-class MaintenanceError(RuntimeError):
+class MaintenanceError(Refused, RuntimeError):
     """A Russian message for the operator."""
 
-    refusal = True  # audited as a refused write (core.auth.audits_refusals)
 
 
 def _sqlite_path(engine: Engine) -> Path:
@@ -34,8 +34,7 @@ def _sqlite_path(engine: Engine) -> Path:
 
 
 def _require_admin(scope: Scope, what: str, engine: Engine) -> None:
-    if not scope.is_admin:
-        raise auth.deny(scope, what, engine)
+    auth.require(scope, "maintain", what, engine)
 
 
 @auth.audits_refusals("резервная копия")

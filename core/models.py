@@ -437,6 +437,9 @@ class AuditEvent(SQLModel, table=True):
     object_id: str | None = Field(default=None, max_length=64)
     details: str | None = Field(default=None, sa_column=Column(Text))
     ip: str | None = Field(default=None, max_length=64)
+    # what the event concerns, for scoped reads of the log («Что изменилось»): one indexed SQL, the limit last
+    territory_id: int | None = Field(default=None, index=True)
+    roadmap_id: int | None = Field(default=None, index=True)
 
 
 class AppMeta(SQLModel, table=True):

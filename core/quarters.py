@@ -253,7 +253,7 @@ def guard_writes(s, scope: Scope, pairs: set[tuple[int, int]]) -> None:
         row.updated_by, row.updated_at = scope.user_id, utcnow()
         s.add(row)
         auth.audit(s, "quarter_reopened", user_id=scope.user_id, login=scope.login, object_type="quarter",
-                   object_id=f"{t_id}:{r['period_code']}",
+                   object_id=f"{t_id}:{r['period_code']}", territory_id=t_id,
                    details={"territory": r["territory"], "period": r["period_code"], "period_label": r["period"],
                             "why": "данные изменены после проверки", "old": "checked", "new": "open"})
 

@@ -192,6 +192,7 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
             _para(doc, f"«{card.wording}» Правило: {card.rule_text}. Значение {fmt.value(ev.value, card.unit)}"
                        f" при цели {fmt.value(ev.target_value, card.unit)}; статус — {_status_word(ev.status)}"
                        f" ({ev.reason})." + (f" Данные: {card.coverage.removeprefix('данные ')}." if card.coverage else "")
+                       + "".join(f" {n[:1].upper()}{n[1:]}." for n in card.notes)
                        + (f" Прогноз к сроку: {fmt.value(ev.forecast, card.unit)} ({card.forecast_basis})."
                           if ev.forecast is not None and card.forecast_basis else ""))
             if card.approval is not None:  # the figures as approved; what changed since, and today's figure

@@ -22,7 +22,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from core import auth, quarters
+from core import auth, policy, quarters
 from core.auth import Scope
 from core.db import get_engine, session_scope
 from core.formatting import clip, plural
@@ -36,6 +36,7 @@ from core.models import (Activity, ActivityIndicator, ActivityRisk, ActivityScho
                          Direction, Indicator, Period, RiskFactor, RiskGroup, Roadmap, School, SchoolGroup,
                          SchoolGroupMember, SchoolRisk, Target, TargetMilestone, Territory, Upload)
 from core.roadmap import ACTIVITY_STATUSES, expand_risk_codes, parse_deadline
+from core.targets import kinds as target_kinds
 from core.territories import add_territory
 
 FORMAT = "roadmap-v1"
@@ -111,7 +112,7 @@ SHEETS: dict[str, list[Col]] = {
     "Целевые показатели": [
         Col("number", "№", True, 6), Col("wording", "Формулировка (как в документе)", True, 60),
         Col("indicator", "Показатель (код)", True, 22),
-        Col("kind", "Вид цели", True, 18, "не менее | не более | рост, п.п. | рост, % | не ниже среднего | по этапам"),
+        Col("kind", "Вид цели", True, 18, " | ".join(target_kinds.labels().values())),
         Col("value", "Значение", False, 10), Col("baseline", "Базовый период", False, 14, "2023-Q4 или 2023"),
         Col("due", "Срок (период)", False, 14), Col("applies_to", "Группа школ", False, 16, "ШНОР | ШНСУ | ШНОР и ШНСУ | все школы"),
         Col("judged_on", "Оценивается", False, 18, "группа | каждая школа | группа и каждая школа"),
@@ -135,8 +136,6 @@ SHEETS: dict[str, list[Col]] = {
 VALUE_KINDS = {"доля": "share", "количество": "count", "значение": "value", "признак": "flag"}
 AGGREGATION = {"share": "ratio_of_sums", "count": "sum", "value": "mean", "flag": "count_flags"}
 LEVELS = {"школа": "school", "территория": "territory"}
-TARGET_KINDS = {"не менее": "at_least", "не более": "at_most", "рост, п.п.": "increase_pp", "рост, %": "increase_pct",
-                "не ниже среднего": "not_below_average", "по этапам": "milestones"}
 APPLIES_TO = {"ШНОР": "shnor", "ШНСУ": "shnsu", "ШНОР и ШНСУ": "target", "все школы": "all"}
 JUDGED_ON = {"группа": "group", "каждая школа": "school", "группа и каждая школа": "both"}
 YES, NO = {"да", "1", "true", "yes", "+"}, {"нет", "0", "false", "no", "-", ""}
@@ -559,7 +558,7 @@ def check_roadmap(ctx: _Check) -> None:
         t = known.territories.get(tcode)
         pv.territory = {"id": t["id"] if t else None, "code": tcode, "name": get("territory_name") or (t or {}).get("name"),
                         "region": get("region")}
-        if t is None and not scope.is_admin:
+        if t is None and not policy.allowed(scope, "create_territory"):
             P.append(main["territory_code"].problem(f"территории с кодом «{tcode}» нет в системе; новую территорию "
                                                     "добавляет администратор"))
         elif t is not None and not scope.can_see_territory(t["id"]):
@@ -727,17 +726,18 @@ def check_targets(ctx: _Check) -> None:
     P, pv, periods = ctx.problems, ctx.pv, ctx.known.periods
     t_keys: set[tuple[str, str]] = set()
     for r in ctx.book.sheets["Целевые показатели"]:
-        kind = _choice(r["kind"], TARGET_KINDS, P)
+        kind = _choice(r["kind"], target_kinds.by_label(), P)
         applies = _choice(r["applies_to"], APPLIES_TO, P, "target")
         judged = _choice(r["judged_on"], JUDGED_ON, P, "both")
         ind = ctx.indicator_refs(r["indicator"])
         value = _number(r["value"], P)
         num = _number(r["number"], P)
-        if kind in ("at_least", "at_most", "increase_pp", "increase_pct") and value is None and r["value"].value == "":
+        k = target_kinds.REGISTRY.get(kind)
+        if k is not None and k.needs_amount and value is None and r["value"].value == "":
             P.append(r["value"].problem("для этого вида цели нужно значение"))
         baseline = _period_code(r["baseline"], periods, P, pv.periods)
         due = _period_code(r["due"], periods, P, pv.periods)
-        if kind in ("increase_pp", "increase_pct") and not baseline:
+        if k is not None and k.needs_baseline and not baseline:
             P.append(r["baseline"].problem("для роста к базе нужен базовый период"))
         milestones = []
         for part in [x.strip() for x in r["milestones"].value.split(";") if x.strip()]:
@@ -748,7 +748,7 @@ def check_targets(ctx: _Check) -> None:
             pc = _period_code(Cell(m.group(1).strip(), *_loc(r["milestones"])), periods, P, pv.periods)
             milestones.append({"period": pc, "value": float(m.group(2).replace(" ", "").replace(",", ".")),
                                "note": m.group(3)})
-        if kind == "milestones" and not milestones:
+        if k is not None and k.uses_milestones and not milestones:
             P.append(r["milestones"].problem("для цели «по этапам» перечислите этапы"))
         if ind:
             key = (ind[0], applies or "")
@@ -845,8 +845,7 @@ def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine |
         raise IngestError("Заменяемая дорожная карта удалена, пока файл проверялся; проверьте файл снова.")
     t = pv.territory
     if t["id"] is None:
-        if not scope.is_admin:
-            raise auth.deny(scope, "territory_create", engine)
+        auth.require(scope, "create_territory", "territory_create", engine)
         terr = add_territory(s, Territory(code=t["code"], name=t["name"], region_name=t.get("region"), is_demo=is_demo))
     else:
         terr = s.get(Territory, t["id"])

@@ -18,6 +18,7 @@ from core import access, auth, settings
 from core import roadmap as rules
 from core.auth import Scope, deny
 from core.db import get_engine, session_scope
+from core.errors import Refused
 from core.models import Activity, ControlPoint
 
 KIND_LABELS = {"activity": "Мероприятие", "control_point": "Контрольная точка"}
@@ -27,10 +28,9 @@ ITEM_COLUMNS = ["kind", "id", "number", "stage", "position", "direction", "direc
                 "overdue", "indicators", "risks", "schools", "school_ids"]
 
 
-class StatusError(ValueError):
+class StatusError(Refused, ValueError):
     """A status change refused for its content (a Russian message); nothing was written."""
 
-    refusal = True  # audited as a refused write (core.auth.audits_refusals)
 
 
 def _rows(c, sql: str, params: dict) -> list[dict]:
@@ -223,8 +223,9 @@ def write_status(s, scope: Scope, kind: str, obj, status: str, *, completed_on: 
     details = {"roadmap_id": obj.roadmap_id, "number": obj.number, "old": old, "new": new}
     if demo:
         details["demo"] = True
+    territory = s.execute(text("SELECT territory_id FROM roadmap WHERE id = :r"), {"r": obj.roadmap_id}).scalar()
     auth.audit(s, "roadmap_status", user_id=scope.user_id, login=scope.login, object_type=kind, object_id=obj.id,
-               details=details)
+               details=details, roadmap_id=obj.roadmap_id, territory_id=territory)
     return new
 
 

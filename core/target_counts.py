@@ -58,22 +58,15 @@ def _meeting_condition(i: int, r: dict, milestones: list[dict], average: float |
     one of core.targets.target_value: the value itself for at_least and at_most, the school's own
     baseline plus points or percent, the average school, the final milestone."""
     spec, _, _ = spec_and_times(r, milestones)
+    k = spec.registry_kind
     params[f"d{i}"], params[f"a{i}"], params[f"b{i}"] = spec.direction, spec.value, r["baseline_period_id"]
-    kind = spec.kind
-    if kind in ("at_least", "at_most"):
-        goal = f":a{i}"
-    elif kind == "increase_pp":
-        goal = f"b.value + :a{i}"
-    elif kind == "increase_pct":
-        goal = f"b.value * (1 + :a{i} / 100.0)"
-    elif kind == "not_below_average":
+    if k.uses_average:
         if average is None:
             return None
         params[f"a{i}"] = average
-        goal = f":a{i}"
-    else:
+    elif k.uses_milestones:
         params[f"a{i}"] = tg.target_value(spec, None)
-        goal = f":a{i}"
+    goal = k.sql_goal(f":a{i}", "b.value")
     meets = f"(m.value - ({goal})) * :d{i} >= -1e-9"
     if "b.value" in goal:
         if not r["baseline_period_id"]:
@@ -81,7 +74,7 @@ def _meeting_condition(i: int, r: dict, milestones: list[dict], average: float |
         base = (f"(SELECT b.value FROM measurement b WHERE b.school_id = m.school_id "
                 f"AND b.indicator_id = m.indicator_id AND b.period_id = :b{i})")
         meets = meets.replace("b.value", base)
-        if kind == "increase_pct" and spec.value > 0:  # from a zero baseline: any rise (core.targets.rules)
+        if k.any_rise_from_zero and spec.value > 0:  # from a zero baseline: any rise (core.targets.rules)
             meets = f"CASE WHEN ABS({base}) <= 1e-9 THEN m.value - {base} > 1e-9 ELSE {meets} END"
     return (f"m.indicator_id = :i{i} AND m.period_id = :p{i} AND {GROUP_SQL[r['applies_to']]} "
             f"AND m.value IS NOT NULL AND {meets}")
@@ -222,7 +215,7 @@ def _like_sums_part(conn, items, indices: list[int]) -> dict[tuple[int, int], di
         r, pid, tids, grp = items[i]
         params.update({f"x{i}": r["id"], f"i{i}": r["indicator_id"], f"p{i}": pid, f"t{i}": sorted(set(tids))})
         base_join = ""
-        if r["baseline_period_id"]:
+        if r["baseline_period_id"] and measures_change(r):
             params[f"b{i}"] = r["baseline_period_id"]
             base_join = (f"JOIN measurement b ON b.school_id = m.school_id AND b.indicator_id = m.indicator_id "
                          f"AND b.period_id = :b{i} AND b.value IS NOT NULL")
@@ -293,13 +286,43 @@ def kept_group_values(executor, target_ids: list[int], territory_ids: list[int],
     return {(r["target_id"], r["territory_id"], r["period_id"]): r for r in rows}
 
 
+def target_kind(r: dict):
+    """The registry's kind of a target row (core.targets.kinds)."""
+    from core.targets.kinds import kind
+
+    return kind(r["kind"])
+
+
+def measures_change(r: dict) -> bool:
+    """A target row that measures a change from its baseline: its group is judged like for like."""
+    return target_kind(r).measures_change
+
+
 def values_from_sums(r: dict, row: dict) -> dict:
-    """{n, n_members, value, baseline} of a group from its like-for-like sums."""
+    """{n, n_members, value, baseline, sums} of a group from its sums: like for like (the schools
+    that reported both periods) for a target that measures a change; every school that reported
+    the period for a level target (its baseline, the path's start, comes from the series)."""
     k, n = r["value_kind"], int(row["n"] or 0)
     val = tg.group_value(k, n, row["sv"] or 0, row["sn"] or 0, row["sd"] or 0, row["nf"] or 0) if n else None
     base = (tg.group_value(k, n, row["bsv"] or 0, row["bsn"] or 0, row["bsd"] or 0, row["bnf"] or 0)
-            if n and r["baseline_period_id"] else None)
-    return {"n": n, "n_members": int(row["n_members"] or 0), "value": val, "baseline": base}
+            if n and r["baseline_period_id"] and measures_change(r) else None)
+    return {"n": n, "n_members": int(row["n_members"] or 0), "value": val, "baseline": base,
+            "sums": {c: row[c] or 0 for c in KEPT_COLS}}
+
+
+def add_to_sums(sums: dict, now: dict, base: dict | None) -> None:
+    """Add one school's row (value, numerator, denominator) now and, for a change, at the baseline."""
+    def add(prefix: str, x: dict) -> None:
+        shared = x["denominator"] is not None and x["denominator"] > 0 and x["numerator"] is not None
+        sums[prefix + "sv"] += x["value"]
+        sums[prefix + "sn"] += x["numerator"] if shared else 0
+        sums[prefix + "sd"] += x["denominator"] if shared else 0
+        sums[prefix + "nf"] += 1 if x["value"] >= 0.5 else 0
+
+    sums["n"] += 1
+    add("", now)
+    if base is not None:
+        add("b", base)
 
 
 def read(executor, territory_id: int, pairs: list[tuple[int, int]]) -> dict[tuple[int, int], tuple[int, int]]:

@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from core import auth
+from core import auth, policy
 from core.audit_text import describe
 from core.formatting import natural_sorted
 from core.auth import AuthError, Scope
@@ -51,8 +51,7 @@ AUDIT_ACTIONS = {
 
 
 def _require_admin(scope: Scope, what: str, engine: Engine) -> None:
-    if not scope.is_admin:
-        raise auth.deny(scope, what, engine)
+    auth.require(scope, "manage_users", what, engine)
 
 
 def list_users(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
@@ -110,13 +109,10 @@ def update(scope: Scope, user_id: int, *, role: str, territory_id: int | None, s
             if territory_id and territory_id != school.territory_id:
                 raise AuthError(f"Школа «{school.short_name}» не относится к выбранной территории.")
             territory_id = school.territory_id
-        if role in ("principal", "curator") and not school_id:
-            raise AuthError("Для руководителя школы и куратора укажите школу.")
-        if role in ("head", "methodologist") and not territory_id:
-            raise AuthError("Для руководителя управления и методиста укажите территорию.")
-        if user_id == scope.user_id and role != "admin":
+        auth.check_ties(role, territory_id, school_id)
+        if user_id == scope.user_id and not policy.allowed(role, "manage_users"):
             raise AuthError("Нельзя снять роль администратора с собственной учётной записи.")
-        if role == "admin":
+        if policy.sees(role) == "everything":
             territory_id = school_id = None
         names = {"territory_id": lambda i: i and s.get(Territory, i).name, "school_id": lambda i: i and s.get(School, i).short_name,
                  "role": lambda r: r, "full_name": lambda n: n}

@@ -39,17 +39,9 @@ def status_label(status: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Target kinds and value kinds
+# Value kinds
 # ---------------------------------------------------------------------------------------------
-TARGET_KINDS = ("at_least", "at_most", "increase_pp", "increase_pct", "not_below_average", "milestones")
-TARGET_KIND_LABELS = {
-    "at_least": "не менее",
-    "at_most": "не более",
-    "increase_pp": "рост, п.п.",
-    "increase_pct": "рост, %",
-    "not_below_average": "не ниже среднего",
-    "milestones": "по этапам",
-}
+# Target kinds: codes, words and rules in one registry, core.targets.kinds.
 VALUE_KINDS = ("share", "count", "value", "flag")
 VALUE_KIND_LABELS = {"share": "доля", "count": "количество", "value": "значение", "flag": "признак"}
 

@@ -158,8 +158,9 @@ async def setup_post(request: Request) -> Response:
     try:
         await run_in_threadpool(auth.create_first_admin, login_name, form.get("password", ""), full_name)
     except auth.AuthError as exc:
-        if str(exc) == auth.FIRST_ADMIN_EXISTS:  # someone else's first run won the race
-            resp = _with_csrf(lambda t: templates.login_page(t, error=str(exc)))
+        message = str(exc)  # `exc` is gone after the except block; the page is made later
+        if message == auth.FIRST_ADMIN_EXISTS:  # someone else's first run won the race
+            resp = _with_csrf(lambda t: templates.login_page(t, error=message))
             resp.status_code = 409
             return resp
         return again(str(exc))

@@ -516,3 +516,22 @@ def test_an_approval_of_a_region_locks_its_municipalities(empty_db):
     assert any("«Синтетика: tree» утверждены" in p.message for p in pv.errors)
     pv = pipeline.prepare(admin, [("t.xlsx", long_table([[school, "tree-i2", "2022-Q1", 5, None, None]]))], None, eng)
     assert pv.ok  # another quarter
+
+
+def test_changes_since_is_not_hidden_by_another_roadmaps_busy_log(demo_db_any):
+    """Issue 28: «Что изменилось» read the last 500 events of every territory and filtered by roadmap
+    in Python — 600 status changes in another roadmap hid this roadmap's one change."""
+    eng = demo_db_any
+    meth, head = scope_of(eng, "demo-methodist"), scope_of(eng, "demo-head")
+    pv, data = upload_one(eng, meth)
+    uid = pipeline.apply(meth, pv, data, accept_warnings=True, engine=eng)
+    with eng.connect() as c:
+        other = c.execute(text("SELECT id, territory_id FROM roadmap WHERE code = 'okn-2021'")).one()
+        act = c.execute(text("SELECT id FROM activity WHERE roadmap_id = :r LIMIT 1"), {"r": other.id}).scalar()
+    with session_scope(eng, write=True) as s:
+        for i in range(600):
+            auth.audit(s, "roadmap_status", login="demo-admin", object_type="activity", object_id=act,
+                       details={"roadmap_id": other.id, "number": "1", "old": {}, "new": {"status": "done"}},
+                       roadmap_id=other.id, territory_id=other.territory_id)
+    ch = cycle.changes_since(head, 1, date(2020, 1, 1), eng)
+    assert f"Загрузка № {uid}" in list(ch["what"])

@@ -375,7 +375,10 @@ def test_apply_overwrites_with_history_updates_the_overview_and_undo_restores(db
         assert up.content == data and up.status == "applied"
     after = read_overview.overview(methodist, 1, END_2024, engine=db)  # the summary moved in the same transaction
     kpk = lambda ov: next(c for c in ov.cards if c.indicator_code == "teachers_trained")  # noqa: E731
-    assert kpk(after).as_of_label == "IV кв. 2024" and kpk(before_overview).as_of_label == "III кв. 2024"
+    # one school's IV quarter is a quarter being collected: the tile stays on III (whose value moved)
+    assert kpk(after).as_of_label == "III кв. 2024" and kpk(before_overview).as_of_label == "III кв. 2024"
+    assert kpk(after).evaluation.value > kpk(before_overview).evaluation.value
+    assert "идёт сбор IV кв. 2024: 1 из 5 школ" in kpk(after).notes
     res = pipeline.undo(methodist, uid, engine=db)
     assert res == {"restored": counts["changed"], "removed": 1}
     assert tuple(_value(db, "NEV-02", "teachers_trained", "2024-Q3")) == tuple(old)

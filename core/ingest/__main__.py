@@ -13,6 +13,8 @@ warnings not accepted, duplicate file), 2 bad arguments.
 
 from __future__ import annotations
 
+from core.errors import Refused
+
 import argparse
 import sys
 from pathlib import Path
@@ -110,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             uid = pipeline.apply(scope, pv, data, accept_warnings=args.accept_warnings, engine=engine)
             print(f"Записано: загрузка № {uid}.")
         return 0
-    except (IngestError, auth.AccessDenied) as exc:
+    except Refused as exc:
         print(f"Отклонено: {exc}", file=sys.stderr)
         return 1
 

@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import bindparam, delete, insert, text, update
 from sqlalchemy.engine import Engine
 
-from core import access, auth, periods, quarters, summary
+from core import access, auth, periods, policy, quarters, summary
 from core.auth import Scope
 from core.db import get_engine, session_scope
 from core.formatting import plural
@@ -681,7 +681,7 @@ def apply(scope: Scope, pv: Preview, data: bytes, *, accept_warnings: bool = Fal
             summary.refresh(s, territory_ids={r.territory_id for r in touched},
                             indicator_ids={r.key[1] for r in touched}, period_ids={r.key[2] for r in touched})
         auth.audit(s, "upload", user_id=scope.user_id, login=scope.login, object_type="upload", object_id=up.id,
-                   details={"file": pv.file_name[:200], **counts})
+                   details={"file": pv.file_name[:200], **counts}, territory_id=up.territory_id)
         return up.id
 
 
@@ -765,7 +765,8 @@ def _undo(scope: Scope, upload_id: int, engine: Engine) -> dict[str, int]:
         up.status = "undone"
         s.add(up)
         auth.audit(s, "upload_undone", user_id=scope.user_id, login=scope.login, object_type="upload",
-                   object_id=upload_id, details={"restored": restored, "removed": removed})
+                   object_id=upload_id, details={"restored": restored, "removed": removed},
+                   territory_id=up.territory_id)
         return {"restored": restored, "removed": removed}
 
 
@@ -847,17 +848,19 @@ def touched(executor, upload_ids: list[int], *, with_overwritten: bool = False) 
     return out
 
 
-def _outside_scope(s, scope: Scope, up: Upload, *, with_overwritten: bool = False) -> str | None:
+def _outside_scope(s, scope: Scope, up: Upload, *, with_overwritten: bool = False, reading: bool = False
+                   ) -> str | None:
     """None when the user may act on the whole upload (undo it, download its file): an administrator;
     else every school and territory it touched must be theirs and the upload their own or, for a
-    methodologist, of their territories. Otherwise the reason, naming what is outside the scope."""
+    methodologist, of their territories (`reading`: to read its file, which a head of the territory
+    may too). Otherwise the reason, naming what is outside the scope."""
     if scope.is_admin:
         return None
     pairs = touched(s, [up.id], with_overwritten=with_overwritten)[up.id]
     if not pairs and up.territory_id is not None:
         pairs = {(None, up.territory_id)}
     mine = up.uploaded_by is not None and up.uploaded_by == scope.user_id
-    if not mine and scope.role != "methodologist":
+    if not mine and not (reading or policy.allowed(scope, "undo_others_uploads")):
         return ": загружена другим пользователем"
     foreign = sorted({t for sch, t in pairs if not (scope.can_see_territory(t) if sch is None
                                                      else scope.can_see_school(sch, t))})
@@ -882,7 +885,7 @@ def uploads(scope: Scope, engine: Engine | None = None, limit: int = 200) -> pd.
     if scope.is_admin:
         seen = "1 = 1"
     else:
-        wide = "" if scope.role not in ("methodologist", "head") else """
+        wide = "" if not policy.allowed(scope, "see_territory_uploads") else """
             OR EXISTS (SELECT 1 FROM measurement m WHERE m.upload_id = u.id AND m.territory_id IN ({territories}))
             OR EXISTS (SELECT 1 FROM measurementhistory h WHERE h.upload_id = u.id AND h.action = 'update'
                        AND h.territory_id IN ({territories}))
@@ -905,18 +908,11 @@ def original_file(scope: Scope, upload_id: int, engine: Engine | None = None) ->
     engine = engine or get_engine()
     with session_scope(engine) as s:
         up = s.get(Upload, upload_id)
-        head = scope.role == "head" and scope.sees_whole_territory
-        outside = "" if up is None else _outside_scope(s, scope if not head else _as_methodologist(scope), up)
+        reader = policy.allowed(scope, "read_territory_files") and scope.sees_whole_territory
+        outside = "" if up is None else _outside_scope(s, scope, up, reading=reader)
         if outside is None:
             return original_file_name(up.file_name, up.id), up.content
     raise auth.deny(scope, f"файл загрузки № {upload_id}" + (outside or ""), engine)
-
-
-def _as_methodologist(scope: Scope) -> Scope:
-    """A head reads what a methodologist of the same territories may (the original files)."""
-    from dataclasses import replace
-
-    return replace(scope, role="methodologist")
 
 
 def original_file_name(file_name: str, upload_id: int) -> str:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from core.errors import Refused
 
 
-class IngestError(Exception):
+class IngestError(Refused):
     """The whole file is refused (a Russian message for the user); nothing was written."""
 
-    refusal = True  # audited as a refused write (core.auth.audits_refusals)
 
 
 @dataclass(frozen=True)

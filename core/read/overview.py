@@ -21,7 +21,7 @@ from core import targets as tg
 from core import vocabulary as voc
 from core.auth import Scope, deny
 from core.db import get_engine
-from core.read.types import MatrixRow, Milestone, SeriesPoint, period_starts, points
+from core.read.types import MatrixRow, Milestone, SeriesPoint, period_starts, points, verdict_notes
 from core.targets import evaluation as ev_mod
 from core.targets.evaluation import Result, as_date
 
@@ -74,6 +74,7 @@ class TargetCard:
     coverage: str | None = None  # «данные 4 из 5 школ»
     missing: tuple[str, ...] = ()  # the schools whose data the group value lacks
     forecast_basis: str | None = None
+    notes: tuple[str, ...] = ()  # what the verdict depends on: at the deadline, preliminary, a quarter being collected
     approval: approval.Approved | None = None  # the tile as approved (then `evaluation` is the stored figure)
 
     @property
@@ -145,12 +146,15 @@ def _columns(trows: list[dict]) -> dict[int, str]:
                                         if names.count(r["short_name"]) > 1 else "") for r in trows}
 
 
-def expected_path(r: dict, e: tg.Evaluation, starts: dict[int, date]) -> tuple[SeriesPoint, ...]:
-    """The planned straight path of target row r: its baseline at the base period, its target at the due one."""
-    if e.baseline is None or e.target_value is None or not r["baseline_end"] or not r["due_end"]:
+def expected_path(r: dict, e: tg.Evaluation, starts: dict[int, date],
+                  start: float | None = None) -> tuple[SeriesPoint, ...]:
+    """The planned straight path of target row r: its baseline at the base period (or `start`, the
+    group's, for a school without its own on a level target), its target at the due one."""
+    base = e.baseline if e.baseline is not None else start
+    if base is None or e.target_value is None or not r["baseline_end"] or not r["due_end"]:
         return ()
     return (SeriesPoint(r["baseline_period_id"], r["baseline_label"], starts.get(r["baseline_period_id"]),
-                        as_date(r["baseline_end"]), e.baseline),
+                        as_date(r["baseline_end"]), base),
             SeriesPoint(r["due_period_id"], r["due_label"], starts.get(r["due_period_id"]),
                         as_date(r["due_end"]), e.target_value))
 
@@ -220,6 +224,7 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
             n_schools=n_schools, n_meeting=n_meeting, lagging=tuple(lagging),
             column=columns[r["id"]], coverage=res.coverage_text,
             missing=tuple(names.get(i, str(i)) for i in e.missing_ids), forecast_basis=res.forecast_basis,
+            notes=verdict_notes(res, r["unit"], [names.get(i, str(i)) for i in e.missing_ids]),
             approval=frozen.get((r["id"], top.kind, top.id)),
         ))
     return Overview(roadmap=rm, as_of=as_of, as_of_label=fmt.cut_label(as_of) if as_of else None,

@@ -17,7 +17,8 @@ from core import targets as tg
 from core.auth import Scope, deny
 from core.db import get_engine
 from core.read.overview import expected_path, rule_as_approved
-from core.read.types import SCHOOL_COLUMNS, ActivityRow, RiskRow, School, SeriesPoint, period_starts, points
+from core.read.types import (SCHOOL_COLUMNS, ActivityRow, RiskRow, School, SeriesPoint, period_starts, points,
+                             verdict_notes)
 from core.targets import evaluation as ev_mod
 from core.targets.evaluation import Result, as_date
 
@@ -39,6 +40,7 @@ class SchoolTarget:
     average_series: tuple[SeriesPoint, ...]
     expected_path: tuple[SeriesPoint, ...]
     forecast_basis: str | None = None
+    notes: tuple[str, ...] = ()  # «вердикт к сроку …», a newer value not yet in the territory's figures
     approval: approval.Approved | None = None  # the row as approved (then `evaluation` is the stored figure)
 
 
@@ -122,8 +124,10 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
             indicator_name=r["indicator_name"], unit=r["unit"],
             rule_text=rule_as_approved(r, frozen.get((r["id"], "school", school_id))), evaluation=e, result=res,
             average=res.average, as_of_label=res.period_label, series=points(res.series, starts),
-            average_series=points(avg, starts, key="average"), expected_path=expected_path(r, e, starts),
-            forecast_basis=res.forecast_basis, approval=frozen.get((r["id"], "school", school_id))))
+            average_series=points(avg, starts, key="average"),
+            expected_path=expected_path(r, e, starts, start=res.path_start),
+            forecast_basis=res.forecast_basis, notes=verdict_notes(res, r["unit"]),
+            approval=frozen.get((r["id"], "school", school_id))))
     return SchoolView(school=s, targets=tuple(out), curators=curators, curated=curated, risks=risks,
                       activities=activities, groups=tuple(f"{name}: {', '.join(xs)}" for name, xs in members.items()))
 

@@ -124,10 +124,34 @@ def points(series, starts: Mapping[int, date], *, key: str = "value",
     cov_pid = result.period_id if result is not None and result.coverage_text else None
     out = []
     for x in series:
+        cov = None
         if isinstance(x, dict):
             pid, label, end, value = x["period_id"], x["label"], x["end"], x[key]
         else:
-            pid, label, end, value = x.period_id, x.label, x.end, x.value
+            pid, label, end, value, cov = x.period_id, x.label, x.end, x.value, x.coverage
         out.append(SeriesPoint(pid, label, starts.get(pid), end, value,
-                               result.coverage_text if pid is not None and pid == cov_pid else None))
+                               result.coverage_text if pid is not None and pid == cov_pid else cov))
+    return tuple(out)
+
+
+def verdict_notes(res: Result, unit: str, missing: list[str] = ()) -> tuple[str, ...]:
+    """The words that go with a verdict: «вердикт к сроку (IV кв. 2024)» and the values after it,
+    «предварительно: нет данных СОШ № 8», «идёт сбор IV кв. 2024: 1 из 5 школ»; on a school's own
+    page its newer value, not yet in the territory's figures."""
+    from core import formatting as fmt
+
+    out = []
+    later = [p for p in res.series if res.period_end is not None and p.end > res.period_end and p.value is not None]
+    if res.at_deadline and res.period_label:
+        out.append(f"вердикт к сроку ({res.period_label})")
+        if later:
+            out.append("после срока: " + ", ".join(f"{p.label} — {fmt.value(p.value, unit)}" for p in later[-3:]))
+    elif later and res.subject.kind == "school":
+        p = later[-1]
+        out.append(f"сдано за {p.label}: {fmt.value(p.value, unit)} — ещё не в итогах территории (идёт сбор)")
+    if res.evaluation.preliminary:
+        shown = ", ".join(missing[:4]) + (" и др." if len(missing) > 4 else "")
+        out.append(f"предварительно: нет данных {shown}" if shown else "предварительно")
+    if res.collecting_text and res.subject.kind != "school":
+        out.append(res.collecting_text)
     return tuple(out)

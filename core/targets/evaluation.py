@@ -73,6 +73,7 @@ class Point:
     end: date
     t: float
     value: float | None
+    coverage: str | None = None  # a group's point: «данные 4 из 5 школ» (below the threshold: value None, a gap)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,20 @@ class Result:
     forecast_basis: str | None = None  # «тренд 4 последних периодов (I кв. 2024 – IV кв. 2024) …»
     average: float | None = None  # the average school of the territory at the period (school subjects)
     series: tuple[Point, ...] = field(default_factory=tuple)  # up to the cut, the target's period kind
+    collecting: dict | None = None  # a later period being collected: {label, n, m} («идёт сбор …»)
+    at_deadline: bool = False  # the due period has passed: the verdict is the one at the due period
+    after_due: tuple[Point, ...] = ()  # the values measured after the due period (shown, not judged)
+    path_start: float | None = None  # a school without a baseline of its own: the group's baseline
+
+    @property
+    def collecting_text(self) -> str | None:
+        c = self.collecting
+        return f"идёт сбор {c['label']}: {c['n']} из {c['m']} школ" if c else None
+
+    @property
+    def preliminary_text(self) -> str | None:
+        """«предварительно: нет данных СОШ № 8» is said by the screen with the schools' names."""
+        return "предварительно" if self.evaluation.preliminary else None
 
     @property
     def status(self) -> str:
@@ -187,33 +202,94 @@ def group_series(conn, territory_ids: list[int], indicator_ids: list[int], grps:
     return out
 
 
-def judged_periods(conn, trows: list[dict], cut: date, data: dict | None = None) -> dict[int, dict]:
-    """{target id: the period judged at the cut (period_id, label, end, t, kind)} — see the module
-    docstring; a target without such a period is absent. `data`: the roadmap territories' group
-    series up to the cut (groups "all" and "territory") when the caller has read them."""
+def judged_periods(conn, trows: list[dict], cut: date, data: dict | None = None,
+                   min_coverage: float | None = None) -> dict[int, dict]:
+    """{target id: the period judged at the cut} — see the module docstring; a target without such
+    a period is absent. The row: period_id, label, end, t, kind; `collecting` (a later period being
+    collected: label, n, m) or None; `at_deadline` (the due period has passed and the verdict is the
+    one at the due period). `data`: the roadmap territories' series up to the cut (group
+    "territory") when the caller has read them."""
     if not trows:
         return {}
-    if data is None:
-        data = group_series(conn, sorted({r["roadmap_territory_id"] for r in trows}),
-                            sorted({r["indicator_id"] for r in trows}), ["all", "territory"], cut=cut)
+    min_cov = get_settings().min_coverage if min_coverage is None else min_coverage
+    tids = sorted({r["roadmap_territory_id"] for r in trows})
+    school_rows = [r for r in trows if r["level"] == "school"]
+    by_key: dict[tuple[int, int, str], list[dict]] = {}
+    if school_rows:
+        for x in _rows(conn, """
+                SELECT s.territory_id, s.indicator_id, s.grp, s.n_schools, p.id AS period_id, p.label, p."end",
+                       p.kind
+                FROM measurementsummary s JOIN period p ON p.id = s.period_id
+                WHERE s.territory_id IN :tids AND s.indicator_id IN :ids AND s.grp IN :grps AND s.n_schools > 0
+                  AND p."end" <= :cut
+                ORDER BY p."end" """, {"tids": tids, "ids": sorted({r["indicator_id"] for r in school_rows}),
+                                       "grps": sorted({r["applies_to"] for r in school_rows}), "cut": cut},
+                ("tids", "ids", "grps")):
+            x["end"] = as_date(x["end"])
+            by_key.setdefault((x["territory_id"], x["indicator_id"], x["grp"]), []).append(x)
+    if any(r["level"] == "territory" for r in trows):
+        if data is None or not any(k[2] == "territory" for k in data):
+            data = group_series(conn, tids, sorted({r["indicator_id"] for r in trows if r["level"] == "territory"}),
+                                ["territory"], cut=cut)
+        for (t, i, g), rows in data.items():
+            if g == "territory":
+                by_key[(t, i, g)] = [{**x, "n_schools": None} for x in rows if x["value"] is not None]
+    sizes = counts.group_sizes(conn, tids) if school_rows else {}
+    from core.quarters import default_deadline
+
+    approved, deadlines = set(), {}
+    for x in _rows(conn, """
+            SELECT c.descendant_id AS territory_id, c.depth, q.period_id, q.state, q.deadline FROM quarterstate q
+            JOIN territoryclosure c ON c.ancestor_id = q.territory_id
+            WHERE c.descendant_id IN :tids""", {"tids": tids}, ("tids",)):
+        if x["state"] == "approved":
+            approved.add((x["territory_id"], x["period_id"]))
+        if x["depth"] == 0 and x["deadline"]:
+            deadlines[(x["territory_id"], x["period_id"])] = as_date(x["deadline"])
     out = {}
     for r in trows:
-        grp = "territory" if r["level"] == "territory" else "all"
-        kind = period_kind(r)
-        rows = [x for x in data.get((r["roadmap_territory_id"], r["indicator_id"], grp), [])
-                if (kind is None or x["kind"] == kind) and x["value"] is not None
-                and (grp == "territory" or x["n_schools"])]
-        if rows:
-            x = rows[-1]
-            out[r["id"]] = {k: x[k] for k in ("period_id", "label", "end", "t", "kind")}
+        tid, kind = r["roadmap_territory_id"], period_kind(r)
+        grp = "territory" if r["level"] == "territory" else r["applies_to"]
+        m = sizes.get((tid, grp), 0)
+        rows = [x for x in by_key.get((tid, r["indicator_id"], grp), []) if kind is None or x["kind"] == kind]
+
+        def complete(x: dict) -> bool:
+            return (x["n_schools"] is None or (m > 0 and x["n_schools"] >= min_cov * m - tg.EPS)
+                    or (tid, x["period_id"]) in approved)
+
+        done = [x for x in rows if complete(x)]
+        due_end = as_date(r["due_end"]) if r["due_end"] else None
+        judged, at_deadline = (done[-1] if done else None), False
+        if due_end is not None and done and done[-1]["end"] > due_end:
+            # the deadline has passed and later data are complete: the verdict is the one at the due period
+            at_deadline = True
+            judged = next((x for x in rows if x["period_id"] == r["due_period_id"]), None) or {
+                "period_id": r["due_period_id"], "label": r["due_label"], "end": due_end, "kind": r["due_kind"]}
+        elif due_end is not None and judged is not None and judged["period_id"] == r["due_period_id"]:
+            at_deadline = True
+        elif due_end is not None and cut > deadlines.get((tid, r["due_period_id"]), default_deadline(due_end)) and (
+                judged is None or judged["end"] < due_end):
+            # the due period's collection is over and it is not complete: the verdict is still the one at
+            # the due period (no data there says so), never an earlier quarter's «on track»
+            at_deadline = True
+            judged = next((x for x in rows if x["period_id"] == r["due_period_id"]), None) or {
+                "period_id": r["due_period_id"], "label": r["due_label"], "end": due_end, "kind": r["due_kind"]}
+        if judged is None:
+            continue
+        later = [x for x in rows if x["end"] > judged["end"] and not complete(x)]
+        collecting = ({"label": later[-1]["label"], "n": later[-1]["n_schools"], "m": m}
+                      if later and later[-1]["n_schools"] is not None else None)
+        out[r["id"]] = {"period_id": judged["period_id"], "label": judged["label"], "end": judged["end"],
+                        "t": tg.period_t(judged["end"]), "kind": judged["kind"], "collecting": collecting,
+                        "at_deadline": at_deadline}
     return out
 
 
 def missing_schools(conn, r: dict, territory_id: int, period_id: int, grp: str) -> list[int]:
     """Ids of the schools of target r's group below a territory without the data the group value
-    needs (the period judged and, with a baseline period, the baseline)."""
+    needs (the period judged and, for a target that measures a change, the baseline)."""
     base = ("OR NOT EXISTS (SELECT 1 FROM measurement b WHERE b.school_id = s.id AND b.indicator_id = :i "
-            "AND b.period_id = :b AND b.value IS NOT NULL)") if r["baseline_period_id"] else ""
+            "AND b.period_id = :b AND b.value IS NOT NULL)") if r["baseline_period_id"] and counts.measures_change(r) else ""
     rows = _rows(conn, f"""
         SELECT s.id FROM school s JOIN territoryclosure c ON c.descendant_id = s.territory_id
         WHERE c.ancestor_id = :tid AND {GROUP_SQL[grp]}
@@ -249,48 +325,74 @@ def school_series(conn, school_ids: list[int], indicator_ids: list[int], cut: da
 # ---------------------------------------------------------------------------------------------
 def judge(r: dict, milestones: list[dict], subject: Subject, cut: date, *, series: list[dict],
           now: dict | None, average: float | None, like: dict | None = None, n_members: int | None = None,
-          missing: list[int] = (), min_coverage: float | None = None, prepared: tuple | None = None) -> Result:
-    """A target on one subject's series (rows with period_id, label, end, kind, t, value) at the
-    period judged `now`; `like` (n, value, baseline) and `n_members` for a group. `prepared`:
-    (spec, t_base, t_due, t_cut) when the caller judges many subjects."""
+          missing: list[int] = (), min_coverage: float | None = None, prepared: tuple | None = None,
+          path_start: float | None = None) -> Result:
+    """A target on one subject's series (rows with period_id, label, end, kind, t, value and, for a
+    group, n_schools) at the period judged `now`; `like` (n, value, baseline) and `n_members` for a
+    group. `prepared`: (spec, t_base, t_due, t_cut) when the caller judges many subjects.
+    `path_start`: the group's baseline, for a school without its own on a level target."""
     spec, t_base, t_due, t_cut = prepared or (*counts.spec_and_times(r, milestones), tg.period_t(cut))
     kind = period_kind(r)
     lim = t_cut + tg.EPS
-    pts = [(x["t"], x["value"], x["period_id"], x["label"], x["end"]) for x in series
-           if (kind is None or x["kind"] == kind) and x["t"] <= lim]
     min_cov = get_settings().min_coverage if min_coverage is None else min_coverage
+    is_group = like is not None or n_members is not None
+    pts = []
+    for x in series:
+        if (kind is not None and x["kind"] != kind) or x["t"] > lim:
+            continue
+        v, cov = x["value"], None
+        if is_group and x.get("n_schools") is not None and n_members:
+            cov = f"данные {x['n_schools']} из {n_members} школ"
+            if x["n_schools"] < min_cov * n_members - tg.EPS:
+                v = None  # one set of schools per line: a point below the threshold is a gap, never a crash
+        pts.append((x["t"], v, x["period_id"], x["label"], x["end"], cov))
     coverage = None
     baseline = None
-    if like is not None or n_members is not None:  # a group: like for like
+    now_pid, base_pid = (now["period_id"] if now else None), r["baseline_period_id"]
+    if is_group:
         like = like or {"n": 0, "value": None, "baseline": None}
         coverage = (like["n"], n_members or 0)
-        now_pid, base_pid = (now["period_id"] if now else None), r["baseline_period_id"]
-        pts = [(t, v, pid, lab, end) for t, v, pid, lab, end in pts if pid != now_pid]
+        cov_now = f"данные {like['n']} из {n_members or 0} школ"
+        pts = [x for x in pts if x[2] != now_pid]
         if now is not None:
-            pts.append((now["t"], like["value"], now_pid, now["label"], now["end"]))
+            pts.append((now["t"], like["value"], now_pid, now["label"], now["end"], cov_now))
             pts.sort(key=lambda x: x[0])
-        if base_pid:
-            pts = [(t, like["baseline"] if pid == base_pid else v, pid, lab, end) for t, v, pid, lab, end in pts]
-        baseline = like["baseline"]
+        if spec.measures_change:  # like for like: the baseline over the same schools as now
+            if base_pid:
+                pts = [(t, like["baseline"] if pid == base_pid else v, pid, lab, end, c)
+                       for t, v, pid, lab, end, c in pts]
+            baseline = like["baseline"]
+        elif base_pid:  # a level target: the baseline (the path's start) over the schools that reported it
+            baseline = next((v for t, v, pid, *_ in pts if pid == base_pid), None)
     if now is None:
         ev = tg.evaluate(spec, series=[], t_now=t_cut, t_due=t_due, t_baseline=t_base)
         ev = replace(ev, status="no_data", reason=f"нет данных на {cut.strftime('%d.%m.%Y')}")
     else:
-        ev = tg.evaluate(spec, series=[(x[0], x[1]) for x in pts], t_now=now["t"], t_due=t_due,
-                         t_baseline=t_base, baseline=baseline, average=average, coverage=coverage,
-                         missing_ids=tuple(missing), min_coverage=min_cov)
+        ev = tg.evaluate(spec, series=[(x[0], x[1]) for x in pts if x[0] <= now["t"] + tg.EPS], t_now=now["t"],
+                         t_due=t_due, t_baseline=t_base, baseline=baseline, average=average, coverage=coverage,
+                         missing_ids=tuple(missing), min_coverage=min_cov, path_start=path_start)
         if ev.status == "no_data" and ev.value is None and coverage is None:
             ev = replace(ev, reason=f"нет данных за {now['label']}")
+        if t_base is not None and t_cut < t_base - tg.EPS:  # no future data in a past cut
+            ev = replace(ev, status="no_data", meets_target=False, uses_forecast=False,
+                         reason=f"база ещё не измерена (базовый период — {r['baseline_label']})")
+        elif now.get("at_deadline") and ev.status != "no_data":
+            ev = replace(ev, reason=(f"к сроку ({now['label']}) цель достигнута" if ev.meets_target
+                                     else f"срок ({now['label']}) прошёл, к сроку цель не достигнута"))
     basis = None
     if ev.forecast is not None and ev.forecast_ts:
         labels = {round(x[0], 6): x[3] for x in pts}
         first, last = labels.get(round(ev.forecast_ts[0], 6)), labels.get(round(ev.forecast_ts[-1], 6))
         basis = (f"тренд {len(ev.forecast_ts)} последних периодов ({first} – {last}), "
                  f"продолжен от значения за {last}")
+    points_ = tuple(Point(pid, lab, end, t, v, c) for t, v, pid, lab, end, c in pts)
+    at_deadline = bool(now and now.get("at_deadline"))
     return Result(target_id=r["id"], subject=subject, cut=cut, evaluation=ev,
                   period_id=now["period_id"] if now else None, period_label=now["label"] if now else None,
                   period_end=now["end"] if now else None, forecast_basis=basis, average=average,
-                  series=tuple(Point(pid, lab, end, t, v) for t, v, pid, lab, end in pts))
+                  series=points_, collecting=now.get("collecting") if now else None, at_deadline=at_deadline,
+                  after_due=tuple(p for p in points_ if at_deadline and p.t > now["t"] + tg.EPS),
+                  path_start=path_start if ev.baseline is None else None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -330,10 +432,11 @@ def evaluate_many(conn, trows: list[dict], subjects: list[Subject], cut: date | 
         own = school_series(conn, schools, [r["indicator_id"] for r in trows if r["level"] == "school"], cut)
         avg_rows = series if series is not None else group_series(
             conn, sorted({r["roadmap_territory_id"] for r in trows}), ind_ids, ["all"], cut=cut)
+        starts = _path_starts(conn, trows, cut)
     if terrs:
         # each target's own group, and the whole territory where a target compares with its average
         pairs = {(r["indicator_id"], group_of(r, s)) for s in subjects if s.kind == "territory" for r in trows}
-        pairs |= {(r["indicator_id"], "all") for r in trows if r["kind"] == "not_below_average"}
+        pairs |= {(r["indicator_id"], "all") for r in trows if counts.target_kind(r).uses_average}
         if series is not None:
             tser = series
         elif status_only:  # first pass: no series but the whole territory's at the period judged
@@ -360,7 +463,7 @@ def evaluate_many(conn, trows: list[dict], subjects: list[Subject], cut: date | 
                 avg = next((a["average"] for a in avg_rows.get((r["roadmap_territory_id"], r["indicator_id"], "all"), [])
                             if p and a["period_id"] == p["period_id"]), None)
                 out[(r["id"], s)] = judge(r, ms, s, cut, series=own.get((s.id, r["indicator_id"]), []), now=p,
-                                          average=avg, prepared=prep)
+                                          average=avg, prepared=prep, path_start=starts.get(r["id"]))
             else:
                 grp = group_of(r, s)
                 avg = next((a["value"] for a in tser.get((s.id, r["indicator_id"], "all"), [])
@@ -373,8 +476,11 @@ def evaluate_many(conn, trows: list[dict], subjects: list[Subject], cut: date | 
                 lk = like.get((r["id"], s.id, grp)) or {"n": 0, "n_members": 0, "value": None, "baseline": None}
                 missing = (missing_schools(conn, r, s.id, p["period_id"], grp)
                            if with_missing and p and lk["n"] < lk["n_members"] else [])
-                out[(r["id"], s)] = judge(r, ms, s, cut, series=ser, now=p, average=avg, like=lk,
-                                          n_members=lk["n_members"], missing=missing, prepared=prep)
+                res = judge(r, ms, s, cut, series=ser, now=p, average=avg, like=lk,
+                            n_members=lk["n_members"], missing=missing, prepared=prep)
+                if missing and res.status != "no_data" and "sums" in lk:
+                    res = _preliminary(conn, r, ms, s, cut, res, ser, p, avg, lk, missing, prep)
+                out[(r["id"], s)] = res
     if status_only and terrs:  # second pass: with the series, where the forecast decides the status
         again = [(x, s) for (x, s), res in out.items() if s.kind == "territory" and res.evaluation.uses_forecast]
         if again:
@@ -383,6 +489,71 @@ def evaluate_many(conn, trows: list[dict], subjects: list[Subject], cut: date | 
                                  now=now, with_missing=with_missing, period_ids=period_ids)
             out.update({k: redo[k] for k in again})
     return out
+
+
+def _path_starts(conn, trows: list[dict], cut: date) -> dict[int, float]:
+    """{target id: the target group's value at the baseline period} for the level targets (where a
+    school without a baseline of its own is judged on the group's planned path). Nothing past the cut."""
+    level = [r for r in trows if r["level"] == "school" and r["baseline_period_id"]
+             and not counts.measures_change(r) and r["baseline_end"] and as_date(r["baseline_end"]) <= cut]
+    if not level:
+        return {}
+    data = group_series(conn, sorted({r["roadmap_territory_id"] for r in level}),
+                        sorted({r["indicator_id"] for r in level}), sorted({r["applies_to"] for r in level}),
+                        sorted({r["baseline_period_id"] for r in level}), cut=cut)
+    out = {}
+    for r in level:
+        v = next((x["value"] for x in data.get((r["roadmap_territory_id"], r["indicator_id"], r["applies_to"]), [])
+                  if x["period_id"] == r["baseline_period_id"]), None)
+        if v is not None:
+            out[r["id"]] = v
+    return out
+
+
+def _preliminary(conn, r: dict, ms: list[dict], s: Subject, cut: date, res: Result, ser: list[dict], now: dict,
+                 avg: float | None, lk: dict, missing: list[int], prep: tuple) -> Result:
+    """A group verdict that the silent schools could change is preliminary: the group judged again
+    with each silent school at its last known value (and, for a change, its baseline); a silent
+    school never measured at all could change anything."""
+    change = counts.measures_change(r)
+    kind = period_kind(r)
+    known = {x["school_id"]: x for x in _rows(conn, f"""
+        SELECT m.school_id, m.value, m.numerator, m.denominator, p."end"
+        FROM measurement m JOIN period p ON p.id = m.period_id
+        WHERE m.school_id IN :ids AND m.indicator_id = :i AND m.value IS NOT NULL AND p."end" < :end
+              {"AND p.kind = :k" if kind else ""}
+        ORDER BY p."end" """, {"ids": missing, "i": r["indicator_id"], "end": now["end"], "k": kind},
+        ("ids",))}  # ordered by end: the last row of each school wins
+    now_reported = set()
+    base = {}
+    if change:
+        now_reported = {x["school_id"] for x in _rows(conn, """
+            SELECT school_id FROM measurement WHERE school_id IN :ids AND indicator_id = :i AND period_id = :p
+                   AND value IS NOT NULL""", {"ids": missing, "i": r["indicator_id"], "p": now["period_id"]}, ("ids",))}
+        base = {x["school_id"]: x for x in _rows(conn, """
+            SELECT school_id, value, numerator, denominator FROM measurement
+            WHERE school_id IN :ids AND indicator_id = :i AND period_id = :b AND value IS NOT NULL""",
+            {"ids": missing, "i": r["indicator_id"], "b": r["baseline_period_id"]}, ("ids",))}
+    sums = dict(lk["sums"])
+    unknown = False
+    for sid in missing:
+        if change and (sid in now_reported or sid not in base):
+            continue  # not silent (no baseline: outside the like-for-like set either way)
+        last = known.get(sid)
+        if last is None:
+            unknown = True
+            continue
+        counts.add_to_sums(sums, last, base.get(sid) if change else None)
+    if unknown:
+        return replace(res, evaluation=replace(res.evaluation, preliminary=True))
+    if sums == lk["sums"]:
+        return res
+    alt = counts.values_from_sums(r, sums)
+    other = judge(r, ms, s, cut, series=ser, now=now, average=avg, like=alt, n_members=lk["n_members"],
+                  missing=[], prepared=prep)
+    if other.status != res.status:
+        return replace(res, evaluation=replace(res.evaluation, preliminary=True))
+    return res
 
 
 def _group_values(conn, trows: list[dict], subjects: list[Subject], now: dict[int, dict]) -> dict:

@@ -74,9 +74,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Iterable, Sequence
 
+from core.targets.kinds import Kind as RegistryKind
+from core.targets.kinds import codes as kind_codes
+from core.targets.kinds import kind as kind_of
 from core.vocabulary import STATUS_COLORS, STATUS_ICONS, STATUS_LABELS, STATUSES  # noqa: F401
-from core.vocabulary import TARGET_KINDS as KINDS
 
+KINDS = kind_codes()  # the built-in kinds (the registry may gain more)
 MIN_FORECAST_POINTS = 3
 FORECAST_PERIODS = 4  # the recent trend: the last this many measured periods
 AT_RISK_SHARE = 0.25
@@ -90,21 +93,28 @@ class TargetSpec:
     milestones: tuple[tuple[float, float], ...] = ()  # (t, value), any order
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown target kind {self.kind!r}")
-        if self.kind == "milestones" and not self.milestones:
+        k = kind_of(self.kind)  # an unknown kind is an error
+        if k.uses_milestones and not self.milestones:
             raise ValueError("a milestones target needs at least one milestone")
-        if self.kind in ("at_least", "at_most", "increase_pp", "increase_pct") and self.value is None:
+        if k.needs_amount and self.value is None:
             raise ValueError(f"a {self.kind} target needs a value")
+
+    @property
+    def registry_kind(self) -> RegistryKind:
+        return kind_of(self.kind)
 
     @property
     def direction(self) -> int:
         """+1 when higher values are better for this target, -1 when lower are."""
-        if self.kind == "at_most":
-            return -1
-        if self.kind in ("at_least", "increase_pp", "increase_pct"):
-            return 1
+        d = self.registry_kind.direction
+        if d is not None:
+            return d
         return 1 if self.higher_is_better else -1
+
+    @property
+    def measures_change(self) -> bool:
+        """A change from the baseline (judged like for like over the same schools)."""
+        return self.registry_kind.measures_change
 
     @property
     def sorted_milestones(self) -> tuple[tuple[float, float], ...]:
@@ -130,6 +140,7 @@ class Evaluation:
     n_reported: int | None = None  # coverage of a group: schools that reported (both periods)
     n_members: int | None = None  # ... of the group's schools; None for one school or a territory value
     missing_ids: tuple[int, ...] = ()  # the group's schools without the data
+    preliminary: bool = False  # the missing schools' last known values would give another status
 
     @property
     def label(self) -> str:
@@ -179,7 +190,8 @@ def aggregate(kind: str, rows: Iterable[tuple[float | None, float | None, float 
 
 def zero_base_increase(spec: TargetSpec, baseline: float | None) -> bool:
     """A relative increase from a zero baseline (judged as «any rise above 0»)."""
-    return spec.kind == "increase_pct" and baseline is not None and abs(baseline) <= EPS and spec.value > 0
+    return (spec.registry_kind.any_rise_from_zero and baseline is not None and abs(baseline) <= EPS
+            and (spec.value or 0) > 0)
 
 
 def meets(value: float, goal: float, direction: int) -> bool:
@@ -187,18 +199,10 @@ def meets(value: float, goal: float, direction: int) -> bool:
 
 
 def target_value(spec: TargetSpec, baseline: float | None, average: float | None = None) -> float | None:
-    """The value to reach (for milestones: the final milestone)."""
-    if spec.kind in ("at_least", "at_most"):
-        return float(spec.value)
-    if spec.kind == "increase_pp":
-        return None if baseline is None else baseline + spec.value
-    if spec.kind == "increase_pct":
-        if baseline is None or zero_base_increase(spec, baseline):
-            return None  # from a zero baseline: «any rise», see the module docstring
-        return baseline * (1 + spec.value / 100.0)
-    if spec.kind == "not_below_average":
-        return average
-    return spec.sorted_milestones[-1][1]
+    """The value to reach (for milestones: the final milestone); the kind's rule is in the registry
+    (core.targets.kinds). From a zero baseline a relative increase has none: «any rise»."""
+    final = spec.sorted_milestones[-1][1] if spec.milestones else None
+    return spec.registry_kind.target_value(spec.value, baseline, average, final)
 
 
 def progress(value: float | None, baseline: float | None, target: float | None, direction: int = 1) -> float | None:
@@ -289,19 +293,23 @@ def evaluate(
     coverage: tuple[int, int] | None = None,
     missing_ids: Sequence[int] = (),
     min_coverage: float = 0.8,
+    path_start: float | None = None,
 ) -> Evaluation:
     """Evaluate a target at t_now from a series of (t, value) measurements.
 
     `baseline` defaults to the series value at `t_baseline`; `average` is the territory average at
     t_now (for not_below_average). `t_due` defaults to the last milestone for milestone targets.
     `coverage` (n reported, m in the group) and `missing_ids` describe a group's data; below
-    `min_coverage` the status is no_data. The status rule is in the module docstring."""
+    `min_coverage` the status is no_data. `path_start`: where the planned path starts when the
+    subject has no baseline of its own (a school new to a level target is judged on the level: on
+    the group's path); a target that measures a change never uses it. The status rule is in the
+    module docstring."""
     d = spec.direction
     points = sorted((t, v) for t, v in series if v is not None and t <= t_now + EPS)
     value = next((v for t, v in reversed(points) if abs(t - t_now) <= EPS), None)
     if baseline is None and t_baseline is not None:
         baseline = next((v for t, v in points if abs(t - t_baseline) <= EPS), None)
-    if spec.kind == "milestones" and t_due is None:
+    if spec.registry_kind.uses_milestones and t_due is None:
         t_due = spec.sorted_milestones[-1][0]
 
     tv = target_value(spec, baseline, average)
@@ -309,11 +317,12 @@ def evaluate(
     if t_due is not None:
         forecast, note, f_ts = trend_forecast(points, t_now, t_due)
 
-    if spec.kind == "milestones":
-        expected, step = _milestone_expected(spec, t_now, t_baseline, baseline)
-    elif tv is not None and baseline is not None and t_baseline is not None and t_due is not None:
-        expected = straight_path(t_now, t_baseline, baseline, t_due, tv)
-        step = abs(tv - baseline)
+    start = baseline if baseline is not None or spec.measures_change else path_start
+    if spec.registry_kind.uses_milestones:
+        expected, step = _milestone_expected(spec, t_now, t_baseline, start)
+    elif tv is not None and start is not None and t_baseline is not None and t_due is not None:
+        expected = straight_path(t_now, t_baseline, start, t_due, tv)
+        step = abs(tv - start)
     else:
         expected, step = None, None
 
@@ -338,7 +347,7 @@ def evaluate(
                           reason="база 0: рост в процентах от нуля не измерить, засчитывается любой рост — "
                                  "роста пока нет", **common)
     if tv is None:
-        why = "нет среднего по территории" if spec.kind == "not_below_average" else "нет базового значения"
+        why = "нет среднего по территории" if spec.registry_kind.uses_average else "нет базового значения"
         return Evaluation("no_data", reason=why, **common)
     if meets(value, tv, d):
         return Evaluation("achieved", reason="целевое значение достигнуто", meets_target=True, **common)
