@@ -139,8 +139,8 @@ def _compute(conn, territory_id: int, period: dict) -> tuple[str, list[dict]]:
                 grp=None if subj.kind == "school" else ev_mod.group_of(by_id[tid], subj),
                 period_id=res.period_id, period_label=res.period_label, value=e.value, baseline=e.baseline,
                 target_value=e.target_value, expected=e.expected, progress=e.progress, forecast=e.forecast,
-                meets_target=bool(e.meets_target), status=e.status, reason=e.reason, n_reported=e.n_reported,
-                n_members=e.n_members, missing_ids=json.dumps(list(e.missing_ids)) if e.missing_ids else None))
+                meets_target=bool(e.meets_target), preliminary=bool(e.preliminary), status=e.status, reason=e.reason,
+                n_reported=e.n_reported, n_members=e.n_members, missing_ids=json.dumps(list(e.missing_ids)) if e.missing_ids else None))
     return json.dumps(basis(conn, [r["id"] for r in roadmaps]), ensure_ascii=False), figures
 
 
@@ -284,7 +284,8 @@ def overlay(conn, results: dict) -> tuple[dict, dict]:
         e = res.evaluation
         frozen = replace(e, status=f["status"], value=f["value"], baseline=f["baseline"], target_value=f["target_value"],
                          expected=f["expected"], progress=f["progress"], forecast=f["forecast"],
-                         meets_target=bool(f["meets_target"]), reason=f["reason"] or "",
+                         meets_target=bool(f["meets_target"]), preliminary=bool(f["preliminary"]),
+                         reason=f["reason"] or "",
                          n_reported=f["n_reported"], n_members=f["n_members"],
                          missing_ids=tuple(json.loads(f["missing_ids"])) if f["missing_ids"] else ())
         out[(tid, subj)] = replace(res, evaluation=frozen)

@@ -528,6 +528,7 @@ class ApprovalFigure(SQLModel, table=True):
     progress: float | None = None
     forecast: float | None = None
     meets_target: bool = False
+    preliminary: bool = False  # the silent schools' last known values would have given another status
     status: str = Field(max_length=16)
     reason: str | None = Field(default=None, sa_column=Column(Text))
     n_reported: int | None = None

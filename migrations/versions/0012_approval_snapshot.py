@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("progress", sa.Float(), nullable=True),
         sa.Column("forecast", sa.Float(), nullable=True),
         sa.Column("meets_target", sa.Boolean(), nullable=False),
+        sa.Column("preliminary", sa.Boolean(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("n_reported", sa.Integer(), nullable=True),
