@@ -11,7 +11,7 @@ from core import charts, explain, reports
 from core import formatting as fmt
 from core import vocabulary as voc
 from core.auth import AccessDenied
-from ui import cache, figures
+from ui import cache, sources
 from ui.common import chart_with_downloads, demo_banner, scope, status_badge
 
 sc = scope()
@@ -61,7 +61,7 @@ m[2].metric("База", fmt.value(ev.baseline, card.unit), help=card.baseline_la
 m[3].metric("Ожидалось по плану", fmt.value(ev.expected, card.unit))
 m[4].metric("Прогноз к сроку", fmt.value(ev.forecast, card.unit),
             help=(f"Прогноз: {card.forecast_basis}." if card.forecast_basis else ev.forecast_note))
-figures.sources_control(sc, figures.indicator_figures(ov, view), "prov_indicator", pick_label="Значение")
+sources.control(sc, sources.indicator_figures(ov, view), "prov_indicator", pick_label="Значение")
 
 chart, spec = cache.figure("indicator_trend", sc, roadmap_id, target_id, as_of,
                            _build=lambda: cache.drawn(reports.target_chart(card, height=300)))

@@ -10,7 +10,7 @@ from core.formatting import md_text as escape  # user text: Markdown and HTML bo
 from core import charts, reports, school_plan
 from core import formatting as fmt
 from core.auth import AccessDenied
-from ui import cache, figures
+from ui import cache, sources
 from ui.common import chart_with_downloads, demo_banner, scope, status_badge, table_with_download
 
 sc = scope()
@@ -117,8 +117,8 @@ else:
             "Среднее по территории": fmt.value(t.average, t.unit),
         })
     st.table(table, hide_index=True)  # an HTML table: prints cleanly from the browser
-    figures.approval_notes([(t.short_name, t.approval, t.unit) for t in view.targets])
-    figures.sources_control(sc, figures.school_figures(view), "prov_school", pick_label="Показатель")
+    sources.approval_notes([(t.short_name, t.approval, t.unit) for t in view.targets])
+    sources.control(sc, sources.school_figures(view), "prov_school", pick_label="Показатель")
 
 st.markdown("#### Мероприятия дорожной карты")
 if not acts:

@@ -41,7 +41,7 @@ def previous_visit():
     return state[VISIT_KEY]
 
 
-def sources_control(sc, figures: list[Figure], key: str, *, pick_label: str = "Число") -> None:
+def control(sc, figures: list[Figure], key: str, *, pick_label: str = "Число") -> None:
     """The «Откуда это число» button; its content (one figure's sources, the picker when there are
     several) is read only while it is open."""
     since = previous_visit()
