@@ -18,6 +18,7 @@ from starlette.middleware import Middleware  # noqa: E402
 from core.startup import ensure_database  # noqa: E402
 from server.middleware import AuthGateMiddleware, SecurityHeadersMiddleware, TrustedProxyMiddleware  # noqa: E402
 from server import media  # noqa: E402
+from server.compression import StaticGzipMiddleware  # noqa: E402
 from server.routes import ROUTES  # noqa: E402
 
 ensure_database()
@@ -26,6 +27,6 @@ media.install()  # download URLs bound to the login session that made them
 app = st.App(
     "main.py",
     routes=ROUTES,
-    middleware=[Middleware(TrustedProxyMiddleware), Middleware(SecurityHeadersMiddleware),
+    middleware=[Middleware(StaticGzipMiddleware), Middleware(TrustedProxyMiddleware), Middleware(SecurityHeadersMiddleware),
                 Middleware(AuthGateMiddleware)],
 )

@@ -14,7 +14,7 @@ from core import formatting as fmt
 from core.auth import AccessDenied
 from core.ingest import pipeline
 from core.ingest.problems import IngestError
-from ui import cache
+from ui import cache, phone
 from ui.common import problems_table, quarter_choices, scope
 
 sc = scope()
@@ -82,10 +82,16 @@ with st.form(f"entry_form_{key}", border=True):
             a, b, p = st.columns([2, 2, 1])
             den = a.number_input(md_text(r.denominator_label or "Всего"), min_value=0.0, value=cur[2], step=1.0, format="%g",
                                  key=f"e_{key}_{r.code}_d")
+            with a, phone.phone(f"prev_{r.code}_d"):  # a phone stacks the columns: each field its own
+                st.caption(f"{prev_label or 'Прошлый квартал'}: {_prev(r, 2)}")
             num = b.number_input(md_text(r.numerator_label or "Из них"), min_value=0.0, value=cur[1], step=1.0, format="%g",
                                  key=f"e_{key}_{r.code}_n")
-            p.caption(f"{prev_label or 'Прошлый квартал'}: {_prev(r, 1)} из {_prev(r, 2)}"
-                      + (f" ({fmt.num(r.previous[0])} %)" if r.previous else ""))
+            with b, phone.phone(f"prev_{r.code}_n"):
+                st.caption(f"{prev_label or 'Прошлый квартал'}: {_prev(r, 1)}"
+                           + (f" ({fmt.num(r.previous[0])} %)" if r.previous else ""))
+            with p, phone.desk(f"prev_{r.code}"):
+                st.caption(f"{prev_label or 'Прошлый квартал'}: {_prev(r, 1)} из {_prev(r, 2)}"
+                           + (f" ({fmt.num(r.previous[0])} %)" if r.previous else ""))
             values[r.code] = {"denominator": den, "numerator": num}
         else:
             a, p = st.columns([4, 1])
@@ -114,7 +120,7 @@ if stored and stored[0] == key:
     if pv.errors or pv.warnings:
         problems_table(pv.errors + pv.warnings, cell=False)
     if pv.rows:
-        st.dataframe(pv.table(), hide_index=True, width="stretch")
+        phone.preview(pv.table(), "entry_preview", drop=("Школа", "Период"))  # a phone: cards
     if pv.ok:
         accept = True
         if pv.warnings:

@@ -7,7 +7,7 @@ from core.formatting import md_text as escape  # user text: Markdown and HTML bo
 import pandas as pd
 import streamlit as st
 
-from core import charts, explain, reports
+from core import charts, explain, figures, reports
 from core import formatting as fmt
 from core import vocabulary as voc
 from core.auth import AccessDenied
@@ -52,21 +52,27 @@ except AccessDenied as exc:
 
 card, ev = view.card, view.card.evaluation
 st.markdown(f"## {escape(card.indicator_name)} {status_badge(ev.status)}", unsafe_allow_html=True)
-st.caption(f"«{escape(card.wording)}» · {escape(ov.roadmap.territory)} · данные на {card.as_of_label or '—'}")
+st.caption(f"«{escape(card.wording)}» · {escape(ov.roadmap.territory)} · {escape(card.population_text)} · "
+           f"данные на {escape(card.as_of_label or '—')}" + (f" · {escape(view.coverage)}" if view.coverage else ""))
+if view.approval:
+    st.caption(escape(view.approval))
 demo_banner(ov.is_demo)
 m = st.columns(5)
 m[0].metric("Значение", fmt.value(ev.value, card.unit))
 m[1].metric("Цель", fmt.value(ev.target_value, card.unit), help=card.rule_text)
 m[2].metric("База", fmt.value(ev.baseline, card.unit), help=card.baseline_label)
-m[3].metric("Ожидалось по плану", fmt.value(ev.expected, card.unit))
-m[4].metric("Прогноз к сроку", fmt.value(ev.forecast, card.unit),
-            help=(f"Прогноз: {card.forecast_basis}." if card.forecast_basis else ev.forecast_note))
+m[3].metric("Ожидалось по плану", card.expected_text)
+m[4].metric("Прогноз к сроку", fmt.value(ev.forecast, card.unit), help=f"{card.forecast_text}.")
 sources.control(sc, sources.indicator_figures(ov, view), "prov_indicator", pick_label="Значение")
 
 chart, spec = cache.figure("indicator_trend", sc, roadmap_id, target_id, as_of,
                            _build=lambda: cache.drawn(reports.target_chart(card, height=300)))
 chart_with_downloads(chart, f"{card.indicator_code}_динамика", "chart_trend", spec=spec)
 
+if view.silent:
+    st.markdown(f"**Нет данных за {escape(card.as_of_label or 'период')}** "
+                f"({fmt.count(len(view.silent), voc.UNIT_COUNT_FORMS[view.unit])}): "
+                f"{escape(', '.join(fmt.natural_sorted(u.name for u in view.silent)))}")
 if not view.current:
     st.info("За этот период нет значений по школам.")
     st.stop()
@@ -92,9 +98,10 @@ show = ["Название", "ШНОР", "ШНСУ", "Значение"]
 counts = [view.denominator_label, view.numerator_label] if view.denominator_label else []
 show += counts
 table = pd.DataFrame([dict(zip(show + ["Статус"], [
-    r.name, "shnor" in r.groups, "shnsu" in r.groups, fmt.value(r.value, card.unit),
+    r.name, "shnor" in r.groups, "shnsu" in r.groups,
+    "нет данных" if r.value is None else figures.school_value(r.value, card.unit, card.value_kind),
     *([fmt.num(r.denominator), fmt.num(r.numerator)] if counts else []),
-    "—" if r.status is None else fmt.STATUS_TEXT.get(r.status, r.status)])) for r in view.current],
+    "—" if r.status is None else fmt.STATUS_TEXT.get(r.status, r.status)])) for r in view.current + view.silent],
     columns=show + ["Статус"])
 number_cols = {c: st.column_config.TextColumn(c, alignment="right") for c in show[4:]}
 st.dataframe(table[show + ["Статус"]].sort_values("Название"), hide_index=True, width="stretch",
@@ -108,7 +115,7 @@ with st.expander("Все периоды"):
     # unit × period as text: a unit without a value for a period shows «—», never NaN
     history: dict[str, dict[str, str]] = {}
     for r in view.history:
-        history.setdefault(r.name, {})[r.label] = fmt.num(r.value)
+        history.setdefault(r.name, {})[r.label] = figures.school_value(r.value, "", card.value_kind)
     st.dataframe(pd.DataFrame.from_dict(history, orient="index").reindex(
         index=sorted(history), columns=list(view.periods)).fillna("—"), width="stretch")
 with st.expander("Как считается"):

@@ -33,19 +33,25 @@ INTERVALS = [10, 20, 30, 60]
 FIRST_SCREEN = 6  # tiles that must fit the first screen of a 1280×720 projector
 # The overview's first screen on a 1280×720 projector: compact header, tiles in a grid
 OVERVIEW_CSS = """<style>
-.block-container { padding-top: 1.2rem !important }
+.block-container { padding-top: .6rem !important }
+@media (max-width: 1440px) { .block-container { padding-left: 1rem !important; padding-right: 1rem !important } }
 .as-of-note { font-size: .95rem; color: #334e68 }
 .ov-head { font-size: 1.05rem; color: #334e68; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
            margin: -4px 0 6px 0 }
 .ov-head b { font-size: 1.35rem; color: #102a43 }
-.tiles { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 10px; margin-bottom: 10px }
-.tile { border: 1px solid #d9e2ec; border-radius: 10px; padding: 8px 12px 6px 12px; background: #fff; min-width: 0 }
+.tiles { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 8px; margin-bottom: 10px }
+.tile { border: 1px solid #d9e2ec; border-radius: 10px; padding: 5px 8px 4px 8px; background: #fff; min-width: 0 }
 .tile .tile-title { font-size: 1.1rem; font-weight: 700; line-height: 1.2; min-height: 0; color: #102a43;
                     display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow: hidden }
-.tile .tile-value { font-size: 2.2rem; font-weight: 800; line-height: 1.05; margin-right: 8px }
+.tile .tile-value { font-size: 2.1rem; font-weight: 800; line-height: 1.05; margin-right: 8px }
 .tile .tile-row { margin: 2px 0 }
-.tile .tile-rule { font-size: 1rem; line-height: 1.3 }
-.tile .tile-meta { font-size: .92rem; line-height: 1.3; color: #334e68 }
+.tile .tile-rule { font-size: 18px; line-height: 1.22 }
+.tile .tile-meta { font-size: 18px; line-height: 1.22; color: #334e68 }
+a.tile { display: block; color: inherit !important; text-decoration: none !important }
+a.tile:hover { border-color: #0b4f8a; box-shadow: 0 0 0 1px #0b4f8a }
+.lagging-line { font-size: 18px; color: #102a43; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+                margin: 0 0 6px 0 }
+.lagging-line a { color: #0b4f8a }
 .tile .sparkline { margin: 2px 0 }
 .tile-bar { height: 6px; background: #e4e9f0; border-radius: 3px; margin: 3px 0 2px 0 }
 .tile-bar > div { height: 6px; background: #0b4f8a; border-radius: 3px }
@@ -85,11 +91,11 @@ try:
 except AccessDenied as exc:
     st.error(escape(str(exc)))
     st.stop()
-ends = sorted({s.end for c in ov.cards for s in c.series if s.value is not None})
+ends = ov.cut_options
 as_of = as_of_param if as_of_param in ends else ov.as_of
 if not meeting and ends:
     as_of = top[1].select_slider("По состоянию на", options=ends, value=as_of if as_of in ends else ends[-1],
-                                 format_func=fmt.cut_label, key="overview_as_of")
+                                 format_func=ov.cut_label, key="overview_as_of")
 ov_cut = None  # the cut `ov` was read for (a chart is cached under it)
 if as_of != ov.as_of:
     ov = cache.overview(sc, roadmap_id, as_of)
@@ -212,6 +218,7 @@ if meeting:
         with left:
             st.markdown(f'<div class="slide-meta">Цель {card.number} из {len(cards)}</div>'
                         f'<div class="slide-title">{escape(card.short_name)}</div>'
+                        f'<div class="slide-meta slide-population">{escape(card.population_text)}</div>'
                         f'<div style="display:flex;align-items:center;gap:24px;flex-wrap:wrap">'
                         f'<div class="slide-value">{escape(fmt.value(ev.value, card.unit))}</div>'
                         f'{status_badge(ev.status, size=30)}</div>'
@@ -266,27 +273,54 @@ if not ov.cards:
     st.stop()
 
 
+LAGGING_CHARS = 80  # what fits one line of 18 px type beside the menu at 1280 px; the rest is «и ещё N»
+
+
+def lagging_html(units) -> str:
+    """«Отстают: СОШ № 8 (цели 2, 4), СОШ № 2 (цель 1) и ещё 3» — one line, each school a link to its page,
+    the whole list in the tooltip; «Отстающих нет» when no cell of the matrix says «Отстаёт»."""
+    if not units:
+        return (f'<div class="lagging-line">Отстающих {"школ" if ov.unit == voc.SCHOOL_UNIT else "территорий"} нет: '
+                "ни одной отметки «Отстаёт» по целям.</div>")
+
+    def item(u) -> str:
+        return f"{u.name} ({'цель' if len(u.targets) == 1 else 'цели'} {', '.join(map(str, u.targets))})"
+
+    school_page = ov.unit == voc.SCHOOL_UNIT and page_for("school")
+    shown, used = [], 0
+    for u in units:
+        if shown and used + len(item(u)) > LAGGING_CHARS:
+            break
+        shown.append(u)
+        used += len(item(u)) + 2
+    parts = [(f'<a href="school?school={int(u.unit_id)}" target="_self">{escape(item(u))}</a>' if school_page
+              else escape(item(u))) for u in shown]
+    rest = f" и ещё {len(units) - len(shown)}" if len(units) > len(shown) else ""
+    return (f'<div class="lagging-line" title="{escape(", ".join(item(u) for u in units))}"><b>Отстают:</b> '
+            f'{", ".join(parts)}{rest}</div>')
+
+
 def tile_html(card) -> str:
     """One target on the first screen: value and status; the goal and its deadline; what is expected by
-    now and the base; the trend; how many schools meet it and how much of the way is done."""
+    now and the base; the trend; how many schools meet it and how much of the way is done. The tile opens
+    the target's page (the indicator page) when the user has it."""
     ev = card.evaluation
     goal = escape(fmt.goal(card.rule_text, ev.target_value, card.unit))
     due = f" · срок: {escape(card.due_label)}" if card.due_label else ""
-    now = []
+    now = []  # what is expected by now, else the base (the line's tooltip gives the base always)
+    base = f"база: {fmt.value(ev.baseline, card.unit)}" if ev.baseline is not None else ""
     if ev.expected is not None and ev.status != "achieved":
-        now.append(f"ожидается сейчас: {fmt.value(ev.expected, card.unit)}")
-    if ev.baseline is not None:
-        now.append(f"база: {fmt.value(ev.baseline, card.unit)}")
+        now.append(f"ожидается сейчас: {card.expected_text}")
+    elif base:
+        now.append(base)
     foot = []
     if len(data_labels) > 1:
         foot.append(data_note(card))
     if card.n_schools:
         foot.append(card.meeting_text)
-    if card.coverage:
+    if card.coverage and (ev.n_reported or 0) < (ev.n_members or 0):  # complete: said over the population line
         foot.append(card.coverage)
-    if ev.progress is not None:
-        foot.append(f"путь к цели: {fmt.num(100 * ev.progress, 0, unit='%')}")
-    bar = ""
+    bar = ""  # how much of the way is done: the bar (its tooltip says it in words)
     if ev.progress is not None:
         bar = (f'<div class="tile-bar" title="{escape(progress_text(card))}"><div style="width:'
                f'{100 * min(max(ev.progress, 0.0), 1.0):.0f}%"></div></div>')
@@ -295,17 +329,25 @@ def tile_html(card) -> str:
     reason = "" if ev.progress is not None or not ev.reason else f'<div class="tile-meta">{escape(ev.reason)}</div>'
     if card.notes:
         reason += f'<div class="tile-meta tile-notes">{escape(_first_up(" · ".join(card.notes)))}</div>'
-    return (f'<div class="tile"><div class="tile-title" title="{escape(card.indicator_name)}">{card.number}. '
+    tag, href = "div", ""
+    if page_for("indicator"):
+        tag, href = "a", (f' href="indicator?roadmap={escape(code)}&amp;target={int(card.target_id)}" target="_self"'
+                          f' aria-label="{escape(f"Цель {card.number}: {card.short_name} — подробно")}"')
+    return (f'<{tag} class="tile"{href}><div class="tile-title" title="{escape(card.indicator_name)}">{card.number}. '
             f'{escape(card.short_name)}</div>'
             f'<div class="tile-row"><span class="tile-value">{escape(fmt.value(ev.value, card.unit))}</span>'
-            f'{status_badge(ev.status, size=15)}</div>'
+            f'{status_badge(ev.status, size=18)}</div>'
+            f'<div class="tile-meta tile-population"'
+            + (f' title="{escape(_first_up(card.coverage))}"' if card.coverage else "")
+            + f'>{escape(card.population_text)}</div>'
             f'<div class="tile-rule">Цель: <b>{goal}</b>{escape(due)}</div>'
-            + (f'<div class="tile-meta">{escape(_first_up(" · ".join(now)))}</div>' if now else "")
+            + (f'<div class="tile-meta" title="{escape(_first_up(base))}">{escape(_first_up(" · ".join(now)))}</div>'
+               if now else "")
             + charts.sparkline_svg([s.value for s in card.series], target=ev.target_value, status=ev.status,
-                                   height=28)
+                                   height=22)
             + bar + (f'<div class="tile-meta"{missing}>{escape(_first_up(" · ".join(foot)))}</div>' if foot else "")
             + sources.approval_tile_line(card.approval, card.unit) + sources.change_mark(MARKS.get(card.target_id))
-            + reason + "</div>")
+            + reason + f"</{tag}>")
 
 
 MARKS = sources.tile_marks(sc, ov)  # values changed since the last approval or the previous visit
@@ -313,6 +355,8 @@ n_cards = len(ov.cards)
 if n_cards > FIRST_SCREEN:
     st.caption(f"Целей в дорожной карте: {n_cards}; на первом экране — {FIRST_SCREEN}, ещё {n_cards - FIRST_SCREEN} "
                "ниже (прокрутите страницу).")
+if ov.matrix_targets:  # who lags, above the tiles: on the projector's first screen
+    st.markdown(lagging_html(ov.lagging_units()), unsafe_allow_html=True)
 st.markdown('<div class="tiles">' + "".join(tile_html(c) for c in ov.cards) + "</div>", unsafe_allow_html=True)
 sources.approval_notes([(f"{c.number}. {c.short_name}", c.approval, c.unit) for c in ov.cards])
 sources.control(sc, sources.tile_figures(ov), "prov_tiles", pick_label="Цель")
@@ -344,11 +388,8 @@ with tab_trends:
     chart, spec = cache.figure("overview_trend_drawn", sc, roadmap_id, ov_cut, card.target_id, 320,
                                _build=lambda: cache.drawn(_trend_chart(card, 320, 14, True)))
     chart_with_downloads(chart, f"{card.indicator_code}_динамика", "ov_trend", spec=spec)
-    ev = card.evaluation
-    forecast = (f"Прогноз к сроку: {fmt.value(ev.forecast, card.unit)} — {card.forecast_basis}"
-                if ev.forecast is not None else f"Прогноз: {ev.forecast_note}")
-    st.caption(f"«{escape(card.wording)}» · {escape(forecast)}. Синяя линия — значение по группе школ, оранжевая — среднее по "
-               "территории, серая пунктирная — путь от базы к цели, красная — цель, синяя пунктирная — прогноз.")
+    st.caption(f"«{escape(card.wording)}» · {escape(card.population_text)} · {escape(card.forecast_text)}. "
+               "Синяя линия — значение по группе школ, оранжевая — среднее по территории, серая пунктирная — путь от базы к цели, красная — цель, синяя пунктирная — прогноз.")
     if page_for("indicator"):
         st.page_link(page_for("indicator"), label="Подробно по показателю: школы, распределение, таблица",
                      icon=":material/query_stats:", query_params={"roadmap": code, "target": str(card.target_id)})

@@ -3,7 +3,6 @@
 
 import streamlit as st
 
-from core import formatting as fmt
 from core import reports
 from ui import cache
 from ui.common import roadmap_picker, scope
@@ -15,8 +14,8 @@ if rm_row is None:
     st.stop()
 code, roadmap_id = rm_row.code, rm_row.id
 ov = cache.overview(sc, roadmap_id, None)
-ends = sorted({s.end for c in ov.cards for s in c.series if s.value is not None})
-as_of = st.select_slider("По состоянию на", options=ends, value=ends[-1], format_func=fmt.cut_label,
+ends = ov.cut_options
+as_of = st.select_slider("По состоянию на", options=ends, value=ov.as_of or ends[-1], format_func=ov.cut_label,
                          key="rep_as_of") if ends else None
 
 st.markdown("**Справка о ходе реализации дорожной карты** — таблица целевых показателей, график по каждой цели, "

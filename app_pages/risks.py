@@ -55,8 +55,8 @@ if rv.found.empty:
             "мероприятия по ним — ниже.")
 else:
     schools = with_finding.sort_values(["n_risks", "code"], ascending=[False, True])
-    fig = plan_charts.risk_heatmap(rv.groups, rv.factors, schools, rv.matrix())
-    st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="risk_heatmap")
+    st.altair_chart(plan_charts.risk_heatmap(rv.groups, rv.factors, schools, rv.matrix()), width="stretch",
+                    key="risk_heatmap")
     st.caption("Группы: " + "; ".join(f"{escape(g)} — {escape(n)}" for g, n in zip(rv.groups["code"], rv.groups["name"])) + ". "
                "● — фактор выявлен в школе по результатам аудита. Школы отсортированы по числу выявленных факторов."
                + (f" Не показаны школы без выявленных факторов: {len(rv.schools) - len(with_finding)}."

@@ -169,9 +169,9 @@ with tab[0]:
     if shown.empty:
         st.info("Нет пунктов под выбранные условия.")
     else:
-        fig = plan_charts.timeline(shown, today)
-        if fig.data:
-            st.plotly_chart(fig, width="stretch", config={"displaylogo": False, "locale": "ru"}, key="timeline")
+        chart = plan_charts.timeline(shown, today)
+        if chart is not None:
+            st.altair_chart(chart, width="stretch", key="timeline")
             st.caption("КТ — контрольные точки, «Напр.» — направления дорожной карты; полный текст пункта — "
                        "при наведении на его отметку.")
         undated = shown[[not plan_charts.on_timeline(k, d, ds)

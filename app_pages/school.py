@@ -7,10 +7,10 @@ import streamlit as st
 
 from core.formatting import md_text as escape  # user text: Markdown and HTML both inert
 
-from core import charts, reports, school_plan
+from core import charts, figures, reports, school_plan
 from core import formatting as fmt
 from core.auth import AccessDenied
-from ui import cache, sources
+from ui import cache, phone, sources
 from ui.common import chart_with_downloads, demo_banner, scope, status_badge, table_with_download
 
 sc = scope()
@@ -66,7 +66,8 @@ except AccessDenied as exc:
 s = view.school
 flags = [x for x, on in (("ШНОР", s.is_shnor), ("ШНСУ", s.is_shnsu), ("школа-лидер", s.is_leader)) if on]
 st.markdown(f"# {escape(s.short_name)}")
-st.caption(f"{escape(s.name)} · {escape(s.territory)}" + (f" · {', '.join(flags)}" if flags else ""))
+st.caption(f'<span class="phone-hide">{escape(s.name)} · </span>{escape(s.territory)}'  # a phone: no legal name
+           + (f" · {', '.join(flags)}" if flags else ""), unsafe_allow_html=True)
 demo_banner(s.is_demo or cache.is_demo())
 people = [f"**Куратор:** {escape(', '.join(fmt.natural_sorted(view.curators)))}" if view.curators else
           "**Куратор** не назначен — его назначает управление образования (методист)."]
@@ -78,7 +79,8 @@ own_mask, n_own, n_own_late = school_plan.own_items(acts)
 if acts:  # the third question, answered on the first screen; the lists are further down
     people.append(school_plan.own_items_text(n_own, n_own_late)
                   + f" · мероприятий управления образования и контрольных точек — {len(acts) - n_own} (для сведения)")
-st.markdown("  \n".join(people))
+with phone.desk("school_people"):  # a phone shows it under the figures (phone_school_people)
+    st.markdown("  \n".join(people))
 
 if not view.targets:
     # No target of a roadmap is evaluated per school here: the school's own figures against the territory.
@@ -87,15 +89,21 @@ if not view.targets:
                "значения рядом со значением по территории за тот же период.")
     rows = cache.school_indicators(sc, int(school_id), cut)
     if rows:
-        st.table([{"Показатель": r["short_name"], "Период": r["label"], "Школа": fmt.value(r["value"], r["unit"]),
-                   "Территория": fmt.value(r["territory_value"], r["unit"]),
-                   "Сравнение": _compare(r)} for r in rows], hide_index=True)
+        rows = [{"Показатель": r["short_name"], "Период": r["label"],
+                 "Школа": figures.school_value(r["value"], r["unit"], r["value_kind"]),
+                 "Территория": figures.territory_value_text(r["territory_value"], r["unit"], r["value_kind"],
+                                                            r["n_schools"]),
+                 "Сравнение": "—" if r["value_kind"] == "flag" else _compare(r)} for r in rows]
+        with phone.desk("school_indicators"):
+            st.table(rows, hide_index=True)
+        with phone.phone("school_indicators"):
+            phone.rows_as_cards(rows, "Показатель", strong=("Школа",))
     else:
         st.info("Школа ещё не сдавала данных. Данные загружает руководитель школы на странице «Загрузка данных» "
                 "или «Ввод данных», либо методист управления образования.")
 else:
     st.markdown("#### Где мы сейчас и что нужно к следующей контрольной точке")
-    table = []
+    table, statuses = [], []
     points = cache.control_points(sc, int(school_id), tuple(t.target_id for t in view.targets))
     for t in view.targets:
         ev = t.evaluation
@@ -108,17 +116,24 @@ else:
             need = school_plan.step_text(step, t.unit)
         table.append({
             "Показатель": t.short_name,
-            "Сейчас": fmt.value(ev.value, t.unit) + (f" ({t.as_of_label})" if t.as_of_label else "")
+            "Сейчас": t.value_text + (f" ({t.as_of_label})" if t.as_of_label else "")
             + (f", {t.approval.label}" if t.approval else ""),
-            "Ожидается сейчас": fmt.value(ev.expected, t.unit),
+            "Ожидается сейчас": fmt.value(t.expected, t.unit),
             "Цель": fmt.goal(t.rule_text, ev.target_value, t.unit),
             "Статус": fmt.STATUS_TEXT.get(ev.status, ev.label),
             "Нужно": need,
             "Среднее по территории": fmt.value(t.average, t.unit),
         })
-    st.table(table, hide_index=True)  # an HTML table: prints cleanly from the browser
+        statuses.append(ev.status)
+    with phone.desk("school_targets"):
+        st.table(table, hide_index=True)  # an HTML table: prints cleanly from the browser
+    with phone.phone("school_targets"):  # one card per target, its status first
+        phone.target_cards(table, statuses)
     sources.approval_notes([(t.short_name, t.approval, t.unit) for t in view.targets])
     sources.control(sc, sources.school_figures(view), "prov_school", pick_label="Показатель")
+
+with phone.phone("school_people"):
+    st.markdown("  \n".join(people))
 
 st.markdown("#### Мероприятия дорожной карты")
 if not acts:
@@ -127,19 +142,21 @@ else:
     own = [a for a, m in zip(acts, own_mask) if m]
     city = [a for a, m in zip(acts, own_mask) if not m]
 
-    def items_table(items, name: str, key: str):
-        table_with_download(pd.DataFrame([{"Статус": "⚠ просрочено" if a.overdue else a.status_text,
-                                           "Срок": a.deadline_text or "—", "Что": a.kind, "№": a.number,
-                                           "Содержание": a.title, "Ответственный": a.responsible} for a in items],
-                                         columns=["Статус", "Срок", "Что", "№", "Содержание", "Ответственный"]),
-                            name, key)
+    def items_table(items, name: str, key: str, fold: bool = False):
+        rows = [{"Статус": "⚠ просрочено" if a.overdue else a.status_text, "Срок": a.deadline_text or "—",
+                 "Что": a.kind, "№": a.number, "Содержание": a.title, "Ответственный": a.responsible} for a in items]
+        with phone.desk(key):
+            table_with_download(pd.DataFrame(rows, columns=["Статус", "Срок", "Что", "№", "Содержание",
+                                                            "Ответственный"]), name, key)
+        with phone.phone(key):  # a grid wider than a phone would scroll sideways: cards
+            phone.activity_cards(rows, late=[a.overdue for a in items] if fold else None)
 
     st.markdown(f"**Мероприятия школы** — где школа названа или среди ответственных образовательные организации: "
                 f"{len(own)}" + (f", просрочено: {n_own_late}" if n_own_late else ", просроченных нет") + ".")
     if not own:
         st.caption("Дорожная карта не поручает школе отдельных мероприятий.")
     else:
-        items_table(own, "мероприятия_школы", "school_items_xlsx")
+        items_table(own, "мероприятия_школы", "school_items_xlsx", fold=True)
     with st.expander(f"Мероприятия управления образования и контрольные точки (для сведения): {len(city)}"):
         st.caption("Их выполняют управление образования и методические службы; отмечает выполнение методист. "
                    "В просроченные школы они не входят.")
@@ -155,15 +172,14 @@ for t in view.targets:
         st.markdown(f"#### {escape(t.indicator_name)} {status_badge(ev.status, size=15)}", unsafe_allow_html=True)
         st.caption(f"{escape(fmt.clip(t.roadmap_title, 120))} · цель {t.number}: {escape(t.rule_text)} · "
                    f"{escape(ev.reason)}" + "".join(f" · {escape(n)}" for n in t.notes)
-                   + (f" · прогноз к сроку {fmt.value(ev.forecast, t.unit)} ({escape(t.forecast_basis)})"
-                      if ev.forecast is not None and t.forecast_basis else ""))
+                   + (f" · {escape(t.forecast_text)}" if ev.forecast is not None and t.forecast_basis else ""))
         forecast = ({"end": t.expected_path[-1].end, "value": ev.forecast}
                     if ev.forecast is not None and t.expected_path else None)
         chart, spec = cache.figure(  # built once per data version for every session that opens this school
             "school_trend", sc, int(school_id), as_of, t.target_id,
-            _build=lambda: cache.drawn(charts.trend(
+            _build=lambda: phone.legend_grows(cache.drawn(charts.trend(
                 t.series, unit=t.unit, target_value=ev.target_value, expected_path=t.expected_path,
-                average_series=t.average_series, forecast=forecast, height=220)))
+                average_series=t.average_series, forecast=forecast, height=220, narrow_legend=True)), height=220))
         chart_with_downloads(chart, f"{s.code}_{t.short_name}", f"school_chart_{t.number}_{t.roadmap_title[:8]}",
                              spec=spec)
 

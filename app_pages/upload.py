@@ -15,7 +15,7 @@ from core.ingest import pipeline, template
 from core.ingest.excel import FORMATS_TEXT, MAX_FILE_BYTES
 from core.ingest.numbers import megabytes
 from core.ingest.problems import IngestError
-from ui import cache
+from ui import cache, phone
 from ui.common import current_user, file_uploader, problems_table, scope, table_with_download
 
 sc = scope()
@@ -164,7 +164,7 @@ with tab_load:
                             st.error(md_text(str(exc)))
             if preview.rows:
                 with st.expander("Что изменится", expanded=not preview.errors):
-                    st.dataframe(preview.table(), hide_index=True, width="stretch")
+                    phone.preview(preview.table(), "upload_preview")  # a phone: a card a value
             if preview.ok:
                 accept = True
                 if preview.warnings:
@@ -197,8 +197,13 @@ with tab_log:
             Вид=log["kind"].map({"entry": "ввод в браузере", "correction": "исправление"}).fillna("файл"),
         ).rename(columns={"id": "№", "file_name": "Файл", "login": "Кто", "n_rows": "Значений", "n_new": "Новых",
                           "n_changed": "Изменено", "n_unchanged": "Без изменений"})
-        table_with_download(shown[["№", "Когда", "Вид", "Файл", "Кто", "Значений", "Новых", "Изменено", "Без изменений",
-                                   "Статус", "Предупреждения"]], "история_загрузок", "log_xlsx")
+        shown = shown[["№", "Когда", "Вид", "Файл", "Кто", "Значений", "Новых", "Изменено", "Без изменений", "Статус",
+                       "Предупреждения"]]
+        with phone.desk("upload_log"):
+            table_with_download(shown, "история_загрузок", "log_xlsx")
+        with phone.phone("upload_log"):  # eleven columns would scroll sideways on a phone: a card an upload
+            phone.rows_as_cards([{"№": f"Загрузка № {r['№']}", **{k: v for k, v in r.items() if k != "№"}}
+                                 for r in shown.to_dict("records")], "№", strong=("Статус",))
         pick = st.selectbox("Загрузка", list(log["id"]), format_func=lambda i: f"№ {i}", key="log_pick")
         if pick is not None:
             row = log[log["id"] == pick].iloc[0]
@@ -212,7 +217,7 @@ with tab_log:
                     try:
                         res = pipeline.undo(sc, int(pick), engine)
                         cache.refresh_version()  # the write bumped the data version: this run reads after it
-                        st.success(f"Загрузка № {pick} отменена: восстановлено {res['restored']}, "
-                                   f"удалено {res['removed']} значений.")
+                        st.success(f"Загрузка № {pick} отменена: восстановлено {res['restored']}, удалено "
+                                   f"{fmt.count(res['removed'], ('значение', 'значения', 'значений'))}.")
                     except Refused as exc:
                         st.error(md_text(str(exc)))

@@ -1,54 +1,196 @@
-"""Time to first render of the overview in Chromium: a freshly started server on a new database
-(the demo is built on the first start), then login as demo-head until the target tiles are on
-screen. Prints: server start incl. demo build, and login -> tiles (median of 5 logins).
+"""What a user's browser downloads and spends on the first screens, in Chromium at 1280×720: a freshly
+started server on a new database (the demo is built on the first start), then for each page a fresh
+browser (cold: empty HTTP cache, login through the form straight onto the page) and the same browser
+reloading it (warm: the cache holds Streamlit's bundles).
 
-    python bench/first_render.py
+Per page and state it prints the bytes transferred as the network saw them (HTTP responses as sent,
+compressed where the server compressed them, plus the websocket's frames), how much of the HTTP part
+came compressed, the requests made, and the CPU time of every Chromium process (browser, renderer,
+GPU/network services: /proc, summed) from the click on «Войти» (or the reload) until the page is drawn
+and idle. «login → tiles» is the wall time from the click to the overview's tiles on screen.
+
+    python bench/first_render.py [--runs 3]
 """
 
 from __future__ import annotations
 
+import argparse
+import base64
+import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+VIEWPORT = {"width": 1280, "height": 720}
+# what «drawn» means per page: the overview's tiles; the roadmap's timeline (Plotly before issue 27,
+# Vega-Lite since)
+PAGES = {
+    "overview": ("/overview", ".tile-title"),
+    "roadmap": ("/roadmap", ".js-plotly-plot .main-svg, [data-testid=stVegaLiteChart] svg, "
+                            "[data-testid=stVegaLiteChart] canvas"),
+}
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(x) for x in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def chromium_cpu() -> float:
+    """CPU seconds (user + system) of the Chromium processes started under this one (our browsers only,
+    not other people's on a shared machine), the dead children they reaped included."""
+    total, todo = 0.0, _children(os.getpid())
+    while todo:
+        pid = todo.pop()
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        if "chrom" in name.lower():
+            total += sum(int(x) for x in fields[11:15]) / TICK  # utime stime cutime cstime
+        todo += _children(pid)
+    return total
+
+
+class Wire:
+    """Bytes the page's network saw (CDP): each HTTP response's encoded length as it arrived, its
+    content-encoding, and the websocket frames both ways."""
+
+    def __init__(self, page):
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.send("Network.enable")
+        self.reset()
+        self.encoding: dict[str, str] = {}
+        self.cdp.on("Network.responseReceived", self._response)
+        self.cdp.on("Network.loadingFinished", self._finished)
+        self.cdp.on("Network.webSocketFrameReceived", lambda e: self._frame(e, "ws_in"))
+        self.cdp.on("Network.webSocketFrameSent", lambda e: self._frame(e, "ws_out"))
+
+    def reset(self) -> None:
+        self.http = self.http_compressed = self.ws_in = self.ws_out = self.requests = 0
+        self.urls: list[str] = []
+
+    def _response(self, e) -> None:
+        headers = {k.lower(): v for k, v in e["response"].get("headers", {}).items()}
+        self.encoding[e["requestId"]] = headers.get("content-encoding", "")
+        self.urls.append(e["response"]["url"])
+
+    def _finished(self, e) -> None:
+        n = int(e.get("encodedDataLength", 0))
+        self.http += n
+        self.requests += 1
+        if self.encoding.get(e["requestId"]):
+            self.http_compressed += n
+
+    def _frame(self, e, side: str) -> None:
+        r = e["response"]
+        data = r.get("payloadData", "")
+        n = len(base64.b64decode(data)) if r.get("opcode") == 2 else len(data.encode())
+        setattr(self, side, getattr(self, side) + n)
+
+    @property
+    def total(self) -> int:
+        return self.http + self.ws_in + self.ws_out
+
+
+def _idle(page) -> None:
+    from tests.e2e.conftest import IDLE_NOW, QUIET_MS
+
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120000)
+    page.evaluate("() => { window.__wire.mark = performance.now(); }")
+    page.wait_for_function(IDLE_NOW, arg=QUIET_MS, polling=50, timeout=120000)
+
+
+def measure(p, base: str, key: str) -> dict:
+    """One fresh browser: login onto the page (cold), then a reload (warm)."""
+    from tests.e2e.conftest import CHROMIUM, WIRE
+
+    path, drawn = PAGES[key]
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--lang=ru",
+        "--disable-component-update", "--no-first-run", "--disable-sync"])
+    try:
+        ctx = browser.new_context(viewport=VIEWPORT, locale="ru-RU")
+        ctx.add_init_script(WIRE)
+        page = ctx.new_page()
+        wire = Wire(page)  # the login page's bytes count with the cold page's
+        page.goto(base + "/login?next=" + quote(path))
+        page.fill("#login", "demo-head")
+        page.fill("#password", "demo")
+        out = {}
+        for state in ("cold", "warm"):
+            if state == "warm":
+                wire.reset()
+            cpu, t = chromium_cpu(), time.perf_counter()
+            if state == "cold":
+                page.click("button[type=submit]")
+            else:
+                page.reload()
+            page.wait_for_selector(drawn, state="attached", timeout=120000)
+            shown = time.perf_counter() - t
+            _idle(page)
+            out[state] = dict(shown=shown, cpu=chromium_cpu() - cpu, http=wire.http,
+                              http_compressed=wire.http_compressed, ws=wire.ws_in + wire.ws_out,
+                              total=wire.total, requests=wire.requests,
+                              plotly=sum("plotly" in u.lower() for u in wire.urls))
+        ctx.close()
+    finally:
+        browser.close()
+    return out
+
 
 def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.conftest import CHROMIUM, IDLE, start_server
+    from tests.e2e.conftest import start_server
 
     tmp = Path(tempfile.mkdtemp())
     t0 = time.perf_counter()
     proc, base = start_server(tmp)
     started = time.perf_counter() - t0
-    times = []
+    results: dict[tuple[str, str], list[dict]] = {}
     try:
         with sync_playwright() as p:
-            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
-                                                                  "--disable-background-networking"])
-            for _ in range(5):
-                ctx = b.new_context(viewport={"width": 1920, "height": 1080})
-                page = ctx.new_page()
-                page.goto(base + "/login")
-                page.fill("#login", "demo-head")
-                page.fill("#password", "demo")
-                t = time.perf_counter()
-                page.click("button[type=submit]")
-                page.wait_for_selector(".tile-title", timeout=60000)
-                page.wait_for_selector(IDLE, timeout=60000)
-                times.append(time.perf_counter() - t)
-                ctx.close()
-            b.close()
+            for _ in range(args.runs):
+                for key in PAGES:
+                    for state, r in measure(p, base, key).items():
+                        results.setdefault((key, state), []).append(r)
     finally:
         proc.terminate()
+    mib = 1024 * 1024
+    med = lambda rs, k: statistics.median(r[k] for r in rs)  # noqa: E731
     print(f"server start on a new database (demo built): {started:.1f} s")
-    print(f"login -> overview tiles on screen: median {statistics.median(times):.2f} s "
-          f"(first {times[0]:.2f} s, runs {', '.join(f'{x:.2f}' for x in times)})")
+    print(f"Chromium {VIEWPORT['width']}×{VIEWPORT['height']}, demo-head, median of {args.runs} fresh browsers; "
+          "bytes as transferred (HTTP as sent + websocket frames)")
+    print(f"{'page':<22}{'state':<6}{'MiB':>7}{'HTTP':>7}{'gzip%':>7}{'ws':>7}{'req':>5}{'plotly':>7}"
+          f"{'drawn s':>9}{'CPU s':>7}")
+    for (key, state), rs in results.items():
+        label = ("login + " if state == "cold" else "") + key
+        http = med(rs, "http")
+        share = 100 * med(rs, "http_compressed") / http if http else 0
+        print(f"{label:<22}{state:<6}{med(rs, 'total') / mib:>7.2f}{http / mib:>7.2f}{share:>7.0f}"
+              f"{med(rs, 'ws') / mib:>7.2f}{med(rs, 'requests'):>5.0f}{med(rs, 'plotly'):>7.0f}"
+              f"{med(rs, 'shown'):>9.2f}{med(rs, 'cpu'):>7.2f}")
+    cold = [r["shown"] for r in results[("overview", "cold")]]
+    print(f"login -> overview tiles on screen (fresh browser, 1280×720): median {statistics.median(cold):.2f} s "
+          f"(runs {', '.join(f'{x:.2f}' for x in cold)})")
 
 
 if __name__ == "__main__":

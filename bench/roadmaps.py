@@ -4,7 +4,7 @@
 
 Prints, median of 5: check + write of each seed workbook into a new database (the territory,
 schools, indicators created), its reload over the demo's copy (replace), the reads of the roadmap
-and risk pages, the Plotly figures, and an AppTest render of both pages (warm: a rerun of an open
+and risk pages, the Vega-Lite charts, and an AppTest render of both pages (warm: a rerun of an open
 page)."""
 
 from __future__ import annotations

@@ -37,18 +37,27 @@ EXPECTED = "#6b7c93"
 AVERAGE = "#e69500"
 
 
-def _finish(chart: alt.TopLevelMixin, *, height: int, font_size: int = 16) -> alt.TopLevelMixin:
+# A legend in one column when the chart's container is narrower than this (a phone), else as `_finish` sets
+# it: Vega's `containerSize()` is the drawn chart's element; an export (vl-convert) has none, so it keeps the
+# columns. `width >` makes the expression depend on the width signal, re-evaluated when the container resizes.
+NARROW_LEGEND = "width > 0 && containerSize()[0] < 560 ? 1 : {columns}"
+
+
+def _finish(chart: alt.TopLevelMixin, *, height: int, font_size: int = 16,
+            narrow_legend: bool = False) -> alt.TopLevelMixin:
     """The house style, set on the chart the builder has just made (its own object): the height and one
     config (locale, font, axes, legend, view). Set in place rather than through `.properties()` and the
     `.configure_*()` chain, each of which deep-copies the whole layered chart — half of a trend chart's
-    build time."""
+    build time. `narrow_legend`: the legend's columns become one on a narrow screen (NARROW_LEGEND)."""
+    columns = 1 if font_size >= 24 else 3
     chart.height = height
     chart.config = alt.Config(
         locale=RU_LOCALE, font=FONT,
         axis=alt.AxisConfig(labelFontSize=font_size, titleFontSize=font_size, labelColor="#243b53",
                             titleColor="#243b53", grid=True, gridColor="#e4e7eb", labelLimit=0),
         legend=alt.LegendConfig(labelFontSize=font_size, titleFontSize=font_size, orient="bottom", labelLimit=0,
-                                columns=1 if font_size >= 24 else 3, symbolType="stroke", symbolStrokeWidth=3,
+                                columns=({"expr": NARROW_LEGEND.format(columns=columns)} if narrow_legend
+                                         else columns), symbolType="stroke", symbolStrokeWidth=3,
                                 symbolSize=max(300, font_size * 25), labelColor="#243b53", columnPadding=24),
         view=alt.ViewConfig(strokeWidth=0))
     return chart
@@ -122,10 +131,12 @@ def period_axis(labels: dict[str, str], *, font_size: int = 16) -> alt.Axis:
 
 def trend(series, *, unit: str, target_value: float | None = None, expected_path=None, average_series=None,
           milestones=None, forecast: dict | None = None, height: int = 260,
-          title: str = "", font_size: int = 16, legend: bool = True) -> alt.TopLevelMixin:
+          title: str = "", font_size: int = 16, legend: bool = True,
+          narrow_legend: bool = False) -> alt.TopLevelMixin:
     """The group's values over periods with the territory average, the target, the planned straight path
     from the base to the target and the forecast to the due period (`forecast` = {"end": date, "value": v}),
     each named in the legend (colour and dash: readable in greyscale). The y axis is fitted to all of them.
+    `narrow_legend`: the legend in one column in a container under 560 px (a phone), where three would be cut.
     `legend=False`: no legend inside the chart (the page draws `legend_html(chart)` beside it, in its own
     font size); the series shown are in the chart's `usermeta["legend"]` either way.
     series, average_series, expected_path: core.read.types.SeriesPoint (label, end date, value);
@@ -179,7 +190,7 @@ def trend(series, *, unit: str, target_value: float | None = None, expected_path
     chart = alt.layer(*layers, usermeta={"legend": present})
     if title:
         chart = chart.properties(title=title)
-    return _finish(chart, height=height, font_size=font_size)
+    return _finish(chart, height=height, font_size=font_size, narrow_legend=narrow_legend)
 
 
 def legend_html(chart: alt.TopLevelMixin, *, font_size: int = 28) -> str:

@@ -42,11 +42,32 @@ def rules() -> str:
         "процентов. «+5 п.п.» — рост на 5 процентных пунктов, «+10 %» — рост на 10 % от базового значения.")
 
 
+def figure_words() -> str:
+    """How a figure is said on the tiles, slides and in the справка (core.figures), in words (markdown)."""
+    return (
+        "Под значением указано, по каким школам оно посчитано («ШНОР и ШНСУ, 5 школ»), а если цель "
+        "относится к части школ — значение по всем школам территории за тот же период («по городу 61 %»). "
+        "Ожидаемое по плану число людей или школ — целое и округлено в ту сторону, которая не приукрашивает: "
+        "3,33 директора — это 4. Если тренд направлен против последнего изменения, прогноз принимается "
+        "ровным, и подпись к нему так и говорит. Данные за год называются годом («2023 г.»).")
+
+
 def how_counted(scope: Scope, roadmap_id: int, engine: Engine | None = None) -> str:
     """The rules, then what the roadmap's «Источник» says about how it was carried over (markdown)."""
     meta = roadmap_meta(scope, roadmap_id, engine)
-    parts = [rules(), approval.HOW_COUNTED]
+    parts = [rules(), figure_words(), approval.HOW_COUNTED]
     if meta.get("source"):
         parts.append("**Как перенесена эта дорожная карта.** " + md_text(meta["source"]).replace("\n", "  \n"))
     return "\n\n".join(parts)
 
+
+
+def for_document(scope: Scope, roadmap_id: int, engine: Engine | None = None) -> list[str]:
+    """«Как считается» as plain paragraphs for a document (the справка): the same rules and the same
+    «Источник» — how the roadmap was carried from its document — as the screen shows."""
+    meta = roadmap_meta(scope, roadmap_id, engine)
+    out = [line.removeprefix("- ").replace("**", "") for line in rules().split("\n") if line.strip()]
+    out.append(figure_words())
+    if meta.get("source"):
+        out.append("Как перенесена эта дорожная карта. " + meta["source"])
+    return out

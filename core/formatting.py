@@ -43,6 +43,8 @@ def value(x: float | None, unit: str, digits: int = 1) -> str:
     '218 чел.', '10 500'."""
     if unit == "%":
         return num(x, digits, unit="%")
+    if unit == "школ" and x is not None and x == x:  # a noun, not an abbreviation: «1 школа», «3 школы»
+        return count(round(x), SCHOOL_FORMS)
     if unit in COUNT_UNITS:
         return num(x, 0) + (f"{NBSP}{unit}" if unit and x is not None and x == x else "")
     return num(x, digits, unit=unit)
@@ -60,12 +62,33 @@ def count(n: int, forms: tuple[str, str, str]) -> str:
     return f"{num(n, 0)}{NBSP}{plural(n, forms)}"
 
 
+SCHOOL_FORMS = ("школа", "школы", "школ")  # «1 школа», «3 школы», «5 школ»
+SCHOOL_GENITIVE = ("школы", "школ", "школ")  # after «из», «у»: «из 21 школы», «у 3 школ»
+
+
+def schools(n: int) -> str:
+    """«1 школа», «3 школы», «5 школ», «21 школа» — the one way to count schools."""
+    return count(n, SCHOOL_FORMS)
+
+
+def of_schools(k: int, n: int, space: str = NBSP) -> str:
+    """«4 из 5 школ», «1 из 21 школы» (genitive after «из», by babel's plural rules)."""
+    return f"{num(k, 0)} из {num(n, 0)}{space}{plural(n, SCHOOL_GENITIVE)}"
+
+
+def coverage(n_reported: int | None, n_members: int | None) -> str | None:
+    """«данные 4 из 5 школ», «данные 20 из 21 школы»; None when the figure is no group's."""
+    if n_members is None:
+        return None
+    return f"данные {of_schools(n_reported or 0, n_members, ' ')}"
+
+
 def schools_meeting(n_meeting: int, n_schools: int, any_data: bool) -> str:
     """«выполняют 3 из 9 школ» (genitive after «из»: «из 21 школы»); when not one school of the group
     has data: «нет данных ни от одной школы» — not «0 из 9», which would read as «all nine fail»."""
     if not any_data:
         return "нет данных ни от одной школы"
-    return f"выполняют {n_meeting} из {n_schools}{NBSP}{plural(n_schools, ('школы', 'школ', 'школ'))}"
+    return f"выполняют {of_schools(n_meeting, n_schools)}"
 
 
 def years(first: int | None, last: int | None) -> str:
@@ -157,17 +180,10 @@ def md_text(text: object) -> str:
     """User text (a school's name, a roadmap title, a comment) made safe for `st.markdown` — with
     or without unsafe_allow_html — captions, titles, widget labels and HTML attributes: what the
     user typed is shown as typed and nothing in it is interpreted. The one escaping helper for
-    every place that renders Markdown or HTML (for chart labels see `chart_text`)."""
+    every place that renders Markdown or HTML (chart labels are Vega-Lite text: nothing to escape)."""
     s = "" if text is None else str(text)
     # GFM links bare URLs and e-mail addresses after entities are decoded: an invisible word joiner
     # inside "http", "www" and after "@" keeps them text
     s = _AUTOLINK.sub(lambda m: m.group(0)[0] + WORD_JOINER + m.group(0)[1:], s).replace("@", "@" + WORD_JOINER)
     return "".join(_MD_ENTITIES.get(c, c) for c in s)
 
-
-def chart_text(text: object) -> str:
-    """User text for a Plotly label (Plotly renders a subset of HTML, <a href> included, in titles,
-    ticks and hover text): HTML-escaped. Vega/Altair labels are plain text and need nothing."""
-    from html import escape
-
-    return escape("" if text is None else str(text), quote=True)

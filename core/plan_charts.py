@@ -1,18 +1,18 @@
-"""Plotly figures (graph_objects) of the roadmap and risk pages: the timeline of activities and
-control points, and the audit matrix of schools x risk parameters. Plain data in, a figure out."""
+"""Charts of the roadmap and risk pages, in Vega-Lite (Altair) like every other chart: the timeline of
+activities and control points, and the audit matrix of schools x risk parameters. Plain data in, a
+chart out. Labels are plain text in Vega (nothing in them is rendered as HTML)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from html import escape
-
+import altair as alt
 import pandas as pd
-import plotly.graph_objects as go
 
-from core.formatting import chart_text, clip, natural_key
+from core.charts import _finish
+from core.formatting import clip, natural_key
 
-
-FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=16, color="#102a43")
+ROW_PX = 26  # a row of the timeline or the matrix: readable at 16 px on a projector
+TODAY = "#b71c1c"
 STATE_STYLE = {  # state -> (label, colour); colour plus the word in the legend and hover; Okabe–Ito hues
     "overdue": ("Просрочено", "#B34700"),  # vermillion (as «Отстаёт»)
     "planned": ("Запланировано", "#8a99ad"),
@@ -20,7 +20,6 @@ STATE_STYLE = {  # state -> (label, colour); colour plus the word in the legend 
     "done": ("Выполнено", "#00785A"),  # bluish green
     "cancelled": ("Отменено", "#cfcfcf"),
 }
-MONTHS_SHORT = ["янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"]
 
 
 def state(status: str, overdue: bool) -> str:
@@ -63,91 +62,101 @@ def _group(r) -> str:
     return f"Напр. {r['direction']}" if r.get("direction") else "Прочие"
 
 
-def timeline(df: pd.DataFrame, today: date, *, height: int | None = None) -> go.Figure:
+def _rows_label(labels: list[str]) -> list[str]:
+    """Unique row labels for a band axis (two rows reading alike get an invisible mark apart)."""
+    seen: dict[str, int] = {}
+    out = []
+    for lab in labels:
+        n = seen.get(lab, 0)
+        seen[lab] = n + 1
+        out.append(lab + "\u200b" * n)
+    return out
+
+
+def timeline(df: pd.DataFrame, today: date, *, height: int | None = None) -> alt.TopLevelMixin | None:
     """Activities and control points on a time axis, grouped by direction (control points first),
-    coloured by state; a red line at today."""
+    coloured by state (the word in the legend and the tooltip); a red line at today. None when no item
+    has a date to draw. The rows' data is the chart's `data` (a DataFrame: «Группа», «Строка», «Пункт» —
+    the full text shown in the tooltip — «Срок», «Статус», «Ответственные», «Начало», «Конец»)."""
     rows = []
     for r in df.to_dict("records"):
         bars, points = spans(r["deadline_kind"] or "", r["due_date"], tuple(r["dates"] or ()))
         if not bars and not points:
             continue
-        group = _group(r)
-        # category labels are rendered by Plotly as HTML (an <a href> would be a live link)
-        rows.append((chart_text(group), chart_text(_label(r)), r, bars, points))
-    fig = go.Figure()
+        rows.append((_group(r), _label(r), r, bars, points))
     if not rows:
-        return fig
+        return None
     rows.sort(key=lambda x: (x[0] != "КТ", natural_key(x[0]), x[2]["position"], x[2]["stage"] or ""))
-    ys = [[g for g, *_ in rows], [lab for _, lab, *_ in rows]]
-    # an invisible first trace holds every row in order (multicategory axes order by first appearance)
-    first = [min([a for a, _ in bars] + points) for *_, bars, points in rows]
-    fig.add_trace(go.Scatter(x=first, y=ys, mode="markers", marker=dict(opacity=0), showlegend=False,
-                             hoverinfo="skip"))
-    for st_key, (st_label, colour) in STATE_STYLE.items():
-        bx, by0, by1, bh, px, py0, py1, ph = [], [], [], [], [], [], [], []
-        for g, lab, r, bars, points in rows:
-            if state(r["status"], r["overdue"]) != st_key:
-                continue
-            full = chart_text(f"{'Контрольная точка' if r['kind'] == 'control_point' else 'Мероприятие'} "
-                              f"{r['number']}: {' '.join(str(r['title']).split())[:160]}")
-            hover = (f"<b>{full}</b><br>Срок: {escape(r['deadline_text'] or '—')}<br>"
-                     f"Статус: {st_label.lower()}<br>Ответственные: {escape((r['responsible'] or '—')[:80])}")
-            for a, b in bars:
-                bx += [a, b, None]
-                by0 += [g, g, None]
-                by1 += [lab, lab, None]
-                bh += [hover, hover, None]
-            for p in points:
-                px.append(p)
-                py0.append(g)
-                py1.append(lab)
-                ph.append(hover)
-        if bx:
-            fig.add_trace(go.Scatter(x=bx, y=[by0, by1], mode="lines", line=dict(color=colour, width=11),
-                                     name=st_label, legendgroup=st_key, hovertext=bh, hoverinfo="text"))
-        if px:
-            fig.add_trace(go.Scatter(x=px, y=[py0, py1], mode="markers", name=st_label, legendgroup=st_key,
-                                     showlegend=not bx, marker=dict(color=colour, size=12, symbol="diamond",
-                                                                    line=dict(color="white", width=1)),
-                                     hovertext=ph, hoverinfo="text"))
-    fig.add_shape(type="line", x0=today, x1=today, y0=0, y1=1, yref="paper", line=dict(color="#b71c1c", width=2, dash="dot"))
-    fig.add_annotation(x=today, y=0, yref="paper", text=f"сегодня, {today:%d.%m.%Y}", showarrow=False,
-                       yanchor="top", xanchor="right", font=dict(color="#b71c1c", size=15))
+    names = _rows_label([f"{g} · {lab}" for g, lab, *_ in rows])
+    marks = []
+    for name, (g, lab, r, bars, points) in zip(names, rows):
+        st_label = STATE_STYLE[state(r["status"], r["overdue"])][0]
+        common = {"Группа": g, "Строка": name, "Статус": st_label,
+                  "Пункт": f"{'Контрольная точка' if r['kind'] == 'control_point' else 'Мероприятие'} "
+                           f"{r['number']}: {clip(' '.join(str(r['title']).split()), 160)}",
+                  "Срок": r["deadline_text"] or "—", "Ответственные": clip(r["responsible"] or "—", 80)}
+        marks += [dict(common, Вид="bar", Начало=a.isoformat(), Конец=b.isoformat()) for a, b in bars]
+        marks += [dict(common, Вид="point", Начало=p.isoformat(), Конец=p.isoformat()) for p in points]
+    data = pd.DataFrame(marks)
     all_dates = [d for *_, bars, points in rows for d in [x for b in bars for x in b] + points]
-    lo, hi = min(all_dates + [today]), max(all_dates + [today])
-    fig.update_layout(
-        height=height or max(260, 26 * len(rows) + 150), margin=dict(l=10, r=10, t=40, b=30), font=FONT,
-        plot_bgcolor="white", hovermode="closest",
-        legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="right", x=1, traceorder="normal"),
-        xaxis=dict(type="date", range=[lo - timedelta(days=20), hi + timedelta(days=20)], gridcolor="#e4e9f0",
-                   tickformat="%m.%Y", side="top"),
-        yaxis=dict(type="multicategory", autorange="reversed", categoryorder="array",
-                   categoryarray=list(zip(*ys)), gridcolor="#f0f3f7", tickfont=dict(size=15, color="#243b53")))
-    return fig
+    lo, hi = min(all_dates + [today]) - timedelta(days=20), max(all_dates + [today]) + timedelta(days=20)
+    present = [lab for k, (lab, _) in STATE_STYLE.items() if lab in set(data["Статус"])]
+    colour = alt.Color("Статус:N", title=None, sort=present,
+                       scale=alt.Scale(domain=present, range=[c for lab, c in STATE_STYLE.values() if lab in present]))
+    x = alt.X("Начало:T", title=None, scale=alt.Scale(type="utc", domain=[lo.isoformat(), hi.isoformat()]),
+              axis=alt.Axis(format="%m.%Y", orient="top", labelOverlap=True))
+    y = alt.Y("Строка:N", title=None, sort=names, axis=alt.Axis(labelFontSize=15, labelLimit=0, labelOverlap=False))
+    tooltip = [alt.Tooltip("Пункт:N"), alt.Tooltip("Срок:N"), alt.Tooltip("Статус:N"),
+               alt.Tooltip("Ответственные:N")]
+    base = alt.Chart(data)
+    layers = [base.transform_filter(alt.FieldEqualPredicate(field="Вид", equal="bar")).mark_bar(size=12).encode(
+                  x=x, x2="Конец:T", y=y, color=colour, tooltip=tooltip),
+              base.transform_filter(alt.FieldEqualPredicate(field="Вид", equal="point")).mark_point(
+                  shape="diamond", size=170, filled=True, opacity=1, stroke="white", strokeWidth=1).encode(
+                  x=x, y=y, color=colour, tooltip=tooltip)]
+    day = pd.DataFrame([{"Начало": today.isoformat(), "Подпись": f"сегодня, {today:%d.%m.%Y}"}])
+    layers += [alt.Chart(day).mark_rule(color=TODAY, strokeWidth=2, strokeDash=[2, 3]).encode(x="Начало:T"),
+               alt.Chart(day).mark_text(color=TODAY, fontSize=15, align="right", baseline="bottom", dx=-4,
+                                        dy=-2).encode(x="Начало:T", y=alt.value(alt.expr("height")),
+                                                      text="Подпись:N")]
+    chart = alt.layer(*layers)
+    # Streamlit fits the whole chart (axis and legend included) into the height: they get their room on top
+    chart = _finish(chart, height=height or len(rows) * ROW_PX + 80, font_size=16)
+    chart.config.legend = alt.LegendConfig(orient="top", columns=3, labelFontSize=16, labelLimit=0, symbolType="square",
+                                           symbolSize=260, labelColor="#243b53", columnPadding=24)
+    chart.data = data  # not drawn (every layer has its own): what the rows are, for tests and readers
+    return chart
 
 
 def risk_heatmap(groups: pd.DataFrame, factors: pd.DataFrame, schools: pd.DataFrame, matrix: pd.DataFrame,
-                 *, height: int | None = None) -> go.Figure:
-    """Schools (rows) x risk parameters (columns, grouped by risk group): a filled red cell with a dot
-    where the audit found the factor, a pale one where it did not."""
+                 *, height: int | None = None) -> alt.TopLevelMixin:
+    """Schools (rows) x risk parameters (columns, in their groups' order): a filled red cell with a dot
+    where the audit found the factor, a pale one where it did not; the tooltip names the school, the
+    parameter, its group and the finding."""
     names = dict(zip(groups["code"], groups["name"])) if not groups.empty else {}
-    x = [[chart_text(f"Группа {g}") for g in factors["group_code"]], [chart_text(c) for c in factors["code"]]]
-    y = [chart_text(n) for n in schools["short_name"]]  # tick labels: Plotly renders HTML
+    school_names = _rows_label([str(n) for n in schools["short_name"]])
+    codes = [str(c) for c in factors["code"]]
     z = matrix.loc[list(schools["id"]), list(factors["id"])].to_numpy()
-    hover = [[f"<b>{s}</b><br>{escape(c)} — {escape(n[:90])}<br>Группа {escape(g)}: "
-              f"{escape(names.get(g, '')[:60])}<br>{'<b>выявлен</b>' if z[i][j] else 'не выявлен'}"
-              for j, (c, n, g) in enumerate(zip(factors["code"], factors["name"], factors["group_code"]))]
-             for i, s in enumerate(y)]
-    text = [["●" if v else "" for v in row] for row in z]
-    fig = go.Figure(go.Heatmap(
-        z=z, x=x, y=y, zmin=0, zmax=1, colorscale=[[0, "#eef2f7"], [1, "#c62828"]], showscale=False, xgap=2, ygap=2,
-        text=text, texttemplate="%{text}", textfont=dict(color="white", size=13), hovertext=hover, hoverinfo="text"))
-    fig.update_layout(
-        height=height or max(260, 24 * len(y) + 150), margin=dict(l=10, r=10, t=70, b=10), font=FONT,
-        plot_bgcolor="white",
-        xaxis=dict(type="multicategory", side="top", tickfont=dict(size=15, color="#243b53")),
-        yaxis=dict(autorange="reversed", tickfont=dict(size=15, color="#243b53")))
-    return fig
+    cells = [{"Школа": s, "Код": c, "Параметр": f"{c} — {clip(str(n), 90)}",
+              "Группа": f"{g}: {clip(names.get(g, ''), 60)}".rstrip(": "),
+              "Результат": "выявлен" if z[i][j] else "не выявлен", "Знак": "●" if z[i][j] else ""}
+             for i, s in enumerate(school_names)
+             for j, (c, n, g) in enumerate(zip(codes, factors["name"], factors["group_code"]))]
+    data = pd.DataFrame(cells)
+    x = alt.X("Код:N", title="Параметры риска (код: группа.номер)", sort=codes,
+              axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=15))
+    y = alt.Y("Школа:N", title=None, sort=school_names, axis=alt.Axis(labelFontSize=15, labelLimit=0,
+                                                                      labelOverlap=False))
+    tooltip = [alt.Tooltip("Школа:N"), alt.Tooltip("Параметр:N"), alt.Tooltip("Группа:N"),
+               alt.Tooltip("Результат:N")]
+    base = alt.Chart(data)
+    chart = alt.layer(
+        base.mark_rect(stroke="white", strokeWidth=2).encode(
+            x=x, y=y, tooltip=tooltip,
+            color=alt.Color("Результат:N", legend=None,
+                            scale=alt.Scale(domain=["выявлен", "не выявлен"], range=["#c62828", "#eef2f7"]))),
+        base.mark_text(color="white", fontSize=13).encode(x=x, y=y, text="Знак:N", tooltip=tooltip))
+    return _finish(chart, height=height or len(school_names) * ROW_PX + 60, font_size=16)
 
 
 def on_timeline(kind: str | None, due: date | None, dates) -> bool:

@@ -18,7 +18,7 @@ from openpyxl.styles import Font
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import access, charts, periods, provenance, quarters
+from core import access, charts, explain, periods, provenance, quarters
 from core import formatting as fmt
 from core import settings
 from core.auth import Scope
@@ -112,10 +112,12 @@ def target_rows(cards) -> list[list[str]]:
     out = []
     for c in cards:
         ev = c.evaluation
-        out.append([str(c.number), c.short_name, fmt.value(ev.baseline, c.unit) + (
+        out.append([str(c.number), c.short_name + (f" ({c.population})" if c.population else ""),
+                    fmt.value(ev.baseline, c.unit) + (
             f" ({c.baseline_label})" if c.baseline_label else ""), fmt.goal(c.rule_text, ev.target_value, c.unit),
             fmt.value(ev.value, c.unit) + (f" ({c.as_of_label})" if c.as_of_label else "")
-            + (f"; {c.coverage}" if getattr(c, "coverage", None) else ""),
+            + (f"; {c.coverage}" if getattr(c, "coverage", None) else "")
+            + (f"; {c.territory_note}" if c.territory_note else ""),
             "—" if ev.progress is None else fmt.num(100 * ev.progress, 0, unit="%"),
             STATUS_LABELS[ev.status] + (f" ({c.approval.label})" if getattr(c, "approval", None) else "")])
     return out
@@ -189,17 +191,17 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
         for card in ov.cards:
             ev = card.evaluation
             doc.add_heading(f"1.{card.number}. {card.indicator_name}", level=3)
-            _para(doc, f"«{card.wording}» Правило: {card.rule_text}. Значение {fmt.value(ev.value, card.unit)}"
+            _para(doc, f"«{card.wording}» Правило: {card.rule_text}. Группа: {card.population_text}."
+                       f" Значение {fmt.value(ev.value, card.unit)}"
                        f" при цели {fmt.value(ev.target_value, card.unit)}; статус — {_status_word(ev.status)}"
                        f" ({ev.reason})." + (f" Данные: {card.coverage.removeprefix('данные ')}." if card.coverage else "")
                        + "".join(f" {n[:1].upper()}{n[1:]}." for n in card.notes)
-                       + (f" Прогноз к сроку: {fmt.value(ev.forecast, card.unit)} ({card.forecast_basis})."
-                          if ev.forecast is not None and card.forecast_basis else ""))
+                       + (f" {card.forecast_text}." if ev.forecast is not None and card.forecast_basis else ""))
             if card.approval is not None:  # the figures as approved; what changed since, and today's figure
                 _para(doc, f"Значения {card.approval.label} (данные за {card.approval.quarter_label})."
                       + (f" {card.approval.changes_text()} {card.approval.today_text(card.unit)}."
                          if card.approval.changed else ""), italic=True)
-            if card.series:
+            if any(s.value is not None for s in card.series):  # a series of gaps only has nothing to draw
                 doc.add_picture(io.BytesIO(chart_png(target_chart(card, height=180))), width=Cm(14))
             if card.n_schools:
                 _para(doc, f"{card.meeting_text.capitalize()}."
@@ -244,8 +246,12 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
     else:
         for ind, names in missing.items():
             _para(doc, f"«{ind}»: нет данных за отчётный или базовый период у "
-                       f"{len(names)} {fmt.plural(len(names), ('школы', 'школ', 'школ'))} — {', '.join(names)}"
+                       f"{len(names)} {fmt.plural(len(names), fmt.SCHOOL_GENITIVE)} — {', '.join(names)}"
                        " (значение группы посчитано без них).")
+
+    doc.add_heading("5. Как считается", level=2)
+    for line in explain.for_document(scope, roadmap_id, engine):
+        _para(doc, line)
     _sources_appendix(doc, scope, ov, engine)
     buf = io.BytesIO()
     doc.save(buf)
@@ -291,7 +297,8 @@ def school_card(scope: Scope, school_id: int, as_of: date | None = None, *, engi
     _para(doc, f"{s.territory}" + (f"; {', '.join(flags)}" if flags else "")
           + f". Дата составления: {fmt.day_month_year(today or settings.today(engine))}.", center=True)
     if as_of:
-        _para(doc, f"По состоянию на {fmt.cut_label(as_of)}.", center=True)
+        named = next((p.label for t in view.targets for p in t.series if p.end == as_of), None)
+        _para(doc, f"По состоянию на {named or fmt.cut_label(as_of)}.", center=True)  # a year as «2023 г.»
     if s.is_demo:
         _para(doc, "Демонстрационные данные: значения показателей вымышлены.", italic=True)
     if view.curators:
@@ -301,7 +308,7 @@ def school_card(scope: Scope, school_id: int, as_of: date | None = None, *, engi
         _para(doc, "Для школы нет целевых показателей, которые оцениваются по каждой школе.")
     else:
         _table(doc, ["Показатель", "Значение", "Цель школы", "База", "Среднее по территории", "Статус"],
-               [[t.short_name, fmt.value(t.evaluation.value, t.unit) + (f" ({t.as_of_label})" if t.as_of_label else ""),
+               [[t.short_name, t.value_text + (f" ({t.as_of_label})" if t.as_of_label else ""),
                  fmt.goal(t.rule_text, t.evaluation.target_value, t.unit),
                  fmt.value(t.evaluation.baseline, t.unit), fmt.value(t.average, t.unit),
                  STATUS_LABELS[t.evaluation.status] + (f" ({t.approval.label})" if t.approval else "")]
@@ -331,15 +338,18 @@ def school_card(scope: Scope, school_id: int, as_of: date | None = None, *, engi
 # ---------------------------------------------------------------------------------------------
 # XLSX exports
 # ---------------------------------------------------------------------------------------------
-def safe_cell(value):
-    """Text that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) is neutralised
-    with a leading apostrophe; numbers and dates pass unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+def formula_like(value) -> bool:
+    """Text that a spreadsheet would run as a formula if typed: =, +, -, @, tab or CR first."""
+    return isinstance(value, str) and value.startswith(FORMULA_START)
 
 
-def _workbook(sheets: dict[str, tuple[list[str], list[list]]]) -> bytes:
+def _workbook(sheets: dict[str, tuple[list[str], list[list]]],
+              formats: dict[str, dict[int, str]] | None = None) -> bytes:
+    """Sheets of a header row and rows. Numbers and dates are written as numbers and dates; text is
+    always text (never a formula, whatever it starts with): a text that looks like a formula
+    («+5 п.п.», «=HYPERLINK(…)») is stored as text with the cell's quote prefix — the mark Excel
+    and LibreOffice set when one types «'» before it — so it shows without an apostrophe and stays
+    text when the cell is edited. `formats`: per sheet, {column index: number format}."""
     wb = Workbook()
     wb.remove(wb.active)
     for name, (head, rows) in sheets.items():
@@ -347,11 +357,16 @@ def _workbook(sheets: dict[str, tuple[list[str], list[list]]]) -> bytes:
         ws.append(head)
         for c in ws[1]:
             c.font = Font(bold=True)
+        col_formats = (formats or {}).get(name, {})
         for row in rows:
-            ws.append([safe_cell(v) for v in row])
-            for c in ws[ws.max_row]:
+            ws.append(row)
+            for i, c in enumerate(ws[ws.max_row]):
                 if isinstance(c.value, str):
                     c.data_type = "s"  # never a formula, whatever the text
+                    if formula_like(c.value):
+                        c.quotePrefix = True
+                elif i in col_formats and isinstance(c.value, (int, float)):
+                    c.number_format = col_formats[i]
         for i, h in enumerate(head, start=1):
             ws.column_dimensions[ws.cell(1, i).column_letter].width = max(12, min(60, len(h) + 4))
         ws.freeze_panes = "A2"
@@ -383,7 +398,7 @@ def _plain(value):
 
 def frame_xlsx(frame, sheet: str) -> bytes:
     """A table as it is on screen (its columns, in order, with their headings) as an .xlsx of one
-    sheet; text that would run as a formula is neutralised (safe_cell)."""
+    sheet; text is text, never a formula (_workbook)."""
     return _workbook({sheet: ([str(c) for c in frame.columns],
                               [[_plain(v) for v in row] for row in frame.itertuples(index=False, name=None)])})
 
@@ -422,11 +437,34 @@ def roadmap_xlsx(scope: Scope, roadmap_id: int, as_of: date | None = None, *, en
     today = ov.cut or today or settings.today(engine)  # overdue as of the cut
     items = _roadmap_items(engine, roadmap_id)
     return _workbook({
-        "Целевые показатели": (["№", "Показатель", "База", "Цель", "Текущее значение", "Пройдено пути", "Статус"],
-                               target_rows(ov.cards)),
+        "Целевые показатели": (TARGET_SHEET_HEAD, target_sheet_rows(ov.cards)),
         "Мероприятия": (["Что", "№", "Содержание", "Срок (как в документе)", "Срок (дата)", "Ответственный", "Статус",
                          "Просрочено"],
                         [[i["kind"], i["number"], i["title"], i["deadline_text"], i["due_date"], i["responsible"],
                           ACTIVITY_STATUSES.get(i["status"], i["status"]),
                           "да" if is_overdue(i["due_date"], i["status"], today, i["deadline_text"]) else "нет"] for i in items]),
-    })
+    }, formats={"Целевые показатели": TARGET_SHEET_FORMATS})
+
+
+TARGET_SHEET_HEAD = ["№", "Показатель", "Группа школ", "Единица", "База", "Базовый период", "Цель",
+                     "Целевое значение", "Значение", "Период", "Данные", "Значение по территории (все школы)",
+                     "Ожидается по плану", "Пройдено пути, %", "Прогноз к сроку", "Срок", "Статус"]
+TARGET_SHEET_FORMATS = {i: "0.0" for i in (4, 7, 8, 11, 12, 14)} | {13: "0"}
+
+
+def _number(x: float | None) -> float | None:
+    return None if x is None or x != x else float(x)
+
+
+def target_sheet_rows(cards) -> list[list]:
+    """The targets sheet of the roadmap's XLSX: the same figures as the справка's table, numbers as
+    numbers (a value, its unit and its period in their own columns), the rule as text."""
+    out = []
+    for c in cards:
+        ev = c.evaluation
+        out.append([c.number, c.short_name, c.population, c.unit, _number(ev.baseline), c.baseline_label,
+                    fmt.goal(c.rule_text, ev.target_value, c.unit), _number(ev.target_value), _number(ev.value),
+                    c.as_of_label, c.coverage, _number(c.territory_value), _number(c.expected),
+                    None if ev.progress is None else round(100 * ev.progress), _number(ev.forecast), c.due_label,
+                    STATUS_LABELS[ev.status]])
+    return out

@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import bindparam, text
 
 from core import targets as tg
+from core.targets.kinds import kind as kind_of
 
 GROUP_SQL = {"all": "1=1", "shnor": "s.is_shnor", "shnsu": "s.is_shnsu", "target": "(s.is_shnor OR s.is_shnsu)"}
 
@@ -288,9 +289,7 @@ def kept_group_values(executor, target_ids: list[int], territory_ids: list[int],
 
 def target_kind(r: dict):
     """The registry's kind of a target row (core.targets.kinds)."""
-    from core.targets.kinds import kind
-
-    return kind(r["kind"])
+    return kind_of(r["kind"])
 
 
 def measures_change(r: dict) -> bool:
@@ -306,8 +305,7 @@ def values_from_sums(r: dict, row: dict) -> dict:
     val = tg.group_value(k, n, row["sv"] or 0, row["sn"] or 0, row["sd"] or 0, row["nf"] or 0) if n else None
     base = (tg.group_value(k, n, row["bsv"] or 0, row["bsn"] or 0, row["bsd"] or 0, row["bnf"] or 0)
             if n and r["baseline_period_id"] and measures_change(r) else None)
-    return {"n": n, "n_members": int(row["n_members"] or 0), "value": val, "baseline": base,
-            "sums": {c: row[c] or 0 for c in KEPT_COLS}}
+    return {"n": n, "n_members": int(row["n_members"] or 0), "value": val, "baseline": base, "sums": row}
 
 
 def add_to_sums(sums: dict, now: dict, base: dict | None) -> None:

@@ -56,6 +56,7 @@ TERRITORY_LEVEL = "territory"  # a target measured once per territory (no school
 SCHOOL_UNIT, TERRITORY_UNIT = "school", "territory"
 UNIT_LABELS = {SCHOOL_UNIT: "Школа", TERRITORY_UNIT: "Территория"}
 UNIT_PLURALS = {SCHOOL_UNIT: "Школы", TERRITORY_UNIT: "Территории"}
+UNIT_COUNT_FORMS = {SCHOOL_UNIT: ("школа", "школы", "школ"), TERRITORY_UNIT: ("территория", "территории", "территорий")}
 
 # ---------------------------------------------------------------------------------------------
 # Roles

@@ -50,14 +50,14 @@ def _inline_script_hashes() -> list[str]:
 
 
 # The Content-Security-Policy, as strict as Streamlit 1.67 allows (measured in Chromium on every
-# page with Plotly, Vega-Lite/Altair and the login forms: tests/e2e/test_security_browser.py).
+# page with Vega-Lite/Altair and the login forms: tests/e2e/test_security_browser.py).
 CSP_DIRECTIVES = [
     "default-src 'self'",
     # Streamlit's bundles from /static plus its one inline script (by hash): no 'unsafe-inline' and
-    # no 'unsafe-eval' for scripts (Vega-Lite and Plotly draw without eval). 'wasm-unsafe-eval':
+    # no 'unsafe-eval' for scripts (Vega-Lite draws without eval). 'wasm-unsafe-eval':
     # Streamlit's frontend compiles WebAssembly on every page (a "wasm-eval" violation without it).
     "script-src 'self' 'wasm-unsafe-eval' " + " ".join(_inline_script_hashes()),
-    # Streamlit styles its components at run time (emotion) and Plotly sets inline styles; the
+    # Streamlit styles its components at run time (emotion) and Vega sets inline styles; the
     # app's own theme CSS is a <style> block: inline styles are needed.
     "style-src 'self' 'unsafe-inline'",
     # images: the app's own, and the data:/blob: URLs of charts, sparklines and downloads; no

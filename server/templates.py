@@ -22,6 +22,14 @@ button:hover{background:#093f6e}
 .demo table{border-collapse:collapse;margin-top:6px}
 .demo td{padding:2px 10px 2px 0}
 code{font-size:15px;white-space:nowrap}
+@media (max-width:640px){
+  body{background:#fff}
+  main{margin:0 auto;padding:24px 18px 32px;border-radius:0;box-shadow:none}
+  h1{font-size:23px}
+  button{min-height:48px}
+  .demo{margin-top:22px;padding:10px 12px}
+  .demo td{vertical-align:top;padding:3px 8px 3px 0}
+}
 """
 
 

@@ -40,7 +40,7 @@ def test_roadmap_page_counts_and_timeline(app_db, login):
     items = roadmap_view.items(auth.system_scope(), roadmap_id(app_db, "nev-2024"), settings.today(app_db), app_db)
     assert m["Просрочено"] == str(int(items["overdue"].sum())) != "0"  # the demo clock (2024-10-15) is inside the plan: some items are late
     assert any(e.value.startswith(f"Просрочено: {m['Просрочено']}") for e in at.error)
-    assert len(at.get("plotly_chart")) == 1
+    assert len(at.get("vega_lite_chart")) == 1
     tabs = [t.label for t in at.tabs]
     assert tabs[:2] == ["График", "Таблица по направлениям"]
     assert ("Отметить выполнение" in tabs) == (login != "demo-head")  # the head reads, does not edit
@@ -103,7 +103,7 @@ def test_risk_page_matrix_and_gaps(app_db):
     assert m["Школы с выявленными факторами"] == "15 из 15"  # СОШ № 1-14 (3.1-3.3) and РВСОШ (5.2, 5.3)
     assert m["Параметры без мероприятий"] == "1"  # 7.1: no activity of the plan names it
     assert any("7.1 — Низкая привлекательность муниципалитета" in e.value for e in at.error)
-    assert len(at.get("plotly_chart")) == 1
+    assert len(at.get("vega_lite_chart")) == 1
 
 
 def test_risk_page_without_findings_says_so(app_db):

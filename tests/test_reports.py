@@ -131,7 +131,26 @@ def test_roadmap_export_has_statuses(demo_db):
     wb = load_workbook(io.BytesIO(reports.roadmap_xlsx(sc, 1, engine=demo_db)))
     ov = read_overview.overview(sc, 1, engine=demo_db)
     rows = [[c.value for c in r] for r in wb["Целевые показатели"].iter_rows(min_row=2)]
-    assert [r[6] for r in rows] == [r[6] for r in reports.target_rows(ov.cards)]
+    assert [r[-1] for r in rows] == [r[6] for r in reports.target_rows(ov.cards)]
+
+
+def test_roadmap_export_stores_numbers_as_numbers(demo_db):
+    """Values, bases, targets, the territory's value, the expected value and the progress are numbers a
+    spreadsheet can sum; the rule («+5 п.п. от IV кв. 2023 → 57,1 %») is text shown without an apostrophe."""
+    sc = scope_of(demo_db, "demo-head")
+    ws = load_workbook(io.BytesIO(reports.roadmap_xlsx(sc, 1, engine=demo_db)))["Целевые показатели"]
+    head = [c.value for c in ws[1]]
+    ov = read_overview.overview(sc, 1, engine=demo_db)
+    for cells, card in zip(ws.iter_rows(min_row=2), ov.cards):
+        row = dict(zip(head, cells))
+        ev = card.evaluation
+        for col, want in (("Значение", ev.value), ("База", ev.baseline), ("Целевое значение", ev.target_value),
+                          ("Значение по территории (все школы)", card.territory_value)):
+            assert row[col].data_type == "n" and row[col].value == pytest.approx(want), (card.short_name, col)
+        assert row["Пройдено пути, %"].value == round(100 * ev.progress)
+        assert row["Группа школ"].value == "ШНОР и ШНСУ, 5\u00a0школ" and row["Период"].value == "III кв. 2024"
+    goal = next(r[6] for r in ws.iter_rows(min_row=2) if str(r[6].value).startswith("+5 п.п."))
+    assert goal.value == "+5 п.п. от IV кв. 2023 → 57,1\u00a0%" and goal.data_type == "s" and goal.quotePrefix
 
 
 def test_formula_injection_is_neutralised(demo_db_rw):
@@ -142,10 +161,12 @@ def test_formula_injection_is_neutralised(demo_db_rw):
     wb = load_workbook(io.BytesIO(reports.roadmap_xlsx(auth.system_scope(), 1, engine=demo_db_rw)))
     ws = wb["Мероприятия"]
     cells = [c for row in ws.iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
-    dangerous = [c for c in cells if c.value.lstrip("'").startswith(("=", "+", "-", "@"))]
-    assert len(dangerous) == 4
-    assert all(c.value.startswith("'") and c.data_type == "s" for c in dangerous)
-    assert reports.safe_cell("=1+1") == "'=1+1" and reports.safe_cell(5) == 5 and reports.safe_cell("ok") == "ok"
+    dangerous = [c for c in cells if c.value.startswith(("=", "+", "-", "@"))]
+    assert {c.value for c in dangerous} == {'=HYPERLINK("http://evil","нажми")', "+7 999", "@SUM(A1)", "-2+3"}
+    # text, never a formula; marked as typed text (the quote prefix), shown without an apostrophe
+    assert all(c.data_type == "s" and c.quotePrefix for c in dangerous)
+    assert not any(c.quotePrefix for c in cells if c not in dangerous)
+    assert reports.formula_like("=1+1") and not reports.formula_like(5) and not reports.formula_like("ok")
 
 
 def test_chart_images(demo_db):

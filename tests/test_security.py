@@ -487,7 +487,7 @@ def _texts(node, out):
     proto = getattr(node, "proto", None)
     spec = getattr(proto, "spec", None)
     if isinstance(spec, str):
-        out.append(("chart", spec))  # Plotly/Vega figure JSON: no Markdown there, but HTML in Plotly
+        out.append(("chart", spec))  # a Vega-Lite spec: no Markdown nor HTML there
     for child in getattr(node, "children", {}).values():
         _texts(child, out)
     return out

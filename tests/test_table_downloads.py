@@ -64,8 +64,12 @@ def test_audit_log_downloads_as_on_screen_with_formulas_neutralised(app_db, down
     assert label == "Скачать (.xlsx)"
     rows = _sheet(data)
     assert rows[0] == list(shown.columns) and len(rows) - 1 == len(shown) > 0
-    cells = [v for row in rows[1:] for v in row if isinstance(v, str)]
-    assert "'=HYPERLINK(\"x\")" in cells and not any(v.startswith("=") for v in cells)
+    cells = [c for row in load_workbook(io.BytesIO(data)).active.iter_rows(min_row=2) for c in row
+             if isinstance(c.value, str)]
+    # as typed, stored as text marked as typed text (the quote prefix): shown as text, never run
+    link = next(c for c in cells if c.value == '=HYPERLINK("x")')
+    assert link.data_type == "s" and link.quotePrefix
+    assert all(c.data_type == "s" and c.quotePrefix == c.value.startswith(reports.FORMULA_START) for c in cells)
 
 
 def test_principal_downloads_only_their_uploads(app_db, downloads):
@@ -92,9 +96,12 @@ def test_collection_table_downloads_every_school_shown(app_db, downloads):
 def test_frame_xlsx_keeps_numbers_dates_and_blanks():
     frame = pd.DataFrame({"Текст": ["+7 900", "@x", "обычный"], "Число": [1, 2.5, None],
                           "Когда": [pd.Timestamp("2025-01-10 09:30", tz="UTC"), pd.NaT, pd.Timestamp("2025-02-01")]})
-    rows = _sheet(reports.frame_xlsx(frame, "лист"))
-    assert rows == [["Текст", "Число", "Когда"], ["'+7 900", 1, datetime(2025, 1, 10, 9, 30)],
-                    ["'@x", 2.5, None], ["обычный", None, datetime(2025, 2, 1)]]
+    data = reports.frame_xlsx(frame, "лист")
+    rows = _sheet(data)
+    assert rows == [["Текст", "Число", "Когда"], ["+7 900", 1, datetime(2025, 1, 10, 9, 30)],
+                    ["@x", 2.5, None], ["обычный", None, datetime(2025, 2, 1)]]
+    ws = load_workbook(io.BytesIO(data)).active  # text that looks like a formula: text with the quote prefix
+    assert [(c.data_type, c.quotePrefix) for c in ws["A"][1:]] == [("s", True), ("s", True), ("s", False)]
 
 
 def test_principal_downloads_their_school_activities(app_db, downloads):

@@ -17,6 +17,7 @@ from core.read import overview as read_overview
 from core.targets.evaluation import Subject, evaluate
 from tests.ingest_files import long_table
 from tests.test_cycle import scope_of
+from tests.test_pages import app_db  # noqa: F401 - the fixture is used by name
 
 GROUP = ["NEV-02", "NEV-05", "NEV-07", "NEV-08", "NEV-11"]  # the ШНОР and ШНСУ schools of the demo
 
@@ -159,3 +160,20 @@ def test_a_groups_line_has_a_gap_where_coverage_is_below_the_threshold(demo_db_a
     assert q2.value is None and q2.coverage == "данные 3 из 5 школ"  # a gap, not a fake crash
     known = [p.value for p in card.series if p.value is not None]
     assert all(b > 0.9 * a for a, b in zip(known, known[1:]))  # no fake crash along the line
+
+
+def test_the_overview_page_a_year_after_the_deadline_shows_the_deadline_verdicts(app_db, monkeypatch):
+    """The cut slider's default is today's reading: a year after the due period the tiles give the
+    verdict at the deadline (here: nobody reported it), not the last quarter's «Под угрозой»."""
+    from core import settings
+    from tests.test_pages import markdown_text, run_as
+
+    monkeypatch.setenv("DEMO_TODAY", "2025-12-31")
+    settings.reset_settings_cache()
+    try:
+        at = run_as("demo-head", "../app_pages/overview.py", roadmap="nev-2024")
+        text_ = markdown_text(at)
+        assert "Вердикт к сроку (IV кв. 2024)" in text_
+        assert "◆ Под угрозой</span>" not in text_ and "▲ По плану</span>" not in text_  # no tile says it
+    finally:
+        settings.reset_settings_cache()

@@ -19,7 +19,8 @@ from core.settings import ROOT
 from core.formatting import ROLE_LABELS, day_month_year
 from core.models import User
 from core.navigation import PAGES, ROLE_PAGES  # noqa: F401  (kept in core: the server needs them too)
-from ui import cache
+from ui import cache, native
+from ui.phone import CSS as PHONE_CSS
 from ui.common import PAGES_KEY, SCOPE_KEY, USER_KEY
 
 CSS = """
@@ -40,25 +41,6 @@ CSS = """
                             cursor: pointer; font: inherit }
   .demo-line { font-size: .95rem; color: #7a4f01; background: #fff8e1; border-left: 4px solid #E69F00;
                padding: 4px 10px; margin: 0 0 8px 0; border-radius: 4px }
-  /* Streamlit's own English texts: hidden, Russian said instead (pseudo-elements) */
-  [data-testid="stFileUploaderDropzoneInstructions"] > div > span,
-  [data-testid="stFileUploaderDropzoneInstructions"] > div > small { display: none }
-  [data-testid="stFileUploaderDropzoneInstructions"] > div::before {
-      content: "Перетащите файл сюда или нажмите «Выбрать файл»"; font-size: 1rem }
-  /* only the dropzone's own buttons (browse; «+» once a file is chosen), never a file chip's delete (×) */
-  [data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-secondary"] p { display: none }
-  [data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-secondary"]::after {
-      content: "Выбрать файл"; font-size: 1rem; white-space: nowrap }
-  [data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-borderlessIcon"]::after {
-      content: "Добавить файл"; font-size: 1rem; white-space: nowrap; margin-left: .3rem }
-  [data-testid="stFileUploaderDropzone"] button { white-space: nowrap; flex-shrink: 0 }
-  /* the chip's size («5.1KB») has English units and no Russian form in CSS: hidden */
-  [data-testid="stFileChipName"] + div { display: none }
-  /* a table's hover toolbar («Download as CSV», «Search», «Fullscreen», «Show/hide columns»: English tooltips):
-     hidden; a table worth keeping has the page's own Russian download (.xlsx / .docx) */
-  [data-testid="stDataFrame"] [data-testid="stElementToolbar"] { display: none !important }
-  a[data-testid="stSkipToContent"], [data-testid="stSkipToContent"] { font-size: 0 !important }
-  [data-testid="stSkipToContent"]::after { content: "Перейти к содержанию"; font-size: 1rem }
   /* a 1280-wide projector: a narrower menu and margins leave the content room */
   @media (max-width: 1440px) {
     section[data-testid="stSidebar"] { width: 250px !important; min-width: 250px !important; max-width: 250px !important }
@@ -105,7 +87,7 @@ def run(user: User | None) -> None:
     st.set_page_config(page_title="Мониторинг дорожных карт", page_icon="📈", layout="wide")
     cache.engine()
     cache.refresh_version()  # one indexed read per run: every cached read below is keyed on it
-    st.markdown(CSS, unsafe_allow_html=True)
+    st.markdown(CSS + native.CSS + PHONE_CSS, unsafe_allow_html=True)  # the theme, Streamlit's English in Russian; the phone's rules last (they override below 640 px)
     if user is None:
         st.session_state.pop(USER_KEY, None)
         st.session_state.pop(SCOPE_KEY, None)

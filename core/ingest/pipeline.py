@@ -175,7 +175,7 @@ def prepare(scope: Scope, files: list[tuple[str, bytes]], period_code: str | Non
         raise IngestError("Не выбран ни один файл.")
     cat = load_catalog(engine)
     data = files[0][1] if len(files) == 1 else bundle(files)
-    name = files[0][0] if len(files) == 1 else f"{len(files)} файлов: " + ", ".join(n for n, _ in files)[:200]
+    name = files[0][0] if len(files) == 1 else f"{len(files)} {plural(len(files), ('файл', 'файла', 'файлов'))}: " + ", ".join(n for n, _ in files)[:200]
     pv = Preview(file_name=name, checksum=hashlib.sha256(data).hexdigest(), size=len(data), kind="")
     parsed_all: list[Parsed] = []
     for fname, fdata in files:
@@ -618,7 +618,7 @@ def _warn_jumps(engine: Engine, cat: Catalog, pv: Preview) -> None:
         else:
             shown = ", ".join(f"{school} ({change})" for school, change in items[:10])
             more = f" и ещё у {len(items) - 10}" if len(items) > 10 else ""
-            text_ = (f"«{indicator}», {period}: резкое изменение с прошлого периода у {len(items)} школ: "
+            text_ = (f"«{indicator}», {period}: резкое изменение с прошлого периода у {len(items)} {plural(len(items), ('школы', 'школ', 'школ'))}: "
                      f"{shown}{more}. Проверьте значения.")
         pv.warnings.append(Problem("warning", text_))
 

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import access, settings
+from core import access, quarters, settings
 from core import vocabulary as voc
 from core.auth import Scope, deny
 from core.db import get_engine
@@ -42,6 +42,13 @@ class IndicatorView:
     average: float | None  # the average school of the territory at the card's period
     numerator_label: str | None
     denominator_label: str | None
+    silent: tuple[UnitValue, ...] = ()  # the units without a value at the card's period (value None)
+    approval: str | None = None  # «Данные за III кв. 2024 утверждены 01.11.2024 (…)» / «… предварительные: …»
+
+    @property
+    def coverage(self) -> str | None:
+        """«данные 4 из 5 школ» for the target's group (None for a figure of no group)."""
+        return self.card.coverage
 
     @property
     def unit_label(self) -> str:
@@ -89,9 +96,22 @@ def indicator_view(scope: Scope, roadmap_id: int, target_id: int, as_of: date | 
                         groups=tuple(g for g in ("shnor", "shnsu") if r[f"is_{g}"]), period_id=r["period_id"],
                         label=r["label"], value=r["value"], numerator=r["numerator"], denominator=r["denominator"],
                         status=statuses.get(r["unit_id"]) if r["period_id"] == now_pid else None) for r in rows]
+    current = tuple(v for v in values if now_pid is not None and v.period_id == now_pid)
+    silent, approval = (), None
+    if now_pid is not None:  # every unit the user sees without a value at the period: listed, not dropped
+        reported = {v.unit_id for v in current}
+        label = card.as_of_label or ""
+        units = ([(r.unit_id, r.name, r.groups) for r in ov.rows] if ov.unit != voc.SCHOOL_UNIT else
+                 [(r["id"], r["short_name"], tuple(g for g in ("shnor", "shnsu") if r[f"is_{g}"]))
+                  for r in access.rows(engine, """
+                      SELECT id, short_name, is_shnor, is_shnsu FROM school
+                      WHERE territory_id = :tid AND id IN ({schools}) ORDER BY short_name""", scope, {"tid": tid})])
+        silent = tuple(UnitValue(unit_id=u, name=name, groups=groups, period_id=now_pid, label=label, value=None,
+                                 status=statuses.get(u)) for u, name, groups in units if u not in reported)
+        approval = quarters.approvals(scope, tid, [now_pid], engine).get(now_pid)
     order = [s.label for s in card.series]
     seen = {v.label for v in values}
-    return IndicatorView(card=card, unit=ov.unit, current=tuple(v for v in values if now_pid is not None
-                                                                and v.period_id == now_pid),
+    return IndicatorView(card=card, unit=ov.unit, current=current,
                          history=tuple(values), periods=tuple(o for o in order if o in seen), average=avg,
-                         numerator_label=ind["numerator_label"], denominator_label=ind["denominator_label"])
+                         numerator_label=ind["numerator_label"], denominator_label=ind["denominator_label"],
+                         silent=silent, approval=approval.note if approval else None)

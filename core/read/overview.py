@@ -14,6 +14,7 @@ from typing import Mapping
 from sqlalchemy.engine import Engine
 
 from core import access, approval
+from core import figures
 from core import formatting as fmt
 from core import settings
 from core import target_counts as counts
@@ -75,13 +76,40 @@ class TargetCard:
     missing: tuple[str, ...] = ()  # the schools whose data the group value lacks
     forecast_basis: str | None = None
     notes: tuple[str, ...] = ()  # what the verdict depends on: at the deadline, preliminary, a quarter being collected
+    population: str = ""  # whose figure it is: «ШНОР и ШНСУ, 5 школ» (figures.population)
+    territory_value: float | None = None  # every school of the territory at the same period (a subset's target)
+    territory_note: str = ""  # «по городу 61 %» ("" when the group is the whole territory)
+    expected: float | None = None  # what the plan expects by now, as it can be met (figures.expected_shown)
+    expected_note: str | None = None  # «4 из 9» for a share of a few people
     approval: approval.Approved | None = None  # the tile as approved (then `evaluation` is the stored figure)
+
+    @property
+    def population_text(self) -> str:
+        """«ШНОР и ШНСУ, 5 школ · по городу 61 %»: whose figure it is, the territory's value beside it."""
+        return " · ".join(x for x in (self.population, self.territory_note) if x)
+
+    @property
+    def expected_text(self) -> str:
+        """«44,4 % (4 из 9)», «213 чел.», «—»."""
+        return figures.expected_text(self.expected, self.expected_note, self.unit)
+
+    @property
+    def forecast_text(self) -> str:
+        """«Прогноз к сроку: …» with its honest basis (figures.forecast_text)."""
+        return figures.result_forecast_text(self.result, self.series, self.due_end, self.unit)
 
     @property
     def meeting_text(self) -> str:
         """«выполняют 3 из 9 школ», or «нет данных ни от одной школы» (no group value, nobody meets)."""
         return fmt.schools_meeting(self.n_meeting, self.n_schools,
                                    self.evaluation.value is not None or self.n_meeting > 0)
+
+
+@dataclass(frozen=True)
+class LaggingUnit:
+    unit_id: int
+    name: str
+    targets: tuple[int, ...]  # the numbers of the targets it lags on («цели 2, 4»)
 
 
 @dataclass(frozen=True)
@@ -95,8 +123,24 @@ class Overview:
     is_demo: bool
     unit: str = voc.SCHOOL_UNIT  # the matrix's units: vocabulary.SCHOOL_UNIT or TERRITORY_UNIT
     cut: date | None = None  # «по состоянию на»
+    period_labels: tuple[tuple[date, str], ...] = ()  # (a period's last day, «2023 г.»), in order
     # figures an approval froze: {(target id, "territory" | "school", unit id): approval.Approved}
     approvals: Mapping[tuple[int, str, int], approval.Approved] = field(default_factory=dict)
+
+    @property
+    def cut_options(self) -> list[date]:
+        """The cuts a slider offers: every period end with a value on a tile's line, and the cut this
+        overview was read at (the latest period judged — after a deadline that may be a due period
+        without data, which must stay reachable: today's verdict, not an older quarter's)."""
+        ends = {s.end for c in self.cards for s in c.series if s.value is not None}
+        if self.as_of is not None:
+            ends.add(self.as_of)
+        return sorted(ends)
+
+    def cut_label(self, d: date | None) -> str:
+        """A cut in the words of the data's periods: «III кв. 2024» for quarterly data, «2023 г.» for
+        yearly (never «IV кв. 2023» for a year), «IV кв. 2023 / 2023 г.» for both; a date otherwise."""
+        return next((lab for end, lab in self.period_labels if end == d), None) or fmt.cut_label(d)
 
     @property
     def unit_label(self) -> str:
@@ -105,6 +149,16 @@ class Overview:
 
     def card(self, target_id: int) -> TargetCard | None:
         return next((c for c in self.cards if c.target_id == target_id), None)
+
+    def lagging_units(self) -> tuple[LaggingUnit, ...]:
+        """Who lags and where, for the first screen's «Отстают: СОШ № 8 (цель 2), …»: each unit with a
+        cell «Отстаёт» in the matrix (exactly the cells the matrix marks, vocabulary.LAGGING) and the
+        numbers of those targets; the units lagging on most targets first, then in natural order."""
+        numbers = {c.target_id: c.number for c in self.cards}
+        out = [LaggingUnit(r.unit_id, r.name, tuple(sorted(numbers[t] for t in self.matrix_targets
+                                                             if t in numbers and r.status(t) in voc.LAGGING)))
+               for r in self.rows]
+        return tuple(sorted((u for u in out if u.targets), key=lambda u: (-len(u.targets), fmt.natural_key(u.name))))
 
     def status(self, unit_id: int, target_id: int) -> str | None:
         row = next((r for r in self.rows if r.unit_id == unit_id), None)
@@ -186,8 +240,10 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
         names = {x["id"]: x["short_name"] for x in counts._rows(
             conn, "SELECT id, short_name FROM school WHERE id IN :ids", {"ids": missing_ids or [-1]}, ("ids",))}
         starts = period_starts(conn)
+        sizes = group_sizes(conn, territory_id)
     if as_of is None and now:
         as_of = max(p["end"] for p in now.values())
+    labels = period_labels(trows, top_series, territory_id)
 
     kids = children(engine, territory_id, scope)
     if kids:
@@ -207,6 +263,7 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
         avg = [x for x in top_series.get((territory_id, r["indicator_id"], "all"), [])
                if x["kind"] == (ev_mod.period_kind(r) or x["kind"])]
         n_schools, n_meeting, lagging = tally.get(r["id"], (0, 0, ()))
+        shown = _shown_figures(r, res, grp, top_series, territory_id, rm.territory, sizes)
         cards.append(TargetCard(
             target_id=r["id"], number=r["number"], wording=r["wording"], indicator_id=r["indicator_id"],
             indicator_code=r["indicator_code"], indicator_name=r["indicator_name"], short_name=r["short_name"],
@@ -222,14 +279,62 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
             milestones=tuple(Milestone(m["label"], as_date(m["end"]), m["value"], m["note"])
                              for m in milestones.get(r["id"], [])),
             n_schools=n_schools, n_meeting=n_meeting, lagging=tuple(lagging),
-            column=columns[r["id"]], coverage=res.coverage_text,
+            column=columns[r["id"]], coverage=fmt.coverage(e.n_reported, e.n_members),
             missing=tuple(names.get(i, str(i)) for i in e.missing_ids), forecast_basis=res.forecast_basis,
             notes=verdict_notes(res, r["unit"], [names.get(i, str(i)) for i in e.missing_ids]),
+            **shown,
             approval=frozen.get((r["id"], top.kind, top.id)),
         ))
-    return Overview(roadmap=rm, as_of=as_of, as_of_label=fmt.cut_label(as_of) if as_of else None,
+    return Overview(roadmap=rm, as_of=as_of, as_of_label=(labels.get(as_of) or fmt.cut_label(as_of)) if as_of else None,
                     cards=tuple(cards), rows=tuple(rows), matrix_targets=tuple(matrix_targets),
-                    is_demo=rm.is_demo, unit=unit, cut=cut, approvals=frozen)
+                    is_demo=rm.is_demo, unit=unit, cut=cut, period_labels=tuple(sorted(labels.items())),
+                    approvals=frozen)
+
+
+def group_sizes(conn, territory_id: int) -> dict[str, int]:
+    """{group: the number of its schools below the territory} for every group of vocabulary.GROUPS."""
+    cols = ", ".join(f"SUM(CASE WHEN {counts.GROUP_SQL[g]} THEN 1 ELSE 0 END) AS n_{g}" for g in counts.GROUP_SQL)
+    row = counts._rows(conn, f"""
+        SELECT {cols} FROM school s JOIN territoryclosure c ON c.descendant_id = s.territory_id
+        WHERE c.ancestor_id = :tid""", {"tid": territory_id})[0]
+    return {g: int(row[f"n_{g}"] or 0) for g in counts.GROUP_SQL}
+
+
+def period_labels(trows: list[dict], top_series: dict, territory_id: int) -> dict[date, str]:
+    """{a period's last day: its label} over the periods of the roadmap's targets' kinds that hold data
+    (a year's last day is «2023 г.», not «IV кв. 2023»; both kinds on one day: «IV кв. 2023 / 2023 г.»)."""
+    kinds = {ev_mod.period_kind(r) for r in trows}
+    found: dict[date, dict[str, str]] = {}
+    for r in trows:
+        grp = "territory" if r["level"] == "territory" else "all"
+        for x in top_series.get((territory_id, r["indicator_id"], grp), []):
+            if x["value"] is not None and (None in kinds or x["kind"] in kinds):
+                found.setdefault(x["end"], {})[x["kind"]] = x["label"]
+    order = {"quarter": 0, "half_year": 1, "school_year": 2, "year": 3}
+    return {d: " / ".join(v for _, v in sorted(ks.items(), key=lambda kv: order.get(kv[0], 9)))
+            for d, ks in found.items()}
+
+
+def _shown_figures(r: dict, res: Result, grp: str, top_series: dict, territory_id: int, territory: str,
+                   sizes: dict[str, int]) -> dict:
+    """The card's words beside its value: whose figure it is, the territory's value at the same
+    period when the group is a subset, and the expected value as it can be met (whole people)."""
+    e = res.evaluation
+    n = e.n_members if e.n_members is not None else sizes.get(grp)
+    tv = None
+    if grp not in ("all", "territory") and res.period_id is not None and sizes.get(grp, 0) < sizes.get("all", 0):
+        tv = next((x["value"] for x in top_series.get((territory_id, r["indicator_id"], "all"), [])
+                   if x["period_id"] == res.period_id), None)
+    den = None
+    if r["level"] == "territory" and res.period_id is not None:
+        den = next((x.get("sum_denominator") for x in top_series.get((territory_id, r["indicator_id"], "territory"), [])
+                    if x["period_id"] == res.period_id), None)
+    expected, note = figures.expected_shown(e.expected, value_kind=r["value_kind"], unit=r["unit"],
+                                            up=figures.goes_up(r["kind"], r["higher_is_better"]),
+                                            denominator=den)
+    return {"population": figures.population(grp, n), "territory_value": tv,
+            "territory_note": figures.territory_note(territory, tv, r["unit"]),
+            "expected": expected, "expected_note": note}
 
 
 def rule_as_approved(r: dict, approved: approval.Approved | None) -> str:

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import access, approval
+from core import access, approval, figures
 from core import formatting as fmt
 from core import roadmap as rm_rules
 from core import settings
@@ -41,7 +41,20 @@ class SchoolTarget:
     expected_path: tuple[SeriesPoint, ...]
     forecast_basis: str | None = None
     notes: tuple[str, ...] = ()  # «вердикт к сроку …», a newer value not yet in the territory's figures
+    value_kind: str = "share"
+    expected: float | None = None  # what the plan expects by now, as it can be met (whole people; figures)
     approval: approval.Approved | None = None  # the row as approved (then `evaluation` is the stored figure)
+
+    @property
+    def forecast_text(self) -> str:
+        """«Прогноз к сроку: …» with its honest basis (figures.forecast_text)."""
+        due = self.expected_path[-1].end if self.expected_path else None
+        return figures.result_forecast_text(self.result, self.series, due, self.unit)
+
+    @property
+    def value_text(self) -> str:
+        """The school's value: a flag as «да» / «нет», anything else in its unit."""
+        return figures.school_value(self.evaluation.value, self.unit, self.value_kind)
 
 
 @dataclass(frozen=True)
@@ -90,7 +103,8 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
                                                      {"tid": s.territory_id})}
         # compared with the average school of the territory whose roadmap sets the target; read once
         groups = ev_mod.group_series(conn, sorted({r["roadmap_territory_id"] for r in trows}),
-                                     sorted({r["indicator_id"] for r in trows}), ["all", "territory"], cut=cut)
+                                     sorted({r["indicator_id"] for r in trows}),
+                                     sorted({"all", "territory"} | {r["applies_to"] for r in trows}), cut=cut)
         now = ev_mod.judged_periods(conn, trows, cut, groups)
         results = ev_mod.evaluate_many(conn, trows, [subject], cut, now=now, series=groups)
         results, frozen = approval.overlay(conn, results)  # an approved period shows what was approved
@@ -126,7 +140,9 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
             average=res.average, as_of_label=res.period_label, series=points(res.series, starts),
             average_series=points(avg, starts, key="average"),
             expected_path=expected_path(r, e, starts, start=res.path_start),
-            forecast_basis=res.forecast_basis, notes=verdict_notes(res, r["unit"]),
+            forecast_basis=res.forecast_basis, notes=verdict_notes(res, r["unit"]), value_kind=r["value_kind"],
+            expected=figures.expected_shown(e.expected, value_kind=r["value_kind"], unit=r["unit"],
+                                            up=figures.goes_up(r["kind"], r["higher_is_better"]))[0],
             approval=frozen.get((r["id"], "school", school_id))))
     return SchoolView(school=s, targets=tuple(out), curators=curators, curated=curated, risks=risks,
                       activities=activities, groups=tuple(f"{name}: {', '.join(xs)}" for name, xs in members.items()))

@@ -23,12 +23,14 @@ Rules on top of core.targets.rules (the pure rules):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection, Engine
 
+from core import formatting as fmt
 from core import target_counts as counts
 from core.settings import get_settings
 from core.settings import today as app_today
@@ -96,7 +98,7 @@ class Result:
     @property
     def collecting_text(self) -> str | None:
         c = self.collecting
-        return f"идёт сбор {c['label']}: {c['n']} из {c['m']} школ" if c else None
+        return f"идёт сбор {c['label']}: {fmt.of_schools(c['n'], c['m'], ' ')}" if c else None
 
     @property
     def preliminary_text(self) -> str | None:
@@ -112,7 +114,7 @@ class Result:
         e = self.evaluation
         if e.n_members is None:
             return None
-        return f"данные {e.n_reported} из {e.n_members} школ"
+        return fmt.coverage(e.n_reported, e.n_members)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,7 +209,8 @@ def judged_periods(conn, trows: list[dict], cut: date, data: dict | None = None,
     """{target id: the period judged at the cut} — see the module docstring; a target without such
     a period is absent. The row: period_id, label, end, t, kind; `collecting` (a later period being
     collected: label, n, m) or None; `at_deadline` (the due period has passed and the verdict is the
-    one at the due period). `data`: the roadmap territories' series up to the cut (group
+    one at the due period); `path_start` (a level target: the group's value at the baseline period,
+    where the planned path of a school without a baseline of its own starts). `data`: the roadmap territories' series up to the cut (group
     "territory") when the caller has read them."""
     if not trows:
         return {}
@@ -215,11 +218,15 @@ def judged_periods(conn, trows: list[dict], cut: date, data: dict | None = None,
     tids = sorted({r["roadmap_territory_id"] for r in trows})
     school_rows = [r for r in trows if r["level"] == "school"]
     by_key: dict[tuple[int, int, str], list[dict]] = {}
-    if school_rows:
+    wanted = {(r["roadmap_territory_id"], r["indicator_id"], r["applies_to"]) for r in school_rows}
+    if data is not None and wanted and all(k in data for k in wanted):  # the caller read them already
+        for k in wanted:
+            by_key[k] = [x for x in data[k] if x["n_schools"]]
+    elif school_rows:
         for x in _rows(conn, """
-                SELECT s.territory_id, s.indicator_id, s.grp, s.n_schools, p.id AS period_id, p.label, p."end",
-                       p.kind
-                FROM measurementsummary s JOIN period p ON p.id = s.period_id
+                SELECT s.territory_id, s.indicator_id, s.grp, s.n_schools, s.sum_value, s.sum_numerator,
+                       s.sum_denominator, s.n_flag, i.value_kind, p.id AS period_id, p.label, p."end", p.kind
+                FROM measurementsummary s JOIN period p ON p.id = s.period_id JOIN indicator i ON i.id = s.indicator_id
                 WHERE s.territory_id IN :tids AND s.indicator_id IN :ids AND s.grp IN :grps AND s.n_schools > 0
                   AND p."end" <= :cut
                 ORDER BY p."end" """, {"tids": tids, "ids": sorted({r["indicator_id"] for r in school_rows}),
@@ -279,9 +286,14 @@ def judged_periods(conn, trows: list[dict], cut: date, data: dict | None = None,
         later = [x for x in rows if x["end"] > judged["end"] and not complete(x)]
         collecting = ({"label": later[-1]["label"], "n": later[-1]["n_schools"], "m": m}
                       if later and later[-1]["n_schools"] is not None else None)
+        base = next((x for x in by_key.get((tid, r["indicator_id"], grp), [])
+                     if x["period_id"] == r["baseline_period_id"] and x["n_schools"] is not None), None)
+        path_start = (tg.group_value(base["value_kind"], base["n_schools"], base["sum_value"], base["sum_numerator"],
+                                     base["sum_denominator"], base["n_flag"])
+                      if base is not None and not counts.measures_change(r) else None)
         out[r["id"]] = {"period_id": judged["period_id"], "label": judged["label"], "end": judged["end"],
                         "t": tg.period_t(judged["end"]), "kind": judged["kind"], "collecting": collecting,
-                        "at_deadline": at_deadline}
+                        "at_deadline": at_deadline, "path_start": path_start}
     return out
 
 
@@ -323,6 +335,11 @@ def school_series(conn, school_ids: list[int], indicator_ids: list[int], cut: da
 # ---------------------------------------------------------------------------------------------
 # Judging (no SQL)
 # ---------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=4096)
+def _coverage_words(n: int, m: int) -> str:
+    return fmt.coverage(n, m)
+
+
 def judge(r: dict, milestones: list[dict], subject: Subject, cut: date, *, series: list[dict],
           now: dict | None, average: float | None, like: dict | None = None, n_members: int | None = None,
           missing: list[int] = (), min_coverage: float | None = None, prepared: tuple | None = None,
@@ -337,13 +354,14 @@ def judge(r: dict, milestones: list[dict], subject: Subject, cut: date, *, serie
     min_cov = get_settings().min_coverage if min_coverage is None else min_coverage
     is_group = like is not None or n_members is not None
     pts = []
+    floor = min_cov * n_members - tg.EPS if is_group and n_members else None
     for x in series:
         if (kind is not None and x["kind"] != kind) or x["t"] > lim:
             continue
-        v, cov = x["value"], None
-        if is_group and x.get("n_schools") is not None and n_members:
-            cov = f"данные {x['n_schools']} из {n_members} школ"
-            if x["n_schools"] < min_cov * n_members - tg.EPS:
+        v, cov, n = x["value"], None, x.get("n_schools")
+        if floor is not None and n is not None:
+            cov = _coverage_words(n, n_members)
+            if n < floor:
                 v = None  # one set of schools per line: a point below the threshold is a gap, never a crash
         pts.append((x["t"], v, x["period_id"], x["label"], x["end"], cov))
     coverage = None
@@ -352,7 +370,7 @@ def judge(r: dict, milestones: list[dict], subject: Subject, cut: date, *, serie
     if is_group:
         like = like or {"n": 0, "value": None, "baseline": None}
         coverage = (like["n"], n_members or 0)
-        cov_now = f"данные {like['n']} из {n_members or 0} школ"
+        cov_now = _coverage_words(like["n"], n_members or 0)
         pts = [x for x in pts if x[2] != now_pid]
         if now is not None:
             pts.append((now["t"], like["value"], now_pid, now["label"], now["end"], cov_now))
@@ -432,7 +450,6 @@ def evaluate_many(conn, trows: list[dict], subjects: list[Subject], cut: date | 
         own = school_series(conn, schools, [r["indicator_id"] for r in trows if r["level"] == "school"], cut)
         avg_rows = series if series is not None else group_series(
             conn, sorted({r["roadmap_territory_id"] for r in trows}), ind_ids, ["all"], cut=cut)
-        starts = _path_starts(conn, trows, cut)
     if terrs:
         # each target's own group, and the whole territory where a target compares with its average
         pairs = {(r["indicator_id"], group_of(r, s)) for s in subjects if s.kind == "territory" for r in trows}
@@ -463,7 +480,7 @@ def evaluate_many(conn, trows: list[dict], subjects: list[Subject], cut: date | 
                 avg = next((a["average"] for a in avg_rows.get((r["roadmap_territory_id"], r["indicator_id"], "all"), [])
                             if p and a["period_id"] == p["period_id"]), None)
                 out[(r["id"], s)] = judge(r, ms, s, cut, series=own.get((s.id, r["indicator_id"]), []), now=p,
-                                          average=avg, prepared=prep, path_start=starts.get(r["id"]))
+                                          average=avg, prepared=prep, path_start=p.get("path_start") if p else None)
             else:
                 grp = group_of(r, s)
                 avg = next((a["value"] for a in tser.get((s.id, r["indicator_id"], "all"), [])
@@ -491,25 +508,6 @@ def evaluate_many(conn, trows: list[dict], subjects: list[Subject], cut: date | 
     return out
 
 
-def _path_starts(conn, trows: list[dict], cut: date) -> dict[int, float]:
-    """{target id: the target group's value at the baseline period} for the level targets (where a
-    school without a baseline of its own is judged on the group's planned path). Nothing past the cut."""
-    level = [r for r in trows if r["level"] == "school" and r["baseline_period_id"]
-             and not counts.measures_change(r) and r["baseline_end"] and as_date(r["baseline_end"]) <= cut]
-    if not level:
-        return {}
-    data = group_series(conn, sorted({r["roadmap_territory_id"] for r in level}),
-                        sorted({r["indicator_id"] for r in level}), sorted({r["applies_to"] for r in level}),
-                        sorted({r["baseline_period_id"] for r in level}), cut=cut)
-    out = {}
-    for r in level:
-        v = next((x["value"] for x in data.get((r["roadmap_territory_id"], r["indicator_id"], r["applies_to"]), [])
-                  if x["period_id"] == r["baseline_period_id"]), None)
-        if v is not None:
-            out[r["id"]] = v
-    return out
-
-
 def _preliminary(conn, r: dict, ms: list[dict], s: Subject, cut: date, res: Result, ser: list[dict], now: dict,
                  avg: float | None, lk: dict, missing: list[int], prep: tuple) -> Result:
     """A group verdict that the silent schools could change is preliminary: the group judged again
@@ -534,7 +532,8 @@ def _preliminary(conn, r: dict, ms: list[dict], s: Subject, cut: date, res: Resu
             SELECT school_id, value, numerator, denominator FROM measurement
             WHERE school_id IN :ids AND indicator_id = :i AND period_id = :b AND value IS NOT NULL""",
             {"ids": missing, "i": r["indicator_id"], "b": r["baseline_period_id"]}, ("ids",))}
-    sums = dict(lk["sums"])
+    sums = {c: lk["sums"][c] or 0 for c in counts.KEPT_COLS}
+    before = dict(sums)
     unknown = False
     for sid in missing:
         if change and (sid in now_reported or sid not in base):
@@ -546,7 +545,7 @@ def _preliminary(conn, r: dict, ms: list[dict], s: Subject, cut: date, res: Resu
         counts.add_to_sums(sums, last, base.get(sid) if change else None)
     if unknown:
         return replace(res, evaluation=replace(res.evaluation, preliminary=True))
-    if sums == lk["sums"]:
+    if sums == before:
         return res
     alt = counts.values_from_sums(r, sums)
     other = judge(r, ms, s, cut, series=ser, now=now, average=avg, like=alt, n_members=lk["n_members"],

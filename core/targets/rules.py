@@ -157,6 +157,12 @@ def period_t(end: date) -> float:
     return end.year + ((end - start).days + 1) / days
 
 
+def _schools_genitive(m: int) -> str:
+    """«из 21 школы», «из 5 школ» (core.formatting.of_schools says it by babel; the pure rules cannot
+    import it: formatting reads the kinds registry of this package)."""
+    return "школы" if m % 10 == 1 and m % 100 != 11 else "школ"
+
+
 def share(numerator: float | None, denominator: float | None) -> float | None:
     """A share in percent; None when the denominator is missing or zero."""
     if numerator is None or denominator is None or denominator <= 0:
@@ -333,7 +339,7 @@ def evaluate(
         n, m = coverage
         common.update(n_reported=n, n_members=m, missing_ids=tuple(missing_ids))
         if m and n < min_coverage * m - EPS:
-            return Evaluation("no_data", reason=(f"данные {n} из {m} школ — меньше {round(100 * min_coverage)} %; "
+            return Evaluation("no_data", reason=(f"данные {n} из {m} {_schools_genitive(m)} — меньше {round(100 * min_coverage)} %; "
                                                  "по неполным данным статус не ставится"), **common)
 
     if value is None:

@@ -3,15 +3,19 @@
 from tests.e2e.conftest import login, shot, wait_idle
 
 
+CHART = "[data-testid=stVegaLiteChart]"
+
+
 def ytick_texts(page) -> int:
-    """Distinct row labels of the first Plotly chart."""
-    return page.evaluate("""() => new Set([...document.querySelectorAll('.js-plotly-plot')[0]
-        .querySelectorAll('.ytick text')].map(t => t.textContent)).size""")
+    """Distinct row labels (the y axis) of the first chart."""
+    return page.evaluate("""sel => new Set([...[...document.querySelector(sel).querySelectorAll('.role-axis')]
+        .find(a => (a.getAttribute('aria-label') || '').startsWith('Y-axis'))
+        .querySelectorAll('.role-axis-label text')].map(t => t.textContent)).size""", CHART)
 
 
 def test_timeline_and_status_change(server, page):
     login(page, server, "demo-methodist", then="/roadmap?roadmap=nev-2024")
-    chart = page.locator(".js-plotly-plot").first
+    chart = page.locator(CHART).first
     chart.wait_for()
     # the timeline draws control points and activities of seed 000 with a «today» line
     assert ytick_texts(page) >= 30
@@ -35,7 +39,7 @@ def test_timeline_and_status_change(server, page):
 
 def test_risk_matrix(server, page):
     login(page, server, "demo-admin", then="/risks?roadmap=kal-2023")
-    heat = page.locator(".js-plotly-plot").first
+    heat = page.locator(CHART).first
     heat.wait_for()
     assert page.get_by_text("Не обеспечены мероприятиями").is_visible()
     # 15 schools as rows, 24 parameters in 7 groups as columns

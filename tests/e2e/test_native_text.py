@@ -1,0 +1,145 @@
+"""No English while a person works (issue 27): for every role, in Chromium at 1280×720, every page of the
+role's menu and every tab of it — with its fields focused and typed into, its select boxes and
+multiselects opened and searched, a date picker opened and its charts hovered — shows no Latin-script word
+(beyond the known exceptions: file extensions, Roman numerals of quarters, school codes, the user's own
+login) and no English placeholder. Streamlit's English is replaced in one place, ui/native.py."""
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import login, shot, wait_idle
+from tests.e2e.test_projector import ROLES, VISIBLE_WORDS, allowed
+from ui.shell import PAGES, ROLE_PAGES
+
+SHARED_SERVER = True  # reads only: nothing is submitted (checked unchanged afterwards)
+
+# placeholders of empty fields that a person sees (a transparent placeholder is not seen)
+PLACEHOLDERS = r"""() => [...document.querySelectorAll('input[placeholder], textarea[placeholder]')]
+  .filter(e => e.offsetWidth > 0 && !e.value && getComputedStyle(e, '::placeholder').color !== 'rgba(0, 0, 0, 0)')
+  .map(e => e.placeholder)"""
+LATIN = r"[A-Za-z][A-Za-z0-9_-]*"
+CODE = re.compile(r"^[A-Z]{2,5}-[A-Z0-9]{1,5}$")  # a school's code («KAL-RV»): data, not words
+LOGINS = set(ROLES.values())  # the administrator's user picker lists the logins
+
+
+def known(word: str, user: str) -> bool:
+    return allowed(word, user) or bool(CODE.match(word)) or word in LOGINS
+VISIBLE = ":visible"
+
+
+class Seen:
+    """The Latin words seen so far, by where they were seen."""
+
+    def __init__(self, pg, user: str):
+        self.pg, self.user, self.found = pg, user, {}
+
+    def check(self, where: str) -> None:
+        words = {w for w in self.pg.evaluate(VISIBLE_WORDS) if not known(w, self.user)}
+        words |= {w for p in self.pg.evaluate(PLACEHOLDERS) for w in re.findall(LATIN, p) if not known(w, self.user)}
+        if words:
+            self.found[where] = sorted(words)
+            shot(self.pg, f"english-{self.user}-{where.replace(' ', '_').replace('/', '-')}"[:120])
+
+
+def blur(pg) -> None:
+    pg.evaluate("() => document.activeElement && document.activeElement.blur()")
+
+
+def fields(pg, where: str, seen: Seen) -> None:
+    """Focus and type into the visible fields (never submitting: no Enter), then put them back."""
+    for sel, text in (("[data-testid=stNumberInput] input", "7"), ("[data-testid=stTextInput] input", "а"),
+                      ("[data-testid=stTextArea] textarea", "проверка")):
+        box = pg.locator(sel + VISIBLE).first
+        if not box.count() or not box.is_enabled():
+            continue
+        box.click()
+        before = box.input_value()
+        pg.keyboard.press("End")
+        pg.keyboard.type(text)
+        pg.wait_for_timeout(250)
+        seen.check(f"{where} typing {sel.split(']')[0][13:]}")
+        for _ in text:
+            pg.keyboard.press("Backspace")
+        assert box.input_value() == before
+        blur(pg)  # focus away, nothing changed: no rerun
+
+
+def selects(pg, where: str, seen: Seen) -> None:
+    """Open the first select box and multiselect, look, search for what is not there, look, close."""
+    for sel in ("[data-testid=stSelectbox]", "[data-testid=stMultiSelect]"):
+        box = pg.locator(sel + VISIBLE).first
+        if not box.count() or box.locator("input[disabled]").count():
+            continue
+        box.locator("input").first.click()
+        pg.wait_for_timeout(300)
+        seen.check(f"{where} open {sel[13:-1]}")
+        pg.keyboard.type("щщщ")
+        pg.wait_for_timeout(300)
+        seen.check(f"{where} search {sel[13:-1]}")
+        pg.keyboard.press("Escape")
+        pg.keyboard.press("Escape")
+        blur(pg)
+        wait_idle(pg)
+
+
+def calendar(pg, where: str, seen: Seen) -> None:
+    button = pg.locator("[data-testid=stDateInputCalendarButton]" + VISIBLE).first
+    if not button.count():
+        field = pg.locator("[data-testid=stDateInput] input" + VISIBLE).first
+        if not field.count():
+            return
+        field.click()
+    else:
+        button.click()
+    pg.wait_for_timeout(400)
+    seen.check(f"{where} calendar")
+    pg.keyboard.press("Escape")
+    blur(pg)
+
+
+def charts(pg, where: str, seen: Seen) -> None:
+    """Hover each visible chart at a few points (a tooltip appears over the marks) and over its corner."""
+    tips = 0
+    for i in range(min(pg.locator("[data-testid=stVegaLiteChart]" + VISIBLE).count(), 3)):
+        chart = pg.locator("[data-testid=stVegaLiteChart]" + VISIBLE).nth(i)
+        chart.scroll_into_view_if_needed()
+        box = chart.bounding_box()
+        marks = chart.evaluate("""c => [...c.querySelectorAll('.role-mark path, .role-mark rect, .role-mark line')]
+            .slice(0, 400).map(m => m.getBoundingClientRect()).filter(r => r.width * r.height > 4)
+            .map(r => [r.x + r.width / 2, r.y + r.height / 2])""")
+        points = marks[:: max(1, len(marks) // 4)][:4] + [(box["x"] + box["width"] - 10, box["y"] + 10)]
+        for x, y in points:
+            pg.mouse.move(x, y)
+            pg.wait_for_timeout(300)
+            tips += pg.locator("#vg-tooltip-element:visible").count()
+            seen.check(f"{where} chart{i} hover")
+    pg.mouse.move(1, 1)
+    return tips
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_no_english_while_working(server, tabs, role):
+    user = ROLES[role]
+    pg = tabs(1280, 720)
+    login(pg, server, user)
+    seen = Seen(pg, user)
+    tips = 0
+    for key in ROLE_PAGES[role]:
+        pg.goto(f"{server}/{PAGES[key]['url_path']}")
+        wait_idle(pg)
+        assert pg.locator("[data-testid=stException]").count() == 0, key
+        names = pg.locator("[data-testid=stTabs] [role=tab]" + VISIBLE).all_inner_texts() or [""]
+        for name in names:
+            where = f"{key} {name}".strip()
+            if name:
+                pg.locator("[data-testid=stTabs] [role=tab]" + VISIBLE).filter(has_text=name).first.click()
+                wait_idle(pg)
+            seen.check(where)
+            fields(pg, where, seen)
+            selects(pg, where, seen)
+            calendar(pg, where, seen)
+            tips += charts(pg, where, seen) or 0
+    assert seen.found == {}, f"English seen: {seen.found}"
+    if role in ("head", "admin"):
+        assert tips > 0  # the charts were hovered where their tooltips are, not beside them

@@ -1,0 +1,105 @@
+"""Static files compressed by our own server (server/compression.py), driven as ASGI in front of
+Streamlit 1.67's own static handler and gzip middleware (the order of the real st.App)."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+
+import pytest
+
+from server.compression import StaticGzipMiddleware, accepts_gzip
+
+SCRIPT = ("function drawTheChart(a, b) { return a + b; }\n" * 400).encode()
+
+
+def _app(tmp_path):
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Mount, Route
+    from streamlit.web.server.starlette.starlette_gzip_middleware import SelectiveGZipMiddleware
+    from streamlit.web.server.starlette.starlette_static_routes import create_streamlit_static_handler
+
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "index.abc123.js").write_bytes(SCRIPT)
+    (tmp_path / "static" / "tiny.css").write_bytes(b"a{b:c}")
+    (tmp_path / "static" / "font.woff2").write_bytes(b"\x00" * 4000)
+    workbook = b"PK\x03\x04" + b"\x00" * 5000
+
+    async def media(request):
+        return Response(workbook, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    inner = Starlette(routes=[Route("/media/{name}", media),
+                              Mount("/", app=create_streamlit_static_handler(str(tmp_path), None))])
+    return StaticGzipMiddleware(SelectiveGZipMiddleware(inner))
+
+
+def call(app, path: str, headers: dict[str, str] | None = None, method: str = "GET"):
+    scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": b"",
+             "root_path": "", "scheme": "http", "server": ("test", 80), "client": ("127.0.0.1", 1),
+             "http_version": "1.1", "asgi": {"version": "3.0"},
+             "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]}
+    sent, asked = [], []
+
+    async def receive():  # the request, then a client that stays connected
+        asked.append(1)
+        if len(asked) == 1:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.Event().wait()
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    start = sent[0]
+    return (start["status"], {k.decode().lower(): v.decode() for k, v in start["headers"]},
+            b"".join(m.get("body", b"") for m in sent[1:]))
+
+
+@pytest.fixture
+def app(tmp_path):
+    return _app(tmp_path)
+
+
+def test_a_script_is_sent_gzip_compressed_and_intact(app):
+    status, head, body = call(app, "/static/index.abc123.js", {"Accept-Encoding": "gzip, deflate, br"})
+    assert status == 200 and head["content-encoding"] == "gzip"
+    assert "accept-encoding" in head["vary"].lower()
+    assert int(head["content-length"]) == len(body) < len(SCRIPT) / 10
+    assert gzip.decompress(body) == SCRIPT
+    assert "immutable" in head["cache-control"]  # Streamlit's caching of hashed bundles is kept
+    again = call(app, "/static/index.abc123.js", {"Accept-Encoding": "gzip"})
+    assert again[2] == body
+
+
+def test_what_is_not_compressed(app):
+    # a browser that does not take gzip, a HEAD, a range, a tiny file, a font
+    for headers, method in (({}, "GET"), ({"Accept-Encoding": "gzip;q=0"}, "GET"),
+                            ({"Accept-Encoding": "gzip"}, "HEAD"),
+                            ({"Accept-Encoding": "gzip", "Range": "bytes=0-99"}, "GET")):
+        status, head, body = call(app, "/static/index.abc123.js", headers, method)
+        assert "content-encoding" not in head, (headers, method)
+    assert "content-encoding" not in call(app, "/static/tiny.css", {"Accept-Encoding": "gzip"})[1]
+    assert "content-encoding" not in call(app, "/static/font.woff2", {"Accept-Encoding": "gzip"})[1]
+
+
+def test_a_cached_copy_is_answered_not_modified(app):
+    _, head, _ = call(app, "/static/index.abc123.js", {"Accept-Encoding": "gzip"})
+    status, head2, body = call(app, "/static/index.abc123.js",
+                               {"Accept-Encoding": "gzip", "If-None-Match": head["etag"]})
+    assert status == 304 and body == b"" and "content-encoding" not in head2
+
+
+def test_a_workbook_download_is_not_compressed_again(app):
+    status, head, body = call(app, "/media/abc.xlsx", {"Accept-Encoding": "gzip"})
+    assert status == 200 and "content-encoding" not in head and body.startswith(b"PK")
+
+
+def test_accept_encoding_parsing():
+    h = lambda v: [(b"accept-encoding", v.encode())]  # noqa: E731
+    assert accepts_gzip(h("gzip, deflate, br, zstd"))
+    assert accepts_gzip(h("br;q=1.0, gzip;q=0.8"))
+    assert accepts_gzip(h("*"))
+    assert not accepts_gzip(h("gzip;q=0"))
+    assert not accepts_gzip(h("br"))
+    assert not accepts_gzip([])
