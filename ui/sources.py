@@ -129,7 +129,7 @@ def source_line(r: provenance.Source, unit: str) -> str:
     school, period, value, source, who, replaced, reason = provenance.cells(r, unit)
     parts = [f"**{escape(period)}: {escape(value)}**"]
     if r.value is not None:
-        parts.append(f"{escape(source)}, {escape(who)}")
+        parts.append(escape(source) + (f", {escape(who)}" if who != "—" else ""))
     text_ = " — ".join(parts)
     if r.replaced is not None:
         text_ += f"; заменило {escape(replaced)}"
