@@ -1,13 +1,14 @@
 """Administration: users (create, deactivate, reset password) and the audit log."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
-from core.formatting import md_text
+from core.formatting import md_text, moment
 
 from core import maintenance, users
+from core.settings import office_date
 from core.auth import ROLES, AccessDenied, AuthError
 from core.formatting import ROLE_LABELS
 from ui import cache
@@ -28,7 +29,7 @@ tab_users, tab_new, tab_audit, tab_throttle = st.tabs(["Пользователи
 terr_ids = [None] + [int(x) for x in territories["id"]]
 terr_names = dict(zip(territories["id"], territories["name"]))
 school_ids = [None] + [int(x) for x in schools["id"]]
-school_names = dict(zip(schools["id"], schools["name"]))
+school_names = dict(zip(schools["id"], schools["label"]))  # «СОШ № 2 — город Невинномысск»
 
 
 def edit_user(uid: int, row) -> None:
@@ -60,7 +61,7 @@ def edit_user(uid: int, row) -> None:
 with tab_users:
     shown = table.assign(role=table["role"].map(ROLE_LABELS), territory=table["territory"].fillna("—"),
                          school=table["school"].fillna("—"),
-                         created_at=table["created_at"].map(lambda d: f"{d:%d.%m.%Y %H:%M}")).rename(columns={
+                         created_at=table["created_at"].map(moment)).rename(columns={
         "login": "Логин", "full_name": "ФИО", "role": "Роль", "territory": "Территория", "school": "Школа",
         "is_active": "Активен", "created_at": "Создан"}).drop(columns=["id", "territory_id", "school_id"])
     table_with_download(shown, "пользователи", "users_xlsx")
@@ -114,7 +115,7 @@ with tab_audit:
     actions = c1.multiselect("Действия", list(users.AUDIT_ACTIONS), format_func=users.AUDIT_ACTIONS.get,
                              key="audit_actions", placeholder="Все действия")
     who = c2.text_input("Логин", key="audit_login")
-    period = c3.date_input("Период", value=(date.today() - timedelta(days=30), date.today()), key="audit_period",
+    period = c3.date_input("Период", value=(office_date() - timedelta(days=30), office_date()), key="audit_period",
                            format="DD.MM.YYYY")
     since, until = (period if isinstance(period, tuple) and len(period) == 2 else (None, None))
     log = users.audit_log(sc, actions=actions or None, login=who or None, since=since, until=until,
@@ -135,7 +136,7 @@ with tab_throttle:
         st.dataframe(pd.DataFrame({
             "Логин": throttles["login"].fillna("все логины"), "Адрес": throttles["ip"].fillna("—"),
             "Неудачных попыток": throttles["failures"],
-            "Последняя (по Гринвичу)": throttles["last"].map(lambda d: f"{d:%d.%m.%Y %H:%M:%S}"),
+            "Последняя": throttles["last"].map(moment),
             "Ждать, с": throttles["wait_seconds"].map(lambda w: int(w + 0.999)),
             "Правило": throttles["rule"].map(rules)}), hide_index=True, width="stretch")
         keys = list(zip(throttles["login"], throttles["ip"]))
@@ -151,7 +152,7 @@ st.subheader("Обслуживание базы данных")
 last = maintenance.LAST_CHECK.get(str(cache.engine().url))
 if last:
     when, found = last
-    msg = f"Проверка при запуске ({when:%d.%m.%Y %H:%M} по Гринвичу): "
+    msg = f"Проверка при запуске ({moment(when)}): "
     (st.warning if found else st.caption)(msg + ("; ".join(f"{f.detail}: {f.count}" for f in found) or "всё в порядке"))
 c1, c2 = st.columns(2)
 with c1:

@@ -101,7 +101,7 @@ m[3].metric("С опозданием или не в срок", col.n_late)
 
 last = col.latest
 if last:
-    st.caption(f"Последним представил данные: {md_text(last['school'])} — {last['last_at']:%d.%m.%Y %H:%M} UTC, "
+    st.caption(f"Последним представил данные: {md_text(last['school'])} — {fmt.moment(last['last_at'])}, "
                f"{md_text(last['by'])}, {last['via']}")
 f1, f2 = st.columns(2)
 late_only = f1.checkbox("Только опоздавшие", key="col_late")
@@ -109,13 +109,9 @@ incomplete_only = f2.checkbox("Только неполные", key="col_incomple
 shown = col.filtered(late_only=late_only, incomplete_only=incomplete_only)
 
 
-def _when(x) -> str:
-    return "—" if x is None or x != x else f"{x:%d.%m.%Y %H:%M}"  # None or NaT
-
-
 table = shown.assign(
     Значений=shown["reported_values"].astype(str) + " из " + shown["expected"].astype(str),
-    Впервые=shown["first_at"].map(_when), Последнее=shown["last_at"].map(_when),
+    Впервые=shown["first_at"].map(fmt.moment), Последнее=shown["last_at"].map(fmt.moment),
     Опоздание=shown["late"].map({True: "да", False: ""}),
 ).rename(columns={"school": "Школа", "code": "Код", "status": "Состояние", "by": "Кто", "via": "Как"})
 if table.empty:

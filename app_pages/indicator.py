@@ -104,7 +104,8 @@ table = pd.DataFrame([dict(zip(show + ["Статус"], [
     "—" if r.status is None else fmt.STATUS_TEXT.get(r.status, r.status)])) for r in view.current + view.silent],
     columns=show + ["Статус"])
 number_cols = {c: st.column_config.TextColumn(c, alignment="right") for c in show[4:]}
-st.dataframe(table[show + ["Статус"]].sort_values("Название"), hide_index=True, width="stretch",
+st.dataframe(table[show + ["Статус"]].sort_values("Название", key=lambda names: names.map(fmt.natural_key)),
+             hide_index=True, width="stretch",
              column_config=number_cols)
 st.download_button("Значения показателя по всем школам и периодам (.xlsx)",
                    lambda: reports.measurements_xlsx(sc, roadmap_id, indicator_ids=[card.indicator_id],
@@ -117,6 +118,6 @@ with st.expander("Все периоды"):
     for r in view.history:
         history.setdefault(r.name, {})[r.label] = figures.school_value(r.value, "", card.value_kind)
     st.dataframe(pd.DataFrame.from_dict(history, orient="index").reindex(
-        index=sorted(history), columns=list(view.periods)).fillna("—"), width="stretch")
+        index=fmt.natural_sorted(history), columns=list(view.periods)).fillna("—"), width="stretch")
 with st.expander("Как считается"):
     st.markdown(explain.how_counted(sc, roadmap_id, cache.engine()))

@@ -265,7 +265,6 @@ data_labels = {c.as_of_label for c in ov.cards if c.as_of_label}
 head_note = (f"{data_note(next(c for c in ov.cards if c.as_of_label))} · " if len(data_labels) == 1 else "")
 st.markdown(f'<div class="ov-head" title="{escape(full_title)}"><b>{escape(rm.territory)}</b> · '
             f'{escape(head_note)}{escape(full_title)}</div>', unsafe_allow_html=True)
-demo_banner(ov.is_demo)
 
 if not ov.cards:
     st.info("В этой дорожной карте пока нет целевых показателей с измеримыми значениями. "
@@ -300,6 +299,17 @@ def lagging_html(units) -> str:
             f'{", ".join(parts)}{rest}</div>')
 
 
+def population_line(card) -> str:
+    """«ШНОР и ШНСУ, 5 школ · по городу 61 % · выполняют 2 из 5»: whose figure, the territory beside it
+    and how many of the schools meet the target, in one line (the first screen holds every tile)."""
+    line = card.population_text
+    if card.n_schools:
+        any_data = card.evaluation.value is not None or card.n_meeting > 0
+        line += (f" · выполняют {fmt.num(card.n_meeting, 0)} из {fmt.num(card.n_schools, 0)}" if any_data
+                 else f" · {card.meeting_text}")
+    return line
+
+
 def tile_html(card) -> str:
     """One target on the first screen: value and status; the goal and its deadline; what is expected by
     now and the base; the trend; how many schools meet it and how much of the way is done. The tile opens
@@ -316,8 +326,6 @@ def tile_html(card) -> str:
     foot = []
     if len(data_labels) > 1:
         foot.append(data_note(card))
-    if card.n_schools:
-        foot.append(card.meeting_text)
     if card.coverage and (ev.n_reported or 0) < (ev.n_members or 0):  # complete: said over the population line
         foot.append(card.coverage)
     bar = ""  # how much of the way is done: the bar (its tooltip says it in words)
@@ -339,7 +347,7 @@ def tile_html(card) -> str:
             f'{status_badge(ev.status, size=18)}</div>'
             f'<div class="tile-meta tile-population"'
             + (f' title="{escape(_first_up(card.coverage))}"' if card.coverage else "")
-            + f'>{escape(card.population_text)}</div>'
+            + f'>{escape(population_line(card))}</div>'
             f'<div class="tile-rule">Цель: <b>{goal}</b>{escape(due)}</div>'
             + (f'<div class="tile-meta" title="{escape(_first_up(base))}">{escape(_first_up(" · ".join(now)))}</div>'
                if now else "")
@@ -358,6 +366,7 @@ if n_cards > FIRST_SCREEN:
 if ov.matrix_targets:  # who lags, above the tiles: on the projector's first screen
     st.markdown(lagging_html(ov.lagging_units()), unsafe_allow_html=True)
 st.markdown('<div class="tiles">' + "".join(tile_html(c) for c in ov.cards) + "</div>", unsafe_allow_html=True)
+demo_banner(ov.is_demo)  # under the tiles: the first screen holds every tile (the menu says «демо» too)
 sources.approval_notes([(f"{c.number}. {c.short_name}", c.approval, c.unit) for c in ov.cards])
 sources.control(sc, sources.tile_figures(ov), "prov_tiles", pick_label="Цель")
 

@@ -1,7 +1,7 @@
 """A roadmap's plan: activities and control points on a timeline and in a table grouped by direction,
 filters, overdue first and counted, status changes by the roles allowed to; loading a roadmap file."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import streamlit as st
 
@@ -16,6 +16,7 @@ from core.auth import AccessDenied
 from core.ingest.problems import IngestError
 from ui import cache
 from ui.common import demo_banner, file_uploader, problems_table, roadmap_picker, scope, table_with_download
+from ui.table_fit import fitted
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 sc = scope()
@@ -146,7 +147,7 @@ with st.container(border=True):
                               key="flt_status", placeholder="все")
     overdue_only = f3.toggle("Только просроченные", key="flt_overdue")
     g1, g2, g3 = st.columns(3)
-    school_opts = sorted({s for xs in items["schools"] for s in xs})
+    school_opts = fmt.natural_sorted({s for xs in items["schools"] for s in xs})
     ind_opts = sorted({s for xs in items["indicators"] for s in xs})
     risk_opts = list(dict.fromkeys(s for xs in items["risks"] for s in xs))
     school = g1.selectbox("Школа", [""] + school_opts, key="flt_school", format_func=lambda x: x or "все",
@@ -178,10 +179,11 @@ with tab[0]:
                          for k, d, ds in zip(shown["deadline_kind"], shown["due_date"], shown["dates"])]]
         if not undated.empty:
             st.markdown(f"**Без даты на графике: {len(undated)}** (регулярные, по графику, по необходимости)")
-            st.dataframe(undated.assign(Срок=undated["deadline_text"].fillna("—"),
-                                        Вид=[rules.KIND_LABELS.get(k or "", "—") for k in undated["deadline_kind"]])
-                         .rename(columns={"number": "№", "title": "Содержание", "responsible": "Ответственные"})
-                         [["№", "Содержание", "Срок", "Вид", "Ответственные"]], hide_index=True, width="stretch")
+            plain = (undated.assign(Срок=undated["deadline_text"].fillna("—"),
+                                    Вид=[rules.KIND_LABELS.get(k or "", "—") for k in undated["deadline_kind"]])
+                     .rename(columns={"number": "№", "title": "Содержание", "responsible": "Ответственные"})
+                     [["№", "Содержание", "Срок", "Вид", "Ответственные"]])
+            st.dataframe(plain, hide_index=True, width="stretch", column_config=fitted(plain))
 
 
 def table_of(df):
@@ -203,8 +205,8 @@ with tab[1]:
     cps = shown[shown["kind"] == "control_point"]
     if not cps.empty:
         st.markdown(f"#### Контрольные точки ({len(cps)})")
-        st.dataframe(table_of(cps)[["Статус", "№", "Содержание", "Срок", "Дата", "Ответственные", "Отметка"]],
-                     hide_index=True, width="stretch")
+        cp_table = table_of(cps)[["Статус", "№", "Содержание", "Срок", "Дата", "Ответственные", "Отметка"]]
+        st.dataframe(cp_table, hide_index=True, width="stretch", column_config=fitted(cp_table))
     acts = shown[shown["kind"] == "activity"]
     acts = acts.assign(_d=acts["direction"].fillna(""))
     order = sorted(acts["_d"].unique(), key=lambda d: (d == "", rules.code_key(d) if d[:1].isdigit() else (99,), d))
@@ -215,8 +217,8 @@ with tab[1]:
         head = f"Направление {d}. {title}" if d else "Мероприятия"
         st.markdown(f"#### {escape(head)} ({len(part)}{f', просрочено {n}' if n else ''})")
         present = [c for c in cols if c != "Этап" or part["stage"].astype(bool).any()]
-        st.dataframe(table_of(part)[present], hide_index=True, width="stretch",
-                     column_config={"Содержание": st.column_config.TextColumn(width="large")})
+        part_table = table_of(part)[present]
+        st.dataframe(part_table, hide_index=True, width="stretch", column_config=fitted(part_table))
 
 if sc.can_edit_roadmap:
     with tab[2]:
@@ -256,10 +258,10 @@ if sc.can_edit_roadmap:
             history = roadmap_view.status_history(sc, kind, item_id, engine)
             if history:
                 st.markdown("**История изменений**")
-                st.dataframe([{"Когда (по Гринвичу)": str(h["at"])[:16],
+                st.dataframe([{"Когда": fmt.moment(h["at"]),
                                "Кто": h["login"], "Было": rules.ACTIVITY_STATUSES.get(h["old"]["status"], ""),
                                "Стало": rules.ACTIVITY_STATUSES.get(h["new"]["status"], ""),
-                               "Дата выполнения": h["new"]["completed_on"] or "", "Подтверждение": h["new"]["evidence"] or ""}
+                               "Дата выполнения": fmt.date_text(date.fromisoformat(h["new"]["completed_on"])) if h["new"]["completed_on"] else "", "Подтверждение": h["new"]["evidence"] or ""}
                               for h in history], hide_index=True, width="stretch")
     with tab[3]:
         load_tab()
@@ -299,6 +301,6 @@ with tab[-1]:
     if changes.empty:
         st.info(f"С {since:%d.%m.%Y} в этой дорожной карте ничего не менялось.")
     else:
-        table_with_download(changes.assign(Когда=changes["at"].map(lambda x: f"{x:%d.%m.%Y %H:%M}"))
+        table_with_download(changes.assign(Когда=changes["at"].map(fmt.moment))
                             .rename(columns={"login": "Кто", "what": "Что", "detail": "Изменение"})
                             [["Когда", "Кто", "Что", "Изменение"]], "изменения_дорожной_карты", "changes_xlsx")

@@ -69,8 +69,9 @@ st.markdown(f"# {escape(s.short_name)}")
 st.caption(f'<span class="phone-hide">{escape(s.name)} · </span>{escape(s.territory)}'  # a phone: no legal name
            + (f" · {', '.join(flags)}" if flags else ""), unsafe_allow_html=True)
 demo_banner(s.is_demo or cache.is_demo())
-people = [f"**Куратор:** {escape(', '.join(fmt.natural_sorted(view.curators)))}" if view.curators else
-          "**Куратор** не назначен — его назначает управление образования (методист)."]
+people = [f"**Куратор:** {escape(', '.join(fmt.natural_sorted(view.curators)))}"] if view.curators else [
+    # a curator school (a leader school, or one that curates others) has no curator of its own to miss
+    "**Куратор** не назначен — его назначает управление образования (методист)."] if not (view.curated or s.is_leader) else []
 if view.curated:
     people.append(f"**Курирует:** {escape(', '.join(fmt.natural_sorted(view.curated)))}")  # «СОШ № 2» before «№ 14»
 people += [f"**Группа школ дорожной карты:** {escape(g)}" for g in view.groups]

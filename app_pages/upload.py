@@ -9,14 +9,15 @@ from core.errors import Refused
 from core.formatting import md_text
 
 from core import formatting as fmt
+from core import reports
 from core import periods as calendar
-from core.auth import AccessDenied
-from core.ingest import pipeline, template
+from core.ingest import columns, pipeline, template
 from core.ingest.excel import FORMATS_TEXT, MAX_FILE_BYTES
 from core.ingest.numbers import megabytes
-from core.ingest.problems import IngestError
 from ui import cache, phone
 from ui.common import current_user, file_uploader, problems_table, scope, table_with_download
+
+PREVIEW_ROWS = 500  # the rows of «Что изменится» drawn on the page; the whole table is a download
 
 sc = scope()
 user = current_user()
@@ -74,9 +75,18 @@ with tab_load:
         "«Код школы», «Показатель», «Период», «Значение» / «Числитель», «Знаменатель». "
         f"Принимаются {FORMATS_TEXT} до {megabytes(MAX_FILE_BYTES)}. Сначала файл проверяется и показывается, "
         "что изменится; в базу ничего не пишется, пока вы не нажмёте «Записать».")
-    u_period = st.selectbox("Период данных", period_codes, index=period_codes.index(default_period),
+    # the period the file names itself is preselected (set before the widget is drawn); only a
+    # period the user picked is a choice that a file naming another one asks about
+    from_file = st.session_state.pop("up_period_from_file", None)
+    if from_file:
+        st.session_state["up_period"] = from_file
+    u_period = st.selectbox("Период данных", period_codes,
+                            index=0 if "up_period" in st.session_state else period_codes.index(default_period),
                             format_func=labels.get, key="up_period",
-                            help="Если в файле указан другой период, страница спросит, какой из двух верный.")
+                            on_change=lambda: st.session_state.update(up_period_chosen=True),
+                            help="Если в файле указан его период, он выбирается сам. Если вы выбрали другой, "
+                                 "страница спросит, какой из двух верный.")
+    chosen_period = u_period if st.session_state.get("up_period_chosen") else None
     files = file_uploader("Файлы с данными", "up_files", multiple=True)
     if files:
         payload = [(f.name, f.getvalue()) for f in files]
@@ -86,14 +96,27 @@ with tab_load:
             st.session_state["up_signature"], st.session_state["up_answers"] = signature, {}
         answers = st.session_state["up_answers"]
         preview, refused = None, None
-        with st.status("Проверка файла…", expanded=False) as status:
-            try:
-                status.update(label="Чтение и проверка…")
-                preview = pipeline.prepare(sc, payload, u_period, engine, answers=answers)
-                status.update(label="Проверка закончена", state="complete" if preview.ok else "error")
-            except Refused as exc:
-                status.update(label="Файл не принят", state="error")
-                refused = str(exc)
+        # the check is made once per file, answers, period and data version — not again on the
+        # rerun of a click (a 50,000-value file costs seconds)
+        check_key = (signature, tuple(sorted(answers.items())), chosen_period, st.session_state.get(cache.VERSION_KEY))
+        kept = st.session_state.get("up_checked")
+        if kept is not None and kept[0] == check_key and (kept[3] == u_period or not (kept[1] and kept[1].used_fallback)):
+            preview, refused = kept[1], kept[2]  # the preselected period changes nothing when the file names its own
+        else:
+            with st.status("Проверка файла…", expanded=False) as status:
+                try:
+                    status.update(label="Чтение и проверка…")
+                    preview = pipeline.prepare(sc, payload, chosen_period, engine, answers=answers,
+                                               fallback_period=u_period)
+                    status.update(label="Проверка закончена", state="complete" if preview.ok else "error")
+                except Refused as exc:
+                    status.update(label="Файл не принят", state="error")
+                    refused = str(exc)
+            st.session_state["up_checked"] = (check_key, preview, refused, u_period)
+        if (preview is not None and chosen_period is None and preview.file_period in period_codes
+                and preview.file_period != u_period):
+            st.session_state["up_period_from_file"] = preview.file_period
+            st.rerun()
         if refused:
             st.error(f"{md_text(refused)} База данных не изменена.", icon=":material/block:")
         if preview is not None:
@@ -105,7 +128,8 @@ with tab_load:
             m[3].metric("Без изменений", counts["unchanged"])
             if preview.duplicate_of:
                 d = preview.duplicate_of
-                st.warning(f"Этот файл уже загружен: загрузка № {d['id']} («{md_text(d['file_name'])}»). Повторно он не "
+                st.warning(f"Этот файл уже загружен: загрузка № {d['id']} от {fmt.moment(d['uploaded_at'])} "
+                           f"(«{md_text(d['file_name'])}»). Повторно он не "
                            "записывается.", icon=":material/content_copy:")
             if preview.errors:
                 st.error(f"Найдено ошибок: {len(preview.errors)}. Файл не будет записан, пока они не исправлены. "
@@ -115,6 +139,13 @@ with tab_load:
             if preview.errors or preview.warnings:
                 # an HTML table that wraps: at 1280 px a grid pushed «Что не так» off the screen; what is wrong first
                 problems_table(preview.errors + preview.warnings)
+            period_notes = [n for n in preview.notes if not n.sheet]
+            for n in period_notes:
+                st.info(md_text(n.text[:1].upper() + n.text[1:]) + ".", icon=":material/event:")
+            skipped = [n for n in preview.notes if n.sheet]
+            if skipped:
+                with st.expander(f"Пропущено при чтении (не данные школ): {len(skipped)}"):
+                    problems_table(skipped, cell=False)
 
             answer_names = st.session_state.setdefault("up_answer_names", {})
 
@@ -138,7 +169,7 @@ with tab_load:
             if answers:
                 a1, a2 = st.columns([4, 1], vertical_alignment="center")
                 a1.caption("Ваши ответы: " + "; ".join(
-                    f"{'период' if k == 'period' else 'столбец ' + k.rsplit(':', 1)[-1]} — "
+                    f"{'период' if k == 'period' else 'столбец ' + k.rsplit(':', 1)[-1].replace('@', ' таблицы со строки ')} — "
                     f"{answer_names.get(k, v)}" for k, v in answers.items()))
                 if a2.button("Изменить ответы", key="up_answers_reset", icon=":material/restart_alt:"):
                     answers.clear()
@@ -164,7 +195,17 @@ with tab_load:
                             st.error(md_text(str(exc)))
             if preview.rows:
                 with st.expander("Что изменится", expanded=not preview.errors):
-                    phone.preview(preview.table(), "upload_preview")  # a phone: a card a value
+                    shown = st.session_state.get("up_shown")  # formatted once per check, not on every rerun
+                    if shown is None or shown[0] is not preview:
+                        shown = st.session_state["up_shown"] = (preview, preview.table(limit=PREVIEW_ROWS))
+                    phone.preview(shown[1], "upload_preview")  # a phone: a card a value
+                    if len(preview.rows) > PREVIEW_ROWS:
+                        st.caption(f"Показаны первые {fmt.num(PREVIEW_ROWS)} из {fmt.num(len(preview.rows))} "
+                                   "значений; вся таблица — файлом.")
+                        st.download_button("Скачать всю таблицу (.xlsx)",
+                                           lambda: reports.frame_xlsx(preview.table(), "Что изменится"),
+                                           file_name="что_изменится.xlsx", mime=reports.XLSX_MIME,
+                                           key="up_changes_xlsx", on_click="ignore", icon=":material/download:")
             if preview.ok:
                 accept = True
                 if preview.warnings:
@@ -183,6 +224,33 @@ with tab_load:
                     except Refused as exc:
                         st.error(md_text(str(exc)))
 
+    kept_columns = columns.listing(sc, engine) if sc.sees_whole_territory else []
+    if kept_columns:
+        # columns of the offices' own tables answered once: read so next time; changed or forgotten here
+        with st.expander(f"Запомненные столбцы: {len(kept_columns)}"):
+            st.table([{"Столбец": m.header, "Читается как": m.answer_label, "Территория": m.territory,
+                       "Кто": m.login or "—"} for m in kept_columns])
+            by_id = {m.id: m for m in kept_columns}
+            k1, k2 = st.columns(2)
+            pick = k1.selectbox("Столбец", list(by_id), format_func=lambda i: f"«{by_id[i].header}» ({by_id[i].territory})",
+                                key="colmap_pick")
+            options = dict(columns.choices(engine))
+            new_answer = k2.selectbox("Читать как", list(options), format_func=options.get, key=f"colmap_answer_{pick}",
+                                      index=list(options).index(by_id[pick].answer) if by_id[pick].answer in options
+                                      else 0)
+            b1, b2 = st.columns(2)
+            try:
+                if b1.button("Сохранить", key="colmap_save", icon=":material/save:",
+                             disabled=new_answer == by_id[pick].answer):
+                    columns.change(sc, int(pick), new_answer, engine=engine)
+                    st.rerun()
+                if b2.button("Забыть столбец", key="colmap_remove", icon=":material/delete:",
+                             help="Следующий файл с этим столбцом снова спросит, что в нём"):
+                    columns.remove(sc, int(pick), engine=engine)
+                    st.rerun()
+            except Refused as exc:
+                st.error(md_text(str(exc)))
+
 # ---------------------------------------------------------------------------------------------
 with tab_log:
     log = pipeline.uploads(sc, engine)
@@ -191,7 +259,7 @@ with tab_log:
     else:
         status_names = {"applied": "записана", "undone": "отменена"}
         shown = log.assign(
-            Когда=log["uploaded_at"].map(lambda d: fmt.num(None) if d is None else str(d)[:16]),
+            Когда=log["uploaded_at"].map(fmt.moment),
             Статус=log["status"].map(status_names),
             Предупреждения=log["errors"].fillna("").map(lambda e: "есть" if e else ""),
             Вид=log["kind"].map({"entry": "ввод в браузере", "correction": "исправление"}).fillna("файл"),

@@ -203,7 +203,7 @@ class Change:
     by: str | None = None
 
     def sentence(self) -> str:
-        when = f" ({self.at:%d.%m.%Y}" + (f", {self.by}" if self.by else "") + ")" if self.at else ""
+        when = f" ({fmt.moment(self.at)[:10]}" + (f", {self.by}" if self.by else "") + ")" if self.at else ""
         return self.text + when
 
 
@@ -224,7 +224,7 @@ class Approved:
     @property
     def label(self) -> str:
         """«утверждены 06.12.2026»."""
-        return f"утверждены {self.approved_at:%d.%m.%Y}"
+        return f"утверждены {fmt.moment(self.approved_at)[:10]}"  # the office's day
 
     @property
     def changed(self) -> bool:

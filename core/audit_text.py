@@ -4,6 +4,7 @@ the administrator's journal. Pure functions; the stored JSON stays as it is (it 
 from __future__ import annotations
 
 import json
+import re
 
 from core.roadmap import ACTIVITY_STATUSES
 from core.vocabulary import ROLE_LABELS
@@ -23,8 +24,20 @@ KEY_LABELS = {
     "why": "причина", "reason": "причина", "territory": "территория", "period": "период", "school": "школа",
     "written": "как записано", "key": "ключ", "first_run": "первый запуск", "rehashed": "пароль перехеширован",
     "role": "роль", "login": "логин", "what": "что", "statuses_kept": "сохранено отметок", "dropped": "удалено пунктов",
-    "school_id": "школа", "territory_id": "территория", "full_name": "имя",
+    "school_id": "школа", "territory_id": "территория", "full_name": "имя", "old_deadline": "прежний срок",
+    "deadline": "срок", "targets_dropped": "удалено целей", "replaced": "замена", "number": "номер",
+    "evidence": "подтверждение", "status": "статус", "completed_on": "дата выполнения", "activities": "мероприятий",
+    "control_points": "контрольных точек", "targets": "целей", "schools": "школ", "indicators": "показателей",
+    "directions": "направлений", "risk_factors": "параметров риска", "risks": "факторов риска",
+    "curator_links": "кураторских связей", "school_groups": "групп школ", "title": "название",
 }
+# Coded values of details, in words («login_address» is how the throttle names its rule)
+VALUE_LABELS = {
+    "rule": {"login_address": "логин с адреса", "address": "весь адрес (разные логины)"},
+}
+# Keys that are the record's internals (ids, the stored period code beside its label): not told
+HIDDEN_KEYS = {"roadmap_id", "replaced_school_id", "period_label", "demo", "object_id", "user_id", "upload_id"}
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
 def _v(value) -> str:
@@ -35,15 +48,31 @@ def _v(value) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, list):
+        if not value:
+            return "нет"
         return ", ".join(_v(x) for x in value[:12]) + (f" и ещё {len(value) - 12}" if len(value) > 12 else "")
     if isinstance(value, dict):
-        return "; ".join(f"{KEY_LABELS.get(k, k)}: {_v(x)}" for k, x in value.items())
-    return str(value)
+        return _pairs(value)
+    m = _ISO_DATE.match(str(value))
+    return f"{m[3]}.{m[2]}.{m[1]}" if m else str(value)
+
+
+def _pairs(details: dict, skip: tuple[str, ...] = ()) -> str:
+    """«ключ: значение» in words; a key the app does not name in words is an internal of the record
+    (kept in the stored JSON, not told): the journal never shows «login_address» or «roadmap_id»."""
+    return "; ".join(f"{_label(k)}: {_v(VALUE_LABELS.get(k, {}).get(v, v) if isinstance(v, str) else v)}"
+                     for k, v in details.items() if k not in skip and _label(k) and k not in HIDDEN_KEYS)
+
+
+def _label(key: str) -> str | None:
+    """A key in words: from KEY_LABELS, or the key itself when it already is words (the roadmap
+    importer's counts are stored as «Мероприятия»); None for any other Latin key."""
+    return KEY_LABELS.get(key) or (None if re.search(r"[A-Za-z_]", key) else key)
 
 
 def _rest(details: dict, skip: tuple[str, ...] = ()) -> str:
-    parts = [f"{KEY_LABELS.get(k, k)}: {_v(v)}" for k, v in details.items() if k not in skip]
-    return ("; ".join(parts) + ".") if parts else ""
+    text = _pairs(details, skip)
+    return (text[:1].upper() + text[1:] + ".") if text else ""
 
 
 def _status(s: dict | None) -> str:
@@ -74,7 +103,8 @@ def describe(action: str, object_type: str | None, object_id: str | None, detail
         return {"login": "Вход в систему", "logout": "Выход из системы",
                 "login_failed": "Неудачная попытка входа"}[action] + (" (пароль перехеширован)." if d.get("rehashed") else ".")
     if action == "login_throttled":
-        return f"Вход задержан после неудачных попыток: {d.get('rule', '—')}; ждать {d.get('wait_s', '—')} с."
+        rule = VALUE_LABELS["rule"].get(d.get("rule"), "—")
+        return f"Вход задержан после неудачных попыток ({rule}); ждать {d.get('wait_s', '—')} с."
     if action == "user_created":
         role = ROLE_LABELS.get(d.get("role"), d.get("role") or "—")
         return (f"Создан пользователь {d.get('login', '')} с ролью «{role}»".replace("  ", " ")
@@ -113,12 +143,17 @@ def describe(action: str, object_type: str | None, object_id: str | None, detail
         return f"Создана демонстрационная база: {d.get('measurements', '—')} значений, дорожных карт: {len(d.get('roadmaps', []))}."
     if action.startswith("quarter"):
         old, new = QUARTER_STATES.get(d.get("old"), d.get("old")), QUARTER_STATES.get(d.get("new"), d.get("new"))
-        head = f"Период {d.get('period', object_id)}, {d.get('territory', '')}".rstrip(", ")
-        if old or new:
+        head = f"Период {d.get('period_label') or d.get('period') or '—'}, {d.get('territory', '')}".rstrip(", ")
+        if (old or new) and old != new:
             head += f": {old or '—'} → {new or '—'}"
         return head + ". " + _rest(d, ("period", "territory", "old", "new"))
     if action == "throttle_cleared":
         return f"Снята задержка входа для {'логина ' + object_id if object_id and object_id != '*' else 'адреса'}. " + _rest(d)
+    if action == "column_mapping":
+        return (f"Запомнен столбец «{d.get('header', '—')}»: {d.get('answer', '—')}"
+                + (f" (было: {d['old']})." if d.get("old") else "."))
+    if action == "column_mapping_removed":
+        return f"Забыт столбец «{d.get('header', '—')}» (было: {d.get('old', '—')})."
     if action == "school_alias":
         return f"Запомнено написание школы «{d.get('written', '—')}» для {d.get('school', '—')}."
     if action in ("backup_made", "backup_restored"):

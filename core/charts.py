@@ -14,6 +14,7 @@ from datetime import date
 import altair as alt
 import pandas as pd
 
+from core.formatting import date_text, value as value_text
 from core.periods import ROMAN
 
 from core.vocabulary import STATUS_COLORS, STATUS_LABELS
@@ -52,7 +53,9 @@ def _finish(chart: alt.TopLevelMixin, *, height: int, font_size: int = 16,
     columns = 1 if font_size >= 24 else 3
     chart.height = height
     chart.config = alt.Config(
-        locale=RU_LOCALE, font=FONT,
+        # no tooltip but the ones a builder writes in Russian (Streamlit's theme would otherwise show every
+        # encoded field by its axis title and format: «Дата мар 31, 2022 · % 88»)
+        mark=alt.MarkConfig(tooltip=False), locale=RU_LOCALE, font=FONT,
         axis=alt.AxisConfig(labelFontSize=font_size, titleFontSize=font_size, labelColor="#243b53",
                             titleColor="#243b53", grid=True, gridColor="#e4e7eb", labelLimit=0),
         legend=alt.LegendConfig(labelFontSize=font_size, titleFontSize=font_size, orient="bottom", labelLimit=0,
@@ -84,6 +87,34 @@ def fitted_domain(values: list[float | None], unit: str, *, zero: bool = False) 
 
 def _y_scale(unit: str, values: list[float], *, zero: bool = False) -> alt.Scale:
     return alt.Scale(domain=fitted_domain(values, unit, zero=zero), nice=False, zero=zero)
+
+
+def _value_axis(unit: str, values: list[float | None], **kwargs) -> alt.Axis:
+    """A value axis whose ticks never repeat a rounded label: whole numbers (counts) step by at least 1
+    (a range of 0–1,5 drew «0, 0, 0, 1, 1, 1»)."""
+    whole = unit != "%" and all(float(v).is_integer() for v in values if v is not None and v == v)
+    return alt.Axis(format=",.0f", **({"tickMinStep": 1} if whole else {}), **kwargs)
+
+
+def no_data(*, height: int = 220, font_size: int = 16, text: str = "нет данных") -> alt.TopLevelMixin:
+    """A chart of nothing: the words «нет данных» where the chart would be, no axes (an empty series
+    drew axes with ticks «1, 1, 1, 0, 0, 0»)."""
+    chart = alt.Chart(pd.DataFrame({"Текст": [text]}), usermeta={"legend": []}).mark_text(
+        fontSize=font_size + 2, color="#486581").encode(text="Текст:N", tooltip=alt.value(None))
+    return _finish(chart, height=height, font_size=font_size)
+
+
+def _texts(rows: list[dict], unit: str) -> list[dict]:
+    """Each row with its value and date as the page writes them («93,8 %», «31.03.2022»), for tooltips:
+    a tooltip says what the table beside it says."""
+    for r in rows:
+        r["Значение (текст)"] = value_text(r["Значение"], unit)
+        r["Дата (текст)"] = date_text(date.fromisoformat(r["Дата"]))
+    return rows
+
+
+TIPS = [alt.Tooltip("Ряд:N", title="Линия"), alt.Tooltip("Период:N"), alt.Tooltip("Дата (текст):N", title="Дата"),
+        alt.Tooltip("Значение (текст):N", title="Значение")]
 
 
 SERIES = ["Значение", "Среднее по территории", "Цель", "Путь от базы к цели", "Прогноз по тренду", "Этап"]
@@ -156,14 +187,17 @@ def trend(series, *, unit: str, target_value: float | None = None, expected_path
         lines += [dict(last, Ряд="Прогноз по тренду"),
                   {"Период": "прогноз", "Дата": forecast["end"].isoformat(), "Значение": forecast["value"],
                    "Ряд": "Прогноз по тренду"}]
+    if not rows:  # nothing measured: say so, draw no axes
+        return no_data(height=height, font_size=font_size)
     dates = sorted(set(dates + [r["Дата"] for r in lines]))
     if target_value is not None and dates:
         lines += [{"Период": "цель", "Дата": d, "Значение": target_value, "Ряд": "Цель"} for d in (dates[0], dates[-1])]
-    df = pd.DataFrame(lines, columns=["Период", "Дата", "Значение", "Ряд"])
+    df = pd.DataFrame(_texts(lines, unit), columns=["Период", "Дата", "Значение", "Ряд", "Значение (текст)",
+                                                    "Дата (текст)"])
     present = [k for k in SERIES if k in set(df["Ряд"]) or (k == "Этап" and milestones)]
     all_values = list(df["Значение"]) + [m.value for m in milestones or ()]
     y = alt.Y("Значение:Q", title="%" if unit == "%" else (unit or None),
-              scale=_y_scale(unit, all_values), axis=alt.Axis(format=",.0f", tickCount=6))
+              scale=_y_scale(unit, all_values), axis=_value_axis(unit, all_values, tickCount=6))
     named = {r["Дата"]: r["Период"] for r in lines if r["Ряд"] not in ("Цель", "Прогноз по тренду")}
     ends = {r["Дата"] for r in lines} | {m.end.isoformat() for m in milestones or ()}
     named |= {m.end.isoformat(): m.label for m in milestones or () if m.end.isoformat() not in named}
@@ -178,15 +212,14 @@ def trend(series, *, unit: str, target_value: float | None = None, expected_path
     base = alt.Chart(df)
     layers = [base.mark_line(strokeWidth=3).encode(
         x=x, y=y, color=color, strokeDash=dash, detail="Ряд:N",
-        tooltip=[alt.Tooltip("Период:N"), alt.Tooltip("Ряд:N"), alt.Tooltip("Значение:Q", format=",.1f")])]
+        tooltip=TIPS)]
     layers.append(base.transform_filter(alt.FieldOneOfPredicate(field="Ряд", oneOf=["Значение", "Среднее по территории"]))
-                  .mark_point(size=70, filled=True, opacity=1).encode(x=x, y=y, color=color))
+                  .mark_point(size=70, filled=True, opacity=1).encode(x=x, y=y, color=color, tooltip=TIPS))
     if milestones:
-        md = pd.DataFrame([{"Дата": m.end.isoformat(), "Значение": m.value, "Ряд": "Этап", "Этап": m.label}
-                           for m in milestones])
+        md = pd.DataFrame(_texts([{"Дата": m.end.isoformat(), "Значение": m.value, "Ряд": "Этап", "Период": m.label}
+                                  for m in milestones], unit))
         layers.append(alt.Chart(md).mark_point(shape="diamond", size=160, filled=True).encode(
-            x=x, y="Значение:Q", color=color,
-            tooltip=["Этап:N", alt.Tooltip("Значение:Q", format=",.1f")]))
+            x=x, y="Значение:Q", color=color, tooltip=TIPS))
     chart = alt.layer(*layers, usermeta={"legend": present})
     if title:
         chart = chart.properties(title=title)
@@ -262,6 +295,9 @@ def ranking(rows: list[dict], *, unit: str, target_value: float | None = None, a
     axis fitted to the values (bars from zero would look identical at 88–97 %); counts are bars from
     zero. rows: name, value, status (None: not in the target's group)."""
     df = pd.DataFrame([r for r in rows if r.get("value") is not None], columns=["name", "value", "status"])
+    if df.empty:
+        return no_data()
+    df["Значение (текст)"] = df["value"].map(lambda v: value_text(v, unit))
     df["status"] = df["status"].map(lambda s: s if isinstance(s, str) else "other")
     df = df.sort_values("value", ascending=False)
     df["Статус"] = df["status"].map(lambda s: STATUS_LABELS.get(s, "не в группе цели"))
@@ -271,18 +307,21 @@ def ranking(rows: list[dict], *, unit: str, target_value: float | None = None, a
     extent = list(df["value"]) + [v for v in (target_value, average) if v is not None]
     enc = dict(
         x=alt.X("value:Q", title=unit, scale=_y_scale(unit, extent, zero=bars_from_zero),
-                axis=alt.Axis(format=",.0f")),
+                axis=_value_axis(unit, extent)),
         y=alt.Y("name:N", sort=list(df["name"]), title=None, axis=alt.Axis(labelLimit=320)),
         color=alt.Color("status:N", scale=alt.Scale(domain=domain, range=colours), legend=None),
-        tooltip=[alt.Tooltip("name:N", title="Школа"), alt.Tooltip("value:Q", title="Значение", format=",.1f"),
+        tooltip=[alt.Tooltip("name:N", title="Школа"), alt.Tooltip("Значение (текст):N", title="Значение"),
                  alt.Tooltip("Статус:N")])
     marks = (alt.Chart(df).mark_bar() if bars_from_zero else alt.Chart(df).mark_circle(size=220, opacity=1))
-    layers = [alt.Chart(pd.DataFrame({"v": [val]})).mark_rule(color=colour, strokeWidth=2, strokeDash=[4, 3])
-              .encode(x=alt.X("v:Q", title=unit)) for val, colour in ((target_value, TARGET), (average, AVERAGE))
+    layers = [alt.Chart(pd.DataFrame({"v": [val], "Линия": [name], "Значение (текст)": [value_text(val, unit)]}))
+              .mark_rule(color=colour, strokeWidth=2, strokeDash=[4, 3])
+              .encode(x=alt.X("v:Q", title=unit), tooltip=[alt.Tooltip("Линия:N"),
+                                                          alt.Tooltip("Значение (текст):N", title="Значение")])
+              for val, colour, name in ((target_value, TARGET, "Цель"), (average, AVERAGE, "Среднее по территории"))
               if val is not None]
     layers.append(marks.encode(**enc))  # the dots over the lines
     if not bars_from_zero:  # the status word next to the dot (never colour alone), a white halo over the lines
-        words = dict(x="value:Q", y=alt.Y("name:N", sort=list(df["name"])), text="Статус:N")
+        words = dict(x="value:Q", y=alt.Y("name:N", sort=list(df["name"])), text="Статус:N", tooltip=enc["tooltip"])
         layers.append(alt.Chart(df).mark_text(align="left", dx=12, fontSize=13, stroke="white", strokeWidth=4,
                                               strokeJoin="round").encode(**words))
         layers.append(alt.Chart(df).mark_text(align="left", dx=12, fontSize=13, color="#334e68").encode(**words))
@@ -310,9 +349,14 @@ def distribution(values: list[float], *, unit: str, height: int = 220) -> alt.To
     """How the schools' values spread: a histogram over the range of the values (so that 93–100 % is
     not two bars at the right end of 0–100)."""
     df = pd.DataFrame({"value": [v for v in values if v is not None]})
+    if df.empty:
+        return no_data(height=height)
     extent = fitted_domain(list(df["value"]), unit)  # the spread of the values, not 0–100
+    binned = alt.Bin(maxbins=12, extent=extent)
     chart = alt.Chart(df).mark_bar(color=LINE).encode(
-        x=alt.X("value:Q", bin=alt.Bin(maxbins=12, extent=extent), title=unit, scale=alt.Scale(domain=extent),
+        x=alt.X("value:Q", bin=binned, title=unit, scale=alt.Scale(domain=extent),
                 axis=alt.Axis(format=",.0f")),
-        y=alt.Y("count():Q", title="школ", axis=alt.Axis(tickMinStep=1, format="d")))
+        y=alt.Y("count():Q", title="школ", axis=alt.Axis(tickMinStep=1, format="d")),
+        tooltip=[alt.Tooltip("value:Q", bin=binned, title="Значения от и до", format=",.1~f"),
+                 alt.Tooltip("count():Q", title="Школ", format="d")])
     return _finish(chart, height=height)

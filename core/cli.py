@@ -167,12 +167,13 @@ def main(argv: list[str] | None = None) -> int:
             return 0 if not findings else 1
         elif args.command in ("backup", "backups", "restore"):
             from core import maintenance
+            from core.formatting import moment
 
             if args.command == "backup":
                 print(f"Резервная копия: {maintenance.backup(auth.system_scope(), engine)}")
             elif args.command == "backups":
                 for b in maintenance.list_backups():
-                    print(f"{b['name']}\t{b['size'] / 1024 / 1024:.1f} МБ\t{b['made']:%d.%m.%Y %H:%M} UTC")
+                    print(f"{b['name']}\t{b['size'] / 1024 / 1024:.1f} МБ\t{moment(b['made'])}")
             else:
                 before = maintenance.restore(auth.system_scope(), args.name, confirm=args.yes, engine=engine)
                 print(f"База восстановлена из «{args.name}». Состояние до восстановления сохранено: {before.name}")

@@ -267,6 +267,7 @@ def collection(scope: Scope, territory_id: int, period: str | int, *, today: dat
             LEFT JOIN upload up ON up.id = l.upload_id
             ORDER BY sch.short_name, sch.code"""
         raw = access.rows(c, sql, scope, params)  # a curator or a principal: their schools only
+    raw = sorted(raw, key=lambda r: (fmt.natural_key(r["school"]), r["code"]))  # «СОШ № 2» before «№ 14»
     overdue = today > info.deadline
     out = []
     for r in raw:

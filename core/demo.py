@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -24,8 +25,8 @@ from core.roadmap_view import write_status
 from core.db import session_scope
 from core import periods as periods_mod
 from core import roadmap_book
-from core.models import (Activity, AppMeta, ControlPoint, CuratorLink, Indicator, Measurement, Period, Roadmap, School,
-                         Target, Territory, User)
+from core.models import (Activity, AppMeta, AuditEvent, ControlPoint, CuratorLink, Indicator, Measurement, Period,
+                         Roadmap, School, Target, Territory, Upload, User)
 from core.settings import DATA_DIR, Settings
 from core.targets import period_t
 
@@ -199,16 +200,38 @@ def build(engine: Engine, reference: dict | None = None, roadmaps: list[Path] | 
         s.add_all(rows)
         s.flush()
         summary.refresh(s)
-        n_statuses = apply_statuses(s, ref, today or settings.get_settings().demo_today or date.today())
+        clock = today or settings.get_settings().demo_today or settings.office_date()
+        n_statuses = apply_statuses(s, ref, clock)
         s.add(AppMeta(key="demo", value="1"))
         s.add(AppMeta(key="demo_built_at", value=date.today().isoformat()))
         auth.audit(s, "demo_built", login="system", details={"measurements": len(rows), "roadmaps": [p.name for p in files]})
+        _stamp_in_demo_time(s, clock, periods)
         result = {"territories": len(terr), "schools": len(schools), "indicators": len(inds),
                   "roadmaps": len(files), "activities": n_activities,
                   "targets": s.exec(select(func.count()).select_from(Target)).one(), "measurements": len(rows),
                   "statuses": n_statuses}
     settings.forget_demo_flag(engine)
     return result
+
+
+def _stamp_in_demo_time(s: Session, today: date, periods: dict[str, Period]) -> None:
+    """The demo's records stamped in the demo's time, not the day it was built: a demo living on
+    15.10.2024 shows its marks, accounts, roadmap files and journal entries as made that morning
+    (09:00 in TIME_ZONE), and each quarter's values as entered a week after the quarter ended (never
+    after the demo's «сегодня»). Stored in UTC like every timestamp."""
+    zone = ZoneInfo(settings.get_settings().time_zone)
+
+    def at(day: date, hour: int) -> datetime:
+        return datetime.combine(day, time(hour), tzinfo=zone).astimezone(timezone.utc)
+
+    made = at(today, 9)
+    s.flush()
+    s.execute(update(AuditEvent).values(at=made))
+    s.execute(update(Upload).values(uploaded_at=made))
+    s.execute(update(User).values(created_at=made, password_changed_at=made))
+    for p in periods.values():
+        s.execute(update(Measurement).where(Measurement.period_id == p.id, Measurement.is_demo == True)  # noqa: E712
+                  .values(entered_at=at(min(p.end + timedelta(days=7), today), 12)))
 
 
 def _pick(shares: dict[str, float], u: float) -> str:

@@ -5,7 +5,8 @@ non-breaking space, a decimal comma, the one/few/many plural forms."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.numbers import format_decimal
@@ -137,6 +138,26 @@ def date_text(d: date | None) -> str:
     """A date on screen: «10.10.2024» (one rule: a period is «III кв. 2024» — `period_label`; a date
     «10.10.2024»; a month «сентябрь 2024» — `month_year` — only for a month); None -> «—»."""
     return "—" if d is None else f"{d.day:02d}.{d.month:02d}.{d.year}"
+
+
+def moment(at: datetime | str | None) -> str:
+    """A moment in time as the office lives it, «06.12.2026 20:34», in the time zone of the setting
+    TIME_ZONE (default Europe/Moscow) — the one way every page, log, document and the CLI show a time.
+    `at` is stored UTC: an aware datetime, a naive one (read as UTC, as SQLite and the models keep
+    it), a pandas Timestamp or an ISO string; None, NaT or an unreadable text -> «—»."""
+    from core.settings import get_settings  # here: settings are read at call time, after the environment
+
+    if isinstance(at, str):
+        try:
+            at = datetime.fromisoformat(at.strip())
+        except ValueError:
+            return "—"
+    if at is None or not isinstance(at, datetime) or at != at:  # None, NaT
+        return "—"
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    local = at.astimezone(ZoneInfo(get_settings().time_zone))
+    return f"{local.day:02d}.{local.month:02d}.{local.year} {local.hour:02d}:{local.minute:02d}"
 
 
 def cut_label(d: date | None) -> str:

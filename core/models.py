@@ -543,3 +543,19 @@ class UserVisit(SQLModel, table=True):
     user_id: int = Field(foreign_key="user.id", primary_key=True)
     last_at: datetime = Field(default_factory=utcnow)
     previous_at: datetime | None = None
+
+
+class ColumnMapping(SQLModel, table=True):
+    """A column of an office's own table («Призёры олимпиад»), mapped by a user's answer on the
+    upload page (an indicator's part or «skip») and kept for the territory: the next quarter's same
+    form asks nothing. Listed, changed and removed by a methodologist; every change audited."""
+
+    __table_args__ = (UniqueConstraint("territory_id", "header_key", name="uq_columnmapping_territory_header"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    territory_id: int = Field(foreign_key="territory.id")
+    header_key: str = Field(max_length=255)  # core.ingest.parse.norm of the header
+    header_text: str = Field(max_length=255)  # as first written
+    answer: str = Field(max_length=128)  # "indicator_code:part" or "skip"
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)

@@ -40,6 +40,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "undo_others_uploads": frozenset({"admin", "methodologist"}),  # of their territories
     "read_territory_files": frozenset({"admin", "methodologist", "head"}),  # originals of their territories
     "act_on_any_upload": frozenset({"admin"}),  # every territory's uploads, whatever they touched
+    "remember_columns": frozenset({"admin", "methodologist"}),  # an office table's columns, kept, changed, forgotten
     # the cycle
     "check": frozenset({"admin", "methodologist"}),  # open → checked and back
     "set_deadline": frozenset({"admin", "methodologist"}),

@@ -77,7 +77,7 @@ class Source:
     def marks(self) -> tuple[str, ...]:
         out = []
         if self.after_approval is not None:
-            out.append(f"изменено после утверждения {self.after_approval:%d.%m.%Y}")
+            out.append(f"изменено после утверждения {fmt.moment(self.after_approval)[:10]}")
         if self.since_visit:
             out.append("изменено после вашего прошлого визита")
         return tuple(out)
@@ -271,7 +271,7 @@ class Changed:
         """«⚑ изменено после утверждения 01.11.2024: 1 знач.; после вашего прошлого визита: 2 знач.»"""
         parts = []
         if self.after_approval:
-            parts.append(f"после утверждения {self.approved_at:%d.%m.%Y}: {self.after_approval} знач.")
+            parts.append(f"после утверждения {fmt.moment(self.approved_at)[:10]}: {self.after_approval} знач.")
         if self.since_visit:
             parts.append(f"после вашего прошлого визита: {self.since_visit} знач.")
         return ("⚑ изменено " + "; ".join(parts)) if parts else ""
@@ -356,13 +356,13 @@ def record_visit(user_id: int | None, engine: Engine | None = None, now: datetim
         return aware_utc(v.previous_at)
 
 
-HEAD = ["Школа", "Период", "Значение", "Источник", "Кто и когда (по Гринвичу)", "Заменило", "Причина исправления"]
+HEAD = ["Школа", "Период", "Значение", "Источник", "Кто и когда", "Заменило", "Причина исправления"]
 
 
 def cells(row: Source, unit: str, *, marks_in_reason: bool = False) -> list[str]:
     """One value behind a figure as a row of `HEAD` (the screens' «Откуда это число» and the справка's
     appendix); the marks go after the reason when the table has no column of its own for them."""
-    who = ", ".join(x for x in (row.by, f"{row.at:%d.%m.%Y %H:%M}" if row.at else None) if x) or "—"
+    who = ", ".join(x for x in (row.by, fmt.moment(row.at) if row.at else None) if x) or "—"
     reason = row.reason or "—"
     if marks_in_reason and row.marks:
         reason += f" ({'; '.join(row.marks)})"

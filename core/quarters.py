@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from core import access, auth, periods
 from core.auth import Scope
 from core.db import get_engine, session_scope
+from core.formatting import moment
 from core.ingest.problems import IngestError
 from core.models import QuarterState, utcnow
 
@@ -118,7 +119,7 @@ class QuarterInfo:
     def note(self) -> str:
         """One line for tiles, slides and the справка: are these figures approved or preliminary?"""
         if self.state == "approved":
-            when = f" {self.approved_at:%d.%m.%Y}" if self.approved_at else ""
+            when = f" {moment(self.approved_at)}" if self.approved_at else ""  # the office's time
             who = f" ({self.approved_by})" if self.approved_by else ""
             return f"Данные за {self.period_label} утверждены{when}{who}."
         if self.state == "checked":
@@ -212,7 +213,7 @@ def _locks(executor, pairs: set[tuple[int, int]]) -> list[dict]:
 
 
 def _locked_message(r: dict) -> str:
-    when = f" {aware_utc(r['approved_at']):%d.%m.%Y}" if r["approved_at"] else ""
+    when = f" {moment(aware_utc(r['approved_at']))}" if r["approved_at"] else ""
     return (f"Данные за {r['period']} по территории «{r['territory']}» утверждены{when}: изменения не принимаются. "
             "Чтобы внести их, руководитель должен снять утверждение, указав причину.")
 

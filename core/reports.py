@@ -5,6 +5,7 @@ chart images. The numbers come from core.read / core.targets, the charts from co
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from types import SimpleNamespace
 
@@ -18,7 +19,7 @@ from openpyxl.styles import Font
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import access, charts, explain, periods, provenance, quarters
+from core import access, charts, explain, periods, provenance, quarters, school_plan
 from core import formatting as fmt
 from core import settings
 from core.auth import Scope
@@ -80,7 +81,52 @@ def _para(doc, text_: str, *, bold: bool = False, size: int | None = None, cente
     return p
 
 
+TABLE_PT = 10  # the size of a table's words
+CELL_PADDING_CM = 0.38  # Word's default left and right cell margins (0,19 cm each)
+_EM_CM = 2.54 / 72  # one point in cm
+
+
+def _word_cm(word: str, *, bold: bool) -> float:
+    """A word's width at TABLE_PT in Times New Roman, estimated by character class (measured on its
+    metric twin Liberation Serif: Cyrillic lower case averages 0,53 em, upper case 0,72, digits 0,5),
+    a little generous so that an estimate never comes out short."""
+    em = sum(0.75 if c.isupper() else 0.56 if c.isalpha() else 0.5 for c in word) * (1.08 if bold else 1.0)
+    return em * TABLE_PT * _EM_CM * 1.04
+
+
+def _words(text: str) -> list[str]:
+    """The pieces a line may break between: words, and a hyphenated word after its hyphen
+    («Сентябрь-октябрь» → «Сентябрь-», «октябрь»)."""
+    return [p for w in str(text).split() for p in re.findall(r"[^-]*-|[^-]+", w)]
+
+
+def fit_widths(head: list[str], rows: list[list[str]], widths: list[float], room: float = 0.0) -> list[float]:
+    """Column widths (cm) in which no word is broken mid-word: each column at least as wide as its
+    longest word (the heading's in bold), the room taken from the columns that have it to spare; the
+    table keeps its width, or grows to `room` (the page's text width) when its words need it. A word
+    longer than a third of the table (a link) may still break."""
+    total = sum(widths)
+    need = []
+    for i, w in enumerate(widths):
+        words = [(x, True) for x in _words(head[i])] + [(x, False) for r in rows for x in _words(r[i])]
+        longest = max((_word_cm(x, bold=b) for x, b in words), default=0.0) + CELL_PADDING_CM
+        need.append(min(longest, total / 3))
+    if sum(need) > total and room > total:  # the page has the room the words need: grow up to it
+        grow = min(sum(need), room) - total
+        more = [max(n - w, 0.0) for n, w in zip(need, widths)]
+        widths = [w + grow * m / sum(more) for w, m in zip(widths, more)]
+    short = sum(max(n - w, 0.0) for n, w in zip(need, widths))
+    spare = sum(max(w - n, 0.0) for n, w in zip(need, widths))
+    if short <= 0 or spare <= 0:
+        return list(widths)
+    take, give = min(short, spare) / spare, min(short, spare) / short  # when the page is too narrow for
+    return [w + (n - w) * give if n > w else w - (w - n) * take for n, w in zip(need, widths)]  # all: share
+
+
 def _table(doc, head: list[str], rows: list[list[str]], widths: list[float] | None = None):
+    if widths:
+        sec = doc.sections[-1]
+        widths = fit_widths(head, rows, widths, (sec.page_width - sec.left_margin - sec.right_margin) / Cm(1))
     t = doc.add_table(rows=1, cols=len(head))
     t.style = "Table Grid"
     t.autofit = False
@@ -88,12 +134,12 @@ def _table(doc, head: list[str], rows: list[list[str]], widths: list[float] | No
         cell.text = ""
         r = cell.paragraphs[0].add_run(h)
         r.bold = True
-        r.font.size = Pt(10)
+        r.font.size = Pt(TABLE_PT)
     for row in rows:
         cells = t.add_row().cells
         for cell, v in zip(cells, row):
             cell.text = ""
-            cell.paragraphs[0].add_run(v).font.size = Pt(10)
+            cell.paragraphs[0].add_run(v).font.size = Pt(TABLE_PT)
     if widths:
         for col, w in zip(t.columns, widths):
             col.width = Cm(w)
@@ -226,7 +272,7 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
             if rows:
                 _table(doc, ["Что", "№", "Содержание", "Срок", "Ответственный", "Статус"],
                        [[r["kind"], r["number"], r["title"], r["deadline_text"] or "—", r["responsible"] or "—",
-                         ACTIVITY_STATUSES.get(r["status"], r["status"])] for r in rows])
+                         ACTIVITY_STATUSES.get(r["status"], r["status"])] for r in rows], [2.4, 1.0, 6.0, 2.4, 3.2, 2.0])
 
     doc.add_heading("3. Факторы риска без мероприятий", level=2)
     n_risks, uncovered = _risks_without_activity(engine, roadmap_id)
@@ -327,9 +373,26 @@ def school_card(scope: Scope, school_id: int, as_of: date | None = None, *, engi
     if not view.activities:
         _para(doc, "Мероприятия и контрольные точки не внесены.")
     else:
-        _table(doc, ["Статус", "Срок", "Что", "Содержание", "Ответственный"],
-               [["просрочено" if r.overdue else r.status_text, r.deadline_text or "—", r.kind, r.title,
-                 r.responsible or "—"] for r in view.activities], [2.2, 2.6, 2.4, 6.4, 2.8])
+        # the page's rule and counts (school_plan.own_items): the school's own items, and the office's
+        # items for information only — never counted as the school's overdue
+        mask, n_own, n_late = school_plan.own_items(view.activities)
+        head, widths = ["Статус", "Срок", "Что", "№", "Содержание", "Ответственный"], [2.2, 2.4, 2.2, 1.2, 6.0, 2.6]
+
+        def rows(own: bool) -> list[list[str]]:
+            return [["просрочено" if r.overdue else r.status_text, r.deadline_text or "—", r.kind, r.number or "—",
+                     r.title, r.responsible or "—"] for r, m in zip(view.activities, mask) if m == own]
+
+        _para(doc, school_plan.own_items_text(n_own, n_late, markdown=False)
+              + " (школа названа в дорожной карте или среди ответственных образовательные организации).", bold=True)
+        if n_own:
+            _table(doc, head, rows(True), widths)
+        else:
+            _para(doc, "Дорожная карта не поручает школе отдельных мероприятий.")
+        n_city = len(view.activities) - n_own
+        if n_city:
+            _para(doc, f"Мероприятия управления образования и контрольные точки (для сведения; в просроченные школы "
+                       f"не входят): {n_city}.", bold=True)
+            _table(doc, head, rows(False), widths)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
@@ -426,7 +489,7 @@ def measurements_xlsx(scope: Scope, roadmap_id: int, *, indicator_ids: list[int]
     return _workbook({"Значения": (
         ["Код школы", "Школа", "Код показателя", "Показатель", "Период", "Значение", "Из них", "Всего", "Демо"],
         [[r.code, r.short_name, r.ind, r.indicator, r.label, r.value, r.numerator, r.denominator,
-          "да" if r.is_demo else "нет"] for r in rows])})
+          "да" if r.is_demo else "нет"] for r in sorted(rows, key=lambda r: fmt.natural_key(r.short_name))])})
 
 
 def roadmap_xlsx(scope: Scope, roadmap_id: int, as_of: date | None = None, *, engine: Engine | None = None,

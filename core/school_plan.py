@@ -38,11 +38,11 @@ def own_items(acts) -> tuple[list[bool], int, int]:
     return mask, sum(mask), int(late)
 
 
-def own_items_text(n_own: int, n_late: int) -> str:
-    """«Мероприятия школы: 23, из них просрочено: 2» — the same words on the school page and the
-    curator's card (Markdown, bold label)."""
-    return f"**Мероприятия школы:** {n_own}" + (f", из них просрочено: {n_late}" if n_late else
-                                                ", просроченных нет")
+def own_items_text(n_own: int, n_late: int, *, markdown: bool = True) -> str:
+    """«Мероприятия школы: 23, из них просрочено: 2» — the same words on the school page, the
+    curator's card (Markdown, bold label) and the printed school card (`markdown=False`)."""
+    label = "**Мероприятия школы:**" if markdown else "Мероприятия школы:"
+    return f"{label} {n_own}" + (f", из них просрочено: {n_late}" if n_late else ", просроченных нет")
 
 
 @dataclass(frozen=True)

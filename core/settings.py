@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 DEFAULT_SQLITE_PATH = DATA_DIR / "monitoring.db"
 DEFAULT_DEMO_TODAY = "2024-10-15"
+DEFAULT_TIME_ZONE = "Europe/Moscow"
 
 
 def _secrets() -> dict:
@@ -64,6 +65,9 @@ class Settings:
     # A group's target gets a status only when at least this share of its schools reported both
     # the period and the baseline (like for like); below it «Нет данных» with the reason.
     min_coverage: float = 0.8
+    # The office's time zone (TIME_ZONE, an IANA name): every time shown — pages, logs, documents, the
+    # CLI — is in it («06.12.2026 20:34»); timestamps are stored in UTC.
+    time_zone: str = "Europe/Moscow"
 
     @property
     def is_sqlite(self) -> bool:
@@ -93,7 +97,21 @@ def get_settings() -> Settings:
         login_max_delay_seconds=float(_get("LOGIN_MAX_DELAY_SECONDS", "300")),
         demo_today=_date(_get("DEMO_TODAY", DEFAULT_DEMO_TODAY)),
         min_coverage=float(_get("MIN_COVERAGE_PERCENT", "80")) / 100.0,
+        time_zone=_zone(_get("TIME_ZONE", DEFAULT_TIME_ZONE)),
     )
+
+
+def _zone(value: str | None) -> str:
+    """An IANA time zone name (Europe/Moscow, Asia/Yekaterinburg …); empty means the default."""
+    from zoneinfo import ZoneInfo
+
+    value = (value or "").strip() or DEFAULT_TIME_ZONE
+    try:
+        ZoneInfo(value)
+    except (ValueError, LookupError):  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(f"TIME_ZONE: неизвестный часовой пояс «{value}»; ожидается имя вроде Europe/Moscow "
+                         "или Asia/Yekaterinburg") from None
+    return value
 
 
 def _date(value: str | None) -> date | None:
@@ -154,7 +172,16 @@ def demo_clock(engine) -> date | None:
     return demo_today if _is_demo_database(engine) else None
 
 
+def office_date() -> date:
+    """The real date where the office is (TIME_ZONE): at 00:30 in Moscow it is already tomorrow, whatever
+    the server's own clock says."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(get_settings().time_zone)).date()
+
+
 def today(engine) -> date:
     """The date the app treats as «сегодня» in the database `engine`: the demo clock in the demo
-    database, else the real date."""
-    return demo_clock(engine) or date.today()
+    database, else the real date in the office's time zone."""
+    return demo_clock(engine) or office_date()

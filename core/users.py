@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from core import auth, policy
 from core.audit_text import describe
-from core.formatting import natural_sorted
+from core.formatting import moment, natural_key
 from core.auth import AuthError, Scope
 from core.db import get_engine, session_scope
 from core.models import AuditEvent, School, Territory, User
@@ -36,6 +36,8 @@ AUDIT_ACTIONS = {
     "roadmap_loaded": "загружена дорожная карта",
     "roadmap_replaced": "заменена дорожная карта",
     "school_alias": "запомнено написание школы",
+    "column_mapping": "запомнен столбец",
+    "column_mapping_removed": "забыт столбец",
     "backup_made": "резервная копия",
     "quarter_write_refused": "запись в закрытый период отклонена",
     "write_refused": "запись отклонена",
@@ -209,6 +211,16 @@ def clear_throttle(scope: Scope, *, login: str | None, ip: str | None, engine: E
         return n
 
 
+def _office_midnight(day: date) -> datetime:
+    """The start of `day` in the office's time zone (TIME_ZONE), in UTC as the log stores it: the
+    journal's dates are the office's dates."""
+    from zoneinfo import ZoneInfo
+
+    from core.settings import get_settings
+
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(get_settings().time_zone)).astimezone(timezone.utc)
+
+
 def audit_log(scope: Scope, *, actions: list[str] | None = None, login: str | None = None,
               since: date | None = None, until: date | None = None, limit: int = 500,
               engine: Engine | None = None) -> pd.DataFrame:
@@ -220,17 +232,17 @@ def audit_log(scope: Scope, *, actions: list[str] | None = None, login: str | No
     if login:
         q = q.where(AuditEvent.login == login.strip().lower())
     if since:
-        q = q.where(AuditEvent.at >= datetime.combine(since, time.min, tzinfo=timezone.utc))
+        q = q.where(AuditEvent.at >= _office_midnight(since))
     if until:
-        q = q.where(AuditEvent.at < datetime.combine(until + timedelta(days=1), time.min, tzinfo=timezone.utc))
+        q = q.where(AuditEvent.at < _office_midnight(until + timedelta(days=1)))
     with session_scope(engine) as s:
         rows = s.exec(q).all()
         return pd.DataFrame([{
-            "Когда (по Гринвичу)": e.at.strftime("%d.%m.%Y %H:%M:%S"),
+            "Когда": moment(e.at),
             "Действие": AUDIT_ACTIONS.get(e.action, e.action),
             "Пользователь": e.login or "", "Что произошло": describe(e.action, e.object_type, e.object_id, e.details),
             "Адрес": e.ip or "",
-        } for e in rows], columns=["Когда (по Гринвичу)", "Действие", "Пользователь", "Что произошло", "Адрес"])
+        } for e in rows], columns=["Когда", "Действие", "Пользователь", "Что произошло", "Адрес"])
 
 
 def territories_and_schools(scope: Scope, engine: Engine | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -239,7 +251,12 @@ def territories_and_schools(scope: Scope, engine: Engine | None = None) -> tuple
     with session_scope(engine) as s:
         terr = pd.DataFrame([{"id": t.id, "name": t.name} for t in s.exec(select(Territory).order_by(Territory.name))],
                             columns=["id", "name"])
-        sch = pd.DataFrame([{"id": x.id, "name": x.short_name, "territory_id": x.territory_id}
-                            for x in natural_sorted(s.exec(select(School)).all(), key=lambda x: x.short_name)],
-                           columns=["id", "name", "territory_id"])
+        # the picker's words: a school with its territory («СОШ № 2 — город Невинномысск»: five territories
+        # each have a «СОШ № 2»), by territory, then in natural order
+        names = dict(zip(terr["id"], terr["name"]))
+        found = sorted(s.exec(select(School)).all(),
+                       key=lambda x: (names.get(x.territory_id, ""), natural_key(x.short_name)))
+        sch = pd.DataFrame([{"id": x.id, "name": x.short_name, "territory_id": x.territory_id,
+                             "label": f"{x.short_name} — {names.get(x.territory_id, '—')}"} for x in found],
+                           columns=["id", "name", "territory_id", "label"])
         return terr, sch

@@ -213,3 +213,169 @@ def xlsb(rows: list[list], sheet: str = "Лист1", merged: list[str] = ()) -> 
 
     return write_xlsb({sheet: rows, "Примечания": [["Данные по состоянию на конец квартала."]]},
                       merged={sheet: list(merged)})
+
+
+# ---------------------------------------------------------------------------------------------
+# Office forms as municipal offices fill them (issue 25): text around the table, merged school names,
+# group rows with subtotals, two tables on a sheet, one «Всего» for several «из них», catalogue
+# labels under a group title. Each written with openpyxl's merges as Excel keeps them.
+# ---------------------------------------------------------------------------------------------
+def _save(wb) -> bytes:
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def signed_group_form(*, olympiad_subtotal: int = 25) -> bytes:
+    """The quarterly report of a town office: a merged title, the two-row header of office_table,
+    a row of column numbers, ШНОР and ШНСУ group rows merged across the table, a subtotal per group
+    (the second one's olympiad figure given as `olympiad_subtotal`; the schools sum to 25), the
+    town's total, a footnote and the signature block under the table."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Отчёт"
+    ws.append(["Мониторинг реализации дорожных карт ШНОР и ШНСУ"])
+    ws.merge_cells("A1:H1")
+    ws.append(["за IV квартал 2024 г."])
+    ws.merge_cells("A2:H2")
+    ws.append([])
+    ws.append(["№ п/п", "Наименование ОО", "Педагоги прошли КПК", None, None, "Качество обучения", None,
+               "Участники олимпиад и конкурсов, чел."])
+    ws.append([None, None, "всего", "из них", "%", "всего", "из них", None])
+    for rng in ("A4:A5", "B4:B5", "H4:H5", "C4:E4", "F4:G4"):
+        ws.merge_cells(rng)
+    ws.append([1, 2, 3, 4, 5, 6, 7, 8])
+    ws.append(["Школы с низкими образовательными результатами"])  # row 7
+    ws.merge_cells("A7:H7")
+    ws.append([1, "МБОУ «СОШ № 2»", 38, 30, "78,9", 100, 45, 12])
+    ws.append([2, "МБОУ «СОШ № 5»", 33, 25, "75,8", 80, 40, 7])
+    ws.append([None, "Итого по группе", 71, 55, "77,5", 180, 85, 19])  # row 10
+    ws.append(["Школы, функционирующие в неблагоприятных социальных условиях"])  # row 11
+    ws.merge_cells("A11:H11")
+    ws.append([3, "МБОУ «СОШ № 7»", 40, 20, "50,0", 90, 30, 5])
+    ws.append([4, "МБОУ «Гимназия № 12»", 50, 40, "80,0", 120, 80, 20])
+    ws.append([None, "Итого по группе", 90, 60, "66,7", 210, 110, olympiad_subtotal])  # row 14
+    ws.append([None, "По городу в целом", 161, 115, "71,4", 390, 195, 44])  # row 15
+    ws.append([])
+    ws.append(["* данные на 01.10.2024"])  # row 17
+    ws.merge_cells("A17:H17")
+    ws.append([])
+    ws.append(["Начальник управления образования", None, None, None, "____________", None, "И.И. Иванов"])  # 19
+    ws.append(["М.П."])
+    ws.append(["Исполнитель: Петрова А.А., тел. 8 (86554) 2-22-22"])  # row 21
+    return _save(wb)
+
+
+def merged_school_form(fmt: str = "xlsx") -> bytes:
+    """One row per school and indicator, the school's name (and its number) merged down its rows."""
+    rows = [["Сведения о показателях ОО за IV квартал 2024 г."],
+            ["№", "Наименование ОО", "Показатель", "Всего", "Из них", "Значение"],
+            [1, "СОШ № 2", "Педагоги прошли КПК", 38, 30, None],
+            [None, None, "Качество обучения", 100, 45, None],
+            [None, None, "Участники олимпиад и конкурсов", None, None, 12],
+            [2, "СОШ № 5", "Педагоги прошли КПК", 33, 25, None],
+            [None, None, "Качество обучения", 80, 40, None],
+            [None, None, "Участники олимпиад и конкурсов", None, None, 7]]
+    merges = [(2, 4, 0, 0), (2, 4, 1, 1), (5, 7, 0, 0), (5, 7, 1, 1)]  # (r0, r1, c0, c1), 0-based
+    return merged_book(rows, merges, "Лист1", fmt)
+
+
+def merged_book(rows: list[list], merges: list[tuple[int, int, int, int]], sheet: str, fmt: str = "xlsx") -> bytes:
+    """`rows` with merged ranges (r0, r1, c0, c1; 0-based, inclusive) as Excel keeps them: .xlsx
+    by openpyxl, .xls by xlwt (Excel 97-2003: the merged cell's value in its first cell)."""
+    if fmt == "xls":
+        import xlwt
+
+        book = xlwt.Workbook(encoding="utf-8")
+        ws = book.add_sheet(sheet)
+        covered = set()
+        for r0, r1, c0, c1 in merges:
+            ws.write_merge(r0, r1, c0, c1, rows[r0][c0])
+            covered |= {(i, j) for i in range(r0, r1 + 1) for j in range(c0, c1 + 1)}
+        for i, r in enumerate(rows):
+            for j, v in enumerate(r):
+                if v is not None and (i, j) not in covered:
+                    ws.write(i, j, v)
+        buf = io.BytesIO()
+        book.save(buf)
+        return buf.getvalue()
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet
+    for r in rows:
+        ws.append(r)
+    for r0, r1, c0, c1 in merges:
+        ws.merge_cells(start_row=r0 + 1, start_column=c0 + 1, end_row=r1 + 1, end_column=c1 + 1)
+    return _save(wb)
+
+
+def two_tables_form() -> bytes:
+    """Two sections on one sheet, each under its own header: the staff (one «Всего педагогов» for
+    both «из них» columns) and the results."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Свод"
+    ws.append(["Сведения за IV квартал 2024 г."])
+    ws.append(["Раздел 1. Кадровые условия"])
+    ws.append(["№ п/п", "Наименование ОО", "Всего педагогов", "из них прошли КПК",
+               "из них участвуют в сетевом взаимодействии"])
+    ws.append([1, "СОШ № 2", 38, 30, 12])
+    ws.append([2, "СОШ № 5", 33, 25, 9])
+    ws.append(["Итого", None, 71, 55, 21])
+    ws.append([])
+    ws.append(["Раздел 2. Образовательные результаты"])  # row 8
+    ws.append(["№ п/п", "Наименование ОО", "Качество обучения", None, "Участники олимпиад и конкурсов, чел."])
+    ws.append([None, None, "всего", "из них", None])
+    for rng in ("A9:A10", "B9:B10", "C9:D9", "E9:E10"):
+        ws.merge_cells(rng)
+    ws.append([1, "СОШ № 2", 100, 45, 12])
+    ws.append([2, "СОШ № 5", 80, 40, 7])
+    return _save(wb)
+
+
+GROUP_TITLE_ROWS = [
+    ["Мониторинг показателей дорожной карты за IV квартал 2024 г."],
+    ["№ п/п", "Наименование ОО", "Показатели", None, None, None, None, None, None],
+    [None, None, "Раздел 1. Кадровые условия", None, None, None, "Раздел 2. Результаты", None, None],
+    [None, None, "Педагоги прошли КПК", None, "Педагоги в сетевом взаимодействии", None, "Качество обучения", None,
+     "Участники олимпиад и конкурсов"],
+    [None, None, "Всего педагогов", "Из них прошли КПК", "Всего педагогов", "Из них участвуют в сетевом взаимодействии",
+     "Обучающихся, прошедших аттестацию", "Из них на «4» и «5»", None],
+    [1, "СОШ № 2", 38, 30, 38, 12, 100, 45, 12],
+    [2, "СОШ № 5", 33, 25, 33, 9, 80, 40, 7],
+]
+GROUP_TITLE_MERGES = [(1, 4, 0, 0), (1, 4, 1, 1), (1, 1, 2, 8), (2, 2, 2, 5), (2, 2, 6, 8), (3, 3, 2, 3),
+                      (3, 3, 4, 5), (3, 3, 6, 7), (3, 4, 8, 8)]  # (r0, r1, c0, c1), 0-based
+
+
+def group_title_form(fmt: str = "xlsx") -> bytes:
+    """An official form: the catalogue's own labels under «Показатели» and «Раздел N.» over four
+    header rows, saved as .xlsx (openpyxl) or .xls (xlwt, as Excel 97-2003 keeps it)."""
+    return merged_book(GROUP_TITLE_ROWS, GROUP_TITLE_MERGES, "Форма", fmt)
+
+
+def district_form() -> bytes:
+    """A district's report as typed in Excel: «Приложение 2 к письму…» at the right, a title, «по
+    состоянию на 01.10.2024», a «Статус» column (ШНОР / ШНСУ), one «Всего педагогов», a footnote
+    mark on a number, «ИТОГО:», the footnote, and the signature rows with a name in the school's
+    column and a phone number in a value column."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "ШНОР"
+    ws.append([None, None, None, None, None, "Приложение 2"])
+    ws.append([None, None, None, None, None, "к письму УО от 01.10.2024 № 123"])
+    ws.append(["Информация о реализации программ повышения качества образования в ШНОР"])
+    ws.merge_cells("A3:F3")
+    ws.append(["по состоянию на 01.10.2024"])
+    ws.append(["№", "Наименование общеобразовательной организации", "Статус", "Всего педагогов", "из них прошли КПК",
+               "Участники олимпиад и конкурсов"])
+    ws.append([1, "МБОУ СОШ № 3", "ШНОР", 41, 20, 15])
+    ws.append([2, "МБОУ СОШ № 8", "ШНСУ", 52, "31*", 9])
+    ws.append([3, "МБОУ Лицей № 16", "ШНОР", 60, 44, 30])
+    ws.append([None, "ИТОГО:", None, 153, 95, 54])
+    ws.append([])
+    ws.append(["* в том числе 3 педагога — дистанционно"])
+    ws.append([])
+    ws.append(["Руководитель", None, "Подпись", None, "Ф.И.О."])
+    ws.append(["Исполнитель", "Сидорова", None, "тел. 2-34-56"])
+    return _save(wb)

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from core import auth, cycle, reports
+from core import formatting as fmt
 from core import roadmap_book as rb
 from core.db import session_scope
 from core.models import User
@@ -66,7 +67,7 @@ def test_approved_figures_survive_a_roadmap_reload_with_a_note(demo_db_any):
     card = target3(before)
     assert card.as_of_label == "III кв. 2024"
     assert card.evaluation.status == "achieved" and card.evaluation.target_value == 60
-    assert card.approval is not None and card.approval.label == f"утверждены {info.approved_at:%d.%m.%Y}"
+    assert card.approval is not None and card.approval.label == f"утверждены {fmt.moment(info.approved_at)[:10]}"
     assert not card.approval.changed
     # an earlier cut is not what was approved
     assert all(c.approval is None for c in read_overview.overview(head, ROADMAP, date(2024, 6, 30), eng).cards)

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from core import auth, cycle
+from core import formatting as fmt
 from core.auth import AccessDenied
 from core.db import session_scope
 from core.ingest import pipeline
@@ -359,7 +360,7 @@ def test_the_spravka_says_whether_its_figures_are_approved(demo_db_any):
     assert "Данные за III кв. 2024 предварительные: не проверены и не утверждены." in body()
     cycle.mark_checked(scope_of(eng, "demo-methodist"), NEV, "2024-Q3", eng)
     info = cycle.approve(head, NEV, "2024-Q3", eng)
-    assert f"Данные за III кв. 2024 утверждены {info.approved_at:%d.%m.%Y}" in body()
+    assert f"Данные за III кв. 2024 утверждены {fmt.moment(info.approved_at)}" in body()  # the office's time
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,11 +27,11 @@ def clock_env(monkeypatch):
 def test_demo_database_runs_on_the_demo_clock(demo_db, empty_db, clock_env):
     clock_env(None)
     assert settings.today(demo_db) == DEMO_DAY == settings.demo_clock(demo_db)
-    assert settings.today(empty_db) == date.today() and settings.demo_clock(empty_db) is None  # real data: real date
+    assert settings.today(empty_db) == settings.office_date() and settings.demo_clock(empty_db) is None  # real data: real date
     clock_env("2024-05-20")
     assert settings.today(demo_db) == date(2024, 5, 20)
     clock_env("")  # switched off: the demo too runs on the real date
-    assert settings.today(demo_db) == date.today() and settings.demo_clock(demo_db) is None
+    assert settings.today(demo_db) == settings.office_date() and settings.demo_clock(demo_db) is None
 
 
 def test_bad_demo_clock_is_refused_in_russian(clock_env):

@@ -112,6 +112,26 @@ def test_school_card_for_the_principal_only(demo_db):
     assert "По состоянию на IV кв. 2023." in _docx_text(data)
 
 
+def test_school_card_counts_the_schools_own_items_as_the_page(demo_db):
+    """The printed card says what the page says: the school's own items and their overdue, the office's
+    items apart and for information (issue 27: the card said 35 / 3 with the office's, the page 23 / 2)."""
+    from core import school_plan
+
+    sc = scope_of(demo_db, "demo-principal")
+    own = school_id(demo_db, "NEV-02")
+    view = read_school.school_view(sc, own, engine=demo_db, today=date(2024, 10, 15))
+    mask, n_own, n_late = school_plan.own_items(view.activities)
+    assert 0 < n_own < len(view.activities)  # the demo school has both kinds
+    body = _docx_text(reports.school_card(sc, own, engine=demo_db, today=date(2024, 10, 15)))
+    said = school_plan.own_items_text(n_own, n_late, markdown=False)
+    assert said in body and f"Мероприятия школы: {len(view.activities)}" not in body
+    assert f"(для сведения; в просроченные школы не входят): {len(view.activities) - n_own}." in body
+    doc = Document(io.BytesIO(reports.school_card(sc, own, engine=demo_db, today=date(2024, 10, 15))))
+    own_rows, city_rows = doc.tables[1].rows[1:], doc.tables[2].rows[1:]
+    assert len(own_rows) == n_own and len(city_rows) == len(view.activities) - n_own
+    assert sum(r.cells[0].text == "просрочено" for r in own_rows) == n_late
+
+
 def test_measurements_export_matches_the_database(demo_db):
     sc = scope_of(demo_db, "demo-methodist")
     ws = load_workbook(io.BytesIO(reports.measurements_xlsx(sc, 1, engine=demo_db)))["Значения"]

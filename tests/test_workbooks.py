@@ -619,7 +619,8 @@ def test_a_date_range_is_a_period_only_when_it_covers_a_quarter_or_a_year():
     assert find_period("с 01.10.2024 по 31.12.2024") == "2024-Q4"
     assert find_period("с 01.01.2024 г. по 31.12.2024 г.") == "2024"
     assert find_period("с 01.01.2024 по 31.03.2024") == "2024-Q1"
-    assert find_period("по состоянию на 01.01.2025") is None
+    assert find_period("по состоянию на 01.01.2025") == "2024-Q4"  # issue 25: a date is the quarter it closes
+    assert find_period("по состоянию на 15.11.2024") is None  # a date inside a quarter closes none
     assert find_period("01.07.2024 - 15.09.2024") is None  # not a whole quarter
     assert find_period("Отчет сформирован: 13.01.2025 10:34:12") is None
     assert find_period("с 01.01.2025 по 30.06.2025") == "2025-H1"

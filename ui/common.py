@@ -110,7 +110,10 @@ def table_with_download(frame, name: str, key: str, *, container=None, **datafra
     (ui.shell), so this is the table's way out. `name`: the file's name without extension."""
     from core import reports
 
+    from ui.table_fit import fitted
+
     where = container or st
+    dataframe_kwargs["column_config"] = fitted(frame, **(dataframe_kwargs.get("column_config") or {}))  # 1280 px
     where.dataframe(frame, **{"hide_index": True, "width": "stretch", **dataframe_kwargs})
     where.download_button("Скачать (.xlsx)", lambda: reports.frame_xlsx(frame, name), file_name=f"{name}.xlsx",
                           mime=reports.XLSX_MIME, key=key, on_click="ignore", icon=":material/download:",

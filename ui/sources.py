@@ -89,8 +89,8 @@ def change_mark(changed) -> str:
 def show_sources(sc, prov: provenance.Provenance, unit: str, key: str) -> None:
     periods = [x for x in (prov.period_label, prov.baseline_label and f"база — {prov.baseline_label}") if x]
     st.caption(f"{escape(prov.indicator)}: значения за {escape(', '.join(periods) or '—')}. "
-               + (f"Период утверждён {prov.last_approval:%d.%m.%Y}. " if prov.last_approval else "")
-               + (f"Ваш прошлый визит: {prov.since:%d.%m.%Y %H:%M} по Гринвичу." if prov.since else ""))
+               + (f"Период утверждён {fmt.moment(prov.last_approval)[:10]}. " if prov.last_approval else "")
+               + (f"Ваш прошлый визит: {fmt.moment(prov.since)}." if prov.since else ""))
     if not prov.rows:
         st.info("Значений нет.")
         return

@@ -4,7 +4,9 @@
     python -m core.ingest --template OUT.xlsx --user LOGIN [--period 2026-Q3] [--territory CODE]
 
 --period: the period of values whose file does not name one (a code or a label such as
-«III кв. 2026»); by default the last quarter that has ended.
+«III кв. 2026»); by default the last quarter that has ended. A file that names its own period is
+read for it unless --period names another (then the question «period» is asked).
+--answer school:NAME=CODE: the school a name that matches none means (as the page's «Это школа»).
     python -m core.ingest --undo UPLOAD_ID --user LOGIN
 
 Without --apply it only checks and prints the preview. Exit codes: 0 done, 1 refused (errors,
@@ -24,7 +26,7 @@ from sqlmodel import select
 from core import auth, periods, settings
 from core.db import session_scope
 from core.startup import ensure_database
-from core.formatting import plural
+from core.formatting import moment, plural
 from core.ingest import pipeline, template
 from core.ingest.problems import IngestError
 from core.models import Territory, User
@@ -47,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--apply", action="store_true", help="записать (без этого — только проверка)")
     ap.add_argument("--accept-warnings", action="store_true")
     ap.add_argument("--answer", action="append", default=[], metavar="ВОПРОС=ОТВЕТ",
-                    help="ответ на вопрос проверки, например period=2024-Q4 или column:Лист1:F=skip")
+                    help="ответ на вопрос проверки, например period=2024-Q4, column:Лист1:F=skip или "
+                         "school:СОШ на Гагарина=NEV-02 (какая школа записана в файле так)")
     ap.add_argument("--template", type=Path, help="записать шаблон в этот файл")
     ap.add_argument("--territory", help="код территории для шаблона")
     ap.add_argument("--undo", type=int, help="отменить загрузку с этим номером")
@@ -58,10 +61,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Ошибка: неизвестный период «{args.period}» (пишите, например, 2026-Q3)", file=sys.stderr)
             return 2
     engine = ensure_database()
+    chosen = spec.code if args.period else None  # only a period the user named can conflict with the file's
     if not args.period:  # the last quarter ended as of «сегодня» (the demo clock in the demo database)
         spec = periods.last_finished_quarter(settings.today(engine))
         if args.files or args.template:
-            print(f"Период по умолчанию: {spec.label} ({spec.code})", file=sys.stderr)
+            print(f"Период по умолчанию: {spec.label} ({spec.code})" + (" — если в файле его нет" if args.files else ""),
+                  file=sys.stderr)
     args.period = spec.code
     try:
         scope = _scope(engine, args.user)
@@ -83,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         files = [(p.name, p.read_bytes()) for p in args.files]
         answers = dict(a.split("=", 1) for a in args.answer if "=" in a)
-        pv = pipeline.prepare(scope, files, args.period, engine, answers=answers)
+        pv = pipeline.prepare(scope, files, chosen, engine, answers=answers, fallback_period=args.period)
         c = pv.counts()
         if pv.questions and not pv.errors:
             print(f"Нужны ответы на вопросы: {len(pv.questions)}. Ничего не записано.")
@@ -97,11 +102,17 @@ def main(argv: list[str] | None = None) -> int:
             print("ОШИБКА: " + p.text + (f" [{p.cell}]" if p.cell else ""))
         for p in pv.warnings:
             print("Предупреждение: " + p.text)
+        for p in pv.notes:
+            print("Примечание: " + p.text)
         for q in pv.questions:
             print(f"ВОПРОС: {q.text} Ответ: --answer {q.key}=…, варианты: "
                   + "; ".join(f"{v} ({label})" for v, label in q.options[:12]))
+        for miss in pv.unmatched:
+            like = "; ".join(f"{c['code']} ({c['short_name']})" for c in miss["candidates"])
+            print(f"ВОПРОС: школа «{miss['name']}» не найдена. Ответ: --answer 'school:{miss['name']}=КОД'"
+                  + (f", похожие: {like}" if like else ""))
         if pv.duplicate_of:
-            print(f"Этот файл уже загружен (загрузка № {pv.duplicate_of['id']}).")
+            print(f"Этот файл уже загружен (загрузка № {pv.duplicate_of['id']} от {moment(pv.duplicate_of['uploaded_at'])}).")
         if not pv.ok:
             return 1
         if args.apply:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from core import periods
-from core.ingest.excel import Workbook, col_letter
+from core.ingest.excel import Workbook, col_letter, col_number
 from core.ingest.numbers import cell_text
 from core.ingest.problems import IngestError, Problem
 
@@ -36,16 +37,39 @@ LONG_HEADERS = {
     "numerator": {"числитель", "numerator", "изних"},
     "denominator": {"знаменатель", "denominator", "всего"},
 }
-TOTAL_ROW = re.compile(r"^\s*(итого|всего)\b", re.I)
+TOTAL_ROW = re.compile(r"^\s*(итого|всего|в\s+целом|по\s+(городу|району|округу|муниципал\w*|территории|группе|мо)\b)", re.I)
 GENERIC_SHEET = re.compile(r"^(лист|sheet|данные|таблица)\s*\d*$", re.I)
 
 
 def find_period(text) -> str | None:
     """The code of the period a cell, a title or a sheet's name names («IV кв. 2024», «за IV
     квартал 2024 г.», «за 1 полугодие 2025 г.», «2024/2025 учебный год», «с 01.10.2024 по
-    31.12.2024»), by the calendar's one rule (core.periods.find); None when there is none."""
+    31.12.2024»), by the calendar's one rule (core.periods.find), or a date as offices date a
+    report («01.10.2024», «по состоянию на 01.01.2025», a date cell): the quarter it closes — the
+    quarter's last day or the next one's first; None when there is none."""
+    if isinstance(text, (date, datetime)):
+        return _quarter_closed_by(text if isinstance(text, date) and not isinstance(text, datetime) else text.date())
     spec = periods.find(cell_text(text))
-    return spec.code if spec else None
+    if spec:
+        return spec.code
+    m = _AS_OF.search(cell_text(text).lower())
+    if m:
+        try:
+            return _quarter_closed_by(date(int(m.group(3)), int(m.group(2)), int(m.group(1))))
+        except ValueError:
+            return None
+    return None
+
+
+# a date alone, or «на 01.10.2024» («по состоянию на …», «данные на …»), as the period of a report
+_AS_OF = re.compile(r"(?:^|(?<!\w)на\s+)(\d\d?)\.(\d\d?)\.(20\d\d)(?:\s*(?:г\.?|года))?\s*$")
+
+
+def _quarter_closed_by(d: date) -> str | None:
+    if d.day == 1 and d.month in (1, 4, 7, 10):
+        return periods.preceding(periods.quarter_of(d)).code
+    q = periods.quarter_of(d)
+    return q.code if q.end == d else None
 
 
 @dataclass
@@ -83,6 +107,7 @@ class Entry:
     col: str
     header: str
     formula: bool = False
+    alt: str | None = None  # the school's name beside its code: the reference when the code matches nothing
 
 
 @dataclass
@@ -95,6 +120,8 @@ class Parsed:
     questions: list[Question] = field(default_factory=list)
     period_source: str | None = None  # where the file's own period was found (for the question)
     hidden_rows: dict[str, set[int]] = field(default_factory=dict)
+    notes: list[Problem] = field(default_factory=list)  # rows and columns skipped on purpose, said (level "note")
+    answered: list[tuple[str, str]] = field(default_factory=list)  # (column header, the user's answer): to remember
 
 
 def _meta(wb: Workbook) -> dict[str, str]:
@@ -103,10 +130,11 @@ def _meta(wb: Workbook) -> dict[str, str]:
 
 
 def parse(wb: Workbook, indicator_labels: dict[str, tuple[str, str]], *, indicators: list[dict] = (),
-          answers: dict[str, str] | None = None) -> Parsed:
+          answers: dict[str, str] | None = None, remembered: dict[str, str] | None = None) -> Parsed:
     """indicator_labels: normalised header text -> (indicator code, part), for templates whose key
     row was lost (a methodologist retyped the table); indicators: the catalogue, to read headers
-    that name an indicator in words; answers: the user's decisions on earlier questions."""
+    that name an indicator in words; answers: the user's decisions on earlier questions;
+    remembered: normalised header -> answer kept for the user's territories (core.ingest.columns)."""
     meta = _meta(wb)
     out = Parsed(period=meta.get("period") or None, hidden_rows=wb.hidden_rows)
     if out.period:
@@ -116,11 +144,12 @@ def parse(wb: Workbook, indicator_labels: dict[str, tuple[str, str]], *, indicat
         _parse_form(wb, meta, out)
         return out
     ctx = _Context(indicator_labels, indicators, answers or {})
+    ctx.remembered = remembered or {}
     found = False
     for name, rows in wb.sheets.items():
         if name == META_SHEET or name in wb.hidden:
             continue
-        if _parse_grid(name, rows, wb, ctx, out):
+        if _parse_grid(name, rows, wb, ctx, out) or _parse_turned(name, rows, ctx, out):
             found = True
     for question, sheets in ctx.asked.values():
         if sheets:
@@ -136,6 +165,60 @@ def parse(wb: Workbook, indicator_labels: dict[str, tuple[str, str]], *, indicat
         out.kind = "template"
         out.template_schools = [c for c in meta.get("schools", "").split(",") if c]
     return out
+
+
+def _parse_turned(sheet: str, rows: list[list], ctx: _Context, out: Parsed) -> bool:
+    """A turned table — the indicators down a column, the schools across a row — read as if
+    turned back, every message naming the file's own rows and columns; refused once, in words that
+    say it is turned, when some of its rows name no indicator."""
+    found = None
+    for r0 in range(min(len(rows), 30)):
+        row = rows[r0]
+        for c in range(min(len(row), 5)):
+            names = [rows[i][c] for i in range(r0 + 1, min(len(rows), r0 + 60)) if c < len(rows[i])]
+            known = sum(1 for v in names if isinstance(v, str) and (ctx.classify(v, "") or ("",))[0] in ("key", "percent"))
+            across = [v for v in row[c + 1:] if isinstance(v, str) and v.strip() and not _numeric(v)]
+            if known >= 2 and len(across) >= 1:
+                found = (r0, c)
+                break
+        if found:
+            break
+    if found is None:
+        return False
+    r0, c = found
+    width = max(len(r) for r in rows[r0:])
+    turned = [[rows[r0 + i][c + j] if c + j < len(rows[r0 + i]) else "" for i in range(len(rows) - r0)]
+              for j in range(width - c)]
+    turned[0][0] = "Наименование ОО"
+    marks = (len(out.entries), len(out.problems), len(out.notes), len(out.questions))
+    if out.period is None:
+        _period_from_titles(sheet, rows[:r0], out)
+    saved = ctx.merged
+    read = _parse_grid(sheet, turned, Workbook(sheets={sheet: turned}), ctx, out)
+    ctx.merged = saved
+    turned_words = (f"Таблица на листе «{sheet}» повёрнута: школы — по столбцам, показатели — по строкам "
+                    f"(столбец {col_letter(c + 1)})")
+    if not read or len(out.questions) > marks[3]:
+        rows_of = sorted({r0 + col_number(q.key.rsplit(":", 1)[-1].split("@")[0]) for q in out.questions[marks[3]:]})
+        del out.questions[marks[3]:]
+        raise IngestError(f"{turned_words}, и " + (f"строки {', '.join(map(str, rows_of))} не названы как показатели "
+                                                   "справочника" if rows_of else "в ней не найдены значения")
+                          + ". Назовите показатели как в шаблоне или поверните таблицу (в Excel: «Копировать» → "
+                            "«Специальная вставка» → «Транспонировать») и загрузите снова.")
+
+    def back(row: int | None, letter: str | None) -> tuple[int | None, str | None]:
+        """A cell of the turned grid -> the file's own (row, column letter)."""
+        return (r0 + col_number(letter) if letter else None), (col_letter(c + row) if row else None)
+
+    for e in out.entries[marks[0]:]:
+        e.row, e.col = back(e.row, e.col)
+    for items, mark in ((out.problems, marks[1]), (out.notes, marks[2])):
+        for k in range(mark, len(items)):
+            p = items[k]
+            row, col = back(p.row, p.col)
+            items[k] = Problem(p.level, p.message, p.sheet, row, col, p.header, p.cell)
+    out.notes.append(Problem("note", turned_words + " — прочитана так", sheet))
+    return True
 
 
 def _parse_form(wb: Workbook, meta: dict, out: Parsed) -> None:
@@ -156,6 +239,7 @@ class _Context:
     def __init__(self, labels: dict, indicators: list[dict], answers: dict[str, str]):
         self.labels = labels
         self.answers = answers
+        self.remembered: dict[str, str] = {}  # normalised header -> answer kept for the territory
         self.merged: list[tuple[int, int, int, int]] = []  # of the sheet being read
         # an unknown column's header (normalised) -> the answer given for it on an earlier sheet of
         # this book, and the headers already asked: a book with a sheet per school or territory asks
@@ -169,6 +253,16 @@ class _Context:
                 if n:
                     names.append((n, i))
         self.names = sorted(names, key=lambda x: -len(x[0]))  # longest first: «качествообучения5кл» before «…»
+        # the catalogue's «из них» and «всего» labels alone («Из них прошли КПК», «Всего педагогов»):
+        # a numerator label names its share; a denominator label may serve several ("den")
+        self.by_num_label: dict[str, dict] = {}
+        self.by_den_label: dict[str, list[dict]] = {}
+        for i in self.indicators:
+            if i.get("value_kind") == "share":
+                if norm(i.get("numerator_label")) not in ("", "изних"):
+                    self.by_num_label.setdefault(norm(i["numerator_label"]), i)
+                if norm(i.get("denominator_label")) not in ("", "всего"):
+                    self.by_den_label.setdefault(norm(i["denominator_label"]), []).append(i)
         self.choices = [(f"{i['code']}:{part}", label) for i in self.indicators if i.get("level", "school") == "school"
                         for part, label in column_labels(i)]
 
@@ -190,6 +284,11 @@ class _Context:
                 part = self._part(ind, rest, f"{top} {sub}")
                 if part:
                     return part
+        if full in self.by_num_label:
+            return "key", f"{self.by_num_label[full]['code']}:numerator"
+        dens = self.by_den_label.get(full)
+        if dens:
+            return ("key", f"{dens[0]['code']}:denominator") if len(dens) == 1 else ("den", full)
         return None
 
     @staticmethod
@@ -240,11 +339,42 @@ def _column_numbers(row: list) -> bool:
     return nums == [nums[0] + k for k in range(len(nums))] and nums[0] in (0, 1)
 
 
-def _header_row(rows: list[list], ctx: _Context) -> tuple[int, int, dict[int, tuple[str, str]], dict[int, str]] | None:
+def _header_at(row: list) -> tuple[bool, bool]:
+    """(names a school column, names an indicator and a value column) for a row of a header."""
+    normed = [norm(c) if not cell_text(c).endswith(":") else "" for c in row]  # «Школа: | СОШ № 2» is no header
+    has_school = any(n in LONG_HEADERS["school"] for n in normed)
+    per_school = (any(n in LONG_HEADERS["indicator"] for n in normed)
+                  and any(n in LONG_HEADERS["value"] | LONG_HEADERS["numerator"] for n in normed))
+    return has_school, per_school
+
+
+def _next_header(rows: list[list], start: int) -> int | None:
+    """The first row from `start` that opens another table on the same sheet: it names a school
+    column (or an indicator and a value column) and holds no number."""
+    seen: dict[str, bool] = {}  # a long table repeats its texts: each looked at once
+    for i in range(start, len(rows)):
+        row = rows[i]
+        for c in row:
+            if c.__class__ is str:
+                hit = seen.get(c)
+                if hit is None:
+                    hit = seen[c] = len(c) < 80 and norm(c) in _HEADER_WORDS
+                if hit:
+                    break
+        else:
+            continue
+        if not any(_numeric(c) for c in row) and any(_header_at(row)):
+            return i
+    return None
+
+
+def _header_row(rows: list[list], ctx: _Context, start: int = 0
+                ) -> tuple[int, int, dict[int, tuple[str, str]], dict[int, str]] | None:
     """(first header row, number of header rows, {column: (kind, key)}, {column: header text}) for
-    the first row in the top 30 that names a school column (or, for a sheet per school, an
+    the first row in the 30 from `start` that names a school column (or, for a sheet per school, an
     indicator and a value column). Unrecognised columns are returned with kind 'unknown'."""
-    for idx, row in enumerate(rows[:30]):
+    for idx in range(start, min(len(rows), start + 30)):
+        row = rows[idx]
         cells = [cell_text(c) for c in row]
         if cells and cells[0] == KEY_MARK and any(":" in c and c.split(":", 1)[1] in PARTS for c in cells):
             # the template's hidden key row (a long table headed «school_code, indicator_code, …» is not)
@@ -263,75 +393,144 @@ def _header_row(rows: list[list], ctx: _Context) -> tuple[int, int, dict[int, tu
                     heads[j] = h or cells[j]
                     cols[j] = ("unknown", "")
             return idx, 2, cols, heads
-        normed = [norm(c) for c in cells]
-        has_school = any(n in LONG_HEADERS["school"] for n in normed)
-        per_school = (any(n in LONG_HEADERS["indicator"] for n in normed)
-                      and any(n in LONG_HEADERS["value"] | LONG_HEADERS["numerator"] for n in normed))
+        normed = [norm(c) if not c.endswith(":") else "" for c in cells]
+        has_school, per_school = _header_at(row)
         if not (has_school or per_school):
             continue
+        school_j = next(j for j, n in enumerate(normed) if n in LONG_HEADERS["school"] | LONG_HEADERS["indicator"])
         depth = 1
-        while depth < 3 and idx + depth < len(rows):
+        while depth < MAX_HEADER_ROWS and idx + depth < len(rows):
             nxt = rows[idx + depth]
-            filled = [c for c in nxt if not _blank(c)]
-            if not filled or any(_numeric(c) for c in filled):
+            filled = [j for j, c in enumerate(nxt) if not _blank(c)]
+            if not filled or any(_numeric(nxt[j]) for j in filled):
                 break
-            school_j = next(j for j, n in enumerate(normed) if n in LONG_HEADERS["school"] | LONG_HEADERS["indicator"])
             if school_j < len(nxt) and not _blank(nxt[school_j]):
                 break  # the school column has a value: a data row, not more header
+            if len(filled) == 1 and (filled[0] <= school_j or _merged_width(ctx.merged, idx + depth, filled[0]) > 2):
+                break  # one text at the left or across the table: a group row («Школы с низкими …»)
             depth += 1
         width = max(len(r) for r in rows[idx:idx + depth])
-        tops = _filled_top(rows[idx], width, [m for m in ctx.merged if m[0] <= idx <= m[2]])
-        subs_of = {j: [cell_text(rows[idx + d][j]) if j < len(rows[idx + d]) else "" for d in range(1, depth)]
-                   for j in range(width)}
-        for j in range(1, width):  # no merge information (.ods, .csv): «всего» | «из них» under one title
-            if not tops[j] and any(subs_of[j]) and tops[j - 1] and any(subs_of[j - 1]):
-                tops[j] = tops[j - 1]
-        cols, heads = {}, {}
+        levels = [_filled_level(rows[idx + d], width, ctx.merged, idx + d) for d in range(depth)]
+        for d in range(depth - 1):  # no merge information (.ods, .csv): «всего» | «из них» under one title
+            for j in range(1, width):
+                below, left_below = any(lv[j] for lv in levels[d + 1:]), any(lv[j - 1] for lv in levels[d + 1:])
+                if not levels[d][j] and below and levels[d][j - 1] and left_below:
+                    levels[d][j] = levels[d][j - 1]
+        cols, heads, lasts = {}, {}, {}
         for j in range(width):
-            subs = subs_of[j]
-            top, sub = tops[j], " ".join(x for x in subs if x)
-            heads[j] = " / ".join(x for x in [top, *subs] if x)
-            if not heads[j]:
+            stack = []
+            for lv in levels:
+                if lv[j] and (not stack or stack[-1] != lv[j]):
+                    stack.append(lv[j])
+            heads[j] = " / ".join(stack)
+            if not stack:
                 continue
-            got = ctx.classify(top, sub)
+            got = ctx.classify(stack[0], " ".join(stack[1:]))
+            # the catalogue's labels under a group title («Показатели», «Раздел 1.»): the title is
+            # dropped, level by level, until the rest names a quantity
+            for k in range(1, len(stack)):
+                if got:
+                    break
+                inner = ctx.classify(stack[k], " ".join(stack[k + 1:]))
+                got = inner if inner and inner[0] in ("key", "percent", "den") else None
             if got and got[0] == "long" and got[1] == "school" and ("long", "school") in cols.values():
-                got = ("long", "school_name") if norm(top) not in {"код", "кодоо", "кодшколы"} else None
+                got = ("long", "school_name") if norm(stack[0]) not in {"код", "кодоо", "кодшколы"} else None
             cols[j] = got or ("unknown", "")
+            lasts[j] = norm(stack[-1])
+        _shared_denominators(cols, ctx)
+        _total_before_parts(cols, lasts)
         return idx, depth, cols, heads
     return None
 
 
-def _filled_top(row: list, width: int, merged: list[tuple[int, int, int, int]]) -> list[str]:
-    """The first header row with horizontally merged cells (an indicator over its «всего» / «из
-    них») repeated over every column they cover."""
-    tops = [cell_text(row[j]) if j < len(row) else "" for j in range(width)]
+def _merged_width(merged: list[tuple[int, int, int, int]], r: int, c: int) -> int:
     for r0, c0, r1, c1 in merged:
-        for j in range(c0 + 1, min(c1 + 1, width)):
-            if not tops[j]:
-                tops[j] = tops[c0] if c0 < width else ""
-    return tops
+        if r0 <= r <= r1 and c0 <= c <= c1:
+            return c1 - c0 + 1
+    return 1
+
+
+def _filled_level(row: list, width: int, merged: list[tuple[int, int, int, int]], r: int) -> list[str]:
+    """A header row with its horizontally merged cells (an indicator over its «всего» / «из них», a
+    group title over several indicators) repeated over every column they cover."""
+    out = [cell_text(row[j]) if j < len(row) else "" for j in range(width)]
+    for r0, c0, r1, c1 in merged:
+        if r0 == r and c1 > c0 and c0 < width:
+            for j in range(c0 + 1, min(c1 + 1, width)):
+                if not out[j]:
+                    out[j] = out[c0]
+    return out
+
+
+def _shared_denominators(cols: dict[int, tuple[str, str]], ctx: "_Context") -> None:
+    """A «Всего педагогов» column serves every share of this table whose denominator has that label
+    and whose «из них» column is here (and no «всего» of its own): one key per share, joined by «|»."""
+    keys = {key for kind, key in cols.values() if kind == "key"}
+    for j, (kind, label) in list(cols.items()):
+        if kind != "den":
+            continue
+        served = [i["code"] for i in ctx.by_den_label.get(label, [])
+                  if f"{i['code']}:numerator" in keys and f"{i['code']}:denominator" not in keys]
+        cols[j] = ("key", "|".join(f"{c}:denominator" for c in served)) if served else ("unknown", "")
+
+
+def _total_before_parts(cols: dict[int, tuple[str, str]], lasts: dict[int, str]) -> None:
+    """«Педагогические работники: всего | из них прошли КПК | из них в сетевом …»: a bare «всего»
+    followed by catalogue «из них» columns (of shares without a «всего» of their own) is their
+    denominator."""
+    keys = {key for kind, key in cols.values() if kind == "key"}
+    for j, (kind, _) in list(cols.items()):
+        if kind != "unknown" or not lasts.get(j, "").startswith("всего"):
+            continue
+        served, k = [], j + 1
+        while k in cols and cols[k][0] == "key" and cols[k][1].endswith(":numerator"):
+            code = cols[k][1].split(":", 1)[0]
+            if f"{code}:denominator" not in keys:
+                served.append(code)
+            k += 1
+        if served:
+            cols[j] = ("key", "|".join(f"{c}:denominator" for c in served))
 
 
 def _parse_grid(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out: Parsed) -> bool:
-    formulas = wb.formulas.get(sheet, set())
+    """Every table of the sheet, each under its own header (several sections of one form)."""
     ctx.merged = wb.merged.get(sheet, [])
-    found = _header_row(rows, ctx)
-    if found is None:
-        return False
-    h_idx, depth, cols, heads = found
+    found, start, before = False, 0, 0
+    while start < len(rows):
+        got = _header_row(rows, ctx, start)
+        if got is None:
+            break
+        h_idx, depth, cols, heads = got
+        nxt = _next_header(rows, h_idx + depth)
+        end = nxt if nxt is not None else len(rows)
+        read = _parse_table(sheet, rows, wb, ctx, out, h_idx, depth, cols, heads, end, before, first=not found)
+        found = found or read
+        if nxt is None:
+            break
+        start = end
+        if read:  # the title rows of the next table start after this one
+            before = end
+    return found
+
+
+def _parse_table(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out: Parsed, h_idx: int, depth: int,
+                 cols: dict, heads: dict, end: int, before: int, *, first: bool) -> bool:
+    formulas = wb.formulas.get(sheet, set())
     start = h_idx + depth
     hidden = wb.hidden_rows.get(sheet, set())
-    data_rows = [i for i in range(start, len(rows)) if not _blank_row(rows[i])]
+    data_rows = [i for i in range(start, end) if not _blank_row(rows[i])]
     if data_rows and _column_numbers(rows[data_rows[0]]):
         data_rows = data_rows[1:]  # «1 | 2 | 3 | …» under the header, as in official forms
-    # columns nobody recognised: with numbers in them a question, otherwise a warning
+    # columns nobody recognised: with numbers in them a question, otherwise a warning; the second
+    # table of a sheet keys its questions by its header row too
+    suffix = "" if first else f"@{h_idx + 1}"
     questions, problems = [], []
     nth: dict[str, int] = {}  # how many unknown columns of this sheet had each header before
     for j, (kind, _) in sorted(cols.items()):
         if kind != "unknown":
             continue
         letter = col_letter(j + 1)
-        qkey = f"column:{sheet}:{letter}"
+        qkey = f"column:{sheet}:{letter}{suffix}"
         head = norm(heads[j])
         # the header and its place among this sheet's columns of that header: two «Число» columns of
         # one sheet are two questions, and a later sheet's second «Число» takes the second answer
@@ -341,9 +540,17 @@ def _parse_grid(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out: 
         answer = ctx.answers.get(qkey) or (ctx.header_answers.get(hkey) if hkey else None)
         if answer and hkey:
             ctx.header_answers.setdefault(hkey, answer)
+        if answer and (heads[j], answer) not in out.answered:
+            out.answered.append((heads[j], answer))  # kept for the territory when the upload is written
+        elif not answer and head in ctx.remembered:
+            answer = ctx.remembered[head]
+            out.notes.append(Problem("note", "столбец прочитан, как запомнено для территории: "
+                                             + ("пропускается" if answer == "skip" else f"«{_choice_label(ctx, answer)}»"),
+                                     sheet, None, letter, heads[j]))
         numeric = any(j < len(rows[i]) and _numeric(rows[i][j]) for i in data_rows[:2000])
         if answer == "skip":
             cols[j] = ("skip", "")
+            out.notes.append(Problem("note", "столбец пропущен по ответу", sheet, None, letter, heads[j]))
         elif answer and ":" in answer and answer.split(":", 1)[1] in PARTS:
             cols[j] = ("key", answer)
         elif numeric and hkey and hkey in ctx.asked:  # asked on an earlier sheet: that answer will serve here
@@ -367,13 +574,15 @@ def _parse_grid(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out: 
                                     letter, heads[j]))
             cols[j] = ("skip", "")
     if not questions:  # a share's «%» with no counts beside it: never dropped silently
-        counted = {key for kind, key in cols.values() if kind == "key"}
+        counted = {k for kind, key in cols.values() if kind == "key" for k in key.split("|")}
         by_code = {i["code"]: i for i in ctx.indicators}
         for j, (kind, code) in sorted(cols.items()):
             ind = by_code.get(code)
-            if kind != "percent" or ind is None or ctx.answers.get(f"column:{sheet}:{col_letter(j + 1)}") == "skip":
+            if kind != "percent" or ind is None or ctx.answers.get(f"column:{sheet}:{col_letter(j + 1)}{suffix}") == "skip":
                 continue
             if {f"{code}:numerator", f"{code}:denominator"} <= counted:
+                out.notes.append(Problem("note", "столбец процентов не читается: процент приложение считает само "
+                                                 "из «всего» и «из них»", sheet, None, col_letter(j + 1), heads[j]))
                 continue
             if any(j < len(rows[i]) and not _blank(rows[i][j]) for i in data_rows[:2000]):
                 den, num = ind.get("denominator_label") or "всего", ind.get("numerator_label") or "из них"
@@ -387,7 +596,7 @@ def _parse_grid(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out: 
         return False  # no quantity in this table: not the data (a list of schools, a notes sheet)
     out.questions.extend(questions)
     out.problems.extend(problems)
-    if out.period is None:
+    if out.period is None and first:
         _period_from_titles(sheet, rows[:h_idx], out)
     long_cols = {k: j for j, (kind, k) in cols.items() if kind == "long"}
     school_col = long_cols.get("school")
@@ -396,15 +605,17 @@ def _parse_grid(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out: 
         school_col, name_col = name_col, None
     sheet_school = None
     if school_col is None:  # a sheet per school: the school is the sheet's name or its title
-        titles = [cell_text(r[0]) for r in rows[:h_idx] if r and cell_text(r[0]) and not find_period(r[0])]
-        sheet_school = titles[0] if GENERIC_SHEET.match(sheet.strip()) and titles else sheet
-        sheet_school = re.sub(r"^(школа|оо|организация)\s*:\s*", "", sheet_school, flags=re.I)
+        sheet_school = _sheet_school(sheet, rows[before:h_idx])
     letters = {j: col_letter(j + 1) for j in cols}
     value_cols = [(part, long_cols[part]) for part in PARTS if part in long_cols]
-    key_cols = [(j, *key.split(":", 1)) for j, (kind, key) in sorted(cols.items()) if kind == "key"]
+    key_cols = [(j, *k.split(":", 1)) for j, (kind, key) in sorted(cols.items()) if kind == "key"
+                for k in key.split("|")]
+    key_js = sorted({j for j, _, _ in key_cols} | {j for _, j in value_cols})
     period_col = long_cols.get("period")
     ind_col = long_cols.get("indicator")
     heads = {j: heads.get(j) or (cols[j][1]) for j in cols}
+    _fill_merged_down(rows, ctx.merged, start, end, [c for c in (school_col, name_col, ind_col, period_col)
+                                                     if c is not None])
     texts: dict[str, str] = {}  # a long table repeats its codes, names and periods: each text cleaned once
 
     def text_of(v) -> str:
@@ -415,7 +626,12 @@ def _parse_grid(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out: 
             t = texts[v] = cell_text(v)
         return t
 
-    totals: dict[str, bool] = {}
+    def note(message: str, rownum: int) -> None:
+        out.notes.append(Problem("note", message, sheet, rownum, hidden=(rownum,) if rownum in hidden else ()))
+
+    kinds: dict[str, str] = {}  # school cell text -> "" (a school) | "total" | "around"
+    group: list[int] = []  # the school rows since the last group row or subtotal
+    members: list[int] = []  # every school row of the table
     for i in data_rows:
         row = rows[i]
         rownum = i + 1
@@ -426,30 +642,187 @@ def _parse_grid(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out: 
             school = text_of(row[school_col]) if school_col < n else ""
             if not school and name_col is not None and name_col < n:
                 school = text_of(row[name_col])
-        total = totals.get(school)
-        if total is None:
-            total = totals[school] = bool(TOTAL_ROW.match(school))
-        if total or (name_col is not None and name_col < n and TOTAL_ROW.match(text_of(row[name_col]))):
-            continue  # «Итого» row
-        if not school:
+        kind = kinds.get(school)
+        if kind is None:
+            kind = kinds[school] = ("total" if TOTAL_ROW.match(school) else "around" if _AROUND.match(school)
+                                    else "group" if _GROUP.search(school) else "")
+        if (kind == "group" and _has_value(row, key_js)) or (kind == "around" and _has_number(row, key_js)):
+            kind = ""  # values in it: a school, whatever its name says (numbers are never skipped)
+        if not kind and school_col:  # text left of the school's column: «Исполнитель | Сидорова | тел. 2-34-56»
+            for c in row[:school_col]:
+                if c.__class__ is str and c.strip():
+                    if _AROUND.match(c) and not _has_number(row, key_js):
+                        kind = "around"
+                    break
+        if not school or (kind and sheet_school is None):
+            label = school or next((text_of(c) for c in row if not _blank(c) and not _numeric(c)), "")
+            if name_col is not None and name_col < n and TOTAL_ROW.match(text_of(row[name_col])):
+                label = text_of(row[name_col])
+            if label and TOTAL_ROW.match(label):  # «Итого», «Итого по группе», «По городу в целом»
+                grand = (bool(_GRAND.search(label)) and not _OF_GROUP.search(label)) or not group
+                _check_total(rows, i, key_js, members if grand else group, label, sheet, letters, heads, out)
+                if not grand:
+                    group = []
+                note("строка итога — не школа, пропущена (итоги сверены с суммой по школам)", rownum)
+                continue
+            if label and not _AROUND.match(label) and not _has_number(row, key_js) and (
+                    kind == "group" or _is_group(label, ctx.merged, i, row)):
+                note("заголовок группы школ — не школа, строка пропущена", rownum)
+                group = []
+                continue
+            if label and not _has_number(row, key_js):
+                note("текст вне таблицы (подпись, сноска, примечание) — строка пропущена", rownum)
+                continue
             out.problems.append(Problem("error", "не указана школа (код или наименование)", sheet, rownum,
                                         col_letter((school_col or 0) + 1), hidden=(rownum,) if rownum in hidden else ()))
             continue
         period = None
         if period_col is not None and period_col < n:
-            period = text_of(row[period_col]) or None
+            v = row[period_col]
+            period = (find_period(v) or cell_text(v)) if v.__class__ in (date, datetime) else text_of(v) or None
         if ind_col is not None:  # long table: one row per school x indicator x period
             ind = text_of(row[ind_col]) if ind_col < n else ""
             for part, j in value_cols:
                 if j < n and (not _blank(row[j]) or (rownum, j + 1) in formulas):
-                    out.entries.append(Entry(school, ind, period, part, row[j], sheet, rownum, letters[j],
-                                             heads[j] or part, (rownum, j + 1) in formulas))
+                    out.entries.append(Entry(school, ind, period, part, _marked(row[j], sheet, rownum, letters[j],
+                                                                                heads[j], out), sheet, rownum,
+                                             letters[j], heads[j] or part, (rownum, j + 1) in formulas))
             continue
+        alt = text_of(row[name_col]) or None if name_col is not None and name_col < n else None
         for j, ind, part in key_cols:
             if j < n:
-                out.entries.append(Entry(school, ind, period, part, row[j], sheet, rownum, letters[j], heads[j],
-                                         (rownum, j + 1) in formulas))
+                out.entries.append(Entry(school, ind, period, part, _marked(row[j], sheet, rownum, letters[j], heads[j],
+                                                                            out),
+                                         sheet, rownum, letters[j], heads[j], (rownum, j + 1) in formulas, alt))
+        group.append(i)
+        members.append(i)
     return True
+
+
+# Rows around and inside an office's table that are not a school's
+_AROUND = re.compile(r"^\s*(\*|¹|²|примечани|сноск|исполнител|начальник|руководител|директор|заведующ|председател|"
+                     r"заместител|главный специалист|ведущий специалист|специалист|подпис|м\.\s*п\.?|мп\b|тел\.|телефон|"
+                     r"дата\b|отв\.|ответственн|_{3,})", re.I)
+_GROUP = re.compile(r"(^школы\b|\bшнор\b|\bшнсу\b|\bгрупп[аы]\b|^раздел\b|^\d+\.\s|^[ivx]+\.\s)", re.I)
+_GRAND = re.compile(r"(город|район|округ|муниципал|целом|территори|по\s+всем)", re.I)  # the whole table
+_OF_GROUP = re.compile(r"(шнор|шнсу|групп)", re.I)  # «Всего по ШНОР», «Итого по группе»: the group above
+_FOOTNOTE = re.compile(r"^\s*([+-]?\d[\d\s\u00a0]*(?:[.,]\d+)?)\s*(\*{1,3}|[¹²³])\s*$")
+_HEADER_WORDS = LONG_HEADERS["school"] | LONG_HEADERS["indicator"]
+MAX_HEADER_ROWS = 6
+
+
+def _choice_label(ctx: _Context, answer: str) -> str:
+    return next((label for value, label in ctx.choices if value == answer), answer)
+
+
+def _has_value(row: list, js: list[int]) -> bool:
+    n = len(row)
+    return any(j < n and not _blank(row[j]) for j in js)
+
+
+def _has_number(row: list, js: list[int]) -> bool:
+    n = len(row)
+    return any(j < n and (_numeric(row[j]) or _FOOTNOTE.match(cell_text(row[j]))) for j in js)
+
+
+def _is_group(text: str, merged: list, i: int, row: list) -> bool:
+    """A row with one text that stands as a heading over the schools below it: a group's name
+    merged across the table, or one the words say («Школы с низкими …», «ШНОР», «Раздел 2.»)."""
+    if _GROUP.search(text):
+        return True
+    filled = [j for j, c in enumerate(row) if not _blank(c)]
+    return len(filled) == 1 and _merged_width(merged, i, filled[0]) > 2 and not _AROUND.match(text)
+
+
+def _fill_merged_down(rows: list[list], merged: list, start: int, end: int, columns: list[int]) -> None:
+    """A school's name (its number, an indicator) merged down its rows: each row gets it."""
+    for r0, c0, r1, c1 in merged:
+        if r1 <= r0 or r0 < start or r0 >= end:
+            continue
+        for c in columns:
+            if c0 <= c <= c1 and c < len(rows[r0]):
+                value = rows[r0][c]
+                for r in range(r0 + 1, min(r1 + 1, end)):
+                    row = rows[r] = list(rows[r])
+                    if len(row) <= c:
+                        row.extend([""] * (c + 1 - len(row)))
+                    if _blank(row[c]):
+                        row[c] = value
+
+
+def _marked(raw, sheet: str, rownum: int, letter: str, header: str, out: Parsed):
+    """A number with a footnote mark («63*», «63¹»): the number, and a warning that names the mark."""
+    if raw.__class__ is not str or not raw or raw[-1] not in "*¹²³":
+        return raw
+    m = _FOOTNOTE.match(raw)
+    if not m:
+        return raw
+    out.problems.append(Problem("warning", f"у числа знак сноски «{m.group(2)}»: прочитано число без него — проверьте "
+                                           "сноску под таблицей", sheet, rownum, letter, header, raw))
+    return m.group(1)
+
+
+def _check_total(rows: list[list], i: int, js: list[int], members: list[int], label: str, sheet: str,
+                 letters: dict, heads: dict, out: Parsed) -> None:
+    """A subtotal or the total against the sum of its schools, column by column: a warning where
+    they disagree (a mistyped figure, a school left out)."""
+    if not members:
+        return
+    row = rows[i]
+    for j in js:
+        given = _number(row[j]) if j < len(row) else None
+        if given is None:
+            continue
+        parts = [_number(rows[r][j]) if j < len(rows[r]) else None for r in members]
+        if any(p is None and j < len(rows[r]) and not _blank(rows[r][j]) for p, r in zip(parts, members)):
+            continue  # a cell that is no number: its own error says so
+        total = sum(p for p in parts if p is not None)
+        if abs(total - given) > 1e-6:
+            out.problems.append(Problem(
+                "warning", f"итог не сходится с суммой по школам: в строке «{label}» {cell_text(row[j])}, а сумма "
+                           f"{len(members)} {_schools_word(len(members))} над ней — {_plain(total)}",
+                sheet, i + 1, letters[j], heads[j], cell_text(row[j])))
+
+
+def _schools_word(n: int) -> str:
+    return "школы" if n % 10 == 1 and n % 100 != 11 else "школ"
+
+
+def _plain(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:.2f}".rstrip("0").replace(".", ",")
+
+
+def _number(v) -> float | None:
+    if v.__class__ in (int, float):
+        return float(v)
+    if _blank(v):
+        return None
+    m = _FOOTNOTE.match(cell_text(v))
+    t = (m.group(1) if m else cell_text(v)).replace(" ", "").replace("\u00a0", "").replace(",", ".")
+    try:
+        return float(t)
+    except ValueError:
+        return None
+
+
+def _sheet_school(sheet: str, title_rows: list[list]) -> str:
+    """The school of a sheet per school: a «Школа: …» line above the table, a title that names a
+    school, else the sheet's name (its title when the name is «Лист1»)."""
+    for r in title_rows:
+        cells = [cell_text(c) for c in r if not _blank(c)]
+        if len(cells) >= 2 and re.fullmatch(r"(школа|оо|организация|наименование оо|образовательная организация)\s*:?",
+                                            cells[0], re.I):
+            return cells[1]
+        if cells and re.match(r"^(школа|оо|организация)\s*:\s*\S", cells[0], re.I):
+            return re.sub(r"^(школа|оо|организация)\s*:\s*", "", cells[0], flags=re.I)
+    titles = [cell_text(r[0]) for r in title_rows if r and cell_text(r[0]) and not find_period(r[0])]
+    if not GENERIC_SHEET.match(sheet.strip()) or not titles:
+        return sheet
+    named = [t for t in titles if _SCHOOL_WORDS.search(t)]
+    return (named or titles)[0]
+
+
+_SCHOOL_WORDS = re.compile(r"(\bсош\b|\bоош\b|\bнош\b|\bсш\b|гимнази|лице[йя]|школ|\bмбоу\b|\bмаоу\b|\bмкоу\b|№)", re.I)
 
 
 def _period_from_titles(sheet: str, title_rows: list[list], out: Parsed) -> None:

@@ -24,6 +24,7 @@ from core import access, auth, periods, policy, quarters, summary
 from core.auth import Scope
 from core.db import get_engine, session_scope
 from core.formatting import plural
+from core.ingest import columns
 from core.ingest.excel import open_workbook
 from core.ingest.numbers import NotANumber, cell_text, parse_number, ru
 from core.ingest.parse import Entry, Parsed, Question, _Context, column_labels, find_period, norm, parse  # noqa: F401
@@ -121,10 +122,15 @@ class Preview:
     duplicate_of: dict | None = None  # an earlier applied upload of the very same bytes
     unmatched: list[dict] = field(default_factory=list)  # names matching no school: {name, candidates}
     questions: list[Question] = field(default_factory=list)  # to answer (prepare(answers=...)) before writing
+    notes: list[Problem] = field(default_factory=list)  # rows and columns skipped on purpose (level "note"), said
     answers: dict = field(default_factory=dict)  # the answers this preview was made with
     data_version: tuple | None = None  # see _data_version: the database state when compared
     current: dict = field(default_factory=dict, repr=False)  # the rows compared with
     new_periods: dict[int, str] = field(default_factory=dict)  # provisional period id -> code, created on apply
+    fallback_period: str | None = None  # the period for a file that names none, when the user chose none
+    answered: list[tuple[str, str]] = field(default_factory=list)  # (column header, answer) kept when written
+    file_period: str | None = None  # the period the file names itself (the page preselects it)
+    used_fallback: bool = False  # some values took fallback_period (the file named none)
 
     @property
     def ok(self) -> bool:
@@ -136,12 +142,15 @@ class Preview:
             out[r.change] += 1
         return out
 
-    def table(self) -> pd.DataFrame:
+    def table(self, limit: int | None = None) -> pd.DataFrame:
+        """What changes, a row per value (the first `limit` rows: a page shows those and offers the
+        whole table as a download instead of formatting 50,000 values on every rerun)."""
         names = {"new": "новое", "changed": "изменится", "unchanged": "без изменений"}
+        rows = self.rows if limit is None else self.rows[:limit]
         return pd.DataFrame([{
             "Школа": r.school, "Показатель": r.indicator, "Период": r.period,
             "Было": _fmt_triplet(r.old) if r.old else "—", "Станет": _fmt_triplet((r.value, r.numerator, r.denominator)),
-            "Изменение": names[r.change]} for r in self.rows],
+            "Изменение": names[r.change]} for r in rows],
             columns=["Школа", "Показатель", "Период", "Было", "Станет", "Изменение"])
 
 
@@ -161,13 +170,16 @@ def _loc(e: Entry, msg: str, level: str = "error") -> Problem:
 
 @_gc_paused
 def prepare(scope: Scope, files: list[tuple[str, bytes]], period_code: str | None = None,
-            engine: Engine | None = None, *, answers: dict[str, str] | None = None) -> Preview:
+            engine: Engine | None = None, *, answers: dict[str, str] | None = None,
+            fallback_period: str | None = None) -> Preview:
     """Parse and validate one or several files (several one-school forms are consolidated) and
     compare with the database. Writes nothing. A refused file raises IngestError.
 
     `period_code` is the period chosen by the user; a file that names another one (the template's
     hidden sheet, a title «за III квартал 2024 г.», a sheet name, a one-period column) gets the
-    question "period". `answers`: {question key: answer} for the preview's `questions`."""
+    question "period". `fallback_period`: the period of a file that names none when the user chose
+    none (a page's preselected or a CLI's default period): never a question, the file's own wins.
+    `answers`: {question key: answer} for the preview's `questions`."""
     engine = engine or get_engine()
     if not scope.can_upload:
         raise auth.deny(scope, "загрузка данных", engine)
@@ -178,10 +190,11 @@ def prepare(scope: Scope, files: list[tuple[str, bytes]], period_code: str | Non
     name = files[0][0] if len(files) == 1 else f"{len(files)} {plural(len(files), ('файл', 'файла', 'файлов'))}: " + ", ".join(n for n, _ in files)[:200]
     pv = Preview(file_name=name, checksum=hashlib.sha256(data).hexdigest(), size=len(data), kind="")
     parsed_all: list[Parsed] = []
+    remembered = columns.for_scope(scope, engine)
     for fname, fdata in files:
         try:
             parsed = parse(open_workbook(fdata, fname), cat.labels, indicators=list(cat.indicators.values()),
-                           answers=answers)
+                           answers=answers, remembered=remembered)
         except IngestError as exc:
             if len(files) == 1:
                 raise
@@ -189,6 +202,8 @@ def prepare(scope: Scope, files: list[tuple[str, bytes]], period_code: str | Non
         parsed_all.append(parsed)
     pv.kind = parsed_all[0].kind if len(files) == 1 else "school_forms"
     pv.answers = dict(answers or {})
+    pv.fallback_period = fallback_period
+    pv.answered = [a for p in parsed_all for a in p.answered]
     return _check(scope, cat, parsed_all, period_code, pv, engine)
 
 
@@ -198,6 +213,7 @@ def _check(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code: st
         for p in parsed.problems:
             (pv.errors if p.level == "error" else pv.warnings).append(p)
         pv.questions.extend(parsed.questions)
+        pv.notes.extend(parsed.notes)
     _validate(scope, cat, parsed_all, period_code, pv)
     _warn_future(cat, pv, date.today())
     hidden: dict[str, set[int]] = {}
@@ -205,11 +221,12 @@ def _check(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code: st
         for sheet, rows in parsed.hidden_rows.items():
             hidden.setdefault(sheet, set()).update(rows)
     pv.errors, pv.warnings = one_per_cause(pv.errors, hidden), one_per_cause(pv.warnings, hidden)
+    pv.notes = one_per_cause(pv.notes, hidden)
     pv.questions.sort(key=lambda q: q.key != "period")  # the period first: it decides what is compared
     if not pv.errors:
         pv.errors.extend(Problem("error", m) for m in quarters.locked_messages(_periods_touched(pv), engine))
+    _compare(engine, pv)  # with errors too: the counts say what the file holds against the database
     if not pv.errors:
-        _compare(engine, pv)
         _warn_jumps(engine, cat, pv)
         _warn_replaced(cat, pv)
     pv.duplicate_of = _earlier_upload(engine, pv.checksum)
@@ -266,7 +283,8 @@ def _resolve_period(cat: Catalog, written: str | None, pv: "Preview") -> dict | 
 
 def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code: str | None, pv: Preview) -> None:
     groups: dict[tuple[int, int, int], dict] = {}
-    matcher = SchoolMatcher(scope, list(cat.schools.values()), cat.territories, cat.aliases)
+    matcher = SchoolMatcher(scope, list(cat.schools.values()), cat.territories, cat.aliases,
+                            {k[7:]: v for k, v in pv.answers.items() if k.startswith("school:")})
     school_errors: dict[tuple[str, str], dict] = {}  # (reason, sheet) -> rows, reference: one message per cause
     percent_rows: list[tuple[tuple, dict, Entry]] = []  # a share's «%» rows of a long table
     resolved: dict[str, tuple[dict | None, str | None, bool]] = {}  # school reference -> (school, why, allowed)
@@ -282,14 +300,22 @@ def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code:
                     pv.errors.append(_loc(e, "в ячейке формула без сохранённого значения: откройте файл в Excel, "
                                              "пересчитайте и сохраните, или введите число"))
                 continue
-            res = resolved.get(e.school_ref)
+            rkey = e.school_ref if e.alt is None else (e.school_ref, e.alt)
+            res = resolved.get(rkey)
             if res is None:
                 m = matcher.resolve(e.school_ref)
+                if m.school is None and e.alt and e.alt != e.school_ref:  # a regional code the catalogue lacks:
+                    by_name = matcher.resolve(e.alt)  # the name beside it
+                    if by_name.school is not None:
+                        m = by_name
+                        pv.notes.append(Problem("note", "код школы не найден в справочнике — школа узнана по "
+                                                        "наименованию рядом", e.sheet, e.row, None, None,
+                                                f"{e.school_ref} — {e.alt}"))
                 sch, why = m.school, m.error
                 allowed = sch is not None and scope.can_see_school(sch["id"], sch["territory_id"])
                 if sch is not None and not allowed and why is None:
                     why = f"нет прав загружать данные школы «{sch['short_name']}»"
-                res = resolved[e.school_ref] = (sch if allowed else None, why, allowed)
+                res = resolved[rkey] = (sch if allowed else None, why, allowed)
                 if sch is None and m.candidates is not None and why and "не найдена" in why:
                     pv.unmatched.append({"name": e.school_ref, "candidates": m.candidates})
             school, why, allowed = res
@@ -419,26 +445,36 @@ def _warn_future(cat: Catalog, pv: Preview, today: date) -> None:
 
 def _file_period(cat: Catalog, parsed: Parsed, chosen: str | None, pv: Preview) -> str | None:
     """The period for the entries without one of their own. The file's own period (template meta,
-    title, sheet name, a column with a single period) against the chosen one: the same, or one of
-    them missing, is no question; different ones are the question "period" until answered."""
+    title, sheet name, a column with a single period) is taken, and said, unless the user
+    explicitly chose another: then it is the question "period" until answered. A period the user
+    did not choose (pv.fallback_period) serves only a file that names none."""
     own, source = parsed.period, parsed.period_source
     in_column = {e.period for e in parsed.entries if e.period}
     codes = {find_period(p) or p for p in in_column}
     if own is None and len(codes) == 1:
         own, source = next(iter(codes)), "столбец «Период»"
-    own = find_period(own) or own if own else None
+    own = find_period(own) if own else None  # only a period the calendar knows: every option a valid answer
+
+    def label(code: str) -> str:
+        spec = periods.parse(code)
+        return cat.periods[code]["label"] if code in cat.periods else spec.label if spec else code
+
+    if own and pv.file_period is None:
+        pv.file_period = own
     if not own or not chosen or own == chosen:
-        return own or chosen
+        if own and not chosen and source != "столбец «Период»":
+            note = f"период «{label(own)}» взят из файла ({source})"
+            if not any(n.message == note for n in pv.notes):
+                pv.notes.append(Problem("note", note))
+        if not own and not chosen and pv.fallback_period:
+            pv.used_fallback = True
+        return own or chosen or pv.fallback_period
     answer = pv.answers.get("period")
     if answer in (own, chosen):
         if in_column and answer == chosen:  # the user overrides the file's column
             for e in parsed.entries:
                 e.period = None
         return answer
-    def label(code: str) -> str:
-        spec = periods.parse(code)
-        return cat.periods[code]["label"] if code in cat.periods else spec.label if spec else code
-
     if not any(q.key == "period" for q in pv.questions):
         pv.questions.append(Question(
             "period", f"В файле указан период «{label(own)}» ({source}), а выбран «{label(chosen)}». "
@@ -676,6 +712,7 @@ def apply(scope: Scope, pv: Preview, data: bytes, *, accept_warnings: bool = Fal
         s.flush()
         now = utcnow()
         _write_rows(s, pv, current, up.id, scope.user_id, now)
+        columns.remember(s, scope, {r.territory_id for r in pv.rows}, pv.answered)
         touched = [r for r in pv.rows if r.change != "unchanged"]
         if touched:
             summary.refresh(s, territory_ids={r.territory_id for r in touched},

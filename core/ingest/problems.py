@@ -13,7 +13,7 @@ class IngestError(Refused):
 
 @dataclass(frozen=True)
 class Problem:
-    level: str  # error | warning
+    level: str  # error | warning | note (a row or column skipped on purpose, or the file's period taken: said)
     message: str
     sheet: str | None = None
     row: int | None = None
@@ -46,10 +46,11 @@ class Problem:
         return f"{where}: {self.message}" if where else self.message
 
     def as_dict(self) -> dict:
-        return {"Уровень": "ошибка" if self.level == "error" else "предупреждение", "Где": self.where,
+        return {"Уровень": LEVELS.get(self.level, "предупреждение"), "Где": self.where,
                 "Значение в ячейке": self.cell or "", "Что не так": self.message}
 
 
+LEVELS = {"error": "ошибка", "warning": "предупреждение", "note": "пропущено"}
 PROBLEM_COLUMNS = ["Уровень", "Что не так", "Где", "Значение в ячейке"]  # what is wrong before where
 
 

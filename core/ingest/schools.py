@@ -74,8 +74,11 @@ class Match:
 class SchoolMatcher:
     """Resolves the school references of one upload for one user (cached per reference)."""
 
-    def __init__(self, scope: Scope, schools: list[dict], territories: dict[int, str], aliases: list[dict]):
+    def __init__(self, scope: Scope, schools: list[dict], territories: dict[int, str], aliases: list[dict],
+                 answers: dict[str, str] | None = None):
         self.scope = scope
+        # the user's answers for this upload: a name as written -> a school code («--answer school:…=CODE»)
+        self.answers = {k.strip(): v.strip().lower() for k, v in (answers or {}).items()}
         self.territories = territories
         self.towns = town_stems(list(territories.values()))
         self.by_code = {s["code"].lower(): s for s in schools}
@@ -119,6 +122,12 @@ class SchoolMatcher:
         s = self.by_code.get(ref.strip().lower())
         if s:
             return Match(s)
+        answered = self.answers.get(ref.strip())
+        if answered is not None:
+            s = self.by_code.get(answered)
+            if s is None:
+                return Match(None, f"школа «{ref}»: в ответе указан код «{answered}», такой школы нет в справочнике")
+            return Match(s)
         key = self.key(ref)
         mine = self.mine_by_key.get(key, {})
         if not mine and key in self.aliases:  # a remembered spelling never overrides a school's own name
@@ -140,11 +149,17 @@ class SchoolMatcher:
         return Match(None, f"школа «{ref}» не найдена в справочнике (ни по коду, ни по наименованию).{hint}", cands)
 
     def closest(self, ref: str, limit: int = 3) -> list[dict]:
+        """The names nearest to `ref`, those with the school's own number first («СОШ №2 им. Героя
+        …» -> «СОШ № 2» before «СОШ № 14», however alike the rest of the words)."""
         if not self._choices:
             return []
-        found = process.extract(self.key(ref), self._choices, scorer=fuzz.WRatio, limit=limit)
+        key = self.key(ref)
+        number = next((w for w in key.split() if w.isdigit()), None)
+        found = process.extract(key, self._choices, scorer=fuzz.WRatio, limit=None)
         by_id = {s["id"]: s for s in self.mine}
-        return [by_id[sid] for _, _, sid in found]
+        if number is not None:
+            found.sort(key=lambda x: (number not in self._choices[x[2]].split(), -x[1]))
+        return [by_id[sid] for _, _, sid in found[:limit]]
 
 
 def load_aliases(engine: Engine) -> list[dict]:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from core import auth, periods
 from core.auth import Scope
 from core.db import get_engine
+from core.formatting import natural_sorted
 from core.ingest.parse import DATA_SHEET, FORM_SHEET, KEY_MARK, META_SHEET
 from core.ingest.pipeline import column_labels
 from core.ingest.problems import IngestError
@@ -28,13 +29,14 @@ LOCKED = PatternFill("solid", fgColor="EEF2F7")
 THIN = Side(style="thin", color="9FB3C8")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 
+# {cells}: where to type, {key}: what carries the columns' meaning — each workbook names its own sheet
 INSTRUCTION = [
     "Как заполнить",
-    "1. Заполняйте только белые ячейки листа «Данные». Код и наименование школы менять нельзя.",
+    "1. Заполняйте только белые ячейки {cells}.",
     "2. Для долей введите два целых числа: «всего» и «из них». Процент посчитает система.",
     "3. «Из них» не может быть больше, чем «всего». Отрицательные числа не принимаются.",
     "4. Если данных нет, оставьте ячейку пустой (не пишите 0, если значение неизвестно).",
-    "5. Не удаляйте скрытую вторую строку и лист «_meta»: по ним система узнаёт столбцы, "
+    "5. Не удаляйте {key} и лист «_meta»: по ним система узнаёт {what}, "
     "даже если заголовки переименованы или переставлены.",
     "6. Сохраните файл как «Книга Excel (*.xlsx)» и загрузите на странице «Загрузка данных».",
 ]
@@ -70,7 +72,7 @@ def _schools(engine: Engine, scope: Scope, territory_id: int | None, school_ids:
     with engine.connect() as c:
         rows = [dict(r._mapping) for r in c.execute(text(
             "SELECT id, code, name, short_name, territory_id FROM school ORDER BY short_name"))]
-    rows = [r for r in rows if scope.can_see_school(r["id"], r["territory_id"])
+    rows = [r for r in natural_sorted(rows, key=lambda r: r["short_name"]) if scope.can_see_school(r["id"], r["territory_id"])
             and (territory_id is None or r["territory_id"] == territory_id)
             and (school_ids is None or r["id"] in school_ids)]
     if not rows:
@@ -107,12 +109,13 @@ def _meta_sheet(wb: Workbook, items: list[tuple[str, str]]) -> None:
     ws.sheet_state = "hidden"
 
 
-def _instruction(wb: Workbook, title: str) -> None:
+def _instruction(wb: Workbook, title: str, **words: str) -> None:
+    """The instruction sheet, naming the workbook's own sheet and key (`words`: cells, key, what)."""
     ws = wb.create_sheet("Инструкция")
     ws.append([title])
     ws["A1"].font = Font(bold=True, size=14)
     for line in INSTRUCTION:
-        ws.append([line])
+        ws.append([line.format(**words)])
     ws["A2"].font = Font(bold=True)
     ws.column_dimensions["A"].width = 120
 
@@ -192,7 +195,9 @@ def build_template(scope: Scope, period_code: str, *, territory_id: int | None =
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
-    _instruction(wb, f"Шаблон сбора данных за {period['label']}")
+    _instruction(wb, f"Шаблон сбора данных за {period['label']}",
+                 cells=f"листа «{DATA_SHEET}». Код и наименование школы менять нельзя",
+                 key="скрытую вторую строку", what="столбцы")
     _meta_sheet(wb, [("template_version", TEMPLATE_VERSION), ("kind", "template"), ("period", period["code"]),
                      ("created", date.today().isoformat()), ("schools", ",".join(s["code"] for s in schools))]
                 + [(k, h) for k, h in zip(keys, heads)])
@@ -238,7 +243,9 @@ def build_school_form(scope: Scope, period_code: str, school_id: int, *, indicat
     ws.column_dimensions["C"].width = 16
     ws.column_dimensions["D"].hidden = True
     ws.protection.sheet = True
-    _instruction(wb, f"Форма школы за {period['label']}")
+    _instruction(wb, f"Форма школы за {period['label']}",
+                 cells=f"столбца «Значение» листа «{FORM_SHEET}». Показатели и подписи менять нельзя",
+                 key="скрытый столбец D («ключ»)", what="строки")
     _meta_sheet(wb, [("template_version", TEMPLATE_VERSION), ("kind", "school_form"), ("period", period["code"]),
                      ("school_code", school["code"]), ("created", date.today().isoformat())])
     return _save(wb)

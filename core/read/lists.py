@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from core import access
+from core.formatting import natural_key
 from core.auth import Scope
 from core.db import get_engine
 from core.read.types import SCHOOL_COLUMNS, School
@@ -84,4 +85,4 @@ def schools(scope: Scope, engine: Engine | None = None) -> tuple[School, ...]:
         SELECT {SCHOOL_COLUMNS} FROM school s JOIN territory t ON t.id = s.territory_id
         WHERE s.id IN ({{schools}})
         ORDER BY t.name, s.short_name""", scope)
-    return tuple(School.of(r) for r in rows)
+    return tuple(School.of(r) for r in sorted(rows, key=lambda r: (r["territory"], natural_key(r["short_name"]))))

@@ -187,10 +187,10 @@ def children(engine: Engine, territory_id: int, scope: Scope) -> list[dict]:
 
 
 def _schools(engine: Engine, territory_id: int, scope: Scope) -> list[dict]:
-    return access.rows(engine, """
+    return sorted(access.rows(engine, """
         SELECT id, code, name, short_name, is_shnor, is_shnsu, is_leader, is_demo
         FROM school WHERE territory_id = :tid AND id IN ({schools}) ORDER BY short_name""", scope,
-                       {"tid": territory_id})
+                       {"tid": territory_id}), key=lambda r: fmt.natural_key(r["short_name"]))
 
 
 def _columns(trows: list[dict]) -> dict[int, str]:
@@ -399,7 +399,7 @@ def _school_matrix(engine, trows, now, schools, cut, milestones, frozen):
     n_meeting = dict(n_schools)
     lagging: dict[int, list[str]] = {r["id"]: [] for r in school_rows}
     rows = []
-    for s in sorted(schools, key=lambda s: (not s["is_shnor"], not s["is_shnsu"], s["short_name"])):
+    for s in sorted(schools, key=lambda s: (not s["is_shnor"], not s["is_shnsu"], fmt.natural_key(s["short_name"]))):
         cells = {}
         for r in school_rows:
             res = results.get((r["id"], subjects[s["id"]]))

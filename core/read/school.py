@@ -109,12 +109,12 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
         results = ev_mod.evaluate_many(conn, trows, [subject], cut, now=now, series=groups)
         results, frozen = approval.overlay(conn, results)  # an approved period shows what was approved
         starts = period_starts(conn)
-        curators = tuple(r["short_name"] for r in _rows(conn, """
+        curators = tuple(fmt.natural_sorted(r["short_name"] for r in _rows(conn, """
             SELECT c.short_name FROM curatorlink l JOIN school c ON c.id = l.curator_school_id
-            WHERE l.school_id = :sid ORDER BY c.short_name""", {"sid": school_id}))
-        curated = tuple(r["short_name"] for r in _rows(conn, """
+            WHERE l.school_id = :sid ORDER BY c.short_name""", {"sid": school_id})))
+        curated = tuple(fmt.natural_sorted(r["short_name"] for r in _rows(conn, """
             SELECT c.short_name FROM curatorlink l JOIN school c ON c.id = l.school_id
-            WHERE l.curator_school_id = :sid ORDER BY c.short_name""", {"sid": school_id}))
+            WHERE l.curator_school_id = :sid ORDER BY c.short_name""", {"sid": school_id})))
         members: dict[str, list[str]] = {}
         for r in _rows(conn, """
                 SELECT g.id, g.name, s.short_name FROM schoolgroup g JOIN schoolgroupmember m ON m.group_id = g.id

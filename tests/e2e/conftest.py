@@ -95,18 +95,25 @@ def _start(tmp_path: Path, extra_env: dict | None):
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     log.close()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            return None, (tmp_path / "server.log").read_text()
+    if healthy(base, 90, proc):
+        return proc, base
+    if proc.poll() is not None:
+        return None, (tmp_path / "server.log").read_text()
+    proc.kill()
+    raise RuntimeError("streamlit did not start in 90 s:\n" + (tmp_path / "server.log").read_text())
+
+
+def healthy(base: str, seconds: float, proc: subprocess.Popen) -> bool:
+    """Whether `base` answers /_stcore/health within `seconds` (False at once when `proc` has exited)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline and proc.poll() is None:
         try:
             with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
                 if r.status == 200:
-                    return proc, base
+                    return True
         except OSError:
             time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("streamlit did not start in 90 s:\n" + (tmp_path / "server.log").read_text())
+    return False
 
 
 def start_server(tmp_path: Path, extra_env: dict | None = None, template: str | None = None):

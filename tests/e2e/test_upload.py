@@ -6,6 +6,7 @@ import io
 from openpyxl import load_workbook
 
 from tests.e2e.conftest import login, shot, wait_idle
+from tests.e2e.test_cycle import write
 
 DROPZONE = '[data-testid="stFileUploaderDropzone"]'
 
@@ -144,3 +145,23 @@ def test_a_file_over_the_limit_is_refused_in_russian_whatever_its_size(server, p
     assert words == [], words  # «File must be 16.0MB or smaller.», the chip's «41.9MB»: not shown
     assert not page.get_by_text(re.compile("File must be|or smaller")).is_visible()
     assert page.locator('[data-testid="stMetricValue"]').count() == 0  # nothing was read: no preview
+
+
+def test_an_office_report_with_groups_and_a_signature_lands_for_its_own_period(server, page, tmp_path):
+    """Issue 25: the town's report (ШНОР/ШНСУ group rows, subtotals, a footnote, the signature block)
+    uploaded without choosing a period: the file's IV quarter is preselected and said, the rows that
+    are not schools are listed as skipped, nothing is asked, and it is written."""
+    from tests import ingest_files as f
+
+    login(page, server, "demo-methodist", then="/upload")
+    path = tmp_path / "отчёт ШНОР ШНСУ.xlsx"
+    path.write_bytes(f.signed_group_form())
+    upload(page, path)
+    page.wait_for_selector("text=Пропущено при чтении (не данные школ)")
+    page.wait_for_selector("text=взят из файла")
+    assert page.get_by_role("combobox", name="Период данных").input_value() == "IV кв. 2024"
+    assert page.locator('[data-testid="stMetricValue"]').nth(0).inner_text() == "12"
+    assert page.get_by_text("Файл задаёт вопросов").count() == 0
+    shot(page, "upload-office-report")
+    write(page)
+    page.wait_for_selector("text=Записано: загрузка №")
