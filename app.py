@@ -19,6 +19,9 @@ from core.startup import ensure_database  # noqa: E402
 from server.middleware import AuthGateMiddleware, SecurityHeadersMiddleware, TrustedProxyMiddleware  # noqa: E402
 from server import media  # noqa: E402
 from server.compression import StaticGzipMiddleware  # noqa: E402
+from server.faults import DatabaseDownMiddleware  # noqa: E402
+from server.inject import InjectScriptMiddleware  # noqa: E402
+from server.limits import BodyLimitMiddleware  # noqa: E402
 from server.routes import ROUTES  # noqa: E402
 
 ensure_database()
@@ -27,6 +30,9 @@ media.install()  # download URLs bound to the login session that made them
 app = st.App(
     "main.py",
     routes=ROUTES,
+    # the outermost first: compression of static files (it never touches the app page, whose script
+    # InjectScript adds), then the proxy's address, headers, the database's health, bounded bodies, the gate
     middleware=[Middleware(StaticGzipMiddleware), Middleware(TrustedProxyMiddleware), Middleware(SecurityHeadersMiddleware),
-                Middleware(AuthGateMiddleware)],
+                Middleware(DatabaseDownMiddleware), Middleware(BodyLimitMiddleware),
+                Middleware(AuthGateMiddleware), Middleware(InjectScriptMiddleware)],
 )

@@ -35,7 +35,7 @@ school_names = dict(zip(schools["id"], schools["label"]))  # «СОШ № 2 — 
 def edit_user(uid: int, row) -> None:
     """Role, territory and school of a user (audited; their sessions end when access changes)."""
     with st.form(f"admin_edit_{uid}"):
-        st.markdown(f"**Роль и привязка пользователя «{row['login']}»**")
+        st.markdown(f"**Роль и привязка пользователя «{md_text(row['login'])}»**")
         c1, c2, c3 = st.columns(3)
         role = c1.selectbox("Роль", ROLES, index=list(ROLES).index(row["role"]), format_func=ROLE_LABELS.get,
                             key=f"edit_role_{uid}")
@@ -94,8 +94,8 @@ with tab_users:
 
 with tab_new:
     with st.form("admin_new_user", clear_on_submit=False):
-        login = st.text_input("Логин", key="new_login")
-        full_name = st.text_input("ФИО", key="new_name")
+        login = st.text_input("Логин", key="new_login", max_chars=64, help="Буквы, цифры и знаки . _ - @")
+        full_name = st.text_input("ФИО", key="new_name", max_chars=255)
         role = st.selectbox("Роль", ROLES, format_func=ROLE_LABELS.get, key="new_role")
         territory = st.selectbox("Территория (руководитель управления, методист)", terr_ids,
                                  format_func=lambda i: "—" if i is None else terr_names[i], key="new_territory")
@@ -178,6 +178,6 @@ with c2:
                 try:
                     before = maintenance.restore(sc, name, confirm=sure, engine=cache.engine())
                     cache.refresh_version()  # the write bumped the data version: this run reads after it
-                    st.success(f"Восстановлено из «{name}». Прежнее состояние сохранено как «{before.name}».")
+                    st.success(f"Восстановлено из «{md_text(name)}». Прежнее состояние сохранено как «{md_text(before.name)}».")
                 except maintenance.MaintenanceError as exc:
                     st.error(md_text(str(exc)))

@@ -390,7 +390,7 @@ with tab_matrix:
         st.info("Цели этой дорожной карты оцениваются по группе школ в целом, а не по каждой школе.")
 with tab_trends:
     pick = st.segmented_control("Цель", [c.target_id for c in ov.cards], default=ov.cards[0].target_id,
-                                format_func=lambda t: next(f"{c.number}. {c.short_name}" for c in ov.cards
+                                format_func=lambda t: next(f"{c.number}. {escape(c.short_name)}" for c in ov.cards
                                                            if c.target_id == t), key="trend_pick")
     card = next((c for c in ov.cards if c.target_id == pick), ov.cards[0])
     st.markdown(f"#### {card.number}. {escape(card.indicator_name)}")

@@ -12,6 +12,7 @@ from core import formatting as fmt
 from core.auth import AccessDenied
 from ui import cache, phone, sources
 from ui.common import chart_with_downloads, demo_banner, scope, status_badge, table_with_download
+from ui.tables import text_table
 
 sc = scope()
 
@@ -96,7 +97,7 @@ if not view.targets:
                                                             r["n_schools"]),
                  "Сравнение": "—" if r["value_kind"] == "flag" else _compare(r)} for r in rows]
         with phone.desk("school_indicators"):
-            st.table(rows, hide_index=True)
+            text_table(rows)
         with phone.phone("school_indicators"):
             phone.rows_as_cards(rows, "Показатель", strong=("Школа",))
     else:
@@ -127,7 +128,7 @@ else:
         })
         statuses.append(ev.status)
     with phone.desk("school_targets"):
-        st.table(table, hide_index=True)  # an HTML table: prints cleanly from the browser
+        text_table(table)  # an HTML table: prints cleanly from the browser
     with phone.phone("school_targets"):  # one card per target, its status first
         phone.target_cards(table, statuses)
     sources.approval_notes([(t.short_name, t.approval, t.unit) for t in view.targets])

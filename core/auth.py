@@ -14,8 +14,10 @@ import inspect
 import ipaddress
 import json
 import os
+import re
 import secrets
 import threading
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -86,6 +88,50 @@ def needs_rehash(password_hash: str) -> bool:
 def check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AuthError(f"Пароль слишком короткий: нужно не меньше {MIN_PASSWORD_LENGTH} символов.")
+
+
+MAX_LOGIN_LENGTH = 64  # the login form reads no more (server/routes.py), the column holds no more
+MAX_NAME_LENGTH = 255
+_LOGIN_CHARS = re.compile(r"[0-9a-zа-яё._@-]+")
+
+
+def _bad_char(text: str) -> tuple[int, str] | None:
+    """The first control, format (bidirectional override, zero-width) or unassigned character:
+    (position from 1, its code as U+XXXX)."""
+    for i, ch in enumerate(text, 1):
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            return i, f"U+{ord(ch):04X}"
+    return None
+
+
+def check_login(login: str) -> str:
+    """The login as stored (trimmed, lower case), or a refusal that says what is wrong: the same
+    limits as the login form (at most 64 characters), letters, digits and . _ - @ only."""
+    login = (login or "").strip().lower()
+    if not login:
+        raise AuthError("Укажите логин.")
+    bad = _bad_char(login)
+    if bad:
+        raise AuthError(f"Логин содержит недопустимый невидимый или управляющий символ ({bad[1]}, "
+                        f"позиция {bad[0]}).")
+    if len(login) > MAX_LOGIN_LENGTH:
+        raise AuthError(f"Логин слишком длинный: {len(login)} символов, допускается не больше {MAX_LOGIN_LENGTH}.")
+    if not _LOGIN_CHARS.fullmatch(login):
+        wrong = next(ch for ch in login if not _LOGIN_CHARS.fullmatch(ch))
+        raise AuthError(f"Логин может содержать только буквы, цифры и знаки . _ - @; «{wrong}» недопустим.")
+    return login
+
+
+def check_full_name(full_name: str) -> str:
+    """The name as stored (trimmed, inner runs of spaces kept), or a refusal: at most 255
+    characters, no control, bidirectional or other invisible characters."""
+    full_name = (full_name or "").strip()
+    bad = _bad_char(full_name)
+    if bad:
+        raise AuthError(f"ФИО содержит недопустимый невидимый или управляющий символ ({bad[1]}, позиция {bad[0]}).")
+    if len(full_name) > MAX_NAME_LENGTH:
+        raise AuthError(f"ФИО слишком длинное: {len(full_name)} символов, допускается не больше {MAX_NAME_LENGTH}.")
+    return full_name
 
 
 def token_hash(token: str) -> str:
@@ -271,9 +317,8 @@ def create_user(session: Session, *, login: str, password: str, full_name: str, 
                 check_rules: bool = True, password_hash: str | None = None) -> User:
     """`password_hash`: computed beforehand by the caller, so that Argon2 runs outside the write
     transaction (see `hash_password`)."""
-    login = login.strip().lower()
-    if not login:
-        raise AuthError("Укажите логин.")
+    login = check_login(login)
+    full_name = check_full_name(full_name)
     if role not in ROLES:
         raise AuthError(f"Неизвестная роль: {role}")
     check_ties(role, territory_id, school_id)
@@ -486,6 +531,7 @@ def _revoke_token(session: Session, token: str) -> int | None:
         return None
     sess.revoked_at = utcnow()
     session.add(sess)
+    sessions_ended()
     return sess.user_id
 
 
@@ -641,13 +687,39 @@ def logout_csrf(session_token: str | None) -> str:
     return hmac.new(session_token.encode(), b"logout", "sha256").hexdigest()[:32]
 
 
+_SESSIONS_ENDED: list = []  # callbacks of the server (server/sockets.py): sessions were ended here
+
+
+def on_sessions_ended(fn) -> None:
+    """Call `fn()` whenever this process ends login sessions (after the ending transaction): the
+    server closes those sessions' open websockets. Core knows nothing of websockets."""
+    if fn not in _SESSIONS_ENDED:
+        _SESSIONS_ENDED.append(fn)
+
+
+def sessions_ended() -> None:
+    def tell():
+        for fn in list(_SESSIONS_ENDED):
+            try:
+                fn()
+            except Exception:  # noqa: BLE001 - a listener never undoes an ended session
+                pass
+
+    if in_write_transaction():
+        after_write_transaction(tell)
+    else:
+        tell()
+
+
 def revoke_all_sessions(session: Session) -> int:
     """End every open session (after a restore: the restored database brings back old sessions)."""
+    sessions_ended()
     return session.execute(update(AuthSession).where(AuthSession.revoked_at.is_(None))
                            .values(revoked_at=utcnow())).rowcount or 0
 
 
 def revoke_user_sessions(session: Session, user_id: int) -> None:
+    sessions_ended()
     now = utcnow()
     for sess in session.exec(select(AuthSession).where(AuthSession.user_id == user_id,
                                                        AuthSession.revoked_at == None)).all():  # noqa: E711

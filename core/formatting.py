@@ -30,6 +30,8 @@ def num(x: float | None, digits: int = 1, *, unit: str = "") -> str:
     groups, decimal comma), at most `digits` decimals; None or NaN -> '—'."""
     if x is None or x != x:
         return "—"
+    if abs(x) >= 1e15:  # far beyond any count (a stored 1e308 or ∞ must not break a page): 1,2·10³⁰⁸
+        return _huge(x) + (f"{NBSP}{unit}" if unit else "")
     pattern = "#,##0" + ("." + "#" * digits if digits > 0 else "")
     text = format_decimal(round(x, max(digits, 0)), format=pattern, locale=RU)
     if text in ("-0", "−0"):
@@ -37,6 +39,16 @@ def num(x: float | None, digits: int = 1, *, unit: str = "") -> str:
     if unit:
         return f"{text}{NBSP}{unit}"
     return text
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _huge(x: float) -> str:
+    if x in (float("inf"), float("-inf")):
+        return "∞" if x > 0 else "-∞"
+    mantissa, exp = f"{x:.1e}".split("e")
+    return f"{mantissa.replace('.', ',')}·10{str(int(exp)).translate(_SUPERSCRIPT)}"
 
 
 def value(x: float | None, unit: str, digits: int = 1) -> str:
@@ -54,6 +66,8 @@ def value(x: float | None, unit: str, digits: int = 1) -> str:
 def plural(n: float, forms: tuple[str, str, str]) -> str:
     """1 школа, 2 школы, 5 школ, 1,5 школы: forms are (one, few, many), chosen by babel's Russian
     plural rules."""
+    if n != n or abs(n) == float("inf"):
+        return forms[2]
     form = RU.plural_form(abs(n))
     return {"one": forms[0], "few": forms[1], "many": forms[2]}.get(form, forms[1])
 
@@ -203,8 +217,33 @@ def md_text(text: object) -> str:
     user typed is shown as typed and nothing in it is interpreted. The one escaping helper for
     every place that renders Markdown or HTML (chart labels are Vega-Lite text: nothing to escape)."""
     s = "" if text is None else str(text)
+    # control and direction-override characters act on the text around them (a right-to-left
+    # override shows the rest of a name backwards): shown as «�» instead
+    s = "".join("\ufffd" if _acts(c) else c for c in s)
     # GFM links bare URLs and e-mail addresses after entities are decoded: an invisible word joiner
     # inside "http", "www" and after "@" keeps them text
     s = _AUTOLINK.sub(lambda m: m.group(0)[0] + WORD_JOINER + m.group(0)[1:], s).replace("@", "@" + WORD_JOINER)
-    return "".join(_MD_ENTITIES.get(c, c) for c in s)
+    s = "".join(_MD_ENTITIES.get(c, c) for c in s)
+    # a line of its own must not open a block: a list («- », «+ », «1. »), a setext heading («===»,
+    # «---») or, indented, a code block
+    return _LINE_START.sub(lambda m: "&#" + str(ord(m.group(1)[0])) + ";" + m.group(1)[1:], _INDENT.sub("\n", s))
+
+
+_BIDI = set("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c")
+_LINE_START = re.compile(r"(?m)^([-+=]|\d+[.)])")
+_INDENT = re.compile(r"\n[ \t]+")
+
+
+def _acts(c: str) -> bool:
+    return (ord(c) < 32 and c not in "\n\t") or 0x7f <= ord(c) < 0xa0 or c in _BIDI
+
+
+def table_text(value: object) -> object:
+    """A table cell (st.table renders every cell as Markdown) shown as typed: `md_text`, on one
+    line (a line break inside a cell could start a list, a heading or a code block), control and
+    direction-override characters shown as «�» instead of acting. Numbers and empties pass as
+    they are."""
+    if value is None or isinstance(value, (int, float)):
+        return value
+    return md_text(re.sub(r"[\r\n\t\v\f]+", " ", str(value)))
 

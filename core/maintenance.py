@@ -14,8 +14,9 @@ from sqlalchemy.engine import Engine
 
 from core import auth, policy
 from core.auth import Scope
-from core.db import get_engine, session_scope
+from core.db import get_engine, make_engine, session_scope
 from core.errors import Refused
+from core.ingest import value_ranges
 from core.settings import DATA_DIR
 
 BACKUP_DIR = DATA_DIR / "backups"
@@ -78,14 +79,32 @@ def restore(scope: Scope, name: str, *, confirm: bool, engine: Engine | None = N
             raise MaintenanceError(f"Резервная копия «{name}» повреждена; восстановление отменено.")
     before = backup(scope, engine, directory)
     dest = _sqlite_path(engine)
-    with sqlite3.connect(path) as a, sqlite3.connect(dest, timeout=30) as b:
+    staged = dest.with_name(dest.name + ".restoring")
+    staged.unlink(missing_ok=True)
+    with sqlite3.connect(path) as a, sqlite3.connect(staged) as b:
         a.backup(b)
-    with session_scope(engine, write=True) as s:
-        # the copy brings back the sessions open when it was made: every session ends, the
-        # administrator's own included (everybody logs in again, with the restored passwords)
-        ended = auth.revoke_all_sessions(s)
-        auth.audit(s, "backup_restored", user_id=scope.user_id, login=scope.login,
-                   details={"file": path.name, "saved_before": before.name, "sessions_ended": ended})
+    with engine.connect() as c:
+        open_now = c.execute(text("SELECT COUNT(*) FROM authsession WHERE revoked_at IS NULL")).scalar()
+    # The copy brings back the sessions open when it was made (a logged-out one among them): they
+    # end in the staged copy, with the audit entry, BEFORE it replaces the live database, so the
+    # swap is the one step that ends every session — the live ones vanish with the live data, the
+    # copy's arrive already ended. A restore that dies before the swap leaves the live database as
+    # it was; after it, nothing of the copy is valid. Everybody logs in again (the administrator
+    # too), with the restored passwords.
+    staged_engine = make_engine(f"sqlite:///{staged}")
+    try:
+        with session_scope(staged_engine, write=True) as s:
+            ended = auth.revoke_all_sessions(s)
+            auth.audit(s, "backup_restored", user_id=scope.user_id, login=scope.login,
+                       details={"file": path.name, "saved_before": before.name,
+                                "sessions_ended": (open_now or 0) + ended})
+    finally:
+        staged_engine.dispose()
+    with sqlite3.connect(staged) as a, sqlite3.connect(dest, timeout=30) as b:
+        a.backup(b)  # one step (all pages, one write transaction): readers see the old or the new
+    for leftover in (staged, staged.with_name(staged.name + "-wal"), staged.with_name(staged.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    auth.sessions_ended()  # the open websockets of this server close now (server/sockets.py)
     return before
 
 
@@ -147,6 +166,16 @@ def integrity(engine: Engine | None = None) -> list[Finding]:
         if diff:
             out.append(Finding("summary", diff, "сводная таблица расходится со значениями показателей "
                                                 "(исправляется командой python -m core.cli recount)"))
+    outside = value_ranges.stored_outside(engine)
+    if outside:
+        from core.formatting import num
+
+        shown = "; ".join(f"«{o['school']}», {o['indicator']} ({o['part']}), {o['period']}: {num(o['value'], 2)} "
+                          f"(допустимо от 0 до {num(o['top'], 0)})" for o in outside[:5])
+        out.append(Finding("value_range", len(outside), "значения вне допустимого диапазона"
+                           + (" (показаны первые 50)" if len(outside) >= 50 else "") + ": " + shown
+                           + (" …" if len(outside) > 5 else "")
+                           + " — исправьте их на странице «Ввод данных» или отмените загрузку"))
     return out
 
 

@@ -80,6 +80,10 @@ class Indicator(SQLModel, table=True):
     numerator_label: str | None = Field(default=None, max_length=255)
     denominator_label: str | None = Field(default=None, max_length=255)
     description: str | None = Field(default=None, sa_column=Column(Text))
+    # the plausible range (core/ingest/value_ranges.py): the largest count a school may report, and
+    # what bounds it per school («pupils» | «teachers»); empty: from the kind, unit and labels
+    max_value: float | None = None
+    per_school: str | None = Field(default=None, max_length=16)
 
 
 class Measurement(SQLModel, table=True):

@@ -30,7 +30,7 @@ from core.db import get_engine
 from core.roadmap import ACTIVITY_STATUSES, is_overdue
 from core.vocabulary import OFF_TRACK, SCHOOL_UNIT, STATUS_LABELS
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from core.safe_xlsx import is_risky, safe_cell  # noqa: F401 - the one rule, used here and re-exported
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -401,11 +401,6 @@ def school_card(scope: Scope, school_id: int, as_of: date | None = None, *, engi
 # ---------------------------------------------------------------------------------------------
 # XLSX exports
 # ---------------------------------------------------------------------------------------------
-def formula_like(value) -> bool:
-    """Text that a spreadsheet would run as a formula if typed: =, +, -, @, tab or CR first."""
-    return isinstance(value, str) and value.startswith(FORMULA_START)
-
-
 def _workbook(sheets: dict[str, tuple[list[str], list[list]]],
               formats: dict[str, dict[int, str]] | None = None) -> bytes:
     """Sheets of a header row and rows. Numbers and dates are written as numbers and dates; text is
@@ -426,7 +421,7 @@ def _workbook(sheets: dict[str, tuple[list[str], list[list]]],
             for i, c in enumerate(ws[ws.max_row]):
                 if isinstance(c.value, str):
                     c.data_type = "s"  # never a formula, whatever the text
-                    if formula_like(c.value):
+                    if is_risky(c.value):  # the one rule (core.safe_xlsx)
                         c.quotePrefix = True
                 elif i in col_formats and isinstance(c.value, (int, float)):
                     c.number_format = col_formats[i]

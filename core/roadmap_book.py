@@ -37,6 +37,7 @@ from core.models import (Activity, ActivityIndicator, ActivityRisk, ActivityScho
                          SchoolGroupMember, SchoolRisk, Target, TargetMilestone, Territory, Upload)
 from core.roadmap import ACTIVITY_STATUSES, expand_risk_codes, parse_deadline
 from core.targets import kinds as target_kinds
+from core.safe_xlsx import neutralise
 from core.territories import add_territory
 
 FORMAT = "roadmap-v1"
@@ -193,7 +194,7 @@ def write(book: dict) -> bytes:
     meta.sheet_state = "hidden"
     wb.active = 1
     out = io.BytesIO()
-    wb.save(out)
+    neutralise(wb).save(out)
     return out.getvalue()
 
 

@@ -23,6 +23,7 @@ from core.ingest.problems import IngestError
 from core.roadmap import parse_deadline
 from core.roadmap_book import MAIN_FIELDS, MAIN_SHEET, SHEETS
 from core.roadmap_book import write as write_book
+from core.safe_xlsx import neutralise
 
 CHECK = "Проверить"
 CHECK_HINT = "что выведено из документа и почему; проверьте и очистите ячейку"
@@ -966,7 +967,7 @@ def workbook(d: Draft) -> bytes:
                   "содержат догадки: проверьте их, исправьте и очистите пометку. Столбец «Проверить» при загрузке "
                   "не читается.").font = Font(bold=True)
     out = io.BytesIO()
-    wb.save(out)
+    neutralise(wb).save(out)
     return out.getvalue()
 
 

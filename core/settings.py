@@ -68,6 +68,8 @@ class Settings:
     # The office's time zone (TIME_ZONE, an IANA name): every time shown — pages, logs, documents, the
     # CLI — is in it («06.12.2026 20:34»); timestamps are stored in UTC.
     time_zone: str = "Europe/Moscow"
+    # A request body that sends nothing for this long is cut (408): see server/limits.py.
+    request_body_seconds: float = 30.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -98,6 +100,7 @@ def get_settings() -> Settings:
         demo_today=_date(_get("DEMO_TODAY", DEFAULT_DEMO_TODAY)),
         min_coverage=float(_get("MIN_COVERAGE_PERCENT", "80")) / 100.0,
         time_zone=_zone(_get("TIME_ZONE", DEFAULT_TIME_ZONE)),
+        request_body_seconds=float(_get("REQUEST_BODY_SECONDS", "30")),
     )
 
 

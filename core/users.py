@@ -120,7 +120,7 @@ def update(scope: Scope, user_id: int, *, role: str, territory_id: int | None, s
                  "role": lambda r: r, "full_name": lambda n: n}
         new = {"role": role, "territory_id": territory_id, "school_id": school_id}
         if full_name is not None and full_name.strip():
-            new["full_name"] = full_name.strip()
+            new["full_name"] = auth.check_full_name(full_name)
         changes = {k: {"old": names[k](getattr(user, k)), "new": names[k](v)} for k, v in new.items()
                    if getattr(user, k) != v}
         if not changes:

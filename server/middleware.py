@@ -15,10 +15,10 @@ from starlette.concurrency import run_in_threadpool
 
 from core import auth
 from core.settings import get_settings
-from server import media
+from server import media, sockets
 
 PUBLIC_EXACT = {"/login", "/logout", "/setup", "/healthz", "/_stcore/health", "/favicon.png",
-                "/favicon.ico", "/robots.txt"}
+                "/favicon.ico", "/robots.txt", "/ui/connection.js"}
 PUBLIC_PREFIXES = ("/static/",)
 
 SECURITY_HEADERS = [
@@ -162,6 +162,8 @@ class AuthGateMiddleware:
                                         (b"content-length", str(len(body)).encode())]})
                 await send({"type": "http.response.body", "body": body})
                 return
+            if scope["type"] == "websocket":  # closed as soon as its login session ends
+                return await sockets.serve(self.app, scope, receive, send, token)
             return await self.app(scope, receive, send)
         if scope["type"] == "websocket":
             # refuse the handshake: an anonymous browser never gets a script run

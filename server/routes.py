@@ -21,6 +21,7 @@ from core.startup import ensure_database
 from core.read.lists import is_demo
 from core.settings import get_settings
 from server import templates
+from server.inject import SCRIPT_PATH, connection_js
 from core.navigation import PAGES, ROLE_PAGES
 
 CSRF_COOKIE = "mon_csrf"
@@ -60,9 +61,15 @@ def _with_csrf(html_for) -> HTMLResponse:
 
 
 async def _form(request: Request) -> dict[str, str]:
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return {}
+    """The posted form, read chunk by chunk up to MAX_FORM_BYTES (server/limits.py answers 413
+    before a larger body reaches here; this cap holds even without it): over it, no form."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_FORM_BYTES:
+            return {}
+        chunks.append(chunk)
+    body = b"".join(chunks)
     parsed = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
     return {k: v[0] for k, v in parsed.items()}
 
@@ -144,10 +151,11 @@ async def setup_post(request: Request) -> Response:
     form = await _form(request)
     if await run_in_threadpool(auth.has_users):
         return RedirectResponse("/login", status_code=303)
-    login_name, full_name = form.get("login", "")[:64], form.get("full_name", "")[:255]
+    login_name, full_name = form.get("login", ""), form.get("full_name", "")  # checked by core.auth
 
     def again(msg: str) -> Response:
-        resp = _with_csrf(lambda t: templates.setup_page(t, error=msg, login=login_name, full_name=full_name))
+        resp = _with_csrf(lambda t: templates.setup_page(t, error=msg, login=login_name[:64],
+                                                         full_name=full_name[:255]))
         resp.status_code = 400
         return resp
 
@@ -168,6 +176,16 @@ async def setup_post(request: Request) -> Response:
 
 
 async def health(_request: Request) -> Response:
+    """Up and reaching its database (a load balancer takes a 503 as «not now»)."""
+    from sqlalchemy import text
+
+    from core.db import get_engine
+
+    def ping():
+        with get_engine().connect() as c:
+            c.execute(text("SELECT 1"))
+
+    await run_in_threadpool(ping)  # unreachable: DatabaseDownMiddleware answers 503
     return JSONResponse({"status": "ok"})
 
 
@@ -179,4 +197,5 @@ ROUTES = [
     Route("/setup", setup_get, methods=["GET"]),
     Route("/setup", setup_post, methods=["POST"]),
     Route("/healthz", health, methods=["GET"]),
+    Route(SCRIPT_PATH, connection_js, methods=["GET"]),
 ]

@@ -109,3 +109,16 @@ def logout_page(csrf: str) -> str:
 <p class="sub">Завершить сеанс работы в системе мониторинга?</p>
 {logout_form(csrf)}"""
     return _page("Выход — мониторинг дорожных карт", body)
+
+
+def unavailable_page(retry_seconds: int) -> str:
+    """The page every route answers while the database cannot be reached (503): it reloads itself
+    every `retry_seconds`, so the user is back in the app as soon as the database is."""
+    body = f"""
+<h1>Сервис временно недоступен</h1>
+<p class="sub">Нет связи с базой данных. Ваши данные не потеряны: когда связь восстановится, страница
+откроется сама (проверка каждые {retry_seconds} секунд).</p>
+<p>Если это продолжается дольше нескольких минут, сообщите администратору системы.</p>
+<p><a href="">Обновить страницу сейчас</a></p>"""
+    page = _page("Сервис временно недоступен — мониторинг дорожных карт", body)
+    return page.replace("<head>", f'<head><meta http-equiv="refresh" content="{int(retry_seconds)}">', 1)

@@ -98,9 +98,10 @@ def problems_table(problems, *, cell: bool = True) -> None:
     """The problems of a file's check (core.ingest.problems.Problem) as an HTML table that wraps — a
     grid clipped «Что не так» at 1280 px; what is wrong first. `cell`: with the cell's value column."""
     from core.ingest.problems import problems_frame
+    from ui.tables import text_table
 
     frame = problems_frame(problems)
-    st.table(frame if cell else frame.drop(columns=["Значение в ячейке"]), hide_index=True)
+    text_table(frame if cell else frame.drop(columns=["Значение в ячейке"]))
 
 
 def table_with_download(frame, name: str, key: str, *, container=None, **dataframe_kwargs) -> None:

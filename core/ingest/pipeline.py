@@ -30,6 +30,7 @@ from core.ingest.numbers import NotANumber, cell_text, parse_number, ru
 from core.ingest.parse import Entry, Parsed, Question, _Context, column_labels, find_period, norm, parse  # noqa: F401
 from core.ingest.problems import IngestError, Problem
 from core.ingest.schools import SchoolMatcher, learn_alias, load_aliases  # noqa: F401 - learn_alias: the page's API
+from core.ingest import value_ranges
 from core.models import Measurement, MeasurementHistory, Upload, utcnow
 
 JUMP_POINTS = 20.0  # a share that moves more than this many points from the last period: a warning
@@ -71,6 +72,7 @@ class Catalog:
     periods: dict[str, dict]
     labels: dict[str, tuple[str, str]]  # normalised template header -> (indicator code, part)
     ind_by_name: dict[str, dict] = field(default_factory=dict)  # normalised code, name, short name -> indicator
+    bounds: value_ranges.Bounds | None = None  # plausible ranges of values (core/ingest/value_ranges.py)
 
 
 def load_catalog(engine: Engine) -> Catalog:
@@ -82,6 +84,7 @@ def load_catalog(engine: Engine) -> Catalog:
             "FROM indicator"))]
         periods = [dict(r._mapping) for r in c.execute(text('SELECT id, code, label, kind, "end" FROM period'))]
         territories = dict(c.execute(text("SELECT id, name FROM territory")).all())
+        bounds = value_ranges.load(c)
     labels = {}
     for i in inds:
         for part, label in column_labels(i):
@@ -89,7 +92,8 @@ def load_catalog(engine: Engine) -> Catalog:
     return Catalog(schools={s["id"]: s for s in schools}, by_code={s["code"].lower(): s for s in schools},
                    territories=territories, aliases=load_aliases(engine), indicators={i["code"]: i for i in inds}, periods={p["code"]: p for p in periods},
                    labels=labels, ind_by_name={n: i for i in inds for n in (norm(i["code"]), norm(i["short_name"]),
-                                                                             norm(i["name"])) if n})
+                                                                             norm(i["name"])) if n},
+                   bounds=bounds)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,6 +375,10 @@ def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code:
                 continue
             if kind == "flag" and number not in (0, 1):
                 pv.errors.append(_loc(e, "ожидается 1 (да) или 0 (нет)"))
+                continue
+            beyond = value_ranges.out_of_range(cat.bounds, ind, school["id"], part, number)
+            if beyond:
+                pv.errors.append(_loc(e, beyond))
                 continue
             if e.formula:
                 pv.warnings.append(_loc(e, "в ячейке формула: использовано её вычисленное значение", "warning"))

@@ -22,6 +22,7 @@ from core.formatting import natural_sorted
 from core.ingest.parse import DATA_SHEET, FORM_SHEET, KEY_MARK, META_SHEET
 from core.ingest.pipeline import column_labels
 from core.ingest.problems import IngestError
+from core.safe_xlsx import neutralise  # the one rule for every file sent out
 
 TEMPLATE_VERSION = "1"
 HEAD = PatternFill("solid", fgColor="0B4F8A")
@@ -78,22 +79,6 @@ def _schools(engine: Engine, scope: Scope, territory_id: int | None, school_ids:
     if not rows:
         raise IngestError("Нет школ для шаблона: выберите территорию или школы, доступные вашей учётной записи.")
     return rows
-
-
-RISKY_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(wb: Workbook) -> Workbook:
-    """Text that a spreadsheet would take for a formula (a school named «=…», «+…», «@…») is kept
-    as text: typed as a string with Excel's quote prefix, so nothing is evaluated when opened or
-    edited. Applied to every sheet of every file the app sends out."""
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for c in row:
-                if isinstance(c.value, str) and c.value.startswith(RISKY_START):
-                    c.data_type = "s"
-                    c.quotePrefix = True
-    return wb
 
 
 def _save(wb: Workbook) -> bytes:

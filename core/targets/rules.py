@@ -72,7 +72,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from core.targets.kinds import Kind as RegistryKind
 from core.targets.kinds import codes as kind_codes
@@ -333,7 +333,7 @@ def evaluate(
         expected, step = None, None
 
     prog = progress(value, baseline, tv, d)
-    common = dict(value=value, baseline=baseline, target_value=tv, progress=prog, expected=expected,
+    common: dict[str, Any] = dict(value=value, baseline=baseline, target_value=tv, progress=prog, expected=expected,
                   forecast=forecast, forecast_note=note, direction=d, forecast_ts=f_ts)
     if coverage is not None:
         n, m = coverage

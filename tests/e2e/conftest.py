@@ -134,16 +134,23 @@ def start_server(tmp_path: Path, extra_env: dict | None = None, template: str | 
 
 
 @contextlib.contextmanager
-def running_server(tmp_path: Path, extra_env: dict | None = None, template: str | None = None):
+def server_process(tmp_path: Path, extra_env: dict | None = None, template: str | None = None):
+    """`start_server`, stopped on exit: yields (process, base URL)."""
     proc, base = start_server(tmp_path, extra_env, template)
     try:
-        yield base
+        yield proc, base
     finally:
         proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextlib.contextmanager
+def running_server(tmp_path: Path, extra_env: dict | None = None, template: str | None = None):
+    with server_process(tmp_path, extra_env, template) as (_, base):
+        yield base
 
 
 def _fingerprint(db: Path) -> tuple:
