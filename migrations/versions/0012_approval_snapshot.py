@@ -1,7 +1,7 @@
 """approvalsnapshot, approvalfigure: the figures an approval froze; uservisit: a user's previous visit
 
 Revision ID: 0012_approval_snapshot
-Revises: 0013_column_mapping
+Revises: 0014_value_ranges
 Create Date: 2026-12-06
 """
 from typing import Sequence, Union
@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0012_approval_snapshot"
-down_revision: Union[str, None] = "0013_column_mapping"  # chained after main's head at the merge of main
+down_revision: Union[str, None] = "0014_value_ranges"  # chained after main's head at the merge of main
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
