@@ -11,7 +11,7 @@ from core import charts, explain, figures, reports
 from core import formatting as fmt
 from core import vocabulary as voc
 from core.auth import AccessDenied
-from ui import cache
+from ui import cache, sources
 from ui.common import chart_with_downloads, demo_banner, scope, status_badge
 
 sc = scope()
@@ -63,6 +63,7 @@ m[1].metric("Цель", fmt.value(ev.target_value, card.unit), help=card.rule_te
 m[2].metric("База", fmt.value(ev.baseline, card.unit), help=card.baseline_label)
 m[3].metric("Ожидалось по плану", card.expected_text)
 m[4].metric("Прогноз к сроку", fmt.value(ev.forecast, card.unit), help=f"{card.forecast_text}.")
+sources.control(sc, sources.indicator_figures(ov, view), "prov_indicator", pick_label="Значение")
 
 chart, spec = cache.figure("indicator_trend", sc, roadmap_id, target_id, as_of,
                            _build=lambda: cache.drawn(reports.target_chart(card, height=300)))

@@ -11,7 +11,7 @@ from core import charts, cycle, explain
 from core import formatting as fmt
 from core import vocabulary as voc
 from core.auth import AccessDenied
-from ui import cache, shell
+from ui import cache, shell, sources
 from ui.common import chart_with_downloads, demo_banner, page_for, scope, status_badge, status_table
 
 MEETING_CSS = """<style>
@@ -225,7 +225,8 @@ if meeting:
                         f'<div class="slide-rule">{rule_line(card)}</div>'
                         f'<div class="slide-meta">{meta_line(card)}</div>'
                         + (f'<div class="slide-meta">{escape(card.meeting_text.capitalize())}</div>'
-                           if card.n_schools else ""), unsafe_allow_html=True)
+                           if card.n_schools else "")
+                        + sources.approval_tile_line(card.approval, card.unit, "slide-meta"), unsafe_allow_html=True)
             if ev.progress is not None:
                 st.progress(min(max(ev.progress, 0.0), 1.0), text=progress_text(card))
         with right:  # the chart leaves room below it for who reported and who lags: one 720 px screen
@@ -353,9 +354,11 @@ def tile_html(card) -> str:
             + charts.sparkline_svg([s.value for s in card.series], target=ev.target_value, status=ev.status,
                                    height=22)
             + bar + (f'<div class="tile-meta"{missing}>{escape(_first_up(" · ".join(foot)))}</div>' if foot else "")
+            + sources.approval_tile_line(card.approval, card.unit) + sources.change_mark(MARKS.get(card.target_id))
             + reason + f"</{tag}>")
 
 
+MARKS = sources.tile_marks(sc, ov)  # values changed since the last approval or the previous visit
 n_cards = len(ov.cards)
 if n_cards > FIRST_SCREEN:
     st.caption(f"Целей в дорожной карте: {n_cards}; на первом экране — {FIRST_SCREEN}, ещё {n_cards - FIRST_SCREEN} "
@@ -364,6 +367,8 @@ if ov.matrix_targets:  # who lags, above the tiles: on the projector's first scr
     st.markdown(lagging_html(ov.lagging_units()), unsafe_allow_html=True)
 st.markdown('<div class="tiles">' + "".join(tile_html(c) for c in ov.cards) + "</div>", unsafe_allow_html=True)
 demo_banner(ov.is_demo)  # under the tiles: the first screen holds every tile (the menu says «демо» too)
+sources.approval_notes([(f"{c.number}. {c.short_name}", c.approval, c.unit) for c in ov.cards])
+sources.control(sc, sources.tile_figures(ov), "prov_tiles", pick_label="Цель")
 
 tab_matrix, tab_trends, tab_rules = st.tabs([f"{voc.UNIT_PLURALS[ov.unit]} × цели",
                                              "Динамика", "Как считается"])
@@ -380,6 +385,7 @@ with tab_matrix:
             if card.lagging:
                 st.markdown(f"**{escape(card.column)}** — {voc.STATUS_LABELS[voc.OFF_TRACK].lower()}: "
                             f"{escape(', '.join(card.lagging))}")
+        sources.control(sc, sources.matrix_figures(ov), "prov_matrix", pick_label="Ячейка таблицы")
     else:
         st.info("Цели этой дорожной карты оцениваются по группе школ в целом, а не по каждой школе.")
 with tab_trends:

@@ -10,8 +10,7 @@ from core.formatting import md_text as escape  # user text: Markdown and HTML bo
 from core import charts, figures, reports, school_plan
 from core import formatting as fmt
 from core.auth import AccessDenied
-from ui import cache
-from ui import phone
+from ui import cache, phone, sources
 from ui.common import chart_with_downloads, demo_banner, scope, status_badge, table_with_download
 from ui.tables import text_table
 
@@ -119,7 +118,8 @@ else:
             need = school_plan.step_text(step, t.unit)
         table.append({
             "Показатель": t.short_name,
-            "Сейчас": t.value_text + (f" ({t.as_of_label})" if t.as_of_label else ""),
+            "Сейчас": t.value_text + (f" ({t.as_of_label})" if t.as_of_label else "")
+            + (f", {t.approval.label}" if t.approval else ""),
             "Ожидается сейчас": fmt.value(t.expected, t.unit),
             "Цель": fmt.goal(t.rule_text, ev.target_value, t.unit),
             "Статус": fmt.STATUS_TEXT.get(ev.status, ev.label),
@@ -131,6 +131,8 @@ else:
         text_table(table)  # an HTML table: prints cleanly from the browser
     with phone.phone("school_targets"):  # one card per target, its status first
         phone.target_cards(table, statuses)
+    sources.approval_notes([(t.short_name, t.approval, t.unit) for t in view.targets])
+    sources.control(sc, sources.school_figures(view), "prov_school", pick_label="Показатель")
 
 with phone.phone("school_people"):
     st.markdown("  \n".join(people))

@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
 
-from core import access, auth, periods, policy, quarters, settings
+from core import access, approval, auth, periods, policy, quarters, settings
 from core import formatting as fmt
 from core.auth import Scope
 from core.db import get_engine, session_scope
@@ -108,6 +108,14 @@ def reopen(scope: Scope, territory: int | str, period: str | int, engine: Engine
 @auth.audits_refusals("утверждение периода")
 def approve(scope: Scope, territory: int | str, period: str | int, engine: Engine | None = None) -> QuarterInfo:
     """The head approves a checked period: checked → approved; writes into it are refused from now on."""
+    engine = engine or get_engine()
+    prepared = None
+    with engine.connect() as c:  # the figures to freeze, computed before the write lock is taken
+        terr0, per0 = territory_row(c, territory), period_row(c, period)
+    if _may_manage(scope, terr0["id"], "approve") and quarter_state(terr0["id"], per0["code"],
+                                                                            engine).state == "checked":
+        prepared = approval.prepare(engine, terr0["id"], per0)
+
     def step(s, row, terr, per):
         _above_approved(s, terr, per)
         if row.state == "approved":
@@ -116,7 +124,10 @@ def approve(scope: Scope, territory: int | str, period: str | int, engine: Engin
             raise CycleError(f"{per['label']} по территории «{terr['name']}» ещё не проверен: сначала методист "
                              "отмечает данные как проверенные, затем руководитель утверждает.")
         row.state, row.approved_by, row.approved_at = "approved", scope.user_id, utcnow()
-        return "quarter_approved", {}
+        # what was approved is frozen in the same transaction (core.approval)
+        n = approval.take(s, terr["id"], per, approved_by=scope.user_id, approved_at=row.approved_at,
+                          prepared=prepared)
+        return "quarter_approved", {"figures": n}
     return _change(scope, territory, period, action="approve", what="утверждение данных", engine=engine,
                    step=step)
 
@@ -134,7 +145,8 @@ def unlock(scope: Scope, territory: int | str, period: str | int, reason: str,
             raise CycleError("Укажите причину снятия утверждения.")
         row.state, row.approved_by, row.approved_at = "open", None, None
         row.checked_by, row.checked_at = None, None
-        return "quarter_unlocked", {"reason": reason[:1000]}
+        n = approval.discard(s, terr["id"], per["id"])  # the frozen figures go with the approval
+        return "quarter_unlocked", {"reason": reason[:1000], "figures_discarded": n}
     return _change(scope, territory, period, action="unlock", what="снятие утверждения", engine=engine,
                    step=step)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
+from core import approval
 from core.auth import Scope
 from core.formatting import md_text
 from core.roadmap_view import roadmap_meta
@@ -54,7 +55,7 @@ def figure_words() -> str:
 def how_counted(scope: Scope, roadmap_id: int, engine: Engine | None = None) -> str:
     """The rules, then what the roadmap's «Источник» says about how it was carried over (markdown)."""
     meta = roadmap_meta(scope, roadmap_id, engine)
-    parts = [rules(), figure_words()]
+    parts = [rules(), figure_words(), approval.HOW_COUNTED]
     if meta.get("source"):
         parts.append("**Как перенесена эта дорожная карта.** " + md_text(meta["source"]).replace("\n", "  \n"))
     return "\n\n".join(parts)

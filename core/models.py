@@ -492,6 +492,63 @@ class SchoolAlias(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+# ---------------------------------------------------------------------------------------------
+# What an approval froze (core/approval.py) and when a user last looked (core/provenance.py)
+# ---------------------------------------------------------------------------------------------
+class ApprovalSnapshot(SQLModel, table=True):
+    """The figures a territory's period was approved with: written in the approval's transaction,
+    discarded by its unlock. `basis` (JSON) is what they were computed from — each target's kind,
+    value and periods, each group's schools, each roadmap's workbook — so that a screen can say
+    what has changed since."""
+
+    __table_args__ = (UniqueConstraint("territory_id", "period_id", name="uq_approvalsnapshot_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    territory_id: int = Field(foreign_key="territory.id")
+    period_id: int = Field(foreign_key="period.id")
+    cut: date  # the figures are as of this day (the period's last day)
+    approved_at: datetime = Field(default_factory=utcnow)
+    approved_by: int | None = Field(default=None, foreign_key="user.id")
+    basis: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ApprovalFigure(SQLModel, table=True):
+    """One evaluated figure of a snapshot: a target on a subject (a territory's group of schools, a
+    member territory or a school) at the period judged. No foreign key to the target: a roadmap
+    reloaded without it keeps what was approved."""
+
+    __table_args__ = (Index("ix_approvalfigure_key", "target_id", "subject_kind", "subject_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    snapshot_id: int = Field(foreign_key="approvalsnapshot.id", index=True)
+    target_id: int
+    subject_kind: str = Field(max_length=16)  # territory | school
+    subject_id: int
+    grp: str | None = Field(default=None, max_length=16)
+    period_id: int | None = None  # the period judged
+    period_label: str | None = Field(default=None, max_length=64)
+    value: float | None = None
+    baseline: float | None = None
+    target_value: float | None = None
+    expected: float | None = None
+    progress: float | None = None
+    forecast: float | None = None
+    meets_target: bool = False
+    preliminary: bool = False  # the silent schools' last known values would have given another status
+    status: str = Field(max_length=16)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    n_reported: int | None = None
+    n_members: int | None = None
+    missing_ids: str | None = Field(default=None, sa_column=Column(Text))  # JSON list of school ids
+
+
+class UserVisit(SQLModel, table=True):
+    """When a user last came (a visit is a browser session; a reload within half an hour is the same
+    visit): «изменено после вашего прошлого визита» compares with `previous_at`."""
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    last_at: datetime = Field(default_factory=utcnow)
+    previous_at: datetime | None = None
+
+
 class ColumnMapping(SQLModel, table=True):
     """A column of an office's own table («Призёры олимпиад»), mapped by a user's answer on the
     upload page (an indicator's part or «skip») and kept for the territory: the next quarter's same

@@ -19,13 +19,13 @@ from openpyxl.styles import Font
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import access, charts, explain, periods, quarters, school_plan
+from core import access, charts, explain, periods, provenance, quarters, school_plan
 from core import formatting as fmt
 from core import settings
 from core.auth import Scope
 from core.read.overview import overview, roadmap_info
 from core.read.school import school_view
-from core.targets.evaluation import as_date
+from core.targets.evaluation import Subject, as_date
 from core.db import get_engine
 from core.roadmap import ACTIVITY_STATUSES, is_overdue
 from core.vocabulary import OFF_TRACK, SCHOOL_UNIT, STATUS_LABELS
@@ -164,7 +164,8 @@ def target_rows(cards) -> list[list[str]]:
             fmt.value(ev.value, c.unit) + (f" ({c.as_of_label})" if c.as_of_label else "")
             + (f"; {c.coverage}" if getattr(c, "coverage", None) else "")
             + (f"; {c.territory_note}" if c.territory_note else ""),
-            "—" if ev.progress is None else fmt.num(100 * ev.progress, 0, unit="%"), STATUS_LABELS[ev.status]])
+            "—" if ev.progress is None else fmt.num(100 * ev.progress, 0, unit="%"),
+            STATUS_LABELS[ev.status] + (f" ({c.approval.label})" if getattr(c, "approval", None) else "")])
     return out
 
 
@@ -242,6 +243,10 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
                        f" ({ev.reason})." + (f" Данные: {card.coverage.removeprefix('данные ')}." if card.coverage else "")
                        + "".join(f" {n[:1].upper()}{n[1:]}." for n in card.notes)
                        + (f" {card.forecast_text}." if ev.forecast is not None and card.forecast_basis else ""))
+            if card.approval is not None:  # the figures as approved; what changed since, and today's figure
+                _para(doc, f"Значения {card.approval.label} (данные за {card.approval.quarter_label})."
+                      + (f" {card.approval.changes_text()} {card.approval.today_text(card.unit)}."
+                         if card.approval.changed else ""), italic=True)
             if any(s.value is not None for s in card.series):  # a series of gaps only has nothing to draw
                 doc.add_picture(io.BytesIO(chart_png(target_chart(card, height=180))), width=Cm(14))
             if card.n_schools:
@@ -293,9 +298,35 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
     doc.add_heading("5. Как считается", level=2)
     for line in explain.for_document(scope, roadmap_id, engine):
         _para(doc, line)
+    _sources_appendix(doc, scope, ov, engine)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
+
+
+def _sources_appendix(doc, scope: Scope, ov, engine: Engine) -> None:
+    """«Приложение. Откуда эти числа»: for each target, the school values behind its figure."""
+    if not ov.cards:
+        return
+    doc.add_heading("Приложение. Откуда эти числа", level=2)
+    if ov.unit != SCHOOL_UNIT:
+        _para(doc, "Значения территорий складываются из значений их школ; источники значений школ — в справках "
+                   "территорий.")
+        return
+    _para(doc, "Значения школ, из которых сложено значение каждого целевого показателя: загрузка (номер, файл, вид — "
+               "загрузка, ввод в браузере или исправление), кто и когда внёс значение, какое значение оно заменило "
+               "и причина исправления.")
+    subject = Subject.territory(ov.roadmap.territory_id)
+    for card in ov.cards:
+        p = provenance.sources(scope, card.target_id, subject, card.period_id, engine=engine)
+        _para(doc, f"{card.number}. {card.short_name}: {fmt.value(card.evaluation.value, card.unit)}"
+                   + (f" ({card.as_of_label})" if card.as_of_label else ""), bold=True)
+        if not p.rows:
+            _para(doc, "Значений нет.")
+            continue
+        _table(doc, provenance.HEAD, [provenance.cells(r, card.unit, marks_in_reason=True)
+                                      for r in fmt.natural_sorted(p.rows, key=lambda r: r.school)],
+               [2.6, 2.0, 2.2, 3.2, 2.6, 1.6, 2.6])
 
 
 def school_card(scope: Scope, school_id: int, as_of: date | None = None, *, engine: Engine | None = None,
@@ -326,7 +357,12 @@ def school_card(scope: Scope, school_id: int, as_of: date | None = None, *, engi
                [[t.short_name, t.value_text + (f" ({t.as_of_label})" if t.as_of_label else ""),
                  fmt.goal(t.rule_text, t.evaluation.target_value, t.unit),
                  fmt.value(t.evaluation.baseline, t.unit), fmt.value(t.average, t.unit),
-                 STATUS_LABELS[t.evaluation.status]] for t in view.targets], [3.4, 2.6, 3.2, 1.8, 2.4, 2.2])
+                 STATUS_LABELS[t.evaluation.status] + (f" ({t.approval.label})" if t.approval else "")]
+                for t in view.targets], [3.4, 2.6, 3.2, 1.8, 2.4, 2.2])
+        for t in view.targets:  # approved figures whose basis changed since: what, and today's figure
+            if t.approval is not None and t.approval.changed:
+                _para(doc, f"{t.short_name}: {t.approval.changes_text()} {t.approval.today_text(t.unit)}.",
+                      italic=True)
     doc.add_heading("Факторы риска", level=2)
     if not view.risks:
         _para(doc, "Результаты аудита факторов риска для школы не внесены.")

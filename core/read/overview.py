@@ -7,12 +7,13 @@ scans raw measurement rows; per-school rows are read only for the periods a scre
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Mapping
 
 from sqlalchemy.engine import Engine
 
-from core import access
+from core import access, approval
 from core import figures
 from core import formatting as fmt
 from core import settings
@@ -80,6 +81,7 @@ class TargetCard:
     territory_note: str = ""  # «по городу 61 %» ("" when the group is the whole territory)
     expected: float | None = None  # what the plan expects by now, as it can be met (figures.expected_shown)
     expected_note: str | None = None  # «4 из 9» for a share of a few people
+    approval: approval.Approved | None = None  # the tile as approved (then `evaluation` is the stored figure)
 
     @property
     def population_text(self) -> str:
@@ -122,6 +124,8 @@ class Overview:
     unit: str = voc.SCHOOL_UNIT  # the matrix's units: vocabulary.SCHOOL_UNIT or TERRITORY_UNIT
     cut: date | None = None  # «по состоянию на»
     period_labels: tuple[tuple[date, str], ...] = ()  # (a period's last day, «2023 г.»), in order
+    # figures an approval froze: {(target id, "territory" | "school", unit id): approval.Approved}
+    approvals: Mapping[tuple[int, str, int], approval.Approved] = field(default_factory=dict)
 
     @property
     def cut_options(self) -> list[date]:
@@ -231,6 +235,7 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
                                          sorted({r["applies_to"] for r in trows} | {"all", "territory"}), cut=cut)
         now = ev_mod.judged_periods(conn, trows, cut, top_series)
         tiles = ev_mod.evaluate_many(conn, trows, [top], cut, milestones=milestones, now=now, series=top_series)
+        tiles, frozen = approval.overlay(conn, tiles)  # an approved period shows what was approved
         missing_ids = sorted({i for res in tiles.values() for i in res.evaluation.missing_ids})
         names = {x["id"]: x["short_name"] for x in counts._rows(
             conn, "SELECT id, short_name FROM school WHERE id IN :ids", {"ids": missing_ids or [-1]}, ("ids",))}
@@ -243,11 +248,11 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
     kids = children(engine, territory_id, scope)
     if kids:
         rows, tally, matrix_targets = _territory_matrix(engine, territory_id, trows, tiles, top, now, kids, cut,
-                                                        milestones, top_series)
+                                                        milestones, top_series, frozen)
         unit = voc.TERRITORY_UNIT
     else:
         rows, tally, matrix_targets = _school_matrix(engine, trows, now, _schools(engine, territory_id, scope),
-                                                     cut, milestones)
+                                                     cut, milestones, frozen)
         unit = voc.SCHOOL_UNIT
     columns = _columns(trows)
     cards = []
@@ -263,7 +268,7 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
             target_id=r["id"], number=r["number"], wording=r["wording"], indicator_id=r["indicator_id"],
             indicator_code=r["indicator_code"], indicator_name=r["indicator_name"], short_name=r["short_name"],
             unit=r["unit"], value_kind=r["value_kind"], level=r["level"], kind=r["kind"], amount=r["amount"],
-            rule_text=fmt.rule(r["kind"], r["amount"], r["unit"], r["baseline_label"]),
+            rule_text=rule_as_approved(r, frozen.get((r["id"], top.kind, top.id))),
             group=grp, baseline_label=r["baseline_label"], due_label=r["due_label"],
             due_end=as_date(r["due_end"]) if r["due_end"] else None,
             as_of_label=res.period_label, period_id=res.period_id, evaluation=e, result=res,
@@ -278,10 +283,12 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
             missing=tuple(names.get(i, str(i)) for i in e.missing_ids), forecast_basis=res.forecast_basis,
             notes=verdict_notes(res, r["unit"], [names.get(i, str(i)) for i in e.missing_ids]),
             **shown,
+            approval=frozen.get((r["id"], top.kind, top.id)),
         ))
     return Overview(roadmap=rm, as_of=as_of, as_of_label=(labels.get(as_of) or fmt.cut_label(as_of)) if as_of else None,
                     cards=tuple(cards), rows=tuple(rows), matrix_targets=tuple(matrix_targets),
-                    is_demo=rm.is_demo, unit=unit, cut=cut, period_labels=tuple(sorted(labels.items())))
+                    is_demo=rm.is_demo, unit=unit, cut=cut, period_labels=tuple(sorted(labels.items())),
+                    approvals=frozen)
 
 
 def group_sizes(conn, territory_id: int) -> dict[str, int]:
@@ -330,7 +337,14 @@ def _shown_figures(r: dict, res: Result, grp: str, top_series: dict, territory_i
             "expected": expected, "expected_note": note}
 
 
-def _territory_matrix(engine, territory_id, trows, tiles, top, now, kids, cut, milestones, top_series):
+def rule_as_approved(r: dict, approved: approval.Approved | None) -> str:
+    """The target's rule in words; for an approved figure, the rule it was approved under."""
+    if approved is not None and approved.kind:
+        return fmt.rule(approved.kind, approved.amount, r["unit"], r["baseline_label"])
+    return fmt.rule(r["kind"], r["amount"], r["unit"], r["baseline_label"])
+
+
+def _territory_matrix(engine, territory_id, trows, tiles, top, now, kids, cut, milestones, top_series, frozen):
     """Member territories x targets: each target evaluated on each member's schools of the
     target's group (like for like, as the tile); the count of schools meeting each target comes
     from the kept counts (SQL over all the schools below, tests/test_evaluation.py).
@@ -342,6 +356,8 @@ def _territory_matrix(engine, territory_id, trows, tiles, top, now, kids, cut, m
     with engine.connect() as conn:
         results = ev_mod.evaluate_many(conn, trows, subjects, cut, milestones=milestones, now=now,
                                        with_missing=False, period_ids=sorted(pids), status_only=True)
+        results, more = approval.overlay(conn, results)
+        frozen.update(more)
     lagging: dict[int, list[str]] = {r["id"]: [] for r in trows}
     rows = []
     for ch, subj in zip(kids, subjects):
@@ -369,7 +385,7 @@ def _territory_matrix(engine, territory_id, trows, tiles, top, now, kids, cut, m
     return rows, tally, [r["id"] for r in trows]
 
 
-def _school_matrix(engine, trows, now, schools, cut, milestones):
+def _school_matrix(engine, trows, now, schools, cut, milestones, frozen):
     """Per-school status of each school-level target (judged on each school by the evaluation).
     Returns (rows, {target id: (n schools, n meeting, lagging schools)}, the targets shown)."""
     school_rows = [r for r in trows if r["level"] == "school" and r["judged_on"] in ("school", "both")]
@@ -377,6 +393,8 @@ def _school_matrix(engine, trows, now, schools, cut, milestones):
     with engine.connect() as conn:
         results = ev_mod.evaluate_many(conn, school_rows, list(subjects.values()), cut, milestones=milestones,
                                        now=now)
+        results, more = approval.overlay(conn, results)
+        frozen.update(more)
     n_schools = {r["id"]: 0 for r in school_rows}
     n_meeting = dict(n_schools)
     lagging: dict[int, list[str]] = {r["id"]: [] for r in school_rows}

@@ -9,14 +9,14 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core import access, figures
+from core import access, approval, figures
 from core import formatting as fmt
 from core import roadmap as rm_rules
 from core import settings
 from core import targets as tg
 from core.auth import Scope, deny
 from core.db import get_engine
-from core.read.overview import expected_path
+from core.read.overview import expected_path, rule_as_approved
 from core.read.types import (SCHOOL_COLUMNS, ActivityRow, RiskRow, School, SeriesPoint, period_starts, points,
                              verdict_notes)
 from core.targets import evaluation as ev_mod
@@ -43,6 +43,7 @@ class SchoolTarget:
     notes: tuple[str, ...] = ()  # «вердикт к сроку …», a newer value not yet in the territory's figures
     value_kind: str = "share"
     expected: float | None = None  # what the plan expects by now, as it can be met (whole people; figures)
+    approval: approval.Approved | None = None  # the row as approved (then `evaluation` is the stored figure)
 
     @property
     def forecast_text(self) -> str:
@@ -106,6 +107,7 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
                                      sorted({"all", "territory"} | {r["applies_to"] for r in trows}), cut=cut)
         now = ev_mod.judged_periods(conn, trows, cut, groups)
         results = ev_mod.evaluate_many(conn, trows, [subject], cut, now=now, series=groups)
+        results, frozen = approval.overlay(conn, results)  # an approved period shows what was approved
         starts = period_starts(conn)
         curators = tuple(fmt.natural_sorted(r["short_name"] for r in _rows(conn, """
             SELECT c.short_name FROM curatorlink l JOIN school c ON c.id = l.curator_school_id
@@ -134,13 +136,14 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
         out.append(SchoolTarget(
             target_id=r["id"], roadmap_title=titles[r["roadmap_id"]], number=r["number"], short_name=r["short_name"],
             indicator_name=r["indicator_name"], unit=r["unit"],
-            rule_text=fmt.rule(r["kind"], r["amount"], r["unit"], r["baseline_label"]), evaluation=e, result=res,
+            rule_text=rule_as_approved(r, frozen.get((r["id"], "school", school_id))), evaluation=e, result=res,
             average=res.average, as_of_label=res.period_label, series=points(res.series, starts),
             average_series=points(avg, starts, key="average"),
             expected_path=expected_path(r, e, starts, start=res.path_start),
             forecast_basis=res.forecast_basis, notes=verdict_notes(res, r["unit"]), value_kind=r["value_kind"],
             expected=figures.expected_shown(e.expected, value_kind=r["value_kind"], unit=r["unit"],
-                                            up=figures.goes_up(r["kind"], r["higher_is_better"]))[0]))
+                                            up=figures.goes_up(r["kind"], r["higher_is_better"]))[0],
+            approval=frozen.get((r["id"], "school", school_id))))
     return SchoolView(school=s, targets=tuple(out), curators=curators, curated=curated, risks=risks,
                       activities=activities, groups=tuple(f"{name}: {', '.join(xs)}" for name, xs in members.items()))
 
