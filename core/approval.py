@@ -304,7 +304,6 @@ def _changes(conn, f: dict) -> list[tuple[int | None, bool, Change]]:
     then = json.loads(f["basis"])
     rm_ids = [int(r) for r in then["roadmaps"]]
     now = basis(conn, rm_ids)
-    at = aware_utc(f["approved_at"])
     events = _rows(conn, """
         SELECT e.at, e.login, e.object_id, u.full_name FROM auditevent e LEFT JOIN "user" u ON u.id = e.user_id
         WHERE e.action IN ('roadmap_replaced', 'roadmap_loaded') AND e.object_type = 'roadmap' AND e.at > :at
