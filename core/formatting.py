@@ -4,6 +4,7 @@ non-breaking space, a decimal comma, the one/few/many plural forms."""
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
@@ -56,7 +57,7 @@ def value(x: float | None, unit: str, digits: int = 1) -> str:
     '218 чел.', '10 500'."""
     if unit == "%":
         return num(x, digits, unit="%")
-    if unit == "школ" and x is not None and x == x:  # a noun, not an abbreviation: «1 школа», «3 школы»
+    if unit == "школ" and x is not None and math.isfinite(x):  # a noun, not an abbreviation: «1 школа», «3 школы»
         return count(round(x), SCHOOL_FORMS)
     if unit in COUNT_UNITS:
         return num(x, 0) + (f"{NBSP}{unit}" if unit and x is not None and x == x else "")

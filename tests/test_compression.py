@@ -4,6 +4,7 @@ Streamlit 1.67's own static handler and gzip middleware (the order of the real s
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 import gzip
 
 import pytest
@@ -50,7 +51,9 @@ def call(app, path: str, headers: dict[str, str] | None = None, method: str = "G
     async def send(message):
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    # its own thread: a browser test run before in this worker leaves Playwright's loop running here
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
     start = sent[0]
     return (start["status"], {k.decode().lower(): v.decode() for k, v in start["headers"]},
             b"".join(m.get("body", b"") for m in sent[1:]))

@@ -103,7 +103,7 @@ def test_eight_uploads_at_once_with_readers(demo_db_any, tmp_path):
         path = tmp_path / f"upload{i}.xlsx"
         path.write_bytes(f.long_table([[code, "olympiad_participants", f"2025-Q{q}", 40 + i, None, None]
                                        for q in range(1, 5)]
-                                      + [[code, "teachers_trained", "2025-Q1", None, 20 + i, 40]]))
+                                      + [[code, "teachers_trained", "2025-Q1", None, 20 + i, 30]]))
         files.append(path)
     stop = tmp_path / "uploads-done"
     readers = [subprocess.Popen([sys.executable, "-c", READER, url, str(stop), str(DEADLINE)], cwd=ROOT,
@@ -143,7 +143,7 @@ def test_an_import_killed_in_the_middle_leaves_all_or_nothing(demo_db_any, tmp_p
     url = _url(db)
     codes = ["NEV-01", "NEV-02", "NEV-03", "NEV-05", "NEV-07", "NEV-08", "NEV-11", "NEV-12", "NEV-14", "NEV-16"]
     inds = ("start_conditions", "edu_quality", "teachers_trained", "teachers_network")
-    rows = [[code, ind, f"{y}-Q{q}", None, 39, 40] for code in codes for ind in inds
+    rows = [[code, ind, f"{y}-Q{q}", None, 29, 30] for code in codes for ind in inds
             for y in range(2022, 2026) for q in range(1, 5)]  # 640 values: every share of every school, 16 quarters
     big = tmp_path / "big.xlsx"
     big.write_bytes(f.long_table(rows))
@@ -169,5 +169,5 @@ def test_an_import_killed_in_the_middle_leaves_all_or_nothing(demo_db_any, tmp_p
     out = subprocess.run([sys.executable, "-m", "core.ingest", str(big), "--user", "demo-methodist", "--apply",
                           "--accept-warnings"], cwd=ROOT, env=_env(url), capture_output=True, text=True, timeout=DEADLINE)
     assert out.returncode == 0, out.stderr
-    assert tuple(_value(db, "NEV-01", "teachers_trained", "2024-Q1"))[1:] == (39, 40)
+    assert tuple(_value(db, "NEV-01", "teachers_trained", "2024-Q1"))[1:] == (29, 30)
     assert maintenance.integrity(db) == []
