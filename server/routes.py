@@ -80,6 +80,10 @@ def _csrf_ok(request: Request, form: dict[str, str]) -> bool:
     return bool(cookie) and hmac.compare_digest(cookie, sent)
 
 
+SESSION_ENDED = ("Сеанс завершён: пароль изменён, роль или права изменены, вы вышли в другой вкладке или "
+                 "база восстановлена из копии. Войдите снова.")
+
+
 async def login_get(request: Request) -> Response:
     await run_in_threadpool(ensure_database)
     if not await run_in_threadpool(auth.has_users):
@@ -89,7 +93,8 @@ async def login_get(request: Request) -> Response:
         return RedirectResponse("/", status_code=303)
     demo = await run_in_threadpool(is_demo)
     nxt = safe_next(request.query_params.get("next"))
-    return _with_csrf(lambda t: templates.login_page(t, next_path=nxt, demo=demo))
+    ended = SESSION_ENDED if request.query_params.get("ended") == "1" else None
+    return _with_csrf(lambda t: templates.login_page(t, next_path=nxt, demo=demo, notice=ended))
 
 
 async def login_post(request: Request) -> Response:

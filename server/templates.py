@@ -18,6 +18,7 @@ button{margin-top:22px;width:100%;padding:13px;border:0;border-radius:8px;backgr
        font-size:18px;font-weight:600;cursor:pointer}
 button:hover{background:#093f6e}
 .error{background:#fde8e8;color:#8a1c1c;border-left:5px solid #b71c1c;padding:10px 14px;border-radius:6px;margin:0 0 12px}
+.notice{background:#e8f1fb;color:#12365a;border-left:5px solid #1d5fa3;padding:10px 14px;border-radius:6px;margin:0 0 12px}
 .demo{margin-top:26px;background:#fff7e0;border-left:5px solid #e69500;padding:12px 16px;border-radius:6px;font-size:15px}
 .demo table{border-collapse:collapse;margin-top:6px}
 .demo td{padding:2px 10px 2px 0}
@@ -50,8 +51,10 @@ DEMO_ROLES = [
 
 
 def login_page(csrf: str, *, error: str | None = None, login: str = "", next_path: str = "/",
-               demo: bool = False) -> str:
+               demo: bool = False, notice: str | None = None) -> str:
     err = f'<div class="error" role="alert">{escape(error)}</div>' if error else ""
+    if notice and not error:
+        err = f'<div class="notice" role="status">{escape(notice)}</div>'
     demo_html = ""
     if demo:
         rows = "".join(f"<tr><td><code>{escape(l)}</code></td><td>{escape(r)}</td></tr>" for l, r in DEMO_ROLES)

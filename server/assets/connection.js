@@ -83,13 +83,15 @@
 
   new MutationObserver(check).observe(document.documentElement, {subtree: true, childList: true});
 
-  // The server closes the websocket of a session that has ended (4401: a logout elsewhere, a change of
-  // role, a restore): reload at once, and the login gate shows the login page.
+  // The server closes the websocket of a session that has ended (4401: a logout elsewhere, a changed
+  // password, a change of role, a restore): the login page at once, saying why (`ended=1`).
   const WS = window.WebSocket;
   window.WebSocket = class extends WS {
     constructor(...a) {
       super(...a);
-      this.addEventListener("close", e => { if (e.code === 4401) location.reload(); });
+      this.addEventListener("close", e => {
+        if (e.code === 4401) location.assign("/login?ended=1&next=" + encodeURIComponent(location.pathname + location.search));
+      });
     }
   };
 })();

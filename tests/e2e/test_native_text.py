@@ -21,10 +21,11 @@ PLACEHOLDERS = r"""() => [...document.querySelectorAll('input[placeholder], text
 LATIN = r"[A-Za-z][A-Za-z0-9_-]*"
 CODE = re.compile(r"^[A-Z]{2,5}-[A-Z0-9]{1,5}$")  # a school's code («KAL-RV»): data, not words
 LOGINS = set(ROLES.values())  # the administrator's user picker lists the logins
+BACKUP = re.compile(r"^db(-[0-9a-f]+)*$")  # a backup file's name («db-57406595-20261206-222109-443757.db»): data
 
 
 def known(word: str, user: str) -> bool:
-    return allowed(word, user) or bool(CODE.match(word)) or word in LOGINS
+    return allowed(word, user) or bool(CODE.match(word)) or word in LOGINS or bool(BACKUP.match(word))
 VISIBLE = ":visible"
 
 

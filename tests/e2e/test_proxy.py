@@ -85,7 +85,7 @@ def test_two_replicas_on_one_postgresql_behind_haproxy(browser, db_templates, tm
                 a.get_by_label("Новый пароль (не меньше 8 символов)").fill("пароль-через-прокси")
                 a.get_by_label("Новый пароль ещё раз").fill("пароль-через-прокси")
                 a.get_by_role("button", name="Сменить пароль").click()
-                a.wait_for_selector("text=Пароль изменён")
+                a.wait_for_selector("text=Сеанс завершён: пароль изменён")  # every session ended, this one too
                 assert _replica(a_tabs) == first
                 # read on the other replica: another browser pinned there logs in with the new password
                 other = "app2" if first == "app1" else "app1"

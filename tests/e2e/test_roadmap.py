@@ -56,5 +56,5 @@ def test_curator_sees_curated_schools(server, page):
     page.get_by_role("link", name="СОШ № 5 (демо)").click()
     wait_idle(page)
     assert "school=" in page.url
-    assert page.get_by_text("Куратор: СОШ № 1 (демо)").is_visible()
+    assert page.get_by_text("Куратор: СОШ № 1 (демо)").filter(visible=True).count() == 1  # the phone copy is hidden
     shot(page, "curated_school")

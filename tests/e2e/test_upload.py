@@ -26,7 +26,7 @@ def test_template_round_trip_reaches_the_overview(server, page, tmp_path):
     wb = load_workbook(io.BytesIO(open(dl.value.path(), "rb").read()))
     ws = wb["Данные"]
     period = {r[0].value: r[1].value for r in wb["_meta"].iter_rows()}["period"]
-    for r in range(4, ws.max_row + 1):  # every school: 30 of 40 for each share, 50 for the count
+    for r in range(4, ws.max_row + 1):  # every school: 15 of 20 for each share (a school of 19 teachers has 20), 50 for the count
         for j in range(3, ws.max_column + 1):
             key = ws.cell(2, j).value
             ws.cell(r, j).value = 40 if key.endswith(":denominator") else 30 if key.endswith(":numerator") else 50
@@ -54,7 +54,7 @@ def test_template_round_trip_reaches_the_overview(server, page, tmp_path):
     label = {"Q1": "I", "Q2": "II", "Q3": "III", "Q4": "IV"}[period[-2:]] + " кв. " + period[:4]
     page.wait_for_selector(f"text=Данные на {label}")
     tile = page.locator(".tile-title:has-text('Качество обучения')").locator("xpath=..")
-    assert "75\u00a0%" in tile.inner_text()  # 30 of 40 in every school: a ratio of sums of 75 %
+    assert "75\u00a0%" in tile.inner_text()  # 15 of 20 in every school: a ratio of sums of 75 %
     shot(page, "overview-after-upload")
 
 
