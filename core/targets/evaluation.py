@@ -100,11 +100,6 @@ class Result:
         return f"идёт сбор {c['label']}: {fmt.of_schools(c['n'], c['m'], ' ')}" if c else None
 
     @property
-    def preliminary_text(self) -> str | None:
-        """«предварительно: нет данных СОШ № 8» is said by the screen with the schools' names."""
-        return "предварительно" if self.evaluation.preliminary else None
-
-    @property
     def status(self) -> str:
         return self.evaluation.status
 

@@ -104,6 +104,3 @@ def by_label() -> dict[str, str]:
     """{words: code}: how the roadmap workbook and the Word draft read a kind."""
     return {k.label: k.code for k in REGISTRY.values()}
 
-
-def measures_change(code: str) -> bool:
-    return kind(code).measures_change
