@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from core.roadmap import ACTIVITY_STATUSES
 from core.vocabulary import ROLE_LABELS
@@ -85,15 +86,15 @@ def _status(s: dict | None) -> str:
 
 def describe(action: str, object_type: str | None, object_id: str | None, details: str | dict | None) -> str:
     """One event as a Russian sentence (without who and when: the journal has columns for those)."""
+    parsed: Any
     if isinstance(details, str):
         try:
-            d = json.loads(details) if details else {}
+            parsed = json.loads(details) if details else {}
         except ValueError:
-            d = {"что": details}
+            parsed = {"что": details}
     else:
-        d = dict(details or {})
-    if not isinstance(d, dict):
-        d = {"что": d}
+        parsed = dict(details or {})
+    d: dict[str, Any] = parsed if isinstance(parsed, dict) else {"что": parsed}
     obj = OBJECT_LABELS.get(object_type or "", object_type or "")
     if action == "access_denied":
         return f"Отказано в доступе: {d.get('what', '—')}."

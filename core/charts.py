@@ -51,8 +51,8 @@ def _finish(chart: alt.TopLevelMixin, *, height: int, font_size: int = 16,
     `.configure_*()` chain, each of which deep-copies the whole layered chart — half of a trend chart's
     build time. `narrow_legend`: the legend's columns become one on a narrow screen (NARROW_LEGEND)."""
     columns = 1 if font_size >= 24 else 3
-    chart.height = height
-    chart.config = alt.Config(
+    chart.height = height  # type: ignore[attr-defined]  # every top-level chart class has both
+    chart.config = alt.Config(  # type: ignore[attr-defined]
         # no tooltip but the ones a builder writes in Russian (Streamlit's theme would otherwise show every
         # encoded field by its axis title and format: «Дата мар 31, 2022 · % 88»)
         mark=alt.MarkConfig(tooltip=False), locale=RU_LOCALE, font=FONT,
@@ -93,7 +93,9 @@ def _value_axis(unit: str, values: list[float | None], **kwargs) -> alt.Axis:
     """A value axis whose ticks never repeat a rounded label: whole numbers (counts) step by at least 1
     (a range of 0–1,5 drew «0, 0, 0, 1, 1, 1»)."""
     whole = unit != "%" and all(float(v).is_integer() for v in values if v is not None and v == v)
-    return alt.Axis(format=",.0f", **({"tickMinStep": 1} if whole else {}), **kwargs)
+    if whole:
+        kwargs["tickMinStep"] = 1
+    return alt.Axis(format=",.0f", **kwargs)
 
 
 def no_data(*, height: int = 220, font_size: int = 16, text: str = "нет данных") -> alt.TopLevelMixin:

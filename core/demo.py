@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import auth, settings, summary
 from core.roadmap_view import write_status
@@ -229,7 +229,7 @@ def _stamp_in_demo_time(s: Session, today: date, periods: dict[str, Period]) -> 
     s.execute(update(Upload).values(uploaded_at=made))
     s.execute(update(User).values(created_at=made, password_changed_at=made))
     for p in periods.values():
-        s.execute(update(Measurement).where(Measurement.period_id == p.id, Measurement.is_demo == True)  # noqa: E712
+        s.execute(update(Measurement).where(col(Measurement.period_id) == p.id, col(Measurement.is_demo) == True)  # noqa: E712
                   .values(entered_at=at(min(p.end + timedelta(days=7), today), 12)))
 
 
@@ -252,8 +252,9 @@ def apply_statuses(s: Session, ref: dict, today: date) -> int:
     scope = auth.Scope(user_id=None, login="demo", role="admin", territory_ids=None, school_ids=None)
     overrides = {(o["roadmap"], o["kind"], o["number"]): o["status"] for o in spec.get("overrides", [])}
     roadmaps = {r.id: r for r in s.exec(select(Roadmap)).all()}
-    items = [("activity", a) for a in s.exec(select(Activity).order_by(Activity.id)).all()]
-    items += [("control_point", c) for c in s.exec(select(ControlPoint).order_by(ControlPoint.id)).all()]
+    items: list[tuple[str, Activity | ControlPoint]] = [
+        ("activity", a) for a in s.exec(select(Activity).order_by(col(Activity.id))).all()]
+    items += [("control_point", c) for c in s.exec(select(ControlPoint).order_by(col(ControlPoint.id))).all()]
     changed = 0
     for kind, obj in items:
         rm = roadmaps[obj.roadmap_id]

@@ -5,6 +5,7 @@ its indicators against the territory average (aggregated in SQL)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -75,7 +76,7 @@ def applies(point: ControlPoint, cut: date, due: date | None) -> bool:
     return point.due > cut and (due is None or point.due <= due) and is_school_level(False, point.responsible)
 
 
-def next_step(expected_path, cut: date | None, points: list[ControlPoint] = (),
+def next_step(expected_path, cut: date | None, points: Sequence[ControlPoint] = (),
               roadmap_has_points: bool | None = None) -> NextStep | None:
     """What the school needs by the next control point after the cut («по состоянию на»): the first of
     the target roadmap's `points` that applies (`applies`); without one, the end of the next quarter, or
