@@ -5,9 +5,8 @@ import streamlit as st
 from core.formatting import md_text
 
 from core import users
-from core.auth import AuthError
 from core.formatting import ROLE_LABELS
-from ui import cache
+from ui import actions, cache
 from ui.common import current_user, scope
 
 user = current_user()
@@ -23,9 +22,6 @@ with st.form("change_password", clear_on_submit=True):
         if new != again:
             st.error("Новые пароли не совпадают.")
         else:
-            try:
-                users.change_own_password(scope(), old, new, cache.engine())
-                st.success("Пароль изменён. Все ваши сеансы завершены, в том числе на других устройствах.")
+            if actions.write(users.change_own_password, scope(), old, new, cache.engine(), data=False,
+                             done="Пароль изменён. Все ваши сеансы завершены, в том числе на других устройствах.").ok:
                 st.markdown('<a href="/login" target="_self">Войти с новым паролем</a>', unsafe_allow_html=True)
-            except AuthError as exc:
-                st.error(md_text(str(exc)))

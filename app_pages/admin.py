@@ -9,19 +9,15 @@ from core.formatting import md_text, moment
 
 from core import maintenance, users
 from core.settings import office_date
-from core.auth import ROLES, AccessDenied, AuthError
+from core.auth import ROLES
 from core.formatting import ROLE_LABELS
-from ui import cache
+from ui import actions, cache
 from ui.common import scope, table_with_download
 
 sc = scope()
 st.title("Администрирование")
-try:
-    table = users.list_users(sc, cache.engine())
-    territories, schools = users.territories_and_schools(sc, cache.engine())
-except AccessDenied as exc:
-    st.error(md_text(str(exc)))
-    st.stop()
+table = actions.load(users.list_users, sc, cache.engine())
+territories, schools = actions.load(users.territories_and_schools, sc, cache.engine())
 
 tab_users, tab_new, tab_audit, tab_throttle = st.tabs(["Пользователи", "Новый пользователь", "Журнал действий",
                                                        "Задержки входа"])
@@ -46,19 +42,16 @@ def edit_user(uid: int, row) -> None:
         school = c3.selectbox("Школа", school_ids, index=school_ids.index(s_now),
                               format_func=lambda i: "—" if i is None else school_names[i], key=f"edit_school_{uid}")
         if st.form_submit_button("Сохранить роль и привязку"):
-            try:
-                changes = users.update(sc, uid, role=role, territory_id=territory, school_id=school,
-                                       engine=cache.engine())
-                if changes:
-                    st.success("Сохранено; сеансы пользователя завершены, при следующем входе он увидит новый доступ.")
-                    st.rerun()
-                else:
-                    st.info("Ничего не изменилось.")
-            except AuthError as exc:
-                st.error(md_text(str(exc)))
+            saved = actions.write(users.update, sc, uid, role=role, territory_id=territory, school_id=school,
+                                  engine=cache.engine(), data=False, rerun=bool, flash="users",
+                                  done=lambda changes: "Сохранено; сеансы пользователя завершены, при следующем "
+                                  "входе он увидит новый доступ." if changes else None)
+            if saved.ok:  # nothing changed (a change starts the page again)
+                st.info("Ничего не изменилось.")
 
 
 with tab_users:
+    actions.show_flash("users")
     shown = table.assign(role=table["role"].map(ROLE_LABELS), territory=table["territory"].fillna("—"),
                          school=table["school"].fillna("—"),
                          created_at=table["created_at"].map(moment)).rename(columns={
@@ -76,21 +69,15 @@ with tab_users:
         with c1:
             label = "Отключить (завершит все его сеансы)" if active else "Включить"
             if st.button(label, key="admin_toggle"):
-                try:
-                    users.set_active(sc, uid, not active, cache.engine())
-                    st.success("Готово.")
-                    st.rerun()
-                except AuthError as exc:
-                    st.error(md_text(str(exc)))
+                actions.write(users.set_active, sc, uid, not active, cache.engine(), data=False, rerun=True,
+                              flash="users", done=f"Пользователь «{md_text(who)}» "
+                              + ("отключён, его сеансы завершены." if active else "включён."))
         with c2:
             with st.form("admin_reset", clear_on_submit=True):
                 pw = st.text_input("Новый пароль", type="password", key="admin_reset_pw")
                 if st.form_submit_button("Сбросить пароль"):
-                    try:
-                        users.reset_password(sc, uid, pw, cache.engine())
-                        st.success(f"Пароль пользователя «{md_text(who)}» изменён; его сеансы завершены.")
-                    except AuthError as exc:
-                        st.error(md_text(str(exc)))
+                    actions.write(users.reset_password, sc, uid, pw, cache.engine(), data=False,
+                                  done=f"Пароль пользователя «{md_text(who)}» изменён; его сеансы завершены.")
 
 with tab_new:
     with st.form("admin_new_user", clear_on_submit=False):
@@ -103,12 +90,9 @@ with tab_new:
                               format_func=lambda i: "—" if i is None else school_names[i], key="new_school")
         password = st.text_input("Пароль (не меньше 8 символов)", type="password", key="new_password")
         if st.form_submit_button("Создать"):
-            try:
-                users.create(sc, login=login, password=password, full_name=full_name, role=role,
-                             territory_id=territory, school_id=school, engine=cache.engine())
-                st.success(f"Пользователь «{md_text(login.strip().lower())}» создан.")
-            except AuthError as exc:
-                st.error(md_text(str(exc)))
+            actions.write(users.create, sc, login=login, password=password, full_name=full_name, role=role,
+                          territory_id=territory, school_id=school, engine=cache.engine(), data=False,
+                          done=f"Пользователь «{md_text(login.strip().lower())}» создан.")
 
 with tab_audit:
     c1, c2, c3 = st.columns([2, 1, 1])
@@ -175,9 +159,6 @@ with c2:
             name = st.selectbox("Резервные копии", [b["name"] for b in copies], key="maint_pick")
             sure = st.checkbox("Да, заменить все текущие данные данными из этой копии", key="maint_confirm")
             if st.button("Восстановить", disabled=not sure, key="maint_restore", icon=":material/restore:"):
-                try:
-                    before = maintenance.restore(sc, name, confirm=sure, engine=cache.engine())
-                    cache.refresh_version()  # the write bumped the data version: this run reads after it
-                    st.success(f"Восстановлено из «{md_text(name)}». Прежнее состояние сохранено как «{md_text(before.name)}».")
-                except maintenance.MaintenanceError as exc:
-                    st.error(md_text(str(exc)))
+                actions.write(maintenance.restore, sc, name, confirm=sure, engine=cache.engine(),
+                              done=lambda before: f"Восстановлено из «{md_text(name)}». Прежнее состояние сохранено "
+                              f"как «{md_text(before.name)}».")

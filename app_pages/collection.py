@@ -4,15 +4,12 @@ and the quarter's state: the methodologist marks it checked, the head approves (
 
 import streamlit as st
 
-from core.errors import Refused
-
 from core.formatting import md_text
 
 from core import cycle
 from core import formatting as fmt
-from core.auth import AccessDenied
 from core.reports import DOCX_MIME, XLSX_MIME
-from ui import cache
+from ui import actions, cache
 from ui.common import quarter_choices, scope, table_with_download
 
 sc = scope()
@@ -31,11 +28,7 @@ terr_id = c1.selectbox("Территория", list(terrs["id"]), format_func=di
                        key="col_territory")
 period = c2.selectbox("Квартал", codes, index=codes.index(default), format_func=labels.get, key="col_period")
 
-try:
-    col = cache.collection(sc, int(terr_id), period, today)
-except AccessDenied as exc:
-    st.error(md_text(str(exc)))
-    st.stop()
+col = actions.load(cache.collection, sc, int(terr_id), period, today)
 info = col.info
 
 # ---------------------------------------------------------------------------------------------
@@ -49,18 +42,11 @@ st.caption(f"Срок представления данных: **{info.deadline:
 
 
 def _do(step, *args, ok: str):
-    try:
-        step(sc, int(terr_id), period, *args, engine=engine)
-        cache.refresh_version()  # the write bumped the data version: this run reads after it
-        st.session_state["col_flash"] = ok
-        st.rerun()
-    except Refused as exc:
-        st.error(md_text(str(exc)), icon=":material/block:")
+    actions.write(step, sc, int(terr_id), period, *args, engine=engine, done=md_text(ok), rerun=True,
+                  flash="collection")
 
 
-flash = st.session_state.pop("col_flash", None)
-if flash:
-    st.success(md_text(flash), icon=":material/check_circle:")
+actions.show_flash("collection")
 
 if cycle.may_change_state(sc, int(terr_id), "check") and not info.approved_above:
     a1, a2 = st.columns([1, 1])

@@ -2,18 +2,14 @@
 school's value with a reason. Both are checked and written by the upload pipeline (preview, history,
 undo in the upload log)."""
 
-
 import streamlit as st
-
-from core.errors import Refused
 
 from core.formatting import md_text
 
 from core import cycle
 from core import formatting as fmt
-from core.auth import AccessDenied
 from core.ingest import pipeline
-from ui import cache, phone
+from ui import actions, cache, phone
 from ui.common import problems_table, quarter_choices, scope
 
 sc = scope()
@@ -41,11 +37,7 @@ else:
         st.stop()
 period = c2.selectbox("Квартал", codes, index=codes.index(default), format_func=labels.get, key="entry_period")
 
-try:
-    school, per, rows = cycle.entry_form(sc, int(school_id), period, engine)
-except AccessDenied as exc:
-    st.error(md_text(str(exc)))
-    st.stop()
+school, per, rows = actions.load(cycle.entry_form, sc, int(school_id), period, engine)
 info = cycle.quarter_state(school["territory_id"], per["code"], engine)
 if not correction:
     c1.markdown(f"**{md_text(school['name'])}**")
@@ -56,9 +48,7 @@ if not rows:
     st.info("Для школы нет целевых показателей дорожной карты: вводить нечего.")
     st.stop()
 
-flash = st.session_state.pop("entry_flash", None)
-if flash:
-    st.success(flash, icon=":material/check_circle:")
+actions.show_flash("entry")
 
 prev_label = rows[0].previous_label
 
@@ -102,12 +92,11 @@ with st.form(f"entry_form_{key}", border=True):
     checked = st.form_submit_button("Проверить", icon=":material/rule:", disabled=info.is_approved)
 
 if checked:
-    try:
-        pv, data = cycle.prepare_entry(sc, int(school["id"]), per["code"], values, reason=reason, engine=engine)
-        st.session_state["entry_preview"] = (key, pv, data)
-    except Refused as exc:
-        st.session_state.pop("entry_preview", None)
-        st.error(f"{md_text(str(exc))} Ничего не записано.", icon=":material/block:")
+    st.session_state.pop("entry_preview", None)
+    prepared = actions.check(cycle.prepare_entry, sc, int(school["id"]), per["code"], values, reason=reason,
+                             engine=engine, suffix=" Ничего не записано.")
+    if prepared.ok:
+        st.session_state["entry_preview"] = (key, *prepared.value)
 
 stored = st.session_state.get("entry_preview")
 if stored and stored[0] == key:
@@ -127,13 +116,12 @@ if stored and stored[0] == key:
                                  key="entry_accept")
         if st.button("Записать", type="primary", icon=":material/save:", key="entry_apply",
                      disabled=not accept or not (counts["new"] + counts["changed"])):
-            try:
+            def _apply():
                 uid = pipeline.apply(sc, pv, data, accept_warnings=accept, engine=engine)
-                cache.refresh_version()  # the write bumped the data version: this run reads after it
                 st.session_state.pop("entry_preview", None)
-                st.session_state["entry_flash"] = (
-                    f"Записано (запись № {uid} в журнале загрузок): новых значений {counts['new']}, "
-                    f"изменено {counts['changed']}. Отменить можно на странице «Загрузка данных» → «Журнал загрузок».")
-                st.rerun()
-            except Refused as exc:
-                st.error(md_text(str(exc)), icon=":material/block:")
+                return uid
+
+            actions.write(_apply, rerun=True, flash="entry",
+                          done=lambda uid: f"Записано (запись № {uid} в журнале загрузок): новых значений "
+                          f"{counts['new']}, изменено {counts['changed']}. Отменить можно на странице «Загрузка "
+                          "данных» → «Журнал загрузок».")

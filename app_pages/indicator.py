@@ -10,8 +10,7 @@ import streamlit as st
 from core import charts, explain, figures, reports
 from core import formatting as fmt
 from core import vocabulary as voc
-from core.auth import AccessDenied
-from ui import cache, sources
+from ui import actions, cache, sources
 from ui.common import chart_with_downloads, demo_banner, scope, status_badge
 
 sc = scope()
@@ -33,22 +32,14 @@ try:
     as_of = date.fromisoformat(params["as_of"]) if params.get("as_of") else None
 except ValueError:
     as_of = None
-try:
-    ov = cache.overview(sc, roadmap_id, as_of)
-except AccessDenied as exc:
-    st.error(escape(str(exc)))
-    st.stop()
+ov = actions.load(cache.overview, sc, roadmap_id, as_of)
 ids = [c.target_id for c in ov.cards]
 wanted = int(params["target"]) if str(params.get("target", "")).isdigit() else None
 target_id = c2.selectbox("Целевой показатель", ids, index=ids.index(wanted) if wanted in ids else 0,
                          format_func=lambda t: next(f"{c.number}. {c.short_name}" for c in ov.cards if c.target_id == t),
                          key="ind_target")
 params["target"] = str(target_id)
-try:
-    view = cache.indicator_view(sc, roadmap_id, target_id, as_of)
-except AccessDenied as exc:
-    st.error(escape(str(exc)))
-    st.stop()
+view = actions.load(cache.indicator_view, sc, roadmap_id, target_id, as_of)
 
 card, ev = view.card, view.card.evaluation
 st.markdown(f"## {escape(card.indicator_name)} {status_badge(ev.status)}", unsafe_allow_html=True)

@@ -11,7 +11,7 @@ from core import charts, cycle, explain
 from core import formatting as fmt
 from core import vocabulary as voc
 from core.auth import AccessDenied
-from ui import cache, shell, sources
+from ui import actions, cache, shell, sources
 from ui.common import chart_with_downloads, demo_banner, page_for, scope, status_badge, status_table
 
 MEETING_CSS = """<style>
@@ -86,11 +86,7 @@ else:
 params["roadmap"] = code
 roadmap_id = roadmaps[code].id
 
-try:
-    ov = cache.overview(sc, roadmap_id, None)
-except AccessDenied as exc:
-    st.error(escape(str(exc)))
-    st.stop()
+ov = actions.load(cache.overview, sc, roadmap_id, None)
 ends = ov.cut_options
 as_of = as_of_param if as_of_param in ends else ov.as_of
 if not meeting and ends:

@@ -8,8 +8,7 @@ import streamlit as st
 
 from core import plan_charts
 from core import roadmap as rules
-from core.auth import AccessDenied
-from ui import cache
+from ui import actions, cache
 from ui.common import demo_banner, roadmap_picker, scope
 
 sc = scope()
@@ -18,11 +17,7 @@ st.title("Факторы риска")
 rm_row = roadmap_picker(sc, "risk_roadmap")
 if rm_row is None:
     st.stop()
-try:
-    rv = cache.risk_view(sc, rm_row.id, today)
-except AccessDenied as exc:
-    st.error(escape(str(exc)))
-    st.stop()
+rv = actions.load(cache.risk_view, sc, rm_row.id, today)
 demo_banner(rm_row.is_demo)
 if rv.factors.empty:
     if sc.can_edit_roadmap:  # methodologist, administrator: they load roadmap files

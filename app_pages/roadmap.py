@@ -6,16 +6,13 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from core.errors import Refused
 
 from core.formatting import md_text as escape  # user text: Markdown and HTML both inert
 
 from core import formatting as fmt
 from core import cycle, plan_charts, policy, roadmap_book, roadmap_docx, roadmap_view, territory_match
 from core import roadmap as rules
-from core.auth import AccessDenied
-from core.ingest.problems import IngestError
-from ui import cache
+from ui import actions, cache
 from ui.common import demo_banner, file_uploader, problems_table, roadmap_picker, scope, table_with_download
 from ui.table_fit import fitted
 
@@ -27,8 +24,7 @@ st.title("Дорожная карта: мероприятия и контрол�
 if "roadmap_written" in st.session_state:  # after «Записать»: the roadmap just written, in the picker too
     st.session_state["plan_roadmap"] = st.session_state.pop("roadmap_written")
 rm_row = roadmap_picker(sc, "plan_roadmap")
-if st.session_state.get("roadmap_loaded"):
-    st.success(st.session_state.pop("roadmap_loaded"))
+actions.show_flash("roadmap")
 
 
 def word_draft() -> None:
@@ -41,13 +37,12 @@ def word_draft() -> None:
     f = file_uploader("Загрузить документ (.docx)", "rm_docx")
     if not f:
         return
-    try:
-        with engine.connect() as c:
-            known = territory_match.visible(sc, c)
-        raw, d = roadmap_docx.draft_workbook(f.getvalue(), f.name, known)
-    except IngestError as exc:
-        st.error(escape(str(exc)), icon=":material/error:")
+    with engine.connect() as c:
+        known = territory_match.visible(sc, c)
+    drafted = actions.check(roadmap_docx.draft_workbook, f.getvalue(), f.name, known)
+    if not drafted.ok:
         return
+    raw, d = drafted.value
     counts = d.counts()
     for col, (label, n, hint) in zip(st.columns(6), [
             ("Направления", counts["Направления"], None), ("Мероприятия", counts["Мероприятия"], None),
@@ -97,14 +92,11 @@ def load_tab() -> None:
         return
     data = f.getvalue()
     choice_key = f"rm_territory_{hashlib.sha256(data).hexdigest()[:16]}"
-    try:
-        pv = roadmap_book.prepare(sc, data, f.name, engine, territory=st.session_state.get(choice_key))
-    except IngestError as exc:
-        st.error(escape(str(exc)), icon=":material/error:")
+    prepared = actions.check(roadmap_book.prepare, sc, data, f.name, engine,
+                             territory=st.session_state.get(choice_key))
+    if not prepared.ok:
         return
-    except AccessDenied as exc:
-        st.error(escape(str(exc)))
-        return
+    pv = prepared.value
     counts = pv.counts()
     cols = st.columns(5)
     for col, k in zip(cols, ["Мероприятия", "Контрольные точки", "Целевые показатели", "Параметры риска", "Новые школы"]):
@@ -126,18 +118,14 @@ def load_tab() -> None:
             st.warning(roadmap_book.replace_text(pv), icon=":material/sync:")
         label = "Заменить загруженную дорожную карту" if pv.replaces else "Записать дорожную карту"
         if st.button(label, type="primary", key="rm_apply"):
-            try:
+            def _apply() -> None:
                 roadmap_book.apply(sc, pv, data, engine=engine)
-            except Refused as exc:
-                st.error(escape(str(exc)))
-                return
-            cache.refresh_version()  # the write bumped the data version: this run reads after it
-            st.query_params["roadmap"] = pv.roadmap["code"]
-            st.session_state["roadmap_written"] = pv.roadmap["code"]  # the next run opens it
-            st.session_state["roadmap_loaded"] = (
-                f"{'Заменена' if pv.replaces else 'Записана'}: дорожная карта «{pv.roadmap['code']}», "
-                f"{roadmap_book.summary_text(pv)}.")
-            st.rerun()
+                st.query_params["roadmap"] = pv.roadmap["code"]
+                st.session_state["roadmap_written"] = pv.roadmap["code"]  # the next run opens it
+
+            actions.write(_apply, rerun=True, flash="roadmap",
+                          done=f"{'Заменена' if pv.replaces else 'Записана'}: дорожная карта "
+                          f"«{escape(pv.roadmap['code'])}», {roadmap_book.summary_text(pv)}.")
 
 
 if rm_row is None:
@@ -146,12 +134,8 @@ if rm_row is None:
     st.stop()
 
 roadmap_id = rm_row.id
-try:
-    meta = roadmap_view.roadmap_meta(sc, roadmap_id, engine)
-    items = cache.roadmap_items(sc, roadmap_id, today)
-except AccessDenied as exc:
-    st.error(escape(str(exc)))
-    st.stop()
+meta = actions.load(roadmap_view.roadmap_meta, sc, roadmap_id, engine)
+items = actions.load(cache.roadmap_items, sc, roadmap_id, today)
 
 st.caption(" · ".join(escape(x) for x in [meta["territory"], fmt.years(meta["year_from"], meta["year_to"]), meta["approved_by"]] if x))
 demo_banner(bool(meta["is_demo"]))
@@ -281,19 +265,10 @@ if sc.can_edit_roadmap:
                 evidence = st.text_area("Подтверждение (документ, ссылка, что сделано) или причина отмены",
                                         value=row["evidence"] or "", max_chars=2000)
                 if st.form_submit_button("Сохранить", type="primary"):
-                    try:
-                        roadmap_view.set_status(sc, kind, item_id, status, completed_on=done_on, evidence=evidence,
-                                                today=today, engine=engine)
-                    except roadmap_view.StatusError as exc:
-                        st.error(escape(str(exc)))
-                    except AccessDenied as exc:
-                        st.error(escape(str(exc)))
-                    else:
-                        cache.refresh_version()  # the write bumped the data version: this run reads after it
-                        st.session_state["status_saved"] = f"Сохранено: {labels[pick].split(' — ')[0]}"
-                        st.rerun()
-            if st.session_state.get("status_saved"):
-                st.success(st.session_state.pop("status_saved"))
+                    actions.write(roadmap_view.set_status, sc, kind, item_id, status, completed_on=done_on,
+                                  evidence=evidence, today=today, engine=engine, rerun=True, flash="status",
+                                  done=f"Сохранено: {escape(labels[pick].split(' — ')[0])}")
+            actions.show_flash("status")
             history = roadmap_view.status_history(sc, kind, item_id, engine)
             if history:
                 st.markdown("**История изменений**")
@@ -322,15 +297,9 @@ if sc.can_edit_roadmap and not items.empty:
             b_evidence = st.text_area("Подтверждение (документ, ссылка, что сделано)", max_chars=2000,
                                       key="bulk_evidence")
             if st.form_submit_button("Отметить выполненными", icon=":material/done_all:"):
-                try:
-                    n_done = cycle.mark_done_many(sc, [(p.split(":")[0], int(p.split(":")[1])) for p in picked],
-                                                  b_date, b_evidence, today=today, engine=engine)
-                except Refused as exc:
-                    st.error(f"{escape(str(exc))} Ничего не изменено.")
-                else:
-                    cache.refresh_version()  # the write bumped the data version: this run reads after it
-                    st.session_state["status_saved"] = f"Отмечено выполненными: {n_done}"
-                    st.rerun()
+                actions.write(cycle.mark_done_many, sc, [(p.split(":")[0], int(p.split(":")[1])) for p in picked],
+                              b_date, b_evidence, today=today, engine=engine, suffix=actions.NOTHING_CHANGED,
+                              rerun=True, flash="status", done=lambda n_done: f"Отмечено выполненными: {n_done}")
 
 with tab[-1]:
     since_default = cycle.previous_visit(sc, engine) or (today - timedelta(days=30))

@@ -10,7 +10,7 @@ from core.formatting import md_text as escape  # user text: Markdown and HTML bo
 from core import charts, figures, reports, school_plan
 from core import formatting as fmt
 from core.auth import AccessDenied
-from ui import cache, phone, sources
+from ui import actions, cache, phone, sources
 from ui.common import chart_with_downloads, demo_banner, scope, status_badge, table_with_download
 from ui.tables import text_table
 
@@ -58,11 +58,7 @@ try:  # «по состоянию на» from the overview's link (?as_of=), els
 except ValueError:
     as_of = None
 cut = as_of or cache.today()  # the page's «по состоянию на»: the next control point and the figures are after it
-try:
-    view = cache.school_view(sc, int(school_id), as_of)
-except AccessDenied as exc:
-    st.error(escape(str(exc)))
-    st.stop()
+view = actions.load(cache.school_view, sc, int(school_id), as_of)
 
 s = view.school
 flags = [x for x, on in (("ШНОР", s.is_shnor), ("ШНСУ", s.is_shnsu), ("школа-лидер", s.is_leader)) if on]

@@ -14,7 +14,7 @@ from core import periods as calendar
 from core.ingest import columns, pipeline, template
 from core.ingest.excel import FORMATS_TEXT, MAX_FILE_BYTES
 from core.ingest.numbers import megabytes
-from ui import cache, phone
+from ui import actions, cache, phone
 from ui.common import current_user, file_uploader, problems_table, scope, table_with_download
 
 PREVIEW_ROWS = 500  # the rows of «Что изменится» drawn on the page; the whole table is a download
@@ -109,7 +109,7 @@ with tab_load:
                     preview = pipeline.prepare(sc, payload, chosen_period, engine, answers=answers,
                                                fallback_period=u_period)
                     status.update(label="Проверка закончена", state="complete" if preview.ok else "error")
-                except Refused as exc:
+                except Refused as exc:  # said below the status box (inside a collapsed box it went unseen)
                     status.update(label="Файл не принят", state="error")
                     refused = str(exc)
             st.session_state["up_checked"] = (check_key, preview, refused, u_period)
@@ -188,11 +188,8 @@ with tab_load:
                                                placeholder="Выберите школу…", key=f"alias_pick_{n}")
                     if a2.button("Запомнить", key=f"alias_save_{n}", disabled=pick_school is None,
                                  icon=":material/link:"):
-                        try:
-                            pipeline.learn_alias(sc, miss["name"], int(pick_school), engine=engine)
-                            st.rerun()
-                        except Refused as exc:
-                            st.error(md_text(str(exc)))
+                        actions.write(pipeline.learn_alias, sc, miss["name"], int(pick_school), engine=engine,
+                                      rerun=True)
             if preview.rows:
                 with st.expander("Что изменится", expanded=not preview.errors):
                     shown = st.session_state.get("up_shown")  # formatted once per check, not on every rerun
@@ -214,15 +211,10 @@ with tab_load:
                 if st.button("Записать", type="primary", disabled=not accept or not (counts["new"] + counts["changed"]),
                              key="up_apply", icon=":material/save:"):
                     data = payload[0][1] if len(payload) == 1 else pipeline.bundle(payload)
-                    try:
-                        with st.spinner("Запись…"):
-                            uid = pipeline.apply(sc, preview, data, accept_warnings=accept, engine=engine)
-                        cache.refresh_version()  # the write bumped the data version: this run reads after it
-                        st.success(f"Записано: загрузка № {uid}. Новых значений {counts['new']}, "
-                                   f"изменено {counts['changed']}. Обзор уже показывает новые данные.",
-                                   icon=":material/check_circle:")
-                    except Refused as exc:
-                        st.error(md_text(str(exc)))
+                    with st.spinner("Запись…"):
+                        actions.write(pipeline.apply, sc, preview, data, accept_warnings=accept, engine=engine,
+                                      done=lambda uid: f"Записано: загрузка № {uid}. Новых значений {counts['new']}, "
+                                                       f"изменено {counts['changed']}. Обзор уже показывает новые данные.")
 
     kept_columns = columns.listing(sc, engine) if sc.sees_whole_territory else []
     if kept_columns:
@@ -239,17 +231,12 @@ with tab_load:
                                       index=list(options).index(by_id[pick].answer) if by_id[pick].answer in options
                                       else 0)
             b1, b2 = st.columns(2)
-            try:
-                if b1.button("Сохранить", key="colmap_save", icon=":material/save:",
-                             disabled=new_answer == by_id[pick].answer):
-                    columns.change(sc, int(pick), new_answer, engine=engine)
-                    st.rerun()
-                if b2.button("Забыть столбец", key="colmap_remove", icon=":material/delete:",
-                             help="Следующий файл с этим столбцом снова спросит, что в нём"):
-                    columns.remove(sc, int(pick), engine=engine)
-                    st.rerun()
-            except Refused as exc:
-                st.error(md_text(str(exc)))
+            if b1.button("Сохранить", key="colmap_save", icon=":material/save:",
+                         disabled=new_answer == by_id[pick].answer):
+                actions.write(columns.change, sc, int(pick), new_answer, engine=engine, rerun=True)
+            if b2.button("Забыть столбец", key="colmap_remove", icon=":material/delete:",
+                         help="Следующий файл с этим столбцом снова спросит, что в нём"):
+                actions.write(columns.remove, sc, int(pick), engine=engine, rerun=True)
 
 # ---------------------------------------------------------------------------------------------
 with tab_log:
@@ -282,10 +269,6 @@ with tab_log:
             if row["status"] == "applied":
                 confirm = st.checkbox(f"Да, отменить загрузку № {pick}: вернуть прежние значения", key="log_confirm")
                 if st.button("Отменить загрузку", disabled=not confirm, key="log_undo", icon=":material/undo:"):
-                    try:
-                        res = pipeline.undo(sc, int(pick), engine)
-                        cache.refresh_version()  # the write bumped the data version: this run reads after it
-                        st.success(f"Загрузка № {pick} отменена: восстановлено {res['restored']}, удалено "
-                                   f"{fmt.count(res['removed'], ('значение', 'значения', 'значений'))}.")
-                    except Refused as exc:
-                        st.error(md_text(str(exc)))
+                    actions.write(pipeline.undo, sc, int(pick), engine,
+                                  done=lambda res: f"Загрузка № {pick} отменена: восстановлено {res['restored']}, "
+                                  f"удалено {fmt.count(res['removed'], ('значение', 'значения', 'значений'))}.")
