@@ -26,7 +26,7 @@ from core.formatting import plural
 from core.ingest import columns
 from core.ingest.excel import open_workbook
 from core.ingest.numbers import NotANumber, cell_text, parse_number, ru
-from core.ingest.parse import Entry, Parsed, Question, _Context, column_labels, find_period, norm, parse  # noqa: F401
+from core.ingest.parse import Entry, Parsed, Question, Context, column_labels, find_period, norm, parse  # noqa: F401
 from core.ingest.problems import IngestError, Problem
 from core.ingest.schools import SchoolMatcher, learn_alias, load_aliases  # noqa: F401 - learn_alias: the page's API
 from core.ingest import value_ranges
@@ -291,7 +291,7 @@ def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code:
     school_errors: dict[tuple[str, str], dict] = {}  # (reason, sheet) -> rows, reference: one message per cause
     percent_rows: list[tuple[tuple, dict, Entry]] = []  # a share's «%» rows of a long table
     resolved: dict[str, tuple[dict | None, str | None, bool]] = {}  # school reference -> (school, why, allowed)
-    ctx = _Context(cat.labels, list(cat.indicators.values()), {})
+    ctx = Context(cat.labels, list(cat.indicators.values()), {})
     ind_of: dict[tuple[str, str], tuple[dict | None, str | None]] = {}  # (as written, part) -> resolved
     period_of: dict[str | None, dict | None] = {}
     for parsed in parsed_all:
@@ -490,7 +490,7 @@ def _file_period(cat: Catalog, parsed: Parsed, chosen: str | None, pv: Preview) 
     return own
 
 
-def _indicator_of(cat: Catalog, ctx: _Context, written: str, part: str) -> tuple[dict | None, str | None]:
+def _indicator_of(cat: Catalog, ctx: Context, written: str, part: str) -> tuple[dict | None, str | None]:
     """(indicator, part) for an indicator as written in a long table or a sheet per school: its code,
     name or short name, or a template label («Педагоги прошли КПК: Всего педагогов»)."""
     ind = cat.indicators.get(written)
