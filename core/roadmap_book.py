@@ -16,6 +16,7 @@ import re
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import bindparam
 from sqlalchemy import text as sql
@@ -541,7 +542,7 @@ def check_roadmap(ctx: _Check) -> None:
             P.append(cell.problem("не заполнено") if cell else
                      Problem("error", f"нет поля «{c.header}»", MAIN_SHEET))
     get = lambda k: main[k].value if k in main and main[k].value else None  # noqa: E731
-    rm = {k: get(k) for k in ("code", "title", "approved_by", "goal", "tasks", "participants", "source")}
+    rm: dict[str, Any] = {k: get(k) for k in ("code", "title", "approved_by", "goal", "tasks", "participants", "source")}
     for k in ("year_from", "year_to"):
         if get(k):
             n = _number(main[k], P)
@@ -878,18 +879,12 @@ def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine |
                           "проверьте файл снова. Ничего не записано.")
     if existing is None and pv.replaces is not None:
         raise IngestError("Заменяемая дорожная карта удалена, пока файл проверялся; проверьте файл снова.")
-    t = pv.territory
-    if t["id"] is None:
-        auth.require(scope, "create_territory", "territory_create", engine)
-        terr = add_territory(s, Territory(code=t["code"], name=t["name"], region_name=t.get("region"), is_demo=is_demo))
-    else:
-        terr = s.get(Territory, t["id"])
-        if not scope.can_see_territory(terr.id):
-            raise auth.deny(scope, f"roadmap_upload territory {terr.id}", engine)
+    terr = _territory_to_write(s, scope, pv, engine, is_demo)
     up = Upload(file_name=pv.file_name, checksum=pv.checksum, content=data, kind="roadmap", territory_id=terr.id,
                 uploaded_by=scope.user_id, n_rows=len(pv.activities) + len(pv.control_points) + len(pv.targets),
-                n_new=len(pv.activities) + len(pv.control_points) + len(pv.targets), status="applied",
-                **({"uploaded_at": now} if now else {}))
+                n_new=len(pv.activities) + len(pv.control_points) + len(pv.targets), status="applied")
+    if now:
+        up.uploaded_at = now
     s.add(up)
     ensure_periods(s, pv.periods)
     for x in pv.indicators:
@@ -897,10 +892,11 @@ def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine |
     for x in pv.schools:
         s.add(School(territory_id=terr.id, is_demo=is_demo, **x))
     s.flush()
-    periods = {p.code: p.id for p in s.exec(select(Period)).all()}
-    inds = {i.code: i.id for i in s.exec(select(Indicator)).all()}
-    schools = {c: i for c, i in s.exec(select(School.code, School.id).where(School.territory_id == terr.id)).all()}
-    old_items: dict[tuple, object] = {}  # a corrected file: the loaded items by key, updated in place
+    ids = _Ids(periods={p.code: p.id for p in s.exec(select(Period)).all()},
+               inds={i.code: i.id for i in s.exec(select(Indicator)).all()},
+               schools={c: i for c, i in s.exec(select(School.code, School.id)
+                                                 .where(School.territory_id == terr.id)).all()})
+    old_items: dict[tuple, Activity | ControlPoint] = {}  # a corrected file: the loaded items by key, updated in place
     old_targets: dict[tuple, Target] = {}
     if existing is not None:
         _clear_roadmap(s, existing.id)
@@ -915,40 +911,101 @@ def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine |
         rm = Roadmap(territory_id=terr.id, is_demo=is_demo, upload_id=up.id, **pv.roadmap)
     s.add(rm)
     s.flush()
+    dirs, risks = _write_structure(s, pv, rm.id, ids)
+    links, dropped = _write_items(s, pv, rm.id, dirs, old_items)
+    for act, a in links:
+        if a is None:
+            continue
+        s.add_all([ActivityIndicator(activity_id=act.id, indicator_id=ids.inds[c]) for c in a["indicators"]])
+        s.add_all([ActivityRisk(activity_id=act.id, risk_factor_id=risks[c][0].id) for c in a["risks"]])
+        s.add_all([ActivitySchool(activity_id=act.id, school_id=ids.schools[c]) for c in a["schools"]])
+    targets_dropped = _write_targets(s, pv, rm.id, ids, old_targets)
+    _write_school_links(s, pv, rm.id, ids)
+    if pv.targets:  # the meeting counts of the new targets, in the same transaction
+        from core import target_counts
+        s.flush()
+        target_counts.refresh(s, territory_ids={terr.id},
+                              indicator_ids=sorted({ids.inds[x["indicator"]] for x in pv.targets}), period_ids=None)
+    counts = pv.counts()
+    details: dict[str, Any] = {"code": rm.code, "file": pv.file_name, **counts}
+    if existing is not None:
+        details.update(replaced=True, statuses_kept=sum(1 for o, _ in links if o.status != "planned"),
+                       dropped=dropped, targets_dropped=targets_dropped)
+    auth.audit(s, "roadmap_replaced" if existing is not None else "roadmap_loaded", user_id=scope.user_id,
+               login=scope.login, object_type="roadmap", object_id=rm.id, details=details)
+    s.flush()
+    return {"roadmap_id": rm.id, "upload_id": up.id, **counts}
+
+
+@dataclass
+class _Ids:
+    """Codes -> ids, once the file's new periods, indicators and schools are written."""
+
+    periods: dict[str, int]
+    inds: dict[str, int]
+    schools: dict[str, int]  # of the roadmap's territory
+
+
+def _territory_to_write(s, scope: Scope, pv: Preview, engine: Engine | None, is_demo: bool) -> Territory:
+    """The roadmap's territory: the user's own, or a new one (an administrator's right)."""
+    t = pv.territory
+    if t["id"] is None:
+        auth.require(scope, "create_territory", "territory_create", engine)
+        return add_territory(s, Territory(code=t["code"], name=t["name"], region_name=t.get("region"), is_demo=is_demo))
+    terr = s.get(Territory, t["id"])
+    if not scope.can_see_territory(terr.id):
+        raise auth.deny(scope, f"roadmap_upload territory {terr.id}", engine)
+    return terr
+
+
+def _write_structure(s, pv: Preview, roadmap_id: int, ids: _Ids
+                     ) -> tuple[dict[str, Direction], dict[str, tuple[RiskFactor, dict]]]:
+    """Directions, risk groups and risk factors (with their schools): by number and by code."""
     dirs = {}
     for d in pv.directions:
-        dirs[d["number"]] = Direction(roadmap_id=rm.id, **d)
+        dirs[d["number"]] = Direction(roadmap_id=roadmap_id, **d)
         s.add(dirs[d["number"]])
     groups = {}
     for g in pv.risk_groups:
         groups[g["code"]] = g
-        s.add(RiskGroup(roadmap_id=rm.id, **g))
+        s.add(RiskGroup(roadmap_id=roadmap_id, **g))
     risks = {}
     for i, r in enumerate(pv.risks):
-        rf = RiskFactor(roadmap_id=rm.id, group_code=r["group_code"], group_name=r["group_name"], code=r["code"],
+        rf = RiskFactor(roadmap_id=roadmap_id, group_code=r["group_code"], group_name=r["group_name"], code=r["code"],
                         name=r["name"], found_in_text=r["found_in_text"], position=i)
         s.add(rf)
         risks[r["code"]] = (rf, r)
     s.flush()
     for rf, r in risks.values():
         for code in r["schools"]:
-            s.add(SchoolRisk(school_id=schools[code], risk_factor_id=rf.id, audit_date=r["audit_date"]))
-    links = []
+            s.add(SchoolRisk(school_id=ids.schools[code], risk_factor_id=rf.id, audit_date=r["audit_date"]))
+    return dirs, risks
+
+
+def _write_items(s, pv: Preview, roadmap_id: int, dirs: dict[str, Direction],
+                 old_items: dict[tuple, Activity | ControlPoint]
+                 ) -> tuple[list[tuple[Activity | ControlPoint, dict | None]], list[dict]]:
+    """Activities and control points, a loaded one updated in place (its status and evidence kept);
+    the loaded ones the file no longer has deleted. Returns (item, its row) and the dropped ones
+    that had a status."""
+    links: list[tuple[Activity | ControlPoint, dict | None]] = []
     for i, a in enumerate(pv.activities):
-        act = old_items.pop(("activity", a["number"], a["stage"] or ""), None) or Activity(roadmap_id=rm.id)
         fields = {k: a[k] for k in ("number", "stage", "title", "responsible", "expected_result", "report_form", "form",
                                     "participants", "venue", "risk_codes_text", "schools_text", "due_date",
                                     "deadline_kind")}
         fields.update(direction_id=dirs[a["direction"]].id if a["direction"] else None, position=i,
                       deadline_text=a["deadline"])
+        act = old_items.pop(("activity", a["number"], a["stage"] or ""), None) or Activity(roadmap_id=roadmap_id,
+                                                                                          **fields)
         for k, v in fields.items():
             setattr(act, k, v)
         s.add(act)
         links.append((act, a))
     for i, c in enumerate(pv.control_points):
-        cp = old_items.pop(("control_point", c["number"], ""), None) or ControlPoint(roadmap_id=rm.id)
-        for k, v in dict(number=c["number"], position=i, title=c["title"], responsible=c["responsible"],
-                         deadline_text=c["deadline"], due_date=c["due_date"], deadline_kind=c["deadline_kind"]).items():
+        fields = dict(number=c["number"], position=i, title=c["title"], responsible=c["responsible"],
+                      deadline_text=c["deadline"], due_date=c["due_date"], deadline_kind=c["deadline_kind"])
+        cp = old_items.pop(("control_point", c["number"], ""), None) or ControlPoint(roadmap_id=roadmap_id, **fields)
+        for k, v in fields.items():
             setattr(cp, k, v)
         s.add(cp)
         links.append((cp, None))
@@ -957,23 +1014,26 @@ def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine |
     for o in old_items.values():  # items the corrected file no longer has
         s.delete(o)
     s.flush()
-    for act, a in links:
-        if a is None:
-            continue
-        s.add_all([ActivityIndicator(activity_id=act.id, indicator_id=inds[c]) for c in a["indicators"]])
-        s.add_all([ActivityRisk(activity_id=act.id, risk_factor_id=risks[c][0].id) for c in a["risks"]])
-        s.add_all([ActivitySchool(activity_id=act.id, school_id=schools[c]) for c in a["schools"]])
+    return links, dropped
+
+
+def _write_targets(s, pv: Preview, roadmap_id: int, ids: _Ids, old_targets: dict[tuple, Target]) -> list[str]:
+    """Targets with their milestones, a loaded one updated in place; the wordings of the loaded ones
+    the file no longer has (deleted, with their kept counts)."""
     for x in pv.targets:
-        tgt = old_targets.pop((inds[x["indicator"]], x["applies_to"]), None) or Target(roadmap_id=rm.id)
-        for k, v in dict(indicator_id=inds[x["indicator"]], number=x["number"], wording=x["wording"], kind=x["kind"],
-                         value=x["value"], baseline_period_id=periods[x["baseline"]] if x["baseline"] else None,
-                         due_period_id=periods[x["due"]] if x["due"] else None, applies_to=x["applies_to"],
-                         judged_on=x["judged_on"]).items():
+        fields = dict(indicator_id=ids.inds[x["indicator"]], number=x["number"], wording=x["wording"], kind=x["kind"],
+                      value=x["value"], baseline_period_id=ids.periods[x["baseline"]] if x["baseline"] else None,
+                      due_period_id=ids.periods[x["due"]] if x["due"] else None, applies_to=x["applies_to"],
+                      judged_on=x["judged_on"])
+        tgt = old_targets.pop((ids.inds[x["indicator"]], x["applies_to"]), None) or Target(roadmap_id=roadmap_id,
+                                                                                           **fields)
+        for k, v in fields.items():
             setattr(tgt, k, v)
         s.add(tgt)
         s.flush()
         for m in x["milestones"]:
-            s.add(TargetMilestone(target_id=tgt.id, period_id=periods[m["period"]], value=m["value"], note=m["note"]))
+            s.add(TargetMilestone(target_id=tgt.id, period_id=ids.periods[m["period"]], value=m["value"],
+                                  note=m["note"]))
     targets_dropped = [t.wording for t in old_targets.values()]
     if old_targets:  # targets the corrected file no longer has
         gone = {"ids": [t.id for t in old_targets.values()]}
@@ -982,27 +1042,19 @@ def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine |
                   gone)
         for t in old_targets.values():
             s.delete(t)
+    return targets_dropped
+
+
+def _write_school_links(s, pv: Preview, roadmap_id: int, ids: _Ids) -> None:
+    """Curators of schools and the roadmap's groups of schools."""
     for c in pv.curators:
-        s.add(CuratorLink(curator_school_id=schools[c["curator"]], school_id=schools[c["school"]], roadmap_id=rm.id))
+        s.add(CuratorLink(curator_school_id=ids.schools[c["curator"]], school_id=ids.schools[c["school"]],
+                          roadmap_id=roadmap_id))
     for g in pv.school_groups:
-        grp = SchoolGroup(roadmap_id=rm.id, name=g["name"], note=g["note"])
+        grp = SchoolGroup(roadmap_id=roadmap_id, name=g["name"], note=g["note"])
         s.add(grp)
         s.flush()
-        s.add_all([SchoolGroupMember(group_id=grp.id, school_id=schools[c]) for c in g["schools"]])
-    if pv.targets:  # the meeting counts of the new targets, in the same transaction
-        from core import target_counts
-        s.flush()
-        target_counts.refresh(s, territory_ids={terr.id}, indicator_ids=sorted({inds[x["indicator"]] for x in pv.targets}),
-                              period_ids=None)
-    counts = pv.counts()
-    details = {"code": rm.code, "file": pv.file_name, **counts}
-    if existing is not None:
-        details.update(replaced=True, statuses_kept=sum(1 for o, _ in links if o.status != "planned"),
-                       dropped=dropped, targets_dropped=targets_dropped)
-    auth.audit(s, "roadmap_replaced" if existing is not None else "roadmap_loaded", user_id=scope.user_id,
-               login=scope.login, object_type="roadmap", object_id=rm.id, details=details)
-    s.flush()
-    return {"roadmap_id": rm.id, "upload_id": up.id, **counts}
+        s.add_all([SchoolGroupMember(group_id=grp.id, school_id=ids.schools[c]) for c in g["schools"]])
 
 
 def _clear_roadmap(s, roadmap_id: int) -> None:

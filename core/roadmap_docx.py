@@ -16,6 +16,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from typing import Any
 
 from core.formatting import plural
 from core.ingest.excel import check_size
@@ -373,7 +374,8 @@ def _is_numbering(row: list[TCell]) -> bool:
 class Draft:
     file_name: str
     book: dict = field(default_factory=dict)  # for core.roadmap_book.write
-    checks: dict[str, list[str]] = field(default_factory=dict)  # sheet -> per row; MAIN_SHEET -> per field
+    # sheet -> notes per row; MAIN_SHEET -> notes per field
+    checks: dict[str, list[str] | dict[str, str]] = field(default_factory=dict)
     to_fill: list[str] = field(default_factory=list)  # what the user must fill before loading
     dropped: list[str] = field(default_factory=list)  # columns of the document the workbook has no field for
 
@@ -382,7 +384,14 @@ class Draft:
 
     def add(self, sheet: str, row: dict, notes: list[str]) -> None:
         self.rows(sheet).append(row)
-        self.checks.setdefault(sheet, []).append("; ".join(dict.fromkeys(n for n in notes if n)))
+        self.row_notes(sheet).append("; ".join(dict.fromkeys(n for n in notes if n)))
+
+    def row_notes(self, sheet: str) -> list[str]:
+        """The notes of a plan sheet's rows, one a row (MAIN_SHEET's are per field)."""
+        notes = self.checks.setdefault(sheet, [])
+        if not isinstance(notes, list):
+            raise TypeError(f"{sheet}: notes per field, not per row")
+        return notes
 
     def n_checks(self) -> int:
         return sum(1 for v in self.checks.values() for x in (v.values() if isinstance(v, dict) else v) if x)
@@ -590,28 +599,66 @@ def _main(d: Draft, intro: list[Para], blocks: list, file_name: str,
     paras = [p for p in intro if p.text]
     texts = [p.text for p in paras]
     checks: dict[str, str] = {}
-    main: dict[str, object] = {}
-    # the title: the paragraph naming the plan (a bold one first), with the lines that continue it
-    title = None
-    named = [k for k, t in enumerate(texts) if len(t) < 600 and re.match(
-        r"^(муниципальн\w+\s+)?[«\"]?(дорожн\w+ карт|план мероприятий|план действий)", t, re.I)]
-    named.sort(key=lambda k: not paras[k].bold)
-    if named:
-        k = named[0]
-        parts = [texts[k]]
-        for nxt in texts[k + 1: k + 5]:
-            if nxt[:1].islower() or re.match(r"^(на|в|во|по)\s", nxt):
-                parts.append(nxt)
-            else:
-                break
-        title = _clean(" ".join(parts)).strip("*")
+    main: dict[str, Any] = {}
+    title = _title(paras)
     if title:
         main["title"] = title
         checks["title"] = "название взято из текста перед первой таблицей"
     else:
         d.to_fill.append("название дорожной карты (лист «Дорожная карта»)")
         checks["title"] = "название в документе не найдено"
-    # the approving order
+    _approved_by(texts, main, checks)
+    hay = " ".join([title or ""] + texts)
+    _territory(d, title, hay, main, checks, territories)
+    r = _REGION_RE.search(hay)
+    if r:
+        ending = "ая" if r.group(2) == "ой" else "ий"
+        noun = "область" if r.group(3).startswith("област") else "край"
+        main["region"] = f"{r.group(1)}{ending} {noun}"
+        checks["region"] = f"регион выведен из слов «{r.group(0)}»"
+    _years(d, title, main, checks)
+    _goal(texts, main, checks)
+    # the roadmap code
+    year = main.get("year_from") or ""
+    stem = _translit((main.get("territory_name") or "").replace("город ", ""))[:3]
+    main["code"] = f"{stem}-{year}".strip("-") if stem else None
+    if main["code"]:
+        checks["code"] = "код предложен из территории и года; он должен быть уникален в системе"
+    else:
+        d.to_fill.append("код дорожной карты (лист «Дорожная карта»)")
+        checks["code"] = "заполните код: латиница, цифры, дефис"
+    main["source"] = f"Документ Word «{file_name}» (черновик, прочитан автоматически)"
+    d.book["roadmap"] = main
+    d.checks[MAIN_SHEET] = checks
+    if main.get("territory_code"):
+        d.to_fill.insert(0, f"код территории — как он записан в системе (предложен «{main['territory_code']}»"
+                            + (", он есть в системе)" if territories and main["territory_code"] in dict(territories)
+                               else ")"))
+    if main.get("code"):
+        d.to_fill.insert(1 if main.get("territory_code") else 0,
+                         f"код дорожной карты, уникальный в системе (предложен «{main['code']}»)")
+
+
+def _title(paras: list[Para]) -> str | None:
+    """The paragraph naming the plan (a bold one first), with the lines that continue it."""
+    texts = [p.text for p in paras]
+    named = [k for k, t in enumerate(texts) if len(t) < 600 and re.match(
+        r"^(муниципальн\w+\s+)?[«\"]?(дорожн\w+ карт|план мероприятий|план действий)", t, re.I)]
+    named.sort(key=lambda k: not paras[k].bold)
+    if not named:
+        return None
+    k = named[0]
+    parts = [texts[k]]
+    for nxt in texts[k + 1: k + 5]:
+        if nxt[:1].islower() or re.match(r"^(на|в|во|по)\s", nxt):
+            parts.append(nxt)
+        else:
+            break
+    return _clean(" ".join(parts)).strip("*")
+
+
+def _approved_by(texts: list[str], main: dict[str, Any], checks: dict[str, str]) -> None:
+    """The approving order: «Утверждён приказом … от … № …» over a few lines."""
     for k, t in enumerate(texts):
         if re.search(r"\bприказ", t, re.I) and re.search(r"№\s*\d+|\bот\s+[«\"]?\d", t + " ".join(texts[k + 1:k + 4])):
             start = k
@@ -627,42 +674,42 @@ def _main(d: Draft, intro: list[Para], blocks: list, file_name: str,
             main["approved_by"] = _clean(" ".join(block))
             checks["approved_by"] = "приказ найден в тексте перед первой таблицей; проверьте, что взяты его реквизиты"
             break
-    # territory and region
-    hay = " ".join([title or ""] + texts)
+
+
+def _territory(d: Draft, title: str | None, hay: str, main: dict[str, Any], checks: dict[str, str],
+               territories: list[tuple[str, str]] | None) -> None:
+    """The territory from the title or the text, matched to the system's territories when it has one like it."""
     m = _TERRITORY_RE.search(title or "") or _TERRITORY_RE.search(hay)
-    if m:
-        name = _nominative(m.group("t"))
-        name = re.sub(r"^(город)\s+([А-ЯЁ][а-яё-]+?)(е|а)$", r"\1 \2", name)
-        name = re.sub(r"^муниципальн\w+ образовани\w+\s+(\S+)\s+район$", r"\1 район", name)
-        name = name[0].upper() + name[1:] if not name.startswith("город") else name
-        main["territory_name"] = name
-        checks["territory_name"] = f"территория выведена из слов «{m.group('t')}»; проверьте падеж"
-        stem = name.split()[1] if name.startswith("город ") else name.split()[0]
-        main["territory_code"] = _translit(stem)[:32]
-        checks["territory_code"] = ("код предложен транслитерацией; если территория уже есть в системе, укажите её код "
-                                    "(новую территорию добавляет администратор)")
-        match = territory_match.similar(name, territories or [])
-        if match:
-            code, known, score = match[0]
-            main["territory_name"], main["territory_code"] = known, code
-            others = "; ".join(f"«{n}» (код {c})" for c, n, _ in match[1:3])
-            checks["territory_name"] = checks["territory_code"] = (
-                f"предложена территория системы «{known}» с кодом «{code}»: она похожа на слова документа "
-                f"«{m.group('t')}» (совпадение {score} %)" + (f"; похожи и {others}" if others else "")
-                + "; если в документе другая территория, исправьте код и название")
-        elif territories is not None:
-            checks["territory_code"] = (f"в системе нет территории, похожей на «{name}»: код предложен "
-                                        "транслитерацией; новую территорию добавляет администратор")
-    else:
+    if not m:
         checks["territory_name"] = "территория в тексте не найдена"
         d.to_fill.append("территорию и её код (лист «Дорожная карта»)")
-    r = _REGION_RE.search(hay)
-    if r:
-        ending = "ая" if r.group(2) == "ой" else "ий"
-        noun = "область" if r.group(3).startswith("област") else "край"
-        main["region"] = f"{r.group(1)}{ending} {noun}"
-        checks["region"] = f"регион выведен из слов «{r.group(0)}»"
-    # years: from the title, else from the deadlines
+        return
+    name = _nominative(m.group("t"))
+    name = re.sub(r"^(город)\s+([А-ЯЁ][а-яё-]+?)(е|а)$", r"\1 \2", name)
+    name = re.sub(r"^муниципальн\w+ образовани\w+\s+(\S+)\s+район$", r"\1 район", name)
+    name = name[0].upper() + name[1:] if not name.startswith("город") else name
+    main["territory_name"] = name
+    checks["territory_name"] = f"территория выведена из слов «{m.group('t')}»; проверьте падеж"
+    stem = name.split()[1] if name.startswith("город ") else name.split()[0]
+    main["territory_code"] = _translit(stem)[:32]
+    checks["territory_code"] = ("код предложен транслитерацией; если территория уже есть в системе, укажите её код "
+                                "(новую территорию добавляет администратор)")
+    match = territory_match.similar(name, territories or [])
+    if match:
+        code, known, score = match[0]
+        main["territory_name"], main["territory_code"] = known, code
+        others = "; ".join(f"«{n}» (код {c})" for c, n, _ in match[1:3])
+        checks["territory_name"] = checks["territory_code"] = (
+            f"предложена территория системы «{known}» с кодом «{code}»: она похожа на слова документа "
+            f"«{m.group('t')}» (совпадение {score} %)" + (f"; похожи и {others}" if others else "")
+            + "; если в документе другая территория, исправьте код и название")
+    elif territories is not None:
+        checks["territory_code"] = (f"в системе нет территории, похожей на «{name}»: код предложен "
+                                    "транслитерацией; новую территорию добавляет администратор")
+
+
+def _years(d: Draft, title: str | None, main: dict[str, Any], checks: dict[str, str]) -> None:
+    """The plan's years: from its stage columns, else from the title, else from the deadlines."""
     years = [int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", title or "")]
     acts = d.rows("Мероприятия")
     stage_years = [int(a["stage"]) for a in acts if re.fullmatch(r"20\d\d", a.get("stage") or "")]
@@ -680,7 +727,9 @@ def _main(d: Draft, intro: list[Para], blocks: list, file_name: str,
             checks["year_from"] = checks["year_to"] = "годы выведены из сроков мероприятий"
     if years:
         main["year_from"], main["year_to"] = min(years), max(years)
-    # the goal
+
+
+def _goal(texts: list[str], main: dict[str, Any], checks: dict[str, str]) -> None:
     for k, t in enumerate(texts):
         g = re.match(r"^(\d+\.\s*)?цел[ьи]\b[^:]*:?\s*(.*)$", t, re.I)
         if g and len(t) < 2000:
@@ -691,25 +740,6 @@ def _main(d: Draft, intro: list[Para], blocks: list, file_name: str,
                 main["goal"] = goal
                 checks["goal"] = "цель взята из абзаца «Цель…»"
             break
-    # the roadmap code
-    year = main.get("year_from") or ""
-    stem = _translit((main.get("territory_name") or "").replace("город ", ""))[:3]
-    main["code"] = f"{stem}-{year}".strip("-") if stem else None
-    if main["code"]:
-        checks["code"] = "код предложен из территории и года; он должен быть уникален в системе"
-    else:
-        d.to_fill.append("код дорожной карты (лист «Дорожная карта»)")
-        checks["code"] = "заполните код: латиница, цифры, дефис"
-    main["source"] = f"Документ Word «{file_name}» (черновик, прочитан автоматически)"
-    d.book["roadmap"] = main
-    d.checks[MAIN_SHEET] = checks  # type: ignore[assignment]
-    if main.get("territory_code"):
-        d.to_fill.insert(0, f"код территории — как он записан в системе (предложен «{main['territory_code']}»"
-                            + (", он есть в системе)" if territories and main["territory_code"] in dict(territories)
-                               else ")"))
-    if main.get("code"):
-        d.to_fill.insert(1 if main.get("territory_code") else 0,
-                         f"код дорожной карты, уникальный в системе (предложен «{main['code']}»)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1224,8 +1254,8 @@ def _check_years(d: Draft) -> None:
             if dl.kind == "year" and dl.due and (dl.due.month, dl.due.day) == (8, 31):
                 notes.append(f"«{text}» — учебный год: срок принят до его конца, {dl.due:%d.%m.%Y}")
             if notes:
-                old = d.checks[sheet][k]
-                d.checks[sheet][k] = "; ".join(x for x in [old, *notes] if x)
+                old = d.row_notes(sheet)[k]
+                d.row_notes(sheet)[k] = "; ".join(x for x in [old, *notes] if x)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1247,8 +1277,8 @@ def workbook(d: Draft) -> bytes:
         ws.cell(1, col).fill = head
         ws.column_dimensions[ws.cell(1, col).column_letter].width = 60
         checks = d.checks.get(name) or []
-        if name == MAIN_SHEET:
-            values = [(2 + k, checks.get(c.key, "")) for k, c in enumerate(MAIN_FIELDS)]  # type: ignore[union-attr]
+        if isinstance(checks, dict):  # MAIN_SHEET: per field
+            values = [(2 + k, checks.get(c.key, "")) for k, c in enumerate(MAIN_FIELDS)]
         else:
             ws.cell(2, col, CHECK_HINT).font = Font(italic=True, color="666666", size=9)
             values = [(3 + k, v) for k, v in enumerate(checks)]

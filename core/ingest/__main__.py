@@ -40,7 +40,7 @@ def _scope(engine, login: str) -> auth.Scope:
         return auth.scope_for(s, user)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m core.ingest", description="Загрузка данных мониторинга")
     ap.add_argument("files", nargs="*", type=Path)
     ap.add_argument("--user", required=True, help="логин, от имени которого идёт загрузка")
@@ -54,7 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--template", type=Path, help="записать шаблон в этот файл")
     ap.add_argument("--territory", help="код территории для шаблона")
     ap.add_argument("--undo", type=int, help="отменить загрузку с этим номером")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     if args.period:
         spec = periods.parse(args.period)
         if spec is None:
@@ -89,30 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         files = [(p.name, p.read_bytes()) for p in args.files]
         answers = dict(a.split("=", 1) for a in args.answer if "=" in a)
         pv = pipeline.prepare(scope, files, chosen, engine, answers=answers, fallback_period=args.period)
-        c = pv.counts()
-        if pv.questions and not pv.errors:
-            print(f"Нужны ответы на вопросы: {len(pv.questions)}. Ничего не записано.")
-        elif pv.errors:  # a refused file: no counts of values that will not be written
-            print(f"Файл не принят: {len(pv.errors)} {plural(len(pv.errors), ('ошибка', 'ошибки', 'ошибок'))}. "
-                  "Ничего не записано.")
-        else:
-            print(f"Значений: {len(pv.rows)}; новых {c['new']}, изменится {c['changed']}, "
-                  f"без изменений {c['unchanged']}.")
-        for p in pv.errors:
-            print("ОШИБКА: " + p.text + (f" [{p.cell}]" if p.cell else ""))
-        for p in pv.warnings:
-            print("Предупреждение: " + p.text)
-        for p in pv.notes:
-            print("Примечание: " + p.text)
-        for q in pv.questions:
-            print(f"ВОПРОС: {q.text} Ответ: --answer {q.key}=…, варианты: "
-                  + "; ".join(f"{v} ({label})" for v, label in q.options[:12]))
-        for miss in pv.unmatched:
-            like = "; ".join(f"{c['code']} ({c['short_name']})" for c in miss["candidates"])
-            print(f"ВОПРОС: школа «{miss['name']}» не найдена. Ответ: --answer 'school:{miss['name']}=КОД'"
-                  + (f", похожие: {like}" if like else ""))
-        if pv.duplicate_of:
-            print(f"Этот файл уже загружен (загрузка № {pv.duplicate_of['id']} от {moment(pv.duplicate_of['uploaded_at'])}).")
+        _print_preview(pv)
         if not pv.ok:
             return 1
         if args.apply:
@@ -126,6 +107,34 @@ def main(argv: list[str] | None = None) -> int:
     except Refused as exc:
         print(f"Отклонено: {exc}", file=sys.stderr)
         return 1
+
+
+def _print_preview(pv: pipeline.Preview) -> None:
+    """The check's verdict, its errors, warnings, notes and questions (with the --answer that settles each)."""
+    c = pv.counts()
+    if pv.questions and not pv.errors:
+        print(f"Нужны ответы на вопросы: {len(pv.questions)}. Ничего не записано.")
+    elif pv.errors:  # a refused file: no counts of values that will not be written
+        print(f"Файл не принят: {len(pv.errors)} {plural(len(pv.errors), ('ошибка', 'ошибки', 'ошибок'))}. "
+              "Ничего не записано.")
+    else:
+        print(f"Значений: {len(pv.rows)}; новых {c['new']}, изменится {c['changed']}, "
+              f"без изменений {c['unchanged']}.")
+    for p in pv.errors:
+        print("ОШИБКА: " + p.text + (f" [{p.cell}]" if p.cell else ""))
+    for p in pv.warnings:
+        print("Предупреждение: " + p.text)
+    for p in pv.notes:
+        print("Примечание: " + p.text)
+    for q in pv.questions:
+        print(f"ВОПРОС: {q.text} Ответ: --answer {q.key}=…, варианты: "
+              + "; ".join(f"{v} ({label})" for v, label in q.options[:12]))
+    for miss in pv.unmatched:
+        like = "; ".join(f"{c['code']} ({c['short_name']})" for c in miss["candidates"])
+        print(f"ВОПРОС: школа «{miss['name']}» не найдена. Ответ: --answer 'school:{miss['name']}=КОД'"
+              + (f", похожие: {like}" if like else ""))
+    if pv.duplicate_of:
+        print(f"Этот файл уже загружен (загрузка № {pv.duplicate_of['id']} от {moment(pv.duplicate_of['uploaded_at'])}).")
 
 
 if __name__ == "__main__":

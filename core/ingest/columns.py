@@ -85,7 +85,7 @@ def listing(scope: Scope, engine: Engine | None = None) -> list[Mapping]:
     """The mappings of the user's territories (everyone who loads them may see what is kept)."""
     engine = engine or get_engine()
     with engine.connect() as c:
-        names = dict(c.execute(text("SELECT code, short_name FROM indicator")).all())
+        names: dict[str, str] = dict(c.execute(text("SELECT code, short_name FROM indicator")).all())
         rows = c.execute(text("""
             SELECT m.id, m.territory_id, t.name, m.header_text, m.answer, u.login, m.created_at
             FROM columnmapping m JOIN territory t ON t.id = m.territory_id LEFT JOIN "user" u ON u.id = m.created_by

@@ -9,8 +9,10 @@ quantity is a question for the user (map it or skip it), never a silent skip."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, Protocol, TypeVar
 
 from core import periods
 from core.ingest.excel import Workbook, col_letter, col_number
@@ -129,7 +131,160 @@ def _meta(wb: Workbook) -> dict[str, str]:
     return {cell_text(r[0]): cell_text(r[1]) for r in rows if len(r) >= 2 and cell_text(r[0])}
 
 
-def parse(wb: Workbook, indicator_labels: dict[str, tuple[str, str]], *, indicators: list[dict] = (),
+# ---------------------------------------------------------------------------------------------
+# The layouts: each says where its table is on a sheet (detect) and reads it (read); parse() tries
+# them in a fixed order
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Sheet:
+    """One sheet as a layout reads it: its name and grid, and what the workbook says of it."""
+
+    name: str
+    rows: list[list]
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # (r0, c0, r1, c1), 0-based
+    formulas: set[tuple[int, int]] = field(default_factory=set)  # (row, col), 1-based
+    hidden_rows: set[int] = field(default_factory=set)  # 1-based
+    meta: dict[str, str] = field(default_factory=dict)  # the book's hidden «_meta» sheet (the app's own files)
+
+    @classmethod
+    def of(cls, wb: Workbook, name: str, meta: dict[str, str]) -> Sheet:
+        return cls(name, wb.sheets[name], wb.merged.get(name, []), wb.formulas.get(name, set()),
+                   wb.hidden_rows.get(name, set()), meta)
+
+
+Spot = TypeVar("Spot")
+
+
+class Layout(Protocol[Spot]):
+    """A way a sheet lays its data out. detect: where this layout's table is on the sheet (None: it is
+    not there); read: its entries, problems, notes and questions into `out` — False when what was
+    found holds no data after all (a list of schools, a notes sheet), so the next layout may try."""
+
+    def detect(self, sheet: Sheet, ctx: Context) -> Spot | None: ...
+
+    def read(self, sheet: Sheet, spot: Spot, ctx: Context, out: Parsed) -> bool: ...
+
+
+def read_with(layout: Layout[Any], sheet: Sheet, ctx: Context, out: Parsed) -> bool:
+    """The sheet read by one layout, when it is there; False when it is not."""
+    ctx.merged = sheet.merged
+    spot = layout.detect(sheet, ctx)
+    return spot is not None and layout.read(sheet, spot, ctx, out)
+
+
+class SchoolFormLayout:
+    """The app's one-school form (a row per quantity, its key in a hidden column): the whole book."""
+
+    def detect(self, sheet: Sheet, ctx: Context) -> str | None:
+        """The form's school code, when the book is the app's one-school form and this its sheet."""
+        if sheet.name == FORM_SHEET and sheet.meta.get("kind") == "school_form":
+            return sheet.meta.get("school_code", "")
+        return None
+
+    def read(self, sheet: Sheet, spot: str, ctx: Context, out: Parsed) -> bool:
+        for i, row in enumerate(sheet.rows, start=1):
+            key = cell_text(row[3]) if len(row) > 3 else ""
+            if ":" not in key:
+                continue
+            ind, part = key.split(":", 1)
+            if part not in PARTS:
+                continue
+            out.entries.append(Entry(spot, ind, None, part, row[2] if len(row) > 2 else None, sheet.name, i, "C",
+                                     f"{cell_text(row[0])} — {cell_text(row[1])}".strip(" —"),
+                                     (i, 3) in sheet.formulas))
+        return True
+
+
+class TableLayout:
+    """Tables under a header row: the app's template (its hidden key row), a long table, a table of
+    schools by indicators with title rows above and a header of up to six rows, a sheet per school;
+    several tables of one sheet (sections of one form) each under its own header."""
+
+    def detect(self, sheet: Sheet, ctx: Context) -> Header | None:
+        return _header_row(sheet.rows, ctx)
+
+    def read(self, sheet: Sheet, spot: Header, ctx: Context, out: Parsed) -> bool:
+        rows = sheet.rows
+        found, before, got = False, 0, spot
+        while got is not None:
+            h_idx, depth, cols, heads = got
+            nxt = _next_header(rows, h_idx + depth)
+            end = nxt if nxt is not None else len(rows)
+            read = _read_table(_Table(sheet, h_idx, depth, end, before, not found, cols, heads), ctx, out)
+            found = found or read
+            if nxt is None:
+                break
+            if read:  # the title rows of the next table start after this one
+                before = end
+            got = _header_row(rows, ctx, end)
+        return found
+
+
+class TurnedLayout:
+    """A turned table — the indicators down a column, the schools across a row — read as if turned
+    back, every message naming the file's own rows and columns; refused once, in words that say it
+    is turned, when some of its rows name no indicator."""
+
+    def detect(self, sheet: Sheet, ctx: Context) -> tuple[int, int] | None:
+        """(header row, column of the indicators' names): two rows below name catalogue indicators."""
+        rows = sheet.rows
+        for r0 in range(min(len(rows), 30)):
+            row = rows[r0]
+            for c in range(min(len(row), 5)):
+                names = [rows[i][c] for i in range(r0 + 1, min(len(rows), r0 + 60)) if c < len(rows[i])]
+                known = sum(1 for v in names
+                            if isinstance(v, str) and (ctx.classify(v, "") or ("",))[0] in ("key", "percent"))
+                across = [v for v in row[c + 1:] if isinstance(v, str) and v.strip() and not _numeric(v)]
+                if known >= 2 and len(across) >= 1:
+                    return r0, c
+        return None
+
+    def read(self, sheet: Sheet, spot: tuple[int, int], ctx: Context, out: Parsed) -> bool:
+        rows, (r0, c) = sheet.rows, spot
+        width = max(len(r) for r in rows[r0:])
+        turned = [[rows[r0 + i][c + j] if c + j < len(rows[r0 + i]) else "" for i in range(len(rows) - r0)]
+                  for j in range(width - c)]
+        turned[0][0] = "Наименование ОО"
+        marks = (len(out.entries), len(out.problems), len(out.notes), len(out.questions))
+        if out.period is None:
+            _period_from_titles(sheet.name, rows[:r0], out)
+        saved = ctx.merged
+        read = read_with(TABLE, Sheet(sheet.name, turned), ctx, out)
+        ctx.merged = saved
+        turned_words = (f"Таблица на листе «{sheet.name}» повёрнута: школы — по столбцам, показатели — по строкам "
+                        f"(столбец {col_letter(c + 1)})")
+        if not read or len(out.questions) > marks[3]:
+            rows_of = sorted({r0 + col_number(q.key.rsplit(":", 1)[-1].split("@")[0])
+                              for q in out.questions[marks[3]:]})
+            del out.questions[marks[3]:]
+            raise IngestError(f"{turned_words}, и " + (f"строки {', '.join(map(str, rows_of))} не названы как "
+                                                       "показатели справочника" if rows_of
+                                                       else "в ней не найдены значения")
+                              + ". Назовите показатели как в шаблоне или поверните таблицу (в Excel: «Копировать» → "
+                                "«Специальная вставка» → «Транспонировать») и загрузите снова.")
+
+        def back(row: int | None, letter: str | None) -> tuple[int | None, str | None]:
+            """A cell of the turned grid -> the file's own (row, column letter)."""
+            return (r0 + col_number(letter) if letter else None), (col_letter(c + row) if row else None)
+
+        for e in out.entries[marks[0]:]:
+            e.row, e.col = back(e.row, e.col)
+        for items, mark in ((out.problems, marks[1]), (out.notes, marks[2])):
+            for k in range(mark, len(items)):
+                p = items[k]
+                row, col = back(p.row, p.col)
+                items[k] = Problem(p.level, p.message, p.sheet, row, col, p.header, p.cell)
+        out.notes.append(Problem("note", turned_words + " — прочитана так", sheet.name))
+        return True
+
+
+SCHOOL_FORM = SchoolFormLayout()  # tried first, on the book's «Форма» sheet: when it is there, it is the book
+TABLE = TableLayout()
+TURNED = TurnedLayout()
+SHEET_LAYOUTS: tuple[Layout[Any], ...] = (TABLE, TURNED)  # on every visible sheet, in this order, until one reads
+
+
+def parse(wb: Workbook, indicator_labels: dict[str, tuple[str, str]], *, indicators: Sequence[dict] = (),
           answers: dict[str, str] | None = None, remembered: dict[str, str] | None = None) -> Parsed:
     """indicator_labels: normalised header text -> (indicator code, part), for templates whose key
     row was lost (a methodologist retyped the table); indicators: the catalogue, to read headers
@@ -139,17 +294,17 @@ def parse(wb: Workbook, indicator_labels: dict[str, tuple[str, str]], *, indicat
     out = Parsed(period=meta.get("period") or None, hidden_rows=wb.hidden_rows)
     if out.period:
         out.period_source = "скрытый лист шаблона"
-    if meta.get("kind") == "school_form" and FORM_SHEET in wb.sheets:
-        out.kind = "school_form"
-        _parse_form(wb, meta, out)
-        return out
-    ctx = _Context(indicator_labels, indicators, answers or {})
+    ctx = Context(indicator_labels, indicators, answers or {})
     ctx.remembered = remembered or {}
+    if FORM_SHEET in wb.sheets and read_with(SCHOOL_FORM, Sheet.of(wb, FORM_SHEET, meta), ctx, out):
+        out.kind = "school_form"
+        return out
     found = False
-    for name, rows in wb.sheets.items():
+    for name in wb.sheets:
         if name == META_SHEET or name in wb.hidden:
             continue
-        if _parse_grid(name, rows, wb, ctx, out) or _parse_turned(name, rows, ctx, out):
+        sheet = Sheet.of(wb, name, meta)
+        if any(read_with(layout, sheet, ctx, out) for layout in SHEET_LAYOUTS):
             found = True
     for question, sheets in ctx.asked.values():
         if sheets:
@@ -167,76 +322,8 @@ def parse(wb: Workbook, indicator_labels: dict[str, tuple[str, str]], *, indicat
     return out
 
 
-def _parse_turned(sheet: str, rows: list[list], ctx: _Context, out: Parsed) -> bool:
-    """A turned table — the indicators down a column, the schools across a row — read as if
-    turned back, every message naming the file's own rows and columns; refused once, in words that
-    say it is turned, when some of its rows name no indicator."""
-    found = None
-    for r0 in range(min(len(rows), 30)):
-        row = rows[r0]
-        for c in range(min(len(row), 5)):
-            names = [rows[i][c] for i in range(r0 + 1, min(len(rows), r0 + 60)) if c < len(rows[i])]
-            known = sum(1 for v in names if isinstance(v, str) and (ctx.classify(v, "") or ("",))[0] in ("key", "percent"))
-            across = [v for v in row[c + 1:] if isinstance(v, str) and v.strip() and not _numeric(v)]
-            if known >= 2 and len(across) >= 1:
-                found = (r0, c)
-                break
-        if found:
-            break
-    if found is None:
-        return False
-    r0, c = found
-    width = max(len(r) for r in rows[r0:])
-    turned = [[rows[r0 + i][c + j] if c + j < len(rows[r0 + i]) else "" for i in range(len(rows) - r0)]
-              for j in range(width - c)]
-    turned[0][0] = "Наименование ОО"
-    marks = (len(out.entries), len(out.problems), len(out.notes), len(out.questions))
-    if out.period is None:
-        _period_from_titles(sheet, rows[:r0], out)
-    saved = ctx.merged
-    read = _parse_grid(sheet, turned, Workbook(sheets={sheet: turned}), ctx, out)
-    ctx.merged = saved
-    turned_words = (f"Таблица на листе «{sheet}» повёрнута: школы — по столбцам, показатели — по строкам "
-                    f"(столбец {col_letter(c + 1)})")
-    if not read or len(out.questions) > marks[3]:
-        rows_of = sorted({r0 + col_number(q.key.rsplit(":", 1)[-1].split("@")[0]) for q in out.questions[marks[3]:]})
-        del out.questions[marks[3]:]
-        raise IngestError(f"{turned_words}, и " + (f"строки {', '.join(map(str, rows_of))} не названы как показатели "
-                                                   "справочника" if rows_of else "в ней не найдены значения")
-                          + ". Назовите показатели как в шаблоне или поверните таблицу (в Excel: «Копировать» → "
-                            "«Специальная вставка» → «Транспонировать») и загрузите снова.")
-
-    def back(row: int | None, letter: str | None) -> tuple[int | None, str | None]:
-        """A cell of the turned grid -> the file's own (row, column letter)."""
-        return (r0 + col_number(letter) if letter else None), (col_letter(c + row) if row else None)
-
-    for e in out.entries[marks[0]:]:
-        e.row, e.col = back(e.row, e.col)
-    for items, mark in ((out.problems, marks[1]), (out.notes, marks[2])):
-        for k in range(mark, len(items)):
-            p = items[k]
-            row, col = back(p.row, p.col)
-            items[k] = Problem(p.level, p.message, p.sheet, row, col, p.header, p.cell)
-    out.notes.append(Problem("note", turned_words + " — прочитана так", sheet))
-    return True
-
-
-def _parse_form(wb: Workbook, meta: dict, out: Parsed) -> None:
-    school = meta.get("school_code", "")
-    for i, row in enumerate(wb.sheets[FORM_SHEET], start=1):
-        key = cell_text(row[3]) if len(row) > 3 else ""
-        if ":" not in key:
-            continue
-        ind, part = key.split(":", 1)
-        if part not in PARTS:
-            continue
-        out.entries.append(Entry(school, ind, None, part, row[2] if len(row) > 2 else None, FORM_SHEET, i, "C",
-                                 f"{cell_text(row[0])} — {cell_text(row[1])}".strip(" —"),
-                                 (i, 3) in wb.formulas.get(FORM_SHEET, set())))
-
-
-class _Context:
-    def __init__(self, labels: dict, indicators: list[dict], answers: dict[str, str]):
+class Context:
+    def __init__(self, labels: dict, indicators: Sequence[dict], answers: dict[str, str]):
         self.labels = labels
         self.answers = answers
         self.remembered: dict[str, str] = {}  # normalised header -> answer kept for the territory
@@ -368,8 +455,11 @@ def _next_header(rows: list[list], start: int) -> int | None:
     return None
 
 
-def _header_row(rows: list[list], ctx: _Context, start: int = 0
-                ) -> tuple[int, int, dict[int, tuple[str, str]], dict[int, str]] | None:
+# a table's header: (first header row, number of header rows, {column: (kind, key)}, {column: header text})
+Header = tuple[int, int, dict[int, tuple[str, str]], dict[int, str]]
+
+
+def _header_row(rows: list[list], ctx: Context, start: int = 0) -> Header | None:
     """(first header row, number of header rows, {column: (kind, key)}, {column: header text}) for
     the first row in the 30 from `start` that names a school column (or, for a sheet per school, an
     indicator and a value column). Unrecognised columns are returned with kind 'unknown'."""
@@ -418,7 +508,7 @@ def _header_row(rows: list[list], ctx: _Context, start: int = 0
                     levels[d][j] = levels[d][j - 1]
         cols, heads, lasts = {}, {}, {}
         for j in range(width):
-            stack = []
+            stack: list[str] = []
             for lv in levels:
                 if lv[j] and (not stack or stack[-1] != lv[j]):
                     stack.append(lv[j])
@@ -462,7 +552,7 @@ def _filled_level(row: list, width: int, merged: list[tuple[int, int, int, int]]
     return out
 
 
-def _shared_denominators(cols: dict[int, tuple[str, str]], ctx: "_Context") -> None:
+def _shared_denominators(cols: dict[int, tuple[str, str]], ctx: "Context") -> None:
     """A «Всего педагогов» column serves every share of this table whose denominator has that label
     and whose «из них» column is here (and no «всего» of its own): one key per share, joined by «|»."""
     keys = {key for kind, key in cols.values() if kind == "key"}
@@ -492,71 +582,82 @@ def _total_before_parts(cols: dict[int, tuple[str, str]], lasts: dict[int, str])
             cols[j] = ("key", "|".join(f"{c}:denominator" for c in served))
 
 
-def _parse_grid(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out: Parsed) -> bool:
-    """Every table of the sheet, each under its own header (several sections of one form)."""
-    ctx.merged = wb.merged.get(sheet, [])
-    found, start, before = False, 0, 0
-    while start < len(rows):
-        got = _header_row(rows, ctx, start)
-        if got is None:
-            break
-        h_idx, depth, cols, heads = got
-        nxt = _next_header(rows, h_idx + depth)
-        end = nxt if nxt is not None else len(rows)
-        read = _parse_table(sheet, rows, wb, ctx, out, h_idx, depth, cols, heads, end, before, first=not found)
-        found = found or read
-        if nxt is None:
-            break
-        start = end
-        if read:  # the title rows of the next table start after this one
-            before = end
-    return found
+@dataclass
+class _Table:
+    """One table of a sheet: where its header, title rows and data rows are, and what its columns hold."""
+
+    sheet: Sheet
+    h_idx: int  # its first header row
+    depth: int  # how many header rows
+    end: int  # the row after its last (the next table's header, or the sheet's end)
+    before: int  # the first of its title rows
+    first: bool  # the first table of the sheet that was read
+    cols: dict[int, tuple[str, str]]  # column -> (kind, key), settled by the questions' answers
+    heads: dict[int, str]  # column -> its header's text
+    data_rows: list[int] = field(default_factory=list)
+
+    @property
+    def start(self) -> int:
+        return self.h_idx + self.depth
+
+    @property
+    def suffix(self) -> str:
+        """The second table of a sheet keys its questions by its header row too."""
+        return "" if self.first else f"@{self.h_idx + 1}"
 
 
-def _parse_table(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out: Parsed, h_idx: int, depth: int,
-                 cols: dict, heads: dict, end: int, before: int, *, first: bool) -> bool:
-    formulas = wb.formulas.get(sheet, set())
-    start = h_idx + depth
-    hidden = wb.hidden_rows.get(sheet, set())
-    data_rows = [i for i in range(start, end) if not _blank_row(rows[i])]
-    if data_rows and _column_numbers(rows[data_rows[0]]):
-        data_rows = data_rows[1:]  # «1 | 2 | 3 | …» under the header, as in official forms
-    # columns nobody recognised: with numbers in them a question, otherwise a warning; the second
-    # table of a sheet keys its questions by its header row too
-    suffix = "" if first else f"@{h_idx + 1}"
-    questions, problems = [], []
+def _read_table(t: _Table, ctx: Context, out: Parsed) -> bool:
+    rows = t.sheet.rows
+    t.data_rows = [i for i in range(t.start, t.end) if not _blank_row(rows[i])]
+    if t.data_rows and _column_numbers(rows[t.data_rows[0]]):
+        t.data_rows = t.data_rows[1:]  # «1 | 2 | 3 | …» under the header, as in official forms
+    questions, problems = _settle_unknown_columns(t, ctx, out)
+    if not questions:
+        _percent_only(t, ctx, out, problems)
+    cols = t.cols.values()
+    if not questions and not any(p.level == "error" for p in problems) and not any(kind == "key" for kind, _ in cols) and not any(
+            k in ("value", "numerator", "denominator") for kind, k in cols if kind == "long"):
+        return False  # no quantity in this table: not the data (a list of schools, a notes sheet)
+    out.questions.extend(questions)
+    out.problems.extend(problems)
+    if out.period is None and t.first:
+        _period_from_titles(t.sheet.name, rows[:t.h_idx], out)
+    reader = _RowReader(t, ctx, out)
+    for i in t.data_rows:
+        reader.read(i)
+    return True
+
+
+def _settle_unknown_columns(t: _Table, ctx: Context, out: Parsed) -> tuple[list[Question], list[Problem]]:
+    """Columns nobody recognised: answered (now, on an earlier sheet, or remembered for the
+    territory) they are read or skipped; with numbers in them and no answer a question, otherwise
+    a warning."""
+    sheet, rows, heads = t.sheet.name, t.sheet.rows, t.heads
+    questions: list[Question] = []
+    problems: list[Problem] = []
     nth: dict[str, int] = {}  # how many unknown columns of this sheet had each header before
-    for j, (kind, _) in sorted(cols.items()):
+    for j, (kind, _) in sorted(t.cols.items()):
         if kind != "unknown":
             continue
         letter = col_letter(j + 1)
-        qkey = f"column:{sheet}:{letter}{suffix}"
+        qkey = f"column:{sheet}:{letter}{t.suffix}"
         head = norm(heads[j])
         # the header and its place among this sheet's columns of that header: two «Число» columns of
         # one sheet are two questions, and a later sheet's second «Число» takes the second answer
         hkey = (head, nth.get(head, 0)) if head else None
         if head:
             nth[head] = nth.get(head, 0) + 1
-        answer = ctx.answers.get(qkey) or (ctx.header_answers.get(hkey) if hkey else None)
-        if answer and hkey:
-            ctx.header_answers.setdefault(hkey, answer)
-        if answer and (heads[j], answer) not in out.answered:
-            out.answered.append((heads[j], answer))  # kept for the territory when the upload is written
-        elif not answer and head in ctx.remembered:
-            answer = ctx.remembered[head]
-            out.notes.append(Problem("note", "столбец прочитан, как запомнено для территории: "
-                                             + ("пропускается" if answer == "skip" else f"«{_choice_label(ctx, answer)}»"),
-                                     sheet, None, letter, heads[j]))
-        numeric = any(j < len(rows[i]) and _numeric(rows[i][j]) for i in data_rows[:2000])
+        answer = _column_answer(t, j, qkey, hkey, ctx, out)
+        numeric = any(j < len(rows[i]) and _numeric(rows[i][j]) for i in t.data_rows[:2000])
         if answer == "skip":
-            cols[j] = ("skip", "")
+            t.cols[j] = ("skip", "")
             out.notes.append(Problem("note", "столбец пропущен по ответу", sheet, None, letter, heads[j]))
         elif answer and ":" in answer and answer.split(":", 1)[1] in PARTS:
-            cols[j] = ("key", answer)
+            t.cols[j] = ("key", answer)
         elif numeric and hkey and hkey in ctx.asked:  # asked on an earlier sheet: that answer will serve here
             if sheet not in ctx.asked[hkey][1]:
                 ctx.asked[hkey][1].append(sheet)
-            cols[j] = ("skip", "")
+            t.cols[j] = ("skip", "")
         elif numeric:
             why_no_percent = (" Процента среди вариантов нет: доля загружается только двумя числами («всего» и "
                               "«из них»), процент приложение считает само; если в файле только проценты, добавьте "
@@ -568,135 +669,186 @@ def _parse_table(sheet: str, rows: list[list], wb: Workbook, ctx: _Context, out:
                 [("skip", "Пропустить столбец")] + ctx.choices))
             if hkey:
                 ctx.asked[hkey] = (questions[-1], [])
-            cols[j] = ("skip", "")
+            t.cols[j] = ("skip", "")
         else:
-            problems.append(Problem("warning", "столбец не распознан и пропущен (в нём нет чисел)", sheet, start,
+            problems.append(Problem("warning", "столбец не распознан и пропущен (в нём нет чисел)", sheet, t.start,
                                     letter, heads[j]))
-            cols[j] = ("skip", "")
-    if not questions:  # a share's «%» with no counts beside it: never dropped silently
-        counted = {k for kind, key in cols.values() if kind == "key" for k in key.split("|")}
-        by_code = {i["code"]: i for i in ctx.indicators}
-        for j, (kind, code) in sorted(cols.items()):
-            ind = by_code.get(code)
-            if kind != "percent" or ind is None or ctx.answers.get(f"column:{sheet}:{col_letter(j + 1)}{suffix}") == "skip":
-                continue
-            if {f"{code}:numerator", f"{code}:denominator"} <= counted:
-                out.notes.append(Problem("note", "столбец процентов не читается: процент приложение считает само "
-                                                 "из «всего» и «из них»", sheet, None, col_letter(j + 1), heads[j]))
-                continue
-            if any(j < len(rows[i]) and not _blank(rows[i][j]) for i in data_rows[:2000]):
-                den, num = ind.get("denominator_label") or "всего", ind.get("numerator_label") or "из них"
-                problems.append(Problem(
-                    "error", f"доля «{ind['short_name']}» задана только процентом, а загружается двумя числами: "
-                             f"«{den}» (всего) и «{num}» (из них) — процент приложение считает само (по территории — "
-                             "сумма «из них» к сумме «всего»). Добавьте эти два столбца (как в шаблоне) или удалите "
-                             "столбец процентов", sheet, h_idx + 1, col_letter(j + 1), heads[j]))
-    if not questions and not any(p.level == "error" for p in problems) and not any(kind == "key" for kind, _ in cols.values()) and not any(
-            k in ("value", "numerator", "denominator") for kind, k in cols.values() if kind == "long"):
-        return False  # no quantity in this table: not the data (a list of schools, a notes sheet)
-    out.questions.extend(questions)
-    out.problems.extend(problems)
-    if out.period is None and first:
-        _period_from_titles(sheet, rows[:h_idx], out)
-    long_cols = {k: j for j, (kind, k) in cols.items() if kind == "long"}
-    school_col = long_cols.get("school")
-    name_col = long_cols.get("school_name")
-    if school_col is None and name_col is not None:
-        school_col, name_col = name_col, None
-    sheet_school = None
-    if school_col is None:  # a sheet per school: the school is the sheet's name or its title
-        sheet_school = _sheet_school(sheet, rows[before:h_idx])
-    letters = {j: col_letter(j + 1) for j in cols}
-    value_cols = [(part, long_cols[part]) for part in PARTS if part in long_cols]
-    key_cols = [(j, *k.split(":", 1)) for j, (kind, key) in sorted(cols.items()) if kind == "key"
-                for k in key.split("|")]
-    key_js = sorted({j for j, _, _ in key_cols} | {j for _, j in value_cols})
-    period_col = long_cols.get("period")
-    ind_col = long_cols.get("indicator")
-    heads = {j: heads.get(j) or (cols[j][1]) for j in cols}
-    _fill_merged_down(rows, ctx.merged, start, end, [c for c in (school_col, name_col, ind_col, period_col)
-                                                     if c is not None])
-    texts: dict[str, str] = {}  # a long table repeats its codes, names and periods: each text cleaned once
+            t.cols[j] = ("skip", "")
+    return questions, problems
 
-    def text_of(v) -> str:
+
+def _column_answer(t: _Table, j: int, qkey: str, hkey: tuple[str, int] | None, ctx: Context,
+                   out: Parsed) -> str | None:
+    """The answer for an unknown column: the user's (to this question, or to the same header on an
+    earlier sheet: kept for the territory when the upload is written), else the one remembered."""
+    heads = t.heads
+    answer = ctx.answers.get(qkey) or (ctx.header_answers.get(hkey) if hkey else None)
+    if answer and hkey:
+        ctx.header_answers.setdefault(hkey, answer)
+    head = norm(heads[j])
+    if answer and (heads[j], answer) not in out.answered:
+        out.answered.append((heads[j], answer))  # kept for the territory when the upload is written
+    elif not answer and head in ctx.remembered:
+        answer = ctx.remembered[head]
+        out.notes.append(Problem("note", "столбец прочитан, как запомнено для территории: "
+                                         + ("пропускается" if answer == "skip" else f"«{_choice_label(ctx, answer)}»"),
+                                 t.sheet.name, None, col_letter(j + 1), heads[j]))
+    return answer
+
+
+def _percent_only(t: _Table, ctx: Context, out: Parsed, problems: list[Problem]) -> None:
+    """A share's «%» with no counts beside it: never dropped silently."""
+    sheet, rows, cols, heads = t.sheet.name, t.sheet.rows, t.cols, t.heads
+    counted = {k for kind, key in cols.values() if kind == "key" for k in key.split("|")}
+    by_code = {i["code"]: i for i in ctx.indicators}
+    for j, (kind, code) in sorted(cols.items()):
+        ind = by_code.get(code)
+        if kind != "percent" or ind is None or ctx.answers.get(f"column:{sheet}:{col_letter(j + 1)}{t.suffix}") == "skip":
+            continue
+        if {f"{code}:numerator", f"{code}:denominator"} <= counted:
+            out.notes.append(Problem("note", "столбец процентов не читается: процент приложение считает само "
+                                             "из «всего» и «из них»", sheet, None, col_letter(j + 1), heads[j]))
+            continue
+        if any(j < len(rows[i]) and not _blank(rows[i][j]) for i in t.data_rows[:2000]):
+            den, num = ind.get("denominator_label") or "всего", ind.get("numerator_label") or "из них"
+            problems.append(Problem(
+                "error", f"доля «{ind['short_name']}» задана только процентом, а загружается двумя числами: "
+                         f"«{den}» (всего) и «{num}» (из них) — процент приложение считает само (по территории — "
+                         "сумма «из них» к сумме «всего»). Добавьте эти два столбца (как в шаблоне) или удалите "
+                         "столбец процентов", sheet, t.h_idx + 1, col_letter(j + 1), heads[j]))
+
+
+class _RowReader:
+    """The data rows of one table, each a school's entries or a row skipped and said why: a total
+    (checked against the sum of its schools), a group's title, a note or a signature below."""
+
+    def __init__(self, t: _Table, ctx: Context, out: Parsed):
+        self.sheet, self.rows, self.ctx, self.out = t.sheet, t.sheet.rows, ctx, out
+        cols = t.cols
+        long_cols = {k: j for j, (kind, k) in cols.items() if kind == "long"}
+        school_col = long_cols.get("school")
+        name_col = long_cols.get("school_name")
+        if school_col is None and name_col is not None:
+            school_col, name_col = name_col, None
+        self.school_col, self.name_col = school_col, name_col
+        self.sheet_school = None
+        if school_col is None:  # a sheet per school: the school is the sheet's name or its title
+            self.sheet_school = _sheet_school(t.sheet.name, self.rows[t.before:t.h_idx])
+        self.letters = {j: col_letter(j + 1) for j in cols}
+        self.value_cols = [(part, long_cols[part]) for part in PARTS if part in long_cols]
+        self.key_cols = [(j, ind, part) for j, (kind, key) in sorted(cols.items()) if kind == "key"
+                         for ind, part in (k.split(":", 1) for k in key.split("|"))]
+        self.key_js = sorted({j for j, _, _ in self.key_cols} | {j for _, j in self.value_cols})
+        self.period_col = long_cols.get("period")
+        self.ind_col = long_cols.get("indicator")
+        self.heads = {j: t.heads.get(j) or (cols[j][1]) for j in cols}
+        _fill_merged_down(self.rows, ctx.merged, t.start, t.end,
+                          [c for c in (school_col, name_col, self.ind_col, self.period_col) if c is not None])
+        self.texts: dict[str, str] = {}  # a long table repeats its codes, names and periods: each text cleaned once
+        self.kinds: dict[str, str] = {}  # school cell text -> "" (a school) | "total" | "around" | "group"
+        self.group: list[int] = []  # the school rows since the last group row or subtotal
+        self.members: list[int] = []  # every school row of the table
+
+    def text_of(self, v) -> str:
         if v.__class__ is not str:
             return cell_text(v)
-        t = texts.get(v)
+        t = self.texts.get(v)
         if t is None:
-            t = texts[v] = cell_text(v)
+            t = self.texts[v] = cell_text(v)
         return t
 
-    def note(message: str, rownum: int) -> None:
-        out.notes.append(Problem("note", message, sheet, rownum, hidden=(rownum,) if rownum in hidden else ()))
+    def note(self, message: str, rownum: int) -> None:
+        self.out.notes.append(Problem("note", message, self.sheet.name, rownum,
+                                      hidden=(rownum,) if rownum in self.sheet.hidden_rows else ()))
 
-    kinds: dict[str, str] = {}  # school cell text -> "" (a school) | "total" | "around"
-    group: list[int] = []  # the school rows since the last group row or subtotal
-    members: list[int] = []  # every school row of the table
-    for i in data_rows:
-        row = rows[i]
-        rownum = i + 1
+    def read(self, i: int) -> None:
+        row = self.rows[i]
         n = len(row)
-        if sheet_school is not None:
-            school = sheet_school
-        else:
-            school = text_of(row[school_col]) if school_col < n else ""
-            if not school and name_col is not None and name_col < n:
-                school = text_of(row[name_col])
-        kind = kinds.get(school)
+        school = self.school_of(row)
+        kind = self.kind_of(school, row)
+        if not school or (kind and self.sheet_school is None):
+            self.skip(i, school, kind)
+            return
+        period = None
+        if self.period_col is not None and self.period_col < n:
+            v = row[self.period_col]
+            period = (find_period(v) or cell_text(v)) if v.__class__ in (date, datetime) else self.text_of(v) or None
+        if self.ind_col is not None:  # long table: one row per school x indicator x period
+            self.long_entries(i, school, period)
+            return
+        name_col = self.name_col
+        alt = self.text_of(row[name_col]) or None if name_col is not None and name_col < n else None
+        rownum, sheet, letters, heads, formulas = i + 1, self.sheet.name, self.letters, self.heads, self.sheet.formulas
+        for j, ind, part in self.key_cols:
+            if j < n:
+                self.out.entries.append(Entry(school, ind, period, part,
+                                              _marked(row[j], sheet, rownum, letters[j], heads[j], self.out),
+                                              sheet, rownum, letters[j], heads[j], (rownum, j + 1) in formulas, alt))
+        self.group.append(i)
+        self.members.append(i)
+
+    def long_entries(self, i: int, school: str, period: str | None) -> None:
+        row = self.rows[i]
+        n, rownum, sheet, letters, heads, formulas = len(row), i + 1, self.sheet.name, self.letters, self.heads, \
+            self.sheet.formulas
+        ind = self.text_of(row[self.ind_col]) if self.ind_col < n else ""
+        for part, j in self.value_cols:
+            if j < n and (not _blank(row[j]) or (rownum, j + 1) in formulas):
+                self.out.entries.append(Entry(school, ind, period, part,
+                                              _marked(row[j], sheet, rownum, letters[j], heads[j], self.out),
+                                              sheet, rownum, letters[j], heads[j] or part, (rownum, j + 1) in formulas))
+
+    def school_of(self, row: list) -> str:
+        if self.sheet_school is not None:
+            return self.sheet_school
+        n = len(row)
+        school = self.text_of(row[self.school_col]) if self.school_col < n else ""
+        if not school and self.name_col is not None and self.name_col < n:
+            school = self.text_of(row[self.name_col])
+        return school
+
+    def kind_of(self, school: str, row: list) -> str:
+        """"" for a school's row; "total", "around" (a note, a signature) or "group" for a row that is not."""
+        key_js = self.key_js
+        kind = self.kinds.get(school)
         if kind is None:
-            kind = kinds[school] = ("total" if TOTAL_ROW.match(school) else "around" if _AROUND.match(school)
-                                    else "group" if _GROUP.search(school) else "")
+            kind = self.kinds[school] = ("total" if TOTAL_ROW.match(school) else "around" if _AROUND.match(school)
+                                         else "group" if _GROUP.search(school) else "")
         if (kind == "group" and _has_value(row, key_js)) or (kind == "around" and _has_number(row, key_js)):
             kind = ""  # values in it: a school, whatever its name says (numbers are never skipped)
-        if not kind and school_col:  # text left of the school's column: «Исполнитель | Сидорова | тел. 2-34-56»
-            for c in row[:school_col]:
+        if not kind and self.school_col:  # text left of the school's column: «Исполнитель | Сидорова | тел. 2-34-56»
+            for c in row[:self.school_col]:
                 if c.__class__ is str and c.strip():
                     if _AROUND.match(c) and not _has_number(row, key_js):
                         kind = "around"
                     break
-        if not school or (kind and sheet_school is None):
-            label = school or next((text_of(c) for c in row if not _blank(c) and not _numeric(c)), "")
-            if name_col is not None and name_col < n and TOTAL_ROW.match(text_of(row[name_col])):
-                label = text_of(row[name_col])
-            if label and TOTAL_ROW.match(label):  # «Итого», «Итого по группе», «По городу в целом»
-                grand = (bool(_GRAND.search(label)) and not _OF_GROUP.search(label)) or not group
-                _check_total(rows, i, key_js, members if grand else group, label, sheet, letters, heads, out)
-                if not grand:
-                    group = []
-                note("строка итога — не школа, пропущена (итоги сверены с суммой по школам)", rownum)
-                continue
-            if label and not _AROUND.match(label) and not _has_number(row, key_js) and (
-                    kind == "group" or _is_group(label, ctx.merged, i, row)):
-                note("заголовок группы школ — не школа, строка пропущена", rownum)
-                group = []
-                continue
-            if label and not _has_number(row, key_js):
-                note("текст вне таблицы (подпись, сноска, примечание) — строка пропущена", rownum)
-                continue
-            out.problems.append(Problem("error", "не указана школа (код или наименование)", sheet, rownum,
-                                        col_letter((school_col or 0) + 1), hidden=(rownum,) if rownum in hidden else ()))
-            continue
-        period = None
-        if period_col is not None and period_col < n:
-            v = row[period_col]
-            period = (find_period(v) or cell_text(v)) if v.__class__ in (date, datetime) else text_of(v) or None
-        if ind_col is not None:  # long table: one row per school x indicator x period
-            ind = text_of(row[ind_col]) if ind_col < n else ""
-            for part, j in value_cols:
-                if j < n and (not _blank(row[j]) or (rownum, j + 1) in formulas):
-                    out.entries.append(Entry(school, ind, period, part, _marked(row[j], sheet, rownum, letters[j],
-                                                                                heads[j], out), sheet, rownum,
-                                             letters[j], heads[j] or part, (rownum, j + 1) in formulas))
-            continue
-        alt = text_of(row[name_col]) or None if name_col is not None and name_col < n else None
-        for j, ind, part in key_cols:
-            if j < n:
-                out.entries.append(Entry(school, ind, period, part, _marked(row[j], sheet, rownum, letters[j], heads[j],
-                                                                            out),
-                                         sheet, rownum, letters[j], heads[j], (rownum, j + 1) in formulas, alt))
-        group.append(i)
-        members.append(i)
-    return True
+        return kind
+
+    def skip(self, i: int, school: str, kind: str) -> None:
+        """A row with no school or one that is not a school's: said why (an error when it holds numbers)."""
+        row, rownum, name_col, key_js = self.rows[i], i + 1, self.name_col, self.key_js
+        label = school or next((self.text_of(c) for c in row if not _blank(c) and not _numeric(c)), "")
+        if name_col is not None and name_col < len(row) and TOTAL_ROW.match(self.text_of(row[name_col])):
+            label = self.text_of(row[name_col])
+        if label and TOTAL_ROW.match(label):  # «Итого», «Итого по группе», «По городу в целом»
+            grand = (bool(_GRAND.search(label)) and not _OF_GROUP.search(label)) or not self.group
+            _check_total(self.rows, i, key_js, self.members if grand else self.group, label, self.sheet.name,
+                         self.letters, self.heads, self.out)
+            if not grand:
+                self.group = []
+            self.note("строка итога — не школа, пропущена (итоги сверены с суммой по школам)", rownum)
+            return
+        if label and not _AROUND.match(label) and not _has_number(row, key_js) and (
+                kind == "group" or _is_group(label, self.ctx.merged, i, row)):
+            self.note("заголовок группы школ — не школа, строка пропущена", rownum)
+            self.group = []
+            return
+        if label and not _has_number(row, key_js):
+            self.note("текст вне таблицы (подпись, сноска, примечание) — строка пропущена", rownum)
+            return
+        self.out.problems.append(Problem("error", "не указана школа (код или наименование)", self.sheet.name, rownum,
+                                         col_letter((self.school_col or 0) + 1),
+                                         hidden=(rownum,) if rownum in self.sheet.hidden_rows else ()))
 
 
 # Rows around and inside an office's table that are not a school's
@@ -711,7 +863,7 @@ _HEADER_WORDS = LONG_HEADERS["school"] | LONG_HEADERS["indicator"]
 MAX_HEADER_ROWS = 6
 
 
-def _choice_label(ctx: _Context, answer: str) -> str:
+def _choice_label(ctx: Context, answer: str) -> str:
     return next((label for value, label in ctx.choices if value == answer), answer)
 
 

@@ -26,7 +26,7 @@ from core.formatting import plural
 from core.ingest import columns
 from core.ingest.excel import open_workbook
 from core.ingest.numbers import NotANumber, cell_text, parse_number, ru
-from core.ingest.parse import Entry, Parsed, Question, _Context, column_labels, find_period, norm, parse  # noqa: F401
+from core.ingest.parse import Entry, Parsed, Question, Context, column_labels, find_period, norm, parse  # noqa: F401
 from core.ingest.problems import IngestError, Problem
 from core.ingest.schools import SchoolMatcher, learn_alias, load_aliases  # noqa: F401 - learn_alias: the page's API
 from core.ingest import value_ranges
@@ -34,7 +34,6 @@ from core.models import Measurement, MeasurementHistory, Upload, utcnow
 
 JUMP_POINTS = 20.0  # a share that moves more than this many points from the last period: a warning
 JUMP_RATIO = 0.5  # a count that moves more than 50 %: a warning
-_MISSING = object()
 
 
 def _gc_paused(fn):
@@ -82,7 +81,7 @@ def load_catalog(engine: Engine) -> Catalog:
             "SELECT id, code, name, short_name, unit, value_kind, level, numerator_label, denominator_label "
             "FROM indicator"))]
         periods = [dict(r._mapping) for r in c.execute(text('SELECT id, code, label, kind, "end" FROM period'))]
-        territories = dict(c.execute(text("SELECT id, name FROM territory")).all())
+        territories: dict[int, str] = dict(c.execute(text("SELECT id, name FROM territory")).all())
         bounds = value_ranges.load(c)
     labels = {}
     for i in inds:
@@ -285,123 +284,174 @@ def _resolve_period(cat: Catalog, written: str | None, pv: "Preview") -> dict | 
 
 
 def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code: str | None, pv: Preview) -> None:
-    groups: dict[tuple[int, int, int], dict] = {}
-    matcher = SchoolMatcher(scope, list(cat.schools.values()), cat.territories, cat.aliases,
-                            {k[7:]: v for k, v in pv.answers.items() if k.startswith("school:")})
-    school_errors: dict[tuple[str, str], dict] = {}  # (reason, sheet) -> rows, reference: one message per cause
-    percent_rows: list[tuple[tuple, dict, Entry]] = []  # a share's «%» rows of a long table
-    resolved: dict[str, tuple[dict | None, str | None, bool]] = {}  # school reference -> (school, why, allowed)
-    ctx = _Context(cat.labels, list(cat.indicators.values()), {})
-    ind_of: dict[tuple[str, str], tuple[dict | None, str | None]] = {}  # (as written, part) -> resolved
-    period_of: dict[str | None, dict | None] = {}
+    check = _EntryCheck(scope, cat, pv)
     for parsed in parsed_all:
         default_period = _file_period(cat, parsed, period_code, pv)
         for e in parsed.entries:
-            raw = e.raw
-            if raw is None or raw == "" or (raw.__class__ is str and not raw.strip()):
-                if e.formula:
-                    pv.errors.append(_loc(e, "в ячейке формула без сохранённого значения: откройте файл в Excel, "
-                                             "пересчитайте и сохраните, или введите число"))
-                continue
-            rkey = e.school_ref if e.alt is None else (e.school_ref, e.alt)
-            res = resolved.get(rkey)
-            if res is None:
-                m = matcher.resolve(e.school_ref)
-                if m.school is None and e.alt and e.alt != e.school_ref:  # a regional code the catalogue lacks:
-                    by_name = matcher.resolve(e.alt)  # the name beside it
-                    if by_name.school is not None:
-                        m = by_name
-                        pv.notes.append(Problem("note", "код школы не найден в справочнике — школа узнана по "
-                                                        "наименованию рядом", e.sheet, e.row, None, None,
-                                                f"{e.school_ref} — {e.alt}"))
-                sch, why = m.school, m.error
-                allowed = sch is not None and scope.can_see_school(sch["id"], sch["territory_id"])
-                if sch is not None and not allowed and why is None:
-                    why = f"нет прав загружать данные школы «{sch['short_name']}»"
-                res = resolved[rkey] = (sch if allowed else None, why, allowed)
-                if sch is None and m.candidates is not None and why and "не найдена" in why:
-                    pv.unmatched.append({"name": e.school_ref, "candidates": m.candidates})
-            school, why, allowed = res
-            if school is None:
-                g = school_errors.setdefault((why, e.sheet), {"rows": set(), "ref": e.school_ref})
-                g["rows"].add(e.row)
-                continue
-            ikey = (e.indicator, e.part)
-            got = ind_of.get(ikey)
-            if got is None:
-                got = ind_of[ikey] = _indicator_of(cat, ctx, e.indicator, e.part)
-            ind, part = got
-            if ind is None:
-                pv.errors.append(_loc(e, f"неизвестный показатель «{e.indicator}». {_accepted_indicators(cat)}"))
-                continue
-            if part is not e.part and part is not None:
-                e.part = part
-            pcode = e.period or default_period
-            period = period_of.get(pcode, _MISSING)
-            if period is _MISSING:
-                period = period_of[pcode] = (_resolve_period(cat, pcode, pv)
-                                             or _resolve_period(cat, find_period(pcode), pv))
-            if period is not None and part is None:  # a share's «%» in a row of its own: derived, not read,
-                percent_rows.append(((school["id"], ind["id"], period["id"]), ind, e))  # but its counts must be there
-                continue
-            if period is None:
-                pv.errors.append(_loc(e, f"неизвестный период «{pcode}»: пишите код («2026-Q3», «2026», «2025/26») "
-                                         "или как в приложении («III кв. 2026», «2026 г.», «2025/26 уч. г.»)" if pcode else
-                                      "не указан период: выберите его на странице загрузки или заполните столбец «Период»"))
-                continue
-            kind = ind["value_kind"]
-            whole = part != "value" or kind == "count" or kind == "flag"  # a count of something
-            if raw.__class__ is str and "%" in raw and whole:
-                pv.errors.append(_loc(e, "знак «%» в столбце количества: здесь нужно число "
-                                         f"({'человек, штук' if ind['value_kind'] != 'share' else 'всего или из них'}),"
-                                         " а не процент"))
-                continue
-            if (raw.__class__ is float or raw.__class__ is int) and -1e300 < raw < 1e300:  # finite: no NaN
-                number = float(raw)
-            else:
-                try:
-                    number = parse_number(raw)
-                except NotANumber as exc:
-                    pv.errors.append(_loc(e, str(exc)))
-                    continue
-                if number is None:
-                    continue
-            if number < 0:
-                pv.errors.append(_loc(e, "отрицательное число"))
-                continue
-            if whole and not number.is_integer():
-                pv.errors.append(_loc(e, "ожидается целое число"))
-                continue
-            if kind == "flag" and number not in (0, 1):
-                pv.errors.append(_loc(e, "ожидается 1 (да) или 0 (нет)"))
-                continue
-            beyond = value_ranges.out_of_range(cat.bounds, ind, school["id"], part, number)
-            if beyond:
-                pv.errors.append(_loc(e, beyond))
-                continue
+            check.entry(e, default_period)
+    check.report_causes()
+    _rows_of_groups(check.groups, pv)
+    for parsed in parsed_all:
+        if parsed.template_schools:
+            present = {cat.schools[r.key[0]]["code"] for r in pv.rows}
+            missing = [c for c in parsed.template_schools if c not in present]
+            if missing:
+                names = ", ".join(cat.by_code[c.lower()]["short_name"] for c in missing if c.lower() in cat.by_code)
+                pv.warnings.append(Problem("warning", f"нет данных по школам: {names}"))
+
+
+class _EntryCheck:
+    """The entries of an upload, one by one: its school (found, and the user's), its indicator, its
+    period and its number checked; what passes is grouped by (school, indicator, period), each
+    reference resolved once."""
+
+    def __init__(self, scope: Scope, cat: Catalog, pv: Preview):
+        self.scope, self.cat, self.pv = scope, cat, pv
+        self.groups: dict[tuple[int, int, int], dict] = {}
+        self.matcher = SchoolMatcher(scope, list(cat.schools.values()), cat.territories, cat.aliases,
+                                     {k[7:]: v for k, v in pv.answers.items() if k.startswith("school:")})
+        # (reason, sheet) -> rows, reference: one message per cause
+        self.school_errors: dict[tuple[str, str], dict] = {}
+        self.percent_rows: list[tuple[tuple, dict, Entry]] = []  # a share's «%» rows of a long table
+        # school reference -> (school, why, allowed)
+        self.resolved: dict[str | tuple[str, str], tuple[dict | None, str | None, bool]] = {}
+        self.ctx = Context(cat.labels, list(cat.indicators.values()), {})
+        self.ind_of: dict[tuple[str, str], tuple[dict | None, str | None]] = {}  # (as written, part) -> resolved
+        self.period_of: dict[str | None, dict | None] = {}
+
+    def entry(self, e: Entry, default_period: str | None) -> None:
+        pv = self.pv
+        raw = e.raw
+        if raw is None or raw == "" or (raw.__class__ is str and not raw.strip()):
             if e.formula:
-                pv.warnings.append(_loc(e, "в ячейке формула: использовано её вычисленное значение", "warning"))
-            key = (school["id"], ind["id"], period["id"])
-            g = groups.get(key)
-            if g is None:
-                g = groups[key] = {"school": school, "ind": ind, "period": period, "parts": {}}
-            parts = g["parts"]
-            if part in parts:
-                first = parts[part][1]
-                where = (f"строке {first.row}" + (f" листа «{first.sheet}»" if first.sheet != e.sheet else "")
-                         if first.row else f"«{first.col}»")
-                pv.errors.append(Problem("error", f"повтор: значения школы «{school['short_name']}» за "
-                                                  f"{period['label']} уже есть в {where}", e.sheet, e.row,
-                                         cell=cell_text(e.school_ref)))
-                continue
-            parts[part] = (number, e)
-    for key, ind, e in percent_rows:
-        if key not in groups:
-            pv.errors.append(_loc(e, f"доля «{ind['short_name']}» задана только процентом, а загружается двумя "
-                                     f"числами: «{ind['denominator_label']}» и «{ind['numerator_label']}» — процент "
-                                     "приложение считает само"))
-    for (why, sheet), g in school_errors.items():
-        pv.errors.append(Problem("error", why, sheet, None, None, None, g["ref"], rows=tuple(sorted(g["rows"]))))
+                pv.errors.append(_loc(e, "в ячейке формула без сохранённого значения: откройте файл в Excel, "
+                                         "пересчитайте и сохраните, или введите число"))
+            return
+        school = self.school(e)
+        if school is None:
+            return
+        ikey = (e.indicator, e.part)
+        got = self.ind_of.get(ikey)
+        if got is None:
+            got = self.ind_of[ikey] = _indicator_of(self.cat, self.ctx, e.indicator, e.part)
+        ind, part = got
+        if ind is None:
+            pv.errors.append(_loc(e, f"неизвестный показатель «{e.indicator}». {_accepted_indicators(self.cat)}"))
+            return
+        if part is not e.part and part is not None:
+            e.part = part
+        pcode = e.period or default_period
+        if pcode in self.period_of:
+            period = self.period_of[pcode]
+        else:
+            period = self.period_of[pcode] = (_resolve_period(self.cat, pcode, pv)
+                                              or _resolve_period(self.cat, find_period(pcode), pv))
+        if period is not None and part is None:  # a share's «%» in a row of its own: derived, not read,
+            self.percent_rows.append(((school["id"], ind["id"], period["id"]), ind, e))  # but its counts must be there
+            return
+        if period is None:
+            pv.errors.append(_loc(e, f"неизвестный период «{pcode}»: пишите код («2026-Q3», «2026», «2025/26») "
+                                     "или как в приложении («III кв. 2026», «2026 г.», «2025/26 уч. г.»)" if pcode else
+                                  "не указан период: выберите его на странице загрузки или заполните столбец «Период»"))
+            return
+        number = self.number(e, school, ind, part)
+        if number is None:
+            return
+        if e.formula:
+            pv.warnings.append(_loc(e, "в ячейке формула: использовано её вычисленное значение", "warning"))
+        self.add(e, school, ind, period, part, number)
+
+    def school(self, e: Entry) -> dict | None:
+        """The entry's school, when it is found and the user may load its data; None (the cause kept
+        for one message per cause and sheet) when not."""
+        rkey = e.school_ref if e.alt is None else (e.school_ref, e.alt)
+        res = self.resolved.get(rkey)
+        if res is None:
+            res = self.resolved[rkey] = self.resolve(e)
+        school, why, allowed = res
+        if school is None:
+            g = self.school_errors.setdefault((why, e.sheet), {"rows": set(), "ref": e.school_ref})
+            g["rows"].add(e.row)
+        return school
+
+    def resolve(self, e: Entry) -> tuple[dict | None, str | None, bool]:
+        pv = self.pv
+        m = self.matcher.resolve(e.school_ref)
+        if m.school is None and e.alt and e.alt != e.school_ref:  # a regional code the catalogue lacks:
+            by_name = self.matcher.resolve(e.alt)  # the name beside it
+            if by_name.school is not None:
+                m = by_name
+                pv.notes.append(Problem("note", "код школы не найден в справочнике — школа узнана по "
+                                                "наименованию рядом", e.sheet, e.row, None, None,
+                                        f"{e.school_ref} — {e.alt}"))
+        sch, why = m.school, m.error
+        allowed = sch is not None and self.scope.can_see_school(sch["id"], sch["territory_id"])
+        if sch is not None and not allowed and why is None:
+            why = f"нет прав загружать данные школы «{sch['short_name']}»"
+        if sch is None and m.candidates is not None and why and "не найдена" in why:
+            pv.unmatched.append({"name": e.school_ref, "candidates": m.candidates})
+        return sch if allowed else None, why, allowed
+
+    def number(self, e: Entry, school: dict, ind: dict, part: str) -> float | None:
+        """The entry's number, when it is one the quantity may take; None (an error said, or an
+        empty value) when not."""
+        pv, raw = self.pv, e.raw
+        kind = ind["value_kind"]
+        whole = part != "value" or kind == "count" or kind == "flag"  # a count of something
+        if raw.__class__ is str and "%" in raw and whole:
+            pv.errors.append(_loc(e, "знак «%» в столбце количества: здесь нужно число "
+                                     f"({'человек, штук' if ind['value_kind'] != 'share' else 'всего или из них'}),"
+                                     " а не процент"))
+            return None
+        if (raw.__class__ is float or raw.__class__ is int) and -1e300 < raw < 1e300:  # finite: no NaN
+            number = float(raw)
+        else:
+            try:
+                number = parse_number(raw)
+            except NotANumber as exc:
+                pv.errors.append(_loc(e, str(exc)))
+                return None
+            if number is None:
+                return None
+        why = ("отрицательное число" if number < 0 else "ожидается целое число" if whole and not number.is_integer()
+               else "ожидается 1 (да) или 0 (нет)" if kind == "flag" and number not in (0, 1)
+               else value_ranges.out_of_range(self.cat.bounds, ind, school["id"], part, number))
+        if why:
+            pv.errors.append(_loc(e, why))
+            return None
+        return number
+
+    def add(self, e: Entry, school: dict, ind: dict, period: dict, part: str, number: float) -> None:
+        """The number into its (school, indicator, period) group: a second value of the same part is a repeat."""
+        key = (school["id"], ind["id"], period["id"])
+        g = self.groups.get(key)
+        if g is None:
+            g = self.groups[key] = {"school": school, "ind": ind, "period": period, "parts": {}}
+        parts = g["parts"]
+        if part in parts:
+            first = parts[part][1]
+            where = (f"строке {first.row}" + (f" листа «{first.sheet}»" if first.sheet != e.sheet else "")
+                     if first.row else f"«{first.col}»")
+            self.pv.errors.append(Problem("error", f"повтор: значения школы «{school['short_name']}» за "
+                                                   f"{period['label']} уже есть в {where}", e.sheet, e.row,
+                                          cell=cell_text(e.school_ref)))
+            return
+        parts[part] = (number, e)
+
+    def report_causes(self) -> None:
+        """A share given only as its «%» rows, and the schools not found or not the user's (one message a cause)."""
+        pv = self.pv
+        for key, ind, e in self.percent_rows:
+            if key not in self.groups:
+                pv.errors.append(_loc(e, f"доля «{ind['short_name']}» задана только процентом, а загружается двумя "
+                                         f"числами: «{ind['denominator_label']}» и «{ind['numerator_label']}» — "
+                                         "процент приложение считает само"))
+        for (why, sheet), g in self.school_errors.items():
+            pv.errors.append(Problem("error", why, sheet, None, None, None, g["ref"], rows=tuple(sorted(g["rows"]))))
+
+
+def _rows_of_groups(groups: dict[tuple[int, int, int], dict], pv: Preview) -> None:
+    """Each group's value (a share's from both its counts, checked against each other) into the preview's rows."""
     for key, g in groups.items():
         ind, parts = g["ind"], g["parts"]
         value = numerator = denominator = None
@@ -430,13 +480,6 @@ def _validate(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code:
         pv.rows.append(Row(key=key, territory_id=s["territory_id"], school=s["short_name"], indicator=ind["short_name"],
                            indicator_code=ind["code"], period=g["period"]["label"], value=value, numerator=numerator,
                            denominator=denominator))
-    for parsed in parsed_all:
-        if parsed.template_schools:
-            present = {cat.schools[r.key[0]]["code"] for r in pv.rows}
-            missing = [c for c in parsed.template_schools if c not in present]
-            if missing:
-                names = ", ".join(cat.by_code[c.lower()]["short_name"] for c in missing if c.lower() in cat.by_code)
-                pv.warnings.append(Problem("warning", f"нет данных по школам: {names}"))
 
 
 def _warn_future(cat: Catalog, pv: Preview, today: date) -> None:
@@ -490,7 +533,7 @@ def _file_period(cat: Catalog, parsed: Parsed, chosen: str | None, pv: Preview) 
     return own
 
 
-def _indicator_of(cat: Catalog, ctx: _Context, written: str, part: str) -> tuple[dict | None, str | None]:
+def _indicator_of(cat: Catalog, ctx: Context, written: str, part: str) -> tuple[dict | None, str | None]:
     """(indicator, part) for an indicator as written in a long table or a sheet per school: its code,
     name or short name, or a template label («Педагоги прошли КПК: Всего педагогов»)."""
     ind = cat.indicators.get(written)
@@ -848,7 +891,7 @@ def _write_rows(s, pv: Preview, current: dict, upload_id: int, user_id: int | No
         [(r.value, r.numerator, r.denominator, upload_id, user_id, ts, false, c.id) for r, c in changed])
 
 
-def _update_sqlite(conn, changed: list, upload_id: int, user_id: int | None, ts: str) -> None:
+def _update_sqlite(conn, changed: list, upload_id: int, user_id: int | None, ts: datetime | str) -> None:
     """SQLite: the new values into a temporary table (4 numbers a row), then set-based statements
     driven by it, each row of measurement found by its id: the history copies the old values
     straight from the row it replaces (inside this transaction, under the write lock: what the

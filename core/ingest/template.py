@@ -149,6 +149,22 @@ def build_template(scope: Scope, period_code: str, *, territory_id: int | None =
             c = ws.cell(r, j)
             c.border = BOX
             c.protection = Protection(locked=False)
+    _validations(ws, columns, first, last)
+    ws.freeze_panes = "C4"
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    _instruction(wb, f"Шаблон сбора данных за {period['label']}",
+                 cells=f"листа «{DATA_SHEET}». Код и наименование школы менять нельзя",
+                 key="скрытую вторую строку", what="столбцы")
+    _meta_sheet(wb, [("template_version", TEMPLATE_VERSION), ("kind", "template"), ("period", period["code"]),
+                     ("created", date.today().isoformat()), ("schools", ",".join(s["code"] for s in schools))]
+                + [(k, h) for k, h in zip(keys, heads)])
+    return _save(wb)
+
+
+def _validations(ws, columns: list[tuple[dict, str, str]], first: int, last: int) -> None:
+    """Excel's own checks of the template's cells: whole numbers, 1 or 0 for a flag, «из них» not above «всего»."""
     whole = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
                            showErrorMessage=True, errorTitle="Неверное значение",
                            error="Введите целое число не меньше 0.")
@@ -176,17 +192,6 @@ def build_template(scope: Scope, period_code: str, *, territory_id: int | None =
             decimal.add(rng)
         else:
             whole.add(rng)
-    ws.freeze_panes = "C4"
-    ws.protection.sheet = True
-    ws.protection.formatColumns = False
-    ws.protection.formatRows = False
-    _instruction(wb, f"Шаблон сбора данных за {period['label']}",
-                 cells=f"листа «{DATA_SHEET}». Код и наименование школы менять нельзя",
-                 key="скрытую вторую строку", what="столбцы")
-    _meta_sheet(wb, [("template_version", TEMPLATE_VERSION), ("kind", "template"), ("period", period["code"]),
-                     ("created", date.today().isoformat()), ("schools", ",".join(s["code"] for s in schools))]
-                + [(k, h) for k, h in zip(keys, heads)])
-    return _save(wb)
 
 
 def build_school_form(scope: Scope, period_code: str, school_id: int, *, indicator_codes: list[str] | None = None,

@@ -7,7 +7,7 @@ the indicator counts a school's pupils or teachers (`per_school`, else read from
 label) and the school's number is known, by that number with a margin (the directory may be a year
 old). A value
 outside is refused with a Russian message naming the range, by the upload, the browser entry and the
-CLI alike (`core.ingest.pipeline._validate` calls `out_of_range`), and `core.cli check` reports
+CLI alike (`core.ingest.pipeline._EntryCheck.number` calls `out_of_range`), and `core.cli check` reports
 stored values outside (`stored_outside`)."""
 
 from __future__ import annotations
