@@ -257,7 +257,8 @@ def expand_risk_codes(text: str | None, known: list[str], found: set[str] | None
         return [], []
     if any(t.startswith(k) for k in ALL_FOUND):
         return [c for c in known if found is None or c in found], []
-    out, unknown = [], []
+    out: list[str] = []
+    unknown: list[str] = []
     for token in [x.strip() for x in re.split(r"[,;]| и ", t) if x.strip()]:
         m = re.fullmatch(r"(\d+(?:\.\d+)*)\.?\s*[-–—]\s*(\d+(?:\.\d+)*)\.?", token)
         if m:

@@ -18,7 +18,8 @@ from sqlalchemy import CursorResult, func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from core.auth import passwords, throttling
+import core.auth.passwords as passwords
+import core.auth.throttling as throttling
 from core.auth.auditing import audit
 from core.auth.base import aware
 from core.db import after_write_transaction, in_write_transaction, session_scope
