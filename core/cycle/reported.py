@@ -16,6 +16,7 @@ from core.db import get_engine
 from core.quarters import QuarterInfo, aware_utc, quarter_info
 from core.territories import contained_sql
 
+# the schools of territory :t expected to report and the indicators they report (the entry form uses it too)
 EXPECTED_SQL = """
     sch AS (
         SELECT s.id, s.code, s.short_name, s.territory_id FROM school s
