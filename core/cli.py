@@ -110,7 +110,7 @@ def _cycle_step(args, engine) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core.cli", description="Администрирование мониторинга")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("upgrade", help="обновить схему базы данных")
@@ -148,64 +148,95 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--user", required=True, help="логин руководителя или администратора")
         if name == "unlock":
             p.add_argument("--reason", required=True)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _build_demo(args, engine) -> int:
+    from core import demo
+
+    try:
+        counts = demo.build(engine)
+    except RuntimeError as exc:  # the database already holds data (or the demo itself)
+        print(f"Ошибка: {exc}", file=sys.stderr)
+        return 2
+    print("Демонстрационные данные загружены: " + ", ".join(f"{k}: {v}" for k, v in counts.items()) + ".")
+    return 0
+
+
+def _check(args, engine) -> int:
+    from core import maintenance
+
+    findings = maintenance.integrity(engine)
+    for f in findings:
+        print(f"Проблема: {f.detail} ({f.count})")
+    print("Целостность в порядке." if not findings else f"Найдено проблем: {len(findings)}.")
+    return 0 if not findings else 1
+
+
+def _backups(args, engine) -> int:
+    from core import maintenance
+    from core.formatting import moment
+
+    if args.command == "backup":
+        print(f"Резервная копия: {maintenance.backup(auth.system_scope(), engine)}")
+    elif args.command == "backups":
+        for b in maintenance.list_backups():
+            print(f"{b['name']}\t{b['size'] / 1024 / 1024:.1f} МБ\t{moment(b['made'])}")
+    else:
+        before = maintenance.restore(auth.system_scope(), args.name, confirm=args.yes, engine=engine)
+        print(f"База восстановлена из «{args.name}». Состояние до восстановления сохранено: {before.name}")
+    return 0
+
+
+def _recount(args, engine) -> int:
+    from core import summary
+
+    with session_scope(engine, write=True) as s:
+        summary.refresh(s)
+    print("Сводные таблицы пересчитаны.")
+    return 0
+
+
+def _reset_password(args, engine) -> int:
+    password = _password(args)
+    auth.check_password_rules(password)
+    password_hash = auth.hash_password(password)  # Argon2 before, not inside, the write transaction
+    with session_scope(engine, write=True) as s:
+        user = s.exec(select(User).where(User.login == args.login.strip().lower())).first()
+        if user is None:
+            raise auth.AuthError(f"Пользователь «{args.login}» не найден.")
+        auth.set_password(s, user, password, by=auth.system_scope(), password_hash=password_hash)
+    print(f"Пароль пользователя «{user.login}» изменён, все его сеансы завершены.")
+    return 0
+
+
+def _create_admin(args, engine) -> int:
+    user = auth.create_first_admin(args.login, _password(args), args.name, engine=engine)
+    print(f"Администратор «{user.login}» создан.")
+    return 0
+
+
+def _upgraded(args, engine) -> int:
+    print("Схема базы данных обновлена.")  # ensure_database did it
+    return 0
+
+
+_COMMANDS = {  # command -> what runs it, (args, engine), on the database ensure_database made ready
+    "upgrade": _upgraded, "build-demo": _build_demo, "check": _check, "recount": _recount,
+    "backup": _backups, "backups": _backups, "restore": _backups,
+    "load-roadmap": _load_roadmap, "approve": _cycle_step, "unlock": _cycle_step,
+    "create-admin": _create_admin, "reset-password": _reset_password,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     if args.command == "draft-roadmap":  # reads a document, writes a file: no database needed
         return _draft_roadmap(args)
 
     engine = ensure_database()
     try:
-        if args.command == "upgrade":
-            print("Схема базы данных обновлена.")
-        elif args.command == "build-demo":
-            from core import demo
-
-            try:
-                counts = demo.build(engine)
-            except RuntimeError as exc:  # the database already holds data (or the demo itself)
-                print(f"Ошибка: {exc}", file=sys.stderr)
-                return 2
-            print("Демонстрационные данные загружены: " + ", ".join(f"{k}: {v}" for k, v in counts.items()) + ".")
-        elif args.command == "check":
-            from core import maintenance
-
-            findings = maintenance.integrity(engine)
-            for f in findings:
-                print(f"Проблема: {f.detail} ({f.count})")
-            print("Целостность в порядке." if not findings else f"Найдено проблем: {len(findings)}.")
-            return 0 if not findings else 1
-        elif args.command in ("backup", "backups", "restore"):
-            from core import maintenance
-            from core.formatting import moment
-
-            if args.command == "backup":
-                print(f"Резервная копия: {maintenance.backup(auth.system_scope(), engine)}")
-            elif args.command == "backups":
-                for b in maintenance.list_backups():
-                    print(f"{b['name']}\t{b['size'] / 1024 / 1024:.1f} МБ\t{moment(b['made'])}")
-            else:
-                before = maintenance.restore(auth.system_scope(), args.name, confirm=args.yes, engine=engine)
-                print(f"База восстановлена из «{args.name}». Состояние до восстановления сохранено: {before.name}")
-        elif args.command == "recount":
-            from core import summary
-
-            with session_scope(engine, write=True) as s:
-                summary.refresh(s)
-            print("Сводные таблицы пересчитаны.")
-        elif args.command == "load-roadmap":
-            return _load_roadmap(args, engine)
-        elif args.command in ("approve", "unlock"):
-            return _cycle_step(args, engine)
-        elif args.command == "create-admin":
-            user = auth.create_first_admin(args.login, _password(args), args.name, engine=engine)
-            print(f"Администратор «{user.login}» создан.")
-        elif args.command == "reset-password":
-            password = _password(args)
-            with session_scope(engine, write=True) as s:
-                user = s.exec(select(User).where(User.login == args.login.strip().lower())).first()
-                if user is None:
-                    raise auth.AuthError(f"Пользователь «{args.login}» не найден.")
-                auth.set_password(s, user, password, by=auth.system_scope())
-            print(f"Пароль пользователя «{user.login}» изменён, все его сеансы завершены.")
+        return _COMMANDS[args.command](args, engine)
     except auth.AuthError as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 2
@@ -216,7 +247,6 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

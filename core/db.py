@@ -2,6 +2,16 @@
 
 SQLite (default, `data/monitoring.db`) gets WAL, a busy timeout and foreign keys on every
 connection; `DATABASE_URL` switches to PostgreSQL (psycopg 3).
+
+Transactions: a write either opens its own transaction or runs in its caller's, never both. A
+public entry point takes an `engine` (`engine: Engine | None = None`, the app's by default) and
+opens its one write transaction with `session_scope(engine, write=True)`; the functions it (or
+another entry point) calls to do the writing take that transaction's `session` as their first
+parameter and never commit, roll back or open another. No function takes an optional session and
+opens a transaction when none is given. The one kind of write outside the caller's transaction is
+an audit entry of a refusal, which must survive the refused transaction's rollback: it is written
+after that transaction ends (`after_write_transaction`). Argon2 and other slow work happen before
+the write transaction, never inside it.
 """
 
 from __future__ import annotations

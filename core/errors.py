@@ -15,3 +15,4 @@ class Refused(Exception):
     """A refusal with a message for the user; nothing was changed."""
 
     refusal = True  # audited as a refused write by core.auth.audits_refusals (an access denial is not)
+    audited = False  # set once it is in the audit log, so that an outer entry point does not record it again

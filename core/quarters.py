@@ -49,7 +49,8 @@ def aware_utc(value) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def _as_date(value) -> date | None:
+def as_date(value) -> date | None:
+    """A date as the database returns it (a date, a datetime, or ISO text) as a date."""
     if value is None or isinstance(value, date) and not isinstance(value, datetime):
         return value
     if isinstance(value, datetime):
@@ -66,12 +67,12 @@ def period_row(executor, period: str | int) -> dict:
                          {"v": period}).first()
     if r is None:
         spec = periods.parse(period) if isinstance(period, str) else None
-        if spec is None or spec.code != period.strip():
+        if spec is None or not isinstance(period, str) or spec.code != period.strip():
             raise CycleError(f"Период «{period}» не найден.")
         return {"id": None, "code": spec.code, "kind": spec.kind, "label": spec.label, "start": spec.start,
                 "end": spec.end}
     d = dict(r._mapping)
-    d["start"], d["end"] = _as_date(d["start"]), _as_date(d["end"])
+    d["start"], d["end"] = as_date(d["start"]), as_date(d["end"])
     return d
 
 
@@ -127,8 +128,8 @@ class QuarterInfo:
         return f"Данные за {self.period_label} предварительные: не проверены и не утверждены."
 
 
-def _state_rows(c, territory_id: int, period_id: int) -> list[dict]:
-    """The state rows of the territory and every territory above it for the period, nearest first."""
+def state_rows(c, territory_id: int, period_id: int) -> list[dict]:
+    """On an open connection or session: the state rows of the territory and every territory above it for the period, nearest first."""
     return [dict(r._mapping) for r in c.execute(text("""
         SELECT q.territory_id, t.name AS territory, q.state, q.deadline, q.checked_at, q.approved_at,
                cu.full_name AS checked_by, au.full_name AS approved_by, cl.depth
@@ -138,13 +139,14 @@ def _state_rows(c, territory_id: int, period_id: int) -> list[dict]:
         WHERE cl.descendant_id = :t ORDER BY cl.depth"""), {"t": territory_id, "p": period_id})]
 
 
-def _info(c, territory_id: int, period: str | int) -> QuarterInfo:
+def quarter_info(c, territory_id: int, period: str | int) -> QuarterInfo:
+    """`quarter_state` on an open connection (or session)."""
     terr = territory_row(c, territory_id)
     per = period_row(c, period)
-    rows = _state_rows(c, territory_id, per["id"] or -1)
+    rows = state_rows(c, territory_id, per["id"] or -1)
     own = next((r for r in rows if r["depth"] == 0), None)
     above = next((r for r in rows if r["depth"] > 0 and r["state"] == "approved"), None)
-    deadline = _as_date(own["deadline"]) if own and own["deadline"] else None
+    deadline = as_date(own["deadline"]) if own and own["deadline"] else None
     src = own if own and own["state"] != "open" else None
     state = own["state"] if own else "open"
     if above and state != "approved":
@@ -162,7 +164,7 @@ def quarter_state(territory_id: int, period: str | int, engine: Engine | None = 
     """The state of a territory's period (public: the label on tiles, slides and the справка)."""
     engine = engine or get_engine()
     with engine.connect() as c:
-        return _info(c, territory_id, period)
+        return quarter_info(c, territory_id, period)
 
 
 def approval_note(territory_id: int, period: str | int | None, engine: Engine | None = None) -> str | None:
@@ -183,7 +185,7 @@ def approvals(scope: Scope, territory_id: int, period_ids, engine: Engine | None
         if not access.rows(c, "SELECT id FROM territory WHERE id = :t AND id IN ({territories})", scope,
                            {"t": territory_id}):
             raise auth.deny(scope, f"территория {territory_id}", engine)
-        return {pid: _info(c, territory_id, int(pid)) for pid in sorted({p for p in period_ids if p is not None})}
+        return {pid: quarter_info(c, territory_id, int(pid)) for pid in sorted({p for p in period_ids if p is not None})}
 
 
 def short_note(info: QuarterInfo | None) -> str:

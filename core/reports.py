@@ -5,17 +5,12 @@ chart images. The numbers come from core.read / core.targets, the charts from co
 from __future__ import annotations
 
 import io
-import re
 from datetime import date
 from types import SimpleNamespace
 
 import vl_convert as vlc
-from docx import Document
-from docx.enum.section import WD_ORIENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Cm, Pt
-from openpyxl import Workbook
-from openpyxl.styles import Font
+from docx.document import Document as DocxDocument
+from docx.shared import Cm
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -23,16 +18,14 @@ from core import access, charts, explain, periods, provenance, quarters, school_
 from core import formatting as fmt
 from core import settings
 from core.auth import Scope
+from core.docs_parts import (  # noqa: F401 - the MIME types and the table fitting, re-exported
+    CELL_PADDING_CM, DOCX_MIME, XLSX_MIME, fit_widths, new_document, para, plain, save, table, workbook)
 from core.read.overview import overview, roadmap_info
 from core.read.school import school_view
 from core.targets.evaluation import Subject, as_date
 from core.db import get_engine
 from core.roadmap import ACTIVITY_STATUSES, is_overdue
 from core.vocabulary import OFF_TRACK, SCHOOL_UNIT, STATUS_LABELS
-
-from core.safe_xlsx import is_risky, safe_cell  # noqa: F401 - the one rule, used here and re-exported
-DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -52,101 +45,6 @@ def target_chart(card, height: int = 240):
     return charts.trend(card.series, unit=card.unit, target_value=ev.target_value, expected_path=card.expected_path,
                         average_series=card.average_series, milestones=card.milestones, forecast=forecast,
                         height=height)
-
-
-# ---------------------------------------------------------------------------------------------
-# DOCX helpers
-# ---------------------------------------------------------------------------------------------
-def _document(landscape: bool = False) -> Document:
-    doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name = "Times New Roman"
-    style.font.size = Pt(12)
-    sec = doc.sections[0]
-    if landscape:
-        sec.orientation = WD_ORIENT.LANDSCAPE
-        sec.page_width, sec.page_height = sec.page_height, sec.page_width
-    sec.left_margin, sec.right_margin, sec.top_margin, sec.bottom_margin = Cm(2.5), Cm(1.5), Cm(2), Cm(2)
-    return doc
-
-
-def _para(doc, text_: str, *, bold: bool = False, size: int | None = None, center: bool = False, italic: bool = False):
-    p = doc.add_paragraph()
-    run = p.add_run(text_)
-    run.bold, run.italic = bold, italic
-    if size:
-        run.font.size = Pt(size)
-    if center:
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    return p
-
-
-TABLE_PT = 10  # the size of a table's words
-CELL_PADDING_CM = 0.38  # Word's default left and right cell margins (0,19 cm each)
-_EM_CM = 2.54 / 72  # one point in cm
-
-
-def _word_cm(word: str, *, bold: bool) -> float:
-    """A word's width at TABLE_PT in Times New Roman, estimated by character class (measured on its
-    metric twin Liberation Serif: Cyrillic lower case averages 0,53 em, upper case 0,72, digits 0,5),
-    a little generous so that an estimate never comes out short."""
-    em = sum(0.75 if c.isupper() else 0.56 if c.isalpha() else 0.5 for c in word) * (1.08 if bold else 1.0)
-    return em * TABLE_PT * _EM_CM * 1.04
-
-
-def _words(text: str) -> list[str]:
-    """The pieces a line may break between: words, and a hyphenated word after its hyphen
-    («Сентябрь-октябрь» → «Сентябрь-», «октябрь»)."""
-    return [p for w in str(text).split() for p in re.findall(r"[^-]*-|[^-]+", w)]
-
-
-def fit_widths(head: list[str], rows: list[list[str]], widths: list[float], room: float = 0.0) -> list[float]:
-    """Column widths (cm) in which no word is broken mid-word: each column at least as wide as its
-    longest word (the heading's in bold), the room taken from the columns that have it to spare; the
-    table keeps its width, or grows to `room` (the page's text width) when its words need it. A word
-    longer than a third of the table (a link) may still break."""
-    total = sum(widths)
-    need = []
-    for i, w in enumerate(widths):
-        words = [(x, True) for x in _words(head[i])] + [(x, False) for r in rows for x in _words(r[i])]
-        longest = max((_word_cm(x, bold=b) for x, b in words), default=0.0) + CELL_PADDING_CM
-        need.append(min(longest, total / 3))
-    if sum(need) > total and room > total:  # the page has the room the words need: grow up to it
-        grow = min(sum(need), room) - total
-        more = [max(n - w, 0.0) for n, w in zip(need, widths)]
-        widths = [w + grow * m / sum(more) for w, m in zip(widths, more)]
-    short = sum(max(n - w, 0.0) for n, w in zip(need, widths))
-    spare = sum(max(w - n, 0.0) for n, w in zip(need, widths))
-    if short <= 0 or spare <= 0:
-        return list(widths)
-    take, give = min(short, spare) / spare, min(short, spare) / short  # when the page is too narrow for
-    return [w + (n - w) * give if n > w else w - (w - n) * take for n, w in zip(need, widths)]  # all: share
-
-
-def _table(doc, head: list[str], rows: list[list[str]], widths: list[float] | None = None):
-    if widths:
-        sec = doc.sections[-1]
-        widths = fit_widths(head, rows, widths, (sec.page_width - sec.left_margin - sec.right_margin) / Cm(1))
-    t = doc.add_table(rows=1, cols=len(head))
-    t.style = "Table Grid"
-    t.autofit = False
-    for cell, h in zip(t.rows[0].cells, head):
-        cell.text = ""
-        r = cell.paragraphs[0].add_run(h)
-        r.bold = True
-        r.font.size = Pt(TABLE_PT)
-    for row in rows:
-        cells = t.add_row().cells
-        for cell, v in zip(cells, row):
-            cell.text = ""
-            cell.paragraphs[0].add_run(v).font.size = Pt(TABLE_PT)
-    if widths:
-        for col, w in zip(t.columns, widths):
-            col.width = Cm(w)
-        for row in t.rows:
-            for cell, w in zip(row.cells, widths):
-                cell.width = Cm(w)
-    return t
 
 
 def _status_word(status: str) -> str:
@@ -211,52 +109,67 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
     today = today or settings.today(engine)
     cut = ov.cut or today  # overdue and upcoming items as of the cut, like the values
     rm = ov.roadmap
-    doc = _document()
-    _para(doc, "СПРАВКА", bold=True, size=14, center=True)
-    _para(doc, f"о ходе реализации дорожной карты «{rm.title}»", bold=True, center=True)
-    _para(doc, f"{rm.territory}, по состоянию на {ov.as_of_label or '—'}", center=True)
+    doc = new_document()
+    para(doc, "СПРАВКА", bold=True, size=14, center=True)
+    para(doc, f"о ходе реализации дорожной карты «{rm.title}»", bold=True, center=True)
+    para(doc, f"{rm.territory}, по состоянию на {ov.as_of_label or '—'}", center=True)
     for info in quarters.approvals(scope, rm.territory_id, (c.period_id for c in ov.cards), engine).values():
-        _para(doc, info.note, italic=True)
+        para(doc, info.note, italic=True)
     if rm.approved_by:
-        _para(doc, f"Основание: {rm.approved_by}.", italic=True)
+        para(doc, f"Основание: {rm.approved_by}.", italic=True)
     if ov.is_demo:
-        _para(doc, "Демонстрационные данные: значения показателей вымышлены.", italic=True)
-    _para(doc, f"Дата составления: {fmt.day_month_year(today)}.")
+        para(doc, "Демонстрационные данные: значения показателей вымышлены.", italic=True)
+    para(doc, f"Дата составления: {fmt.day_month_year(today)}.")
+    _targets_section(doc, ov)
+    _items_section(doc, engine, roadmap_id, cut)
+    _risks_section(doc, engine, roadmap_id)
+    _completeness_section(doc, _missing_reports(engine, scope, ov))
+    doc.add_heading("5. Как считается", level=2)
+    for line in explain.for_document(scope, roadmap_id, engine):
+        para(doc, line)
+    _sources_appendix(doc, scope, ov, engine)
+    return save(doc)
 
+
+def _targets_section(doc: DocxDocument, ov) -> None:
+    """1. The targets: how many in which state, the table, then each target with its chart."""
     doc.add_heading("1. Достижение целевых показателей", level=2)
     if not ov.cards:
-        _para(doc, "В дорожной карте не заданы измеримые целевые показатели.")
+        para(doc, "В дорожной карте не заданы измеримые целевые показатели.")
     else:
         n = len(ov.cards)
         counts = {s: sum(1 for c in ov.cards if c.evaluation.status == s) for s in STATUS_LABELS}
         summary = ", ".join(f"{STATUS_LABELS[s].lower()} — {k}" for s, k in counts.items() if k)
-        _para(doc, f"Дорожная карта содержит {n} {fmt.plural(n, ('целевой показатель', 'целевых показателя', 'целевых показателей'))}. "
-                   f"Их состояние: {summary}.")
-        _table(doc, ["№", "Показатель", "База", "Цель", "Текущее значение", "Пройдено пути", "Статус"],
-               target_rows(ov.cards), [0.8, 3.8, 2.4, 3.0, 2.6, 1.8, 2.4])
+        para(doc, f"Дорожная карта содержит {n} {fmt.plural(n, ('целевой показатель', 'целевых показателя', 'целевых показателей'))}. "
+                  f"Их состояние: {summary}.")
+        table(doc, ["№", "Показатель", "База", "Цель", "Текущее значение", "Пройдено пути", "Статус"],
+              target_rows(ov.cards), [0.8, 3.8, 2.4, 3.0, 2.6, 1.8, 2.4])
         for card in ov.cards:
             ev = card.evaluation
             doc.add_heading(f"1.{card.number}. {card.indicator_name}", level=3)
-            _para(doc, f"«{card.wording}» Правило: {card.rule_text}. Группа: {card.population_text}."
-                       f" Значение {fmt.value(ev.value, card.unit)}"
-                       f" при цели {fmt.value(ev.target_value, card.unit)}; статус — {_status_word(ev.status)}"
-                       f" ({ev.reason})." + (f" Данные: {card.coverage.removeprefix('данные ')}." if card.coverage else "")
-                       + "".join(f" {n[:1].upper()}{n[1:]}." for n in card.notes)
-                       + (f" {card.forecast_text}." if ev.forecast is not None and card.forecast_basis else ""))
+            para(doc, f"«{card.wording}» Правило: {card.rule_text}. Группа: {card.population_text}."
+                      f" Значение {fmt.value(ev.value, card.unit)}"
+                      f" при цели {fmt.value(ev.target_value, card.unit)}; статус — {_status_word(ev.status)}"
+                      f" ({ev.reason})." + (f" Данные: {card.coverage.removeprefix('данные ')}." if card.coverage else "")
+                      + "".join(f" {n[:1].upper()}{n[1:]}." for n in card.notes)
+                      + (f" {card.forecast_text}." if ev.forecast is not None and card.forecast_basis else ""))
             if card.approval is not None:  # the figures as approved; what changed since, and today's figure
-                _para(doc, f"Значения {card.approval.label} (данные за {card.approval.quarter_label})."
-                      + (f" {card.approval.changes_text()} {card.approval.today_text(card.unit)}."
-                         if card.approval.changed else ""), italic=True)
+                para(doc, f"Значения {card.approval.label} (данные за {card.approval.quarter_label})."
+                     + (f" {card.approval.changes_text()} {card.approval.today_text(card.unit)}."
+                        if card.approval.changed else ""), italic=True)
             if any(s.value is not None for s in card.series):  # a series of gaps only has nothing to draw
                 doc.add_picture(io.BytesIO(chart_png(target_chart(card, height=180))), width=Cm(14))
             if card.n_schools:
-                _para(doc, f"{card.meeting_text.capitalize()}."
-                           + (f" {STATUS_LABELS[OFF_TRACK]}: {', '.join(card.lagging)}." if card.lagging else ""))
+                para(doc, f"{card.meeting_text.capitalize()}."
+                          + (f" {STATUS_LABELS[OFF_TRACK]}: {', '.join(card.lagging)}." if card.lagging else ""))
 
+
+def _items_section(doc: DocxDocument, engine: Engine, roadmap_id: int, cut: date) -> None:
+    """2. Activities and control points done, overdue and due by the end of the next quarter, as of the cut."""
     doc.add_heading("2. Мероприятия и контрольные точки", level=2)
     items = _roadmap_items(engine, roadmap_id)
     if not items:
-        _para(doc, "Мероприятия и контрольные точки дорожной карты в систему не внесены.")
+        para(doc, "Мероприятия и контрольные точки дорожной карты в систему не внесены.")
     else:
         horizon = periods.following(periods.quarter_of(cut)).end  # the end of the next quarter
         overdue = [i for i in items if is_overdue(i["due_date"], i["status"], cut, i["deadline_text"])]
@@ -268,65 +181,62 @@ def roadmap_report(scope: Scope, roadmap_id: int, as_of: date | None = None, *, 
                 and cut <= i["due_date"] <= horizon and i not in overdue],
         }
         for name, rows in groups.items():
-            _para(doc, f"{name}: {len(rows)}.", bold=True)
+            para(doc, f"{name}: {len(rows)}.", bold=True)
             if rows:
-                _table(doc, ["Что", "№", "Содержание", "Срок", "Ответственный", "Статус"],
-                       [[r["kind"], r["number"], r["title"], r["deadline_text"] or "—", r["responsible"] or "—",
-                         ACTIVITY_STATUSES.get(r["status"], r["status"])] for r in rows], [2.4, 1.0, 6.0, 2.4, 3.2, 2.0])
+                table(doc, ["Что", "№", "Содержание", "Срок", "Ответственный", "Статус"],
+                      [[r["kind"], r["number"], r["title"], r["deadline_text"] or "—", r["responsible"] or "—",
+                        ACTIVITY_STATUSES.get(r["status"], r["status"])] for r in rows], [2.4, 1.0, 6.0, 2.4, 3.2, 2.0])
 
+
+def _risks_section(doc: DocxDocument, engine: Engine, roadmap_id: int) -> None:
+    """3. The risk parameters no activity addresses."""
     doc.add_heading("3. Факторы риска без мероприятий", level=2)
     n_risks, uncovered = _risks_without_activity(engine, roadmap_id)
     if not n_risks:
-        _para(doc, "Результаты аудита факторов риска в систему не внесены.")
+        para(doc, "Результаты аудита факторов риска в систему не внесены.")
     elif not uncovered:
-        _para(doc, f"Каждому из {n_risks} параметров риска соответствует хотя бы одно мероприятие.")
+        para(doc, f"Каждому из {n_risks} параметров риска соответствует хотя бы одно мероприятие.")
     else:
-        _para(doc, f"Не обеспечены мероприятиями {len(uncovered)} из {n_risks} параметров риска:")
+        para(doc, f"Не обеспечены мероприятиями {len(uncovered)} из {n_risks} параметров риска:")
         for r in uncovered:
-            _para(doc, f"{r['code']} — {r['name']}")
+            para(doc, f"{r['code']} — {r['name']}")
 
+
+def _completeness_section(doc: DocxDocument, missing: dict[str, list[str]]) -> None:
+    """4. The schools whose data a target's value lacks."""
     doc.add_heading("4. Полнота данных", level=2)
-    missing = _missing_reports(engine, scope, ov)
     if not missing:
-        _para(doc, "Все школы целевых групп представили данные по всем показателям за отчётный и базовый периоды.")
+        para(doc, "Все школы целевых групп представили данные по всем показателям за отчётный и базовый периоды.")
     else:
         for ind, names in missing.items():
-            _para(doc, f"«{ind}»: нет данных за отчётный или базовый период у "
-                       f"{len(names)} {fmt.plural(len(names), fmt.SCHOOL_GENITIVE)} — {', '.join(names)}"
-                       " (значение группы посчитано без них).")
-
-    doc.add_heading("5. Как считается", level=2)
-    for line in explain.for_document(scope, roadmap_id, engine):
-        _para(doc, line)
-    _sources_appendix(doc, scope, ov, engine)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+            para(doc, f"«{ind}»: нет данных за отчётный или базовый период у "
+                      f"{len(names)} {fmt.plural(len(names), fmt.SCHOOL_GENITIVE)} — {', '.join(names)}"
+                      " (значение группы посчитано без них).")
 
 
-def _sources_appendix(doc, scope: Scope, ov, engine: Engine) -> None:
+def _sources_appendix(doc: DocxDocument, scope: Scope, ov, engine: Engine) -> None:
     """«Приложение. Откуда эти числа»: for each target, the school values behind its figure."""
     if not ov.cards:
         return
     doc.add_heading("Приложение. Откуда эти числа", level=2)
     if ov.unit != SCHOOL_UNIT:
-        _para(doc, "Значения территорий складываются из значений их школ; источники значений школ — в справках "
-                   "территорий.")
+        para(doc, "Значения территорий складываются из значений их школ; источники значений школ — в справках "
+                  "территорий.")
         return
-    _para(doc, "Значения школ, из которых сложено значение каждого целевого показателя: загрузка (номер, файл, вид — "
-               "загрузка, ввод в браузере или исправление), кто и когда внёс значение, какое значение оно заменило "
-               "и причина исправления.")
+    para(doc, "Значения школ, из которых сложено значение каждого целевого показателя: загрузка (номер, файл, вид — "
+              "загрузка, ввод в браузере или исправление), кто и когда внёс значение, какое значение оно заменило "
+              "и причина исправления.")
     subject = Subject.territory(ov.roadmap.territory_id)
     for card in ov.cards:
         p = provenance.sources(scope, card.target_id, subject, card.period_id, engine=engine)
-        _para(doc, f"{card.number}. {card.short_name}: {fmt.value(card.evaluation.value, card.unit)}"
-                   + (f" ({card.as_of_label})" if card.as_of_label else ""), bold=True)
+        para(doc, f"{card.number}. {card.short_name}: {fmt.value(card.evaluation.value, card.unit)}"
+                  + (f" ({card.as_of_label})" if card.as_of_label else ""), bold=True)
         if not p.rows:
-            _para(doc, "Значений нет.")
+            para(doc, "Значений нет.")
             continue
-        _table(doc, provenance.HEAD, [provenance.cells(r, card.unit, marks_in_reason=True)
-                                      for r in fmt.natural_sorted(p.rows, key=lambda r: r.school)],
-               [2.6, 2.0, 2.2, 3.2, 2.6, 1.6, 2.6])
+        table(doc, provenance.HEAD, [provenance.cells(r, card.unit, marks_in_reason=True)
+                                     for r in fmt.natural_sorted(p.rows, key=lambda r: r.school)],
+              [2.6, 2.0, 2.2, 3.2, 2.6, 1.6, 2.6])
 
 
 def school_card(scope: Scope, school_id: int, as_of: date | None = None, *, engine: Engine | None = None,
@@ -336,42 +246,42 @@ def school_card(scope: Scope, school_id: int, as_of: date | None = None, *, engi
     engine = engine or get_engine()
     view = school_view(scope, school_id, engine, today=today, as_of=as_of)  # refuses a school outside the scope
     s = view.school
-    doc = _document()
-    _para(doc, "КАРТОЧКА ШКОЛЫ", bold=True, size=14, center=True)
-    _para(doc, s.name, bold=True, center=True)
+    doc = new_document()
+    para(doc, "КАРТОЧКА ШКОЛЫ", bold=True, size=14, center=True)
+    para(doc, s.name, bold=True, center=True)
     flags = [x for x, on in (("ШНОР", s.is_shnor), ("ШНСУ", s.is_shnsu)) if on]
-    _para(doc, f"{s.territory}" + (f"; {', '.join(flags)}" if flags else "")
-          + f". Дата составления: {fmt.day_month_year(today or settings.today(engine))}.", center=True)
+    para(doc, f"{s.territory}" + (f"; {', '.join(flags)}" if flags else "")
+         + f". Дата составления: {fmt.day_month_year(today or settings.today(engine))}.", center=True)
     if as_of:
         named = next((p.label for t in view.targets for p in t.series if p.end == as_of), None)
-        _para(doc, f"По состоянию на {named or fmt.cut_label(as_of)}.", center=True)  # a year as «2023 г.»
+        para(doc, f"По состоянию на {named or fmt.cut_label(as_of)}.", center=True)  # a year as «2023 г.»
     if s.is_demo:
-        _para(doc, "Демонстрационные данные: значения показателей вымышлены.", italic=True)
+        para(doc, "Демонстрационные данные: значения показателей вымышлены.", italic=True)
     if view.curators:
-        _para(doc, f"Куратор: {', '.join(view.curators)}.")
+        para(doc, f"Куратор: {', '.join(view.curators)}.")
     doc.add_heading("Целевые показатели", level=2)
     if not view.targets:
-        _para(doc, "Для школы нет целевых показателей, которые оцениваются по каждой школе.")
+        para(doc, "Для школы нет целевых показателей, которые оцениваются по каждой школе.")
     else:
-        _table(doc, ["Показатель", "Значение", "Цель школы", "База", "Среднее по территории", "Статус"],
-               [[t.short_name, t.value_text + (f" ({t.as_of_label})" if t.as_of_label else ""),
-                 fmt.goal(t.rule_text, t.evaluation.target_value, t.unit),
-                 fmt.value(t.evaluation.baseline, t.unit), fmt.value(t.average, t.unit),
-                 STATUS_LABELS[t.evaluation.status] + (f" ({t.approval.label})" if t.approval else "")]
-                for t in view.targets], [3.4, 2.6, 3.2, 1.8, 2.4, 2.2])
+        table(doc, ["Показатель", "Значение", "Цель школы", "База", "Среднее по территории", "Статус"],
+              [[t.short_name, t.value_text + (f" ({t.as_of_label})" if t.as_of_label else ""),
+                fmt.goal(t.rule_text, t.evaluation.target_value, t.unit),
+                fmt.value(t.evaluation.baseline, t.unit), fmt.value(t.average, t.unit),
+                STATUS_LABELS[t.evaluation.status] + (f" ({t.approval.label})" if t.approval else "")]
+               for t in view.targets], [3.4, 2.6, 3.2, 1.8, 2.4, 2.2])
         for t in view.targets:  # approved figures whose basis changed since: what, and today's figure
             if t.approval is not None and t.approval.changed:
-                _para(doc, f"{t.short_name}: {t.approval.changes_text()} {t.approval.today_text(t.unit)}.",
-                      italic=True)
+                para(doc, f"{t.short_name}: {t.approval.changes_text()} {t.approval.today_text(t.unit)}.",
+                     italic=True)
     doc.add_heading("Факторы риска", level=2)
     if not view.risks:
-        _para(doc, "Результаты аудита факторов риска для школы не внесены.")
+        para(doc, "Результаты аудита факторов риска для школы не внесены.")
     else:
         for r in view.risks:
-            _para(doc, f"{r.code} — {r.name}")
+            para(doc, f"{r.code} — {r.name}")
     doc.add_heading("Мероприятия и контрольные точки", level=2)
     if not view.activities:
-        _para(doc, "Мероприятия и контрольные точки не внесены.")
+        para(doc, "Мероприятия и контрольные точки не внесены.")
     else:
         # the page's rule and counts (school_plan.own_items): the school's own items, and the office's
         # items for information only — never counted as the school's overdue
@@ -382,83 +292,28 @@ def school_card(scope: Scope, school_id: int, as_of: date | None = None, *, engi
             return [["просрочено" if r.overdue else r.status_text, r.deadline_text or "—", r.kind, r.number or "—",
                      r.title, r.responsible or "—"] for r, m in zip(view.activities, mask) if m == own]
 
-        _para(doc, school_plan.own_items_text(n_own, n_late, markdown=False)
-              + " (школа названа в дорожной карте или среди ответственных образовательные организации).", bold=True)
+        para(doc, school_plan.own_items_text(n_own, n_late, markdown=False)
+             + " (школа названа в дорожной карте или среди ответственных образовательные организации).", bold=True)
         if n_own:
-            _table(doc, head, rows(True), widths)
+            table(doc, head, rows(True), widths)
         else:
-            _para(doc, "Дорожная карта не поручает школе отдельных мероприятий.")
+            para(doc, "Дорожная карта не поручает школе отдельных мероприятий.")
         n_city = len(view.activities) - n_own
         if n_city:
-            _para(doc, f"Мероприятия управления образования и контрольные точки (для сведения; в просроченные школы "
-                       f"не входят): {n_city}.", bold=True)
-            _table(doc, head, rows(False), widths)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+            para(doc, f"Мероприятия управления образования и контрольные точки (для сведения; в просроченные школы "
+                      f"не входят): {n_city}.", bold=True)
+            table(doc, head, rows(False), widths)
+    return save(doc)
 
 
 # ---------------------------------------------------------------------------------------------
 # XLSX exports
 # ---------------------------------------------------------------------------------------------
-def _workbook(sheets: dict[str, tuple[list[str], list[list]]],
-              formats: dict[str, dict[int, str]] | None = None) -> bytes:
-    """Sheets of a header row and rows. Numbers and dates are written as numbers and dates; text is
-    always text (never a formula, whatever it starts with): a text that looks like a formula
-    («+5 п.п.», «=HYPERLINK(…)») is stored as text with the cell's quote prefix — the mark Excel
-    and LibreOffice set when one types «'» before it — so it shows without an apostrophe and stays
-    text when the cell is edited. `formats`: per sheet, {column index: number format}."""
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, (head, rows) in sheets.items():
-        ws = wb.create_sheet(name[:31])
-        ws.append(head)
-        for c in ws[1]:
-            c.font = Font(bold=True)
-        col_formats = (formats or {}).get(name, {})
-        for row in rows:
-            ws.append(row)
-            for i, c in enumerate(ws[ws.max_row]):
-                if isinstance(c.value, str):
-                    c.data_type = "s"  # never a formula, whatever the text
-                    if is_risky(c.value):  # the one rule (core.safe_xlsx)
-                        c.quotePrefix = True
-                elif i in col_formats and isinstance(c.value, (int, float)):
-                    c.number_format = col_formats[i]
-        for i, h in enumerate(head, start=1):
-            ws.column_dimensions[ws.cell(1, i).column_letter].width = max(12, min(60, len(h) + 4))
-        ws.freeze_panes = "A2"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def _plain(value):
-    """A table cell as openpyxl takes it: pandas' empties as blank, numpy scalars as Python, a
-    timestamp as a naive datetime, anything else that is not a number or a date as its text."""
-    import datetime as dt
-    import numbers
-
-    import pandas as pd
-
-    if value is None or (not isinstance(value, (str, bytes, list, dict, tuple)) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None)
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()  # numpy scalar
-    if isinstance(value, (bool, numbers.Number, dt.date, dt.time, str)):
-        return value
-    return str(value)
-
-
 def frame_xlsx(frame, sheet: str) -> bytes:
     """A table as it is on screen (its columns, in order, with their headings) as an .xlsx of one
-    sheet; text is text, never a formula (_workbook)."""
-    return _workbook({sheet: ([str(c) for c in frame.columns],
-                              [[_plain(v) for v in row] for row in frame.itertuples(index=False, name=None)])})
+    sheet; text is text, never a formula (core.docs_parts.workbook)."""
+    return workbook({sheet: ([str(c) for c in frame.columns],
+                             [[plain(v) for v in row] for row in frame.itertuples(index=False, name=None)])})
 
 
 def measurements_xlsx(scope: Scope, roadmap_id: int, *, indicator_ids: list[int] | None = None,
@@ -481,7 +336,7 @@ def measurements_xlsx(scope: Scope, roadmap_id: int, *, indicator_ids: list[int]
             {"t": rm.territory_id, "r": roadmap_id, **({"only": list(indicator_ids) or [-1]}
                                                          if indicator_ids is not None else {})},
             ("only",) if indicator_ids is not None else ())]
-    return _workbook({"Значения": (
+    return workbook({"Значения": (
         ["Код школы", "Школа", "Код показателя", "Показатель", "Период", "Значение", "Из них", "Всего", "Демо"],
         [[r.code, r.short_name, r.ind, r.indicator, r.label, r.value, r.numerator, r.denominator,
           "да" if r.is_demo else "нет"] for r in sorted(rows, key=lambda r: fmt.natural_key(r.short_name))])})
@@ -494,7 +349,7 @@ def roadmap_xlsx(scope: Scope, roadmap_id: int, as_of: date | None = None, *, en
     ov = overview(scope, roadmap_id, as_of, engine)
     today = ov.cut or today or settings.today(engine)  # overdue as of the cut
     items = _roadmap_items(engine, roadmap_id)
-    return _workbook({
+    return workbook({
         "Целевые показатели": (TARGET_SHEET_HEAD, target_sheet_rows(ov.cards)),
         "Мероприятия": (["Что", "№", "Содержание", "Срок (как в документе)", "Срок (дата)", "Ответственный", "Статус",
                          "Просрочено"],

@@ -166,6 +166,13 @@ def parse_deadline(text: str | None, *, default_year: int | None = None,
     if t.startswith("с ") and months and years:  # «с ноября 2020г.»: from then on, no end
         m, y = _attach(months, years)[0]
         return Deadline(raw, "recurring", None, (date(y, m, 1),))
+    return _by_months_or_years(raw, t, months, years, before, default_year)
+
+
+def _by_months_or_years(raw: str, t: str, months: list[tuple[int, int]], years: list[tuple[int, int]],
+                        before: bool, default_year: int | None) -> Deadline:
+    """`parse_deadline` once no date, quarter or «с …» matched: the months named (a month without a
+    year takes the stage's), else the years named, else the words of an undated or year-long one."""
     if months and (years or default_year):
         pairs = _attach(months, years or [(10 ** 6, default_year)])
         if not pairs:
@@ -186,6 +193,12 @@ def parse_deadline(text: str | None, *, default_year: int | None = None,
         if before and len(ys) == 1:
             return Deadline(raw, "year", date(ys[0] - 1, 12, 31), (date(ys[0] - 1, 12, 31),))
         return Deadline(raw, "year", date(ys[-1], 12, 31), tuple(date(y, 12, 31) for y in ys))
+    return _by_words(raw, t, default_year)
+
+
+def _by_words(raw: str, t: str, default_year: int | None) -> Deadline:
+    """What the months and years could not give: undated words («по необходимости»), the school year
+    or the year of the stage (undated without a stage), else unparsed."""
     if any(k in t for k in _UNDATED):
         return Deadline(raw, "undated")
     if re.search(r"в течени[ея] учебного года", t):  # the school year that starts in the stage's year
@@ -257,7 +270,8 @@ def expand_risk_codes(text: str | None, known: list[str], found: set[str] | None
         return [], []
     if any(t.startswith(k) for k in ALL_FOUND):
         return [c for c in known if found is None or c in found], []
-    out, unknown = [], []
+    out: list[str] = []
+    unknown: list[str] = []
     for token in [x.strip() for x in re.split(r"[,;]| и ", t) if x.strip()]:
         m = re.fullmatch(r"(\d+(?:\.\d+)*)\.?\s*[-–—]\s*(\d+(?:\.\d+)*)\.?", token)
         if m:

@@ -13,6 +13,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from core import access, auth, settings
 from core import roadmap as rules
@@ -22,6 +23,7 @@ from core.errors import Refused
 from core.models import Activity, ControlPoint
 
 KIND_LABELS = {"activity": "Мероприятие", "control_point": "Контрольная точка"}
+ITEM_MODELS: dict[str, type[Activity] | type[ControlPoint]] = {"activity": Activity, "control_point": ControlPoint}
 ITEM_COLUMNS = ["kind", "id", "number", "stage", "position", "direction", "direction_title", "title", "deadline_text",
                 "due_date", "deadline_kind", "dates", "responsible", "expected_result", "report_form", "form",
                 "participants", "venue", "risk_codes_text", "schools_text", "status", "completed_on", "evidence",
@@ -94,7 +96,7 @@ def items(scope: Scope, roadmap_id: int, today: date | None = None, engine: Engi
             "school_ids": _rows(c, """SELECT l.activity_id, l.school_id AS v FROM activityschool l
                 JOIN activity a ON a.id = l.activity_id WHERE a.roadmap_id = :r""", {"r": roadmap_id}),
         }
-    by = {k: {} for k in links}
+    by: dict[str, dict[int, list]] = {k: {} for k in links}
     for k, rows in links.items():
         for r in rows:
             by[k].setdefault(r["activity_id"], []).append(r["v"])
@@ -153,9 +155,9 @@ def responsibles(df: pd.DataFrame) -> list[str]:
 def status_history(scope: Scope, kind: str, item_id: int, engine: Engine | None = None) -> list[dict]:
     """Earlier statuses of an item from the audit log, newest first."""
     engine = engine or get_engine()
-    model = _item(scope, kind, item_id, engine, write=False)
+    model = item_model(scope, kind, item_id, engine, write=False)
     with engine.connect() as c:
-        own = tuple(c.execute(select(model.roadmap_id, model.number).where(model.id == item_id)).one())
+        own = tuple(c.execute(select(col(model.roadmap_id), col(model.number)).where(col(model.id) == item_id)).one())
         rows = _rows(c, """SELECT at, login, details FROM auditevent WHERE action = 'roadmap_status'
                            AND object_type = :k AND object_id = :i ORDER BY id DESC""",
                      {"k": kind, "i": str(item_id)})
@@ -165,15 +167,17 @@ def status_history(scope: Scope, kind: str, item_id: int, engine: Engine | None 
     return [r for r in rows if (r.get("roadmap_id"), r.get("number")) == own]
 
 
-def _item(scope: Scope, kind: str, item_id: int, engine: Engine, *, write: bool):
-    model = {"activity": Activity, "control_point": ControlPoint}.get(kind)
+def item_model(scope: Scope, kind: str, item_id: int, engine: Engine, *, write: bool) -> type[Activity] | type[ControlPoint]:
+    """The model of an activity («activity») or a control point («control_point») that the user may
+    see, and with `write` change the status of; refused (audited) otherwise."""
+    model = ITEM_MODELS.get(kind)
     if model is None:
         raise ValueError(kind)
     with session_scope(engine) as s:
-        obj = s.get(model, item_id)
-        visible = obj is not None and bool(access.rows(
+        roadmap_id = s.execute(select(col(model.roadmap_id)).where(col(model.id) == item_id)).scalar()
+        visible = roadmap_id is not None and bool(access.rows(
             s, "SELECT id FROM roadmap WHERE id = :r AND territory_id IN ({territories})", scope,
-            {"r": obj.roadmap_id}))
+            {"r": roadmap_id}))
     if not visible or not scope.sees_whole_territory:
         raise deny(scope, f"{kind} {item_id}", engine)
     if write and not scope.can_edit_roadmap:
@@ -188,7 +192,7 @@ def set_status(scope: Scope, kind: str, item_id: int, status: str, *, completed_
     keeps the old status, date and evidence. «Выполнено» needs a date (not in the future) and what
     confirms it; «отменено» needs the reason."""
     engine = engine or get_engine()
-    model = _item(scope, kind, item_id, engine, write=True)
+    model = item_model(scope, kind, item_id, engine, write=True)
     today = today or settings.today(engine)
     with session_scope(engine, write=True) as s:
         return write_status(s, scope, kind, s.get(model, item_id), status, completed_on=completed_on,

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pandas as pd
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core import auth, policy
 from core.audit_text import describe
@@ -15,6 +15,7 @@ from core.formatting import moment, natural_key
 from core.auth import AuthError, Scope
 from core.db import get_engine, session_scope
 from core.models import AuditEvent, School, Territory, User
+from core.vocabulary import ROLES
 
 AUDIT_ACTIONS = {
     "login": "вход",
@@ -61,8 +62,8 @@ def list_users(scope: Scope, engine: Engine | None = None) -> pd.DataFrame:
     _require_admin(scope, "список пользователей", engine)
     with session_scope(engine) as s:
         rows = s.exec(select(User, Territory.name, School.short_name)
-                      .join(Territory, Territory.id == User.territory_id, isouter=True)
-                      .join(School, School.id == User.school_id, isouter=True)
+                      .join(Territory, col(Territory.id) == col(User.territory_id), isouter=True)
+                      .join(School, col(School.id) == col(User.school_id), isouter=True)
                       .order_by(User.login)).all()
         return pd.DataFrame([{
             "id": u.id, "login": u.login, "full_name": u.full_name, "role": u.role, "territory": t,
@@ -98,7 +99,7 @@ def update(scope: Scope, user_id: int, *, role: str, territory_id: int | None, s
     territory or school ends the user's sessions (their access changes). Returns the changes."""
     engine = engine or get_engine()
     _require_admin(scope, "изменение пользователя", engine)
-    if role not in auth.ROLES:
+    if role not in ROLES:
         raise AuthError(f"Неизвестная роль: {role}")
     with session_scope(engine, write=True) as s:
         user = s.get(User, user_id)
@@ -226,9 +227,9 @@ def audit_log(scope: Scope, *, actions: list[str] | None = None, login: str | No
               engine: Engine | None = None) -> pd.DataFrame:
     engine = engine or get_engine()
     _require_admin(scope, "журнал аудита", engine)
-    q = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
+    q = select(AuditEvent).order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc()).limit(limit)
     if actions:
-        q = q.where(AuditEvent.action.in_(actions))
+        q = q.where(col(AuditEvent.action).in_(actions))
     if login:
         q = q.where(AuditEvent.login == login.strip().lower())
     if since:

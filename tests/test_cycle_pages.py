@@ -3,6 +3,8 @@ unlock by role) and «Ввод данных» (a principal's entry, a methodolog
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 from sqlalchemy import text
 
@@ -166,7 +168,7 @@ def test_roadmap_bulk_done_and_changes_tab(app_db):
     next(b for b in at.button if b.label == "Отметить выполненными").click().run()
     assert "Не выбран ни один пункт" in texts(at)
     head = run_as("demo-head", "../app_pages/roadmap.py")
-    head.date_input(key="changes_since").set_value(cycle.date(2020, 1, 1)).run()
+    head.date_input(key="changes_since").set_value(date(2020, 1, 1)).run()
     df = head.dataframe[-1].value
     assert (df["Изменение"].str.contains("Протокол совещания № 4")).sum() == 2
 

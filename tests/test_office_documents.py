@@ -11,7 +11,7 @@ from docx import Document
 from docx.shared import Pt
 from openpyxl import load_workbook
 
-from core import reports
+from core import docs_parts, reports
 from core.ingest import template
 from tests.test_auth import school_id, scope_of
 
@@ -33,7 +33,7 @@ def _unbroken(data: bytes) -> list[str]:
                 for p in cell.paragraphs:
                     for run in p.runs:
                         size = (run.font.size or Pt(12)) / Pt(1)
-                        for word in reports._words(run.text):  # Word breaks after a hyphen
+                        for word in docs_parts.words(run.text):  # Word breaks after a hyphen
                             if fonts[bool(run.bold)].getlength(word) * size / 1000 > room_pt:
                                 broken.append(word)
     return broken
