@@ -21,10 +21,10 @@ import threading
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, cast
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlmodel import Session, create_engine
 
 from core.settings import get_settings
@@ -116,7 +116,7 @@ def bump_data_version(session: Session) -> None:
     app, the CLI, another server process)."""
     v = uuid.uuid4().hex
     res = session.execute(text("UPDATE appmeta SET value = :v WHERE key = :k"), {"v": v, "k": DATA_VERSION_KEY})
-    if not res.rowcount:
+    if not cast(CursorResult, res).rowcount:  # an UPDATE's result is a cursor result
         session.execute(text("INSERT INTO appmeta (key, value) VALUES (:k, :v)"), {"v": v, "k": DATA_VERSION_KEY})
 
 
