@@ -13,20 +13,16 @@ from sqlmodel import select
 from core import access, auth
 from core.read import lists
 from core.db import session_scope
-from core.models import School, Territory, User
+from core.models import School, Territory
+from tests.helpers import scope_of
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGINS = ["demo-head", "demo-methodist", "demo-principal", "demo-curator", "demo-admin"]
 
 
-def _scope(engine, login):
-    with session_scope(engine) as s:
-        return auth.scope_for(s, s.exec(select(User).where(User.login == login)).one())
-
-
 @pytest.mark.parametrize("login", LOGINS + ["system"])
 def test_the_sub_selects_mean_what_the_scope_means(demo_db, login):
-    sc = auth.system_scope() if login == "system" else _scope(demo_db, login)
+    sc = auth.system_scope() if login == "system" else scope_of(demo_db, login)
     with session_scope(demo_db) as s:
         schools = [(x.id, x.territory_id) for x in s.exec(select(School))]
         territories = [x.id for x in s.exec(select(Territory))]
@@ -73,7 +69,7 @@ def test_a_territory_contains_the_territories_below_it_for_the_scope_and_the_app
         for login, role in (("reg-met", "methodologist"), ("reg-head", "head")):
             auth.create_user(s, login=login, password="x", full_name=login, role=role, territory_id=region,
                              check_rules=False)
-    met, head = _scope(empty_db, "reg-met"), _scope(empty_db, "reg-head")
+    met, head = scope_of(empty_db, "reg-met"), scope_of(empty_db, "reg-head")
     for sc in (met, head):
         assert {i for i, t in all_schools if sc.can_see_school(i, t)} == theirs
         assert {r["id"] for r in access.rows(empty_db, "{schools}", sc)} == theirs

@@ -7,52 +7,18 @@ from __future__ import annotations
 import io
 import json
 from datetime import date
-from pathlib import Path
 
 from docx import Document
-from openpyxl import load_workbook
 from sqlalchemy import text
-from sqlmodel import select
 
-from core import auth, cycle, reports
+from core import cycle, reports
 from core import formatting as fmt
-from core import roadmap_book as rb
-from core.db import session_scope
-from core.models import User
 from core.read import overview as read_overview
 from core.read import school as read_school
+from tests.helpers import approve_q3, reload_roadmap, scope_of
 
 NEV = 1  # город Невинномысск in the demo
 ROADMAP = 1
-SEED = Path(__file__).resolve().parents[1] / "data" / "roadmaps" / "000_nevinnomyssk_2024.xlsx"
-
-
-def scope_of(engine, login):
-    with session_scope(engine) as s:
-        return auth.scope_for(s, s.exec(select(User).where(User.login == login)).one())
-
-
-def approve_q3(eng):
-    cycle.mark_checked(scope_of(eng, "demo-methodist"), NEV, "2024-Q3", eng)
-    return cycle.approve(scope_of(eng, "demo-head"), NEV, "2024-Q3", eng)
-
-
-def reload_roadmap(eng):
-    """The office corrects its roadmap workbook by hand and loads it again: target 3 «не менее 60 %»
-    becomes 65 %, and a new ШНОР school is added on the «Школы» sheet."""
-    wb = load_workbook(io.BytesIO(SEED.read_bytes()))
-    ws = wb["Целевые показатели"]
-    for row in ws.iter_rows(min_row=3):
-        if row[2].value == "teachers_trained":
-            assert row[4].value == 60
-            row[4].value = 65
-    wb["Школы"].append(["NEV-20", "МБОУ «СОШ № 20» (демо)", "СОШ № 20 (демо)", "СОШ", "да", "нет", "нет"])
-    buf = io.BytesIO()
-    wb.save(buf)
-    meth = scope_of(eng, "demo-methodist")
-    pv = rb.prepare(meth, buf.getvalue(), "нев-дк-2024-исправленная.xlsx", eng)
-    assert pv.ok, [p.text for p in pv.errors]
-    rb.apply(meth, pv, buf.getvalue(), engine=eng)
 
 
 def target3(ov):
@@ -141,7 +107,7 @@ def test_figures_are_computed_before_the_write_lock_and_again_after_a_write(demo
     """The figures are computed before the approval's write transaction; a write that lands in between
     (another quarter's upload) makes the approval compute them again inside it."""
     from core import approval
-    from tests.test_provenance import upload_by_hand
+    from tests.helpers import upload_by_hand
 
     eng = demo_db_any
     calls = []

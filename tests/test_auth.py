@@ -11,15 +11,8 @@ from core.read import lists
 from core.read import overview as read_overview
 from core.read import school as read_school
 from core.db import session_scope
-from core.models import AuditEvent, AuthSession, LoginAttempt, School, User, utcnow
-from core.settings import Settings
-
-
-def settings(**kw) -> Settings:
-    base = dict(database_url="", demo="0", session_hours=12, idle_minutes=60, secure_cookie=False,
-                login_max_failures=3, login_window_minutes=15)
-    base.update(kw)
-    return Settings(**base)
+from core.models import AuditEvent, AuthSession, LoginAttempt, User, utcnow
+from tests.helpers import roadmap_id, school_id, scope_of, settings
 
 
 def test_argon2_hashing():
@@ -113,22 +106,6 @@ def test_first_admin_only_once(empty_db):
 # ---------------------------------------------------------------------------------------------
 # Scope
 # ---------------------------------------------------------------------------------------------
-def scope_of(engine, login):
-    with session_scope(engine) as s:
-        user = s.exec(select(User).where(User.login == login)).one()
-        return auth.scope_for(s, user)
-
-
-def school_id(engine, code):
-    with session_scope(engine) as s:
-        return s.exec(select(School.id).where(School.code == code)).one()
-
-
-def roadmap_id(engine, code):
-    with engine.connect() as c:
-        return c.execute(text("SELECT id FROM roadmap WHERE code = :c"), {"c": code}).scalar()
-
-
 def denied_count(engine):
     with engine.connect() as c:
         return c.execute(text("SELECT COUNT(*) FROM auditevent WHERE action = 'access_denied'")).scalar()

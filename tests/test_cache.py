@@ -6,7 +6,7 @@ import pytest
 from core import auth
 from core.auth import Scope
 from core.read import overview as overview_read
-from tests.test_pages import app_db  # noqa: F401 - the fixture of the page tests, used by name
+from devkit import HARNESS
 
 
 def head(user_id: int, login: str, territory: int) -> Scope:
@@ -84,7 +84,7 @@ def test_a_figure_is_built_once_per_view_and_data_version(app_db):
 def _page(login, page=None, **params):
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file("app_harness.py", default_timeout=60)
+    at = AppTest.from_file(HARNESS, default_timeout=60)
     at.session_state["test_login"] = login
     for k, v in params.items():
         at.query_params[k] = v
@@ -199,7 +199,7 @@ def test_a_meeting_slide_after_a_write_caches_its_chart_from_the_new_data(app_db
         real_guard()
 
     monkeypatch.setattr(shell, "fragment_guard", guard_after_a_write)
-    at = AppTest.from_file("app_harness.py", default_timeout=60)
+    at = AppTest.from_file(HARNESS, default_timeout=60)
     at.session_state["test_login"] = "demo-head"
     at.session_state["slide"] = slide
     at.query_params["roadmap"] = "nev-2024"

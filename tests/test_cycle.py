@@ -11,22 +11,16 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import text
-from sqlmodel import select
 
 from core import auth, cycle
 from core import formatting as fmt
 from core.auth import AccessDenied
 from core.db import session_scope
 from core.ingest import pipeline
-from core.models import User
 from tests.ingest_files import long_table
+from tests.helpers import open_items, scope_of
 
 NEV = 1  # город Невинномысск in the demo
-
-
-def scope_of(engine, login):
-    with session_scope(engine) as s:
-        return auth.scope_for(s, s.exec(select(User).where(User.login == login)).one())
 
 
 def snapshot(engine) -> tuple:
@@ -365,20 +359,12 @@ def test_the_spravka_says_whether_its_figures_are_approved(demo_db_any):
 # ---------------------------------------------------------------------------------------------
 # Bulk status and the changes since the last meeting
 # ---------------------------------------------------------------------------------------------
-def _open_items(engine, n):
-    with engine.connect() as c:
-        return [("control_point", r[0]) for r in c.execute(text(
-            "SELECT id FROM controlpoint WHERE roadmap_id = 1 AND status NOT IN ('done', 'cancelled') ORDER BY id"))
-        ][:n] + [("activity", r[0]) for r in c.execute(text(
-            "SELECT id FROM activity WHERE roadmap_id = 1 AND status NOT IN ('done', 'cancelled') ORDER BY id"))][:n]
-
-
 def test_mark_several_done_with_one_date_and_evidence(demo_db_any):
     from core import roadmap_view
 
     eng = demo_db_any
     meth = scope_of(eng, "demo-methodist")
-    items = _open_items(eng, 2)
+    items = open_items(eng, 2)
     assert len(items) == 4
     with pytest.raises(roadmap_view.StatusError, match="подтверждение"):
         cycle.mark_done_many(meth, items, date(2024, 10, 1), "  ", today=date(2024, 10, 15), engine=eng)

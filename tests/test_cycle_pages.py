@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from core import cycle
 
-from tests.test_pages import app_db, run_as  # noqa: F401 - the fixture and the helper of the page tests
+from tests.helpers import run_as
 
 
 def texts(at) -> str:
@@ -120,7 +120,7 @@ def test_methodologist_correction_needs_a_reason_and_an_approved_quarter_is_clos
     with app_db.connect() as c:
         assert c.execute(text("SELECT kind FROM upload ORDER BY id DESC")).scalar() == "correction"
     # approved: the form is closed
-    from tests.test_cycle import scope_of
+    from tests.helpers import scope_of
 
     cycle.mark_checked(scope_of(app_db, "demo-methodist"), 1, "2024-Q3", app_db)
     cycle.approve(scope_of(app_db, "demo-head"), 1, "2024-Q3", app_db)
@@ -132,7 +132,7 @@ def test_methodologist_correction_needs_a_reason_and_an_approved_quarter_is_clos
 
 
 def test_tiles_and_slides_say_whether_figures_are_approved(app_db):
-    from tests.test_cycle import scope_of
+    from tests.helpers import scope_of
 
     at = run_as("demo-head", "../app_pages/overview.py")
     text_ = "\n".join(m.value for m in at.markdown)
@@ -147,9 +147,9 @@ def test_tiles_and_slides_say_whether_figures_are_approved(app_db):
 
 
 def test_roadmap_bulk_done_and_changes_tab(app_db):
-    from tests.test_cycle import _open_items
+    from tests.helpers import open_items
 
-    items = _open_items(app_db, 1)
+    items = open_items(app_db, 1)
     at = run_as("demo-methodist", "../app_pages/roadmap.py")
     with app_db.connect() as c:
         before = c.execute(text("SELECT COUNT(*) FROM auditevent WHERE action = 'roadmap_status'")).scalar()
@@ -173,7 +173,7 @@ def test_roadmap_bulk_done_and_changes_tab(app_db):
 
 def test_entries_show_in_the_upload_log_as_entries(app_db):
     from core.ingest import pipeline
-    from tests.test_cycle import scope_of
+    from tests.helpers import scope_of
 
     pr = scope_of(app_db, "demo-principal")
     pv, data = cycle.prepare_entry(pr, 2, "2024-Q3", {"olympiad_participants": {"value": 45}}, engine=app_db)

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from core import auth, summary
 from core.db import session_scope
 from core.read import overview as read_overview
-from tests.test_pages import app_db, markdown_text, run_as  # noqa: F401 - the fixture is used by name
+from tests.helpers import markdown_text, run_as
 
 NB = "\u00a0"
 

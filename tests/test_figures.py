@@ -17,7 +17,7 @@ from core import formatting as fmt
 from core.db import session_scope
 from core.read import indicator as read_indicator
 from core.read import overview as read_overview
-from tests.test_auth import roadmap_id
+from tests.helpers import roadmap_id
 
 NB = "\u00a0"
 

@@ -16,8 +16,8 @@ from core.auth import AccessDenied
 from core.ingest import pipeline
 from core.ingest.problems import IngestError
 from tests.ingest_files import LONG_HEAD
-from tests.test_auth import scope_of
-from tests.test_hostile import _school_id, snapshot
+from tests.helpers import scope_of
+from tests.helpers import school_id, snapshot
 
 RUSSIAN = re.compile(r"[А-Яа-яЁё]")
 FUZZ = settings(max_examples=20, deadline=None, derandomize=True,
@@ -126,7 +126,7 @@ def test_the_entry_form_never_crashes(demo_db_rw, values):
     before = snapshot(demo_db_rw)
     principal = scope_of(demo_db_rw, "demo-principal")
     try:
-        pv, data = cycle.prepare_entry(principal, _school_id(demo_db_rw, "NEV-02"), "2024-Q4", values,
+        pv, data = cycle.prepare_entry(principal, school_id(demo_db_rw, "NEV-02"), "2024-Q4", values,
                                        engine=demo_db_rw)
     except Exception as exc:  # noqa: BLE001
         _russian_refusal(exc)

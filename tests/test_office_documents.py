@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from core import reports
 from core.ingest import template
-from tests.test_auth import school_id, scope_of
+from tests.helpers import school_id, scope_of
 
 SERIF = Path("/usr/share/fonts/truetype/liberation")  # Times New Roman's metric twin
 

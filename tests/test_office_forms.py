@@ -9,7 +9,7 @@ import pytest
 from core.ingest import pipeline
 from core.ingest.problems import IngestError
 from tests import ingest_files as f
-from tests.test_ingest import dump, db, methodist, scope_of  # noqa: F401 - fixtures
+from tests.helpers import dump, scope_of
 
 
 def _rows(pv):

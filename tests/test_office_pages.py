@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from core import formatting as fmt
 
-from tests.test_pages import app_db, markdown_text, run_as  # noqa: F401  (fixture)
+from tests.helpers import markdown_text, run_as
 
 
 def test_a_curator_school_is_not_told_it_has_no_curator(app_db):  # noqa: F811

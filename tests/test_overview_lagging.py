@@ -6,7 +6,7 @@ from sqlalchemy import text
 from core import vocabulary as voc
 from core.formatting import natural_key
 from core.read import overview
-from tests.test_auth import scope_of
+from tests.helpers import scope_of
 
 
 def test_lagging_units_are_the_matrix_cells_marked_lagging(demo_db):

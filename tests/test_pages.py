@@ -10,38 +10,8 @@ from streamlit.testing.v1 import AppTest
 from core import auth
 from core.read import overview as read_overview
 from core import formatting as fmt
-
-HARNESS = "app_harness.py"
-
-
-@pytest.fixture
-def app_db(env_demo_url):
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    from core.startup import ensure_database
-
-    yield ensure_database(env_demo_url)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-def run_as(login, page=None, **params):
-    at = AppTest.from_file(HARNESS, default_timeout=60)
-    if login:
-        at.session_state["test_login"] = login
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def markdown_text(at):
-    return "\n".join(m.value for m in at.markdown)
-
+from devkit import HARNESS
+from tests.helpers import XLSX, markdown_text, run_as
 
 def test_anonymous_sees_only_the_login_hint(app_db):
     at = run_as(None)
@@ -236,7 +206,6 @@ def test_indicator_table_groups_thousands(app_db):
     assert all(not (c.isdigit() and len(c) > 4) for c in cells)
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.mark.parametrize("login", ["demo-methodist", "demo-admin", "demo-principal"])

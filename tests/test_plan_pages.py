@@ -6,30 +6,8 @@ import pytest
 from sqlalchemy import text
 
 from core import auth, roadmap_view, settings
-from tests.test_pages import app_db, run_as  # noqa: F401 - the fixture is used by name
-
-ROADMAP = "../app_pages/roadmap.py"
-RISKS = "../app_pages/risks.py"
-
-
-def open_page(login: str, page: str, code: str):
-    """The page with a roadmap chosen in its select box (AppTest's switch_page drops the URL's query)."""
-    at = run_as(login, page)
-    key = "plan_roadmap" if page == ROADMAP else "risk_roadmap"
-    if at.selectbox(key=key).value != code:
-        at.selectbox(key=key).set_value(code).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
-
-
-def roadmap_id(db, code: str) -> int:
-    with db.connect() as c:
-        return c.execute(text("SELECT id FROM roadmap WHERE code = :c"), {"c": code}).scalar()
-
+from tests.helpers import run_as
+from tests.helpers import RISKS, ROADMAP, metrics, open_page, roadmap_id
 
 @pytest.mark.parametrize("login", ["demo-head", "demo-methodist", "demo-admin"])
 def test_roadmap_page_counts_and_timeline(app_db, login):
@@ -133,12 +111,12 @@ def test_principal_and_curator_do_not_get_the_roadmap_pages(app_db):
 
 def test_methodologist_loads_a_roadmap_on_the_page(app_db):
     from core import roadmap_book as rb
-    from tests.test_roadmap_docx import uploader
-    from tests.test_roadmap_book import minimal
+    from tests.helpers import uploader
+    from tests.helpers import minimal_book
 
     at = open_page("demo-methodist", ROADMAP, "nev-2024")
     assert "Шаблон дорожной карты (.xlsx)" in [b.label for b in at.get("download_button")]
-    bad = rb.write(minimal(**{"Мероприятия": [{"number": "1", "title": "Семинар", "direction": "9"}]}))
+    bad = rb.write(minimal_book(**{"Мероприятия": [{"number": "1", "title": "Семинар", "direction": "9"}]}))
     uploader(at, "rm_file").set_value(("plan.xlsx", bad, "application/octet-stream")).run()
     assert any("Найдено ошибок: 1" in e.value for e in at.error)
     problems = at.table[-1].value  # an HTML table that wraps at 1280 px (the data upload's), not a clipping grid
@@ -146,14 +124,14 @@ def test_methodologist_loads_a_roadmap_on_the_page(app_db):
     assert problems.iloc[0]["Где"] == "Лист «Мероприятия», строка 3, столбец C («Направление (№)»)"
     assert not [d for d in at.dataframe if "Что не так" in d.value.columns]
     assert not [b for b in at.button if b.label == "Записать дорожную карту"]
-    uploader(at, "rm_file").set_value(("plan.xlsx", rb.write(minimal()), "application/octet-stream")).run()
+    uploader(at, "rm_file").set_value(("plan.xlsx", rb.write(minimal_book()), "application/octet-stream")).run()
     [b for b in at.button if b.label == "Записать дорожную карту"][0].click().run()
     assert not at.exception
     assert any(s.value.startswith("Записана: дорожная карта «nev-2025»") for s in at.success)
     with app_db.connect() as c:
         assert c.execute(text("SELECT COUNT(*) FROM roadmap WHERE code = 'nev-2025'")).scalar() == 1
     # the same code again: the page says it replaces, and what happens to the marks
-    uploader(at, "rm_file").set_value(("plan.xlsx", rb.write(minimal()), "application/octet-stream")).run()
+    uploader(at, "rm_file").set_value(("plan.xlsx", rb.write(minimal_book()), "application/octet-stream")).run()
     assert [w.value for w in at.warning if "уже загружена" in w.value] == [
         "Дорожная карта «nev-2025» уже загружена: запись заменит её мероприятия, контрольные точки, целевые "
         "показатели, риски, кураторов и группы школ содержимым этого файла. Отметок о выполнении у неё нет."]
@@ -169,7 +147,7 @@ def test_curator_card_and_school_page_count_the_same_overdue(app_db):
     из них просрочено: M» (one rule, core.school_plan.own_items; the office's items are not counted)."""
     import re
 
-    from tests.test_pages import markdown_text
+    from tests.helpers import markdown_text
 
     def own_line(at) -> str:
         m = re.search(r"\*\*Мероприятия школы:\*\* \d+(, из них просрочено: \d+|, просроченных нет)",

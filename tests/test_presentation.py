@@ -10,8 +10,7 @@ from sqlalchemy import text
 from core import auth, charts, users
 from core import formatting as fmt
 from core.audit_text import describe
-from tests.test_auth import school_id, scope_of
-from tests.test_pages import app_db  # noqa: F401 - the fixture is used by name
+from tests.helpers import school_id, scope_of
 
 NB = "\u00a0"
 
@@ -118,7 +117,7 @@ def test_school_level_items():
 
 
 def test_principal_page_answers_three_questions(app_db):
-    from tests.test_pages import markdown_text, run_as
+    from tests.helpers import markdown_text, run_as
 
     at = run_as("demo-principal")
     assert not at.exception
@@ -191,7 +190,7 @@ def test_a_page_error_is_told_in_russian_with_an_incident_number():
 
 
 def test_admin_page_edits_a_user_and_the_log_says_it(app_db):
-    from tests.test_pages import run_as
+    from tests.helpers import run_as
 
     at = run_as("demo-admin", "../app_pages/admin.py")
     at.selectbox(key="admin_user_pick").set_value("demo-methodist").run()

@@ -12,23 +12,15 @@ from datetime import timedelta
 import pytest
 from docx import Document
 from sqlalchemy import text
-from sqlmodel import select
 
-from core import auth, cycle, provenance, reports
+from core import cycle, provenance, reports
 from core.auth import AccessDenied
-from core.db import session_scope
-from core.ingest import pipeline
-from core.models import User, utcnow
+from core.models import utcnow
 from core.targets.evaluation import Subject
-from tests.ingest_files import long_table
+from tests.helpers import correct, scope_of, upload_by_hand
 
 NEV = 1
 TRAINED = 3  # target 3 of the Nevinnomyssk roadmap: «не менее 60 %» of teachers trained (teachers_trained)
-
-
-def scope_of(engine, login):
-    with session_scope(engine) as s:
-        return auth.scope_for(s, s.exec(select(User).where(User.login == login)).one())
 
 
 def ids(eng) -> dict:
@@ -36,20 +28,6 @@ def ids(eng) -> dict:
         return {"q3": c.execute(text("SELECT id FROM period WHERE code = '2024-Q3'")).scalar(),
                 "no2": c.execute(text("SELECT id FROM school WHERE code = 'NEV-02'")).scalar(),
                 "no5": c.execute(text("SELECT id FROM school WHERE code = 'NEV-05'")).scalar()}
-
-
-def upload_by_hand(eng, scope, rows, name="кпк_3кв.xlsx"):
-    data = long_table(rows)
-    pv = pipeline.prepare(scope, [(name, data)], None, eng)
-    assert not pv.errors, [p.text for p in pv.errors]
-    return pipeline.apply(scope, pv, data, accept_warnings=True, engine=eng)
-
-
-def correct(eng, scope, school_id, numerator, denominator, reason):
-    pv, data = cycle.prepare_entry(scope, school_id, "2024-Q3",
-                                   {"teachers_trained": {"numerator": numerator, "denominator": denominator}},
-                                   reason=reason, engine=eng)
-    return pipeline.apply(scope, pv, data, accept_warnings=True, engine=eng)
 
 
 def test_a_correction_shows_the_old_value_the_reason_who_and_the_file(demo_db_any):

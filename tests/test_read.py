@@ -14,7 +14,7 @@ from core import auth
 from core.read import curated, indicator, overview, school
 from core.read.types import SeriesPoint
 from core.targets.evaluation import Result
-from tests.test_auth import scope_of
+from tests.helpers import scope_of
 
 
 def _walk(obj, path="view"):

@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from core import maintenance
 from tests import ingest_files as f
-from tests.test_ingest import _value
+from tests.helpers import stored_value
 
 ROOT = Path(__file__).resolve().parent.parent
 N_UPLOADS = 8
@@ -131,8 +131,8 @@ def test_eight_uploads_at_once_with_readers(demo_db_any, tmp_path):
     with db.connect() as c:
         assert c.execute(text("SELECT COUNT(*) FROM upload WHERE status = 'applied' AND kind <> 'roadmap'")).scalar() == N_UPLOADS
     for i, code in enumerate(schools):  # none lost
-        assert _value(db, code, "olympiad_participants", "2025-Q4")[0] == 40 + i
-        assert _value(db, code, "teachers_trained", "2025-Q1")[1] == 20 + i
+        assert stored_value(db, code, "olympiad_participants", "2025-Q4")[0] == 40 + i
+        assert stored_value(db, code, "teachers_trained", "2025-Q1")[1] == 20 + i
     assert maintenance.integrity(db) == []  # the summary agrees with the measurements
     print(f"\n{db.dialect.name}: {N_UPLOADS} uploads x 5 values with {N_READERS} readers in {elapsed:.1f} s; "
           f"reads: {[int(o.strip()) for o, _ in reads]}")
@@ -147,7 +147,7 @@ def test_an_import_killed_in_the_middle_leaves_all_or_nothing(demo_db_any, tmp_p
             for y in range(2022, 2026) for q in range(1, 5)]  # 640 values: every share of every school, 16 quarters
     big = tmp_path / "big.xlsx"
     big.write_bytes(f.long_table(rows))
-    before = {(c, p): tuple(_value(db, c, "teachers_trained", p)) for c in ("NEV-01", "NEV-02") for p in ("2024-Q1",)}
+    before = {(c, p): tuple(stored_value(db, c, "teachers_trained", p)) for c in ("NEV-01", "NEV-02") for p in ("2024-Q1",)}
     flag = tmp_path / "flag"
     proc = subprocess.Popen([sys.executable, "-c", KILLED_IN_THE_MIDDLE, url, str(big), str(flag)], cwd=ROOT,
                             env=_env(url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -164,10 +164,10 @@ def test_an_import_killed_in_the_middle_leaves_all_or_nothing(demo_db_any, tmp_p
     with db.connect() as c:
         assert c.execute(text("SELECT COUNT(*) FROM upload WHERE kind <> 'roadmap'")).scalar() == 0
     for (code, period), old in before.items():
-        assert tuple(_value(db, code, "teachers_trained", period)) == old
+        assert tuple(stored_value(db, code, "teachers_trained", period)) == old
     # the app starts (schema check, integrity check) and the same file then loads in full
     out = subprocess.run([sys.executable, "-m", "core.ingest", str(big), "--user", "demo-methodist", "--apply",
                           "--accept-warnings"], cwd=ROOT, env=_env(url), capture_output=True, text=True, timeout=DEADLINE)
     assert out.returncode == 0, out.stderr
-    assert tuple(_value(db, "NEV-01", "teachers_trained", "2024-Q1"))[1:] == (29, 30)
+    assert tuple(stored_value(db, "NEV-01", "teachers_trained", "2024-Q1"))[1:] == (29, 30)
     assert maintenance.integrity(db) == []

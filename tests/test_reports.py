@@ -14,7 +14,7 @@ from core.read import school as read_school
 from core import formatting as fmt
 from core.db import session_scope
 from core.models import Activity, ActivityRisk, ControlPoint, RiskFactor
-from tests.test_auth import school_id, scope_of
+from tests.helpers import school_id, scope_of
 
 
 def _docx_text(data: bytes) -> str:

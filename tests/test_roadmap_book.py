@@ -18,7 +18,7 @@ from core.auth import AccessDenied
 from core.ingest.problems import IngestError
 from core.roadmap import expand_risk_codes, parse_deadline
 from core.settings import DATA_DIR
-from tests.test_ingest import dump, scope_of
+from tests.helpers import dump, minimal_book, scope_of
 
 FILES = sorted((DATA_DIR / "roadmaps").glob("*.xlsx"))
 SEED = {p.name[:3]: p for p in FILES}
@@ -188,28 +188,9 @@ def test_head_of_another_territory_cannot_read_a_roadmap(demo_db):
 # ---------------------------------------------------------------------------------------------
 # The importer's checks
 # ---------------------------------------------------------------------------------------------
-def minimal(**changes) -> dict:
-    book = {
-        "roadmap": {"code": "nev-2025", "title": "План на 2025 год", "territory_code": "nevinnomyssk",
-                    "territory_name": "город Невинномысск", "year_from": 2025, "year_to": 2025},
-        "Направления": [{"number": "1", "title": "Методическое сопровождение"}],
-        "Группы рисков": [{"code": "1", "name": "Кадры"}],
-        "Параметры риска": [{"group": "1", "code": "1.1", "name": "Дефицит педагогов", "schools": "NEV-02, NEV-05"}],
-        "Мероприятия": [{"number": "1", "direction": "1", "title": "Семинар", "deadline": "Март 2025 года",
-                         "risks": "1.1", "indicators": "edu_quality", "schools": "NEV-02"}],
-        "Контрольные точки": [{"number": "1", "title": "Анализ ГИА", "deadline": "Июль 2025"}],
-        "Целевые показатели": [{"number": 1, "wording": "Качество не ниже 60 %", "indicator": "edu_quality",
-                                "kind": "не менее", "value": 60, "due": "2025-Q4"}],
-        "Кураторы": [{"curator": "NEV-01", "school": "NEV-08"}],
-    }
-    for k, v in changes.items():
-        book[k] = v
-    return book
-
-
 def test_a_valid_file_is_written_in_one_go(demo_db_rw):
     sc = scope_of(demo_db_rw, "demo-methodist")
-    data = rb.write(minimal())
+    data = rb.write(minimal_book())
     pv = rb.prepare(sc, data, "план.xlsx", demo_db_rw)
     assert pv.ok, [p.text for p in pv.problems]
     out = rb.apply(sc, pv, data, engine=demo_db_rw)
@@ -225,7 +206,7 @@ def test_a_valid_file_is_written_in_one_go(demo_db_rw):
 
 
 BAD = [
-    ("code of another territory's roadmap", {"roadmap": {**minimal()["roadmap"], "code": "kal-2023"}},
+    ("code of another territory's roadmap", {"roadmap": {**minimal_book()["roadmap"], "code": "kal-2023"}},
      "Лист «Дорожная карта», строка 2, столбец B («Код дорожной карты»): дорожная карта с кодом «kal-2023» уже загружена для другой территории"),
     ("unknown school in the audit", {"Параметры риска": [{"group": "1", "code": "1.1", "name": "Дефицит", "schools": "NEV-99"}]},
      "Лист «Параметры риска», строка 3, столбец E («Школы (коды)»): школы с кодом «NEV-99» нет ни в системе, ни на листе «Школы»"),
@@ -254,13 +235,13 @@ BAD = [
      "Лист «Показатели», строка 3, столбец E («Вид»): показатель «edu_quality» уже есть в системе с другим видом или уровнем"),
     ("curator of itself", {"Кураторы": [{"curator": "NEV-01", "school": "NEV-01"}]},
      "Лист «Кураторы», строка 3, столбец B («Курируемая школа (код)»): школа не может курировать саму себя"),
-    ("required field", {"roadmap": {**minimal()["roadmap"], "title": ""}},
+    ("required field", {"roadmap": {**minimal_book()["roadmap"], "title": ""}},
      "Лист «Дорожная карта», строка 3, столбец B («Название»): не заполнено"),
     ("too long", {"Мероприятия": [{"number": "1", "title": "А", "deadline": "я" * 501}]},
      "Лист «Мероприятия», строка 3, столбец E («Срок (как в документе)»): слишком длинный текст: 501 знаков, допускается до 500"),
-    ("new territory by a methodologist", {"roadmap": {**minimal()["roadmap"], "territory_code": "new-town"}},
+    ("new territory by a methodologist", {"roadmap": {**minimal_book()["roadmap"], "territory_code": "new-town"}},
      "Лист «Дорожная карта», строка 4, столбец B («Код территории»): территории с кодом «new-town» нет в системе; по названию это, похоже, «город Невинномысск» (код nevinnomyssk) — укажите этот код"),
-    ("another territory", {"roadmap": {**minimal()["roadmap"], "territory_code": "kalininsky"}, "Мероприятия": [{"number": "1", "title": "А"}],
+    ("another territory", {"roadmap": {**minimal_book()["roadmap"], "territory_code": "kalininsky"}, "Мероприятия": [{"number": "1", "title": "А"}],
                            "Параметры риска": [], "Кураторы": []},
      "Лист «Дорожная карта», строка 4, столбец B («Код территории»): это не ваша территория: загружать дорожные карты можно только для своей"),
 ]
@@ -270,7 +251,7 @@ BAD = [
 def test_bad_roadmap_files_are_refused_with_located_messages(demo_db_rw, name, changes, message):
     sc = scope_of(demo_db_rw, "demo-methodist")
     before = dump(demo_db_rw)
-    data = rb.write(minimal(**changes))
+    data = rb.write(minimal_book(**changes))
     pv = rb.prepare(sc, data, "план.xlsx", demo_db_rw)
     assert not pv.ok
     assert any(p.text.startswith(message) for p in pv.errors), [p.text for p in pv.errors]
@@ -305,14 +286,14 @@ def test_the_template_is_empty_and_says_so(demo_db_rw):
 
 
 def test_only_editors_may_load(demo_db_rw):
-    data = rb.write(minimal())
+    data = rb.write(minimal_book())
     for login in ("demo-head", "demo-principal", "demo-curator"):
         with pytest.raises(AccessDenied):
             rb.prepare(scope_of(demo_db_rw, login), data, "план.xlsx", demo_db_rw)
 
 
 def test_an_admin_may_create_a_territory(demo_db_rw):
-    book = minimal(roadmap={**minimal()["roadmap"], "territory_code": "new-town", "territory_name": "Новый город"},
+    book = minimal_book(roadmap={**minimal_book()["roadmap"], "territory_code": "new-town", "territory_name": "Новый город"},
                    **{"Мероприятия": [{"number": "1", "title": "А", "deadline": "ежегодно"}], "Параметры риска": [],
                       "Кураторы": [], "Школы": [{"code": "NT-1", "name": "МБОУ СОШ № 1", "short_name": "СОШ № 1",
                                                 "is_shnor": "да"}],
@@ -518,7 +499,7 @@ def test_a_corrected_file_without_a_target_removes_it_and_its_counts(demo_db_any
 def test_a_roadmap_names_periods_by_label_and_they_are_created(demo_db_rw):
     """«IV кв. 2026» and «2025/26 уч. г.» are periods of the calendar: created when the roadmap is written."""
     sc = scope_of(demo_db_rw, "demo-methodist")
-    book = minimal(**{"Целевые показатели": [
+    book = minimal_book(**{"Целевые показатели": [
         {"number": 1, "wording": "Качество не ниже 60 %", "indicator": "edu_quality", "kind": "рост, п.п.",
          "value": 5, "baseline": "2025/26 уч. г.", "due": "IV кв. 2026"}]})
     data = rb.write(book)

@@ -16,8 +16,8 @@ from openpyxl import load_workbook
 from core import auth, roadmap_book, roadmap_docx
 from core.ingest.problems import IngestError
 from core.roadmap import expand_risk_codes
-from tests.docx_render import RENDERERS, read_book
-from tests.test_pages import app_db  # noqa: F401 - the fixture is used by name
+from devkit.docx_render import RENDERERS, read_book
+from tests.helpers import fill_draft, uploader
 
 SEEDS = sorted(Path("data/roadmaps").glob("*.xlsx"))
 FIELDS = ("number", "stage", "title", "deadline", "responsible", "direction", "risks", "expected_result", "report_form",
@@ -88,25 +88,11 @@ def test_draft_of_each_seed_loads_through_the_importer(path, empty_db):
     wb = load_workbook(io.BytesIO(raw))
     for name in ["Дорожная карта", *roadmap_book.SHEETS]:
         assert roadmap_docx.CHECK in [c.value for c in wb[name][1]], name
-    filled = _fill(raw, {"territory_code": book["roadmap"]["territory_code"], "code": book["roadmap"]["code"]})
+    filled = fill_draft(raw, {"territory_code": book["roadmap"]["territory_code"], "code": book["roadmap"]["code"]})
     scope = auth.system_scope()
     pv = roadmap_book.prepare(scope, filled, "draft.xlsx", empty_db)
     assert pv.ok, [p.text for p in pv.errors]
     assert len(pv.activities) == len(book["Мероприятия"])
-
-
-def _fill(raw: bytes, fields: dict[str, str]) -> bytes:
-    """What the methodologist does in Excel: type the missing fields on the roadmap sheet."""
-    wb = load_workbook(io.BytesIO(raw))
-    ws = wb[roadmap_book.MAIN_SHEET]
-    labels = {c.header: c.key for c in roadmap_book.MAIN_FIELDS}
-    for row in ws.iter_rows(min_row=2):
-        key = labels.get(str(row[0].value or "").rstrip(" *"))
-        if key in fields:
-            row[1].value = fields[key]
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,14 +231,10 @@ def test_cli_drafts_a_workbook_without_a_database(tmp_path, capsys):
 # ---------------------------------------------------------------------------------------------
 # The page (AppTest): the Word document in, the draft out, the reviewed draft loaded
 # ---------------------------------------------------------------------------------------------
-def uploader(at, key: str):
-    return next(u for u in at.get("file_uploader") if u.proto.id.endswith(key))
-
-
 def test_page_drafts_from_word_and_loads_the_reviewed_draft(app_db):
     from sqlalchemy import text
 
-    from tests.test_plan_pages import ROADMAP, open_page
+    from tests.helpers import ROADMAP, open_page
 
     at = open_page("demo-methodist", ROADMAP, "nev-2024")
     bad = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100
@@ -268,7 +250,7 @@ def test_page_drafts_from_word_and_loads_the_reviewed_draft(app_db):
     assert "Скачать черновик дорожной карты (.xlsx)" in [b.label for b in at.get("download_button")]
     # the methodologist fixes the code in Excel (nev-2024 is loaded already) and loads the draft
     raw = roadmap_docx.workbook(roadmap_docx.draft(doc, "Невинномысск.docx"))
-    uploader(at, "rm_file").set_value(("черновик.xlsx", _fill(raw, {"code": "nev-2024-word"}), "application/octet-stream")).run()
+    uploader(at, "rm_file").set_value(("черновик.xlsx", fill_draft(raw, {"code": "nev-2024-word"}), "application/octet-stream")).run()
     assert not at.exception
     assert not [e.value for e in at.error if "ошиб" in e.value]
     [b for b in at.button if b.label == "Записать дорожную карту"][0].click().run()
@@ -367,7 +349,7 @@ def test_roadmap_uploaders_refuse_in_russian_whatever_the_file(app_db):
     refuse in English): a PDF, a workbook in the Word box, an oversized document — each is core's
     Russian message, and nothing is drafted or written."""
     from core.ingest.excel import MAX_FILE_BYTES
-    from tests.test_plan_pages import ROADMAP, open_page
+    from tests.helpers import ROADMAP, open_page
 
     at = open_page("demo-methodist", ROADMAP, "nev-2024")
     pdf = b"%PDF-1.4\n" + b"0" * 200

@@ -1,7 +1,7 @@
 """Word roadmaps as offices type them (issue 26): the plan's structure — section rows, a «Направление»
 column, headings between pieces of the table, a second table under its own heading, targets typed as a
 numbered list, a risk audit with group rows, deadlines as written — read from documents made both with
-python-docx and with LibreOffice Writer (tests/office_docs.py), in layouts other than the project's
+python-docx and with LibreOffice Writer (devkit/office_docs.py), in layouts other than the project's
 renderer's; «Проверить» says what was guessed and what else it could be, and nothing on a row read
 exactly."""
 
@@ -10,25 +10,12 @@ from __future__ import annotations
 import pytest
 
 from core import roadmap_docx
-from tests.office_docs import C, P, T, libreoffice, python_docx
-from tests.test_pages import app_db  # noqa: F401 - the fixture is used by name
-
-TITLE = P("Дорожная карта по поддержке школ с низкими образовательными результатами Харовского муниципального "
-          "района Вологодской области на 2024-2025 годы", bold=True)
-HEAD = ["№ п/п", "Мероприятие", "Срок исполнения", "Ответственные", "Ожидаемый результат"]
+from devkit.office_docs import C, P, T, libreoffice, python_docx
+from tests.helpers import OFFICE_HEAD as HEAD, OFFICE_TITLE as TITLE, ROMAN_SECTIONS, draft_to_load
 
 LAYOUTS = {
     # item 1: «I.» / «II.» in the «№» column, the name merged across; the numbering restarts in each
-    "roman_sections": [TITLE, T([
-        HEAD,
-        ["I.", C("Организационно-управленческие мероприятия", span=4, bold=True)],
-        ["1.", "Совещание с руководителями школ", "ежеквартально", "Управление образования", "Протокол"],
-        ["2.", "Мониторинг реализации программ перехода в эффективный режим", "ежемесячно", "ЦОКО", "Справка"],
-        ["II.", C("Работа с педагогическими кадрами", span=4, bold=True)],
-        ["1.", "Курсы повышения квалификации учителей математики", "2024-2025 уч. год", "ИРО", "Удостоверения"],
-        ["2.", "Методический десант в школы", "в течение года", "Методическая служба", "Отчёт"],
-        ["3.", "Семинар по формирующему оцениванию", "Март 2023 года", "Методическая служба", "Материалы"],
-    ])],
+    "roman_sections": ROMAN_SECTIONS,  # tests/helpers.py: the e2e test loads its draft too
     # item 1: «1.» merged across, «1.1.» a subsection, «2.» typed in bold in the title column only
     "arabic_sections": [TITLE, T([
         ["№", "Содержание мероприятия", "Сроки", "Исполнители"],
@@ -271,14 +258,6 @@ def test_the_draft_proposes_the_systems_territory_with_its_code(doc):
         alone.checks["Дорожная карта"]["territory_code"]
 
 
-def _draft_to_load(code: str) -> bytes:
-    """The draft of a Word document the methodologist reviewed: only the roadmap's code typed in."""
-    from tests.test_roadmap_docx import _fill
-
-    raw = roadmap_docx.workbook(roadmap_docx.draft(python_docx(LAYOUTS["roman_sections"]), "карта.docx"))
-    return _fill(raw, {"code": code})
-
-
 def _territories(engine, like: str) -> list[tuple[str, str]]:
     from sqlalchemy import text
 
@@ -297,7 +276,7 @@ def test_cli_asks_which_territory_instead_of_creating_a_second_one(empty_db, mon
     monkeypatch.setenv("MONITORING_DEMO", "0")
     reset_settings_cache()
     draft_file = tmp_path / "черновик.xlsx"
-    draft_file.write_bytes(_draft_to_load("khr-word"))
+    draft_file.write_bytes(draft_to_load("khr-word"))
     try:
         assert cli.main(["load-roadmap", str(Path("data/roadmaps/001_kharovsk_2022.xlsx"))]) == 0
         capsys.readouterr()
@@ -310,7 +289,7 @@ def test_cli_asks_which_territory_instead_of_creating_a_second_one(empty_db, mon
         assert "«khr-word» записана" in capsys.readouterr().out
         assert _territories(empty_db, "Харов") == [("kharovsk", "Харовский муниципальный район")]
         _recurring_deadlines_on_the_roadmap_page(empty_db, "khr-word")
-        draft_file.write_bytes(_draft_to_load("khr-word-2"))
+        draft_file.write_bytes(draft_to_load("khr-word-2"))
         assert cli.main(["load-roadmap", str(draft_file), "--new-territory"]) == 0  # said in so many words
         assert [c for c, _ in _territories(empty_db, "Харов")] == ["kharovsk", "kharovskiy"]
     finally:
@@ -340,12 +319,12 @@ def _recurring_deadlines_on_the_roadmap_page(engine, code: str) -> None:
 
 
 def test_page_asks_an_administrator_which_territory_and_shows_the_roadmap_written(app_db):
-    from tests.test_plan_pages import ROADMAP, open_page
-    from tests.test_roadmap_docx import uploader
+    from tests.helpers import ROADMAP, open_page
+    from tests.helpers import uploader
 
     at = open_page("demo-admin", ROADMAP, "nev-2024")
     at.tabs  # noqa: B018 - the load tab is drawn on every run
-    uploader(at, "rm_file").set_value(("черновик.xlsx", _draft_to_load("khr-word"), "application/octet-stream")).run()
+    uploader(at, "rm_file").set_value(("черновик.xlsx", draft_to_load("khr-word"), "application/octet-stream")).run()
     assert not at.exception
     shown = " ".join(t.value.to_string() for t in at.table)
     assert "это, похоже, «Харовский муниципальный район» (код kharovsk)" in shown, shown
@@ -365,8 +344,8 @@ def test_page_asks_an_administrator_which_territory_and_shows_the_roadmap_writte
 
 @pytest.mark.parametrize("maker", ["python-docx", "libreoffice"])
 def test_page_summary_counts_what_the_word_document_holds_by_kind(app_db, maker, request):
-    from tests.test_plan_pages import ROADMAP, metrics, open_page
-    from tests.test_roadmap_docx import uploader
+    from tests.helpers import ROADMAP, metrics, open_page
+    from tests.helpers import uploader
 
     at = open_page("demo-methodist", ROADMAP, "nev-2024")
     data = (python_docx(LAYOUTS["summary"]) if maker == "python-docx"

@@ -8,8 +8,7 @@ from sqlalchemy import text
 from core import periods
 from core.read.types import SeriesPoint
 from core.school_plan import ControlPoint, next_step, school_indicators, step_text
-from tests.test_auth import school_id, scope_of
-from tests.test_pages import app_db  # noqa: F401 - the fixture is used by name
+from tests.helpers import school_id, scope_of
 
 # base 40 % at the end of 2023, 60 % due at the end of 2024
 PATH = [SeriesPoint(1, "2023 г.", date(2023, 1, 1), date(2023, 12, 31), 40.0),
@@ -93,7 +92,7 @@ def test_school_indicators_follow_the_cut_read_the_summary_and_give_one_row_per_
 def test_school_page_names_the_control_point_or_says_there_is_none(app_db):
     import streamlit as st
 
-    from tests.test_pages import run_as
+    from tests.helpers import run_as
 
     spring = run_as("demo-principal", as_of="2024-03-01")  # the page's cut, from the overview's link
     need = list(spring.table[0].value["Нужно"])
@@ -111,9 +110,9 @@ def test_control_points_only_of_the_roadmaps_over_the_schools_territory(demo_db_
     another territory's roadmap passed in (core is the gate, not the page) gives nothing of that
     roadmap."""
     from core import school_plan
-    from tests.test_access import _scope
+    from tests.helpers import scope_of
 
-    sc = _scope(demo_db_rw, "demo-principal")
+    sc = scope_of(demo_db_rw, "demo-principal")
     with demo_db_rw.begin() as c:
         other_rm, other_target = c.execute(text(
             "SELECT r.id, x.id FROM target x JOIN roadmap r ON r.id = x.roadmap_id WHERE r.code = 'okn-2021'")).first()

@@ -15,6 +15,7 @@ from core import auth, db as core_db, users
 from core.db import session_scope
 from core.models import AuditEvent, LoginAttempt, User, utcnow
 from core.settings import Settings
+from devkit import HARNESS
 
 
 def settings(**kw) -> Settings:
@@ -370,7 +371,7 @@ def test_admin_page_shows_and_clears_a_throttle(env_demo_url):
     engine = ensure_database(env_demo_url)
     with session_scope(engine, write=True) as s:
         s.add_all([LoginAttempt(login="demo-head", ip="198.51.100.20", success=False) for _ in range(9)])
-    at = AppTest.from_file("app_harness.py", default_timeout=60)
+    at = AppTest.from_file(HARNESS, default_timeout=60)
     at.session_state["test_login"] = "demo-admin"
     at.run()
     at.switch_page("../app_pages/admin.py")
@@ -429,7 +430,7 @@ def test_overview_shows_a_write_made_elsewhere_at_the_next_rerun(env_demo_url):
     st.cache_data.clear()
     st.cache_resource.clear()
     engine = ensure_database(env_demo_url)
-    at = AppTest.from_file("app_harness.py", default_timeout=60)
+    at = AppTest.from_file(HARNESS, default_timeout=60)
     at.session_state["test_login"] = "demo-head"
     at.run()
     assert not at.exception, at.exception
@@ -514,7 +515,7 @@ def test_hostile_names_render_as_text_on_every_page(env_demo_url, login):
     plant_evil(ensure_database(env_demo_url))
     live = []
     for page in PAGES_BY_LOGIN[login]:
-        at = AppTest.from_file("app_harness.py", default_timeout=60)
+        at = AppTest.from_file(HARNESS, default_timeout=60)
         at.session_state["test_login"] = login
         at.run()
         at.switch_page(f"../app_pages/{page}.py")
@@ -544,7 +545,7 @@ def test_error_messages_carrying_user_text_render_as_text(env_demo_url):
     st.cache_resource.clear()
     ensure_database(env_demo_url)
     hostile = "[x](http://evil)"  # since issue 29 refused as a login, the refusal quoting its «[»
-    at = AppTest.from_file("app_harness.py", default_timeout=60)
+    at = AppTest.from_file(HARNESS, default_timeout=60)
     at.session_state["test_login"] = "demo-admin"
     at.run()
     at.switch_page("../app_pages/admin.py")

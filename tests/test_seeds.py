@@ -13,8 +13,8 @@ from sqlmodel import select
 from core import auth, explain
 from core import roadmap_book as rb
 from core.settings import DATA_DIR
-from tests.test_pages import app_db, run_as  # noqa: F401 - the fixture is used by name
-from tests.test_plan_pages import ROADMAP, open_page
+from tests.helpers import run_as
+from tests.helpers import ROADMAP, open_page
 
 FILES = {p.name[:3]: p for p in sorted((DATA_DIR / "roadmaps").glob("*.xlsx"))}
 

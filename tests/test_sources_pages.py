@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from tests.test_approval import approve_q3, reload_roadmap
-from tests.test_pages import app_db, run_as  # noqa: F401 - the fixture and the helper of the page tests
-from tests.test_provenance import correct, scope_of
+from tests.helpers import approve_q3, reload_roadmap
+from tests.helpers import run_as
+from tests.helpers import correct, scope_of
 
 OVERVIEW = "../app_pages/overview.py"
 SCHOOL = "../app_pages/school.py"

@@ -15,8 +15,8 @@ from core.read import overview as read_overview
 from core.startup import ensure_database
 from tests.conftest import BACKENDS, _cleanup, _require
 from ui import shell
+from devkit import HARNESS
 
-HARNESS = "app_harness.py"
 ROLES = {"demo-head": "head", "demo-methodist": "methodologist", "demo-principal": "principal",
          "demo-curator": "curator", "demo-admin": "admin"}
 

@@ -13,7 +13,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from core import reports, safe_xlsx
-from tests.test_pages import app_db, run_as  # noqa: F401 - fixture
+from tests.helpers import run_as
 
 
 @pytest.fixture

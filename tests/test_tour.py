@@ -5,8 +5,7 @@ from datetime import date
 from core import formatting as fmt
 from core import roadmap as rules
 from core import roadmap_view
-from tests.test_auth import scope_of
-from tests.test_pages import app_db  # noqa: F401 - the fixture is used by name
+from tests.helpers import scope_of
 
 
 def test_an_item_with_several_dated_stages_is_overdue_when_a_passed_stage_is_not_started():
@@ -44,7 +43,7 @@ def test_school_page_lists_curated_schools_in_natural_order(app_db):
     import streamlit as st
     from sqlalchemy import text
 
-    from tests.test_pages import markdown_text, run_as
+    from tests.helpers import markdown_text, run_as
 
     with app_db.begin() as c:  # Гимназия № 12 curates СОШ № 8 and ООШ № 11; add СОШ № 14 and СОШ № 2
         for code in ("NEV-14", "NEV-02"):

@@ -5,7 +5,7 @@ once and remembered. Nothing is written before the answer."""
 from sqlalchemy import text
 
 from tests import ingest_files as f
-from tests.test_pages import XLSX, app_db, run_as  # noqa: F401 - fixture
+from tests.helpers import XLSX, run_as
 
 
 def _uploads(engine) -> int:

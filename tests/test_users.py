@@ -8,7 +8,7 @@ from sqlmodel import select
 from core import auth, cli, users
 from core.db import session_scope
 from core.models import User
-from tests.test_auth import scope_of, settings
+from tests.helpers import scope_of, settings
 
 
 def test_only_an_admin_manages_users(demo_db_rw):

@@ -16,8 +16,7 @@ from core.models import School
 from core.read import overview as read_overview
 from core.targets.evaluation import Subject, evaluate
 from tests.ingest_files import long_table
-from tests.test_cycle import scope_of
-from tests.test_pages import app_db  # noqa: F401 - the fixture is used by name
+from tests.helpers import scope_of
 
 GROUP = ["NEV-02", "NEV-05", "NEV-07", "NEV-08", "NEV-11"]  # the ШНОР and ШНСУ schools of the demo
 
@@ -166,7 +165,7 @@ def test_the_overview_page_a_year_after_the_deadline_shows_the_deadline_verdicts
     """The cut slider's default is today's reading: a year after the due period the tiles give the
     verdict at the deadline (here: nobody reported it), not the last quarter's «Под угрозой»."""
     from core import settings
-    from tests.test_pages import markdown_text, run_as
+    from tests.helpers import markdown_text, run_as
 
     monkeypatch.setenv("DEMO_TODAY", "2025-12-31")
     settings.reset_settings_cache()

@@ -17,7 +17,7 @@ from core.ingest.__main__ import main as cli
 from core.ingest.problems import IngestError
 from core.models import School
 from tests import ingest_files as f
-from tests.test_ingest import _value, db, dump, methodist, scope_of  # noqa: F401 - fixtures
+from tests.helpers import dump, scope_of, stored_value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -44,7 +44,7 @@ def test_a_school_name_that_looks_like_a_formula_stays_text(db, methodist, name)
 # 8. Numbers in Russian
 # ---------------------------------------------------------------------------------------------
 def test_jump_warning_and_sizes_are_written_in_russian(db, methodist):
-    old = _value(db, "NEV-02", "teachers_trained", "2024-Q3")[0]
+    old = stored_value(db, "NEV-02", "teachers_trained", "2024-Q3")[0]
     data = f.long_table([["NEV-02", "teachers_trained", "2024-Q4", None, 2, 38]])  # 5,3 %
     pv = pipeline.prepare(methodist, [("x.xlsx", data)], engine=db)
     jump = next(w.message for w in pv.warnings if "резкое изменение" in w.message)
@@ -564,17 +564,17 @@ def test_undo_by_every_territory_and_the_set_based_update_on_both_backends(demo_
     with session_scope(db, write=True) as s:
         s.add(School(territory_id=2, code="KHR-98", name="МБОУ «СОШ № 98»", short_name="СОШ № 98"))
     admin, methodist_ = scope_of(db, "demo-admin"), scope_of(db, "demo-methodist")
-    old = _value(db, "NEV-05", "teachers_trained", "2024-Q3")
+    old = stored_value(db, "NEV-05", "teachers_trained", "2024-Q3")
     data = f.long_table([["NEV-05", "teachers_trained", "2024-Q3", None, 33, 33],  # an update (history)
                          ["KHR-98", "olympiad_participants", "2024-Q4", 41, None, None]])
     pv = pipeline.prepare(admin, [("x.xlsx", data)], engine=db)
     assert pv.counts() == {"new": 1, "changed": 1, "unchanged": 0}
     uid = pipeline.apply(admin, pv, data, accept_warnings=True, engine=db)
-    assert tuple(_value(db, "NEV-05", "teachers_trained", "2024-Q3")) == (100.0, 33, 33)
+    assert tuple(stored_value(db, "NEV-05", "teachers_trained", "2024-Q3")) == (100.0, 33, 33)
     with pytest.raises(auth.AccessDenied, match="вне ваших прав"):
         pipeline.undo(methodist_, uid, engine=db)
     assert pipeline.undo(admin, uid, engine=db) == {"restored": 1, "removed": 1}
-    assert tuple(_value(db, "NEV-05", "teachers_trained", "2024-Q3")) == tuple(old)
+    assert tuple(stored_value(db, "NEV-05", "teachers_trained", "2024-Q3")) == tuple(old)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.conftest import server_process
+from devkit.server import server_process
 
 MiB = 1024 * 1024
 
@@ -117,7 +117,7 @@ def test_a_stalled_body_is_cut(live):
 
 
 def test_a_normal_login_form_still_works(live):
-    from tests.e2e.test_security_http import http_login
+    from tests.e2e.helpers import http_login
 
     base, _ = live
     _, r = http_login(base, "demo-head")
@@ -129,7 +129,7 @@ def test_websocket_messages_are_bounded(live):
     server.maxMessageSize is refused by its header (1009, «message too big») before it is read."""
     import websockets.sync.client as wsc
 
-    from tests.e2e.test_security_http import http_login
+    from tests.e2e.helpers import http_login
 
     base, proc = live
     s, _ = http_login(base, "demo-head")
@@ -165,7 +165,7 @@ def _restore(tmp, db, name: str, die: str) -> int:
     import os
     import sys
 
-    from tests.e2e.conftest import ROOT
+    from devkit import ROOT
 
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "BACKUPS": str(tmp), "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-c", RESTORE, name, die], cwd=ROOT, env=env, timeout=300).returncode
@@ -180,8 +180,8 @@ def test_no_request_of_an_ended_session_passes_a_restore(tmp_path, db_templates,
 
     from core import auth, maintenance
     from core.db import get_engine
-    from tests.e2e.conftest import running_server
-    from tests.e2e.test_security_http import http_login
+    from devkit.server import running_server
+    from tests.e2e.helpers import http_login
 
     with running_server(tmp_path, template=db_templates.url("sqlite", "demo")) as base:
         db = tmp_path / "e2e.db"
@@ -229,8 +229,8 @@ def test_database_down_answers_russian_503_and_recovers(tmp_path, db_templates):
     import requests
 
     from tests.conftest import _cleanup, _pg_admin_conn, _require
-    from tests.e2e.conftest import running_server
-    from tests.e2e.test_security_http import http_login
+    from devkit.server import running_server
+    from tests.e2e.helpers import http_login
 
     _require("postgresql")
     url = db_templates.copy("postgresql", "demo", tmp_path)
@@ -295,9 +295,9 @@ def test_the_websocket_of_an_ended_session_is_closed(tmp_path, db_templates, how
 
     from core import auth, maintenance, users
     from core.db import get_engine
-    from tests.e2e.conftest import running_server
-    from tests.e2e.test_security_http import http_login
-    from tests.test_auth import scope_of
+    from devkit.server import running_server
+    from tests.e2e.helpers import http_login
+    from tests.helpers import scope_of
 
     with running_server(tmp_path, template=db_templates.url("sqlite", "demo")) as base:
         db = tmp_path / "e2e.db"

@@ -8,8 +8,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import login, shot, wait_idle
-from tests.e2e.test_projector import ROLES, VISIBLE_WORDS, allowed
+from tests.e2e.helpers import ROLES, VISIBLE_WORDS, allowed, login, shot, wait_idle
 from ui.shell import PAGES, ROLE_PAGES
 
 SHARED_SERVER = True  # reads only: nothing is submitted (checked unchanged afterwards)

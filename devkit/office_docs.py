@@ -2,9 +2,10 @@
 `merge`, line breaks inside cells, typed numbers) and with LibreOffice Writer (an HTML page with
 colspan/rowspan, <br> and automatic <ol> numbering, converted by `soffice --headless --convert-to
 docx`). A layout is a list of blocks: `P` paragraphs and `T` tables whose cells are text or `C`
-(merged across / down, bold). These layouts are not the project's renderer's (tests/docx_render.py).
+(merged across / down, bold). These layouts are not the project's renderer's (devkit/docx_render.py).
 
-Without soffice the LibreOffice documents are skipped, unless REQUIRE_E2E=1 (CI), where that fails."""
+Without soffice the LibreOffice documents are skipped (the caller is a test), unless REQUIRE_E2E=1 (CI), where that
+fails."""
 
 from __future__ import annotations
 
@@ -16,8 +17,6 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
 
 
 @dataclass
@@ -134,6 +133,8 @@ def libreoffice(layouts: dict[str, list]) -> dict[str, bytes]:
     """Each layout written as HTML and converted to .docx by LibreOffice Writer, all in one run."""
     exe = soffice()
     if exe is None:
+        import pytest  # the caller is a test: no LibreOffice is a skip, or a failure under REQUIRE_E2E=1
+
         if os.environ.get("REQUIRE_E2E") == "1":
             pytest.fail("LibreOffice (soffice) is required here (REQUIRE_E2E=1): apt-get install libreoffice-writer-nogui")
         pytest.skip("LibreOffice (soffice) is not installed: apt-get install libreoffice-writer-nogui")

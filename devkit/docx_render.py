@@ -1,4 +1,4 @@
-"""Test helper: a roadmap workbook (data/roadmaps/*.xlsx) rendered to .docx in the layout of the office's
+"""Tests and bench/word.py: a roadmap workbook (data/roadmaps/*.xlsx) rendered to .docx in the layout of the office's
 original document — the way a person types it in Word — so that core.roadmap_docx can draft it back.
 
 Layouts (one per seed): 000 a control points table and a plan table without a «№» column, with section
