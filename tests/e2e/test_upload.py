@@ -7,6 +7,7 @@ from openpyxl import load_workbook
 
 from tests.e2e.helpers import login, shot, upload, wait_idle, write
 
+
 def test_template_round_trip_reaches_the_overview(server, page, tmp_path):
     login(page, server, "demo-methodist", then="/upload")
     page.get_by_role("tab", name="Шаблон для школ").click()

@@ -10,8 +10,10 @@ from streamlit.testing.v1 import AppTest
 from core import auth
 from core.read import overview as read_overview
 from core import formatting as fmt
+from core.settings import ROOT
 from devkit import HARNESS
 from tests.helpers import XLSX, markdown_text, run_as
+
 
 def test_anonymous_sees_only_the_login_hint(app_db):
     at = run_as(None)
@@ -206,8 +208,6 @@ def test_indicator_table_groups_thousands(app_db):
     assert all(not (c.isdigit() and len(c) > 4) for c in cells)
 
 
-
-
 @pytest.mark.parametrize("login", ["demo-methodist", "demo-admin", "demo-principal"])
 def test_upload_page_previews_then_writes(app_db, login):
     from tests import ingest_files as f
@@ -273,8 +273,6 @@ def test_a_write_shows_in_another_session_on_its_next_rerun_without_emptying_cac
     """Nothing empties the caches after a write (that would cost every other session its cached reads):
     the data version that every write bumps keys every cached read, so the head's open overview shows
     a methodologist's new figures on its next rerun."""
-    from pathlib import Path
-
     from core import summary
     from core.db import session_scope
     from ui import cache
@@ -297,6 +295,6 @@ def test_a_write_shows_in_another_session_on_its_next_rerun_without_emptying_cac
         text_now = markdown_text(head)
     assert fmt.value(after.evaluation.value, after.unit) in text_now
     assert not hasattr(cache, "clear")
-    pages = Path(__file__).resolve().parent.parent / "app_pages"
+    pages = ROOT / "app_pages"
     assert not [p.name for p in pages.glob("*.py") if "cache.clear()" in p.read_text(encoding="utf-8")
                 or "cache_data.clear()" in p.read_text(encoding="utf-8")]

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import text
 
 from core import auth, roadmap_view, settings
-from tests.helpers import run_as
-from tests.helpers import RISKS, ROADMAP, metrics, open_page, roadmap_id
+from tests.helpers import RISKS, ROADMAP, metrics, open_page, roadmap_id, run_as
+
 
 @pytest.mark.parametrize("login", ["demo-head", "demo-methodist", "demo-admin"])
 def test_roadmap_page_counts_and_timeline(app_db, login):

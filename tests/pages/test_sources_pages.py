@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from tests.helpers import approve_q3, reload_roadmap
-from tests.helpers import run_as
-from tests.helpers import correct, scope_of
+from tests.helpers import approve_q3, correct, reload_roadmap, run_as, scope_of
 
 OVERVIEW = "../app_pages/overview.py"
 SCHOOL = "../app_pages/school.py"

@@ -15,10 +15,10 @@ from pathlib import Path
 from sqlalchemy import text
 
 from core import maintenance
+from core.settings import ROOT
 from tests import ingest_files as f
 from tests.helpers import stored_value
 
-ROOT = Path(__file__).resolve().parent.parent
 N_UPLOADS = 8
 N_READERS = 2
 DEADLINE = 90

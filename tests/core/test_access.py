@@ -4,7 +4,6 @@ modules filter in SQL, never in Python after an unscoped read."""
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 from sqlalchemy import bindparam
@@ -14,9 +13,9 @@ from core import access, auth
 from core.read import lists
 from core.db import session_scope
 from core.models import School, Territory
+from core.settings import ROOT
 from tests.helpers import scope_of
 
-ROOT = Path(__file__).resolve().parent.parent
 LOGINS = ["demo-head", "demo-methodist", "demo-principal", "demo-curator", "demo-admin"]
 
 

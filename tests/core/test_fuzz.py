@@ -16,8 +16,7 @@ from core.auth import AccessDenied
 from core.ingest import pipeline
 from core.ingest.problems import IngestError
 from tests.ingest_files import LONG_HEAD
-from tests.helpers import scope_of
-from tests.helpers import school_id, snapshot
+from tests.helpers import school_id, scope_of, snapshot
 
 RUSSIAN = re.compile(r"[А-Яа-яЁё]")
 FUZZ = settings(max_examples=20, deadline=None, derandomize=True,

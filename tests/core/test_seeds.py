@@ -13,8 +13,7 @@ from sqlmodel import select
 from core import auth, explain
 from core import roadmap_book as rb
 from core.settings import DATA_DIR
-from tests.helpers import run_as
-from tests.helpers import ROADMAP, open_page
+from tests.helpers import ROADMAP, open_page, run_as
 
 FILES = {p.name[:3]: p for p in sorted((DATA_DIR / "roadmaps").glob("*.xlsx"))}
 

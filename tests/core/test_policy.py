@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from core import auth, cycle, policy
+from core.settings import ROOT
 from core.vocabulary import ROLES
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_table_names_every_role_and_says_what_each_may_do():
