@@ -127,6 +127,7 @@ def test_a_normal_login_form_still_works(live):
 def test_websocket_messages_are_bounded(live):
     """A logged-in client cannot make the server take a giant websocket frame: the frame over
     server.maxMessageSize is refused by its header (1009, «message too big») before it is read."""
+    import requests
     import websockets.sync.client as wsc
 
     from tests.e2e.helpers import http_login
@@ -141,7 +142,8 @@ def test_websocket_messages_are_bounded(live):
         with pytest.raises(Exception):
             ws.send(b"\x00" * (100 * MiB))
             ws.recv(timeout=30)
-        time.sleep(0.5)
+        # the server's one event loop answers a later request only after it has dealt with the frame
+        assert requests.get(base + "/_stcore/health", timeout=30).status_code == 200
         after = rss_mib(proc)
     assert ws.close_code in (1006, 1009), ws.close_code  # dropped (1009 when the close frame arrives)
     assert after - before < 16, f"RSS {before:.0f} → {after:.0f} MiB"
@@ -194,6 +196,7 @@ def test_no_request_of_an_ended_session_passes_a_restore(tmp_path, db_templates,
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
         assert ended.post(base + "/logout", data={"csrf": csrf}, allow_redirects=False, timeout=60).status_code == 303
         stop, passed, asked = threading.Event(), [], [0]
+        enough, wanted = threading.Event(), [None]  # set once `wanted[0]` requests have been made
 
         def hammer():
             with requests.Session() as s:
@@ -202,12 +205,15 @@ def test_no_request_of_an_ended_session_passes_a_restore(tmp_path, db_templates,
                     asked[0] += 1
                     if r.status_code != 303:
                         passed.append(r.status_code)
+                    if wanted[0] is not None and asked[0] >= wanted[0]:
+                        enough.set()
 
         threads = [threading.Thread(target=hammer) for _ in range(3)]
         for t in threads:
             t.start()
         code = _restore(tmp_path, db, copy.name, die)
-        time.sleep(1.0)
+        wanted[0] = asked[0] + 30  # the ended session keeps asking after the restore: 30 requests more
+        assert enough.wait(120), "the requests after the restore did not come"
         stop.set()
         for t in threads:
             t.join()

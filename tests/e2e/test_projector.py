@@ -207,11 +207,12 @@ def calendar_and_table_hover(pg, w: int) -> None:
     wait_idle(pg)
     table = pg.locator("[data-testid=stDataFrame]:visible").first
     table.hover()
-    pg.wait_for_timeout(600)
+    pg.wait_for_function("e => e.matches(':hover')", arg=table.element_handle())  # the pointer is over it
+    wait_idle(pg)  # and what the hover draws is drawn (the page quiet again)
     assert pg.locator("[data-testid=stElementToolbar]:visible").count() == 0
     box = table.bounding_box()
     pg.mouse.move(box["x"] + box["width"] - 20, box["y"] + 10)  # where the toolbar's buttons were
-    pg.wait_for_timeout(800)
+    wait_idle(pg)
     shot(pg, f"table-hover-{w}")
     words = sorted({x for x in pg.evaluate(VISIBLE_WORDS) if not allowed(x, "demo-head")})
     assert words == [], words

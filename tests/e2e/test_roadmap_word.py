@@ -33,8 +33,10 @@ def test_word_document_to_draft_to_loaded_roadmap(server, page, tmp_path):
     upload(page, 0, doc)
     page.get_by_text("Найдено: 25 мероприятий, 6 направлений, 10 контрольных точек").wait_for()
     assert page.get_by_text("предложен «nev-2024»").is_visible()
-    page.get_by_role("tab", name="Загрузить дорожную карту").evaluate("e => e.scrollIntoView({block: 'start'})")
-    page.wait_for_timeout(300)
+    tab = page.get_by_role("tab", name="Загрузить дорожную карту")
+    tab.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_function("e => e.getBoundingClientRect().top < innerHeight / 2", arg=tab.element_handle())  # scrolled
+    wait_idle(page)
     shot(page, "roadmap_word_draft")
     with page.expect_download() as dl:
         page.get_by_role("button", name="Скачать черновик дорожной карты (.xlsx)").click()
