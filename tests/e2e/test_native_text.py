@@ -26,7 +26,6 @@ BACKUP = re.compile(r"^db(-[0-9a-f]+)*$")  # a backup file's name («db-57406595
 def known(word: str, user: str) -> bool:
     return allowed(word, user) or bool(CODE.match(word)) or word in LOGINS or bool(BACKUP.match(word))
 VISIBLE = ":visible"
-DROPDOWNS = "[data-testid=stSelectboxVirtualDropdown], [data-testid=stMultiSelectDropdown]"
 CALENDAR = "[role=dialog]:visible, [role=grid]:visible"
 
 
@@ -73,8 +72,11 @@ def selects(pg, where: str, seen: Seen) -> None:
         box = pg.locator(sel + VISIBLE).first
         if not box.count() or box.locator("input[disabled]").count():
             continue
-        box.locator("input").first.click()
-        pg.locator(DROPDOWNS).first.wait_for()  # the list is open
+        field = box.locator("input").first
+        field.click()
+        if field.get_attribute("aria-expanded") != "true":  # a click on a box whose list was just closed may not
+            pg.keyboard.press("ArrowDown")                    # open it again (seen on the roadmap's tabs): the key does
+        box.locator("input[aria-expanded=true]").first.wait_for()  # the list is open (the combobox says so)
         wait_idle(pg)
         seen.check(f"{where} open {sel[13:-1]}")
         pg.keyboard.type("щщщ")
