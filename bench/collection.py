@@ -27,6 +27,8 @@ def main() -> None:
     from sqlalchemy import text
     from streamlit.testing.v1 import AppTest
 
+    from devkit import HARNESS
+
     from core import auth, cycle, synthetic
     from core.db import get_engine, session_scope
     from core.startup import upgrade
@@ -58,7 +60,7 @@ def main() -> None:
     print(f"core.cycle.collection ({col.n_schools} schools, {col.n_reported} reported, {col.n_complete} complete): "
           f"{(time.perf_counter() - t) * 1000:.0f} ms")
 
-    at = AppTest.from_file(str(ROOT / "tests" / "app_harness.py"), default_timeout=120)
+    at = AppTest.from_file(HARNESS, default_timeout=120)
     at.session_state["test_login"] = "bench-methodist"
     at.run()
     at.switch_page("../app_pages/collection.py")

@@ -15,7 +15,6 @@ and idle. «login → tiles» is the wall time from the click to the overview's 
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import statistics
 import sys
@@ -66,49 +65,8 @@ def chromium_cpu() -> float:
     return total
 
 
-class Wire:
-    """Bytes the page's network saw (CDP): each HTTP response's encoded length as it arrived, its
-    content-encoding, and the websocket frames both ways."""
-
-    def __init__(self, page):
-        self.cdp = page.context.new_cdp_session(page)
-        self.cdp.send("Network.enable")
-        self.reset()
-        self.encoding: dict[str, str] = {}
-        self.cdp.on("Network.responseReceived", self._response)
-        self.cdp.on("Network.loadingFinished", self._finished)
-        self.cdp.on("Network.webSocketFrameReceived", lambda e: self._frame(e, "ws_in"))
-        self.cdp.on("Network.webSocketFrameSent", lambda e: self._frame(e, "ws_out"))
-
-    def reset(self) -> None:
-        self.http = self.http_compressed = self.ws_in = self.ws_out = self.requests = 0
-        self.urls: list[str] = []
-
-    def _response(self, e) -> None:
-        headers = {k.lower(): v for k, v in e["response"].get("headers", {}).items()}
-        self.encoding[e["requestId"]] = headers.get("content-encoding", "")
-        self.urls.append(e["response"]["url"])
-
-    def _finished(self, e) -> None:
-        n = int(e.get("encodedDataLength", 0))
-        self.http += n
-        self.requests += 1
-        if self.encoding.get(e["requestId"]):
-            self.http_compressed += n
-
-    def _frame(self, e, side: str) -> None:
-        r = e["response"]
-        data = r.get("payloadData", "")
-        n = len(base64.b64decode(data)) if r.get("opcode") == 2 else len(data.encode())
-        setattr(self, side, getattr(self, side) + n)
-
-    @property
-    def total(self) -> int:
-        return self.http + self.ws_in + self.ws_out
-
-
 def _idle(page) -> None:
-    from tests.e2e.conftest import IDLE_NOW, QUIET_MS
+    from devkit.browser import IDLE_NOW, QUIET_MS
 
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120000)
     page.evaluate("() => { window.__wire.mark = performance.now(); }")
@@ -117,7 +75,7 @@ def _idle(page) -> None:
 
 def measure(p, base: str, key: str) -> dict:
     """One fresh browser: login onto the page (cold), then a reload (warm)."""
-    from tests.e2e.conftest import CHROMIUM, WIRE
+    from devkit.browser import CHROMIUM, WIRE, Wire
 
     path, drawn = PAGES[key]
     browser = p.chromium.launch(executable_path=CHROMIUM, args=[
@@ -159,7 +117,7 @@ def main() -> None:
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.conftest import start_server
+    from devkit.server import start_server
 
     tmp = Path(tempfile.mkdtemp())
     t0 = time.perf_counter()

@@ -66,13 +66,15 @@ def page_upload(url: str, data: bytes) -> tuple[float, float, int]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
+    from devkit import HARNESS
+
     from core.settings import reset_settings_cache
 
     os.environ["DATABASE_URL"] = url
     reset_settings_cache()
     st.cache_data.clear()
     st.cache_resource.clear()
-    at = AppTest.from_file(str(ROOT / "tests" / "app_harness.py"), default_timeout=300)
+    at = AppTest.from_file(HARNESS, default_timeout=300)
     at.session_state["test_login"] = "bench-admin"
     at.run()
     at.switch_page("../app_pages/upload.py")

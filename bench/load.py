@@ -244,7 +244,7 @@ async def protocol_sessions(base: str, tokens: list[dict], n: int,
 async def sessions(base: str, tokens: list[dict], n: int) -> tuple[list[float], list[str], float]:
     from playwright.async_api import async_playwright
 
-    from tests.e2e.conftest import CHROMIUM, IDLE
+    from devkit.browser import CHROMIUM, IDLE
 
     times: list[float] = []
     errors: list[str] = []
@@ -333,7 +333,7 @@ def main() -> int:
             raise SystemExit(f"--url: expected http://host:port, got {args.url!r}")
         where = f"{base} (running; its server CPU and memory are not measured here)"
     else:
-        from tests.e2e.conftest import start_server
+        from devkit.server import start_server
 
         tmp = Path(tempfile.mkdtemp(prefix="load-"))
         url, drop = database_url(args.backend, tmp)

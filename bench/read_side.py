@@ -82,6 +82,8 @@ def apptest_times(url: str) -> tuple[float, float, float]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
+    from devkit import HARNESS
+
     from core.settings import reset_settings_cache
 
     os.environ["DATABASE_URL"] = url
@@ -90,7 +92,7 @@ def apptest_times(url: str) -> tuple[float, float, float]:
     st.cache_resource.clear()
 
     def new():
-        at = AppTest.from_file(str(ROOT / "tests" / "app_harness.py"), default_timeout=120)
+        at = AppTest.from_file(HARNESS, default_timeout=120)
         at.session_state["test_login"] = "bench-admin"
         at.run()
         assert not at.exception, at.exception

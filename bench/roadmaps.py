@@ -92,9 +92,11 @@ def main() -> None:
     from core.settings import reset_settings_cache
     from streamlit.testing.v1 import AppTest
 
+    from devkit import HARNESS
+
     reset_settings_cache()
     for page, key, code in (("roadmap", "plan_roadmap", "okn-2021"), ("risks", "risk_roadmap", "kal-2023")):
-        at = AppTest.from_file(str(ROOT / "tests" / "app_harness.py"), default_timeout=60)
+        at = AppTest.from_file(HARNESS, default_timeout=60)
         at.session_state["test_login"] = "demo-admin"
         at.run()
         at.switch_page(f"../app_pages/{page}.py")

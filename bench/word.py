@@ -21,7 +21,7 @@ from bench.roadmaps import median_ms  # noqa: E402
 
 def main() -> None:
     from core import roadmap_docx
-    from tests.docx_render import RENDERERS, read_book
+    from devkit.docx_render import RENDERERS, read_book
 
     seeds = sorted((ROOT / "data" / "roadmaps").glob("*.xlsx"))
     book = read_book(seeds[4].read_bytes(), seeds[4].name)
@@ -35,7 +35,7 @@ def main() -> None:
     print(f"  read into the draft      {median_ms(lambda: roadmap_docx.draft(data, '60.docx')):7.1f} ms")
     print(f"  write the draft workbook {median_ms(lambda: roadmap_docx.workbook(d)):7.1f} ms")
     print(f"  both (page and CLI)      {median_ms(lambda: roadmap_docx.draft_workbook(data, '60.docx')):7.1f} ms")
-    from tests.office_docs import C, T, python_docx
+    from devkit.office_docs import C, T, python_docx
 
     rows = [["№ п/п", "Мероприятие", "Срок исполнения", "Ответственные", "Ожидаемый результат"]]
     for k in range(60):  # an office's layout: «I.»…«VI.» merged across, recurring and school-year deadlines

@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:
 
 from core import db as core_db  # noqa: E402
 from core import startup  # noqa: E402
+from devkit.server import sqlite_copy  # noqa: E402
 
 
 def _scan_components_once() -> None:
@@ -143,19 +144,6 @@ def _cleanup(url: str) -> None:
         _forget(url)
 
 
-def _sqlite_copy(src_url: str, dst_url: str) -> None:
-    """A consistent copy of a SQLite database (the backup API also takes what is still in the WAL)."""
-    import sqlite3
-
-    src = sqlite3.connect(src_url.removeprefix("sqlite:///"))
-    dst = sqlite3.connect(dst_url.removeprefix("sqlite:///"))
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
-
-
 def _pg_copy(template_url: str, conn=None) -> str:
     """A new PostgreSQL database cloned from a template database (CREATE DATABASE ... TEMPLATE), over
     `conn` or a connection of its own."""
@@ -216,7 +204,7 @@ class _Templates:
         src = self.url(backend, kind)
         if backend == "sqlite":
             dst = _make_url("sqlite", tmp_path)
-            _sqlite_copy(src, dst)
+            sqlite_copy(src, dst)
             return dst
         try:
             return self.spares[kind].get_nowait()
@@ -327,13 +315,28 @@ def env_demo_url(tmp_path, monkeypatch, db_templates):
     from core.settings import reset_settings_cache
 
     url = f"sqlite:///{tmp_path / 'env.db'}"
-    _sqlite_copy(db_templates.url("sqlite", "demo"), url)
+    sqlite_copy(db_templates.url("sqlite", "demo"), url)
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("MONITORING_DEMO", "1")
     reset_settings_cache()
     yield url
     reset_settings_cache()
     _cleanup(url)
+
+
+@pytest.fixture
+def app_db(env_demo_url):
+    """The demo database of `env_demo_url`, started as the app starts it, with Streamlit's caches empty
+    before and after: for page tests through AppTest (tests.helpers.run_as)."""
+    import streamlit as st
+
+    from core.startup import ensure_database
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield ensure_database(env_demo_url)
+    st.cache_data.clear()
+    st.cache_resource.clear()
 
 
 @pytest.hookimpl(tryfirst=True)

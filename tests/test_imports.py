@@ -148,3 +148,18 @@ def test_no_new_cycle_even_through_lazy_imports():
     graph = {m: _ours(_imports(p)) - {m} for m, p in MODULES.items()}
     new = _cycles(graph) - KNOWN_LAZY_CYCLES
     assert not new, "new import cycles: " + "; ".join(" → ".join(c) for c in sorted(new))
+
+
+def test_tests_share_through_helpers_and_bench_needs_no_tests():
+    """A test module imports no other test module (what several share is in a conftest.py or a helpers
+    module), the app imports nothing of devkit/ or tests/, and bench/ imports nothing from tests/ (what it
+    shares with them is devkit/)."""
+    tests = sorted((ROOT / "tests").rglob("test_*.py"))
+    assert len(tests) > 50
+    bad = {str(p.relative_to(ROOT)): sorted(n for n in _imports(p) if n.split(".")[-1].startswith("test_"))
+           for p in tests}
+    bad |= {str(p.relative_to(ROOT)): sorted(n for n in _imports(p) if n.split(".")[0] in ("tests", "devkit"))
+            for p in MODULES.values()}
+    bad |= {str(p.relative_to(ROOT)): sorted(n for n in _imports(p) if n.split(".")[0] == "tests")
+            for p in sorted((ROOT / "bench").glob("*.py"))}
+    assert not {k: v for k, v in bad.items() if v}, {k: v for k, v in bad.items() if v}

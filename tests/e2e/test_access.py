@@ -1,7 +1,7 @@
 """In a real Chromium: a principal is held to their school, a password change ends the session in
 another tab on its next interaction, repeated wrong passwords are throttled."""
 
-from tests.e2e.conftest import login, shot, two_tabs, wait_idle
+from tests.e2e.helpers import login, shot, two_tabs, wait_idle
 
 
 def test_principal_cannot_open_another_school_by_any_url(server, page):

@@ -6,19 +6,15 @@ import sqlite3
 
 import pytest
 
-from tests.e2e.conftest import Tabs, login, running_server, shot, wait_idle
+from devkit.server import running_server
+from tests.e2e.helpers import DROPZONE, Tabs, login, shot, wait_idle, write
 from tests.ingest_files import long_table
-
-DROPZONE = '[data-testid="stFileUploaderDropzone"]'
 
 
 @pytest.fixture(scope="module")
 def cycle_server(tmp_path_factory, db_templates):
-    from tests.conftest import _sqlite_copy
-
     tmp = tmp_path_factory.mktemp("e2e-cycle")
-    _sqlite_copy(db_templates.url("sqlite", "demo"), f"sqlite:///{tmp / 'e2e.db'}")
-    with running_server(tmp) as base:
+    with running_server(tmp, template=db_templates.url("sqlite", "demo")) as base:
         yield base, tmp / "e2e.db"
 
 
@@ -38,17 +34,6 @@ def upload(pg, base, path, *, reload=True):
     fc.value.set_files(str(path))
     wait_idle(pg)
     pg.wait_for_selector("text=Значений в файле")
-
-
-def write(pg):
-    """Accept the warnings (a sharp change) if any and press «Записать»."""
-    pg.get_by_role("button", name="Записать").wait_for()  # the preview is drawn, its warnings with it
-    box = pg.get_by_text("Я проверил(а) предупреждения")
-    if box.count():
-        box.click()
-        wait_idle(pg)
-    pg.get_by_role("button", name="Записать").click()
-    wait_idle(pg)
 
 
 def test_enter_check_approve_refuse_unlock(cycle_server, browser, tabs, tmp_path):

@@ -1,6 +1,6 @@
 """In a real Chromium: a school name in the overview's «Школы × цели» table opens that school."""
 
-from tests.e2e.conftest import login, shot, wait_idle
+from tests.e2e.helpers import login, shot, wait_idle
 
 SHARED_SERVER = True  # reads only: the session's shared app (checked unchanged afterwards)
 

@@ -3,7 +3,8 @@ creates the administrator, who can then log in."""
 
 import pytest
 
-from tests.e2e.conftest import running_server, wait_idle
+from devkit.server import running_server
+from tests.e2e.helpers import wait_idle
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ tile a link to its target's page, and the tiles' secondary text at least 18 px."
 
 import re
 
-from tests.e2e.conftest import login, shot, wait_idle
+from tests.e2e.helpers import login, shot, wait_idle
 
 SHARED_SERVER = True  # reads only: the session's shared app (checked unchanged afterwards)
 

@@ -9,8 +9,8 @@ import sqlite3
 
 import pytest
 
-from tests.e2e.conftest import pages_as, running_server, shot, wait_idle
-from tests.e2e.test_upload import upload
+from devkit.server import running_server
+from tests.e2e.helpers import login, pages_as, shot, upload, wait_idle
 from tests.ingest_files import long_table
 
 # each marker, if its Markdown or HTML were rendered, would be the whole text of an element
@@ -95,15 +95,13 @@ def test_file_cells_render_as_typed_in_the_check_table(planted, tabs, tmp_path):
 # ---------------------------------------------------------------------------------------------
 # 7. A lost connection speaks Russian and comes back by itself
 # ---------------------------------------------------------------------------------------------
-def test_a_lost_connection_speaks_russian_and_reconnects(tmp_path, db_templates, tabs, monkeypatch):
+def test_a_lost_connection_speaks_russian_and_reconnects(tmp_path, db_templates, tabs):
     import signal
 
-    from tests.conftest import _sqlite_copy
-    from tests.e2e import conftest as e2e
-    from tests.e2e.conftest import _start, login
+    from devkit.server import sqlite_copy, start_once
 
-    _sqlite_copy(db_templates.url("sqlite", "demo"), f"sqlite:///{tmp_path / 'e2e.db'}")
-    proc, base = _start(tmp_path, None)
+    sqlite_copy(db_templates.url("sqlite", "demo"), f"sqlite:///{tmp_path / 'e2e.db'}")
+    proc, base = start_once(tmp_path, None)
     port = base.rsplit(":", 1)[1]
     pg = tabs(1280, 720)
     try:
@@ -116,8 +114,7 @@ def test_a_lost_connection_speaks_russian_and_reconnects(tmp_path, db_templates,
         shot(pg, "connection-lost")
         assert "Connection error" not in dialog.inner_text()
         assert "Переподключаемся автоматически" in dialog.inner_text()
-        monkeypatch.setattr(e2e, "_free_port", lambda: int(port))
-        proc, again = _start(tmp_path, None)  # back on the same address
+        proc, again = start_once(tmp_path, None, port=int(port))  # back on the same address
         assert again == base, (again, base)
         pg.get_by_text("Нет связи с сервером").wait_for(state="detached", timeout=90000)  # back by itself
         wait_idle(pg)

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.conftest import server_process
+from devkit.server import server_process
 
 MiB = 1024 * 1024
 
@@ -117,7 +117,7 @@ def test_a_stalled_body_is_cut(live):
 
 
 def test_a_normal_login_form_still_works(live):
-    from tests.e2e.test_security_http import http_login
+    from tests.e2e.helpers import http_login
 
     base, _ = live
     _, r = http_login(base, "demo-head")
@@ -127,9 +127,10 @@ def test_a_normal_login_form_still_works(live):
 def test_websocket_messages_are_bounded(live):
     """A logged-in client cannot make the server take a giant websocket frame: the frame over
     server.maxMessageSize is refused by its header (1009, «message too big») before it is read."""
+    import requests
     import websockets.sync.client as wsc
 
-    from tests.e2e.test_security_http import http_login
+    from tests.e2e.helpers import http_login
 
     base, proc = live
     s, _ = http_login(base, "demo-head")
@@ -141,7 +142,8 @@ def test_websocket_messages_are_bounded(live):
         with pytest.raises(Exception):
             ws.send(b"\x00" * (100 * MiB))
             ws.recv(timeout=30)
-        time.sleep(0.5)
+        # the server's one event loop answers a later request only after it has dealt with the frame
+        assert requests.get(base + "/_stcore/health", timeout=30).status_code == 200
         after = rss_mib(proc)
     assert ws.close_code in (1006, 1009), ws.close_code  # dropped (1009 when the close frame arrives)
     assert after - before < 16, f"RSS {before:.0f} → {after:.0f} MiB"
@@ -165,7 +167,7 @@ def _restore(tmp, db, name: str, die: str) -> int:
     import os
     import sys
 
-    from tests.e2e.conftest import ROOT
+    from devkit import ROOT
 
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "BACKUPS": str(tmp), "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-c", RESTORE, name, die], cwd=ROOT, env=env, timeout=300).returncode
@@ -180,8 +182,8 @@ def test_no_request_of_an_ended_session_passes_a_restore(tmp_path, db_templates,
 
     from core import auth, maintenance
     from core.db import get_engine
-    from tests.e2e.conftest import running_server
-    from tests.e2e.test_security_http import http_login
+    from devkit.server import running_server
+    from tests.e2e.helpers import http_login
 
     with running_server(tmp_path, template=db_templates.url("sqlite", "demo")) as base:
         db = tmp_path / "e2e.db"
@@ -194,6 +196,7 @@ def test_no_request_of_an_ended_session_passes_a_restore(tmp_path, db_templates,
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
         assert ended.post(base + "/logout", data={"csrf": csrf}, allow_redirects=False, timeout=60).status_code == 303
         stop, passed, asked = threading.Event(), [], [0]
+        enough, wanted = threading.Event(), [None]  # set once `wanted[0]` requests have been made
 
         def hammer():
             with requests.Session() as s:
@@ -202,12 +205,15 @@ def test_no_request_of_an_ended_session_passes_a_restore(tmp_path, db_templates,
                     asked[0] += 1
                     if r.status_code != 303:
                         passed.append(r.status_code)
+                    if wanted[0] is not None and asked[0] >= wanted[0]:
+                        enough.set()
 
         threads = [threading.Thread(target=hammer) for _ in range(3)]
         for t in threads:
             t.start()
         code = _restore(tmp_path, db, copy.name, die)
-        time.sleep(1.0)
+        wanted[0] = asked[0] + 30  # the ended session keeps asking after the restore: 30 requests more
+        assert enough.wait(120), "the requests after the restore did not come"
         stop.set()
         for t in threads:
             t.join()
@@ -229,8 +235,8 @@ def test_database_down_answers_russian_503_and_recovers(tmp_path, db_templates):
     import requests
 
     from tests.conftest import _cleanup, _pg_admin_conn, _require
-    from tests.e2e.conftest import running_server
-    from tests.e2e.test_security_http import http_login
+    from devkit.server import running_server
+    from tests.e2e.helpers import http_login
 
     _require("postgresql")
     url = db_templates.copy("postgresql", "demo", tmp_path)
@@ -295,9 +301,9 @@ def test_the_websocket_of_an_ended_session_is_closed(tmp_path, db_templates, how
 
     from core import auth, maintenance, users
     from core.db import get_engine
-    from tests.e2e.conftest import running_server
-    from tests.e2e.test_security_http import http_login
-    from tests.test_auth import scope_of
+    from devkit.server import running_server
+    from tests.e2e.helpers import http_login
+    from tests.helpers import scope_of
 
     with running_server(tmp_path, template=db_templates.url("sqlite", "demo")) as base:
         db = tmp_path / "e2e.db"

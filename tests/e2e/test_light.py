@@ -7,8 +7,8 @@ from urllib.parse import quote
 
 import pytest
 
-from bench.first_render import Wire
-from tests.e2e.conftest import WIRE, shot, wait_idle
+from devkit.browser import WIRE, Wire
+from tests.e2e.helpers import shot, wait_idle
 
 SHARED_SERVER = True  # reads only
 

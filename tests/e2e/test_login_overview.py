@@ -2,7 +2,7 @@
 
 from urllib.request import Request, urlopen
 
-from tests.e2e.conftest import login, shot, two_tabs, wait_idle
+from tests.e2e.helpers import login, shot, two_tabs, wait_idle
 
 FRESH_START = True  # this module's server builds the demo on its first start, as on a new machine
 

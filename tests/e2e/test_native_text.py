@@ -8,8 +8,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import login, shot, wait_idle
-from tests.e2e.test_projector import ROLES, VISIBLE_WORDS, allowed
+from tests.e2e.helpers import ROLES, VISIBLE_WORDS, allowed, login, shot, wait_idle
 from ui.shell import PAGES, ROLE_PAGES
 
 SHARED_SERVER = True  # reads only: nothing is submitted (checked unchanged afterwards)
@@ -27,6 +26,7 @@ BACKUP = re.compile(r"^db(-[0-9a-f]+)*$")  # a backup file's name («db-57406595
 def known(word: str, user: str) -> bool:
     return allowed(word, user) or bool(CODE.match(word)) or word in LOGINS or bool(BACKUP.match(word))
 VISIBLE = ":visible"
+CALENDAR = "[role=dialog]:visible, [role=grid]:visible"
 
 
 class Seen:
@@ -58,7 +58,7 @@ def fields(pg, where: str, seen: Seen) -> None:
         before = box.input_value()
         pg.keyboard.press("End")
         pg.keyboard.type(text)
-        pg.wait_for_timeout(250)
+        wait_idle(pg)  # the field redrawn with what was typed (and any hint under it): the page quiet again
         seen.check(f"{where} typing {sel.split(']')[0][13:]}")
         for _ in text:
             pg.keyboard.press("Backspace")
@@ -72,11 +72,15 @@ def selects(pg, where: str, seen: Seen) -> None:
         box = pg.locator(sel + VISIBLE).first
         if not box.count() or box.locator("input[disabled]").count():
             continue
-        box.locator("input").first.click()
-        pg.wait_for_timeout(300)
+        field = box.locator("input").first
+        field.click()
+        if field.get_attribute("aria-expanded") != "true":  # a click on a box whose list was just closed may not
+            pg.keyboard.press("ArrowDown")                    # open it again (seen on the roadmap's tabs): the key does
+        box.locator("input[aria-expanded=true]").first.wait_for()  # the list is open (the combobox says so)
+        wait_idle(pg)
         seen.check(f"{where} open {sel[13:-1]}")
         pg.keyboard.type("щщщ")
-        pg.wait_for_timeout(300)
+        wait_idle(pg)  # the list redrawn for the search: the page quiet again
         seen.check(f"{where} search {sel[13:-1]}")
         pg.keyboard.press("Escape")
         pg.keyboard.press("Escape")
@@ -93,7 +97,8 @@ def calendar(pg, where: str, seen: Seen) -> None:
         field.click()
     else:
         button.click()
-    pg.wait_for_timeout(400)
+    pg.locator(CALENDAR).first.wait_for()  # the calendar is open
+    wait_idle(pg)
     seen.check(f"{where} calendar")
     pg.keyboard.press("Escape")
     blur(pg)
@@ -112,7 +117,7 @@ def charts(pg, where: str, seen: Seen) -> None:
         points = marks[:: max(1, len(marks) // 4)][:4] + [(box["x"] + box["width"] - 10, box["y"] + 10)]
         for x, y in points:
             pg.mouse.move(x, y)
-            pg.wait_for_timeout(300)
+            wait_idle(pg)  # the tooltip drawn (or none, off the marks): the page quiet again
             tips += pg.locator("#vg-tooltip-element:visible").count()
             seen.check(f"{where} chart{i} hover")
     pg.mouse.move(1, 1)

@@ -1,7 +1,7 @@
 """At 1280×720 the tables fit the page: no table of these pages scrolls sideways (the admin's users and
 journal, the school's items, the collection, the upload log, the roadmap's items)."""
 
-from tests.e2e.conftest import pages_as, shot, wait_idle
+from tests.e2e.helpers import pages_as, shot, wait_idle
 
 SHARED_SERVER = True
 

@@ -10,7 +10,8 @@ import pytest
 from openpyxl import Workbook
 
 from core.vocabulary import STATUS_LABELS
-from tests.e2e.conftest import WIRE, shot, wait_idle
+from devkit.browser import WIRE
+from tests.e2e.helpers import shot, wait_idle
 
 W, H = 390, 844
 

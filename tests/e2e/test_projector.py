@@ -8,43 +8,12 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import login, pages_as, shot, wait_idle
+from tests.e2e.helpers import ROLES, VISIBLE_WORDS, allowed, login, pages_as, shot, wait_idle
 from ui.shell import PAGES, ROLE_PAGES
 
 SHARED_SERVER = True  # reads only: the session's shared app (checked unchanged afterwards)
 
 SIZES = [(1280, 720), (1920, 1080)]
-ROLES = {"admin": "demo-admin", "head": "demo-head", "methodologist": "demo-methodist", "curator": "demo-curator",
-         "principal": "demo-principal"}
-EXTENSIONS = {"xlsx", "xlsm", "xls", "xlsb", "ods", "csv", "docx", "png", "svg", "pdf"}
-ROMAN = re.compile(r"^[IVX]+$")  # «III кв. 2024»
-SCHOOL_CODE = re.compile(r"^[A-Z]{2,5}-\d+$")  # «NEV-02»: the schools' codes from the roadmaps, data not words
-
-VISIBLE_WORDS = r"""() => {
-  const out = [];
-  // text for screen readers only (a 1-px clipped box, as react-aria's calendar hint) is not on the screen
-  const srOnly = el => {
-    for (let x = el; x && x !== document.body; x = x.parentElement) {
-      const s = getComputedStyle(x), b = x.getBoundingClientRect();
-      if (s.clipPath === 'inset(50%)' || s.clip === 'rect(0px, 0px, 0px, 0px)') return true;
-      if (s.overflow === 'hidden' && (b.width <= 1 || b.height <= 1)) return true;
-    }
-    return false;
-  };
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  let n;
-  while ((n = walker.nextNode())) {
-    const el = n.parentElement;
-    if (!el || el.closest('script,style,noscript,[aria-hidden=true],[data-testid=stIconMaterial]')) continue;
-    const st = getComputedStyle(el);
-    if (st.display === 'none' || st.visibility === 'hidden' || parseFloat(st.fontSize) === 0) continue;
-    const r = el.getBoundingClientRect();
-    if (r.width === 0 || r.height === 0 || srOnly(el)) continue;
-    for (const m of (n.textContent.match(/[A-Za-z][A-Za-z0-9_-]*/g) || [])) out.push(m);
-  }
-  return out;
-}"""
-
 CLIPPED = r"""() => {
   const out = [];
   const sel = 'button, [data-testid=stWidgetLabel], [data-baseweb=tab], [data-testid=stMetricLabel]';
@@ -58,11 +27,6 @@ CLIPPED = r"""() => {
   }
   return [...new Set(out)].filter(t => t.trim());
 }"""
-
-
-def allowed(word: str, user: str) -> bool:
-    return (word.lower() in EXTENSIONS or bool(ROMAN.match(word)) or bool(SCHOOL_CODE.match(word))
-            or word == user)  # the account page and the menu name the user's own login
 
 
 def at_sizes(pg, sizes=SIZES):
@@ -243,11 +207,12 @@ def calendar_and_table_hover(pg, w: int) -> None:
     wait_idle(pg)
     table = pg.locator("[data-testid=stDataFrame]:visible").first
     table.hover()
-    pg.wait_for_timeout(600)
+    pg.wait_for_function("e => e.matches(':hover')", arg=table.element_handle())  # the pointer is over it
+    wait_idle(pg)  # and what the hover draws is drawn (the page quiet again)
     assert pg.locator("[data-testid=stElementToolbar]:visible").count() == 0
     box = table.bounding_box()
     pg.mouse.move(box["x"] + box["width"] - 20, box["y"] + 10)  # where the toolbar's buttons were
-    pg.wait_for_timeout(800)
+    wait_idle(pg)
     shot(pg, f"table-hover-{w}")
     words = sorted({x for x in pg.evaluate(VISIBLE_WORDS) if not allowed(x, "demo-head")})
     assert words == [], words

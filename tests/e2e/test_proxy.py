@@ -16,7 +16,9 @@ import pytest
 from docx import Document
 
 from tests.conftest import _cleanup, _fresh
-from tests.e2e.conftest import ROOT, Tabs, _free_port, healthy, login, running_server, wait_idle
+from devkit import ROOT
+from devkit.server import free_port, healthy, running_server
+from tests.e2e.helpers import Tabs, login, wait_idle
 
 CONFIG = ROOT / "deploy" / "haproxy.cfg"
 
@@ -32,7 +34,7 @@ def _haproxy() -> str:
 
 def _proxied(tmp: Path, replicas: list[str]) -> tuple[subprocess.Popen, str]:
     """deploy/haproxy.cfg as the README shows it, with the replicas' addresses and a free port."""
-    port = _free_port()
+    port = free_port()
     text = CONFIG.read_text()
     for old, new in zip(("127.0.0.1:8501", "127.0.0.1:8502"), replicas):
         assert old in text, old

@@ -1,6 +1,6 @@
 """In a real Chromium: overview, meeting mode, an indicator and a school page, with screenshots."""
 
-from tests.e2e.conftest import login, shot, wait_idle
+from tests.e2e.helpers import login, shot, wait_idle
 
 SHARED_SERVER = True  # reads only: the session's shared app (checked unchanged afterwards)
 

@@ -4,7 +4,7 @@ import io
 
 from docx import Document
 
-from tests.e2e.conftest import login, shot, wait_idle
+from tests.e2e.helpers import login, shot, wait_idle
 
 SHARED_SERVER = True  # reads only: the session's shared app (checked unchanged afterwards)
 

@@ -1,6 +1,6 @@
 """Chromium: the roadmap page (timeline, status change), the risk matrix, the curator's schools."""
 
-from tests.e2e.conftest import login, shot, wait_idle
+from tests.e2e.helpers import login, shot, wait_idle
 
 
 CHART = "[data-testid=stVegaLiteChart]"

@@ -3,9 +3,9 @@ downloaded, reviewed (the code typed in, as in Excel) and loaded through the reg
 
 from pathlib import Path
 
-from tests.docx_render import RENDERERS, read_book
-from tests.e2e.conftest import login, shot, wait_idle
-from tests.test_roadmap_docx import _fill
+from devkit.docx_render import RENDERERS, read_book
+from tests.e2e.helpers import login, shot, wait_idle
+from tests.helpers import fill_draft
 
 DROPZONE = '[data-testid="stFileUploaderDropzone"]'
 SEED = Path("data/roadmaps/000_nevinnomyssk_2024.xlsx")
@@ -33,14 +33,16 @@ def test_word_document_to_draft_to_loaded_roadmap(server, page, tmp_path):
     upload(page, 0, doc)
     page.get_by_text("Найдено: 25 мероприятий, 6 направлений, 10 контрольных точек").wait_for()
     assert page.get_by_text("предложен «nev-2024»").is_visible()
-    page.get_by_role("tab", name="Загрузить дорожную карту").evaluate("e => e.scrollIntoView({block: 'start'})")
-    page.wait_for_timeout(300)
+    tab = page.get_by_role("tab", name="Загрузить дорожную карту")
+    tab.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_function("e => e.getBoundingClientRect().top < innerHeight / 2", arg=tab.element_handle())  # scrolled
+    wait_idle(page)
     shot(page, "roadmap_word_draft")
     with page.expect_download() as dl:
         page.get_by_role("button", name="Скачать черновик дорожной карты (.xlsx)").click()
     assert dl.value.suggested_filename == "черновик_Дорожная карта Невинномысск.xlsx"
     reviewed = tmp_path / "черновик.xlsx"
-    reviewed.write_bytes(_fill(Path(dl.value.path()).read_bytes(), {"code": "nev-2024-word"}))
+    reviewed.write_bytes(fill_draft(Path(dl.value.path()).read_bytes(), {"code": "nev-2024-word"}))
 
     upload(page, 1, reviewed)
     page.get_by_text("Файл проверен").first.wait_for()
@@ -55,7 +57,7 @@ def test_roadmap_uploaders_refuse_an_oversized_file_in_russian(server, page, tmp
     roadmap page's uploaders say why in Russian, as the data upload does (one ui.common.file_uploader)."""
     import re
 
-    from tests.e2e.test_projector import VISIBLE_WORDS, allowed
+    from tests.e2e.helpers import VISIBLE_WORDS, allowed
 
     big = tmp_path / "дорожная карта.docx"
     with open(big, "wb") as fh:  # sparse: its size without writing its bytes
@@ -78,10 +80,10 @@ def test_office_typed_document_territory_question_and_the_roadmap_written(server
     """An office's own layout (section rows «I.», «II.», recurring deadlines), drafted and loaded by an
     administrator: the territory the file names anew is asked about (it matches «Харовский
     муниципальный район» by name), and after «Записать» the picker shows the roadmap just written."""
-    from tests.test_roadmap_docx_offices import _draft_to_load
+    from tests.helpers import draft_to_load
 
     reviewed = tmp_path / "черновик.xlsx"
-    reviewed.write_bytes(_draft_to_load("khr-word"))
+    reviewed.write_bytes(draft_to_load("khr-word"))
     login(page, server, "demo-admin", then="/roadmap?roadmap=nev-2024")
     page.get_by_role("tab", name="Загрузить дорожную карту").click()
     page.locator(DROPZONE).nth(1).wait_for(state="visible")  # the tab is open

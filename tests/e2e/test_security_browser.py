@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.e2e.conftest import Tabs, login, pages_as, running_server, shot, wait_idle
+from devkit.server import running_server
+from tests.e2e.helpers import Tabs, login, pages_as, shot, wait_idle
 
 
 @pytest.fixture(scope="module")

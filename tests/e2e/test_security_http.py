@@ -12,17 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import running_server
-
-
-def http_login(base: str, user: str, password: str = "demo", *, session: requests.Session | None = None,
-               headers: dict | None = None) -> tuple[requests.Session, requests.Response]:
-    s = session or requests.Session()
-    page = s.get(base + "/login", headers=headers, timeout=30)
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    r = s.post(base + "/login", data={"login": user, "password": password, "csrf": csrf, "next": "/"},
-               headers=headers, allow_redirects=False, timeout=60)
-    return s, r
+from devkit.server import running_server
+from tests.e2e.helpers import http_login
 
 
 def audit_ips(db: Path, action: str) -> list[str]:

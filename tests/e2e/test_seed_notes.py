@@ -2,7 +2,7 @@
 the roadmap page, seed 000's judgement calls under «Как считается» (overview and indicator), and
 the upload page's default period."""
 
-from tests.e2e.conftest import login, shot, wait_idle
+from tests.e2e.helpers import login, shot, wait_idle
 
 SHARED_SERVER = True  # reads only: the session's shared app (checked unchanged afterwards)
 

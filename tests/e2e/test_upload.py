@@ -5,17 +5,7 @@ import io
 
 from openpyxl import load_workbook
 
-from tests.e2e.conftest import login, shot, wait_idle
-from tests.e2e.test_cycle import write
-
-DROPZONE = '[data-testid="stFileUploaderDropzone"]'
-
-
-def upload(page, path):
-    with page.expect_file_chooser() as fc:
-        page.locator(DROPZONE).click()
-    fc.value.set_files(str(path))
-    wait_idle(page)
+from tests.e2e.helpers import login, shot, upload, wait_idle, write
 
 
 def test_template_round_trip_reaches_the_overview(server, page, tmp_path):
@@ -122,7 +112,7 @@ def test_a_file_over_the_limit_is_refused_in_russian_whatever_its_size(server, p
     import re
 
     from core.ingest.excel import MAX_FILE_BYTES
-    from tests.e2e.test_projector import VISIBLE_WORDS, allowed
+    from tests.e2e.helpers import VISIBLE_WORDS, allowed
 
     login(page, server, "demo-methodist", then="/upload")
     upload(page, _sparse(tmp_path / "свод.xlsx", MAX_FILE_BYTES + 1024))

@@ -1,0 +1,165 @@
+"""AppTest tests of the roadmap, risk and curated-schools pages against the demo (the five seed
+roadmaps loaded from data/roadmaps/)."""
+
+
+import pytest
+from sqlalchemy import text
+
+from core import auth, roadmap_view, settings
+from tests.helpers import RISKS, ROADMAP, metrics, open_page, roadmap_id, run_as
+
+
+@pytest.mark.parametrize("login", ["demo-head", "demo-methodist", "demo-admin"])
+def test_roadmap_page_counts_and_timeline(app_db, login):
+    at = open_page(login, ROADMAP, "nev-2024")
+    m = metrics(at)
+    assert m["Мероприятия"] == "25" and m["Контрольные точки"] == "10"
+    items = roadmap_view.items(auth.system_scope(), roadmap_id(app_db, "nev-2024"), settings.today(app_db), app_db)
+    assert m["Просрочено"] == str(int(items["overdue"].sum())) != "0"  # the demo clock (2024-10-15) is inside the plan: some items are late
+    assert any(e.value.startswith(f"Просрочено: {m['Просрочено']}") for e in at.error)
+    assert len(at.get("vega_lite_chart")) == 1
+    tabs = [t.label for t in at.tabs]
+    assert tabs[:2] == ["График", "Таблица по направлениям"]
+    assert ("Отметить выполнение" in tabs) == (login != "demo-head")  # the head reads, does not edit
+
+
+def test_roadmap_page_tables_are_grouped_by_direction(app_db):
+    at = open_page("demo-head", ROADMAP, "nev-2024")
+    heads = [m.value for m in at.markdown if m.value.startswith("####")]
+    assert heads[0].startswith("#### Контрольные точки (10")
+    assert any(h.startswith("#### Направление 1. адресное методическое сопровождение") for h in heads)
+    assert sum(h.startswith("#### Направление") for h in heads) == 6  # five directions + the mechanisms
+    first = at.dataframe[1].value  # the first direction's table: overdue first
+    flags = list(first["Статус"])
+    assert flags == sorted(flags, key=lambda s: s != "⚠ просрочено")
+
+
+def test_roadmap_filters(app_db):
+    at = open_page("demo-admin", ROADMAP, "kal-2023")
+    assert metrics(at)["Мероприятия"] == "44"
+    at.selectbox(key="flt_risk").set_value("7.2").run()
+    assert not at.exception
+    # 7.2 (vacancies in the methodical service, found at МКУО ЦОКО): activity 44 names it, and
+    # activities 1-3 address «все выявленные параметры»
+    assert any("Показано 4 из 44" in c.value for c in at.caption)
+    at.selectbox(key="flt_risk").select_index(0).run()  # «все»
+    at.selectbox(key="flt_resp").set_value("УО").run()  # the office itself, not «МКУО ЦОКО»: activity 12
+    assert any("Показано 1 из 44" in c.value for c in at.caption)
+
+
+def test_status_change_is_recorded(app_db):
+    at = open_page("demo-methodist", ROADMAP, "nev-2024")
+    key = at.selectbox(key="st_item").value
+    kind, item_id = key.split(":")[0], int(key.split(":")[1])
+    # «done» without evidence: refused with a message, nothing written
+    at.radio[0].set_value("done")
+    at.text_area[0].set_value("")
+    form_submit = [b for b in at.button if b.label == "Сохранить"][0]
+    form_submit.click().run()
+    assert any("укажите подтверждение" in e.value for e in at.error)
+    recorded = "SELECT COUNT(*) FROM auditevent WHERE action = 'roadmap_status' AND login <> 'demo'"  # not the demo's
+    with app_db.connect() as c:
+        assert c.execute(text(recorded)).scalar() == 0
+    at.radio[0].set_value("done")
+    at.text_area[0].set_value("Приказ № 12 от 01.02.2024")
+    [b for b in at.button if b.label == "Сохранить"][0].click().run()
+    assert not at.exception
+    assert any(s.value.startswith("Сохранено") for s in at.success)
+    table = "activity" if kind == "activity" else "controlpoint"
+    with app_db.connect() as c:
+        status, evidence = c.execute(text(f"SELECT status, evidence FROM {table} WHERE id = :i"), {"i": item_id}).one()
+        assert (status, evidence) == ("done", "Приказ № 12 от 01.02.2024")
+        assert c.execute(text("SELECT login FROM auditevent WHERE action = 'roadmap_status' "
+                              "ORDER BY id DESC")).scalar() == "demo-methodist"
+
+
+def test_risk_page_matrix_and_gaps(app_db):
+    at = open_page("demo-admin", RISKS, "kal-2023")
+    m = metrics(at)
+    assert m["Группы рисков"] == "7" and m["Параметры"] == "24"
+    assert m["Школы с выявленными факторами"] == "15 из 15"  # СОШ № 1-14 (3.1-3.3) and РВСОШ (5.2, 5.3)
+    assert m["Параметры без мероприятий"] == "1"  # 7.1: no activity of the plan names it
+    assert any("7.1 — Низкая привлекательность муниципалитета" in e.value for e in at.error)
+    assert len(at.get("vega_lite_chart")) == 1
+
+
+def test_risk_page_without_findings_says_so(app_db):
+    at = open_page("demo-admin", RISKS, "okn-2021")
+    assert metrics(at)["Параметры"] == "16"
+    assert any("Документ не указывает, в каких школах" in i.value for i in at.info)
+    at = open_page("demo-admin", RISKS, "yak-2020")  # who loads roadmaps is told how
+    assert any("не загружены. Внесите их на листы «Группы рисков»" in i.value for i in at.info)
+    at = open_page("demo-head", RISKS, "nev-2024")  # the head cannot load files: told who does
+    assert any("Их вносит методист управления образования" in i.value for i in at.info)
+    assert not any("Внесите" in i.value for i in at.info)
+
+
+def test_curator_sees_the_schools_they_curate(app_db):
+    at = run_as("demo-curator")
+    assert at.title[0].value == "Курируемые школы"
+    links = [p.label for p in at.get("page_link") if "СОШ" in p.label]
+    assert links == ["СОШ № 2 (демо)", "СОШ № 5 (демо)"]
+
+
+def test_principal_and_curator_do_not_get_the_roadmap_pages(app_db):
+    for login in ("demo-principal", "demo-curator"):
+        at = run_as(login)
+        for page in (ROADMAP, RISKS):
+            with pytest.raises(ValueError, match="Could not find a navigation page"):
+                at.switch_page(page)
+
+
+def test_methodologist_loads_a_roadmap_on_the_page(app_db):
+    from core import roadmap_book as rb
+    from tests.helpers import uploader
+    from tests.helpers import minimal_book
+
+    at = open_page("demo-methodist", ROADMAP, "nev-2024")
+    assert "Шаблон дорожной карты (.xlsx)" in [b.label for b in at.get("download_button")]
+    bad = rb.write(minimal_book(**{"Мероприятия": [{"number": "1", "title": "Семинар", "direction": "9"}]}))
+    uploader(at, "rm_file").set_value(("plan.xlsx", bad, "application/octet-stream")).run()
+    assert any("Найдено ошибок: 1" in e.value for e in at.error)
+    problems = at.table[-1].value  # an HTML table that wraps at 1280 px (the data upload's), not a clipping grid
+    assert list(problems.columns) == ["Уровень", "Что не так", "Где", "Значение в ячейке"]
+    assert problems.iloc[0]["Где"] == "Лист «Мероприятия», строка 3, столбец C («Направление (№)»)"
+    assert not [d for d in at.dataframe if "Что не так" in d.value.columns]
+    assert not [b for b in at.button if b.label == "Записать дорожную карту"]
+    uploader(at, "rm_file").set_value(("plan.xlsx", rb.write(minimal_book()), "application/octet-stream")).run()
+    [b for b in at.button if b.label == "Записать дорожную карту"][0].click().run()
+    assert not at.exception
+    assert any(s.value.startswith("Записана: дорожная карта «nev-2025»") for s in at.success)
+    with app_db.connect() as c:
+        assert c.execute(text("SELECT COUNT(*) FROM roadmap WHERE code = 'nev-2025'")).scalar() == 1
+    # the same code again: the page says it replaces, and what happens to the marks
+    uploader(at, "rm_file").set_value(("plan.xlsx", rb.write(minimal_book()), "application/octet-stream")).run()
+    assert [w.value for w in at.warning if "уже загружена" in w.value] == [
+        "Дорожная карта «nev-2025» уже загружена: запись заменит её мероприятия, контрольные точки, целевые "
+        "показатели, риски, кураторов и группы школ содержимым этого файла. Отметок о выполнении у неё нет."]
+    assert not [b for b in at.button if b.label == "Записать дорожную карту"]
+    [b for b in at.button if b.label == "Заменить загруженную дорожную карту"][0].click().run()
+    assert any(s.value.startswith("Заменена: дорожная карта «nev-2025»") for s in at.success)
+    with app_db.connect() as c:
+        assert c.execute(text("SELECT COUNT(*) FROM roadmap WHERE code = 'nev-2025'")).scalar() == 1
+
+
+def test_curator_card_and_school_page_count_the_same_overdue(app_db):
+    """СОШ № 2: the curator's card and the principal's school page say the same «Мероприятия школы: N,
+    из них просрочено: M» (one rule, core.school_plan.own_items; the office's items are not counted)."""
+    import re
+
+    from tests.helpers import markdown_text
+
+    def own_line(at) -> str:
+        m = re.search(r"\*\*Мероприятия школы:\*\* \d+(, из них просрочено: \d+|, просроченных нет)",
+                      markdown_text(at))
+        assert m, markdown_text(at)[:2000]
+        return m.group(0)
+
+    curator = run_as("demo-curator")
+    assert not curator.exception
+    principal = run_as("demo-principal", "../app_pages/school.py")  # the principal of СОШ № 2
+    assert not principal.exception and "СОШ № 2" in markdown_text(principal)
+    line = own_line(principal)
+    assert "из них просрочено" in line  # the demo has overdue items of СОШ № 2's own
+    assert own_line(curator) == line  # the first card is СОШ № 2 (natural order)
+    assert "Просрочено пунктов" not in markdown_text(curator)
