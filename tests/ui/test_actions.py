@@ -3,7 +3,7 @@ the rerun that follows it (before, the admin's «Готово.» was drawn and w
 
 from streamlit.testing.v1 import AppTest
 
-from tests.test_pages import app_db, run_as  # noqa: F401  (fixture)
+from tests.helpers import run_as
 
 
 def _script():
