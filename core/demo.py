@@ -177,7 +177,7 @@ def build(engine: Engine, reference: dict | None = None, roadmaps: list[Path] | 
             pv = roadmap_book.prepare(scope, data, path.name, engine, connection=s.connection())
             if not pv.ok:
                 raise RuntimeError(f"{path.name}: " + "; ".join(p.text for p in pv.errors[:10]))
-            roadmap_book.write_checked(s, scope, pv, data, engine=engine, is_demo=True)
+            roadmap_book.write_checked(s, scope, pv, data, is_demo=True)
             n_activities += len(pv.activities)
             if i == 0:  # the invented schools right after their territory (stable ids for the demo accounts)
                 _add_demo_schools(s, ref)

@@ -867,19 +867,20 @@ def apply(scope: Scope, pv: Preview, data: bytes, *, engine: Engine | None = Non
         raise IngestError("Файл изменился после проверки: загрузите его снова.")
     with session_scope(engine, write=True) as s:
         quarters.serialise_writes(s)  # it refreshes the kept counts an upload refreshes too
-        return write_checked(s, scope, pv, data, engine=engine, is_demo=is_demo, now=now)
+        return write_checked(s, scope, pv, data, is_demo=is_demo, now=now)
 
 
-def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, engine: Engine | None = None, is_demo: bool = False,
+def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, is_demo: bool = False,
                   now: datetime | None = None) -> dict[str, int]:
-    """The writes of `apply`, inside the caller's transaction."""
+    """The writes of `apply`, inside the caller's transaction `s` (a refusal is audited on the same
+    database after that transaction ends)."""
     existing = s.exec(select(Roadmap).where(Roadmap.code == pv.roadmap["code"])).first()
     if existing is not None and existing.id != pv.replaces:
         raise IngestError(f"Дорожная карта с кодом «{pv.roadmap['code']}» загружена, пока файл проверялся; "
                           "проверьте файл снова. Ничего не записано.")
     if existing is None and pv.replaces is not None:
         raise IngestError("Заменяемая дорожная карта удалена, пока файл проверялся; проверьте файл снова.")
-    terr = _territory_to_write(s, scope, pv, engine, is_demo)
+    terr = _territory_to_write(s, scope, pv, is_demo)
     up = Upload(file_name=pv.file_name, checksum=pv.checksum, content=data, kind="roadmap", territory_id=terr.id,
                 uploaded_by=scope.user_id, n_rows=len(pv.activities) + len(pv.control_points) + len(pv.targets),
                 n_new=len(pv.activities) + len(pv.control_points) + len(pv.targets), status="applied")
@@ -946,8 +947,9 @@ class _Ids:
     schools: dict[str, int]  # of the roadmap's territory
 
 
-def _territory_to_write(s, scope: Scope, pv: Preview, engine: Engine | None, is_demo: bool) -> Territory:
+def _territory_to_write(s, scope: Scope, pv: Preview, is_demo: bool) -> Territory:
     """The roadmap's territory: the user's own, or a new one (an administrator's right)."""
+    engine = s.get_bind()  # a refusal's audit entry goes to this database, after the transaction
     t = pv.territory
     if t["id"] is None:
         auth.require(scope, "create_territory", "territory_create", engine)
