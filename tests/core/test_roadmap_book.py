@@ -307,6 +307,24 @@ def test_an_admin_may_create_a_territory(demo_db_rw):
     assert out["Новые школы"] == 1
 
 
+def test_a_methodologist_cannot_create_a_territory_and_the_refusal_is_audited(demo_db_rw):
+    """The write itself refuses (not only the page): a preview made for a new territory, applied by a
+    methodologist, writes nothing and leaves one audit entry written after the rolled-back transaction."""
+    book = minimal_book(roadmap={**minimal_book()["roadmap"], "territory_code": "far-town", "territory_name": "Дальний"},
+                        **{"Мероприятия": [{"number": "1", "title": "А", "deadline": "ежегодно"}], "Параметры риска": [],
+                           "Кураторы": [], "Школы": [], "Группы школ": []})
+    data = rb.write(book)
+    pv = rb.prepare(auth.system_scope(), data, "far.xlsx", demo_db_rw)
+    assert pv.territory["id"] is None
+    with pytest.raises(AccessDenied):
+        rb.apply(scope_of(demo_db_rw, "demo-methodist"), pv, data, engine=demo_db_rw)
+    with demo_db_rw.connect() as c:
+        assert c.execute(text("SELECT COUNT(*) FROM territory WHERE code = 'far-town'")).scalar() == 0
+        assert c.execute(text("SELECT COUNT(*) FROM upload WHERE file_name = 'far.xlsx'")).scalar() == 0
+        assert c.execute(text("SELECT login FROM auditevent WHERE action = 'access_denied' AND details LIKE "
+                              "'%territory_create%' ORDER BY id DESC")).first()[0] == "demo-methodist"
+
+
 # ---------------------------------------------------------------------------------------------
 # Status changes
 # ---------------------------------------------------------------------------------------------
