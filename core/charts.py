@@ -38,13 +38,13 @@ EXPECTED = "#6b7c93"
 AVERAGE = "#e69500"
 
 
-# A legend in one column when the chart's container is narrower than this (a phone), else as `_finish` sets
+# A legend in one column when the chart's container is narrower than this (a phone), else as `finish` sets
 # it: Vega's `containerSize()` is the drawn chart's element; an export (vl-convert) has none, so it keeps the
 # columns. `width >` makes the expression depend on the width signal, re-evaluated when the container resizes.
 NARROW_LEGEND = "width > 0 && containerSize()[0] < 560 ? 1 : {columns}"
 
 
-def _finish(chart: alt.TopLevelMixin, *, height: int, font_size: int = 16,
+def finish(chart: alt.TopLevelMixin, *, height: int, font_size: int = 16,
             narrow_legend: bool = False) -> alt.TopLevelMixin:
     """The house style, set on the chart the builder has just made (its own object): the height and one
     config (locale, font, axes, legend, view). Set in place rather than through `.properties()` and the
@@ -103,7 +103,7 @@ def no_data(*, height: int = 220, font_size: int = 16, text: str = "нет да�
     drew axes with ticks «1, 1, 1, 0, 0, 0»)."""
     chart = alt.Chart(pd.DataFrame({"Текст": [text]}), usermeta={"legend": []}).mark_text(
         fontSize=font_size + 2, color="#486581").encode(text="Текст:N", tooltip=alt.value(None))
-    return _finish(chart, height=height, font_size=font_size)
+    return finish(chart, height=height, font_size=font_size)
 
 
 def _texts(rows: list[dict], unit: str) -> list[dict]:
@@ -225,7 +225,7 @@ def trend(series, *, unit: str, target_value: float | None = None, expected_path
     chart = alt.layer(*layers, usermeta={"legend": present})
     if title:
         chart = chart.properties(title=title)
-    return _finish(chart, height=height, font_size=font_size, narrow_legend=narrow_legend)
+    return finish(chart, height=height, font_size=font_size, narrow_legend=narrow_legend)
 
 
 def legend_html(chart: alt.TopLevelMixin, *, font_size: int = 28) -> str:
@@ -330,7 +330,7 @@ def ranking(rows: list[dict], *, unit: str, target_value: float | None = None, a
     chart = alt.layer(*layers)
     if not bars_from_zero:  # room right of the axis for the word of a school at the top of the range
         chart = chart.properties(padding={"left": 5, "top": 5, "bottom": 5, "right": 110})
-    return _finish(chart, height=max(140, height_per_row * len(df)))
+    return finish(chart, height=max(140, height_per_row * len(df)))
 
 
 def ranking_caption(unit: str, target_value: float | None, average: float | None, *,
@@ -361,4 +361,4 @@ def distribution(values: list[float], *, unit: str, height: int = 220) -> alt.To
         y=alt.Y("count():Q", title="школ", axis=alt.Axis(tickMinStep=1, format="d")),
         tooltip=[alt.Tooltip("value:Q", bin=binned, title="Значения от и до", format=",.1~f"),
                  alt.Tooltip("count():Q", title="Школ", format="d")])
-    return _finish(chart, height=height)
+    return finish(chart, height=height)

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import altair as alt
 import pandas as pd
 
-from core.charts import _finish
+from core.charts import finish
 from core.formatting import clip, natural_key
 
 ROW_PX = 26  # a row of the timeline or the matrix: readable at 16 px on a projector
@@ -123,7 +123,7 @@ def timeline(df: pd.DataFrame, today: date, *, height: int | None = None) -> alt
                                                       text="Подпись:N")]
     chart = alt.layer(*layers)
     # Streamlit fits the whole chart (axis and legend included) into the height: they get their room on top
-    chart = _finish(chart, height=height or len(rows) * ROW_PX + 80, font_size=16)
+    chart = finish(chart, height=height or len(rows) * ROW_PX + 80, font_size=16)
     chart.config.legend = alt.LegendConfig(orient="top", columns=3, labelFontSize=16, labelLimit=0, symbolType="square",
                                            symbolSize=260, labelColor="#243b53", columnPadding=24)
     chart.data = data  # not drawn (every layer has its own): what the rows are, for tests and readers
@@ -158,7 +158,7 @@ def risk_heatmap(groups: pd.DataFrame, factors: pd.DataFrame, schools: pd.DataFr
             color=alt.Color("Результат:N", legend=None,
                             scale=alt.Scale(domain=["выявлен", "не выявлен"], range=["#c62828", "#eef2f7"]))),
         base.mark_text(color="white", fontSize=13).encode(x=x, y=y, text="Знак:N", tooltip=tooltip))
-    return _finish(chart, height=height or len(school_names) * ROW_PX + 60, font_size=16)
+    return finish(chart, height=height or len(school_names) * ROW_PX + 60, font_size=16)
 
 
 def on_timeline(kind: str | None, due: date | None, dates) -> bool:

@@ -10,10 +10,11 @@ import threading
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
-from core.db import _lock, get_engine
+from core.db import get_engine
 from core.settings import ROOT, get_settings
 
 _ready: set[str] = set()
+_ready_lock = threading.RLock()  # one start-up per URL at a time (engines have their own lock in core.db)
 
 
 def alembic_config(url: str):
@@ -44,7 +45,7 @@ def ensure_database(url: str | None = None) -> Engine:
 
     settings = get_settings()
     url = url or settings.database_url
-    with _lock:
+    with _ready_lock:
         engine = get_engine(url)
         if url in _ready:
             return engine
