@@ -23,6 +23,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, text
 
 from core import formatting as fmt
+from core import target_counts as counts
 from core import vocabulary as voc
 from core.db import DATA_VERSION_KEY
 from core.models import ApprovalFigure, ApprovalSnapshot
@@ -80,7 +81,7 @@ def basis(conn, roadmap_ids: list[int]) -> dict:
                                 WHERE cl.ancestor_id IN :t ORDER BY s.id""",
                        {"t": sorted({t for t, _ in wanted})}, ("t",)):
             for t, g in wanted:
-                if t == s["ancestor_id"] and ev_mod._in_group(s, g):
+                if t == s["ancestor_id"] and counts.in_group(s, g):
                     groups[f"{t}:{g}"].append(s["id"])
     return {"roadmaps": roadmaps, "targets": targets, "groups": groups}
 

@@ -237,7 +237,7 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
         tiles = ev_mod.evaluate_many(conn, trows, [top], cut, milestones=milestones, now=now, series=top_series)
         tiles, frozen = approval.overlay(conn, tiles)  # an approved period shows what was approved
         missing_ids = sorted({i for res in tiles.values() for i in res.evaluation.missing_ids})
-        names = {x["id"]: x["short_name"] for x in counts._rows(
+        names = {x["id"]: x["short_name"] for x in counts.select_rows(
             conn, "SELECT id, short_name FROM school WHERE id IN :ids", {"ids": missing_ids or [-1]}, ("ids",))}
         starts = period_starts(conn)
         sizes = group_sizes(conn, territory_id)
@@ -294,7 +294,7 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
 def group_sizes(conn, territory_id: int) -> dict[str, int]:
     """{group: the number of its schools below the territory} for every group of vocabulary.GROUPS."""
     cols = ", ".join(f"SUM(CASE WHEN {counts.GROUP_SQL[g]} THEN 1 ELSE 0 END) AS n_{g}" for g in counts.GROUP_SQL)
-    row = counts._rows(conn, f"""
+    row = counts.select_rows(conn, f"""
         SELECT {cols} FROM school s JOIN territoryclosure c ON c.descendant_id = s.territory_id
         WHERE c.ancestor_id = :tid""", {"tid": territory_id})[0]
     return {g: int(row[f"n_{g}"] or 0) for g in counts.GROUP_SQL}
@@ -392,7 +392,7 @@ def _school_matrix(engine, trows, now, schools, cut, milestones, frozen):
     subjects = {s["id"]: ev_mod.Subject.school(s["id"]) for s in schools}
     with engine.connect() as conn:
         results = ev_mod.evaluate_many(conn, school_rows, list(subjects.values()), cut, milestones=milestones,
-                                       now=now)
+                                       now=now, status_only=True)
         results, more = approval.overlay(conn, results)
         frozen.update(more)
     n_schools = {r["id"]: 0 for r in school_rows}

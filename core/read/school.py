@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from core import access, approval, figures
+from core import target_counts as counts
 from core import formatting as fmt
 from core import roadmap as rm_rules
 from core import settings
@@ -96,7 +97,7 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
             WHERE r.territory_id IN (SELECT ancestor_id FROM territoryclosure WHERE descendant_id = :tid)
               AND i.level = 'school' AND x.judged_on IN ('school', 'both')""", {"tid": s.territory_id})])
         flags = {"is_shnor": s.is_shnor, "is_shnsu": s.is_shnsu}
-        trows = sorted((r for r in trows if ev_mod._in_group(flags, r["applies_to"])),
+        trows = sorted((r for r in trows if counts.in_group(flags, r["applies_to"])),
                        key=lambda r: (r["roadmap_id"], r["number"]))
         titles = {r["id"]: r["title"] for r in _rows(conn, "SELECT id, title FROM roadmap WHERE territory_id IN "
                                                             "(SELECT ancestor_id FROM territoryclosure WHERE descendant_id = :tid)",
