@@ -28,7 +28,7 @@ def in_group(school: Mapping, grp: str) -> bool:
     return bool(school["is_shnor"] or school["is_shnsu"])
 
 TARGET_ROWS_SQL = """
-    SELECT x.id, x.roadmap_id, r.territory_id AS roadmap_territory_id, x.number, x.wording, x.kind,
+    SELECT x.id, x.roadmap_id, r.territory_id AS roadmap_territory_id, r.title AS roadmap_title, x.number, x.wording, x.kind,
            x.value AS amount, x.applies_to, x.judged_on, x.baseline_period_id, x.due_period_id,
            i.id AS indicator_id, i.code AS indicator_code, i.name AS indicator_name, i.short_name,
            i.unit, i.value_kind, i.level, i.higher_is_better,

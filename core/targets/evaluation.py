@@ -110,12 +110,21 @@ class Result:
 # ---------------------------------------------------------------------------------------------
 # Reads (SQL aggregates only)
 # ---------------------------------------------------------------------------------------------
-def target_rows(conn, *, roadmap_id: int | None = None, target_ids: list[int] | None = None) -> list[dict]:
+def target_rows(conn, *, roadmap_id: int | None = None, target_ids: list[int] | None = None,
+                judged_below: int | None = None) -> list[dict]:
+    """The target rows (core.target_counts.TARGET_ROWS_SQL) of a roadmap, or with these ids, or
+    (`judged_below`: a territory) the school-level targets judged on schools of the roadmaps over
+    that territory; by number."""
     if roadmap_id is not None:
         return select_rows(conn, counts.TARGET_ROWS_SQL + " WHERE x.roadmap_id = :rid ORDER BY x.number, x.id",
-                     {"rid": roadmap_id})
+                           {"rid": roadmap_id})
+    if judged_below is not None:
+        return select_rows(conn, counts.TARGET_ROWS_SQL + """
+            WHERE r.territory_id IN (SELECT ancestor_id FROM territoryclosure WHERE descendant_id = :tid)
+              AND i.level = 'school' AND x.judged_on IN ('school', 'both') ORDER BY x.number, x.id""",
+                           {"tid": judged_below})
     return select_rows(conn, counts.TARGET_ROWS_SQL + " WHERE x.id IN :ids ORDER BY x.number, x.id",
-                 {"ids": list(target_ids or [-1])}, ("ids",))
+                       {"ids": list(target_ids or [-1])}, ("ids",))
 
 
 def period_kind(r: dict) -> str | None:
@@ -195,16 +204,38 @@ def group_series(conn, territory_ids: list[int], indicator_ids: list[int], grps:
 
 
 def judged_periods(conn, trows: list[dict], cut: date, data: dict | None = None,
-                   min_coverage: float | None = None) -> dict[int, dict]:
+                   min_coverage: float | None = None, sizes: dict[tuple[int, str], int] | None = None
+                   ) -> dict[int, dict]:
     """{target id: the period judged at the cut} — see the module docstring; a target without such
     a period is absent. The row: period_id, label, end, t, kind; `collecting` (a later period being
     collected: label, n, m) or None; `at_deadline` (the due period has passed and the verdict is the
     one at the due period); `path_start` (a level target: the group's value at the baseline period,
-    where the planned path of a school without a baseline of its own starts). `data`: the roadmap territories' series up to the cut (group
-    "territory") when the caller has read them."""
+    where the planned path of a school without a baseline of its own starts). `data`: the roadmap
+    territories' series up to the cut (group "territory") when the caller has read them; `sizes`:
+    `target_counts.group_sizes` of the roadmaps' territories when the caller has read them."""
     if not trows:
         return {}
     min_cov = get_settings().min_coverage if min_coverage is None else min_coverage
+    tids = sorted({r["roadmap_territory_id"] for r in trows})
+    by_key = _reporting_periods(conn, trows, cut, data)
+    if sizes is None:
+        sizes = counts.group_sizes(conn, tids) if any(r["level"] == "school" for r in trows) else {}
+    approved, deadlines = _quarter_states(conn, tids)
+    out = {}
+    for r in trows:
+        tid = r["roadmap_territory_id"]
+        grp = "territory" if r["level"] == "territory" else r["applies_to"]
+        judged = _judged_period(r, by_key.get((tid, r["indicator_id"], grp), []), sizes.get((tid, grp), 0), cut,
+                                min_cov, {pid for t, pid in approved if t == tid},
+                                deadlines.get((tid, r["due_period_id"])))
+        if judged is not None:
+            out[r["id"]] = judged
+    return out
+
+
+def _reporting_periods(conn, trows: list[dict], cut: date, data: dict | None) -> dict[tuple[int, int, str], list[dict]]:
+    """{(roadmap territory, indicator, group): the summary rows of the periods up to the cut in which
+    any school of the group reported (a territory-level indicator: the territory's own values)}."""
     tids = sorted({r["roadmap_territory_id"] for r in trows})
     school_rows = [r for r in trows if r["level"] == "school"]
     by_key: dict[tuple[int, int, str], list[dict]] = {}
@@ -231,9 +262,11 @@ def judged_periods(conn, trows: list[dict], cut: date, data: dict | None = None,
         for (t, i, g), rows in data.items():
             if g == "territory":
                 by_key[(t, i, g)] = [{**x, "n_schools": None} for x in rows if x["value"] is not None]
-    sizes = counts.group_sizes(conn, tids) if school_rows else {}
-    from core.quarters import default_deadline
+    return by_key
 
+
+def _quarter_states(conn, tids: list[int]) -> tuple[set[tuple[int, int]], dict[tuple[int, int], date]]:
+    """({(territory, period) approved there or above}, {(territory, period): its own deadline})."""
     approved, deadlines = set(), {}
     for x in select_rows(conn, """
             SELECT c.descendant_id AS territory_id, c.depth, q.period_id, q.state, q.deadline FROM quarterstate q
@@ -243,48 +276,51 @@ def judged_periods(conn, trows: list[dict], cut: date, data: dict | None = None,
             approved.add((x["territory_id"], x["period_id"]))
         if x["depth"] == 0 and x["deadline"]:
             deadlines[(x["territory_id"], x["period_id"])] = as_date(x["deadline"])
-    out = {}
-    for r in trows:
-        tid, kind = r["roadmap_territory_id"], period_kind(r)
-        grp = "territory" if r["level"] == "territory" else r["applies_to"]
-        m = sizes.get((tid, grp), 0)
-        rows = [x for x in by_key.get((tid, r["indicator_id"], grp), []) if kind is None or x["kind"] == kind]
+    return approved, deadlines
 
-        def complete(x: dict) -> bool:
-            return (x["n_schools"] is None or (m > 0 and x["n_schools"] >= min_cov * m - tg.EPS)
-                    or (tid, x["period_id"]) in approved)
 
-        done = [x for x in rows if complete(x)]
-        due_end = as_date(r["due_end"]) if r["due_end"] else None
-        judged, at_deadline = (done[-1] if done else None), False
-        if due_end is not None and done and done[-1]["end"] > due_end:
-            # the deadline has passed and later data are complete: the verdict is the one at the due period
-            at_deadline = True
-            judged = next((x for x in rows if x["period_id"] == r["due_period_id"]), None) or {
-                "period_id": r["due_period_id"], "label": r["due_label"], "end": due_end, "kind": r["due_kind"]}
-        elif due_end is not None and judged is not None and judged["period_id"] == r["due_period_id"]:
-            at_deadline = True
-        elif due_end is not None and cut > deadlines.get((tid, r["due_period_id"]), default_deadline(due_end)) and (
-                judged is None or judged["end"] < due_end):
-            # the due period's collection is over and it is not complete: the verdict is still the one at
-            # the due period (no data there says so), never an earlier quarter's «on track»
-            at_deadline = True
-            judged = next((x for x in rows if x["period_id"] == r["due_period_id"]), None) or {
-                "period_id": r["due_period_id"], "label": r["due_label"], "end": due_end, "kind": r["due_kind"]}
-        if judged is None:
-            continue
-        later = [x for x in rows if x["end"] > judged["end"] and not complete(x)]
-        collecting = ({"label": later[-1]["label"], "n": later[-1]["n_schools"], "m": m}
-                      if later and later[-1]["n_schools"] is not None else None)
-        base = next((x for x in by_key.get((tid, r["indicator_id"], grp), [])
-                     if x["period_id"] == r["baseline_period_id"] and x["n_schools"] is not None), None)
-        path_start = (tg.group_value(base["value_kind"], base["n_schools"], base["sum_value"], base["sum_numerator"],
-                                     base["sum_denominator"], base["n_flag"])
-                      if base is not None and not counts.measures_change(r) else None)
-        out[r["id"]] = {"period_id": judged["period_id"], "label": judged["label"], "end": judged["end"],
-                        "t": tg.period_t(judged["end"]), "kind": judged["kind"], "collecting": collecting,
-                        "at_deadline": at_deadline, "path_start": path_start}
-    return out
+def _judged_period(r: dict, rows: list[dict], m: int, cut: date, min_cov: float, approved: set[int],
+                   deadline: date | None) -> dict | None:
+    """The period judged for target row r from its group's reporting periods `rows` (m: the
+    group's schools; `approved`: the periods approved over the territory; `deadline`: the due
+    period's own deadline, if set)."""
+    from core.quarters import default_deadline
+
+    kind = period_kind(r)
+    rows_k = [x for x in rows if kind is None or x["kind"] == kind]
+
+    def complete(x: dict) -> bool:
+        return (x["n_schools"] is None or (m > 0 and x["n_schools"] >= min_cov * m - tg.EPS)
+                or x["period_id"] in approved)
+
+    done = [x for x in rows_k if complete(x)]
+    due_end = as_date(r["due_end"]) if r["due_end"] else None
+    judged, at_deadline = (done[-1] if done else None), False
+    due = {"period_id": r["due_period_id"], "label": r["due_label"], "end": due_end, "kind": r["due_kind"]}
+    if due_end is not None and done and done[-1]["end"] > due_end:
+        # the deadline has passed and later data are complete: the verdict is the one at the due period
+        at_deadline = True
+        judged = next((x for x in rows_k if x["period_id"] == r["due_period_id"]), None) or due
+    elif due_end is not None and judged is not None and judged["period_id"] == r["due_period_id"]:
+        at_deadline = True
+    elif due_end is not None and cut > (deadline or default_deadline(due_end)) and (
+            judged is None or judged["end"] < due_end):
+        # the due period's collection is over and it is not complete: the verdict is still the one at
+        # the due period (no data there says so), never an earlier quarter's «on track»
+        at_deadline = True
+        judged = next((x for x in rows_k if x["period_id"] == r["due_period_id"]), None) or due
+    if judged is None:
+        return None
+    later = [x for x in rows_k if x["end"] > judged["end"] and not complete(x)]
+    collecting = ({"label": later[-1]["label"], "n": later[-1]["n_schools"], "m": m}
+                  if later and later[-1]["n_schools"] is not None else None)
+    base = next((x for x in rows if x["period_id"] == r["baseline_period_id"] and x["n_schools"] is not None), None)
+    path_start = (tg.group_value(base["value_kind"], base["n_schools"], base["sum_value"], base["sum_numerator"],
+                                 base["sum_denominator"], base["n_flag"])
+                  if base is not None and not counts.measures_change(r) else None)
+    return {"period_id": judged["period_id"], "label": judged["label"], "end": judged["end"],
+            "t": tg.period_t(judged["end"]), "kind": judged["kind"], "collecting": collecting,
+            "at_deadline": at_deadline, "path_start": path_start}
 
 
 def missing_schools(conn, r: dict, territory_id: int, period_id: int, grp: str) -> list[int]:
@@ -302,34 +338,29 @@ def missing_schools(conn, r: dict, territory_id: int, period_id: int, grp: str) 
     return [x["id"] for x in rows]
 
 
-def periods_to(conn, cut: date) -> dict[int, tuple[str, date, str, float]]:
-    """{period id: (label, end, kind, t)} of the periods ending on or before the cut (a few dozen)."""
-    rows = conn.execute(text('SELECT id, label, "end", kind FROM period WHERE "end" <= :cut'), {"cut": cut}).fetchall()
-    return {x[0]: (x[1], as_date(x[2]), x[3], tg.period_t(as_date(x[2]))) for x in rows}
-
-
 def school_series(conn, school_ids: list[int], indicator_ids: list[int], cut: date,
-                  periods: dict[int, tuple[str, date, str, float]] | None = None,
                   period_ids: list[int] | None = None) -> dict[tuple[int, int], list[tuple[str, Point]]]:
     """{(school id, indicator id): [(the period's kind, Point) ...]} up to the cut, by period end;
-    only the periods `period_ids` when given. `periods`: `periods_to(conn, cut)` when the caller
-    has it. The Points are what a school's Result shows (a municipality's matrix reads thousands)."""
+    only the periods `period_ids` when given. The Points are what a school's Result shows (a
+    municipality's matrix reads thousands: rows as tuples, each period's words made once)."""
     out: dict[tuple[int, int], list[tuple[str, Point]]] = {}
     if not school_ids or not indicator_ids or period_ids == []:
         return out
-    periods = periods if periods is not None else periods_to(conn, cut)
     params: dict = {"sids": sorted(set(school_ids)), "ids": sorted(set(indicator_ids)), "cut": cut}
     only = ""
     if period_ids is not None:
         params["pids"], only = sorted(set(period_ids)), " AND m.period_id IN :pids"
     stmt = text(f"""
-        SELECT m.school_id, m.indicator_id, m.period_id, m.value
+        SELECT m.school_id, m.indicator_id, m.period_id, m.value, p.label, p."end", p.kind
         FROM measurement m JOIN period p ON p.id = m.period_id
         WHERE m.school_id IN :sids AND m.indicator_id IN :ids AND p."end" <= :cut {only}
         ORDER BY p."end" """).bindparams(*(bindparam(k, expanding=True) for k in ("sids", "ids", "pids") if k in params))
-    for sid, iid, pid, value in conn.execute(stmt, params).fetchall():
-        label, end, kind, t = periods[pid]
-        out.setdefault((sid, iid), []).append((kind, Point(pid, label, end, t, value)))
+    periods: dict[int, tuple[str, date, float]] = {}
+    for sid, iid, pid, value, label, end, kind in conn.execute(stmt, params).fetchall():
+        if pid not in periods:
+            periods[pid] = (kind, as_date(end), tg.period_t(as_date(end)))
+        k, e, t = periods[pid]
+        out.setdefault((sid, iid), []).append((k, Point(pid, label, e, t, value)))
     return out
 
 
@@ -493,20 +524,18 @@ def _school_results(conn, trows: list[dict], schools: list[Subject], ctx: _Conte
                     status_only: bool = False) -> dict[tuple[int, Subject], Result]:
     """Each school-level target on each school below its roadmap's territory and in its group,
     compared with the average school of the roadmap's territory. `status_only`: see `evaluate_many`."""
-    info = {x["id"]: x for x in select_rows(
-        conn, "SELECT s.id, s.territory_id, s.is_shnor, s.is_shnsu FROM school s WHERE s.id IN :ids",
-        {"ids": [s.id for s in schools]}, ("ids",))}
-    ancestors: dict[int, set[int]] = {}
-    for x in select_rows(conn, "SELECT ancestor_id, descendant_id FROM territoryclosure WHERE descendant_id IN :t",
-                         {"t": sorted({i["territory_id"] for i in info.values()}) or [-1]}, ("t",)):
-        ancestors.setdefault(x["descendant_id"], set()).add(x["ancestor_id"])
+    info: dict[int, dict] = {}  # school id -> is_shnor, is_shnsu and `over`: the territories it is below
+    for x in select_rows(conn, """
+            SELECT s.id, s.is_shnor, s.is_shnsu, c.ancestor_id FROM school s
+            JOIN territoryclosure c ON c.descendant_id = s.territory_id WHERE s.id IN :ids""",
+            {"ids": [s.id for s in schools]}, ("ids",)):
+        info.setdefault(x["id"], {**x, "over": set()})["over"].add(x["ancestor_id"])
     school_rows = [r for r in trows if r["level"] == "school"]
     # first pass of a matrix: the period judged and the baseline only (all that a status not decided
     # by the forecast depends on)
     pids = sorted({x for r in school_rows for x in (ctx.now.get(r["id"], {}).get("period_id"),
                                                     r["baseline_period_id"]) if x}) if status_only else None
-    own = school_series(conn, [s.id for s in schools], [r["indicator_id"] for r in school_rows], ctx.cut,
-                        period_ids=pids)
+    own = school_series(conn, [s.id for s in schools], [r["indicator_id"] for r in school_rows], ctx.cut, pids)
     avg_rows = series if series is not None else group_series(
         conn, sorted({r["roadmap_territory_id"] for r in trows}), sorted({r["indicator_id"] for r in trows}),
         ["all"], cut=ctx.cut)
@@ -517,8 +546,7 @@ def _school_results(conn, trows: list[dict], schools: list[Subject], ctx: _Conte
                     if p and a["period_id"] == p["period_id"]), None)
         for s in schools:
             i = info.get(s.id)
-            if (i is None or r["roadmap_territory_id"] not in ancestors.get(i["territory_id"], ())
-                    or not in_group(i, r["applies_to"])):
+            if i is None or r["roadmap_territory_id"] not in i["over"] or not in_group(i, r["applies_to"]):
                 continue
             pts = [pt for k, pt in own.get((s.id, r["indicator_id"]), ()) if kind is None or k == kind]
             out[(r["id"], s)] = judge(r, ms, s, ctx.cut, points=pts, now=p, average=avg, prepared=ctx.prepared[r["id"]],
