@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, insert, text
 
 from core import formatting as fmt
 from core import target_counts as counts
@@ -29,6 +29,7 @@ from core.db import DATA_VERSION_KEY
 from core.models import ApprovalFigure, ApprovalSnapshot
 from core.quarters import aware_utc
 from core.targets import evaluation as ev_mod
+from core.targets import kinds
 from core.targets.evaluation import Subject
 from core.targets.rules import Evaluation
 
@@ -168,7 +169,7 @@ def take(s, territory_id: int, period: dict, *, approved_by: int | None, approve
     for f in figures:
         f["snapshot_id"] = snap.id
     if figures:
-        s.execute(ApprovalFigure.__table__.insert(), figures)
+        s.execute(insert(ApprovalFigure), figures)
     return len(figures)
 
 
@@ -333,8 +334,8 @@ def _changes(conn, f: dict) -> list[tuple[int | None, bool, Change]]:
             continue
         parts = []
         if cur["kind"] != old["kind"]:
-            parts.append(f"вид «{voc.TARGET_KIND_LABELS.get(old['kind'], old['kind'])}» → "
-                         f"«{voc.TARGET_KIND_LABELS.get(cur['kind'], cur['kind'])}»")
+            words = kinds.labels()
+            parts.append(f"вид «{words.get(old['kind'], old['kind'])}» → «{words.get(cur['kind'], cur['kind'])}»")
         if cur["value"] != old["value"]:
             parts.append(f"значение {fmt.num(old['value'])} → {fmt.num(cur['value'])}")
         for k, word in (("baseline_period_id", "базовый период"), ("due_period_id", "срок")):
@@ -347,7 +348,7 @@ def _changes(conn, f: dict) -> list[tuple[int | None, bool, Change]]:
             parts.append("этапы изменены")
         if parts:
             out.append((int(tid), False, Change(f"{name}: " + ", ".join(parts), when, who)))
-    names = {}
+    names: dict[int, str] = {}
     for key, old in then["groups"].items():
         cur = now["groups"].get(key, [])
         added, gone = sorted(set(cur) - set(old)), sorted(set(old) - set(cur))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import BindParameter, bindparam, text
 from sqlmodel import Session
 
 from core import target_counts
@@ -86,7 +86,7 @@ def refresh(session: Session, *, territory_ids: Iterable[int] | None = None,
             if not params[col]:
                 return
     where = lambda alias: " ".join(f"AND {alias}.{col} IN :{col}" for col in params)  # noqa: E731
-    binds = [bindparam(k, expanding=True) for k in params]
+    binds: list[BindParameter] = [bindparam(k, expanding=True) for k in params]
     session.execute(text("DELETE FROM measurementsummary WHERE territory_id IN :level " + where("measurementsummary"))
                     .bindparams(bindparam("level", expanding=True), *binds), {"level": sorted(affected), **params})
     insert = text(_INSERT_LEVEL.format(where_m=where("m"), where_x=where("x"))).bindparams(

@@ -141,7 +141,9 @@ def refresh(session, *, territory_ids: set[int] | None, indicator_ids: list[int]
     """Recount the targets of the roadmaps over the given territories (None: all) for the changed
     indicators and periods. A change in a target's baseline period recounts all its periods.
     Runs after the summary refresh (the average school comes from the summary)."""
-    where, params, exp = ["i.level = 'school'", "x.judged_on IN ('school', 'both')"], {}, []
+    where = ["i.level = 'school'", "x.judged_on IN ('school', 'both')"]
+    params: dict = {}
+    exp: list[str] = []
     if territory_ids is not None:
         where.append("r.territory_id IN :tids")
         params["tids"], exp = sorted(territory_ids) or [-1], exp + ["tids"]
@@ -278,7 +280,7 @@ def group_sizes(conn, territory_ids: list[int]) -> dict[tuple[int, str], int]:
 KEPT_COLS = ("n_members", "n", "sv", "sn", "sd", "nf", "bsv", "bsn", "bsd", "bnf")
 
 
-def group_sums_many(executor, items: list[tuple[dict, int, list[int], str]]) -> dict[tuple[int, int, str], dict]:
+def group_sums_many(executor, items: list[tuple[dict, int, list[int], str]]) -> dict[tuple[int, int], dict]:
     """The raw like-for-like sums (n, sv, sn, sd, nf, bsv, bsn, bsd, bnf) and n_members per (item
     index, territory id), for every territory asked, also those where no school reported (n = 0)."""
     out = {}

@@ -159,7 +159,6 @@ def group_series(conn, territory_ids: list[int], indicator_ids: list[int], grps:
         params["cut"] = cut
         extra += ' AND p."end" <= :cut'
     if pairs is not None:  # only these (indicator, group) pairs: one indexed read per group
-        out: dict = {}
         by_grp: dict[str, set[int]] = {}
         for i, g in pairs:
             by_grp.setdefault(g, set()).add(i)
@@ -665,7 +664,8 @@ def _group_values(conn, trows: list[dict], subjects: list[Subject], now: dict[in
     school_rows = [r for r in trows if r["id"] in now and r["level"] == "school"]
     kept = counts.kept_group_values(conn, [r["id"] for r in school_rows], [s.id for s in subjects],
                                     [now[r["id"]]["period_id"] for r in school_rows])
-    out, live = {}, {}
+    out: dict = {}
+    live: dict[tuple[int, str], tuple[dict, int, list[int], str]] = {}
     for r in school_rows:
         pid = now[r["id"]]["period_id"]
         for s in subjects:

@@ -345,47 +345,48 @@ def evaluate(
         if m and n < min_coverage * m - EPS:
             return Evaluation("no_data", reason=(f"данные {n} из {m} {_schools_genitive(m)} — меньше {round(100 * min_coverage)} %; "
                                                  "по неполным данным статус не ставится"), **common)
-    status, reason, flags = _status(spec, value, baseline, tv, expected, step, forecast, t_now, t_due)
-    return Evaluation(status, reason=reason, **flags, **common)
+    status, reason, meets_target, uses_forecast = _status(spec, value, baseline, tv, expected, step, forecast, t_now,
+                                                          t_due)
+    return Evaluation(status, reason=reason, meets_target=meets_target, uses_forecast=uses_forecast, **common)
 
 
 def _status(spec: TargetSpec, value: float | None, baseline: float | None, tv: float | None,
             expected: float | None, step: float | None, forecast: float | None, t_now: float,
-            t_due: float | None) -> tuple[str, str, dict[str, bool]]:
-    """(status, reason, {meets_target, uses_forecast} where set): the status rule of the module
+            t_due: float | None) -> tuple[str, str, bool, bool]:
+    """(status, reason, meets the target, the forecast decided): the status rule of the module
     docstring, after the coverage."""
     d = spec.direction
     if value is None:
-        return "no_data", "нет значения за период", {}
+        return "no_data", "нет значения за период", False, False
     if zero_base_increase(spec, baseline):
         assert baseline is not None
         if value > baseline + EPS:
-            return "achieved", "база 0: засчитывается любой рост, рост есть", {"meets_target": True}
+            return "achieved", "база 0: засчитывается любой рост, рост есть", True, False
         due_passed = t_due is not None and t_now >= t_due - EPS
         return ("off_track" if due_passed else "at_risk",
-                "база 0: рост в процентах от нуля не измерить, засчитывается любой рост — роста пока нет", {})
+                "база 0: рост в процентах от нуля не измерить, засчитывается любой рост — роста пока нет", False, False)
     if tv is None:
         return "no_data", ("нет среднего по территории" if spec.registry_kind.uses_average
-                           else "нет базового значения"), {}
+                           else "нет базового значения"), False, False
     if meets(value, tv, d):
-        return "achieved", "целевое значение достигнуто", {"meets_target": True}
+        return "achieved", "целевое значение достигнуто", True, False
     if t_due is not None and t_now >= t_due - EPS:
-        return "off_track", "срок прошёл, цель не достигнута", {}
+        return "off_track", "срок прошёл, цель не достигнута", False, False
     forecast_ok = forecast is not None and meets(forecast, tv, d)
-    by_forecast = {"uses_forecast": True}  # from here on the forecast decides the status
     if expected is not None:
         if meets(value, expected, d):
-            return "on_track", "не ниже ожидаемого по плану значения", {}
+            return "on_track", "не ниже ожидаемого по плану значения", False, False
         if step is not None and (expected - value) * d <= AT_RISK_SHARE * step + EPS:
-            return "at_risk", "немного ниже ожидаемого значения", {}
+            return "at_risk", "немного ниже ожидаемого значения", False, False
+        # from here on the forecast decides the status
         if forecast_ok:
-            return "at_risk", "заметно ниже ожидаемого значения, но прогноз к сроку достигает цели", by_forecast
-        return "off_track", "заметно ниже ожидаемого значения", by_forecast
+            return "at_risk", "заметно ниже ожидаемого значения, но прогноз к сроку достигает цели", False, True
+        return "off_track", "заметно ниже ожидаемого значения", False, True
     if forecast is not None:
         if forecast_ok:
-            return "on_track", "прогноз к сроку достигает цели", by_forecast
-        return "off_track", "прогноз к сроку не достигает цели", by_forecast
-    return "at_risk", "цель ещё не достигнута, траекторию оценить нельзя", by_forecast
+            return "on_track", "прогноз к сроку достигает цели", False, True
+        return "off_track", "прогноз к сроку не достигает цели", False, True
+    return "at_risk", "цель ещё не достигнута, траекторию оценить нельзя", False, True
 
 
 def group_value(value_kind: str, n_schools: int, sum_value: float, sum_num: float, sum_den: float,
