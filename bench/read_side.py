@@ -139,11 +139,11 @@ def main(names: list[str]) -> None:
                               ("apptest_new", new)):
             rows.append((name, info["schools"], info["measurements"], metric, value, GOALS.get((metric, name))))
     print()
-    print(f"{'scale':<13}{'schools':>8}{'rows':>12}  {'measure':<14}{'median':>10}{'goal':>10}  verdict")
+    print(f"{'scale':<18}{'schools':>8}{'rows':>12}  {'measure':<14}{'median':>10}{'goal':>10}  verdict")
     for name, n, m, metric, value, goal in rows:
         verdict = "" if goal is None else ("met" if value <= goal else "MISSED")
         goal_s = "—" if goal is None else f"{goal * 1000:.0f} ms"
-        print(f"{name:<13}{n:>8,}{m:>12,}  {metric:<14}{value * 1000:>7.1f} ms{goal_s:>10}  {verdict}")
+        print(f"{name:<18}{n:>8,}{m:>12,}  {metric:<14}{value * 1000:>7.1f} ms{goal_s:>10}  {verdict}")
 
 
 if __name__ == "__main__":
