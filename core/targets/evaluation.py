@@ -438,12 +438,14 @@ def _judged(r: dict, spec: tg.TargetSpec, times: tuple, cut: date, pts: list[Poi
 def judge(r: dict, milestones: list[dict], subject: Subject, cut: date, *, series: Sequence[dict] = (),
           now: dict | None, average: float | None, like: dict | None = None, n_members: int | None = None,
           missing: Sequence[int] = (), min_coverage: float | None = None, prepared: tuple | None = None,
-          path_start: float | None = None, points: Sequence[Point] | None = None) -> Result:
+          path_start: float | None = None, points: Sequence[Point] | None = None, memo: dict | None = None) -> Result:
     """A target on one subject's series (rows with period_id, label, end, kind, t, value and, for a
     group, n_schools; or `points`, a school's Points of the target's period kind up to the cut) at
     the period judged `now`; `like` (n, value, baseline) and `n_members` for a group. `prepared`:
     (spec, t_base, t_due, t_cut) when the caller judges many subjects. `path_start`: the group's
-    baseline, for a school without its own on a level target."""
+    baseline, for a school without its own on a level target. `memo`: evaluations by (target, the
+    series' values), for a caller judging many schools on one target with the same period judged,
+    average and path start (the rules are pure: equal values, equal evaluation)."""
     spec, t_base, t_due, t_cut = prepared or (*counts.spec_and_times(r, milestones), tg.period_t(cut))
     min_cov = get_settings().min_coverage if min_coverage is None else min_coverage
     is_group = like is not None or n_members is not None
@@ -455,8 +457,13 @@ def judge(r: dict, milestones: list[dict], subject: Subject, cut: date, *, serie
         like = like or {"n": 0, "value": None, "baseline": None}
         coverage = (like["n"], n_members or 0)
         pts, baseline = _like_for_like_points(r, spec, pts, now, like, n_members or 0)
-    ev = _judged(r, spec, (t_base, t_due, t_cut), cut, pts, now, baseline=baseline, average=average,
-                 coverage=coverage, missing_ids=tuple(missing), min_coverage=min_cov, path_start=path_start)
+    key = (r["id"], tuple((p.t, p.value) for p in pts)) if memo is not None else None
+    ev = memo.get(key) if memo is not None else None
+    if ev is None:
+        ev = _judged(r, spec, (t_base, t_due, t_cut), cut, pts, now, baseline=baseline, average=average,
+                     coverage=coverage, missing_ids=tuple(missing), min_coverage=min_cov, path_start=path_start)
+        if memo is not None:
+            memo[key] = ev
     basis = None
     if ev.forecast is not None and ev.forecast_ts:
         first, last = _label_at(pts, ev.forecast_ts[0]), _label_at(pts, ev.forecast_ts[-1])
@@ -539,6 +546,7 @@ def _school_results(conn, trows: list[dict], schools: list[Subject], ctx: _Conte
         conn, sorted({r["roadmap_territory_id"] for r in trows}), sorted({r["indicator_id"] for r in trows}),
         ["all"], cut=ctx.cut)
     out: dict[tuple[int, Subject], Result] = {}
+    memo: dict = {}  # schools with the same values on a target get the same evaluation
     for r in school_rows:
         p, kind, ms = ctx.now.get(r["id"]), period_kind(r), ctx.milestones.get(r["id"], [])
         avg = next((a["average"] for a in avg_rows.get((r["roadmap_territory_id"], r["indicator_id"], "all"), [])
@@ -549,7 +557,8 @@ def _school_results(conn, trows: list[dict], schools: list[Subject], ctx: _Conte
                 continue
             pts = [pt for k, pt in own.get((s.id, r["indicator_id"]), ()) if kind is None or k == kind]
             out[(r["id"], s)] = judge(r, ms, s, ctx.cut, points=pts, now=p, average=avg, prepared=ctx.prepared[r["id"]],
-                                      min_coverage=ctx.min_coverage, path_start=p.get("path_start") if p else None)
+                                      min_coverage=ctx.min_coverage, path_start=p.get("path_start") if p else None,
+                                      memo=memo)
     again = [k for k, res in out.items() if status_only and res.evaluation.uses_forecast]
     if again:  # second pass: the whole series where the forecast decides the status
         redo = _school_results(conn, [r for r in school_rows if r["id"] in {x for x, _ in again}],
