@@ -13,7 +13,7 @@ from core import target_counts
 GROUPS = ("all", "shnor", "shnsu", "target")
 
 _GROUPS_SQL = "SELECT 'all' AS grp UNION ALL SELECT 'shnor' UNION ALL SELECT 'shnsu' UNION ALL SELECT 'target'"
-_GROUP_COND = {"all": "1=1", "shnor": "s.is_shnor", "shnsu": "s.is_shnsu", "target": "(s.is_shnor OR s.is_shnsu)"}
+_GROUP_COND = target_counts.GROUP_SQL  # the groups in SQL, in the order of GROUPS
 # One pass over a territory's measurements: every group's sums side by side (conditional
 # aggregation), then one row per group that has any measurement (`r_<group>` > 0). Four times
 # fewer rows to group than joining each measurement to each of its groups.

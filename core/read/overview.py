@@ -238,7 +238,8 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
         milestones = counts.milestones_of(conn, [r["id"] for r in trows])
         # the territory's series up to the cut, read once: the period judged, the tiles, the average
         top_series = ev_mod.group_series(conn, [territory_id], sorted({r["indicator_id"] for r in trows}),
-                                         sorted({r["applies_to"] for r in trows} | {"all", "territory"}), cut=cut)
+                                         sorted({r["applies_to"] for r in trows} | {"all", "territory"}), cut=cut,
+                                         territory_level=[r["indicator_id"] for r in trows if r["level"] == "territory"])
         all_sizes = counts.group_sizes(conn, [territory_id])
         sizes = {g: all_sizes.get((territory_id, g), 0) for g in counts.GROUP_SQL}
         now = ev_mod.judged_periods(conn, trows, cut, top_series, sizes=all_sizes)

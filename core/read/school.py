@@ -93,7 +93,8 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
         # compared with the average school of the territory whose roadmap sets the target; read once
         groups = ev_mod.group_series(conn, sorted({r["roadmap_territory_id"] for r in trows}),
                                      sorted({r["indicator_id"] for r in trows}),
-                                     sorted({"all", "territory"} | {r["applies_to"] for r in trows}), cut=cut)
+                                     sorted({"all", "territory"} | {r["applies_to"] for r in trows}), cut=cut,
+                                     territory_level=[])  # a school's targets are on school-level indicators
         now = ev_mod.judged_periods(conn, trows, cut, groups)
         results = ev_mod.evaluate_many(conn, trows, [subject], cut, now=now, series=groups)
         results, frozen = approval.overlay(conn, results)  # an approved period shows what was approved

@@ -139,11 +139,12 @@ def group_of(r: dict, subject: Subject) -> str:
 
 def group_series(conn, territory_ids: list[int], indicator_ids: list[int], grps: list[str] | None = None,
                  period_ids: list[int] | None = None, cut: date | None = None,
-                 pairs: list[tuple[int, str]] | None = None) -> dict:
+                 pairs: list[tuple[int, str]] | None = None, territory_level: list[int] | None = None) -> dict:
     """{(territory_id, indicator_id, grp): [row...]} from the summary (every level of the tree),
     plus territory-level measurements under grp 'territory'; optionally only some groups, periods,
     and periods ending on or before `cut`. Rows: period_id, label, end, kind, t, value (the group),
-    average (the average school), n_schools, sum_numerator, sum_denominator."""
+    average (the average school), n_schools, sum_numerator, sum_denominator. `territory_level`: which
+    of the indicators are territory-level, when the caller knows (target rows say it)."""
     out: dict[tuple[int, int, str], list[dict]] = {}
     if not indicator_ids or not territory_ids:
         return out
@@ -182,9 +183,11 @@ def group_series(conn, territory_ids: list[int], indicator_ids: list[int], grps:
             t_cache[r["period_id"]] = (as_date(r["end"]), tg.period_t(as_date(r["end"])))
         r["end"], r["t"] = t_cache[r["period_id"]]
         out.setdefault((r["territory_id"], r["indicator_id"], r["grp"]), []).append(r)
-    level_ids = [r["id"] for r in select_rows(conn, "SELECT id FROM indicator WHERE level = 'territory' AND id IN :ids",
-                                        {"ids": params["ids"]}, ("ids",))]
-    if level_ids and (grps is None or "territory" in grps):
+    if grps is not None and "territory" not in grps:
+        return out
+    level_ids = territory_level if territory_level is not None else [r["id"] for r in select_rows(
+        conn, "SELECT id FROM indicator WHERE level = 'territory' AND id IN :ids", {"ids": params["ids"]}, ("ids",))]
+    if level_ids:
         cut_sql = ' AND p."end" <= :cut' if cut is not None else ""
         for r in select_rows(conn, f"""
                 SELECT m.territory_id, m.indicator_id, m.value, m.numerator, m.denominator, p.id AS period_id,
