@@ -165,9 +165,11 @@ class Overview:
         return None if row is None else row.status(target_id)
 
 
-def roadmap_info(scope: Scope, roadmap_id: int, engine: Engine | None = None) -> Roadmap:
+def roadmap_info(scope: Scope, roadmap_id: int, engine: Engine | None = None, conn=None) -> Roadmap:
+    """The roadmap if the user may see it; refused (and logged) otherwise. `conn`: a connection to
+    read with (the caller's)."""
     engine = engine or get_engine()
-    rows = access.rows(engine, """
+    rows = access.rows(conn if conn is not None else engine, """
         SELECT r.id, r.code, r.title, r.year_from, r.year_to, r.approved_by, r.goal, r.is_demo,
                r.territory_id, t.name AS territory
         FROM roadmap r JOIN territory t ON t.id = r.territory_id
@@ -178,17 +180,18 @@ def roadmap_info(scope: Scope, roadmap_id: int, engine: Engine | None = None) ->
     return Roadmap(**{**r, "is_demo": bool(r["is_demo"])})
 
 
-def children(engine: Engine, territory_id: int, scope: Scope) -> list[dict]:
-    """The member territories (one level down) of a territory that the user sees: id, name."""
-    return access.rows(engine, """
+def children(executor, territory_id: int, scope: Scope) -> list[dict]:
+    """The member territories (one level down) of a territory that the user sees: id, name.
+    executor: an Engine or a Connection."""
+    return access.rows(executor, """
         SELECT t.id, t.name FROM territoryclosure c JOIN territory t ON t.id = c.descendant_id
         WHERE c.ancestor_id = :tid AND c.depth = 1 AND t.id IN ({territories}) ORDER BY t.name""", scope,
                        {"tid": territory_id})
 
 
-def _schools(engine: Engine, territory_id: int, scope: Scope) -> list[dict]:
+def _schools(conn, territory_id: int, scope: Scope) -> list[dict]:
     """The territory's schools the user sees, in natural order (each with its `natural_key`)."""
-    rows = access.rows(engine, """
+    rows = access.rows(conn, """
         SELECT id, code, name, short_name, is_shnor, is_shnsu, is_leader, is_demo
         FROM school WHERE territory_id = :tid AND id IN ({schools}) ORDER BY short_name""", scope,
                        {"tid": territory_id})
@@ -224,16 +227,16 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
     the status matrix: schools x targets for a municipality, its member territories x targets for
     a region or a country."""
     engine = engine or get_engine()
-    rm = roadmap_info(scope, roadmap_id, engine)
-    if not scope.sees_whole_territory:
-        raise deny(scope, "обзор территории доступен руководителю управления, методисту и администратору",
-                   engine)
-    territory_id = rm.territory_id
     cut = as_of or settings.today(engine)
-    top = ev_mod.Subject.territory(territory_id)
-    kids = children(engine, territory_id, scope)
-    schools = [] if kids else _schools(engine, territory_id, scope)
-    with engine.connect() as conn:
+    with engine.connect() as conn:  # one connection for every read
+        rm = roadmap_info(scope, roadmap_id, engine, conn)
+        if not scope.sees_whole_territory:
+            raise deny(scope, "обзор территории доступен руководителю управления, методисту и администратору",
+                       engine)
+        territory_id = rm.territory_id
+        top = ev_mod.Subject.territory(territory_id)
+        kids = children(conn, territory_id, scope)
+        schools = [] if kids else _schools(conn, territory_id, scope)
         trows = ev_mod.target_rows(conn, roadmap_id=roadmap_id)
         milestones = counts.milestones_of(conn, [r["id"] for r in trows])
         # the territory's series up to the cut, read once: the period judged, the tiles, the average
@@ -297,7 +300,7 @@ def _card(r: dict, res: Result, top: ev_mod.Subject, top_series: dict, territory
         milestones=tuple(Milestone(m["label"], as_date(m["end"]), m["value"], m["note"])
                          for m in milestones.get(r["id"], [])),
         n_schools=n_schools, n_meeting=n_meeting, lagging=tuple(lagging),
-        column=columns[r["id"]], coverage=fmt.coverage(e.n_reported, e.n_members),
+        column=columns[r["id"]], coverage=res.coverage_text,
         missing=tuple(missing), forecast_basis=res.forecast_basis, notes=verdict_notes(res, r["unit"], missing),
         **_shown_figures(r, res, grp, top_series, top.id, territory, sizes), approval=approved)
 

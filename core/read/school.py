@@ -68,9 +68,10 @@ class SchoolView:
     groups: tuple[str, ...] = ()  # «Триада 1: Золотонивская СШ, Красовская СШ, …»
 
 
-def school(scope: Scope, school_id: int, engine: Engine) -> School:
-    """The school if the user may see it; refused (and logged) otherwise."""
-    rows = access.rows(engine, f"""
+def school(scope: Scope, school_id: int, engine: Engine, conn=None) -> School:
+    """The school if the user may see it; refused (and logged) otherwise. `conn`: a connection to
+    read with (the caller's)."""
+    rows = access.rows(conn if conn is not None else engine, f"""
         SELECT {SCHOOL_COLUMNS} FROM school s JOIN territory t ON t.id = s.territory_id
         WHERE s.id = :sid AND s.id IN ({{schools}})""", scope, {"sid": school_id})
     if not rows:
@@ -83,10 +84,10 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
     """One school against its own targets (from its own baseline) and the territory average, as
     of the cut `as_of` (default: today); activities overdue as of the cut."""
     engine = engine or get_engine()
-    s = school(scope, school_id, engine)
     cut = as_of or settings.today(engine)
     subject = ev_mod.Subject.school(school_id)
-    with engine.connect() as conn:
+    with engine.connect() as conn:  # one connection for every read
+        s = school(scope, school_id, engine, conn)
         flags = {"is_shnor": s.is_shnor, "is_shnsu": s.is_shnsu}
         trows = sorted((r for r in ev_mod.target_rows(conn, judged_below=s.territory_id)
                         if counts.in_group(flags, r["applies_to"])), key=lambda r: (r["roadmap_id"], r["number"]))
@@ -113,7 +114,7 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
                 ORDER BY g.id, s.short_name""", {"sid": school_id}):
             members.setdefault(r["name"], []).append(r["short_name"])
         risks = _risks(conn, school_id)
-        activities = _activities(conn, school_id, s.territory_id, as_of or today or settings.today(engine))
+        activities = _activities(conn, school_id, s.territory_id, as_of or today or cut)
     out = []
     for r in trows:
         res = results.get((r["id"], subject))

@@ -104,7 +104,7 @@ class Result:
         e = self.evaluation
         if e.n_members is None:
             return None
-        return fmt.coverage(e.n_reported, e.n_members)
+        return _coverage_words(e.n_reported or 0, e.n_members)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,7 +371,8 @@ def school_series(conn, school_ids: list[int], indicator_ids: list[int], cut: da
 # ---------------------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=4096)
 def _coverage_words(n: int, m: int) -> str:
-    return fmt.coverage(n, m)
+    """fmt.coverage, said once per pair (babel's numbers are the dearest part of a screen's words)."""
+    return fmt.coverage(n, m) or ""
 
 
 def _series_points(series: Sequence[dict], kind: str | None, lim: float, n_members: int | None,
