@@ -541,24 +541,24 @@ def _school_results(conn, trows: list[dict], schools: list[Subject], ctx: _Conte
             {"ids": [s.id for s in schools]}, ("ids",)):
         info.setdefault(x["id"], {**x, "over": set()})["over"].add(x["ancestor_id"])
     school_rows = [r for r in trows if r["level"] == "school"]
+    # each target on the schools below its roadmap's territory and in its group
+    judged = [(r, [s for s in schools if (i := info.get(s.id)) is not None and r["roadmap_territory_id"] in i["over"]
+                   and in_group(i, r["applies_to"])]) for r in school_rows]
     # first pass of a matrix: the period judged and the baseline only (all that a status not decided
     # by the forecast depends on)
     pids = sorted({x for r in school_rows for x in (ctx.now.get(r["id"], {}).get("period_id"),
                                                     r["baseline_period_id"]) if x}) if status_only else None
-    own = school_series(conn, [s.id for s in schools], [r["indicator_id"] for r in school_rows], ctx.cut, pids)
+    own = _series_of(conn, judged, ctx.cut, pids)
     avg_rows = series if series is not None else group_series(
         conn, sorted({r["roadmap_territory_id"] for r in trows}), sorted({r["indicator_id"] for r in trows}),
         ["all"], cut=ctx.cut)
     out: dict[tuple[int, Subject], Result] = {}
     memo: dict = {}  # schools with the same values on a target get the same evaluation
-    for r in school_rows:
+    for r, subjects in judged:
         p, kind, ms = ctx.now.get(r["id"]), period_kind(r), ctx.milestones.get(r["id"], [])
         avg = next((a["average"] for a in avg_rows.get((r["roadmap_territory_id"], r["indicator_id"], "all"), [])
                     if p and a["period_id"] == p["period_id"]), None)
-        for s in schools:
-            i = info.get(s.id)
-            if i is None or r["roadmap_territory_id"] not in i["over"] or not in_group(i, r["applies_to"]):
-                continue
+        for s in subjects:
             pts = [pt for k, pt in own.get((s.id, r["indicator_id"]), ()) if kind is None or k == kind]
             out[(r["id"], s)] = judge(r, ms, s, ctx.cut, points=pts, now=p, average=avg, prepared=ctx.prepared[r["id"]],
                                       min_coverage=ctx.min_coverage, path_start=p.get("path_start") if p else None,
@@ -568,6 +568,23 @@ def _school_results(conn, trows: list[dict], schools: list[Subject], ctx: _Conte
         redo = _school_results(conn, [r for r in school_rows if r["id"] in {x for x, _ in again}],
                                sorted({s for _, s in again}, key=lambda s: s.id), ctx, avg_rows)
         out.update({k: redo[k] for k in again})
+    return out
+
+
+def _series_of(conn, judged: list[tuple[dict, list[Subject]]], cut: date, period_ids: list[int] | None
+               ) -> dict[tuple[int, int], list[tuple[str, Point]]]:
+    """`school_series` of each school for the indicators of the targets it is judged on: one read per
+    set of indicators (a school outside a target's group reads nothing for that target)."""
+    need: dict[int, set[int]] = {}
+    for r, subjects in judged:
+        for s in subjects:
+            need.setdefault(s.id, set()).add(r["indicator_id"])
+    by_set: dict[frozenset[int], list[int]] = {}
+    for sid, inds in need.items():
+        by_set.setdefault(frozenset(inds), []).append(sid)
+    out: dict[tuple[int, int], list[tuple[str, Point]]] = {}
+    for inds, sids in by_set.items():
+        out.update(school_series(conn, sids, sorted(inds), cut, period_ids))
     return out
 
 
