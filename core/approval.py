@@ -20,14 +20,16 @@ import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, insert, text
 
 from core import formatting as fmt
+from core import target_counts as counts
 from core import vocabulary as voc
 from core.db import DATA_VERSION_KEY
 from core.models import ApprovalFigure, ApprovalSnapshot
 from core.quarters import aware_utc
 from core.targets import evaluation as ev_mod
+from core.targets import kinds
 from core.targets.evaluation import Subject
 from core.targets.rules import Evaluation
 
@@ -43,13 +45,6 @@ HOW_COUNTED = (
     "когда внёс, какое значение заменено и причину исправления.")
 
 
-def _rows(conn, sql: str, params: dict, expanding: tuple[str, ...] = ()) -> list[dict]:
-    stmt = text(sql)
-    if expanding:
-        stmt = stmt.bindparams(*[bindparam(n, expanding=True) for n in expanding])
-    return [dict(r._mapping) for r in conn.execute(stmt, params)]
-
-
 # ---------------------------------------------------------------------------------------------
 # What the figures are computed from
 # ---------------------------------------------------------------------------------------------
@@ -59,28 +54,28 @@ def basis(conn, roadmap_ids: list[int]) -> dict:
     and what `changes` compares with now."""
     ids = sorted(set(roadmap_ids)) or [-1]
     roadmaps = {str(r["id"]): {"upload_id": r["upload_id"], "territory_id": r["territory_id"]}
-                for r in _rows(conn, "SELECT id, upload_id, territory_id FROM roadmap WHERE id IN :ids", {"ids": ids},
+                for r in counts.select_rows(conn, "SELECT id, upload_id, territory_id FROM roadmap WHERE id IN :ids", {"ids": ids},
                                ("ids",))}
     targets = {}
-    for r in _rows(conn, """SELECT id, roadmap_id, number, kind, value, baseline_period_id, due_period_id, applies_to,
+    for r in counts.select_rows(conn, """SELECT id, roadmap_id, number, kind, value, baseline_period_id, due_period_id, applies_to,
                                    judged_on FROM target WHERE roadmap_id IN :ids ORDER BY id""", {"ids": ids}, ("ids",)):
         targets[str(r["id"])] = {k: r[k] for k in ("roadmap_id", "number", "kind", "value", "baseline_period_id",
                                                    "due_period_id", "applies_to", "judged_on")}
         targets[str(r["id"])]["milestones"] = []
     if targets:
-        for m in _rows(conn, "SELECT target_id, period_id, value FROM targetmilestone WHERE target_id IN :ids "
+        for m in counts.select_rows(conn, "SELECT target_id, period_id, value FROM targetmilestone WHERE target_id IN :ids "
                              "ORDER BY target_id, period_id", {"ids": [int(t) for t in targets]}, ("ids",)):
             targets[str(m["target_id"])]["milestones"].append([m["period_id"], m["value"]])
     wanted = {(v["territory_id"], t["applies_to"]) for t in targets.values()
               for v in [roadmaps.get(str(t["roadmap_id"]))] if v}
     groups: dict[str, list[int]] = {f"{t}:{g}": [] for t, g in wanted}
     if wanted:
-        for s in _rows(conn, """SELECT s.id, s.is_shnor, s.is_shnsu, cl.ancestor_id FROM school s
+        for s in counts.select_rows(conn, """SELECT s.id, s.is_shnor, s.is_shnsu, cl.ancestor_id FROM school s
                                 JOIN territoryclosure cl ON cl.descendant_id = s.territory_id
                                 WHERE cl.ancestor_id IN :t ORDER BY s.id""",
                        {"t": sorted({t for t, _ in wanted})}, ("t",)):
             for t, g in wanted:
-                if t == s["ancestor_id"] and ev_mod._in_group(s, g):
+                if t == s["ancestor_id"] and counts.in_group(s, g):
                     groups[f"{t}:{g}"].append(s["id"])
     return {"roadmaps": roadmaps, "targets": targets, "groups": groups}
 
@@ -89,7 +84,7 @@ def basis(conn, roadmap_ids: list[int]) -> dict:
 # Take and discard (inside the approval's / the unlock's transaction)
 # ---------------------------------------------------------------------------------------------
 def _roadmaps_below(conn, territory_id: int) -> list[dict]:
-    return _rows(conn, """SELECT r.id, r.territory_id FROM roadmap r
+    return counts.select_rows(conn, """SELECT r.id, r.territory_id FROM roadmap r
                           JOIN territoryclosure cl ON cl.descendant_id = r.territory_id
                           WHERE cl.ancestor_id = :t ORDER BY r.id""", {"t": territory_id})
 
@@ -97,9 +92,9 @@ def _roadmaps_below(conn, territory_id: int) -> list[dict]:
 def subjects_of(conn, territory_id: int) -> list[Subject]:
     """What a roadmap of the territory is shown on: the territory (tiles), its member territories
     (a region's matrix) and every school below it (a municipality's matrix, the school pages)."""
-    kids = _rows(conn, "SELECT descendant_id FROM territoryclosure WHERE ancestor_id = :t AND depth = 1",
+    kids = counts.select_rows(conn, "SELECT descendant_id FROM territoryclosure WHERE ancestor_id = :t AND depth = 1",
                  {"t": territory_id})
-    schools = _rows(conn, """SELECT s.id FROM school s JOIN territoryclosure cl ON cl.descendant_id = s.territory_id
+    schools = counts.select_rows(conn, """SELECT s.id FROM school s JOIN territoryclosure cl ON cl.descendant_id = s.territory_id
                              WHERE cl.ancestor_id = :t ORDER BY s.id""", {"t": territory_id})
     return ([Subject.territory(territory_id)] + [Subject.territory(k["descendant_id"]) for k in kids]
             + [Subject.school(s["id"]) for s in schools])
@@ -174,7 +169,7 @@ def take(s, territory_id: int, period: dict, *, approved_by: int | None, approve
     for f in figures:
         f["snapshot_id"] = snap.id
     if figures:
-        s.execute(ApprovalFigure.__table__.insert(), figures)
+        s.execute(insert(ApprovalFigure), figures)
     return len(figures)
 
 
@@ -252,21 +247,23 @@ def overlay(conn, results: dict) -> tuple[dict, dict]:
     wanted = {k: res for k, res in results.items() if res is not None and res.period_id is not None}
     if not wanted:
         return results, {}
-    by_kind: dict[str, set[int]] = {}
+    by_kind: dict[str, set[int]] = {"school": set(), "territory": set()}
     for (tid, subj) in wanted:
-        by_kind.setdefault(subj.kind, set()).add(subj.id)
-    tids = sorted({tid for tid, _ in wanted})
-    found: dict[tuple, dict] = {}
-    for kind, sids in by_kind.items():
-        for f in _rows(conn, """
-                SELECT f.*, s.approved_at, s.basis, s.territory_id AS snap_territory, s.id AS snap_id, s.cut AS snap_cut,
-                       s.period_id AS snap_period,
-                       p.label AS quarter_label, u.full_name AS approver, u.login AS approver_login
-                FROM approvalfigure f JOIN approvalsnapshot s ON s.id = f.snapshot_id
-                JOIN period p ON p.id = s.period_id LEFT JOIN "user" u ON u.id = s.approved_by
-                WHERE f.target_id IN :tids AND f.subject_kind = :k AND f.subject_id IN :sids
-                ORDER BY s.approved_at, s.id""", {"tids": tids, "k": kind, "sids": sorted(sids)}, ("tids", "sids")):
-            found.setdefault((f["target_id"], kind, f["subject_id"], f["period_id"]), []).append(f)
+        by_kind[subj.kind].add(subj.id)
+    found: dict[tuple, list[dict]] = {}
+    for f in counts.select_rows(conn, """
+            SELECT f.*, s.approved_at, s.basis, s.territory_id AS snap_territory, s.id AS snap_id, s.cut AS snap_cut,
+                   s.period_id AS snap_period,
+                   p.label AS quarter_label, u.full_name AS approver, u.login AS approver_login
+            FROM approvalfigure f JOIN approvalsnapshot s ON s.id = f.snapshot_id
+            JOIN period p ON p.id = s.period_id LEFT JOIN "user" u ON u.id = s.approved_by
+            WHERE f.target_id IN :tids AND ((f.subject_kind = 'school' AND f.subject_id IN :schools)
+                                            OR (f.subject_kind = 'territory' AND f.subject_id IN :territories))
+            ORDER BY s.approved_at, s.id""", {"tids": sorted({tid for tid, _ in wanted}),
+                                              "schools": sorted(by_kind["school"]) or [-1],
+                                              "territories": sorted(by_kind["territory"]) or [-1]},
+            ("tids", "schools", "territories")):
+        found.setdefault((f["target_id"], f["subject_kind"], f["subject_id"], f["period_id"]), []).append(f)
     if not found:
         return results, {}
     out, approved, changes, bases = dict(results), {}, {}, {}
@@ -304,7 +301,7 @@ def _changes(conn, f: dict) -> list[tuple[int | None, bool, Change]]:
     then = json.loads(f["basis"])
     rm_ids = [int(r) for r in then["roadmaps"]]
     now = basis(conn, rm_ids)
-    events = _rows(conn, """
+    events = counts.select_rows(conn, """
         SELECT e.at, e.login, e.object_id, u.full_name FROM auditevent e LEFT JOIN "user" u ON u.id = e.user_id
         WHERE e.action IN ('roadmap_replaced', 'roadmap_loaded') AND e.object_type = 'roadmap' AND e.at > :at
         ORDER BY e.id""", {"at": f["approved_at"]})
@@ -319,7 +316,7 @@ def _changes(conn, f: dict) -> list[tuple[int | None, bool, Change]]:
             e = max((x for xs in reloads.values() for x in xs), key=lambda x: str(x["at"]))
         return (aware_utc(e["at"]), e["full_name"] or e["login"]) if e else (None, None)
 
-    labels = {r["id"]: r["label"] for r in _rows(conn, "SELECT id, label FROM period", {})}
+    labels = {r["id"]: r["label"] for r in counts.select_rows(conn, "SELECT id, label FROM period", {})}
     out: list[tuple[int | None, bool, Change]] = []
     for rid, old in then["roadmaps"].items():
         cur = now["roadmaps"].get(rid)
@@ -337,8 +334,8 @@ def _changes(conn, f: dict) -> list[tuple[int | None, bool, Change]]:
             continue
         parts = []
         if cur["kind"] != old["kind"]:
-            parts.append(f"вид «{voc.TARGET_KIND_LABELS.get(old['kind'], old['kind'])}» → "
-                         f"«{voc.TARGET_KIND_LABELS.get(cur['kind'], cur['kind'])}»")
+            words = kinds.labels()
+            parts.append(f"вид «{words.get(old['kind'], old['kind'])}» → «{words.get(cur['kind'], cur['kind'])}»")
         if cur["value"] != old["value"]:
             parts.append(f"значение {fmt.num(old['value'])} → {fmt.num(cur['value'])}")
         for k, word in (("baseline_period_id", "базовый период"), ("due_period_id", "срок")):
@@ -351,14 +348,14 @@ def _changes(conn, f: dict) -> list[tuple[int | None, bool, Change]]:
             parts.append("этапы изменены")
         if parts:
             out.append((int(tid), False, Change(f"{name}: " + ", ".join(parts), when, who)))
-    names = {}
+    names: dict[int, str] = {}
     for key, old in then["groups"].items():
         cur = now["groups"].get(key, [])
         added, gone = sorted(set(cur) - set(old)), sorted(set(old) - set(cur))
         if not added and not gone:
             continue
         if not names:
-            names = {r["id"]: r["short_name"] for r in _rows(conn, "SELECT id, short_name FROM school", {})}
+            names = {r["id"]: r["short_name"] for r in counts.select_rows(conn, "SELECT id, short_name FROM school", {})}
         terr, grp = key.split(":")
         rid = next((int(r) for r, v in then["roadmaps"].items() if str(v["territory_id"]) == terr), None)
         when, who = stamp(rid)

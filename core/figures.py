@@ -5,6 +5,7 @@ slides, the indicator and school pages and the справка all take these wor
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Sequence
@@ -16,6 +17,7 @@ from core.targets import kinds
 EPS = 1e-9
 
 
+@functools.lru_cache(maxsize=1024)  # pure: said once per group and size (babel's numbers are dear)
 def population(group: str, n_schools: int | None) -> str:
     """The set of schools a figure is about: «ШНОР и ШНСУ, 5 школ», «ШНОР, 1 школа», «все 15 школ»;
     a territory-level indicator: «территория в целом» (no schools)."""

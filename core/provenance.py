@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 from core import access, auth
 from core import formatting as fmt
+from core import target_counts as counts
 from core.auth import Scope
 from core.db import get_engine, session_scope
 from core.ingest import pipeline
@@ -35,7 +36,6 @@ from core.targets.evaluation import Subject
 
 KIND_WORDS = {"entry": "ввод в браузере", "correction": "исправление"}  # anything else: «загрузка»
 SAME_VISIT = timedelta(minutes=30)
-GROUP_SQL = {"all": "1 = 1", "shnor": "s.is_shnor", "shnsu": "s.is_shnsu", "target": "(s.is_shnor OR s.is_shnsu)"}
 
 
 @dataclass(frozen=True)
@@ -100,13 +100,6 @@ class Provenance:
         return tuple(r for r in self.rows if r.marks)
 
 
-def _q(conn, sql: str, params: dict, expanding: tuple[str, ...] = ()) -> list[dict]:
-    stmt = text(sql)
-    if expanding:
-        stmt = stmt.bindparams(*[bindparam(n, expanding=True) for n in expanding])
-    return [dict(r._mapping) for r in conn.execute(stmt, params)]
-
-
 def _kind(kind: str | None, upload_id: int | None, is_demo) -> str:
     if upload_id is None:
         return "демо-данные" if is_demo else "—"
@@ -144,7 +137,7 @@ def sources(scope: Scope, target_id: int, subject: Subject, period_id: int | Non
         reasons = _reasons(conn, {x["upload_id"] for x in rows if x["up_kind"] == "correction"})
         may = _downloadable(conn, scope, {x["upload_id"] for x in rows if x["upload_id"] is not None})
         approved = _last_approval(conn, home, period_id)
-        labels = {p["id"]: p["label"] for p in _q(conn, "SELECT id, label FROM period WHERE id IN :p",
+        labels = {p["id"]: p["label"] for p in counts.select_rows(conn, "SELECT id, label FROM period WHERE id IN :p",
                                                    {"p": pids or [-1]}, ("p",))}
     since = aware_utc(since)
     out = []
@@ -184,7 +177,7 @@ def _school_rows(conn, scope: Scope, r: dict, subject: Subject, pids: list[int])
     else:
         grp = subject.group or r["applies_to"]
         who = ("s.territory_id IN (SELECT descendant_id FROM territoryclosure WHERE ancestor_id = :subj) AND "
-               + GROUP_SQL.get(grp, "1 = 1"))
+               + counts.GROUP_SQL.get(grp, "1=1"))
     return access.rows(conn, f"""
         SELECT s.id AS school_id, s.short_name AS school, p.id AS period_id, {_COLUMNS}
         FROM school s CROSS JOIN period p
@@ -215,7 +208,7 @@ def _reasons(conn, upload_ids: set) -> dict[int, str]:
     """The reasons of corrections in the browser, as the methodologist typed them (the correction's record)."""
     ids = sorted(i for i in upload_ids if i is not None)
     out = {}
-    for x in _q(conn, "SELECT id, content FROM upload WHERE id IN :ids AND kind = 'correction'", {"ids": ids or [-1]},
+    for x in counts.select_rows(conn, "SELECT id, content FROM upload WHERE id IN :ids AND kind = 'correction'", {"ids": ids or [-1]},
                 ("ids",)):
         try:
             reason = json.loads(bytes(x["content"]).decode("utf-8")).get("reason")
@@ -247,7 +240,7 @@ def _last_approval(conn, territory_id: int, period_id: int | None) -> datetime |
     keeps approvals that were unlocked since)."""
     if period_id is None:
         return None
-    keys = [f"{a['ancestor_id']}:{a['code']}" for a in _q(conn, """
+    keys = [f"{a['ancestor_id']}:{a['code']}" for a in counts.select_rows(conn, """
         SELECT cl.ancestor_id, p.code FROM territoryclosure cl CROSS JOIN period p
         WHERE cl.descendant_id = :t AND p.id = :p""", {"t": territory_id, "p": period_id})]
     if not keys:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import BindParameter, bindparam, text
 from sqlmodel import Session
 
 from core import target_counts
@@ -13,7 +13,7 @@ from core import target_counts
 GROUPS = ("all", "shnor", "shnsu", "target")
 
 _GROUPS_SQL = "SELECT 'all' AS grp UNION ALL SELECT 'shnor' UNION ALL SELECT 'shnsu' UNION ALL SELECT 'target'"
-_GROUP_COND = {"all": "1=1", "shnor": "s.is_shnor", "shnsu": "s.is_shnsu", "target": "(s.is_shnor OR s.is_shnsu)"}
+_GROUP_COND = target_counts.GROUP_SQL  # the groups in SQL, in the order of GROUPS
 # One pass over a territory's measurements: every group's sums side by side (conditional
 # aggregation), then one row per group that has any measurement (`r_<group>` > 0). Four times
 # fewer rows to group than joining each measurement to each of its groups.
@@ -86,7 +86,7 @@ def refresh(session: Session, *, territory_ids: Iterable[int] | None = None,
             if not params[col]:
                 return
     where = lambda alias: " ".join(f"AND {alias}.{col} IN :{col}" for col in params)  # noqa: E731
-    binds = [bindparam(k, expanding=True) for k in params]
+    binds: list[BindParameter] = [bindparam(k, expanding=True) for k in params]
     session.execute(text("DELETE FROM measurementsummary WHERE territory_id IN :level " + where("measurementsummary"))
                     .bindparams(bindparam("level", expanding=True), *binds), {"level": sorted(affected), **params})
     insert = text(_INSERT_LEVEL.format(where_m=where("m"), where_x=where("x"))).bindparams(

@@ -36,6 +36,7 @@ class Scale:
 
 SCALES = {
     "municipality": Scale("municipality", 0, 1, 30, 12, 16),
+    "municipality_300": Scale("municipality_300", 0, 1, 300, 12, 16),  # a big city's office (issue 27)
     "region": Scale("region", 1, 50, 20, 20, 16),
     "country": Scale("country", 80, 10, 50, 20, 16),
 }

@@ -6,16 +6,29 @@ per target instead of counting over every school below it."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Mapping
 
 from sqlalchemy import bindparam, text
 
 from core import targets as tg
 from core.targets.kinds import kind as kind_of
 
+# the school groups of a target (vocabulary.GROUPS) in SQL over `school s`, and in Python: `in_group`
 GROUP_SQL = {"all": "1=1", "shnor": "s.is_shnor", "shnsu": "s.is_shnsu", "target": "(s.is_shnor OR s.is_shnsu)"}
 
+
+def in_group(school: Mapping, grp: str) -> bool:
+    """Whether a school (a row with is_shnor, is_shnsu) is in a group (GROUP_SQL in Python)."""
+    if grp == "all":
+        return True
+    if grp == "shnor":
+        return bool(school["is_shnor"])
+    if grp == "shnsu":
+        return bool(school["is_shnsu"])
+    return bool(school["is_shnor"] or school["is_shnsu"])
+
 TARGET_ROWS_SQL = """
-    SELECT x.id, x.roadmap_id, r.territory_id AS roadmap_territory_id, x.number, x.wording, x.kind,
+    SELECT x.id, x.roadmap_id, r.territory_id AS roadmap_territory_id, r.title AS roadmap_title, x.number, x.wording, x.kind,
            x.value AS amount, x.applies_to, x.judged_on, x.baseline_period_id, x.due_period_id,
            i.id AS indicator_id, i.code AS indicator_code, i.name AS indicator_name, i.short_name,
            i.unit, i.value_kind, i.level, i.higher_is_better,
@@ -45,13 +58,15 @@ def spec_and_times(r: dict, milestones: list[dict]) -> tuple[tg.TargetSpec, floa
     return (spec, *times(r))
 
 
-def _rows(executor, sql: str, params: dict, expanding: tuple[str, ...] = ()) -> list[dict]:
+def select_rows(executor, sql: str, params: dict | None = None, expanding: tuple[str, ...] = ()) -> list[dict]:
+    """The rows of a SELECT as dicts; `expanding`: the parameters that are lists (`IN :ids`).
+    executor: a Connection or a Session. All rows are fetched at once (one driver call)."""
     stmt = text(sql)
     if expanding:
         stmt = stmt.bindparams(*(bindparam(k, expanding=True) for k in expanding))
-    res = executor.execute(stmt, params)
+    res = executor.execute(stmt, params or {})
     keys = list(res.keys())
-    return [dict(zip(keys, row)) for row in res]
+    return [dict(zip(keys, row)) for row in res.fetchall()]
 
 
 def _meeting_condition(i: int, r: dict, milestones: list[dict], average: float | None, params: dict) -> str | None:
@@ -95,13 +110,13 @@ def count_meeting_many(executor, territory_id: int, items: list[tuple[dict, int,
         params[f"i{i}"], params[f"p{i}"] = r["indicator_id"], pid
         cond = _meeting_condition(i, r, ms, avg, params)
         sums.append(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS c{i}" if cond else f"0 AS c{i}")
-    met = _rows(executor, f"""
+    met = select_rows(executor, f"""
         SELECT {", ".join(sums)} FROM measurement m
         JOIN school s ON s.id = m.school_id
         JOIN territoryclosure c ON c.descendant_id = m.territory_id
         WHERE c.ancestor_id = :tid AND m.indicator_id IN :inds AND m.period_id IN :pids""", params,
                 ("inds", "pids"))[0]
-    groups = _rows(executor, f"""
+    groups = select_rows(executor, f"""
         SELECT {", ".join(f"SUM(CASE WHEN {sql} THEN 1 ELSE 0 END) AS g_{g}" for g, sql in GROUP_SQL.items())}
         FROM school s JOIN territoryclosure c ON c.descendant_id = s.territory_id WHERE c.ancestor_id = :tid""",
                    {"tid": territory_id})[0]
@@ -112,7 +127,7 @@ def milestones_of(executor, target_ids: list[int]) -> dict[int, list[dict]]:
     out: dict[int, list[dict]] = {}
     if not target_ids:
         return out
-    for r in _rows(executor, """
+    for r in select_rows(executor, """
             SELECT m.target_id, m.value, m.note, p.label, p."end", p.kind
             FROM targetmilestone m JOIN period p ON p.id = m.period_id
             WHERE m.target_id IN :ids ORDER BY p."end" """, {"ids": target_ids}, ("ids",)):
@@ -126,14 +141,16 @@ def refresh(session, *, territory_ids: set[int] | None, indicator_ids: list[int]
     """Recount the targets of the roadmaps over the given territories (None: all) for the changed
     indicators and periods. A change in a target's baseline period recounts all its periods.
     Runs after the summary refresh (the average school comes from the summary)."""
-    where, params, exp = ["i.level = 'school'", "x.judged_on IN ('school', 'both')"], {}, []
+    where = ["i.level = 'school'", "x.judged_on IN ('school', 'both')"]
+    params: dict = {}
+    exp: list[str] = []
     if territory_ids is not None:
         where.append("r.territory_id IN :tids")
         params["tids"], exp = sorted(territory_ids) or [-1], exp + ["tids"]
     if indicator_ids is not None:
         where.append("x.indicator_id IN :iids")
         params["iids"], exp = sorted(indicator_ids) or [-1], exp + ["iids"]
-    trows = _rows(session, TARGET_ROWS_SQL + " WHERE " + " AND ".join(where), params, tuple(exp))
+    trows = select_rows(session, TARGET_ROWS_SQL + " WHERE " + " AND ".join(where), params, tuple(exp))
     if not trows:
         return
     milestones = milestones_of(session, [r["id"] for r in trows])
@@ -143,7 +160,7 @@ def refresh(session, *, territory_ids: set[int] | None, indicator_ids: list[int]
         by_territory.setdefault(r["roadmap_territory_id"], []).append(r)
     for tid, rows in by_territory.items():
         # the periods with data for these indicators in this territory, with the average school
-        summary_rows = _rows(session, """
+        summary_rows = select_rows(session, """
             SELECT s.indicator_id, s.period_id, s.n_schools, s.sum_value, s.sum_numerator, s.sum_denominator,
                    s.n_flag, i.value_kind
             FROM measurementsummary s JOIN indicator i ON i.id = s.indicator_id
@@ -170,10 +187,10 @@ def refresh(session, *, territory_ids: set[int] | None, indicator_ids: list[int]
         # like-for-like group sums for the roadmap's territory and every territory below it: for a
         # target and period already kept, only the territories whose measurements changed (the
         # others' sums are as they were); for one kept for the first time (a new period), all
-        every = [x["d"] for x in _rows(session, "SELECT descendant_id AS d FROM territoryclosure WHERE ancestor_id = :t",
+        every = [x["d"] for x in select_rows(session, "SELECT descendant_id AS d FROM territoryclosure WHERE ancestor_id = :t",
                                        {"t": tid})]
         touched = every if territory_ids is None else [d for d in every if d in territory_ids]
-        kept = {(x["target_id"], x["period_id"]) for x in _rows(
+        kept = {(x["target_id"], x["period_id"]) for x in select_rows(
             session, "SELECT DISTINCT target_id, period_id FROM targetgroupvalue WHERE target_id IN :x",
             {"x": sorted({r["id"] for r, *_ in items})}, ("x",))}
         wanted = [(r, pid, touched if (r["id"], pid) in kept else every, r["applies_to"]) for r, pid, _, _ in items]
@@ -252,7 +269,7 @@ def group_sizes(conn, territory_ids: list[int]) -> dict[tuple[int, str], int]:
     """{(territory id, group): number of its schools (all levels below)}."""
     if not territory_ids:
         return {}
-    rows = _rows(conn, f"""
+    rows = select_rows(conn, f"""
         SELECT c.ancestor_id AS tid, {", ".join(f"SUM(CASE WHEN {sql} THEN 1 ELSE 0 END) AS g_{g}"
                                                  for g, sql in GROUP_SQL.items())}
         FROM school s JOIN territoryclosure c ON c.descendant_id = s.territory_id
@@ -263,7 +280,7 @@ def group_sizes(conn, territory_ids: list[int]) -> dict[tuple[int, str], int]:
 KEPT_COLS = ("n_members", "n", "sv", "sn", "sd", "nf", "bsv", "bsn", "bsd", "bnf")
 
 
-def group_sums_many(executor, items: list[tuple[dict, int, list[int], str]]) -> dict[tuple[int, int, str], dict]:
+def group_sums_many(executor, items: list[tuple[dict, int, list[int], str]]) -> dict[tuple[int, int], dict]:
     """The raw like-for-like sums (n, sv, sn, sd, nf, bsv, bsn, bsd, bnf) and n_members per (item
     index, territory id), for every territory asked, also those where no school reported (n = 0)."""
     out = {}
@@ -280,7 +297,7 @@ def kept_group_values(executor, target_ids: list[int], territory_ids: list[int],
     """{(target id, territory id, period id): kept row} of targetgroupvalue."""
     if not target_ids or not territory_ids or not period_ids:
         return {}
-    rows = _rows(executor, f"""SELECT target_id, territory_id, period_id, {", ".join(KEPT_COLS)} FROM targetgroupvalue
+    rows = select_rows(executor, f"""SELECT target_id, territory_id, period_id, {", ".join(KEPT_COLS)} FROM targetgroupvalue
                                WHERE target_id IN :x AND territory_id IN :t AND period_id IN :p""",
                  {"x": sorted(set(target_ids)), "t": sorted(set(territory_ids)), "p": sorted(set(period_ids))},
                  ("x", "t", "p"))
@@ -327,7 +344,7 @@ def read(executor, territory_id: int, pairs: list[tuple[int, int]]) -> dict[tupl
     """{(target id, period id): (n_group, n_meeting)} kept for a territory."""
     if not pairs:
         return {}
-    rows = _rows(executor, """SELECT target_id, period_id, n_group, n_meeting FROM targetcount
+    rows = select_rows(executor, """SELECT target_id, period_id, n_group, n_meeting FROM targetcount
                               WHERE territory_id = :t AND target_id IN :x""",
                  {"t": territory_id, "x": sorted({x for x, _ in pairs})}, ("x",))
     wanted = set(pairs)

@@ -165,9 +165,11 @@ class Overview:
         return None if row is None else row.status(target_id)
 
 
-def roadmap_info(scope: Scope, roadmap_id: int, engine: Engine | None = None) -> Roadmap:
+def roadmap_info(scope: Scope, roadmap_id: int, engine: Engine | None = None, conn=None) -> Roadmap:
+    """The roadmap if the user may see it; refused (and logged) otherwise. `conn`: a connection to
+    read with (the caller's)."""
     engine = engine or get_engine()
-    rows = access.rows(engine, """
+    rows = access.rows(conn if conn is not None else engine, """
         SELECT r.id, r.code, r.title, r.year_from, r.year_to, r.approved_by, r.goal, r.is_demo,
                r.territory_id, t.name AS territory
         FROM roadmap r JOIN territory t ON t.id = r.territory_id
@@ -178,19 +180,24 @@ def roadmap_info(scope: Scope, roadmap_id: int, engine: Engine | None = None) ->
     return Roadmap(**{**r, "is_demo": bool(r["is_demo"])})
 
 
-def children(engine: Engine, territory_id: int, scope: Scope) -> list[dict]:
-    """The member territories (one level down) of a territory that the user sees: id, name."""
-    return access.rows(engine, """
+def children(executor, territory_id: int, scope: Scope) -> list[dict]:
+    """The member territories (one level down) of a territory that the user sees: id, name.
+    executor: an Engine or a Connection."""
+    return access.rows(executor, """
         SELECT t.id, t.name FROM territoryclosure c JOIN territory t ON t.id = c.descendant_id
         WHERE c.ancestor_id = :tid AND c.depth = 1 AND t.id IN ({territories}) ORDER BY t.name""", scope,
                        {"tid": territory_id})
 
 
-def _schools(engine: Engine, territory_id: int, scope: Scope) -> list[dict]:
-    return sorted(access.rows(engine, """
+def _schools(conn, territory_id: int, scope: Scope) -> list[dict]:
+    """The territory's schools the user sees, in natural order (each with its `natural_key`)."""
+    rows = access.rows(conn, """
         SELECT id, code, name, short_name, is_shnor, is_shnsu, is_leader, is_demo
         FROM school WHERE territory_id = :tid AND id IN ({schools}) ORDER BY short_name""", scope,
-                       {"tid": territory_id}), key=lambda r: fmt.natural_key(r["short_name"]))
+                       {"tid": territory_id})
+    for r in rows:
+        r["natural_key"] = fmt.natural_key(r["short_name"])
+    return sorted(rows, key=lambda r: r["natural_key"])
 
 
 def _columns(trows: list[dict]) -> dict[int, str]:
@@ -220,84 +227,82 @@ def overview(scope: Scope, roadmap_id: int, as_of: date | None = None,
     the status matrix: schools x targets for a municipality, its member territories x targets for
     a region or a country."""
     engine = engine or get_engine()
-    rm = roadmap_info(scope, roadmap_id, engine)
-    if not scope.sees_whole_territory:
-        raise deny(scope, "обзор территории доступен руководителю управления, методисту и администратору",
-                   engine)
-    territory_id = rm.territory_id
     cut = as_of or settings.today(engine)
-    top = ev_mod.Subject.territory(territory_id)
-    with engine.connect() as conn:
+    with engine.connect() as conn:  # one connection for every read
+        rm = roadmap_info(scope, roadmap_id, engine, conn)
+        if not scope.sees_whole_territory:
+            raise deny(scope, "обзор территории доступен руководителю управления, методисту и администратору",
+                       engine)
+        territory_id = rm.territory_id
+        top = ev_mod.Subject.territory(territory_id)
+        kids = children(conn, territory_id, scope)
+        schools = [] if kids else _schools(conn, territory_id, scope)
         trows = ev_mod.target_rows(conn, roadmap_id=roadmap_id)
         milestones = counts.milestones_of(conn, [r["id"] for r in trows])
         # the territory's series up to the cut, read once: the period judged, the tiles, the average
         top_series = ev_mod.group_series(conn, [territory_id], sorted({r["indicator_id"] for r in trows}),
-                                         sorted({r["applies_to"] for r in trows} | {"all", "territory"}), cut=cut)
-        now = ev_mod.judged_periods(conn, trows, cut, top_series)
+                                         sorted({r["applies_to"] for r in trows} | {"all", "territory"}), cut=cut,
+                                         territory_level=[r["indicator_id"] for r in trows if r["level"] == "territory"])
+        all_sizes = counts.group_sizes(conn, [territory_id])
+        sizes = {g: all_sizes.get((territory_id, g), 0) for g in counts.GROUP_SQL}
+        now = ev_mod.judged_periods(conn, trows, cut, top_series, sizes=all_sizes)
         tiles = ev_mod.evaluate_many(conn, trows, [top], cut, milestones=milestones, now=now, series=top_series)
-        tiles, frozen = approval.overlay(conn, tiles)  # an approved period shows what was approved
-        missing_ids = sorted({i for res in tiles.values() for i in res.evaluation.missing_ids})
-        names = {x["id"]: x["short_name"] for x in counts._rows(
+        if kids:
+            cells = _territory_cells(conn, trows, tiles, top, now, kids, cut, milestones)
+        else:
+            cells = _school_cells(conn, trows, now, schools, cut, milestones)
+        # an approved period shows what was approved: the tiles and the matrix in one read
+        shown, frozen = approval.overlay(conn, {**tiles, **cells})
+        missing_ids = sorted({i for r in trows for i in shown[(r["id"], top)].evaluation.missing_ids})
+        names = {x["id"]: x["short_name"] for x in counts.select_rows(
             conn, "SELECT id, short_name FROM school WHERE id IN :ids", {"ids": missing_ids or [-1]}, ("ids",))}
         starts = period_starts(conn)
-        sizes = group_sizes(conn, territory_id)
+        if kids:
+            rows, tally, matrix_targets = _territory_matrix(conn, territory_id, trows, shown, now, kids, milestones,
+                                                            top_series)
+            unit = voc.TERRITORY_UNIT
+        else:
+            rows, tally, matrix_targets = _school_matrix(trows, shown, schools)
+            unit = voc.SCHOOL_UNIT
     if as_of is None and now:
         as_of = max(p["end"] for p in now.values())
     labels = period_labels(trows, top_series, territory_id)
-
-    kids = children(engine, territory_id, scope)
-    if kids:
-        rows, tally, matrix_targets = _territory_matrix(engine, territory_id, trows, tiles, top, now, kids, cut,
-                                                        milestones, top_series, frozen)
-        unit = voc.TERRITORY_UNIT
-    else:
-        rows, tally, matrix_targets = _school_matrix(engine, trows, now, _schools(engine, territory_id, scope),
-                                                     cut, milestones, frozen)
-        unit = voc.SCHOOL_UNIT
     columns = _columns(trows)
-    cards = []
-    for r in trows:
-        res = tiles[(r["id"], top)]
-        e = res.evaluation
-        grp = ev_mod.group_of(r, top)
-        avg = [x for x in top_series.get((territory_id, r["indicator_id"], "all"), [])
-               if x["kind"] == (ev_mod.period_kind(r) or x["kind"])]
-        n_schools, n_meeting, lagging = tally.get(r["id"], (0, 0, ()))
-        shown = _shown_figures(r, res, grp, top_series, territory_id, rm.territory, sizes)
-        cards.append(TargetCard(
-            target_id=r["id"], number=r["number"], wording=r["wording"], indicator_id=r["indicator_id"],
-            indicator_code=r["indicator_code"], indicator_name=r["indicator_name"], short_name=r["short_name"],
-            unit=r["unit"], value_kind=r["value_kind"], level=r["level"], kind=r["kind"], amount=r["amount"],
-            rule_text=rule_as_approved(r, frozen.get((r["id"], top.kind, top.id))),
-            group=grp, baseline_label=r["baseline_label"], due_label=r["due_label"],
-            due_end=as_date(r["due_end"]) if r["due_end"] else None,
-            as_of_label=res.period_label, period_id=res.period_id, evaluation=e, result=res,
-            series=points(res.series, starts, result=res),
-            average_series=points(avg, starts, key="value")
-            if grp not in ("all", "territory") and r["value_kind"] in ("share", "value") else (),
-            expected_path=expected_path(r, e, starts),
-            milestones=tuple(Milestone(m["label"], as_date(m["end"]), m["value"], m["note"])
-                             for m in milestones.get(r["id"], [])),
-            n_schools=n_schools, n_meeting=n_meeting, lagging=tuple(lagging),
-            column=columns[r["id"]], coverage=fmt.coverage(e.n_reported, e.n_members),
-            missing=tuple(names.get(i, str(i)) for i in e.missing_ids), forecast_basis=res.forecast_basis,
-            notes=verdict_notes(res, r["unit"], [names.get(i, str(i)) for i in e.missing_ids]),
-            **shown,
-            approval=frozen.get((r["id"], top.kind, top.id)),
-        ))
+    cards = [_card(r, shown[(r["id"], top)], top, top_series, rm.territory, sizes, starts, milestones, names,
+                   tally, columns, frozen.get((r["id"], top.kind, top.id))) for r in trows]
     return Overview(roadmap=rm, as_of=as_of, as_of_label=(labels.get(as_of) or fmt.cut_label(as_of)) if as_of else None,
                     cards=tuple(cards), rows=tuple(rows), matrix_targets=tuple(matrix_targets),
                     is_demo=rm.is_demo, unit=unit, cut=cut, period_labels=tuple(sorted(labels.items())),
                     approvals=frozen)
 
 
-def group_sizes(conn, territory_id: int) -> dict[str, int]:
-    """{group: the number of its schools below the territory} for every group of vocabulary.GROUPS."""
-    cols = ", ".join(f"SUM(CASE WHEN {counts.GROUP_SQL[g]} THEN 1 ELSE 0 END) AS n_{g}" for g in counts.GROUP_SQL)
-    row = counts._rows(conn, f"""
-        SELECT {cols} FROM school s JOIN territoryclosure c ON c.descendant_id = s.territory_id
-        WHERE c.ancestor_id = :tid""", {"tid": territory_id})[0]
-    return {g: int(row[f"n_{g}"] or 0) for g in counts.GROUP_SQL}
+def _card(r: dict, res: Result, top: ev_mod.Subject, top_series: dict, territory: str, sizes: dict[str, int],
+          starts: dict[int, date], milestones: dict[int, list[dict]], names: dict[int, str], tally: dict,
+          columns: dict[int, str], approved: approval.Approved | None) -> TargetCard:
+    """One target's tile: its Result on the roadmap's territory with the words around it."""
+    e = res.evaluation
+    grp = ev_mod.group_of(r, top)
+    avg = [x for x in top_series.get((top.id, r["indicator_id"], "all"), [])
+           if x["kind"] == (ev_mod.period_kind(r) or x["kind"])]
+    n_schools, n_meeting, lagging = tally.get(r["id"], (0, 0, ()))
+    missing = [names.get(i, str(i)) for i in e.missing_ids]
+    return TargetCard(
+        target_id=r["id"], number=r["number"], wording=r["wording"], indicator_id=r["indicator_id"],
+        indicator_code=r["indicator_code"], indicator_name=r["indicator_name"], short_name=r["short_name"],
+        unit=r["unit"], value_kind=r["value_kind"], level=r["level"], kind=r["kind"], amount=r["amount"],
+        rule_text=rule_as_approved(r, approved), group=grp, baseline_label=r["baseline_label"],
+        due_label=r["due_label"], due_end=as_date(r["due_end"]) if r["due_end"] else None,
+        as_of_label=res.period_label, period_id=res.period_id, evaluation=e, result=res,
+        series=points(res.series, starts, result=res),
+        average_series=points(avg, starts, key="value")
+        if grp not in ("all", "territory") and r["value_kind"] in ("share", "value") else (),
+        expected_path=expected_path(r, e, starts),
+        milestones=tuple(Milestone(m["label"], as_date(m["end"]), m["value"], m["note"])
+                         for m in milestones.get(r["id"], [])),
+        n_schools=n_schools, n_meeting=n_meeting, lagging=tuple(lagging),
+        column=columns[r["id"]], coverage=res.coverage_text,
+        missing=tuple(missing), forecast_basis=res.forecast_basis, notes=verdict_notes(res, r["unit"], missing),
+        **_shown_figures(r, res, grp, top_series, top.id, territory, sizes), approval=approved)
 
 
 def period_labels(trows: list[dict], top_series: dict, territory_id: int) -> dict[date, str]:
@@ -344,23 +349,27 @@ def rule_as_approved(r: dict, approved: approval.Approved | None) -> str:
     return fmt.rule(r["kind"], r["amount"], r["unit"], r["baseline_label"])
 
 
-def _territory_matrix(engine, territory_id, trows, tiles, top, now, kids, cut, milestones, top_series, frozen):
-    """Member territories x targets: each target evaluated on each member's schools of the
-    target's group (like for like, as the tile); the count of schools meeting each target comes
-    from the kept counts (SQL over all the schools below, tests/test_evaluation.py).
-    Returns (rows, {target id: (n schools, n meeting, lagging units)}, the targets shown)."""
+def _territory_cells(conn, trows: list[dict], tiles: dict, top: ev_mod.Subject, now: dict, kids: list[dict],
+                     cut: date, milestones: dict) -> dict:
+    """Each target on each member territory's schools of the target's group (like for like, as the
+    tile); the forecast only where it decides the status (`evaluate_many(status_only=True)`)."""
     pids = {p["period_id"] for p in now.values()} | {r["baseline_period_id"] for r in trows if r["baseline_period_id"]}
     for r in trows:  # the periods the forecast reads
         pids |= {p.period_id for p in tiles[(r["id"], top)].series[-tg.FORECAST_PERIODS:]}
-    subjects = [ev_mod.Subject.territory(ch["id"]) for ch in kids]
-    with engine.connect() as conn:
-        results = ev_mod.evaluate_many(conn, trows, subjects, cut, milestones=milestones, now=now,
-                                       with_missing=False, period_ids=sorted(pids), status_only=True)
-        results, more = approval.overlay(conn, results)
-        frozen.update(more)
+    return ev_mod.evaluate_many(conn, trows, [ev_mod.Subject.territory(ch["id"]) for ch in kids], cut,
+                                milestones=milestones, now=now, with_missing=False, period_ids=sorted(pids),
+                                status_only=True)
+
+
+def _territory_matrix(conn, territory_id: int, trows: list[dict], results: dict, now: dict, kids: list[dict],
+                      milestones: dict, top_series: dict) -> tuple[list[MatrixRow], dict, list[int]]:
+    """Member territories x targets; the count of schools meeting each target comes from the kept
+    counts (SQL over all the schools below, tests/test_evaluation.py).
+    Returns (rows, {target id: (n schools, n meeting, lagging units)}, the targets shown)."""
     lagging: dict[int, list[str]] = {r["id"]: [] for r in trows}
     rows = []
-    for ch, subj in zip(kids, subjects):
+    for ch in kids:
+        subj = ev_mod.Subject.territory(ch["id"])
         cells = {r["id"]: results[(r["id"], subj)] for r in trows}
         for tid, res in cells.items():
             if res.status in voc.LAGGING:
@@ -373,11 +382,10 @@ def _territory_matrix(engine, territory_id, trows, tiles, top, now, kids, cut, m
         a = next((x["average"] for x in top_series.get((territory_id, r["indicator_id"], "all"), [])
                   if x["period_id"] == pid), None)
         items.append((r, pid, a, milestones.get(r["id"], [])))
-    with engine.connect() as conn:  # kept with the summary; counted now only if missing
-        kept = counts.read(conn, territory_id, [(r["id"], pid) for r, pid, _, _ in items])
-        missing = [it for it in items if (it[0]["id"], it[1]) not in kept]
-        live = dict(zip([(r["id"], pid) for r, pid, _, _ in missing],
-                        counts.count_meeting_many(conn, territory_id, missing)))
+    # kept with the summary; counted now only if missing
+    kept = counts.read(conn, territory_id, [(r["id"], pid) for r, pid, _, _ in items])
+    missing = [it for it in items if (it[0]["id"], it[1]) not in kept]
+    live = dict(zip([(r["id"], pid) for r, pid, _, _ in missing], counts.count_meeting_many(conn, territory_id, missing)))
     tally = {r["id"]: (0, 0, tuple(lagging[r["id"]])) for r in trows}
     for r, pid, _, _ in items:
         n, met = kept.get((r["id"], pid)) or live[(r["id"], pid)]
@@ -385,24 +393,30 @@ def _territory_matrix(engine, territory_id, trows, tiles, top, now, kids, cut, m
     return rows, tally, [r["id"] for r in trows]
 
 
-def _school_matrix(engine, trows, now, schools, cut, milestones, frozen):
-    """Per-school status of each school-level target (judged on each school by the evaluation).
+def _matrix_targets(trows: list[dict]) -> list[dict]:
+    """The targets a municipality's matrix judges on each school."""
+    return [r for r in trows if r["level"] == "school" and r["judged_on"] in ("school", "both")]
+
+
+def _school_cells(conn, trows: list[dict], now: dict, schools: list[dict], cut: date, milestones: dict) -> dict:
+    """Each school-level target judged on each school (the forecast only where it decides the status)."""
+    return ev_mod.evaluate_many(conn, _matrix_targets(trows), [ev_mod.Subject.school(s["id"]) for s in schools], cut,
+                                milestones=milestones, now=now, status_only=True)
+
+
+def _school_matrix(trows: list[dict], results: dict, schools: list[dict]) -> tuple[list[MatrixRow], dict, list[int]]:
+    """Per-school status of each school-level target.
     Returns (rows, {target id: (n schools, n meeting, lagging schools)}, the targets shown)."""
-    school_rows = [r for r in trows if r["level"] == "school" and r["judged_on"] in ("school", "both")]
-    subjects = {s["id"]: ev_mod.Subject.school(s["id"]) for s in schools}
-    with engine.connect() as conn:
-        results = ev_mod.evaluate_many(conn, school_rows, list(subjects.values()), cut, milestones=milestones,
-                                       now=now)
-        results, more = approval.overlay(conn, results)
-        frozen.update(more)
+    school_rows = _matrix_targets(trows)
     n_schools = {r["id"]: 0 for r in school_rows}
     n_meeting = dict(n_schools)
     lagging: dict[int, list[str]] = {r["id"]: [] for r in school_rows}
     rows = []
-    for s in sorted(schools, key=lambda s: (not s["is_shnor"], not s["is_shnsu"], fmt.natural_key(s["short_name"]))):
+    for s in sorted(schools, key=lambda s: (not s["is_shnor"], not s["is_shnsu"], s["natural_key"])):
+        subject = ev_mod.Subject.school(s["id"])
         cells = {}
         for r in school_rows:
-            res = results.get((r["id"], subjects[s["id"]]))
+            res = results.get((r["id"], subject))
             cells[r["id"]] = res
             if res is None:  # not in the target's group
                 continue

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from core import access, approval, figures
+from core import target_counts as counts
 from core import formatting as fmt
 from core import roadmap as rm_rules
 from core import settings
@@ -68,13 +68,10 @@ class SchoolView:
     groups: tuple[str, ...] = ()  # «Триада 1: Золотонивская СШ, Красовская СШ, …»
 
 
-def _rows(conn, sql: str, params: dict) -> list[dict]:
-    return [dict(r) for r in conn.execute(text(sql), params).mappings()]
-
-
-def school(scope: Scope, school_id: int, engine: Engine) -> School:
-    """The school if the user may see it; refused (and logged) otherwise."""
-    rows = access.rows(engine, f"""
+def school(scope: Scope, school_id: int, engine: Engine, conn=None) -> School:
+    """The school if the user may see it; refused (and logged) otherwise. `conn`: a connection to
+    read with (the caller's)."""
+    rows = access.rows(conn if conn is not None else engine, f"""
         SELECT {SCHOOL_COLUMNS} FROM school s JOIN territory t ON t.id = s.territory_id
         WHERE s.id = :sid AND s.id IN ({{schools}})""", scope, {"sid": school_id})
     if not rows:
@@ -87,43 +84,37 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
     """One school against its own targets (from its own baseline) and the territory average, as
     of the cut `as_of` (default: today); activities overdue as of the cut."""
     engine = engine or get_engine()
-    s = school(scope, school_id, engine)
     cut = as_of or settings.today(engine)
     subject = ev_mod.Subject.school(school_id)
-    with engine.connect() as conn:
-        trows = ev_mod.target_rows(conn, target_ids=[r["id"] for r in _rows(conn, """
-            SELECT x.id FROM target x JOIN roadmap r ON r.id = x.roadmap_id JOIN indicator i ON i.id = x.indicator_id
-            WHERE r.territory_id IN (SELECT ancestor_id FROM territoryclosure WHERE descendant_id = :tid)
-              AND i.level = 'school' AND x.judged_on IN ('school', 'both')""", {"tid": s.territory_id})])
+    with engine.connect() as conn:  # one connection for every read
+        s = school(scope, school_id, engine, conn)
         flags = {"is_shnor": s.is_shnor, "is_shnsu": s.is_shnsu}
-        trows = sorted((r for r in trows if ev_mod._in_group(flags, r["applies_to"])),
-                       key=lambda r: (r["roadmap_id"], r["number"]))
-        titles = {r["id"]: r["title"] for r in _rows(conn, "SELECT id, title FROM roadmap WHERE territory_id IN "
-                                                            "(SELECT ancestor_id FROM territoryclosure WHERE descendant_id = :tid)",
-                                                     {"tid": s.territory_id})}
+        trows = sorted((r for r in ev_mod.target_rows(conn, judged_below=s.territory_id)
+                        if counts.in_group(flags, r["applies_to"])), key=lambda r: (r["roadmap_id"], r["number"]))
         # compared with the average school of the territory whose roadmap sets the target; read once
         groups = ev_mod.group_series(conn, sorted({r["roadmap_territory_id"] for r in trows}),
                                      sorted({r["indicator_id"] for r in trows}),
-                                     sorted({"all", "territory"} | {r["applies_to"] for r in trows}), cut=cut)
+                                     sorted({"all", "territory"} | {r["applies_to"] for r in trows}), cut=cut,
+                                     territory_level=[])  # a school's targets are on school-level indicators
         now = ev_mod.judged_periods(conn, trows, cut, groups)
         results = ev_mod.evaluate_many(conn, trows, [subject], cut, now=now, series=groups)
         results, frozen = approval.overlay(conn, results)  # an approved period shows what was approved
         starts = period_starts(conn)
-        curators = tuple(fmt.natural_sorted(r["short_name"] for r in _rows(conn, """
+        curators = tuple(fmt.natural_sorted(r["short_name"] for r in counts.select_rows(conn, """
             SELECT c.short_name FROM curatorlink l JOIN school c ON c.id = l.curator_school_id
             WHERE l.school_id = :sid ORDER BY c.short_name""", {"sid": school_id})))
-        curated = tuple(fmt.natural_sorted(r["short_name"] for r in _rows(conn, """
+        curated = tuple(fmt.natural_sorted(r["short_name"] for r in counts.select_rows(conn, """
             SELECT c.short_name FROM curatorlink l JOIN school c ON c.id = l.school_id
             WHERE l.curator_school_id = :sid ORDER BY c.short_name""", {"sid": school_id})))
         members: dict[str, list[str]] = {}
-        for r in _rows(conn, """
+        for r in counts.select_rows(conn, """
                 SELECT g.id, g.name, s.short_name FROM schoolgroup g JOIN schoolgroupmember m ON m.group_id = g.id
                 JOIN school s ON s.id = m.school_id
                 WHERE g.id IN (SELECT group_id FROM schoolgroupmember WHERE school_id = :sid)
                 ORDER BY g.id, s.short_name""", {"sid": school_id}):
             members.setdefault(r["name"], []).append(r["short_name"])
         risks = _risks(conn, school_id)
-        activities = _activities(conn, school_id, s.territory_id, as_of or today or settings.today(engine))
+        activities = _activities(conn, school_id, s.territory_id, as_of or today or cut)
     out = []
     for r in trows:
         res = results.get((r["id"], subject))
@@ -134,7 +125,7 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
         avg = [x for x in groups.get((r["roadmap_territory_id"], r["indicator_id"], "all"), [])
                if kind is None or x["kind"] == kind]
         out.append(SchoolTarget(
-            target_id=r["id"], roadmap_title=titles[r["roadmap_id"]], number=r["number"], short_name=r["short_name"],
+            target_id=r["id"], roadmap_title=r["roadmap_title"], number=r["number"], short_name=r["short_name"],
             indicator_name=r["indicator_name"], unit=r["unit"],
             rule_text=rule_as_approved(r, frozen.get((r["id"], "school", school_id))), evaluation=e, result=res,
             average=res.average, as_of_label=res.period_label, series=points(res.series, starts),
@@ -150,7 +141,7 @@ def school_view(scope: Scope, school_id: int, engine: Engine | None = None, toda
 
 def _risks(conn, school_id: int) -> tuple[RiskRow, ...]:
     return tuple(RiskRow(r["group_code"], r["group_name"], r["code"], r["name"],
-                         as_date(r["audit_date"]) if r["audit_date"] else None) for r in _rows(conn, """
+                         as_date(r["audit_date"]) if r["audit_date"] else None) for r in counts.select_rows(conn, """
         SELECT rf.group_code, rf.group_name, rf.code, rf.name, sr.audit_date
         FROM schoolrisk sr JOIN riskfactor rf ON rf.id = sr.risk_factor_id
         WHERE sr.school_id = :sid ORDER BY rf.group_code, rf.code""", {"sid": school_id}))
@@ -161,7 +152,7 @@ def _activities(conn, school_id: int, territory_id: int, today: date) -> tuple[A
     at all, and those roadmaps' control points; overdue first."""
     roadmaps = "SELECT id FROM roadmap WHERE territory_id IN (SELECT ancestor_id FROM territoryclosure WHERE descendant_id = :tid)"
     out = []
-    for r in _rows(conn, f"""
+    for r in counts.select_rows(conn, f"""
             SELECT 'Мероприятие' AS kind, a.number, a.title, a.deadline_text, a.due_date, a.responsible, a.status,
                    CASE WHEN EXISTS (SELECT 1 FROM activityschool x WHERE x.activity_id = a.id AND x.school_id = :sid)
                         THEN 1 ELSE 0 END AS named

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from core.targets.evaluation import Result, as_date
 
@@ -134,7 +134,7 @@ def points(series, starts: Mapping[int, date], *, key: str = "value",
     return tuple(out)
 
 
-def verdict_notes(res: Result, unit: str, missing: list[str] = ()) -> tuple[str, ...]:
+def verdict_notes(res: Result, unit: str, missing: Sequence[str] = ()) -> tuple[str, ...]:
     """The words that go with a verdict: «вердикт к сроку (IV кв. 2024)» and the values after it,
     «предварительно: нет данных СОШ № 8», «идёт сбор IV кв. 2024: 1 из 5 школ»; on a school's own
     page its newer value, not yet in the territory's figures."""

@@ -26,31 +26,26 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import NamedTuple, Sequence
 
+from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
 
 from core import formatting as fmt
 from core import target_counts as counts
 from core.settings import get_settings
 from core.settings import today as app_today
+from core.target_counts import in_group, select_rows
 from core.targets import rules as tg
 
 GROUP_SQL = counts.GROUP_SQL
-
-
-def _rows(conn, sql: str, params: dict | None = None, expanding: tuple[str, ...] = ()) -> list[dict]:
-    return counts._rows(conn, sql, params or {}, expanding)
-
-
-def as_date(x) -> date:
-    return counts.as_date(x)
+as_date = counts.as_date
 
 
 # ---------------------------------------------------------------------------------------------
 # Types
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Subject:
+class Subject(NamedTuple):
     """What a target is evaluated on: a school, or a territory (its schools of the target's
     group, or `group` when given; a territory-level indicator: the territory's own value)."""
 
@@ -67,8 +62,9 @@ class Subject:
         return cls("territory", int(territory_id), group)
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):
+    """One period of a subject's series (a named tuple: a region's matrix makes thousands of them)."""
+
     period_id: int
     label: str
     end: date
@@ -108,18 +104,27 @@ class Result:
         e = self.evaluation
         if e.n_members is None:
             return None
-        return fmt.coverage(e.n_reported, e.n_members)
+        return _coverage_words(e.n_reported or 0, e.n_members)
 
 
 # ---------------------------------------------------------------------------------------------
 # Reads (SQL aggregates only)
 # ---------------------------------------------------------------------------------------------
-def target_rows(conn, *, roadmap_id: int | None = None, target_ids: list[int] | None = None) -> list[dict]:
+def target_rows(conn, *, roadmap_id: int | None = None, target_ids: list[int] | None = None,
+                judged_below: int | None = None) -> list[dict]:
+    """The target rows (core.target_counts.TARGET_ROWS_SQL) of a roadmap, or with these ids, or
+    (`judged_below`: a territory) the school-level targets judged on schools of the roadmaps over
+    that territory; by number."""
     if roadmap_id is not None:
-        return _rows(conn, counts.TARGET_ROWS_SQL + " WHERE x.roadmap_id = :rid ORDER BY x.number, x.id",
-                     {"rid": roadmap_id})
-    return _rows(conn, counts.TARGET_ROWS_SQL + " WHERE x.id IN :ids ORDER BY x.number, x.id",
-                 {"ids": list(target_ids or [-1])}, ("ids",))
+        return select_rows(conn, counts.TARGET_ROWS_SQL + " WHERE x.roadmap_id = :rid ORDER BY x.number, x.id",
+                           {"rid": roadmap_id})
+    if judged_below is not None:
+        return select_rows(conn, counts.TARGET_ROWS_SQL + """
+            WHERE r.territory_id IN (SELECT ancestor_id FROM territoryclosure WHERE descendant_id = :tid)
+              AND i.level = 'school' AND x.judged_on IN ('school', 'both') ORDER BY x.number, x.id""",
+                           {"tid": judged_below})
+    return select_rows(conn, counts.TARGET_ROWS_SQL + " WHERE x.id IN :ids ORDER BY x.number, x.id",
+                       {"ids": list(target_ids or [-1])}, ("ids",))
 
 
 def period_kind(r: dict) -> str | None:
@@ -134,11 +139,12 @@ def group_of(r: dict, subject: Subject) -> str:
 
 def group_series(conn, territory_ids: list[int], indicator_ids: list[int], grps: list[str] | None = None,
                  period_ids: list[int] | None = None, cut: date | None = None,
-                 pairs: list[tuple[int, str]] | None = None) -> dict:
+                 pairs: list[tuple[int, str]] | None = None, territory_level: list[int] | None = None) -> dict:
     """{(territory_id, indicator_id, grp): [row...]} from the summary (every level of the tree),
     plus territory-level measurements under grp 'territory'; optionally only some groups, periods,
     and periods ending on or before `cut`. Rows: period_id, label, end, kind, t, value (the group),
-    average (the average school), n_schools, sum_numerator, sum_denominator."""
+    average (the average school), n_schools, sum_numerator, sum_denominator. `territory_level`: which
+    of the indicators are territory-level, when the caller knows (target rows say it)."""
     out: dict[tuple[int, int, str], list[dict]] = {}
     if not indicator_ids or not territory_ids:
         return out
@@ -154,7 +160,6 @@ def group_series(conn, territory_ids: list[int], indicator_ids: list[int], grps:
         params["cut"] = cut
         extra += ' AND p."end" <= :cut'
     if pairs is not None:  # only these (indicator, group) pairs: one indexed read per group
-        out: dict = {}
         by_grp: dict[str, set[int]] = {}
         for i, g in pairs:
             by_grp.setdefault(g, set()).add(i)
@@ -162,7 +167,7 @@ def group_series(conn, territory_ids: list[int], indicator_ids: list[int], grps:
             out.update(group_series(conn, territory_ids, sorted(inds), [g], period_ids, cut))
         return out
     t_cache: dict = {}
-    for r in _rows(conn, f"""
+    for r in select_rows(conn, f"""
             SELECT s.territory_id, s.indicator_id, s.grp, s.n_schools, s.sum_value, s.sum_numerator,
                    s.sum_denominator, s.n_flag, i.value_kind, p.id AS period_id, p.label, p."end", p.kind
             FROM measurementsummary s
@@ -178,11 +183,13 @@ def group_series(conn, territory_ids: list[int], indicator_ids: list[int], grps:
             t_cache[r["period_id"]] = (as_date(r["end"]), tg.period_t(as_date(r["end"])))
         r["end"], r["t"] = t_cache[r["period_id"]]
         out.setdefault((r["territory_id"], r["indicator_id"], r["grp"]), []).append(r)
-    level_ids = [r["id"] for r in _rows(conn, "SELECT id FROM indicator WHERE level = 'territory' AND id IN :ids",
-                                        {"ids": params["ids"]}, ("ids",))]
-    if level_ids and (grps is None or "territory" in grps):
+    if grps is not None and "territory" not in grps:
+        return out
+    level_ids = territory_level if territory_level is not None else [r["id"] for r in select_rows(
+        conn, "SELECT id FROM indicator WHERE level = 'territory' AND id IN :ids", {"ids": params["ids"]}, ("ids",))]
+    if level_ids:
         cut_sql = ' AND p."end" <= :cut' if cut is not None else ""
-        for r in _rows(conn, f"""
+        for r in select_rows(conn, f"""
                 SELECT m.territory_id, m.indicator_id, m.value, m.numerator, m.denominator, p.id AS period_id,
                        p.label, p."end", p.kind
                 FROM measurement m JOIN period p ON p.id = m.period_id
@@ -199,16 +206,38 @@ def group_series(conn, territory_ids: list[int], indicator_ids: list[int], grps:
 
 
 def judged_periods(conn, trows: list[dict], cut: date, data: dict | None = None,
-                   min_coverage: float | None = None) -> dict[int, dict]:
+                   min_coverage: float | None = None, sizes: dict[tuple[int, str], int] | None = None
+                   ) -> dict[int, dict]:
     """{target id: the period judged at the cut} — see the module docstring; a target without such
     a period is absent. The row: period_id, label, end, t, kind; `collecting` (a later period being
     collected: label, n, m) or None; `at_deadline` (the due period has passed and the verdict is the
     one at the due period); `path_start` (a level target: the group's value at the baseline period,
-    where the planned path of a school without a baseline of its own starts). `data`: the roadmap territories' series up to the cut (group
-    "territory") when the caller has read them."""
+    where the planned path of a school without a baseline of its own starts). `data`: the roadmap
+    territories' series up to the cut (group "territory") when the caller has read them; `sizes`:
+    `target_counts.group_sizes` of the roadmaps' territories when the caller has read them."""
     if not trows:
         return {}
     min_cov = get_settings().min_coverage if min_coverage is None else min_coverage
+    tids = sorted({r["roadmap_territory_id"] for r in trows})
+    by_key = _reporting_periods(conn, trows, cut, data)
+    if sizes is None:
+        sizes = counts.group_sizes(conn, tids) if any(r["level"] == "school" for r in trows) else {}
+    approved, deadlines = _quarter_states(conn, tids)
+    out = {}
+    for r in trows:
+        tid = r["roadmap_territory_id"]
+        grp = "territory" if r["level"] == "territory" else r["applies_to"]
+        judged = _judged_period(r, by_key.get((tid, r["indicator_id"], grp), []), sizes.get((tid, grp), 0), cut,
+                                min_cov, {pid for t, pid in approved if t == tid},
+                                deadlines.get((tid, r["due_period_id"])))
+        if judged is not None:
+            out[r["id"]] = judged
+    return out
+
+
+def _reporting_periods(conn, trows: list[dict], cut: date, data: dict | None) -> dict[tuple[int, int, str], list[dict]]:
+    """{(roadmap territory, indicator, group): the summary rows of the periods up to the cut in which
+    any school of the group reported (a territory-level indicator: the territory's own values)}."""
     tids = sorted({r["roadmap_territory_id"] for r in trows})
     school_rows = [r for r in trows if r["level"] == "school"]
     by_key: dict[tuple[int, int, str], list[dict]] = {}
@@ -217,7 +246,7 @@ def judged_periods(conn, trows: list[dict], cut: date, data: dict | None = None,
         for k in wanted:
             by_key[k] = [x for x in data[k] if x["n_schools"]]
     elif school_rows:
-        for x in _rows(conn, """
+        for x in select_rows(conn, """
                 SELECT s.territory_id, s.indicator_id, s.grp, s.n_schools, s.sum_value, s.sum_numerator,
                        s.sum_denominator, s.n_flag, i.value_kind, p.id AS period_id, p.label, p."end", p.kind
                 FROM measurementsummary s JOIN period p ON p.id = s.period_id JOIN indicator i ON i.id = s.indicator_id
@@ -235,11 +264,13 @@ def judged_periods(conn, trows: list[dict], cut: date, data: dict | None = None,
         for (t, i, g), rows in data.items():
             if g == "territory":
                 by_key[(t, i, g)] = [{**x, "n_schools": None} for x in rows if x["value"] is not None]
-    sizes = counts.group_sizes(conn, tids) if school_rows else {}
-    from core.quarters import default_deadline
+    return by_key
 
+
+def _quarter_states(conn, tids: list[int]) -> tuple[set[tuple[int, int]], dict[tuple[int, int], date]]:
+    """({(territory, period) approved there or above}, {(territory, period): its own deadline})."""
     approved, deadlines = set(), {}
-    for x in _rows(conn, """
+    for x in select_rows(conn, """
             SELECT c.descendant_id AS territory_id, c.depth, q.period_id, q.state, q.deadline FROM quarterstate q
             JOIN territoryclosure c ON c.ancestor_id = q.territory_id
             WHERE c.descendant_id IN :tids""", {"tids": tids}, ("tids",)):
@@ -247,48 +278,51 @@ def judged_periods(conn, trows: list[dict], cut: date, data: dict | None = None,
             approved.add((x["territory_id"], x["period_id"]))
         if x["depth"] == 0 and x["deadline"]:
             deadlines[(x["territory_id"], x["period_id"])] = as_date(x["deadline"])
-    out = {}
-    for r in trows:
-        tid, kind = r["roadmap_territory_id"], period_kind(r)
-        grp = "territory" if r["level"] == "territory" else r["applies_to"]
-        m = sizes.get((tid, grp), 0)
-        rows = [x for x in by_key.get((tid, r["indicator_id"], grp), []) if kind is None or x["kind"] == kind]
+    return approved, deadlines
 
-        def complete(x: dict) -> bool:
-            return (x["n_schools"] is None or (m > 0 and x["n_schools"] >= min_cov * m - tg.EPS)
-                    or (tid, x["period_id"]) in approved)
 
-        done = [x for x in rows if complete(x)]
-        due_end = as_date(r["due_end"]) if r["due_end"] else None
-        judged, at_deadline = (done[-1] if done else None), False
-        if due_end is not None and done and done[-1]["end"] > due_end:
-            # the deadline has passed and later data are complete: the verdict is the one at the due period
-            at_deadline = True
-            judged = next((x for x in rows if x["period_id"] == r["due_period_id"]), None) or {
-                "period_id": r["due_period_id"], "label": r["due_label"], "end": due_end, "kind": r["due_kind"]}
-        elif due_end is not None and judged is not None and judged["period_id"] == r["due_period_id"]:
-            at_deadline = True
-        elif due_end is not None and cut > deadlines.get((tid, r["due_period_id"]), default_deadline(due_end)) and (
-                judged is None or judged["end"] < due_end):
-            # the due period's collection is over and it is not complete: the verdict is still the one at
-            # the due period (no data there says so), never an earlier quarter's «on track»
-            at_deadline = True
-            judged = next((x for x in rows if x["period_id"] == r["due_period_id"]), None) or {
-                "period_id": r["due_period_id"], "label": r["due_label"], "end": due_end, "kind": r["due_kind"]}
-        if judged is None:
-            continue
-        later = [x for x in rows if x["end"] > judged["end"] and not complete(x)]
-        collecting = ({"label": later[-1]["label"], "n": later[-1]["n_schools"], "m": m}
-                      if later and later[-1]["n_schools"] is not None else None)
-        base = next((x for x in by_key.get((tid, r["indicator_id"], grp), [])
-                     if x["period_id"] == r["baseline_period_id"] and x["n_schools"] is not None), None)
-        path_start = (tg.group_value(base["value_kind"], base["n_schools"], base["sum_value"], base["sum_numerator"],
-                                     base["sum_denominator"], base["n_flag"])
-                      if base is not None and not counts.measures_change(r) else None)
-        out[r["id"]] = {"period_id": judged["period_id"], "label": judged["label"], "end": judged["end"],
-                        "t": tg.period_t(judged["end"]), "kind": judged["kind"], "collecting": collecting,
-                        "at_deadline": at_deadline, "path_start": path_start}
-    return out
+def _judged_period(r: dict, rows: list[dict], m: int, cut: date, min_cov: float, approved: set[int],
+                   deadline: date | None) -> dict | None:
+    """The period judged for target row r from its group's reporting periods `rows` (m: the
+    group's schools; `approved`: the periods approved over the territory; `deadline`: the due
+    period's own deadline, if set)."""
+    from core.quarters import default_deadline
+
+    kind = period_kind(r)
+    rows_k = [x for x in rows if kind is None or x["kind"] == kind]
+
+    def complete(x: dict) -> bool:
+        return (x["n_schools"] is None or (m > 0 and x["n_schools"] >= min_cov * m - tg.EPS)
+                or x["period_id"] in approved)
+
+    done = [x for x in rows_k if complete(x)]
+    due_end = as_date(r["due_end"]) if r["due_end"] else None
+    judged, at_deadline = (done[-1] if done else None), False
+    due = {"period_id": r["due_period_id"], "label": r["due_label"], "end": due_end, "kind": r["due_kind"]}
+    if due_end is not None and done and done[-1]["end"] > due_end:
+        # the deadline has passed and later data are complete: the verdict is the one at the due period
+        at_deadline = True
+        judged = next((x for x in rows_k if x["period_id"] == r["due_period_id"]), None) or due
+    elif due_end is not None and judged is not None and judged["period_id"] == r["due_period_id"]:
+        at_deadline = True
+    elif due_end is not None and cut > (deadline or default_deadline(due_end)) and (
+            judged is None or judged["end"] < due_end):
+        # the due period's collection is over and it is not complete: the verdict is still the one at
+        # the due period (no data there says so), never an earlier quarter's «on track»
+        at_deadline = True
+        judged = next((x for x in rows_k if x["period_id"] == r["due_period_id"]), None) or due
+    if judged is None:
+        return None
+    later = [x for x in rows_k if x["end"] > judged["end"] and not complete(x)]
+    collecting = ({"label": later[-1]["label"], "n": later[-1]["n_schools"], "m": m}
+                  if later and later[-1]["n_schools"] is not None else None)
+    base = next((x for x in rows if x["period_id"] == r["baseline_period_id"] and x["n_schools"] is not None), None)
+    path_start = (tg.group_value(base["value_kind"], base["n_schools"], base["sum_value"], base["sum_numerator"],
+                                 base["sum_denominator"], base["n_flag"])
+                  if base is not None and not counts.measures_change(r) else None)
+    return {"period_id": judged["period_id"], "label": judged["label"], "end": judged["end"],
+            "t": tg.period_t(judged["end"]), "kind": judged["kind"], "collecting": collecting,
+            "at_deadline": at_deadline, "path_start": path_start}
 
 
 def missing_schools(conn, r: dict, territory_id: int, period_id: int, grp: str) -> list[int]:
@@ -296,7 +330,7 @@ def missing_schools(conn, r: dict, territory_id: int, period_id: int, grp: str) 
     needs (the period judged and, for a target that measures a change, the baseline)."""
     base = ("OR NOT EXISTS (SELECT 1 FROM measurement b WHERE b.school_id = s.id AND b.indicator_id = :i "
             "AND b.period_id = :b AND b.value IS NOT NULL)") if r["baseline_period_id"] and counts.measures_change(r) else ""
-    rows = _rows(conn, f"""
+    rows = select_rows(conn, f"""
         SELECT s.id FROM school s JOIN territoryclosure c ON c.descendant_id = s.territory_id
         WHERE c.ancestor_id = :tid AND {GROUP_SQL[grp]}
           AND (NOT EXISTS (SELECT 1 FROM measurement m WHERE m.school_id = s.id AND m.indicator_id = :i
@@ -306,23 +340,29 @@ def missing_schools(conn, r: dict, territory_id: int, period_id: int, grp: str) 
     return [x["id"] for x in rows]
 
 
-def school_series(conn, school_ids: list[int], indicator_ids: list[int], cut: date) -> dict[tuple[int, int], list[dict]]:
-    """{(school id, indicator id): [period_id, label, end, kind, t, value ...]} up to the cut."""
-    out: dict = {}
-    if not school_ids or not indicator_ids:
+def school_series(conn, school_ids: list[int], indicator_ids: list[int], cut: date,
+                  period_ids: list[int] | None = None) -> dict[tuple[int, int], list[tuple[str, Point]]]:
+    """{(school id, indicator id): [(the period's kind, Point) ...]} up to the cut, by period end;
+    only the periods `period_ids` when given. The Points are what a school's Result shows (a
+    municipality's matrix reads thousands: rows as tuples, each period's words made once)."""
+    out: dict[tuple[int, int], list[tuple[str, Point]]] = {}
+    if not school_ids or not indicator_ids or period_ids == []:
         return out
-    t_cache: dict = {}
-    for r in _rows(conn, """
-            SELECT m.school_id, m.indicator_id, m.value, m.numerator, m.denominator, p.id AS period_id, p.label,
-                   p."end", p.kind
-            FROM measurement m JOIN period p ON p.id = m.period_id
-            WHERE m.school_id IN :sids AND m.indicator_id IN :ids AND p."end" <= :cut
-            ORDER BY p."end" """, {"sids": sorted(set(school_ids)), "ids": sorted(set(indicator_ids)), "cut": cut},
-            ("sids", "ids")):
-        if r["period_id"] not in t_cache:
-            t_cache[r["period_id"]] = (as_date(r["end"]), tg.period_t(as_date(r["end"])))
-        r["end"], r["t"] = t_cache[r["period_id"]]
-        out.setdefault((r["school_id"], r["indicator_id"]), []).append(r)
+    params: dict = {"sids": sorted(set(school_ids)), "ids": sorted(set(indicator_ids)), "cut": cut}
+    only = ""
+    if period_ids is not None:
+        params["pids"], only = sorted(set(period_ids)), " AND m.period_id IN :pids"
+    stmt = text(f"""
+        SELECT m.school_id, m.indicator_id, m.period_id, m.value, p.label, p."end", p.kind
+        FROM measurement m JOIN period p ON p.id = m.period_id
+        WHERE m.school_id IN :sids AND m.indicator_id IN :ids AND p."end" <= :cut {only}
+        ORDER BY p."end" """).bindparams(*(bindparam(k, expanding=True) for k in ("sids", "ids", "pids") if k in params))
+    periods: dict[int, tuple[str, date, float]] = {}
+    for sid, iid, pid, value, label, end, kind in conn.execute(stmt, params).fetchall():
+        if pid not in periods:
+            periods[pid] = (kind, as_date(end), tg.period_t(as_date(end)))
+        k, e, t = periods[pid]
+        out.setdefault((sid, iid), []).append((k, Point(pid, label, e, t, value)))
     return out
 
 
@@ -331,79 +371,114 @@ def school_series(conn, school_ids: list[int], indicator_ids: list[int], cut: da
 # ---------------------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=4096)
 def _coverage_words(n: int, m: int) -> str:
-    return fmt.coverage(n, m)
+    """fmt.coverage, said once per pair (babel's numbers are the dearest part of a screen's words)."""
+    return fmt.coverage(n, m) or ""
 
 
-def judge(r: dict, milestones: list[dict], subject: Subject, cut: date, *, series: list[dict],
-          now: dict | None, average: float | None, like: dict | None = None, n_members: int | None = None,
-          missing: list[int] = (), min_coverage: float | None = None, prepared: tuple | None = None,
-          path_start: float | None = None) -> Result:
-    """A target on one subject's series (rows with period_id, label, end, kind, t, value and, for a
-    group, n_schools) at the period judged `now`; `like` (n, value, baseline) and `n_members` for a
-    group. `prepared`: (spec, t_base, t_due, t_cut) when the caller judges many subjects.
-    `path_start`: the group's baseline, for a school without its own on a level target."""
-    spec, t_base, t_due, t_cut = prepared or (*counts.spec_and_times(r, milestones), tg.period_t(cut))
-    kind = period_kind(r)
-    lim = t_cut + tg.EPS
-    min_cov = get_settings().min_coverage if min_coverage is None else min_coverage
-    is_group = like is not None or n_members is not None
+def _series_points(series: Sequence[dict], kind: str | None, lim: float, n_members: int | None,
+                   floor: float | None) -> list[Point]:
+    """A subject's series rows (period_id, label, end, kind, t, value; a group's with n_schools) of
+    the target's period kind up to `lim` as Points; a group's point carries its coverage and, below
+    the threshold `floor`, is a gap (one set of schools per line, never a crash)."""
     pts = []
-    floor = min_cov * n_members - tg.EPS if is_group and n_members else None
     for x in series:
         if (kind is not None and x["kind"] != kind) or x["t"] > lim:
             continue
         v, cov, n = x["value"], None, x.get("n_schools")
         if floor is not None and n is not None:
-            cov = _coverage_words(n, n_members)
+            cov = _coverage_words(n, n_members or 0)
             if n < floor:
-                v = None  # one set of schools per line: a point below the threshold is a gap, never a crash
-        pts.append((x["t"], v, x["period_id"], x["label"], x["end"], cov))
-    coverage = None
-    baseline = None
+                v = None
+        pts.append(Point(x["period_id"], x["label"], x["end"], x["t"], v, cov))
+    return pts
+
+
+def _like_for_like_points(r: dict, spec: tg.TargetSpec, pts: list[Point], now: dict | None, like: dict,
+                          n_members: int) -> tuple[list[Point], float | None]:
+    """A group's series with its current point (and, for a change, its baseline point) replaced by
+    the like-for-like values the status is judged on; and the baseline to judge from."""
     now_pid, base_pid = (now["period_id"] if now else None), r["baseline_period_id"]
+    pts = [p for p in pts if p.period_id != now_pid]
+    if now is not None:
+        pts.append(Point(now_pid, now["label"], now["end"], now["t"], like["value"],
+                         _coverage_words(like["n"], n_members)))
+        pts.sort(key=lambda p: p.t)
+    if spec.measures_change:  # like for like: the baseline over the same schools as now
+        if base_pid:
+            pts = [p._replace(value=like["baseline"]) if p.period_id == base_pid else p for p in pts]
+        return pts, like["baseline"]
+    if base_pid:  # a level target: the baseline (the path's start) over the schools that reported it
+        return pts, next((p.value for p in pts if p.period_id == base_pid), None)
+    return pts, None
+
+
+def _label_at(pts: Sequence[Point], t: float) -> str | None:
+    key = round(t, 6)
+    return next((p.label for p in reversed(pts) if round(p.t, 6) == key), None)
+
+
+def _judged(r: dict, spec: tg.TargetSpec, times: tuple, cut: date, pts: list[Point], now: dict | None, **kw
+            ) -> tg.Evaluation:
+    """tg.evaluate at the period judged, with the reasons that only the evaluation knows: no period,
+    a cut before the baseline, a verdict at the deadline."""
+    t_base, t_due, t_cut = times
+    if now is None:
+        ev = tg.evaluate(spec, series=[], t_now=t_cut, t_due=t_due, t_baseline=t_base)
+        return replace(ev, status="no_data", reason=f"нет данных на {cut.strftime('%d.%m.%Y')}")
+    lim = now["t"] + tg.EPS
+    ev = tg.evaluate(spec, series=[(p.t, p.value) for p in pts if p.t <= lim], t_now=now["t"], t_due=t_due,
+                     t_baseline=t_base, **kw)
+    if ev.status == "no_data" and ev.value is None and kw.get("coverage") is None:
+        ev = replace(ev, reason=f"нет данных за {now['label']}")
+    if t_base is not None and t_cut < t_base - tg.EPS:  # no future data in a past cut
+        ev = replace(ev, status="no_data", meets_target=False, uses_forecast=False,
+                     reason=f"база ещё не измерена (базовый период — {r['baseline_label']})")
+    elif now.get("at_deadline") and ev.status != "no_data":
+        ev = replace(ev, reason=(f"к сроку ({now['label']}) цель достигнута" if ev.meets_target
+                                 else f"срок ({now['label']}) прошёл, к сроку цель не достигнута"))
+    return ev
+
+
+def judge(r: dict, milestones: list[dict], subject: Subject, cut: date, *, series: Sequence[dict] = (),
+          now: dict | None, average: float | None, like: dict | None = None, n_members: int | None = None,
+          missing: Sequence[int] = (), min_coverage: float | None = None, prepared: tuple | None = None,
+          path_start: float | None = None, points: Sequence[Point] | None = None, memo: dict | None = None) -> Result:
+    """A target on one subject's series (rows with period_id, label, end, kind, t, value and, for a
+    group, n_schools; or `points`, a school's Points of the target's period kind up to the cut) at
+    the period judged `now`; `like` (n, value, baseline) and `n_members` for a group. `prepared`:
+    (spec, t_base, t_due, t_cut) when the caller judges many subjects. `path_start`: the group's
+    baseline, for a school without its own on a level target. `memo`: evaluations by (target, the
+    series' values), for a caller judging many schools on one target with the same period judged,
+    average and path start (the rules are pure: equal values, equal evaluation)."""
+    spec, t_base, t_due, t_cut = prepared or (*counts.spec_and_times(r, milestones), tg.period_t(cut))
+    min_cov = get_settings().min_coverage if min_coverage is None else min_coverage
+    is_group = like is not None or n_members is not None
+    floor = min_cov * n_members - tg.EPS if is_group and n_members else None
+    pts = list(points) if points is not None else _series_points(series, period_kind(r), t_cut + tg.EPS,
+                                                                  n_members, floor)
+    coverage = baseline = None
     if is_group:
         like = like or {"n": 0, "value": None, "baseline": None}
         coverage = (like["n"], n_members or 0)
-        cov_now = _coverage_words(like["n"], n_members or 0)
-        pts = [x for x in pts if x[2] != now_pid]
-        if now is not None:
-            pts.append((now["t"], like["value"], now_pid, now["label"], now["end"], cov_now))
-            pts.sort(key=lambda x: x[0])
-        if spec.measures_change:  # like for like: the baseline over the same schools as now
-            if base_pid:
-                pts = [(t, like["baseline"] if pid == base_pid else v, pid, lab, end, c)
-                       for t, v, pid, lab, end, c in pts]
-            baseline = like["baseline"]
-        elif base_pid:  # a level target: the baseline (the path's start) over the schools that reported it
-            baseline = next((v for t, v, pid, *_ in pts if pid == base_pid), None)
-    if now is None:
-        ev = tg.evaluate(spec, series=[], t_now=t_cut, t_due=t_due, t_baseline=t_base)
-        ev = replace(ev, status="no_data", reason=f"нет данных на {cut.strftime('%d.%m.%Y')}")
-    else:
-        ev = tg.evaluate(spec, series=[(x[0], x[1]) for x in pts if x[0] <= now["t"] + tg.EPS], t_now=now["t"],
-                         t_due=t_due, t_baseline=t_base, baseline=baseline, average=average, coverage=coverage,
-                         missing_ids=tuple(missing), min_coverage=min_cov, path_start=path_start)
-        if ev.status == "no_data" and ev.value is None and coverage is None:
-            ev = replace(ev, reason=f"нет данных за {now['label']}")
-        if t_base is not None and t_cut < t_base - tg.EPS:  # no future data in a past cut
-            ev = replace(ev, status="no_data", meets_target=False, uses_forecast=False,
-                         reason=f"база ещё не измерена (базовый период — {r['baseline_label']})")
-        elif now.get("at_deadline") and ev.status != "no_data":
-            ev = replace(ev, reason=(f"к сроку ({now['label']}) цель достигнута" if ev.meets_target
-                                     else f"срок ({now['label']}) прошёл, к сроку цель не достигнута"))
+        pts, baseline = _like_for_like_points(r, spec, pts, now, like, n_members or 0)
+    key = (r["id"], tuple((p.t, p.value) for p in pts)) if memo is not None else None
+    ev = memo.get(key) if memo is not None else None
+    if ev is None:
+        ev = _judged(r, spec, (t_base, t_due, t_cut), cut, pts, now, baseline=baseline, average=average,
+                     coverage=coverage, missing_ids=tuple(missing), min_coverage=min_cov, path_start=path_start)
+        if memo is not None:
+            memo[key] = ev
     basis = None
     if ev.forecast is not None and ev.forecast_ts:
-        labels = {round(x[0], 6): x[3] for x in pts}
-        first, last = labels.get(round(ev.forecast_ts[0], 6)), labels.get(round(ev.forecast_ts[-1], 6))
+        first, last = _label_at(pts, ev.forecast_ts[0]), _label_at(pts, ev.forecast_ts[-1])
         basis = (f"тренд {len(ev.forecast_ts)} последних периодов ({first} – {last}), "
                  f"продолжен от значения за {last}")
-    points_ = tuple(Point(pid, lab, end, t, v, c) for t, v, pid, lab, end, c in pts)
     at_deadline = bool(now and now.get("at_deadline"))
     return Result(target_id=r["id"], subject=subject, cut=cut, evaluation=ev,
                   period_id=now["period_id"] if now else None, period_label=now["label"] if now else None,
                   period_end=now["end"] if now else None, forecast_basis=basis, average=average,
-                  series=points_, collecting=now.get("collecting") if now else None, at_deadline=at_deadline,
-                  after_due=tuple(p for p in points_ if at_deadline and p.t > now["t"] + tg.EPS),
+                  series=tuple(pts), collecting=now.get("collecting") if now else None, at_deadline=at_deadline,
+                  after_due=tuple(p for p in pts if at_deadline and now and p.t > now["t"] + tg.EPS),
                   path_start=path_start if ev.baseline is None else None)
 
 
@@ -418,9 +493,10 @@ def evaluate_many(conn, trows: list[dict], subjects: list[Subject], cut: date | 
     {(target id, subject): Result}. A school subject is evaluated against the targets of
     roadmaps over its territory only, and only when it is in the target's group. `period_ids`
     limits the territories' series to those periods (enough for the forecast and the baseline).
-    `status_only` (territory subjects, e.g. a region's matrix): the series is read only for the
-    subjects whose status the forecast decides (`Evaluation.uses_forecast`); the others' status,
-    value and baseline are the same, their forecast is not computed. `series`: the group series up
+    `status_only` (a matrix): for territory subjects the series is read only for the subjects whose
+    status the forecast decides (`Evaluation.uses_forecast`); the others' status, value and
+    baseline are the same, their forecast is not computed; for school subjects likewise (their
+    series holds the period judged and the baseline only). `series`: the group series up
     to the cut when the caller has read them (for territory subjects every group needed; for
     school subjects the roadmap territories' "all")."""
     cut = cut or app_today(conn.engine)
@@ -428,76 +504,138 @@ def evaluate_many(conn, trows: list[dict], subjects: list[Subject], cut: date | 
         milestones = counts.milestones_of(conn, [r["id"] for r in trows])
     if now is None:
         now = judged_periods(conn, trows, cut)
-    ind_ids = sorted({r["indicator_id"] for r in trows})
-    schools = [s.id for s in subjects if s.kind == "school"]
-    terrs = [s.id for s in subjects if s.kind == "territory"]
-    out: dict[tuple[int, Subject], Result] = {}
-    info = {}
-    if schools:
-        for x in _rows(conn, "SELECT s.id, s.territory_id, s.is_shnor, s.is_shnsu FROM school s WHERE s.id IN :ids",
-                       {"ids": schools}, ("ids",)):
-            info[x["id"]] = x
-        ancestors = {}
-        for x in _rows(conn, "SELECT ancestor_id, descendant_id FROM territoryclosure WHERE descendant_id IN :t",
-                       {"t": sorted({i["territory_id"] for i in info.values()}) or [-1]}, ("t",)):
-            ancestors.setdefault(x["descendant_id"], set()).add(x["ancestor_id"])
-        own = school_series(conn, schools, [r["indicator_id"] for r in trows if r["level"] == "school"], cut)
-        avg_rows = series if series is not None else group_series(
-            conn, sorted({r["roadmap_territory_id"] for r in trows}), ind_ids, ["all"], cut=cut)
-    if terrs:
-        # each target's own group, and the whole territory where a target compares with its average
-        pairs = {(r["indicator_id"], group_of(r, s)) for s in subjects if s.kind == "territory" for r in trows}
-        pairs |= {(r["indicator_id"], "all") for r in trows if counts.target_kind(r).uses_average}
-        if series is not None:
-            tser = series
-        elif status_only:  # first pass: no series but the whole territory's at the period judged
-            now_pids = sorted({p["period_id"] for p in now.values()})
-            tser = group_series(conn, terrs, ind_ids, ["all"], now_pids, cut=cut,
-                                pairs=[x for x in pairs if x[1] == "all"]) if any(g == "all" for _, g in pairs) else {}
-            tser = {k: v for k, v in tser.items() if k[2] == "all"}
-        else:
-            tser = group_series(conn, terrs, ind_ids, sorted({g for _, g in pairs}), period_ids, cut=cut,
-                                pairs=sorted(pairs))
-        like = _group_values(conn, trows, [s for s in subjects if s.kind == "territory"], now)
     t_cut = tg.period_t(cut)
-    for r in trows:
-        ms = milestones.get(r["id"], [])
-        p = now.get(r["id"])
-        prep = (*counts.spec_and_times(r, ms), t_cut)
+    prep = {r["id"]: (*counts.spec_and_times(r, milestones.get(r["id"], [])), t_cut) for r in trows}
+    ctx = _Context(cut, milestones, now, prep, get_settings().min_coverage)
+    schools = [s for s in subjects if s.kind == "school"]
+    terrs = [s for s in subjects if s.kind == "territory"]
+    out: dict[tuple[int, Subject], Result] = {}
+    if schools:
+        out.update(_school_results(conn, trows, schools, ctx, series, status_only))
+    if terrs:
+        out.update(_territory_results(conn, trows, terrs, ctx, series, with_missing, period_ids, status_only))
+    if schools and terrs:  # target by target, as the subjects were given
+        out = {k: out[k] for r in trows for s in subjects if (k := (r["id"], s)) in out}
+    return out
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every subject of one `evaluate_many` is judged with."""
+
+    cut: date
+    milestones: dict[int, list[dict]]
+    now: dict[int, dict]
+    prepared: dict[int, tuple]  # target id -> (spec, t_base, t_due, t_cut)
+    min_coverage: float
+
+
+def _school_results(conn, trows: list[dict], schools: list[Subject], ctx: _Context, series: dict | None,
+                    status_only: bool = False) -> dict[tuple[int, Subject], Result]:
+    """Each school-level target on each school below its roadmap's territory and in its group,
+    compared with the average school of the roadmap's territory. `status_only`: see `evaluate_many`."""
+    info: dict[int, dict] = {}  # school id -> is_shnor, is_shnsu and `over`: the territories it is below
+    for x in select_rows(conn, """
+            SELECT s.id, s.is_shnor, s.is_shnsu, c.ancestor_id FROM school s
+            JOIN territoryclosure c ON c.descendant_id = s.territory_id WHERE s.id IN :ids""",
+            {"ids": [s.id for s in schools]}, ("ids",)):
+        info.setdefault(x["id"], {**x, "over": set()})["over"].add(x["ancestor_id"])
+    school_rows = [r for r in trows if r["level"] == "school"]
+    # each target on the schools below its roadmap's territory and in its group
+    judged = [(r, [s for s in schools if (i := info.get(s.id)) is not None and r["roadmap_territory_id"] in i["over"]
+                   and in_group(i, r["applies_to"])]) for r in school_rows]
+    # first pass of a matrix: the period judged and the baseline only (all that a status not decided
+    # by the forecast depends on)
+    pids = sorted({x for r in school_rows for x in (ctx.now.get(r["id"], {}).get("period_id"),
+                                                    r["baseline_period_id"]) if x}) if status_only else None
+    own = _series_of(conn, judged, ctx.cut, pids)
+    avg_rows = series if series is not None else group_series(
+        conn, sorted({r["roadmap_territory_id"] for r in trows}), sorted({r["indicator_id"] for r in trows}),
+        ["all"], cut=ctx.cut)
+    out: dict[tuple[int, Subject], Result] = {}
+    memo: dict = {}  # schools with the same values on a target get the same evaluation
+    for r, subjects in judged:
+        p, kind, ms = ctx.now.get(r["id"]), period_kind(r), ctx.milestones.get(r["id"], [])
+        avg = next((a["average"] for a in avg_rows.get((r["roadmap_territory_id"], r["indicator_id"], "all"), [])
+                    if p and a["period_id"] == p["period_id"]), None)
         for s in subjects:
-            if s.kind == "school":
-                i = info.get(s.id)
-                if (i is None or r["level"] != "school"
-                        or r["roadmap_territory_id"] not in ancestors.get(i["territory_id"], ())
-                        or not _in_group(i, r["applies_to"])):
-                    continue
-                avg = next((a["average"] for a in avg_rows.get((r["roadmap_territory_id"], r["indicator_id"], "all"), [])
-                            if p and a["period_id"] == p["period_id"]), None)
-                out[(r["id"], s)] = judge(r, ms, s, cut, series=own.get((s.id, r["indicator_id"]), []), now=p,
-                                          average=avg, prepared=prep, path_start=p.get("path_start") if p else None)
-            else:
-                grp = group_of(r, s)
-                avg = next((a["value"] for a in tser.get((s.id, r["indicator_id"], "all"), [])
-                            if p and a["period_id"] == p["period_id"]), None)
-                ser = tser.get((s.id, r["indicator_id"], grp), [])
-                if grp == "territory":
-                    out[(r["id"], s)] = judge(r, ms, s, cut, series=ser, now=p, average=avg, prepared=prep)
-                    continue
-                missing = None
-                lk = like.get((r["id"], s.id, grp)) or {"n": 0, "n_members": 0, "value": None, "baseline": None}
-                missing = (missing_schools(conn, r, s.id, p["period_id"], grp)
-                           if with_missing and p and lk["n"] < lk["n_members"] else [])
-                res = judge(r, ms, s, cut, series=ser, now=p, average=avg, like=lk,
-                            n_members=lk["n_members"], missing=missing, prepared=prep)
-                if missing and res.status != "no_data" and "sums" in lk:
-                    res = _preliminary(conn, r, ms, s, cut, res, ser, p, avg, lk, missing, prep)
-                out[(r["id"], s)] = res
-    if status_only and terrs:  # second pass: with the series, where the forecast decides the status
-        again = [(x, s) for (x, s), res in out.items() if s.kind == "territory" and res.evaluation.uses_forecast]
+            pts = [pt for k, pt in own.get((s.id, r["indicator_id"]), ()) if kind is None or k == kind]
+            out[(r["id"], s)] = judge(r, ms, s, ctx.cut, points=pts, now=p, average=avg, prepared=ctx.prepared[r["id"]],
+                                      min_coverage=ctx.min_coverage, path_start=p.get("path_start") if p else None,
+                                      memo=memo)
+    again = [k for k, res in out.items() if status_only and res.evaluation.uses_forecast]
+    if again:  # second pass: the whole series where the forecast decides the status
+        redo = _school_results(conn, [r for r in school_rows if r["id"] in {x for x, _ in again}],
+                               sorted({s for _, s in again}, key=lambda s: s.id), ctx, avg_rows)
+        out.update({k: redo[k] for k in again})
+    return out
+
+
+def _series_of(conn, judged: list[tuple[dict, list[Subject]]], cut: date, period_ids: list[int] | None
+               ) -> dict[tuple[int, int], list[tuple[str, Point]]]:
+    """`school_series` of each school for the indicators of the targets it is judged on: one read per
+    set of indicators (a school outside a target's group reads nothing for that target)."""
+    need: dict[int, set[int]] = {}
+    for r, subjects in judged:
+        for s in subjects:
+            need.setdefault(s.id, set()).add(r["indicator_id"])
+    by_set: dict[frozenset[int], list[int]] = {}
+    for sid, inds in need.items():
+        by_set.setdefault(frozenset(inds), []).append(sid)
+    out: dict[tuple[int, int], list[tuple[str, Point]]] = {}
+    for inds, sids in by_set.items():
+        out.update(school_series(conn, sids, sorted(inds), cut, period_ids))
+    return out
+
+
+def _territory_results(conn, trows: list[dict], terrs: list[Subject], ctx: _Context, series: dict | None,
+                       with_missing: bool, period_ids: list[int] | None, status_only: bool
+                       ) -> dict[tuple[int, Subject], Result]:
+    """Each target on each territory's group of schools (like for like, with coverage), or on the
+    territory's own value for a territory-level indicator. `status_only`: see `evaluate_many`."""
+    ind_ids = sorted({r["indicator_id"] for r in trows})
+    # each target's own group, and the whole territory where a target compares with its average
+    pairs = {(r["indicator_id"], group_of(r, s)) for s in terrs for r in trows}
+    pairs |= {(r["indicator_id"], "all") for r in trows if counts.target_kind(r).uses_average}
+    tids = [s.id for s in terrs]
+    if series is not None:
+        tser = series
+    elif status_only:  # first pass: no series but the whole territory's at the period judged
+        now_pids = sorted({p["period_id"] for p in ctx.now.values()})
+        tser = group_series(conn, tids, ind_ids, ["all"], now_pids, cut=ctx.cut,
+                            pairs=[x for x in pairs if x[1] == "all"]) if any(g == "all" for _, g in pairs) else {}
+        tser = {k: v for k, v in tser.items() if k[2] == "all"}
+    else:
+        tser = group_series(conn, tids, ind_ids, sorted({g for _, g in pairs}), period_ids, cut=ctx.cut,
+                            pairs=sorted(pairs))
+    like = _group_values(conn, trows, terrs, ctx.now)
+    out: dict[tuple[int, Subject], Result] = {}
+    for r in trows:
+        p, ms, prep = ctx.now.get(r["id"]), ctx.milestones.get(r["id"], []), ctx.prepared[r["id"]]
+        for s in terrs:
+            grp = group_of(r, s)
+            avg = next((a["value"] for a in tser.get((s.id, r["indicator_id"], "all"), [])
+                        if p and a["period_id"] == p["period_id"]), None)
+            ser = tser.get((s.id, r["indicator_id"], grp), [])
+            if grp == "territory":
+                out[(r["id"], s)] = judge(r, ms, s, ctx.cut, series=ser, now=p, average=avg, prepared=prep,
+                                          min_coverage=ctx.min_coverage)
+                continue
+            lk = like.get((r["id"], s.id, grp)) or {"n": 0, "n_members": 0, "value": None, "baseline": None}
+            missing = (missing_schools(conn, r, s.id, p["period_id"], grp)
+                       if with_missing and p and lk["n"] < lk["n_members"] else [])
+            res = judge(r, ms, s, ctx.cut, series=ser, now=p, average=avg, like=lk, n_members=lk["n_members"],
+                        missing=missing, prepared=prep, min_coverage=ctx.min_coverage)
+            if missing and res.status != "no_data" and "sums" in lk:
+                res = _preliminary(conn, r, ms, s, ctx.cut, res, ser, p, avg, lk, missing, prep)
+            out[(r["id"], s)] = res
+    if status_only:  # second pass: with the series, where the forecast decides the status
+        again = [(x, s) for (x, s), res in out.items() if res.evaluation.uses_forecast]
         if again:
             redo = evaluate_many(conn, [r for r in trows if r["id"] in {x for x, _ in again}],
-                                 sorted({s for _, s in again}, key=lambda s: s.id), cut, milestones=milestones,
-                                 now=now, with_missing=with_missing, period_ids=period_ids)
+                                 sorted({s for _, s in again}, key=lambda s: s.id), ctx.cut,
+                                 milestones=ctx.milestones, now=ctx.now, with_missing=with_missing,
+                                 period_ids=period_ids)
             out.update({k: redo[k] for k in again})
     return out
 
@@ -509,7 +647,7 @@ def _preliminary(conn, r: dict, ms: list[dict], s: Subject, cut: date, res: Resu
     school never measured at all could change anything."""
     change = counts.measures_change(r)
     kind = period_kind(r)
-    known = {x["school_id"]: x for x in _rows(conn, f"""
+    known = {x["school_id"]: x for x in select_rows(conn, f"""
         SELECT m.school_id, m.value, m.numerator, m.denominator, p."end"
         FROM measurement m JOIN period p ON p.id = m.period_id
         WHERE m.school_id IN :ids AND m.indicator_id = :i AND m.value IS NOT NULL AND p."end" < :end
@@ -519,10 +657,10 @@ def _preliminary(conn, r: dict, ms: list[dict], s: Subject, cut: date, res: Resu
     now_reported = set()
     base = {}
     if change:
-        now_reported = {x["school_id"] for x in _rows(conn, """
+        now_reported = {x["school_id"] for x in select_rows(conn, """
             SELECT school_id FROM measurement WHERE school_id IN :ids AND indicator_id = :i AND period_id = :p
                    AND value IS NOT NULL""", {"ids": missing, "i": r["indicator_id"], "p": now["period_id"]}, ("ids",))}
-        base = {x["school_id"]: x for x in _rows(conn, """
+        base = {x["school_id"]: x for x in select_rows(conn, """
             SELECT school_id, value, numerator, denominator FROM measurement
             WHERE school_id IN :ids AND indicator_id = :i AND period_id = :b AND value IS NOT NULL""",
             {"ids": missing, "i": r["indicator_id"], "b": r["baseline_period_id"]}, ("ids",))}
@@ -556,7 +694,8 @@ def _group_values(conn, trows: list[dict], subjects: list[Subject], now: dict[in
     school_rows = [r for r in trows if r["id"] in now and r["level"] == "school"]
     kept = counts.kept_group_values(conn, [r["id"] for r in school_rows], [s.id for s in subjects],
                                     [now[r["id"]]["period_id"] for r in school_rows])
-    out, live = {}, {}
+    out: dict = {}
+    live: dict[tuple[int, str], tuple[dict, int, list[int], str]] = {}
     for r in school_rows:
         pid = now[r["id"]]["period_id"]
         for s in subjects:
@@ -569,16 +708,6 @@ def _group_values(conn, trows: list[dict], subjects: list[Subject], now: dict[in
     if live:
         out.update(counts.like_for_like(conn, list(live.values())))
     return out
-
-
-def _in_group(school: dict, grp: str) -> bool:
-    if grp == "all":
-        return True
-    if grp == "shnor":
-        return bool(school["is_shnor"])
-    if grp == "shnsu":
-        return bool(school["is_shnsu"])
-    return bool(school["is_shnor"] or school["is_shnsu"])
 
 
 def evaluate(target_id: int, subject: Subject, cut: date | None = None, engine: Engine | None = None

@@ -91,9 +91,11 @@ class TargetSpec:
     value: float | None = None
     higher_is_better: bool = True  # of the indicator; used by not_below_average and milestones
     milestones: tuple[tuple[float, float], ...] = ()  # (t, value), any order
+    _kind: RegistryKind = field(init=False, repr=False, compare=False)  # the registry's row, looked up once
 
     def __post_init__(self) -> None:
         k = kind_of(self.kind)  # an unknown kind is an error
+        object.__setattr__(self, "_kind", k)
         if k.uses_milestones and not self.milestones:
             raise ValueError("a milestones target needs at least one milestone")
         if k.needs_amount and self.value is None:
@@ -101,7 +103,7 @@ class TargetSpec:
 
     @property
     def registry_kind(self) -> RegistryKind:
-        return kind_of(self.kind)
+        return self._kind
 
     @property
     def direction(self) -> int:
@@ -310,12 +312,14 @@ def evaluate(
     subject has no baseline of its own (a school new to a level target is judged on the level: on
     the group's path); a target that measures a change never uses it. The status rule is in the
     module docstring."""
+    k = spec.registry_kind
     d = spec.direction
-    points = sorted((t, v) for t, v in series if v is not None and t <= t_now + EPS)
+    lim = t_now + EPS
+    points = sorted((t, v) for t, v in series if v is not None and t <= lim)
     value = next((v for t, v in reversed(points) if abs(t - t_now) <= EPS), None)
     if baseline is None and t_baseline is not None:
         baseline = next((v for t, v in points if abs(t - t_baseline) <= EPS), None)
-    if spec.registry_kind.uses_milestones and t_due is None:
+    if k.uses_milestones and t_due is None:
         t_due = spec.sorted_milestones[-1][0]
 
     tv = target_value(spec, baseline, average)
@@ -323,8 +327,8 @@ def evaluate(
     if t_due is not None:
         forecast, note, f_ts = trend_forecast(points, t_now, t_due)
 
-    start = baseline if baseline is not None or spec.measures_change else path_start
-    if spec.registry_kind.uses_milestones:
+    start = baseline if baseline is not None or k.measures_change else path_start
+    if k.uses_milestones:
         expected, step = _milestone_expected(spec, t_now, t_baseline, start)
     elif tv is not None and start is not None and t_baseline is not None and t_due is not None:
         expected = straight_path(t_now, t_baseline, start, t_due, tv)
@@ -332,51 +336,57 @@ def evaluate(
     else:
         expected, step = None, None
 
-    prog = progress(value, baseline, tv, d)
-    common: dict[str, Any] = dict(value=value, baseline=baseline, target_value=tv, progress=prog, expected=expected,
-                  forecast=forecast, forecast_note=note, direction=d, forecast_ts=f_ts)
+    common: dict[str, Any] = dict(value=value, baseline=baseline, target_value=tv,
+                                  progress=progress(value, baseline, tv, d), expected=expected, forecast=forecast,
+                                  forecast_note=note, direction=d, forecast_ts=f_ts)
     if coverage is not None:
         n, m = coverage
         common.update(n_reported=n, n_members=m, missing_ids=tuple(missing_ids))
         if m and n < min_coverage * m - EPS:
             return Evaluation("no_data", reason=(f"данные {n} из {m} {_schools_genitive(m)} — меньше {round(100 * min_coverage)} %; "
                                                  "по неполным данным статус не ставится"), **common)
+    status, reason, meets_target, uses_forecast = _status(spec, value, baseline, tv, expected, step, forecast, t_now,
+                                                          t_due)
+    return Evaluation(status, reason=reason, meets_target=meets_target, uses_forecast=uses_forecast, **common)
 
+
+def _status(spec: TargetSpec, value: float | None, baseline: float | None, tv: float | None,
+            expected: float | None, step: float | None, forecast: float | None, t_now: float,
+            t_due: float | None) -> tuple[str, str, bool, bool]:
+    """(status, reason, meets the target, the forecast decided): the status rule of the module
+    docstring, after the coverage."""
+    d = spec.direction
     if value is None:
-        return Evaluation("no_data", reason="нет значения за период", **common)
+        return "no_data", "нет значения за период", False, False
     if zero_base_increase(spec, baseline):
-        due_passed = t_due is not None and t_now >= t_due - EPS
+        assert baseline is not None
         if value > baseline + EPS:
-            return Evaluation("achieved", reason="база 0: засчитывается любой рост, рост есть", meets_target=True,
-                              **common)
-        return Evaluation("off_track" if due_passed else "at_risk",
-                          reason="база 0: рост в процентах от нуля не измерить, засчитывается любой рост — "
-                                 "роста пока нет", **common)
+            return "achieved", "база 0: засчитывается любой рост, рост есть", True, False
+        due_passed = t_due is not None and t_now >= t_due - EPS
+        return ("off_track" if due_passed else "at_risk",
+                "база 0: рост в процентах от нуля не измерить, засчитывается любой рост — роста пока нет", False, False)
     if tv is None:
-        why = "нет среднего по территории" if spec.registry_kind.uses_average else "нет базового значения"
-        return Evaluation("no_data", reason=why, **common)
+        return "no_data", ("нет среднего по территории" if spec.registry_kind.uses_average
+                           else "нет базового значения"), False, False
     if meets(value, tv, d):
-        return Evaluation("achieved", reason="целевое значение достигнуто", meets_target=True, **common)
+        return "achieved", "целевое значение достигнуто", True, False
     if t_due is not None and t_now >= t_due - EPS:
-        return Evaluation("off_track", reason="срок прошёл, цель не достигнута", **common)
+        return "off_track", "срок прошёл, цель не достигнута", False, False
     forecast_ok = forecast is not None and meets(forecast, tv, d)
     if expected is not None:
         if meets(value, expected, d):
-            return Evaluation("on_track", reason="не ниже ожидаемого по плану значения", **common)
-        shortfall = (expected - value) * d
-        if step is not None and shortfall <= AT_RISK_SHARE * step + EPS:
-            return Evaluation("at_risk", reason="немного ниже ожидаемого значения", **common)
+            return "on_track", "не ниже ожидаемого по плану значения", False, False
+        if step is not None and (expected - value) * d <= AT_RISK_SHARE * step + EPS:
+            return "at_risk", "немного ниже ожидаемого значения", False, False
         # from here on the forecast decides the status
         if forecast_ok:
-            return Evaluation("at_risk", reason="заметно ниже ожидаемого значения, но прогноз к сроку достигает цели",
-                              uses_forecast=True, **common)
-        return Evaluation("off_track", reason="заметно ниже ожидаемого значения", uses_forecast=True, **common)
+            return "at_risk", "заметно ниже ожидаемого значения, но прогноз к сроку достигает цели", False, True
+        return "off_track", "заметно ниже ожидаемого значения", False, True
     if forecast is not None:
         if forecast_ok:
-            return Evaluation("on_track", reason="прогноз к сроку достигает цели", uses_forecast=True, **common)
-        return Evaluation("off_track", reason="прогноз к сроку не достигает цели", uses_forecast=True, **common)
-    return Evaluation("at_risk", reason="цель ещё не достигнута, траекторию оценить нельзя", uses_forecast=True,
-                      **common)
+            return "on_track", "прогноз к сроку достигает цели", False, True
+        return "off_track", "прогноз к сроку не достигает цели", False, True
+    return "at_risk", "цель ещё не достигнута, траекторию оценить нельзя", False, True
 
 
 def group_value(value_kind: str, n_schools: int, sum_value: float, sum_num: float, sum_den: float,

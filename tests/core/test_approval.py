@@ -69,6 +69,18 @@ def test_approved_figures_survive_a_roadmap_reload_with_a_note(demo_db_any):
     assert "утверждены" in body and "цель 3: значение 60 → 65" in body and "По действующим правилам" in body
 
 
+def test_a_changed_target_kind_is_named_in_words(demo_db_any):
+    """A target whose kind changed since the approval: the note names both kinds in the roadmap's words."""
+    eng = demo_db_any
+    approve_q3(eng)
+    with session_scope(eng, write=True) as s:
+        tid = s.execute(text("""SELECT x.id FROM target x JOIN indicator i ON i.id = x.indicator_id
+                                WHERE x.roadmap_id = :r AND i.code = 'teachers_trained'"""), {"r": ROADMAP}).scalar()
+        s.execute(text("UPDATE target SET kind = 'at_most' WHERE id = :t"), {"t": tid})
+    card = target3(read_overview.overview(scope_of(eng, "demo-head"), ROADMAP, None, eng))
+    assert "цель 3: вид «не менее» → «не более»" in card.approval.changes_text()
+
+
 def test_unlock_discards_the_snapshot(demo_db_any):
     eng = demo_db_any
     head = scope_of(eng, "demo-head")

@@ -4,6 +4,7 @@ like for like with their coverage, the cut is the cut, the forecast says what it
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -331,3 +332,30 @@ def test_a_kind_added_to_the_registry_alone_is_evaluated_counted_and_worded(demo
         kinds.unregister("decrease_pp")
     with pytest.raises(ValueError):
         tg.TargetSpec("decrease_pp", 5.0)  # unknown again: an error, never a fall-through
+
+
+def test_a_matrix_of_schools_judges_each_cell_as_the_whole_series_does(demo_db):
+    """A municipality's matrix reads each school's period judged and baseline only, and the whole
+    series where the forecast decides the status: every cell is evaluate()'s verdict, value, base,
+    target and expected value at every cut; a cell the forecast decided is evaluate()'s in full."""
+    sc = auth.system_scope()
+    checked = {"cells": 0, "by the forecast": 0}
+    for rm in lists.roadmaps(sc, demo_db):
+        for cut in _cuts(demo_db, int(rm.territory_id))[-4:]:
+            ov = read_overview.overview(sc, int(rm.id), cut, demo_db)
+            if ov.unit != voc.SCHOOL_UNIT:
+                continue
+            for row in ov.rows:
+                for tid, res in row.cells.items():
+                    if res is None:
+                        continue
+                    one = evaluate(tid, Subject.school(row.unit_id), cut, demo_db).evaluation
+                    e = res.evaluation
+                    if e.uses_forecast:
+                        assert e == one, (rm.code, cut, row.name, tid)
+                        checked["by the forecast"] += 1
+                    else:
+                        assert e == replace(one, forecast=e.forecast, forecast_note=e.forecast_note,
+                                            forecast_ts=e.forecast_ts), (rm.code, cut, row.name, tid)
+                    checked["cells"] += 1
+    assert checked["cells"] > 100 and checked["by the forecast"] > 0, checked
