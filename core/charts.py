@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
+from typing import TypeVar
 
 import altair as alt
 import pandas as pd
@@ -38,14 +39,15 @@ EXPECTED = "#6b7c93"
 AVERAGE = "#e69500"
 
 
+_Chart = TypeVar("_Chart", bound=alt.TopLevelMixin)
+
 # A legend in one column when the chart's container is narrower than this (a phone), else as `finish` sets
 # it: Vega's `containerSize()` is the drawn chart's element; an export (vl-convert) has none, so it keeps the
 # columns. `width >` makes the expression depend on the width signal, re-evaluated when the container resizes.
 NARROW_LEGEND = "width > 0 && containerSize()[0] < 560 ? 1 : {columns}"
 
 
-def finish(chart: alt.TopLevelMixin, *, height: int, font_size: int = 16,
-            narrow_legend: bool = False) -> alt.TopLevelMixin:
+def finish(chart: _Chart, *, height: int, font_size: int = 16, narrow_legend: bool = False) -> _Chart:
     """The house style, set on the chart the builder has just made (its own object): the height and one
     config (locale, font, axes, legend, view). Set in place rather than through `.properties()` and the
     `.configure_*()` chain, each of which deep-copies the whole layered chart — half of a trend chart's

@@ -11,6 +11,7 @@ from datetime import date
 from docx import Document
 from sqlalchemy import text
 
+from core.db import session_scope
 from core import cycle, reports
 from core import formatting as fmt
 from core.read import overview as read_overview
