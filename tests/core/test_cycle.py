@@ -99,13 +99,19 @@ def test_the_lock_is_checked_inside_the_write_transaction(demo_db_any, monkeypat
     assert snapshot(eng) == before
 
 
-def test_undo_into_an_approved_quarter_is_refused(demo_db_any):
-    eng = demo_db_any
-    meth, head = scope_of(eng, "demo-methodist"), scope_of(eng, "demo-head")
+def upload_then_approve(eng, meth, head) -> int:
+    """One upload by the methodologist, then III кв. 2024 checked and approved: the upload's id."""
     pv, data = upload_one(eng, meth)
     uid = pipeline.apply(meth, pv, data, accept_warnings=True, engine=eng)
     cycle.mark_checked(meth, NEV, "2024-Q3", eng)
     cycle.approve(head, NEV, "2024-Q3", eng)
+    return uid
+
+
+def test_undo_into_an_approved_quarter_is_refused(demo_db_any):
+    eng = demo_db_any
+    meth, head = scope_of(eng, "demo-methodist"), scope_of(eng, "demo-head")
+    uid = upload_then_approve(eng, meth, head)
     before = snapshot(eng)
     with pytest.raises(cycle.QuarterLocked):
         pipeline.undo(meth, uid, eng)
@@ -390,10 +396,7 @@ def test_mark_several_done_with_one_date_and_evidence(demo_db_any):
 def test_changes_since_lists_uploads_and_approvals_of_the_territory(demo_db_any):
     eng = demo_db_any
     meth, head = scope_of(eng, "demo-methodist"), scope_of(eng, "demo-head")
-    pv, data = upload_one(eng, meth)
-    uid = pipeline.apply(meth, pv, data, accept_warnings=True, engine=eng)
-    cycle.mark_checked(meth, NEV, "2024-Q3", eng)
-    cycle.approve(head, NEV, "2024-Q3", eng)
+    uid = upload_then_approve(eng, meth, head)
     ch = cycle.changes_since(head, 1, date(2020, 1, 1), eng)
     assert list(ch["what"][:3]) == ["Данные за III кв. 2024", "Данные за III кв. 2024", f"Загрузка № {uid}"]
     assert list(ch["detail"][:2]) == ["утверждены", "отмечены как проверенные"]

@@ -7,6 +7,7 @@ from core import auth
 from core.auth import Scope
 from core.read import overview as overview_read
 from devkit import HARNESS
+from tests.helpers import run_as
 
 
 def head(user_id: int, login: str, territory: int) -> Scope:
@@ -81,21 +82,6 @@ def test_a_figure_is_built_once_per_view_and_data_version(app_db):
 # The shared cache seen through the pages: users of one process, one after another, each must get
 # only what their own scope shows (AppTest sessions share st.cache_data like a server's sessions).
 # ---------------------------------------------------------------------------------------------
-def _page(login, page=None, **params):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(HARNESS, default_timeout=60)
-    at.session_state["test_login"] = login
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, at.exception
-    return at
-
-
 def _text(at) -> str:
     return "\n".join(m.value for m in at.markdown) + "\n".join(str(t.value) for t in at.table)
 
@@ -115,17 +101,17 @@ def test_two_principals_of_different_schools_never_see_each_others_cached_school
     _add_user(app_db, "principal-five", "principal", school_id=ids["NEV-05"])
     _add_user(app_db, "principal-two-b", "principal", school_id=ids["NEV-02"])
 
-    first = _page("demo-principal")  # СОШ № 2: its view and figures are now cached
+    first = run_as("demo-principal")  # СОШ № 2: its view and figures are now cached
     assert "# СОШ № 2 (демо)" in _text(first)
     own = [t.value.to_dict("records") for t in first.table]
-    other = _page("principal-five")  # СОШ № 5 in the same process, right after
+    other = run_as("principal-five")  # СОШ № 5 in the same process, right after
     assert "# СОШ № 5 (демо)" in _text(other) and "СОШ № 2 (демо)" not in _text(other)
     assert [t.value.to_dict("records") for t in other.table] != own
     # asking for СОШ № 2 by address: refused, nothing of it shown though it is cached for its principal
-    asked = _page("principal-five", school=str(ids["NEV-02"]))
+    asked = run_as("principal-five", school=str(ids["NEV-02"]))
     assert asked.error and "СОШ № 2 (демо)" not in _text(asked) and "# СОШ № 5 (демо)" in _text(asked)
     # another principal of СОШ № 2 sees exactly what the first one saw (the shared entry, rightly)
-    same = _page("principal-two-b")
+    same = run_as("principal-two-b")
     assert [t.value.to_dict("records") for t in same.table] == own
 
 
@@ -136,9 +122,9 @@ def test_heads_of_different_territories_never_see_each_others_cached_overview(ap
         okn = c.execute(text("SELECT territory_id FROM roadmap WHERE code = 'okn-2021'")).scalar_one()
     _add_user(app_db, "head-okn", "head", territory_id=okn)
 
-    nev = _page("demo-head", roadmap="nev-2024")  # Невинномысск's overview cached
+    nev = run_as("demo-head", roadmap="nev-2024")  # Невинномысск's overview cached
     assert "город Невинномысск" in _text(nev)
-    other = _page("head-okn", roadmap="nev-2024")  # the other head asks for it by address
+    other = run_as("head-okn", roadmap="nev-2024")  # the other head asks for it by address
     assert "Оконешниковский" in _text(other) and "Невинномысск" not in _text(other)
     assert "СОШ № 2 (демо)" not in _text(other)
 
