@@ -185,3 +185,18 @@ def test_curator_card_and_school_page_count_the_same_overdue(app_db):
     assert "из них просрочено" in line  # the demo has overdue items of СОШ № 2's own
     assert own_line(curator) == line  # the first card is СОШ № 2 (natural order)
     assert "Просрочено пунктов" not in markdown_text(curator)
+
+
+def test_roadmap_picker_labels_that_read_alike_get_their_code():
+    """A roadmap loaded again under another code reads like the first in the picker; Streamlit maps the
+    label the browser sends back to an option, so the page jumped to the later one on the next rerun."""
+    from core.read.lists import RoadmapRow
+    from ui.common import picker_labels
+
+    def row(i, code, title):
+        return RoadmapRow(i, code, title, 2024, 2024, False, 1, "город Невинномысск", 0)
+
+    labels = picker_labels([row(1, "nev-2024", "План"), row(2, "nev-2024-word", "План"), row(3, "nev-x", "Другой")])
+    assert labels == {"nev-2024": "город Невинномысск — План (nev-2024)",
+                      "nev-2024-word": "город Невинномысск — План (nev-2024-word)",
+                      "nev-x": "город Невинномысск — Другой"}
