@@ -22,6 +22,14 @@ def open_page(login: str, page: str, code: str):
     return at
 
 
+def open_tab(at, label: str):
+    """Choose a tab of the roadmap page (as a click does: its state changes and the page reruns)."""
+    at.session_state["rm_tab"] = label
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -45,8 +53,21 @@ def test_roadmap_page_counts_and_timeline(app_db, login):
     assert ("Отметить выполнение" in tabs) == (login != "demo-head")  # the head reads, does not edit
 
 
-def test_roadmap_page_tables_are_grouped_by_direction(app_db):
+def test_roadmap_page_sends_only_the_open_tab(app_db):
+    """The first screen is the timeline: the tables, the changes' date picker are built and sent when
+    their tab is chosen (issue 27: seven hidden grids cost the browser most of the page's time)."""
     at = open_page("demo-head", ROADMAP, "nev-2024")
+    assert len(at.get("vega_lite_chart")) == 1
+    assert len(at.dataframe) == 0 and len(at.date_input) == 0
+    assert [t.value for t in at.table] and "Без даты на графике: 1" in " ".join(m.value for m in at.markdown)
+    open_tab(at, "Таблица по направлениям")
+    assert len(at.get("vega_lite_chart")) == 0 and len(at.dataframe) == 7  # control points + six directions
+    open_tab(at, "Изменения")
+    assert len(at.dataframe) == 0 and [d.label for d in at.date_input] == ["Изменения с"]
+
+
+def test_roadmap_page_tables_are_grouped_by_direction(app_db):
+    at = open_tab(open_page("demo-head", ROADMAP, "nev-2024"), "Таблица по направлениям")
     heads = [m.value for m in at.markdown if m.value.startswith("####")]
     assert heads[0].startswith("#### Контрольные точки (10")
     assert any(h.startswith("#### Направление 1. адресное методическое сопровождение") for h in heads)
@@ -70,7 +91,7 @@ def test_roadmap_filters(app_db):
 
 
 def test_status_change_is_recorded(app_db):
-    at = open_page("demo-methodist", ROADMAP, "nev-2024")
+    at = open_tab(open_page("demo-methodist", ROADMAP, "nev-2024"), "Отметить выполнение")
     key = at.selectbox(key="st_item").value
     kind, item_id = key.split(":")[0], int(key.split(":")[1])
     # «done» without evidence: refused with a message, nothing written
@@ -136,7 +157,7 @@ def test_methodologist_loads_a_roadmap_on_the_page(app_db):
     from tests.test_roadmap_docx import uploader
     from tests.test_roadmap_book import minimal
 
-    at = open_page("demo-methodist", ROADMAP, "nev-2024")
+    at = open_tab(open_page("demo-methodist", ROADMAP, "nev-2024"), "Загрузить дорожную карту")
     assert "Шаблон дорожной карты (.xlsx)" in [b.label for b in at.get("download_button")]
     bad = rb.write(minimal(**{"Мероприятия": [{"number": "1", "title": "Семинар", "direction": "9"}]}))
     uploader(at, "rm_file").set_value(("plan.xlsx", bad, "application/octet-stream")).run()
