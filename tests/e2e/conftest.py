@@ -72,6 +72,8 @@ IDLE_NOW = r"""q => {
   const w = window.__wire;
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   // nothing received yet: the app has not connected, so its first run has not even been asked for
+  // an element whose script is still loading shows Streamlit's placeholder (stSkeleton), nothing in the DOM moving
+  if (document.querySelector('[data-testid=stSkeleton]')) return false;
   return w.received > 0 && !w.rerunPending && w.http === 0 && performance.now() - Math.max(w.last, w.mark, w.dom) >= q;
 }"""
 
