@@ -20,19 +20,22 @@ from server.middleware import AuthGateMiddleware, SecurityHeadersMiddleware, Tru
 from server import media  # noqa: E402
 from server.compression import StaticGzipMiddleware  # noqa: E402
 from server.faults import DatabaseDownMiddleware  # noqa: E402
-from server.inject import InjectScriptMiddleware  # noqa: E402
+from server.inject import InjectScriptMiddleware, Stylesheet  # noqa: E402
 from server.limits import BodyLimitMiddleware  # noqa: E402
 from server.routes import ROUTES  # noqa: E402
+from ui.theme import STYLESHEET  # noqa: E402
+
+theme = Stylesheet(STYLESHEET)  # every page links it (server/inject.py)
 
 ensure_database()
 media.install()  # download URLs bound to the login session that made them
 
 app = st.App(
     "main.py",
-    routes=ROUTES,
+    routes=[*ROUTES, theme.route],
     # the outermost first: compression of static files (it never touches the app page, whose script
     # InjectScript adds), then the proxy's address, headers, the database's health, bounded bodies, the gate
     middleware=[Middleware(StaticGzipMiddleware), Middleware(TrustedProxyMiddleware), Middleware(SecurityHeadersMiddleware),
                 Middleware(DatabaseDownMiddleware), Middleware(BodyLimitMiddleware),
-                Middleware(AuthGateMiddleware), Middleware(InjectScriptMiddleware)],
+                Middleware(AuthGateMiddleware), Middleware(InjectScriptMiddleware, stylesheet=theme)],
 )

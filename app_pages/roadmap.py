@@ -15,6 +15,7 @@ from core import roadmap as rules
 from ui import actions, cache
 from ui.common import demo_banner, file_uploader, problems_table, roadmap_picker, scope, table_with_download
 from ui.table_fit import fitted
+from ui.tables import text_table
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 sc = scope()
@@ -185,11 +186,9 @@ shown = roadmap_view.filter_items(items, responsible=resp or None, statuses=stat
 if len(shown) != len(items):
     st.caption(f"Показано {len(shown)} из {len(items)}; просрочено среди показанных: {int(shown['overdue'].sum())}.")
 
-tabs = ["График", "Таблица по направлениям"] + (["Отметить выполнение", "Загрузить дорожную карту"]
-                                               if sc.can_edit_roadmap else []) + ["Изменения"]
-tab = st.tabs(tabs)
 
-with tab[0]:
+
+def timeline_tab() -> None:
     if shown.empty:
         st.info("Нет пунктов под выбранные условия.")
     else:
@@ -206,7 +205,7 @@ with tab[0]:
                                     Вид=[rules.KIND_LABELS.get(k or "", "—") for k in undated["deadline_kind"]])
                      .rename(columns={"number": "№", "title": "Содержание", "responsible": "Ответственные"})
                      [["№", "Содержание", "Срок", "Вид", "Ответственные"]])
-            st.dataframe(plain, hide_index=True, width="stretch", column_config=fitted(plain))
+            text_table(plain)  # a few static rows: an HTML table, not a grid (its script alone weighs 1 MB)
 
 
 def table_of(df):
@@ -222,7 +221,7 @@ def table_of(df):
                       "expected_result": "Ожидаемый результат", "report_form": "Форма отчёта"})
 
 
-with tab[1]:
+def table_tab() -> None:
     cols = ["Статус", "№", "Этап", "Содержание", "Срок", "Дата", "Ответственные", "Ожидаемый результат", "Форма отчёта",
             "Показатели", "Риски", "Отметка"]
     cps = shown[shown["kind"] == "control_point"]
@@ -243,65 +242,66 @@ with tab[1]:
         part_table = table_of(part)[present]
         st.dataframe(part_table, hide_index=True, width="stretch", column_config=fitted(part_table))
 
-if sc.can_edit_roadmap:
-    with tab[2]:
-        if items.empty:
-            st.info("В этой дорожной карте нет мероприятий и контрольных точек.")
-        else:
-            labels = {f"{k}:{i}": f"{'КТ ' if k == 'control_point' else ''}{n}{f' ({s})' if s else ''}. {fmt.clip(t, 100)} — "
-                      f"{'просрочено' if o else rules.ACTIVITY_STATUSES.get(st_, st_)}"
-                      for k, i, n, s, t, o, st_ in zip(items["kind"], items["id"], items["number"], items["stage"],
-                                                       items["title"], items["overdue"], items["status"])}
-            pick = st.selectbox("Пункт дорожной карты", list(labels), format_func=labels.get, key="st_item")
-            kind, item_id = pick.split(":")[0], int(pick.split(":")[1])
-            row = items[(items["kind"] == kind) & (items["id"] == item_id)].iloc[0]
-            st.caption(f"Срок: {escape(row['deadline_text'] or '—')} · Ответственные: {escape(row['responsible'] or '—')}")
-            with st.form(f"status_{pick}"):
-                status = st.radio("Статус", list(rules.ACTIVITY_STATUSES), format_func=rules.ACTIVITY_STATUSES.get,
-                                  index=list(rules.ACTIVITY_STATUSES).index(row["status"]), horizontal=True)
-                done_on = st.date_input("Дата выполнения", value=row["completed_on"] or today, max_value=today,
-                                        help="Учитывается для статуса «выполнено»",
-                                        format="DD.MM.YYYY")
-                evidence = st.text_area("Подтверждение (документ, ссылка, что сделано) или причина отмены",
-                                        value=row["evidence"] or "", max_chars=2000)
-                if st.form_submit_button("Сохранить", type="primary"):
-                    actions.write(roadmap_view.set_status, sc, kind, item_id, status, completed_on=done_on,
-                                  evidence=evidence, today=today, engine=engine, rerun=True, flash="status",
-                                  done=f"Сохранено: {escape(labels[pick].split(' — ')[0])}")
-            actions.show_flash("status")
-            history = roadmap_view.status_history(sc, kind, item_id, engine)
-            if history:
-                st.markdown("**История изменений**")
-                st.dataframe([{"Когда": fmt.moment(h["at"]),
-                               "Кто": h["login"], "Было": rules.ACTIVITY_STATUSES.get(h["old"]["status"], ""),
-                               "Стало": rules.ACTIVITY_STATUSES.get(h["new"]["status"], ""),
-                               "Дата выполнения": fmt.date_text(date.fromisoformat(h["new"]["completed_on"])) if h["new"]["completed_on"] else "", "Подтверждение": h["new"]["evidence"] or ""}
-                              for h in history], hide_index=True, width="stretch")
-    with tab[3]:
-        load_tab()
 
-if sc.can_edit_roadmap and not items.empty:
-    with tab[2]:
-        st.divider()
-        st.markdown("**Несколько пунктов сразу** — одна дата и одно подтверждение для всех выбранных")
-        open_items = items[~items["status"].isin(["done", "cancelled"])]
-        bulk_labels = {f"{k}:{i}": f"{'КТ ' if k == 'control_point' else ''}{n}{f' ({s_})' if s_ else ''}. "
-                       f"{fmt.clip(t, 90)}" for k, i, n, s_, t in zip(open_items["kind"], open_items["id"],
-                                                                      open_items["number"], open_items["stage"],
-                                                                      open_items["title"])}
-        with st.form("status_bulk"):
-            picked = st.multiselect("Выполненные пункты", list(bulk_labels), format_func=bulk_labels.get,
-                                    key="bulk_items")
-            b_date = st.date_input("Дата выполнения", value=today, max_value=today, format="DD.MM.YYYY",
-                                   key="bulk_date")
-            b_evidence = st.text_area("Подтверждение (документ, ссылка, что сделано)", max_chars=2000,
-                                      key="bulk_evidence")
-            if st.form_submit_button("Отметить выполненными", icon=":material/done_all:"):
-                actions.write(cycle.mark_done_many, sc, [(p.split(":")[0], int(p.split(":")[1])) for p in picked],
-                              b_date, b_evidence, today=today, engine=engine, suffix=actions.NOTHING_CHANGED,
-                              rerun=True, flash="status", done=lambda n_done: f"Отмечено выполненными: {n_done}")
+def status_tab() -> None:
+    """One item's status (and its history), then several items at once."""
+    if items.empty:
+        st.info("В этой дорожной карте нет мероприятий и контрольных точек.")
+        return
+    labels = {f"{k}:{i}": f"{'КТ ' if k == 'control_point' else ''}{n}{f' ({s})' if s else ''}. {fmt.clip(t, 100)} — "
+              f"{'просрочено' if o else rules.ACTIVITY_STATUSES.get(st_, st_)}"
+              for k, i, n, s, t, o, st_ in zip(items["kind"], items["id"], items["number"], items["stage"],
+                                               items["title"], items["overdue"], items["status"])}
+    pick = st.selectbox("Пункт дорожной карты", list(labels), format_func=labels.get, key="st_item")
+    kind, item_id = pick.split(":")[0], int(pick.split(":")[1])
+    row = items[(items["kind"] == kind) & (items["id"] == item_id)].iloc[0]
+    st.caption(f"Срок: {escape(row['deadline_text'] or '—')} · Ответственные: {escape(row['responsible'] or '—')}")
+    with st.form(f"status_{pick}"):
+        status = st.radio("Статус", list(rules.ACTIVITY_STATUSES), format_func=rules.ACTIVITY_STATUSES.get,
+                          index=list(rules.ACTIVITY_STATUSES).index(row["status"]), horizontal=True)
+        done_on = st.date_input("Дата выполнения", value=row["completed_on"] or today, max_value=today,
+                                help="Учитывается для статуса «выполнено»",
+                                format="DD.MM.YYYY")
+        evidence = st.text_area("Подтверждение (документ, ссылка, что сделано) или причина отмены",
+                                value=row["evidence"] or "", max_chars=2000)
+        if st.form_submit_button("Сохранить", type="primary"):
+            actions.write(roadmap_view.set_status, sc, kind, item_id, status, completed_on=done_on,
+                          evidence=evidence, today=today, engine=engine, rerun=True, flash="status",
+                          done=f"Сохранено: {escape(labels[pick].split(' — ')[0])}")
+    actions.show_flash("status")
+    history = roadmap_view.status_history(sc, kind, item_id, engine)
+    if history:
+        st.markdown("**История изменений**")
+        st.dataframe([{"Когда": fmt.moment(h["at"]),
+                       "Кто": h["login"], "Было": rules.ACTIVITY_STATUSES.get(h["old"]["status"], ""),
+                       "Стало": rules.ACTIVITY_STATUSES.get(h["new"]["status"], ""),
+                       "Дата выполнения": fmt.date_text(date.fromisoformat(h["new"]["completed_on"])) if h["new"]["completed_on"] else "", "Подтверждение": h["new"]["evidence"] or ""}
+                      for h in history], hide_index=True, width="stretch")
+    bulk_status()
 
-with tab[-1]:
+
+def bulk_status() -> None:
+    st.divider()
+    st.markdown("**Несколько пунктов сразу** — одна дата и одно подтверждение для всех выбранных")
+    open_items = items[~items["status"].isin(["done", "cancelled"])]
+    bulk_labels = {f"{k}:{i}": f"{'КТ ' if k == 'control_point' else ''}{n}{f' ({s_})' if s_ else ''}. "
+                   f"{fmt.clip(t, 90)}" for k, i, n, s_, t in zip(open_items["kind"], open_items["id"],
+                                                                  open_items["number"], open_items["stage"],
+                                                                  open_items["title"])}
+    with st.form("status_bulk"):
+        picked = st.multiselect("Выполненные пункты", list(bulk_labels), format_func=bulk_labels.get,
+                                key="bulk_items")
+        b_date = st.date_input("Дата выполнения", value=today, max_value=today, format="DD.MM.YYYY",
+                               key="bulk_date")
+        b_evidence = st.text_area("Подтверждение (документ, ссылка, что сделано)", max_chars=2000,
+                                  key="bulk_evidence")
+        if st.form_submit_button("Отметить выполненными", icon=":material/done_all:"):
+            actions.write(cycle.mark_done_many, sc, [(p.split(":")[0], int(p.split(":")[1])) for p in picked],
+                          b_date, b_evidence, today=today, engine=engine, suffix=actions.NOTHING_CHANGED,
+                          rerun=True, flash="status", done=lambda n_done: f"Отмечено выполненными: {n_done}")
+
+
+def changes_tab() -> None:
     since_default = cycle.previous_visit(sc, engine) or (today - timedelta(days=30))
     since = st.date_input("Изменения с", value=min(since_default, today), max_value=today, format="DD.MM.YYYY",
                           key="changes_since", help="По умолчанию — день вашего предыдущего входа")
@@ -312,3 +312,16 @@ with tab[-1]:
         table_with_download(changes.assign(Когда=changes["at"].map(fmt.moment))
                             .rename(columns={"login": "Кто", "what": "Что", "detail": "Изменение"})
                             [["Когда", "Кто", "Что", "Изменение"]], "изменения_дорожной_карты", "changes_xlsx")
+
+
+panes = {"График": timeline_tab, "Таблица по направлениям": table_tab}
+if sc.can_edit_roadmap:
+    panes |= {"Отметить выполнение": status_tab, "Загрузить дорожную карту": load_tab}
+panes["Изменения"] = changes_tab
+# only the open tab's content is built and sent to the browser; choosing another tab reruns the page with
+# that tab open (its content comes then). Sending all five — seven grids, a date picker — cost the
+# browser most of the page's time (issue 27).
+for pane, fill in zip(st.tabs(list(panes), key="rm_tab", on_change="rerun"), panes.values()):
+    if pane.open:
+        with pane:
+            fill()

@@ -46,6 +46,8 @@ IDLE_NOW = r"""q => {
   const app = document.querySelector('[data-testid=stApp]');
   const w = window.__wire;
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  // an element whose script is still loading shows Streamlit's placeholder (stSkeleton)
+  if (document.querySelector('[data-testid=stSkeleton]')) return false;
   // nothing received yet: the app has not connected, so its first run has not even been asked for
   return w.received > 0 && !w.rerunPending && w.http === 0 && performance.now() - Math.max(w.last, w.mark, w.dom) >= q;
 }"""

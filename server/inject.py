@@ -1,18 +1,30 @@
-"""One place where the app's page gets our own script: `<script src="/ui/connection.js">` is added
-to the head of Streamlit's index.html (server/assets/connection.js: the lost-connection dialog in
-Russian, and a reload once the server answers again). Served from our own route, so the
-Content-Security-Policy (script-src 'self') needs no exception."""
+"""One place where the app's page gets our own script and stylesheet: `<script src="/ui/connection.js">`
+is added to the head of Streamlit's index.html (server/assets/connection.js: the lost-connection dialog
+in Russian, and a reload once the server answers again), `<link rel="stylesheet" href="/ui/theme.css?v=…">`
+to the start of its body (ui/theme.py: after Streamlit's styles, which its head gets, and before the
+pages' own, as when it came first in the page). Served from our own routes, so the
+Content-Security-Policy (script-src and style-src 'self') needs no exception.
+
+The stylesheet's address carries a hash of its content: the browser keeps it for a year and a new
+version is a new address."""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from starlette.routing import Route
+
+from server.compression import accepts_gzip
+
 SCRIPT_PATH = "/ui/connection.js"
 _TAG = f'<script src="{SCRIPT_PATH}" defer></script>'.encode()
 _JS = (Path(__file__).parent / "assets" / "connection.js").read_bytes()
+THEME_PATH = "/ui/theme.css"
 _SKIP = ("/_stcore/", "/static/", "/media/", "/component/", "/app/static/", "/ui/")
 
 
@@ -21,9 +33,38 @@ async def connection_js(_request: Request) -> Response:
                     headers={"Cache-Control": "no-cache"})
 
 
+class Stylesheet:
+    """The app's stylesheet (app.py hands over ui/theme.py's: server/ imports nothing from ui/), compressed
+    once, served at THEME_PATH and linked under an address that names its content."""
+
+    def __init__(self, css: str):
+        self.css = css.encode()
+        self.gzipped = gzip.compress(self.css, compresslevel=9, mtime=0)
+        version = hashlib.sha256(self.css).hexdigest()[:12]
+        self.link = f'<link rel="stylesheet" href="{THEME_PATH}?v={version}">'.encode()
+        self.route = Route(THEME_PATH, self.serve, methods=["GET"])
+
+    async def serve(self, request: Request) -> Response:
+        headers = {"Cache-Control": "public, max-age=31536000, immutable", "Vary": "Accept-Encoding"}
+        if accepts_gzip(request.headers.raw):
+            return Response(self.gzipped, media_type="text/css; charset=utf-8",
+                            headers={**headers, "Content-Encoding": "gzip"})
+        return Response(self.css, media_type="text/css; charset=utf-8", headers=headers)
+
+
+def with_our_tags(body: bytes, stylesheet: Stylesheet | None) -> bytes:
+    """Streamlit's page with our script in its head and our stylesheet first in its body (once each)."""
+    if _TAG not in body:
+        body = body.replace(b"</head>", _TAG + b"</head>", 1)
+    if stylesheet is not None and stylesheet.link not in body:
+        body = body.replace(b"<body>", b"<body>" + stylesheet.link, 1)
+    return body
+
+
 class InjectScriptMiddleware:
-    def __init__(self, app):
+    def __init__(self, app, stylesheet: Stylesheet | None = None):
         self.app = app
+        self.stylesheet = stylesheet
 
     async def __call__(self, scope, receive, send):
         path = scope.get("path", "")
@@ -51,9 +92,7 @@ class InjectScriptMiddleware:
             chunks.append(message.get("body", b""))
             if message.get("more_body", False):
                 return
-            body = b"".join(chunks)
-            if _TAG not in body:
-                body = body.replace(b"</head>", _TAG + b"</head>", 1)
+            body = with_our_tags(b"".join(chunks), self.stylesheet)
             headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
             headers.append((b"content-length", str(len(body)).encode()))
             await send({**start, "headers": headers})

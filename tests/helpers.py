@@ -131,6 +131,14 @@ def open_page(login: str, page: str, code: str):
     return at
 
 
+def open_tab(at, label: str):
+    """Choose a tab of the roadmap page (as a click does: its state changes and the page reruns)."""
+    at.session_state["rm_tab"] = label
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def markdown_text(at):
     return "\n".join(m.value for m in at.markdown)
 
@@ -239,3 +247,34 @@ def minimal_book(**changes) -> dict:
     for k, v in changes.items():
         book[k] = v
     return book
+
+
+# ---------------------------------------------------------------------------------------------
+# ASGI
+# ---------------------------------------------------------------------------------------------
+def call_asgi(app, path: str, headers: dict[str, str] | None = None, method: str = "GET"):
+    """One HTTP request through an ASGI app, in a thread of its own: (status, headers, body)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": b"",
+             "root_path": "", "scheme": "http", "server": ("test", 80), "client": ("127.0.0.1", 1),
+             "http_version": "1.1", "asgi": {"version": "3.0"},
+             "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]}
+    sent, asked = [], []
+
+    async def receive():  # the request, then a client that stays connected
+        asked.append(1)
+        if len(asked) == 1:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.Event().wait()
+
+    async def send(message):
+        sent.append(message)
+
+    # its own thread: a browser test run before in this worker leaves Playwright's loop running here
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
+    start = sent[0]
+    return (start["status"], {k.decode().lower(): v.decode() for k, v in start["headers"]},
+            b"".join(m.get("body", b"") for m in sent[1:]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from core.formatting import md_text as escape  # user text: Markdown and HTML both inert
 
 import streamlit as st
@@ -135,10 +137,19 @@ def roadmap_picker(sc: Scope, key: str, *, container=None, prefer_targets: bool 
     wanted = st.query_params.get("roadmap")
     default = codes.index(wanted) if wanted in codes else (
         next((i for i, r in enumerate(roadmaps) if r.n_targets > 0), 0) if prefer_targets else 0)
-    code = (container or st).selectbox("Дорожная карта", codes, index=default, format_func=lambda c: by_code[c].label,
+    code = (container or st).selectbox("Дорожная карта", codes, index=default, format_func=picker_labels(roadmaps).get,
                                        key=key)
     st.query_params["roadmap"] = code
     return by_code[code]
+
+
+def picker_labels(roadmaps) -> dict[str, str]:
+    """Code -> the picker's label; labels that read alike (a roadmap loaded again under another code)
+    get their code added: Streamlit maps the label the browser sends back to an option, and two alike
+    would both mean the later one (the page jumped to it on the next rerun)."""
+    labels = {r.code: r.label for r in roadmaps}
+    alike = Counter(labels.values())
+    return {c: f"{lab} ({c})" if alike[lab] > 1 else lab for c, lab in labels.items()}
 
 
 def quarter_choices(today) -> tuple[list[str], dict[str, str], str]:

@@ -1,4 +1,5 @@
-"""The frame of every run: page config, theme CSS, who is logged in, the pages of that role.
+"""The frame of every run: page config, who is logged in, the pages of that role (the theme CSS is a
+file every page links: ui/theme.py).
 
 `main.py` resolves the user from the session cookie; tests resolve it otherwise and call the same
 `run`."""
@@ -19,37 +20,8 @@ from core.settings import ROOT
 from core.formatting import ROLE_LABELS, day_month_year
 from core.models import User
 from core.navigation import PAGES, ROLE_PAGES  # noqa: F401  (kept in core: the server needs them too)
-from ui import cache, native
-from ui.phone import CSS as PHONE_CSS
+from ui import cache
 from ui.common import PAGES_KEY, SCOPE_KEY, USER_KEY
-
-CSS = """
-<style>
-  .block-container { padding-top: 2.2rem; }
-  .tile-title { font-size: 1.25rem; font-weight: 700; line-height: 1.25; min-height: 3.1em; color:#102a43 }
-  .tile-value { font-size: 2.5rem; font-weight: 800; line-height: 1.1; color:#102a43; margin-right: 12px }
-  .tile-row { display: flex; align-items: center; flex-wrap: wrap; gap: 6px; margin: 4px 0 }
-  .sparkline { display: block; margin: 6px 0 2px 0 }
-  table.status-table { border-collapse: separate; border-spacing: 3px; width: 100%; font-size: 1rem }
-  table.status-table th { text-align: left; padding: 6px 10px; color: #102a43; background: #eef2f7 }
-  table.status-table td { color: #fff; font-weight: 700; padding: 6px 10px; border-radius: 6px; white-space: nowrap }
-  table.status-table td.na { color: #829ab1; background: #f5f7fa; font-weight: 400 }
-  table.status-table .flag { font-size: .8rem; color: #486581; font-weight: 600 }
-  .tile-rule { font-size: 1.05rem; color:#334e68 }
-  .tile-meta { font-size: 0.95rem; color:#486581 }
-  form.logout-form button { background: none; border: 0; padding: 0; color: #0b4f8a; text-decoration: underline;
-                            cursor: pointer; font: inherit }
-  .demo-line { font-size: .95rem; color: #7a4f01; background: #fff8e1; border-left: 4px solid #E69F00;
-               padding: 4px 10px; margin: 0 0 8px 0; border-radius: 4px }
-  /* a 1280-wide projector: a narrower menu and margins leave the content room */
-  @media (max-width: 1440px) {
-    section[data-testid="stSidebar"] { width: 250px !important; min-width: 250px !important; max-width: 250px !important }
-    .block-container { padding-left: 1.5rem !important; padding-right: 1.5rem !important }
-    h1 { font-size: 2.1rem !important; padding-top: .3rem !important }
-  }
-  @media print { [data-testid="stSidebar"], header, [data-testid="stToolbar"] { display: none !important; } }
-</style>
-"""
 
 
 def page_objects(role: str) -> dict:
@@ -87,7 +59,6 @@ def run(user: User | None) -> None:
     st.set_page_config(page_title="Мониторинг дорожных карт", page_icon="📈", layout="wide")
     cache.engine()
     cache.refresh_version()  # one indexed read per run: every cached read below is keyed on it
-    st.markdown(CSS + native.CSS + PHONE_CSS, unsafe_allow_html=True)  # the theme, Streamlit's English in Russian; the phone's rules last (they override below 640 px)
     if user is None:
         st.session_state.pop(USER_KEY, None)
         st.session_state.pop(SCOPE_KEY, None)

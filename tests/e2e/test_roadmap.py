@@ -28,6 +28,7 @@ def test_timeline_and_status_change(server, page):
     assert page.get_by_text("Направление 1. адресное методическое сопровождение").first.is_visible()
     shot(page, "roadmap_table")
     page.get_by_role("tab", name="Отметить выполнение").click()
+    wait_idle(page)  # the tab's content comes with the rerun its click starts
     page.get_by_text("выполнено", exact=True).first.click()
     page.get_by_label("Подтверждение (документ, ссылка, что сделано) или причина отмены").fill("Приказ № 7")
     page.get_by_role("button", name="Сохранить").click()

@@ -153,6 +153,8 @@ def test_roadmap_bulk_done_and_changes_tab(app_db):
 
     items = open_items(app_db, 1)
     at = run_as("demo-methodist", "../app_pages/roadmap.py")
+    at.session_state["rm_tab"] = "Отметить выполнение"  # the page builds the open tab only
+    at.run()
     with app_db.connect() as c:
         before = c.execute(text("SELECT COUNT(*) FROM auditevent WHERE action = 'roadmap_status'")).scalar()
     ms = at.multiselect(key="bulk_items")
@@ -168,6 +170,8 @@ def test_roadmap_bulk_done_and_changes_tab(app_db):
     next(b for b in at.button if b.label == "Отметить выполненными").click().run()
     assert "Не выбран ни один пункт" in texts(at)
     head = run_as("demo-head", "../app_pages/roadmap.py")
+    head.session_state["rm_tab"] = "Изменения"
+    head.run()
     head.date_input(key="changes_since").set_value(date(2020, 1, 1)).run()
     df = head.dataframe[-1].value
     assert (df["Изменение"].str.contains("Протокол совещания № 4")).sum() == 2

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from core import auth, roadmap_view, settings
-from tests.helpers import RISKS, ROADMAP, metrics, open_page, roadmap_id, run_as
+from tests.helpers import RISKS, ROADMAP, metrics, open_page, open_tab, roadmap_id, run_as
 
 
 @pytest.mark.parametrize("login", ["demo-head", "demo-methodist", "demo-admin"])
@@ -23,8 +23,21 @@ def test_roadmap_page_counts_and_timeline(app_db, login):
     assert ("Отметить выполнение" in tabs) == (login != "demo-head")  # the head reads, does not edit
 
 
-def test_roadmap_page_tables_are_grouped_by_direction(app_db):
+def test_roadmap_page_sends_only_the_open_tab(app_db):
+    """The first screen is the timeline: the tables, the changes' date picker are built and sent when
+    their tab is chosen (issue 27: seven hidden grids cost the browser most of the page's time)."""
     at = open_page("demo-head", ROADMAP, "nev-2024")
+    assert len(at.get("vega_lite_chart")) == 1
+    assert len(at.dataframe) == 0 and len(at.date_input) == 0
+    assert [t.value for t in at.table] and "Без даты на графике: 1" in " ".join(m.value for m in at.markdown)
+    open_tab(at, "Таблица по направлениям")
+    assert len(at.get("vega_lite_chart")) == 0 and len(at.dataframe) == 7  # control points + six directions
+    open_tab(at, "Изменения")
+    assert len(at.dataframe) == 0 and [d.label for d in at.date_input] == ["Изменения с"]
+
+
+def test_roadmap_page_tables_are_grouped_by_direction(app_db):
+    at = open_tab(open_page("demo-head", ROADMAP, "nev-2024"), "Таблица по направлениям")
     heads = [m.value for m in at.markdown if m.value.startswith("####")]
     assert heads[0].startswith("#### Контрольные точки (10")
     assert any(h.startswith("#### Направление 1. адресное методическое сопровождение") for h in heads)
@@ -48,7 +61,7 @@ def test_roadmap_filters(app_db):
 
 
 def test_status_change_is_recorded(app_db):
-    at = open_page("demo-methodist", ROADMAP, "nev-2024")
+    at = open_tab(open_page("demo-methodist", ROADMAP, "nev-2024"), "Отметить выполнение")
     key = at.selectbox(key="st_item").value
     kind, item_id = key.split(":")[0], int(key.split(":")[1])
     # «done» without evidence: refused with a message, nothing written
@@ -114,7 +127,7 @@ def test_methodologist_loads_a_roadmap_on_the_page(app_db):
     from tests.helpers import uploader
     from tests.helpers import minimal_book
 
-    at = open_page("demo-methodist", ROADMAP, "nev-2024")
+    at = open_tab(open_page("demo-methodist", ROADMAP, "nev-2024"), "Загрузить дорожную карту")
     assert "Шаблон дорожной карты (.xlsx)" in [b.label for b in at.get("download_button")]
     bad = rb.write(minimal_book(**{"Мероприятия": [{"number": "1", "title": "Семинар", "direction": "9"}]}))
     uploader(at, "rm_file").set_value(("plan.xlsx", bad, "application/octet-stream")).run()
@@ -163,3 +176,18 @@ def test_curator_card_and_school_page_count_the_same_overdue(app_db):
     assert "из них просрочено" in line  # the demo has overdue items of СОШ № 2's own
     assert own_line(curator) == line  # the first card is СОШ № 2 (natural order)
     assert "Просрочено пунктов" not in markdown_text(curator)
+
+
+def test_roadmap_picker_labels_that_read_alike_get_their_code():
+    """A roadmap loaded again under another code reads like the first in the picker; Streamlit maps the
+    label the browser sends back to an option, so the page jumped to the later one on the next rerun."""
+    from core.read.lists import RoadmapRow
+    from ui.common import picker_labels
+
+    def row(i, code, title):
+        return RoadmapRow(i, code, title, 2024, 2024, False, 1, "город Невинномысск", 0)
+
+    labels = picker_labels([row(1, "nev-2024", "План"), row(2, "nev-2024-word", "План"), row(3, "nev-x", "Другой")])
+    assert labels == {"nev-2024": "город Невинномысск — План (nev-2024)",
+                      "nev-2024-word": "город Невинномысск — План (nev-2024-word)",
+                      "nev-x": "город Невинномысск — Другой"}

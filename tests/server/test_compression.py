@@ -3,13 +3,12 @@ Streamlit 1.67's own static handler and gzip middleware (the order of the real s
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 import gzip
 
 import pytest
 
 from server.compression import StaticGzipMiddleware, accepts_gzip
+from tests.helpers import call_asgi as call
 
 SCRIPT = ("function drawTheChart(a, b) { return a + b; }\n" * 400).encode()
 
@@ -33,30 +32,6 @@ def _app(tmp_path):
     inner = Starlette(routes=[Route("/media/{name}", media),
                               Mount("/", app=create_streamlit_static_handler(str(tmp_path), None))])
     return StaticGzipMiddleware(SelectiveGZipMiddleware(inner))
-
-
-def call(app, path: str, headers: dict[str, str] | None = None, method: str = "GET"):
-    scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": b"",
-             "root_path": "", "scheme": "http", "server": ("test", 80), "client": ("127.0.0.1", 1),
-             "http_version": "1.1", "asgi": {"version": "3.0"},
-             "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]}
-    sent, asked = [], []
-
-    async def receive():  # the request, then a client that stays connected
-        asked.append(1)
-        if len(asked) == 1:
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await asyncio.Event().wait()
-
-    async def send(message):
-        sent.append(message)
-
-    # its own thread: a browser test run before in this worker leaves Playwright's loop running here
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, app(scope, receive, send)).result()
-    start = sent[0]
-    return (start["status"], {k.decode().lower(): v.decode() for k, v in start["headers"]},
-            b"".join(m.get("body", b"") for m in sent[1:]))
 
 
 @pytest.fixture
