@@ -234,9 +234,9 @@ def test_cli_drafts_a_workbook_without_a_database(tmp_path, capsys):
 def test_page_drafts_from_word_and_loads_the_reviewed_draft(app_db):
     from sqlalchemy import text
 
-    from tests.helpers import ROADMAP, open_page
+    from tests.helpers import ROADMAP, open_page, open_tab
 
-    at = open_page("demo-methodist", ROADMAP, "nev-2024")
+    at = open_tab(open_page("demo-methodist", ROADMAP, "nev-2024"), "Загрузить дорожную карту")
     bad = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100
     uploader(at, "rm_docx").set_value(("карта.doc", bad, "application/msword")).run()
     assert any("сохраните как .docx" in e.value for e in at.error)
@@ -349,9 +349,9 @@ def test_roadmap_uploaders_refuse_in_russian_whatever_the_file(app_db):
     refuse in English): a PDF, a workbook in the Word box, an oversized document — each is core's
     Russian message, and nothing is drafted or written."""
     from core.ingest.excel import MAX_FILE_BYTES
-    from tests.helpers import ROADMAP, open_page
+    from tests.helpers import ROADMAP, open_page, open_tab
 
-    at = open_page("demo-methodist", ROADMAP, "nev-2024")
+    at = open_tab(open_page("demo-methodist", ROADMAP, "nev-2024"), "Загрузить дорожную карту")
     pdf = b"%PDF-1.4\n" + b"0" * 200
     uploader(at, "rm_file").set_value(("карта.pdf", pdf, "application/pdf")).run()
     assert not at.exception

@@ -319,10 +319,10 @@ def _recurring_deadlines_on_the_roadmap_page(engine, code: str) -> None:
 
 
 def test_page_asks_an_administrator_which_territory_and_shows_the_roadmap_written(app_db):
-    from tests.helpers import ROADMAP, open_page
+    from tests.helpers import ROADMAP, open_page, open_tab
     from tests.helpers import uploader
 
-    at = open_page("demo-admin", ROADMAP, "nev-2024")
+    at = open_tab(open_page("demo-admin", ROADMAP, "nev-2024"), "Загрузить дорожную карту")
     at.tabs  # noqa: B018 - the load tab is drawn on every run
     uploader(at, "rm_file").set_value(("черновик.xlsx", draft_to_load("khr-word"), "application/octet-stream")).run()
     assert not at.exception
@@ -344,10 +344,10 @@ def test_page_asks_an_administrator_which_territory_and_shows_the_roadmap_writte
 
 @pytest.mark.parametrize("maker", ["python-docx", "libreoffice"])
 def test_page_summary_counts_what_the_word_document_holds_by_kind(app_db, maker, request):
-    from tests.helpers import ROADMAP, metrics, open_page
+    from tests.helpers import ROADMAP, metrics, open_page, open_tab
     from tests.helpers import uploader
 
-    at = open_page("demo-methodist", ROADMAP, "nev-2024")
+    at = open_tab(open_page("demo-methodist", ROADMAP, "nev-2024"), "Загрузить дорожную карту")
     data = (python_docx(LAYOUTS["summary"]) if maker == "python-docx"
             else request.getfixturevalue("made_by_libreoffice")["summary"])
     uploader(at, "rm_docx").set_value(("карта.docx", data, "application/octet-stream")).run()
