@@ -87,9 +87,9 @@ def test_cli_check_backup_list(demo_db_rw, tmp_path, monkeypatch, capsys):
 def test_upgrade_from_the_first_revision_keeps_the_data(backend, tmp_path):
     """A database made by revision 0001, with data in it, upgraded to head: nothing lost, and the
     new structures (the territory tree) are filled."""
-    from tests.conftest import _cleanup, _make_url
+    from tests.databases import cleanup, make_url
 
-    url = _make_url(backend, tmp_path)
+    url = make_url(backend, tmp_path)
     startup.upgrade(url, "0001")
     engine = core_db.get_engine(url)
     t, f_ = True, False
@@ -126,7 +126,7 @@ def test_upgrade_from_the_first_revision_keeps_the_data(backend, tmp_path):
             assert c.execute(text("SELECT ancestor_id, descendant_id, depth FROM territoryclosure")).all() == [(1, 1, 0)]
         assert [x.check for x in maintenance.integrity(engine)] == []
     finally:
-        _cleanup(url)
+        cleanup(url)
 
 
 def test_the_start_up_check_runs_in_the_background(env_demo_url):

@@ -234,18 +234,18 @@ def test_no_request_of_an_ended_session_passes_a_restore(tmp_path, db_templates,
 def test_database_down_answers_russian_503_and_recovers(tmp_path, db_templates):
     import requests
 
-    from tests.conftest import _cleanup, _pg_admin_conn, _require
+    from tests.databases import cleanup, pg_admin_conn, require_backend
     from devkit.server import running_server
     from tests.e2e.helpers import http_login
 
-    _require("postgresql")
+    require_backend("postgresql")
     url = db_templates.copy("postgresql", "demo", tmp_path)
     name = url.rsplit("/", 1)[1]
     try:
         with running_server(tmp_path, {"DATABASE_URL": url}) as base:
             s, r = http_login(base, "demo-head")
             assert r.status_code == 303 and s.get(base + "/overview", allow_redirects=False, timeout=60).status_code == 200
-            with _pg_admin_conn() as admin:  # this database only: the cluster stays up for everybody else
+            with pg_admin_conn() as admin:  # this database only: the cluster stays up for everybody else
                 admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
                 admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
             anonymous = requests.Session()
@@ -257,15 +257,15 @@ def test_database_down_answers_russian_503_and_recovers(tmp_path, db_templates):
                                  allow_redirects=False, timeout=60)
                 assert r.status_code == 503, (method, path, r.status_code, r.text[:200])
                 assert "Нет связи с базой данных" in r.text and r.headers.get("retry-after")
-            with _pg_admin_conn() as admin:
+            with pg_admin_conn() as admin:
                 admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
             assert anonymous.get(base + "/login", timeout=60).status_code == 200  # back by itself
             assert s.get(base + "/overview", allow_redirects=False, timeout=60).status_code == 200  # still logged in
             assert anonymous.get(base + "/healthz", timeout=60).json() == {"status": "ok"}
     finally:
-        with _pg_admin_conn() as admin:
+        with pg_admin_conn() as admin:
             admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
-        _cleanup(url)
+        cleanup(url)
 
 
 # ---------------------------------------------------------------------------------------------

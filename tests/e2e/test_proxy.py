@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from tests.conftest import _cleanup, _fresh
+from tests.databases import cleanup, fresh_database
 from devkit import ROOT
 from devkit.server import free_port, healthy, running_server
 from tests.e2e.helpers import Tabs, login, wait_idle
@@ -61,7 +61,7 @@ def _replica(tabs: Tabs) -> str:
 
 def test_two_replicas_on_one_postgresql_behind_haproxy(browser, db_templates, tmp_path):
     _haproxy()
-    url, _ = _fresh(db_templates, "postgresql", "demo", tmp_path)
+    url, _ = fresh_database(db_templates, "postgresql", "demo", tmp_path)
     env = {"DATABASE_URL": url, "MONITORING_DEMO": "0", "TRUSTED_PROXIES": "127.0.0.1"}
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -107,4 +107,4 @@ def test_two_replicas_on_one_postgresql_behind_haproxy(browser, db_templates, tm
     finally:
         a_tabs.end_session()
         b_tabs.end_session()
-        _cleanup(url)
+        cleanup(url)

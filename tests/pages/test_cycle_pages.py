@@ -192,9 +192,9 @@ def test_entries_show_in_the_upload_log_as_entries(app_db):
 
 def test_the_cycle_pages_on_postgresql(db_templates, tmp_path, monkeypatch):
     """The same pages on PostgreSQL: entry → collection → checked → approved, through AppTest."""
-    from tests.conftest import _cleanup, _require
+    from tests.databases import cleanup, require_backend
 
-    _require("postgresql")
+    require_backend("postgresql")
     from core.settings import reset_settings_cache
     from core.startup import ensure_database
 
@@ -228,7 +228,7 @@ def test_the_cycle_pages_on_postgresql(db_templates, tmp_path, monkeypatch):
         st.cache_data.clear()
         st.cache_resource.clear()
         reset_settings_cache()
-        _cleanup(url)
+        cleanup(url)
 
 
 def test_entry_shows_large_previous_values_with_thousands_groups(app_db):

@@ -13,7 +13,7 @@ from core import auth
 from core.read import lists
 from core.read import overview as read_overview
 from core.startup import ensure_database
-from tests.conftest import BACKENDS, _cleanup, _require
+from tests.databases import BACKENDS, cleanup, require_backend
 from ui import shell
 from devkit import HARNESS
 
@@ -26,7 +26,7 @@ def app_db(request, tmp_path, monkeypatch, db_templates):
     """The demo database on each backend as `streamlit run` would see it (DATABASE_URL)."""
     from core.settings import reset_settings_cache
 
-    _require(request.param)
+    require_backend(request.param)
     url = db_templates.copy(request.param, "demo", tmp_path)
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("MONITORING_DEMO", "1")
@@ -37,7 +37,7 @@ def app_db(request, tmp_path, monkeypatch, db_templates):
     st.cache_data.clear()
     st.cache_resource.clear()
     reset_settings_cache()
-    _cleanup(url)
+    cleanup(url)
 
 
 def _scope(engine, login):
