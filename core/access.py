@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, text
 
 from core.auth import Scope
+from core.db import statement
 
 
 @dataclass(frozen=True)
@@ -52,11 +52,10 @@ def rows(executor, sql: str, scope: Scope, params: dict | None = None, expanding
     """Run `sql`, which uses {schools} and/or {territories} for the visible ids, as `scope` sees it.
     executor: an Engine, a Connection or a Session."""
     vis = visible(scope)
-    stmt = text(sql.format(schools=vis.schools, territories=vis.territories))
-    names = set(expanding) | {k for k in vis.expanding if f":{k}" in stmt.text}
-    if names:
-        stmt = stmt.bindparams(*(bindparam(k, expanding=True) for k in sorted(names)))
-    allp = {**(params or {}), **{k: v for k, v in vis.params.items() if f":{k}" in stmt.text}}
+    sql = sql.format(schools=vis.schools, territories=vis.territories)
+    names = set(expanding) | {k for k in vis.expanding if f":{k}" in sql}
+    stmt = statement(sql, tuple(sorted(names)))
+    allp = {**(params or {}), **{k: v for k, v in vis.params.items() if f":{k}" in sql}}
     if hasattr(executor, "connect") and not hasattr(executor, "execute"):
         with executor.connect() as conn:
             res = conn.execute(stmt, allp)

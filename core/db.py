@@ -16,6 +16,7 @@ the write transaction, never inside it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import uuid
@@ -23,7 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, cast
 
-from sqlalchemy import event, text
+from sqlalchemy import bindparam, event, text
+from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.engine import CursorResult, Engine
 from sqlmodel import Session, create_engine
 
@@ -33,6 +35,15 @@ _engines: dict[str, Engine] = {}
 _lock = threading.RLock()
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
+
+
+@functools.lru_cache(maxsize=2048)
+def statement(sql: str, expanding: tuple[str, ...] = ()) -> TextClause:
+    """`text(sql)` with the list parameters `expanding` (`IN :ids`), made once per distinct SQL: parsing
+    a statement's bind parameters costs more than running a small read (a screen runs dozens). The
+    statement is immutable (`bindparams` returns a copy), so one object serves every thread."""
+    stmt = text(sql)
+    return stmt.bindparams(*(bindparam(k, expanding=True) for k in expanding)) if expanding else stmt
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

@@ -4,6 +4,7 @@ non-breaking space, a decimal comma, the one/few/many plural forms."""
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from datetime import date, datetime, timezone
@@ -33,13 +34,18 @@ def num(x: float | None, digits: int = 1, *, unit: str = "") -> str:
         return "—"
     if abs(x) >= 1e15:  # far beyond any count (a stored 1e308 or ∞ must not break a page): 1,2·10³⁰⁸
         return _huge(x) + (f"{NBSP}{unit}" if unit else "")
-    pattern = "#,##0" + ("." + "#" * digits if digits > 0 else "")
-    text = format_decimal(round(x, max(digits, 0)), format=pattern, locale=RU)
-    if text in ("-0", "−0"):
-        text = "0"
+    text = _decimal(round(x, max(digits, 0)), digits)
     if unit:
         return f"{text}{NBSP}{unit}"
     return text
+
+
+@functools.lru_cache(maxsize=8192)
+def _decimal(x: float, digits: int) -> str:
+    """babel's Russian number, made once per (rounded value, digits): a screen says the same figures on
+    every rerun, and babel's formatting is the dearest part of its words."""
+    text = format_decimal(x, format="#,##0" + ("." + "#" * digits if digits > 0 else ""), locale=RU)
+    return "0" if text in ("-0", "−0") else text
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from core import access, auth, periods
 from core.auth import Scope
-from core.db import get_engine, session_scope
+from core.db import get_engine, session_scope, statement
 from core.formatting import moment
 from core.ingest.problems import IngestError
 from core.models import QuarterState, utcnow
@@ -38,7 +38,7 @@ class QuarterLocked(CycleError):
 # Small reads
 # ---------------------------------------------------------------------------------------------
 def _expanding(sql: str, *names: str):
-    return text(sql).bindparams(*[bindparam(n, expanding=True) for n in names])
+    return statement(sql, names)
 
 
 def aware_utc(value) -> datetime | None:

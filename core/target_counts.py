@@ -9,8 +9,10 @@ from datetime import date
 from typing import Mapping
 
 from sqlalchemy import bindparam, text
+from sqlalchemy.engine import Connection
 
 from core import targets as tg
+from core.db import DATA_VERSION_KEY, in_write_transaction, statement
 from core.targets.kinds import kind as kind_of
 
 # the school groups of a target (vocabulary.GROUPS) in SQL over `school s`, and in Python: `in_group`
@@ -61,10 +63,7 @@ def spec_and_times(r: dict, milestones: list[dict]) -> tuple[tg.TargetSpec, floa
 def select_rows(executor, sql: str, params: dict | None = None, expanding: tuple[str, ...] = ()) -> list[dict]:
     """The rows of a SELECT as dicts; `expanding`: the parameters that are lists (`IN :ids`).
     executor: a Connection or a Session. All rows are fetched at once (one driver call)."""
-    stmt = text(sql)
-    if expanding:
-        stmt = stmt.bindparams(*(bindparam(k, expanding=True) for k in expanding))
-    res = executor.execute(stmt, params or {})
+    res = executor.execute(statement(sql, tuple(expanding)), params or {})
     keys = list(res.keys())
     return [dict(zip(keys, row)) for row in res.fetchall()]
 
@@ -265,16 +264,38 @@ def _den(a: str) -> str:
     return f"CASE WHEN {a}.denominator > 0 AND {a}.numerator IS NOT NULL THEN {a}.denominator END"
 
 
+_SIZES: dict[tuple, dict[tuple[int, str], int]] = {}  # (database, data version, territories) -> group sizes
+_SIZES_KEPT = 256
+
+
 def group_sizes(conn, territory_ids: list[int]) -> dict[tuple[int, str], int]:
-    """{(territory id, group): number of its schools (all levels below)}."""
+    """{(territory id, group): number of its schools (all levels below)}.
+
+    Counting a region's thousand schools costs more than the rest of a school's page, and the schools
+    change only in a write: outside a write transaction the sizes are kept per data version (every
+    write transaction gives the data a new one, core.db.bump_data_version), read with one key lookup.
+    Inside a write (the transaction may have added schools the version does not yet say) they are
+    always counted."""
     if not territory_ids:
         return {}
+    tids = tuple(sorted(set(territory_ids)))
+    key = None
+    if isinstance(conn, Connection) and not in_write_transaction():
+        version = conn.execute(statement("SELECT value FROM appmeta WHERE key = :k"), {"k": DATA_VERSION_KEY}).scalar()
+        key = (str(conn.engine.url), version, tids) if version else None
+        if key is not None and (kept := _SIZES.get(key)) is not None:
+            return dict(kept)
     rows = select_rows(conn, f"""
         SELECT c.ancestor_id AS tid, {", ".join(f"SUM(CASE WHEN {sql} THEN 1 ELSE 0 END) AS g_{g}"
                                                  for g, sql in GROUP_SQL.items())}
         FROM school s JOIN territoryclosure c ON c.descendant_id = s.territory_id
-        WHERE c.ancestor_id IN :tids GROUP BY c.ancestor_id""", {"tids": sorted(set(territory_ids))}, ("tids",))
-    return {(r["tid"], g): int(r[f"g_{g}"] or 0) for r in rows for g in GROUP_SQL}
+        WHERE c.ancestor_id IN :tids GROUP BY c.ancestor_id""", {"tids": list(tids)}, ("tids",))
+    out = {(r["tid"], g): int(r[f"g_{g}"] or 0) for r in rows for g in GROUP_SQL}
+    if key is not None:
+        if len(_SIZES) >= _SIZES_KEPT:
+            _SIZES.clear()
+        _SIZES[key] = dict(out)
+    return out
 
 
 KEPT_COLS = ("n_members", "n", "sv", "sn", "sd", "nf", "bsv", "bsn", "bsd", "bnf")

@@ -112,9 +112,9 @@ class RiskRow:
 
 def period_starts(conn) -> dict[int, date]:
     """{period id: its first day} (the period table is a few dozen rows)."""
-    from sqlalchemy import text
+    from core.db import statement
 
-    return {r[0]: as_date(r[1]) for r in conn.execute(text("SELECT id, start FROM period"))}
+    return {r[0]: as_date(r[1]) for r in conn.execute(statement("SELECT id, start FROM period"))}
 
 
 def points(series, starts: Mapping[int, date], *, key: str = "value",

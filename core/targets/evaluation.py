@@ -28,11 +28,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import NamedTuple, Sequence
 
-from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
 
 from core import formatting as fmt
 from core import target_counts as counts
+from core.db import statement
 from core.settings import get_settings
 from core.settings import today as app_today
 from core.target_counts import in_group, select_rows
@@ -352,11 +352,11 @@ def school_series(conn, school_ids: list[int], indicator_ids: list[int], cut: da
     only = ""
     if period_ids is not None:
         params["pids"], only = sorted(set(period_ids)), " AND m.period_id IN :pids"
-    stmt = text(f"""
+    stmt = statement(f"""
         SELECT m.school_id, m.indicator_id, m.period_id, m.value, p.label, p."end", p.kind
         FROM measurement m JOIN period p ON p.id = m.period_id
         WHERE m.school_id IN :sids AND m.indicator_id IN :ids AND p."end" <= :cut {only}
-        ORDER BY p."end" """).bindparams(*(bindparam(k, expanding=True) for k in ("sids", "ids", "pids") if k in params))
+        ORDER BY p."end" """, tuple(k for k in ("sids", "ids", "pids") if k in params))
     periods: dict[int, tuple[str, date, float]] = {}
     for sid, iid, pid, value, label, end, kind in conn.execute(stmt, params).fetchall():
         if pid not in periods:
@@ -447,9 +447,9 @@ def judge(r: dict, milestones: list[dict], subject: Subject, cut: date, *, serie
     group, n_schools; or `points`, a school's Points of the target's period kind up to the cut) at
     the period judged `now`; `like` (n, value, baseline) and `n_members` for a group. `prepared`:
     (spec, t_base, t_due, t_cut) when the caller judges many subjects. `path_start`: the group's
-    baseline, for a school without its own on a level target. `memo`: evaluations by (target, the
-    series' values), for a caller judging many schools on one target with the same period judged,
-    average and path start (the rules are pure: equal values, equal evaluation)."""
+    baseline, for a school without its own on a level target. `memo`: Results by (target, the
+    series' values), for a caller judging many schools (no group) on one target with the same period
+    judged, average and path start (the rules are pure: equal values, equal Result but for its subject)."""
     spec, t_base, t_due, t_cut = prepared or (*counts.spec_and_times(r, milestones), tg.period_t(cut))
     min_cov = get_settings().min_coverage if min_coverage is None else min_coverage
     is_group = like is not None or n_members is not None
@@ -462,24 +462,36 @@ def judge(r: dict, milestones: list[dict], subject: Subject, cut: date, *, serie
         coverage = (like["n"], n_members or 0)
         pts, baseline = _like_for_like_points(r, spec, pts, now, like, n_members or 0)
     key = (r["id"], tuple((p.t, p.value) for p in pts)) if memo is not None else None
-    ev = memo.get(key) if memo is not None else None
-    if ev is None:
-        ev = _judged(r, spec, (t_base, t_due, t_cut), cut, pts, now, baseline=baseline, average=average,
-                     coverage=coverage, missing_ids=tuple(missing), min_coverage=min_cov, path_start=path_start)
-        if memo is not None:
-            memo[key] = ev
+    if key is not None and (seen := memo.get(key)) is not None:  # type: ignore[union-attr]
+        return _for_subject(seen, subject)
+    ev = _judged(r, spec, (t_base, t_due, t_cut), cut, pts, now, baseline=baseline, average=average,
+                 coverage=coverage, missing_ids=tuple(missing), min_coverage=min_cov, path_start=path_start)
     basis = None
     if ev.forecast is not None and ev.forecast_ts:
         first, last = _label_at(pts, ev.forecast_ts[0]), _label_at(pts, ev.forecast_ts[-1])
         basis = (f"тренд {len(ev.forecast_ts)} последних периодов ({first} – {last}), "
                  f"продолжен от значения за {last}")
     at_deadline = bool(now and now.get("at_deadline"))
-    return Result(target_id=r["id"], subject=subject, cut=cut, evaluation=ev,
-                  period_id=now["period_id"] if now else None, period_label=now["label"] if now else None,
-                  period_end=now["end"] if now else None, forecast_basis=basis, average=average,
-                  series=tuple(pts), collecting=now.get("collecting") if now else None, at_deadline=at_deadline,
-                  after_due=tuple(p for p in pts if at_deadline and now and p.t > now["t"] + tg.EPS),
-                  path_start=path_start if ev.baseline is None else None)
+    res = Result(target_id=r["id"], subject=subject, cut=cut, evaluation=ev,
+                 period_id=now["period_id"] if now else None, period_label=now["label"] if now else None,
+                 period_end=now["end"] if now else None, forecast_basis=basis, average=average,
+                 series=tuple(pts), collecting=now.get("collecting") if now else None, at_deadline=at_deadline,
+                 after_due=tuple(p for p in pts if at_deadline and now and p.t > now["t"] + tg.EPS),
+                 path_start=path_start if ev.baseline is None else None)
+    if key is not None:
+        memo[key] = res  # type: ignore[index]
+    return res
+
+
+def _for_subject(res: Result, subject: Subject) -> Result:
+    """`res` for another subject with the same series (a memo hit: a municipality's matrix judges
+    hundreds of schools, most of them on a few distinct series). A copy of the frozen Result's fields
+    with the subject replaced — `dataclasses.replace` runs the constructor again, which is most of the
+    cost saved."""
+    out = object.__new__(Result)
+    out.__dict__.update(res.__dict__)
+    out.__dict__["subject"] = subject
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -609,13 +621,13 @@ def _territory_results(conn, trows: list[dict], terrs: list[Subject], ctx: _Cont
         tser = group_series(conn, tids, ind_ids, sorted({g for _, g in pairs}), period_ids, cut=ctx.cut,
                             pairs=sorted(pairs))
     like = _group_values(conn, trows, terrs, ctx.now)
+    averages = {k[:2]: {a["period_id"]: a["value"] for a in v} for k, v in tser.items() if k[2] == "all"}
     out: dict[tuple[int, Subject], Result] = {}
     for r in trows:
         p, ms, prep = ctx.now.get(r["id"]), ctx.milestones.get(r["id"], []), ctx.prepared[r["id"]]
         for s in terrs:
             grp = group_of(r, s)
-            avg = next((a["value"] for a in tser.get((s.id, r["indicator_id"], "all"), [])
-                        if p and a["period_id"] == p["period_id"]), None)
+            avg = averages.get((s.id, r["indicator_id"]), {}).get(p["period_id"]) if p else None
             ser = tser.get((s.id, r["indicator_id"], grp), [])
             if grp == "territory":
                 out[(r["id"], s)] = judge(r, ms, s, ctx.cut, series=ser, now=p, average=avg, prepared=prep,

@@ -245,7 +245,7 @@ def linear_forecast(points: Sequence[tuple[float, float]], t_at: float) -> tuple
     return mv + slope * (t_at - mt), None
 
 
-def trend_forecast(points: Sequence[tuple[float, float]], t_now: float, t_due: float
+def trend_forecast(points: Sequence[tuple[float, float]], t_now: float, t_due: float, *, ordered: bool = False
                    ) -> tuple[float | None, str | None, tuple[float, ...]]:
     """The recent trend read at t_due: (forecast, note when there is none, the periods used).
 
@@ -253,8 +253,16 @@ def trend_forecast(points: Sequence[tuple[float, float]], t_now: float, t_due: f
     MIN_FORECAST_POINTS distinct periods); the line starts at the value at t_now. When the last
     step rose the forecast is not below the value now, when it fell not above it."""
     lim = t_now + EPS
-    pts = sorted((t, v) for t, v in points if v is not None and t <= lim and math.isfinite(v))
-    recent = pts[-FORECAST_PERIODS:]
+    if ordered:  # sorted by t already (evaluate's points): the last finite ones up to t_now, read from the end
+        recent = []
+        for t, v in reversed(points):
+            if v is not None and t <= lim and math.isfinite(v):
+                recent.append((t, v))
+                if len(recent) == FORECAST_PERIODS:
+                    break
+        recent.reverse()
+    else:
+        recent = sorted((t, v) for t, v in points if v is not None and t <= lim and math.isfinite(v))[-FORECAST_PERIODS:]
     n_distinct = len({round(t, 6) for t, _ in recent})
     if n_distinct < MIN_FORECAST_POINTS:
         return None, f"для прогноза нужно не меньше {MIN_FORECAST_POINTS} измерений, есть {n_distinct}", ()
@@ -325,7 +333,7 @@ def evaluate(
     tv = target_value(spec, baseline, average)
     forecast, note, f_ts = (None, "нет срока достижения", ())
     if t_due is not None:
-        forecast, note, f_ts = trend_forecast(points, t_now, t_due)
+        forecast, note, f_ts = trend_forecast(points, t_now, t_due, ordered=True)
 
     start = baseline if baseline is not None or k.measures_change else path_start
     if k.uses_milestones:
