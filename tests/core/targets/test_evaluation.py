@@ -359,3 +359,38 @@ def test_a_matrix_of_schools_judges_each_cell_as_the_whole_series_does(demo_db):
                                             forecast_ts=e.forecast_ts), (rm.code, cut, row.name, tid)
                     checked["cells"] += 1
     assert checked["cells"] > 100 and checked["by the forecast"] > 0, checked
+
+
+def test_group_sizes_follow_every_write_and_are_counted_inside_one(demo_db_any):
+    """The group sizes (core.target_counts.group_sizes) are kept per data version outside a write: a
+    school added in a write transaction is counted inside that transaction (where the version does not
+    yet say so) and by every read after it; between writes a read costs the version's lookup only."""
+    from sqlalchemy import event
+
+    from core.models import School
+
+    engine = demo_db_any
+    with engine.connect() as c:
+        tid = c.execute(text("SELECT territory_id FROM school ORDER BY id LIMIT 1")).scalar()
+        before = counts.group_sizes(c, [tid])
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_rest):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with engine.connect() as c:
+            assert counts.group_sizes(c, [tid]) == before
+        assert statements and not any("territoryclosure" in x for x in statements), statements  # kept
+        with session_scope(engine, write=True) as s:
+            s.add(School(territory_id=tid, code="TEST-NEW", name="Новая школа", short_name="СОШ № 99", is_shnor=True))
+            s.flush()
+            inside = counts.group_sizes(s.connection(), [tid])
+        with engine.connect() as c:
+            after = counts.group_sizes(c, [tid])
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    for sizes in (inside, after):
+        assert sizes[(tid, "all")] == before[(tid, "all")] + 1
+        assert sizes[(tid, "shnor")] == before[(tid, "shnor")] + 1
