@@ -462,7 +462,7 @@ def judge(r: dict, milestones: list[dict], subject: Subject, cut: date, *, serie
         coverage = (like["n"], n_members or 0)
         pts, baseline = _like_for_like_points(r, spec, pts, now, like, n_members or 0)
     key = (r["id"], tuple((p.t, p.value) for p in pts)) if memo is not None else None
-    if key is not None and (seen := memo.get(key)) is not None:  # type: ignore[union-attr]
+    if key is not None and (seen := memo.get(key)) is not None:
         return _for_subject(seen, subject)
     ev = _judged(r, spec, (t_base, t_due, t_cut), cut, pts, now, baseline=baseline, average=average,
                  coverage=coverage, missing_ids=tuple(missing), min_coverage=min_cov, path_start=path_start)
@@ -479,7 +479,7 @@ def judge(r: dict, milestones: list[dict], subject: Subject, cut: date, *, serie
                  after_due=tuple(p for p in pts if at_deadline and now and p.t > now["t"] + tg.EPS),
                  path_start=path_start if ev.baseline is None else None)
     if key is not None:
-        memo[key] = res  # type: ignore[index]
+        memo[key] = res
     return res
 
 
