@@ -91,32 +91,22 @@ class TargetSpec:
     value: float | None = None
     higher_is_better: bool = True  # of the indicator; used by not_below_average and milestones
     milestones: tuple[tuple[float, float], ...] = ()  # (t, value), any order
-    _kind: RegistryKind = field(init=False, repr=False, compare=False)  # the registry's row, looked up once
+    # looked up once: read on every evaluation (plain attributes, not properties: a region's overview
+    # judges hundreds of subjects)
+    registry_kind: RegistryKind = field(init=False, repr=False, compare=False)  # the registry's row
+    direction: int = field(init=False, repr=False, compare=False)  # +1: higher is better for this target, -1: lower
+    measures_change: bool = field(init=False, repr=False, compare=False)  # judged like for like from the baseline
 
     def __post_init__(self) -> None:
         k = kind_of(self.kind)  # an unknown kind is an error
-        object.__setattr__(self, "_kind", k)
+        object.__setattr__(self, "registry_kind", k)
+        object.__setattr__(self, "direction", k.direction if k.direction is not None
+                           else (1 if self.higher_is_better else -1))
+        object.__setattr__(self, "measures_change", k.measures_change)
         if k.uses_milestones and not self.milestones:
             raise ValueError("a milestones target needs at least one milestone")
         if k.needs_amount and self.value is None:
             raise ValueError(f"a {self.kind} target needs a value")
-
-    @property
-    def registry_kind(self) -> RegistryKind:
-        return self._kind
-
-    @property
-    def direction(self) -> int:
-        """+1 when higher values are better for this target, -1 when lower are."""
-        d = self.registry_kind.direction
-        if d is not None:
-            return d
-        return 1 if self.higher_is_better else -1
-
-    @property
-    def measures_change(self) -> bool:
-        """A change from the baseline (judged like for like over the same schools)."""
-        return self.registry_kind.measures_change
 
     @property
     def sorted_milestones(self) -> tuple[tuple[float, float], ...]:
