@@ -33,7 +33,7 @@ SECURITY_HEADERS = [
 def _inline_script_hashes() -> list[str]:
     """Streamlit's index.html carries one small inline script (`window.prerenderReady = false`):
     allowed by its hash, computed from the installed file so that an upgrade cannot silently break
-    the page (nor widen the policy)."""
+    the page (nor widen the policy); and ours, server/inject.py's BASE_SCRIPT."""
     import base64
     import hashlib
     import re
@@ -41,12 +41,14 @@ def _inline_script_hashes() -> list[str]:
 
     import streamlit
 
+    from server.inject import BASE_SCRIPT
+
     try:
         html = (Path(streamlit.__file__).parent / "static" / "index.html").read_text(encoding="utf-8")
     except OSError:
-        return []
-    return ["'sha256-" + base64.b64encode(hashlib.sha256(m.group(1).encode()).digest()).decode() + "'"
-            for m in re.finditer(r"<script>(.*?)</script>", html, re.S)]
+        html = ""
+    return ["'sha256-" + base64.b64encode(hashlib.sha256(code.encode()).digest()).decode() + "'"
+            for code in [m.group(1) for m in re.finditer(r"<script>(.*?)</script>", html, re.S)] + [BASE_SCRIPT]]
 
 
 # The Content-Security-Policy, as strict as Streamlit 1.67 allows (measured in Chromium on every

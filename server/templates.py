@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
+from server import prefetch
+
 _STYLE = """
 *{box-sizing:border-box}
 body{margin:0;font-family:"Source Sans Pro","Segoe UI",Arial,sans-serif;background:#eef2f7;color:#102a43}
@@ -34,10 +36,10 @@ code{font-size:15px;white-space:nowrap}
 """
 
 
-def _page(title: str, body: str) -> str:
+def _page(title: str, body: str, head: str = "") -> str:
     return f"""<!doctype html>
 <html lang="ru"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{escape(title)}</title><style>{_STYLE}</style></head>
+<title>{escape(title)}</title><style>{_STYLE}</style>{head}</head>
 <body><main>{body}</main></body></html>"""
 
 
@@ -74,7 +76,8 @@ def login_page(csrf: str, *, error: str | None = None, login: str = "", next_pat
   <button type="submit">Войти</button>
 </form>
 {demo_html}"""
-    return _page("Вход — мониторинг дорожных карт", body)
+    # the app's scripts are fetched while the person types (server/prefetch.py)
+    return _page("Вход — мониторинг дорожных карт", body, head=prefetch.links())
 
 
 def setup_page(csrf: str, *, error: str | None = None, login: str = "", full_name: str = "") -> str:

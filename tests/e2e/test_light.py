@@ -43,5 +43,34 @@ def test_a_fresh_browser_downloads_little_and_compressed(server, browser, path, 
         assert not [u for u in wire.urls if "plotly" in u.lower()]
         assert wire.http_compressed > wire.http / 2, (wire.http_compressed, wire.http)
         assert wire.total <= budget, f"{wire.total / MIB:.2f} MiB"
+        # Streamlit was told where the app is (server/inject.py): it asked the root, not the page's path first
+        page_path = path.split("?")[0]
+        assert any(u.endswith("/_stcore/health") for u in wire.urls), wire.urls[-20:]
+        assert not [u for u in wire.urls if f"{page_path}/_stcore/" in u]
+    finally:
+        ctx.close()
+
+
+def test_a_person_typing_the_password_gives_the_browser_time_to_fetch_the_app(server, browser):
+    """The login page prefetches Streamlit's files (server/prefetch.py): after the click, the overview
+    comes from the browser's cache but for the page, its data and a few files."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720}, locale="ru-RU")  # an empty cache
+    try:
+        ctx.add_init_script(WIRE)
+        pg = ctx.new_page()
+        pg.set_default_timeout(60000)
+        wire = Wire(pg)
+        pg.goto(server + "/login?next=" + quote("/overview"))
+        pg.wait_for_load_state("networkidle")  # the seconds a person takes to type
+        fetched = wire.http
+        assert fetched > MIB / 2, f"{fetched / MIB:.2f} MiB"  # Streamlit's scripts, while typing
+        wire.reset()
+        pg.fill("#login", "demo-head")
+        pg.fill("#password", "demo")
+        pg.click("button[type=submit]")
+        pg.wait_for_selector(".tile-title", state="attached")
+        wait_idle(pg)
+        assert wire.http < MIB / 4, f"{wire.http / MIB:.2f} MiB after the click"
+        assert fetched + wire.total <= 2 * MIB  # nothing fetched twice
     finally:
         ctx.close()

@@ -24,6 +24,7 @@ def _app(tmp_path):
     (tmp_path / "static" / "index.abc123.js").write_bytes(SCRIPT)
     (tmp_path / "static" / "tiny.css").write_bytes(b"a{b:c}")
     (tmp_path / "static" / "font.woff2").write_bytes(b"\x00" * 4000)
+    (tmp_path / "index.html").write_text("<html><body>app</body></html>")  # Streamlit's fallback page
     workbook = b"PK\x03\x04" + b"\x00" * 5000
 
     async def media(request):
@@ -31,7 +32,15 @@ def _app(tmp_path):
 
     inner = Starlette(routes=[Route("/media/{name}", media),
                               Mount("/", app=create_streamlit_static_handler(str(tmp_path), None))])
-    return StaticGzipMiddleware(SelectiveGZipMiddleware(inner))
+    calls: list[str] = []
+
+    async def counted(scope, receive, send):  # what reaches Streamlit's side
+        calls.append(scope.get("path", ""))
+        return await SelectiveGZipMiddleware(inner)(scope, receive, send)
+
+    outer = StaticGzipMiddleware(counted)
+    outer.calls = calls
+    return outer
 
 
 @pytest.fixture
@@ -66,6 +75,26 @@ def test_a_cached_copy_is_answered_not_modified(app):
     status, head2, body = call(app, "/static/index.abc123.js",
                                {"Accept-Encoding": "gzip", "If-None-Match": head["etag"]})
     assert status == 304 and body == b"" and "content-encoding" not in head2
+
+
+def test_a_static_file_asked_again_is_answered_from_memory(app, tmp_path):
+    for enc in ("gzip", ""):
+        first = call(app, "/static/index.abc123.js", {"Accept-Encoding": enc})
+        reached = len(app.calls)
+        again = call(app, "/static/index.abc123.js", {"Accept-Encoding": enc})
+        assert len(app.calls) == reached, "the kept answer reaches Streamlit's handler again"
+        assert again == first and first[0] == 200
+        assert ("content-encoding" in first[1]) == (enc == "gzip")
+    # what was not a complete 200 of a file is asked of Streamlit every time: a missing file (answered
+    # with the app's page), a range, a revalidation
+    for path, headers in (("/static/missing.js", {}), ("/static/index.abc123.js", {"Range": "bytes=0-9"}),
+                          ("/static/index.abc123.js", {"If-None-Match": first[1]["etag"]})):
+        for _ in range(2):
+            reached = len(app.calls)
+            call(app, path, headers)
+            assert len(app.calls) == reached + 1, (path, headers)
+    # a range answer is never kept as the whole file
+    assert call(app, "/static/index.abc123.js", {})[2] == SCRIPT
 
 
 def test_a_workbook_download_is_not_compressed_again(app):

@@ -31,6 +31,8 @@ def test_the_page_links_it_first_in_its_body_and_gets_the_script_in_its_head():
     out = inject.with_our_tags(PAGE, theme)
     head, body = out.split(b"<body>")
     assert b'<script src="/ui/connection.js" defer></script></head>' in head
+    # where the app is, before any of Streamlit's scripts (and allowed by its hash in the policy)
+    assert head.startswith(b"<html><head><script>" + inject.BASE_SCRIPT.encode() + b"</script><title>")
     assert body.startswith(b'<link rel="stylesheet" href="/ui/theme.css?v=')  # before the app's root
     assert inject.with_our_tags(out, theme) == out  # once
     # its address names its content: a new version is a new address, the old one stays cached

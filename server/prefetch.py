@@ -1,0 +1,65 @@
+"""What a fresh browser fetches while a person types their password: the login page names, as
+`<link rel="prefetch">`, the Streamlit files that the first screen after the login needs, so that the
+screen is drawn from the browser's cache instead of waiting for ~130 downloads after the click.
+
+The files are found in the installed Streamlit, not written down by name (their names carry a content
+hash that changes with every release): the scripts, stylesheet and preloaded modules that Streamlit's
+own index.html names; the components that the first screens of the roles draw (`COMPONENTS`: a
+select box, the period slider, a Vega-Lite chart, Markdown with HTML, page links, download buttons),
+each with the modules it imports; the two fonts every page uses. A component that a later Streamlit
+no longer has is simply not prefetched (tests/server/test_prefetch.py names each one, so an upgrade
+that renames one is seen).
+
+The browser fetches prefetches at low priority when the login page has loaded, and keeps them in its
+HTTP cache (Streamlit marks its files immutable for a year); our server sends them compressed
+(server/compression.py). A browser that already has them fetches nothing."""
+
+from __future__ import annotations
+
+import functools
+import re
+from html import escape
+from pathlib import Path
+
+import streamlit
+
+STATIC = Path(streamlit.__file__).parent / "static"
+# the lazily loaded components of the first screens (file name before the content hash)
+COMPONENTS = ("Selectbox", "Slider", "ButtonGroup", "PageLink", "ArrowVegaLiteChart", "rehype-raw",
+              "DownloadButton")
+FONTS = ("SourceSansVF-Upright.ttf", "MaterialSymbols-Rounded")
+_OWN = re.compile(r'(?:src|href)="\./(static/(?:js|css)/[\w.\-]+\.(?:js|css))"')
+_IMPORTS = re.compile(r'(?:from|import)\s*"\./([\w.\-]+\.js)"')  # static imports only, not import("…")
+
+
+def component_files(name: str) -> list[Path]:
+    return sorted((STATIC / "static" / "js").glob(f"{name}.*.js"))
+
+
+@functools.lru_cache(maxsize=1)
+def assets() -> tuple[str, ...]:
+    """The paths (from the site's root) to prefetch, Streamlit's page's own first."""
+    try:
+        html = (STATIC / "index.html").read_text(encoding="utf-8")
+    except OSError:
+        return ()
+    own = _OWN.findall(html)
+    js = STATIC / "static" / "js"
+    todo = [Path(p).name for p in own if p.endswith(".js")]
+    todo += [f.name for name in COMPONENTS for f in component_files(name)]
+    seen: dict[str, None] = {}
+    while todo:
+        name = todo.pop(0)
+        if name in seen or not (js / name).is_file():
+            continue
+        seen[name] = None
+        todo += _IMPORTS.findall((js / name).read_text(encoding="utf-8", errors="replace"))
+    fonts = [f"static/media/{f.name}" for font in FONTS for f in sorted((STATIC / "static" / "media").glob(f"{font}.*"))]
+    paths = [p for p in own if p.endswith(".css")] + [f"static/js/{n}" for n in seen] + fonts
+    return tuple("/" + p for p in dict.fromkeys(paths))
+
+
+def links() -> str:
+    """The login page's `<link rel="prefetch">` tags (same-origin CORS requests, as Streamlit's modules and
+    fonts are fetched, so that the page after the login finds them in the cache)."""
+    return "".join(f'<link rel="prefetch" href="{escape(p)}" crossorigin>' for p in assets())

@@ -1,0 +1,37 @@
+"""The login page's prefetch of the app's first screen (server/prefetch.py), read from the installed
+Streamlit."""
+
+from __future__ import annotations
+
+import re
+
+from server import prefetch, templates
+
+
+def test_every_component_of_the_first_screens_is_in_the_installed_streamlit():
+    # an upgrade that renames one shows here, not as a slower login
+    for name in prefetch.COMPONENTS:
+        assert prefetch.component_files(name), name
+
+
+def test_the_files_are_streamlits_page_its_imports_and_the_components_all_existing():
+    paths = prefetch.assets()
+    html = (prefetch.STATIC / "index.html").read_text(encoding="utf-8")
+    named = ["/" + p for p in re.findall(r'(?:src|href)="\./(static/(?:js|css)/[^"]+)"', html)]
+    assert named and set(named) <= set(paths)  # the page's own script, preloads and stylesheet
+    for name in prefetch.COMPONENTS:
+        assert "/static/js/" + prefetch.component_files(name)[0].name in paths
+    assert any(p.endswith(".woff2") for p in paths)
+    for p in paths:
+        assert (prefetch.STATIC / p.lstrip("/")).is_file(), p
+    assert len(paths) == len(set(paths))
+    # the modules a component imports come with it (the Vega-Lite chart's renderer)
+    assert any("/embed." in p for p in paths)
+
+
+def test_the_login_page_names_them_as_prefetches_of_the_same_origin():
+    page = templates.login_page("token")
+    links = re.findall(r'<link rel="prefetch" href="([^"]+)" crossorigin>', page)
+    assert links == list(prefetch.assets())
+    assert all(x.startswith("/static/") for x in links)  # same origin: allowed by default-src 'self'
+    assert page.index("</head>") > page.index('rel="prefetch"')
