@@ -124,8 +124,10 @@ def years(first: int | None, last: int | None) -> str:
 _NUM_RE = re.compile(r"(\d+)")
 
 
+@functools.lru_cache(maxsize=8192)
 def natural_key(text: str | None) -> tuple:
-    """Sort key that reads numbers as numbers: «СОШ № 2» before «СОШ № 14»; case and «ё» ignored."""
+    """Sort key that reads numbers as numbers: «СОШ № 2» before «СОШ № 14»; case and «ё» ignored.
+    Kept per name: a municipality's overview sorts its hundreds of schools on every read."""
     parts = _NUM_RE.split((text or "").lower().replace("ё", "е"))
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p != "")
 

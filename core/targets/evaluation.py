@@ -442,14 +442,12 @@ def _judged(r: dict, spec: tg.TargetSpec, times: tuple, cut: date, pts: list[Poi
 def judge(r: dict, milestones: list[dict], subject: Subject, cut: date, *, series: Sequence[dict] = (),
           now: dict | None, average: float | None, like: dict | None = None, n_members: int | None = None,
           missing: Sequence[int] = (), min_coverage: float | None = None, prepared: tuple | None = None,
-          path_start: float | None = None, points: Sequence[Point] | None = None, memo: dict | None = None) -> Result:
+          path_start: float | None = None, points: Sequence[Point] | None = None) -> Result:
     """A target on one subject's series (rows with period_id, label, end, kind, t, value and, for a
     group, n_schools; or `points`, a school's Points of the target's period kind up to the cut) at
     the period judged `now`; `like` (n, value, baseline) and `n_members` for a group. `prepared`:
     (spec, t_base, t_due, t_cut) when the caller judges many subjects. `path_start`: the group's
-    baseline, for a school without its own on a level target. `memo`: Results by (target, the
-    series' values), for a caller judging many schools (no group) on one target with the same period
-    judged, average and path start (the rules are pure: equal values, equal Result but for its subject)."""
+    baseline, for a school without its own on a level target."""
     spec, t_base, t_due, t_cut = prepared or (*counts.spec_and_times(r, milestones), tg.period_t(cut))
     min_cov = get_settings().min_coverage if min_coverage is None else min_coverage
     is_group = like is not None or n_members is not None
@@ -461,9 +459,6 @@ def judge(r: dict, milestones: list[dict], subject: Subject, cut: date, *, serie
         like = like or {"n": 0, "value": None, "baseline": None}
         coverage = (like["n"], n_members or 0)
         pts, baseline = _like_for_like_points(r, spec, pts, now, like, n_members or 0)
-    key = (r["id"], tuple((p.t, p.value) for p in pts)) if memo is not None else None
-    if key is not None and (seen := memo.get(key)) is not None:
-        return _for_subject(seen, subject)
     ev = _judged(r, spec, (t_base, t_due, t_cut), cut, pts, now, baseline=baseline, average=average,
                  coverage=coverage, missing_ids=tuple(missing), min_coverage=min_cov, path_start=path_start)
     basis = None
@@ -478,8 +473,6 @@ def judge(r: dict, milestones: list[dict], subject: Subject, cut: date, *, serie
                  series=tuple(pts), collecting=now.get("collecting") if now else None, at_deadline=at_deadline,
                  after_due=tuple(p for p in pts if at_deadline and now and p.t > now["t"] + tg.EPS),
                  path_start=path_start if ev.baseline is None else None)
-    if key is not None:
-        memo[key] = res
     return res
 
 
@@ -551,7 +544,9 @@ def _school_results(conn, trows: list[dict], schools: list[Subject], ctx: _Conte
             SELECT s.id, s.is_shnor, s.is_shnsu, c.ancestor_id FROM school s
             JOIN territoryclosure c ON c.descendant_id = s.territory_id WHERE s.id IN :ids""",
             {"ids": [s.id for s in schools]}, ("ids",)):
-        info.setdefault(x["id"], {**x, "over": set()})["over"].add(x["ancestor_id"])
+        if (i := info.get(x["id"])) is None:
+            i = info[x["id"]] = {**x, "over": set()}
+        i["over"].add(x["ancestor_id"])
     school_rows = [r for r in trows if r["level"] == "school"]
     # each target on the schools below its roadmap's territory and in its group
     judged = [(r, [s for s in schools if (i := info.get(s.id)) is not None and r["roadmap_territory_id"] in i["over"]
@@ -565,16 +560,23 @@ def _school_results(conn, trows: list[dict], schools: list[Subject], ctx: _Conte
         conn, sorted({r["roadmap_territory_id"] for r in trows}), sorted({r["indicator_id"] for r in trows}),
         ["all"], cut=ctx.cut)
     out: dict[tuple[int, Subject], Result] = {}
-    memo: dict = {}  # schools with the same values on a target get the same evaluation
     for r, subjects in judged:
         p, kind, ms = ctx.now.get(r["id"]), period_kind(r), ctx.milestones.get(r["id"], [])
         avg = next((a["average"] for a in avg_rows.get((r["roadmap_territory_id"], r["indicator_id"], "all"), [])
                     if p and a["period_id"] == p["period_id"]), None)
+        # the schools of one target share the period judged, the average and the path start, and the
+        # rules are pure: schools with the same values get the same Result but for its subject (a
+        # municipality's matrix judges hundreds of schools on a few distinct series)
+        memo: dict[tuple, Result] = {}
         for s in subjects:
             pts = [pt for k, pt in own.get((s.id, r["indicator_id"]), ()) if kind is None or k == kind]
-            out[(r["id"], s)] = judge(r, ms, s, ctx.cut, points=pts, now=p, average=avg, prepared=ctx.prepared[r["id"]],
-                                      min_coverage=ctx.min_coverage, path_start=p.get("path_start") if p else None,
-                                      memo=memo)
+            key = tuple([(pt.t, pt.value) for pt in pts])
+            if (seen := memo.get(key)) is not None:
+                out[(r["id"], s)] = _for_subject(seen, s)
+                continue
+            out[(r["id"], s)] = memo[key] = judge(
+                r, ms, s, ctx.cut, points=pts, now=p, average=avg, prepared=ctx.prepared[r["id"]],
+                min_coverage=ctx.min_coverage, path_start=p.get("path_start") if p else None)
     again = [k for k, res in out.items() if status_only and res.evaluation.uses_forecast]
     if again:  # second pass: the whole series where the forecast decides the status
         redo = _school_results(conn, [r for r in school_rows if r["id"] in {x for x, _ in again}],
