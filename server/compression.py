@@ -38,8 +38,8 @@ _CONDITIONAL = (b"range", b"if-range", b"if-none-match", b"if-modified-since")
 
 
 class _Sent:
-    """Complete answers to GET /static/…: (path and query, takes gzip) -> (the response's start message,
-    body). The installed files cannot change under a running server (an upgrade restarts it)."""
+    """Complete answers to GET /static/…: (path, takes gzip) -> (the response's start message, body).
+    The installed files cannot change under a running server (an upgrade restarts it)."""
 
     def __init__(self):
         self.answers: dict[tuple[str, bool], tuple[dict, bytes]] = {}
@@ -124,7 +124,7 @@ class StaticGzipMiddleware:
                 or any(k in _CONDITIONAL for k, _ in headers)):
             return await self.app(scope, receive, send)
         gz = accepts_gzip(headers)
-        key = (path + "?" + scope.get("query_string", b"").decode("latin-1"), gz)
+        key = (path, gz)  # a file's answer does not depend on a query (so «?1», «?2», … keep no copies)
         kept = self.sent.answers.get(key)
         if kept is not None:
             await send(kept[0])

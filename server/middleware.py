@@ -18,7 +18,7 @@ from core.settings import get_settings
 from server import media, sockets
 
 PUBLIC_EXACT = {"/login", "/logout", "/setup", "/healthz", "/_stcore/health", "/favicon.png",
-                "/favicon.ico", "/robots.txt", "/ui/connection.js", "/ui/theme.css"}
+                "/favicon.ico", "/robots.txt", "/ui/connection.js", "/ui/prefetch.js", "/ui/theme.css"}
 PUBLIC_PREFIXES = ("/static/",)
 
 SECURITY_HEADERS = [

@@ -1,6 +1,11 @@
-"""What a fresh browser fetches while a person types their password: the login page names, as
-`<link rel="prefetch">`, the Streamlit files that the first screen after the login needs, so that the
+"""What a fresh browser fetches while a person types their password: the login page's script
+(`SCRIPT_PATH`) fetches the Streamlit files that the first screen after the login needs, so that the
 screen is drawn from the browser's cache instead of waiting for ~130 downloads after the click.
+
+Gently: two requests at a time, once the login page has loaded, and none started after the form is
+sent — the browser has six connections to the server, and the login itself must never wait behind a
+prefetch (with `<link rel="prefetch">` for each file, the browser took all six and the login's POST
+queued behind them).
 
 The files are found in the installed Streamlit, not written down by name (their names carry a content
 hash that changes with every release): the scripts, stylesheet and preloaded modules that Streamlit's
@@ -10,18 +15,20 @@ each with the modules it imports; the two fonts every page uses. A component tha
 no longer has is simply not prefetched (tests/server/test_prefetch.py names each one, so an upgrade
 that renames one is seen).
 
-The browser fetches prefetches at low priority when the login page has loaded, and keeps them in its
-HTTP cache (Streamlit marks its files immutable for a year); our server sends them compressed
-(server/compression.py). A browser that already has them fetches nothing."""
+The browser keeps the answers in its HTTP cache (Streamlit marks its files immutable for a year); our
+server sends them compressed (server/compression.py). A browser that already has them fetches nothing
+(each answer comes from its cache)."""
 
 from __future__ import annotations
 
 import functools
+import json
 import re
-from html import escape
 from pathlib import Path
 
 import streamlit
+from starlette.requests import Request
+from starlette.responses import Response
 
 STATIC = Path(streamlit.__file__).parent / "static"
 # the lazily loaded components of the first screens (file name before the content hash)
@@ -59,7 +66,30 @@ def assets() -> tuple[str, ...]:
     return tuple("/" + p for p in dict.fromkeys(paths))
 
 
-def links() -> str:
-    """The login page's `<link rel="prefetch">` tags (same-origin CORS requests, as Streamlit's modules and
-    fonts are fetched, so that the page after the login finds them in the cache)."""
-    return "".join(f'<link rel="prefetch" href="{escape(p)}" crossorigin>' for p in assets())
+SCRIPT_PATH = "/ui/prefetch.js"
+TAG = f'<script src="{SCRIPT_PATH}" defer></script>'
+# same-origin CORS requests with low priority, as Streamlit's modules and fonts are fetched: the page
+# after the login finds them in the cache
+_JS = """(() => {
+  const files = %s;
+  let sent = false;
+  const form = document.querySelector("form");
+  if (form) form.addEventListener("submit", () => { sent = true; });
+  async function worker() {
+    while (!sent && files.length) {
+      try { await fetch(files.shift(), {mode: "cors", credentials: "same-origin", priority: "low"}); } catch (e) {}
+    }
+  }
+  const start = () => { worker(); worker(); };
+  if (document.readyState === "complete") start(); else addEventListener("load", start);
+})();
+"""
+
+
+@functools.lru_cache(maxsize=1)
+def script() -> bytes:
+    return (_JS % json.dumps(list(assets()))).encode()
+
+
+async def prefetch_js(_request: Request) -> Response:
+    return Response(script(), media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "no-cache"})

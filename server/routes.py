@@ -22,6 +22,7 @@ from core.read.lists import is_demo
 from core.settings import get_settings
 from server import templates
 from server.inject import SCRIPT_PATH, connection_js
+from server.prefetch import SCRIPT_PATH as PREFETCH_PATH, prefetch_js
 from core.navigation import PAGES, ROLE_PAGES
 
 CSRF_COOKIE = "mon_csrf"
@@ -203,4 +204,5 @@ ROUTES = [
     Route("/setup", setup_post, methods=["POST"]),
     Route("/healthz", health, methods=["GET"]),
     Route(SCRIPT_PATH, connection_js, methods=["GET"]),
+    Route(PREFETCH_PATH, prefetch_js, methods=["GET"]),
 ]

@@ -77,7 +77,7 @@ def login_page(csrf: str, *, error: str | None = None, login: str = "", next_pat
 </form>
 {demo_html}"""
     # the app's scripts are fetched while the person types (server/prefetch.py)
-    return _page("Вход — мониторинг дорожных карт", body, head=prefetch.links())
+    return _page("Вход — мониторинг дорожных карт", body, head=prefetch.TAG)
 
 
 def setup_page(csrf: str, *, error: str | None = None, login: str = "", full_name: str = "") -> str:

@@ -39,9 +39,11 @@ def test_repeated_wrong_passwords_are_throttled(server, page):
         page.goto(server + "/login")
         page.fill("#login", "intruder")
         page.fill("#password", "guess")
-        page.click("button[type=submit]")
+        with page.expect_navigation():  # the answer's page, not the message of the one before
+            page.click("button[type=submit]")
         assert page.locator(".error").inner_text() == "Неверный логин или пароль."
     page.fill("#login", "intruder")
     page.fill("#password", "guess")
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     assert "Слишком много неудачных попыток" in page.locator(".error").inner_text()

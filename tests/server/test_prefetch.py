@@ -29,9 +29,26 @@ def test_the_files_are_streamlits_page_its_imports_and_the_components_all_existi
     assert any("/embed." in p for p in paths)
 
 
-def test_the_login_page_names_them_as_prefetches_of_the_same_origin():
+def test_the_login_page_runs_the_script_that_fetches_them_from_the_same_origin():
+    import json
+
     page = templates.login_page("token")
-    links = re.findall(r'<link rel="prefetch" href="([^"]+)" crossorigin>', page)
-    assert links == list(prefetch.assets())
-    assert all(x.startswith("/static/") for x in links)  # same origin: allowed by default-src 'self'
-    assert page.index("</head>") > page.index('rel="prefetch"')
+    assert page.index(prefetch.TAG) < page.index("</head>")
+    js = prefetch.script().decode()
+    files = json.loads(re.search(r"const files = (\[.*?\]);", js, re.S).group(1))
+    assert files == list(prefetch.assets())
+    assert all(x.startswith("/static/") for x in files)  # same origin: allowed by default-src 'self'
+    # two at a time, and nothing started once the form is sent (the login never queues behind them)
+    assert js.count("worker();") == 2 and '"submit"' in js and "while (!sent" in js
+
+
+def test_the_script_is_public_and_served(tmp_path):
+    from starlette.applications import Starlette
+
+    from server.middleware import is_public
+    from server.routes import ROUTES
+    from tests.helpers import call_asgi
+
+    assert is_public(prefetch.SCRIPT_PATH)  # the login page is seen before any login
+    status, head, body = call_asgi(Starlette(routes=ROUTES), prefetch.SCRIPT_PATH)
+    assert status == 200 and head["content-type"].startswith("text/javascript") and body == prefetch.script()
