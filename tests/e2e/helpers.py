@@ -94,14 +94,20 @@ class Tabs:
             ctx.close()
 
 
-def wait_idle(pg) -> None:
+# an interaction that stays in the browser (a select's list opened or searched, a field typed into without
+# sending, a chart hovered) starts no script run: the page is drawn when its DOM has been still this long
+LOCAL_QUIET_MS = 60
+
+
+def wait_idle(pg, quiet: int = QUIET_MS) -> None:
     """Until the app is idle: connected, its script not running, no rerun request unanswered, no upload
-    in flight, and for QUIET_MS since the call nothing sent or received and nothing redrawn (a rerun that
+    in flight, and for `quiet` ms since the call nothing sent or received and nothing redrawn (a rerun that
     an action starts a moment later, a second run straight after the first, and a page still drawing on a
-    loaded machine are waited for). `pg` is a tab of a `Tabs` session (it carries WIRE)."""
+    loaded machine are waited for; LOCAL_QUIET_MS after an interaction that sends nothing). `pg` is a tab
+    of a `Tabs` session (it carries WIRE)."""
     pg.wait_for_selector(IDLE, timeout=60000)
     pg.evaluate("() => { window.__wire.mark = performance.now(); }")
-    pg.wait_for_function(IDLE_NOW, arg=QUIET_MS, polling=50, timeout=60000)
+    pg.wait_for_function(IDLE_NOW, arg=quiet, polling=25 if quiet < QUIET_MS else 50, timeout=60000)
 
 
 def login(pg, base: str, user: str, password: str = "demo", then: str | None = None) -> None:

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.e2e.helpers import ROLES, VISIBLE_WORDS, allowed, login, shot, wait_idle
+from tests.e2e.helpers import LOCAL_QUIET_MS, ROLES, VISIBLE_WORDS, allowed, login, shot, wait_idle
 from ui.shell import PAGES, ROLE_PAGES
 
 SHARED_SERVER = True  # reads only: nothing is submitted (checked unchanged afterwards)
@@ -58,7 +58,7 @@ def fields(pg, where: str, seen: Seen) -> None:
         before = box.input_value()
         pg.keyboard.press("End")
         pg.keyboard.type(text)
-        wait_idle(pg)  # the field redrawn with what was typed (and any hint under it): the page quiet again
+        wait_idle(pg, LOCAL_QUIET_MS)  # the field redrawn with what was typed (and any hint under it): the page quiet again
         seen.check(f"{where} typing {sel.split(']')[0][13:]}")
         for _ in text:
             pg.keyboard.press("Backspace")
@@ -77,15 +77,15 @@ def selects(pg, where: str, seen: Seen) -> None:
         if field.get_attribute("aria-expanded") != "true":  # a click on a box whose list was just closed may not
             pg.keyboard.press("ArrowDown")                    # open it again (seen on the roadmap's tabs): the key does
         box.locator("input[aria-expanded=true]").first.wait_for()  # the list is open (the combobox says so)
-        wait_idle(pg)
+        wait_idle(pg, LOCAL_QUIET_MS)
         seen.check(f"{where} open {sel[13:-1]}")
         pg.keyboard.type("щщщ")
-        wait_idle(pg)  # the list redrawn for the search: the page quiet again
+        wait_idle(pg, LOCAL_QUIET_MS)  # the list redrawn for the search: the page quiet again
         seen.check(f"{where} search {sel[13:-1]}")
         pg.keyboard.press("Escape")
         pg.keyboard.press("Escape")
         blur(pg)
-        wait_idle(pg)
+        wait_idle(pg, LOCAL_QUIET_MS)
 
 
 def calendar(pg, where: str, seen: Seen) -> None:
@@ -98,7 +98,7 @@ def calendar(pg, where: str, seen: Seen) -> None:
     else:
         button.click()
     pg.locator(CALENDAR).first.wait_for()  # the calendar is open
-    wait_idle(pg)
+    wait_idle(pg, LOCAL_QUIET_MS)
     seen.check(f"{where} calendar")
     pg.keyboard.press("Escape")
     blur(pg)
@@ -117,7 +117,7 @@ def charts(pg, where: str, seen: Seen) -> None:
         points = marks[:: max(1, len(marks) // 4)][:4] + [(box["x"] + box["width"] - 10, box["y"] + 10)]
         for x, y in points:
             pg.mouse.move(x, y)
-            wait_idle(pg)  # the tooltip drawn (or none, off the marks): the page quiet again
+            wait_idle(pg, LOCAL_QUIET_MS)  # the tooltip drawn (or none, off the marks): the page quiet again
             tips += pg.locator("#vg-tooltip-element:visible").count()
             seen.check(f"{where} chart{i} hover")
     pg.mouse.move(1, 1)
