@@ -3,6 +3,7 @@ styles arrive gzip-compressed, no Plotly bundle is requested, and login + the ov
 + the roadmap page within 3 MiB (bytes as the network saw them: HTTP responses as sent plus websocket frames).
 bench/first_render.py prints the same figures with the browser's CPU, cold and warm."""
 
+import contextlib
 from urllib.parse import quote
 
 import pytest
@@ -15,17 +16,25 @@ SHARED_SERVER = True  # reads only
 MIB = 1024 * 1024
 
 
+@contextlib.contextmanager
+def fresh_browser(browser):
+    """A tab of a browser context of its own (an empty cache) at 1280×720, with what its network saw."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720}, locale="ru-RU")
+    try:
+        ctx.add_init_script(WIRE)
+        pg = ctx.new_page()
+        pg.set_default_timeout(60000)
+        yield pg, Wire(pg)
+    finally:
+        ctx.close()
+
+
 @pytest.mark.parametrize("path, drawn, budget", [
     ("/overview", ".tile-title", 2 * MIB),
     ("/roadmap?roadmap=nev-2024", "[data-testid=stVegaLiteChart] svg, [data-testid=stVegaLiteChart] canvas", 3 * MIB),
 ])
 def test_a_fresh_browser_downloads_little_and_compressed(server, browser, path, drawn, budget):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 720}, locale="ru-RU")  # an empty cache
-    try:
-        ctx.add_init_script(WIRE)
-        pg = ctx.new_page()
-        pg.set_default_timeout(60000)
-        wire = Wire(pg)
+    with fresh_browser(browser) as (pg, wire):
         plain = []
         pg.on("response", lambda r: plain.append(r.url) if "/static/" in r.url and r.url.endswith((".js", ".css"))
               and int(r.headers.get("content-length", "0") or 0) >= 1024
@@ -47,19 +56,12 @@ def test_a_fresh_browser_downloads_little_and_compressed(server, browser, path, 
         page_path = path.split("?")[0]
         assert any(u.endswith("/_stcore/health") for u in wire.urls), wire.urls[-20:]
         assert not [u for u in wire.urls if f"{page_path}/_stcore/" in u]
-    finally:
-        ctx.close()
 
 
 def test_a_person_typing_the_password_gives_the_browser_time_to_fetch_the_app(server, browser):
     """The login page prefetches Streamlit's files (server/prefetch.py): after the click, the overview
     comes from the browser's cache but for the page, its data and a few files."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 720}, locale="ru-RU")  # an empty cache
-    try:
-        ctx.add_init_script(WIRE)
-        pg = ctx.new_page()
-        pg.set_default_timeout(60000)
-        wire = Wire(pg)
+    with fresh_browser(browser) as (pg, wire):
         pg.goto(server + "/login?next=" + quote("/overview"))
         pg.wait_for_load_state("networkidle")  # the seconds a person takes to type
         fetched = wire.http
@@ -72,5 +74,3 @@ def test_a_person_typing_the_password_gives_the_browser_time_to_fetch_the_app(se
         wait_idle(pg)
         assert wire.http < MIB / 4, f"{wire.http / MIB:.2f} MiB after the click"
         assert fetched + wire.total <= 2 * MIB  # nothing fetched twice
-    finally:
-        ctx.close()
