@@ -120,6 +120,17 @@ def login(pg, base: str, user: str, password: str = "demo", then: str | None = N
     wait_idle(pg)
 
 
+def open_from_menu(pg, key: str) -> None:
+    """A page (ui.shell.PAGES key) opened as a user opens it: its link in the menu (one page load per tour,
+    not per page: a page load costs Chromium about twice what a page opened in the app does)."""
+    from ui.shell import PAGES
+
+    path = PAGES[key]["url_path"]
+    pg.locator(f"[data-testid=stSidebar] a[data-testid=stPageLink-NavLink][href='{path}']").click()
+    pg.wait_for_url(re.compile(rf"/{path}(\?.*)?$"))
+    wait_idle(pg)
+
+
 def pages_as(pg, base: str, user: str, paths: list[str]):
     """Log in onto the first of `paths`, then open the others by their addresses; yields each path
     once its page is idle."""

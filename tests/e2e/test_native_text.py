@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from tests.e2e.helpers import LOCAL_QUIET_MS, ROLES, VISIBLE_WORDS, allowed, login, shot, wait_idle
-from ui.shell import PAGES, ROLE_PAGES
+from tests.e2e.helpers import LOCAL_QUIET_MS, ROLES, VISIBLE_WORDS, allowed, login, open_from_menu, shot, wait_idle
+from ui.shell import ROLE_PAGES
 
 SHARED_SERVER = True  # reads only: nothing is submitted (checked unchanged afterwards)
 
@@ -132,8 +132,7 @@ def test_no_english_while_working(server, tabs, role):
     seen = Seen(pg, user)
     tips = 0
     for key in ROLE_PAGES[role]:
-        pg.goto(f"{server}/{PAGES[key]['url_path']}")
-        wait_idle(pg)
+        open_from_menu(pg, key)
         assert pg.locator("[data-testid=stException]").count() == 0, key
         names = pg.locator("[data-testid=stTabs] [role=tab]" + VISIBLE).all_inner_texts() or [""]
         for name in names:

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from tests.e2e.helpers import ROLES, VISIBLE_WORDS, allowed, login, pages_as, shot, wait_idle
-from ui.shell import PAGES, ROLE_PAGES
+from tests.e2e.helpers import ROLES, VISIBLE_WORDS, allowed, login, open_from_menu, pages_as, shot, wait_idle
+from ui.shell import ROLE_PAGES
 
 SHARED_SERVER = True  # reads only: the session's shared app (checked unchanged afterwards)
 
@@ -124,14 +124,6 @@ document.addEventListener('securitypolicyviolation',
 # what must be drawn, not just present: a chart blocked by the Content-Security-Policy leaves an empty frame
 DRAWN = {("head", "roadmap"): "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg",
          ("head", "indicator"): "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"}
-
-
-def open_from_menu(pg, key: str) -> None:
-    """A page opened as a user opens it: its link in the menu (one page load per tour, not per page)."""
-    path = PAGES[key]["url_path"]
-    pg.locator(f"[data-testid=stSidebar] a[data-testid=stPageLink-NavLink][href='{path}']").click()
-    pg.wait_for_url(re.compile(rf"/{path}(\?.*)?$"))
-    wait_idle(pg)
 
 
 @pytest.mark.parametrize("role", list(ROLES))
