@@ -12,6 +12,10 @@ proxy). Without it Streamlit 1.67 first asks `/<page>/_stcore/health` and `host-
 root: a lost round trip before the websocket opens on every page load (≈0,1 s measured on a login). The
 script is inline, allowed by its hash in the Content-Security-Policy (server/middleware.py).
 
+The page's head also preloads the lazily loaded chunk that draws Markdown with HTML, and its imports
+(server/prefetch.py `first_paint_links`): the overview's tiles are such Markdown, and without the preload
+that chunk is asked for only after the first data arrived, queued behind ~60 others.
+
 The stylesheet's address carries a hash of its content: the browser keeps it for a year and a new
 version is a new address."""
 
@@ -26,6 +30,7 @@ from starlette.responses import Response
 
 from starlette.routing import Route
 
+from server import prefetch
 from server.compression import accepts_gzip
 
 SCRIPT_PATH = "/ui/connection.js"
@@ -67,7 +72,7 @@ def with_our_tags(body: bytes, stylesheet: Stylesheet | None) -> bytes:
     if _BASE_TAG not in body:
         body = body.replace(b"<head>", b"<head>" + _BASE_TAG, 1)
     if _TAG not in body:
-        body = body.replace(b"</head>", _TAG + b"</head>", 1)
+        body = body.replace(b"</head>", prefetch.first_paint_links() + _TAG + b"</head>", 1)
     if stylesheet is not None and stylesheet.link not in body:
         body = body.replace(b"<body>", b"<body>" + stylesheet.link, 1)
     return body

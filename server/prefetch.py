@@ -43,6 +43,20 @@ def component_files(name: str) -> list[Path]:
     return sorted((STATIC / "static" / "js").glob(f"{name}.*.js"))
 
 
+def with_imports(names: list[str]) -> list[str]:
+    """The script files `names` (in static/js) and every module they import, in that order; a name that is
+    not there is left out."""
+    js = STATIC / "static" / "js"
+    todo, seen = list(names), {}
+    while todo:
+        name = todo.pop(0)
+        if name in seen or not (js / name).is_file():
+            continue
+        seen[name] = None
+        todo += _IMPORTS.findall((js / name).read_text(encoding="utf-8", errors="replace"))
+    return list(seen)
+
+
 @functools.lru_cache(maxsize=1)
 def assets() -> tuple[str, ...]:
     """The paths (from the site's root) to prefetch, Streamlit's page's own first."""
@@ -51,19 +65,23 @@ def assets() -> tuple[str, ...]:
     except OSError:
         return ()
     own = _OWN.findall(html)
-    js = STATIC / "static" / "js"
-    todo = [Path(p).name for p in own if p.endswith(".js")]
-    todo += [f.name for name in COMPONENTS for f in component_files(name)]
-    seen: dict[str, None] = {}
-    while todo:
-        name = todo.pop(0)
-        if name in seen or not (js / name).is_file():
-            continue
-        seen[name] = None
-        todo += _IMPORTS.findall((js / name).read_text(encoding="utf-8", errors="replace"))
+    scripts = with_imports([Path(p).name for p in own if p.endswith(".js")]
+                           + [f.name for name in COMPONENTS for f in component_files(name)])
     fonts = [f"static/media/{f.name}" for font in FONTS for f in sorted((STATIC / "static" / "media").glob(f"{font}.*"))]
-    paths = [p for p in own if p.endswith(".css")] + [f"static/js/{n}" for n in seen] + fonts
+    paths = [p for p in own if p.endswith(".css")] + [f"static/js/{n}" for n in scripts] + fonts
     return tuple("/" + p for p in dict.fromkeys(paths))
+
+
+# What the app's page itself asks for with its own scripts (server/inject.py adds them as modulepreload):
+# the tiles and every page's header are Markdown with HTML, drawn only once Streamlit has loaded its HTML
+# renderer — a lazily loaded chunk that otherwise queues behind ~60 others after the first data arrives.
+FIRST_PAINT = ("rehype-raw",)
+
+
+@functools.lru_cache(maxsize=1)
+def first_paint_links() -> bytes:
+    files = with_imports([f.name for name in FIRST_PAINT for f in component_files(name)])
+    return "".join(f'<link rel="modulepreload" crossorigin href="./static/js/{n}">' for n in files).encode()
 
 
 SCRIPT_PATH = "/ui/prefetch.js"

@@ -52,3 +52,15 @@ def test_the_script_is_public_and_served(tmp_path):
     assert is_public(prefetch.SCRIPT_PATH)  # the login page is seen before any login
     status, head, body = call_asgi(Starlette(routes=ROUTES), prefetch.SCRIPT_PATH)
     assert status == 200 and head["content-type"].startswith("text/javascript") and body == prefetch.script()
+
+
+def test_the_apps_page_preloads_the_html_renderer_of_its_first_paint():
+    from server import inject
+
+    links = prefetch.first_paint_links().decode()
+    files = re.findall(r'<link rel="modulepreload" crossorigin href="\./static/js/([^"]+)">', links)
+    assert files[0] == prefetch.component_files("rehype-raw")[0].name and len(files) > 1  # with its imports
+    assert all((prefetch.STATIC / "static" / "js" / f).is_file() for f in files)
+    page = inject.with_our_tags(b"<html><head><title>x</title></head><body></body></html>", None)
+    head = page.split(b"</head>")[0]
+    assert prefetch.first_paint_links() in head
