@@ -149,7 +149,9 @@ def test_principal_enters_a_value_by_touch(server, phone):
     shot(phone, "phone-principal-entry-preview")
     write.tap()
     wait_idle(phone)
-    assert phone.get_by_text("Записано (запись №").is_visible()
+    # said after the rerun the write asks for: on a loaded machine that second run may start after the
+    # page's quiet moment, so the message itself is waited for
+    phone.get_by_text("Записано (запись №").wait_for(state="visible")
     phone.reload()
     wait_idle(phone)
     assert phone.get_by_label("Из них имеется в ОО").input_value() == "5700"
