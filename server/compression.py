@@ -12,9 +12,9 @@ spends in the server adds up on the way to the first screen: a repeated request 
 the kept response (headers as sent and body), without reaching Streamlit's handler, its thread pool
 or the middleware below (≈3 ms a request before, measured by bench/first_render.py's timeline).
 
-Only complete 200 responses of text types to a GET that accepts gzip are touched: a conditional
-request (304), a range request, a HEAD, a response already encoded and the websocket pass as they
-are. Streamlit's own gzip (for its other HTTP answers, downloads included) stays in place, except
+Only complete 200 responses of text types to a GET that accepts gzip are compressed: a range request,
+a HEAD, a 304, a response already encoded and the websocket pass as they are; only complete 200s of a
+plain GET are kept (never a conditional or range request's answer, nor Streamlit's fallback page). Streamlit's own gzip (for its other HTTP answers, downloads included) stays in place, except
 for downloads that are ZIP containers already (.xlsx, .docx, …): compressing them again costs the
 server CPU and saves nothing, so those requests reach Streamlit without `Accept-Encoding`.
 """
@@ -34,7 +34,7 @@ ZIP_CONTAINERS = (".xlsx", ".xlsm", ".docx", ".pptx", ".zip", ".ods", ".odt", ".
 _CACHE: dict[tuple[str, str], bytes] = {}
 _LOCK = threading.Lock()
 SENT_MAX_BYTES = 64 * 1024 * 1024  # all kept answers together (Streamlit's whole static set is ~20 MiB)
-_CONDITIONAL = (b"range", b"if-range", b"if-none-match", b"if-modified-since")
+_CONDITIONAL = (b"if-range", b"if-none-match", b"if-modified-since")
 
 
 class _Sent:
@@ -121,9 +121,11 @@ class StaticGzipMiddleware:
             scope = {**scope, "headers": [(k, v) for k, v in headers if k != b"accept-encoding"]}
             return await self.app(scope, receive, send)
         if (scope.get("method") != "GET" or not path.startswith(STATIC_PREFIX)
-                or any(k in _CONDITIONAL for k, _ in headers)):
+                or any(k == b"range" for k, _ in headers)):
             return await self.app(scope, receive, send)
         gz = accepts_gzip(headers)
+        if any(k in _CONDITIONAL for k, _ in headers):  # Streamlit answers it (304, or the file compressed)
+            return await (self._compressed(scope, receive, send, path) if gz else self.app(scope, receive, send))
         key = (path, gz)  # a file's answer does not depend on a query (so «?1», «?2», … keep no copies)
         kept = self.sent.answers.get(key)
         if kept is not None:

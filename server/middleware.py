@@ -37,16 +37,11 @@ def _inline_script_hashes() -> list[str]:
     import base64
     import hashlib
     import re
-    from pathlib import Path
-
-    import streamlit
 
     from server.inject import BASE_SCRIPT
+    from server.prefetch import index_html
 
-    try:
-        html = (Path(streamlit.__file__).parent / "static" / "index.html").read_text(encoding="utf-8")
-    except OSError:
-        html = ""
+    html = index_html()
     return ["'sha256-" + base64.b64encode(hashlib.sha256(code.encode()).digest()).decode() + "'"
             for code in [m.group(1) for m in re.finditer(r"<script>(.*?)</script>", html, re.S)] + [BASE_SCRIPT]]
 

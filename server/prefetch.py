@@ -39,6 +39,15 @@ _OWN = re.compile(r'(?:src|href)="\./(static/(?:js|css)/[\w.\-]+\.(?:js|css))"')
 _IMPORTS = re.compile(r'(?:from|import)\s*"\./([\w.\-]+\.js)"')  # static imports only, not import("…")
 
 
+@functools.lru_cache(maxsize=1)
+def index_html() -> str:
+    """Streamlit's own page as installed ("" if it cannot be read)."""
+    try:
+        return (STATIC / "index.html").read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
 def component_files(name: str) -> list[Path]:
     return sorted((STATIC / "static" / "js").glob(f"{name}.*.js"))
 
@@ -60,11 +69,7 @@ def with_imports(names: list[str]) -> list[str]:
 @functools.lru_cache(maxsize=1)
 def assets() -> tuple[str, ...]:
     """The paths (from the site's root) to prefetch, Streamlit's page's own first."""
-    try:
-        html = (STATIC / "index.html").read_text(encoding="utf-8")
-    except OSError:
-        return ()
-    own = _OWN.findall(html)
+    own = _OWN.findall(index_html())
     scripts = with_imports([Path(p).name for p in own if p.endswith(".js")]
                            + [f.name for name in COMPONENTS for f in component_files(name)])
     fonts = [f"static/media/{f.name}" for font in FONTS for f in sorted((STATIC / "static" / "media").glob(f"{font}.*"))]

@@ -544,9 +544,7 @@ def _school_results(conn, trows: list[dict], schools: list[Subject], ctx: _Conte
             SELECT s.id, s.is_shnor, s.is_shnsu, c.ancestor_id FROM school s
             JOIN territoryclosure c ON c.descendant_id = s.territory_id WHERE s.id IN :ids""",
             {"ids": [s.id for s in schools]}, ("ids",)):
-        if (i := info.get(x["id"])) is None:
-            i = info[x["id"]] = {**x, "over": set()}
-        i["over"].add(x["ancestor_id"])
+        info.setdefault(x["id"], {**x, "over": set()})["over"].add(x["ancestor_id"])
     school_rows = [r for r in trows if r["level"] == "school"]
     # each target on the schools below its roadmap's territory and in its group
     judged = [(r, [s for s in schools if (i := info.get(s.id)) is not None and r["roadmap_territory_id"] in i["over"]

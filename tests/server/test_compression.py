@@ -95,6 +95,9 @@ def test_a_static_file_asked_again_is_answered_from_memory(app, tmp_path):
             assert len(app.calls) == reached + 1, (path, headers)
     # a range answer is never kept as the whole file
     assert call(app, "/static/index.abc123.js", {})[2] == SCRIPT
+    # a revalidation with an ETag that no longer matches gets the file, still compressed
+    status, head, body = call(app, "/static/index.abc123.js", {"Accept-Encoding": "gzip", "If-None-Match": '"old"'})
+    assert status == 200 and head["content-encoding"] == "gzip" and gzip.decompress(body) == SCRIPT
 
 
 def test_a_workbook_download_is_not_compressed_again(app):
