@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import requests
 
+from core.navigation import PAGES
 from devkit import ROOT
 from devkit.browser import IDLE, IDLE_NOW, QUIET_MS, WIRE
 
@@ -121,10 +122,8 @@ def login(pg, base: str, user: str, password: str = "demo", then: str | None = N
 
 
 def open_from_menu(pg, key: str) -> None:
-    """A page (ui.shell.PAGES key) opened as a user opens it: its link in the menu (one page load per tour,
-    not per page: a page load costs Chromium about twice what a page opened in the app does)."""
-    from ui.shell import PAGES
-
+    """A page (core.navigation.PAGES key) opened as a user opens it: its link in the menu (one page load per
+    tour, not per page: a page load costs Chromium about twice what a page opened in the app does)."""
     path = PAGES[key]["url_path"]
     pg.locator(f"[data-testid=stSidebar] a[data-testid=stPageLink-NavLink][href='{path}']").click()
     pg.wait_for_url(re.compile(rf"/{path}(\?.*)?$"))
