@@ -74,3 +74,12 @@ def test_a_person_typing_the_password_gives_the_browser_time_to_fetch_the_app(se
         wait_idle(pg)
         assert wire.http < MIB / 4, f"{wire.http / MIB:.2f} MiB after the click"
         assert fetched + wire.total <= 2 * MIB  # nothing fetched twice
+        # the next login in this browser (its cache has the app): the login page looks into the cache once
+        # and prefetches nothing
+        pg.context.clear_cookies()
+        again = pg.context.new_page()
+        asked = []
+        again.on("request", lambda r: asked.append(r.url) if "/static/" in r.url else None)
+        again.goto(server + "/login")
+        again.wait_for_load_state("networkidle")
+        assert len(asked) == 1 and asked[0].endswith(".woff2"), asked[:5]
