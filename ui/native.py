@@ -4,7 +4,7 @@ Streamlit 1.67 has no interface language: its hints, placeholders and menu texts
 computed in the browser (the Python side sends no text for them), so they are changed here by CSS,
 drawn with the theme on every run (`ui.shell`). Each rule names the element by its `data-testid`
 or React Aria attribute, never by a generated class. What is covered (checked by
-tests/e2e/test_native_text.py for every role, after focusing, typing, opening and hovering):
+tests/e2e/test_page_tour.py for every role, after focusing, typing, opening and hovering):
 
 - a text, number or text-area field's hint «Press Enter to submit form» / «Press Ctrl+Enter to
   apply»: hidden (the form's own button says what to press); the character counter «3/2000» stays;

@@ -100,6 +100,34 @@ class Tabs:
 LOCAL_QUIET_MS = 60
 
 
+# the projector's two sizes; a control whose text does not fit its box (the tours and the meeting mode)
+SIZES = [(1280, 720), (1920, 1080)]
+CLIPPED = r"""() => {
+  const out = [];
+  const sel = 'button, [data-testid=stWidgetLabel], [data-baseweb=tab], [data-testid=stMetricLabel]';
+  for (const el of document.querySelectorAll(sel)) {
+    if (el.getBoundingClientRect().width === 0) continue;
+    for (const x of [el, ...el.querySelectorAll('*')]) {
+      const ov = getComputedStyle(x).overflowX;
+      if (x.scrollWidth > x.clientWidth + 1 && (ov === 'hidden' || ov === 'clip' || x === el && ov !== 'visible'))
+        out.push((el.innerText || '').slice(0, 60));
+    }
+  }
+  return [...new Set(out)].filter(t => t.trim());
+}"""
+
+
+def at_sizes(pg, sizes=SIZES):
+    """Yields each (width, height) of `sizes` with the page shown at it: the first is the size the tab has
+    (it was opened or last left at it), each next one the window resized and the page laid out again, as
+    when a laptop's window is moved onto the projector."""
+    for i, (w, h) in enumerate(sizes):
+        if i:
+            pg.set_viewport_size({"width": w, "height": h})
+            wait_idle(pg)  # its quiet moment lets the page lay itself out again
+        yield w, h
+
+
 def wait_idle(pg, quiet: int = QUIET_MS) -> None:
     """Until the app is idle: connected, its script not running, no rerun request unanswered, no upload
     in flight, and for `quiet` ms since the call nothing sent or received and nothing redrawn (a rerun that

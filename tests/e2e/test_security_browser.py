@@ -1,6 +1,6 @@
 """Issue 17 in a real Chromium: meeting mode stops when its session ends; the logout button POSTs;
 user text never becomes a link or a remote image (no request to a beacon). Every page rendering
-under the Content-Security-Policy is checked by the tour of every role's pages (test_projector.py)."""
+under the Content-Security-Policy is checked by the tour of every role's pages (test_page_tour.py)."""
 
 from __future__ import annotations
 

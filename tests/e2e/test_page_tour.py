@@ -1,14 +1,19 @@
-"""No English while a person works (issue 27): for every role, in Chromium at 1280×720, every page of the
-role's menu and every tab of it — with its fields focused and typed into, its select boxes and
-multiselects opened and searched, a date picker opened and its charts hovered — shows no Latin-script word
-(beyond the known exceptions: file extensions, Roman numerals of quarters, school codes, the user's own
-login) and no English placeholder. Streamlit's English is replaced in one place, ui/native.py."""
+"""Every page of every role, once, as a person works through it in Chromium (one tour per role: a login,
+then each page of the role's menu opened from the menu):
+- at 1280×720, every tab of the page — at rest, with its fields focused and typed into, its select boxes and
+  multiselects opened and searched, a date picker opened and its charts hovered — shows no Latin-script word
+  (beyond the known exceptions: file extensions, Roman numerals of quarters, school codes, the user's own
+  login) and no English placeholder (issue 27; Streamlit's English is replaced in one place, ui/native.py);
+- at 1280×720 and, the window resized, at 1920×1080 (the projector's sizes): no Latin word, no clipped button
+  or label;
+- no error, no violation of the Content-Security-Policy, and the charts that must be drawn are drawn."""
 
 import re
 
 import pytest
 
-from tests.e2e.helpers import LOCAL_QUIET_MS, ROLES, VISIBLE_WORDS, allowed, login, open_from_menu, shot, wait_idle
+from tests.e2e.helpers import (CLIPPED, LOCAL_QUIET_MS, ROLES, SIZES, VISIBLE_WORDS, allowed, at_sizes, login,
+                               open_from_menu, shot, wait_idle)
 from ui.shell import ROLE_PAGES
 
 SHARED_SERVER = True  # reads only: nothing is submitted (checked unchanged afterwards)
@@ -30,10 +35,15 @@ CALENDAR = "[role=dialog]:visible, [role=grid]:visible"
 
 
 class Seen:
-    """The Latin words seen so far, by where they were seen."""
+    """The Latin words and the clipped controls seen so far, by where they were seen."""
 
     def __init__(self, pg, user: str):
-        self.pg, self.user, self.found = pg, user, {}
+        self.pg, self.user, self.found, self.clipped = pg, user, {}, {}
+
+    def unclipped(self, where: str) -> None:
+        c = self.pg.evaluate(CLIPPED)
+        if c:
+            self.clipped[where] = c
 
     def check(self, where: str) -> None:
         words = {w for w in self.pg.evaluate(VISIBLE_WORDS) if not known(w, self.user)}
@@ -124,27 +134,66 @@ def charts(pg, where: str, seen: Seen) -> None:
     return tips
 
 
-@pytest.mark.parametrize("role", list(ROLES))
-def test_no_english_while_working(server, tabs, role):
-    user = ROLES[role]
-    pg = tabs(1280, 720)
-    login(pg, server, user)
-    seen = Seen(pg, user)
+CSP_WATCH = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation',
+  e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sample || '')));
+"""
+# what must be drawn, not just present: a chart blocked by the Content-Security-Policy leaves an empty frame
+DRAWN = {("head", "roadmap"): "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg",
+         ("head", "indicator"): "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"}
+
+
+def work_through(pg, key: str, seen: Seen) -> int:
+    """Every tab of the page at 1280×720: looked at, typed into, its lists opened, its calendar opened, its
+    charts hovered. Returns how many chart tooltips appeared."""
     tips = 0
+    names = pg.locator("[data-testid=stTabs] [role=tab]" + VISIBLE).all_inner_texts() or [""]
+    for name in names:
+        where = f"{key} {name}".strip()
+        if name:
+            pg.locator("[data-testid=stTabs] [role=tab]" + VISIBLE).filter(has_text=name).first.click()
+            wait_idle(pg)
+        seen.check(where)
+        seen.unclipped(where)
+        fields(pg, where, seen)
+        selects(pg, where, seen)
+        calendar(pg, where, seen)
+        tips += charts(pg, where, seen) or 0
+    return tips
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_every_page_of_the_role_in_russian_unclipped_and_under_the_csp(server, tabs, role):
+    """One page after another, each drawn at the size the last one ended at and then resized to the other
+    (one resize a page, as a laptop's window moved onto the projector); the person's work at 1280×720."""
+    user = ROLES[role]
+    pg = tabs(*SIZES[0])
+    pg.add_init_script(CSP_WATCH)
+    console = []
+    pg.on("console", lambda m: console.append(m.text) if "Content Security Policy" in m.text else None)
+    login(pg, server, user)
+    assert "default-src 'self'" in pg.evaluate("fetch('/login').then(r => r.headers.get('content-security-policy'))")
+    seen = Seen(pg, user)
+    tips, violations, sizes = 0, {}, list(SIZES)
     for key in ROLE_PAGES[role]:
         open_from_menu(pg, key)
         assert pg.locator("[data-testid=stException]").count() == 0, key
-        names = pg.locator("[data-testid=stTabs] [role=tab]" + VISIBLE).all_inner_texts() or [""]
-        for name in names:
-            where = f"{key} {name}".strip()
-            if name:
-                pg.locator("[data-testid=stTabs] [role=tab]" + VISIBLE).filter(has_text=name).first.click()
-                wait_idle(pg)
-            seen.check(where)
-            fields(pg, where, seen)
-            selects(pg, where, seen)
-            calendar(pg, where, seen)
-            tips += charts(pg, where, seen) or 0
+        if (role, key) in DRAWN:
+            pg.wait_for_selector(DRAWN[role, key], state="attached")
+        for w, _ in at_sizes(pg, sizes):
+            shot(pg, f"{role}-{key}-{w}")
+            if (w, _) == SIZES[0]:
+                tips += work_through(pg, key, seen)
+            else:
+                seen.check(f"{key} {w}")
+                seen.unclipped(f"{key} {w}")
+        v = pg.evaluate("window.__csp.splice(0)")
+        if v:
+            violations[key] = v
+        sizes.reverse()  # one resize per page
     assert seen.found == {}, f"English seen: {seen.found}"
+    assert seen.clipped == {}, f"clipped controls: {seen.clipped}"
+    assert violations == {} and console == [], (violations, console)
     if role in ("head", "admin"):
         assert tips > 0  # the charts were hovered where their tooltips are, not beside them
