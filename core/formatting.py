@@ -163,24 +163,36 @@ def date_text(d: date | None) -> str:
     return "—" if d is None else f"{d.day:02d}.{d.month:02d}.{d.year}"
 
 
-def moment(at: datetime | str | None) -> str:
-    """A moment in time as the office lives it, «06.12.2026 20:34», in the time zone of the setting
-    TIME_ZONE (default Europe/Moscow) — the one way every page, log, document and the CLI show a time.
-    `at` is stored UTC: an aware datetime, a naive one (read as UTC, as SQLite and the models keep
-    it), a pandas Timestamp or an ISO string; None, NaT or an unreadable text -> «—»."""
+def local_time(at: datetime | str | None) -> datetime | None:
+    """A stored moment in the office's time zone (the setting TIME_ZONE, default Europe/Moscow). `at` is
+    stored UTC: an aware datetime, a naive one (read as UTC, as SQLite and the models keep it), a pandas
+    Timestamp or an ISO string; None, NaT or an unreadable text -> None."""
     from core.settings import get_settings  # here: settings are read at call time, after the environment
 
     if isinstance(at, str):
         try:
             at = datetime.fromisoformat(at.strip())
         except ValueError:
-            return "—"
+            return None
     if at is None or not isinstance(at, datetime) or at != at:  # None, NaT
-        return "—"
+        return None
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone.utc)
-    local = at.astimezone(ZoneInfo(get_settings().time_zone))
-    return f"{local.day:02d}.{local.month:02d}.{local.year} {local.hour:02d}:{local.minute:02d}"
+    return at.astimezone(ZoneInfo(get_settings().time_zone))
+
+
+def moment(at: datetime | str | None) -> str:
+    """A moment in time as the office lives it, «06.12.2026 20:34» (`local_time`) — the one way every page,
+    log, document and the CLI show a time; «—» for none."""
+    local = local_time(at)
+    return "—" if local is None else f"{date_text(local.date())} {local.hour:02d}:{local.minute:02d}"
+
+
+def moment_day(at: datetime | str | None) -> str:
+    """The office's day of a stored moment, «12.10.2024» (an approval at 01:30 in Moscow is that day's, not
+    the evening before, as the moment's UTC date would say); «—» for none."""
+    local = local_time(at)
+    return "—" if local is None else date_text(local.date())
 
 
 def cut_label(d: date | None) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from core import access, auth, periods
 from core.auth import Scope
 from core.db import get_engine, session_scope, statement
-from core.formatting import moment
+from core.formatting import moment, moment_day
 from core.ingest.problems import IngestError
 from core.models import QuarterState, utcnow
 
@@ -193,7 +193,7 @@ def short_note(info: QuarterInfo | None) -> str:
     if info is None:
         return ""
     if info.is_approved:
-        return "утверждены" + (f" {info.approved_at:%d.%m.%Y}" if info.approved_at else "")
+        return "утверждены" + (f" {moment_day(info.approved_at)}" if info.approved_at else "")
     return "предварительные"
 
 

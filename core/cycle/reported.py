@@ -121,7 +121,9 @@ def collection(scope: Scope, territory_id: int, period: str | int, *, today: dat
     for r in raw:
         n, m = int(r["reported_values"]), int(r["expected"])
         first = aware_utc(r["first_at"])
-        late = (first is not None and first.date() > info.deadline) or (n == 0 and overdue)
+        # the office's day of the first value (one sent at 01:00 in Moscow the day after the deadline is late,
+        # though its UTC date is still the deadline's)
+        late = (first is not None and fmt.local_time(first).date() > info.deadline) or (n == 0 and overdue)
         if n == 0:
             status = "не представлены" + (" (срок прошёл)" if overdue else "")
         elif n < m:

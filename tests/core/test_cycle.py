@@ -271,6 +271,24 @@ def test_principal_enters_own_school_through_the_pipeline(demo_db_any):
     assert cycle.collection(scope_of(eng, "demo-methodist"), NEV, "2024-Q4", engine=eng).n_reported == 0
 
 
+@pytest.mark.parametrize("stored, late", [("2025-01-10 20:30:00", False),   # 23:30 in Moscow on the deadline
+                                           ("2025-01-10 22:30:00", True)])   # 01:30 in Moscow the day after
+def test_late_is_judged_by_the_offices_day(demo_db_rw, stored, late):
+    """The deadline (10.01.2025 for IV кв. 2024) is a day in the office: a value first sent at 01:30 in Moscow
+    on the 11th is late, though the moment stored in UTC is still on the 10th."""
+    eng = demo_db_rw
+    pr = scope_of(eng, "demo-principal")
+    sid = _school_id(eng, "NEV-02")
+    pv, data = cycle.prepare_entry(pr, sid, "2024-Q4", {"olympiad_participants": {"value": 44}}, engine=eng)
+    pipeline.apply(pr, pv, data, accept_warnings=True, engine=eng)
+    with eng.begin() as c:
+        c.execute(text("UPDATE measurement SET entered_at = :at WHERE school_id = :s AND is_demo = :f"),
+                  {"at": stored, "s": sid, "f": False})
+    col = cycle.collection(scope_of(eng, "demo-methodist"), NEV, "2024-Q4", today=date(2025, 1, 20), engine=eng)
+    row = col.rows[col.rows["code"] == "NEV-02"].iloc[0]
+    assert bool(row["late"]) is late and row["status"].endswith(", с опозданием") is late
+
+
 def test_entry_validation_is_the_uploads(demo_db):
     eng = demo_db
     pr = scope_of(eng, "demo-principal")

@@ -35,6 +35,22 @@ def test_a_moment_is_shown_in_the_offices_time_zone(zone_env):
     assert fmt.moment(stored) == "06.12.2026 22:34"
 
 
+def test_an_approval_after_midnight_is_dated_the_offices_day(zone_env):
+    """A tile says «утверждены 12.10.2024» for an approval at 01:30 in Moscow on the 12th, which is stored as
+    22:30 UTC on the 11th (the tile once printed the stored UTC date)."""
+    from core.quarters import QuarterInfo, short_note
+
+    zone_env(None)
+    stored = datetime(2024, 10, 11, 22, 30)  # naive UTC, as the database keeps it
+    info = QuarterInfo(territory_id=1, territory="Город", period_id=1, period_code="2024-Q3",
+                       period_label="III кв. 2024", state="approved", deadline=date(2024, 10, 10),
+                       deadline_is_default=True, approved_at=stored)
+    assert short_note(info) == "утверждены 12.10.2024"
+    assert fmt.moment_day(stored) == "12.10.2024" and fmt.moment_day(None) == "—"
+    zone_env("UTC")
+    assert short_note(info) == "утверждены 11.10.2024"
+
+
 def test_a_wrong_time_zone_is_refused_in_russian(zone_env):
     zone_env("Moscow")
     with pytest.raises(ValueError, match="TIME_ZONE: неизвестный часовой пояс «Moscow»"):
