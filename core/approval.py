@@ -304,11 +304,11 @@ def _changes(conn, f: dict) -> list[tuple[int | None, bool, Change]]:
     events = counts.select_rows(conn, """
         SELECT e.at, e.login, e.object_id, u.full_name FROM auditevent e LEFT JOIN "user" u ON u.id = e.user_id
         WHERE e.action IN ('roadmap_replaced', 'roadmap_loaded') AND e.object_type = 'roadmap' AND e.at > :at
-        ORDER BY e.id""", {"at": f["approved_at"]})
+          AND e.object_id IN :ids
+        ORDER BY e.id""", {"at": f["approved_at"], "ids": [str(i) for i in rm_ids] or ["-"]}, expanding=("ids",))
     reloads: dict[int, list[dict]] = {}
     for e in events:
-        if str(e["object_id"]).isdigit() and int(e["object_id"]) in rm_ids:
-            reloads.setdefault(int(e["object_id"]), []).append(e)
+        reloads.setdefault(int(e["object_id"]), []).append(e)
 
     def stamp(rid: int | None) -> tuple[datetime | None, str | None]:
         e = (reloads.get(rid) or [None])[-1] if rid is not None else None

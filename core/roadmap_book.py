@@ -933,7 +933,8 @@ def write_checked(s, scope: Scope, pv: Preview, data: bytes, *, is_demo: bool = 
         details.update(replaced=True, statuses_kept=sum(1 for o, _ in links if o.status != "planned"),
                        dropped=dropped, targets_dropped=targets_dropped)
     auth.audit(s, "roadmap_replaced" if existing is not None else "roadmap_loaded", user_id=scope.user_id,
-               login=scope.login, object_type="roadmap", object_id=rm.id, details=details)
+               login=scope.login, object_type="roadmap", object_id=rm.id, details=details, territory_id=terr.id,
+               roadmap_id=rm.id)
     s.flush()
     return {"roadmap_id": rm.id, "upload_id": up.id, **counts}
 
