@@ -105,7 +105,7 @@ if table.empty:
 else:
     small = st.column_config.TextColumn(width="small")
     table_with_download(table[["Школа", "Значений", "Состояние", "Последнее", "Кто", "Как", "Опоздание", "Впервые", "Код"]],
-                        f"сбор_данных_{period}", "col_table_xlsx", height=min(38 + 35 * len(table), 560),
+                        f"сбор_данных_{period}", "col_table_xlsx", height=min(38 + 35 * len(table), 560), phone_title="Школа",
                         column_config={"Значений": small, "Опоздание": small, "Код": small})
 
 # ---------------------------------------------------------------------------------------------

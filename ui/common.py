@@ -106,18 +106,29 @@ def problems_table(problems, *, cell: bool = True) -> None:
     text_table(frame if cell else frame.drop(columns=["Значение в ячейке"]))
 
 
-def table_with_download(frame, name: str, key: str, *, container=None, **dataframe_kwargs) -> None:
+def table_with_download(frame, name: str, key: str, *, container=None, phone_title: str | None = None,
+                        **dataframe_kwargs) -> None:
     """A table (st.dataframe of `frame`, drawn with `dataframe_kwargs`) and, under it, «Скачать (.xlsx)»
     of the very same rows and columns — the download holds exactly what the user is shown (the same
     core call, the same scope). Streamlit's hover toolbar with its own CSV download is hidden app-wide
-    (ui.shell), so this is the table's way out. `name`: the file's name without extension."""
+    (ui.shell), so this is the table's way out. `name`: the file's name without extension. `phone_title`:
+    on a phone the rows are cards titled by this column (ui.phone), not a grid scrolling sideways."""
     from core import reports
 
+    from ui import phone
     from ui.table_fit import fitted
 
     where = container or st
     dataframe_kwargs["column_config"] = fitted(frame, **(dataframe_kwargs.get("column_config") or {}))  # 1280 px
-    where.dataframe(frame, **{"hide_index": True, "width": "stretch", **dataframe_kwargs})
+    kwargs = {"hide_index": True, "width": "stretch", **dataframe_kwargs}
+    if phone_title is None:
+        where.dataframe(frame, **kwargs)
+    else:
+        with where.container():
+            with phone.desk(key):
+                st.dataframe(frame, **kwargs)
+            with phone.phone(key):
+                phone.rows_as_cards(frame.astype(object).where(frame.notna(), None).to_dict("records"), phone_title)
     where.download_button("Скачать (.xlsx)", lambda: reports.frame_xlsx(frame, name), file_name=f"{name}.xlsx",
                           mime=reports.XLSX_MIME, key=key, on_click="ignore", icon=":material/download:",
                           help="Таблица как на экране — файлом Excel")

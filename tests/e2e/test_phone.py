@@ -1,5 +1,5 @@
 """In Chromium as a phone (390×844, touch, ru-RU): the principal's login, school page and entry form, the
-curator's list and a curated school — nothing wider than the screen, the first status on the first screen,
+curator's list, a curated school and the collection of their schools — nothing wider than the screen, the first status on the first screen,
 controls a finger can hit, a value written through the form by taps."""
 
 from __future__ import annotations
@@ -173,6 +173,15 @@ def test_curator_list_and_school_on_a_phone(server, phone):
     wait_idle(phone)
     assert phone.locator(".phone-card:has-text('Сравнение')").first.is_visible()
     fits(phone)
+    # «Сбор данных» of the curated schools: a card a school (who sent what, when), not a grid scrolling sideways
+    phone.goto(server + "/collection")
+    wait_idle(phone)
+    school_cards = phone.locator(".phone-card:has-text('Значений')")
+    assert school_cards.count() == 3 and school_cards.first.is_visible()
+    assert phone.locator("[data-testid=stDataFrame]:visible").count() == 0
+    fits(phone)
+    school_cards.first.scroll_into_view_if_needed()
+    shot(phone, "phone-curator-collection")
 
 
 def test_principal_uploads_a_file_on_a_phone(server, phone, tmp_path):
