@@ -202,7 +202,7 @@ def build(engine: Engine, reference: dict | None = None, roadmaps: list[Path] | 
         clock = today or settings.get_settings().demo_today or settings.office_date()
         n_statuses = apply_statuses(s, ref, clock)
         s.add(AppMeta(key="demo", value="1"))
-        s.add(AppMeta(key="demo_built_at", value=date.today().isoformat()))
+        s.add(AppMeta(key="demo_built_at", value=settings.office_date().isoformat()))
         auth.audit(s, "demo_built", login="system", details={"measurements": len(rows), "roadmaps": [p.name for p in files]})
         _stamp_in_demo_time(s, clock, periods)
         result = {"territories": len(terr), "schools": len(schools), "indicators": len(inds),

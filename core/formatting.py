@@ -181,6 +181,14 @@ def local_time(at: datetime | str | None) -> datetime | None:
     return at.astimezone(ZoneInfo(get_settings().time_zone))
 
 
+def office_midnight(day: date) -> datetime:
+    """The start of `day` in the office's time zone (TIME_ZONE), as an aware UTC moment: where a search «from
+    this day» starts in the stored (UTC) log."""
+    from core.settings import get_settings
+
+    return datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(get_settings().time_zone)).astimezone(timezone.utc)
+
+
 def moment(at: datetime | str | None) -> str:
     """A moment in time as the office lives it, «06.12.2026 20:34» (`local_time`) — the one way every page,
     log, document and the CLI show a time; «—» for none."""

@@ -3,7 +3,7 @@ only an administrator may manage others, everybody may change their own password
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from core import auth, policy
 from core.audit_text import describe
-from core.formatting import moment, natural_key
+from core.formatting import moment, natural_key, office_midnight
 from core.auth import AuthError, Scope
 from core.db import get_engine, session_scope
 from core.models import AuditEvent, School, Territory, User
@@ -212,16 +212,6 @@ def clear_throttle(scope: Scope, *, login: str | None, ip: str | None, engine: E
         return n
 
 
-def _office_midnight(day: date) -> datetime:
-    """The start of `day` in the office's time zone (TIME_ZONE), in UTC as the log stores it: the
-    journal's dates are the office's dates."""
-    from zoneinfo import ZoneInfo
-
-    from core.settings import get_settings
-
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(get_settings().time_zone)).astimezone(timezone.utc)
-
-
 def audit_log(scope: Scope, *, actions: list[str] | None = None, login: str | None = None,
               since: date | None = None, until: date | None = None, limit: int = 500,
               engine: Engine | None = None) -> pd.DataFrame:
@@ -233,9 +223,9 @@ def audit_log(scope: Scope, *, actions: list[str] | None = None, login: str | No
     if login:
         q = q.where(AuditEvent.login == login.strip().lower())
     if since:
-        q = q.where(AuditEvent.at >= _office_midnight(since))
+        q = q.where(AuditEvent.at >= office_midnight(since))
     if until:
-        q = q.where(AuditEvent.at < _office_midnight(until + timedelta(days=1)))
+        q = q.where(AuditEvent.at < office_midnight(until + timedelta(days=1)))
     with session_scope(engine) as s:
         rows = s.exec(q).all()
         return pd.DataFrame([{

@@ -16,10 +16,10 @@ no longer has is simply not prefetched (tests/server/test_prefetch.py names each
 that renames one is seen).
 
 The browser keeps the answers in its HTTP cache (Streamlit marks its files immutable for a year); our
-server sends them compressed (server/compression.py). A browser that already has the last of them (a font
-every page draws: it was there on an earlier visit) fetches nothing at all: one look into its cache
-(`only-if-cached`) instead of ~125, which cost Chromium about a CPU-second on each login even answered
-from the cache."""
+server sends them compressed (server/compression.py). A browser that already has this release's entry script
+and the last of the files (a font every page draws) fetches nothing at all: two looks into its cache
+(`only-if-cached`, `probes()`) instead of ~125, which cost Chromium about a CPU-second on each login even
+answered from the cache."""
 
 from __future__ import annotations
 
@@ -105,20 +105,34 @@ _JS = """(() => {
       try { await fetch(files.shift(), {mode: "cors", credentials: "same-origin", priority: "low"}); } catch (e) {}
     }
   }
-  // a browser that has the last file (a font every page draws) in its cache has had the app before: its
-  // cache answers the app's page itself, and 124 cache look-ups here would cost it a CPU-second for nothing
+  // a browser that has this Streamlit's entry script and the last file (a font every page draws) in its cache
+  // has had this version of the app before: its cache answers the app's page itself, and ~125 cache look-ups
+  // here would cost it a CPU-second for nothing. (The font alone would not do: its name changes only with
+  // the font, the scripts' with every release.)
+  const probes = %s;
   async function cached(url) {
     try { return (await fetch(url, {mode: "same-origin", cache: "only-if-cached"})).ok; } catch (e) { return false; }
   }
-  const start = async () => { if (!files.length || await cached(files[files.length - 1])) return; worker(); worker(); };
+  const start = async () => {
+    if (!files.length || (await Promise.all(probes.map(cached))).every(Boolean)) return;
+    worker(); worker();
+  };
   if (document.readyState === "complete") start(); else addEventListener("load", start);
 })();
 """
 
 
+def probes() -> list[str]:
+    """What the login page asks the browser's cache for before prefetching: Streamlit's entry script (its name
+    changes with every release) and the last file prefetched (fetched last, drawn on every page)."""
+    files = assets()
+    entry = [p for p in files if re.fullmatch(r"/static/js/index\.[\w-]+\.js", p)][:1]
+    return list(dict.fromkeys(entry + list(files[-1:])))
+
+
 @functools.lru_cache(maxsize=1)
 def script() -> bytes:
-    return (_JS % json.dumps(list(assets()))).encode()
+    return (_JS % (json.dumps(list(assets())), json.dumps(probes()))).encode()
 
 
 async def prefetch_js(_request: Request) -> Response:

@@ -128,7 +128,7 @@ def table_with_download(frame, name: str, key: str, *, container=None, phone_tit
             with phone.desk(key):
                 st.dataframe(frame, **kwargs)
             with phone.phone(key):
-                phone.rows_as_cards(frame.astype(object).where(frame.notna(), None).to_dict("records"), phone_title)
+                phone.rows_as_cards(frame.to_dict("records"), phone_title)
     where.download_button("Скачать (.xlsx)", lambda: reports.frame_xlsx(frame, name), file_name=f"{name}.xlsx",
                           mime=reports.XLSX_MIME, key=key, on_click="ignore", icon=":material/download:",
                           help="Таблица как на экране — файлом Excel")

@@ -102,8 +102,15 @@ def cards(items: list[str]) -> None:
 
 def rows_as_cards(rows: list[dict], title: str, *, strong: tuple[str, ...] = ()) -> None:
     """A table's rows (dicts of column → text), each as a card titled by its `title` column."""
-    cards([card(str(r.get(title) or ""), [(k, "" if v is None else str(v)) for k, v in r.items() if k != title],
-                strong=strong) for r in rows])
+    cards([card(_text(r.get(title)), [(k, _text(v)) for k, v in r.items() if k != title], strong=strong)
+           for r in rows])
+
+
+def _text(v) -> str:
+    """A cell as a card shows it: nothing (None, NaN, NaT) as «» — the card writes «—» — else its text."""
+    import pandas as pd
+
+    return "" if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)) else str(v)
 
 
 def preview(frame, key: str, *, drop: tuple[str, ...] = ()) -> None:

@@ -4,7 +4,7 @@ the last visit (from the audit log)."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from typing import cast
 
 import pandas as pd
@@ -49,7 +49,7 @@ def previous_visit(scope: Scope, engine: Engine | None = None) -> date | None:
     with engine.connect() as c:
         rows = c.execute(text("SELECT at FROM auditevent WHERE action = 'login' AND user_id = :u ORDER BY id DESC "
                               "LIMIT 2"), {"u": scope.user_id}).all()
-    return as_date(rows[1][0]) if len(rows) > 1 else None
+    return fmt.local_time(rows[1][0]).date() if len(rows) > 1 else None  # the office's day of that login
 
 
 CHANGE_COLUMNS = ["at", "login", "what", "detail"]
@@ -63,7 +63,7 @@ def changes_since(scope: Scope, roadmap_id: int, since: date, engine: Engine | N
     rm = roadmap_view.roadmap_meta(scope, roadmap_id, engine)  # refuses what the user may not see
     if not scope.sees_whole_territory:  # the log names every school's uploads and corrections
         raise auth.deny(scope, f"изменения дорожной карты № {roadmap_id}", engine)
-    start = datetime.combine(since, datetime.min.time())
+    start = fmt.office_midnight(since).replace(tzinfo=None)  # the office's midnight, as the log stores it (naive UTC)
     with engine.connect() as c:
         terrs = contained(c, [rm["territory_id"]])
         # one scoped query, the limit last: another roadmap's busy log never hides this one's changes

@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import bindparam, delete, insert, text, update
 from sqlalchemy.engine import Engine
 
-from core import access, auth, periods, policy, quarters, summary
+from core import access, auth, periods, policy, quarters, settings, summary
 from core.auth import Scope
 from core.db import get_engine, session_scope
 from core.formatting import plural
@@ -217,7 +217,7 @@ def _check(scope: Scope, cat: Catalog, parsed_all: list[Parsed], period_code: st
         pv.questions.extend(parsed.questions)
         pv.notes.extend(parsed.notes)
     _validate(scope, cat, parsed_all, period_code, pv)
-    _warn_future(cat, pv, date.today())
+    _warn_future(cat, pv, settings.office_date())  # the real date in the office
     hidden: dict[str, set[int]] = {}
     for parsed in parsed_all:
         for sheet, rows in parsed.hidden_rows.items():

@@ -6,7 +6,6 @@ Also the one-school form."""
 from __future__ import annotations
 
 import io
-from datetime import date
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
@@ -15,7 +14,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
 
-from core import auth, periods
+from core import auth, periods, settings
 from core.auth import Scope
 from core.db import get_engine
 from core.formatting import natural_sorted
@@ -158,7 +157,7 @@ def build_template(scope: Scope, period_code: str, *, territory_id: int | None =
                  cells=f"листа «{DATA_SHEET}». Код и наименование школы менять нельзя",
                  key="скрытую вторую строку", what="столбцы")
     _meta_sheet(wb, [("template_version", TEMPLATE_VERSION), ("kind", "template"), ("period", period["code"]),
-                     ("created", date.today().isoformat()), ("schools", ",".join(s["code"] for s in schools))]
+                     ("created", settings.office_date().isoformat()), ("schools", ",".join(s["code"] for s in schools))]
                 + [(k, h) for k, h in zip(keys, heads)])
     return _save(wb)
 
@@ -237,5 +236,5 @@ def build_school_form(scope: Scope, period_code: str, school_id: int, *, indicat
                  cells=f"столбца «Значение» листа «{FORM_SHEET}». Показатели и подписи менять нельзя",
                  key="скрытый столбец D («ключ»)", what="строки")
     _meta_sheet(wb, [("template_version", TEMPLATE_VERSION), ("kind", "school_form"), ("period", period["code"]),
-                     ("school_code", school["code"]), ("created", date.today().isoformat())])
+                     ("school_code", school["code"]), ("created", settings.office_date().isoformat())])
     return _save(wb)

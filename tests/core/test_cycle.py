@@ -12,7 +12,7 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from core import auth, cycle
+from core import auth, cycle, settings
 from core import formatting as fmt
 from core.auth import AccessDenied
 from core.db import session_scope
@@ -273,9 +273,11 @@ def test_principal_enters_own_school_through_the_pipeline(demo_db_any):
 
 @pytest.mark.parametrize("stored, late", [("2025-01-10 20:30:00", False),   # 23:30 in Moscow on the deadline
                                            ("2025-01-10 22:30:00", True)])   # 01:30 in Moscow the day after
-def test_late_is_judged_by_the_offices_day(demo_db_rw, stored, late):
+def test_late_is_judged_by_the_offices_day(demo_db_rw, monkeypatch, stored, late):
     """The deadline (10.01.2025 for IV кв. 2024) is a day in the office: a value first sent at 01:30 in Moscow
     on the 11th is late, though the moment stored in UTC is still on the 10th."""
+    monkeypatch.delenv("TIME_ZONE", raising=False)  # the default, Europe/Moscow
+    settings.reset_settings_cache()
     eng = demo_db_rw
     pr = scope_of(eng, "demo-principal")
     sid = _school_id(eng, "NEV-02")
@@ -427,6 +429,28 @@ def test_changes_since_lists_uploads_and_approvals_of_the_territory(demo_db_any)
             cycle.changes_since(scope_of(eng, login), 1, date(2020, 1, 1), eng)
     with pytest.raises(AccessDenied):
         cycle.changes_since(head, 5, date(2020, 1, 1), eng)
+
+
+def test_changes_since_a_day_start_at_the_offices_midnight(demo_db_rw, monkeypatch):
+    """«Изменения с 15.10.2024» include what was done at 01:30 in Moscow on the 15th (stored 22:30 UTC on the
+    14th); the default «since», the day of the previous login, is the office's day too."""
+    monkeypatch.delenv("TIME_ZONE", raising=False)  # the default, Europe/Moscow
+    settings.reset_settings_cache()
+    eng = demo_db_rw
+    meth, head = scope_of(eng, "demo-methodist"), scope_of(eng, "demo-head")
+    pv, data = upload_one(eng, meth)
+    uid = pipeline.apply(meth, pv, data, accept_warnings=True, engine=eng)
+    with eng.begin() as c:
+        c.execute(text("UPDATE auditevent SET at = :at WHERE action = 'upload' AND object_id = :u"),
+                  {"at": "2024-10-14 22:30:00", "u": str(uid)})
+        c.execute(text("DELETE FROM auditevent WHERE action = 'login' AND user_id = :h"), {"h": head.user_id})
+        for at in ("2024-10-14 22:30:00", "2024-10-20 09:00:00"):
+            c.execute(text("INSERT INTO auditevent (at, user_id, login, action) VALUES (:at, :h, 'demo-head', 'login')"),
+                      {"at": at, "h": head.user_id})
+    assert f"Загрузка № {uid}" in list(cycle.changes_since(head, 1, date(2024, 10, 15), eng)["what"])
+    assert f"Загрузка № {uid}" not in list(cycle.changes_since(head, 1, date(2024, 10, 16), eng)["what"])
+    assert cycle.previous_visit(head, eng) == date(2024, 10, 15)
+    settings.reset_settings_cache()
 
 
 def test_an_approval_and_an_upload_at_once_never_both_land(demo_db_any):

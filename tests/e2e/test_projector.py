@@ -5,7 +5,6 @@ pointer speak Russian; the file chooser labels only its own buttons. Every page 
 
 import re
 
-
 from tests.e2e.helpers import CLIPPED, SIZES, VISIBLE_WORDS, allowed, at_sizes, login, pages_as, shot, wait_idle
 
 SHARED_SERVER = True  # reads only: the session's shared app (checked unchanged afterwards)

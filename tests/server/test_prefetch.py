@@ -64,3 +64,10 @@ def test_the_apps_page_preloads_the_html_renderer_of_its_first_paint():
     page = inject.with_our_tags(b"<html><head><title>x</title></head><body></body></html>", None)
     head = page.split(b"</head>")[0]
     assert prefetch.first_paint_links() in head
+
+
+def test_the_cache_probes_are_this_releases_entry_script_and_the_last_file():
+    """The login page skips the prefetch only when the browser has both (the font alone survives upgrades)."""
+    probes = prefetch.probes()
+    assert len(probes) == 2 and probes[-1] == prefetch.assets()[-1]
+    assert re.fullmatch(r"/static/js/index\.[\w-]+\.js", probes[0]) and probes[0][1:] in prefetch.index_html()
