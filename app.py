@@ -12,6 +12,10 @@ import uvicorn.config
 # TRUSTED_PROXIES (default: none). tests/e2e/test_security_http.py checks it on the real server.
 uvicorn.config.ProxyHeadersMiddleware = lambda app, trusted_hosts=None: app
 
+from server import tcp  # noqa: E402
+
+tcp.install()  # TCP_NODELAY on the connections of Streamlit's own listening socket (server/tcp.py)
+
 import streamlit as st  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
