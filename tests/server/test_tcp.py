@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import asyncio.base_events
+import concurrent.futures
 import socket
 
 import pytest
@@ -35,7 +36,9 @@ def accepted_nodelay() -> int:
             server.close()
             await server.wait_closed()
 
-    return asyncio.run(run())
+    # a thread of its own: the browser tests' Playwright may hold a running event loop in this one
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result(60)
 
 
 def test_streamlits_listening_socket_leaves_nagle_on_without_the_fix(monkeypatch):
