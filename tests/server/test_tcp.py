@@ -3,6 +3,7 @@ Streamlit binds itself has TCP_NODELAY, which asyncio alone would not set (its p
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import asyncio.base_events
 import concurrent.futures
@@ -13,12 +14,14 @@ from streamlit.web.server.starlette import starlette_server
 
 from server import tcp
 
+ADDRESSES = ["127.0.0.1"] + (["::1"] if socket.has_ipv6 else [])
 
-def accepted_nodelay() -> int:
+
+def accepted_nodelay(address: str) -> int:
     """TCP_NODELAY of a connection that an asyncio server accepted on Streamlit's own listening socket."""
     async def run() -> int:
-        listener = starlette_server._bind_socket("127.0.0.1", 0, 8)  # as `streamlit run` binds it
-        seen: asyncio.Future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        seen: asyncio.Future = loop.create_future()
 
         class Probe(asyncio.Protocol):
             def connection_made(self, transport):
@@ -26,39 +29,57 @@ def accepted_nodelay() -> int:
                 seen.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
                 transport.close()
 
-        server = await asyncio.get_running_loop().create_server(Probe, sock=listener)
+        listener = starlette_server._bind_socket(address, 0, 8)  # as `streamlit run` binds it
         try:
-            _, writer = await asyncio.open_connection(*listener.getsockname())
-            value = await asyncio.wait_for(seen, 30)
-            writer.close()
-            return value
+            server = await loop.create_server(Probe, sock=listener)
+        except BaseException:
+            listener.close()
+            raise
+        writer = None
+        try:
+            _, writer = await asyncio.open_connection(*listener.getsockname()[:2])
+            return await asyncio.wait_for(seen, 30)
         finally:
+            if writer is not None:
+                writer.close()
             server.close()
             await server.wait_closed()
 
     # a thread of its own: the browser tests' Playwright may hold a running event loop in this one
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, run()).result(60)
+        return pool.submit(asyncio.run, run()).result()
 
 
-def test_streamlits_listening_socket_leaves_nagle_on_without_the_fix(monkeypatch):
-    """The cause, as asyncio has it: the check that this test would fail without `tcp.install()`."""
+@pytest.mark.parametrize("address", ADDRESSES)
+def test_asyncio_alone_leaves_nagle_on_for_streamlits_socket(monkeypatch, address):
+    """The cause: without `tcp.install()` the connection has no TCP_NODELAY (so the next test can fail)."""
     monkeypatch.setattr(asyncio.base_events, "_set_nodelay", tcp.ASYNCIO_NODELAY)
-    with starlette_server._bind_socket("127.0.0.1", 0, 1) as listener:
+    with starlette_server._bind_socket(address, 0, 1) as listener:
         as_tcp = listener.proto == socket.IPPROTO_TCP
     if as_tcp:
         pytest.skip("this Streamlit binds its socket as TCP: asyncio sets TCP_NODELAY itself")
-    assert accepted_nodelay() == 0
+    assert accepted_nodelay(address) == 0
 
 
-def test_every_accepted_connection_sends_at_once(monkeypatch):
+@pytest.mark.parametrize("address", ADDRESSES)
+def test_every_accepted_connection_sends_at_once(monkeypatch, address):
     monkeypatch.setattr(asyncio.base_events, "_set_nodelay", tcp.ASYNCIO_NODELAY)
     tcp.install()
-    assert accepted_nodelay() != 0
+    assert accepted_nodelay(address) != 0
 
 
-def test_the_app_installs_it_before_the_server_starts():
+def test_the_app_installs_it_when_it_is_imported():
+    """app.py calls `tcp.install()` at its top level (Streamlit imports the app before accepting anything)."""
     from devkit import ROOT
 
-    source = (ROOT / "app.py").read_text(encoding="utf-8")
-    assert source.index("tcp.install()") < source.index("st.App(")
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    calls = [n.value for n in tree.body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)]
+    assert any(ast.unparse(c) == "tcp.install()" for c in calls)
+
+
+def test_a_python_without_the_helper_starts_as_before(monkeypatch, caplog):
+    monkeypatch.setattr(tcp, "ASYNCIO_NODELAY", None)
+    monkeypatch.setattr(asyncio.base_events, "_set_nodelay", asyncio.base_events._set_nodelay)  # put back after
+    before = asyncio.base_events._set_nodelay
+    tcp.install()
+    assert asyncio.base_events._set_nodelay is before and "TCP_NODELAY is left to asyncio" in caplog.text
