@@ -198,7 +198,7 @@ class Change:
     by: str | None = None
 
     def sentence(self) -> str:
-        when = f" ({fmt.moment(self.at)[:10]}" + (f", {self.by}" if self.by else "") + ")" if self.at else ""
+        when = f" ({fmt.moment_day(self.at)}" + (f", {self.by}" if self.by else "") + ")" if self.at else ""
         return self.text + when
 
 
@@ -219,7 +219,7 @@ class Approved:
     @property
     def label(self) -> str:
         """«утверждены 06.12.2026»."""
-        return f"утверждены {fmt.moment(self.approved_at)[:10]}"  # the office's day
+        return f"утверждены {fmt.moment_day(self.approved_at)}"  # the office's day
 
     @property
     def changed(self) -> bool:
@@ -305,7 +305,7 @@ def _changes(conn, f: dict) -> list[tuple[int | None, bool, Change]]:
         SELECT e.at, e.login, e.object_id, u.full_name FROM auditevent e LEFT JOIN "user" u ON u.id = e.user_id
         WHERE e.action IN ('roadmap_replaced', 'roadmap_loaded') AND e.object_type = 'roadmap' AND e.at > :at
           AND e.object_id IN :ids
-        ORDER BY e.id""", {"at": f["approved_at"], "ids": [str(i) for i in rm_ids] or ["-"]}, expanding=("ids",))
+        ORDER BY e.id""", {"at": f["approved_at"], "ids": [str(i) for i in rm_ids]}, expanding=("ids",))
     reloads: dict[int, list[dict]] = {}
     for e in events:
         reloads.setdefault(int(e["object_id"]), []).append(e)

@@ -77,7 +77,7 @@ class Source:
     def marks(self) -> tuple[str, ...]:
         out = []
         if self.after_approval is not None:
-            out.append(f"изменено после утверждения {fmt.moment(self.after_approval)[:10]}")
+            out.append(f"изменено после утверждения {fmt.moment_day(self.after_approval)}")
         if self.since_visit:
             out.append("изменено после вашего прошлого визита")
         return tuple(out)
@@ -264,7 +264,7 @@ class Changed:
         """«⚑ изменено после утверждения 01.11.2024: 1 знач.; после вашего прошлого визита: 2 знач.»"""
         parts = []
         if self.after_approval:
-            parts.append(f"после утверждения {fmt.moment(self.approved_at)[:10]}: {self.after_approval} знач.")
+            parts.append(f"после утверждения {fmt.moment_day(self.approved_at)}: {self.after_approval} знач.")
         if self.since_visit:
             parts.append(f"после вашего прошлого визита: {self.since_visit} знач.")
         return ("⚑ изменено " + "; ".join(parts)) if parts else ""

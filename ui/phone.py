@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from core.formatting import md_text as escape  # user text safe for Markdown and HTML alike
 
+import pandas as pd
 import streamlit as st
 
 from core.vocabulary import STATUS_COLORS, STATUS_ICONS, STATUS_INK, STATUS_LABELS
@@ -108,8 +109,6 @@ def rows_as_cards(rows: list[dict], title: str, *, strong: tuple[str, ...] = ())
 
 def _text(v) -> str:
     """A cell as a card shows it: nothing (None, NaN, NaT) as «» — the card writes «—» — else its text."""
-    import pandas as pd
-
     return "" if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)) else str(v)
 
 

@@ -89,7 +89,7 @@ def change_mark(changed) -> str:
 def show_sources(sc, prov: provenance.Provenance, unit: str, key: str) -> None:
     periods = [x for x in (prov.period_label, prov.baseline_label and f"база — {prov.baseline_label}") if x]
     st.caption(f"{escape(prov.indicator)}: значения за {escape(', '.join(periods) or '—')}. "
-               + (f"Период утверждён {fmt.moment(prov.last_approval)[:10]}. " if prov.last_approval else "")
+               + (f"Период утверждён {fmt.moment_day(prov.last_approval)}. " if prov.last_approval else "")
                + (f"Ваш прошлый визит: {fmt.moment(prov.since)}." if prov.since else ""))
     if not prov.rows:
         st.info("Значений нет.")
