@@ -1,7 +1,8 @@
-"""Issue 29 in a real Chromium: text is text in every table. Markdown, HTML and control characters
-planted in an indicator's short name and in school names, and typed into an uploaded file's cells,
-are shown as typed on every page of every role: no link, image, bold, emphasis, code, list or
-heading is made of them."""
+"""Issues 17 and 29 in a real Chromium: text is text everywhere. Markdown, HTML and control characters
+planted in an indicator's short name, school names, a roadmap's title, goal and approver, activities,
+risk factors, targets' wordings and users' names, and typed into an uploaded file's cells, are shown as
+typed on every page of every role: no link, image, bold, emphasis, code, list or heading is made of
+them, and no page asks for the remote image they name (a beacon)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ MADE = r"""() => {
   }
   return out;
 }"""
+# a link or a remote image in the text that issue 17 planted (a Markdown link and image, an HTML anchor)
+BEACON = "[x](http://evil)![i](http://127.0.0.1:9/b.png)<a href=x>"
+LINKED = "a[href^='http://evil'], a[href*='//127.0.0.1:9'], a[href='x'], img[src*='b.png']"
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +39,13 @@ def planted(tmp_path_factory, db_templates):
             c.execute("UPDATE indicator SET short_name = ? || ' ' || short_name", (EVIL,))
             c.execute("UPDATE school SET short_name = ? || short_name, name = ? || name "
                       "WHERE code IN ('NEV-01', 'NEV-02', 'NEV-05')", (EVIL, EVIL))
+            c.execute("UPDATE school SET short_name = ?, name = ? WHERE code IN ('NEV-03', 'NEV-04')", (BEACON, BEACON))
+            c.execute("UPDATE roadmap SET title = ?, approved_by = ?, goal = ?", (BEACON, BEACON, BEACON))
+            c.execute("UPDATE activity SET title = ?, responsible = ? WHERE id IN (SELECT id FROM activity LIMIT 5)",
+                      (BEACON, BEACON))
+            c.execute("UPDATE riskfactor SET name = ? WHERE id IN (SELECT id FROM riskfactor LIMIT 3)", (BEACON,))
+            c.execute("UPDATE target SET wording = ?", (BEACON,))
+            c.execute('UPDATE "user" SET full_name = ?', (BEACON,))
             c.execute("UPDATE appmeta SET value = 'planted' WHERE key = 'data_version'")  # as a write would
         yield base
 
@@ -42,21 +53,29 @@ def planted(tmp_path_factory, db_templates):
 ROLE_PAGES = [
     ("demo-head", ["/overview", "/indicator", "/school?school=2", "/school?school=3", "/risks", "/roadmap"]),
     ("demo-principal", ["/school", "/entry"]),
-    ("demo-curator", ["/curated", "/school?school=1"]),
+    ("demo-curator", ["/curated", "/school?school=1", "/school?school=5"]),
     ("demo-methodist", ["/collection", "/entry", "/upload"]),
-    ("demo-admin", ["/admin"]),
+    ("demo-admin", ["/admin", "/account"]),
 ]
 
 
 @pytest.mark.parametrize("user,paths", ROLE_PAGES, ids=[u for u, _ in ROLE_PAGES])
 def test_names_render_as_typed_on_every_page(planted, tabs, user, paths):
     pg = tabs(1280, 720)
+    beacons = []
+    pg.on("request", lambda r: beacons.append(r.url) if "127.0.0.1:9/" in r.url or "evil" in r.url else None)
     for path in pages_as(pg, planted, user, paths):
         pg.locator("[data-testid=stMain] [data-testid=stMarkdownContainer]:visible").first.wait_for()
         made = pg.evaluate(MADE)
         if made:
             shot(pg, "hostile-made" + path.replace("/", "-").replace("?", "-"))
         assert made == [], (user, path, made)
+        linked = pg.locator(LINKED)
+        assert linked.count() == 0, (path, linked.first.evaluate("e => e.parentElement.outerHTML.slice(0, 600)"))
+        if path in ("/overview", "/roadmap"):
+            assert pg.get_by_text("[x](h", exact=False).count() >= 1, path  # shown as typed
+            shot(pg, "hostile" + path.replace("/", "-"))
+    assert beacons == []
     tabs.end_session()
 
 

@@ -11,9 +11,19 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from devkit.server import server_process
+from devkit.server import running_server, server_process
 
 MiB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, db_templates):
+    """(base URL, its directory: the database e2e.db and the backups) for the tests of ended sessions: one
+    server for them all, as an office has one. Each test ends only the sessions it opened (a restore ends
+    every session; each next test logs in again) and demotes a user no other test logs in as."""
+    tmp = tmp_path_factory.mktemp("sessions")
+    with running_server(tmp, template=db_templates.url("sqlite", "demo")) as base:
+        yield base, tmp
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +184,7 @@ def _restore(tmp, db, name: str, die: str) -> int:
 
 
 @pytest.mark.parametrize("die", ["before-swap", "no"])
-def test_no_request_of_an_ended_session_passes_a_restore(tmp_path, db_templates, die):
+def test_no_request_of_an_ended_session_passes_a_restore(app, die):
     import re
     import threading
 
@@ -182,50 +192,49 @@ def test_no_request_of_an_ended_session_passes_a_restore(tmp_path, db_templates,
 
     from core import auth, maintenance
     from core.db import get_engine
-    from devkit.server import running_server
     from tests.e2e.helpers import http_login
 
-    with running_server(tmp_path, template=db_templates.url("sqlite", "demo")) as base:
-        db = tmp_path / "e2e.db"
-        ended, _ = http_login(base, "demo-methodist")
-        other, _ = http_login(base, "demo-head")
-        assert ended.get(base + "/overview", allow_redirects=False, timeout=60).status_code == 200
-        copy = maintenance.backup(auth.system_scope(), get_engine(f"sqlite:///{db}"), directory=tmp_path)
-        token = {"mon_session": ended.cookies.get("mon_session")}  # kept, as a stolen copy of it would be
-        page = ended.get(base + "/logout", timeout=60)  # the backup holds this session open: now it ends
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-        assert ended.post(base + "/logout", data={"csrf": csrf}, allow_redirects=False, timeout=60).status_code == 303
-        stop, passed, asked = threading.Event(), [], [0]
-        enough, wanted = threading.Event(), [None]  # set once `wanted[0]` requests have been made
+    base, tmp_path = app
+    db = tmp_path / "e2e.db"
+    ended, _ = http_login(base, "demo-methodist")
+    other, _ = http_login(base, "demo-head")
+    assert ended.get(base + "/overview", allow_redirects=False, timeout=60).status_code == 200
+    copy = maintenance.backup(auth.system_scope(), get_engine(f"sqlite:///{db}"), directory=tmp_path)
+    token = {"mon_session": ended.cookies.get("mon_session")}  # kept, as a stolen copy of it would be
+    page = ended.get(base + "/logout", timeout=60)  # the backup holds this session open: now it ends
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    assert ended.post(base + "/logout", data={"csrf": csrf}, allow_redirects=False, timeout=60).status_code == 303
+    stop, passed, asked = threading.Event(), [], [0]
+    enough, wanted = threading.Event(), [None]  # set once `wanted[0]` requests have been made
 
-        def hammer():
-            with requests.Session() as s:
-                while not stop.is_set():
-                    r = s.get(base + "/overview", cookies=token, allow_redirects=False, timeout=60)
-                    asked[0] += 1
-                    if r.status_code != 303:
-                        passed.append(r.status_code)
-                    if wanted[0] is not None and asked[0] >= wanted[0]:
-                        enough.set()
+    def hammer():
+        with requests.Session() as s:
+            while not stop.is_set():
+                r = s.get(base + "/overview", cookies=token, allow_redirects=False, timeout=60)
+                asked[0] += 1
+                if r.status_code != 303:
+                    passed.append(r.status_code)
+                if wanted[0] is not None and asked[0] >= wanted[0]:
+                    enough.set()
 
-        threads = [threading.Thread(target=hammer) for _ in range(3)]
-        for t in threads:
-            t.start()
-        code = _restore(tmp_path, db, copy.name, die)
-        wanted[0] = asked[0] + 30  # the ended session keeps asking after the restore: 30 requests more
-        assert enough.wait(120), "the requests after the restore did not come"
-        stop.set()
-        for t in threads:
-            t.join()
-        assert asked[0] > 0
-        assert passed == [], f"{len(passed)} of {asked[0]} requests of the ended session passed"
-        assert (code == 9) if die == "before-swap" else (code == 0)
-        final = requests.get(base + "/overview", cookies=token, allow_redirects=False, timeout=60)
-        assert final.status_code == 303
-        if die == "no":  # a finished restore ends every session, the other one too
-            assert other.get(base + "/overview", allow_redirects=False, timeout=60).status_code == 303
-        else:  # died before the swap: the live database as it was, the other session still in
-            assert other.get(base + "/overview", allow_redirects=False, timeout=60).status_code == 200
+    threads = [threading.Thread(target=hammer) for _ in range(3)]
+    for t in threads:
+        t.start()
+    code = _restore(tmp_path, db, copy.name, die)
+    wanted[0] = asked[0] + 30  # the ended session keeps asking after the restore: 30 requests more
+    assert enough.wait(120), "the requests after the restore did not come"
+    stop.set()
+    for t in threads:
+        t.join()
+    assert asked[0] > 0
+    assert passed == [], f"{len(passed)} of {asked[0]} requests of the ended session passed"
+    assert (code == 9) if die == "before-swap" else (code == 0)
+    final = requests.get(base + "/overview", cookies=token, allow_redirects=False, timeout=60)
+    assert final.status_code == 303
+    if die == "no":  # a finished restore ends every session, the other one too
+        assert other.get(base + "/overview", allow_redirects=False, timeout=60).status_code == 303
+    else:  # died before the swap: the live database as it was, the other session still in
+        assert other.get(base + "/overview", allow_redirects=False, timeout=60).status_code == 200
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,32 +305,32 @@ def _closed_by_server(ws, within: float = 40) -> int | None:
 
 
 @pytest.mark.parametrize("how", ["logout", "demotion", "restore"])
-def test_the_websocket_of_an_ended_session_is_closed(tmp_path, db_templates, how):
+def test_the_websocket_of_an_ended_session_is_closed(app, how):
     import re
 
     from core import auth, maintenance, users
     from core.db import get_engine
-    from devkit.server import running_server
     from tests.e2e.helpers import http_login
     from tests.helpers import scope_of
 
-    with running_server(tmp_path, template=db_templates.url("sqlite", "demo")) as base:
-        db = tmp_path / "e2e.db"
-        engine = get_engine(f"sqlite:///{db}")
-        copy = maintenance.backup(auth.system_scope(), engine, directory=tmp_path) if how == "restore" else None
-        s, _ = http_login(base, "demo-methodist")
-        with _open_socket(base, s) as ws:
-            assert _closed_by_server(ws, within=2) is None  # a live session's socket stays open
-            if how == "logout":
-                page = s.get(base + "/logout", timeout=60)
-                csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-                assert s.post(base + "/logout", data={"csrf": csrf}, allow_redirects=False, timeout=60).status_code == 303
-            elif how == "demotion":  # by the administrator (here through core, on the same database)
-                uid = scope_of(engine, "demo-methodist").user_id
-                users.update(scope_of(engine, "demo-admin"), uid, role="principal", territory_id=None, school_id=2,
-                             engine=engine)
-            else:
-                assert _restore(tmp_path, db, copy.name, "no") == 0
-            code = _closed_by_server(ws)
-            ws.close()
-        assert code == 4401, code
+    base, tmp_path = app
+    db = tmp_path / "e2e.db"
+    engine = get_engine(f"sqlite:///{db}")
+    copy = maintenance.backup(auth.system_scope(), engine, directory=tmp_path) if how == "restore" else None
+    user = {"logout": "demo-methodist", "demotion": "demo-curator", "restore": "demo-principal"}[how]
+    s, _ = http_login(base, user)
+    with _open_socket(base, s) as ws:
+        assert _closed_by_server(ws, within=2) is None  # a live session's socket stays open
+        if how == "logout":
+            page = s.get(base + "/logout", timeout=60)
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+            assert s.post(base + "/logout", data={"csrf": csrf}, allow_redirects=False, timeout=60).status_code == 303
+        elif how == "demotion":  # by the administrator (here through core, on the same database)
+            uid = scope_of(engine, user).user_id
+            users.update(scope_of(engine, "demo-admin"), uid, role="principal", territory_id=None, school_id=2,
+                         engine=engine)
+        else:
+            assert _restore(tmp_path, db, copy.name, "no") == 0
+        code = _closed_by_server(ws)
+        ws.close()
+    assert code == 4401, code
