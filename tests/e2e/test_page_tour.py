@@ -4,6 +4,7 @@ then each page of the role's menu opened from the menu):
   multiselects opened and searched, a date picker opened and its charts hovered — shows no Latin-script word
   (beyond the known exceptions: file extensions, Roman numerals of quarters, school codes, the user's own
   login) and no English placeholder (issue 27; Streamlit's English is replaced in one place, ui/native.py);
+- at 1280×720 no table of any tab scrolls sideways (issue 27: the tables fit a 1280-px screen);
 - at 1280×720 and, the window resized, at 1920×1080 (the projector's sizes): no Latin word, no clipped button
   or label;
 - no error, no violation of the Content-Security-Policy, and the charts that must be drawn are drawn."""
@@ -34,11 +35,27 @@ VISIBLE = ":visible"
 CALENDAR = "[role=dialog]:visible, [role=grid]:visible"
 
 
+# the tables shown: of the open tab, outside a closed expander; drawn once their grid has its scroller
+TABLES = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+    .filter(e => e.checkVisibility() && e.getBoundingClientRect().width > 0 && e.getBoundingClientRect().height > 0)"""
+TABLES_DRAWN = f"() => ({TABLES})().every(e => {{ const s = e.querySelector('.dvn-scroller'); return s && s.clientWidth > 0; }})"
+TABLE_WIDTHS = f"() => ({TABLES})().map(e => e.querySelector('.dvn-scroller')).map(s => [s.scrollWidth, s.clientWidth])"
+
+
 class Seen:
-    """The Latin words and the clipped controls seen so far, by where they were seen."""
+    """The Latin words, the clipped controls and the tables wider than their box seen so far, by where they
+    were seen; how many tables were measured."""
 
     def __init__(self, pg, user: str):
-        self.pg, self.user, self.found, self.clipped = pg, user, {}, {}
+        self.pg, self.user, self.found, self.clipped, self.wide, self.tables = pg, user, {}, {}, {}, 0
+
+    def fitting(self, where: str) -> None:
+        self.pg.wait_for_function(TABLES_DRAWN, timeout=30000)  # a grid draws after the script has finished
+        widths = self.pg.evaluate(TABLE_WIDTHS)
+        self.tables += len(widths)
+        wide = [w for w in widths if w[0] > w[1] + 1]
+        if wide:
+            self.wide[where] = wide
 
     def unclipped(self, where: str) -> None:
         c = self.pg.evaluate(CLIPPED)
@@ -156,6 +173,7 @@ def work_through(pg, key: str, seen: Seen) -> int:
             wait_idle(pg)
         seen.check(where)
         seen.unclipped(where)
+        seen.fitting(where)
         fields(pg, where, seen)
         selects(pg, where, seen)
         calendar(pg, where, seen)
@@ -203,6 +221,8 @@ def test_every_page_of_the_role_in_russian_unclipped_and_under_the_csp(server, t
         sizes.reverse()  # one resize per page
     assert seen.found == {}, f"English seen: {seen.found}"
     assert seen.clipped == {}, f"clipped controls: {seen.clipped}"
+    assert seen.wide == {}, f"tables that scroll sideways at 1280 px ([content, box] widths): {seen.wide}"
+    assert seen.tables >= {"admin": 4, "head": 6, "methodologist": 8, "curator": 1, "principal": 1}[role]  # measured
     assert violations == {} and console == [], (violations, console)
     if role in ("head", "admin"):
         assert tips > 0  # the charts were hovered where their tooltips are, not beside them
