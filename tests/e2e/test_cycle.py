@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from devkit.server import running_server
-from tests.e2e.helpers import DROPZONE, Tabs, login, shot, wait_idle, write
+from tests.e2e.helpers import DROPZONE, Tabs, login, open_from_menu, shot, wait_idle, write
 from tests.ingest_files import long_table
 
 
@@ -79,8 +79,7 @@ def test_enter_check_approve_refuse_unlock(cycle_server, browser, tabs, tmp_path
     pg.get_by_role("button", name="Утвердить данные квартала").click()
     wait_idle(pg)
     pg.wait_for_selector("text=Состояние: утверждён")
-    pg.goto(base + "/overview")
-    wait_idle(pg)
+    open_from_menu(pg, "overview")
     pg.wait_for_selector("text=(утверждены")
     pg.locator("text=(утверждены").first.scroll_into_view_if_needed()
     shot(pg, "cycle-approved-tile")
@@ -102,8 +101,7 @@ def test_enter_check_approve_refuse_unlock(cycle_server, browser, tabs, tmp_path
     assert db_state(db) == before
 
     # 5. the head unlocks with a reason; the same upload now goes through
-    head.goto(base + "/collection")
-    wait_idle(head)
+    open_from_menu(head, "collection")
     head.get_by_text("Снять утверждение").first.click()
     head.get_by_label("Причина (обязательно; сохраняется в журнале)").fill("Школа № 3 прислала исправление")
     head.keyboard.press("Tab")
