@@ -159,13 +159,17 @@ def open_from_menu(pg, key: str) -> None:
 
 
 def pages_as(pg, base: str, user: str, paths: list[str]):
-    """Log in onto the first of `paths`, then open the others by their addresses; yields each path
-    once its page is idle."""
+    """Log in onto the first of `paths`, then open each other one as a person would: from the menu when it
+    is a page of the menu (no query), by its address otherwise; yields each path once its page is idle."""
     login(pg, base, user, then=paths[0])
     yield paths[0]
+    menu = {"/" + p["url_path"]: key for key, p in PAGES.items()}
     for path in paths[1:]:
-        pg.goto(base + path)
-        wait_idle(pg)
+        if path in menu and pg.locator(f"[data-testid=stSidebar] a[href='{path[1:]}']").count():
+            open_from_menu(pg, menu[path])
+        else:
+            pg.goto(base + path)
+            wait_idle(pg)
         yield path
 
 
