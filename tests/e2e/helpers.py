@@ -149,11 +149,16 @@ def login(pg, base: str, user: str, password: str = "demo", then: str | None = N
     wait_idle(pg)
 
 
+def menu_link(pg, url_path: str):
+    """The menu's link to the page at `url_path` (core.navigation.PAGES' url_path, no slash)."""
+    return pg.locator(f"[data-testid=stSidebar] a[data-testid=stPageLink-NavLink][href='{url_path}']")
+
+
 def open_from_menu(pg, key: str) -> None:
     """A page (core.navigation.PAGES key) opened as a user opens it: its link in the menu (one page load per
     tour, not per page: a page load costs Chromium about twice what a page opened in the app does)."""
     path = PAGES[key]["url_path"]
-    pg.locator(f"[data-testid=stSidebar] a[data-testid=stPageLink-NavLink][href='{path}']").click()
+    menu_link(pg, path).click()
     pg.wait_for_url(re.compile(rf"/{path}(\?.*)?$"))
     wait_idle(pg)
 
@@ -165,7 +170,7 @@ def pages_as(pg, base: str, user: str, paths: list[str]):
     yield paths[0]
     menu = {"/" + p["url_path"]: key for key, p in PAGES.items()}
     for path in paths[1:]:
-        if path in menu and pg.locator(f"[data-testid=stSidebar] a[href='{path[1:]}']").count():
+        if path in menu and menu_link(pg, path[1:]).count():
             open_from_menu(pg, menu[path])
         else:
             pg.goto(base + path)
