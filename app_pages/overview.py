@@ -12,7 +12,7 @@ from core import formatting as fmt
 from core import vocabulary as voc
 from core.auth import AccessDenied
 from ui import actions, cache, shell, sources
-from ui.common import chart_with_downloads, demo_banner, page_for, scope, status_badge, status_table
+from ui.common import chart_with_downloads, demo_banner, lazy_tabs, page_for, scope, status_badge, status_table
 
 MEETING_CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
@@ -366,9 +366,8 @@ demo_banner(ov.is_demo)  # under the tiles: the first screen holds every tile (t
 sources.approval_notes([(f"{c.number}. {c.short_name}", c.approval, c.unit) for c in ov.cards])
 sources.control(sc, sources.tile_figures(ov), "prov_tiles", pick_label="Цель")
 
-tab_matrix, tab_trends, tab_rules = st.tabs([f"{voc.UNIT_PLURALS[ov.unit]} × цели",
-                                             "Динамика", "Как считается"])
-with tab_matrix:
+
+def matrix_tab() -> None:
     target_cols = [(c.target_id, c.column) for c in ov.cards if c.target_id in ov.matrix_targets]
     shown = sorted((r for r in ov.rows if any(r.cells.get(k) is not None for k, _ in target_cols)),
                    key=lambda r: fmt.natural_key(r.name))
@@ -384,7 +383,9 @@ with tab_matrix:
         sources.control(sc, sources.matrix_figures(ov), "prov_matrix", pick_label="Ячейка таблицы")
     else:
         st.info("Цели этой дорожной карты оцениваются по группе школ в целом, а не по каждой школе.")
-with tab_trends:
+
+
+def trends_tab() -> None:
     pick = st.segmented_control("Цель", [c.target_id for c in ov.cards], default=ov.cards[0].target_id,
                                 format_func=lambda t: next(f"{c.number}. {escape(c.short_name)}" for c in ov.cards
                                                            if c.target_id == t), key="trend_pick")
@@ -398,5 +399,12 @@ with tab_trends:
     if page_for("indicator"):
         st.page_link(page_for("indicator"), label="Подробно по показателю: школы, распределение, таблица",
                      icon=":material/query_stats:", query_params={"roadmap": code, "target": str(card.target_id)})
-with tab_rules:
+
+
+def rules_tab() -> None:
     st.markdown(explain.how_counted(sc, roadmap_id, cache.engine()))
+
+
+# the matrix opens with the page; «Динамика» (a Vega-Lite chart) and «Как считается» are built when chosen
+lazy_tabs({f"{voc.UNIT_PLURALS[ov.unit]} × цели": matrix_tab, "Динамика": trends_tab, "Как считается": rules_tab},
+          "ov_tab")

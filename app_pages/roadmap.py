@@ -13,7 +13,8 @@ from core import formatting as fmt
 from core import cycle, plan_charts, policy, roadmap_book, roadmap_docx, roadmap_view, territory_match
 from core import roadmap as rules
 from ui import actions, cache
-from ui.common import demo_banner, file_uploader, problems_table, roadmap_picker, scope, table_with_download
+from ui.common import (demo_banner, file_uploader, lazy_tabs, problems_table, roadmap_picker, scope,
+                       table_with_download)
 from ui.table_fit import fitted
 from ui.tables import text_table
 
@@ -318,10 +319,5 @@ panes = {"График": timeline_tab, "Таблица по направлени
 if sc.can_edit_roadmap:
     panes |= {"Отметить выполнение": status_tab, "Загрузить дорожную карту": load_tab}
 panes["Изменения"] = changes_tab
-# only the open tab's content is built and sent to the browser; choosing another tab reruns the page with
-# that tab open (its content comes then). Sending all five — seven grids, a date picker — cost the
-# browser most of the page's time (issue 27).
-for pane, fill in zip(st.tabs(list(panes), key="rm_tab", on_change="rerun"), panes.values()):
-    if pane.open:
-        with pane:
-            fill()
+# only the open tab is built: all five — seven grids, a date picker — cost the browser most of the page's time
+lazy_tabs(panes, "rm_tab")

@@ -131,9 +131,10 @@ def open_page(login: str, page: str, code: str):
     return at
 
 
-def open_tab(at, label: str):
-    """Choose a tab of the roadmap page (as a click does: its state changes and the page reruns)."""
-    at.session_state["rm_tab"] = label
+def open_tab(at, label: str, key: str = "rm_tab"):
+    """Choose a tab of a page whose tabs are built when open (ui.common.lazy_tabs; the roadmap page's
+    by default, the overview's is "ov_tab"), as a click does: its state changes and the page reruns."""
+    at.session_state[key] = label
     at.run()
     assert not at.exception, at.exception
     return at

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from core import auth, summary
 from core.db import session_scope
 from core.read import overview as read_overview
-from tests.helpers import markdown_text, run_as
+from tests.helpers import markdown_text, open_tab, run_as
 
 NB = "\u00a0"
 
@@ -21,6 +21,8 @@ def test_tiles_and_the_trend_caption_name_the_group_and_the_citys_value(app_db):
     assert text.count('class="tile-meta tile-population"') == 5
     assert text.count(f"ШНОР и ШНСУ, 5{NB}школ · по городу ") == 5  # one per tile
     assert f"ШНОР и ШНСУ, 5{NB}школ · по городу 61{NB}%" in text  # «Качество обучения»: 55,2 % of the group
+    assert not any("Прогноз к сроку" in c.value for c in at.caption)  # «Динамика» is built when opened
+    open_tab(at, "Динамика", "ov_tab")
     assert any(f"ШНОР и ШНСУ, 5{NB}школ" in c.value and "Прогноз к сроку" in c.value for c in at.caption)
 
 

@@ -12,7 +12,7 @@ from core.read import overview as read_overview
 from core import formatting as fmt
 from core.settings import ROOT
 from devkit import HARNESS
-from tests.helpers import XLSX, markdown_text, run_as
+from tests.helpers import XLSX, markdown_text, open_tab, run_as
 
 
 def test_anonymous_sees_only_the_login_hint(app_db):
@@ -33,8 +33,11 @@ def test_overview_shows_the_demo_targets(app_db, login):
         assert card.evaluation.label in text
     assert "Демонстрационные данные" in text and "«сегодня» — 15 октября 2024 г." in text  # one line, with the demo clock
     assert text.count('class="sparkline"') == 5  # one trend line per tile
+    assert 'class="status-table"' in text and "СОШ № 2 (демо)" in text  # schools x targets: the open tab
+    assert len(at.get("vega_lite_chart")) == 0  # «Динамика» is built when opened
+    open_tab(at, "Динамика", "ov_tab")
     assert len(at.get("vega_lite_chart")) == 1  # the trend of the chosen target
-    assert 'class="status-table"' in text and "СОШ № 2 (демо)" in text  # schools x targets
+    assert 'class="status-table"' not in markdown_text(at)
 
 
 def test_overview_switches_roadmap_and_shows_milestones(app_db):
