@@ -13,7 +13,7 @@ from sqlmodel import select
 from core import auth, explain
 from core import roadmap_book as rb
 from core.settings import DATA_DIR
-from tests.helpers import ROADMAP, open_page, run_as
+from tests.helpers import ROADMAP, open_page, open_tab, run_as
 
 FILES = {p.name[:3]: p for p in sorted((DATA_DIR / "roadmaps").glob("*.xlsx"))}
 
@@ -88,7 +88,7 @@ def test_how_counted_shows_the_text_as_text(demo_db_rw):
 
 
 def test_overview_and_indicator_say_how_it_is_counted(app_db):
-    at = run_as("demo-head", "../app_pages/overview.py", roadmap="nev-2024")
+    at = open_tab(run_as("demo-head", "../app_pages/overview.py", roadmap="nev-2024"), "Как считается", "ov_tab")
     texts = " ".join(m.value for m in at.markdown)
     assert "обеспеченностью учебниками" in texts and "IV кв. 2023" in texts
     at = run_as("demo-head", "../app_pages/indicator.py", roadmap="nev-2024")
