@@ -5,7 +5,8 @@ reloading it (warm: the cache holds Streamlit's bundles).
 
 Per page and state it prints the bytes transferred as the network saw them (HTTP responses as sent,
 compressed where the server compressed them, plus the websocket's frames), how much of the HTTP part
-came compressed, the requests made, and the CPU time of every Chromium process (browser, renderer,
+came compressed («gzip%»; the fonts are woff2, compressed by their format) and how much of its text —
+scripts, styles, JSON, the page — («text%»), the requests made, and the CPU time of every Chromium process (browser, renderer,
 GPU/network services: /proc, summed) from the click on «Войти» (or the reload) until the page is drawn
 and idle.
 
@@ -145,7 +146,8 @@ def measure(p, base: str, key: str, typed: bool = False) -> dict:
             shown = _waited(page, "origin" if state == "warm" else "click")
             _idle(page)
             out[state] = dict(shown=shown, driver=driver, cpu=chromium_cpu() - cpu, http=wire.http,
-                              http_compressed=wire.http_compressed, ws=wire.ws_in + wire.ws_out,
+                              http_compressed=wire.http_compressed, text=wire.text,
+                              text_compressed=wire.text_compressed, ws=wire.ws_in + wire.ws_out,
                               total=wire.total, requests=wire.requests,
                               plotly=sum("plotly" in u.lower() for u in wire.urls))
         ctx.close()
@@ -181,13 +183,15 @@ def main() -> None:
     print(f"server start on a new database (demo built): {started:.1f} s")
     print(f"Chromium {VIEWPORT['width']}×{VIEWPORT['height']}, demo-head, median of {args.runs} fresh browsers; "
           "bytes as transferred (HTTP as sent + websocket frames)")
-    print(f"{'page':<22}{'state':<6}{'MiB':>7}{'HTTP':>7}{'gzip%':>7}{'ws':>7}{'req':>5}{'plotly':>7}"
+    print(f"{'page':<22}{'state':<6}{'MiB':>7}{'HTTP':>7}{'gzip%':>7}{'text%':>7}{'ws':>7}{'req':>5}{'plotly':>7}"
           f"{'drawn s':>9}{'driver s':>10}{'CPU s':>7}")
     for (key, state), rs in results.items():
         label = ("login + " if state != "warm" else "") + key
         http = med(rs, "http")
         share = 100 * med(rs, "http_compressed") / http if http else 0
-        print(f"{label:<22}{state:<6}{med(rs, 'total') / mib:>7.2f}{http / mib:>7.2f}{share:>7.0f}"
+        text = med(rs, "text")
+        text_share = 100 * med(rs, "text_compressed") / text if text else 0
+        print(f"{label:<22}{state:<6}{med(rs, 'total') / mib:>7.2f}{http / mib:>7.2f}{share:>7.0f}{text_share:>7.0f}"
               f"{med(rs, 'ws') / mib:>7.2f}{med(rs, 'requests'):>5.0f}{med(rs, 'plotly'):>7.0f}"
               f"{med(rs, 'shown'):>9.2f}{med(rs, 'driver'):>10.2f}{med(rs, 'cpu'):>7.2f}")
     for state, how in (("cold", "clicked at once"), ("typed", "clicked after the login page settled")):

@@ -53,15 +53,21 @@ IDLE_NOW = r"""q => {
 }"""
 
 
+# the types a server can compress with gain (fonts in woff2 and images are compressed formats already)
+TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
+
+
 class Wire:
     """Bytes the page's network saw (CDP): each HTTP response's encoded length as it arrived, its
-    content-encoding, and the websocket frames both ways."""
+    content-encoding, and the websocket frames both ways; `text`/`text_compressed`: the same for the
+    responses of text types (scripts, styles, JSON, SVG, HTML), the ones worth compressing."""
 
     def __init__(self, page):
         self.cdp = page.context.new_cdp_session(page)
         self.cdp.send("Network.enable")
         self.reset()
         self.encoding: dict[str, str] = {}
+        self.textual: set[str] = set()
         self.cdp.on("Network.responseReceived", self._response)
         self.cdp.on("Network.loadingFinished", self._finished)
         self.cdp.on("Network.webSocketFrameReceived", lambda e: self._frame(e, "ws_in"))
@@ -69,19 +75,26 @@ class Wire:
 
     def reset(self) -> None:
         self.http = self.http_compressed = self.ws_in = self.ws_out = self.requests = 0
+        self.text = self.text_compressed = 0
         self.urls: list[str] = []
 
     def _response(self, e) -> None:
         headers = {k.lower(): v for k, v in e["response"].get("headers", {}).items()}
         self.encoding[e["requestId"]] = headers.get("content-encoding", "")
+        if e["response"].get("mimeType", "").startswith(TEXT_TYPES):
+            self.textual.add(e["requestId"])
         self.urls.append(e["response"]["url"])
 
     def _finished(self, e) -> None:
         n = int(e.get("encodedDataLength", 0))
         self.http += n
         self.requests += 1
-        if self.encoding.get(e["requestId"]):
+        compressed = bool(self.encoding.get(e["requestId"]))
+        if compressed:
             self.http_compressed += n
+        if e["requestId"] in self.textual:
+            self.text += n
+            self.text_compressed += n if compressed else 0
 
     def _frame(self, e, side: str) -> None:
         r = e["response"]

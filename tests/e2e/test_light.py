@@ -50,7 +50,11 @@ def test_a_fresh_browser_downloads_little_and_compressed(server, browser, path, 
         assert len(scripts) > 20  # Streamlit's bundles were fetched, not taken from a cache
         assert plain == [], plain[:5]
         assert not [u for u in wire.urls if "plotly" in u.lower()]
-        assert wire.http_compressed > wire.http / 2, (wire.http_compressed, wire.http)
+        # of the text (scripts, styles, JSON, the page) 0,91–0,93 came compressed; the rest is the app's page and
+        # the files under 1 KiB (server/compression.py), whose headers outweigh them. The other bytes are the two
+        # fonts (woff2: compressed by their format), 0,55 of the overview's 1,2 MiB since it sends its open tab
+        # only and so no Vega bundle
+        assert wire.text_compressed > 0.8 * wire.text, (wire.text_compressed, wire.text)
         assert wire.total <= budget, f"{wire.total / MIB:.2f} MiB"
         # Streamlit was told where the app is (server/inject.py): it asked the root, not the page's path first
         page_path = path.split("?")[0]
