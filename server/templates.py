@@ -37,9 +37,10 @@ code{font-size:15px;white-space:nowrap}
 
 
 def _page(title: str, body: str, head: str = "") -> str:
+    # the icon is named: without it a browser asks for /favicon.ico, which Streamlit answers with its 9 KiB page
     return f"""<!doctype html>
 <html lang="ru"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{escape(title)}</title><style>{_STYLE}</style>{head}</head>
+<title>{escape(title)}</title><link rel="icon" href="/favicon.png"><style>{_STYLE}</style>{head}</head>
 <body><main>{body}</main></body></html>"""
 
 

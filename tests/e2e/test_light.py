@@ -50,6 +50,7 @@ def test_a_fresh_browser_downloads_little_and_compressed(server, browser, path, 
         assert len(scripts) > 20  # Streamlit's bundles were fetched, not taken from a cache
         assert plain == [], plain[:5]
         assert not [u for u in wire.urls if "plotly" in u.lower()]
+        assert not [u for u in wire.urls if u.endswith("/favicon.ico")]  # the login page names its icon
         # of the text (scripts, styles, JSON, the page) 0,91–0,93 came compressed; the rest is the app's page and
         # the files under 1 KiB (server/compression.py), whose headers outweigh them. The other bytes are the two
         # fonts (woff2: compressed by their format), 0,55 of the overview's 1,2 MiB since it sends its open tab
