@@ -32,10 +32,10 @@ from ui.theme import STYLESHEET  # noqa: E402
 theme = Stylesheet(STYLESHEET)  # every page links it (server/inject.py)
 
 ensure_database()
-media.install()
+media.install()  # download URLs bound to the login session that made them
 # what the pages import (Altair, the cycle's documents: 0,5 s here) is imported now, with the server, and not
 # by the first person to log in after a start, who waited for it (bench/first_render.py's first run)
-import core.charts, core.cycle, ui.sources  # noqa: E402,F401,E401  # download URLs bound to the login session that made them
+import core.charts, core.cycle, ui.sources  # noqa: E402,F401,E401
 
 app = st.App(
     "main.py",
