@@ -34,8 +34,9 @@ theme = Stylesheet(STYLESHEET)  # every page links it (server/inject.py)
 ensure_database()
 media.install()  # download URLs bound to the login session that made them
 # what the pages import (Altair, the cycle's documents: 0,5 s here) is imported now, with the server, and not
-# by the first person to log in after a start, who waited for it (bench/first_render.py's first run)
-import core.charts, core.cycle, ui.sources  # noqa: E402,F401,E401
+# by the first person to log in after a start, who waited for it (bench/first_render.py's first run). Only
+# core: a ui module made its Streamlit caches here, before the runtime exists, on a store of their own
+import core.charts, core.cycle  # noqa: E402,F401,E401
 
 app = st.App(
     "main.py",
