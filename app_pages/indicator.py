@@ -11,7 +11,7 @@ from core import charts, explain, figures, reports
 from core import formatting as fmt
 from core import vocabulary as voc
 from ui import actions, cache, sources
-from ui.common import chart_with_downloads, demo_banner, scope, status_badge
+from ui.common import chart_with_downloads, demo_banner, lazy_expander, scope, status_badge
 
 sc = scope()
 roadmaps = {r.code: r for r in cache.roadmaps(sc) if r.n_targets > 0}
@@ -103,12 +103,16 @@ st.download_button("Значения показателя по всем школ
                                                      engine=cache.engine()),
                    file_name=f"{card.indicator_code}.xlsx", mime=reports.XLSX_MIME, key="ind_xlsx",
                    icon=":material/table:", on_click="ignore")
-with st.expander("Все периоды"):
-    # unit × period as text: a unit without a value for a period shows «—», never NaN
+
+
+def all_periods() -> None:
+    """Unit × period as text: a unit without a value for a period shows «—», never NaN."""
     history: dict[str, dict[str, str]] = {}
     for r in view.history:
         history.setdefault(r.name, {})[r.label] = figures.school_value(r.value, "", card.value_kind)
     st.dataframe(pd.DataFrame.from_dict(history, orient="index").reindex(
         index=fmt.natural_sorted(history), columns=list(view.periods)).fillna("—"), width="stretch")
-with st.expander("Как считается"):
-    st.markdown(explain.how_counted(sc, roadmap_id, cache.engine()))
+
+
+lazy_expander("Все периоды", all_periods, "ind_periods")
+lazy_expander("Как считается", lambda: st.markdown(explain.how_counted(sc, roadmap_id, cache.engine())), "ind_how")

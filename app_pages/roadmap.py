@@ -13,8 +13,8 @@ from core import formatting as fmt
 from core import cycle, plan_charts, policy, roadmap_book, roadmap_docx, roadmap_view, territory_match
 from core import roadmap as rules
 from ui import actions, cache
-from ui.common import (demo_banner, file_uploader, lazy_tabs, problems_table, roadmap_picker, scope,
-                       table_with_download)
+from ui.common import (demo_banner, file_uploader, lazy_expander, lazy_tabs, problems_table, roadmap_picker,
+                       scope, table_with_download)
 from ui.table_fit import fitted
 from ui.tables import text_table
 
@@ -141,7 +141,10 @@ items = actions.load(cache.roadmap_items, sc, roadmap_id, today)
 
 st.caption(" · ".join(escape(x) for x in [meta["territory"], fmt.years(meta["year_from"], meta["year_to"]), meta["approved_by"]] if x))
 demo_banner(bool(meta["is_demo"]))
-with st.expander("Цель, задачи, участники, источник"):
+
+
+def about() -> None:
+    """The roadmap's goal, tasks, participants and source, and the file it was loaded from."""
     for label, key in (("Цель", "goal"), ("Задачи", "tasks"), ("Участники реализации", "participants"),
                        ("Источник", "source")):
         if meta.get(key):
@@ -151,6 +154,9 @@ with st.expander("Цель, задачи, участники, источник")
                            lambda: roadmap_book.original(sc, roadmap_id, engine)[1],
                            file_name=f"дорожная_карта_{meta['code']}.xlsx", mime=XLSX, key="rm_original",
                            icon=":material/download:", on_click="ignore")
+
+
+lazy_expander("Цель, задачи, участники, источник", about, "rm_about")
 
 n_over = int(items["overdue"].sum())
 c = st.columns(5)
@@ -163,27 +169,43 @@ if n_over:
     st.error(f"Просрочено: {n_over} — срок прошёл, а отметки о выполнении нет. Они в начале списка.",
              icon=":material/schedule:")
 
-# Filters
-with st.container(border=True):
-    f1, f2, f3 = st.columns(3)
-    resp = f1.selectbox("Ответственный", [""] + roadmap_view.responsibles(items), key="flt_resp",
-                        format_func=lambda x: x or "все")
-    statuses = f2.multiselect("Статус", list(rules.ACTIVITY_STATUSES), format_func=rules.ACTIVITY_STATUSES.get,
-                              key="flt_status", placeholder="все")
-    overdue_only = f3.toggle("Только просроченные", key="flt_overdue")
-    g1, g2, g3 = st.columns(3)
-    school_opts = fmt.natural_sorted({s for xs in items["schools"] for s in xs})
-    ind_opts = sorted({s for xs in items["indicators"] for s in xs})
-    risk_opts = list(dict.fromkeys(s for xs in items["risks"] for s in xs))
-    school = g1.selectbox("Школа", [""] + school_opts, key="flt_school", format_func=lambda x: x or "все",
-                          disabled=not school_opts, help="Мероприятия, где названа школа, и те, где школы не названы")
-    ind_names = cache.indicator_names()
-    indicator = g2.selectbox("Показатель", [""] + ind_opts, key="flt_ind", disabled=not ind_opts,
-                             format_func=lambda x: ind_names.get(x, x) if x else "все")
-    risk = g3.selectbox("Параметр риска", [""] + sorted(risk_opts, key=rules.code_key), key="flt_risk",
-                        disabled=not risk_opts, format_func=lambda x: x or "все")
-shown = roadmap_view.filter_items(items, responsible=resp or None, statuses=statuses, school=school or None,
-                                  indicator=indicator or None, risk=risk or None, overdue_only=overdue_only)
+FILTERS = ("flt_resp", "flt_status", "flt_school", "flt_ind", "flt_risk")
+
+
+def filters() -> dict:
+    """The list's filters, as `roadmap_view.filter_items` takes them. «Только просроченные» is always there;
+    the five lists are built when «Отбор» is on (they cost the browser a fifth of the page, and at 1280×720
+    they pushed the timeline off the first screen). Off, they filter nothing; what was chosen comes back
+    when it is switched on again (Streamlit forgets the state of a widget a run did not draw)."""
+    f1, f2 = st.columns(2)
+    chosen: dict[str, object] = {"overdue_only": f1.toggle("Только просроченные", key="flt_overdue")}
+    if not f2.toggle("Отбор: ответственный, статус, школа, показатель, риск", key="flt_open"):
+        return chosen
+    for k, v in st.session_state.get("flt_saved", {}).items():
+        st.session_state.setdefault(k, v)
+    with st.container(border=True):
+        g1, g2, g3 = st.columns(3)
+        g4, g5, _ = st.columns(3)
+        chosen["responsible"] = g1.selectbox("Ответственный", [""] + roadmap_view.responsibles(items), key="flt_resp",
+                                             format_func=lambda x: x or "все") or None
+        chosen["statuses"] = g2.multiselect("Статус", list(rules.ACTIVITY_STATUSES), key="flt_status",
+                                            format_func=rules.ACTIVITY_STATUSES.get, placeholder="все")
+        school_opts = fmt.natural_sorted({s for xs in items["schools"] for s in xs})
+        ind_opts = sorted({s for xs in items["indicators"] for s in xs})
+        risk_opts = list(dict.fromkeys(s for xs in items["risks"] for s in xs))
+        chosen["school"] = g3.selectbox("Школа", [""] + school_opts, key="flt_school", format_func=lambda x: x or "все",
+                                        disabled=not school_opts,
+                                        help="Мероприятия, где названа школа, и те, где школы не названы") or None
+        chosen["indicator"] = g4.selectbox("Показатель", [""] + ind_opts, key="flt_ind", disabled=not ind_opts,
+                                           format_func=lambda x: ind_names.get(x, x) if x else "все") or None
+        chosen["risk"] = g5.selectbox("Параметр риска", [""] + sorted(risk_opts, key=rules.code_key), key="flt_risk",
+                                      disabled=not risk_opts, format_func=lambda x: x or "все") or None
+    st.session_state["flt_saved"] = {k: st.session_state[k] for k in FILTERS}
+    return chosen
+
+
+ind_names = cache.indicator_names()
+shown = roadmap_view.filter_items(items, **filters())
 if len(shown) != len(items):
     st.caption(f"Показано {len(shown)} из {len(items)}; просрочено среди показанных: {int(shown['overdue'].sum())}.")
 

@@ -11,7 +11,7 @@ from core import charts, figures, reports, school_plan
 from core import formatting as fmt
 from core.auth import AccessDenied
 from ui import actions, cache, phone, sources
-from ui.common import chart_with_downloads, demo_banner, scope, status_badge, table_with_download
+from ui.common import chart_with_downloads, demo_banner, lazy_expander, scope, status_badge, table_with_download
 from ui.tables import text_table
 
 sc = scope()
@@ -155,10 +155,13 @@ else:
         st.caption("Дорожная карта не поручает школе отдельных мероприятий.")
     else:
         items_table(own, "мероприятия_школы", "school_items_xlsx", fold=True)
-    with st.expander(f"Мероприятия управления образования и контрольные точки (для сведения): {len(city)}"):
+    def office_items() -> None:
         st.caption("Их выполняют управление образования и методические службы; отмечает выполнение методист. "
                    "В просроченные школы они не входят.")
         items_table(city, "мероприятия_управления", "city_items_xlsx")
+
+    lazy_expander(f"Мероприятия управления образования и контрольные точки (для сведения): {len(city)}",
+                  office_items, "school_office_items")
 
 st.download_button("Карточка школы (.docx)", lambda: reports.school_card(sc, int(school_id), as_of, engine=cache.engine()),
                    file_name=f"карточка_{s.code}.docx", mime=reports.DOCX_MIME, key="school_card",

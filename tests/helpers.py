@@ -140,6 +140,14 @@ def open_tab(at, label: str, key: str = "rm_tab"):
     return at
 
 
+def expand(at, key: str):
+    """Open an expander whose content is built when open (ui.common.lazy_expander), as a click does."""
+    at.session_state[key] = True
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def markdown_text(at):
     return "\n".join(m.value for m in at.markdown)
 

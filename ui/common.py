@@ -53,6 +53,17 @@ def lazy_tabs(panes: dict[str, Callable[[], None]], key: str) -> None:
                 fill()
 
 
+def lazy_expander(label: str, fill: Callable[[], None], key: str) -> None:
+    """An expander whose content is built when it is opened (opening reruns the page, and the content
+    comes then). A closed expander's content costs the browser as much as a shown one: the grids of
+    «Все периоды» and the school's office items, the roadmap's goal and tasks, all drawn out of sight
+    on every first screen."""
+    box = st.expander(label, key=key, on_change="rerun")
+    if box.open:
+        with box:
+            fill()
+
+
 def demo_banner(is_demo: bool) -> None:
     """One line (the projector's first screen is precious): what is invented, and the demo's «сегодня»."""
     if is_demo:

@@ -13,7 +13,7 @@ from sqlmodel import select
 from core import auth, explain
 from core import roadmap_book as rb
 from core.settings import DATA_DIR
-from tests.helpers import ROADMAP, open_page, open_tab, run_as
+from tests.helpers import ROADMAP, expand, open_page, open_tab, run_as
 
 FILES = {p.name[:3]: p for p in sorted((DATA_DIR / "roadmaps").glob("*.xlsx"))}
 
@@ -93,12 +93,15 @@ def test_overview_and_indicator_say_how_it_is_counted(app_db):
     assert "обеспеченностью учебниками" in texts and "IV кв. 2023" in texts
     at = run_as("demo-head", "../app_pages/indicator.py", roadmap="nev-2024")
     assert "Как считается" in [e.label for e in at.expander]
+    assert "+5 п.п." not in " ".join(m.value for m in at.markdown)  # built when opened
+    expand(at, "ind_how")
     assert "+5 п.п." in " ".join(m.value for m in at.markdown)
 
 
 def test_the_roadmap_page_shows_the_participants(app_db):
     at = open_page("demo-admin", ROADMAP, "okn-2021")
     assert "Цель, задачи, участники, источник" in [e.label for e in at.expander]
-    texts = " ".join(m.value for m in at.markdown)
+    assert "Ассоциация педагогов" not in " ".join(m.value for m in at.markdown)  # built when opened
+    texts = " ".join(m.value for m in expand(at, "rm_about").markdown)
     assert "Участники реализации" in texts and "Ассоциация педагогов" in texts
     assert "shared/" not in texts

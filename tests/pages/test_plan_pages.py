@@ -50,6 +50,10 @@ def test_roadmap_page_tables_are_grouped_by_direction(app_db):
 def test_roadmap_filters(app_db):
     at = open_page("demo-admin", ROADMAP, "kal-2023")
     assert metrics(at)["Мероприятия"] == "44"
+    # the five lists are built when «Отбор» is on: a first screen without them (the timeline higher, the
+    # browser's work a fifth less)
+    assert "flt_risk" not in [s.key for s in at.selectbox]
+    at.toggle(key="flt_open").set_value(True).run()
     at.selectbox(key="flt_risk").set_value("7.2").run()
     assert not at.exception
     # 7.2 (vacancies in the methodical service, found at МКУО ЦОКО): activity 44 names it, and
@@ -58,6 +62,37 @@ def test_roadmap_filters(app_db):
     at.selectbox(key="flt_risk").select_index(0).run()  # «все»
     at.selectbox(key="flt_resp").set_value("УО").run()  # the office itself, not «МКУО ЦОКО»: activity 12
     assert any("Показано 1 из 44" in c.value for c in at.caption)
+    # «Отбор» off: nothing is filtered and the lists are gone; on again: the choice is back, and applied
+    at.toggle(key="flt_open").set_value(False).run()
+    assert not any("Показано" in c.value for c in at.caption)
+    assert "flt_resp" not in [s.key for s in at.selectbox]
+    at.toggle(key="flt_open").set_value(True).run()
+    assert at.selectbox(key="flt_resp").value == "УО"
+    assert any("Показано 1 из 44" in c.value for c in at.caption)
+    # «Только просроченные» works without the lists
+    at.toggle(key="flt_open").set_value(False).run()
+    n_over = metrics(at)["Просрочено"]
+    assert n_over != "0"
+    at.toggle(key="flt_overdue").set_value(True).run()
+    assert any(c.value.startswith(f"Показано {n_over} из 44") for c in at.caption)
+
+
+def test_roadmap_filters_survive_another_roadmap(app_db):
+    """A responsible chosen on one roadmap that the next one does not have: the page still opens."""
+    at = open_page("demo-admin", ROADMAP, "kal-2023")
+    at.toggle(key="flt_open").set_value(True).run()
+    at.selectbox(key="flt_resp").set_value("МКУО ЦОКО").run()
+    at.selectbox(key="plan_roadmap").set_value("nev-2024").run()
+    assert not at.exception
+    assert at.selectbox(key="flt_resp").value == ""  # «все»: nothing filtered
+    assert not any("Показано" in c.value for c in at.caption)
+    # the same with «Отбор» off while the roadmap changes: the saved choice meets the other list on return
+    at.selectbox(key="plan_roadmap").set_value("kal-2023").run()
+    at.selectbox(key="flt_resp").set_value("МКУО ЦОКО").run()
+    at.toggle(key="flt_open").set_value(False).run()
+    at.selectbox(key="plan_roadmap").set_value("nev-2024").run()
+    at.toggle(key="flt_open").set_value(True).run()
+    assert not at.exception and at.selectbox(key="flt_resp").value == ""
 
 
 def test_status_change_is_recorded(app_db):

@@ -14,6 +14,7 @@ from core.read import lists
 from core.read import overview as read_overview
 from core.startup import ensure_database
 from tests.databases import BACKENDS, cleanup, require_backend
+from tests.helpers import expand
 from ui import shell
 from devkit import HARNESS
 
@@ -136,3 +137,6 @@ def test_the_indicator_page_with_a_school_missing_periods(app_db):
     at.run()
     assert not at.exception, at.exception
     assert any("Все периоды" in e.label for e in at.expander)
+    expand(at, "ind_periods")  # built when opened (ui.common.lazy_expander): the table that crashed
+    periods = at.expander[[e.label for e in at.expander].index("Все периоды")].dataframe[0].value
+    assert (periods == "—").to_numpy().any()

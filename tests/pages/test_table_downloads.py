@@ -13,7 +13,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from core import reports, safe_xlsx
-from tests.helpers import run_as
+from tests.helpers import expand, run_as
 
 
 @pytest.fixture
@@ -110,4 +110,8 @@ def test_principal_downloads_their_school_activities(app_db, downloads):
     rows = _sheet(downloads("school_items_xlsx")[1])
     assert rows[0] == list(own.columns) and len(rows) - 1 == len(own) > 0
     assert [r[4] for r in rows[1:]] == list(own["Содержание"])
+    # the office's items are built when their expander is opened (ui.common.lazy_expander)
+    with pytest.raises(KeyError):
+        downloads("city_items_xlsx")
+    expand(at, "school_office_items")
     assert downloads("city_items_xlsx")[0] == "Скачать (.xlsx)"
