@@ -179,7 +179,9 @@ def filters() -> dict:
     when it is switched on again (Streamlit forgets the state of a widget a run did not draw)."""
     f1, f2 = st.columns(2)
     chosen: dict[str, object] = {"overdue_only": f1.toggle("Только просроченные", key="flt_overdue")}
-    if not f2.toggle("Отбор: ответственный, статус, школа, показатель, риск", key="flt_open"):
+    if not f2.toggle("Отбор пунктов", key="flt_open",
+                     help="По ответственному, статусу, школе, показателю и параметру риска. Выключенный отбор "
+                          "ничего не скрывает; выбранное вернётся, когда его включат снова."):
         return chosen
     for k, v in st.session_state.get("flt_saved", {}).items():
         st.session_state.setdefault(k, v)
