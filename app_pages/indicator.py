@@ -12,6 +12,7 @@ from core import formatting as fmt
 from core import vocabulary as voc
 from ui import actions, cache, sources
 from ui.common import chart_with_downloads, demo_banner, lazy_expander, scope, status_badge
+from ui.table_fit import IN_EXPANDER_PX, fitted, natural_width
 
 sc = scope()
 roadmaps = {r.code: r for r in cache.roadmaps(sc) if r.n_targets > 0}
@@ -110,8 +111,14 @@ def all_periods() -> None:
     history: dict[str, dict[str, str]] = {}
     for r in view.history:
         history.setdefault(r.name, {})[r.label] = figures.school_value(r.value, "", card.value_kind)
-    st.dataframe(pd.DataFrame.from_dict(history, orient="index").reindex(
-        index=fmt.natural_sorted(history), columns=list(view.periods)).fillna("—"), width="stretch")
+    table = (pd.DataFrame.from_dict(history, orient="index")
+             .reindex(index=fmt.natural_sorted(history), columns=list(view.periods)).fillna("—")
+             .rename_axis("Школа").reset_index())
+    # the schools' names whole, the periods share what is left
+    names_px = natural_width(table, "Школа")
+    config = fitted(table.drop(columns="Школа"), room_px=IN_EXPANDER_PX - names_px)
+    config["Школа"] = st.column_config.Column(width=names_px)
+    st.dataframe(table, hide_index=True, width="stretch", column_config=config)
 
 
 lazy_expander("Все периоды", all_periods, "ind_periods")

@@ -169,40 +169,36 @@ if n_over:
     st.error(f"Просрочено: {n_over} — срок прошёл, а отметки о выполнении нет. Они в начале списка.",
              icon=":material/schedule:")
 
-FILTERS = ("flt_resp", "flt_status", "flt_school", "flt_ind", "flt_risk")
-
 
 def filters() -> dict:
     """The list's filters, as `roadmap_view.filter_items` takes them. «Только просроченные» is always there;
     the five lists are built when «Отбор» is on (they cost the browser a fifth of the page, and at 1280×720
     they pushed the timeline off the first screen). Off, they filter nothing; what was chosen comes back
-    when it is switched on again (Streamlit forgets the state of a widget a run did not draw)."""
+    when it is switched on again (`persist_state`: Streamlit would forget a widget a run did not draw)."""
     f1, f2 = st.columns(2)
     chosen: dict[str, object] = {"overdue_only": f1.toggle("Только просроченные", key="flt_overdue")}
     if not f2.toggle("Отбор пунктов", key="flt_open",
-                     help="По ответственному, статусу, школе, показателю и параметру риска. Выключенный отбор "
-                          "ничего не скрывает; выбранное вернётся, когда его включат снова."):
+                     help="Отбор по ответственному, статусу, школе, показателю и параметру риска. Когда отбор "
+                          "выключен, показаны все пункты; выбранные условия вернутся при следующем включении."):
         return chosen
-    for k, v in st.session_state.get("flt_saved", {}).items():
-        st.session_state.setdefault(k, v)
+    keep = {"persist_state": "session"}  # their values while «Отбор» is off, and on other pages
     with st.container(border=True):
         g1, g2, g3 = st.columns(3)
         g4, g5, _ = st.columns(3)
         chosen["responsible"] = g1.selectbox("Ответственный", [""] + roadmap_view.responsibles(items), key="flt_resp",
-                                             format_func=lambda x: x or "все") or None
+                                             format_func=lambda x: x or "все", **keep) or None
         chosen["statuses"] = g2.multiselect("Статус", list(rules.ACTIVITY_STATUSES), key="flt_status",
-                                            format_func=rules.ACTIVITY_STATUSES.get, placeholder="все")
+                                            format_func=rules.ACTIVITY_STATUSES.get, placeholder="все", **keep)
         school_opts = fmt.natural_sorted({s for xs in items["schools"] for s in xs})
         ind_opts = sorted({s for xs in items["indicators"] for s in xs})
         risk_opts = list(dict.fromkeys(s for xs in items["risks"] for s in xs))
         chosen["school"] = g3.selectbox("Школа", [""] + school_opts, key="flt_school", format_func=lambda x: x or "все",
-                                        disabled=not school_opts,
+                                        disabled=not school_opts, **keep,
                                         help="Мероприятия, где названа школа, и те, где школы не названы") or None
         chosen["indicator"] = g4.selectbox("Показатель", [""] + ind_opts, key="flt_ind", disabled=not ind_opts,
-                                           format_func=lambda x: ind_names.get(x, x) if x else "все") or None
+                                           format_func=lambda x: ind_names.get(x, x) if x else "все", **keep) or None
         chosen["risk"] = g5.selectbox("Параметр риска", [""] + sorted(risk_opts, key=rules.code_key), key="flt_risk",
-                                      disabled=not risk_opts, format_func=lambda x: x or "все") or None
-    st.session_state["flt_saved"] = {k: st.session_state[k] for k in FILTERS}
+                                      disabled=not risk_opts, format_func=lambda x: x or "все", **keep) or None
     return chosen
 
 

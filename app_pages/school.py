@@ -12,6 +12,7 @@ from core import formatting as fmt
 from core.auth import AccessDenied
 from ui import actions, cache, phone, sources
 from ui.common import chart_with_downloads, demo_banner, lazy_expander, scope, status_badge, table_with_download
+from ui.table_fit import IN_EXPANDER_PX
 from ui.tables import text_table
 
 sc = scope()
@@ -140,12 +141,12 @@ else:
     own = [a for a, m in zip(acts, own_mask) if m]
     city = [a for a, m in zip(acts, own_mask) if not m]
 
-    def items_table(items, name: str, key: str, fold: bool = False):
+    def items_table(items, name: str, key: str, fold: bool = False, room_px: int | None = None):
         rows = [{"Статус": "⚠ просрочено" if a.overdue else a.status_text, "Срок": a.deadline_text or "—",
                  "Что": a.kind, "№": a.number, "Содержание": a.title, "Ответственный": a.responsible} for a in items]
         with phone.desk(key):
             table_with_download(pd.DataFrame(rows, columns=["Статус", "Срок", "Что", "№", "Содержание",
-                                                            "Ответственный"]), name, key)
+                                                            "Ответственный"]), name, key, room_px=room_px)
         with phone.phone(key):  # a grid wider than a phone would scroll sideways: cards
             phone.activity_cards(rows, late=[a.overdue for a in items] if fold else None)
 
@@ -158,10 +159,11 @@ else:
     def office_items() -> None:
         st.caption("Их выполняют управление образования и методические службы; отмечает выполнение методист. "
                    "В просроченные школы они не входят.")
-        items_table(city, "мероприятия_управления", "city_items_xlsx")
+        items_table(city, "мероприятия_управления", "city_items_xlsx", room_px=IN_EXPANDER_PX)
 
-    lazy_expander(f"Мероприятия управления образования и контрольные точки (для сведения): {len(city)}",
-                  office_items, "school_office_items")
+    # a label without the count (it is on the first screen): Streamlit closes an expander whose label changes
+    lazy_expander("Мероприятия управления образования и контрольные точки (для сведения)", office_items,
+                  "school_office_items")
 
 st.download_button("Карточка школы (.docx)", lambda: reports.school_card(sc, int(school_id), as_of, engine=cache.engine()),
                    file_name=f"карточка_{s.code}.docx", mime=reports.DOCX_MIME, key="school_card",

@@ -130,19 +130,21 @@ def problems_table(problems, *, cell: bool = True) -> None:
 
 
 def table_with_download(frame, name: str, key: str, *, container=None, phone_title: str | None = None,
-                        **dataframe_kwargs) -> None:
+                        room_px: int | None = None, **dataframe_kwargs) -> None:
     """A table (st.dataframe of `frame`, drawn with `dataframe_kwargs`) and, under it, «Скачать (.xlsx)»
     of the very same rows and columns — the download holds exactly what the user is shown (the same
     core call, the same scope). Streamlit's hover toolbar with its own CSV download is hidden app-wide
     (ui.shell), so this is the table's way out. `name`: the file's name without extension. `phone_title`:
-    on a phone the rows are cards titled by this column (ui.phone), not a grid scrolling sideways."""
+    on a phone the rows are cards titled by this column (ui.phone), not a grid scrolling sideways. `room_px`:
+    the width the columns must fit in (ui.table_fit: the main area's by default, IN_EXPANDER_PX in an expander)."""
     from core import reports
 
     from ui import phone
-    from ui.table_fit import fitted
+    from ui.table_fit import ROOM_PX, fitted
 
     where = container or st
-    dataframe_kwargs["column_config"] = fitted(frame, **(dataframe_kwargs.get("column_config") or {}))  # 1280 px
+    dataframe_kwargs["column_config"] = fitted(frame, room_px=room_px or ROOM_PX,  # 1280 px
+                                               **(dataframe_kwargs.get("column_config") or {}))
     kwargs = {"hide_index": True, "width": "stretch", **dataframe_kwargs}
     if phone_title is None:
         where.dataframe(frame, **kwargs)

@@ -178,6 +178,22 @@ def pages_as(pg, base: str, user: str, paths: list[str]):
         yield path
 
 
+def open_all(pg) -> None:
+    """What a page builds when a person opens it: every closed expander of the main area, and the
+    roadmap's filter lists («Отбор пунктов»); one at a time, each opening reruns the page."""
+    closed = "[data-testid=stMain] [data-testid=stExpander] details:not([open]) > summary:visible"  # not a phone's
+    for _ in range(10):
+        summary = pg.locator(closed).first
+        if not summary.count():
+            break
+        summary.click()
+        wait_idle(pg)
+    switch = pg.locator("[data-testid=stMain] label:has-text('Отбор пунктов') input[type=checkbox]")
+    if switch.count() and not switch.first.is_checked():
+        pg.locator("[data-testid=stMain] label:has-text('Отбор пунктов')").first.click()
+        wait_idle(pg)
+
+
 def shot(pg, name: str) -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"

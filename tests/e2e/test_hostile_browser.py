@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 
 from devkit.server import running_server
-from tests.e2e.helpers import login, pages_as, shot, upload, wait_idle
+from tests.e2e.helpers import login, open_all, pages_as, shot, upload, wait_idle
 from tests.ingest_files import long_table
 
 # each marker, if its Markdown or HTML were rendered, would be the whole text of an element
@@ -66,6 +66,7 @@ def test_names_render_as_typed_on_every_page(planted, tabs, user, paths):
     pg.on("request", lambda r: beacons.append(r.url) if "127.0.0.1:9/" in r.url or "evil" in r.url else None)
     for path in pages_as(pg, planted, user, paths):
         pg.locator("[data-testid=stMain] [data-testid=stMarkdownContainer]:visible").first.wait_for()
+        open_all(pg)  # the expanders' content and the roadmap's filter lists are built when opened
         made = pg.evaluate(MADE)
         if made:
             shot(pg, "hostile-made" + path.replace("/", "-").replace("?", "-"))

@@ -14,7 +14,7 @@ import re
 import pytest
 
 from tests.e2e.helpers import (CLIPPED, LOCAL_QUIET_MS, ROLES, SIZES, VISIBLE_WORDS, allowed, at_sizes, login,
-                               open_from_menu, shot, wait_idle)
+                               open_all, open_from_menu, shot, wait_idle)
 from ui.shell import ROLE_PAGES
 
 SHARED_SERVER = True  # reads only: nothing is submitted (checked unchanged afterwards)
@@ -165,6 +165,7 @@ def work_through(pg, key: str, seen: Seen) -> int:
     """Every tab of the page at 1280×720: looked at, typed into, its lists opened, its calendar opened, its
     charts hovered. Returns how many chart tooltips appeared."""
     tips = 0
+    open_all(pg)  # what is built when opened (expanders, the roadmap's filter lists) is looked at too
     names = pg.locator("[data-testid=stTabs] [role=tab]" + VISIBLE).all_inner_texts() or [""]
     for name in names:
         where = f"{key} {name}".strip()
