@@ -134,15 +134,17 @@ def open_page(login: str, page: str, code: str):
 def open_tab(at, label: str, key: str = "rm_tab"):
     """Choose a tab of a page whose tabs are built when open (ui.common.lazy_tabs; the roadmap page's
     by default, the overview's is "ov_tab"), as a click does: its state changes and the page reruns."""
-    at.session_state[key] = label
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return _clicked(at, key, label)
 
 
 def expand(at, key: str):
     """Open an expander whose content is built when open (ui.common.lazy_expander), as a click does."""
-    at.session_state[key] = True
+    return _clicked(at, key, True)
+
+
+def _clicked(at, key: str, value):
+    """A container that reruns on a click (a tab chosen, an expander opened): its state set, the page rerun."""
+    at.session_state[key] = value
     at.run()
     assert not at.exception, at.exception
     return at
