@@ -215,9 +215,9 @@ def timeline_tab() -> None:
     else:
         chart = plan_charts.timeline(shown, today)
         if chart is not None:
-            st.altair_chart(chart, width="stretch", key="timeline")
+            st.markdown(chart.html(), unsafe_allow_html=True)
             st.caption("КТ — контрольные точки, «Напр.» — направления дорожной карты; полный текст пункта — "
-                       "при наведении на его отметку.")
+                       "при наведении на его отметку или название.")
         undated = shown[[not plan_charts.on_timeline(k, d, ds)
                          for k, d, ds in zip(shown["deadline_kind"], shown["due_date"], shown["dates"])]]
         if not undated.empty:

@@ -39,12 +39,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 VIEWPORT = {"width": 1280, "height": 720}
-# what «drawn» means per page: the overview's tiles; the roadmap's timeline (Plotly before issue 27,
-# Vega-Lite since)
+# what «drawn» means per page: the overview's tiles; the roadmap's timeline (Plotly before issue 27, then
+# Vega-Lite, then HTML: core.plan_charts.Timeline)
 PAGES = {
     "overview": ("/overview", ".tile-title"),
     "roadmap": ("/roadmap", ".js-plotly-plot .main-svg, [data-testid=stVegaLiteChart] svg, "
-                            "[data-testid=stVegaLiteChart] canvas"),
+                            "[data-testid=stVegaLiteChart] canvas, .tl-row .tl-bar"),
 }
 TICK = os.sysconf("SC_CLK_TCK")
 

@@ -80,7 +80,7 @@ def main() -> None:
         rid = ids[code]
         items = roadmap_view.items(scope, rid, today, engine)
         print(f"{code}: items {median_ms(lambda: roadmap_view.items(scope, rid, today, engine)):.1f} ms "
-              f"({len(items)} rows), timeline figure {median_ms(lambda: plan_charts.timeline(items, today)):.1f} ms", end="")
+              f"({len(items)} rows), timeline HTML {median_ms(lambda: plan_charts.timeline(items, today).html()):.1f} ms", end="")
         rv = roadmap_view.risk_view(scope, rid, today, engine)
         if not rv.factors.empty:
             print(f", risk view {median_ms(lambda: roadmap_view.risk_view(scope, rid, today, engine)):.1f} ms, "

@@ -1,10 +1,16 @@
-"""Charts of the roadmap and risk pages, in Vega-Lite (Altair) like every other chart: the timeline of
-activities and control points, and the audit matrix of schools x risk parameters. Plain data in, a
-chart out. Labels are plain text in Vega (nothing in them is rendered as HTML)."""
+"""Charts of the roadmap and risk pages: the timeline of activities and control points, and the audit
+matrix of schools x risk parameters. Plain data in, a chart out.
+
+The matrix is Vega-Lite (Altair) like every other chart; its labels are plain text in Vega. The timeline
+is plain HTML and CSS, no script (like the overview's tiles with their SVG sparklines): it is the roadmap
+page's first screen, and in Vega it cost a fresh browser 0,4 CPU-s of the page's 2,2 and the first
+drawing 0,45 s of 1,3 (issue 27, measured A/B in Chromium at 1280×720). Its user text is escaped."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
+
 import altair as alt
 import pandas as pd
 
@@ -12,7 +18,6 @@ from core.charts import finish
 from core.formatting import clip, natural_key
 
 ROW_PX = 26  # a row of the timeline or the matrix: readable at 16 px on a projector
-TODAY = "#b71c1c"
 STATE_STYLE = {  # state -> (label, colour); colour plus the word in the legend and hover; Okabe–Ito hues
     "overdue": ("Просрочено", "#B34700"),  # vermillion (as «Отстаёт»)
     "planned": ("Запланировано", "#8a99ad"),
@@ -46,7 +51,7 @@ def spans(kind: str, due: date | None, dates: tuple[date, ...]) -> tuple[list[tu
     return [], []
 
 
-LABEL_CHARS = 36  # a row's title on the timeline: the time axis keeps about half of a 1280 px screen
+LABEL_CHARS = 90  # a row's title on the timeline; the label column (40 % of the width) cuts it with «…»
 
 
 def _label(r) -> str:
@@ -75,11 +80,123 @@ def _rows_label(labels: list[str]) -> list[str]:
     return out
 
 
-def timeline(df: pd.DataFrame, today: date, *, height: int | None = None) -> alt.TopLevelMixin | None:
+@dataclass(frozen=True)
+class Timeline:
+    """The roadmap's timeline: one row of `data` a mark (a bar or a point) — «Группа» («КТ», «Напр. 1»),
+    «Строка» (the row's label, unique), «Пункт» (the full text, for the hover), «Срок», «Статус»,
+    «Ответственные», «Вид» (bar/point), «Начало», «Конец» (ISO dates) — rows in their order; the time
+    axis from `lo` to `hi`; a red line at `today`."""
+    data: pd.DataFrame
+    lo: date
+    hi: date
+    today: date
+
+    def pos(self, d: date | str) -> float:
+        """Where a day falls on the axis, in % of its width."""
+        d = date.fromisoformat(d) if isinstance(d, str) else d
+        return round(100 * (d - self.lo).days / max((self.hi - self.lo).days, 1), 3)
+
+    def ticks(self) -> list[date]:
+        """The axis's month ticks: first days of months, every 1, 2, 3, 6, 12 or 24 months, at most 8."""
+        months = (self.hi.year - self.lo.year) * 12 + self.hi.month - self.lo.month
+        step = next((m for m in (1, 2, 3, 6, 12) if months / m <= 8), 24)
+        out: list[date] = []
+        y, m = self.lo.year, self.lo.month
+        while True:
+            m += 1
+            if m > 12:
+                y, m = y + 1, 1
+            if date(y, m, 1) > self.hi:
+                return out
+            if (y * 12 + m - 1) % step == 0:
+                out.append(date(y, m, 1))
+
+    def html(self) -> str:
+        """The timeline as HTML (one block, no script): rows of a label and a track with bars and
+        diamonds, a month axis on top, the legend (colour plus word), a dashed red line at today; each
+        mark's and label's hover (`title`) holds the item's full text, deadline, state and responsible.
+        Every user text escaped. Its width follows the page's, the text stays 15 px."""
+        from core.formatting import md_text as esc
+
+        colours = {lab: c for lab, c in STATE_STYLE.values()}
+        present = [lab for lab, _ in STATE_STYLE.values() if lab in set(self.data["Статус"])]
+        legend = "".join(f'<span class="tl-key"><i style="background:{colours[lab]}"></i>{lab}</span>'
+                         for lab in present)
+        ticks = self.ticks()
+        head = "".join(f'<span class="{"tl-odd" if i % 2 else ""}{_edge(self.pos(t))}" style="left:{self.pos(t)}%">'
+                       f'{t:%m.%Y}</span>' for i, t in enumerate(ticks))
+        now = self.pos(self.today)
+        grid = "".join(f'<i style="left:{self.pos(t)}%"></i>' for t in ticks)
+        grid += f'<i class="tl-now" style="left:{now}%"></i>'
+        rows, group = [], None
+        for name, marks in self.data.groupby("Строка", sort=False):
+            first = marks.iloc[0]
+            hover = "&#10;".join(esc(x) for x in (first["Пункт"], f"Срок: {first['Срок']}",
+                                                  f"Статус: {first['Статус']}",
+                                                  f"Ответственные: {first['Ответственные']}"))
+            drawn = "".join(
+                f'<span class="tl-bar" style="left:{self.pos(m["Начало"])}%;'
+                f'width:{round(self.pos(m["Конец"]) - self.pos(m["Начало"]), 3)}%;background:{colours[m["Статус"]]}" '
+                f'title="{hover}"></span>' if m["Вид"] == "bar" else
+                f'<span class="tl-pt" style="left:{self.pos(m["Начало"])}%;background:{colours[m["Статус"]]}" '
+                f'title="{hover}"></span>' for m in marks.to_dict("records"))
+            label = str(name)[len(first["Группа"]) + 3:].replace("\u200b", "")  # «КТ · 3. Анализ…» → «3. Анализ…»
+            rows.append(f'<div class="tl-row{" tl-first" if first["Группа"] != group else ""}">'
+                        f'<div class="tl-lab" title="{hover}"><b>{esc(first["Группа"])}</b> {esc(label)}</div>'
+                        f'<div class="tl-track">{drawn}</div></div>')
+            group = first["Группа"]
+        align = "tl-right" if now > 25 else ""
+        return (TIMELINE_CSS + f'<div class="tl"><div class="tl-legend">{legend}</div>'
+                f'<div class="tl-head"><div></div><div class="tl-track">{head}</div></div>'
+                f'<div class="tl-body"><div class="tl-grid">{grid}</div>{"".join(rows)}</div>'
+                f'<div class="tl-foot"><div></div><div class="tl-track"><span class="{align}" style="left:{now}%">'
+                f'сегодня, {self.today:%d.%m.%Y}</span></div></div></div>')
+
+
+def _edge(x: float) -> str:
+    """A month label at the axis's ends is aligned inwards (centred, it would be cut at the page's edge)."""
+    return " tl-end" if x > 95 else " tl-start" if x < 5 else ""
+
+
+# The timeline's look: a label column and a track; rows ROW_PX high, 15 px text (16 px legend) as on the
+# projector; on a phone the label column takes a little more and every other month label goes.
+TIMELINE_CSS = """<style>
+.tl { font-size: 15px; color: #243b53; margin: 2px 0 6px 0; line-height: 1.2 }
+.tl-legend { display: flex; flex-wrap: wrap; gap: 4px 24px; font-size: 16px; margin-bottom: 6px }
+.tl-key i { display: inline-block; width: 14px; height: 14px; margin-right: 6px; vertical-align: -2px }
+.tl-head, .tl-row, .tl-foot { display: grid; grid-template-columns: 40% minmax(0, 1fr) }
+.tl-track { position: relative; min-width: 0 }
+.tl-head .tl-track, .tl-foot .tl-track { height: 22px }
+.tl-head span, .tl-foot span { position: absolute; top: 2px; white-space: nowrap; transform: translateX(-50%) }
+.tl-head span.tl-end { transform: translateX(-100%) }
+.tl-head span.tl-start { transform: none }
+.tl-foot span { color: #b71c1c; transform: none; padding-left: 4px }
+.tl-foot span.tl-right { transform: translateX(-100%); padding: 0 4px 0 0 }
+.tl-body { position: relative }
+.tl-grid { position: absolute; top: 0; bottom: 0; left: 40%; right: 0; pointer-events: none }
+.tl-grid i { position: absolute; top: 0; bottom: 0; width: 1px; background: #e4e7eb }
+.tl-grid i.tl-now { width: 0; background: none; border-left: 2px dashed #b71c1c; z-index: 1 }
+.tl-row { height: 26px; align-items: center }
+.tl-row:hover { background: #f0f4f8 }
+.tl-first { border-top: 1px solid #bcccdc }
+.tl-lab { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; padding-right: 8px }
+.tl-lab b { color: #486581; font-weight: 600 }
+.tl-row .tl-track { height: 26px }
+.tl-bar { position: absolute; top: 7px; height: 12px; min-width: 4px; border-radius: 2px }
+.tl-pt { position: absolute; top: 7px; width: 11px; height: 11px; border: 1px solid #fff;
+         transform: translateX(-50%) rotate(45deg) }
+@media (max-width: 640px) {
+  .tl { font-size: 13px }
+  .tl-head, .tl-row, .tl-foot { grid-template-columns: 45% minmax(0, 1fr) }
+  .tl-grid { left: 45% }
+  .tl-head .tl-odd { display: none }
+}
+</style>"""
+
+
+def timeline(df: pd.DataFrame, today: date) -> Timeline | None:
     """Activities and control points on a time axis, grouped by direction (control points first),
-    coloured by state (the word in the legend and the tooltip); a red line at today. None when no item
-    has a date to draw. The rows' data is the chart's `data` (a DataFrame: «Группа», «Строка», «Пункт» —
-    the full text shown in the tooltip — «Срок», «Статус», «Ответственные», «Начало», «Конец»)."""
+    coloured by state (the word in the legend and the hover); None when no item has a date to draw."""
     rows = []
     for r in df.to_dict("records"):
         bars, points = spans(r["deadline_kind"] or "", r["due_date"], tuple(r["dates"] or ()))
@@ -99,35 +216,9 @@ def timeline(df: pd.DataFrame, today: date, *, height: int | None = None) -> alt
                   "Срок": r["deadline_text"] or "—", "Ответственные": clip(r["responsible"] or "—", 80)}
         marks += [dict(common, Вид="bar", Начало=a.isoformat(), Конец=b.isoformat()) for a, b in bars]
         marks += [dict(common, Вид="point", Начало=p.isoformat(), Конец=p.isoformat()) for p in points]
-    data = pd.DataFrame(marks)
     all_dates = [d for *_, bars, points in rows for d in [x for b in bars for x in b] + points]
     lo, hi = min(all_dates + [today]) - timedelta(days=20), max(all_dates + [today]) + timedelta(days=20)
-    present = [lab for k, (lab, _) in STATE_STYLE.items() if lab in set(data["Статус"])]
-    colour = alt.Color("Статус:N", title=None, sort=present,
-                       scale=alt.Scale(domain=present, range=[c for lab, c in STATE_STYLE.values() if lab in present]))
-    x = alt.X("Начало:T", title=None, scale=alt.Scale(type="utc", domain=[lo.isoformat(), hi.isoformat()]),
-              axis=alt.Axis(format="%m.%Y", orient="top", labelOverlap=True))
-    y = alt.Y("Строка:N", title=None, sort=names, axis=alt.Axis(labelFontSize=15, labelLimit=0, labelOverlap=False))
-    tooltip = [alt.Tooltip("Пункт:N"), alt.Tooltip("Срок:N"), alt.Tooltip("Статус:N"),
-               alt.Tooltip("Ответственные:N")]
-    base = alt.Chart(data)
-    layers = [base.transform_filter(alt.FieldEqualPredicate(field="Вид", equal="bar")).mark_bar(size=12).encode(
-                  x=x, x2="Конец:T", y=y, color=colour, tooltip=tooltip),
-              base.transform_filter(alt.FieldEqualPredicate(field="Вид", equal="point")).mark_point(
-                  shape="diamond", size=170, filled=True, opacity=1, stroke="white", strokeWidth=1).encode(
-                  x=x, y=y, color=colour, tooltip=tooltip)]
-    day = pd.DataFrame([{"Начало": today.isoformat(), "Подпись": f"сегодня, {today:%d.%m.%Y}"}])
-    layers += [alt.Chart(day).mark_rule(color=TODAY, strokeWidth=2, strokeDash=[2, 3]).encode(x="Начало:T"),
-               alt.Chart(day).mark_text(color=TODAY, fontSize=15, align="right", baseline="bottom", dx=-4,
-                                        dy=-2).encode(x="Начало:T", y=alt.value(alt.expr("height")),
-                                                      text="Подпись:N")]
-    chart = alt.layer(*layers)
-    # Streamlit fits the whole chart (axis and legend included) into the height: they get their room on top
-    chart = finish(chart, height=height or len(rows) * ROW_PX + 80, font_size=16)
-    chart.config.legend = alt.LegendConfig(orient="top", columns=3, labelFontSize=16, labelLimit=0, symbolType="square",
-                                           symbolSize=260, labelColor="#243b53", columnPadding=24)
-    chart.data = data  # not drawn (every layer has its own): what the rows are, for tests and readers
-    return chart
+    return Timeline(pd.DataFrame(marks), lo, hi, today)
 
 
 def risk_heatmap(groups: pd.DataFrame, factors: pd.DataFrame, schools: pd.DataFrame, matrix: pd.DataFrame,

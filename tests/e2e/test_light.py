@@ -31,7 +31,7 @@ def fresh_browser(browser):
 
 @pytest.mark.parametrize("path, drawn, budget", [
     ("/overview", ".tile-title", 2 * MIB),
-    ("/roadmap?roadmap=nev-2024", "[data-testid=stVegaLiteChart] svg, [data-testid=stVegaLiteChart] canvas", 3 * MIB),
+    ("/roadmap?roadmap=nev-2024", ".tl-row .tl-bar", 3 * MIB),
 ])
 def test_a_fresh_browser_downloads_little_and_compressed(server, browser, path, drawn, budget):
     with fresh_browser(browser) as (pg, wire):

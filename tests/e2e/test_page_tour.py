@@ -157,7 +157,7 @@ document.addEventListener('securitypolicyviolation',
   e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sample || '')));
 """
 # what must be drawn, not just present: a chart blocked by the Content-Security-Policy leaves an empty frame
-DRAWN = {("head", "roadmap"): "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg",
+DRAWN = {("head", "roadmap"): ".tl-row .tl-bar",
          ("head", "indicator"): "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"}
 
 

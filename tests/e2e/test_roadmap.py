@@ -13,13 +13,37 @@ def ytick_texts(page) -> int:
         .querySelectorAll('.role-axis-label text')].map(t => t.textContent)).size""", CHART)
 
 
+# The timeline's geometry as drawn (core.plan_charts.Timeline.html): each row's height, whether its label
+# wraps or reaches into the track, whether every mark and the today line lie inside the track, the page's
+# width, and the hover text of the first control point's mark.
+TIMELINE = r"""() => {
+  const rows = [...document.querySelectorAll('.tl-row')];
+  const grid = document.querySelector('.tl-grid').getBoundingClientRect();
+  const inside = e => { const r = e.getBoundingClientRect();
+                        return r.left >= grid.left - 7 && r.right <= grid.right + 7; };
+  return {rows: rows.length, heights: [...new Set(rows.map(r => Math.round(r.getBoundingClientRect().height)))],
+          wrapped: rows.filter(r => r.querySelector('.tl-lab').getBoundingClientRect().height > 24).length,
+          into_track: rows.filter(r => r.querySelector('.tl-lab').getBoundingClientRect().right > grid.left).length,
+          marks: document.querySelectorAll('.tl-bar, .tl-pt').length,
+          outside: [...document.querySelectorAll('.tl-bar, .tl-pt, .tl-now')].filter(e => !inside(e)).length,
+          page: document.documentElement.scrollWidth,
+          hover: document.querySelector('.tl-row .tl-pt, .tl-row .tl-bar').getAttribute('title')};
+}"""
+
+
 def test_timeline_and_status_change(server, page):
+    page.set_viewport_size({"width": 1280, "height": 720})  # the projector
     login(page, server, "demo-methodist", then="/roadmap?roadmap=nev-2024")
-    chart = page.locator(CHART).first
+    chart = page.locator(".tl").first
     chart.wait_for()
-    # the timeline draws control points and activities of seed 000 with a «today» line
-    assert ytick_texts(page) >= 30
-    assert page.get_by_text("сегодня,").count() >= 1
+    # the timeline draws the control points and activities of nev-2024 with a «today» line, at 1280×720 each
+    # row one line of 26 px, the labels cut with «…» before the track, every mark inside the track
+    drawn = page.evaluate(TIMELINE)
+    assert drawn["rows"] == 34 and set(drawn["heights"]) <= {26, 27}, drawn  # (27: a group's first row, its rule)
+    assert drawn["wrapped"] == drawn["into_track"] == drawn["outside"] == 0 and drawn["page"] <= 1280, drawn
+    assert drawn["marks"] >= 34
+    assert drawn["hover"].startswith("Контрольная точка 1: ") and "\nСрок: " in drawn["hover"], drawn["hover"]
+    assert page.get_by_text("сегодня, 15.10.2024").count() == 1
     assert page.get_by_text("Просрочено:").first.is_visible()
     chart.scroll_into_view_if_needed()
     shot(page, "roadmap_timeline")
