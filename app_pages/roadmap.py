@@ -16,7 +16,7 @@ from ui import actions, cache
 from ui.common import (demo_banner, file_uploader, lazy_expander, lazy_tabs, problems_table, roadmap_picker,
                        scope, table_with_download)
 from ui.table_fit import fitted
-from ui.tables import text_table
+from ui.tables import html_table
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 sc = scope()
@@ -226,7 +226,8 @@ def timeline_tab() -> None:
                                     Вид=[rules.KIND_LABELS.get(k or "", "—") for k in undated["deadline_kind"]])
                      .rename(columns={"number": "№", "title": "Содержание", "responsible": "Ответственные"})
                      [["№", "Содержание", "Срок", "Вид", "Ответственные"]])
-            text_table(plain)  # a few static rows: an HTML table, not a grid (its script alone weighs 1 MB)
+            # a few static rows: an HTML table, not a grid (its script alone weighs 1 MB) nor st.table
+            st.markdown(html_table(plain), unsafe_allow_html=True)
 
 
 def table_of(df):

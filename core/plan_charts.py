@@ -115,7 +115,8 @@ class Timeline:
         """The timeline as HTML (one block, no script): rows of a label and a track with bars and
         diamonds, a month axis on top, the legend (colour plus word), a dashed red line at today; each
         mark's and label's hover (`title`) holds the item's full text, deadline, state and responsible.
-        Every user text escaped. Its width follows the page's, the text stays 15 px."""
+        Every user text escaped. Its width follows the page's, the text stays 15 px (its look: ui/theme.py,
+        TIMELINE)."""
         from core.formatting import md_text as esc
 
         colours = {lab: c for lab, c in STATE_STYLE.values()}
@@ -146,7 +147,7 @@ class Timeline:
                         f'<div class="tl-track">{drawn}</div></div>')
             group = first["Группа"]
         align = "tl-right" if now > 25 else ""
-        return (TIMELINE_CSS + f'<div class="tl"><div class="tl-legend">{legend}</div>'
+        return (f'<div class="tl"><div class="tl-legend">{legend}</div>'
                 f'<div class="tl-head"><div></div><div class="tl-track">{head}</div></div>'
                 f'<div class="tl-body"><div class="tl-grid">{grid}</div>{"".join(rows)}</div>'
                 f'<div class="tl-foot"><div></div><div class="tl-track"><span class="{align}" style="left:{now}%">'
@@ -156,42 +157,6 @@ class Timeline:
 def _edge(x: float) -> str:
     """A month label at the axis's ends is aligned inwards (centred, it would be cut at the page's edge)."""
     return " tl-end" if x > 95 else " tl-start" if x < 5 else ""
-
-
-# The timeline's look: a label column and a track; rows ROW_PX high, 15 px text (16 px legend) as on the
-# projector; on a phone the label column takes a little more and every other month label goes.
-TIMELINE_CSS = """<style>
-.tl { font-size: 15px; color: #243b53; margin: 2px 0 6px 0; line-height: 1.2 }
-.tl-legend { display: flex; flex-wrap: wrap; gap: 4px 24px; font-size: 16px; margin-bottom: 6px }
-.tl-key i { display: inline-block; width: 14px; height: 14px; margin-right: 6px; vertical-align: -2px }
-.tl-head, .tl-row, .tl-foot { display: grid; grid-template-columns: 40% minmax(0, 1fr) }
-.tl-track { position: relative; min-width: 0 }
-.tl-head .tl-track, .tl-foot .tl-track { height: 22px }
-.tl-head span, .tl-foot span { position: absolute; top: 2px; white-space: nowrap; transform: translateX(-50%) }
-.tl-head span.tl-end { transform: translateX(-100%) }
-.tl-head span.tl-start { transform: none }
-.tl-foot span { color: #b71c1c; transform: none; padding-left: 4px }
-.tl-foot span.tl-right { transform: translateX(-100%); padding: 0 4px 0 0 }
-.tl-body { position: relative }
-.tl-grid { position: absolute; top: 0; bottom: 0; left: 40%; right: 0; pointer-events: none }
-.tl-grid i { position: absolute; top: 0; bottom: 0; width: 1px; background: #e4e7eb }
-.tl-grid i.tl-now { width: 0; background: none; border-left: 2px dashed #b71c1c; z-index: 1 }
-.tl-row { height: 26px; align-items: center }
-.tl-row:hover { background: #f0f4f8 }
-.tl-first { border-top: 1px solid #bcccdc }
-.tl-lab { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; padding-right: 8px }
-.tl-lab b { color: #486581; font-weight: 600 }
-.tl-row .tl-track { height: 26px }
-.tl-bar { position: absolute; top: 7px; height: 12px; min-width: 4px; border-radius: 2px }
-.tl-pt { position: absolute; top: 7px; width: 11px; height: 11px; border: 1px solid #fff;
-         transform: translateX(-50%) rotate(45deg) }
-@media (max-width: 640px) {
-  .tl { font-size: 13px }
-  .tl-head, .tl-row, .tl-foot { grid-template-columns: 45% minmax(0, 1fr) }
-  .tl-grid { left: 45% }
-  .tl-head .tl-odd { display: none }
-}
-</style>"""
 
 
 def timeline(df: pd.DataFrame, today: date) -> Timeline | None:

@@ -27,6 +27,11 @@ BASE = """
   table.status-table th { text-align: left; padding: 6px 10px; color: #102a43; background: #eef2f7 }
   table.status-table td { color: #fff; font-weight: 700; padding: 6px 10px; border-radius: 6px; white-space: nowrap }
   table.status-table td.na { color: #829ab1; background: #f5f7fa; font-weight: 400 }
+  .plain-table-box { overflow-x: auto; max-width: 100% }
+  table.plain-table { border-collapse: collapse; width: 100%; font-size: 1rem; margin: 0 0 1rem 0 }
+  table.plain-table th, table.plain-table td { border: 1px solid #e4e7eb; padding: 6px 10px; text-align: left;
+                                               vertical-align: top }
+  table.plain-table th { color: #486581; font-weight: 600 }
   table.status-table .flag { font-size: .8rem; color: #486581; font-weight: 600 }
   .tile-rule { font-size: 1.05rem; color:#334e68 }
   .tile-meta { font-size: 0.95rem; color:#486581 }
@@ -44,8 +49,44 @@ BASE = """
 """
 
 
+# The timeline's look (core.plan_charts.Timeline.html): a label column and a track; rows 26 px high
+# (core.plan_charts.ROW_PX), 15 px text (16 px legend) as on the
+# projector; on a phone the label column takes a little more and every other month label goes.
+TIMELINE = """
+.tl { font-size: 15px; color: #243b53; margin: 2px 0 6px 0; line-height: 1.2 }
+.tl-legend { display: flex; flex-wrap: wrap; gap: 4px 24px; font-size: 16px; margin-bottom: 6px }
+.tl-key i { display: inline-block; width: 14px; height: 14px; margin-right: 6px; vertical-align: -2px }
+.tl-head, .tl-row, .tl-foot { display: grid; grid-template-columns: 40% minmax(0, 1fr) }
+.tl-track { position: relative; min-width: 0 }
+.tl-head .tl-track, .tl-foot .tl-track { height: 22px }
+.tl-head span, .tl-foot span { position: absolute; top: 2px; white-space: nowrap; transform: translateX(-50%) }
+.tl-head span.tl-end { transform: translateX(-100%) }
+.tl-head span.tl-start { transform: none }
+.tl-foot span { color: #b71c1c; transform: none; padding-left: 4px }
+.tl-foot span.tl-right { transform: translateX(-100%); padding: 0 4px 0 0 }
+.tl-body { position: relative }
+.tl-grid { position: absolute; top: 0; bottom: 0; left: 40%; right: 0; pointer-events: none }
+.tl-grid i { position: absolute; top: 0; bottom: 0; width: 1px; background: #e4e7eb }
+.tl-grid i.tl-now { width: 0; background: none; border-left: 2px dashed #b71c1c; z-index: 1 }
+.tl-row { height: 26px; align-items: center }
+.tl-row:hover { background: #f0f4f8 }
+.tl-first { border-top: 1px solid #bcccdc }
+.tl-lab { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; padding-right: 8px }
+.tl-lab b { color: #486581; font-weight: 600 }
+.tl-row .tl-track { height: 26px }
+.tl-bar { position: absolute; top: 7px; height: 12px; min-width: 4px; border-radius: 2px }
+.tl-pt { position: absolute; top: 7px; width: 11px; height: 11px; border: 1px solid #fff;
+         transform: translateX(-50%) rotate(45deg) }
+@media (max-width: 640px) {
+  .tl { font-size: 13px }
+  .tl-head, .tl-row, .tl-foot { grid-template-columns: 45% minmax(0, 1fr) }
+  .tl-grid { left: 45% }
+  .tl-head .tl-odd { display: none }
+}
+"""
+
 def _rules(block: str) -> str:
     return re.sub(r"</?style>", "", block).strip()
 
 
-STYLESHEET = "\n".join(_rules(x) for x in (BASE, native.CSS, PHONE_CSS)) + "\n"
+STYLESHEET = "\n".join(_rules(x) for x in (BASE, TIMELINE, native.CSS, PHONE_CSS)) + "\n"
