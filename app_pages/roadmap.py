@@ -213,11 +213,12 @@ def timeline_tab() -> None:
     if shown.empty:
         st.info("Нет пунктов под выбранные условия.")
     else:
-        chart = plan_charts.timeline(shown, today)
-        if chart is not None:
-            st.markdown(chart.html(), unsafe_allow_html=True)
-            st.caption("КТ — контрольные точки, «Напр.» — направления дорожной карты; полный текст пункта — "
-                       "при наведении на его отметку или название.")
+        tl = plan_charts.timeline(shown, today)
+        if tl is not None:
+            st.markdown(tl.html(), unsafe_allow_html=True)
+            st.caption("КТ — контрольные точки, «Напр.» — направления дорожной карты; полный текст пункта, срок и "
+                       "ответственные — при наведении на его отметку или название (с телефона — во вкладке «Таблица "
+                       "по направлениям»).")
         undated = shown[[not plan_charts.on_timeline(k, d, ds)
                          for k, d, ds in zip(shown["deadline_kind"], shown["due_date"], shown["dates"])]]
         if not undated.empty:

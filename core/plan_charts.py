@@ -3,8 +3,8 @@ matrix of schools x risk parameters. Plain data in, a chart out.
 
 The matrix is Vega-Lite (Altair) like every other chart; its labels are plain text in Vega. The timeline
 is plain HTML and CSS, no script (like the overview's tiles with their SVG sparklines): it is the roadmap
-page's first screen, and in Vega it cost a fresh browser 0,4 CPU-s of the page's 2,2 and the first
-drawing 0,45 s of 1,3 (issue 27, measured A/B in Chromium at 1280×720). Its user text is escaped."""
+page's first screen, and Vega cost it a sixth of a fresh browser's CPU and a quarter of the wait for the
+first drawing (docs/design.md, «Charts»). Its user text is escaped."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 
 from core.charts import finish
-from core.formatting import clip, natural_key
+from core.formatting import clip, md_text, natural_key
 
 ROW_PX = 26  # a row of the timeline or the matrix: readable at 16 px on a projector
 STATE_STYLE = {  # state -> (label, colour); colour plus the word in the legend and hover; Okabe–Ito hues
@@ -54,23 +54,28 @@ def spans(kind: str, due: date | None, dates: tuple[date, ...]) -> tuple[list[tu
 LABEL_CHARS = 90  # a row's title on the timeline; the label column (40 % of the width) cuts it with «…»
 
 
+def _one_line(text: object) -> str:
+    """A cell's text on one line: a line break typed in a workbook cell (Alt+Enter), a CRLF or a blank line
+    would end the timeline's HTML block in Markdown and spill the rest of it onto the page as text."""
+    return " ".join(str(text).split())
+
+
 def _label(r) -> str:
     """«1.2 (2021). Мониторинг участия…»: the number (and stage) and the title cut at a word; the group
-    («КТ», «Напр. 1») is the outer axis label, the full text is in the hover."""
-    title = clip(" ".join(str(r["title"]).split()), LABEL_CHARS)
+    («КТ», «Напр. 1») is shown before it, the full text is in the hover."""
     stage = f" ({r['stage']})" if r.get("stage") else ""
-    return f"{r['number']}{stage}. {title}"
+    return _one_line(f"{r['number']}{stage}. {clip(_one_line(r['title']), LABEL_CHARS)}")
 
 
 def _group(r) -> str:
-    """The outer label of a timeline row, short («КТ», «Напр. 1»): the legend-free left column costs width."""
+    """A timeline row's group, short («КТ», «Напр. 1»): it is shown before each label."""
     if r["kind"] == "control_point":
         return "КТ"
-    return f"Напр. {r['direction']}" if r.get("direction") else "Прочие"
+    return _one_line(f"Напр. {r['direction']}") if r.get("direction") else "Прочие"
 
 
 def _rows_label(labels: list[str]) -> list[str]:
-    """Unique row labels for a band axis (two rows reading alike get an invisible mark apart)."""
+    """Unique row labels for the matrix's band axis (two schools reading alike get an invisible mark apart)."""
     seen: dict[str, int] = {}
     out = []
     for lab in labels:
@@ -82,10 +87,10 @@ def _rows_label(labels: list[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class Timeline:
-    """The roadmap's timeline: one row of `data` a mark (a bar or a point) — «Группа» («КТ», «Напр. 1»),
-    «Строка» (the row's label, unique), «Пункт» (the full text, for the hover), «Срок», «Статус»,
-    «Ответственные», «Вид» (bar/point), «Начало», «Конец» (ISO dates) — rows in their order; the time
-    axis from `lo` to `hi`; a red line at `today`."""
+    """The roadmap's timeline: one row of `data` a mark (a bar or a point) — «Ряд» (the row's number, from 0),
+    «Группа» («КТ», «Напр. 1»), «Подпись» (the row's label), «Пункт» (the full text, for the hover), «Срок»,
+    «Статус», «Ответственные», «Вид» (bar/point), «Начало», «Конец» (ISO dates) — rows in their order, every
+    text on one line; the time axis from `lo` to `hi`; a line at `today`."""
     data: pd.DataFrame
     lo: date
     hi: date
@@ -97,9 +102,10 @@ class Timeline:
         return round(100 * (d - self.lo).days / max((self.hi - self.lo).days, 1), 3)
 
     def ticks(self) -> list[date]:
-        """The axis's month ticks: first days of months, every 1, 2, 3, 6, 12 or 24 months, at most 8."""
+        """The axis's month ticks: first days of months, every 1, 2, 3, 6 or 12 months or a multiple of 12,
+        at most 8 (a year typed 2204 for 2024 must not smear the axis)."""
         months = (self.hi.year - self.lo.year) * 12 + self.hi.month - self.lo.month
-        step = next((m for m in (1, 2, 3, 6, 12) if months / m <= 8), 24)
+        step = next((m for m in (1, 2, 3, 6, 12) if months / m <= 8), 12 * -(-months // 96))
         out: list[date] = []
         y, m = self.lo.year, self.lo.month
         while True:
@@ -112,51 +118,51 @@ class Timeline:
                 out.append(date(y, m, 1))
 
     def html(self) -> str:
-        """The timeline as HTML (one block, no script): rows of a label and a track with bars and
-        diamonds, a month axis on top, the legend (colour plus word), a dashed red line at today; each
-        mark's and label's hover (`title`) holds the item's full text, deadline, state and responsible.
-        Every user text escaped. Its width follows the page's, the text stays 15 px (its look: ui/theme.py,
-        TIMELINE)."""
-        from core.formatting import md_text as esc
-
+        """The timeline as HTML (one line, no script): rows of a label and a track with bars and diamonds, a
+        month axis on top, the legend (colour plus word), a dashed red line at today; each mark's and label's
+        hover (`title`) holds the item's full text, deadline, state and responsible, a line each. Every user
+        text escaped. Its width follows the page's, the text stays 15 px; on a phone three month labels at
+        most. Its look: ui/theme.py, TIMELINE."""
         colours = {lab: c for lab, c in STATE_STYLE.values()}
         present = [lab for lab, _ in STATE_STYLE.values() if lab in set(self.data["Статус"])]
         legend = "".join(f'<span class="tl-key"><i style="background:{colours[lab]}"></i>{lab}</span>'
                          for lab in present)
         ticks = self.ticks()
-        head = "".join(f'<span class="{"tl-odd" if i % 2 else ""}{_edge(self.pos(t))}" style="left:{self.pos(t)}%">'
-                       f'{t:%m.%Y}</span>' for i, t in enumerate(ticks))
+        every = -(-len(ticks) // 3)  # a phone's track has room for three month labels
+        head = "".join(f'<span class="{_edge(self.pos(t))}{" phone-hide" if i % every else ""}" '
+                       f'style="left:{self.pos(t)}%">{t:%m.%Y}</span>' for i, t in enumerate(ticks))
         now = self.pos(self.today)
         grid = "".join(f'<i style="left:{self.pos(t)}%"></i>' for t in ticks)
         grid += f'<i class="tl-now" style="left:{now}%"></i>'
         rows, group = [], None
-        for name, marks in self.data.groupby("Строка", sort=False):
+        one_group = self.data["Группа"].nunique() == 1  # «Прочие» before every row says nothing
+        for _, marks in self.data.groupby("Ряд", sort=True):
             first = marks.iloc[0]
-            hover = "&#10;".join(esc(x) for x in (first["Пункт"], f"Срок: {first['Срок']}",
-                                                  f"Статус: {first['Статус']}",
-                                                  f"Ответственные: {first['Ответственные']}"))
+            hover = "&#10;".join(md_text(x) for x in (first["Пункт"], f"Срок: {first['Срок']}",
+                                                      f"Статус: {first['Статус']}",
+                                                      f"Ответственные: {first['Ответственные']}"))
             drawn = "".join(
                 f'<span class="tl-bar" style="left:{self.pos(m["Начало"])}%;'
                 f'width:{round(self.pos(m["Конец"]) - self.pos(m["Начало"]), 3)}%;background:{colours[m["Статус"]]}" '
                 f'title="{hover}"></span>' if m["Вид"] == "bar" else
                 f'<span class="tl-pt" style="left:{self.pos(m["Начало"])}%;background:{colours[m["Статус"]]}" '
                 f'title="{hover}"></span>' for m in marks.to_dict("records"))
-            label = str(name)[len(first["Группа"]) + 3:].replace("\u200b", "")  # «КТ · 3. Анализ…» → «3. Анализ…»
             rows.append(f'<div class="tl-row{" tl-first" if first["Группа"] != group else ""}">'
-                        f'<div class="tl-lab" title="{hover}"><b>{esc(first["Группа"])}</b> {esc(label)}</div>'
-                        f'<div class="tl-track">{drawn}</div></div>')
+                        f'<div class="tl-lab" title="{hover}">'
+                        + ("" if one_group else f'<b>{md_text(first["Группа"])}</b> ')
+                        + f'{md_text(first["Подпись"])}</div><div class="tl-track">{drawn}</div></div>')
             group = first["Группа"]
-        align = "tl-right" if now > 25 else ""
+        side = "tl-right" if now > 50 else ""  # the label reads away from the line, into the wider side
         return (f'<div class="tl"><div class="tl-legend">{legend}</div>'
                 f'<div class="tl-head"><div></div><div class="tl-track">{head}</div></div>'
                 f'<div class="tl-body"><div class="tl-grid">{grid}</div>{"".join(rows)}</div>'
-                f'<div class="tl-foot"><div></div><div class="tl-track"><span class="{align}" style="left:{now}%">'
+                f'<div class="tl-foot"><div></div><div class="tl-track"><span class="{side}" style="left:{now}%">'
                 f'сегодня, {self.today:%d.%m.%Y}</span></div></div></div>')
 
 
 def _edge(x: float) -> str:
     """A month label at the axis's ends is aligned inwards (centred, it would be cut at the page's edge)."""
-    return " tl-end" if x > 95 else " tl-start" if x < 5 else ""
+    return "tl-end" if x > 95 else "tl-start" if x < 5 else "tl-mid"
 
 
 def timeline(df: pd.DataFrame, today: date) -> Timeline | None:
@@ -171,14 +177,13 @@ def timeline(df: pd.DataFrame, today: date) -> Timeline | None:
     if not rows:
         return None
     rows.sort(key=lambda x: (x[0] != "КТ", natural_key(x[0]), x[2]["position"], x[2]["stage"] or ""))
-    names = _rows_label([f"{g} · {lab}" for g, lab, *_ in rows])
     marks = []
-    for name, (g, lab, r, bars, points) in zip(names, rows):
-        st_label = STATE_STYLE[state(r["status"], r["overdue"])][0]
-        common = {"Группа": g, "Строка": name, "Статус": st_label,
+    for n, (g, lab, r, bars, points) in enumerate(rows):
+        common = {"Ряд": n, "Группа": g, "Подпись": lab, "Статус": STATE_STYLE[state(r["status"], r["overdue"])][0],
                   "Пункт": f"{'Контрольная точка' if r['kind'] == 'control_point' else 'Мероприятие'} "
-                           f"{r['number']}: {clip(' '.join(str(r['title']).split()), 160)}",
-                  "Срок": r["deadline_text"] or "—", "Ответственные": clip(r["responsible"] or "—", 80)}
+                           f"{_one_line(r['number'])}: {clip(_one_line(r['title']), 160)}",
+                  "Срок": _one_line(r["deadline_text"] or "—"),
+                  "Ответственные": clip(_one_line(r["responsible"] or "—"), 80)}
         marks += [dict(common, Вид="bar", Начало=a.isoformat(), Конец=b.isoformat()) for a, b in bars]
         marks += [dict(common, Вид="point", Начало=p.isoformat(), Конец=p.isoformat()) for p in points]
     all_dates = [d for *_, bars, points in rows for d in [x for b in bars for x in b] + points]

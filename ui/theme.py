@@ -49,14 +49,14 @@ BASE = """
 """
 
 
-# The timeline's look (core.plan_charts.Timeline.html): a label column and a track; rows 26 px high
-# (core.plan_charts.ROW_PX), 15 px text (16 px legend) as on the
-# projector; on a phone the label column takes a little more and every other month label goes.
+# The timeline's look (core.plan_charts.Timeline.html): a label column (--tl-label) and a track; rows 26 px
+# high (core.plan_charts.ROW_PX), 15 px text (16 px legend) as on the projector; on a phone the label column
+# takes a little more, and the month labels marked phone-hide go.
 TIMELINE = """
-.tl { font-size: 15px; color: #243b53; margin: 2px 0 6px 0; line-height: 1.2 }
+.tl { --tl-label: 40%; font-size: 15px; color: #243b53; margin: 2px 0 6px 0; line-height: 1.2 }
 .tl-legend { display: flex; flex-wrap: wrap; gap: 4px 24px; font-size: 16px; margin-bottom: 6px }
 .tl-key i { display: inline-block; width: 14px; height: 14px; margin-right: 6px; vertical-align: -2px }
-.tl-head, .tl-row, .tl-foot { display: grid; grid-template-columns: 40% minmax(0, 1fr) }
+.tl-head, .tl-row, .tl-foot { display: grid; grid-template-columns: var(--tl-label) minmax(0, 1fr) }
 .tl-track { position: relative; min-width: 0 }
 .tl-head .tl-track, .tl-foot .tl-track { height: 22px }
 .tl-head span, .tl-foot span { position: absolute; top: 2px; white-space: nowrap; transform: translateX(-50%) }
@@ -65,7 +65,7 @@ TIMELINE = """
 .tl-foot span { color: #b71c1c; transform: none; padding-left: 4px }
 .tl-foot span.tl-right { transform: translateX(-100%); padding: 0 4px 0 0 }
 .tl-body { position: relative }
-.tl-grid { position: absolute; top: 0; bottom: 0; left: 40%; right: 0; pointer-events: none }
+.tl-grid { position: absolute; top: 0; bottom: 0; left: var(--tl-label); right: 0; pointer-events: none }
 .tl-grid i { position: absolute; top: 0; bottom: 0; width: 1px; background: #e4e7eb }
 .tl-grid i.tl-now { width: 0; background: none; border-left: 2px dashed #b71c1c; z-index: 1 }
 .tl-row { height: 26px; align-items: center }
@@ -78,12 +78,10 @@ TIMELINE = """
 .tl-pt { position: absolute; top: 7px; width: 11px; height: 11px; border: 1px solid #fff;
          transform: translateX(-50%) rotate(45deg) }
 @media (max-width: 640px) {
-  .tl { font-size: 13px }
-  .tl-head, .tl-row, .tl-foot { grid-template-columns: 45% minmax(0, 1fr) }
-  .tl-grid { left: 45% }
-  .tl-head .tl-odd { display: none }
+  .tl { --tl-label: 45%; font-size: 13px }
 }
 """
+
 
 def _rules(block: str) -> str:
     return re.sub(r"</?style>", "", block).strip()

@@ -3,7 +3,9 @@ unlock by role) and «Ввод данных» (a principal's entry, a methodolog
 
 from __future__ import annotations
 
-from datetime import date
+import os
+from datetime import date, timezone
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 from sqlalchemy import text
@@ -144,7 +146,10 @@ def test_tiles_and_slides_say_whether_figures_are_approved(app_db):
     st.cache_data.clear()
     at = run_as("demo-head", "../app_pages/overview.py")
     text_ = "\n".join(m.value for m in at.markdown)
-    assert f"данные на III кв. 2024 (утверждены {info.approved_at:%d.%m.%Y})" in text_
+    # the office's day (Europe/Moscow by default), not the UTC date: from 21:00 UTC they differ
+    at_ = info.approved_at if info.approved_at.tzinfo else info.approved_at.replace(tzinfo=timezone.utc)
+    office_day = at_.astimezone(ZoneInfo(os.environ.get("TIME_ZONE") or "Europe/Moscow"))
+    assert f"данные на III кв. 2024 (утверждены {office_day:%d.%m.%Y})" in text_
     assert "предварительные" not in text_
 
 

@@ -19,4 +19,13 @@ def test_cells_and_headers_are_text_and_in_order():
     assert [[c.replace("\u2060", "") for c in row] for row in cells] == [
         ["№", "Содержание", "Срок"],
         ["1.2", '<img src=x onerror=alert(1)> [x](http://e.ru) **b**', ""],
-        ["- 3", "По графику", "ежемесячно"]]  # «- 3» stays text, not a list
+        ["- 3", "По графику", "ежемесячно"]]
+    assert "<td>- 3" not in out  # «- 3» at a line's start would open a list: it is written as an entity
+
+
+def test_line_breaks_typed_in_cells_stay_inside_the_table():
+    """A blank line ends an HTML block in Markdown: the rest of the table would show as text."""
+    out = html_table(pd.DataFrame([{"Ответственные": "Иванов\r\n\r\nПетров\n \nСидоров", "Срок": "по\tграфику"}]))
+    assert "\n" not in out and "\r" not in out
+    assert [" ".join(c.split()) for c in re.findall(r"<td>([^<]*)</td>", out)] == ["Иванов Петров Сидоров",
+                                                                                  "по графику"]  # as HTML shows it
