@@ -13,6 +13,7 @@ from core import formatting as fmt
 from core import cycle, plan_charts, policy, roadmap_book, roadmap_docx, roadmap_view, territory_match
 from core import roadmap as rules
 from ui import actions, cache
+from ui import phone as phone_ui
 from ui.common import (demo_banner, file_uploader, lazy_expander, lazy_tabs, problems_table, roadmap_picker,
                        scope, table_with_download)
 from ui.table_fit import fitted
@@ -227,8 +228,12 @@ def timeline_tab() -> None:
                                     Вид=[rules.KIND_LABELS.get(k or "", "—") for k in undated["deadline_kind"]])
                      .rename(columns={"number": "№", "title": "Содержание", "responsible": "Ответственные"})
                      [["№", "Содержание", "Срок", "Вид", "Ответственные"]])
-            # a few static rows: an HTML table, not a grid (its script alone weighs 1 MB) nor st.table
-            st.markdown(html_table(plain), unsafe_allow_html=True)
+            # a few static rows: an HTML table, not a grid (its script alone weighs 1 MB) nor st.table; a card
+            # a row on a phone
+            with phone_ui.desk("rm_undated"):
+                st.markdown(html_table(plain), unsafe_allow_html=True)
+            with phone_ui.phone("rm_undated"):
+                phone_ui.rows_as_cards(plain.to_dict("records"), "Содержание")
 
 
 def table_of(df):

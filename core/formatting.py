@@ -267,6 +267,17 @@ def _acts(c: str) -> bool:
     return (ord(c) < 32 and c not in "\n\t") or 0x7f <= ord(c) < 0xa0 or c in _BIDI
 
 
+_BREAKS = re.compile(r"\s*[\r\n\t\v\f]+\s*")
+
+
+def one_line(text: object) -> str:
+    """Text on one line: a line break, a tab or a blank line typed in a cell (Alt+Enter, CRLF) becomes one
+    space. In Markdown a blank line would end an HTML block and spill the rest of it onto the page as text;
+    in a table cell a line break could start a list. Other spaces stay as typed (a no-break space keeps
+    «92,8 %» together)."""
+    return _BREAKS.sub(" ", "" if text is None else str(text)).strip()
+
+
 def table_text(value: object) -> object:
     """A table cell (st.table renders every cell as Markdown) shown as typed: `md_text`, on one
     line (a line break inside a cell could start a list, a heading or a code block), control and
@@ -274,5 +285,5 @@ def table_text(value: object) -> object:
     they are."""
     if value is None or isinstance(value, (int, float)):
         return value
-    return md_text(re.sub(r"[\r\n\t\v\f]+", " ", str(value)))
+    return md_text(one_line(value))
 

@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 
 from core.charts import finish
-from core.formatting import clip, md_text, natural_key
+from core.formatting import clip, md_text, natural_key, one_line
 
 ROW_PX = 26  # a row of the timeline or the matrix: readable at 16 px on a projector
 STATE_STYLE = {  # state -> (label, colour); colour plus the word in the legend and hover; Okabe–Ito hues
@@ -54,24 +54,18 @@ def spans(kind: str, due: date | None, dates: tuple[date, ...]) -> tuple[list[tu
 LABEL_CHARS = 90  # a row's title on the timeline; the label column (40 % of the width) cuts it with «…»
 
 
-def _one_line(text: object) -> str:
-    """A cell's text on one line: a line break typed in a workbook cell (Alt+Enter), a CRLF or a blank line
-    would end the timeline's HTML block in Markdown and spill the rest of it onto the page as text."""
-    return " ".join(str(text).split())
-
-
 def _label(r) -> str:
     """«1.2 (2021). Мониторинг участия…»: the number (and stage) and the title cut at a word; the group
     («КТ», «Напр. 1») is shown before it, the full text is in the hover."""
     stage = f" ({r['stage']})" if r.get("stage") else ""
-    return _one_line(f"{r['number']}{stage}. {clip(_one_line(r['title']), LABEL_CHARS)}")
+    return one_line(f"{r['number']}{stage}. {clip(one_line(r['title']), LABEL_CHARS)}")
 
 
 def _group(r) -> str:
     """A timeline row's group, short («КТ», «Напр. 1»): it is shown before each label."""
     if r["kind"] == "control_point":
         return "КТ"
-    return _one_line(f"Напр. {r['direction']}") if r.get("direction") else "Прочие"
+    return one_line(f"Напр. {r['direction']}") if r.get("direction") else "Прочие"
 
 
 def _rows_label(labels: list[str]) -> list[str]:
@@ -181,9 +175,9 @@ def timeline(df: pd.DataFrame, today: date) -> Timeline | None:
     for n, (g, lab, r, bars, points) in enumerate(rows):
         common = {"Ряд": n, "Группа": g, "Подпись": lab, "Статус": STATE_STYLE[state(r["status"], r["overdue"])][0],
                   "Пункт": f"{'Контрольная точка' if r['kind'] == 'control_point' else 'Мероприятие'} "
-                           f"{_one_line(r['number'])}: {clip(_one_line(r['title']), 160)}",
-                  "Срок": _one_line(r["deadline_text"] or "—"),
-                  "Ответственные": clip(_one_line(r["responsible"] or "—"), 80)}
+                           f"{one_line(r['number'])}: {clip(one_line(r['title']), 160)}",
+                  "Срок": one_line(r["deadline_text"] or "—"),
+                  "Ответственные": clip(one_line(r["responsible"] or "—"), 80)}
         marks += [dict(common, Вид="bar", Начало=a.isoformat(), Конец=b.isoformat()) for a, b in bars]
         marks += [dict(common, Вид="point", Начало=p.isoformat(), Конец=p.isoformat()) for p in points]
     all_dates = [d for *_, bars, points in rows for d in [x for b in bars for x in b] + points]

@@ -11,6 +11,7 @@ there. The desktop (from 641 px) sees nothing of this but hidden containers."""
 from __future__ import annotations
 
 from core.formatting import md_text as escape  # user text safe for Markdown and HTML alike
+from core.formatting import one_line
 
 import pandas as pd
 import streamlit as st
@@ -63,6 +64,13 @@ CSS = f"""<style>
     [data-testid="stTable"] table {{ table-layout: fixed; width: 100% !important; min-width: 0 !important }}
     [data-testid="stTable"] th, [data-testid="stTable"] td {{ overflow-wrap: anywhere; word-break: break-word;
                                                              white-space: normal !important; padding: 4px !important }}
+    /* a row of figures (st.metric in columns) stays two abreast instead of one under another */
+    [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stMetric"]) {{
+      flex-flow: row wrap !important; row-gap: .5rem }}
+    [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stMetric"]) > [data-testid="stColumn"] {{
+      flex: 1 1 calc(50% - 1rem) !important; min-width: calc(50% - 1rem) !important; width: calc(50% - 1rem) !important }}
+    [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {{ white-space: normal !important;
+                                                                    overflow: visible !important }}
     [data-testid="stTable"] > div {{ overflow-x: visible !important }}
   }}
 </style>"""
@@ -88,11 +96,12 @@ def card(title: str | None, fields: list[tuple[str, str]], *, status: str | None
          strong: tuple[str, ...] = ()) -> str:
     """One card: the status badge first (so the first cards' statuses are on the first screen), then the
     title and the label/value pairs; labels in `strong` have their values in bold. Plain text in, escaped
-    here; an empty or «—» value keeps its row (nothing a table shows is dropped)."""
+    here, each on one line (a blank line typed in a cell would end the cards' HTML block in Markdown); an
+    empty or «—» value keeps its row (nothing a table shows is dropped)."""
     head = (f"<div>{badge(status)}</div>" if status else "") + (
-        f'<div class="phone-card-title">{escape(title)}</div>' if title else "")
-    rows = "".join(f'<dt>{escape(k)}</dt><dd{" class=phone-strong" if k in strong else ""}>{escape(v or "—")}</dd>'
-                   for k, v in fields)
+        f'<div class="phone-card-title">{escape(one_line(title))}</div>' if title else "")
+    rows = "".join(f'<dt>{escape(one_line(k))}</dt><dd{" class=phone-strong" if k in strong else ""}>'
+                   f'{escape(one_line(v) or "—")}</dd>' for k, v in fields)
     return f'<div class="phone-card">{head}<dl>{rows}</dl></div>'
 
 

@@ -12,6 +12,7 @@ then each page of the role's menu opened from the menu):
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.helpers import (CLIPPED, LOCAL_QUIET_MS, ROLES, SIZES, VISIBLE_WORDS, allowed, at_sizes, login,
                                open_all, open_from_menu, shot, wait_idle)
@@ -100,10 +101,18 @@ def selects(pg, where: str, seen: Seen) -> None:
         if not box.count() or box.locator("input[disabled]").count():
             continue
         field = box.locator("input").first
-        field.click()
-        if field.get_attribute("aria-expanded") != "true":  # a click on a box whose list was just closed may not
-            pg.keyboard.press("ArrowDown")                    # open it again (seen on the roadmap's tabs): the key does
-        box.locator("input[aria-expanded=true]").first.wait_for()  # the list is open (the combobox says so)
+        opened = box.locator("input[aria-expanded=true]").first  # the list is open (the combobox says so)
+        # a click on a box whose list was just closed may not open it again (seen on the roadmap's tabs), nor a
+        # click while the page is still busy on a loaded machine: then the key, then a click again
+        for attempt in (field.click, lambda: pg.keyboard.press("ArrowDown"), field.click):
+            attempt()
+            try:
+                opened.wait_for(timeout=15000)
+                break
+            except PlaywrightTimeoutError:
+                wait_idle(pg, LOCAL_QUIET_MS)
+        else:
+            raise AssertionError(f"{where}: the {sel} list did not open after a click, a key and a click")
         wait_idle(pg, LOCAL_QUIET_MS)
         seen.check(f"{where} open {sel[13:-1]}")
         pg.keyboard.type("щщщ")

@@ -214,3 +214,34 @@ def test_principal_uploads_a_file_on_a_phone(server, phone, tmp_path):
     assert phone.locator(".phone-card:visible:has-text('школа 2.xlsx')").count() == 1
     fits(phone)
     shot(phone, "phone-principal-upload-log")
+
+
+# Where the roadmap's figures sit (their top and left, px), and whether any HTML table or its box reaches past
+# the screen's right edge.
+FIGURES = r"""() => ({
+  metrics: [...document.querySelectorAll('[data-testid=stMetric]')].map(m => {
+    const r = m.getBoundingClientRect(); return [Math.round(r.top), Math.round(r.left)]; }),
+  cut_labels: [...document.querySelectorAll('[data-testid=stMetricLabel] *')]
+    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText),
+  past_edge: [...document.querySelectorAll('.tl, .phone-card')]
+    .filter(e => e.getBoundingClientRect().right > innerWidth + 1).map(e => e.className),
+  undated: [document.querySelectorAll('.st-key-phone_rm_undated .phone-card').length,
+            [...document.querySelectorAll('table.plain-table')].filter(t => t.getBoundingClientRect().width).length],
+  month_labels: [...document.querySelectorAll('.tl-head span')].filter(s => getComputedStyle(s).display != 'none')
+    .length})"""
+
+
+def test_roadmap_on_a_phone(server, phone):
+    """A roadmap without directions and with 19 undated items (kal-2023): its figures two abreast, not a screen
+    of one under another; the timeline within the screen with three month labels at most; the undated items
+    as cards, not a table cut at the edge."""
+    tap_login(phone, server, "demo-admin", "/roadmap?roadmap=kal-2023")
+    phone.wait_for_selector(".tl-row")
+    fits(phone)
+    seen = phone.evaluate(FIGURES)
+    tops = [top for top, _ in seen["metrics"]]
+    assert len(tops) == 5 and tops[0] == tops[1] and tops[2] == tops[3] and tops[1] < tops[2] < tops[4], seen
+    assert seen["metrics"][0][1] < seen["metrics"][1][1]  # side by side
+    assert seen["cut_labels"] == [] and seen["past_edge"] == [] and 2 <= seen["month_labels"] <= 3, seen
+    assert seen["undated"] == [19, 0], seen  # 19 cards, the desktop's table hidden
+    shot(phone, "phone-roadmap")

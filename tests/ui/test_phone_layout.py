@@ -40,3 +40,13 @@ def test_the_page_spec_grows_with_the_legend_instead_of_squashing_the_plot():
     assert same is chart and spec == {"mark": "line", "height": 220}  # neither the chart nor the cached spec changed
     # five series: two rows of three on a desktop, whose plot «fit» made 99 px high
     assert drawn["autosize"] == {"type": "fit-x", "contains": "padding"} and drawn["height"] == 99
+
+
+def test_a_card_keeps_its_html_in_one_block():
+    """A blank line typed in a cell (Alt+Enter twice, CRLF CRLF) would end the cards' HTML block in Markdown and
+    spill the rest of them onto the page as text: every text of a card is on one line."""
+    from ui.phone import card
+
+    out = card("Первая\n\nвторая", [("Ответственные", "Иванов\r\n\r\nПетров\n \nСидоров"), ("Срок", None)])
+    assert "\n" not in out and "\r" not in out
+    assert ">Первая вторая<" in out and "<dd>Иванов Петров Сидоров</dd>" in out and "<dd>—</dd>" in out

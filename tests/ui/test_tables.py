@@ -29,3 +29,13 @@ def test_line_breaks_typed_in_cells_stay_inside_the_table():
     assert "\n" not in out and "\r" not in out
     assert [" ".join(c.split()) for c in re.findall(r"<td>([^<]*)</td>", out)] == ["Иванов Петров Сидоров",
                                                                                   "по графику"]  # as HTML shows it
+
+
+def test_one_line_keeps_no_break_spaces():
+    """Line breaks go; a no-break space between a number and its unit stays (the page writes «92,8 %» with
+    one, and a phone card showed «92,8 %» split once it went)."""
+    from core.formatting import one_line
+
+    assert one_line("92,8\xa0% (III кв.\xa02024)") == "92,8\xa0% (III кв.\xa02024)"
+    assert one_line(" Иванов\r\n\r\nПетров\n \nСидоров\tмл. ") == "Иванов Петров Сидоров мл."
+    assert one_line(None) == ""
