@@ -246,6 +246,7 @@ def md_text(text: object) -> str:
     user typed is shown as typed and nothing in it is interpreted. The one escaping helper for
     every place that renders Markdown or HTML (chart labels are Vega-Lite text: nothing to escape)."""
     s = "" if text is None else str(text)
+    s = s.replace("\r\n", "\n").replace("\r", "\n")  # a line break typed on Windows or an old Mac: a line break
     # control and direction-override characters act on the text around them (a right-to-left
     # override shows the rest of a name backwards): shown as «�» instead
     s = "".join("\ufffd" if _acts(c) else c for c in s)
@@ -254,13 +255,16 @@ def md_text(text: object) -> str:
     s = _AUTOLINK.sub(lambda m: m.group(0)[0] + WORD_JOINER + m.group(0)[1:], s).replace("@", "@" + WORD_JOINER)
     s = "".join(_MD_ENTITIES.get(c, c) for c in s)
     # a line of its own must not open a block: a list («- », «+ », «1. »), a setext heading («===»,
-    # «---») or, indented, a code block
-    return _LINE_START.sub(lambda m: "&#" + str(ord(m.group(1)[0])) + ";" + m.group(1)[1:], _INDENT.sub("\n", s))
+    # «---») or, indented, a code block; nor may a blank line end one (an HTML block in Markdown ends at a
+    # blank line: the rest of a tile, a table or a card would show as text)
+    s = _BLANK.sub("\n", _INDENT.sub("\n", s))
+    return _LINE_START.sub(lambda m: "&#" + str(ord(m.group(1)[0])) + ";" + m.group(1)[1:], s)
 
 
 _BIDI = set("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c")
 _LINE_START = re.compile(r"(?m)^([-+=]|\d+[.)](?=\s|$))")  # «1. » opens a list, «7.1» does not
 _INDENT = re.compile(r"\n[ \t]+")
+_BLANK = re.compile(r"\n{2,}")  # after _INDENT: a blank line, however typed
 
 
 def _acts(c: str) -> bool:

@@ -482,6 +482,18 @@ def test_md_text_leaves_nothing_to_interpret():
     assert html_unescape(out).replace("\u2060", "") == EVIL  # shown exactly as typed
 
 
+def test_md_text_never_leaves_a_blank_line():
+    """A blank line ends an HTML block in Markdown (a tile, a table, a card, the timeline): the rest of the
+    block would show as text. Typed in a cell (Alt+Enter twice), on Windows (CRLF) or with spaces between,
+    it becomes one line break; a lone CR is a line break too, not «�»."""
+    from core.formatting import md_text
+
+    for typed in ("Иванов\n\nПетров", "Иванов\r\n\r\nПетров", "Иванов\n \t\n\nПетров", "Иванов\rПетров"):
+        assert md_text(typed) == "Иванов\nПетров", typed
+    html = '<div class="tile">' + md_text("СОШ\n\n**1**") + "</div>"
+    assert "\n\n" not in html and "**" not in html
+
+
 def html_unescape(s):
     from html import unescape
 
