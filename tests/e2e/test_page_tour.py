@@ -102,12 +102,14 @@ def selects(pg, where: str, seen: Seen) -> None:
             continue
         field = box.locator("input").first
         opened = box.locator("input[aria-expanded=true]").first  # the list is open (the combobox says so)
-        # a click on a box whose list was just closed may not open it again (seen on the roadmap's tabs), nor a
-        # click while the page is still busy on a loaded machine: then the key, then a click again
-        for attempt in (field.click, lambda: pg.keyboard.press("ArrowDown"), field.click):
+        # a click on a box whose list was just closed may not open it again (seen on the roadmap's tabs): the key
+        # does; on a loaded machine a click may land while the page is still busy: then a click again
+        field.click()
+        for attempt, wait_ms in ((lambda: None, 1000), (lambda: pg.keyboard.press("ArrowDown"), 15000),
+                                 (field.click, 30000)):
             attempt()
             try:
-                opened.wait_for(timeout=15000)
+                opened.wait_for(timeout=wait_ms)
                 break
             except PlaywrightTimeoutError:
                 wait_idle(pg, LOCAL_QUIET_MS)
