@@ -174,8 +174,8 @@ if n_over:
 def filters() -> dict:
     """The list's filters, as `roadmap_view.filter_items` takes them. «Только просроченные» is always there;
     the five lists are built when «Отбор пунктов» is on (with the lazy «Цель, задачи…» they were 10–15 % of
-    the browser's CPU for a cold page, and at 1280×720 they pushed the timeline off the first screen). Off, they filter nothing; what was chosen comes back
-    when it is switched on again (`persist_state`: Streamlit would forget a widget a run did not draw)."""
+    the browser's CPU for a cold page, and at 1280×720 they pushed the timeline off the first screen). Off,
+    they filter nothing; what was chosen comes back when it is switched on again (`persist_state`: Streamlit would forget a widget a run did not draw)."""
     f1, f2 = st.columns(2)
     chosen: dict[str, object] = {"overdue_only": f1.toggle("Только просроченные", key="flt_overdue")}
     if not f2.toggle("Отбор пунктов", key="flt_open",

@@ -156,7 +156,7 @@ class Timeline:
 
 def _edge(x: float) -> str:
     """A month label at the axis's ends is aligned inwards (centred, it would be cut at the page's edge)."""
-    return "tl-end" if x > 95 else "tl-start" if x < 5 else "tl-mid"
+    return "tl-end" if x > 95 else "tl-start" if x < 5 else ""
 
 
 def timeline(df: pd.DataFrame, today: date) -> Timeline | None:
